@@ -1,0 +1,82 @@
+"""The hub's exception tree.
+
+It is drawn here, in the lowest layer, so that every package raises the same family and the API
+can map each class to one stable error code (``HubError.code``) without knowing which adapter
+failed::
+
+    HubError                      INTERNAL
+    ├── InvalidInput              BAD_USER_INPUT
+    │   └── InvalidRecord         BAD_USER_INPUT  (one record, with field-level reasons)
+    ├── NotFound                  NOT_FOUND
+    ├── ConfigurationError        INTERNAL        (bad settings; raised at start)
+    └── GraphError                INTERNAL
+        ├── GraphUnavailable      UNAVAILABLE     (store down, crashed or unreachable)
+        └── GraphQueryError       INTERNAL        (the store refused a statement)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class HubError(Exception):
+    """Base of every error the hub raises on purpose; ``code`` is its stable error code."""
+
+    code = "INTERNAL"
+
+
+class InvalidInput(HubError):
+    """The caller sent something the hub cannot accept."""
+
+    code = "BAD_USER_INPUT"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a record was rejected: the field (dotted path, or ``""``) and what is wrong."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidRecord(InvalidInput):
+    """One record failed validation; ``problems`` lists every reason, not just the first."""
+
+    def __init__(self, entity: str, key: str | None, problems: Sequence[Problem]) -> None:
+        self.entity = entity
+        self.key = key
+        self.problems = tuple(problems)
+        reasons = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"invalid {entity} {key or '(no key)'}: {reasons}")
+
+
+class NotFound(HubError):
+    """A referenced entity does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class ConfigurationError(HubError):
+    """Settings are wrong; raised while the hub starts, naming the variable."""
+
+
+class GraphError(HubError):
+    """Something went wrong talking to the graph store."""
+
+
+class GraphUnavailable(GraphError):
+    """The graph store cannot be reached: not started, crashed, or the network is down."""
+
+    code = "UNAVAILABLE"
+
+
+class GraphQueryError(GraphError):
+    """The graph store refused or failed a statement (syntax, constraint, runtime error)."""
+
+    def __init__(self, message: str, *, statement: str | None = None) -> None:
+        self.statement = statement
+        super().__init__(message if statement is None else f"{statement}: {message}")

@@ -1,0 +1,260 @@
+"""``GraphStore`` on FalkorDB: the embedded server (falkordblite) or a FalkorDB server over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import redis.exceptions as redis_errors
+from falkordb.asyncio import FalkorDB
+from falkordb.asyncio.query_result import QueryResult
+
+from graph_schema.cypher import Statement
+from graph_schema.dialect import Dialect, FulltextIndex, RangeIndex, SchemaElement, UniqueKey
+from graph_schema.errors import GraphQueryError, GraphUnavailable
+from graph_schema.falkordb_server import EmbeddedServer
+from graph_schema.store import GraphStore, Params, Row, Step, check_params
+
+_UNAVAILABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    ConnectionError,
+    OSError,
+)
+_EMPTY_GRAPH = "empty key"
+# A crashed embedded server is restarted at most this often, so a crash loop cannot spin.
+_RESTART_INTERVAL_S = 2.0
+
+
+class FalkorDBStore(GraphStore):
+    """FalkorDB through ``falkordb.asyncio``.
+
+    Transactions are Redis ``MULTI``/``EXEC`` blocks: the statements run back to back with no
+    other client in between, and each statement is atomic. Redis has no rollback, so if a later
+    statement in the block fails at run time the earlier ones stay applied; the hub's write paths
+    are idempotent (MERGE) so a retry converges.
+    """
+
+    dialect = Dialect.FALKORDB
+
+    def __init__(
+        self,
+        *,
+        graph: str = "hub",
+        server: EmbeddedServer | None = None,
+        host: str = "localhost",
+        port: int = 6379,
+        password: str | None = None,
+        username: str | None = None,
+        query_timeout_ms: int = 30_000,
+        socket_timeout_s: float = 60.0,
+        max_connections: int = 16,
+    ) -> None:
+        super().__init__()
+        self._graph_name = graph
+        self._server = server
+        self._host, self._port = host, port
+        self._password, self._username = password, username
+        self._query_timeout_ms = query_timeout_ms
+        self._socket_timeout_s = socket_timeout_s
+        self._max_connections = max_connections
+        self._db: FalkorDB | None = None
+        self._last_restart = 0.0
+        self._restart_lock = asyncio.Lock()
+
+    @classmethod
+    async def embedded(cls, data_dir: Path, **kwargs: Any) -> FalkorDBStore:
+        server = EmbeddedServer(data_dir)
+        await asyncio.to_thread(server.start)
+        store = cls(server=server, **kwargs)
+        await store.ping()
+        return store
+
+    def describe(self) -> str:
+        if self._server is not None:
+            return f"embedded FalkorDB at {self._server.data_dir} (graph {self._graph_name})"
+        return f"FalkorDB at {self._host}:{self._port} (graph {self._graph_name})"
+
+    def _connect(self) -> FalkorDB:
+        if self._db is None:
+            if self._server is not None:
+                self._db = FalkorDB(
+                    unix_socket_path=str(self._server.socket_path),
+                    socket_timeout=self._socket_timeout_s,
+                    socket_connect_timeout=5,
+                    max_connections=self._max_connections,
+                )
+            else:
+                self._db = FalkorDB(
+                    host=self._host,
+                    port=self._port,
+                    password=self._password,
+                    username=self._username,
+                    socket_timeout=self._socket_timeout_s,
+                    socket_connect_timeout=5,
+                    max_connections=self._max_connections,
+                )
+        return self._db
+
+    async def run(self, statement: Statement, params: Params | None = None) -> list[Row]:
+        values = check_params(statement, params)
+        self.stats.count(statement.name)
+        graph = await self._graph()
+        try:
+            if statement.write:
+                result = await graph.query(statement.text, values, timeout=self._query_timeout_ms)
+            else:
+                result = await graph.ro_query(
+                    statement.text, values, timeout=self._query_timeout_ms
+                )
+        except redis_errors.ResponseError as exc:
+            if _EMPTY_GRAPH in str(exc) and not statement.write:
+                return []  # nothing written yet: the graph key does not exist, so no rows
+            self.stats.errors += 1
+            raise GraphQueryError(str(exc), statement=statement.name) from exc
+        except _UNAVAILABLE as exc:
+            self.stats.errors += 1
+            raise await self._unavailable(exc) from exc
+        return _rows(result)
+
+    async def run_in_transaction(self, steps: Sequence[Step]) -> list[list[Row]]:
+        graph = await self._graph()
+        self.stats.count("transaction")
+        pipe = self._connect().connection.pipeline(transaction=True)
+        for statement, params in steps:
+            values = check_params(statement, params)
+            query = graph._build_params_header(values) + statement.text
+            pipe.execute_command(
+                "GRAPH.QUERY", self._graph_name, query, "--compact", "timeout",
+                self._query_timeout_ms,
+            )
+        try:
+            responses = await pipe.execute()
+        except redis_errors.ResponseError as exc:
+            self.stats.errors += 1
+            raise GraphQueryError(str(exc), statement="transaction") from exc
+        except _UNAVAILABLE as exc:
+            self.stats.errors += 1
+            raise await self._unavailable(exc) from exc
+        out: list[list[Row]] = []
+        for response in responses:
+            result = QueryResult(graph)
+            await result.parse(response)
+            out.append(_rows(result))
+        return out
+
+    async def ensure_schema(self, element: SchemaElement) -> bool:
+        existing = await self._existing_indexes()
+        match element:
+            case RangeIndex(label=label, prop=prop) | UniqueKey(label=label, prop=prop):
+                created = False
+                if "RANGE" not in existing.get((label, prop), ()):
+                    await self.run(_index_statement(self, RangeIndex(label, prop)))
+                    created = True
+                if isinstance(element, UniqueKey):
+                    created = await self._ensure_unique(label, prop) or created
+                return created
+            case FulltextIndex(label=label, props=props):
+                if all("FULLTEXT" in existing.get((label, p), ()) for p in props):
+                    return False
+                await self.run(_index_statement(self, element))
+                return True
+        return False
+
+    async def _existing_indexes(self) -> dict[tuple[str, str], set[str]]:
+        rows = await self.run(_LIST_INDEXES)
+        found: dict[tuple[str, str], set[str]] = {}
+        for row in rows:
+            for prop, kinds in (row["types"] or {}).items():
+                found.setdefault((row["label"], prop), set()).update(kinds)
+        return found
+
+    async def _ensure_unique(self, label: str, prop: str) -> bool:
+        self.stats.count("schema.constraint")
+        client = self._connect().connection
+        try:
+            await client.execute_command(
+                "GRAPH.CONSTRAINT", "CREATE", self._graph_name, "UNIQUE", "NODE", label,
+                "PROPERTIES", 1, prop,
+            )
+        except redis_errors.ResponseError as exc:
+            if "already exists" in str(exc).lower():
+                return False
+            raise GraphQueryError(str(exc), statement=f"constraint {label}.{prop}") from exc
+        except _UNAVAILABLE as exc:
+            raise await self._unavailable(exc) from exc
+        return True
+
+    async def ping(self) -> None:
+        try:
+            await self._connect().connection.ping()
+        except _UNAVAILABLE as exc:
+            raise await self._unavailable(exc) from exc
+
+    async def _graph(self) -> Any:
+        if self._server is not None and self._server.exit_code() is not None:
+            await self._revive()
+        return self._connect().select_graph(self._graph_name)
+
+    async def _unavailable(self, exc: BaseException) -> GraphUnavailable:
+        if self._server is not None:
+            code = self._server.exit_code()
+            if code is not None:
+                return GraphUnavailable(
+                    f"embedded FalkorDB server (pid {self._server.pid}) exited with code {code}: "
+                    f"{self._server.log_tail()}"
+                )
+        return GraphUnavailable(f"{self.describe()} is unreachable: {exc}")
+
+    async def _revive(self) -> None:
+        # The embedded server died (killed, OOM): report it, and start it again at most every
+        # couple of seconds so the hub recovers without a restart.
+        assert self._server is not None
+        async with self._restart_lock:
+            if self._server.exit_code() is None:
+                return
+            now = time.monotonic()
+            if now - self._last_restart < _RESTART_INTERVAL_S:
+                raise GraphUnavailable(
+                    f"embedded FalkorDB server stopped (exit {self._server.exit_code()}); "
+                    "restarting"
+                )
+            self._last_restart = now
+            await self._drop_connections()
+            try:
+                await asyncio.to_thread(self._server.restart)
+            except GraphUnavailable:
+                raise
+            except OSError as exc:
+                raise GraphUnavailable(f"could not restart embedded FalkorDB: {exc}") from exc
+
+    async def _drop_connections(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await db.connection.aclose()
+
+    async def close(self) -> None:
+        await self._drop_connections()
+        if self._server is not None:
+            await asyncio.to_thread(self._server.stop)
+
+
+def _index_statement(store: FalkorDBStore, element: SchemaElement) -> Statement:
+    statement = store.rules.schema_statement(element)
+    assert statement is not None
+    return statement
+
+
+_LIST_INDEXES = Statement(
+    "schema.list_indexes",
+    "CALL db.indexes() YIELD label, properties, types RETURN label, properties, types",
+)
+
+
+def _rows(result: Any) -> list[Row]:
+    header = [column[1] if isinstance(column, list) else column for column in result.header]
+    return [dict(zip(header, values, strict=True)) for values in result.result_set]

@@ -1,0 +1,101 @@
+"""Versioned, idempotent schema migrations for both graph dialects.
+
+Each migration names the schema elements it needs; the adapter renders them in its dialect and
+skips what already exists, so running ``migrate`` twice, or on a store another hub migrated,
+changes nothing. The applied version is recorded on a ``(:SchemaVersion {id: 'graph'})`` node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from graph_schema.cypher import Statement
+from graph_schema.dialect import RULES, Dialect, FulltextIndex, RangeIndex, SchemaElement, UniqueKey
+from graph_schema.model import ENTITIES
+from graph_schema.statements import SCHEMA_VERSION, SET_SCHEMA_VERSION
+from graph_schema.store import GraphStore
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    elements: tuple[SchemaElement, ...]
+
+
+@dataclass
+class MigrationReport:
+    from_version: int
+    to_version: int
+    created: list[str] = field(default_factory=list)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "unique keys for every entity, full-text search on names",
+        (
+            *(UniqueKey(spec.label, spec.key) for spec in ENTITIES),
+            UniqueKey("SchemaVersion", "id"),
+            FulltextIndex("Enterprise", ("name",)),
+            FulltextIndex("Project", ("name",)),
+        ),
+    ),
+    Migration(
+        2,
+        "filter and sort properties the API uses",
+        (
+            RangeIndex("Project", "stage"),
+            RangeIndex("Project", "total_investment"),
+            RangeIndex("Project", "planned_start"),
+            RangeIndex("Region", "level"),
+            RangeIndex("Sensor", "kind"),
+        ),
+    ),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+async def current_version(store: GraphStore) -> int:
+    rows = await store.run(SCHEMA_VERSION)
+    return int(rows[0]["version"]) if rows else 0
+
+
+async def migrate(store: GraphStore) -> MigrationReport:
+    """Bring the store's schema to ``LATEST``; safe to call on every start."""
+    start = await current_version(store)
+    report = MigrationReport(start, start)
+    for migration in MIGRATIONS:
+        if migration.version <= start:
+            continue
+        for element in migration.elements:
+            if await store.ensure_schema(element):
+                report.created.append(element.name)
+        await store.run(
+            SET_SCHEMA_VERSION,
+            {
+                "version": migration.version,
+                "applied_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "dialect": store.dialect.value,
+            },
+        )
+        report.to_version = migration.version
+    return report
+
+
+def statements(dialect: Dialect) -> list[Statement]:
+    """The DDL statements the migrations can send in ``dialect``."""
+    rules = RULES[dialect]
+    out = []
+    for migration in MIGRATIONS:
+        for element in migration.elements:
+            statement = rules.schema_statement(element)
+            if statement is not None:
+                out.append(statement)
+            if isinstance(element, UniqueKey) and dialect is Dialect.FALKORDB:
+                # FalkorDB's uniqueness rule needs an exact-match index on the property first.
+                index = rules.schema_statement(RangeIndex(element.label, element.prop))
+                assert index is not None
+                out.append(index)
+    return out

@@ -1,0 +1,477 @@
+"""The graph model: one validated record type per entity, and the spec that maps it to the graph.
+
+A record is what import files, mutations and the demo generator produce. Its plain fields become
+node properties; its *link* fields (foreign keys such as ``owner_uscc``) become relationships to
+other nodes. ``ENTITIES`` is the single table the statements, the importer and the exporter are
+generated from, so adding a field here is the whole change.
+
+Amounts are in 万元 (10,000 CNY), the unit of Chinese investment statistics. Dates are ISO
+``YYYY-MM-DD`` strings in the graph, which sort and compare the same way in FalkorDB and Neo4j.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Final
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from graph_schema import geometry
+from graph_schema.errors import InvalidRecord, Problem
+from graph_schema.identifiers import (
+    project_code_problem,
+    region_code_problem,
+    region_level,
+    uscc_problem,
+)
+
+
+class Tier(StrEnum):
+    UPSTREAM = "upstream"
+    MIDSTREAM = "midstream"
+    DOWNSTREAM = "downstream"
+
+
+class RegionLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+
+
+class EnterpriseTag(StrEnum):
+    CHAIN_LEADER = "chain_leader"  # 链主企业
+    ABOVE_DESIGNATED_SIZE = "above_designated_size"  # 规上企业
+    LITTLE_GIANT = "little_giant"  # 专精特新"小巨人"
+    HIGH_TECH = "high_tech"  # 高新技术企业
+    LISTED = "listed"  # 上市企业
+
+
+class ProjectStage(StrEnum):
+    PLANNING = "planning"  # 谋划储备
+    PREPARATION = "preparation"  # 前期工作
+    CONSTRUCTION = "construction"  # 施工建设
+    COMPLETED = "completed"  # 竣工验收
+    SUSPENDED = "suspended"  # 停缓建
+
+
+class ProjectKind(StrEnum):
+    NEW = "new"  # 新开工
+    CONTINUING = "continuing"  # 续建
+
+
+class ProjectLevel(StrEnum):
+    PROVINCIAL = "provincial"  # 省重大项目
+    CITY = "city"
+    COUNTY = "county"
+
+
+class LandUse(StrEnum):
+    INDUSTRIAL = "industrial"
+    WAREHOUSING = "warehousing"
+    COMMERCIAL = "commercial"
+    INFRASTRUCTURE = "infrastructure"
+    PUBLIC_SERVICE = "public_service"
+    RESIDENTIAL = "residential"
+
+
+class BankKind(StrEnum):
+    POLICY = "policy"
+    STATE_OWNED = "state_owned"
+    JOINT_STOCK = "joint_stock"
+    CITY_COMMERCIAL = "city_commercial"
+    RURAL = "rural"
+
+
+class SensorKind(StrEnum):
+    POWER = "power"
+    LABOR = "labor"
+    CAMERA = "camera"
+    SATELLITE = "satellite"
+
+
+def _checked(problem_of: Any) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+RegionCode = Annotated[str, _checked(region_code_problem)]
+Uscc = Annotated[str, _checked(uscc_problem)]
+ProjectCode = Annotated[str, _checked(project_code_problem)]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+SegmentId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}\.[a-z][a-z0-9_-]{0,47}$")]
+# Parcel numbers vary by city; keep them printable and free of separators used in topics/CSV.
+ParcelId = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]{2,63}$")]
+# Sensor ids appear in MQTT topics, so they exclude '/', '+', '#' and whitespace.
+SensorId = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")]
+BankId = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]{1,63}$")]
+IndustryCode = Annotated[str, Field(pattern=r"^\d{4}$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+# 1e9 万元 is 10 万亿元, the size of Hubei's whole project database: a bound, not a target.
+Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Longitude = Annotated[float, Field(ge=73, le=136)]
+Latitude = Annotated[float, Field(ge=3, le=54)]
+
+
+class Record(BaseModel):
+    """Base of every entity record: strict about unknown fields, immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    # Filled by ``EntitySpec``; keeps the record and its graph mapping side by side.
+    entity: ClassVar[str]
+
+    def key(self) -> str:
+        return str(getattr(self, SPECS_BY_RECORD[type(self)].key))
+
+
+class Region(Record):
+    entity = "region"
+    code: RegionCode = Field(description="GB/T 2260 six-digit division code.")
+    name: Name = Field(description="Chinese name, e.g. 杭州市.")
+    name_en: str | None = Field(default=None, max_length=200, description="English name.")
+    level: RegionLevel = Field(description="province, city or county; must match the code.")
+    parent_code: RegionCode | None = Field(default=None, description="Code of the parent region.")
+    lon: Longitude | None = Field(default=None, description="Longitude of the seat of government.")
+    lat: Latitude | None = Field(default=None, description="Latitude of the seat of government.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Region:
+        if self.level != region_level(self.code):
+            raise ValueError(f"level {self.level} does not match code {self.code}")
+        if self.level is RegionLevel.PROVINCE:
+            if self.parent_code is not None:
+                raise ValueError("a province has no parent")
+        elif self.parent_code is None:
+            raise ValueError(f"a {self.level} needs parent_code")
+        elif self.parent_code[:2] != self.code[:2] or self.parent_code == self.code:
+            raise ValueError("parent_code must be a higher region in the same province")
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("lon and lat go together")
+        return self
+
+
+class IndustryChain(Record):
+    entity = "chain"
+    id: Slug = Field(description="Short stable id, e.g. nev.")
+    name: Name
+    name_en: str | None = Field(default=None, max_length=200)
+    industry_codes: list[IndustryCode] = Field(
+        default_factory=list, description="GB/T 4754-2017 classes the chain covers."
+    )
+
+
+class ChainSegment(Record):
+    entity = "segment"
+    id: SegmentId = Field(description="'<chain id>.<segment slug>', e.g. nev.cathode.")
+    chain_id: Slug
+    name: Name
+    name_en: str | None = Field(default=None, max_length=200)
+    tier: Tier
+    position: Count = Field(default=0, description="Order within the tier, for drawing.")
+    industry_codes: list[IndustryCode] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _in_chain(self) -> ChainSegment:
+        if self.id.split(".", 1)[0] != self.chain_id:
+            raise ValueError(f"id {self.id} must start with its chain id {self.chain_id}.")
+        return self
+
+
+class Supply(Record):
+    """A SUPPLIES edge: the upstream segment feeds the downstream one (may cross chains)."""
+
+    entity = "supply"
+    from_segment: SegmentId
+    to_segment: SegmentId
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Supply:
+        if self.from_segment == self.to_segment:
+            raise ValueError("a segment cannot supply itself")
+        return self
+
+    def key(self) -> str:
+        return f"{self.from_segment}>{self.to_segment}"
+
+
+class Product(Record):
+    entity = "product"
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{1,95}$")]
+    name: Name
+    segment_id: SegmentId
+
+
+class Enterprise(Record):
+    entity = "enterprise"
+    uscc: Uscc = Field(description="Unified social credit code (GB 32100-2015).")
+    name: Name
+    region_code: RegionCode
+    segment_ids: list[SegmentId] = Field(default_factory=list)
+    product_ids: list[str] = Field(default_factory=list)
+    tags: list[EnterpriseTag] = Field(default_factory=list)
+    output: Amount = Field(default=0, description="Annual output value, 万元.")
+    employees: Count = 0
+    patents: Count = 0
+    founded: dt.date | None = None
+
+    @field_validator("tags", "segment_ids", "product_ids")
+    @classmethod
+    def _unique(cls, value: list[Any]) -> list[Any]:
+        return sorted(set(value))
+
+
+class LandParcel(Record):
+    entity = "parcel"
+    id: ParcelId = Field(description="Parcel number (宗地编号).")
+    region_code: RegionCode
+    use: LandUse
+    area_m2: Annotated[float, Field(gt=0, le=1e8)]
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
+
+    @field_validator("geometry")
+    @classmethod
+    def _valid_geometry(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = geometry.geometry_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _area_matches(self) -> LandParcel:
+        # Surveyed area and polygon area differ by rounding and projection, not by half.
+        drawn = geometry.area_m2(self.geometry)
+        if not 0.5 <= self.area_m2 / drawn <= 2.0:
+            raise ValueError(f"area_m2 {self.area_m2:.0f} is far from the polygon's {drawn:.0f}")
+        return self
+
+
+class Project(Record):
+    entity = "project"
+    code: ProjectCode = Field(description="National investment-project code (GB/T 40058-2021).")
+    name: Name
+    owner_uscc: Uscc
+    region_code: RegionCode
+    segment_ids: list[SegmentId] = Field(default_factory=list)
+    parcel_ids: list[ParcelId] = Field(default_factory=list)
+    stage: ProjectStage
+    kind: ProjectKind
+    level: ProjectLevel
+    leader_project: bool = Field(default=False, description="Tracked by a provincial leader.")
+    total_investment: Amount
+    annual_plan_investment: Amount = Field(default=0, description="This year's plan, 万元.")
+    completed_investment: Amount = Field(default=0, description="Cumulative, 万元.")
+    year_completed_investment: Amount = Field(default=0, description="Completed this year, 万元.")
+    planned_start: dt.date | None = None
+    planned_end: dt.date | None = None
+    actual_start: dt.date | None = None
+    actual_end: dt.date | None = None
+    permit_date: dt.date | None = Field(default=None, description="Construction permit issued.")
+
+    @field_validator("segment_ids", "parcel_ids")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Project:
+        if self.annual_plan_investment > self.total_investment:
+            raise ValueError("annual_plan_investment exceeds total_investment")
+        if self.year_completed_investment > self.completed_investment:
+            raise ValueError("year_completed_investment exceeds completed_investment")
+        for first, then in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
+            a, b = getattr(self, first), getattr(self, then)
+            if a is not None and b is not None and b < a:
+                raise ValueError(f"{then} {b} is before {first} {a}")
+        if self.code[5:11] != self.region_code and self.code[5:7] != self.region_code[:2]:
+            raise ValueError("project code's region part is in another province")
+        started = self.stage in (ProjectStage.CONSTRUCTION, ProjectStage.COMPLETED)
+        if started and self.actual_start is None:
+            raise ValueError(f"stage {self.stage} needs actual_start")
+        if self.stage is ProjectStage.COMPLETED and self.actual_end is None:
+            raise ValueError("stage completed needs actual_end")
+        return self
+
+
+class Bank(Record):
+    entity = "bank"
+    id: BankId
+    name: Name
+    kind: BankKind
+    region_code: RegionCode
+
+
+class Sensor(Record):
+    entity = "sensor"
+    id: SensorId
+    kind: SensorKind
+    project_code: ProjectCode
+    name: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(default=None, max_length=16, description="e.g. kWh, person.")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A record field that becomes relationships: ``(record)-[type]->(target {target key})``."""
+
+    field: str
+    type: str
+    target: str  # entity name
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpec:
+    """How one record type maps onto the graph."""
+
+    name: str
+    label: str
+    key: str
+    record: type[Record]
+    links: tuple[Link, ...] = ()
+    # Properties stored as JSON text because graph properties cannot hold maps.
+    json_fields: tuple[str, ...] = ()
+
+    @property
+    def link_fields(self) -> frozenset[str]:
+        return frozenset(link.field for link in self.links)
+
+    @property
+    def property_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in self.record.model_fields if f not in self.link_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSpec:
+    """A relationship-only record type, e.g. SUPPLIES between segments."""
+
+    name: str
+    type: str
+    record: type[Record]
+    source: str
+    source_field: str
+    target: str
+    target_field: str
+
+
+ENTITIES: Final[tuple[EntitySpec, ...]] = (
+    EntitySpec("region", "Region", "code", Region, (Link("parent_code", "PART_OF", "region"),)),
+    EntitySpec("chain", "IndustryChain", "id", IndustryChain),
+    EntitySpec("segment", "ChainSegment", "id", ChainSegment, (Link("chain_id", "PART_OF", "chain"),)),
+    EntitySpec("product", "Product", "id", Product, (Link("segment_id", "IN_SEGMENT", "segment"),)),
+    EntitySpec(
+        "enterprise",
+        "Enterprise",
+        "uscc",
+        Enterprise,
+        (
+            Link("region_code", "LOCATED_IN", "region"),
+            Link("segment_ids", "IN_SEGMENT", "segment", many=True),
+            Link("product_ids", "MAKES", "product", many=True),
+        ),
+    ),
+    EntitySpec(
+        "parcel",
+        "LandParcel",
+        "id",
+        LandParcel,
+        (Link("region_code", "LOCATED_IN", "region"),),
+        json_fields=("geometry",),
+    ),
+    EntitySpec(
+        "project",
+        "Project",
+        "code",
+        Project,
+        (
+            Link("owner_uscc", "OWNED_BY", "enterprise"),
+            Link("region_code", "LOCATED_IN", "region"),
+            Link("segment_ids", "BUILDS_IN", "segment", many=True),
+            Link("parcel_ids", "ON_PARCEL", "parcel", many=True),
+        ),
+    ),
+    EntitySpec("bank", "Bank", "id", Bank, (Link("region_code", "LOCATED_IN", "region"),)),
+    EntitySpec("sensor", "Sensor", "id", Sensor, (Link("project_code", "MONITORS", "project"),)),
+)
+EDGES: Final[tuple[EdgeSpec, ...]] = (
+    EdgeSpec("supply", "SUPPLIES", Supply, "segment", "from_segment", "segment", "to_segment"),
+)
+SPECS: Final = {spec.name: spec for spec in ENTITIES}
+EDGE_SPECS: Final = {spec.name: spec for spec in EDGES}
+SPECS_BY_RECORD: Final[dict[type[Record], Any]] = {
+    **{spec.record: spec for spec in ENTITIES},
+    **{spec.record: spec for spec in EDGES},
+}
+# Import order: every link points at an entity loaded earlier.
+LOAD_ORDER: Final = ("region", "chain", "segment", "supply", "product", "enterprise", "parcel",
+                     "project", "bank", "sensor")
+
+
+
+def validate(entity: str, data: dict[str, Any]) -> Record:
+    """Validate one raw record; raise ``InvalidRecord`` with every problem found."""
+    record_type = (SPECS[entity] if entity in SPECS else EDGE_SPECS[entity]).record
+    try:
+        return record_type.model_validate(data)
+    except ValidationError as exc:
+        key_field = SPECS[entity].key if entity in SPECS else None
+        key = data.get(key_field) if key_field else None
+        problems = [
+            Problem(".".join(str(p) for p in err["loc"]), _message(err)) for err in exc.errors()
+        ]
+        raise InvalidRecord(entity, str(key) if key is not None else None, problems) from None
+
+
+def _message(err: Any) -> str:
+    message = str(err["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def to_properties(spec: EntitySpec, record: Record) -> dict[str, Any]:
+    """The node properties of a record, in graph-portable types (no maps, ISO dates)."""
+    props: dict[str, Any] = {}
+    for name in spec.property_fields:
+        value = getattr(record, name)
+        if name in spec.json_fields and value is not None:
+            value = geometry.dumps(value)
+        props[name] = _portable(value)
+    if spec.name == "parcel":
+        lon, lat = geometry.centroid(getattr(record, "geometry"))  # noqa: B009
+        props["lon"], props["lat"] = lon, lat
+    return props
+
+
+def _portable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    return value
+
+
+def link_targets(link: Link, record: Record) -> list[str]:
+    value = getattr(record, link.field)
+    if value is None:
+        return []
+    return list(value) if link.many else [value]
+
+
+# Derived properties written beside the record's own (not part of the record on export).
+DERIVED_PROPERTIES: Final = {"parcel": ("lon", "lat")}

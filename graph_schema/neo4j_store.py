@@ -1,0 +1,122 @@
+"""``GraphStore`` on Neo4j 5 through the official async driver (``bolt://``, ``neo4j://``, ``+s``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import neo4j
+import neo4j.exceptions as neo4j_errors
+
+from graph_schema.cypher import Statement
+from graph_schema.dialect import Dialect, SchemaElement
+from graph_schema.errors import GraphQueryError, GraphUnavailable
+from graph_schema.store import GraphStore, Params, Row, Step, check_params
+
+_UNAVAILABLE = (
+    neo4j_errors.ServiceUnavailable,
+    neo4j_errors.SessionExpired,
+    neo4j_errors.AuthError,
+    neo4j_errors.DriverError,
+    OSError,
+)
+
+
+class Neo4jStore(GraphStore):
+    """Neo4j: autocommit for single statements, managed write transactions for several."""
+
+    dialect = Dialect.NEO4J
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        max_pool_size: int = 50,
+        acquisition_timeout_s: float = 30.0,
+        query_timeout_s: float = 30.0,
+    ) -> None:
+        super().__init__()
+        self._uri = uri
+        self._database = database
+        self._query_timeout_s = query_timeout_s
+        auth = (user, password) if user is not None else None
+        self._driver = neo4j.AsyncGraphDatabase.driver(
+            uri,
+            auth=auth,
+            max_connection_pool_size=max_pool_size,
+            connection_acquisition_timeout=acquisition_timeout_s,
+        )
+
+    def describe(self) -> str:
+        return f"Neo4j at {self._uri} (database {self._database or 'default'})"
+
+    async def run(self, statement: Statement, params: Params | None = None) -> list[Row]:
+        values = check_params(statement, params)
+        self.stats.count(statement.name)
+        query = neo4j.Query(statement.text, timeout=self._query_timeout_s)  # type: ignore[arg-type]
+        try:
+            records, _, _ = await self._driver.execute_query(
+                query,
+                values,
+                database_=self._database,
+                routing_=neo4j.RoutingControl.WRITE if statement.write else neo4j.RoutingControl.READ,
+            )
+        except neo4j_errors.Neo4jError as exc:
+            self.stats.errors += 1
+            raise _translate(exc, statement.name) from exc
+        except _UNAVAILABLE as exc:
+            self.stats.errors += 1
+            raise GraphUnavailable(f"{self.describe()} is unreachable: {exc}") from exc
+        return [record.data() for record in records]
+
+    async def run_in_transaction(self, steps: Sequence[Step]) -> list[list[Row]]:
+        checked = [(statement, check_params(statement, params)) for statement, params in steps]
+        self.stats.count("transaction")
+
+        async def work(tx: neo4j.AsyncManagedTransaction) -> list[list[Row]]:
+            out: list[list[Row]] = []
+            for statement, values in checked:
+                result = await tx.run(statement.text, values)
+                out.append([record.data() async for record in result])
+            return out
+
+        try:
+            async with self._driver.session(database=self._database) as session:
+                return await session.execute_write(work)
+        except neo4j_errors.Neo4jError as exc:
+            self.stats.errors += 1
+            raise _translate(exc, "transaction") from exc
+        except _UNAVAILABLE as exc:
+            self.stats.errors += 1
+            raise GraphUnavailable(f"{self.describe()} is unreachable: {exc}") from exc
+
+    async def ensure_schema(self, element: SchemaElement) -> bool:
+        statement = self.rules.schema_statement(element)
+        assert statement is not None  # every Neo4j schema element is Cypher DDL
+        before = await self.run(_SCHEMA_NAMES, {"name": element.name})
+        await self.run(statement)
+        return not before
+
+    async def ping(self) -> None:
+        try:
+            await self._driver.verify_connectivity()
+        except _UNAVAILABLE as exc:
+            raise GraphUnavailable(f"{self.describe()} is unreachable: {exc}") from exc
+        except neo4j_errors.Neo4jError as exc:
+            raise GraphUnavailable(f"{self.describe()} refused the connection: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._driver.close()
+
+
+# A uniqueness constraint's backing index carries the constraint's name, so one SHOW suffices.
+_SCHEMA_NAMES = Statement(
+    "schema.exists", "SHOW INDEXES YIELD name WHERE name = $name RETURN name"
+)
+
+
+def _translate(exc: neo4j_errors.Neo4jError, name: str) -> Exception:
+    if isinstance(exc, neo4j_errors.TransientError | neo4j_errors.DatabaseUnavailable):
+        return GraphUnavailable(f"{name}: {exc.message or exc}")
+    return GraphQueryError(str(exc.message or exc), statement=name)

@@ -1,0 +1,222 @@
+"""Idempotent batched upserts of validated records, with per-record outcomes.
+
+A batch costs a fixed number of round trips whatever its size: one reference check per linked
+entity type, one fetch of current state, and one transaction that writes nodes and relationships.
+Each record comes out ``created``, ``updated``, ``unchanged`` (nothing written) or ``rejected``
+(with reasons; the rest of the batch still lands).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from graph_schema import statements as st
+from graph_schema.errors import Problem
+from graph_schema.model import (
+    EDGE_SPECS,
+    SPECS,
+    EdgeSpec,
+    EntitySpec,
+    Record,
+    link_targets,
+    to_properties,
+)
+from graph_schema.store import GraphStore, Step
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int  # position of the record in the input sequence
+    key: str | None
+    problems: tuple[Problem, ...]
+
+
+@dataclass
+class WriteResult:
+    counts: Counter[Outcome] = field(default_factory=Counter)
+    outcomes: list[Outcome] = field(default_factory=list)  # one per input record, in order
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def merge(self, other: WriteResult, offset: int) -> None:
+        self.counts.update(other.counts)
+        self.outcomes.extend(other.outcomes)
+        self.rejections.extend(
+            Rejection(r.index + offset, r.key, r.problems) for r in other.rejections
+        )
+
+
+async def upsert(store: GraphStore, entity: str, records: Sequence[Record]) -> WriteResult:
+    """Write one batch of records of ``entity`` (all validated already)."""
+    if entity in EDGE_SPECS:
+        return await _upsert_edges(store, EDGE_SPECS[entity], records)
+    spec = SPECS[entity]
+    keys = [r.key() for r in records]
+    rounds = _rounds(keys)
+    outcomes: list[Outcome] = [Outcome.REJECTED] * len(records)
+    result = WriteResult()
+    # A key repeated within a batch is applied in order: each round has unique keys and sees
+    # what the earlier rounds wrote.
+    for indexes in rounds:
+        part = await _upsert_round(store, spec, [records[i] for i in indexes])
+        for local, outcome in enumerate(part.outcomes):
+            outcomes[indexes[local]] = outcome
+        result.counts.update(part.counts)
+        result.rejections.extend(
+            Rejection(indexes[r.index], r.key, r.problems) for r in part.rejections
+        )
+    result.outcomes = outcomes
+    result.rejections.sort(key=lambda r: r.index)
+    return result
+
+
+def _rounds(keys: list[str]) -> list[list[int]]:
+    rounds: list[list[int]] = []
+    seen: list[set[str]] = []
+    for i, key in enumerate(keys):
+        for index, used in enumerate(seen):
+            if key not in used:
+                used.add(key)
+                rounds[index].append(i)
+                break
+        else:
+            seen.append({key})
+            rounds.append([i])
+    return rounds
+
+
+async def _missing_references(
+    store: GraphStore, spec: EntitySpec, records: Sequence[Record]
+) -> dict[int, list[Problem]]:
+    problems: dict[int, list[Problem]] = {}
+    batch_keys = {r.key() for r in records}
+    for link in spec.links:
+        wanted = {t for r in records for t in link_targets(link, r)}
+        if link.target == spec.name:
+            wanted -= batch_keys
+        if not wanted:
+            continue
+        rows = await store.run(st.existing_keys(SPECS[link.target]), {"keys": sorted(wanted)})
+        missing = wanted - {row["key"] for row in rows}
+        if not missing:
+            continue
+        for i, record in enumerate(records):
+            absent = [t for t in link_targets(link, record) if t in missing]
+            if absent:
+                problems.setdefault(i, []).append(
+                    Problem(link.field, f"no {link.target} {', '.join(absent)}")
+                )
+    return problems
+
+
+async def _upsert_round(
+    store: GraphStore, spec: EntitySpec, records: Sequence[Record]
+) -> WriteResult:
+    result = WriteResult()
+    problems = await _missing_references(store, spec, records)
+    accepted = [(i, r) for i, r in enumerate(records) if i not in problems]
+    current: dict[str, dict[str, Any]] = {}
+    if accepted:
+        rows = await store.run(st.fetch_existing(spec), {"keys": [r.key() for _, r in accepted]})
+        current = {row["key"]: row for row in rows}
+
+    outcomes: dict[int, Outcome] = {}
+    to_write: list[tuple[Record, dict[str, Any], bool]] = []  # record, props, existed
+    for i, record in accepted:
+        props = to_properties(spec, record)
+        before = current.get(record.key())
+        if before is None:
+            outcomes[i] = Outcome.CREATED
+        elif _same(spec, record, props, before):
+            outcomes[i] = Outcome.UNCHANGED
+            continue
+        else:
+            outcomes[i] = Outcome.UPDATED
+        to_write.append((record, props, before is not None))
+
+    if to_write:
+        await store.run_in_transaction(_write_steps(spec, to_write))
+
+    for i in range(len(records)):
+        if i in problems:
+            result.outcomes.append(Outcome.REJECTED)
+            result.rejections.append(Rejection(i, records[i].key(), tuple(problems[i])))
+        else:
+            result.outcomes.append(outcomes[i])
+        result.counts[result.outcomes[-1]] += 1
+    return result
+
+
+def _same(spec: EntitySpec, record: Record, props: dict[str, Any], before: dict[str, Any]) -> bool:
+    stored = dict(before["props"])
+    wanted = {k: v for k, v in props.items() if v is not None}
+    wanted[spec.key] = record.key()
+    if stored != wanted:
+        return False
+    return all(
+        sorted(before[link.field] or []) == sorted(link_targets(link, record))
+        for link in spec.links
+    )
+
+
+def _write_steps(spec: EntitySpec, items: list[tuple[Record, dict[str, Any], bool]]) -> list[Step]:
+    steps: list[Step] = [
+        (st.upsert_nodes(spec), {"rows": [{"key": r.key(), "props": p} for r, p, _ in items]})
+    ]
+    for link in spec.links:
+        existed = [
+            {"key": r.key(), "targets": link_targets(link, r)} for r, _, old in items if old
+        ]
+        if existed:
+            steps.append((st.unlink_stale(spec, link), {"rows": existed}))
+        linking = [
+            {"key": r.key(), "targets": link_targets(link, r)}
+            for r, _, _ in items
+            if link_targets(link, r)
+        ]
+        if linking:
+            steps.append((st.link_targets(spec, link), {"rows": linking}))
+    return steps
+
+
+async def _upsert_edges(store: GraphStore, edge: EdgeSpec, records: Sequence[Record]) -> WriteResult:
+    result = WriteResult()
+    pairs = [
+        {"source": getattr(r, edge.source_field), "target": getattr(r, edge.target_field)}
+        for r in records
+    ]
+    ends = {p["source"] for p in pairs} | {p["target"] for p in pairs}
+    source_spec = SPECS[edge.source]
+    found = await store.run(st.existing_keys(source_spec), {"keys": sorted(ends)})
+    known = {row["key"] for row in found}
+    existing_rows = await store.run(st.fetch_edges(edge), {"rows": pairs})
+    existing = {(row["source"], row["target"]) for row in existing_rows}
+    new: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, pair in enumerate(pairs):
+        missing = [p for p in (pair["source"], pair["target"]) if p not in known]
+        if missing:
+            result.outcomes.append(Outcome.REJECTED)
+            result.rejections.append(
+                Rejection(i, records[i].key(), (Problem("", f"no {edge.source} {', '.join(missing)}"),))
+            )
+        elif (pair["source"], pair["target"]) in existing | seen:
+            result.outcomes.append(Outcome.UNCHANGED)
+        else:
+            seen.add((pair["source"], pair["target"]))
+            new.append(pair)
+            result.outcomes.append(Outcome.CREATED)
+        result.counts[result.outcomes[-1]] += 1
+    if new:
+        await store.run(st.merge_edges(edge), {"rows": new})
+    return result

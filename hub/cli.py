@@ -1,0 +1,222 @@
+"""The ``hub`` command: serve, demo, seed, import, export, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph_schema import GraphStore, HubError
+from graph_schema.model import LOAD_ORDER
+from graph_schema.writer import Outcome
+from hub.settings import Settings, load_settings
+
+console = Console(stderr=True)
+log = logging.getLogger("hub")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="E-Ledger Hub")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="serve the GraphQL API on the configured store")
+
+    demo = sub.add_parser("demo", help="seed demo data on first run, then serve")
+    demo.add_argument("--scale", choices=["demo", "hubei"], default="demo")
+
+    seed = sub.add_parser("seed", help="load generated demo data into the store")
+    seed.add_argument("--scale", choices=["demo", "hubei"], default="demo")
+    seed.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
+
+    imp = sub.add_parser("import", help="import CSV, JSON Lines and GeoJSON entity files")
+    imp.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    imp.add_argument("--rejects", type=Path, default=Path("rejects.jsonl"),
+                     help="where rejected rows and their reasons go")
+
+    exp = sub.add_parser("export", help="export every entity to a directory")
+    exp.add_argument("directory", type=Path)
+    exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+
+    sub.add_parser("migrate", help="apply graph schema migrations")
+    sub.add_parser("counts", help="print node and relationship counts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except HubError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.value,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+        "serve": _serve,
+        "demo": _demo,
+        "seed": lambda s, a: _with_store(s, lambda store: _seed(store, a.scale, a.seed, s)),
+        "import": lambda s, a: _with_store(s, lambda store: _import(store, a, s)),
+        "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
+        "migrate": lambda s, a: _with_store(s, _noop),
+        "counts": lambda s, a: _with_store(s, _counts),
+    }
+    try:
+        return handlers[args.command](settings, args)
+    except HubError as exc:
+        console.print(f"[red]error ({exc.code}):[/red] {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _with_store(settings: Settings, work: Callable[[GraphStore], Awaitable[int]]) -> int:
+    from hub.app import open_store
+
+    async def run() -> int:
+        store = await open_store(settings)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+async def _noop(store: GraphStore) -> int:
+    console.print(f"schema is current on {store.describe()}")
+    return 0
+
+
+async def _counts(store: GraphStore) -> int:
+    from hub.bulk import graph_counts
+
+    nodes, rels = await graph_counts(store)
+    table = Table("kind", "name", "count")
+    for label, n in sorted(nodes.items()):
+        table.add_row("node", label, str(n))
+    for rel, n in sorted(rels.items()):
+        table.add_row("relationship", rel, str(n))
+    Console().print(table)
+    return 0
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _summary_table(counts: dict[str, Any]) -> Table:
+    table = Table("entity", *(o.value for o in Outcome), title="import summary")
+    for entity in LOAD_ORDER:
+        if entity in counts:
+            table.add_row(entity, *(str(counts[entity][o]) for o in Outcome))
+    return table
+
+
+async def _seed(store: GraphStore, scale: str, seed: int, settings: Settings) -> int:
+    from hub.seed import seed_demo
+
+    with _progress() as progress:
+        counts = await seed_demo(
+            store, scale, seed=seed, batch_size=settings.graph.batch_size, progress=progress
+        )
+    console.print(_summary_table(counts))
+    return 0
+
+
+async def _import(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
+    from hub.bulk import import_files, order_files
+    from hub.bulk.formats import read_rows
+
+    files = order_files(args.paths)
+    with _progress() as progress:
+        tasks = {}
+        for entity, path in files:
+            total = sum(1 for _ in read_rows(path))
+            tasks[path] = progress.add_task(f"{entity}", total=total)
+        by_entity: dict[str, list[Any]] = {}
+        for entity, path in files:
+            by_entity.setdefault(entity, []).append(tasks[path])
+
+        def advance(entity: str, n: int) -> None:
+            for task in by_entity[entity]:
+                if not progress.tasks[task].finished:
+                    progress.advance(task, n)
+                    return
+
+        summary = await import_files(
+            store, [p for _, p in files], rejects_path=args.rejects,
+            batch_size=settings.graph.batch_size, progress=advance,
+        )
+    console.print(_summary_table(summary.counts))
+    totals = ", ".join(f"{o.value} {summary.total(o)}" for o in Outcome)
+    console.print(f"total: {totals}")
+    if summary.rejects_path is not None:
+        console.print(f"rejected rows and reasons: {summary.rejects_path}")
+    return 0
+
+
+async def _export(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
+    from hub.bulk import export_files
+
+    counts = await export_files(
+        store, args.directory, fmt=f".{args.format}", page_size=settings.graph.batch_size
+    )
+    table = Table("entity", "records", title=f"exported to {args.directory}")
+    for entity, n in counts.items():
+        table.add_row(entity, str(n))
+    console.print(table)
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace, *, banner: str | None = None) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+
+    app = create_app(settings)
+    url = f"http://{settings.http.host}:{settings.http.port}/graphql"
+    console.print(f"[bold green]GraphQL endpoint: {url}[/bold green]")
+    if banner:
+        console.print(banner)
+    uvicorn.run(
+        app,
+        host=settings.http.host,
+        port=settings.http.port,
+        log_level=settings.log_level.value.lower(),
+        lifespan="on",
+    )
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.seed import is_seeded
+
+    async def prepare(store: GraphStore) -> int:
+        if await is_seeded(store):
+            console.print("demo data already present; not reseeding")
+            return 0
+        return await _seed(store, args.scale, 2026, settings)
+
+    _with_store(settings, prepare)
+    return _serve(settings, args, banner="try: { industryChains { name segments { name tier } } }")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Loading generated demo data through the same writer that imports and mutations use."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from graph_schema import statements as st
+from graph_schema.store import GraphStore
+from graph_schema.writer import Outcome
+from hub.bulk import import_records
+from hub.demo import Scale, generate
+
+
+async def is_seeded(store: GraphStore) -> bool:
+    rows = await store.run(st.ANY_REGION)
+    return bool(rows)
+
+
+async def seed_demo(
+    store: GraphStore,
+    scale: str,
+    *,
+    seed: int = 2026,
+    batch_size: int = 5000,
+    progress: Any = None,
+) -> dict[str, Counter[Outcome]]:
+    """Generate the province at ``scale`` and upsert it; returns outcomes per entity."""
+    data = generate(Scale(scale), seed=seed)
+    counts: dict[str, Counter[Outcome]] = {}
+    tasks = {}
+    if progress is not None:
+        for entity, records in data.items():
+            tasks[entity] = progress.add_task(entity, total=len(records))
+
+    def advance(entity: str, n: int) -> None:
+        if progress is not None:
+            progress.advance(tasks[entity], n)
+
+    for entity, records in data.items():
+        counts[entity] = await import_records(
+            store, entity, records, batch_size=batch_size, progress=advance
+        )
+    return counts

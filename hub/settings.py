@@ -1,0 +1,174 @@
+"""The hub's one typed settings tree, read from ``HUB_*`` environment variables and ``.env``.
+
+Sections map to variables by their first word: ``HUB_GRAPH_URL`` is ``graph.url``,
+``HUB_HTTP_PORT`` is ``http.port``; top-level fields (``HUB_DATA_DIR``, ``HUB_LOG_LEVEL``) have
+no section. ``load_settings`` turns validation errors into one message that names each variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph_schema.connect import check_graph_url
+from graph_schema.errors import ConfigurationError
+
+ENV_PREFIX = "HUB_"
+_USERINFO_RE = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")
+
+
+def mask_url(url: str) -> str:
+    """``scheme://user:secret@host`` becomes ``scheme://user:***@host``."""
+    return _USERINFO_RE.sub(r"\1:***@", url)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if isinstance(value, str) and "://" in value else value
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def _check_mqtt_url(url: str) -> str:
+    if not re.match(r"^(mqtts?|ws|wss)://[^/\s]+", url):
+        raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
+    return url
+
+
+def _check_telemetry_url(url: str) -> str:
+    if not re.match(r"^(sqlite://|postgres(ql)?://)", url):
+        raise ValueError("must be sqlite:// (embedded), sqlite:///path/file.db or postgresql://")
+    return url
+
+
+class GraphSettings(_Section):
+    """The graph store."""
+
+    url: Annotated[str, AfterValidator(check_graph_url)] = Field(
+        default="embedded://",
+        description="embedded:// (FalkorDB under the data dir), embedded:///abs/dir, "
+        "falkordb://host:6379/graph, or bolt:// / neo4j:// (Neo4j 5).",
+    )
+    user: str | None = Field(default=None, description="Neo4j or FalkorDB user, if not in URL.")
+    password: SecretStr | None = Field(default=None, description="Password; never logged.")
+    database: str | None = Field(default=None, description="Neo4j database name.")
+    name: str = Field(default="hub", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="FalkorDB graph key.")
+    pool_size: int = Field(default=16, ge=1, le=500, description="Connections in the pool.")
+    timeout_s: float = Field(default=30.0, gt=0, le=3600, description="Per-statement time limit, s.")
+    batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch.")
+
+
+class TelemetrySettings(_Section):
+    """The telemetry store for raw readings and rollups."""
+
+    url: Annotated[str, AfterValidator(_check_telemetry_url)] = Field(
+        default="sqlite://",
+        description="sqlite:// (under the data dir), sqlite:///path/file.db or postgresql://...",
+    )
+
+
+class MqttSettings(_Section):
+    """The MQTT broker the ingest workers subscribe to."""
+
+    url: Annotated[str, AfterValidator(_check_mqtt_url)] = Field(
+        default="mqtt://127.0.0.1:1883", description="Broker URL: mqtt://host:port or mqtts://."
+    )
+    username: str | None = Field(default=None, description="Broker user.")
+    password: SecretStr | None = Field(default=None, description="Broker password; never logged.")
+    client_id: str = Field(default="e-ledger-hub", description="Fixed id for a persistent session.")
+
+
+class HttpSettings(_Section):
+    """The HTTP server."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port.")
+    graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql in a browser.")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest page a list returns.")
+
+
+class Settings(BaseSettings):
+    """Everything the hub reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Where embedded stores keep data.")
+    log_level: LogLevel = Field(default=LogLevel.INFO, description="Logging threshold.")
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT, description="production turns off GraphiQL."
+    )
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+    @property
+    def graphiql(self) -> bool:
+        return self.http.graphiql and self.environment is Environment.DEVELOPMENT
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    """The variable behind a validation error location, e.g. ('http', 'port') → HUB_HTTP_PORT."""
+    return ENV_PREFIX + "_".join(str(part).upper() for part in loc[:2])
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env") -> Settings:
+    """Read settings from ``environ`` (default: the process environment) and ``env_file``.
+
+    Tests pass the environment as a dict; a wrong value raises ``ConfigurationError`` whose
+    message names each offending variable.
+    """
+    try:
+        if environ is None:
+            return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return _from_mapping(environ)
+    except ValidationError as exc:
+        lines = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def _from_mapping(environ: Mapping[str, str]) -> Settings:
+    # Same parsing rules as the real environment, without touching os.environ or .env.
+    values: dict[str, Any] = {}
+    sections = {name for name, f in Settings.model_fields.items() if _is_section(f.annotation)}
+    for key, value in environ.items():
+        if not key.upper().startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        head, _, tail = name.partition("_")
+        if head in sections and tail:
+            values.setdefault(head, {})[tail] = value
+        else:
+            values[name] = value
+    return Settings.model_validate(values)
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, _Section)

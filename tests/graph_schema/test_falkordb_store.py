@@ -1,0 +1,117 @@
+"""The embedded FalkorDB adapter against its real server process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from graph_schema.cypher import Statement
+from graph_schema.errors import GraphQueryError, GraphUnavailable
+from graph_schema.falkordb_store import FalkorDBStore
+
+pytestmark = pytest.mark.anyio
+
+WRITE = Statement(
+    "test.write",
+    "UNWIND $rows AS row MERGE (n:Thing {id: row.id}) SET n.name = row.name RETURN count(n) AS n",
+    write=True,
+)
+COUNT = Statement("test.count", "MATCH (n:Thing) RETURN count(n) AS n")
+NAME = Statement("test.name", "MATCH (n:Thing {id: $id}) RETURN n.name AS name")
+
+
+async def test_parameters_carry_any_string_safely(store: FalkorDBStore) -> None:
+    nasty = "x\"}) DETACH DELETE n //\\' \n ${id} 中文"
+    await store.run(WRITE, {"rows": [{"id": "a", "name": nasty}, {"id": "b", "name": "b"}]})
+    assert (await store.run(NAME, {"id": "a"}))[0]["name"] == nasty
+    assert (await store.run(COUNT))[0]["n"] == 2
+
+
+async def test_missing_parameters_fail_before_sending(store: FalkorDBStore) -> None:
+    before = store.stats.round_trips
+    with pytest.raises(ValueError, match=r"missing parameters \['id'\]"):
+        await store.run(NAME, {})
+    assert store.stats.round_trips == before
+
+
+async def test_store_errors_are_translated(store: FalkorDBStore) -> None:
+    with pytest.raises(GraphQueryError, match="test.bad"):
+        await store.run(Statement("test.bad", "MATCH (n RETURN n"))
+    assert store.stats.errors == 1
+
+
+async def test_transaction_runs_all_statements_and_returns_each_result(store: FalkorDBStore) -> None:
+    results = await store.run_in_transaction(
+        [(WRITE, {"rows": [{"id": "t1", "name": "one"}]}), (COUNT, {})]
+    )
+    assert results == [[{"n": 1}], [{"n": 1}]]
+    assert store.stats.by_statement["transaction"] == 1
+
+
+async def test_data_survives_a_restart(tmp_path: Path) -> None:
+    first = await FalkorDBStore.embedded(tmp_path / "g")
+    await first.run(WRITE, {"rows": [{"id": str(i), "name": "n"} for i in range(100)]})
+    await first.close()
+    second = await FalkorDBStore.embedded(tmp_path / "g")
+    try:
+        assert (await second.run(COUNT))[0]["n"] == 100
+    finally:
+        await second.close()
+
+
+async def test_a_second_hub_on_the_same_directory_is_refused(store: FalkorDBStore) -> None:
+    assert store._server is not None
+    with pytest.raises(GraphUnavailable, match="another hub"):
+        await FalkorDBStore.embedded(store._server.data_dir)
+
+
+async def test_a_killed_server_is_reported_then_restarted_with_its_data(
+    store: FalkorDBStore,
+) -> None:
+    await store.run(WRITE, {"rows": [{"id": "k", "name": "kept"}]})
+    await asyncio.sleep(1.2)  # appendfsync everysec
+    server = store._server
+    assert server is not None and server.pid is not None
+    os.kill(server.pid, signal.SIGKILL)
+    await asyncio.sleep(0.3)
+    assert server.exit_code() == -signal.SIGKILL
+    # The next call notices the dead process and starts a new one on the same files.
+    rows = await store.run(NAME, {"id": "k"})
+    assert rows == [{"name": "kept"}]
+    assert server.restarts == 1
+
+
+async def test_a_crash_loop_is_reported_as_unavailable_not_spun(store: FalkorDBStore) -> None:
+    server = store._server
+    assert server is not None
+    for expected_restarts in (1,):
+        assert server.pid is not None
+        os.kill(server.pid, signal.SIGKILL)
+        await asyncio.sleep(0.3)
+        await store.run(COUNT)
+        assert server.restarts == expected_restarts
+    assert server.pid is not None
+    os.kill(server.pid, signal.SIGKILL)
+    await asyncio.sleep(0.3)
+    with pytest.raises(GraphUnavailable, match="exit"):
+        await store.run(COUNT)  # within the restart interval: reported, not retried
+
+
+async def test_a_hung_server_times_out_instead_of_hanging(tmp_path: Path) -> None:
+    hung = await FalkorDBStore.embedded(tmp_path / "h", socket_timeout_s=1.0)
+    server = hung._server
+    assert server is not None and server.pid is not None
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(GraphUnavailable):
+            await hung.run(COUNT)
+        assert time.monotonic() - started < 5
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        await hung.close()
