@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from graph_schema.errors import GraphQueryError
+from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.migrations import LATEST, MIGRATIONS, current_version, migrate
+from graph_schema.statements import upsert_nodes
+from graph_schema.model import SPECS
+from graph_schema.cypher import Statement
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_migrate_records_the_version_and_is_idempotent(store: FalkorDBStore) -> None:
+    # The fixture already migrated once.
+    assert await current_version(store) == LATEST
+    again = await migrate(store)
+    assert (again.from_version, again.to_version, again.created) == (LATEST, LATEST, [])
+
+
+async def test_every_schema_element_exists_after_migrating(store: FalkorDBStore) -> None:
+    indexes = await store._existing_indexes()
+    for migration in MIGRATIONS:
+        for element in migration.elements:
+            props = getattr(element, "props", None) or (getattr(element, "prop"),)
+            for prop in props:
+                assert (element.label, prop) in indexes, element
+
+
+async def test_unique_keys_are_enforced(store: FalkorDBStore) -> None:
+    await store.run(upsert_nodes(SPECS["bank"]), {"rows": [{"key": "b1", "props": {"name": "x"}}]})
+    with pytest.raises(GraphQueryError, match="unique"):
+        await store.run(Statement("test.dup", "CREATE (:Bank {id: 'b1'})", write=True))
