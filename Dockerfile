@@ -1,0 +1,21 @@
+# The hub on python:3.12-slim, installed from uv.lock, run as a non-root user.
+FROM python:3.12-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc make && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+COPY hub hub
+COPY graph_schema graph_schema
+COPY ingest ingest
+COPY vision vision
+COPY connectors connectors
+RUN pip install --no-cache-dir "uv==0.13.9" && uv sync --frozen --no-dev --no-editable
+
+FROM python:3.12-slim
+RUN useradd --system --home /var/lib/hub hub && mkdir -p /var/lib/hub && chown hub /var/lib/hub
+COPY --from=build /app/.venv /app/.venv
+ENV PATH=/app/.venv/bin:$PATH HUB_DATA_DIR=/var/lib/hub HUB_HTTP_HOST=0.0.0.0
+USER hub
+WORKDIR /var/lib/hub
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz').status != 200)"
+CMD ["hub", "serve"]

@@ -1,0 +1,45 @@
+"""Run benchmarks by name (all when none is given) and print their figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+import bench.load  # noqa: F401  (registers)
+from bench.registry import BENCHMARKS
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("names", nargs="*", choices=list(BENCHMARKS), help="benchmarks to run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per benchmark")
+    args = parser.parse_args()
+    console = Console()
+    for name in args.names or list(BENCHMARKS):
+        entry = BENCHMARKS[name]
+        figures = asyncio.run(entry.run())
+        if args.json:
+            print(json.dumps({"benchmark": name, **figures}, ensure_ascii=False))
+            continue
+        table = Table("figure", "value", title=f"{name}: {entry.description}")
+        for key, value in figures.items():
+            table.add_row(key, str(value))
+        console.print(table)
+    console.print(f"python {platform.python_version()} on {platform.machine()}, {_cores()} cores")
+    return 0
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The benchmark registry: each benchmark is an async function returning named figures."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+Figures = dict[str, float | int | str]
+Benchmark = Callable[[], Awaitable[Figures]]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    description: str
+    run: Benchmark
+
+
+BENCHMARKS: dict[str, Entry] = {}
+
+
+def benchmark(name: str, description: str) -> Callable[[Benchmark], Benchmark]:
+    def register(func: Benchmark) -> Benchmark:
+        BENCHMARKS[name] = Entry(name, description, func)
+        return func
+
+    return register
