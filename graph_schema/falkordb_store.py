@@ -65,6 +65,7 @@ class FalkorDBStore(GraphStore):
         self._db: FalkorDB | None = None
         self._last_restart = 0.0
         self._restart_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def embedded(cls, data_dir: Path, **kwargs: Any) -> FalkorDBStore:
@@ -190,12 +191,15 @@ class FalkorDBStore(GraphStore):
         return True
 
     async def ping(self) -> None:
+        await self._graph()
         try:
             await self._connect().connection.ping()
         except _UNAVAILABLE as exc:
             raise await self._unavailable(exc) from exc
 
     async def _graph(self) -> Any:
+        if self._closed:
+            raise GraphUnavailable(f"{self.describe()} is closed")
         if self._server is not None and self._server.exit_code() is not None:
             await self._revive()
         return self._connect().select_graph(self._graph_name)
@@ -238,6 +242,7 @@ class FalkorDBStore(GraphStore):
             await db.connection.aclose()
 
     async def close(self) -> None:
+        self._closed = True
         await self._drop_connections()
         if self._server is not None:
             await asyncio.to_thread(self._server.stop)
