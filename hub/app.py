@@ -12,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from hub.api.context import Context
-from hub.api.schema import build_schema
+from hub.api.schema import build_schema, error_code
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,17 @@ class _GraphQLApp(GraphQL[Context, None]):
     def __init__(self, state: _State, **kwargs: Any) -> None:
         super().__init__(build_schema(), **kwargs)
         self._state = state
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # One place stamps extensions.code on every error: parse, validation and resolver alike.
+        response = await super().process_result(request, result)
+        for error, formatted in zip(result.errors or [], response.get("errors") or [], strict=True):
+            code = error_code(error)
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+            if code == "INTERNAL":
+                log.error("internal error in %s", formatted.get("path"), exc_info=error.original_error)
+                formatted["message"] = "Internal server error"
+        return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(store=self._state.store, max_page_size=self._state.settings.http.max_page_size)

@@ -30,14 +30,14 @@ async def seed_demo(
     counts: dict[str, Counter[Outcome]] = {}
     tasks = {}
     if progress is not None:
-        for entity, records in data.items():
+        for entity, records in data:
             tasks[entity] = progress.add_task(entity, total=len(records))
 
     def advance(entity: str, n: int) -> None:
         if progress is not None:
             progress.advance(tasks[entity], n)
 
-    for entity, records in data.items():
+    for entity, records in data:
         counts[entity] = await import_records(
             store, entity, records, batch_size=batch_size, progress=advance
         )

@@ -2,18 +2,18 @@
 
 Every error a client sees carries ``extensions.code`` from one set: BAD_USER_INPUT, NOT_FOUND,
 UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE, INTERNAL. Hub errors map by class; anything else is
-masked as INTERNAL so no stack trace or store detail leaks.
+masked as INTERNAL (message replaced, details logged) so no stack trace or store detail
+leaks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import QueryDepthLimiter
 from strawberry.types import Info
 
 from graph_schema import queries
@@ -29,30 +29,15 @@ def _as_hub_error(error: GraphQLError) -> HubError | None:
     return original if isinstance(original, HubError) else None
 
 
-class ErrorCodes(SchemaExtension):
-    """Stamps ``extensions.code`` on every error, from the hub's exception tree."""
-
-    def on_execute(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        for error in result.errors:
-            hub_error = _as_hub_error(error)
-            code = hub_error.code if hub_error else "INTERNAL"
-            if error.original_error is None:
-                code = "BAD_USER_INPUT"
-            error.extensions = {**(error.extensions or {}), "code": code}
-
-
-def _should_mask(error: GraphQLError) -> bool:
-    original = error.original_error
-    if original is None:
-        return False  # GraphQL validation errors are the caller's, and safe to show
-    if isinstance(original, HubError) and original.code != "INTERNAL":
-        return False
-    log.error("internal error in GraphQL resolver", exc_info=original)
-    return True
+def error_code(error: GraphQLError) -> str:
+    """The stable code for an error: the hub error's own, BAD_USER_INPUT for GraphQL's
+    parse/validation errors, INTERNAL for anything unexpected."""
+    if error.extensions and "code" in error.extensions:
+        return str(error.extensions["code"])
+    if error.original_error is None:
+        return "BAD_USER_INPUT"
+    hub_error = _as_hub_error(error)
+    return hub_error.code if hub_error else "INTERNAL"
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
@@ -99,8 +84,6 @@ def build_schema(**_: Any) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         extensions=[
-            QueryDepthLimiter(max_depth=12),
-            ErrorCodes,
-            MaskErrors(should_mask_error=_should_mask),
+            lambda: QueryDepthLimiter(max_depth=12),
         ],
     )

@@ -1,0 +1,94 @@
+"""The README's first command, end to end: `hub demo` seeds once, serves, and keeps its data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _query(port: int, query: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        body: dict[str, Any] = json.loads(response.read())
+        return body
+
+
+def _start(tmp_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_HTTP_PORT": str(port),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub", "demo"], cwd=tmp_path, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path, limit: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        assert process.poll() is None, log.read_text(encoding="utf-8")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.25)
+    raise AssertionError(f"not ready within {limit} s: {log.read_text(encoding='utf-8')}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+
+
+def test_demo_serves_within_90_s_and_restarts_without_reseeding(tmp_path: Path) -> None:
+    port = _free_port()
+    first_log = tmp_path / "first.log"
+    first = _start(tmp_path, port, first_log)
+    try:
+        _wait_ready(first, port, first_log, 90)
+        body = _query(port, "{ regions(level: CITY) { code } industryChains { id } }")
+        assert len(body["data"]["regions"]) == 11
+        assert len(body["data"]["industryChains"]) >= 4
+    finally:
+        _stop(first)
+    output = first_log.read_text(encoding="utf-8")
+    assert f"GraphQL endpoint: http://127.0.0.1:{port}/graphql" in output
+    assert "import summary" in output
+
+    second_log = tmp_path / "second.log"
+    second = _start(tmp_path, port, second_log)
+    try:
+        _wait_ready(second, port, second_log, 30)
+        body = _query(port, "{ regions(level: CITY) { code } }")
+        assert len(body["data"]["regions"]) == 11
+    finally:
+        _stop(second)
+    output = second_log.read_text(encoding="utf-8")
+    assert "already present; not reseeding" in output
+    assert "import summary" not in output
