@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 Figures = dict[str, float | int | str]
-Benchmark = Callable[[], Awaitable[Figures]]
+Benchmark = Callable[[], Coroutine[Any, Any, Figures]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,9 @@ async def open_graph_store(
 
         path = Path(unquote(parts.path)) if parts.path not in ("", "/") else data_dir / "graph"
         return await FalkorDBStore.embedded(
-            path, graph=graph_name, query_timeout_ms=int(query_timeout_s * 1000),
+            path,
+            graph=graph_name,
+            query_timeout_ms=int(query_timeout_s * 1000),
             max_connections=pool_size,
         )
     user = unquote(parts.username) if parts.username else user
@@ -69,7 +71,7 @@ async def open_graph_store(
 
     if user is None and password is not None:
         raise ConfigurationError("a Neo4j password needs a user (HUB_GRAPH_USER)")
-    plain = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
+    plain = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
     neo = Neo4jStore(
         plain.geturl(),
         user=user,

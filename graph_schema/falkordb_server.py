@@ -69,13 +69,13 @@ class EmbeddedServer:
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         with self.log_path.open("ab") as logfile:
-            self._process = subprocess.Popen(  # noqa: S603 - our own bundled binary
+            self._process = subprocess.Popen(
                 [server, str(config)],
                 stdout=logfile,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=self.data_dir,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=_die_with_parent,
             )
         (self.data_dir / "falkordb.pid").write_text(str(self._process.pid), encoding="utf-8")
         deadline = time.monotonic() + self._start_timeout

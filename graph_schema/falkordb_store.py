@@ -130,7 +130,11 @@ class FalkorDBStore(GraphStore):
             values = check_params(statement, params)
             query = graph._build_params_header(values) + statement.text
             pipe.execute_command(
-                "GRAPH.QUERY", self._graph_name, query, "--compact", "timeout",
+                "GRAPH.QUERY",
+                self._graph_name,
+                query,
+                "--compact",
+                "timeout",
                 self._query_timeout_ms,
             )
         try:
@@ -179,8 +183,15 @@ class FalkorDBStore(GraphStore):
         client = self._connect().connection
         try:
             await client.execute_command(
-                "GRAPH.CONSTRAINT", "CREATE", self._graph_name, "UNIQUE", "NODE", label,
-                "PROPERTIES", 1, prop,
+                "GRAPH.CONSTRAINT",
+                "CREATE",
+                self._graph_name,
+                "UNIQUE",
+                "NODE",
+                label,
+                "PROPERTIES",
+                1,
+                prop,
             )
         except redis_errors.ResponseError as exc:
             if "already exists" in str(exc).lower():

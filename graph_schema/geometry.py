@@ -15,6 +15,7 @@ _LON_RANGE = (73.0, 136.0)
 _LAT_RANGE = (3.0, 54.0)
 _EARTH_RADIUS_M = 6_371_008.8
 
+
 def geometry_problem(geojson: Any) -> str | None:
     """Why ``geojson`` is not a valid parcel geometry, or ``None`` when it is."""
     if not isinstance(geojson, dict):
@@ -38,6 +39,7 @@ def geometry_problem(geojson: Any) -> str | None:
         return f"polygon is not valid: {explain_validity(geom)}"
     return None
 
+
 def _coordinates_problem(value: Any, depth: int = 0) -> str | None:
     if depth > 4:
         return "coordinates are nested too deeply"
@@ -56,6 +58,7 @@ def _coordinates_problem(value: Any, depth: int = 0) -> str | None:
             return problem
     return None
 
+
 def _is_position(value: Any) -> bool:
     return (
         isinstance(value, list)
@@ -63,10 +66,12 @@ def _is_position(value: Any) -> bool:
         and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     )
 
+
 def centroid(geojson: dict[str, Any]) -> tuple[float, float]:
     """Longitude and latitude of the polygon's centroid."""
     point = shape(geojson).centroid
     return round(float(point.x), 7), round(float(point.y), 7)
+
 
 def area_m2(geojson: dict[str, Any]) -> float:
     """Approximate area in square metres (local equirectangular projection; fine for parcels)."""
@@ -76,6 +81,7 @@ def area_m2(geojson: dict[str, Any]) -> float:
     k_lat = math.radians(1.0) * _EARTH_RADIUS_M
 
     return float(scale(geom, xfact=k_lon, yfact=k_lat, origin=(0, 0)).area)
+
 
 def dumps(geojson: dict[str, Any]) -> str:
     """Canonical text form stored in the graph (property values cannot be maps)."""

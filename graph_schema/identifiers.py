@@ -1,6 +1,7 @@
 """Validation and generation of the identifiers the model keys on.
 
-- Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters with a check character.
+- Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, the last a check
+  character.
 - National investment-project code (项目代码, GB/T 40058-2021): ``YYYY-RRRRRR-DD-TT-NNNNNC``; the
   check algorithm is unpublished, so the last character is treated as opaque.
 - Administrative division code (GB/T 2260): six digits, province + city + county.
@@ -23,8 +24,42 @@ _PROJECT_CODE_RE: Final = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-([0-9A-Z
 _REGION_CODE_RE: Final = re.compile(r"^\d{6}$")
 # GB/T 2260 province-level prefixes (first two digits).
 PROVINCE_PREFIXES: Final = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 "
-    "65 71 81 82".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
 )
 PROJECT_TYPES: Final = {
     "01": "基本建设",

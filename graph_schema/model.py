@@ -361,7 +361,7 @@ class EdgeSpec:
     """A relationship-only record type, e.g. SUPPLIES between segments."""
 
     name: str
-    type: str
+    relationship: str
     record: type[Record]
     source: str
     source_field: str
@@ -372,7 +372,9 @@ class EdgeSpec:
 ENTITIES: Final[tuple[EntitySpec, ...]] = (
     EntitySpec("region", "Region", "code", Region, (Link("parent_code", "PART_OF", "region"),)),
     EntitySpec("chain", "IndustryChain", "id", IndustryChain),
-    EntitySpec("segment", "ChainSegment", "id", ChainSegment, (Link("chain_id", "PART_OF", "chain"),)),
+    EntitySpec(
+        "segment", "ChainSegment", "id", ChainSegment, (Link("chain_id", "PART_OF", "chain"),)
+    ),
     EntitySpec("product", "Product", "id", Product, (Link("segment_id", "IN_SEGMENT", "segment"),)),
     EntitySpec(
         "enterprise",
@@ -418,9 +420,18 @@ SPECS_BY_RECORD: Final[dict[type[Record], Any]] = {
     **{spec.record: spec for spec in EDGES},
 }
 # Import order: every link points at an entity loaded earlier.
-LOAD_ORDER: Final = ("region", "chain", "segment", "supply", "product", "enterprise", "parcel",
-                     "project", "bank", "sensor")
-
+LOAD_ORDER: Final = (
+    "region",
+    "chain",
+    "segment",
+    "supply",
+    "product",
+    "enterprise",
+    "parcel",
+    "project",
+    "bank",
+    "sensor",
+)
 
 
 def validate(entity: str, data: dict[str, Any]) -> Record:

@@ -1,8 +1,9 @@
-"""``GraphStore`` on Neo4j 5 through the official async driver (``bolt://``, ``neo4j://``, ``+s``)."""
+"""``GraphStore`` on Neo4j 5 through the official async driver (bolt, neo4j, +s schemes)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import neo4j
 import neo4j.exceptions as neo4j_errors
 
@@ -40,7 +41,7 @@ class Neo4jStore(GraphStore):
         self._uri = uri
         self._database = database
         self._query_timeout_s = query_timeout_s
-        auth = (user, password) if user is not None else None
+        auth = (user, password or "") if user is not None else None
         self._driver = neo4j.AsyncGraphDatabase.driver(
             uri,
             auth=auth,
@@ -54,13 +55,15 @@ class Neo4jStore(GraphStore):
     async def run(self, statement: Statement, params: Params | None = None) -> list[Row]:
         values = check_params(statement, params)
         self.stats.count(statement.name)
-        query = neo4j.Query(statement.text, timeout=self._query_timeout_s)  # type: ignore[arg-type]
+        query = neo4j.Query(statement.text, timeout=self._query_timeout_s)
         try:
             records, _, _ = await self._driver.execute_query(
                 query,
                 values,
                 database_=self._database,
-                routing_=neo4j.RoutingControl.WRITE if statement.write else neo4j.RoutingControl.READ,
+                routing_=neo4j.RoutingControl.WRITE
+                if statement.write
+                else neo4j.RoutingControl.READ,
             )
         except neo4j_errors.Neo4jError as exc:
             self.stats.errors += 1
@@ -111,9 +114,7 @@ class Neo4jStore(GraphStore):
 
 
 # A uniqueness constraint's backing index carries the constraint's name, so one SHOW suffices.
-_SCHEMA_NAMES = Statement(
-    "schema.exists", "SHOW INDEXES YIELD name WHERE name = $name RETURN name"
-)
+_SCHEMA_NAMES = Statement("schema.exists", "SHOW INDEXES YIELD name WHERE name = $name RETURN name")
 
 
 def _translate(exc: neo4j_errors.Neo4jError, name: str) -> Exception:

@@ -122,7 +122,7 @@ def fetch_edges(edge: EdgeSpec) -> Statement:
     return Statement(
         f"{edge.name}.fetch",
         f"UNWIND $rows AS row MATCH (a:{_label(source)} {{{_key(source)}: row.source}})"
-        f"-[:{identifier(edge.type)}]->(b:{_label(target)} {{{_key(target)}: row.target}}) "
+        f"-[:{identifier(edge.relationship)}]->(b:{_label(target)} {{{_key(target)}: row.target}}) "
         "RETURN row.source AS source, row.target AS target",
     )
 
@@ -134,7 +134,7 @@ def merge_edges(edge: EdgeSpec) -> Statement:
         f"{edge.name}.upsert",
         f"UNWIND $rows AS row MATCH (a:{_label(source)} {{{_key(source)}: row.source}}) "
         f"MATCH (b:{_label(target)} {{{_key(target)}: row.target}}) "
-        f"MERGE (a)-[:{identifier(edge.type)}]->(b) RETURN count(*) AS written",
+        f"MERGE (a)-[:{identifier(edge.relationship)}]->(b) RETURN count(*) AS written",
         write=True,
     )
 
@@ -144,7 +144,7 @@ def export_edges(edge: EdgeSpec) -> Statement:
     source, target = _edge_ends(edge)
     return Statement(
         f"{edge.name}.export",
-        f"MATCH (a:{_label(source)})-[:{identifier(edge.type)}]->(b:{_label(target)}) "
+        f"MATCH (a:{_label(source)})-[:{identifier(edge.relationship)}]->(b:{_label(target)}) "
         f"WITH a.{_key(source)} AS source, b.{_key(target)} AS target "
         "ORDER BY source, target SKIP $skip LIMIT $limit RETURN source, target",
     )
@@ -169,8 +169,13 @@ SET_SCHEMA_VERSION = Statement(
 
 
 def entity_statements(spec: EntitySpec) -> list[Statement]:
-    out = [fetch_existing(spec), existing_keys(spec), upsert_nodes(spec), export_page(spec),
-           delete_nodes(spec)]
+    out = [
+        fetch_existing(spec),
+        existing_keys(spec),
+        upsert_nodes(spec),
+        export_page(spec),
+        delete_nodes(spec),
+    ]
     for link in spec.links:
         out += [unlink_stale(spec, link), link_targets(spec, link)]
     return out

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph_schema.cypher import Statement
-from graph_schema.dialect import Dialect, DialectRules, SchemaElement, RULES
+from graph_schema.dialect import RULES, Dialect, DialectRules, SchemaElement
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]

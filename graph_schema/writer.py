@@ -174,9 +174,7 @@ def _write_steps(spec: EntitySpec, items: list[tuple[Record, dict[str, Any], boo
         (st.upsert_nodes(spec), {"rows": [{"key": r.key(), "props": p} for r, p, _ in items]})
     ]
     for link in spec.links:
-        existed = [
-            {"key": r.key(), "targets": link_targets(link, r)} for r, _, old in items if old
-        ]
+        existed = [{"key": r.key(), "targets": link_targets(link, r)} for r, _, old in items if old]
         if existed:
             steps.append((st.unlink_stale(spec, link), {"rows": existed}))
         linking = [
@@ -189,7 +187,9 @@ def _write_steps(spec: EntitySpec, items: list[tuple[Record, dict[str, Any], boo
     return steps
 
 
-async def _upsert_edges(store: GraphStore, edge: EdgeSpec, records: Sequence[Record]) -> WriteResult:
+async def _upsert_edges(
+    store: GraphStore, edge: EdgeSpec, records: Sequence[Record]
+) -> WriteResult:
     result = WriteResult()
     pairs = [
         {"source": getattr(r, edge.source_field), "target": getattr(r, edge.target_field)}
@@ -208,7 +208,9 @@ async def _upsert_edges(store: GraphStore, edge: EdgeSpec, records: Sequence[Rec
         if missing:
             result.outcomes.append(Outcome.REJECTED)
             result.rejections.append(
-                Rejection(i, records[i].key(), (Problem("", f"no {edge.source} {', '.join(missing)}"),))
+                Rejection(
+                    i, records[i].key(), (Problem("", f"no {edge.source} {', '.join(missing)}"),)
+                )
             )
         elif (pair["source"], pair["target"]) in existing | seen:
             result.outcomes.append(Outcome.UNCHANGED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,16 +31,21 @@ class _GraphQLApp(GraphQL[Context, None]):
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         # One place stamps extensions.code on every error: parse, validation and resolver alike.
         response = await super().process_result(request, result)
-        for error, formatted in zip(result.errors or [], response.get("errors") or [], strict=True):
+        formatted_errors = cast(list[dict[str, Any]], response.get("errors") or [])
+        for error, formatted in zip(result.errors or [], formatted_errors, strict=True):
             code = error_code(error)
             formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
             if code == "INTERNAL":
-                log.error("internal error in %s", formatted.get("path"), exc_info=error.original_error)
+                log.error(
+                    "internal error in %s", formatted.get("path"), exc_info=error.original_error
+                )
                 formatted["message"] = "Internal server error"
         return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(store=self._state.store, max_page_size=self._state.settings.http.max_page_size)
+        return Context(
+            store=self._state.store, max_page_size=self._state.settings.http.max_page_size
+        )
 
 
 class _State:

@@ -38,8 +38,12 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import CSV, JSON Lines and GeoJSON entity files")
     imp.add_argument("paths", nargs="+", type=Path, help="files or directories")
-    imp.add_argument("--rejects", type=Path, default=Path("rejects.jsonl"),
-                     help="where rejected rows and their reasons go")
+    imp.add_argument(
+        "--rejects",
+        type=Path,
+        default=Path("rejects.jsonl"),
+        help="where rejected rows and their reasons go",
+    )
 
     exp = sub.add_parser("export", help="export every entity to a directory")
     exp.add_argument("directory", type=Path)
@@ -161,8 +165,11 @@ async def _import(store: GraphStore, args: argparse.Namespace, settings: Setting
                     return
 
         summary = await import_files(
-            store, [p for _, p in files], rejects_path=args.rejects,
-            batch_size=settings.graph.batch_size, progress=advance,
+            store,
+            [p for _, p in files],
+            rejects_path=args.rejects,
+            batch_size=settings.graph.batch_size,
+            progress=advance,
         )
     console.print(_summary_table(summary.counts))
     totals = ", ".join(f"{o.value} {summary.total(o)}" for o in Outcome)

@@ -9,7 +9,7 @@ from graph_schema import statements as st
 from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome
 from hub.bulk import import_records
-from hub.demo import Scale, generate
+from hub.demo import DemoData, Scale, generate
 
 
 async def is_seeded(store: GraphStore) -> bool:
@@ -24,9 +24,11 @@ async def seed_demo(
     seed: int = 2026,
     batch_size: int = 5000,
     progress: Any = None,
+    data: DemoData | None = None,
 ) -> dict[str, Counter[Outcome]]:
-    """Generate the province at ``scale`` and upsert it; returns outcomes per entity."""
-    data = generate(Scale(scale), seed=seed)
+    """Generate the province at ``scale`` (unless ``data`` is given) and upsert it."""
+    if data is None:
+        data = generate(Scale(scale), seed=seed)
     counts: dict[str, Counter[Outcome]] = {}
     tasks = {}
     if progress is not None:

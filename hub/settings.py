@@ -71,9 +71,13 @@ class GraphSettings(_Section):
     user: str | None = Field(default=None, description="Neo4j or FalkorDB user, if not in URL.")
     password: SecretStr | None = Field(default=None, description="Password; never logged.")
     database: str | None = Field(default=None, description="Neo4j database name.")
-    name: str = Field(default="hub", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="FalkorDB graph key.")
+    name: str = Field(
+        default="hub", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="FalkorDB graph key."
+    )
     pool_size: int = Field(default=16, ge=1, le=500, description="Connections in the pool.")
-    timeout_s: float = Field(default=30.0, gt=0, le=3600, description="Per-statement time limit, s.")
+    timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Per-statement time limit, s."
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch.")
 
 
@@ -103,7 +107,9 @@ class HttpSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port.")
     graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql in a browser.")
-    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest page a list returns.")
+    max_page_size: int = Field(
+        default=100, ge=1, le=1000, description="Largest page a list returns."
+    )
 
 
 class Settings(BaseSettings):
@@ -139,7 +145,9 @@ def env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "_".join(str(part).upper() for part in loc[:2])
 
 
-def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env") -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
+) -> Settings:
     """Read settings from ``environ`` (default: the process environment) and ``env_file``.
 
     Tests pass the environment as a dict; a wrong value raises ``ConfigurationError`` whose
@@ -147,7 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | N
     """
     try:
         if environ is None:
-            return Settings(_env_file=env_file)  # type: ignore[call-arg]
+            return Settings(_env_file=env_file)
         return _from_mapping(environ)
     except ValidationError as exc:
         lines = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]

@@ -184,7 +184,9 @@ class Writer:
         self._first_feature = True
         self.count = 0
         if fmt == ".csv":
-            self._csv = csv.DictWriter(self._handle, fieldnames=list(_record_type(entity).model_fields))
+            self._csv = csv.DictWriter(
+                self._handle, fieldnames=list(_record_type(entity).model_fields)
+            )
             self._csv.writeheader()
         elif fmt == ".geojson":
             self._handle.write('{"type":"FeatureCollection","features":[\n')
@@ -199,7 +201,9 @@ class Writer:
             feature = {"type": "Feature", "properties": row, "geometry": geometry}
             prefix = "" if self._first_feature else ",\n"
             self._first_feature = False
-            self._handle.write(prefix + json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+            self._handle.write(
+                prefix + json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+            )
         else:
             self._handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
 

@@ -220,4 +220,3 @@ async def graph_counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int
     nodes = {row["label"]: int(row["count"]) for row in await store.run(st.COUNT_NODES)}
     rels = {row["type"]: int(row["count"]) for row in await store.run(st.COUNT_RELATIONSHIPS)}
     return nodes, rels
-

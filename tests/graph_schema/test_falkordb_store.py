@@ -40,12 +40,14 @@ async def test_missing_parameters_fail_before_sending(store: FalkorDBStore) -> N
 
 
 async def test_store_errors_are_translated(store: FalkorDBStore) -> None:
-    with pytest.raises(GraphQueryError, match="test.bad"):
+    with pytest.raises(GraphQueryError, match=r"test\.bad"):
         await store.run(Statement("test.bad", "MATCH (n RETURN n"))
     assert store.stats.errors == 1
 
 
-async def test_transaction_runs_all_statements_and_returns_each_result(store: FalkorDBStore) -> None:
+async def test_transaction_runs_all_statements_and_returns_each_result(
+    store: FalkorDBStore,
+) -> None:
     results = await store.run_in_transaction(
         [(WRITE, {"rows": [{"id": "t1", "name": "one"}]}), (COUNT, {})]
     )

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from graph_schema.cypher import Statement
+from graph_schema.dialect import FulltextIndex
 from graph_schema.errors import GraphQueryError
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import LATEST, MIGRATIONS, current_version, migrate
-from graph_schema.statements import upsert_nodes
 from graph_schema.model import SPECS
-from graph_schema.cypher import Statement
+from graph_schema.statements import upsert_nodes
 
 pytestmark = pytest.mark.anyio
 
@@ -23,7 +24,7 @@ async def test_every_schema_element_exists_after_migrating(store: FalkorDBStore)
     indexes = await store._existing_indexes()
     for migration in MIGRATIONS:
         for element in migration.elements:
-            props = getattr(element, "props", None) or (getattr(element, "prop"),)
+            props = element.props if isinstance(element, FulltextIndex) else (element.prop,)
             for prop in props:
                 assert (element.label, prop) in indexes, element
 

@@ -88,7 +88,9 @@ def test_parcel_geometry_is_checked() -> None:
     assert validate("parcel", _parcel(_square())).key() == "330106-2024-0001"
     bowtie = {
         "type": "Polygon",
-        "coordinates": [[[120.1, 30.2], [120.101, 30.201], [120.101, 30.2], [120.1, 30.201], [120.1, 30.2]]],
+        "coordinates": [
+            [[120.1, 30.2], [120.101, 30.201], [120.101, 30.2], [120.1, 30.201], [120.1, 30.2]]
+        ],
     }
     cases = [
         (bowtie, "not valid"),
@@ -110,6 +112,9 @@ def test_parcel_area_must_match_its_polygon() -> None:
 
 def test_region_level_and_parent_must_agree() -> None:
     with pytest.raises(InvalidRecord, match="does not match code"):
-        validate("region", {"code": "330100", "name": "杭州市", "level": "county", "parent_code": "330000"})
+        validate(
+            "region",
+            {"code": "330100", "name": "杭州市", "level": "county", "parent_code": "330000"},
+        )
     with pytest.raises(InvalidRecord, match="needs parent_code"):
         validate("region", {"code": "330100", "name": "杭州市", "level": "city"})

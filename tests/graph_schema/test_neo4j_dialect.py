@@ -14,9 +14,21 @@ pytestmark = pytest.mark.skipif(not node_available(), reason="Node.js is not ins
 
 def _schema() -> tuple[list[str], list[str], list[str]]:
     labels = [spec.label for spec in ENTITIES] + ["SchemaVersion"]
-    types = sorted({link.type for spec in ENTITIES for link in spec.links} | {e.type for e in EDGES})
+    types = sorted(
+        {link.type for spec in ENTITIES for link in spec.links} | {e.relationship for e in EDGES}
+    )
     # Map keys of the row parameters (row.key, row.props, ...) count as property keys too.
-    props = {"key", "props", "targets", "source", "target", "id", "version", "applied_at", "dialect"}
+    props = {
+        "key",
+        "props",
+        "targets",
+        "source",
+        "target",
+        "id",
+        "version",
+        "applied_at",
+        "dialect",
+    }
     for spec in ENTITIES:
         props |= set(spec.record.model_fields)
     for derived in DERIVED_PROPERTIES.values():

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.model import Project
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.settings import load_settings
@@ -40,7 +41,9 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 
 
 async def test_regions_by_level(client: httpx.AsyncClient) -> None:
-    body = await _gql(client, "query($l: RegionLevel) { regions(level: $l) { code name } }", l="CITY")
+    body = await _gql(
+        client, "query($l: RegionLevel) { regions(level: $l) { code name } }", l="CITY"
+    )
     cities = body["data"]["regions"]
     assert len(cities) == 11
     assert {"code": "330100", "name": "杭州市"} in cities
@@ -51,7 +54,9 @@ async def test_regions_by_level(client: httpx.AsyncClient) -> None:
 
 
 async def test_chains_with_segments_by_tier(client: httpx.AsyncClient) -> None:
-    body = await _gql(client, "{ industryChains { id segments { id tier enterpriseCount supplies } } }")
+    body = await _gql(
+        client, "{ industryChains { id segments { id tier enterpriseCount supplies } } }"
+    )
     chains = {c["id"]: c for c in body["data"]["industryChains"]}
     assert set(chains) >= {"nev", "ic", "bio", "materials"}
     nev = chains["nev"]["segments"]
@@ -66,15 +71,17 @@ async def test_project_lookup_joins_owner_region_and_links(
     client: httpx.AsyncClient, demo_data: DemoData
 ) -> None:
     project = demo_data.records("project")[0]
+    assert isinstance(project, Project)
     query = """query($c: String!) { project(code: $c) {
-        code name ownerUscc ownerName regionCode segmentIds parcelIds sensorIds totalInvestment } }"""
+        code name ownerUscc ownerName regionCode segmentIds parcelIds sensorIds
+        totalInvestment } }"""
     body = await _gql(client, query, c=project.key())
     got = body["data"]["project"]
     assert got["code"] == project.key()
-    assert got["ownerUscc"] == getattr(project, "owner_uscc")
-    assert got["regionCode"] == getattr(project, "region_code")
-    assert got["segmentIds"] == sorted(getattr(project, "segment_ids"))
-    assert got["totalInvestment"] == pytest.approx(getattr(project, "total_investment"))
+    assert got["ownerUscc"] == project.owner_uscc
+    assert got["regionCode"] == project.region_code
+    assert got["segmentIds"] == sorted(project.segment_ids)
+    assert got["totalInvestment"] == pytest.approx(project.total_investment)
 
 
 async def test_unknown_project_is_not_found_with_a_code(client: httpx.AsyncClient) -> None:

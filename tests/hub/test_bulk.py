@@ -58,9 +58,18 @@ async def test_bad_rows_are_rejected_with_reasons_and_the_rest_lands(
     good = make_uscc("330106", "MA0000001")
     lines = [
         {"uscc": good, "name": "好企业", "region_code": "330106"},
-        {"uscc": good[:-1] + ("0" if good[-1] != "0" else "1"), "name": "校验位错", "region_code": "330106"},
+        {
+            "uscc": good[:-1] + ("0" if good[-1] != "0" else "1"),
+            "name": "校验位错",
+            "region_code": "330106",
+        },
         {"uscc": make_uscc("330106", "MA0000002"), "name": "无此区", "region_code": "330109"},
-        {"uscc": make_uscc("330106", "MA0000003"), "name": "负产值", "region_code": "330106", "output": -1},
+        {
+            "uscc": make_uscc("330106", "MA0000003"),
+            "name": "负产值",
+            "region_code": "330106",
+            "output": -1,
+        },
     ]
     text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
     (tmp_path / "enterprises.jsonl").write_text(text + "\n{not json\n[1, 2]\n", encoding="utf-8")
@@ -81,7 +90,9 @@ async def test_bad_rows_are_rejected_with_reasons_and_the_rest_lands(
     assert (nodes["Region"], nodes["Enterprise"]) == (3, 1)
 
 
-async def test_files_named_after_no_entity_are_refused(tmp_path: Path, store: FalkorDBStore) -> None:
+async def test_files_named_after_no_entity_are_refused(
+    tmp_path: Path, store: FalkorDBStore
+) -> None:
     (tmp_path / "stuff.csv").write_text("a\n1\n", encoding="utf-8")
     with pytest.raises(FormatError, match="cannot tell the entity"):
         await import_files(store, [tmp_path / "stuff.csv"], rejects_path=tmp_path / "r.jsonl")

@@ -29,7 +29,7 @@ def _query(port: int, query: str) -> dict[str, Any]:
         data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:
         body: dict[str, Any] = json.loads(response.read())
         return body
 
@@ -43,7 +43,10 @@ def _start(tmp_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     }
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "hub", "demo"], cwd=tmp_path, env=env, stdout=out,
+            [sys.executable, "-m", "hub", "demo"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
             stderr=subprocess.STDOUT,
         )
 
@@ -53,7 +56,7 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path, limit: f
     while time.monotonic() - started < limit:
         assert process.poll() is None, log.read_text(encoding="utf-8")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                 if r.status == 200:
                     return time.monotonic() - started
         except OSError:

@@ -1,0 +1,44 @@
+"""Monitoring devices on project sites: the evidence behind a project's reported status.
+
+Every project under construction, and a third of this year's completed ones (still metered for
+acceptance), has a power meter, a labour gate and one to three cameras; every project with a
+parcel is watched by satellite.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from graph_schema.model import ProjectStage, SensorKind
+from hub.demo.projects import Draft
+
+
+def sensor_dicts(rng: random.Random, drafts: list[Draft]) -> list[dict[str, Any]]:
+    """Raw ``sensor`` records; ids are ``<kind>-<the project code's random tail>``."""
+    rows: list[dict[str, Any]] = []
+    for d in drafts:
+        short = d.code.rsplit("-", 1)[1]
+        on_site = d.stage is ProjectStage.CONSTRUCTION or (
+            d.stage is ProjectStage.COMPLETED and rng.random() < 0.33
+        )
+        if on_site:
+            rows.append(_row(f"pwr-{short}", SensorKind.POWER, d, "施工用电计量电表", "kWh"))
+            rows.append(_row(f"lab-{short}", SensorKind.LABOR, d, "劳务实名制闸机", "person"))
+            for n in range(1, rng.choice((1, 2, 2, 3)) + 1):
+                rows.append(
+                    _row(f"cam-{short}-{n}", SensorKind.CAMERA, d, f"工地视频监控{n}号", None)
+                )
+        if d.parcel_ids:
+            rows.append(_row(f"sat-{short}", SensorKind.SATELLITE, d, "卫星遥感变化监测", None))
+    return rows
+
+
+def _row(sensor_id: str, kind: SensorKind, d: Draft, what: str, unit: str | None) -> dict[str, Any]:
+    return {
+        "id": sensor_id,
+        "kind": kind.value,
+        "project_code": d.code,
+        "name": f"{d.name} {what}",
+        "unit": unit,
+    }
