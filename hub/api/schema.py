@@ -14,7 +14,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from graph_schema import queries
 from graph_schema.errors import HubError, NotFound
@@ -80,8 +80,19 @@ class Query:
         return [ProjectHit(code=r["code"], name=r["name"], score=float(r["score"])) for r in rows]
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors (NOT_FOUND, BAD_USER_INPUT, UNAVAILABLE) are answers, not incidents;
+        # internal ones are logged with their trace where they are masked (hub.app).
+        for error in errors:
+            if error_code(error) not in ("INTERNAL", "BAD_USER_INPUT"):
+                log.info("%s: %s", error_code(error), error.message)
+
+
 def build_schema(**_: Any) -> strawberry.Schema:
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=12),
