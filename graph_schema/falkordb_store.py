@@ -242,8 +242,6 @@ class FalkorDBStore(GraphStore):
             await self._drop_connections()
             try:
                 await asyncio.to_thread(self._server.restart)
-            except GraphUnavailable:
-                raise
             except OSError as exc:
                 raise GraphUnavailable(f"could not restart embedded FalkorDB: {exc}") from exc
 
