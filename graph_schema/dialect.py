@@ -104,14 +104,33 @@ class DialectRules:
                 )
         return Statement(f"schema.{element.name}", text, write=True)
 
+    def fulltext_call(self, element: FulltextIndex, param: str) -> str:
+        """The procedure call of a full-text search over ``element``, yielding ``node, score``."""
+        if self.dialect is Dialect.NEO4J:
+            return f"CALL db.index.fulltext.queryNodes('{element.name}', ${identifier(param)})"
+        return f"CALL db.idx.fulltext.queryNodes('{element.label}', ${identifier(param)})"
+
     def fulltext_query(self, element: FulltextIndex, tail: str) -> str:
         """A full-text search over ``element`` yielding ``node`` and ``score``, then ``tail``."""
-        if self.dialect is Dialect.NEO4J:
-            head = f"CALL db.index.fulltext.queryNodes('{element.name}', $search)"
-        else:
-            head = f"CALL db.idx.fulltext.queryNodes('{element.label}', $search)"
-        return f"{head} YIELD node, score {tail}"
+        return f"{self.fulltext_call(element, 'search')} YIELD node, score {tail}"
 
+    def fulltext_text(self, text: str) -> str:
+        """User text as a query of literal terms: every character the index's query language
+        treats as syntax (RediSearch for FalkorDB, Lucene for Neo4j) is escaped, so input can
+        neither change the query nor make it fail to parse. All terms must match."""
+        special = _LUCENE_SPECIAL if self.dialect is Dialect.NEO4J else _REDISEARCH_SPECIAL
+        terms = []
+        for term in text.split():
+            escaped = "".join("\\" + ch if ch in special else ch for ch in term)
+            # Lucene's word operators are upper case; its analyzers lower-case terms anyway.
+            terms.append(escaped.lower() if escaped in ("AND", "OR", "NOT") else escaped)
+        joiner = " AND " if self.dialect is Dialect.NEO4J else " "
+        return joiner.join(terms)
+
+
+_LUCENE_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/')
+# RediSearch: punctuation separates and most of it is query syntax; escape all of it.
+_REDISEARCH_SPECIAL = frozenset(",.<>{}[]\"':;!@#$%^&*()-+=~|/\\?`")
 
 RULES = {
     Dialect.FALKORDB: DialectRules(Dialect.FALKORDB, "id({var})", "timestamp()", False),

@@ -60,6 +60,18 @@ class NotFound(HubError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(HubError):
+    """The caller did not say who it is, or its credentials are not valid."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(HubError):
+    """The caller's role may not do this."""
+
+    code = "FORBIDDEN"
+
+
 class ConfigurationError(HubError):
     """Settings are wrong; raised while the hub starts, naming the variable."""
 

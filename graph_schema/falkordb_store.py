@@ -201,6 +201,23 @@ class FalkorDBStore(GraphStore):
             raise await self._unavailable(exc) from exc
         return True
 
+    async def wait_until_indexed(self, timeout_s: float) -> int:
+        # After loading its AOF, FalkorDB rebuilds indexes in a background thread (about 1.5 s
+        # for the hubei-scale graph); until then db.indexes() says UNDER CONSTRUCTION.
+        deadline = time.monotonic() + timeout_s
+        first: int | None = None
+        while True:
+            rows = await self.run(_INDEX_STATUS)
+            building = [r["label"] for r in rows if r["status"] != "OPERATIONAL"]
+            first = len(building) if first is None else first
+            if not building:
+                return first
+            if time.monotonic() > deadline:
+                raise GraphUnavailable(
+                    f"indexes still building after {timeout_s:.0f} s: {', '.join(building)}"
+                )
+            await asyncio.sleep(0.1)
+
     async def ping(self) -> None:
         await self._graph()
         try:
@@ -266,6 +283,11 @@ def _index_statement(store: FalkorDBStore, element: SchemaElement) -> Statement:
 _LIST_INDEXES = Statement(
     "schema.list_indexes",
     "CALL db.indexes() YIELD label, properties, types RETURN label, properties, types",
+)
+
+
+_INDEX_STATUS = Statement(
+    "schema.index_status", "CALL db.indexes() YIELD label, status RETURN label, status"
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 
 import neo4j
@@ -101,6 +103,20 @@ class Neo4jStore(GraphStore):
         await self.run(statement)
         return not before
 
+    async def wait_until_indexed(self, timeout_s: float) -> int:
+        deadline = time.monotonic() + timeout_s
+        first: int | None = None
+        while True:
+            building = [row["name"] for row in await self.run(_INDEXES_NOT_ONLINE)]
+            first = len(building) if first is None else first
+            if not building:
+                return first
+            if time.monotonic() > deadline:
+                raise GraphUnavailable(
+                    f"indexes not online after {timeout_s:.0f} s: {', '.join(building)}"
+                )
+            await asyncio.sleep(0.2)
+
     async def ping(self) -> None:
         try:
             await self._driver.verify_connectivity()
@@ -115,6 +131,12 @@ class Neo4jStore(GraphStore):
 
 # A uniqueness constraint's backing index carries the constraint's name, so one SHOW suffices.
 _SCHEMA_NAMES = Statement("schema.exists", "SHOW INDEXES YIELD name WHERE name = $name RETURN name")
+_INDEXES_NOT_ONLINE = Statement(
+    "schema.index_state",
+    "SHOW INDEXES YIELD name, state WHERE state <> 'ONLINE' RETURN name, state",
+)
+# The adapter's own statements, for the catalog the Neo4j linter checks.
+STATEMENTS = (_SCHEMA_NAMES, _INDEXES_NOT_ONLINE)
 
 
 def _translate(exc: neo4j_errors.Neo4jError, name: str) -> Exception:

@@ -183,7 +183,7 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
 
 def catalog(dialect: Dialect) -> list[Statement]:
     """Every statement the hub can send in ``dialect``, for linting and review."""
-    from graph_schema import migrations, queries
+    from graph_schema import edits, migrations, neo4j_store, reads
 
     out: list[Statement] = []
     for spec in ENTITIES:
@@ -192,5 +192,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
         out += [fetch_edges(edge), merge_edges(edge), export_edges(edge)]
     out += [COUNT_NODES, COUNT_RELATIONSHIPS, ANY_REGION, SCHEMA_VERSION, SET_SCHEMA_VERSION]
     out += migrations.statements(dialect)
-    out += queries.catalog(dialect)
+    out += reads.catalog(dialect)
+    out += edits.catalog()
+    if dialect is Dialect.NEO4J:
+        out += neo4j_store.STATEMENTS
     return out

@@ -61,6 +61,13 @@ class GraphStore(ABC):
         """Create an index or uniqueness rule if missing; ``True`` when it was created."""
 
     @abstractmethod
+    async def wait_until_indexed(self, timeout_s: float) -> int:
+        """Wait until every index serves queries; return how many were still building.
+
+        Stores build indexes in the background after a restart, and until then a full-text
+        search silently finds nothing. Raise ``GraphUnavailable`` after ``timeout_s``."""
+
+    @abstractmethod
     async def ping(self) -> None:
         """Raise ``GraphUnavailable`` unless the store answers."""
 

@@ -79,6 +79,10 @@ async def open_store(settings: Settings) -> GraphStore:
     report = await migrate(store)
     if report.to_version != report.from_version:
         log.info("graph schema migrated %s -> %s", report.from_version, report.to_version)
+    # Serve only once indexes answer: a full-text search on a rebuilding index finds nothing.
+    building = await store.wait_until_indexed(timeout_s=max(g.timeout_s * 10, 120))
+    if building:
+        log.info("waited for %d indexes to finish building", building)
     return store
 
 

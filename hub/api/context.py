@@ -1,23 +1,16 @@
-"""The per-request context every resolver receives: the stores and who is asking."""
+"""The per-request context every resolver receives: the stores, who is asking, and the
+request's batch loaders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
+from typing import Any
 
 from graph_schema.store import GraphStore
+from hub.api.loaders import Loaders
+from hub.roles import Role
 
-
-class Role(StrEnum):
-    """Who the caller is; authentication (a later issue) sets it, resolvers may read it."""
-
-    ANONYMOUS = "anonymous"
-    VIEWER = "viewer"
-    PROMOTER = "promoter"
-    MONITOR = "monitor"
-    BANK = "bank"
-    OPERATOR = "operator"
-    ADMIN = "admin"
+__all__ = ["Context", "Role"]
 
 
 @dataclass
@@ -26,3 +19,13 @@ class Context:
     role: Role = Role.ANONYMOUS
     subject: str | None = None
     max_page_size: int = 100
+    # False resolves every related field with its own store call: the naive baseline the
+    # benchmark compares against. Never turned off in production.
+    batching: bool = True
+    loaders: Loaders = field(init=False)
+    # Per-request memo of which sub-fields a selection asks for (see hub.api.lists).
+    selections: dict[int, frozenset[str]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.store, batching=self.batching)

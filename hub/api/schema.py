@@ -1,4 +1,4 @@
-"""The GraphQL schema: the first slice (regions, chains, project lookup and search).
+"""The GraphQL schema: queries over every entity, mutations, and the one error-code table.
 
 Every error a client sees carries ``extensions.code`` from one set: BAD_USER_INPUT, NOT_FOUND,
 UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE, INTERNAL. Hub errors map by class; anything else is
@@ -9,19 +9,77 @@ leaks.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
 from strawberry.types import ExecutionContext, Info
 
-from graph_schema import queries
-from graph_schema.errors import HubError, NotFound
+from graph_schema.errors import Forbidden, HubError, InvalidInput
+from hub.api import lists
+from hub.api.access import MONITORING_READERS, allow, may_read_type
 from hub.api.context import Context
-from hub.api.types import IndustryChain, Project, ProjectHit, Region, RegionLevel
+from hub.api.inputs import IndustryChainSort, IndustryChainWhere
+from hub.api.mutations import Mutation
+from hub.api.paging import decode_global_id
+from hub.api.types import (
+    ENTITY_TYPES,
+    After,
+    Bank,
+    BankConnection,
+    BankSortArg,
+    BankWhereArg,
+    Before,
+    ChainSegment,
+    ChainSegmentConnection,
+    Enterprise,
+    EnterpriseConnection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    IndustryChain,
+    IndustryChainConnection,
+    LandParcel,
+    LandParcelConnection,
+    Last,
+    Node,
+    ParcelSortArg,
+    ParcelWhereArg,
+    Product,
+    ProductConnection,
+    ProductSortArg,
+    ProductWhereArg,
+    Project,
+    ProjectConnection,
+    ProjectSortArg,
+    ProjectWhereArg,
+    Region,
+    RegionConnection,
+    RegionSortArg,
+    RegionWhereArg,
+    SegmentSortArg,
+    SegmentWhereArg,
+    Sensor,
+    SensorConnection,
+    SensorSortArg,
+    SensorWhereArg,
+)
+
+ENTITY_TYPE_LIST = list(ENTITY_TYPES.values())
 
 log = logging.getLogger(__name__)
+
+Ctx = Info[Context, None]
+MAX_NODES = 100
+ChainWhereArg = Annotated[
+    IndustryChainWhere | None,
+    strawberry.argument(description="Filters; every one given must hold."),
+]
+ChainSortArg = Annotated[
+    list[IndustryChainSort] | None,
+    strawberry.argument(description="Sort keys, most significant first (at most 3)."),
+]
 
 
 def _as_hub_error(error: GraphQLError) -> HubError | None:
@@ -34,50 +92,247 @@ def error_code(error: GraphQLError) -> str:
     parse/validation errors, INTERNAL for anything unexpected."""
     if error.extensions and "code" in error.extensions:
         return str(error.extensions["code"])
+    if isinstance(error.original_error, GraphQLError):
+        # graphql-core reports a variable's bad value by wrapping the error that says what is
+        # wrong with it; that is the client's mistake, not ours.
+        return error_code(error.original_error)
     if error.original_error is None:
         return "BAD_USER_INPUT"
     hub_error = _as_hub_error(error)
     return hub_error.code if hub_error else "INTERNAL"
 
 
+def _paging(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> dict[str, Any]:
+    return {"first": first, "after": after, "last": last, "before": before}
+
+
+def _key(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+async def _node(info: Ctx, global_id: str) -> Node | None:
+    type_name, key = decode_global_id(global_id)
+    entity = lists.ENTITY_OF_TYPE.get(type_name)
+    if entity is None:
+        raise InvalidInput(f"{global_id[:80]!r} is not a global id this API issued")
+    if not may_read_type(info.context.role, type_name):
+        raise Forbidden(f"the {info.context.role} role may not read {type_name}")
+    return await lists.by_key(info, entity, key, Node)
+
+
 @strawberry.type(description="Entry points for reading the hub's graph.")
 class Query:
-    @strawberry.field(description="Regions, optionally only one level (province, city, county).")
-    async def regions(
-        self, info: Info[Context, None], level: RegionLevel | None = None
-    ) -> list[Region]:
-        rows = await info.context.store.run(
-            queries.REGIONS, {"level": level.value if level else None}
-        )
-        return [Region.from_row(row) for row in rows]
+    @strawberry.field(description="Any object by its global id; null when it no longer exists.")
+    async def node(
+        self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
+    ) -> Node | None:
+        return await _node(info, id)
+
+    @strawberry.field(description="Objects by global id, in the same order; null where missing.")
+    async def nodes(
+        self,
+        info: Ctx,
+        ids: Annotated[list[strawberry.ID], _key(f"Up to {MAX_NODES} global ids.")],
+    ) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise InvalidInput(f"ids: at most {MAX_NODES}")
+        import asyncio
+
+        return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
     @strawberry.field(description="One region by its GB/T 2260 code.")
-    async def region(self, info: Info[Context, None], code: str) -> Region | None:
-        rows = await info.context.store.run(queries.REGION, {"code": code})
-        return Region.from_row(rows[0]) if rows else None
+    async def region(
+        self, info: Ctx, code: Annotated[str, _key("Six-digit division code.")]
+    ) -> Region | None:
+        return await lists.by_key(info, "region", code, Region)
 
-    @strawberry.field(description="Industry chains with their segments by tier.")
-    async def industry_chains(self, info: Info[Context, None]) -> list[IndustryChain]:
-        rows = await info.context.store.run(queries.CHAINS)
-        return [IndustryChain.from_row(row) for row in rows]
+    @strawberry.field(description="Regions (default order: code).")
+    async def regions(
+        self,
+        info: Ctx,
+        where: RegionWhereArg = None,
+        sort: RegionSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> RegionConnection:
+        args = _paging(first, after, last, before)
+        return RegionConnection.of(await lists.page(info, "region", where=where, sort=sort, **args))
+
+    @strawberry.field(description="One industry chain by its id, e.g. nev.")
+    async def industry_chain(
+        self, info: Ctx, id: Annotated[str, _key("Chain id.")]
+    ) -> IndustryChain | None:
+        return await lists.by_key(info, "chain", id, IndustryChain)
+
+    @strawberry.field(description="Industry chains (default order: id).")
+    async def industry_chains(
+        self,
+        info: Ctx,
+        where: ChainWhereArg = None,
+        sort: ChainSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> IndustryChainConnection:
+        args = _paging(first, after, last, before)
+        return IndustryChainConnection.of(
+            await lists.page(info, "chain", where=where, sort=sort, **args)
+        )
+
+    @strawberry.field(description="One chain segment by its id, e.g. nev.cathode.")
+    async def segment(
+        self, info: Ctx, id: Annotated[str, _key("Segment id.")]
+    ) -> ChainSegment | None:
+        return await lists.by_key(info, "segment", id, ChainSegment)
+
+    @strawberry.field(description="Chain segments (default order: id).")
+    async def segments(
+        self,
+        info: Ctx,
+        where: SegmentWhereArg = None,
+        sort: SegmentSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ChainSegmentConnection:
+        args = _paging(first, after, last, before)
+        return ChainSegmentConnection.of(
+            await lists.page(info, "segment", where=where, sort=sort, **args)
+        )
+
+    @strawberry.field(description="One product by its id.")
+    async def product(self, info: Ctx, id: Annotated[str, _key("Product id.")]) -> Product | None:
+        return await lists.by_key(info, "product", id, Product)
+
+    @strawberry.field(description="Products (default order: id).")
+    async def products(
+        self,
+        info: Ctx,
+        where: ProductWhereArg = None,
+        sort: ProductSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProductConnection:
+        args = _paging(first, after, last, before)
+        return ProductConnection.of(
+            await lists.page(info, "product", where=where, sort=sort, **args)
+        )
+
+    @strawberry.field(description="One enterprise by its unified social credit code.")
+    async def enterprise(
+        self, info: Ctx, uscc: Annotated[str, _key("Unified social credit code.")]
+    ) -> Enterprise | None:
+        return await lists.by_key(info, "enterprise", uscc, Enterprise)
+
+    @strawberry.field(description="Enterprises (default order: name).")
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnection:
+        args = _paging(first, after, last, before)
+        return EnterpriseConnection.of(
+            await lists.page(info, "enterprise", where=where, sort=sort, **args)
+        )
+
+    @strawberry.field(description="One land parcel by its parcel number.")
+    async def parcel(
+        self, info: Ctx, id: Annotated[str, _key("Parcel number.")]
+    ) -> LandParcel | None:
+        return await lists.by_key(info, "parcel", id, LandParcel)
+
+    @strawberry.field(description="Land parcels (default order: parcel number).")
+    async def parcels(
+        self,
+        info: Ctx,
+        where: ParcelWhereArg = None,
+        sort: ParcelSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> LandParcelConnection:
+        args = _paging(first, after, last, before)
+        return LandParcelConnection.of(
+            await lists.page(info, "parcel", where=where, sort=sort, **args)
+        )
 
     @strawberry.field(description="One project by its national project code.")
-    async def project(self, info: Info[Context, None], code: str) -> Project:
-        rows = await info.context.store.run(queries.PROJECT, {"code": code})
-        if not rows:
-            raise NotFound(f"no project {code}")
-        return Project.from_row(rows[0])
+    async def project(
+        self, info: Ctx, code: Annotated[str, _key("National project code.")]
+    ) -> Project | None:
+        return await lists.by_key(info, "project", code, Project)
 
-    @strawberry.field(description="Projects whose name matches the text (full-text index).")
-    async def project_search(
-        self, info: Info[Context, None], text: str, first: int = 20
-    ) -> list[ProjectHit]:
-        store = info.context.store
-        limit = max(1, min(first, info.context.max_page_size))
-        rows = await store.run(
-            queries.project_search(store.dialect), {"search": text, "limit": limit}
+    @strawberry.field(description="Projects (default order: code; by relevance with search).")
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = _paging(first, after, last, before)
+        return ProjectConnection.of(
+            await lists.page(info, "project", where=where, sort=sort, **args)
         )
-        return [ProjectHit(code=r["code"], name=r["name"], score=float(r["score"])) for r in rows]
+
+    @strawberry.field(description="One bank by its id.")
+    async def bank(self, info: Ctx, id: Annotated[str, _key("Bank id.")]) -> Bank | None:
+        return await lists.by_key(info, "bank", id, Bank)
+
+    @strawberry.field(description="Banks (default order: id).")
+    async def banks(
+        self,
+        info: Ctx,
+        where: BankWhereArg = None,
+        sort: BankSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> BankConnection:
+        args = _paging(first, after, last, before)
+        return BankConnection.of(await lists.page(info, "bank", where=where, sort=sort, **args))
+
+    @strawberry.field(
+        description="One sensor by its id (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def sensor(self, info: Ctx, id: Annotated[str, _key("Sensor id.")]) -> Sensor | None:
+        return await lists.by_key(info, "sensor", id, Sensor)
+
+    @strawberry.field(
+        description="Sensors (default order: id; not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def sensors(
+        self,
+        info: Ctx,
+        where: SensorWhereArg = None,
+        sort: SensorSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> SensorConnection | None:
+        args = _paging(first, after, last, before)
+        return SensorConnection.of(await lists.page(info, "sensor", where=where, sort=sort, **args))
 
 
 class _Schema(strawberry.Schema):
@@ -94,6 +349,8 @@ class _Schema(strawberry.Schema):
 def build_schema(**_: Any) -> strawberry.Schema:
     return _Schema(
         query=Query,
+        mutation=Mutation,
+        types=ENTITY_TYPE_LIST,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=12),
         ],

@@ -1,152 +1,1001 @@
-"""GraphQL object types for the first slice of the API."""
+"""GraphQL object types: one per entity of the model, every relationship navigable both ways.
+
+Scalar fields come straight from the node's properties; related objects and lists resolve
+through ``hub.api.lists`` (batched per request). Amounts are in 万元 (10,000 CNY); dates are
+ISO dates.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from enum import Enum
-from typing import Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from hub.api import lists
+from hub.api.access import MONITORING_READERS, allow
+from hub.api.context import Context
+from hub.api.enums import (
+    BankKind,
+    EnterpriseGroupBy,
+    EnterpriseTag,
+    LandParcelGroupBy,
+    LandUse,
+    ProjectGroupBy,
+    ProjectKind,
+    ProjectLevel,
+    ProjectStage,
+    RegionLevel,
+    SensorKind,
+    Tier,
+)
+from hub.api.inputs import (
+    BankSort,
+    BankWhere,
+    ChainSegmentSort,
+    ChainSegmentWhere,
+    EnterpriseSort,
+    EnterpriseWhere,
+    LandParcelSort,
+    LandParcelWhere,
+    ProductSort,
+    ProductWhere,
+    ProjectSort,
+    ProjectWhere,
+    RegionSort,
+    RegionWhere,
+    SensorSort,
+    SensorWhere,
+)
+from hub.api.paging import encode_global_id
+
+NodeT = TypeVar("NodeT")
+Ctx = Info[Context, None]
+
+# --- pagination and filter arguments, described once ----------------------------------------
+
+First = Annotated[
+    int | None, strawberry.argument(description="Page size going forward (default 20, capped).")
+]
+After = Annotated[
+    str | None, strawberry.argument(description="Start after this cursor (from a previous page).")
+]
+Last = Annotated[
+    int | None, strawberry.argument(description="Page size going backward from the end/before.")
+]
+Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
+_W = "Filters; every one given must hold."
+_S = "Sort keys, most significant first (at most 3); ties break on the key."
+SubRegions = Annotated[
+    bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
+]
+RegionWhereArg = Annotated[RegionWhere | None, strawberry.argument(description=_W)]
+RegionSortArg = Annotated[list[RegionSort] | None, strawberry.argument(description=_S)]
+SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
+SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
+ProductWhereArg = Annotated[ProductWhere | None, strawberry.argument(description=_W)]
+ProductSortArg = Annotated[list[ProductSort] | None, strawberry.argument(description=_S)]
+EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
+EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
+ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
+ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
+ProjectWhereArg = Annotated[ProjectWhere | None, strawberry.argument(description=_W)]
+ProjectSortArg = Annotated[list[ProjectSort] | None, strawberry.argument(description=_S)]
+BankWhereArg = Annotated[BankWhere | None, strawberry.argument(description=_W)]
+BankSortArg = Annotated[list[BankSort] | None, strawberry.argument(description=_S)]
+SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]
+SensorSortArg = Annotated[list[SensorSort] | None, strawberry.argument(description=_S)]
 
 
-@strawberry.enum(description="Administrative level of a region.")
-class RegionLevel(Enum):
-    PROVINCE = "province"
-    CITY = "city"
-    COUNTY = "county"
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
-@strawberry.enum(description="Position of a segment along its industry chain.")
-class Tier(Enum):
-    UPSTREAM = "upstream"
-    MIDSTREAM = "midstream"
-    DOWNSTREAM = "downstream"
+# --- Relay plumbing -------------------------------------------------------------------------
 
 
-@strawberry.type(description="A GB/T 2260 administrative region.")
-class Region:
-    code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
-    name: str = strawberry.field(description="Chinese name.")
-    name_en: str | None = strawberry.field(description="English name.")
-    level: RegionLevel = strawberry.field(description="province, city or county.")
-    parent_code: str | None = strawberry.field(description="Code of the parent region.")
-    lon: float | None = strawberry.field(description="Longitude of the seat of government.")
-    lat: float | None = strawberry.field(description="Latitude of the seat of government.")
-    child_codes: list[str] | None = strawberry.field(
-        description="Codes of the sub-regions (only on single-region lookups)."
-    )
+@strawberry.interface(
+    description="An object with a global id (Relay Global Object Identification)."
+)
+class Node:
+    @strawberry.field(description="Global, opaque id: node(id:) finds the object again.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id(type(self).__name__, self.node_key()))
+
+    def node_key(self) -> str:
+        raise NotImplementedError
+
+
+@strawberry.type(description="Where a page sits in its list (Relay PageInfo).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More nodes follow this page.")
+    has_previous_page: bool = strawberry.field(description="More nodes precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first node.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last node.")
+
+
+@strawberry.type(description="A node and its position in the list.")
+class Edge[NodeT]:
+    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
+    node: NodeT = strawberry.field(description="The object at this position.")
+
+
+@strawberry.type(description="A page of a list (Relay cursor connection).")
+class Connection[NodeT]:
+    edges: list[Edge[NodeT]] = strawberry.field(description="The page's nodes with cursors.")
+    nodes: list[NodeT] = strawberry.field(description="The page's nodes, without cursors.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    page: strawberry.Private[lists.Page]
+
+    @strawberry.field(description="How many nodes match, across all pages.")
+    async def total_count(self) -> int:
+        return await self.page.total()
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Self:
+    def of(cls, page: lists.Page) -> Self:
         return cls(
-            code=row["code"],
-            name=row["name"],
-            name_en=row.get("name_en"),
-            level=RegionLevel(row["level"]),
-            parent_code=row.get("parent_code"),
-            lon=row.get("lon"),
-            lat=row.get("lat"),
-            child_codes=sorted(row["children"]) if row.get("children") is not None else None,
+            edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, page.nodes, strict=True)],
+            nodes=page.nodes,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            page=page,
         )
 
 
-@strawberry.type(description="A segment (link) of an industry chain.")
-class ChainSegment:
-    id: str = strawberry.field(description="'<chain>.<segment>' id.")
-    name: str = strawberry.field(description="Chinese name.")
-    name_en: str | None = strawberry.field(description="English name.")
-    tier: Tier = strawberry.field(description="upstream, midstream or downstream.")
-    position: int = strawberry.field(description="Order within the tier.")
-    enterprise_count: int = strawberry.field(description="Enterprises in this segment.")
-    supplies: list[str] = strawberry.field(description="Ids of the segments this one supplies.")
+# --- aggregates -----------------------------------------------------------------------------
 
 
-@strawberry.type(description="An industry chain with its segments.")
-class IndustryChain:
-    id: str = strawberry.field(description="Short id, e.g. nev.")
-    name: str = strawberry.field(description="Chinese name.")
-    name_en: str | None = strawberry.field(description="English name.")
-    segments: list[ChainSegment] = strawberry.field(description="Segments by tier and position.")
+@strawberry.type(description="Sum, mean, minimum and maximum of one amount over a set.")
+class Stats:
+    sum: float = strawberry.field(description="Total (0 for an empty set).")
+    avg: float | None = strawberry.field(description="Mean (null for an empty set).")
+    min: float | None = strawberry.field(description="Smallest value.")
+    max: float | None = strawberry.field(description="Largest value.")
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Self:
-        order = {t.value: i for i, t in enumerate(Tier)}
-        segments = sorted(row["segments"], key=lambda s: (order[s["tier"]], s["position"] or 0))
+    def of(cls, row: dict[str, Any], measure: str) -> Stats:
         return cls(
-            id=row["id"],
-            name=row["name"],
-            name_en=row.get("name_en"),
-            segments=[
-                ChainSegment(
-                    id=s["id"],
-                    name=s["name"],
-                    name_en=s.get("name_en"),
-                    tier=Tier(s["tier"]),
-                    position=int(s["position"] or 0),
-                    enterprise_count=int(s["enterprises"]),
-                    supplies=sorted(s["supplies"]),
-                )
-                for s in segments
-            ],
+            sum=float(row.get(f"{measure}_sum") or 0),
+            avg=_float(row.get(f"{measure}_avg")),
+            min=_float(row.get(f"{measure}_min")),
+            max=_float(row.get(f"{measure}_max")),
+        )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@strawberry.type(description="Count and investment totals over a set of projects (万元).")
+class ProjectAggregate:
+    count: int = strawberry.field(description="Number of projects.")
+    total_investment: Stats = strawberry.field(description="Total investment.")
+    annual_plan_investment: Stats = strawberry.field(description="This year's planned investment.")
+    completed_investment: Stats = strawberry.field(description="Investment completed to date.")
+    year_completed_investment: Stats = strawberry.field(
+        description="Investment completed this year."
+    )
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> ProjectAggregate:
+        row = row or {}
+        return cls(
+            count=int(row.get("count") or 0),
+            total_investment=Stats.of(row, "total_investment"),
+            annual_plan_investment=Stats.of(row, "annual_plan_investment"),
+            completed_investment=Stats.of(row, "completed_investment"),
+            year_completed_investment=Stats.of(row, "year_completed_investment"),
+        )
+
+
+@strawberry.type(description="Count and totals over a set of enterprises.")
+class EnterpriseAggregate:
+    count: int = strawberry.field(description="Number of enterprises.")
+    output: Stats = strawberry.field(description="Annual output value, 万元.")
+    employees: Stats = strawberry.field(description="Head count.")
+    patents: Stats = strawberry.field(description="Patents held.")
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> EnterpriseAggregate:
+        row = row or {}
+        return cls(
+            count=int(row.get("count") or 0),
+            output=Stats.of(row, "output"),
+            employees=Stats.of(row, "employees"),
+            patents=Stats.of(row, "patents"),
+        )
+
+
+@strawberry.type(description="Count and area over a set of land parcels.")
+class LandParcelAggregate:
+    count: int = strawberry.field(description="Number of parcels.")
+    area_m2: Stats = strawberry.field(description="Area, m².")
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> LandParcelAggregate:
+        row = row or {}
+        return cls(count=int(row.get("count") or 0), area_m2=Stats.of(row, "area_m2"))
+
+
+@strawberry.type(description="One group of projects and its totals.")
+class ProjectGroup:
+    key: str = strawberry.field(
+        description="The group: a region code, stage, kind or level value, or a chain id."
+    )
+    label: str | None = strawberry.field(description="Region or chain name; null otherwise.")
+    aggregate: ProjectAggregate = strawberry.field(description="Totals of the group.")
+
+
+@strawberry.type(description="One group of enterprises and its totals.")
+class EnterpriseGroup:
+    key: str = strawberry.field(
+        description="The group: a region code, tag value, chain id or segment id."
+    )
+    label: str | None = strawberry.field(description="Region, chain or segment name.")
+    aggregate: EnterpriseAggregate = strawberry.field(description="Totals of the group.")
+
+
+@strawberry.type(description="One group of land parcels and its totals.")
+class LandParcelGroup:
+    key: str = strawberry.field(description="The group: a region code or a use value.")
+    label: str | None = strawberry.field(description="Region name; null otherwise.")
+    aggregate: LandParcelAggregate = strawberry.field(description="Totals of the group.")
+
+
+RegionLevelArg = Annotated[
+    RegionLevel, strawberry.argument(description="Level of the regions to group by.")
+]
+
+
+def _page_args(
+    where: Any, sort: Any, first: int | None, after: str | None, last: int | None, before: Any
+) -> dict[str, Any]:
+    return {
+        "where": where,
+        "sort": sort,
+        "first": first,
+        "after": after,
+        "last": last,
+        "before": before,
+    }
+
+
+# --- entities -------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A GB/T 2260 administrative region: province, city or county.")
+class Region(Node):
+    code: str = strawberry.field(description="Six-digit division code.")
+    name: str = strawberry.field(description="Chinese name, e.g. 杭州市.")
+    name_en: str | None = strawberry.field(description="English name.")
+    level: RegionLevel = strawberry.field(description="Province, city or county.")
+    lon: float | None = strawberry.field(description="Longitude of the seat of government.")
+    lat: float | None = strawberry.field(description="Latitude of the seat of government.")
+
+    def node_key(self) -> str:
+        return self.code
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Region:
+        return cls(
+            code=p["code"],
+            name=p["name"],
+            name_en=p.get("name_en"),
+            level=RegionLevel(p["level"]),
+            lon=p.get("lon"),
+            lat=p.get("lat"),
+        )
+
+    @strawberry.field(description="The region one level up; null for a province.")
+    async def parent(self, info: Ctx) -> Region | None:
+        return await lists.related(info, "region.parent", self.code, Region)
+
+    @strawberry.field(description="The regions one level down.")
+    async def children(
+        self,
+        info: Ctx,
+        where: RegionWhereArg = None,
+        sort: RegionSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> RegionConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return RegionConnection.of(
+            await lists.page(info, "region", relation="region.children", parent=self.code, **args)
+        )
+
+    @strawberry.field(description="Projects built here.")
+    async def projects(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        relation = "region.projects" if include_sub_regions else "region.projects_direct"
+        args = _page_args(where, sort, first, after, last, before)
+        return ProjectConnection.of(
+            await lists.page(info, "project", relation=relation, parent=self.code, **args)
+        )
+
+    @strawberry.field(description="Enterprises registered here.")
+    async def enterprises(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnection:
+        relation = "region.enterprises" if include_sub_regions else "region.enterprises_direct"
+        args = _page_args(where, sort, first, after, last, before)
+        return EnterpriseConnection.of(
+            await lists.page(info, "enterprise", relation=relation, parent=self.code, **args)
+        )
+
+    @strawberry.field(description="Land parcels here.")
+    async def parcels(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: ParcelWhereArg = None,
+        sort: ParcelSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> LandParcelConnection:
+        relation = "region.parcels" if include_sub_regions else "region.parcels_direct"
+        args = _page_args(where, sort, first, after, last, before)
+        return LandParcelConnection.of(
+            await lists.page(info, "parcel", relation=relation, parent=self.code, **args)
+        )
+
+    @strawberry.field(description="Banks (branches) here.")
+    async def banks(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: BankWhereArg = None,
+        sort: BankSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> BankConnection:
+        relation = "region.banks" if include_sub_regions else "region.banks_direct"
+        args = _page_args(where, sort, first, after, last, before)
+        return BankConnection.of(
+            await lists.page(info, "bank", relation=relation, parent=self.code, **args)
+        )
+
+
+@strawberry.type(description="An industry chain (产业链), e.g. new-energy vehicles.")
+class IndustryChain(Node):
+    id_: str = strawberry.field(name="chainId", description="Short stable id, e.g. nev.")
+    name: str = strawberry.field(description="Chinese name.")
+    name_en: str | None = strawberry.field(description="English name.")
+    industry_codes: list[str] = strawberry.field(
+        description="GB/T 4754-2017 industry classes the chain covers."
+    )
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> IndustryChain:
+        return cls(
+            id_=p["id"],
+            name=p["name"],
+            name_en=p.get("name_en"),
+            industry_codes=list(p.get("industry_codes") or []),
+        )
+
+    @strawberry.field(description="The chain's segments (default order: id).")
+    async def segments(
+        self,
+        info: Ctx,
+        where: SegmentWhereArg = None,
+        sort: SegmentSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ChainSegmentConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ChainSegmentConnection.of(
+            await lists.page(info, "segment", relation="chain.segments", parent=self.id_, **args)
+        )
+
+    @strawberry.field(description="Enterprises in any of the chain's segments.")
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return EnterpriseConnection.of(
+            await lists.page(
+                info, "enterprise", relation="chain.enterprises", parent=self.id_, **args
+            )
+        )
+
+    @strawberry.field(description="Projects building in any of the chain's segments.")
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ProjectConnection.of(
+            await lists.page(info, "project", relation="chain.projects", parent=self.id_, **args)
+        )
+
+
+@strawberry.type(description="A segment (环节) of an industry chain, e.g. 正极材料.")
+class ChainSegment(Node):
+    id_: str = strawberry.field(name="segmentId", description="'<chain>.<segment>' id.")
+    name: str = strawberry.field(description="Chinese name.")
+    name_en: str | None = strawberry.field(description="English name.")
+    tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
+    position: int = strawberry.field(description="Drawing order within the tier.")
+    industry_codes: list[str] = strawberry.field(description="GB/T 4754-2017 industry classes.")
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> ChainSegment:
+        return cls(
+            id_=p["id"],
+            name=p["name"],
+            name_en=p.get("name_en"),
+            tier=Tier(p["tier"]),
+            position=int(p.get("position") or 0),
+            industry_codes=list(p.get("industry_codes") or []),
+        )
+
+    @strawberry.field(description="The chain this segment belongs to.")
+    async def chain(self, info: Ctx) -> IndustryChain | None:
+        return await lists.related(info, "segment.chain", self.id_, IndustryChain)
+
+    @strawberry.field(description="Segments this one supplies (downstream of it).")
+    async def supplies(
+        self,
+        info: Ctx,
+        where: SegmentWhereArg = None,
+        sort: SegmentSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ChainSegmentConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ChainSegmentConnection.of(
+            await lists.page(info, "segment", relation="segment.supplies", parent=self.id_, **args)
+        )
+
+    @strawberry.field(description="Segments that supply this one (upstream of it).")
+    async def supplied_by(
+        self,
+        info: Ctx,
+        where: SegmentWhereArg = None,
+        sort: SegmentSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ChainSegmentConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ChainSegmentConnection.of(
+            await lists.page(
+                info, "segment", relation="segment.supplied_by", parent=self.id_, **args
+            )
+        )
+
+    @strawberry.field(description="Products of this segment.")
+    async def products(
+        self,
+        info: Ctx,
+        where: ProductWhereArg = None,
+        sort: ProductSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProductConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ProductConnection.of(
+            await lists.page(info, "product", relation="segment.products", parent=self.id_, **args)
+        )
+
+    @strawberry.field(description="Enterprises active in this segment.")
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return EnterpriseConnection.of(
+            await lists.page(
+                info, "enterprise", relation="segment.enterprises", parent=self.id_, **args
+            )
+        )
+
+    @strawberry.field(description="Projects building in this segment.")
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ProjectConnection.of(
+            await lists.page(info, "project", relation="segment.projects", parent=self.id_, **args)
+        )
+
+
+@strawberry.type(description="A product (产品) made in a chain segment.")
+class Product(Node):
+    id_: str = strawberry.field(name="productId", description="Stable product id.")
+    name: str = strawberry.field(description="Chinese name.")
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Product:
+        return cls(id_=p["id"], name=p["name"])
+
+    @strawberry.field(description="The segment the product belongs to.")
+    async def segment(self, info: Ctx) -> ChainSegment | None:
+        return await lists.related(info, "product.segment", self.id_, ChainSegment)
+
+    @strawberry.field(description="Enterprises that make it.")
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return EnterpriseConnection.of(
+            await lists.page(
+                info, "enterprise", relation="product.enterprises", parent=self.id_, **args
+            )
+        )
+
+
+@strawberry.type(description="An enterprise, keyed by its unified social credit code.")
+class Enterprise(Node):
+    uscc: str = strawberry.field(description="Unified social credit code (GB 32100-2015).")
+    name: str = strawberry.field(description="Registered name.")
+    tags: list[EnterpriseTag] = strawberry.field(description="Programme labels.")
+    output: float = strawberry.field(description="Annual output value, 万元.")
+    employees: int = strawberry.field(description="Head count.")
+    patents: int = strawberry.field(description="Patents held.")
+    founded: dt.date | None = strawberry.field(description="Founding date.")
+
+    def node_key(self) -> str:
+        return self.uscc
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Enterprise:
+        return cls(
+            uscc=p["uscc"],
+            name=p["name"],
+            tags=[EnterpriseTag(t) for t in p.get("tags") or ()],
+            output=float(p.get("output") or 0),
+            employees=int(p.get("employees") or 0),
+            patents=int(p.get("patents") or 0),
+            founded=_date(p.get("founded")),
+        )
+
+    @strawberry.field(description="Where it is registered.")
+    async def region(self, info: Ctx) -> Region | None:
+        return await lists.related(info, "enterprise.region", self.uscc, Region)
+
+    @strawberry.field(description="Chain segments it is active in.")
+    async def segments(
+        self,
+        info: Ctx,
+        where: SegmentWhereArg = None,
+        sort: SegmentSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ChainSegmentConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ChainSegmentConnection.of(
+            await lists.page(
+                info, "segment", relation="enterprise.segments", parent=self.uscc, **args
+            )
+        )
+
+    @strawberry.field(description="Products it makes.")
+    async def products(
+        self,
+        info: Ctx,
+        where: ProductWhereArg = None,
+        sort: ProductSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProductConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ProductConnection.of(
+            await lists.page(
+                info, "product", relation="enterprise.products", parent=self.uscc, **args
+            )
+        )
+
+    @strawberry.field(description="Projects it owns.")
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ProjectConnection.of(
+            await lists.page(
+                info, "project", relation="enterprise.projects", parent=self.uscc, **args
+            )
+        )
+
+
+@strawberry.type(description="A land parcel (宗地) with its surveyed boundary.")
+class LandParcel(Node):
+    id_: str = strawberry.field(name="parcelId", description="Parcel number (宗地编号).")
+    use: LandUse = strawberry.field(description="Planned use.")
+    area_m2: float = strawberry.field(description="Surveyed area, m².")
+    lon: float | None = strawberry.field(description="Longitude of the boundary's centroid.")
+    lat: float | None = strawberry.field(description="Latitude of the boundary's centroid.")
+    raw_geometry: strawberry.Private[str | None]
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> LandParcel:
+        return cls(
+            id_=p["id"],
+            use=LandUse(p["use"]),
+            area_m2=float(p["area_m2"]),
+            lon=p.get("lon"),
+            lat=p.get("lat"),
+            raw_geometry=p.get("geometry"),
+        )
+
+    @strawberry.field(description="Boundary as a GeoJSON Polygon or MultiPolygon (lon/lat).")
+    def geometry(self) -> JSON | None:
+        return json.loads(self.raw_geometry) if self.raw_geometry else None
+
+    @strawberry.field(description="Where the parcel is.")
+    async def region(self, info: Ctx) -> Region | None:
+        return await lists.related(info, "parcel.region", self.id_, Region)
+
+    @strawberry.field(description="Projects built on it.")
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ProjectConnection.of(
+            await lists.page(info, "project", relation="parcel.projects", parent=self.id_, **args)
         )
 
 
 @strawberry.type(description="A major investment project. Amounts are in 万元 (10,000 CNY).")
-class Project:
-    code: str = strawberry.field(description="National investment-project code.")
+class Project(Node):
+    code: str = strawberry.field(description="National investment-project code (GB/T 40058).")
     name: str = strawberry.field(description="Project name.")
-    stage: str = strawberry.field(description="planning, preparation, construction, ...")
-    kind: str = strawberry.field(description="new or continuing.")
-    level: str = strawberry.field(description="provincial, city or county major project.")
+    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
+    kind: ProjectKind = strawberry.field(description="New start or continuing.")
+    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
     leader_project: bool = strawberry.field(description="Tracked by a provincial leader.")
-    total_investment: float = strawberry.field(description="Total investment, 万元.")
-    annual_plan_investment: float = strawberry.field(description="This year's plan, 万元.")
-    completed_investment: float = strawberry.field(description="Completed to date, 万元.")
-    planned_start: str | None = strawberry.field(description="Planned start date (ISO).")
-    planned_end: str | None = strawberry.field(description="Planned end date (ISO).")
-    actual_start: str | None = strawberry.field(description="Actual start date (ISO).")
-    actual_end: str | None = strawberry.field(description="Actual end date (ISO).")
-    owner_uscc: str | None = strawberry.field(description="Owner's unified social credit code.")
-    owner_name: str | None = strawberry.field(description="Owner's name.")
-    region_code: str | None = strawberry.field(description="County where it is built.")
-    region_name: str | None = strawberry.field(description="Name of that county.")
-    segment_ids: list[str] = strawberry.field(description="Chain segments it builds in.")
-    parcel_ids: list[str] = strawberry.field(description="Land parcels it is built on.")
-    sensor_ids: list[str] = strawberry.field(description="Sensors that monitor it.")
-    extra: JSON = strawberry.field(description="Other stored properties, as a JSON object.")
+    total_investment: float = strawberry.field(description="Total investment.")
+    annual_plan_investment: float = strawberry.field(description="This year's planned investment.")
+    completed_investment: float = strawberry.field(description="Investment completed to date.")
+    year_completed_investment: float = strawberry.field(
+        description="Investment completed this year."
+    )
+    planned_start: dt.date | None = strawberry.field(description="Planned start date.")
+    planned_end: dt.date | None = strawberry.field(description="Planned end date.")
+    actual_start: dt.date | None = strawberry.field(description="Actual start date.")
+    actual_end: dt.date | None = strawberry.field(description="Actual end date.")
+    permit_date: dt.date | None = strawberry.field(description="Construction permit issued.")
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Self:
-        props = dict(row["props"])
-        known = {f.name for f in cls.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    def from_props(cls, p: dict[str, Any]) -> Project:
         return cls(
-            code=props["code"],
-            name=props["name"],
-            stage=props["stage"],
-            kind=props["kind"],
-            level=props["level"],
-            leader_project=bool(props.get("leader_project", False)),
-            total_investment=float(props.get("total_investment", 0)),
-            annual_plan_investment=float(props.get("annual_plan_investment", 0)),
-            completed_investment=float(props.get("completed_investment", 0)),
-            planned_start=props.get("planned_start"),
-            planned_end=props.get("planned_end"),
-            actual_start=props.get("actual_start"),
-            actual_end=props.get("actual_end"),
-            owner_uscc=row.get("owner_uscc"),
-            owner_name=row.get("owner_name"),
-            region_code=row.get("region_code"),
-            region_name=row.get("region_name"),
-            segment_ids=sorted(row["segment_ids"]),
-            parcel_ids=sorted(row["parcel_ids"]),
-            sensor_ids=sorted(row["sensor_ids"]),
-            extra=json.loads(json.dumps({k: v for k, v in props.items() if k not in known})),
+            code=p["code"],
+            name=p["name"],
+            stage=ProjectStage(p["stage"]),
+            kind=ProjectKind(p["kind"]),
+            level=ProjectLevel(p["level"]),
+            leader_project=bool(p.get("leader_project")),
+            total_investment=float(p.get("total_investment") or 0),
+            annual_plan_investment=float(p.get("annual_plan_investment") or 0),
+            completed_investment=float(p.get("completed_investment") or 0),
+            year_completed_investment=float(p.get("year_completed_investment") or 0),
+            planned_start=_date(p.get("planned_start")),
+            planned_end=_date(p.get("planned_end")),
+            actual_start=_date(p.get("actual_start")),
+            actual_end=_date(p.get("actual_end")),
+            permit_date=_date(p.get("permit_date")),
+        )
+
+    @strawberry.field(description="The enterprise that owns the project (项目业主).")
+    async def owner(self, info: Ctx) -> Enterprise | None:
+        return await lists.related(info, "project.owner", self.code, Enterprise)
+
+    @strawberry.field(description="The county where it is built.")
+    async def region(self, info: Ctx) -> Region | None:
+        return await lists.related(info, "project.region", self.code, Region)
+
+    @strawberry.field(description="Chain segments it builds capacity in.")
+    async def segments(
+        self,
+        info: Ctx,
+        where: SegmentWhereArg = None,
+        sort: SegmentSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ChainSegmentConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return ChainSegmentConnection.of(
+            await lists.page(info, "segment", relation="project.segments", parent=self.code, **args)
+        )
+
+    @strawberry.field(description="Land parcels it is built on.")
+    async def parcels(
+        self,
+        info: Ctx,
+        where: ParcelWhereArg = None,
+        sort: ParcelSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> LandParcelConnection:
+        args = _page_args(where, sort, first, after, last, before)
+        return LandParcelConnection.of(
+            await lists.page(info, "parcel", relation="project.parcels", parent=self.code, **args)
+        )
+
+    @strawberry.field(
+        description="Sensors that monitor it (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def sensors(
+        self,
+        info: Ctx,
+        where: SensorWhereArg = None,
+        sort: SensorSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> SensorConnection | None:
+        args = _page_args(where, sort, first, after, last, before)
+        return SensorConnection.of(
+            await lists.page(info, "sensor", relation="project.sensors", parent=self.code, **args)
         )
 
 
-@strawberry.type(description="A full-text search hit.")
-class ProjectHit:
-    code: str = strawberry.field(description="Project code.")
-    name: str = strawberry.field(description="Project name.")
-    score: float = strawberry.field(description="Relevance; higher is better.")
+@strawberry.type(description="A bank (or branch) that finances projects.")
+class Bank(Node):
+    id_: str = strawberry.field(name="bankId", description="Stable bank id.")
+    name: str = strawberry.field(description="Name.")
+    kind: BankKind = strawberry.field(description="Kind of bank.")
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Bank:
+        return cls(id_=p["id"], name=p["name"], kind=BankKind(p["kind"]))
+
+    @strawberry.field(description="Where the bank (branch) is.")
+    async def region(self, info: Ctx) -> Region | None:
+        return await lists.related(info, "bank.region", self.id_, Region)
+
+
+@strawberry.type(description="A sensor that monitors a project: meter, gate, camera or satellite.")
+class Sensor(Node):
+    id_: str = strawberry.field(name="sensorId", description="Sensor id, as in MQTT topics.")
+    kind: SensorKind = strawberry.field(description="What it reports.")
+    name: str | None = strawberry.field(description="Human-readable name.")
+    unit: str | None = strawberry.field(description="Unit of its readings, e.g. kWh.")
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Sensor:
+        return cls(id_=p["id"], kind=SensorKind(p["kind"]), name=p.get("name"), unit=p.get("unit"))
+
+    @strawberry.field(description="The project it monitors.")
+    async def project(self, info: Ctx) -> Project | None:
+        return await lists.related(info, "sensor.project", self.id_, Project)
+
+
+# --- connections ----------------------------------------------------------------------------
+
+
+@strawberry.type(description="A page of regions.")
+class RegionConnection(Connection[Region]):
+    pass
+
+
+@strawberry.type(description="A page of industry chains.")
+class IndustryChainConnection(Connection[IndustryChain]):
+    pass
+
+
+@strawberry.type(description="A page of chain segments.")
+class ChainSegmentConnection(Connection[ChainSegment]):
+    pass
+
+
+@strawberry.type(description="A page of products.")
+class ProductConnection(Connection[Product]):
+    pass
+
+
+@strawberry.type(description="A page of enterprises, with totals over the whole list.")
+class EnterpriseConnection(Connection[Enterprise]):
+    @strawberry.field(description="Count and totals over every matching enterprise.")
+    async def aggregate(self, info: Ctx) -> EnterpriseAggregate:
+        rows = await lists.aggregate_rows(info, self.page.scope)
+        return EnterpriseAggregate.of(rows[0] if rows else None)
+
+    @strawberry.field(description="Totals per group over every matching enterprise.")
+    async def groups(
+        self,
+        info: Ctx,
+        by: Annotated[EnterpriseGroupBy, strawberry.argument(description="What to group by.")],
+        region_level: RegionLevelArg = RegionLevel.CITY,
+    ) -> list[EnterpriseGroup]:
+        extra = {"g_level": region_level.value} if by is EnterpriseGroupBy.REGION else {}
+        rows = await lists.aggregate_rows(info, self.page.scope, str(by.value), **extra)
+        return [
+            EnterpriseGroup(
+                key=str(r["group_key"]),
+                label=r["group_label"],
+                aggregate=EnterpriseAggregate.of(r),
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type(description="A page of land parcels, with totals over the whole list.")
+class LandParcelConnection(Connection[LandParcel]):
+    @strawberry.field(description="Count and area over every matching parcel.")
+    async def aggregate(self, info: Ctx) -> LandParcelAggregate:
+        rows = await lists.aggregate_rows(info, self.page.scope)
+        return LandParcelAggregate.of(rows[0] if rows else None)
+
+    @strawberry.field(description="Totals per group over every matching parcel.")
+    async def groups(
+        self,
+        info: Ctx,
+        by: Annotated[LandParcelGroupBy, strawberry.argument(description="What to group by.")],
+        region_level: RegionLevelArg = RegionLevel.CITY,
+    ) -> list[LandParcelGroup]:
+        extra = {"g_level": region_level.value} if by is LandParcelGroupBy.REGION else {}
+        rows = await lists.aggregate_rows(info, self.page.scope, str(by.value), **extra)
+        return [
+            LandParcelGroup(
+                key=str(r["group_key"]),
+                label=r["group_label"],
+                aggregate=LandParcelAggregate.of(r),
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type(description="A page of projects, with totals over the whole list.")
+class ProjectConnection(Connection[Project]):
+    @strawberry.field(description="Count and investment totals over every matching project.")
+    async def aggregate(self, info: Ctx) -> ProjectAggregate:
+        rows = await lists.aggregate_rows(info, self.page.scope)
+        return ProjectAggregate.of(rows[0] if rows else None)
+
+    @strawberry.field(description="Totals per group over every matching project.")
+    async def groups(
+        self,
+        info: Ctx,
+        by: Annotated[ProjectGroupBy, strawberry.argument(description="What to group by.")],
+        region_level: RegionLevelArg = RegionLevel.CITY,
+    ) -> list[ProjectGroup]:
+        extra = {"g_level": region_level.value} if by is ProjectGroupBy.REGION else {}
+        rows = await lists.aggregate_rows(info, self.page.scope, str(by.value), **extra)
+        return [
+            ProjectGroup(
+                key=str(r["group_key"]), label=r["group_label"], aggregate=ProjectAggregate.of(r)
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type(description="A page of banks.")
+class BankConnection(Connection[Bank]):
+    pass
+
+
+@strawberry.type(description="A page of sensors.")
+class SensorConnection(Connection[Sensor]):
+    pass
+
+
+ENTITY_TYPES: dict[str, Any] = {
+    "region": Region,
+    "chain": IndustryChain,
+    "segment": ChainSegment,
+    "product": Product,
+    "enterprise": Enterprise,
+    "parcel": LandParcel,
+    "project": Project,
+    "bank": Bank,
+    "sensor": Sensor,
+}
+lists.NODE_TYPES.update(ENTITY_TYPES)
+lists.ENTITY_OF_TYPE.update({cls.__name__: entity for entity, cls in ENTITY_TYPES.items()})

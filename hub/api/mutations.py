@@ -1,0 +1,519 @@
+"""Mutations: idempotent upserts per entity, link/unlink, delete; one result per item.
+
+Items are validated by the same model (``graph_schema.model.validate``) and written by the same
+writer as file imports, so an item the API accepts is one the importer would accept. A bad item
+comes back REJECTED with typed errors and never stops the good ones beside it. Only the
+operator and admin roles may write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph_schema import edits
+from graph_schema.errors import InvalidInput, InvalidRecord, Problem
+from graph_schema.model import Record, validate
+from graph_schema.writer import upsert
+from hub.api import lists
+from hub.api.access import WRITERS, allow
+from hub.api.context import Context
+from hub.api.enums import (
+    BankKind,
+    EnterpriseTag,
+    LandUse,
+    ProjectKind,
+    ProjectLevel,
+    ProjectStage,
+    RegionLevel,
+    SensorKind,
+    Tier,
+)
+from hub.api.paging import decode_global_id
+from hub.api.types import Node
+
+Ctx = Info[Context, None]
+MAX_ITEMS = 1000
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@strawberry.type(description="Why an item was not applied.")
+class ItemError:
+    code: str = strawberry.field(
+        description="BAD_USER_INPUT (invalid value) or NOT_FOUND (a referenced object is missing)."
+    )
+    field: str | None = strawberry.field(description="The input field at fault, if one is.")
+    message: str = strawberry.field(description="What is wrong, in plain words.")
+
+
+@strawberry.enum(description="What an upsert did with one item.")
+class WriteOutcome(Enum):
+    CREATED = strawberry.enum_value("created", description="A new object was stored.")
+    UPDATED = strawberry.enum_value("updated", description="An existing object changed.")
+    UNCHANGED = strawberry.enum_value("unchanged", description="Already exactly so; no write.")
+    REJECTED = strawberry.enum_value("rejected", description="Not applied; see errors.")
+
+
+@strawberry.type(description="The result of one upserted item.")
+class UpsertItem:
+    index: int = strawberry.field(description="Position of the item in the input list.")
+    key: str | None = strawberry.field(description="The item's key (code, id or USCC).")
+    outcome: WriteOutcome = strawberry.field(description="What happened to it.")
+    errors: list[ItemError] = strawberry.field(description="Why it was rejected; empty if not.")
+    entity: strawberry.Private[str]
+
+    @strawberry.field(description="The object as stored now; null when rejected.")
+    async def node(self, info: Ctx) -> Node | None:
+        if self.outcome is WriteOutcome.REJECTED or self.key is None:
+            return None
+        node: Node | None = await lists.by_key(info, self.entity, self.key, Node)
+        return node
+
+
+@strawberry.type(description="The result of an upsert: counts and one entry per item.")
+class UpsertResult:
+    created: int = strawberry.field(description="Items stored as new objects.")
+    updated: int = strawberry.field(description="Items that changed an existing object.")
+    unchanged: int = strawberry.field(description="Items identical to what was stored.")
+    rejected: int = strawberry.field(description="Items not applied.")
+    items: list[UpsertItem] = strawberry.field(description="One result per input item, in order.")
+
+
+@strawberry.enum(description="What a link, unlink or delete did with one item.")
+class ChangeOutcome(Enum):
+    LINKED = strawberry.enum_value("linked", description="The relationship was created.")
+    ALREADY_LINKED = strawberry.enum_value("already_linked", description="It already existed.")
+    UNLINKED = strawberry.enum_value("unlinked", description="The relationship was removed.")
+    NOT_LINKED = strawberry.enum_value("not_linked", description="There was none to remove.")
+    DELETED = strawberry.enum_value("deleted", description="The object was deleted.")
+    REJECTED = strawberry.enum_value("rejected", description="Not applied; see errors.")
+
+
+@strawberry.type(description="The result of one link, unlink or delete item.")
+class ChangeItem:
+    index: int = strawberry.field(description="Position of the item in the input list.")
+    outcome: ChangeOutcome = strawberry.field(description="What happened to it.")
+    errors: list[ItemError] = strawberry.field(description="Why it was rejected; empty if not.")
+
+
+@strawberry.type(description="The result of link, unlink or delete: counts and one entry per item.")
+class ChangeResult:
+    applied: int = strawberry.field(description="Items that changed the graph.")
+    unchanged: int = strawberry.field(description="Items that found the graph already so.")
+    rejected: int = strawberry.field(description="Items not applied.")
+    items: list[ChangeItem] = strawberry.field(description="One result per input item, in order.")
+
+
+# --- inputs (field names and types mirror graph_schema.model; a test holds them together) -------
+
+_USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
+_REGION_CODE = "GB/T 2260 code of the region."
+
+
+@strawberry.input(description="A region to create or update.")
+class RegionInput:
+    code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
+    name: str = strawberry.field(description="Chinese name.")
+    level: RegionLevel = strawberry.field(description="Must match the code.")
+    name_en: str | None = strawberry.field(default=None, description="English name.")
+    parent_code: str | None = strawberry.field(
+        default=None, description="Parent region; required below province level."
+    )
+    lon: float | None = strawberry.field(default=None, description="Longitude of the seat.")
+    lat: float | None = strawberry.field(default=None, description="Latitude of the seat.")
+
+
+@strawberry.input(description="An industry chain to create or update.")
+class IndustryChainInput:
+    id: str = strawberry.field(description="Short stable id, e.g. nev.")
+    name: str = strawberry.field(description="Chinese name.")
+    name_en: str | None = strawberry.field(default=None, description="English name.")
+    industry_codes: list[str] | None = strawberry.field(
+        default=None, description="GB/T 4754-2017 four-digit classes."
+    )
+
+
+@strawberry.input(description="A chain segment to create or update.")
+class ChainSegmentInput:
+    id: str = strawberry.field(description="'<chain id>.<segment slug>'.")
+    chain_id: str = strawberry.field(description="The chain; must start the id.")
+    name: str = strawberry.field(description="Chinese name.")
+    tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
+    name_en: str | None = strawberry.field(default=None, description="English name.")
+    position: int | None = strawberry.field(default=None, description="Order within the tier.")
+    industry_codes: list[str] | None = strawberry.field(
+        default=None, description="GB/T 4754-2017 four-digit classes."
+    )
+
+
+@strawberry.input(description="A product to create or update.")
+class ProductInput:
+    id: str = strawberry.field(description="Stable product id.")
+    name: str = strawberry.field(description="Chinese name.")
+    segment_id: str = strawberry.field(description="The segment it belongs to.")
+
+
+@strawberry.input(description="An enterprise to create or update (replaces its links).")
+class EnterpriseInput:
+    uscc: str = strawberry.field(description=_USCC)
+    name: str = strawberry.field(description="Registered name.")
+    region_code: str = strawberry.field(description=_REGION_CODE)
+    segment_ids: list[str] | None = strawberry.field(
+        default=None, description="Chain segments it is active in."
+    )
+    product_ids: list[str] | None = strawberry.field(default=None, description="Products it makes.")
+    tags: list[EnterpriseTag] | None = strawberry.field(default=None, description="Labels.")
+    output: float | None = strawberry.field(default=None, description="Annual output, 万元.")
+    employees: int | None = strawberry.field(default=None, description="Head count.")
+    patents: int | None = strawberry.field(default=None, description="Patents held.")
+    founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
+
+
+@strawberry.input(description="A land parcel to create or update.")
+class LandParcelInput:
+    id: str = strawberry.field(description="Parcel number (宗地编号).")
+    region_code: str = strawberry.field(description=_REGION_CODE)
+    use: LandUse = strawberry.field(description="Planned use.")
+    area_m2: float = strawberry.field(description="Surveyed area, m².")
+    geometry: JSON = strawberry.field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
+
+
+@strawberry.input(description="A project to create or update (replaces its links).")
+class ProjectInput:
+    code: str = strawberry.field(description="National investment-project code.")
+    name: str = strawberry.field(description="Project name.")
+    owner_uscc: str = strawberry.field(description="Owner's " + _USCC[0].lower() + _USCC[1:])
+    region_code: str = strawberry.field(description="County where it is built.")
+    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
+    kind: ProjectKind = strawberry.field(description="New start or continuing.")
+    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
+    total_investment: float = strawberry.field(description="Total investment, 万元.")
+    segment_ids: list[str] | None = strawberry.field(
+        default=None, description="Chain segments it builds in."
+    )
+    parcel_ids: list[str] | None = strawberry.field(
+        default=None, description="Land parcels it is built on."
+    )
+    leader_project: bool | None = strawberry.field(
+        default=None, description="Tracked by a provincial leader."
+    )
+    annual_plan_investment: float | None = strawberry.field(
+        default=None, description="This year's plan, 万元."
+    )
+    completed_investment: float | None = strawberry.field(
+        default=None, description="Completed to date, 万元."
+    )
+    year_completed_investment: float | None = strawberry.field(
+        default=None, description="Completed this year, 万元."
+    )
+    planned_start: dt.date | None = strawberry.field(default=None, description="Planned start.")
+    planned_end: dt.date | None = strawberry.field(default=None, description="Planned end.")
+    actual_start: dt.date | None = strawberry.field(
+        default=None, description="Actual start; required from construction on."
+    )
+    actual_end: dt.date | None = strawberry.field(
+        default=None, description="Actual end; required when completed."
+    )
+    permit_date: dt.date | None = strawberry.field(
+        default=None, description="Construction permit issued."
+    )
+
+
+@strawberry.input(description="A bank to create or update.")
+class BankInput:
+    id: str = strawberry.field(description="Stable bank id.")
+    name: str = strawberry.field(description="Name.")
+    kind: BankKind = strawberry.field(description="Kind of bank.")
+    region_code: str = strawberry.field(description=_REGION_CODE)
+
+
+@strawberry.input(description="A sensor to create or update.")
+class SensorInput:
+    id: str = strawberry.field(description="Sensor id (no '/', '+', '#' or spaces).")
+    kind: SensorKind = strawberry.field(description="What it reports.")
+    project_code: str = strawberry.field(description="The project it monitors.")
+    name: str | None = strawberry.field(default=None, description="Human-readable name.")
+    unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
+
+
+INPUTS: dict[str, type] = {
+    "region": RegionInput,
+    "chain": IndustryChainInput,
+    "segment": ChainSegmentInput,
+    "product": ProductInput,
+    "enterprise": EnterpriseInput,
+    "parcel": LandParcelInput,
+    "project": ProjectInput,
+    "bank": BankInput,
+    "sensor": SensorInput,
+}
+
+
+@strawberry.enum(description="Relationships that link and unlink one pair at a time.")
+class LinkType(Enum):
+    PROJECT_SEGMENT = strawberry.enum_value(
+        "project_segment", description="Project (code) builds in segment (id)."
+    )
+    PROJECT_PARCEL = strawberry.enum_value(
+        "project_parcel", description="Project (code) is built on parcel (id)."
+    )
+    ENTERPRISE_SEGMENT = strawberry.enum_value(
+        "enterprise_segment", description="Enterprise (USCC) is active in segment (id)."
+    )
+    ENTERPRISE_PRODUCT = strawberry.enum_value(
+        "enterprise_product", description="Enterprise (USCC) makes product (id)."
+    )
+    SEGMENT_SUPPLIES = strawberry.enum_value(
+        "segment_supplies", description="Segment (id) supplies segment (id)."
+    )
+
+
+@strawberry.input(description="One relationship to create or remove.")
+class LinkInput:
+    type: LinkType = strawberry.field(description="Which relationship.")
+    from_: str = strawberry.field(name="from", description="Key of the source object.")
+    to: str = strawberry.field(description="Key of the target object.")
+
+
+# --- resolvers -----------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _record_data(item: Any) -> dict[str, Any]:
+    # Fields left out (None) fall back to the model's defaults, exactly as in an import file.
+    return {
+        f.name: _plain(getattr(item, f.name))
+        for f in dataclasses.fields(item)
+        if getattr(item, f.name) is not None
+    }
+
+
+def _errors(code: str, problems: tuple[Problem, ...] | list[Problem]) -> list[ItemError]:
+    return [ItemError(code=code, field=p.field or None, message=p.message) for p in problems]
+
+
+def _check_size(items: list[Any]) -> None:
+    if len(items) > MAX_ITEMS:
+        raise InvalidInput(f"items: at most {MAX_ITEMS} per request")
+
+
+async def _upsert(info: Ctx, entity: str, items: list[Any]) -> UpsertResult:
+    _check_size(items)
+    results: list[UpsertItem | None] = [None] * len(items)
+    valid: list[tuple[int, Record]] = []
+    for i, item in enumerate(items):
+        data = _record_data(item)
+        try:
+            valid.append((i, validate(entity, data)))
+        except InvalidRecord as exc:
+            key = exc.key if exc.key is not None else None
+            results[i] = UpsertItem(
+                index=i,
+                key=key,
+                outcome=WriteOutcome.REJECTED,
+                errors=_errors("BAD_USER_INPUT", exc.problems),
+                entity=entity,
+            )
+    if valid:
+        written = await upsert(info.context.store, entity, [r for _, r in valid])
+        rejected = {r.index: r for r in written.rejections}
+        for local, (i, record) in enumerate(valid):
+            outcome = written.outcomes[local]
+            errors = _errors("NOT_FOUND", rejected[local].problems) if local in rejected else []
+            results[i] = UpsertItem(
+                index=i,
+                key=record.key(),
+                outcome=WriteOutcome(outcome.value),
+                errors=errors,
+                entity=entity,
+            )
+    done = [r for r in results if r is not None]
+    counts = {o: sum(1 for r in done if r.outcome is o) for o in WriteOutcome}
+    return UpsertResult(
+        created=counts[WriteOutcome.CREATED],
+        updated=counts[WriteOutcome.UPDATED],
+        unchanged=counts[WriteOutcome.UNCHANGED],
+        rejected=counts[WriteOutcome.REJECTED],
+        items=done,
+    )
+
+
+def _change_result(outcomes: list[tuple[int, edits.ItemOutcome]]) -> ChangeResult:
+    items = [
+        ChangeItem(
+            index=i,
+            outcome=ChangeOutcome(o.change.value),
+            errors=_errors(o.code or "BAD_USER_INPUT", o.problems),
+        )
+        for i, o in sorted(outcomes, key=lambda x: x[0])
+    ]
+    unchanged = {ChangeOutcome.ALREADY_LINKED, ChangeOutcome.NOT_LINKED}
+    rejected = sum(1 for x in items if x.outcome is ChangeOutcome.REJECTED)
+    same = sum(1 for x in items if x.outcome in unchanged)
+    return ChangeResult(
+        applied=len(items) - rejected - same, unchanged=same, rejected=rejected, items=items
+    )
+
+
+async def _change_links(info: Ctx, items: list[LinkInput], *, link: bool) -> ChangeResult:
+    _check_size(items)
+    by_type: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_type.setdefault(str(item.type.value), []).append(i)
+    outcomes: list[tuple[int, edits.ItemOutcome]] = []
+    for name, indexes in by_type.items():
+        pairs = [(items[i].from_, items[i].to) for i in indexes]
+        done = await edits.change_links(info.context.store, edits.LINKABLE[name], pairs, link=link)
+        outcomes += list(zip(indexes, done, strict=True))
+    return _change_result(outcomes)
+
+
+async def _delete(info: Ctx, ids: list[strawberry.ID]) -> ChangeResult:
+    _check_size(ids)
+    by_entity: dict[str, list[tuple[int, str]]] = {}
+    outcomes: list[tuple[int, edits.ItemOutcome]] = []
+    for i, global_id in enumerate(ids):
+        try:
+            type_name, key = decode_global_id(global_id)
+            entity = lists.ENTITY_OF_TYPE[type_name]
+        except (InvalidInput, KeyError):
+            problem = Problem("id", f"{global_id[:80]!r} is not a global id this API issued")
+            outcomes.append((i, edits.ItemOutcome(edits.Change.REJECTED, (problem,), None)))
+            continue
+        by_entity.setdefault(entity, []).append((i, key))
+    for entity, entries in by_entity.items():
+        done = await edits.delete(info.context.store, entity, [k for _, k in entries])
+        outcomes += [(i, o) for (i, _), o in zip(entries, done, strict=True)]
+    return _change_result(outcomes)
+
+
+_WRITE = [allow(WRITERS)]
+_ITEMS = f"Items to write (at most {MAX_ITEMS}); each is validated and applied on its own."
+
+
+@strawberry.type(description="Changes to the graph (operator and admin roles only).")
+class Mutation:
+    @strawberry.mutation(description="Create or update regions.", permission_classes=_WRITE)
+    async def upsert_regions(
+        self,
+        info: Ctx,
+        items: Annotated[list[RegionInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "region", items)
+
+    @strawberry.mutation(description="Create or update industry chains.", permission_classes=_WRITE)
+    async def upsert_industry_chains(
+        self,
+        info: Ctx,
+        items: Annotated[list[IndustryChainInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "chain", items)
+
+    @strawberry.mutation(description="Create or update chain segments.", permission_classes=_WRITE)
+    async def upsert_segments(
+        self,
+        info: Ctx,
+        items: Annotated[list[ChainSegmentInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "segment", items)
+
+    @strawberry.mutation(description="Create or update products.", permission_classes=_WRITE)
+    async def upsert_products(
+        self,
+        info: Ctx,
+        items: Annotated[list[ProductInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "product", items)
+
+    @strawberry.mutation(
+        description="Create or update enterprises; their segment and product links become "
+        "exactly those given.",
+        permission_classes=_WRITE,
+    )
+    async def upsert_enterprises(
+        self,
+        info: Ctx,
+        items: Annotated[list[EnterpriseInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "enterprise", items)
+
+    @strawberry.mutation(description="Create or update land parcels.", permission_classes=_WRITE)
+    async def upsert_parcels(
+        self,
+        info: Ctx,
+        items: Annotated[list[LandParcelInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "parcel", items)
+
+    @strawberry.mutation(
+        description="Create or update projects; their segment and parcel links become exactly "
+        "those given.",
+        permission_classes=_WRITE,
+    )
+    async def upsert_projects(
+        self,
+        info: Ctx,
+        items: Annotated[list[ProjectInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "project", items)
+
+    @strawberry.mutation(description="Create or update banks.", permission_classes=_WRITE)
+    async def upsert_banks(
+        self, info: Ctx, items: Annotated[list[BankInput], strawberry.argument(description=_ITEMS)]
+    ) -> UpsertResult:
+        return await _upsert(info, "bank", items)
+
+    @strawberry.mutation(description="Create or update sensors.", permission_classes=_WRITE)
+    async def upsert_sensors(
+        self,
+        info: Ctx,
+        items: Annotated[list[SensorInput], strawberry.argument(description=_ITEMS)],
+    ) -> UpsertResult:
+        return await _upsert(info, "sensor", items)
+
+    @strawberry.mutation(
+        description="Create relationships, one pair per item.", permission_classes=_WRITE
+    )
+    async def link(
+        self, info: Ctx, items: Annotated[list[LinkInput], strawberry.argument(description=_ITEMS)]
+    ) -> ChangeResult:
+        return await _change_links(info, items, link=True)
+
+    @strawberry.mutation(
+        description="Remove relationships, one pair per item.", permission_classes=_WRITE
+    )
+    async def unlink(
+        self, info: Ctx, items: Annotated[list[LinkInput], strawberry.argument(description=_ITEMS)]
+    ) -> ChangeResult:
+        return await _change_links(info, items, link=False)
+
+    @strawberry.mutation(
+        description="Delete objects by global id. An object something still needs (a region "
+        "with projects, an owner of projects) is refused; optional links to it are removed.",
+        permission_classes=_WRITE,
+    )
+    async def delete_nodes(
+        self,
+        info: Ctx,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global ids of the objects.")
+        ],
+    ) -> ChangeResult:
+        return await _delete(info, ids)
