@@ -34,6 +34,10 @@ def error_code(error: GraphQLError) -> str:
     parse/validation errors, INTERNAL for anything unexpected."""
     if error.extensions and "code" in error.extensions:
         return str(error.extensions["code"])
+    if isinstance(error.original_error, GraphQLError):
+        # graphql-core reports a variable's bad value by wrapping the error that says what is
+        # wrong with it; that is the client's mistake, not ours.
+        return error_code(error.original_error)
     if error.original_error is None:
         return "BAD_USER_INPUT"
     hub_error = _as_hub_error(error)
