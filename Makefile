@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench schema
 
 .venv/.bootstrapped: pyproject.toml uv.lock scripts/bootstrap
 	./scripts/bootstrap
@@ -17,3 +17,7 @@ lint: .venv/.bootstrapped
 
 bench: .venv/.bootstrapped
 	.venv/bin/python -m bench
+
+# schema.graphql is the contract front-end clients generate from; a test fails when it drifts.
+schema: .venv/.bootstrapped
+	.venv/bin/hub schema > schema.graphql.tmp && mv schema.graphql.tmp schema.graphql

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from hub.api.context import Context
@@ -22,11 +32,142 @@ from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# GraphQL over HTTP (graphql.github.io/graphql-over-http, draft): the two response media types,
+# in the server's order of preference, and the one request media type.
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+_RESPONSE_TYPES = (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)
+_UTF8 = ("utf-8", "utf8")
+_UNAVAILABLE_MESSAGE = "The graph store is unavailable; try again shortly."
+# Subscriptions are served over WebSocket, never by a plain GET or POST.
+_OPERATIONS_BY_METHOD = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+
+
+class _Refused(HTTPException):
+    """A request /graphql will not run; answered with a GraphQL ``errors`` body, no ``data``."""
+
+    def __init__(
+        self, status_code: int, reason: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code, reason)
+        self.headers = dict(headers or {})
+
 
 class _GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view held to the GraphQL-over-HTTP draft: content negotiation, status
+    codes by response media type, strict request parsing, and GraphiQL only for browsers."""
+
     def __init__(self, state: _State, **kwargs: Any) -> None:
         super().__init__(build_schema(), **kwargs)
         self._state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = await self._respond(request)
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await self.render_graphql_ide(request)
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            # The draft recommends 406 over answering in a type the client did not ask for.
+            return PlainTextResponse(
+                f"/graphql answers {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}", status_code=406
+            )
+        try:
+            return await self.run(request)
+        except HTTPException as exc:
+            headers = exc.headers if isinstance(exc, _Refused) else {}
+            if exc.status_code == 405:
+                headers.setdefault("Allow", "GET, POST")
+            body = await self.process_result(request, _request_error(exc.reason))
+            return Response(
+                self.encode_json(body),
+                status_code=exc.status_code,
+                headers=headers,
+                media_type=_content_type(media_type),
+            )
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A browser asks for HTML; curl's bare */* gets the JSON "no query" error instead.
+        return (
+            self.graphql_ide is not None
+            and request.method == "GET"
+            and not request.query_params.get("query")
+            and _accepts_html(request.headers.get("accept"))
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # The negotiated type rides on the sub-response, the one object strawberry carries from
+        # the request to create_response; _respond has already refused an unacceptable Accept.
+        sub_response.media_type = negotiate(request.headers.get("accept")) or GRAPHQL_RESPONSE_JSON
+        return sub_response
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        if request.method == "GET":
+            params = request.query_params
+            data: dict[str, object] = {
+                "query": params.get("query"),
+                # The draft: an empty operationName is the same as none.
+                "operationName": params.get("operationName") or None,
+            }
+            for name in ("variables", "extensions"):
+                raw = params.get(name)
+                data[name] = _decode_json(raw, f"the {name} parameter") if raw else None
+            return _request_data(data)
+        content_type, params_ = parse_content_type(request.content_type or "")
+        charset = params_.get("charset", "utf-8").lower()
+        if content_type.lower() != APPLICATION_JSON or charset not in _UTF8:
+            raise _Refused(
+                415,
+                f"POST /graphql needs Content-Type: {APPLICATION_JSON} (UTF-8); "
+                f"got {request.content_type or 'none'}",
+            )
+        return _request_data(_decode_json(await request.get_body(), "the request body"))
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        method = request_adapter.method
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                variable_values=request_data.variables,
+                context_value=context,
+                root_value=root_value,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=_OPERATIONS_BY_METHOD.get(method, frozenset()),
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.MUTATION and method == "GET":
+                # GET is a safe method: the draft says 405 and no execution.
+                raise _Refused(
+                    405,
+                    "mutations are not allowed over GET; send them with POST",
+                    headers={"Allow": "POST"},
+                ) from exc
+            return _request_error(
+                "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"
+            )
+        except CannotGetOperationTypeError as exc:
+            return _request_error(exc.as_http_error_reason())
+        except MissingQueryError:
+            return _request_error("the query is empty")
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         # One place stamps extensions.code on every error: parse, validation and resolver alike.
@@ -40,6 +181,34 @@ class _GraphQLApp(GraphQL[Context, None]):
                     "internal error in %s", formatted.get("path"), exc_info=error.original_error
                 )
                 formatted["message"] = "Internal server error"
+            elif code == "UNAVAILABLE":
+                # The store's own message names hosts, sockets and data paths; it is logged
+                # (hub.api.schema) and the client only learns to retry.
+                formatted["message"] = _UNAVAILABLE_MESSAGE
+        if result.errors and result.data is None and not any(e.path for e in result.errors):
+            # A request error (parse, validation, operation, variables): nothing was executed,
+            # so the GraphQL spec says the response has no data entry at all.
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        media_type = sub_response.media_type or GRAPHQL_RESPONSE_JSON
+        status = 200
+        if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict):
+            status = _status(response_data)
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or status,
+            media_type=_content_type(media_type),
+        )
+        # As strawberry's own create_response: headers and tasks a resolver set on the
+        # sub-response go out with the answer.
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
         return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -122,4 +291,123 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> Starle
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
+    )
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header, or ``None`` when neither is accepted.
+
+    Each type takes the quality of the most specific range that covers it (RFC 9110 §12.5.1);
+    the higher quality wins, then the range the client listed first, then our preference
+    (graphql-response+json, so ``*/*`` gets it). A missing header counts as
+    graphql-response+json, the draft's rule since its 2025-01-01 watershed.
+    """
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON
+    ranges = _media_ranges(accept)
+    best: tuple[float, int, int] | None = None
+    chosen: str | None = None
+    for preference, media_type in enumerate(_RESPONSE_TYPES):
+        covering = (media_type, media_type.split("/")[0] + "/*", "*/*")
+        match = next(
+            (
+                (quality, position)
+                for candidate in covering
+                for position, (name, quality) in enumerate(ranges)
+                if name == candidate
+            ),
+            None,
+        )
+        if match is None or match[0] <= 0:
+            continue
+        key = (match[0], -match[1], -preference)
+        if best is None or key > best:
+            best, chosen = key, media_type
+    return chosen
+
+
+def _accepts_html(accept: str | None) -> bool:
+    return any(name == "text/html" and q > 0 for name, q in _media_ranges(accept or ""))
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    # (media range, quality) in the client's order. A range that asks for a charset other than
+    # UTF-8 is dropped: every response here is UTF-8. A malformed weight drops its range.
+    ranges: list[tuple[str, float]] = []
+    for item in accept.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        if not name:
+            continue
+        quality = 1.0
+        usable = True
+        for param in params:
+            key, _, value = param.partition("=")
+            key, value = key.strip().lower(), value.strip().strip('"').lower()
+            if key == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    usable = False
+            elif key == "charset" and value not in _UTF8:
+                usable = False
+        if usable:
+            ranges.append((name.lower(), quality))
+    return ranges
+
+
+def _content_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
+
+
+def _status(response: GraphQLHTTPResponse) -> int:
+    # graphql-response+json: an executed document is 200 even with field errors; a response
+    # without data is a request error, 400, unless what stopped it was on our side.
+    if "data" in response:
+        return 200
+    codes = {
+        cast(dict[str, Any], error).get("extensions", {}).get("code")
+        for error in response.get("errors") or []
+    }
+    if "INTERNAL" in codes:
+        return 500
+    if "UNAVAILABLE" in codes:
+        return 503
+    return 400
+
+
+def _request_error(message: str) -> ExecutionResult:
+    # No original error, so process_result stamps it BAD_USER_INPUT; no path, so no data entry.
+    return ExecutionResult(data=None, errors=[GraphQLError(message)])
+
+
+def _decode_json(raw: str | bytes, what: str) -> object:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
+        raise _Refused(400, f"{what} is not valid JSON: {exc}") from exc
+
+
+def _request_data(data: object) -> GraphQLRequestData:
+    # The draft's well-formed GraphQL-over-HTTP request: anything else is a 400 before execution.
+    if not isinstance(data, dict):
+        raise _Refused(400, "a GraphQL request is a JSON object with a query string")
+    query = data.get("query")
+    if query is None:
+        raise _Refused(400, "the request has no query")
+    if not isinstance(query, str):
+        raise _Refused(400, "query must be a string")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _Refused(400, "operationName must be a string or null")
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise _Refused(400, "variables must be a JSON object or null")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _Refused(400, "extensions must be a JSON object or null")
+    return GraphQLRequestData(
+        query=query,
+        variables=variables,
+        operation_name=operation_name,
+        extensions=extensions,
     )

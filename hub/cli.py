@@ -1,4 +1,4 @@
-"""The ``hub`` command: serve, demo, seed, import, export, migrate."""
+"""The ``hub`` command: serve, demo, seed, import, export, migrate, counts, schema."""
 
 from __future__ import annotations
 
@@ -51,11 +51,16 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply graph schema migrations")
     sub.add_parser("counts", help="print node and relationship counts")
+    sub.add_parser("schema", help="print the GraphQL schema (SDL) that clients generate from")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "schema":
+        # Before settings: the SDL depends only on the code, so `hub schema > schema.graphql`
+        # works anywhere, without a store or a valid environment.
+        return _schema()
     try:
         settings = load_settings()
     except HubError as exc:
@@ -81,6 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _schema() -> int:
+    from hub.api.schema import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+    return 0
 
 
 def _with_store(settings: Settings, work: Callable[[GraphStore], Awaitable[int]]) -> int:

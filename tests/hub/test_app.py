@@ -91,8 +91,10 @@ async def test_unknown_project_is_not_found_with_a_code(client: httpx.AsyncClien
 
 
 async def test_bad_queries_are_bad_user_input(client: httpx.AsyncClient) -> None:
-    body = await _gql(client, "{ nothingHere }")
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # A document that fails validation is a 400 in application/graphql-response+json.
+    response = await client.post("/graphql", json={"query": "{ nothingHere }"})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_store_down_is_unavailable_not_a_trace(tmp_path: Any) -> None:
