@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as redis_asyncio
 import redis.exceptions as redis_errors
 from falkordb.asyncio import FalkorDB
 from falkordb.asyncio.query_result import QueryResult
@@ -81,24 +82,39 @@ class FalkorDBStore(GraphStore):
         return f"FalkorDB at {self._host}:{self._port} (graph {self._graph_name})"
 
     def _connect(self) -> FalkorDB:
+        # Our own client instead of FalkorDB(...): that constructor probes for cluster mode
+        # with a *synchronous* socket (blocking the event loop, and outside our error
+        # translation), and its pool fails fast with "Too many connections" when concurrent
+        # requests outnumber it. A blocking pool makes the surplus wait for a free connection.
         if self._db is None:
+            common: dict[str, Any] = {
+                "max_connections": self._max_connections,
+                "timeout": self._socket_timeout_s,  # wait this long for a free connection
+                "socket_timeout": self._socket_timeout_s,
+                "socket_connect_timeout": 5,
+                "decode_responses": True,
+            }
             if self._server is not None:
-                self._db = FalkorDB(
-                    unix_socket_path=str(self._server.socket_path),
-                    socket_timeout=self._socket_timeout_s,
-                    socket_connect_timeout=5,
-                    max_connections=self._max_connections,
+                pool = redis_asyncio.BlockingConnectionPool(
+                    connection_class=redis_asyncio.UnixDomainSocketConnection,
+                    path=str(self._server.socket_path),
+                    **common,
                 )
             else:
-                self._db = FalkorDB(
+                pool = redis_asyncio.BlockingConnectionPool(
                     host=self._host,
                     port=self._port,
                     password=self._password,
                     username=self._username,
-                    socket_timeout=self._socket_timeout_s,
-                    socket_connect_timeout=5,
-                    max_connections=self._max_connections,
+                    **common,
                 )
+            db = FalkorDB.__new__(FalkorDB)
+            conn = redis_asyncio.Redis(connection_pool=pool)
+            # What FalkorDB.__init__ sets after its probe (falkordb 1.x).
+            db.connection = conn
+            db.flushdb = conn.flushdb
+            db.execute_command = conn.execute_command
+            self._db = db
         return self._db
 
     async def run(self, statement: Statement, params: Params | None = None) -> list[Row]:

@@ -212,14 +212,19 @@ class _GraphQLApp(GraphQL[Context, None]):
         return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        http = self._state.settings.http
         return Context(
-            store=self._state.store, max_page_size=self._state.settings.http.max_page_size
+            store=self._state.store,
+            role=http.default_role,
+            max_page_size=http.max_page_size,
+            batching=self._state.batching,
         )
 
 
 class _State:
-    def __init__(self, settings: Settings, store: GraphStore | None) -> None:
+    def __init__(self, settings: Settings, store: GraphStore | None, batching: bool) -> None:
         self.settings = settings
+        self.batching = batching
         self._store = store
 
     @property
@@ -255,9 +260,14 @@ async def open_store(settings: Settings) -> GraphStore:
     return store
 
 
-def create_app(settings: Settings, *, store: GraphStore | None = None) -> Starlette:
-    """The ASGI app. With ``store`` given, the caller owns it; otherwise the lifespan opens it."""
-    state = _State(settings, store)
+def create_app(
+    settings: Settings, *, store: GraphStore | None = None, batching: bool = True
+) -> Starlette:
+    """The ASGI app. With ``store`` given, the caller owns it; otherwise the lifespan opens it.
+
+    ``batching=False`` resolves each related field with its own store call; only the benchmark
+    uses it, as the naive baseline."""
+    state = _State(settings, store, batching)
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph_schema.connect import check_graph_url
 from graph_schema.errors import ConfigurationError
+from hub.roles import Role
 
 ENV_PREFIX = "HUB_"
 _USERINFO_RE = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")
@@ -109,6 +110,10 @@ class HttpSettings(_Section):
     graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql in a browser.")
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a list returns."
+    )
+    default_role: Role = Field(
+        default=Role.VIEWER,
+        description="Role of every request until API keys land; operator or admin may write.",
     )
 
 
