@@ -673,24 +673,22 @@ def default_order(entity: str, *, searching: bool = False) -> Order:
 
 
 def catalog(dialect: Dialect) -> list[Statement]:
-    """A representative statement of every shape, for linting: each node set with all its
-    filters and each sort, both directions, with and without cursor; every relation's nested
-    page, count and aggregate; every grouping."""
+    """One statement of every shape, for linting. Directions and cursor sides only flip
+    operators, so each sort appears once; every filter of a node set appears together in one
+    statement (and, for full-text sets, once more with the search call)."""
     out: list[Statement] = []
     for entity, ns in NODE_SETS.items():
         plain = tuple(n for n, f in ns.filters.items() if f.op is not Op.SEARCH)
-        every = tuple(ns.filters)
-        for filters in {plain, every, ()}:
-            for sort, desc in [(s, d) for s in ns.sorts for d in (False, True)]:
-                if not ns.sorts[sort].prop and "search" not in filters:
-                    continue
-                for backward in (False, True):
-                    order = Order(((sort, desc),), backward)
+        shapes = [plain] + ([tuple(ns.filters)] if ns.fulltext else [])
+        for filters in shapes:
+            for sort in ns.sorts:
+                if ns.sorts[sort].prop or "search" in filters:
+                    order = Order(((sort, True),), backward=sort == ns.default_sort)
                     out.append(page(entity, filters, order, True, dialect))
-            out.append(page(entity, filters, default_order(entity), False, dialect))
             out.append(count(entity, filters, dialect))
-            out.append(aggregate(entity, filters, dialect))
-            out += [aggregate(entity, filters, dialect, g) for g in ns.groups]
+        out.append(page(entity, (), default_order(entity), False, dialect))
+        out.append(aggregate(entity, plain, dialect))
+        out += [aggregate(entity, (), dialect, g) for g in ns.groups]
         out.append(by_key(entity))
     for name, rel in RELATIONS.items():
         if not rel.many:
@@ -699,10 +697,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
         ns = NODE_SETS[rel.target]
         plain = tuple(n for n, f in ns.filters.items() if f.op is not Op.SEARCH)
         order = Order(((next(iter(ns.sorts)), True),))
-        for filters in (plain, ()):
-            out.append(page(rel.target, filters, order, True, dialect, name))
-            out.append(page(rel.target, filters, default_order(rel.target), False, dialect, name))
-            out.append(count(rel.target, filters, dialect, name))
-            out.append(aggregate(rel.target, filters, dialect, None, name))
-            out += [aggregate(rel.target, filters, dialect, g, name) for g in ns.groups]
-    return out
+        out.append(page(rel.target, plain, order, True, dialect, name))
+        out.append(count(rel.target, plain, dialect, name))
+        out.append(aggregate(rel.target, (), dialect, None, name))
+    out += [aggregate("project", (), dialect, "region", "region.projects")]
+    return list(dict.fromkeys(out))
