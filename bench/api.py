@@ -110,15 +110,15 @@ _TICK = os.sysconf("SC_CLK_TCK")
 # --- the server side --------------------------------------------------------------------------
 
 
-def server_app() -> _Server:
+def server_app() -> _BenchApp:
     """The ASGI app uvicorn serves (``uvicorn --factory bench.api:server_app``): the hub's app on
     a store opened as ``hub serve`` opens it (``HUB_*`` variables), batched unless
     ``BENCH_API_BATCHING=0``, plus ``/_bench/stats``, the store's round-trip counter."""
     settings = load_settings({k: v for k, v in os.environ.items() if k.startswith("HUB_")})
-    return _Server(settings, batching=os.environ.get(BATCHING_ENV, "1") != "0")
+    return _BenchApp(settings, batching=os.environ.get(BATCHING_ENV, "1") != "0")
 
 
-class _Server:
+class _BenchApp:
     def __init__(self, settings: Settings, *, batching: bool) -> None:
         self._settings = settings
         self._batching = batching
@@ -460,7 +460,7 @@ def _run_figures(prefix: str, run: Run) -> Figures:
         f"{prefix} p95 ms": round(_percentile(run.latencies, 0.95) * 1000, 2),
         f"{prefix} requests/s": round(run.requests / run.seconds, 1),
         f"{prefix} requests": run.requests,
-        f"{prefix} failures": run.failures,
+        f"{prefix} failures (incl. warm-up)": run.failures,
         f"{prefix} server round trips/request": round(run.round_trips / max(run.requests, 1), 2),
         f"{prefix} hub CPU ms/request": round(run.cpu.hub * per_request, 2),
         f"{prefix} FalkorDB CPU ms/request": round(run.cpu.falkordb * per_request, 2),
