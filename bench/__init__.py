@@ -1,1 +1,5 @@
 """Benchmarks: ``python -m bench [name ...]`` runs them and prints figures (not pass/fail)."""
+
+# Importing a benchmark module registers it, so the package imports every one: `python -m bench`
+# offers what is registered.
+from bench import api, load  # noqa: F401
