@@ -8,6 +8,7 @@ leaks.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any
 
@@ -138,8 +139,6 @@ class Query:
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise InvalidInput(f"ids: at most {MAX_NODES}")
-        import asyncio
-
         return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
     @strawberry.field(description="One region by its GB/T 2260 code.")
