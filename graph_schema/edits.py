@@ -196,10 +196,9 @@ async def delete(store: GraphStore, entity: str, keys: Sequence[str]) -> list[It
         ]
         if problems:
             outcomes.append(ItemOutcome(Change.REJECTED, tuple(problems), "BAD_USER_INPUT"))
-        elif key in doomed:
-            outcomes.append(ItemOutcome(Change.DELETED))
         else:
-            doomed.append(key)
+            if key not in doomed:
+                doomed.append(key)
             outcomes.append(ItemOutcome(Change.DELETED))
     if doomed:
         await store.run(st.delete_nodes(spec), {"keys": doomed})

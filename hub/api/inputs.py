@@ -52,13 +52,14 @@ class DateRange:
     to: dt.date | None = strawberry.field(default=None, description="Latest date included.")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A GraphQL input value as the model stores it: enum values, ISO dates."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -81,11 +82,11 @@ def filters(where: Any) -> dict[str, Any]:
                 raise InvalidInput(f"where.{f.name}: at most {MAX_TEXT} characters")
             if isinstance(value, list) and len(value) > MAX_LIST:
                 raise InvalidInput(f"where.{f.name}: at most {MAX_LIST} values")
-            out[f.name] = _plain(value)
+            out[f.name] = plain(value)
             continue
         for end, bound in ends.items():
             if bound is not None:
-                out[f"{f.name}_{end}"] = _plain(bound)
+                out[f"{f.name}_{end}"] = plain(bound)
     return out
 
 

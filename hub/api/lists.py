@@ -9,8 +9,8 @@ count instead of fetching rows.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types import Info
@@ -33,11 +33,6 @@ T = TypeVar("T")
 ITEM_FIELDS = frozenset({"edges", "nodes", "pageInfo"})
 
 
-class NodeFactory(Protocol):
-    @classmethod
-    def from_props(cls, props: dict[str, Any]) -> Any: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a list is over: its entity, filters and, for nested lists, the parent."""
@@ -57,7 +52,6 @@ class Page:
     has_next: bool
     has_previous: bool
     total: Callable[[], Awaitable[int]]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def node_of(entity: str, props: dict[str, Any]) -> Any:

@@ -35,6 +35,7 @@ from hub.api.enums import (
     SensorKind,
     Tier,
 )
+from hub.api.inputs import plain
 from hub.api.paging import decode_global_id
 from hub.api.types import Node
 
@@ -286,20 +287,10 @@ class LinkInput:
 # --- resolvers -----------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _record_data(item: Any) -> dict[str, Any]:
     # Fields left out (None) fall back to the model's defaults, exactly as in an import file.
     return {
-        f.name: _plain(getattr(item, f.name))
+        f.name: plain(getattr(item, f.name))
         for f in dataclasses.fields(item)
         if getattr(item, f.name) is not None
     }

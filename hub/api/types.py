@@ -137,8 +137,7 @@ class Connection[NodeT]:
     @classmethod
     def of(cls, page: lists.Page) -> Self:
         return cls(
-            # Cursors exist only when edges or pageInfo were asked for (see lists.page).
-            edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, page.nodes, strict=False)],
+            edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, page.nodes, strict=True)],
             nodes=page.nodes,
             page_info=PageInfo(
                 has_next_page=page.has_next,
