@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists
+from hub.api import lists, lookahead
 from hub.api.access import MONITORING_READERS, allow, may_read_type
 from hub.api.context import Context
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
@@ -159,7 +160,9 @@ class Query:
         before: Before = None,
     ) -> RegionConnection:
         args = _paging(first, after, last, before)
-        return RegionConnection.of(await lists.page(info, "region", where=where, sort=sort, **args))
+        return RegionConnection.of(
+            await lookahead.page(info, "region", where=where, sort=sort, **args)
+        )
 
     @strawberry.field(description="One industry chain by its id, e.g. nev.")
     async def industry_chain(
@@ -180,7 +183,7 @@ class Query:
     ) -> IndustryChainConnection:
         args = _paging(first, after, last, before)
         return IndustryChainConnection.of(
-            await lists.page(info, "chain", where=where, sort=sort, **args)
+            await lookahead.page(info, "chain", where=where, sort=sort, **args)
         )
 
     @strawberry.field(description="One chain segment by its id, e.g. nev.cathode.")
@@ -202,7 +205,7 @@ class Query:
     ) -> ChainSegmentConnection:
         args = _paging(first, after, last, before)
         return ChainSegmentConnection.of(
-            await lists.page(info, "segment", where=where, sort=sort, **args)
+            await lookahead.page(info, "segment", where=where, sort=sort, **args)
         )
 
     @strawberry.field(description="One product by its id.")
@@ -222,7 +225,7 @@ class Query:
     ) -> ProductConnection:
         args = _paging(first, after, last, before)
         return ProductConnection.of(
-            await lists.page(info, "product", where=where, sort=sort, **args)
+            await lookahead.page(info, "product", where=where, sort=sort, **args)
         )
 
     @strawberry.field(description="One enterprise by its unified social credit code.")
@@ -244,7 +247,7 @@ class Query:
     ) -> EnterpriseConnection:
         args = _paging(first, after, last, before)
         return EnterpriseConnection.of(
-            await lists.page(info, "enterprise", where=where, sort=sort, **args)
+            await lookahead.page(info, "enterprise", where=where, sort=sort, **args)
         )
 
     @strawberry.field(description="One land parcel by its parcel number.")
@@ -266,7 +269,7 @@ class Query:
     ) -> LandParcelConnection:
         args = _paging(first, after, last, before)
         return LandParcelConnection.of(
-            await lists.page(info, "parcel", where=where, sort=sort, **args)
+            await lookahead.page(info, "parcel", where=where, sort=sort, **args)
         )
 
     @strawberry.field(description="One project by its national project code.")
@@ -288,7 +291,7 @@ class Query:
     ) -> ProjectConnection:
         args = _paging(first, after, last, before)
         return ProjectConnection.of(
-            await lists.page(info, "project", where=where, sort=sort, **args)
+            await lookahead.page(info, "project", where=where, sort=sort, **args)
         )
 
     @strawberry.field(description="One bank by its id.")
@@ -307,7 +310,7 @@ class Query:
         before: Before = None,
     ) -> BankConnection:
         args = _paging(first, after, last, before)
-        return BankConnection.of(await lists.page(info, "bank", where=where, sort=sort, **args))
+        return BankConnection.of(await lookahead.page(info, "bank", where=where, sort=sort, **args))
 
     @strawberry.field(
         description="One sensor by its id (not for the bank role).",
@@ -331,7 +334,9 @@ class Query:
         before: Before = None,
     ) -> SensorConnection | None:
         args = _paging(first, after, last, before)
-        return SensorConnection.of(await lists.page(info, "sensor", where=where, sort=sort, **args))
+        return SensorConnection.of(
+            await lookahead.page(info, "sensor", where=where, sort=sort, **args)
+        )
 
 
 class _Schema(strawberry.Schema):
@@ -345,12 +350,31 @@ class _Schema(strawberry.Schema):
                 log.info("%s: %s", error_code(error), error.message)
 
 
+MAX_DEPTH = 12
+_DEPTH_RULE = create_validator(MAX_DEPTH, None, None)
+# Distinct operation texts whose parsed and validated documents are kept: front ends send a
+# small fixed set, and a text outside the caches is simply parsed and validated again.
+_CACHED_DOCUMENTS = 512
+
+
+class _DepthLimit(AddValidationRules):
+    """Strawberry's depth rule, built once: ``QueryDepthLimiter`` builds a new rule class
+    per request, which would make every request miss the validation cache."""
+
+    def __init__(self) -> None:
+        super().__init__([_DEPTH_RULE])
+
+
 def build_schema(**_: Any) -> strawberry.Schema:
-    return _Schema(
+    schema = _Schema(
         query=Query,
         mutation=Mutation,
         types=ENTITY_TYPE_LIST,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=12),
+            lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
+            _DepthLimit,
+            lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
         ],
     )
+    lookahead.install(schema)
+    return schema
