@@ -1,21 +1,25 @@
 """Resolving lists and related objects against the read statements of ``graph_schema.reads``.
 
 Top-level lists run their page statement directly (one round trip, plus one for ``totalCount``
-when asked). Lists and objects under a parent go through the request's batch loaders, so all
-parents on a page share one round trip per field. A list asked only for ``totalCount`` runs a
-count instead of fetching rows.
+when asked). Lists and objects under a parent are usually fetched ahead by
+``hub.api.lookahead``; otherwise they go through the request's batch loaders, so all parents on
+a page share one round trip per field. A list asked only for ``totalCount`` runs a count
+instead of fetching rows.
+
+``RELATION_FIELDS`` says, once, what every related field of every type reaches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types import Info
 
 from graph_schema import reads
+from graph_schema.cypher import Statement
 from graph_schema.errors import InvalidInput
 from graph_schema.store import Row
 from hub.api.context import Context
@@ -44,14 +48,71 @@ class Scope:
     parent: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ToOne:
+    """A field reaching at most one node through ``relation``."""
+
+    relation: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToMany:
+    """A connection field over ``entity`` reached through ``relation``; ``direct`` is the
+    relation used instead when the client turns ``includeSubRegions`` off."""
+
+    entity: str
+    relation: str
+    direct: str | None = None
+
+    def relation_for(self, sub_regions: bool) -> str:
+        return self.relation if sub_regions or self.direct is None else self.direct
+
+
+# (GraphQL type name, GraphQL field name) → what the field reaches; filled in by
+# hub.api.types. Resolvers and the look-ahead (hub.api.lookahead) both read it.
+RELATION_FIELDS: dict[tuple[str, str], ToOne | ToMany] = {}
+# Entity → the properties ``from_props`` cannot do without; projections always include them.
+BUILT_FROM: dict[str, tuple[str, ...]] = {}
+# (GraphQL type name, field name) → properties a field with a resolver reads (besides the key).
+RESOLVED_FROM: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 @dataclass(slots=True)
 class Page:
+    """One page of a list. Cursors are encoded only when a client asks for them."""
+
     scope: Scope
     nodes: list[Any]
-    cursors: list[str]
+    cursor_values: list[list[Any]]
+    signature: str
     has_next: bool
     has_previous: bool
-    total: Callable[[], Awaitable[int]]
+    known_total: int | None
+    count: Callable[[], Awaitable[int]]
+
+    def cursor(self, index: int) -> str:
+        return encode_cursor(self.signature, self.cursor_values[index])
+
+    def total(self) -> int | Awaitable[int]:
+        """How many nodes match across all pages: known already, or counted now."""
+        return self.known_total if self.known_total is not None else self.count()
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """Everything one list request needs but its rows: the scope, order and slice, and the
+    statement that fetches them (``None`` when the selection needs no rows).
+
+    Nested plans hold no parent: one plan serves every parent on a page."""
+
+    scope: Scope
+    signature: str
+    size: int
+    backward: bool
+    with_cursor: bool
+    statement: Statement | None
+    params: dict[str, Any]
+    counting: bool  # nested only: ``statement`` counts, no rows asked for
 
 
 def node_of(entity: str, props: dict[str, Any]) -> Any:
@@ -83,7 +144,7 @@ def wanted(info: Info[Context, None]) -> frozenset[str]:
 
 
 def scope_of(
-    info: Info[Context, None],
+    ctx: Context,
     entity: str,
     where: Any,
     *,
@@ -94,7 +155,7 @@ def scope_of(
     if "search" in values:
         if relation is not None:
             raise InvalidInput("where.search: full-text search applies to top-level lists only")
-        text = info.context.store.rules.fulltext_text(values["search"])
+        text = ctx.store.rules.fulltext_text(values["search"])
         if not text:
             raise InvalidInput("where.search: give at least one word")
         values["search"] = text
@@ -102,9 +163,10 @@ def scope_of(
     return Scope(entity, names, {f"f_{k}": v for k, v in values.items()}, relation, parent)
 
 
-async def page(
-    info: Info[Context, None],
+def plan_page(
+    ctx: Context,
     entity: str,
+    selected: frozenset[str],
     *,
     where: Any = None,
     sort: list[Any] | None = None,
@@ -113,11 +175,12 @@ async def page(
     last: int | None = None,
     before: str | None = None,
     relation: str | None = None,
-    parent: str | None = None,
-) -> Page:
-    """One page of ``entity`` (under ``parent`` through ``relation`` when given)."""
-    ctx = info.context
-    scope = scope_of(info, entity, where, relation=relation, parent=parent)
+    fields: tuple[str, ...] | None = None,
+) -> PagePlan:
+    """The plan of one page of ``entity`` (under parents through ``relation`` when given);
+    ``selected`` names the connection's sub-fields the client asked for, ``fields`` the
+    properties to fetch (all when ``None``)."""
+    scope = scope_of(ctx, entity, where, relation=relation)
     searching = "search" in scope.filters
     keys = sort_keys(sort) or reads.default_order(entity, searching=searching).keys
     if not searching and any(name == "relevance" for name, _ in keys):
@@ -130,48 +193,115 @@ async def page(
         argument = "before" if win.backward else "after"
         params["cursor"] = decode_cursor(win.cursor, signature, len(keys) + 1, argument)
     with_cursor = win.cursor is not None
-    selected = wanted(info)
     dialect = ctx.store.dialect
-    rows: list[Row] = []
-    known_total: int | None = None
+    statement: Statement | None = None
+    counting = False
     if relation is None:
         if selected & ITEM_FIELDS and win.size > 0:
-            statement = reads.page(entity, scope.filters, order, with_cursor, dialect)
-            rows = await ctx.store.run(statement, params)
+            statement = reads.page(entity, scope.filters, order, with_cursor, dialect, None, fields)
     elif selected & ITEM_FIELDS:
-        assert parent is not None
-        statement = reads.page(entity, scope.filters, order, with_cursor, dialect, relation)
-        row = await ctx.loaders.one(statement, params, parent)
-        rows, known_total = (row["page"], row["total"]) if row else ([], 0)
+        statement = reads.page(entity, scope.filters, order, with_cursor, dialect, relation, fields)
     elif "totalCount" in selected:
-        assert parent is not None
-        counted = await ctx.loaders.one(
-            reads.count(entity, scope.filters, dialect, relation), scope.params, parent
-        )
-        known_total = counted["total"] if counted else 0
+        statement = reads.count(entity, scope.filters, dialect, relation)
+        params = dict(scope.params)
+        counting = True
+    return PagePlan(
+        scope, signature, win.size, win.backward, with_cursor, statement, params, counting
+    )
 
-    has_more = len(rows) > win.size
-    rows = rows[: win.size]
-    if win.backward:
+
+def assemble(
+    ctx: Context,
+    plan: PagePlan,
+    rows: list[Row],
+    known_total: int | None = None,
+    parent: str | None = None,
+) -> Page:
+    """The page from the rows its statement returned (top level: the rows; nested: the
+    parent's ``page``, with ``known_total``)."""
+    has_more = len(rows) > plan.size
+    rows = rows[: plan.size]
+    if plan.backward:
         rows.reverse()
+    scope = plan.scope if parent is None else replace(plan.scope, parent=parent)
 
-    async def total() -> int:
-        if known_total is not None:
-            return known_total
-        statement = reads.count(entity, scope.filters, dialect)
+    async def count() -> int:
+        statement = reads.count(scope.entity, scope.filters, ctx.store.dialect)
         found = await ctx.store.run(statement, scope.params)
         return int(found[0]["total"]) if found else 0
 
-    factory = NODE_TYPES[entity]
+    factory = NODE_TYPES[scope.entity]
     return Page(
         scope=scope,
         nodes=[factory.from_props(r["props"]) for r in rows],
-        cursors=[encode_cursor(signature, list(r["cursor"])) for r in rows],
+        cursor_values=[r["cursor"] for r in rows],
+        signature=plan.signature,
         # Relay: moving forward, more rows after the page; moving back, the cursor row itself.
-        has_next=has_more if not win.backward else with_cursor,
-        has_previous=has_more if win.backward else with_cursor,
-        total=total,
+        has_next=has_more if not plan.backward else plan.with_cursor,
+        has_previous=has_more if plan.backward else plan.with_cursor,
+        known_total=known_total,
+        count=count,
     )
+
+
+def nested_page(ctx: Context, plan: PagePlan, parent: str, row: Row | None) -> Page:
+    """A parent's page from its row of a nested plan's statement (``None``: no row, so no
+    matches)."""
+    if plan.statement is None:
+        return assemble(ctx, plan, [], None, parent)
+    if plan.counting:
+        return assemble(ctx, plan, [], int(row["total"]) if row else 0, parent)
+    if row is None:
+        return assemble(ctx, plan, [], 0, parent)
+    return assemble(ctx, plan, list(row["page"]), int(row["total"]), parent)
+
+
+async def page(
+    info: Info[Context, None],
+    entity: str,
+    *,
+    relation: str | None = None,
+    parent: str | None = None,
+    fields: tuple[str, ...] | None = None,
+    **args: Any,
+) -> Page:
+    """One page of ``entity`` (under ``parent`` through ``relation`` when given): top-level
+    lists run their statement directly, nested ones through the request's batch loader.
+    ``fields``: the properties to fetch (top level only; all when ``None``)."""
+    ctx = info.context
+    if relation is not None:
+        fields = None  # the loader serves parents whose selections may differ
+    plan = plan_page(ctx, entity, wanted(info), relation=relation, fields=fields, **args)
+    if relation is None:
+        rows = await ctx.store.run(plan.statement, plan.params) if plan.statement else []
+        return assemble(ctx, plan, rows)
+    assert parent is not None
+    row = None
+    if plan.statement is not None:
+        row = await ctx.loaders.one(plan.statement, plan.params, parent)
+    return nested_page(ctx, plan, parent, row)
+
+
+def _spec(info: Info[Context, None]) -> ToOne | ToMany:
+    raw = info._raw_info
+    return RELATION_FIELDS[(raw.parent_type.name, raw.field_name)]
+
+
+async def to_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T | None:
+    """The resolver of a to-one field of ``RELATION_FIELDS``."""
+    spec = _spec(info)
+    assert isinstance(spec, ToOne)
+    return await related(info, spec.relation, source.node_key(), cls)
+
+
+async def to_many(
+    info: Info[Context, None], source: Any, *, sub_regions: bool = True, **args: Any
+) -> Page:
+    """The resolver of a connection field of ``RELATION_FIELDS``."""
+    spec = _spec(info)
+    assert isinstance(spec, ToMany)
+    relation = spec.relation_for(sub_regions)
+    return await page(info, spec.entity, relation=relation, parent=source.node_key(), **args)
 
 
 async def related[T](info: Info[Context, None], relation: str, key: str, cls: type[T]) -> T | None:

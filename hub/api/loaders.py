@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Hashable
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -19,7 +18,7 @@ class Loaders:
     def __init__(self, store: GraphStore, *, batching: bool = True) -> None:
         self._store = store
         self._batching = batching
-        self._loaders: dict[Hashable, DataLoader[str, list[Row]]] = {}
+        self._loaders: dict[tuple[str, str, str], DataLoader[str, list[Row]]] = {}
 
     def rows(self, statement: Statement, params: dict[str, Any]) -> DataLoader[str, list[Row]]:
         """The loader of ``statement`` with these other parameters: key → rows with that key."""
@@ -41,6 +40,11 @@ class Loaders:
                 loader = DataLoader(load, max_batch_size=1, cache=False)
             self._loaders[ident] = loader
         return loader
+
+    @property
+    def statements(self) -> frozenset[str]:
+        """Names of the statements this request has sent through a loader."""
+        return frozenset(name for name, _, _ in self._loaders)
 
     async def one(self, statement: Statement, params: dict[str, Any], key: str) -> Row | None:
         rows = await self.rows(statement, params).load(key)

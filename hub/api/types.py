@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable
 from typing import Annotated, Any, Self, TypeVar
 
 import strawberry
@@ -125,28 +126,33 @@ class Edge[NodeT]:
 
 @strawberry.type(description="A page of a list (Relay cursor connection).")
 class Connection[NodeT]:
-    edges: list[Edge[NodeT]] = strawberry.field(description="The page's nodes with cursors.")
+    # Edges and cursors are built only when asked for: most clients read nodes.
+    @strawberry.field(description="The page's nodes with cursors.")
+    def edges(self) -> list[Edge[NodeT]]:
+        return [Edge(cursor=self.page.cursor(i), node=n) for i, n in enumerate(self.nodes)]
+
     nodes: list[NodeT] = strawberry.field(description="The page's nodes, without cursors.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+
+    @strawberry.field(description="Cursors and whether more pages exist.")
+    def page_info(self) -> PageInfo:
+        page = self.page
+        return PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursor(0) if page.nodes else None,
+            end_cursor=page.cursor(len(page.nodes) - 1) if page.nodes else None,
+        )
+
     page: strawberry.Private[lists.Page]
 
-    @strawberry.field(description="How many nodes match, across all pages.")
-    async def total_count(self) -> int:
-        return await self.page.total()
+    # Not async: a total known already (nested lists) is returned without an await.
+    @strawberry.field(description="How many nodes match, across all pages.", graphql_type=int)
+    def total_count(self) -> int | Awaitable[int]:
+        return self.page.total()
 
     @classmethod
     def of(cls, page: lists.Page) -> Self:
-        return cls(
-            edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, page.nodes, strict=True)],
-            nodes=page.nodes,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            page=page,
-        )
+        return cls(nodes=page.nodes, page=page)
 
 
 # --- aggregates -----------------------------------------------------------------------------
@@ -295,7 +301,7 @@ class Region(Node):
 
     @strawberry.field(description="The region one level up; null for a province.")
     async def parent(self, info: Ctx) -> Region | None:
-        return await lists.related(info, "region.parent", self.code, Region)
+        return await lists.to_one(info, self, Region)
 
     @strawberry.field(description="The regions one level down.")
     async def children(
@@ -309,9 +315,7 @@ class Region(Node):
         before: Before = None,
     ) -> RegionConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return RegionConnection.of(
-            await lists.page(info, "region", relation="region.children", parent=self.code, **args)
-        )
+        return RegionConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects built here.")
     async def projects(
@@ -325,10 +329,9 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        relation = "region.projects" if include_sub_regions else "region.projects_direct"
         args = _page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(
-            await lists.page(info, "project", relation=relation, parent=self.code, **args)
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
 
     @strawberry.field(description="Enterprises registered here.")
@@ -343,10 +346,9 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        relation = "region.enterprises" if include_sub_regions else "region.enterprises_direct"
         args = _page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(
-            await lists.page(info, "enterprise", relation=relation, parent=self.code, **args)
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
 
     @strawberry.field(description="Land parcels here.")
@@ -361,10 +363,9 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> LandParcelConnection:
-        relation = "region.parcels" if include_sub_regions else "region.parcels_direct"
         args = _page_args(where, sort, first, after, last, before)
         return LandParcelConnection.of(
-            await lists.page(info, "parcel", relation=relation, parent=self.code, **args)
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
 
     @strawberry.field(description="Banks (branches) here.")
@@ -379,10 +380,9 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> BankConnection:
-        relation = "region.banks" if include_sub_regions else "region.banks_direct"
         args = _page_args(where, sort, first, after, last, before)
         return BankConnection.of(
-            await lists.page(info, "bank", relation=relation, parent=self.code, **args)
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
 
 
@@ -419,9 +419,7 @@ class IndustryChain(Node):
         before: Before = None,
     ) -> ChainSegmentConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(
-            await lists.page(info, "segment", relation="chain.segments", parent=self.id_, **args)
-        )
+        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Enterprises in any of the chain's segments.")
     async def enterprises(
@@ -435,11 +433,7 @@ class IndustryChain(Node):
         before: Before = None,
     ) -> EnterpriseConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(
-            await lists.page(
-                info, "enterprise", relation="chain.enterprises", parent=self.id_, **args
-            )
-        )
+        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects building in any of the chain's segments.")
     async def projects(
@@ -453,9 +447,7 @@ class IndustryChain(Node):
         before: Before = None,
     ) -> ProjectConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.page(info, "project", relation="chain.projects", parent=self.id_, **args)
-        )
+        return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="A segment (环节) of an industry chain, e.g. 正极材料.")
@@ -483,7 +475,7 @@ class ChainSegment(Node):
 
     @strawberry.field(description="The chain this segment belongs to.")
     async def chain(self, info: Ctx) -> IndustryChain | None:
-        return await lists.related(info, "segment.chain", self.id_, IndustryChain)
+        return await lists.to_one(info, self, IndustryChain)
 
     @strawberry.field(description="Segments this one supplies (downstream of it).")
     async def supplies(
@@ -497,9 +489,7 @@ class ChainSegment(Node):
         before: Before = None,
     ) -> ChainSegmentConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(
-            await lists.page(info, "segment", relation="segment.supplies", parent=self.id_, **args)
-        )
+        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Segments that supply this one (upstream of it).")
     async def supplied_by(
@@ -513,11 +503,7 @@ class ChainSegment(Node):
         before: Before = None,
     ) -> ChainSegmentConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(
-            await lists.page(
-                info, "segment", relation="segment.supplied_by", parent=self.id_, **args
-            )
-        )
+        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Products of this segment.")
     async def products(
@@ -531,9 +517,7 @@ class ChainSegment(Node):
         before: Before = None,
     ) -> ProductConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ProductConnection.of(
-            await lists.page(info, "product", relation="segment.products", parent=self.id_, **args)
-        )
+        return ProductConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Enterprises active in this segment.")
     async def enterprises(
@@ -547,11 +531,7 @@ class ChainSegment(Node):
         before: Before = None,
     ) -> EnterpriseConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(
-            await lists.page(
-                info, "enterprise", relation="segment.enterprises", parent=self.id_, **args
-            )
-        )
+        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects building in this segment.")
     async def projects(
@@ -565,9 +545,7 @@ class ChainSegment(Node):
         before: Before = None,
     ) -> ProjectConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.page(info, "project", relation="segment.projects", parent=self.id_, **args)
-        )
+        return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="A product (产品) made in a chain segment.")
@@ -584,7 +562,7 @@ class Product(Node):
 
     @strawberry.field(description="The segment the product belongs to.")
     async def segment(self, info: Ctx) -> ChainSegment | None:
-        return await lists.related(info, "product.segment", self.id_, ChainSegment)
+        return await lists.to_one(info, self, ChainSegment)
 
     @strawberry.field(description="Enterprises that make it.")
     async def enterprises(
@@ -598,11 +576,7 @@ class Product(Node):
         before: Before = None,
     ) -> EnterpriseConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(
-            await lists.page(
-                info, "enterprise", relation="product.enterprises", parent=self.id_, **args
-            )
-        )
+        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="An enterprise, keyed by its unified social credit code.")
@@ -632,7 +606,7 @@ class Enterprise(Node):
 
     @strawberry.field(description="Where it is registered.")
     async def region(self, info: Ctx) -> Region | None:
-        return await lists.related(info, "enterprise.region", self.uscc, Region)
+        return await lists.to_one(info, self, Region)
 
     @strawberry.field(description="Chain segments it is active in.")
     async def segments(
@@ -646,11 +620,7 @@ class Enterprise(Node):
         before: Before = None,
     ) -> ChainSegmentConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(
-            await lists.page(
-                info, "segment", relation="enterprise.segments", parent=self.uscc, **args
-            )
-        )
+        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Products it makes.")
     async def products(
@@ -664,11 +634,7 @@ class Enterprise(Node):
         before: Before = None,
     ) -> ProductConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ProductConnection.of(
-            await lists.page(
-                info, "product", relation="enterprise.products", parent=self.uscc, **args
-            )
-        )
+        return ProductConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects it owns.")
     async def projects(
@@ -682,11 +648,7 @@ class Enterprise(Node):
         before: Before = None,
     ) -> ProjectConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.page(
-                info, "project", relation="enterprise.projects", parent=self.uscc, **args
-            )
-        )
+        return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="A land parcel (宗地) with its surveyed boundary.")
@@ -718,7 +680,7 @@ class LandParcel(Node):
 
     @strawberry.field(description="Where the parcel is.")
     async def region(self, info: Ctx) -> Region | None:
-        return await lists.related(info, "parcel.region", self.id_, Region)
+        return await lists.to_one(info, self, Region)
 
     @strawberry.field(description="Projects built on it.")
     async def projects(
@@ -732,9 +694,7 @@ class LandParcel(Node):
         before: Before = None,
     ) -> ProjectConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.page(info, "project", relation="parcel.projects", parent=self.id_, **args)
-        )
+        return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="A major investment project. Amounts are in 万元 (10,000 CNY).")
@@ -782,11 +742,11 @@ class Project(Node):
 
     @strawberry.field(description="The enterprise that owns the project (项目业主).")
     async def owner(self, info: Ctx) -> Enterprise | None:
-        return await lists.related(info, "project.owner", self.code, Enterprise)
+        return await lists.to_one(info, self, Enterprise)
 
     @strawberry.field(description="The county where it is built.")
     async def region(self, info: Ctx) -> Region | None:
-        return await lists.related(info, "project.region", self.code, Region)
+        return await lists.to_one(info, self, Region)
 
     @strawberry.field(description="Chain segments it builds capacity in.")
     async def segments(
@@ -800,9 +760,7 @@ class Project(Node):
         before: Before = None,
     ) -> ChainSegmentConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(
-            await lists.page(info, "segment", relation="project.segments", parent=self.code, **args)
-        )
+        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Land parcels it is built on.")
     async def parcels(
@@ -816,9 +774,7 @@ class Project(Node):
         before: Before = None,
     ) -> LandParcelConnection:
         args = _page_args(where, sort, first, after, last, before)
-        return LandParcelConnection.of(
-            await lists.page(info, "parcel", relation="project.parcels", parent=self.code, **args)
-        )
+        return LandParcelConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(
         description="Sensors that monitor it (not for the bank role).",
@@ -835,9 +791,7 @@ class Project(Node):
         before: Before = None,
     ) -> SensorConnection | None:
         args = _page_args(where, sort, first, after, last, before)
-        return SensorConnection.of(
-            await lists.page(info, "sensor", relation="project.sensors", parent=self.code, **args)
-        )
+        return SensorConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="A bank (or branch) that finances projects.")
@@ -855,7 +809,7 @@ class Bank(Node):
 
     @strawberry.field(description="Where the bank (branch) is.")
     async def region(self, info: Ctx) -> Region | None:
-        return await lists.related(info, "bank.region", self.id_, Region)
+        return await lists.to_one(info, self, Region)
 
 
 @strawberry.type(description="A sensor that monitors a project: meter, gate, camera or satellite.")
@@ -874,7 +828,7 @@ class Sensor(Node):
 
     @strawberry.field(description="The project it monitors.")
     async def project(self, info: Ctx) -> Project | None:
-        return await lists.related(info, "sensor.project", self.id_, Project)
+        return await lists.to_one(info, self, Project)
 
 
 # --- connections ----------------------------------------------------------------------------
@@ -998,4 +952,60 @@ ENTITY_TYPES: dict[str, Any] = {
     "sensor": Sensor,
 }
 lists.NODE_TYPES.update(ENTITY_TYPES)
+
+# What every related field reaches: the resolvers above and the look-ahead both read this.
+lists.RELATION_FIELDS.update(
+    {
+        ("Region", "parent"): lists.ToOne("region.parent"),
+        ("Region", "children"): lists.ToMany("region", "region.children"),
+        ("Region", "projects"): lists.ToMany(
+            "project", "region.projects", direct="region.projects_direct"
+        ),
+        ("Region", "enterprises"): lists.ToMany(
+            "enterprise", "region.enterprises", direct="region.enterprises_direct"
+        ),
+        ("Region", "parcels"): lists.ToMany(
+            "parcel", "region.parcels", direct="region.parcels_direct"
+        ),
+        ("Region", "banks"): lists.ToMany("bank", "region.banks", direct="region.banks_direct"),
+        ("IndustryChain", "segments"): lists.ToMany("segment", "chain.segments"),
+        ("IndustryChain", "enterprises"): lists.ToMany("enterprise", "chain.enterprises"),
+        ("IndustryChain", "projects"): lists.ToMany("project", "chain.projects"),
+        ("ChainSegment", "chain"): lists.ToOne("segment.chain"),
+        ("ChainSegment", "supplies"): lists.ToMany("segment", "segment.supplies"),
+        ("ChainSegment", "suppliedBy"): lists.ToMany("segment", "segment.supplied_by"),
+        ("ChainSegment", "products"): lists.ToMany("product", "segment.products"),
+        ("ChainSegment", "enterprises"): lists.ToMany("enterprise", "segment.enterprises"),
+        ("ChainSegment", "projects"): lists.ToMany("project", "segment.projects"),
+        ("Product", "segment"): lists.ToOne("product.segment"),
+        ("Product", "enterprises"): lists.ToMany("enterprise", "product.enterprises"),
+        ("Enterprise", "region"): lists.ToOne("enterprise.region"),
+        ("Enterprise", "segments"): lists.ToMany("segment", "enterprise.segments"),
+        ("Enterprise", "products"): lists.ToMany("product", "enterprise.products"),
+        ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
+        ("LandParcel", "region"): lists.ToOne("parcel.region"),
+        ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
+        ("Project", "owner"): lists.ToOne("project.owner"),
+        ("Project", "region"): lists.ToOne("project.region"),
+        ("Project", "segments"): lists.ToMany("segment", "project.segments"),
+        ("Project", "parcels"): lists.ToMany("parcel", "project.parcels"),
+        ("Project", "sensors"): lists.ToMany("sensor", "project.sensors"),
+        ("Bank", "region"): lists.ToOne("bank.region"),
+        ("Sensor", "project"): lists.ToOne("sensor.project"),
+    }
+)
+lists.BUILT_FROM.update(
+    {
+        "region": ("code", "name", "level"),
+        "chain": ("id", "name"),
+        "segment": ("id", "name", "tier"),
+        "product": ("id", "name"),
+        "enterprise": ("uscc", "name"),
+        "parcel": ("id", "use", "area_m2"),
+        "project": ("code", "name", "stage", "kind", "level"),
+        "bank": ("id", "name", "kind"),
+        "sensor": ("id", "kind"),
+    }
+)
+lists.RESOLVED_FROM.update({("LandParcel", "geometry"): ("geometry",)})
 lists.ENTITY_OF_TYPE.update({cls.__name__: entity for entity, cls in ENTITY_TYPES.items()})
