@@ -47,7 +47,7 @@ from starlette.types import Receive, Scope, Send
 
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
-from hub.app import create_app, open_store
+from hub.app import create_app, freeze_startup_heap, open_store
 from hub.demo import Scale, generate
 from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
@@ -144,6 +144,7 @@ class _BenchApp:
                 # open_store migrates and waits for the indexes, as create_app's own lifespan.
                 self._store = await open_store(self._settings)
                 self._app = create_app(self._settings, store=self._store, batching=self._batching)
+                freeze_startup_heap()  # as create_app's own lifespan does
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._store is not None:
