@@ -229,6 +229,9 @@ class Enterprise(Record):
     employees: Count = 0
     patents: Count = 0
     founded: dt.date | None = None
+    output_growth: float | None = Field(
+        default=None, ge=-100, le=10_000, description="Year-on-year output growth, %."
+    )
 
     @field_validator("tags", "segment_ids", "product_ids")
     @classmethod

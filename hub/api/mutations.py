@@ -176,6 +176,9 @@ class EnterpriseInput:
     employees: int | None = strawberry.field(default=None, description="Head count.")
     patents: int | None = strawberry.field(default=None, description="Patents held.")
     founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
+    output_growth: float | None = strawberry.field(
+        default=None, description="Year-on-year output growth, %."
+    )
 
 
 @strawberry.input(description="A land parcel to create or update.")
