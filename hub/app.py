@@ -29,6 +29,7 @@ from strawberry.types.graphql import OperationType
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from hub.api.context import Context
 from hub.api.schema import build_schema, error_code
+from hub.chains import Rules
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -214,11 +215,18 @@ class _GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         http = self._state.settings.http
+        chains = self._state.settings.chains
         return Context(
             store=self._state.store,
             role=http.default_role,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
+            chain_rules=Rules(
+                min_enterprises=chains.min_enterprises,
+                peer_ratio=chains.peer_ratio,
+                external_share=chains.external_share,
+                single_supplier_share=chains.single_supplier_share,
+            ),
         )
 
 

@@ -102,6 +102,32 @@ class MqttSettings(_Section):
     client_id: str = Field(default="e-ledger-hub", description="Fixed id for a persistent session.")
 
 
+class ChainSettings(_Section):
+    """Thresholds of the industry-chain analytics (chokepoints)."""
+
+    min_enterprises: int = Field(
+        default=3, ge=1, le=1000, description="Fewer local enterprises in a segment is weak."
+    )
+    peer_ratio: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Weak below this share of the peer regions' median count.",
+    )
+    external_share: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Weak when this share of local downstream demand comes from outside.",
+    )
+    single_supplier_share: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Weak when one local enterprise makes this share of local output.",
+    )
+
+
 class HttpSettings(_Section):
     """The HTTP server."""
 
@@ -138,6 +164,7 @@ class Settings(BaseSettings):
     graph: GraphSettings = Field(default_factory=GraphSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
 
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 from graph_schema.store import GraphStore
 from hub.api.loaders import Loaders
+from hub.chains import Rules
 from hub.roles import Role
 
 __all__ = ["Context", "Role"]
@@ -22,6 +23,8 @@ class Context:
     # False resolves every related field with its own store call: the naive baseline the
     # benchmark compares against. Never turned off in production.
     batching: bool = True
+    # Thresholds of the chain analytics (settings HUB_CHAINS_*).
+    chain_rules: Rules = field(default_factory=Rules)
     loaders: Loaders = field(init=False)
     # Per-request memo of which sub-fields a selection asks for (see hub.api.lists).
     selections: dict[int, frozenset[str]] = field(default_factory=dict)
