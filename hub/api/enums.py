@@ -117,3 +117,26 @@ class EnterpriseGroupBy(Enum):
 class LandParcelGroupBy(Enum):
     REGION = strawberry.enum_value("region", description="By region at regionLevel.")
     USE = strawberry.enum_value("use", description="By planned use.")
+
+
+@strawberry.enum(description="Which way along SUPPLIES relationships.")
+class SupplyDirection(Enum):
+    UPSTREAM = strawberry.enum_value("upstream", description="Towards raw materials.")
+    DOWNSTREAM = strawberry.enum_value("downstream", description="Towards end products.")
+    BOTH = strawberry.enum_value("both", description="Both ways.")
+
+
+@strawberry.enum(description="The rules that make a chain segment a chokepoint in a region.")
+class ChokepointRule(Enum):
+    FEW_LOCAL_ENTERPRISES = strawberry.enum_value(
+        "few_local_enterprises",
+        description="Fewer local enterprises than the minimum, or than the peers' median allows.",
+    )
+    DEMAND_SUPPLIED_FROM_OUTSIDE = strawberry.enum_value(
+        "demand_supplied_from_outside",
+        description="Most of the region's downstream demand is supplied from outside it.",
+    )
+    SINGLE_LOCAL_SUPPLIER = strawberry.enum_value(
+        "single_local_supplier",
+        description="One local enterprise makes most of the segment's local output.",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Awaitable
-from typing import Annotated, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -31,6 +31,7 @@ from hub.api.enums import (
     ProjectStage,
     RegionLevel,
     SensorKind,
+    SupplyDirection,
     Tier,
 )
 from hub.api.inputs import (
@@ -53,7 +54,32 @@ from hub.api.inputs import (
 )
 from hub.api.paging import encode_global_id
 
+if TYPE_CHECKING:
+    from hub.api.chains import (
+        BeneficiaryConnection,
+        ChainMap,
+        ChokepointReport,
+        SupplyNeighbourhood,
+        TargetConnection,
+    )
+
 NodeT = TypeVar("NodeT")
+_CHAINS = "hub.api.chains"
+# Types of hub.api.chains (which imports this module), resolved lazily by Strawberry.
+ChainMapField = Annotated["ChainMap", strawberry.lazy(_CHAINS)]
+ChokepointReportField = Annotated["ChokepointReport", strawberry.lazy(_CHAINS)]
+TargetConnectionField = Annotated["TargetConnection", strawberry.lazy(_CHAINS)]
+BeneficiaryConnectionField = Annotated["BeneficiaryConnection", strawberry.lazy(_CHAINS)]
+SupplyNeighbourhoodField = Annotated["SupplyNeighbourhood", strawberry.lazy(_CHAINS)]
+RegionArg = Annotated[
+    str, strawberry.argument(description="Region code: the province, a city or a county.")
+]
+Hops = Annotated[
+    int, strawberry.argument(description="How many SUPPLIES relationships out (1 to 6).")
+]
+DirectionArg = Annotated[
+    SupplyDirection, strawberry.argument(description="Upstream, downstream or both.")
+]
 Ctx = Info[Context, None]
 
 # --- pagination and filter arguments, described once ----------------------------------------
@@ -407,6 +433,25 @@ class IndustryChain(Node):
             industry_codes=list(p.get("industry_codes") or []),
         )
 
+    @strawberry.field(
+        description="The chain map for a region (sub-regions included): segments by tier with "
+        "the region's enterprises, output, employment, patents and projects, and the SUPPLIES "
+        "edges; every figure drills down to the enterprises and projects behind it."
+    )
+    async def map(self, info: Ctx, region: RegionArg) -> ChainMapField:
+        from hub.api import chains
+
+        return await chains.chain_map(info, self, region)
+
+    @strawberry.field(
+        description="The chain's segments whose local coverage in a region is weak, worst "
+        "first, with the rules that hold and the thresholds used."
+    )
+    async def chokepoints(self, info: Ctx, region: RegionArg) -> ChokepointReportField:
+        from hub.api import chains
+
+        return await chains.chokepoints(info, self, region)
+
     @strawberry.field(description="The chain's segments (default order: id).")
     async def segments(
         self,
@@ -472,6 +517,56 @@ class ChainSegment(Node):
             position=int(p.get("position") or 0),
             industry_codes=list(p.get("industry_codes") or []),
         )
+
+    @strawberry.field(
+        description="Enterprises registered outside a region that could fill this segment "
+        "there (靶向招商), best first; those with a project in the region are left out."
+    )
+    async def targets(
+        self,
+        info: Ctx,
+        region: RegionArg,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> TargetConnectionField:
+        from hub.api import chains
+
+        paging = {"first": first, "after": after, "last": last, "before": before}
+        return await chains.targets(info, self, region, paging)
+
+    @strawberry.field(
+        description="The region's enterprises in the segments this one supplies: who gains "
+        "when it is filled locally. Largest output first."
+    )
+    async def beneficiaries(
+        self,
+        info: Ctx,
+        region: RegionArg,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> BeneficiaryConnectionField:
+        from hub.api import chains
+
+        paging = {"first": first, "after": after, "last": last, "before": before}
+        return await chains.beneficiaries(info, self, region, paging)
+
+    @strawberry.field(
+        description="Segments upstream and downstream of this one, and the paths from raw "
+        "material to end product through it."
+    )
+    async def neighbourhood(
+        self,
+        info: Ctx,
+        hops: Hops = 2,
+        direction: DirectionArg = SupplyDirection.BOTH,
+    ) -> SupplyNeighbourhoodField:
+        from hub.api import chains
+
+        return await chains.neighbourhood(info, [self.id_], hops, direction)
 
     @strawberry.field(description="The chain this segment belongs to.")
     async def chain(self, info: Ctx) -> IndustryChain | None:
@@ -588,6 +683,9 @@ class Enterprise(Node):
     employees: int = strawberry.field(description="Head count.")
     patents: int = strawberry.field(description="Patents held.")
     founded: dt.date | None = strawberry.field(description="Founding date.")
+    output_growth: float | None = strawberry.field(
+        description="Year-on-year output growth, %; null when unknown."
+    )
 
     def node_key(self) -> str:
         return self.uscc
@@ -602,11 +700,26 @@ class Enterprise(Node):
             employees=int(p.get("employees") or 0),
             patents=int(p.get("patents") or 0),
             founded=_date(p.get("founded")),
+            output_growth=_float(p.get("output_growth")),
         )
 
     @strawberry.field(description="Where it is registered.")
     async def region(self, info: Ctx) -> Region | None:
         return await lists.to_one(info, self, Region)
+
+    @strawberry.field(
+        description="Segments upstream and downstream of the enterprise's segments, and the "
+        "paths from raw material to end product through them."
+    )
+    async def neighbourhood(
+        self,
+        info: Ctx,
+        hops: Hops = 2,
+        direction: DirectionArg = SupplyDirection.BOTH,
+    ) -> SupplyNeighbourhoodField:
+        from hub.api import chains
+
+        return await chains.enterprise_neighbourhood(info, self, hops, direction)
 
     @strawberry.field(description="Chain segments it is active in.")
     async def segments(

@@ -1,0 +1,460 @@
+"""GraphQL types of the industry-chain analytics (``hub.chains``): chain maps by region,
+chokepoints, targets, beneficiaries and supply neighbourhoods.
+
+Every figure on a map drills down to the enterprises and projects behind it as ordinary
+connections (the top-level lists, scoped to the segment and the region). Ranked lists (targets,
+beneficiaries) page by position: their order is a computed score, not a stored key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph_schema.errors import InvalidInput
+from hub import chains
+from hub.api import lists, lookahead
+from hub.api.context import Context
+from hub.api.enums import ChokepointRule, SupplyDirection, Tier
+from hub.api.inputs import EnterpriseWhere, ProjectWhere
+from hub.api.paging import decode_cursor, encode_cursor, window
+from hub.api.types import (
+    After,
+    Before,
+    ChainSegment,
+    Enterprise,
+    EnterpriseConnection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    IndustryChain,
+    Last,
+    PageInfo,
+    ProjectConnection,
+    ProjectSortArg,
+    ProjectWhereArg,
+    Region,
+)
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type(description="What a region has in a chain segment (sub-regions included).")
+class ChainFigures:
+    enterprises: int = strawberry.field(description="Local enterprises in the segment.")
+    leaders: int = strawberry.field(description="Of them, chain leaders (链主).")
+    tagged_enterprises: int = strawberry.field(
+        description="Of them, enterprises with any programme label."
+    )
+    output: float = strawberry.field(description="Their annual output, 万元.")
+    employment: int = strawberry.field(description="Their head count.")
+    patents: int = strawberry.field(description="Their patents.")
+    projects: int = strawberry.field(description="Local projects building in the segment.")
+    planned_investment: float = strawberry.field(
+        description="Those projects' total planned investment, 万元."
+    )
+    completed_investment: float = strawberry.field(
+        description="Those projects' investment completed to date, 万元."
+    )
+
+    @classmethod
+    def of(cls, f: chains.Figures) -> ChainFigures:
+        return cls(
+            enterprises=f.enterprises,
+            leaders=f.leaders,
+            tagged_enterprises=f.tagged,
+            output=f.output,
+            employment=f.employment,
+            patents=f.patents,
+            projects=f.projects,
+            planned_investment=f.planned_investment,
+            completed_investment=f.completed_investment,
+        )
+
+
+async def _enterprises_behind(
+    info: Ctx, segment: str, region: str, where: Any, sort: Any, **paging: Any
+) -> EnterpriseConnection:
+    scoped = dataclasses.replace(where or EnterpriseWhere(), segment=segment, region=region)
+    page = await lookahead.page(info, "enterprise", where=scoped, sort=sort, **paging)
+    return EnterpriseConnection.of(page)
+
+
+async def _projects_behind(
+    info: Ctx, segment: str, region: str, where: Any, sort: Any, **paging: Any
+) -> ProjectConnection:
+    scoped = dataclasses.replace(where or ProjectWhere(), segment=segment, region=region)
+    page = await lookahead.page(info, "project", where=scoped, sort=sort, **paging)
+    return ProjectConnection.of(page)
+
+
+_SCOPED = " Scoped to the segment and the region; other filters may narrow it further."
+
+
+@strawberry.type(description="A segment on a chain map, with the region's figures in it.")
+class ChainMapNode:
+    segment: ChainSegment = strawberry.field(description="The segment.")
+    tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
+    figures: ChainFigures = strawberry.field(description="The region's figures in it.")
+    region_code: strawberry.Private[str]
+
+    @strawberry.field(description="The enterprises behind the figures." + _SCOPED)
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnection:
+        paging = {"first": first, "after": after, "last": last, "before": before}
+        return await _enterprises_behind(
+            info, self.segment.id_, self.region_code, where, sort, **paging
+        )
+
+    @strawberry.field(description="The projects behind the figures." + _SCOPED)
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        paging = {"first": first, "after": after, "last": last, "before": before}
+        return await _projects_behind(
+            info, self.segment.id_, self.region_code, where, sort, **paging
+        )
+
+
+@strawberry.type(description="One SUPPLIES relationship: the first segment feeds the second.")
+class SupplyEdge:
+    from_segment_id: str = strawberry.field(description="The upstream segment's id.")
+    to_segment_id: str = strawberry.field(description="The downstream segment's id.")
+
+
+@strawberry.type(description="An industry chain's segments by tier, with a region's figures.")
+class ChainMap:
+    chain: IndustryChain = strawberry.field(description="The chain.")
+    region_code: str = strawberry.field(description="The region the figures are for.")
+    nodes: list[ChainMapNode] = strawberry.field(
+        description="The chain's segments, upstream first, then by drawing position."
+    )
+    edges: list[SupplyEdge] = strawberry.field(
+        description="SUPPLIES relationships between the chain's segments."
+    )
+    totals: ChainFigures = strawberry.field(
+        description="Sums over the nodes (an enterprise in two segments counts twice)."
+    )
+
+    @strawberry.field(description="The region the figures are for.")
+    async def region(self, info: Ctx) -> Region | None:
+        return await lists.by_key(info, "region", self.region_code, Region)
+
+
+@strawberry.type(description="Why a segment is a chokepoint: one rule that holds.")
+class ChokepointReason:
+    rule: ChokepointRule = strawberry.field(description="The rule.")
+    message: str = strawberry.field(description="What was found, in words.")
+    value: float = strawberry.field(description="The measured value.")
+    threshold: float = strawberry.field(description="The threshold it was held against.")
+    strength: float = strawberry.field(description="How far past the threshold, 0 to 1.")
+
+
+@strawberry.type(description="A chain segment whose local coverage in a region is weak.")
+class Chokepoint:
+    segment: ChainSegment = strawberry.field(description="The segment.")
+    score: float = strawberry.field(
+        description="0-100: the mean strength of the three rules (0 for a rule that holds not)."
+    )
+    reasons: list[ChokepointReason] = strawberry.field(description="The rules that hold.")
+    figures: ChainFigures = strawberry.field(description="The region's figures in the segment.")
+    peer_median_enterprises: float | None = strawberry.field(
+        description="Median local enterprises of the segment in peer regions; null without peers."
+    )
+    downstream_output: float = strawberry.field(
+        description="Output of the region's enterprises in the segments it supplies, 万元."
+    )
+
+
+@strawberry.type(description="The thresholds chokepoints were judged with (settings).")
+class ChokepointThresholds:
+    min_enterprises: int = strawberry.field(description="HUB_CHAINS_MIN_ENTERPRISES.")
+    peer_ratio: float = strawberry.field(description="HUB_CHAINS_PEER_RATIO.")
+    external_share: float = strawberry.field(description="HUB_CHAINS_EXTERNAL_SHARE.")
+    single_supplier_share: float = strawberry.field(description="HUB_CHAINS_SINGLE_SUPPLIER_SHARE.")
+
+
+@strawberry.type(description="A chain's chokepoints in a region, worst first.")
+class ChokepointReport:
+    region_code: str = strawberry.field(description="The region.")
+    chokepoints: list[Chokepoint] = strawberry.field(description="Weak segments, worst first.")
+    thresholds: ChokepointThresholds = strawberry.field(description="The thresholds used.")
+
+
+# --- ranked lists ------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An enterprise elsewhere that could fill a segment in a region.")
+class Target:
+    rank: int = strawberry.field(description="1 for the best.")
+    score: float = strawberry.field(description="0-100: output, patents, labels and growth.")
+    reasons: list[str] = strawberry.field(description="What the score rests on, in words.")
+    enterprise: Enterprise = strawberry.field(description="The enterprise.")
+    region_code: str = strawberry.field(description="Where it is registered.")
+
+
+@strawberry.type(description="A target and its position.")
+class TargetEdge:
+    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
+    node: Target = strawberry.field(description="The target.")
+
+
+@strawberry.type(description="A page of targets, best first.")
+class TargetConnection:
+    edges: list[TargetEdge] = strawberry.field(description="The page's targets with cursors.")
+    nodes: list[Target] = strawberry.field(description="The page's targets.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    total_count: int = strawberry.field(description="How many targets there are.")
+
+
+@strawberry.type(description="A local enterprise that would gain from a segment filled locally.")
+class Beneficiary:
+    enterprise: Enterprise = strawberry.field(description="The enterprise.")
+    region_code: str = strawberry.field(description="Where it is registered.")
+    segment_ids: list[str] = strawberry.field(
+        description="Its segments that the filled segment supplies."
+    )
+
+
+@strawberry.type(description="A beneficiary and its position.")
+class BeneficiaryEdge:
+    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
+    node: Beneficiary = strawberry.field(description="The beneficiary.")
+
+
+@strawberry.type(description="A page of beneficiaries, largest output first.")
+class BeneficiaryConnection:
+    edges: list[BeneficiaryEdge] = strawberry.field(description="The page with cursors.")
+    nodes: list[Beneficiary] = strawberry.field(description="The page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    total_count: int = strawberry.field(description="How many beneficiaries there are.")
+
+
+def _slice(
+    ctx: Context,
+    tag: str,
+    count: int,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> tuple[range, PageInfo, list[str]]:
+    """The positions of one page of a ranked list of ``count``, its PageInfo and cursors.
+    Cursors are tagged with the list they came from (``tag``)."""
+    win = window(first, after, last, before, ctx.max_page_size)
+    start, end = 0, count
+    if win.cursor is not None:
+        argument = "before" if win.backward else "after"
+        (position,) = decode_cursor(win.cursor, tag, 1, argument)
+        if not isinstance(position, int):
+            raise InvalidInput(f"{argument}: not a cursor this API issued")
+        if win.backward:
+            end = min(position, count)
+        else:
+            start = min(position + 1, count)
+    if win.backward:
+        start = max(end - win.size, start)
+    else:
+        end = min(start + win.size, end)
+    positions = range(start, end)
+    cursors = [encode_cursor(tag, [i]) for i in positions]
+    info = PageInfo(
+        has_next_page=end < count,
+        has_previous_page=start > 0,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+    return positions, info, cursors
+
+
+def target_connection(
+    ctx: Context, tag: str, found: Sequence[chains.Target], paging: dict[str, Any]
+) -> TargetConnection:
+    positions, info, cursors = _slice(ctx, tag, len(found), **paging)
+    nodes = [
+        Target(
+            rank=i + 1,
+            score=found[i].score,
+            reasons=found[i].reasons,
+            enterprise=Enterprise.from_props(found[i].props),
+            region_code=found[i].region_code,
+        )
+        for i in positions
+    ]
+    edges = [TargetEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
+    return TargetConnection(edges=edges, nodes=nodes, page_info=info, total_count=len(found))
+
+
+def beneficiary_connection(
+    ctx: Context, tag: str, found: Sequence[chains.Beneficiary], paging: dict[str, Any]
+) -> BeneficiaryConnection:
+    positions, info, cursors = _slice(ctx, tag, len(found), **paging)
+    nodes = [
+        Beneficiary(
+            enterprise=Enterprise.from_props(found[i].props),
+            region_code=found[i].region_code,
+            segment_ids=found[i].segments,
+        )
+        for i in positions
+    ]
+    edges = [BeneficiaryEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
+    return BeneficiaryConnection(edges=edges, nodes=nodes, page_info=info, total_count=len(found))
+
+
+# --- supply neighbourhood ----------------------------------------------------------------------
+
+
+@strawberry.type(description="A segment near the centre of a neighbourhood.")
+class NeighbourSegment:
+    segment: ChainSegment = strawberry.field(description="The segment.")
+    direction: SupplyDirection = strawberry.field(
+        description="Upstream (it feeds the centre) or downstream (the centre feeds it)."
+    )
+    hops: int = strawberry.field(description="SUPPLIES relationships between it and the centre.")
+
+
+@strawberry.type(description="One path from raw material to end product.")
+class SupplyPath:
+    segments: list[ChainSegment] = strawberry.field(
+        description="From a segment nothing supplies to one that supplies nothing."
+    )
+
+
+@strawberry.type(description="Upstream and downstream of a segment or an enterprise.")
+class SupplyNeighbourhood:
+    centre: list[ChainSegment] = strawberry.field(
+        description="The segment, or the enterprise's segments."
+    )
+    segments: list[NeighbourSegment] = strawberry.field(
+        description="Segments within the hops asked for, nearest first."
+    )
+    edges: list[SupplyEdge] = strawberry.field(
+        description="SUPPLIES relationships among the centre and those segments."
+    )
+    paths: list[SupplyPath] = strawberry.field(
+        description="Paths from raw material to end product through the centre, shortest "
+        f"first (at most {chains.MAX_PATHS})."
+    )
+
+    @classmethod
+    def of(cls, found: chains.Neighbourhood) -> SupplyNeighbourhood:
+        segment = {sid: ChainSegment.from_props(p) for sid, p in found.segments.items()}
+        return cls(
+            centre=[segment[s] for s in found.centre if s in segment],
+            segments=[
+                NeighbourSegment(
+                    segment=ChainSegment.from_props(n.segment),
+                    direction=SupplyDirection(n.direction.value),
+                    hops=n.hops,
+                )
+                for n in found.neighbours
+            ],
+            edges=[SupplyEdge(from_segment_id=a, to_segment_id=b) for a, b in found.edges],
+            paths=[SupplyPath(segments=[segment[s] for s in p]) for p in found.paths],
+        )
+
+
+# --- the fields the entity types get -----------------------------------------------------------
+
+
+async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
+    found = await chains.chain_map(info.context.store, chain.id_, region)
+    return ChainMap(
+        chain=chain,
+        region_code=found.region.code,
+        nodes=[
+            ChainMapNode(
+                segment=ChainSegment.from_props(n.segment),
+                tier=Tier(n.segment["tier"]),
+                figures=ChainFigures.of(n.figures),
+                region_code=found.region.code,
+            )
+            for n in found.nodes
+        ],
+        edges=[SupplyEdge(from_segment_id=a, to_segment_id=b) for a, b in found.edges],
+        totals=ChainFigures.of(found.totals),
+    )
+
+
+async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> ChokepointReport:
+    rules = info.context.chain_rules
+    found = await chains.chokepoints(info.context.store, chain.id_, region, rules)
+    return ChokepointReport(
+        region_code=region,
+        chokepoints=[
+            Chokepoint(
+                segment=ChainSegment.from_props(c.segment),
+                score=c.score,
+                reasons=[
+                    ChokepointReason(
+                        rule=ChokepointRule(r.rule.value),
+                        message=r.message,
+                        value=r.value,
+                        threshold=r.threshold,
+                        strength=round(r.strength, 4),
+                    )
+                    for r in c.reasons
+                ],
+                figures=ChainFigures.of(c.figures),
+                peer_median_enterprises=c.peer_median,
+                downstream_output=c.downstream_output,
+            )
+            for c in found
+        ],
+        thresholds=ChokepointThresholds(
+            min_enterprises=rules.min_enterprises,
+            peer_ratio=rules.peer_ratio,
+            external_share=rules.external_share,
+            single_supplier_share=rules.single_supplier_share,
+        ),
+    )
+
+
+async def targets(
+    info: Ctx, segment: ChainSegment, region: str, paging: dict[str, Any]
+) -> TargetConnection:
+    found = await chains.targets(info.context.store, segment.id_, region)
+    return target_connection(info.context, f"targets|{segment.id_}|{region}", found, paging)
+
+
+async def beneficiaries(
+    info: Ctx, segment: ChainSegment, region: str, paging: dict[str, Any]
+) -> BeneficiaryConnection:
+    found = await chains.beneficiaries(info.context.store, segment.id_, region)
+    tag = f"beneficiaries|{segment.id_}|{region}"
+    return beneficiary_connection(info.context, tag, found, paging)
+
+
+async def neighbourhood(
+    info: Ctx, centre: list[str], hops: int, direction: SupplyDirection
+) -> SupplyNeighbourhood:
+    found = await chains.neighbourhood(
+        info.context.store, centre, hops, chains.Direction(str(direction.value))
+    )
+    return SupplyNeighbourhood.of(found)
+
+
+async def enterprise_neighbourhood(
+    info: Ctx, enterprise: Enterprise, hops: int, direction: SupplyDirection
+) -> SupplyNeighbourhood:
+    centre = await chains.enterprise_segments(info.context.store, enterprise.uscc)
+    return await neighbourhood(info, centre, hops, direction)
