@@ -1,0 +1,170 @@
+"""Chain analytics over HTTP at hubei scale: the whole chain map of the province, and the
+targets for one segment in one city (``python -m bench chains``).
+
+The same machinery as ``bench.api``: generate and load the hubei-scale province into a fresh
+embedded FalkorDB, take every variant's reference answer in-process, then serve the data
+directory with uvicorn (one worker) and drive each query from 1 and 8 concurrent clients over
+loopback, every response checked against its reference answer.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.api import (
+    _HEADERS,
+    CLIENT_COUNTS,
+    SEED,
+    Case,
+    Failure,
+    _answer,
+    _drive,
+    _log,
+    _percentile,
+    _run_figures,
+    _serve,
+    _verdict,
+)
+from bench.registry import Figures, benchmark
+from graph_schema.store import GraphStore
+from hub.app import create_app, open_store
+from hub.demo import Scale, generate
+from hub.seed import seed_demo
+from hub.settings import Settings, load_settings
+
+PROVINCE = "330000"
+CHAINS = ("nev", "ic", "bio", "materials")
+TARGET_PAIRS = 40  # (segment, city) pairs, sampled
+
+MAP = """
+query Map($id: String!) {
+  industryChain(id: $id) {
+    map(region: "330000") {
+      totals { enterprises projects output }
+      nodes {
+        tier
+        segment { segmentId name }
+        figures {
+          enterprises leaders taggedEnterprises output employment patents
+          projects plannedInvestment completedInvestment
+        }
+      }
+      edges { fromSegmentId toSegmentId }
+    }
+  }
+}"""
+
+TARGETS = """
+query Targets($segment: String!, $region: String!) {
+  segment(id: $segment) {
+    targets(region: $region, first: 20) {
+      totalCount
+      nodes { rank score reasons regionCode enterprise { uscc name output outputGrowth } }
+    }
+  }
+}"""
+
+CHOKEPOINTS = """
+query Chokepoints($id: String!, $region: String!) {
+  industryChain(id: $id) {
+    chokepoints(region: $region) {
+      chokepoints { score segment { segmentId } reasons { rule value threshold } }
+    }
+  }
+}"""
+
+
+async def _reference(store: GraphStore, settings: Settings, case: Case) -> float:
+    """Each variant's answer in-process (the reference), checked for substance; p50 ms."""
+    app = create_app(settings, store=store)
+    times = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=60
+    ) as client:
+        for repeat in range(2):  # the first pass also warms FalkorDB's plan cache
+            for i, body in enumerate(case.bodies):
+                started = time.perf_counter()
+                response = await client.post("/graphql", content=body, headers=_HEADERS)
+                times.append(time.perf_counter() - started)
+                data = _answer(response.status_code, response.content)
+                if repeat == 0:
+                    _check(case.name, data, case.variables[i])
+                    case.expected.append(data)
+                elif data != case.expected[i]:
+                    raise Failure(f"({case.name}) answer changed for {case.variables[i]}")
+    return _percentile(times[len(case.bodies) :], 0.5) * 1000
+
+
+def _check(name: str, data: Any, variables: dict[str, Any]) -> None:
+    if name == "map":
+        found = data["industryChain"]["map"]
+        if not found["nodes"] or found["totals"]["enterprises"] <= 0:
+            raise Failure(f"(map) {variables} has no figures")
+    elif name == "targets":
+        if data["segment"]["targets"]["totalCount"] <= 0:
+            raise Failure(f"(targets) {variables} found none")
+    elif data["industryChain"] is None:
+        raise Failure(f"(chokepoints) {variables} answered nothing")
+
+
+@benchmark("chains", "Chain analytics over HTTP at hubei scale: province map, segment targets")
+async def chains() -> Figures:
+    figures: Figures = {}
+    with tempfile.TemporaryDirectory(prefix="bench-chains-") as tmp:
+        data_dir = Path(tmp)
+        settings = load_settings({"HUB_DATA_DIR": str(data_dir), "HUB_GRAPH_URL": "embedded://"})
+        _log("generating and loading hubei scale")
+        started = time.perf_counter()
+        store = await open_store(settings)
+        try:
+            data = generate(Scale.HUBEI)
+            await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
+            figures["enterprises"] = len(data.enterprise)
+            figures["projects"] = len(data.project)
+            figures["seconds to generate and load"] = round(time.perf_counter() - started, 1)
+            rng = random.Random(SEED)
+            segments = [s.id for s in data.segment]
+            cities = sorted(r.code for r in data.region if r.level == "city")
+            pairs = rng.sample([(s, c) for s in segments for c in cities], TARGET_PAIRS)
+            cases = {
+                "map": Case("map", MAP, [{"id": c} for c in CHAINS]),
+                "targets": Case(
+                    "targets", TARGETS, [{"segment": s, "region": c} for s, c in pairs]
+                ),
+                "chokepoints": Case(
+                    "chokepoints",
+                    CHOKEPOINTS,
+                    [{"id": ch, "region": c} for ch in CHAINS for c in cities],
+                ),
+            }
+            _log("in-process reference answers (ASGITransport)")
+            for name, case in cases.items():
+                case.prepare()
+                p50 = await _reference(store, settings, case)
+                figures[f"{name} p50 ms (in-process, no HTTP)"] = round(p50, 2)
+        finally:
+            await store.close()
+
+        _log("starting uvicorn")
+        async with _serve(data_dir, batching=True) as server:
+            for name, case in cases.items():
+                for clients in CLIENT_COUNTS:
+                    _log(f"({name}) {clients} client(s)")
+                    run = await _drive(server, case, clients)
+                    figures.update(_run_figures(f"{name} c{clients}", run))
+
+    map_p50 = float(figures["map c1 p50 ms"])
+    targets_p50 = float(figures["targets c1 p50 ms"])
+    figures["target: province chain map p50 < 100 ms, 1 client"] = _verdict(
+        map_p50 < 100, f"{map_p50} ms"
+    )
+    figures["target: targets for one segment p50 < 200 ms, 1 client"] = _verdict(
+        targets_p50 < 200, f"{targets_p50} ms"
+    )
+    return figures
