@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic import BaseModel
 
 from graph_schema.errors import ConfigurationError
-from hub.settings import load_settings
+from hub.settings import Settings, load_settings
 
 
 def test_defaults_are_embedded_and_local() -> None:
@@ -74,3 +77,23 @@ def test_real_environment_is_read_with_the_same_rules(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HUB_HTTP_PORT", "x")
     with pytest.raises(ConfigurationError, match="HUB_HTTP_PORT"):
         load_settings(env_file=None)
+
+
+def _variables() -> list[str]:
+    """Every HUB_* variable the settings read: top-level fields and section fields."""
+    names = []
+    for name, top in Settings.model_fields.items():
+        section = top.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            names += [f"HUB_{name}_{field}".upper() for field in section.model_fields]
+        else:
+            names.append(f"HUB_{name}".upper())
+    return names
+
+
+def test_every_variable_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    variables = _variables()
+    assert "HUB_CHAINS_PEER_RATIO" in variables and "HUB_DATA_DIR" in variables
+    missing = [v for v in variables if f"`{v}`" not in readme]
+    assert missing == [], f"add these to the README's settings table: {missing}"
