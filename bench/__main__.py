@@ -31,7 +31,10 @@ def main() -> int:
         for key, value in figures.items():
             table.add_row(key, str(value))
         console.print(table)
-    console.print(f"python {platform.python_version()} on {platform.machine()}, {_cores()} cores")
+    if not args.json:  # JSON output stays one object per line
+        console.print(
+            f"python {platform.python_version()} on {platform.machine()}, {_cores()} cores"
+        )
     return 0
 
 
