@@ -183,7 +183,7 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
 
 def catalog(dialect: Dialect) -> list[Statement]:
     """Every statement the hub can send in ``dialect``, for linting and review."""
-    from graph_schema import edits, migrations, neo4j_store, reads
+    from graph_schema import edits, migrations, neo4j_store, reads, scoreboard, statistics
 
     out: list[Statement] = []
     for spec in ENTITIES:
@@ -194,6 +194,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += migrations.statements(dialect)
     out += reads.catalog(dialect)
     out += edits.catalog()
+    out += scoreboard.catalog(dialect)
+    out += statistics.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

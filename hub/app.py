@@ -219,6 +219,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             role=http.default_role,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
+            scoreboard=self._state.settings.scoreboard,
         )
 
 
