@@ -532,3 +532,29 @@ async def test_an_upper_date_bound_alone_excludes_later_dates(client: httpx.Asyn
     query = '{ projects(where: {plannedStart: {to: "2025-04-10"}}) { nodes { code } } }'
     codes = {n["code"] for n in (await gql(client, query))["projects"]["nodes"]}
     assert codes == {H1, H4, N1}
+
+
+async def test_the_demo_province_reproduces_the_seed_completion_figure(
+    demo_store: FalkorDBStore,
+) -> None:
+    # The demo builds in Σ done ÷ (Σ plan × 319/365) = 93.7% over all projects on 2026-11-15.
+    async with _client(demo_store) as http:
+        board = await _board(http, list="all", period="2026", asOf="2026-11-15")
+        rows = board["cities"]
+        assert len(rows) == 11
+        done = sum(r["completion"]["completedInvestment"] for r in rows)
+        plan = sum(r["completion"]["plannedInvestment"] for r in rows)
+        share = rows[0]["completion"]["scheduleShare"]
+        assert share == pytest.approx(319 / 365)
+        assert done / plan / share == pytest.approx(0.937, abs=0.001)
+        assert sum(r["completion"]["projectCount"] for r in rows) == 924
+        spring = await _board(http, list="spring-signing", period="2026-Q2")
+        assert sum(r["landing"]["due"] for r in spring["cities"]) > 0
+        series = await gql(
+            http,
+            '{ chainStatistics(chain: "nev", region: "330000", granularity: QUARTER) '
+            "{ period output } }",
+        )
+        periods = [p["period"] for p in series["chainStatistics"]]
+        assert periods == [f"2025-Q{q}" for q in range(1, 5)] + ["2026-Q1", "2026-Q2", "2026-Q3"]
+        assert all(p["output"] > 0 for p in series["chainStatistics"])
