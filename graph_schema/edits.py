@@ -38,6 +38,7 @@ LINKABLE: Final[dict[str, Linkable]] = {
         Linkable("enterprise_segment", "enterprise", "IN_SEGMENT", "segment"),
         Linkable("enterprise_product", "enterprise", "MAKES", "product"),
         Linkable("segment_supplies", "segment", "SUPPLIES", "segment"),
+        Linkable("project_list_project", "project_list", "INCLUDES", "project"),
     )
 }
 

@@ -31,12 +31,15 @@ class MigrationReport:
     created: list[str] = field(default_factory=list)
 
 
+# Labels whose keys a later migration adds (stores at version 1 or 2 lack them).
+_LATER = frozenset({"ProjectList", "ChainStat"})
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "unique keys for every entity, full-text search on names",
         (
-            *(UniqueKey(spec.label, spec.key) for spec in ENTITIES),
+            *(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label not in _LATER),
             UniqueKey("SchemaVersion", "id"),
             FulltextIndex("Enterprise", ("name",)),
             FulltextIndex("Project", ("name",)),
@@ -52,6 +55,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             RangeIndex("Region", "level"),
             RangeIndex("Sensor", "kind"),
         ),
+    ),
+    Migration(
+        3,
+        "stored project lists and chain statistics (issue 4)",
+        tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _LATER),
     ),
 )
 LATEST = MIGRATIONS[-1].version

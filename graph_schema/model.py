@@ -34,6 +34,7 @@ from graph_schema.identifiers import (
     region_level,
     uscc_problem,
 )
+from graph_schema.periods import period_problem
 
 
 class Tier(StrEnum):
@@ -328,6 +329,78 @@ class Sensor(Record):
     unit: str | None = Field(default=None, max_length=16, description="e.g. kWh, person.")
 
 
+# Names of the project lists the hub derives from project properties; a stored list cannot
+# take one of them (see hub.scoreboard for what each holds).
+BUILT_IN_PROJECT_LISTS: Final = ("all", "leaders", "provincial", "city", "county")
+
+
+class ProjectList(Record):
+    """A named list of projects kept by operators, e.g. one leader's follow-up list."""
+
+    entity = "project_list"
+    id: Slug = Field(description="Short stable id, e.g. spring-signing.")
+    name: Name
+    description: str | None = Field(default=None, max_length=1000)
+    project_codes: list[ProjectCode] = Field(
+        default_factory=list, max_length=100_000, description="The projects on the list."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _not_built_in(cls, value: str) -> str:
+        if value in BUILT_IN_PROJECT_LISTS:
+            raise ValueError(f"{value} is a built-in list")
+        return value
+
+    @field_validator("project_codes")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+PeriodName = Annotated[str, _checked(period_problem)]
+
+
+class ChainStat(Record):
+    """Reported figures of one chain (or one of its segments) in one region for one period.
+
+    The key ``id`` is derived, ``<chain>/<segment or ->/<region>/<period>``, so importing the
+    same row again finds the same node. Figures are stored as reported: a city's row is not
+    the sum of its counties' rows."""
+
+    entity = "chain_stat"
+    id: str = Field(default="", description="Derived key; may be left out.")
+    chain_id: Slug
+    segment_id: SegmentId | None = Field(default=None, description="None: the whole chain.")
+    region_code: RegionCode
+    period: PeriodName = Field(description="YYYY, YYYY-Qn or YYYY-MM.")
+    output: Amount | None = Field(default=None, description="Output value, 万元.")
+    project_count: Count | None = Field(default=None, description="Projects under way.")
+    employment: Count | None = Field(default=None, description="People employed.")
+    patents: Count | None = Field(default=None, description="Patents held.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        parts = [data.get(f) for f in ("chain_id", "segment_id", "region_code", "period")]
+        derived = "/".join(str(p).strip() if p not in (None, "") else "-" for p in parts)
+        given = data.get("id")
+        if given not in (None, "") and str(given).strip() != derived:
+            raise ValueError(f"id {given} does not match its parts ({derived})")
+        return {**data, "id": derived}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChainStat:
+        if self.segment_id is not None and self.segment_id.split(".", 1)[0] != self.chain_id:
+            raise ValueError(f"segment {self.segment_id} is not in chain {self.chain_id}")
+        figures = (self.output, self.project_count, self.employment, self.patents)
+        if all(f is None for f in figures):
+            raise ValueError("give at least one of output, project_count, employment, patents")
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A record field that becomes relationships: ``(record)-[type]->(target {target key})``."""
@@ -412,6 +485,24 @@ ENTITIES: Final[tuple[EntitySpec, ...]] = (
     ),
     EntitySpec("bank", "Bank", "id", Bank, (Link("region_code", "LOCATED_IN", "region"),)),
     EntitySpec("sensor", "Sensor", "id", Sensor, (Link("project_code", "MONITORS", "project"),)),
+    EntitySpec(
+        "project_list",
+        "ProjectList",
+        "id",
+        ProjectList,
+        (Link("project_codes", "INCLUDES", "project", many=True),),
+    ),
+    EntitySpec(
+        "chain_stat",
+        "ChainStat",
+        "id",
+        ChainStat,
+        (
+            Link("chain_id", "OF_CHAIN", "chain"),
+            Link("segment_id", "OF_SEGMENT", "segment"),
+            Link("region_code", "FOR_REGION", "region"),
+        ),
+    ),
 )
 EDGES: Final[tuple[EdgeSpec, ...]] = (
     EdgeSpec("supply", "SUPPLIES", Supply, "segment", "from_segment", "segment", "to_segment"),
@@ -434,6 +525,8 @@ LOAD_ORDER: Final = (
     "project",
     "bank",
     "sensor",
+    "project_list",
+    "chain_stat",
 )
 
 

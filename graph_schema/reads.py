@@ -47,6 +47,7 @@ class Op(StrEnum):
     CONTAINS = "contains"  # n.prop contains $value, case-insensitively
     RELATED = "related"  # a path from an anchor node (keyed by $value) reaches n
     SEARCH = "search"  # the full-text index matches $value (top-level lists only)
+    AFTER_OR_MISSING = "after_or_missing"  # n.prop is not set, or is > $value
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,7 @@ NODE_SETS: Final[dict[str, NodeSet]] = {
             Filter("segment", Op.RELATED, anchor="segment", path="({x})<-[:BUILDS_IN]-({n})"),
             Filter("owner", Op.RELATED, anchor="enterprise", path="({x})<-[:OWNED_BY]-({n})"),
             Filter("parcel", Op.RELATED, anchor="parcel", path="({x})<-[:ON_PARCEL]-({n})"),
+            Filter("on_list", Op.RELATED, anchor="project_list", path="({x})-[:INCLUDES]->({n})"),
             Filter("codes", Op.IN, "code"),
             Filter("stage", Op.IN, "stage"),
             Filter("kind", Op.IN, "kind"),
@@ -289,6 +291,7 @@ NODE_SETS: Final[dict[str, NodeSet]] = {
                 "actual_start",
                 "actual_end",
             ),
+            Filter("not_started_by", Op.AFTER_OR_MISSING, "actual_start"),
             Filter("name_contains", Op.CONTAINS, "name"),
             Filter("search", Op.SEARCH),
         ),
@@ -325,6 +328,12 @@ NODE_SETS: Final[dict[str, NodeSet]] = {
             ),
         },
         fulltext=FulltextIndex("Project", ("name",)),
+    ),
+    "project_list": NodeSet(
+        "project_list",
+        _filters(Filter("ids", Op.IN, "id"), Filter("name_contains", Op.CONTAINS, "name")),
+        _sorts(Sort("id", "id"), Sort("name", "name")),
+        "id",
     ),
     "bank": NodeSet(
         "bank",
@@ -481,7 +490,7 @@ def _cursor_values(ns: NodeSet, order: Order, var: str) -> str:
     return "[" + ", ".join(e for e, _ in _sort_exprs(ns, order, var)) + "]"
 
 
-def _condition(f: Filter, var: str) -> str:
+def _condition(f: Filter, var: str, dialect: Dialect) -> str:
     prop = f"{var}.{identifier(f.prop)}" if f.prop else ""
     param = f"${f.param}"
     match f.op:
@@ -492,6 +501,12 @@ def _condition(f: Filter, var: str) -> str:
         case Op.MIN:
             return f"{prop} >= {param}"
         case Op.MAX:
+            if dialect is Dialect.FALKORDB:
+                # FalkorDB 4.22's range index answers an upper bound alone on a string
+                # property (an ISO date) with every node: `planned_start <= '2025-04-30'`
+                # returned 2025-07-01 too (issue 4). Through a function the index is not
+                # used; coalesce(x, null) keeps a missing value missing.
+                return f"coalesce({prop}, null) <= {param}"
             return f"{prop} <= {param}"
         case Op.ANY:
             return f"any(v IN {param} WHERE v IN {prop})"
@@ -499,6 +514,8 @@ def _condition(f: Filter, var: str) -> str:
             return f"all(v IN {param} WHERE v IN {prop})"
         case Op.CONTAINS:
             return f"toLower({prop}) CONTAINS toLower({param})"
+        case Op.AFTER_OR_MISSING:
+            return f"({prop} IS NULL OR {prop} > {param})"
     raise ValueError(f"{f.op} is not a property condition")
 
 
@@ -554,7 +571,7 @@ def _match(
     else:
         lines = [f"MATCH ({labelled})"]
         carried = "n"
-    conds = [_condition(f, "n") for f in active if f.op not in (Op.RELATED, Op.SEARCH)]
+    conds = [_condition(f, "n", dialect) for f in active if f.op not in (Op.RELATED, Op.SEARCH)]
     if conds:
         lines.append(f"WITH {carried} WHERE " + " AND ".join(conds))
     for f in related:

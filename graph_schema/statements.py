@@ -183,7 +183,15 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
 
 def catalog(dialect: Dialect) -> list[Statement]:
     """Every statement the hub can send in ``dialect``, for linting and review."""
-    from graph_schema import chains, edits, migrations, neo4j_store, reads
+    from graph_schema import (
+        chains,
+        edits,
+        migrations,
+        neo4j_store,
+        reads,
+        scoreboard,
+        statistics,
+    )
 
     out: list[Statement] = []
     for spec in ENTITIES:
@@ -195,6 +203,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += reads.catalog(dialect)
     out += edits.catalog()
     out += chains.catalog()
+    out += scoreboard.catalog(dialect)
+    out += statistics.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

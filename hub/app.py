@@ -227,6 +227,7 @@ class _GraphQLApp(GraphQL[Context, None]):
                 external_share=chains.external_share,
                 single_supplier_share=chains.single_supplier_share,
             ),
+            scoreboard=self._state.settings.scoreboard,
         )
 
 

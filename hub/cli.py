@@ -1,4 +1,4 @@
-"""The ``hub`` command: serve, demo, seed, import, export, migrate, counts, schema."""
+"""The ``hub`` command: serve, demo, seed, import, import-stats, export, migrate, counts, schema."""
 
 from __future__ import annotations
 
@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         help="where rejected rows and their reasons go",
     )
 
+    stats = sub.add_parser(
+        "import-stats", help="import chain statistics (CSV, JSON or JSON Lines), idempotently"
+    )
+    stats.add_argument("paths", nargs="+", type=Path, help="statistics files")
+    stats.add_argument(
+        "--rejects", type=Path, default=None, help="also write rejected rows as JSON Lines here"
+    )
+
     exp = sub.add_parser("export", help="export every entity to a directory")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -75,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "seed": lambda s, a: _with_store(s, lambda store: _seed(store, a.scale, a.seed, s)),
         "import": lambda s, a: _with_store(s, lambda store: _import(store, a, s)),
+        "import-stats": lambda s, a: _with_store(s, lambda store: _import_stats(store, a, s)),
         "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
         "migrate": lambda s, a: _with_store(s, _noop),
         "counts": lambda s, a: _with_store(s, _counts),
@@ -188,6 +197,30 @@ async def _import(store: GraphStore, args: argparse.Namespace, settings: Setting
     console.print(f"total: {totals}")
     if summary.rejects_path is not None:
         console.print(f"rejected rows and reasons: {summary.rejects_path}")
+    return 0
+
+
+async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from hub.statistics import import_statistics
+
+    report = await import_statistics(store, args.paths, batch_size=settings.graph.batch_size)
+    for bad in report.bad:
+        console.print(str(bad), markup=False, highlight=False, soft_wrap=True)
+    if args.rejects is not None and report.bad:
+        with args.rejects.open("w", encoding="utf-8") as handle:
+            for bad in report.bad:
+                entry = {
+                    "file": str(bad.path),
+                    "line": bad.line,
+                    "code": bad.code,
+                    "field": bad.field,
+                    "message": bad.message,
+                }
+                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    totals = ", ".join(f"{o.value} {report.counts[o]}" for o in Outcome)
+    console.print(f"chain statistics: {totals}")
     return 0
 
 

@@ -13,7 +13,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph_schema.connect import check_graph_url
@@ -143,6 +151,33 @@ class HttpSettings(_Section):
     )
 
 
+class ScoreboardSettings(_Section):
+    """Warning thresholds of the city scoreboard (shares: 0.8 is 80%).
+
+    A rate below ``*_red`` is red, below ``*_yellow`` yellow, otherwise green. The completion
+    thresholds apply to the completion rate divided by the share of the plan year elapsed
+    (序时进度), so 0.9 means "below 90% of schedule"."""
+
+    landing_red: float = Field(default=0.7, ge=0.0, le=10.0, description="Landing rate below: red.")
+    landing_yellow: float = Field(
+        default=0.85, ge=0.0, le=10.0, description="Landing rate below: yellow."
+    )
+    completion_red: float = Field(
+        default=0.8, ge=0.0, le=10.0, description="Completion against schedule below: red."
+    )
+    completion_yellow: float = Field(
+        default=0.95, ge=0.0, le=10.0, description="Completion against schedule below: yellow."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreboardSettings:
+        for kind in ("landing", "completion"):
+            if getattr(self, f"{kind}_red") > getattr(self, f"{kind}_yellow"):
+                name = f"HUB_SCOREBOARD_{kind.upper()}"
+                raise ValueError(f"{name}_RED must not exceed {name}_YELLOW")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -166,6 +201,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
 
     @property
     def graphiql(self) -> bool:

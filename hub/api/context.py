@@ -10,6 +10,7 @@ from graph_schema.store import GraphStore
 from hub.api.loaders import Loaders
 from hub.chains import Rules
 from hub.roles import Role
+from hub.settings import ScoreboardSettings
 
 __all__ = ["Context", "Role"]
 
@@ -29,6 +30,8 @@ class Context:
     # Per-request memo of which sub-fields a selection asks for (see hub.api.lists).
     selections: dict[int, frozenset[str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Warning thresholds of the city scoreboard (HUB_SCOREBOARD_*).
+    scoreboard: ScoreboardSettings = field(default_factory=ScoreboardSettings)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)

@@ -171,6 +171,9 @@ class ProjectWhere:
         default=None, description="Owned by the enterprise with this USCC."
     )
     parcel: str | None = strawberry.field(default=None, description="Built on this parcel.")
+    on_list: str | None = strawberry.field(
+        default=None, description="On the stored project list with this id (see projectLists)."
+    )
     codes: list[str] | None = strawberry.field(default=None, description="Only these codes.")
     stage: list[ProjectStage] | None = strawberry.field(
         default=None, description="Any of these stages."
@@ -202,6 +205,9 @@ class ProjectWhere:
     )
     actual_end: DateRange | None = strawberry.field(
         default=None, description="Actual end date (projects without one never match)."
+    )
+    not_started_by: dt.date | None = strawberry.field(
+        default=None, description="Not started by this date: no actual start, or a later one."
     )
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     search: str | None = strawberry.field(default=None, description=_SEARCH)

@@ -278,6 +278,9 @@ class LinkType(Enum):
     SEGMENT_SUPPLIES = strawberry.enum_value(
         "segment_supplies", description="Segment (id) supplies segment (id)."
     )
+    PROJECT_LIST_PROJECT = strawberry.enum_value(
+        "project_list_project", description="Stored project list (id) includes project (code)."
+    )
 
 
 @strawberry.input(description="One relationship to create or remove.")

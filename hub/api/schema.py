@@ -25,6 +25,8 @@ from hub.api.context import Context
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
+from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
+from hub.api.statistics import StatisticsQuery
 from hub.api.types import (
     ENTITY_TYPES,
     After,
@@ -125,7 +127,7 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query:
+class Query(ScoreboardQuery, StatisticsQuery):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -339,6 +341,13 @@ class Query:
         )
 
 
+@strawberry.type(
+    name="Mutation", description="Changes to the graph (operator and admin roles only)."
+)
+class _Mutation(Mutation, ScoreboardMutation):
+    pass
+
+
 class _Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -368,7 +377,7 @@ class _DepthLimit(AddValidationRules):
 def build_schema(**_: Any) -> strawberry.Schema:
     schema = _Schema(
         query=Query,
-        mutation=Mutation,
+        mutation=_Mutation,
         types=ENTITY_TYPE_LIST,
         extensions=[
             lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),

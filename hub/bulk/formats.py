@@ -32,8 +32,11 @@ _PLURALS = {
     "projects": "project",
     "banks": "bank",
     "sensors": "sensor",
+    "project_lists": "project_list",
+    "chain_stats": "chain_stat",
 }
 FILE_STEMS = {entity: plural for plural, entity in _PLURALS.items() if plural.count("_") == 0}
+FILE_STEMS |= {"project_list": "project_lists", "chain_stat": "chain_stats"}
 
 
 class FormatError(ValueError):

@@ -19,11 +19,13 @@ from graph_schema.model import (
     LOAD_ORDER,
     Bank,
     ChainSegment,
+    ChainStat,
     Enterprise,
     IndustryChain,
     LandParcel,
     Product,
     Project,
+    ProjectList,
     Record,
     Region,
     Sensor,
@@ -38,6 +40,7 @@ from hub.demo.parcels import ParcelPlanner
 from hub.demo.projects import ProjectMix, draft_projects
 from hub.demo.regions import region_dicts
 from hub.demo.sensors import sensor_dicts
+from hub.demo.statistics import chain_stat_dicts, project_list_dicts
 
 
 class Scale(StrEnum):
@@ -74,6 +77,8 @@ class DemoData:
     project: tuple[Project, ...]
     bank: tuple[Bank, ...]
     sensor: tuple[Sensor, ...]
+    project_list: tuple[ProjectList, ...]
+    chain_stat: tuple[ChainStat, ...]
 
     def records(self, entity: str) -> tuple[Record, ...]:
         """The records of one entity, by its name in ``LOAD_ORDER``."""
@@ -120,6 +125,10 @@ def generate(scale: Scale, *, seed: int = 2026) -> DemoData:
         project=_validated("project", (d.record() for d in drafts), Project),
         bank=_validated("bank", bank_dicts(), Bank),
         sensor=_validated("sensor", sensor_dicts(_stream(seed, "sensors"), drafts), Sensor),
+        project_list=_validated("project_list", project_list_dicts(drafts), ProjectList),
+        chain_stat=_validated(
+            "chain_stat", chain_stat_dicts(_stream(seed, "statistics"), firms, drafts), ChainStat
+        ),
     )
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
 from graph_schema.errors import ConfigurationError
-from hub.settings import Settings, load_settings
+from hub.settings import Settings, _is_section, load_settings
 
 
 def test_defaults_are_embedded_and_local() -> None:
@@ -79,21 +80,25 @@ def test_real_environment_is_read_with_the_same_rules(monkeypatch: pytest.Monkey
         load_settings(env_file=None)
 
 
-def _variables() -> list[str]:
-    """Every HUB_* variable the settings read: top-level fields and section fields."""
-    names = []
-    for name, top in Settings.model_fields.items():
-        section = top.annotation
-        if isinstance(section, type) and issubclass(section, BaseModel):
-            names += [f"HUB_{name}_{field}".upper() for field in section.model_fields]
+def test_every_setting_is_in_the_readme_table_and_nothing_else_is() -> None:
+    names = set()
+    for name, info in Settings.model_fields.items():
+        section = info.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel) and _is_section(section):
+            names |= {f"HUB_{name}_{sub}".upper() for sub in section.model_fields}
         else:
-            names.append(f"HUB_{name}".upper())
-    return names
+            names.add(f"HUB_{name}".upper())
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(HUB_[A-Z0-9_]+)`", table))
+    assert documented == names
 
 
-def test_every_variable_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    variables = _variables()
-    assert "HUB_CHAINS_PEER_RATIO" in variables and "HUB_DATA_DIR" in variables
-    missing = [v for v in variables if f"`{v}`" not in readme]
-    assert missing == [], f"add these to the README's settings table: {missing}"
+def test_scoreboard_thresholds_are_settings_and_must_be_ordered() -> None:
+    settings = load_settings({"HUB_SCOREBOARD_LANDING_RED": "0.5"})
+    assert settings.scoreboard.landing_red == 0.5
+    assert settings.scoreboard.landing_yellow == 0.85
+    with pytest.raises(ConfigurationError, match="HUB_SCOREBOARD_COMPLETION_RED"):
+        load_settings({"HUB_SCOREBOARD_COMPLETION_RED": "0.99"})
+    with pytest.raises(ConfigurationError, match="HUB_SCOREBOARD_LANDING_YELLOW"):
+        load_settings({"HUB_SCOREBOARD_LANDING_YELLOW": "high"})

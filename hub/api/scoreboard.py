@@ -1,0 +1,451 @@
+"""GraphQL for project lists and the city scoreboard (issue 4, item 5).
+
+Each figure's drill-down is an ordinary project list (``ProjectConnection``) whose filters are
+the figure's own (``hub.scoreboard.Window.filters``), so its ``totalCount`` is the figure, and
+``aggregate``, ``groups``, sorting and pagination work as on ``projects``. A client may narrow
+a drill-down with ``where``, but not change a condition the figure fixes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from enum import Enum
+from functools import cache
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph_schema.errors import InvalidInput
+from graph_schema.scoreboard import BUILT_IN, Figure, list_filters
+from hub import scoreboard
+from hub.api import lists, lookahead
+from hub.api.access import WRITERS, allow
+from hub.api.context import Context
+from hub.api.inputs import filters as where_filters
+from hub.api.mutations import UpsertResult, _upsert
+from hub.api.types import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    ProjectConnection,
+    ProjectSortArg,
+    ProjectWhereArg,
+    Region,
+)
+
+Ctx = Info[Context, None]
+
+_BUILT_IN_NAMES = {
+    "all": ("全部项目", "Every project."),
+    "leaders": ("领导联系项目", "Projects tracked by a provincial leader (leaderProject)."),
+    "provincial": ("省重大项目", "Projects on the provincial major-project list (level)."),
+    "city": ("市重大项目", "Projects on a city's major-project list (level)."),
+    "county": ("县重大项目", "Projects on a county's major-project list (level)."),
+}
+assert set(_BUILT_IN_NAMES) == set(BUILT_IN)
+
+
+@cache
+def _where_type(names: tuple[str, ...]) -> type:
+    # ``hub.api.inputs.filters`` reads any dataclass whose fields are filter names.
+    return dataclasses.make_dataclass("FigureWhere", [(n, Any) for n in names], frozen=True)
+
+
+def _where(fixed: dict[str, Any], where: Any) -> Any:
+    """The client's ``where`` and the figure's own filters, which the client may not change."""
+    given = where_filters(where)
+    clash = sorted(set(given) & set(fixed))
+    if clash:
+        raise InvalidInput(f"where: {', '.join(clash)} is fixed by this list")
+    values = {**given, **fixed}
+    return _where_type(tuple(sorted(values)))(**values)
+
+
+async def _projects(
+    info: Ctx, fixed: dict[str, Any], where: Any, sort: Any, **paging: Any
+) -> ProjectConnection:
+    page = await lookahead.page(info, "project", where=_where(fixed, where), sort=sort, **paging)
+    return ProjectConnection.of(page)
+
+
+def _paging(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> dict[str, Any]:
+    return {"first": first, "after": after, "last": last, "before": before}
+
+
+# --- project lists ----------------------------------------------------------------------------
+
+
+@strawberry.type(
+    description="A named list of projects: built in (derived from project properties) or "
+    "stored (kept by operators). Scoreboards are computed over one. Only stored lists are "
+    "found by node(id)."
+)
+class ProjectList(Node):
+    id_: str = strawberry.field(
+        name="listId", description="Stable id: all, leaders, provincial, city, county or a slug."
+    )
+    name: str = strawberry.field(description="Name.")
+    description: str | None = strawberry.field(description="What the list is for.")
+    built_in: bool = strawberry.field(description="Derived from project properties, not stored.")
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> ProjectList:
+        return cls(id_=p["id"], name=p["name"], description=p.get("description"), built_in=False)
+
+    @classmethod
+    def built_in_list(cls, list_id: str) -> ProjectList:
+        name, description = _BUILT_IN_NAMES[list_id]
+        return cls(id_=list_id, name=name, description=description, built_in=True)
+
+    @strawberry.field(description="The list's projects (default order: code).")
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        fixed = list_filters(self.id_)
+        return await _projects(info, fixed, where, sort, **_paging(first, after, last, before))
+
+
+@strawberry.type(description="A page of stored project lists.")
+class ProjectListConnection(Connection[ProjectList]):
+    pass
+
+
+lists.NODE_TYPES["project_list"] = ProjectList
+lists.ENTITY_OF_TYPE["ProjectList"] = "project_list"
+lists.BUILT_FROM["project_list"] = ("id", "name")
+
+
+async def project_list(info: Ctx, list_id: str) -> ProjectList | None:
+    if list_id in BUILT_IN:
+        return ProjectList.built_in_list(list_id)
+    return await lists.by_key(info, "project_list", list_id, ProjectList)
+
+
+@strawberry.input(description="A stored project list to create or update (replaces its projects).")
+class ProjectListInput:
+    id: str = strawberry.field(
+        description="Short stable id (lower-case slug); not a built-in list's id."
+    )
+    name: str = strawberry.field(description="Name.")
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+    project_codes: list[str] | None = strawberry.field(
+        default=None, description="National codes of the projects on the list."
+    )
+
+
+# --- the scoreboard ----------------------------------------------------------------------------
+
+
+@strawberry.enum(description="How a rate compares with the thresholds (HUB_SCOREBOARD_*).")
+class ScoreboardWarning(Enum):
+    GREEN = strawberry.enum_value("green", description="At or above the yellow threshold.")
+    YELLOW = strawberry.enum_value("yellow", description="Below yellow, at or above red.")
+    RED = strawberry.enum_value("red", description="Below the red threshold.")
+
+
+@strawberry.enum(description="Which rate orders the cities.")
+class ScoreboardRanking(Enum):
+    LANDING_RATE = strawberry.enum_value("landing", description="Landing rate, highest first.")
+    COMPLETION_RATE = strawberry.enum_value(
+        "completion", description="Investment completion rate, highest first."
+    )
+
+
+def _warning(level: scoreboard.WarningLevel | None) -> ScoreboardWarning | None:
+    return None if level is None else ScoreboardWarning(level.value)
+
+
+@strawberry.type(description="The thresholds the warnings used (shares; 0.8 is 80%).")
+class ScoreboardThresholds:
+    landing_red: float = strawberry.field(description="Landing rate below this is red.")
+    landing_yellow: float = strawberry.field(description="Landing rate below this is yellow.")
+    completion_red: float = strawberry.field(
+        description="Completion rate ÷ schedule share below this is red."
+    )
+    completion_yellow: float = strawberry.field(
+        description="Completion rate ÷ schedule share below this is yellow."
+    )
+
+
+@strawberry.type(
+    description="Landing (落地率) in one city: of the list's projects due to start in the "
+    "period, the share that started by its end (as-of date)."
+)
+class LandingRate:
+    due: int = strawberry.field(
+        description="Projects planned to start within the period (cumulative: by its end)."
+    )
+    landed: int = strawberry.field(description="Due projects that started by the period's end.")
+    rate: float | None = strawberry.field(description="landed ÷ due; null when none is due.")
+    rank: int | None = strawberry.field(
+        description="Position among the cities, 1 highest; equal rates share a rank."
+    )
+    warning: ScoreboardWarning | None = strawberry.field(
+        description="Against the landing thresholds; null without a rate."
+    )
+    window: strawberry.Private[scoreboard.Window]
+    city: strawberry.Private[str]
+
+    async def _figure(self, info: Ctx, figure: Figure, args: dict[str, Any]) -> ProjectConnection:
+        fixed = self.window.filters(figure, self.city)
+        return await _projects(info, fixed, **args)
+
+    @strawberry.field(description="The due projects (totalCount is due).")
+    async def due_projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = {"where": where, "sort": sort, **_paging(first, after, last, before)}
+        return await self._figure(info, Figure.DUE, args)
+
+    @strawberry.field(description="The due projects that started (totalCount is landed).")
+    async def landed_projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = {"where": where, "sort": sort, **_paging(first, after, last, before)}
+        return await self._figure(info, Figure.LANDED, args)
+
+    @strawberry.field(description="The due projects that had not started (due − landed).")
+    async def not_landed_projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = {"where": where, "sort": sort, **_paging(first, after, last, before)}
+        return await self._figure(info, Figure.NOT_LANDED, args)
+
+
+@strawberry.type(
+    description="Investment completion (投资完成率) in one city, on the annual-plan basis: "
+    "this year's completed investment over this year's planned investment, summed over the "
+    "list's projects in the city. Amounts in 万元."
+)
+class CompletionRate:
+    project_count: int = strawberry.field(description="The list's projects in the city.")
+    planned_investment: float = strawberry.field(description="Σ annual plan investment.")
+    completed_investment: float = strawberry.field(description="Σ investment completed this year.")
+    rate: float | None = strawberry.field(
+        description="completed ÷ planned; null when nothing is planned."
+    )
+    schedule_share: float = strawberry.field(
+        description="Share of the plan year elapsed at the period's end (序时进度)."
+    )
+    rank: int | None = strawberry.field(
+        description="Position among the cities, 1 highest; equal rates share a rank."
+    )
+    warning: ScoreboardWarning | None = strawberry.field(
+        description="rate ÷ scheduleShare against the completion thresholds; null without a rate."
+    )
+    window: strawberry.Private[scoreboard.Window]
+    city: strawberry.Private[str]
+
+    @strawberry.field(
+        description="The projects behind the figure (totalCount is projectCount; aggregate "
+        "gives the sums)."
+    )
+    async def projects(
+        self,
+        info: Ctx,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        fixed = self.window.filters(Figure.PLANNED, self.city)
+        return await _projects(info, fixed, where, sort, **_paging(first, after, last, before))
+
+
+@strawberry.type(description="One city's row of the scoreboard.")
+class CityScore:
+    landing: LandingRate = strawberry.field(description="Landing rate and its projects.")
+    completion: CompletionRate = strawberry.field(
+        description="Investment completion rate and its projects."
+    )
+    warning: ScoreboardWarning | None = strawberry.field(
+        description="The worse of the two warnings; null when neither rate exists."
+    )
+    code: strawberry.Private[str]
+
+    @strawberry.field(description="The city (its counties' projects count as its own).")
+    async def city(self, info: Ctx) -> Region:
+        region = await lists.by_key(info, "region", self.code, Region)
+        assert region is not None  # the scoreboard read it a moment ago
+        return region
+
+
+@strawberry.type(description="Cities ranked on landing and investment completion over a list.")
+class CityScoreboard:
+    period: str = strawberry.field(description="The period, as given.")
+    from_: dt.date = strawberry.field(name="from", description="First day of the period.")
+    to: dt.date = strawberry.field(description="Last day counted: the period's end or asOf.")
+    cumulative: bool = strawberry.field(description="Due counts every start planned by `to`.")
+    thresholds: ScoreboardThresholds = strawberry.field(description="Thresholds used.")
+    cities: list[CityScore] = strawberry.field(description="One row per city, ranked.")
+    list_id: strawberry.Private[str]
+
+    @strawberry.field(name="list", description="The project list the scoreboard is computed over.")
+    async def list_(self, info: Ctx) -> ProjectList:
+        found = await project_list(info, self.list_id)
+        assert found is not None  # checked when the scoreboard was computed
+        return found
+
+
+def _board(board: scoreboard.Scoreboard) -> CityScoreboard:
+    win, t = board.window, board.thresholds
+    rows = []
+    for c in board.cities:
+        land, done = c.landing, c.completion
+        rows.append(
+            CityScore(
+                code=c.code,
+                warning=_warning(c.warning),
+                landing=LandingRate(
+                    due=land.due,
+                    landed=land.landed,
+                    rate=land.rate,
+                    rank=land.rank,
+                    warning=_warning(land.warning),
+                    window=win,
+                    city=c.code,
+                ),
+                completion=CompletionRate(
+                    project_count=done.projects,
+                    planned_investment=done.planned,
+                    completed_investment=done.completed,
+                    rate=done.rate,
+                    schedule_share=done.schedule_share,
+                    rank=done.rank,
+                    warning=_warning(done.warning),
+                    window=win,
+                    city=c.code,
+                ),
+            )
+        )
+    return CityScoreboard(
+        period=win.period.label,
+        from_=win.start,
+        to=win.end,
+        cumulative=win.cumulative,
+        thresholds=ScoreboardThresholds(
+            landing_red=t.landing_red,
+            landing_yellow=t.landing_yellow,
+            completion_red=t.completion_red,
+            completion_yellow=t.completion_yellow,
+        ),
+        cities=rows,
+        list_id=win.list_id,
+    )
+
+
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+@strawberry.type(description="Project lists and the city scoreboard.")
+class ScoreboardQuery:
+    @strawberry.field(description="One project list, built in or stored, by its id.")
+    async def project_list(
+        self, info: Ctx, id: Annotated[str, _arg("List id, e.g. leaders.")]
+    ) -> ProjectList | None:
+        return await project_list(info, id)
+
+    @strawberry.field(description="The built-in lists: all, leaders, provincial, city, county.")
+    def built_in_project_lists(self) -> list[ProjectList]:
+        return [ProjectList.built_in_list(i) for i in BUILT_IN]
+
+    @strawberry.field(description="Stored project lists (default order: id).")
+    async def project_lists(
+        self,
+        info: Ctx,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectListConnection:
+        page = await lookahead.page(info, "project_list", **_paging(first, after, last, before))
+        return ProjectListConnection.of(page)
+
+    @strawberry.field(
+        description="Every city (or those within one province) with its landing and investment "
+        "completion rates over a project list for a period, ranked, with warnings below the "
+        "HUB_SCOREBOARD_* thresholds; each figure drills down to its projects."
+    )
+    async def city_scoreboard(
+        self,
+        info: Ctx,
+        period: Annotated[str, _arg("YYYY, YYYY-Qn or YYYY-MM.")],
+        list_: Annotated[
+            str,
+            strawberry.argument(name="list", description="Project list id (built in or stored)."),
+        ] = "all",
+        as_of: Annotated[
+            dt.date | None, _arg("Count as of this day within the period (default: its end).")
+        ] = None,
+        cumulative: Annotated[
+            bool, _arg("Due: every start planned by the end, not only within the period.")
+        ] = False,
+        within: Annotated[str | None, _arg("Only the cities of this province (code).")] = None,
+        rank_by: Annotated[
+            ScoreboardRanking, _arg("Which rate orders the rows.")
+        ] = ScoreboardRanking.LANDING_RATE,
+    ) -> CityScoreboard:
+        win = scoreboard.window(list_, period, as_of=as_of, cumulative=cumulative, within=within)
+        board = await scoreboard.compute(
+            info.context.store, win, info.context.scoreboard, scoreboard.RankBy(str(rank_by.value))
+        )
+        return _board(board)
+
+
+@strawberry.type(description="Changes to stored project lists.")
+class ScoreboardMutation:
+    @strawberry.mutation(
+        description="Create or update stored project lists; each list's projects become "
+        "exactly those given (link/unlink PROJECT_LIST_PROJECT changes one at a time; "
+        "deleteNodes removes a list).",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def upsert_project_lists(
+        self,
+        info: Ctx,
+        items: Annotated[
+            list[ProjectListInput], _arg("Lists to write (at most 1000); each on its own.")
+        ],
+    ) -> UpsertResult:
+        return await _upsert(info, "project_list", items)
