@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import sqlite3
 import time
 from collections import defaultdict
@@ -60,8 +61,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "PRIMARY KEY (sensor_id, metric, day)) WITHOUT ROWID",
         "CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, "
         "payload BLOB NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, "
-        "arrived_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, replayed_ms INTEGER)",
+        "arrived_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, replayed_ms INTEGER, "
+        "digest TEXT NOT NULL)",
         "CREATE INDEX dead_letters_pending ON dead_letters (code, id) WHERE replayed_ms IS NULL",
+        # A redelivered or re-imported bad message is the same pending letter, seen again.
+        "CREATE UNIQUE INDEX dead_letters_digest ON dead_letters (digest) WHERE replayed_ms IS NULL",
     ),
     # Version 2: labor attendance. Workers are HMACs; a day's distinct workers per project.
     (
@@ -417,19 +421,22 @@ class SQLiteTelemetryStore(TelemetryStore):
         self, conn: sqlite3.Connection, batch: Batch, result: CommitResult
     ) -> None:
         for message, problem in batch.dead:
-            cursor = conn.execute(
-                "INSERT INTO dead_letters (source, payload, code, message, arrived_ms) "
-                "VALUES (?, ?, ?, ?, ?)",
+            digest = hashlib.sha256(message.source.encode() + b"\0" + message.payload).hexdigest()
+            row = conn.execute(
+                "INSERT INTO dead_letters (source, payload, code, message, arrived_ms, digest) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) WHERE replayed_ms IS NULL "
+                "DO UPDATE SET attempts = attempts + 1, code = excluded.code, "
+                "message = excluded.message RETURNING id",
                 (
                     message.source,
                     message.payload,
                     problem.code,
                     problem.message,
                     message.arrived_ms,
+                    digest,
                 ),
-            )
-            assert cursor.lastrowid is not None
-            result.dead_letter_ids.append(cursor.lastrowid)
+            ).fetchone()
+            result.dead_letter_ids.append(row[0])
         now = int(time.time() * 1000)
         if batch.replayed:
             conn.executemany(
@@ -569,7 +576,10 @@ class SQLiteTelemetryStore(TelemetryStore):
         after_id: int = 0,
         limit: int = 100,
     ) -> list[DeadLetter]:
-        sql = "SELECT * FROM dead_letters WHERE id > ?"
+        sql = (
+            "SELECT id, source, payload, code, message, arrived_ms, attempts, replayed_ms "
+            "FROM dead_letters WHERE id > ?"
+        )
         params: list[Any] = [after_id]
         if code is not None:
             sql += " AND code = ?"
