@@ -65,7 +65,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "digest TEXT NOT NULL)",
         "CREATE INDEX dead_letters_pending ON dead_letters (code, id) WHERE replayed_ms IS NULL",
         # A redelivered or re-imported bad message is the same pending letter, seen again.
-        "CREATE UNIQUE INDEX dead_letters_digest ON dead_letters (digest) WHERE replayed_ms IS NULL",
+        "CREATE UNIQUE INDEX dead_letters_digest ON dead_letters (digest) "
+        "WHERE replayed_ms IS NULL",
     ),
     # Version 2: labor attendance. Workers are HMACs; a day's distinct workers per project.
     (

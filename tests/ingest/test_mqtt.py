@@ -45,6 +45,7 @@ async def test_publish_commit_query_dead_letters_and_replay(
     ingest = MqttIngest(
         pipeline, MqttConfig.from_url(broker.url, client_id="ingest-e2e"), linger_s=0.005
     )
+    assert meter.project_code is not None
     feed = bus.subscribe(EventFilter(project_codes=frozenset({meter.project_code})))
     watcher, republished = collector(broker.port, "hub/v1/events/#")
     runner = asyncio.create_task(ingest.run())

@@ -21,8 +21,8 @@ SH = ZoneInfo("Asia/Shanghai")
 METER = SensorInfo("pwr-T1", "power", "2024-330102-04-01-00001X")
 
 
-def at(*args: int) -> int:
-    return to_ms(dt.datetime(*args, tzinfo=SH))  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return to_ms(dt.datetime(year, month, day, hour, minute, tzinfo=SH))
 
 
 def kwh(ts: int, value: float, sensor: str = METER.id) -> Reading:
