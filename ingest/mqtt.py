@@ -237,7 +237,7 @@ class MqttIngest:
                         max(0.0, self._inbox[0][4] / 1000 + self.linger_s - time.time())
                     )
                 self._signalled = False
-                while self._inbox:
+                while self._inbox and not self._stopping:
                     await self._process(self._take())
         finally:
             if republisher is not None:

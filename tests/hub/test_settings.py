@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic import BaseModel
 
 from graph_schema.errors import ConfigurationError
-from hub.settings import load_settings
+from hub.settings import Settings, load_settings
 
 
 def test_defaults_are_embedded_and_local() -> None:
@@ -74,3 +77,41 @@ def test_real_environment_is_read_with_the_same_rules(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HUB_HTTP_PORT", "x")
     with pytest.raises(ConfigurationError, match="HUB_HTTP_PORT"):
         load_settings(env_file=None)
+
+
+def test_ingest_settings_are_read_and_checked() -> None:
+    settings = load_settings(
+        {
+            "HUB_TELEMETRY_LABOR_SALT": "salt-secret",
+            "HUB_TELEMETRY_RETENTION_DAYS": "30",
+            "HUB_MQTT_SHARED_GROUP": "ingest",
+            "HUB_MQTT_PROTOCOL": "4",
+        }
+    )
+    assert settings.telemetry.retention_days == 30
+    assert settings.mqtt.shared_group == "ingest" and settings.mqtt.protocol == 4
+    assert "salt-secret" not in repr(settings)
+    for env, variable in (
+        ({"HUB_TELEMETRY_TIMEZONE": "Mars/Olympus"}, "HUB_TELEMETRY_TIMEZONE"),
+        ({"HUB_MQTT_PROTOCOL": "3"}, "HUB_MQTT_PROTOCOL"),
+        ({"HUB_TELEMETRY_SYNCHRONOUS": "OFF"}, "HUB_TELEMETRY_SYNCHRONOUS"),
+    ):
+        with pytest.raises(ConfigurationError, match=variable):
+            load_settings(env)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in _variables() if f"`{name}`" not in readme]
+    assert missing == []
+
+
+def _variables() -> list[str]:
+    out = []
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out += [f"HUB_{name}_{sub}".upper() for sub in annotation.model_fields]
+        else:
+            out.append(f"HUB_{name}".upper())
+    return out

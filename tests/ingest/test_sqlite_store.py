@@ -12,6 +12,7 @@ import pytest
 from connectors import feeds
 from ingest.errors import TelemetryUnavailable
 from ingest.model import Attendance, Message, Problem, Reading, Reason, SensorInfo, to_ms
+from ingest.retention import purge_once
 from ingest.sqlite_store import SCHEMA_VERSION, SQLiteTelemetryStore, migrate
 from ingest.store import Batch, Bucket
 
@@ -215,3 +216,12 @@ async def test_the_store_runs_in_wal_mode(telemetry: SQLiteTelemetryStore) -> No
     conn = sqlite3.connect(telemetry.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+async def test_retention_by_age_keeps_recent_readings(telemetry: SQLiteTelemetryStore) -> None:
+    now = dt.datetime.now(dt.UTC)
+    old, recent = now - dt.timedelta(days=40), now - dt.timedelta(days=2)
+    await telemetry.commit(batch(kwh(to_ms(old), 1.0), kwh(to_ms(recent), 2.0)))
+    assert await purge_once(telemetry, 0) == 0  # 0 keeps everything
+    assert await purge_once(telemetry, 30) == 1
+    assert (await telemetry.counts()).readings == 1
