@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,12 +93,50 @@ class GraphSettings(_Section):
 
 
 class TelemetrySettings(_Section):
-    """The telemetry store for raw readings and rollups."""
+    """The telemetry store for raw readings and rollups, and how ingest writes to it."""
 
     url: Annotated[str, AfterValidator(_check_telemetry_url)] = Field(
         default="sqlite://",
         description="sqlite:// (under the data dir), sqlite:///path/file.db or postgresql://...",
     )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="Zone whose local days the daily rollups use."
+    )
+    retention_days: int = Field(
+        default=400, ge=0, le=36500, description="Raw readings kept this long; 0 keeps all."
+    )
+    batch_size: int = Field(
+        default=2000, ge=1, le=100_000, description="Most messages committed in one batch."
+    )
+    batch_latency_ms: float = Field(
+        default=10.0, ge=0, le=10_000, description="Longest wait for a batch to fill, ms."
+    )
+    future_tolerance_s: float = Field(
+        default=300.0, ge=0, le=86400, description="Clock skew allowed before FUTURE, s."
+    )
+    synchronous: str = Field(
+        default="FULL",
+        pattern=r"^(NORMAL|FULL|EXTRA)$",
+        description="SQLite synchronous: FULL makes an acknowledged reading survive power loss.",
+    )
+    live_queue: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Events a slow live subscriber may lag."
+    )
+    inactivity_timeout_s: float = Field(
+        default=900.0, gt=0, le=30 * 86400, description="A sensor silent this long is stale."
+    )
+    labor_salt: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 salt for worker ids; required to ingest labor."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from None
+        return value
 
 
 class MqttSettings(_Section):
@@ -108,6 +148,27 @@ class MqttSettings(_Section):
     username: str | None = Field(default=None, description="Broker user.")
     password: SecretStr | None = Field(default=None, description="Broker password; never logged.")
     client_id: str = Field(default="e-ledger-hub", description="Fixed id for a persistent session.")
+    protocol: int = Field(default=5, description="MQTT protocol version: 5 or 4 (3.1.1).")
+    keepalive_s: int = Field(default=30, ge=5, le=3600, description="Keep-alive interval, s.")
+    session_expiry_s: int = Field(
+        default=7 * 86400, ge=0, description="MQTT 5 session expiry: how long the broker queues."
+    )
+    shared_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Subscribe as $share/<group>/... so several workers split the load.",
+    )
+    tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://.")
+    tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
+    tls_key_file: Path | None = Field(default=None, description="Client key (mutual TLS).")
+    republish: bool = Field(default=True, description="Republish events to hub/v1/events/...")
+
+    @field_validator("protocol")
+    @classmethod
+    def _protocol(cls, value: int) -> int:
+        if value not in (4, 5):
+            raise ValueError("must be 5 (MQTT 5) or 4 (MQTT 3.1.1)")
+        return value
 
 
 class ChainSettings(_Section):

@@ -1,0 +1,29 @@
+"""The feeds ingest knows, in one table: each feed's metrics and decoders.
+
+``hub`` (and the stand-alone worker) build the telemetry store with ``metrics()`` and the
+pipeline with ``decoders(...)``, so adding a feed is one module plus a line here.
+"""
+
+from __future__ import annotations
+
+from connectors import labor, power
+from ingest.model import MetricSpec
+from ingest.payloads import Decoder
+
+
+def metrics() -> dict[str, MetricSpec]:
+    return dict(power.METRICS)
+
+
+def decoders(
+    *, labor_salt: bytes, future_tolerance_s: float = 300.0, max_age_s: float | None = None
+) -> dict[str, Decoder]:
+    """Decoders by topic kind (``hub/v1/<kind>/...``) and by import scheme (``<scheme>:...``)."""
+    return {
+        power.KIND: power.decoder(future_tolerance_s=future_tolerance_s, max_age_s=max_age_s),
+        power.CSV_SCHEME: power.CsvRowDecoder(future_tolerance_s=future_tolerance_s),
+        labor.KIND: labor.AttendanceDecoder(labor_salt, future_tolerance_s=future_tolerance_s),
+        labor.EXPORT_SCHEME: labor.AttendanceDecoder(
+            labor_salt, future_tolerance_s=future_tolerance_s
+        ),
+    }

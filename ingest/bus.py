@@ -1,0 +1,157 @@
+"""The in-process live bus: committed readings and rollup changes, fanned out to subscribers.
+
+Publishing never waits: each subscriber has a bounded queue, and when it is full the oldest event
+is dropped and counted, so a slow GraphQL client or MQTT republisher cannot hold up ingest.
+Publish and subscribe from the event loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+
+from ingest.model import from_ms
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingEvent:
+    """A reading that was just committed (never a duplicate)."""
+
+    kind: str
+    sensor_id: str
+    project_code: str | None
+    metric: str
+    ts_ms: int
+    value: float
+    unit: str
+
+    @property
+    def ts(self) -> dt.datetime:
+        return from_ms(self.ts_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class RollupEvent:
+    """A daily rollup that changed: per sensor (``sensor_id`` set) or per project (headcount)."""
+
+    kind: str
+    sensor_id: str | None
+    project_code: str | None
+    metric: str
+    day: dt.date
+    value: float
+    samples: int
+
+
+Event = ReadingEvent | RollupEvent
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a subscriber wants; ``None`` means any."""
+
+    project_codes: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+    sensor_ids: frozenset[str] | None = None
+
+    def matches(self, event: Event) -> bool:
+        if self.kinds is not None and event.kind not in self.kinds:
+            return False
+        if self.project_codes is not None and event.project_code not in self.project_codes:
+            return False
+        return self.sensor_ids is None or event.sensor_id in self.sensor_ids
+
+
+class Subscription:
+    """An async iterator of events with a bounded queue; use it as an async context manager."""
+
+    def __init__(self, bus: LiveBus, event_filter: EventFilter, maxsize: int) -> None:
+        self._bus = bus
+        self.filter = event_filter
+        self._queue: deque[Event] = deque()
+        self._maxsize = maxsize
+        self._ready = asyncio.Event()
+        self.dropped = 0
+        self.closed = False
+
+    def _offer(self, event: Event) -> None:
+        if len(self._queue) >= self._maxsize:
+            self._queue.popleft()
+            self.dropped += 1
+            self._bus.dropped += 1
+        self._queue.append(event)
+        self._ready.set()
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._queue:
+            if self.closed:
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        return self._queue.popleft()
+
+    def close(self) -> None:
+        self.closed = True
+        self._bus._remove(self)
+        self._ready.set()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class LiveBus:
+    """Fan-out of committed events to in-process subscribers."""
+
+    def __init__(self, *, default_queue: int = 1000) -> None:
+        self._subscribers: list[Subscription] = []
+        self._default_queue = default_queue
+        self.published = 0
+        self.dropped = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self._subscribers)
+
+    def subscribe(
+        self, event_filter: EventFilter | None = None, *, maxsize: int | None = None
+    ) -> Subscription:
+        size = maxsize or self._default_queue
+        if size < 1:
+            raise ValueError("a subscription queue holds at least one event")
+        sub = Subscription(self, event_filter or EventFilter(), size)
+        self._subscribers.append(sub)
+        return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        if sub in self._subscribers:
+            self._subscribers.remove(sub)
+
+    def publish(self, events: Iterable[Event]) -> None:
+        subscribers = self._subscribers
+        for event in events:
+            self.published += 1
+            for sub in subscribers:
+                if sub.filter.matches(event):
+                    sub._offer(event)
+
+    def close(self) -> None:
+        for sub in list(self._subscribers):
+            sub.close()

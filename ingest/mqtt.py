@@ -1,0 +1,307 @@
+"""The MQTT source: a paho-mqtt 2.x subscriber that acknowledges only after the commit.
+
+QoS 1 with a persistent session (fixed client id; MQTT 5 clean start off with a session expiry,
+or ``clean_session=False`` on 3.1.1) and ``manual_ack``: a message is acknowledged once the batch
+holding it has committed, so a crash before that makes the broker redeliver it and the store's
+idempotency absorbs the copy. paho's network thread only appends to an inbox; batches are taken
+from it on the event loop, committed in arrival order, then acknowledged in that same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from paho.mqtt.client import (
+    MQTT_CLEAN_START_FIRST_ONLY,
+    Client,
+    ConnectFlags,
+    DisconnectFlags,
+    MQTTMessage,
+)
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from ingest.bus import Event, EventFilter, ReadingEvent, Subscription
+from ingest.errors import BrokerUnavailable
+from ingest.model import Message
+from ingest.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+INGEST_TOPIC = "hub/v1/+/+"
+EVENTS_PREFIX = "hub/v1/events"
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """How to reach the broker and how to subscribe; plain values, filled from hub settings."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_id: str = "e-ledger-hub"
+    mqtt5: bool = True
+    keepalive_s: int = 30
+    session_expiry_s: int = 7 * 86400
+    shared_group: str | None = None
+    topic: str = INGEST_TOPIC
+    receive_maximum: int = 10_000
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 30.0
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> MqttConfig:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise BrokerUnavailable(f"unsupported broker URL scheme {parts.scheme!r}")
+        tls = parts.scheme == "mqtts"
+        if parts.username and "username" not in options:
+            options["username"] = unquote(parts.username)
+        if parts.password and "password" not in options:
+            options["password"] = unquote(parts.password)
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls or bool(options.pop("tls", False)),
+            **options,
+        )
+
+    @property
+    def subscription(self) -> str:
+        return f"$share/{self.shared_group}/{self.topic}" if self.shared_group else self.topic
+
+
+def make_client(config: MqttConfig, *, manual_ack: bool, suffix: str = "") -> Client:
+    protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
+    client = Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=config.client_id + suffix,
+        protocol=protocol,
+        clean_session=None if config.mqtt5 else False,
+        manual_ack=manual_ack,
+    )
+    if config.username is not None:
+        client.username_pw_set(config.username, config.password)
+    if config.tls:
+        client.tls_set(
+            ca_certs=config.ca_file,
+            certfile=config.cert_file,
+            keyfile=config.key_file,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
+    client.reconnect_delay_set(
+        min_delay=max(1, int(config.reconnect_min_s)), max_delay=int(config.reconnect_max_s)
+    )
+    return client
+
+
+def connect_properties(config: MqttConfig) -> Properties | None:
+    if not config.mqtt5:
+        return None
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = config.session_expiry_s
+    props.ReceiveMaximum = config.receive_maximum
+    return props
+
+
+_Inbound = tuple[str, bytes, int, int, int, int]  # topic, payload, mid, qos, arrived ms, session
+
+
+class MqttIngest:
+    """Subscribes, batches, commits through the pipeline, acknowledges, republishes events."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        config: MqttConfig,
+        *,
+        batch_size: int = 2000,
+        linger_s: float = 0.01,
+        republish: bool = True,
+        republish_queue: int = 10_000,
+    ) -> None:
+        self.pipeline = pipeline
+        self.config = config
+        self.batch_size = batch_size
+        self.linger_s = linger_s
+        self._inbox: deque[_Inbound] = deque()
+        self._signalled = False
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session = 0  # bumped on every connect; acks go only to the session they came from
+        self._stopping = False
+        self.connected = asyncio.Event()
+        self._republish = republish and pipeline.bus is not None
+        self._republish_queue = republish_queue
+        self._client = make_client(config, manual_ack=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    # -- paho's thread ---------------------------------------------------------------------
+
+    def _on_connect(
+        self,
+        client: Client,
+        userdata: Any,
+        flags: ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            log.warning("MQTT connect refused: %s", reason)
+            return
+        self._session += 1
+        log.info(
+            "MQTT connected to %s:%s (session present: %s)",
+            self.config.host,
+            self.config.port,
+            flags.session_present,
+        )
+        client.subscribe(self.config.subscription, qos=1)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.connected.set)
+
+    def _on_disconnect(
+        self,
+        client: Client,
+        userdata: Any,
+        flags: DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if not self._stopping:
+            log.warning("MQTT disconnected (%s); reconnecting with back-off", reason)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.connected.clear)
+
+    def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
+        self._inbox.append(
+            (
+                msg.topic,
+                bytes(msg.payload),
+                msg.mid,
+                msg.qos,
+                int(time.time() * 1000),
+                self._session,
+            )
+        )
+        if not self._signalled and self._loop is not None:
+            self._signalled = True
+            self._loop.call_soon_threadsafe(self._set_wake)
+
+    def _set_wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # -- event loop ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect (retrying in the background) and ingest until ``stop``."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._client.connect_async(
+            self.config.host,
+            self.config.port,
+            keepalive=self.config.keepalive_s,
+            clean_start=False if self.config.mqtt5 else MQTT_CLEAN_START_FIRST_ONLY,
+            properties=connect_properties(self.config),
+        )
+        self._client.loop_start()
+        republisher = None
+        if self._republish:
+            assert self.pipeline.bus is not None
+            sub = self.pipeline.bus.subscribe(EventFilter(), maxsize=self._republish_queue)
+            republisher = asyncio.create_task(self._republish_events(sub))
+        try:
+            while not self._stopping:
+                await self._wake.wait()
+                self._wake.clear()
+                if self.linger_s and len(self._inbox) < self.batch_size and self._inbox:
+                    await asyncio.sleep(
+                        max(0.0, self._inbox[0][4] / 1000 + self.linger_s - time.time())
+                    )
+                self._signalled = False
+                while self._inbox and not self._stopping:
+                    await self._process(self._take())
+        finally:
+            if republisher is not None:
+                republisher.cancel()
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def _take(self) -> list[_Inbound]:
+        inbox = self._inbox
+        return [inbox.popleft() for _ in range(min(self.batch_size, len(inbox)))]
+
+    async def _process(self, items: list[_Inbound]) -> None:
+        messages = [Message(topic, payload, arrived) for topic, payload, _, _, arrived, _ in items]
+        await self.pipeline.process(messages)
+        session = self._session
+        ack = self._client.ack
+        acked = 0
+        for _, _, mid, qos, _, from_session in items:
+            # A message from an earlier connection will be redelivered (and deduplicated); its
+            # packet id may mean another message in the new session, so it is not acked here.
+            if qos and from_session == session:
+                ack(mid, qos)
+                acked += 1
+        self.pipeline.counters.acked += acked
+
+    async def _republish_events(self, sub: Subscription) -> None:
+        async with sub:
+            async for event in sub:
+                topic, body = event_message(event)
+                self._client.publish(topic, body, qos=0)
+
+
+def event_message(event: Event) -> tuple[str, bytes]:
+    """The MQTT topic and JSON body an event is republished as, under ``hub/v1/events/``."""
+    if isinstance(event, ReadingEvent):
+        topic = f"{EVENTS_PREFIX}/{event.kind}/{event.sensor_id}"
+        body: dict[str, Any] = {
+            "type": "reading",
+            "sensor_id": event.sensor_id,
+            "project_code": event.project_code,
+            "metric": event.metric,
+            "ts": event.ts.isoformat(),
+            "value": event.value,
+            "unit": event.unit,
+        }
+    else:
+        where = (
+            f"{event.kind}/{event.sensor_id}"
+            if event.sensor_id
+            else f"projects/{event.project_code}/{event.kind}"
+        )
+        topic = f"{EVENTS_PREFIX}/{where}/daily"
+        body = {
+            "type": "rollup",
+            "sensor_id": event.sensor_id,
+            "project_code": event.project_code,
+            "metric": event.metric,
+            "day": event.day.isoformat(),
+            "value": event.value,
+            "samples": event.samples,
+        }
+    return topic, json.dumps(body, ensure_ascii=False).encode()

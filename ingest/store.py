@@ -1,0 +1,190 @@
+"""The ``TelemetryStore`` port: raw readings, daily rollups, attendance and dead letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ingest.model import Attendance, DeadLetter, Message, Problem, Reading, Reason, SensorInfo
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+class Bucket(StrEnum):
+    MIN15 = "15m"
+    HOUR = "1h"
+    DAY = "1d"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """Raw readings of one sensor and metric aggregated over one bucket (start in local time)."""
+
+    sensor_id: str
+    metric: str
+    start: dt.datetime
+    count: int
+    total: float
+    minimum: float
+    maximum: float
+    last: float
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRollup:
+    """A sensor's metric over one local day. For MEAN metrics ``value`` is the mean."""
+
+    sensor_id: str
+    project_code: str | None
+    kind: str
+    metric: str
+    day: dt.date
+    value: float
+    samples: int
+
+
+@dataclass(frozen=True, slots=True)
+class Headcount:
+    """Distinct workers seen at a project's gates on one local day."""
+
+    project_code: str
+    day: dt.date
+    workers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """A sensor's newest reading of a metric and when ingest last heard from it."""
+
+    sensor_id: str
+    project_code: str | None
+    kind: str
+    metric: str
+    ts: dt.datetime
+    value: float
+    unit: str
+    seen_at: dt.datetime
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one commit writes, all or nothing.
+
+    ``replayed`` are dead-letter ids whose observations are in this batch: they are marked
+    replayed in the same transaction, so a replay stores its readings exactly once.
+    ``still_failing`` are dead letters that were retried and failed again.
+    """
+
+    readings: list[Reading] = field(default_factory=list)
+    attendance: list[Attendance] = field(default_factory=list)
+    sensors: dict[str, SensorInfo] = field(default_factory=dict)
+    dead: list[tuple[Message, Problem]] = field(default_factory=list)
+    replayed: list[int] = field(default_factory=list)
+    still_failing: list[tuple[int, Problem]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CommitResult:
+    stored: list[Reading] = field(default_factory=list)
+    duplicates: int = 0
+    attendance_stored: list[Attendance] = field(default_factory=list)
+    attendance_duplicates: int = 0
+    rollups: list[DailyRollup] = field(default_factory=list)
+    headcounts: list[Headcount] = field(default_factory=list)
+    dead_letter_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TableCounts:
+    readings: int
+    daily: int
+    attendance: int
+    dead_letters_pending: int
+    dead_letters_replayed: int
+
+
+class TelemetryStore(ABC):
+    """Where ingest commits observations and where the API reads series and rollups.
+
+    ``commit`` is one transaction: readings are idempotent on (sensor, timestamp, metric) and
+    attendance on (gate, timestamp, worker), so a redelivered message is stored once and counted
+    as a duplicate. Rollups are kept in the zone given at construction (Asia/Shanghai by default).
+    Calls never block the event loop.
+    """
+
+    @abstractmethod
+    async def commit(self, batch: Batch) -> CommitResult:
+        """Write a batch durably; return what was new."""
+
+    @abstractmethod
+    async def series(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        bucket: Bucket,
+        sensor_ids: Sequence[str] | None = None,
+        project_code: str | None = None,
+        metric: str | None = None,
+        tz: str = DEFAULT_TZ,
+    ) -> list[SeriesPoint]:
+        """Raw readings in [start, end) bucketed in local time of ``tz``."""
+
+    @abstractmethod
+    async def daily(
+        self,
+        *,
+        start: dt.date,
+        end: dt.date,
+        sensor_ids: Sequence[str] | None = None,
+        project_code: str | None = None,
+        metric: str | None = None,
+    ) -> list[DailyRollup]:
+        """Daily rollups for local days in [start, end]."""
+
+    @abstractmethod
+    async def headcount(
+        self, *, start: dt.date, end: dt.date, project_codes: Sequence[str] | None = None
+    ) -> list[Headcount]:
+        """Distinct workers per project and local day in [start, end]."""
+
+    @abstractmethod
+    async def latest(
+        self, *, sensor_ids: Sequence[str] | None = None, project_code: str | None = None
+    ) -> list[Latest]:
+        """Newest reading per sensor and metric, with the last time each sensor was heard."""
+
+    @abstractmethod
+    async def dead_letters(
+        self,
+        *,
+        code: Reason | None = None,
+        pending: bool = True,
+        ids: Sequence[int] | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[DeadLetter]:
+        """Dead letters in id order; ``pending`` only those not replayed yet."""
+
+    @abstractmethod
+    async def purge(self, before: dt.datetime) -> int:
+        """Delete raw readings and attendance older than ``before``; rollups stay."""
+
+    @abstractmethod
+    async def counts(self) -> TableCounts:
+        """Rows per table, for health checks and tests."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish pending work and release the database."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the store is, for logs."""
