@@ -76,20 +76,14 @@ class ChainFigures:
         )
 
 
-async def _enterprises_behind(
-    info: Ctx, segment: str, region: str, where: Any, sort: Any, **paging: Any
-) -> EnterpriseConnection:
-    scoped = dataclasses.replace(where or EnterpriseWhere(), segment=segment, region=region)
-    page = await lookahead.page(info, "enterprise", where=scoped, sort=sort, **paging)
-    return EnterpriseConnection.of(page)
-
-
-async def _projects_behind(
-    info: Ctx, segment: str, region: str, where: Any, sort: Any, **paging: Any
-) -> ProjectConnection:
-    scoped = dataclasses.replace(where or ProjectWhere(), segment=segment, region=region)
-    page = await lookahead.page(info, "project", where=scoped, sort=sort, **paging)
-    return ProjectConnection.of(page)
+async def _behind(
+    info: Ctx, entity: str, node: ChainMapNode, where: Any, sort: Any, paging: dict[str, Any]
+) -> lists.Page:
+    """The ``entity`` list behind a map node's figures: the client's filters, with the segment
+    and region fixed to the node's."""
+    empty = EnterpriseWhere() if entity == "enterprise" else ProjectWhere()
+    scoped = dataclasses.replace(where or empty, segment=node.segment.id_, region=node.region_code)
+    return await lookahead.page(info, entity, where=scoped, sort=sort, **paging)
 
 
 _SCOPED = " Scoped to the segment and the region; other filters may narrow it further."
@@ -114,9 +108,7 @@ class ChainMapNode:
         before: Before = None,
     ) -> EnterpriseConnection:
         paging = {"first": first, "after": after, "last": last, "before": before}
-        return await _enterprises_behind(
-            info, self.segment.id_, self.region_code, where, sort, **paging
-        )
+        return EnterpriseConnection.of(await _behind(info, "enterprise", self, where, sort, paging))
 
     @strawberry.field(description="The projects behind the figures." + _SCOPED)
     async def projects(
@@ -130,9 +122,7 @@ class ChainMapNode:
         before: Before = None,
     ) -> ProjectConnection:
         paging = {"first": first, "after": after, "last": last, "before": before}
-        return await _projects_behind(
-            info, self.segment.id_, self.region_code, where, sort, **paging
-        )
+        return ProjectConnection.of(await _behind(info, "project", self, where, sort, paging))
 
 
 @strawberry.type(description="One SUPPLIES relationship: the first segment feeds the second.")
