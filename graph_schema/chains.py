@@ -39,8 +39,8 @@ SEGMENTS_BY_ID: Final = Statement(
 # Per segment and home region (where the enterprises are registered, a county or city): the
 # enterprises and their totals. Any region's figures are sums over the home regions under it,
 # so one statement serves a map at any level and its peers. (Filtering on the region inside
-# the statement instead took 40 ms for a county and 1.5 s for the province at hubei scale;
-# this takes 50 ms whatever the region.)
+# the statement instead took 51 ms for a county and 1.56 s for the province at hubei scale;
+# this takes 73-81 ms for a whole chain whatever the region, 45 ms split over two reads.)
 ENTERPRISES_BY_HOME: Final = Statement(
     "chains.enterprises_by_home",
     "UNWIND $segments AS sid MATCH (s:ChainSegment {id: sid}) "

@@ -8,7 +8,6 @@ beneficiaries) page by position: their order is a computed score, not a stored k
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +16,9 @@ from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
 from hub import chains
-from hub.api import lists, lookahead
+from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
-from hub.api.inputs import EnterpriseWhere, ProjectWhere
 from hub.api.paging import decode_cursor, encode_cursor, window
 from hub.api.types import (
     After,
@@ -77,13 +75,12 @@ class ChainFigures:
 
 
 async def _behind(
-    info: Ctx, entity: str, node: ChainMapNode, where: Any, sort: Any, paging: dict[str, Any]
+    info: Ctx, entity: str, node: ChainMapNode, where: Any, sort: Any, page_args: dict[str, Any]
 ) -> lists.Page:
-    """The ``entity`` list behind a map node's figures: the client's filters, with the segment
-    and region fixed to the node's."""
-    empty = EnterpriseWhere() if entity == "enterprise" else ProjectWhere()
-    scoped = dataclasses.replace(where or empty, segment=node.segment.id_, region=node.region_code)
-    return await lookahead.page(info, entity, where=scoped, sort=sort, **paging)
+    """The ``entity`` list behind a map node's figures: the node's segment and region fixed,
+    the client's filters narrowing it."""
+    fixed = {"segment": node.segment.id_, "region": node.region_code}
+    return await lookahead.page(info, entity, where=where, sort=sort, fixed=fixed, **page_args)
 
 
 _SCOPED = " Scoped to the segment and the region; other filters may narrow it further."
@@ -107,8 +104,10 @@ class ChainMapNode:
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        paging = {"first": first, "after": after, "last": last, "before": before}
-        return EnterpriseConnection.of(await _behind(info, "enterprise", self, where, sort, paging))
+        page_args = paging.args(first, after, last, before)
+        return EnterpriseConnection.of(
+            await _behind(info, "enterprise", self, where, sort, page_args)
+        )
 
     @strawberry.field(description="The projects behind the figures." + _SCOPED)
     async def projects(
@@ -121,8 +120,8 @@ class ChainMapNode:
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        paging = {"first": first, "after": after, "last": last, "before": before}
-        return ProjectConnection.of(await _behind(info, "project", self, where, sort, paging))
+        page_args = paging.args(first, after, last, before)
+        return ProjectConnection.of(await _behind(info, "project", self, where, sort, page_args))
 
 
 @strawberry.type(description="One SUPPLIES relationship: the first segment feeds the second.")
@@ -277,9 +276,9 @@ def _slice(
 
 
 def target_connection(
-    ctx: Context, tag: str, found: Sequence[chains.Target], paging: dict[str, Any]
+    ctx: Context, tag: str, found: Sequence[chains.Target], page_args: dict[str, Any]
 ) -> TargetConnection:
-    positions, info, cursors = _slice(ctx, tag, len(found), **paging)
+    positions, info, cursors = _slice(ctx, tag, len(found), **page_args)
     nodes = [
         Target(
             rank=i + 1,
@@ -295,9 +294,9 @@ def target_connection(
 
 
 def beneficiary_connection(
-    ctx: Context, tag: str, found: Sequence[chains.Beneficiary], paging: dict[str, Any]
+    ctx: Context, tag: str, found: Sequence[chains.Beneficiary], page_args: dict[str, Any]
 ) -> BeneficiaryConnection:
-    positions, info, cursors = _slice(ctx, tag, len(found), **paging)
+    positions, info, cursors = _slice(ctx, tag, len(found), **page_args)
     nodes = [
         Beneficiary(
             enterprise=Enterprise.from_props(found[i].props),
@@ -420,18 +419,18 @@ async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> Chokepoin
 
 
 async def targets(
-    info: Ctx, segment: ChainSegment, region: str, paging: dict[str, Any]
+    info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> TargetConnection:
     found = await chains.targets(info.context.store, segment.id_, region)
-    return target_connection(info.context, f"targets|{segment.id_}|{region}", found, paging)
+    return target_connection(info.context, f"targets|{segment.id_}|{region}", found, page_args)
 
 
 async def beneficiaries(
-    info: Ctx, segment: ChainSegment, region: str, paging: dict[str, Any]
+    info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> BeneficiaryConnection:
     found = await chains.beneficiaries(info.context.store, segment.id_, region)
     tag = f"beneficiaries|{segment.id_}|{region}"
-    return beneficiary_connection(info.context, tag, found, paging)
+    return beneficiary_connection(info.context, tag, found, page_args)
 
 
 async def neighbourhood(

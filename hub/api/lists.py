@@ -24,7 +24,7 @@ from graph_schema.errors import InvalidInput
 from graph_schema.store import Row
 from hub.api.context import Context
 from hub.api.inputs import filters as where_filters
-from hub.api.inputs import sort_keys
+from hub.api.inputs import plain, sort_keys
 from hub.api.paging import decode_cursor, encode_cursor, window
 
 # Entity name → its GraphQL object type; filled in by hub.api.types.
@@ -150,8 +150,16 @@ def scope_of(
     *,
     relation: str | None = None,
     parent: str | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> Scope:
+    """The list's filters: the client's ``where`` and the ``fixed`` ones of a drill-down (filter
+    name → value), which the client may narrow but not change."""
     values = where_filters(where)
+    if fixed:
+        clash = sorted(set(values) & set(fixed))
+        if clash:
+            raise InvalidInput(f"where: {', '.join(clash)} is fixed by this list")
+        values.update({name: plain(value) for name, value in fixed.items()})
     if "search" in values:
         if relation is not None:
             raise InvalidInput("where.search: full-text search applies to top-level lists only")
@@ -176,11 +184,12 @@ def plan_page(
     before: str | None = None,
     relation: str | None = None,
     fields: tuple[str, ...] | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> PagePlan:
     """The plan of one page of ``entity`` (under parents through ``relation`` when given);
     ``selected`` names the connection's sub-fields the client asked for, ``fields`` the
-    properties to fetch (all when ``None``)."""
-    scope = scope_of(ctx, entity, where, relation=relation)
+    properties to fetch (all when ``None``), ``fixed`` filters the client may not change."""
+    scope = scope_of(ctx, entity, where, relation=relation, fixed=fixed)
     searching = "search" in scope.filters
     keys = sort_keys(sort) or reads.default_order(entity, searching=searching).keys
     if not searching and any(name == "relevance" for name, _ in keys):
@@ -267,10 +276,8 @@ async def page(
 ) -> Page:
     """One page of ``entity`` (under ``parent`` through ``relation`` when given): top-level
     lists run their statement directly, nested ones through the request's batch loader.
-    ``fields``: the properties to fetch (top level only; all when ``None``)."""
+    ``fields``: the properties to fetch (all when ``None``)."""
     ctx = info.context
-    if relation is not None:
-        fields = None  # the loader serves parents whose selections may differ
     plan = plan_page(ctx, entity, wanted(info), relation=relation, fields=fields, **args)
     if relation is None:
         rows = await ctx.store.run(plan.statement, plan.params) if plan.statement else []

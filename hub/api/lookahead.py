@@ -6,8 +6,8 @@ item on the page (the statement its resolver would send through the batch loader
 fields of one level run concurrently, and then the level below. The answers are stored on the
 item objects; the fields' resolvers, wrapped by ``install``, hand them back without argument
 conversion and without an await. For a page of 50 projects with owner, region, segments and
-parcels that took the hub's CPU per request from about 22 to 9 ms (bench api, issue 3): with
-the answers ready, GraphQL completes the nested fields synchronously.
+parcels that took the hub's CPU per request from 20–26 to 7.2–7.4 ms (bench api, issue 3):
+with the answers ready, GraphQL completes the nested fields synchronously.
 
 Whatever is not fetched ahead resolves as before through its own resolver, so its errors
 appear at its own path: a field behind a permission, a field whose arguments are invalid, a

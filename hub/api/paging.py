@@ -83,6 +83,13 @@ def window(
     return Window(first if first is not None else min(DEFAULT_PAGE, max_size), False, after)
 
 
+def args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> dict[str, Any]:
+    """The four Relay pagination arguments as keywords, for passing on."""
+    return {"first": first, "after": after, "last": last, "before": before}
+
+
 def encode_global_id(type_name: str, key: str) -> str:
     return _b64encode(f"{type_name}:{key}")
 

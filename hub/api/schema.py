@@ -19,7 +19,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead
+from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, allow, may_read_type
 from hub.api.context import Context
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
@@ -106,12 +106,6 @@ def error_code(error: GraphQLError) -> str:
     return hub_error.code if hub_error else "INTERNAL"
 
 
-def _paging(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> dict[str, Any]:
-    return {"first": first, "after": after, "last": last, "before": before}
-
-
 def _key(description: str) -> Any:
     return strawberry.argument(description=description)
 
@@ -161,7 +155,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> RegionConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return RegionConnection.of(
             await lookahead.page(info, "region", where=where, sort=sort, **args)
         )
@@ -183,7 +177,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> IndustryChainConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return IndustryChainConnection.of(
             await lookahead.page(info, "chain", where=where, sort=sort, **args)
         )
@@ -205,7 +199,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return ChainSegmentConnection.of(
             await lookahead.page(info, "segment", where=where, sort=sort, **args)
         )
@@ -225,7 +219,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> ProductConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return ProductConnection.of(
             await lookahead.page(info, "product", where=where, sort=sort, **args)
         )
@@ -247,7 +241,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return EnterpriseConnection.of(
             await lookahead.page(info, "enterprise", where=where, sort=sort, **args)
         )
@@ -269,7 +263,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> LandParcelConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return LandParcelConnection.of(
             await lookahead.page(info, "parcel", where=where, sort=sort, **args)
         )
@@ -291,7 +285,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return ProjectConnection.of(
             await lookahead.page(info, "project", where=where, sort=sort, **args)
         )
@@ -311,7 +305,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> BankConnection:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return BankConnection.of(await lookahead.page(info, "bank", where=where, sort=sort, **args))
 
     @strawberry.field(
@@ -335,7 +329,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
         last: Last = None,
         before: Before = None,
     ) -> SensorConnection | None:
-        args = _paging(first, after, last, before)
+        args = paging.args(first, after, last, before)
         return SensorConnection.of(
             await lookahead.page(info, "sensor", where=where, sort=sort, **args)
         )

@@ -8,22 +8,18 @@ a drill-down with ``where``, but not change a condition the figure fixes.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from enum import Enum
-from functools import cache
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from graph_schema.errors import InvalidInput
 from graph_schema.scoreboard import BUILT_IN, Figure, list_filters
 from hub import scoreboard
-from hub.api import lists, lookahead
+from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
-from hub.api.inputs import filters as where_filters
 from hub.api.mutations import UpsertResult, _upsert
 from hub.api.types import (
     After,
@@ -50,33 +46,11 @@ _BUILT_IN_NAMES = {
 assert set(_BUILT_IN_NAMES) == set(BUILT_IN)
 
 
-@cache
-def _where_type(names: tuple[str, ...]) -> type:
-    # ``hub.api.inputs.filters`` reads any dataclass whose fields are filter names.
-    return dataclasses.make_dataclass("FigureWhere", [(n, Any) for n in names], frozen=True)
-
-
-def _where(fixed: dict[str, Any], where: Any) -> Any:
-    """The client's ``where`` and the figure's own filters, which the client may not change."""
-    given = where_filters(where)
-    clash = sorted(set(given) & set(fixed))
-    if clash:
-        raise InvalidInput(f"where: {', '.join(clash)} is fixed by this list")
-    values = {**given, **fixed}
-    return _where_type(tuple(sorted(values)))(**values)
-
-
 async def _projects(
-    info: Ctx, fixed: dict[str, Any], where: Any, sort: Any, **paging: Any
+    info: Ctx, fixed: dict[str, Any], where: Any, sort: Any, **page_args: Any
 ) -> ProjectConnection:
-    page = await lookahead.page(info, "project", where=_where(fixed, where), sort=sort, **paging)
+    page = await lookahead.page(info, "project", where=where, sort=sort, fixed=fixed, **page_args)
     return ProjectConnection.of(page)
-
-
-def _paging(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> dict[str, Any]:
-    return {"first": first, "after": after, "last": last, "before": before}
 
 
 # --- project lists ----------------------------------------------------------------------------
@@ -119,7 +93,7 @@ class ProjectList(Node):
         before: Before = None,
     ) -> ProjectConnection:
         fixed = list_filters(self.id_)
-        return await _projects(info, fixed, where, sort, **_paging(first, after, last, before))
+        return await _projects(info, fixed, where, sort, **paging.args(first, after, last, before))
 
 
 @strawberry.type(description="A page of stored project lists.")
@@ -218,7 +192,7 @@ class LandingRate:
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = {"where": where, "sort": sort, **_paging(first, after, last, before)}
+        args = {"where": where, "sort": sort, **paging.args(first, after, last, before)}
         return await self._figure(info, Figure.DUE, args)
 
     @strawberry.field(description="The due projects that started (totalCount is landed).")
@@ -232,7 +206,7 @@ class LandingRate:
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = {"where": where, "sort": sort, **_paging(first, after, last, before)}
+        args = {"where": where, "sort": sort, **paging.args(first, after, last, before)}
         return await self._figure(info, Figure.LANDED, args)
 
     @strawberry.field(description="The due projects that had not started (due − landed).")
@@ -246,7 +220,7 @@ class LandingRate:
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = {"where": where, "sort": sort, **_paging(first, after, last, before)}
+        args = {"where": where, "sort": sort, **paging.args(first, after, last, before)}
         return await self._figure(info, Figure.NOT_LANDED, args)
 
 
@@ -289,7 +263,7 @@ class CompletionRate:
         before: Before = None,
     ) -> ProjectConnection:
         fixed = self.window.filters(Figure.PLANNED, self.city)
-        return await _projects(info, fixed, where, sort, **_paging(first, after, last, before))
+        return await _projects(info, fixed, where, sort, **paging.args(first, after, last, before))
 
 
 @strawberry.type(description="One city's row of the scoreboard.")
@@ -399,7 +373,7 @@ class ScoreboardQuery:
         last: Last = None,
         before: Before = None,
     ) -> ProjectListConnection:
-        page = await lookahead.page(info, "project_list", **_paging(first, after, last, before))
+        page = await lookahead.page(info, "project_list", **paging.args(first, after, last, before))
         return ProjectListConnection.of(page)
 
     @strawberry.field(

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, paging
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.context import Context
 from hub.api.enums import (
@@ -289,14 +289,24 @@ RegionLevelArg = Annotated[
 def _page_args(
     where: Any, sort: Any, first: int | None, after: str | None, last: int | None, before: Any
 ) -> dict[str, Any]:
-    return {
-        "where": where,
-        "sort": sort,
-        "first": first,
-        "after": after,
-        "last": last,
-        "before": before,
-    }
+    return {"where": where, "sort": sort, **paging.args(first, after, last, before)}
+
+
+async def _groups[G](
+    info: Ctx,
+    scope: lists.Scope,
+    by: str,
+    region_level: RegionLevel,
+    group: Callable[..., G],
+    aggregate: Any,
+) -> list[G]:
+    """One ``group`` per group of the list's nodes, each with its ``aggregate``."""
+    extra = {"g_level": region_level.value} if by == "region" else {}
+    rows = await lists.aggregate_rows(info, scope, by, **extra)
+    return [
+        group(key=str(r["group_key"]), label=r["group_label"], aggregate=aggregate.of(r))
+        for r in rows
+    ]
 
 
 # --- entities -------------------------------------------------------------------------------
@@ -533,8 +543,7 @@ class ChainSegment(Node):
     ) -> TargetConnectionField:
         from hub.api import chains
 
-        paging = {"first": first, "after": after, "last": last, "before": before}
-        return await chains.targets(info, self, region, paging)
+        return await chains.targets(info, self, region, paging.args(first, after, last, before))
 
     @strawberry.field(
         description="The region's enterprises in the segments this one supplies: who gains "
@@ -551,8 +560,8 @@ class ChainSegment(Node):
     ) -> BeneficiaryConnectionField:
         from hub.api import chains
 
-        paging = {"first": first, "after": after, "last": last, "before": before}
-        return await chains.beneficiaries(info, self, region, paging)
+        page_args = paging.args(first, after, last, before)
+        return await chains.beneficiaries(info, self, region, page_args)
 
     @strawberry.field(
         description="Segments upstream and downstream of this one, and the paths from raw "
@@ -981,16 +990,9 @@ class EnterpriseConnection(Connection[Enterprise]):
         by: Annotated[EnterpriseGroupBy, strawberry.argument(description="What to group by.")],
         region_level: RegionLevelArg = RegionLevel.CITY,
     ) -> list[EnterpriseGroup]:
-        extra = {"g_level": region_level.value} if by is EnterpriseGroupBy.REGION else {}
-        rows = await lists.aggregate_rows(info, self.page.scope, str(by.value), **extra)
-        return [
-            EnterpriseGroup(
-                key=str(r["group_key"]),
-                label=r["group_label"],
-                aggregate=EnterpriseAggregate.of(r),
-            )
-            for r in rows
-        ]
+        return await _groups(
+            info, self.page.scope, str(by.value), region_level, EnterpriseGroup, EnterpriseAggregate
+        )
 
 
 @strawberry.type(description="A page of land parcels, with totals over the whole list.")
@@ -1007,16 +1009,9 @@ class LandParcelConnection(Connection[LandParcel]):
         by: Annotated[LandParcelGroupBy, strawberry.argument(description="What to group by.")],
         region_level: RegionLevelArg = RegionLevel.CITY,
     ) -> list[LandParcelGroup]:
-        extra = {"g_level": region_level.value} if by is LandParcelGroupBy.REGION else {}
-        rows = await lists.aggregate_rows(info, self.page.scope, str(by.value), **extra)
-        return [
-            LandParcelGroup(
-                key=str(r["group_key"]),
-                label=r["group_label"],
-                aggregate=LandParcelAggregate.of(r),
-            )
-            for r in rows
-        ]
+        return await _groups(
+            info, self.page.scope, str(by.value), region_level, LandParcelGroup, LandParcelAggregate
+        )
 
 
 @strawberry.type(description="A page of projects, with totals over the whole list.")
@@ -1033,14 +1028,9 @@ class ProjectConnection(Connection[Project]):
         by: Annotated[ProjectGroupBy, strawberry.argument(description="What to group by.")],
         region_level: RegionLevelArg = RegionLevel.CITY,
     ) -> list[ProjectGroup]:
-        extra = {"g_level": region_level.value} if by is ProjectGroupBy.REGION else {}
-        rows = await lists.aggregate_rows(info, self.page.scope, str(by.value), **extra)
-        return [
-            ProjectGroup(
-                key=str(r["group_key"]), label=r["group_label"], aggregate=ProjectAggregate.of(r)
-            )
-            for r in rows
-        ]
+        return await _groups(
+            info, self.page.scope, str(by.value), region_level, ProjectGroup, ProjectAggregate
+        )
 
 
 @strawberry.type(description="A page of banks.")

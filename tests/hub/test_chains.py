@@ -349,6 +349,15 @@ async def test_the_map_and_its_drill_down_over_graphql(chain_store: FalkorDBStor
         seen = [e["uscc"] for e in first["nodes"] + cell_rest["enterprises"]["nodes"]]
         assert sorted(seen) == sorted([E[6], E[7], E[8]])
         assert cell["projects"]["nodes"] == [{"code": PROJECTS[0][0], "owner": {"uscc": E[4]}}]
+        # The node's segment and region are fixed: narrowing is fine, changing them is not.
+        narrowed = """{ industryChain(id: "tc") { map(region: "330100") { nodes {
+            enterprises(where: {tagsAny: [CHAIN_LEADER]}) { totalCount } } } } }"""
+        counts = (await _data(client, narrowed))["industryChain"]["map"]["nodes"]
+        assert [n["enterprises"]["totalCount"] for n in counts] == [0, 1, 0, 0, 0]
+        changed = narrowed.replace("tagsAny: [CHAIN_LEADER]", 'region: "330200"')
+        refused = await _post(client, changed)
+        assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "region is fixed" in refused["errors"][0]["message"]
         # Unknown region or chain: NOT_FOUND.
         body = await _post(client, MAP, r="339999")
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
