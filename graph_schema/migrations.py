@@ -61,6 +61,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "stored project lists and chain statistics (issue 4)",
         tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _LATER),
     ),
+    Migration(
+        4,
+        "financing, land tracking, red lines, schedules and approvals (issue 9)",
+        (
+            UniqueKey("FinancingNeed", "id"),
+            UniqueKey("FinancingPreference", "bank_id"),
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -186,6 +186,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     from graph_schema import (
         chains,
         edits,
+        financing,
         migrations,
         neo4j_store,
         reads,
@@ -205,6 +206,22 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += chains.catalog()
     out += scoreboard.catalog(dialect)
     out += statistics.catalog()
+    out += financing.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
+
+
+def vocabulary() -> tuple[set[str], set[str], set[str]]:
+    """Labels, relationship types and property keys of the statement modules outside the
+    model's spec table (financing, land, schedules), for the Neo4j linter."""
+    from graph_schema import financing
+
+    labels: set[str] = set()
+    types: set[str] = set()
+    props: set[str] = set()
+    for module in (financing,):
+        labels |= set(module.LABELS)
+        types |= set(module.TYPES)
+        props |= set(module.PROPERTIES)
+    return labels, types, props

@@ -20,8 +20,9 @@ from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
 from hub.api import lists, lookahead, paging
-from hub.api.access import MONITORING_READERS, allow, may_read_type
+from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.context import Context
+from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
@@ -121,7 +122,7 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query(ScoreboardQuery, StatisticsQuery):
+class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -338,7 +339,7 @@ class Query(ScoreboardQuery, StatisticsQuery):
 @strawberry.type(
     name="Mutation", description="Changes to the graph (operator and admin roles only)."
 )
-class _Mutation(Mutation, ScoreboardMutation):
+class _Mutation(Mutation, ScoreboardMutation, FinancingMutation):
     pass
 
 
@@ -377,6 +378,7 @@ def build_schema(**_: Any) -> strawberry.Schema:
             lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
             _DepthLimit,
             lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
+            RoleScope,
         ],
     )
     lookahead.install(schema)

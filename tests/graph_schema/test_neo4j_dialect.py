@@ -6,16 +6,19 @@ import pytest
 
 from graph_schema.dialect import Dialect
 from graph_schema.model import DERIVED_PROPERTIES, EDGES, ENTITIES
-from graph_schema.statements import catalog
+from graph_schema.statements import catalog, vocabulary
 from tests.cypher_lint import format_diagnostics, lint_cypher, node_available
 
 pytestmark = pytest.mark.skipif(not node_available(), reason="Node.js is not installed")
 
 
 def _schema() -> tuple[list[str], list[str], list[str]]:
-    labels = [spec.label for spec in ENTITIES] + ["SchemaVersion"]
+    extra_labels, extra_types, extra_props = vocabulary()
+    labels = [spec.label for spec in ENTITIES] + ["SchemaVersion", *sorted(extra_labels)]
     types = sorted(
-        {link.type for spec in ENTITIES for link in spec.links} | {e.relationship for e in EDGES}
+        {link.type for spec in ENTITIES for link in spec.links}
+        | {e.relationship for e in EDGES}
+        | extra_types
     )
     # Map keys of the row parameters (row.key, row.props, ...) count as property keys too.
     props = {
@@ -31,6 +34,7 @@ def _schema() -> tuple[list[str], list[str], list[str]]:
     }
     for spec in ENTITIES:
         props |= set(spec.record.model_fields)
+    props |= extra_props
     for derived in DERIVED_PROPERTIES.values():
         props |= set(derived)
     return labels, types, sorted(props)

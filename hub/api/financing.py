@@ -1,0 +1,547 @@
+"""GraphQL for bank-project financing (融项通).
+
+The bank role reaches only the fields ``access.ROOT_FIELDS[Role.BANK]`` lists; every type
+reachable from them is desensitized (``FinancingOpportunity`` and below) except
+``FinancingDisclosure``, which resolves to null until the owner consented to the calling bank.
+Operators (acting for owners until owners get a role of their own) submit needs and record
+consent; they read the full needs through ``financingNeeds``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph_schema.errors import Forbidden, InvalidInput
+from hub import financing as fin
+from hub.api.access import WRITERS, allow
+from hub.api.context import Context
+from hub.api.enums import ProjectStage
+from hub.api.pages import BatchResult, ListPage, check_batch
+from hub.api.paging import args as page_args
+from hub.api.types import After, Before, First, Last
+from hub.clock import clock_of
+from hub.roles import Role
+
+Ctx = Info[Context, None]
+BANK_OR_WRITERS = frozenset({Role.BANK, *WRITERS})
+BANK_ONLY = frozenset({Role.BANK})
+
+
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+@strawberry.enum(description="What the financing is for.")
+class FinancingPurpose(Enum):
+    FIXED_ASSETS = strawberry.enum_value("fixed_assets", description="固定资产贷款.")
+    WORKING_CAPITAL = strawberry.enum_value("working_capital", description="流动资金.")
+    EQUIPMENT = strawberry.enum_value("equipment", description="设备购置.")
+    LAND = strawberry.enum_value("land", description="土地款.")
+    REFINANCING = strawberry.enum_value("refinancing", description="置换/再融资.")
+    OTHER = strawberry.enum_value("other", description="Other.")
+
+
+@strawberry.enum(description="What secures the financing.")
+class FinancingCollateral(Enum):
+    CREDIT = strawberry.enum_value("credit", description="信用: unsecured.")
+    LAND_USE_RIGHT = strawberry.enum_value("land_use_right", description="土地使用权抵押.")
+    PROPERTY = strawberry.enum_value("property", description="房产抵押.")
+    EQUIPMENT = strawberry.enum_value("equipment", description="设备抵押.")
+    RECEIVABLES = strawberry.enum_value("receivables", description="应收账款质押.")
+    GUARANTEE = strawberry.enum_value("guarantee", description="担保.")
+    EQUITY = strawberry.enum_value("equity", description="股权质押.")
+
+
+@strawberry.enum(description="A matching criterion.")
+class MatchCriterion(Enum):
+    INDUSTRY = strawberry.enum_value("industry", description="The project's industry chain.")
+    REGION = strawberry.enum_value("region", description="Where the project is.")
+    AMOUNT = strawberry.enum_value("amount", description="The amount band.")
+    TERM = strawberry.enum_value("term", description="The term in months.")
+
+
+@strawberry.enum(description="The owner's answer to a bank's interest.")
+class FinancingConsent(Enum):
+    PENDING = strawberry.enum_value("pending", description="Not answered yet.")
+    GRANTED = strawberry.enum_value("granted", description="Identity revealed to the bank.")
+    DECLINED = strawberry.enum_value("declined", description="The owner declined.")
+
+
+@strawberry.enum(description="How credit totals are grouped.")
+class CreditGrouping(Enum):
+    BANK = strawberry.enum_value("bank", description="One row per bank.")
+    REGION = strawberry.enum_value("region", description="One row per region at regionLevel.")
+
+
+@strawberry.type(description="A range of amounts in 万元; max is exclusive, null for the top band.")
+class AmountBand:
+    label: str = strawberry.field(description="e.g. 1000-5000万元.")
+    min: float = strawberry.field(description="Lower edge, 万元.")
+    max: float | None = strawberry.field(description="Upper edge (exclusive), 万元.")
+
+
+@strawberry.type(description="A city (or province), by code and name only.")
+class FinancingPlace:
+    code: str = strawberry.field(description="GB/T 2260 code.")
+    name: str = strawberry.field(description="Name.")
+
+
+@strawberry.type(description="One criterion of a match score.")
+class MatchReason:
+    criterion: MatchCriterion = strawberry.field(description="Which criterion.")
+    met: bool = strawberry.field(description="The need fits the bank's preference on it.")
+    points: int = strawberry.field(description="Points earned (weight when met, else 0).")
+    detail: str = strawberry.field(description="Why, in plain words.")
+
+
+@strawberry.type(description="A bank's interest in a need and the owner's answer.")
+class FinancingInterest:
+    expressed_at: str | None = strawberry.field(description="When the bank showed interest.")
+    consent: FinancingConsent | None = strawberry.field(
+        description="The owner's answer; null before any interest."
+    )
+    responded_at: str | None = strawberry.field(description="When the owner answered.")
+
+
+@strawberry.type(
+    description="The owner's identity and the exact need, revealed to a bank only after the "
+    "owner consented to that bank's interest. Amount in 万元."
+)
+class FinancingDisclosure:
+    project_code: str = strawberry.field(description="National project code.")
+    project_name: str = strawberry.field(description="Project name.")
+    owner_uscc: str | None = strawberry.field(description="Owner's unified social credit code.")
+    owner_name: str | None = strawberry.field(description="Owner's name.")
+    contact_name: str = strawberry.field(description="Contact person.")
+    contact_phone: str = strawberry.field(description="Contact phone.")
+    amount: float = strawberry.field(description="Exact amount asked for, 万元.")
+    note: str | None = strawberry.field(description="The owner's note.")
+
+
+def _band(band: fin.Band) -> AmountBand:
+    return AmountBand(label=band.label, min=band.low, max=band.high)
+
+
+def _reasons(score: fin.Score) -> list[MatchReason]:
+    return [
+        MatchReason(
+            criterion=MatchCriterion(r.criterion.value), met=r.met, points=r.points, detail=r.detail
+        )
+        for r in score.reasons
+    ]
+
+
+def _interest(state: fin.MatchState) -> FinancingInterest:
+    return FinancingInterest(
+        expressed_at=state.interest_at,
+        consent=FinancingConsent(state.consent.value) if state.consent else None,
+        responded_at=state.responded_at,
+    )
+
+
+@strawberry.type(
+    description="A financing need as a matched bank sees it (desensitized): city, industries, "
+    "stage, amount band, term, purpose and collateral; no owner, contact or exact amount."
+)
+class FinancingOpportunity:
+    id: str = strawberry.field(description="Opaque need id.")
+    city: FinancingPlace | None = strawberry.field(description="City of the project.")
+    industries: list[str] = strawberry.field(description="Industry chain ids, e.g. nev.")
+    stage: ProjectStage | None = strawberry.field(description="Project stage.")
+    amount_band: AmountBand = strawberry.field(description="The amount, as a band.")
+    term_months: int = strawberry.field(description="Term asked for, months.")
+    purpose: FinancingPurpose = strawberry.field(description="What it is for.")
+    collateral: FinancingCollateral = strawberry.field(description="What secures it.")
+    submitted_month: str = strawberry.field(description="Month submitted, YYYY-MM.")
+    score: int = strawberry.field(description="Match score with the calling bank, 0-100.")
+    reasons: list[MatchReason] = strawberry.field(description="The score, criterion by criterion.")
+    interest: FinancingInterest = strawberry.field(description="This bank's interest and consent.")
+    bank: strawberry.Private[str]
+
+    @strawberry.field(description="The owner's identity: null until the owner consented to you.")
+    async def disclosure(self, info: Ctx) -> FinancingDisclosure | None:
+        found = await fin.disclosure(info.context.store, self.bank, self.id)
+        if found is None:
+            return None
+        return FinancingDisclosure(
+            project_code=found.project_code,
+            project_name=found.project_name,
+            owner_uscc=found.owner_uscc,
+            owner_name=found.owner_name,
+            contact_name=found.contact_name,
+            contact_phone=found.contact_phone,
+            amount=found.amount,
+            note=found.note,
+        )
+
+    @classmethod
+    def of(cls, o: fin.Opportunity) -> FinancingOpportunity:
+        n = o.need
+        return cls(
+            id=n.id,
+            city=FinancingPlace(code=n.city.code, name=n.city.name) if n.city else None,
+            industries=list(n.chains),
+            stage=ProjectStage(n.stage) if n.stage else None,
+            amount_band=_band(n.band),
+            term_months=n.term_months,
+            purpose=FinancingPurpose(n.purpose),
+            collateral=FinancingCollateral(n.collateral),
+            submitted_month=n.submitted_month,
+            score=o.match.score.total,
+            reasons=_reasons(o.match.score),
+            interest=_interest(o.match),
+            bank=o.bank,
+        )
+
+
+@strawberry.type(description="A page of financing opportunities, best score first.")
+class FinancingOpportunityConnection(ListPage[FinancingOpportunity]):
+    pass
+
+
+@strawberry.input(description="Filters on a bank's opportunities; every one given must hold.")
+class FinancingOpportunityWhere:
+    industry: str | None = strawberry.field(default=None, description="Chain id, e.g. nev.")
+    city: str | None = strawberry.field(default=None, description="City code.")
+    stage: ProjectStage | None = strawberry.field(default=None, description="Project stage.")
+    min_score: int | None = strawberry.field(default=None, description="Lowest score.")
+    interested: bool | None = strawberry.field(
+        default=None, description="Only those you showed interest in (true) or not (false)."
+    )
+
+
+def _keep(o: fin.Opportunity, where: FinancingOpportunityWhere | None) -> bool:
+    if where is None:
+        return True
+    n = o.need
+    checks = (
+        where.industry is None or where.industry in n.chains,
+        where.city is None or (n.city is not None and n.city.code == where.city),
+        where.stage is None or n.stage == str(where.stage.value),
+        where.min_score is None or o.match.score.total >= where.min_score,
+        where.interested is None or (o.match.interest_at is not None) == where.interested,
+    )
+    return all(checks)
+
+
+@strawberry.type(description="A bank's stated financing preferences (empty lists: any).")
+class FinancingPreference:
+    bank_id: str = strawberry.field(description="The bank.")
+    chain_ids: list[str] = strawberry.field(description="Industry chains it lends to.")
+    region_codes: list[str] = strawberry.field(description="Regions it lends in.")
+    amount_min: float = strawberry.field(description="Smallest amount, 万元.")
+    amount_max: float = strawberry.field(description="Largest amount, 万元.")
+    term_max_months: int = strawberry.field(description="Longest term, months.")
+
+    @classmethod
+    def of(cls, p: Any) -> FinancingPreference:
+        return cls(
+            bank_id=p.bank_id,
+            chain_ids=list(p.chain_ids),
+            region_codes=list(p.region_codes),
+            amount_min=p.amount_min,
+            amount_max=p.amount_max,
+            term_max_months=p.term_max_months,
+        )
+
+
+@strawberry.input(description="A bank's financing preferences (replaces the previous ones).")
+class FinancingPreferenceInput:
+    bank_id: str = strawberry.field(description="The bank; a bank caller may set only its own.")
+    chain_ids: list[str] = strawberry.field(default_factory=list, description="Chain ids.")
+    region_codes: list[str] = strawberry.field(default_factory=list, description="Region codes.")
+    amount_min: float = strawberry.field(default=0, description="Smallest amount, 万元.")
+    amount_max: float = strawberry.field(default=1e9, description="Largest amount, 万元.")
+    term_max_months: int = strawberry.field(default=360, description="Longest term, months.")
+
+
+@strawberry.type(description="Credit granted and disbursed, 万元.")
+class CreditTotal:
+    key: str = strawberry.field(description="Bank id or region code.")
+    name: str = strawberry.field(description="Bank or region name.")
+    granted: float = strawberry.field(description="Credit granted (授信), 万元.")
+    disbursed: float = strawberry.field(description="Disbursed so far (放款), 万元.")
+    loans: int = strawberry.field(description="Credit lines counted.")
+
+
+@strawberry.input(description="A financing need an owner submits (through an operator).")
+class FinancingNeedInput:
+    project_code: str = strawberry.field(description="The project it is for.")
+    id: str | None = strawberry.field(
+        default=None, description="Need id to update; omitted: a new need with a new id."
+    )
+    amount: float = strawberry.field(description="Amount, 万元.")
+    term_months: int = strawberry.field(description="Term, months.")
+    purpose: FinancingPurpose = strawberry.field(description="What it is for.")
+    collateral: FinancingCollateral = strawberry.field(description="What secures it.")
+    contact_name: str = strawberry.field(description="Contact person (shown only after consent).")
+    contact_phone: str = strawberry.field(description="Contact phone (only after consent).")
+    note: str | None = strawberry.field(default=None, description="Note (only after consent).")
+    submitted_on: str | None = strawberry.field(
+        default=None, description="Date submitted, YYYY-MM-DD (default today)."
+    )
+
+
+@strawberry.input(description="Credit granted against one need.")
+class CreditInput:
+    need_id: str = strawberry.field(description="The need.")
+    bank_id: str = strawberry.field(description="The lending bank.")
+    granted: float = strawberry.field(description="Credit granted, 万元.")
+    disbursed: float = strawberry.field(default=0, description="Disbursed so far, 万元.")
+    granted_on: str = strawberry.field(description="Date granted, YYYY-MM-DD.")
+
+
+@strawberry.type(description="A bank matched to a need, as operators see it.")
+class FinancingMatch:
+    bank_id: str = strawberry.field(description="The bank.")
+    bank_name: str = strawberry.field(description="Its name.")
+    score: int = strawberry.field(description="Match score, 0-100.")
+    reasons: list[MatchReason] = strawberry.field(description="Criterion by criterion.")
+    interest: FinancingInterest = strawberry.field(description="Interest and consent.")
+
+
+@strawberry.type(description="A financing need in full (operators only: holds the contact).")
+class FinancingNeed:
+    id: str = strawberry.field(description="Need id.")
+    project_code: str = strawberry.field(description="Project.")
+    amount: float = strawberry.field(description="Amount, 万元.")
+    amount_band: AmountBand = strawberry.field(description="The band banks see.")
+    term_months: int = strawberry.field(description="Term, months.")
+    purpose: FinancingPurpose = strawberry.field(description="Purpose.")
+    collateral: FinancingCollateral = strawberry.field(description="Collateral.")
+    contact_name: str = strawberry.field(description="Contact person.")
+    contact_phone: str = strawberry.field(description="Contact phone.")
+    note: str | None = strawberry.field(description="Note.")
+    submitted_on: str = strawberry.field(description="Date submitted.")
+
+    @strawberry.field(description="Banks matched to the need, best first.")
+    async def matches(self, info: Ctx) -> list[FinancingMatch]:
+        from graph_schema import financing as fs
+
+        rows = await info.context.store.run(fs.NEED_MATCHES, {"ids": [self.id]})
+        out = []
+        for row in rows:
+            state = fin.MatchState.of(row["match"])
+            out.append(
+                FinancingMatch(
+                    bank_id=row["bank"],
+                    bank_name=row["bank_name"],
+                    score=state.score.total,
+                    reasons=_reasons(state.score),
+                    interest=_interest(state),
+                )
+            )
+        return sorted(out, key=lambda m: (-m.score, m.bank_id))
+
+    @classmethod
+    def of(cls, r: fin.NeedRecord) -> FinancingNeed:
+        p = r.props
+        return cls(
+            id=r.id,
+            project_code=r.project_code,
+            amount=float(p["amount"]),
+            amount_band=_band(fin.band_of(float(p["amount"]))),
+            term_months=int(p["term_months"]),
+            purpose=FinancingPurpose(p["purpose"]),
+            collateral=FinancingCollateral(p["collateral"]),
+            contact_name=str(p["contact_name"]),
+            contact_phone=str(p["contact_phone"]),
+            note=p.get("note"),
+            submitted_on=str(p["submitted_on"]),
+        )
+
+
+@strawberry.type(description="A page of financing needs (by id).")
+class FinancingNeedConnection(ListPage[FinancingNeed]):
+    pass
+
+
+def _bank(info: Ctx) -> str:
+    return fin.require_bank(info.context.subject)
+
+
+def _own(info: Ctx, bank_id: str) -> None:
+    if info.context.role is Role.BANK and bank_id != _bank(info):
+        raise Forbidden("a bank may act only for itself")
+
+
+@strawberry.type(description="Bank-project financing (融项通).")
+class FinancingQuery:
+    @strawberry.field(
+        description="Financing needs matched to the calling bank, desensitized, best score "
+        "first (bank role).",
+        permission_classes=[allow(BANK_ONLY)],
+    )
+    async def financing_opportunities(
+        self,
+        info: Ctx,
+        where: Annotated[FinancingOpportunityWhere | None, _arg("Filters.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FinancingOpportunityConnection:
+        bank = _bank(info)
+        found = [o for o in await fin.opportunities(info.context.store, bank) if _keep(o, where)]
+        return FinancingOpportunityConnection.of(
+            info.context,
+            f"opportunities:{bank}",
+            found,
+            lambda o: o.need.id,
+            FinancingOpportunity.of,
+            page_args(first, after, last, before),
+        )
+
+    @strawberry.field(
+        description="One need matched to the calling bank (bank role); null if not matched.",
+        permission_classes=[allow(BANK_ONLY)],
+    )
+    async def financing_opportunity(
+        self, info: Ctx, id: Annotated[str, _arg("Need id.")]
+    ) -> FinancingOpportunity | None:
+        found = await fin.opportunity(info.context.store, _bank(info), id)
+        return FinancingOpportunity.of(found) if found else None
+
+    @strawberry.field(
+        description="A bank's preferences (a bank reads its own).",
+        permission_classes=[allow(BANK_OR_WRITERS)],
+    )
+    async def financing_preference(
+        self, info: Ctx, bank_id: Annotated[str | None, _arg("Bank id (bank role: own).")] = None
+    ) -> FinancingPreference | None:
+        if info.context.role is Role.BANK:
+            bank_id = bank_id or _bank(info)
+            _own(info, bank_id)
+        if bank_id is None:
+            raise InvalidInput("bankId: required")
+        found = (await fin.preferences(info.context.store)).get(bank_id)
+        return FinancingPreference.of(found) if found else None
+
+    @strawberry.field(
+        description="Credit granted and disbursed, by bank or region (a bank sees its own).",
+        permission_classes=[allow(frozenset(Role) - {Role.ANONYMOUS})],
+    )
+    async def credit_totals(
+        self,
+        info: Ctx,
+        by: Annotated[CreditGrouping, _arg("Grouping.")] = CreditGrouping.BANK,
+        region_level: Annotated[
+            str, _arg("province, city or county (grouping by region).")
+        ] = "city",
+    ) -> list[CreditTotal]:
+        if region_level not in ("province", "city", "county"):
+            raise InvalidInput("regionLevel: province, city or county")
+        bank = _bank(info) if info.context.role is Role.BANK else None
+        rows = await fin.credit_totals(
+            info.context.store, str(by.value), level=region_level, bank=bank
+        )
+        return [
+            CreditTotal(
+                key=r.key, name=r.name, granted=r.granted, disbursed=r.disbursed, loans=r.loans
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(
+        description="Financing needs in full (operators and admins).",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def financing_needs(
+        self,
+        info: Ctx,
+        project_code: Annotated[str | None, _arg("Only this project's needs.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FinancingNeedConnection:
+        found = await fin.needs(info.context.store)
+        if project_code is not None:
+            found = [n for n in found if n.project_code == project_code]
+        return FinancingNeedConnection.of(
+            info.context,
+            "financing_needs",
+            found,
+            lambda n: n.id,
+            FinancingNeed.of,
+            page_args(first, after, last, before),
+        )
+
+
+@strawberry.type(description="Financing changes.")
+class FinancingMutation:
+    @strawberry.mutation(
+        description="Submit or update financing needs; each is matched to banks at once.",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def submit_financing_needs(
+        self, info: Ctx, items: Annotated[list[FinancingNeedInput], _arg("At most 1000.")]
+    ) -> BatchResult:
+        check_batch(items)
+        now = clock_of(info.context.extra)()
+        raw = []
+        for item in items:
+            data = strawberry.asdict(item)
+            data["purpose"] = item.purpose.value
+            data["collateral"] = item.collateral.value
+            if data.get("submitted_on") is None:
+                data["submitted_on"] = now.date().isoformat()
+            raw.append({k: v for k, v in data.items() if v is not None})
+        return BatchResult.of(await fin.submit_needs(info.context.store, raw, now))
+
+    @strawberry.mutation(
+        description="Set a bank's preferences and rematch it (a bank sets its own).",
+        permission_classes=[allow(BANK_OR_WRITERS)],
+    )
+    async def set_financing_preference(
+        self, info: Ctx, input: FinancingPreferenceInput
+    ) -> FinancingPreference:
+        _own(info, input.bank_id)
+        now = clock_of(info.context.extra)()
+        pref = await fin.set_preference(info.context.store, strawberry.asdict(input), now)
+        return FinancingPreference.of(pref)
+
+    @strawberry.mutation(
+        description="Show interest in a matched need (bank role); the owner is then asked.",
+        permission_classes=[allow(BANK_ONLY)],
+    )
+    async def express_financing_interest(
+        self, info: Ctx, need_id: Annotated[str, _arg("The need.")]
+    ) -> FinancingOpportunity:
+        now = clock_of(info.context.extra)()
+        found = await fin.express_interest(info.context.store, _bank(info), need_id, now)
+        return FinancingOpportunity.of(found)
+
+    @strawberry.mutation(
+        description="The owner's answer to a bank's interest (operators, for the owner); "
+        "consent reveals the identity to that bank only.",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def respond_to_financing_interest(
+        self,
+        info: Ctx,
+        need_id: Annotated[str, _arg("The need.")],
+        bank_id: Annotated[str, _arg("The interested bank.")],
+        consent: Annotated[bool, _arg("True reveals the owner to this bank.")],
+    ) -> FinancingInterest:
+        now = clock_of(info.context.extra)()
+        state = await fin.respond(info.context.store, need_id, bank_id, consent, now)
+        return _interest(state)
+
+    @strawberry.mutation(
+        description="Record credit granted and disbursed (a bank: its own, after consent).",
+        permission_classes=[allow(BANK_OR_WRITERS)],
+    )
+    async def record_credit(
+        self, info: Ctx, items: Annotated[list[CreditInput], _arg("At most 1000.")]
+    ) -> BatchResult:
+        check_batch(items)
+        now = clock_of(info.context.extra)()
+        as_bank = _bank(info) if info.context.role is Role.BANK else None
+        raw = [strawberry.asdict(i) for i in items]
+        outcomes = await fin.record_credit(info.context.store, raw, now, as_bank=as_bank)
+        return BatchResult.of(outcomes)
