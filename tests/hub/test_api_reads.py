@@ -15,8 +15,10 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import Enterprise, Project, Region, Sensor
+from hub.api.access import ROOT_FIELDS
 from hub.app import create_app
 from hub.demo import DemoData
+from hub.roles import Role
 from hub.settings import load_settings
 
 pytestmark = pytest.mark.anyio
@@ -411,22 +413,26 @@ async def test_a_page_costs_the_same_round_trips_whatever_its_size(
 
 
 async def test_field_visibility_follows_the_role(
-    demo_store: FalkorDBStore, demo_data: DemoData
+    demo_store: FalkorDBStore, demo_data: DemoData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = _projects(demo_data)[0]
     sensor = next(s for s in demo_data.records("sensor") if isinstance(s, Sensor))
     query = """query($c: String!) { project(code: $c) { code sensors { totalCount } } }"""
     async with _client(demo_store, HUB_HTTP_DEFAULT_ROLE="bank") as bank:
-        response = await bank.post(
-            "/graphql", json={"query": query, "variables": {"c": project.code}}
-        )
-        body = response.json()
-        assert body["data"]["project"] == {"code": project.code, "sensors": None}
-        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-        assert body["errors"][0]["path"] == ["project", "sensors"]
-        # Everything else stays readable for the bank role.
-        ids = await gql(bank, "{ projects(first: 1) { nodes { id owner { name } } } }")
-        assert ids["projects"]["nodes"][0]["owner"]["name"]
+        # The bank role is confined to the financing entry points (issue 9): the general
+        # graph would show owners.
+        errors = await gql_errors(bank, "{ projects(first: 1) { nodes { owner { name } } } }")
+        assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"]
+        # Field permissions hold on their own too: unconfined, a bank still gets no sensors.
+        with monkeypatch.context() as patch:
+            patch.delitem(ROOT_FIELDS, Role.BANK)
+            response = await bank.post(
+                "/graphql", json={"query": query, "variables": {"c": project.code}}
+            )
+            body = response.json()
+            assert body["data"]["project"] == {"code": project.code, "sensors": None}
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+            assert body["errors"][0]["path"] == ["project", "sensors"]
     async with _client(demo_store) as viewer:
         data = await gql(viewer, query, c=project.code)
         assert data["project"]["sensors"]["totalCount"] > 0
