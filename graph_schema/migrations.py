@@ -67,6 +67,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         (
             UniqueKey("FinancingNeed", "id"),
             UniqueKey("FinancingPreference", "bank_id"),
+            UniqueKey("LandStage", "id"),
+            UniqueKey("LandNode", "id"),
+            UniqueKey("RedLineLayer", "id"),
         ),
     ),
 )

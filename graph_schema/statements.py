@@ -187,6 +187,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         chains,
         edits,
         financing,
+        land,
         migrations,
         neo4j_store,
         reads,
@@ -207,6 +208,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += scoreboard.catalog(dialect)
     out += statistics.catalog()
     out += financing.catalog()
+    out += land.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
@@ -215,12 +217,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import financing
+    from graph_schema import financing, land
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing,):
+    for module in (financing, land):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

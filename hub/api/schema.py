@@ -24,6 +24,7 @@ from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.context import Context
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
+from hub.api.land import LandMutation, LandQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
@@ -122,7 +123,7 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery):
+class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery, LandQuery):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -339,7 +340,7 @@ class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery):
 @strawberry.type(
     name="Mutation", description="Changes to the graph (operator and admin roles only)."
 )
-class _Mutation(Mutation, ScoreboardMutation, FinancingMutation):
+class _Mutation(Mutation, ScoreboardMutation, FinancingMutation, LandMutation):
     pass
 
 

@@ -27,6 +27,13 @@ P2 = "2025-330203-36-01-F00002"  # Ningbo (海曙区), ic
 P1_NAME = "年产20GWh动力电池项目"
 P2_NAME = "车规级芯片设计中心项目"
 NOW = dt.datetime(2025, 6, 16, 10, 0, tzinfo=ZONE)
+PARCEL = "330106-L001"  # P1's parcel: 0.01° × 0.01° from (120.00, 30.00)
+
+
+def box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
 
 _REGIONS = [
     ("330000", "浙江省", "province", None),
@@ -60,6 +67,14 @@ async def build(store: GraphStore) -> None:
             {"uscc": OTHER, "name": OTHER_NAME, "region_code": "330203"},
         ],
     )
+    parcel = {
+        "id": PARCEL,
+        "region_code": "330106",
+        "use": "industrial",
+        "area_m2": 1_068_000,
+        "geometry": box(120.00, 30.00, 120.01, 30.01),
+    }
+    await load("parcel", [parcel])
     base = {"kind": "new", "level": "provincial", "stage": "preparation"}
     await load(
         "project",
@@ -71,6 +86,7 @@ async def build(store: GraphStore) -> None:
                 "owner_uscc": OWNER,
                 "region_code": "330106",
                 "segment_ids": ["nev.cells"],
+                "parcel_ids": [PARCEL],
                 "total_investment": 120000,
             },
             {
