@@ -70,6 +70,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             UniqueKey("LandStage", "id"),
             UniqueKey("LandNode", "id"),
             UniqueKey("RedLineLayer", "id"),
+            UniqueKey("ScheduleTask", "id"),
+            UniqueKey("InvestmentMonth", "id"),
+            UniqueKey("ApprovalItem", "id"),
         ),
     ),
 )

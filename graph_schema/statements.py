@@ -191,6 +191,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         migrations,
         neo4j_store,
         reads,
+        schedules,
         scoreboard,
         statistics,
     )
@@ -209,6 +210,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += statistics.catalog()
     out += financing.catalog()
     out += land.catalog()
+    out += schedules.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
@@ -217,12 +219,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import financing, land
+    from graph_schema import financing, land, schedules
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land):
+    for module in (financing, land, schedules):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

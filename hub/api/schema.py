@@ -27,6 +27,7 @@ from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.land import LandMutation, LandQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
+from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.types import (
@@ -123,7 +124,7 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery, LandQuery):
+class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery, LandQuery, ScheduleQuery):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -340,7 +341,7 @@ class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery, LandQuery):
 @strawberry.type(
     name="Mutation", description="Changes to the graph (operator and admin roles only)."
 )
-class _Mutation(Mutation, ScoreboardMutation, FinancingMutation, LandMutation):
+class _Mutation(Mutation, ScoreboardMutation, FinancingMutation, LandMutation, ScheduleMutation):
     pass
 
 
