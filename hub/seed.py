@@ -10,6 +10,7 @@ from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome
 from hub.bulk import import_records
 from hub.demo import DemoData, Scale, generate
+from hub.demo.factors import seed_factors
 
 
 async def is_seeded(store: GraphStore) -> bool:
@@ -43,4 +44,6 @@ async def seed_demo(
         counts[entity] = await import_records(
             store, entity, records, batch_size=batch_size, progress=advance
         )
+    # Financing, land tracking, schedules and approvals (issue 9) on top of the entities.
+    await seed_factors(store, data, seed)
     return counts

@@ -498,7 +498,9 @@ class FinancingMutation:
         permission_classes=[allow(BANK_OR_WRITERS)],
     )
     async def set_financing_preference(
-        self, info: Ctx, input: FinancingPreferenceInput
+        self,
+        info: Ctx,
+        input: Annotated[FinancingPreferenceInput, _arg("The preferences (replace the old).")],
     ) -> FinancingPreference:
         _own(info, input.bank_id)
         now = clock_of(info.context.extra)()

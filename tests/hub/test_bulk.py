@@ -9,6 +9,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
+from graph_schema.statements import vocabulary
 from graph_schema.writer import Outcome
 from hub.bulk import export_files, graph_counts, import_files
 from hub.bulk.formats import FormatError
@@ -16,8 +17,17 @@ from hub.bulk.formats import FormatError
 pytestmark = pytest.mark.anyio
 
 
+# Financing, land tracking, schedules and approvals (issue 9) live outside the model's
+# entity table and are not in the export format yet: the round trip covers the entities.
+_LABELS, _TYPES, _ = vocabulary()
+
+
 def _without_schema(counts: dict[str, int]) -> dict[str, int]:
-    return {k: v for k, v in counts.items() if k != "SchemaVersion"}
+    return {k: v for k, v in counts.items() if k != "SchemaVersion" and k not in _LABELS}
+
+
+def _entity_relationships(counts: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in counts.items() if k not in _TYPES}
 
 
 @pytest.mark.parametrize("fmt", [".jsonl", ".csv"])
@@ -31,7 +41,7 @@ async def test_export_then_import_reproduces_the_graph(
     source_nodes, source_rels = await graph_counts(demo_store)
     nodes, rels = await graph_counts(store)
     assert _without_schema(nodes) == _without_schema(source_nodes)
-    assert rels == source_rels
+    assert rels == _entity_relationships(source_rels)
 
     again = await import_files(store, [tmp_path / "out"], rejects_path=tmp_path / "r2.jsonl")
     assert again.total(Outcome.CREATED) == 0
