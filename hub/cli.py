@@ -1,4 +1,5 @@
-"""The ``hub`` command: serve, demo, seed, import, import-stats, export, migrate, counts, schema."""
+"""The ``hub`` command: serve, demo, seed, import, import-stats, import-land, export, migrate,
+counts, schema."""
 
 from __future__ import annotations
 
@@ -53,6 +54,18 @@ def _parser() -> argparse.ArgumentParser:
         "--rejects", type=Path, default=None, help="also write rejected rows as JSON Lines here"
     )
 
+    lands = sub.add_parser(
+        "import-land",
+        help="land-node completions (CSV, JSON Lines) and red-line layers (GeoJSON)",
+    )
+    lands.add_argument("paths", nargs="+", type=Path, help="completion or layer files")
+    lands.add_argument(
+        "--kind",
+        choices=["permanent_basic_farmland", "ecological_protection"],
+        help="kind of the GeoJSON layers (their ids are the file names)",
+    )
+    lands.add_argument("--name", default=None, help="layer name (default: the file name)")
+
     exp = sub.add_parser("export", help="export every entity to a directory")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -84,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": lambda s, a: _with_store(s, lambda store: _seed(store, a.scale, a.seed, s)),
         "import": lambda s, a: _with_store(s, lambda store: _import(store, a, s)),
         "import-stats": lambda s, a: _with_store(s, lambda store: _import_stats(store, a, s)),
+        "import-land": lambda s, a: _with_store(s, lambda store: _import_land(store, a)),
         "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
         "migrate": lambda s, a: _with_store(s, _noop),
         "counts": lambda s, a: _with_store(s, _counts),
@@ -222,6 +236,20 @@ async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: S
     totals = ", ".join(f"{o.value} {report.counts[o]}" for o in Outcome)
     console.print(f"chain statistics: {totals}")
     return 0
+
+
+async def _import_land(store: GraphStore, args: argparse.Namespace) -> int:
+    from hub.clock import system_clock
+    from hub.land_import import import_land_files
+
+    report = await import_land_files(
+        store, args.paths, system_clock(), kind=args.kind, name=args.name
+    )
+    for bad in report.bad:
+        console.print(str(bad), markup=False, highlight=False, soft_wrap=True)
+    layers = ", ".join(report.layers) or "none"
+    console.print(f"land nodes updated {report.completed}, layers imported: {layers}")
+    return 1 if report.bad else 0
 
 
 async def _export(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:

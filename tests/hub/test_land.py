@@ -19,7 +19,11 @@ area is proportional to its longitude span), the ecological layer east of 120.00
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub import land, redline
 from hub.clock import ZONE
+from hub.land_import import import_land_files
 from hub.roles import Role
 from tests.hub import handbuilt as hb
 
@@ -327,3 +332,55 @@ async def test_bad_red_line_layers_are_bad_user_input(graph: FalkorDBStore) -> N
         g=hb.box(120, 30, 121, 31),
     )
     assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
+
+
+async def test_completions_and_layers_import_from_files(
+    graph: FalkorDBStore, tmp_path: Path
+) -> None:
+    (tmp_path / "done.csv").write_text(
+        "project_code,node_code,completed_on\n"
+        f"{hb.P1},placement_confirmed,2025-01-30\n"
+        f"{hb.P1},no_such_node,2025-01-30\n"
+        f"{hb.P2},site_intention,\n",  # empty: reopened (it was open anyway)
+        encoding="utf-8",
+    )
+    (tmp_path / "more.jsonl").write_text(
+        json.dumps(
+            {"project_code": hb.P2, "node_code": "site_intention", "completed_on": "2025-01-29"}
+        )
+        + "\nnot json\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "pbf-west.geojson").write_text(
+        json.dumps(_collection((119.99, 29.99, 120.005, 30.02))), encoding="utf-8"
+    )
+    report = await import_land_files(
+        graph,
+        [tmp_path / "done.csv", tmp_path / "more.jsonl", tmp_path / "pbf-west.geojson"],
+        FEB_1,
+        kind="permanent_basic_farmland",
+    )
+    assert report.completed == 3
+    assert report.layers == ["pbf-west"]
+    assert [str(b).replace(str(tmp_path), "") for b in report.bad] == [
+        f"/done.csv:3: NOT_FOUND node_code: no land node no_such_node tracked for project {hb.P1}",
+        "/more.jsonl:2: BAD_USER_INPUT not JSON: Expecting value: line 1 column 1 (char 0)",
+    ]
+    assert await land.overdue(graph, dt.date(2025, 2, 1)) == []
+    overlaps = await land.parcel_overlaps(graph, [hb.PARCEL])
+    assert [(o.layer_id, round(o.share, 9)) for o in overlaps[hb.PARCEL]] == [("pbf-west", 0.5)]
+
+
+def test_the_import_land_command(tmp_path: Path) -> None:
+    layer = tmp_path / "eco-x.geojson"
+    layer.write_text(json.dumps(hb.box(120.0, 30.0, 120.01, 30.01)), encoding="utf-8")
+    rows = tmp_path / "nodes.csv"
+    rows.write_text("project_code,node_code,completed_on\nnope,site_intention,2025-01-01\n")
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "hub", "import-land", "--kind", "ecological_protection"]
+    done = subprocess.run(
+        [*command, str(layer), str(rows)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert "nodes.csv:2: NOT_FOUND node_code: no land node site_intention" in done.stderr
+    assert "layers imported: eco-x" in done.stderr
