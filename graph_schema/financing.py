@@ -118,6 +118,8 @@ PROPERTIES: Final = (
     "consent",
     "responded_at",
     "updated_at",
+    "first_disclosed_at",
+    "disclosures",
     "need",  # row parameter keys
     "bank",
     "at",
@@ -208,6 +210,15 @@ RESPOND: Final = Statement(
     "SET m.consent = $consent, m.responded_at = $at RETURN properties(m) AS match",
     write=True,
 )
+# The audit trail of a disclosure: when the bank first read the identity, and how often.
+RECORD_DISCLOSURE: Final = Statement(
+    "financing.record_disclosure",
+    "MATCH (n:FinancingNeed {id: $need}) MATCH (n)-[m:MATCHED]->(b:Bank {id: $bank}) "
+    "WHERE m.consent = 'granted' "
+    "SET m.first_disclosed_at = coalesce(m.first_disclosed_at, $at), "
+    "m.disclosures = coalesce(m.disclosures, 0) + 1 RETURN m.disclosures AS disclosures",
+    write=True,
+)
 RECORD_CREDIT: Final = Statement(
     "financing.record_credit",
     "UNWIND $rows AS row MATCH (n:FinancingNeed {id: row.need_id}) "
@@ -241,6 +252,7 @@ def catalog() -> list[Statement]:
         MATCH_OF,
         EXPRESS_INTEREST,
         RESPOND,
+        RECORD_DISCLOSURE,
         RECORD_CREDIT,
         CREDIT_ROWS,
     ]

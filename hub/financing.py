@@ -490,12 +490,19 @@ async def consented(store: GraphStore, bank: str, need: str) -> bool:
     return bool(rows) and rows[0]["match"].get("consent") == Consent.GRANTED.value
 
 
-async def disclosure(store: GraphStore, bank: str, need: str) -> Disclosure | None:
-    """The identity behind a need, or None unless its owner consented to this bank."""
+async def disclosure(
+    store: GraphStore, bank: str, need: str, now: dt.datetime
+) -> Disclosure | None:
+    """The identity behind a need, or None unless its owner consented to this bank. Each
+    disclosure is counted on the match (first time and number), as the audit trail."""
     if not await consented(store, bank, need):
         return None
     records = await needs(store, [need])
-    return records[0].disclosure() if records else None
+    if not records:
+        return None
+    at = now.isoformat(timespec="seconds")
+    await store.run(fs.RECORD_DISCLOSURE, {"need": need, "bank": bank, "at": at})
+    return records[0].disclosure()
 
 
 # --- credit -------------------------------------------------------------------------------------

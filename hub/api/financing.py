@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from graph_schema import financing as fs
 from graph_schema.errors import Forbidden, InvalidInput
 from hub import financing as fin
 from hub.api.access import WRITERS, allow
@@ -164,7 +165,8 @@ class FinancingOpportunity:
 
     @strawberry.field(description="The owner's identity: null until the owner consented to you.")
     async def disclosure(self, info: Ctx) -> FinancingDisclosure | None:
-        found = await fin.disclosure(info.context.store, self.bank, self.id)
+        now = clock_of(info.context.extra)()
+        found = await fin.disclosure(info.context.store, self.bank, self.id, now)
         if found is None:
             return None
         return FinancingDisclosure(
@@ -302,6 +304,10 @@ class FinancingMatch:
     score: int = strawberry.field(description="Match score, 0-100.")
     reasons: list[MatchReason] = strawberry.field(description="Criterion by criterion.")
     interest: FinancingInterest = strawberry.field(description="Interest and consent.")
+    first_disclosed_at: str | None = strawberry.field(
+        description="When the bank first read the owner's identity (audit)."
+    )
+    disclosures: int = strawberry.field(description="How often it read it (audit).")
 
 
 @strawberry.type(description="A financing need in full (operators only: holds the contact).")
@@ -320,8 +326,6 @@ class FinancingNeed:
 
     @strawberry.field(description="Banks matched to the need, best first.")
     async def matches(self, info: Ctx) -> list[FinancingMatch]:
-        from graph_schema import financing as fs
-
         rows = await info.context.store.run(fs.NEED_MATCHES, {"ids": [self.id]})
         out = []
         for row in rows:
@@ -333,6 +337,8 @@ class FinancingNeed:
                     score=state.score.total,
                     reasons=_reasons(state.score),
                     interest=_interest(state),
+                    first_disclosed_at=row["match"].get("first_disclosed_at"),
+                    disclosures=int(row["match"].get("disclosures") or 0),
                 )
             )
         return sorted(out, key=lambda m: (-m.score, m.bank_id))

@@ -321,6 +321,15 @@ async def test_consent_reveals_the_identity_to_that_bank_only(graph: FalkorDBSto
         assert [s for s in SECRETS if s in seen] == [], bank
     data = await hb.ok(graph, one, role=Role.BANK, subject="bank-c")
     assert data["financingOpportunity"] == {"interest": {"consent": "DECLINED"}, "disclosure": None}
+    # Operators see the audit trail: who read the identity, first when and how often.
+    audit = f"""{{ financingNeeds(projectCode: "{hb.P1}") {{ nodes {{ id
+      matches {{ bankId firstDisclosedAt disclosures interest {{ consent }} }} }} }} }}"""
+    data = await hb.ok(graph, audit, role=Role.OPERATOR)
+    n1 = next(n for n in data["financingNeeds"]["nodes"] if n["id"] == N1)
+    trail = {m["bankId"]: (m["firstDisclosedAt"], m["disclosures"]) for m in n1["matches"]}
+    assert trail["bank-a"][0] == hb.NOW.isoformat(timespec="seconds")
+    assert trail["bank-a"][1] >= 2  # the walk and the query above
+    assert trail["bank-c"] == (None, 0)
     # The walk set bank-b's preference to "anything" and showed interest in N1: still pending.
     data = await hb.ok(graph, one, role=Role.BANK, subject="bank-b")
     assert data["financingOpportunity"] == {"interest": {"consent": "PENDING"}, "disclosure": None}
@@ -470,3 +479,25 @@ async def test_credit_is_totalled_by_region_and_bank(graph: FalkorDBStore) -> No
     assert data["creditTotals"] == [
         {"key": "330200", "name": "宁波市", "granted": 600.0, "disbursed": 600.0, "loans": 1}
     ]
+
+
+async def test_opportunities_page_with_cursors_and_filters(graph: FalkorDBStore) -> None:
+    query = """query($after: String, $where: FinancingOpportunityWhere) {
+      financingOpportunities(first: 2, after: $after, where: $where) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { id } } }"""
+    first = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", after=None, where=None)
+    page = first["financingOpportunities"]
+    assert page["totalCount"] == 3 and page["pageInfo"]["hasNextPage"]
+    after = page["pageInfo"]["endCursor"]
+    rest = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", after=after, where=None)
+    ids = [n["id"] for n in page["nodes"] + rest["financingOpportunities"]["nodes"]]
+    assert sorted(ids) == sorted([N1, N2, N3]) and len(set(ids)) == 3
+    assert not rest["financingOpportunities"]["pageInfo"]["hasNextPage"]
+    where = {"industry": "ic", "city": "330200"}
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", after=None, where=where)
+    assert [n["id"] for n in data["financingOpportunities"]["nodes"]] == [N2]
+    # A cursor from another bank's list is refused.
+    _, errors = await hb.run(
+        graph, query, role=Role.BANK, subject="bank-a", after=after, where=None
+    )
+    assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
