@@ -81,6 +81,28 @@ def redact_event(item: Any, salt: bytes) -> Any:
     return out
 
 
+class LaborOff:
+    """Stands in for ``AttendanceDecoder`` when no salt is configured: every event is refused.
+
+    Without a salt a worker id cannot be hashed, so nothing of the payload is kept: the dead
+    letter records only that labor ingest is off. Such messages cannot be replayed; the gate
+    system has to resend them once ``HUB_TELEMETRY_LABOR_SALT`` is set.
+    """
+
+    kind = KIND
+
+    def redact(self, payload: bytes) -> bytes:
+        return f"<labor payload of {len(payload)} bytes withheld: no salt to hash ids>".encode()
+
+    def __call__(self, payload: bytes, sensor_id: str | None, now_ms: int) -> Decoded:
+        return [], [
+            Problem(
+                Reason.INVALID,
+                "labor ingest is off: set HUB_TELEMETRY_LABOR_SALT so worker ids can be hashed",
+            )
+        ]
+
+
 class AttendanceDecoder:
     """Attendance events from MQTT payloads or export rows, hashed before they leave here."""
 
