@@ -187,6 +187,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         chains,
         edits,
         migrations,
+        monitoring,
         neo4j_store,
         reads,
         scoreboard,
@@ -205,6 +206,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += chains.catalog()
     out += scoreboard.catalog(dialect)
     out += statistics.catalog()
+    out += monitoring.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

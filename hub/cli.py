@@ -237,12 +237,18 @@ async def _export(store: GraphStore, args: argparse.Namespace, settings: Setting
     return 0
 
 
-def _serve(settings: Settings, args: argparse.Namespace, *, banner: str | None = None) -> int:
+def _serve(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    banner: str | None = None,
+    demo: Any = None,
+) -> int:
     import uvicorn
 
     from hub.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, demo=demo)
     url = f"http://{settings.http.host}:{settings.http.port}/graphql"
     console.print(f"[bold green]GraphQL endpoint: {url}[/bold green]")
     if banner:
@@ -257,7 +263,23 @@ def _serve(settings: Settings, args: argparse.Namespace, *, banner: str | None =
     return 0
 
 
+def demo_salt(settings: Settings) -> bytes:
+    """The labor salt: HUB_TELEMETRY_LABOR_SALT, else one the demo made and keeps in its data
+    dir (readable by its owner only), so hashes stay comparable across restarts."""
+    import secrets
+
+    if settings.telemetry.labor_salt is not None:
+        return settings.telemetry.labor_salt.get_secret_value().encode()
+    path = settings.data_dir / "labor.salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+    return path.read_text(encoding="ascii").strip().encode()
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.app import DemoFeeds
     from hub.seed import is_seeded
 
     async def prepare(store: GraphStore) -> int:
@@ -267,7 +289,17 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return await _seed(store, args.scale, 2026, settings)
 
     _with_store(settings, prepare)
-    return _serve(settings, args, banner="try: { industryChains { name segments { name tier } } }")
+    broker = "url" not in settings.mqtt.model_fields_set
+    feeds = DemoFeeds(labor_salt=demo_salt(settings), embedded_broker=broker)
+    where = "an embedded amqtt broker" if broker else settings.mqtt.url
+    return _serve(
+        settings,
+        args,
+        demo=feeds,
+        banner="try: { industryChains { name segments { name tier } } }\n"
+        f"site feeds: simulated meters and gates publish to {where}; "
+        "subscribe with: subscription { monitoringFeed { ... on FeedReading { sensorId value } } }",
+    )
 
 
 if __name__ == "__main__":
