@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -212,7 +213,7 @@ class Publisher:
         self.client.publish(topic, payload, qos=1)
         self.published += 1
 
-    async def pace(self, telemetry: Telemetry, *, ahead: int = 200, wait_s: float = 10.0) -> None:
+    async def pace(self, telemetry: Telemetry, *, ahead: int = 600, wait_s: float = 10.0) -> None:
         """Wait until ingest has received all but ``ahead`` of what was published, so history
         never runs ahead of the commits. amqtt drops a delivery whose acknowledgement takes
         over 5 s, and the hub acknowledges only after committing."""
@@ -303,12 +304,18 @@ async def simulate(
         (site.meters if row["kind"] == "power" else site.gates).append(row["id"])
     ordered = sorted(sites.values(), key=lambda s: s.project_code)
     meters = [(site, meter) for site in ordered for meter in site.meters]
-    silent = {meter for _, meter in meters[:: max(1, len(meters) // SILENT_METERS)][:SILENT_METERS]}
+    # Two meters go silent, spread over the list; a small graph (under 20 meters) keeps all.
+    n_silent = SILENT_METERS if len(meters) >= 20 else 0
+    silent = (
+        {meter for _, meter in meters[:: len(meters) // n_silent][:n_silent]} if n_silent else set()
+    )
     if not meters:
         log.warning("demo simulator: no power or labor sensors in the graph; nothing to simulate")
         return
     publisher = Publisher(settings, protocol=protocol)
     publisher.start()
+    healthy = [m for _, m in meters if m not in silent]
+    malformed = asyncio.create_task(_malformed(publisher, healthy))
     try:
         counts = await telemetry.store.counts()
         if counts.readings == 0:
@@ -320,7 +327,20 @@ async def simulate(
         log.info("demo simulator: live; silent meters: %s", ", ".join(sorted(silent)))
         await _live(publisher, ordered, meters, silent, tz)
     finally:
+        malformed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await malformed
         publisher.stop()
+
+
+async def _malformed(publisher: Publisher, healthy: list[str]) -> None:
+    """One bad message every BAD_MESSAGE_EVERY_S, from the start (history or not)."""
+    for index in itertools.count():
+        meter = healthy[index % len(healthy)] if healthy else "pwr-NONE"
+        bad = _bad_messages(lambda: dt.datetime.now(dt.UTC), meter)
+        topic, payload = bad[index % len(bad)]
+        publisher.send(topic, payload)
+        await asyncio.sleep(BAD_MESSAGE_EVERY_S)
 
 
 async def _live(
@@ -332,10 +352,8 @@ async def _live(
 ) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    next_gate = next_bad = start
-    bad_index = 0
+    next_gate = start
     rng = random.Random(7)
-    healthy = [m for _, m in meters if m not in silent]
     plans: dict[tuple[str, dt.date], list[tuple[dt.datetime, str, str]]] = {}
     while True:
         now = dt.datetime.now(dt.UTC)
@@ -353,12 +371,6 @@ async def _live(
         if loop.time() >= next_gate:
             next_gate += GATE_TICK_S
             _gate_tick(publisher, sites, now, tz, plans)
-        if loop.time() >= next_bad and healthy:
-            next_bad += BAD_MESSAGE_EVERY_S
-            bad = _bad_messages(lambda: dt.datetime.now(dt.UTC), healthy[bad_index % len(healthy)])
-            topic, payload = bad[bad_index % len(bad)]
-            publisher.send(topic, payload)
-            bad_index += 1
         await asyncio.sleep(max(0.0, second + 1 - dt.datetime.now(dt.UTC).timestamp()))
 
 
