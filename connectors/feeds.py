@@ -28,13 +28,17 @@ def decoders(
     Without a labor salt, labor messages are refused (``labor.LaborOff``) rather than stored
     with unhashed or unhashable worker ids."""
     attendance: Decoder = (
-        labor.AttendanceDecoder(labor_salt, tz=tz, future_tolerance_s=future_tolerance_s)
+        labor.AttendanceDecoder(
+            labor_salt, tz=tz, future_tolerance_s=future_tolerance_s, max_age_s=max_age_s
+        )
         if labor_salt
         else labor.LaborOff()
     )
     return {
         power.KIND: power.decoder(future_tolerance_s=future_tolerance_s, max_age_s=max_age_s),
-        power.CSV_SCHEME: power.CsvRowDecoder(future_tolerance_s=future_tolerance_s),
+        power.CSV_SCHEME: power.CsvRowDecoder(
+            future_tolerance_s=future_tolerance_s, max_age_s=max_age_s
+        ),
         labor.KIND: attendance,
         labor.EXPORT_SCHEME: attendance,
     }

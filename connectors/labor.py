@@ -109,13 +109,19 @@ class AttendanceDecoder:
     kind = KIND
 
     def __init__(
-        self, salt: bytes, *, tz: str = DEFAULT_TZ, future_tolerance_s: float = 300.0
+        self,
+        salt: bytes,
+        *,
+        tz: str = DEFAULT_TZ,
+        future_tolerance_s: float = 300.0,
+        max_age_s: float | None = None,
     ) -> None:
         if not salt:
             raise ValueError("the labor salt must not be empty")
         self._salt = salt
         self._tz = zone(tz)
         self._future_ms = int(future_tolerance_s * 1000)
+        self._max_age_ms = int(max_age_s * 1000) if max_age_s else None
 
     def redact(self, payload: bytes) -> bytes:
         try:
@@ -171,7 +177,7 @@ class AttendanceDecoder:
             ts = round(local.timestamp() * 1000)
         else:
             ts = parse_time(raw_ts)
-        check_time(ts, now_ms, self._future_ms, None)
+        check_time(ts, now_ms, self._future_ms, self._max_age_ms)
         return Attendance(gate.strip(), ts, worker, _direction(item.get("direction")))
 
 
