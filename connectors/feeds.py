@@ -9,6 +9,7 @@ from __future__ import annotations
 from connectors import labor, power
 from ingest.model import MetricSpec
 from ingest.payloads import Decoder
+from ingest.store import DEFAULT_TZ
 
 
 def metrics() -> dict[str, MetricSpec]:
@@ -16,14 +17,28 @@ def metrics() -> dict[str, MetricSpec]:
 
 
 def decoders(
-    *, labor_salt: bytes, future_tolerance_s: float = 300.0, max_age_s: float | None = None
+    *,
+    labor_salt: bytes | None,
+    future_tolerance_s: float = 300.0,
+    max_age_s: float | None = None,
+    tz: str = DEFAULT_TZ,
 ) -> dict[str, Decoder]:
-    """Decoders by topic kind (``hub/v1/<kind>/...``) and by import scheme (``<scheme>:...``)."""
+    """Decoders by topic kind (``hub/v1/<kind>/...``) and by import scheme (``<scheme>:...``).
+
+    Without a labor salt, labor messages are refused (``labor.LaborOff``) rather than stored
+    with unhashed or unhashable worker ids."""
+    attendance: Decoder = (
+        labor.AttendanceDecoder(
+            labor_salt, tz=tz, future_tolerance_s=future_tolerance_s, max_age_s=max_age_s
+        )
+        if labor_salt
+        else labor.LaborOff()
+    )
     return {
         power.KIND: power.decoder(future_tolerance_s=future_tolerance_s, max_age_s=max_age_s),
-        power.CSV_SCHEME: power.CsvRowDecoder(future_tolerance_s=future_tolerance_s),
-        labor.KIND: labor.AttendanceDecoder(labor_salt, future_tolerance_s=future_tolerance_s),
-        labor.EXPORT_SCHEME: labor.AttendanceDecoder(
-            labor_salt, future_tolerance_s=future_tolerance_s
+        power.CSV_SCHEME: power.CsvRowDecoder(
+            future_tolerance_s=future_tolerance_s, max_age_s=max_age_s
         ),
+        labor.KIND: attendance,
+        labor.EXPORT_SCHEME: attendance,
     }

@@ -81,19 +81,47 @@ def redact_event(item: Any, salt: bytes) -> Any:
     return out
 
 
+class LaborOff:
+    """Stands in for ``AttendanceDecoder`` when no salt is configured: every event is refused.
+
+    Without a salt a worker id cannot be hashed, so nothing of the payload is kept: the dead
+    letter records only that labor ingest is off. Such messages cannot be replayed; the gate
+    system has to resend them once ``HUB_TELEMETRY_LABOR_SALT`` is set.
+    """
+
+    kind = KIND
+
+    def redact(self, payload: bytes) -> bytes:
+        return f"<labor payload of {len(payload)} bytes withheld: no salt to hash ids>".encode()
+
+    def __call__(self, payload: bytes, sensor_id: str | None, now_ms: int) -> Decoded:
+        return [], [
+            Problem(
+                Reason.INVALID,
+                "labor ingest is off: set HUB_TELEMETRY_LABOR_SALT so worker ids can be hashed",
+            )
+        ]
+
+
 class AttendanceDecoder:
     """Attendance events from MQTT payloads or export rows, hashed before they leave here."""
 
     kind = KIND
 
     def __init__(
-        self, salt: bytes, *, tz: str = DEFAULT_TZ, future_tolerance_s: float = 300.0
+        self,
+        salt: bytes,
+        *,
+        tz: str = DEFAULT_TZ,
+        future_tolerance_s: float = 300.0,
+        max_age_s: float | None = None,
     ) -> None:
         if not salt:
             raise ValueError("the labor salt must not be empty")
         self._salt = salt
         self._tz = zone(tz)
         self._future_ms = int(future_tolerance_s * 1000)
+        self._max_age_ms = int(max_age_s * 1000) if max_age_s else None
 
     def redact(self, payload: bytes) -> bytes:
         try:
@@ -149,7 +177,7 @@ class AttendanceDecoder:
             ts = round(local.timestamp() * 1000)
         else:
             ts = parse_time(raw_ts)
-        check_time(ts, now_ms, self._future_ms, None)
+        check_time(ts, now_ms, self._future_ms, self._max_age_ms)
         return Attendance(gate.strip(), ts, worker, _direction(item.get("direction")))
 
 

@@ -127,8 +127,13 @@ class CsvRowDecoder:
 
     kind = KIND
 
-    def __init__(self, *, future_tolerance_s: float = 300.0) -> None:
+    def __init__(
+        self, *, future_tolerance_s: float = 300.0, max_age_s: float | None = None
+    ) -> None:
         self.future_ms = int(future_tolerance_s * 1000)
+        # Rows older than raw retention are refused (EXPIRED): once purged, a re-import could
+        # not be recognised as a duplicate and would count its energy twice in the rollups.
+        self.max_age_ms = int(max_age_s * 1000) if max_age_s else None
 
     def redact(self, payload: bytes) -> bytes:
         return payload
@@ -162,7 +167,7 @@ class CsvRowDecoder:
                 Reason.INVALID, f"value {row['value']!r} is not a number"
             ) from None
         ts = _timestamp(row.get("timestamp") or "", zone(row.get("tz") or DEFAULT_TZ))
-        check_time(ts, now_ms, self.future_ms, None)
+        check_time(ts, now_ms, self.future_ms, self.max_age_ms)
         if not spec.minimum <= value <= spec.maximum:
             raise InvalidReading(
                 Reason.OUT_OF_RANGE, f"{metric} {value} outside [{spec.minimum}, {spec.maximum}]"

@@ -327,6 +327,12 @@ class Sensor(Record):
     project_code: ProjectCode
     name: str | None = Field(default=None, max_length=200)
     unit: str | None = Field(default=None, max_length=16, description="e.g. kWh, person.")
+    stale_after_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=90 * 86400,
+        description="Silence after which the sensor is stale, s (satellites: days).",
+    )
 
 
 # Names of the project lists the hub derives from project properties; a stored list cannot

@@ -189,6 +189,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         financing,
         land,
         migrations,
+        monitoring,
         neo4j_store,
         reads,
         schedules,
@@ -211,6 +212,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += financing.catalog()
     out += land.catalog()
     out += schedules.catalog()
+    out += monitoring.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

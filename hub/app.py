@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -28,9 +29,10 @@ from strawberry.types.graphql import OperationType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from hub.api.context import Context
-from hub.api.schema import build_schema, error_code
+from hub.api.schema import build_schema, stamp
 from hub.chains import Rules
 from hub.settings import Settings
+from hub.telemetry import Telemetry, open_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,6 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 _RESPONSE_TYPES = (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)
 _UTF8 = ("utf-8", "utf8")
-_UNAVAILABLE_MESSAGE = "The graph store is unavailable; try again shortly."
 # Subscriptions are served over WebSocket, never by a plain GET or POST.
 _OPERATIONS_BY_METHOD = {
     "GET": frozenset({OperationType.QUERY}),
@@ -172,21 +173,10 @@ class _GraphQLApp(GraphQL[Context, None]):
             return _request_error("the query is empty")
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        # One place stamps extensions.code on every error: parse, validation and resolver alike.
+        # One place (hub.api.schema.stamp) gives every error its extensions.code and masks
+        # what must not leak: parse, validation and resolver errors alike, as for subscriptions.
+        stamp(result.errors)
         response = await super().process_result(request, result)
-        formatted_errors = cast(list[dict[str, Any]], response.get("errors") or [])
-        for error, formatted in zip(result.errors or [], formatted_errors, strict=True):
-            code = error_code(error)
-            formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
-            if code == "INTERNAL":
-                log.error(
-                    "internal error in %s", formatted.get("path"), exc_info=error.original_error
-                )
-                formatted["message"] = "Internal server error"
-            elif code == "UNAVAILABLE":
-                # The store's own message names hosts, sockets and data paths; it is logged
-                # (hub.api.schema) and the client only learns to retry.
-                formatted["message"] = _UNAVAILABLE_MESSAGE
         if result.errors and result.data is None and not any(e.path for e in result.errors):
             # A request error (parse, validation, operation, variables): nothing was executed,
             # so the GraphQL spec says the response has no data entry at all.
@@ -228,14 +218,22 @@ class _GraphQLApp(GraphQL[Context, None]):
                 single_supplier_share=chains.single_supplier_share,
             ),
             scoreboard=self._state.settings.scoreboard,
+            telemetry=self._state.telemetry,
         )
 
 
 class _State:
-    def __init__(self, settings: Settings, store: GraphStore | None, batching: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: GraphStore | None,
+        batching: bool,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.settings = settings
         self.batching = batching
         self._store = store
+        self.telemetry = telemetry
 
     @property
     def store(self) -> GraphStore:
@@ -278,29 +276,68 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+@dataclass(frozen=True, slots=True)
+class DemoFeeds:
+    """What ``hub demo`` adds to the hub: an embedded broker and simulated site feeds."""
+
+    labor_salt: bytes
+    # Start an embedded amqtt broker on HUB_MQTT_URL's port (no HUB_MQTT_URL was given).
+    embedded_broker: bool = True
+    simulate: bool = True
+
+
 def create_app(
-    settings: Settings, *, store: GraphStore | None = None, batching: bool = True
+    settings: Settings,
+    *,
+    store: GraphStore | None = None,
+    telemetry: Telemetry | None = None,
+    batching: bool = True,
+    demo: DemoFeeds | None = None,
 ) -> Starlette:
-    """The ASGI app. With ``store`` given, the caller owns it; otherwise the lifespan opens it.
+    """The ASGI app. With ``store`` given, the caller owns it (and ``telemetry``, which is then
+    optional); otherwise the lifespan opens both, starts MQTT ingest and, for ``demo``, the
+    embedded broker and the feed simulator.
 
     ``batching=False`` resolves each related field with its own store call; only the benchmark
     uses it, as the naive baseline."""
-    state = _State(settings, store, batching)
+    state = _State(settings, store, batching, telemetry)
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
-        if owned:
-            state.store = await open_store(settings)
-            log.info("graph store: %s", state.store.describe())
-        freeze_startup_heap()
-        try:
-            yield
-        finally:
+        async with contextlib.AsyncExitStack() as stack:
             if owned:
-                await state.store.close()
-                state.store = None
+                state.store = await open_store(settings)
+                stack.push_async_callback(_forget_store, state)
+                log.info("graph store: %s", state.store.describe())
+                force_protocol = None
+                if demo is not None and demo.embedded_broker:
+                    from hub.demo.live import embedded_broker
+
+                    await stack.enter_async_context(embedded_broker(settings.mqtt.url))
+                    force_protocol = 4  # amqtt speaks MQTT 3.1.1
+                state.telemetry = await open_telemetry(
+                    settings,
+                    state.store,
+                    labor_salt=demo.labor_salt if demo is not None else None,
+                    force_protocol=force_protocol,
+                )
+                stack.push_async_callback(_close_telemetry, state)
+                if demo is not None and demo.simulate:
+                    from hub.demo.live import simulate
+
+                    state.telemetry.start(
+                        "simulator",
+                        simulate(
+                            settings,
+                            state.store,
+                            state.telemetry,
+                            protocol=force_protocol or settings.mqtt.protocol,
+                        ),
+                    )
+            freeze_startup_heap()
+            yield
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -310,7 +347,12 @@ def create_app(
             await state.store.ping()
         except GraphUnavailable as exc:
             return JSONResponse({"status": "unavailable", "graph": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready", "graph": state.store.describe()})
+        body: dict[str, Any] = {"status": "ready", "graph": state.store.describe()}
+        if state.telemetry is not None:
+            body["telemetry"] = state.telemetry.store.describe()
+            if state.telemetry.ingest is not None:
+                body["broker_connected"] = state.telemetry.connected
+        return JSONResponse(body)
 
     return Starlette(
         routes=[
@@ -321,6 +363,17 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+async def _forget_store(state: _State) -> None:
+    await state.store.close()
+    state.store = None
+
+
+async def _close_telemetry(state: _State) -> None:
+    if state.telemetry is not None:
+        await state.telemetry.close()
+        state.telemetry = None
 
 
 def negotiate(accept: str | None) -> str | None:

@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="seed demo data on first run, then serve")
     demo.add_argument("--scale", choices=["demo", "hubei"], default="demo")
+    demo.add_argument(
+        "--broker-port",
+        type=int,
+        default=None,
+        help="port of the embedded MQTT broker (default: HUB_MQTT_URL's, 1883); "
+        "ignored when HUB_MQTT_URL is set, since the demo then uses that broker",
+    )
 
     seed = sub.add_parser("seed", help="load generated demo data into the store")
     seed.add_argument("--scale", choices=["demo", "hubei"], default="demo")
@@ -66,6 +73,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     lands.add_argument("--name", default=None, help="layer name (default: the file name)")
 
+    power = sub.add_parser(
+        "import-power", help="import a utility's historical meter CSV exports (telemetry)"
+    )
+    power.add_argument("paths", nargs="+", type=Path, help="CSV files")
+
+    labor = sub.add_parser(
+        "import-labor", help="import daily attendance exports from a directory or a URL"
+    )
+    source = labor.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dir", type=Path, help="import every *.csv and *.json in it")
+    source.add_argument("--url", help="fetch URL?date=YYYY-MM-DD (CSV or JSON)")
+    labor.add_argument("--date", type=_date, help="day to fetch with --url (default: yesterday)")
+    labor.add_argument("--archive", type=Path, help="with --dir: move imported files here")
+
     exp = sub.add_parser("export", help="export every entity to a directory")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -99,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import-stats": lambda s, a: _with_store(s, lambda store: _import_stats(store, a, s)),
         "import-land": lambda s, a: _with_store(s, lambda store: _import_land(store, a)),
         "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
+        "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
+        "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "migrate": lambda s, a: _with_store(s, _noop),
         "counts": lambda s, a: _with_store(s, _counts),
     }
@@ -252,6 +275,68 @@ async def _import_land(store: GraphStore, args: argparse.Namespace) -> int:
     return 1 if report.bad else 0
 
 
+def _date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+# Exit status when every file was read but some rows were rejected (dead-lettered).
+EXIT_REJECTED_ROWS = 3
+
+
+async def _import_telemetry(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
+    """Power CSVs and labor exports through the same pipeline as MQTT: validated against the
+    graph's sensors, idempotent, bad rows dead-lettered with file and line."""
+    import datetime as dt
+
+    import httpx
+
+    from connectors import labor, power
+    from hub.telemetry import open_telemetry
+    from ingest.imports import ImportReport
+
+    salt = b""
+    if args.command == "import-labor":
+        if settings.telemetry.labor_salt is None:
+            console.print("[red]set HUB_TELEMETRY_LABOR_SALT: worker ids are hashed with it[/red]")
+            return 2
+        salt = settings.telemetry.labor_salt.get_secret_value().encode()
+    telemetry = await open_telemetry(settings, store, ingest_mqtt=False)
+    reports: dict[str, ImportReport] = {}
+    try:
+        pipeline = telemetry.pipeline
+        if args.command == "import-power":
+            for path in args.paths:
+                reports[str(path)] = await power.import_csv(
+                    pipeline, path, tz=settings.telemetry.timezone
+                )
+        elif args.dir is not None:
+            reports = await labor.import_directory(pipeline, args.dir, salt, archive=args.archive)
+        else:
+            day = args.date or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+            async with httpx.AsyncClient(timeout=60) as client:
+                reports[args.url] = await labor.pull_http(pipeline, client, args.url, day, salt)
+    finally:
+        await telemetry.close()
+    table = Table("source", "rows", "stored", "duplicates", "rejected", title="telemetry import")
+    for name, report in reports.items():
+        table.add_row(
+            name, str(report.rows), str(report.stored), str(report.duplicates),
+            str(len(report.rejected)),
+        )  # fmt: skip
+    console.print(table)
+    rejected = [r for report in reports.values() for r in report.rejected]
+    for source, code, message in rejected[:50]:
+        console.print(f"{source}: {code} {message}", markup=False, highlight=False)
+    if len(rejected) > 50:
+        console.print(f"... and {len(rejected) - 50} more: see deadLetters in GraphQL")
+    return EXIT_REJECTED_ROWS if rejected else 0
+
+
 async def _export(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
     from hub.bulk import export_files
 
@@ -265,12 +350,18 @@ async def _export(store: GraphStore, args: argparse.Namespace, settings: Setting
     return 0
 
 
-def _serve(settings: Settings, args: argparse.Namespace, *, banner: str | None = None) -> int:
+def _serve(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    banner: str | None = None,
+    demo: Any = None,
+) -> int:
     import uvicorn
 
     from hub.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, demo=demo)
     url = f"http://{settings.http.host}:{settings.http.port}/graphql"
     console.print(f"[bold green]GraphQL endpoint: {url}[/bold green]")
     if banner:
@@ -285,7 +376,23 @@ def _serve(settings: Settings, args: argparse.Namespace, *, banner: str | None =
     return 0
 
 
+def demo_salt(settings: Settings) -> bytes:
+    """The labor salt: HUB_TELEMETRY_LABOR_SALT, else one the demo made and keeps in its data
+    dir (readable by its owner only), so hashes stay comparable across restarts."""
+    import secrets
+
+    if settings.telemetry.labor_salt is not None:
+        return settings.telemetry.labor_salt.get_secret_value().encode()
+    path = settings.data_dir / "labor.salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+    return path.read_text(encoding="ascii").strip().encode()
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.app import DemoFeeds
     from hub.seed import is_seeded
 
     async def prepare(store: GraphStore) -> int:
@@ -295,7 +402,22 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return await _seed(store, args.scale, 2026, settings)
 
     _with_store(settings, prepare)
-    return _serve(settings, args, banner="try: { industryChains { name segments { name tier } } }")
+    broker = "url" not in settings.mqtt.model_fields_set
+    if broker and args.broker_port is not None:
+        url = f"mqtt://127.0.0.1:{args.broker_port}"
+        settings = settings.model_copy(
+            update={"mqtt": settings.mqtt.model_copy(update={"url": url})}
+        )
+    feeds = DemoFeeds(labor_salt=demo_salt(settings), embedded_broker=broker)
+    where = "an embedded amqtt broker" if broker else settings.mqtt.url
+    return _serve(
+        settings,
+        args,
+        demo=feeds,
+        banner="try: { industryChains { name segments { name tier } } }\n"
+        f"site feeds: simulated meters and gates publish to {where}; "
+        "subscribe with: subscription { monitoringFeed { ... on FeedReading { sensorId value } } }",
+    )
 
 
 if __name__ == "__main__":

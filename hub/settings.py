@@ -60,7 +60,7 @@ class Environment(StrEnum):
 
 
 def _check_mqtt_url(url: str) -> str:
-    if not re.match(r"^(mqtts?|ws|wss)://[^/\s]+", url):
+    if not re.match(r"^mqtts?://[^/\s]+", url):
         raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
     return url
 
@@ -123,7 +123,11 @@ class TelemetrySettings(_Section):
         default=1000, ge=1, le=1_000_000, description="Events a slow live subscriber may lag."
     )
     inactivity_timeout_s: float = Field(
-        default=900.0, gt=0, le=30 * 86400, description="A sensor silent this long is stale."
+        default=1800.0,
+        gt=0,
+        le=30 * 86400,
+        description="A sensor silent this long is stale (two missed 15-minute reports); a "
+        "sensor's own stale_after_s overrides it.",
     )
     labor_salt: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 salt for worker ids; required to ingest labor."
@@ -162,6 +166,10 @@ class MqttSettings(_Section):
     tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
     tls_key_file: Path | None = Field(default=None, description="Client key (mutual TLS).")
     republish: bool = Field(default=True, description="Republish events to hub/v1/events/...")
+    ingest: bool = Field(
+        default=True,
+        description="Run the MQTT subscriber inside the hub; off when stand-alone workers do.",
+    )
 
     @field_validator("protocol")
     @classmethod

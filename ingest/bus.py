@@ -130,6 +130,10 @@ class LiveBus:
     def active(self) -> bool:
         return bool(self._subscribers)
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
     def subscribe(
         self, event_filter: EventFilter | None = None, *, maxsize: int | None = None
     ) -> Subscription:

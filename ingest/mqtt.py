@@ -10,13 +10,15 @@ from it on the event loop, committed in arrival order, then acknowledged in that
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import ssl
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from paho.mqtt.client import (
@@ -31,12 +33,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from graph_schema.errors import HubError
 from ingest.bus import Event, EventFilter, ReadingEvent, Subscription
 from ingest.errors import BrokerUnavailable
 from ingest.model import Message
 from ingest.pipeline import Pipeline
+from ingest.store import Batch
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 INGEST_TOPIC = "hub/v1/+/+"
 EVENTS_PREFIX = "hub/v1/events"
@@ -228,22 +233,55 @@ class MqttIngest:
             assert self.pipeline.bus is not None
             sub = self.pipeline.bus.subscribe(EventFilter(), maxsize=self._republish_queue)
             republisher = asyncio.create_task(self._republish_events(sub))
+        committing: asyncio.Task[None] | None = None
         try:
             while not self._stopping:
                 await self._wake.wait()
                 self._wake.clear()
-                if self.linger_s and len(self._inbox) < self.batch_size and self._inbox:
-                    await asyncio.sleep(
-                        max(0.0, self._inbox[0][4] / 1000 + self.linger_s - time.time())
-                    )
                 self._signalled = False
                 while self._inbox and not self._stopping:
-                    await self._process(self._take())
+                    await self._linger()
+                    items = self._take()
+                    messages = [Message(t, p, arrived) for t, p, _, _, arrived, _ in items]
+                    # Decode this batch while the previous one commits; commits (and so
+                    # acknowledgements) stay in arrival order.
+                    prepare = functools.partial(self.pipeline.prepare, messages)
+                    batch = await self._retrying("decode", prepare)
+                    if committing is not None:
+                        await committing
+                    committing = asyncio.create_task(self._commit(batch, items))
+                if committing is not None:
+                    await committing
+                    committing = None
         finally:
+            if committing is not None:
+                await asyncio.gather(committing, return_exceptions=True)
             if republisher is not None:
                 republisher.cancel()
             self._client.disconnect()
             self._client.loop_stop()
+
+    async def _linger(self) -> None:
+        # A batch waits for company until its oldest message is linger_s old: fewer, larger
+        # commits (each one an fsync) at a bounded cost in latency.
+        if self.linger_s and len(self._inbox) < self.batch_size:
+            wait = self._inbox[0][4] / 1000 + self.linger_s - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` until it succeeds: a store that is down delays ingest, it never
+        drops a message (nothing is acknowledged meanwhile, so the broker keeps them)."""
+        delay = self.config.reconnect_min_s
+        while True:
+            try:
+                return await attempt()
+            except HubError as exc:
+                if self._stopping:
+                    raise
+                log.error("ingest %s failed (%s); retrying in %.1f s", what, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.reconnect_max_s)
 
     def stop(self) -> None:
         self._stopping = True
@@ -254,9 +292,8 @@ class MqttIngest:
         inbox = self._inbox
         return [inbox.popleft() for _ in range(min(self.batch_size, len(inbox)))]
 
-    async def _process(self, items: list[_Inbound]) -> None:
-        messages = [Message(topic, payload, arrived) for topic, payload, _, _, arrived, _ in items]
-        await self.pipeline.process(messages)
+    async def _commit(self, batch: Batch, items: list[_Inbound]) -> None:
+        await self._retrying("commit", lambda: self.pipeline.commit(batch))
         session = self._session
         ack = self._client.ack
         acked = 0

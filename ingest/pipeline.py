@@ -61,12 +61,21 @@ class Pipeline:
 
     async def process(self, messages: Sequence[Message]) -> CommitResult:
         """Decode, validate and commit one batch; return what was stored."""
+        return await self.commit(await self.prepare(messages))
+
+    async def prepare(self, messages: Sequence[Message]) -> Batch:
+        """Decode and validate one batch without writing it: a source may prepare the next
+        batch while the previous one commits, as long as it commits them in order."""
         batch, _ = await self._prepare(messages, fresh=False)
         self.counters.received += len(messages)
         self.counters.dead_lettered += len(batch.dead)
         for _, problem in batch.dead:
             by = self.counters.by_reason
             by[problem.code] = by.get(problem.code, 0) + 1
+        return batch
+
+    async def commit(self, batch: Batch) -> CommitResult:
+        """Commit a prepared batch in one transaction and publish what was new."""
         return await self._commit(batch)
 
     async def commit_observations(

@@ -4,13 +4,16 @@ request's batch loaders."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph_schema.store import GraphStore
 from hub.api.loaders import Loaders
 from hub.chains import Rules
 from hub.roles import Role
 from hub.settings import ScoreboardSettings
+
+if TYPE_CHECKING:
+    from hub.telemetry import Telemetry
 
 __all__ = ["Context", "Role"]
 
@@ -32,6 +35,8 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
     # Warning thresholds of the city scoreboard (HUB_SCOREBOARD_*).
     scoreboard: ScoreboardSettings = field(default_factory=ScoreboardSettings)
+    # The telemetry store, ingest and live bus; None when the hub runs without them.
+    telemetry: Telemetry | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)

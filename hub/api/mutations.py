@@ -246,6 +246,9 @@ class SensorInput:
     project_code: str = strawberry.field(description="The project it monitors.")
     name: str | None = strawberry.field(default=None, description="Human-readable name.")
     unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
+    stale_after_s: float | None = strawberry.field(
+        default=None, description="Silence after which it is stale, s (default: the hub's)."
+    )
 
 
 INPUTS: dict[str, type] = {

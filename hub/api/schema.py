@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import strawberry
@@ -25,6 +26,7 @@ from hub.api.context import Context
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.land import LandMutation, LandQuery
+from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
@@ -72,6 +74,7 @@ from hub.api.types import (
     SensorSortArg,
     SensorWhereArg,
 )
+from ingest.errors import IngestError
 
 ENTITY_TYPE_LIST = list(ENTITY_TYPES.values())
 
@@ -124,7 +127,9 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery, LandQuery, ScheduleQuery):
+class Query(
+    ScoreboardQuery, StatisticsQuery, MonitoringQuery, FinancingQuery, LandQuery, ScheduleQuery
+):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -341,11 +346,58 @@ class Query(ScoreboardQuery, StatisticsQuery, FinancingQuery, LandQuery, Schedul
 @strawberry.type(
     name="Mutation", description="Changes to the graph (operator and admin roles only)."
 )
-class _Mutation(Mutation, ScoreboardMutation, FinancingMutation, LandMutation, ScheduleMutation):
+class _Mutation(
+    Mutation,
+    ScoreboardMutation,
+    MonitoringMutation,
+    FinancingMutation,
+    LandMutation,
+    ScheduleMutation,
+):
     pass
 
 
+@strawberry.type(
+    name="Subscription", description="Live feeds over WebSocket (graphql-transport-ws at /graphql)."
+)
+class _Subscription(MonitoringSubscription):
+    pass
+
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def stamp(errors: list[GraphQLError] | None) -> None:
+    """Give every error its ``extensions.code`` and mask what must not reach a client: the one
+    place both HTTP answers and subscription messages go through."""
+    for error in errors or []:
+        code = error_code(error)
+        error.extensions = {**(error.extensions or {}), "code": code}
+        if code == "INTERNAL":
+            log.error("internal error in %s", error.path, exc_info=error.original_error)
+            error.message = INTERNAL_MESSAGE
+        elif code == "UNAVAILABLE":
+            # The store's own message names hosts, sockets and data paths; it is logged (in
+            # process_errors) and the client only learns which store to wait for.
+            which = "telemetry" if isinstance(error.original_error, IngestError) else "graph"
+            error.message = f"The {which} store is unavailable; try again shortly."
+
+
 class _Schema(strawberry.Schema):
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        # Subscriptions: stamp codes on each result's errors as they stream out.
+        results = await super().stream(*args, **kwargs)
+
+        async def stamped() -> AsyncGenerator[Any, None]:
+            try:
+                async for result in results:
+                    stamp(getattr(result, "errors", None))
+                    yield result
+            finally:
+                await results.aclose()
+
+        return stamped()
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -375,6 +427,7 @@ def build_schema(**_: Any) -> strawberry.Schema:
     schema = _Schema(
         query=Query,
         mutation=_Mutation,
+        subscription=_Subscription,
         types=ENTITY_TYPE_LIST,
         extensions=[
             lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),

@@ -52,6 +52,16 @@ from hub.api.inputs import (
     SensorSort,
     SensorWhere,
 )
+from hub.api.monitoring import (
+    LatestReading,
+    ProjectMonitoring,
+    SensorStatus,
+    SeriesBucket,
+    latest_of,
+    project_monitoring,
+    status_of,
+    telemetry_of,
+)
 from hub.api.paging import encode_global_id
 
 if TYPE_CHECKING:
@@ -915,6 +925,27 @@ class Project(Node):
         args = _page_args(where, sort, first, after, last, before)
         return SensorConnection.of(await lists.to_many(info, self, **args))
 
+    @strawberry.field(
+        description="Power and labor series, daily rollups and sensor status over a window "
+        "(not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    def monitoring(
+        self,
+        info: Ctx,
+        from_: Annotated[
+            dt.datetime | None,
+            strawberry.argument(name="from", description="Start (default: 7 days before to)."),
+        ] = None,
+        to: Annotated[
+            dt.datetime | None, strawberry.argument(description="End, exclusive (default: now).")
+        ] = None,
+        bucket: Annotated[
+            SeriesBucket, strawberry.argument(description="Bucket width of series.")
+        ] = SeriesBucket.HOUR,
+    ) -> ProjectMonitoring | None:
+        return project_monitoring(info, self.code, from_, to, bucket)
+
 
 @strawberry.type(description="A bank (or branch) that finances projects.")
 class Bank(Node):
@@ -940,13 +971,43 @@ class Sensor(Node):
     kind: SensorKind = strawberry.field(description="What it reports.")
     name: str | None = strawberry.field(description="Human-readable name.")
     unit: str | None = strawberry.field(description="Unit of its readings, e.g. kWh.")
+    stale_after_s: float | None = strawberry.field(
+        description="Silence after which it counts as stale, s; null: the hub's default "
+        "(HUB_TELEMETRY_INACTIVITY_TIMEOUT_S)."
+    )
 
     def node_key(self) -> str:
         return self.id_
 
     @classmethod
     def from_props(cls, p: dict[str, Any]) -> Sensor:
-        return cls(id_=p["id"], kind=SensorKind(p["kind"]), name=p.get("name"), unit=p.get("unit"))
+        stale = p.get("stale_after_s")
+        return cls(
+            id_=p["id"],
+            kind=SensorKind(p["kind"]),
+            name=p.get("name"),
+            unit=p.get("unit"),
+            stale_after_s=float(stale) if stale is not None else None,
+        )
+
+    @strawberry.field(description="ONLINE, STALE or NO_DATA, from its newest reading's time.")
+    async def status(self, info: Ctx) -> SensorStatus:
+        latest = await latest_of(info, self.id_)
+        return status_of(latest, telemetry_of(info), self.stale_after_s)
+
+    @strawberry.field(description="When its newest stored reading was measured.")
+    async def last_reading_at(self, info: Ctx) -> dt.datetime | None:
+        latest = await latest_of(info, self.id_)
+        return max((row.ts for row in latest), default=None)
+
+    @strawberry.field(description="When ingest last stored a reading from it.")
+    async def last_received_at(self, info: Ctx) -> dt.datetime | None:
+        latest = await latest_of(info, self.id_)
+        return max((row.seen_at for row in latest), default=None)
+
+    @strawberry.field(description="Its newest reading of each metric.")
+    async def latest(self, info: Ctx) -> list[LatestReading]:
+        return [LatestReading.of(row) for row in await latest_of(info, self.id_)]
 
     @strawberry.field(description="The project it monitors.")
     async def project(self, info: Ctx) -> Project | None:
@@ -1110,5 +1171,7 @@ lists.BUILT_FROM.update(
         "sensor": ("id", "kind"),
     }
 )
-lists.RESOLVED_FROM.update({("LandParcel", "geometry"): ("geometry",)})
+lists.RESOLVED_FROM.update(
+    {("LandParcel", "geometry"): ("geometry",), ("Sensor", "status"): ("stale_after_s",)}
+)
 lists.ENTITY_OF_TYPE.update({cls.__name__: entity for entity, cls in ENTITY_TYPES.items()})

@@ -24,13 +24,21 @@ def sensor_dicts(rng: random.Random, drafts: list[Draft]) -> list[dict[str, Any]
         )
         if on_site:
             rows.append(_row(f"pwr-{short}", SensorKind.POWER, d, "施工用电计量电表", "kWh"))
-            rows.append(_row(f"lab-{short}", SensorKind.LABOR, d, "劳务实名制闸机", "person"))
+            gate = _row(f"lab-{short}", SensorKind.LABOR, d, "劳务实名制闸机", "person")
+            # A gate reports passes, not a heartbeat: silent all night is normal, a whole
+            # day is not.
+            gate["stale_after_s"] = 86400
+            rows.append(gate)
             for n in range(1, rng.choice((1, 2, 2, 3)) + 1):
                 rows.append(
                     _row(f"cam-{short}-{n}", SensorKind.CAMERA, d, f"工地视频监控{n}号", None)
                 )
         if d.parcel_ids:
-            rows.append(_row(f"sat-{short}", SensorKind.SATELLITE, d, "卫星遥感变化监测", None))
+            sat = _row(f"sat-{short}", SensorKind.SATELLITE, d, "卫星遥感变化监测", None)
+            # Sentinel-2 revisits every 5 days and clouds hide many passes: silent for a week
+            # is normal, for twelve days it is worth a look.
+            sat["stale_after_s"] = 12 * 86400
+            rows.append(sat)
     return rows
 
 

@@ -11,6 +11,8 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub.demo import DemoData, Scale, generate
 from hub.seed import seed_demo
+from hub.settings import load_settings
+from hub.telemetry import Telemetry, open_telemetry
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +28,15 @@ async def demo_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     await seed_demo(graph, "demo")
     yield graph
     await graph.close()
+
+
+@pytest.fixture(scope="session")
+async def demo_telemetry(
+    demo_store: FalkorDBStore, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Telemetry]:
+    """An empty real telemetry store beside the demo graph, without an MQTT subscriber: every
+    sensor answers NO_DATA."""
+    settings = load_settings({"HUB_DATA_DIR": str(tmp_path_factory.mktemp("telemetry"))})
+    telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
+    yield telemetry
+    await telemetry.close()

@@ -20,6 +20,7 @@ from hub.api.access import ROOT_FIELDS
 from hub.api.context import Context
 from hub.api.schema import build_schema, error_code
 from hub.roles import Role
+from hub.telemetry import Telemetry
 
 pytestmark = pytest.mark.anyio
 
@@ -44,9 +45,10 @@ async def _run(
     batching: bool,
     role: Role = Role.VIEWER,
     variables: dict[str, Any] | None = None,
+    telemetry: Telemetry | None = None,
 ) -> tuple[dict[str, Any], Context, int]:
     """The response (data and errors sorted by path), the context, and the round trips."""
-    ctx = Context(store=store, role=role, batching=batching)
+    ctx = Context(store=store, role=role, batching=batching, telemetry=telemetry)
     before = store.stats.round_trips
     result = await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
     errors = sorted(
@@ -85,11 +87,11 @@ def _selection(type_name: str, depth: int) -> str:
 
 @pytest.mark.parametrize("type_name", sorted(TOP_LISTS))
 async def test_every_field_two_levels_down_answers_the_same_fetched_ahead(
-    demo_store: FalkorDBStore, type_name: str
+    demo_store: FalkorDBStore, demo_telemetry: Telemetry, type_name: str
 ) -> None:
     query = f"{{ {TOP_LISTS[type_name]}(first: 4) {{ nodes {{ {_selection(type_name, 2)} }} }} }}"
-    ahead, ctx, trips = await _run(demo_store, query, batching=True)
-    naive, _, naive_trips = await _run(demo_store, query, batching=False)
+    ahead, ctx, trips = await _run(demo_store, query, batching=True, telemetry=demo_telemetry)
+    naive, _, naive_trips = await _run(demo_store, query, batching=False, telemetry=demo_telemetry)
     assert ahead["errors"] == [] and ahead["data"][TOP_LISTS[type_name]]["nodes"]
     assert ahead == naive
     # Sensors sit behind a permission, so they and what lies under them are never fetched

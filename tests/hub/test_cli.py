@@ -34,16 +34,17 @@ def _query(port: int, query: str) -> dict[str, Any]:
         return body
 
 
-def _start(tmp_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(tmp_path: Path, port: int, log: Path, broker: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "HUB_DATA_DIR": str(tmp_path / "data"),
         "HUB_HTTP_PORT": str(port),
         "HUB_LOG_LEVEL": "WARNING",
     }
+    env.pop("HUB_MQTT_URL", None)  # the demo starts its own broker only without one
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "hub", "demo"],
+            [sys.executable, "-m", "hub", "demo", "--broker-port", str(broker)],
             cwd=tmp_path,
             env=env,
             stdout=out,
@@ -69,10 +70,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     assert process.wait(timeout=30) == 0
 
 
+STATUS = "{ ingestStatus { brokerConnected stored deadLettered liveSubscribers } }"
+
+
+def _feeds_flow(port: int, limit: float = 60) -> dict[str, Any]:
+    """Wait until the simulator's readings are stored and a malformed message is dead-lettered."""
+    deadline = time.monotonic() + limit
+    while True:
+        status: dict[str, Any] = _query(port, STATUS)["data"]["ingestStatus"]
+        if status["brokerConnected"] and status["stored"] > 0 and status["deadLettered"] > 0:
+            return status
+        assert time.monotonic() < deadline, f"the demo feeds do not flow: {status}"
+        time.sleep(0.5)
+
+
 def test_demo_serves_within_90_s_and_restarts_without_reseeding(tmp_path: Path) -> None:
-    port = _free_port()
+    port, broker = _free_port(), _free_port()
     first_log = tmp_path / "first.log"
-    first = _start(tmp_path, port, first_log)
+    first = _start(tmp_path, port, first_log, broker)
     try:
         _wait_ready(first, port, first_log, 90)
         body = _query(
@@ -81,6 +96,8 @@ def test_demo_serves_within_90_s_and_restarts_without_reseeding(tmp_path: Path) 
         )
         assert body["data"]["regions"]["totalCount"] == 11
         assert body["data"]["industryChains"]["totalCount"] >= 4
+        # The embedded broker and the simulator: readings stored, bad messages dead-lettered.
+        _feeds_flow(port)
     finally:
         _stop(first)
     output = first_log.read_text(encoding="utf-8")
@@ -88,11 +105,12 @@ def test_demo_serves_within_90_s_and_restarts_without_reseeding(tmp_path: Path) 
     assert "import summary" in output
 
     second_log = tmp_path / "second.log"
-    second = _start(tmp_path, port, second_log)
+    second = _start(tmp_path, port, second_log, broker)
     try:
         _wait_ready(second, port, second_log, 30)
         body = _query(port, "{ regions(where: {level: CITY}) { totalCount } }")
         assert body["data"]["regions"]["totalCount"] == 11
+        _feeds_flow(port)
     finally:
         _stop(second)
     output = second_log.read_text(encoding="utf-8")

@@ -1,0 +1,36 @@
+"""Statements the monitoring API sends: a project's sensors, and the projects of a region.
+
+Readings themselves live in the telemetry store; the graph says which sensors exist, what they
+watch and where those projects are.
+"""
+
+from __future__ import annotations
+
+from graph_schema.cypher import Statement
+from graph_schema.reads import IN_REGION
+
+SENSORS_OF_PROJECTS = Statement(
+    "monitoring.sensors_of_projects",
+    "UNWIND $keys AS key MATCH (p:Project {code: key})<-[:MONITORS]-(s:Sensor) "
+    "RETURN key, properties(s) AS props ORDER BY s.id",
+)
+
+# The region itself and up to two levels below it, as the API's region filters.
+PROJECTS_IN_REGION = Statement(
+    "monitoring.projects_in_region",
+    "MATCH " + IN_REGION.format(x="r:Region {code: $region}", n="p:Project") + " "
+    "RETURN DISTINCT p.code AS code",
+)
+
+
+# Feeds of one kind with the project each watches (the demo's feed simulator walks these).
+SENSORS_OF_KIND = Statement(
+    "monitoring.sensors_of_kind",
+    "MATCH (s:Sensor)-[:MONITORS]->(p:Project) WHERE s.kind IN $kinds "
+    "RETURN s.id AS id, s.kind AS kind, p.code AS project_code, p.stage AS stage "
+    "ORDER BY s.id",
+)
+
+
+def catalog() -> list[Statement]:
+    return [SENSORS_OF_PROJECTS, PROJECTS_IN_REGION, SENSORS_OF_KIND]

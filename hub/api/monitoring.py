@@ -1,0 +1,638 @@
+"""Monitoring in GraphQL: a project's series, daily rollups and sensor status; dead letters and
+their replay; ingest counters; and the live ``monitoringFeed`` subscription.
+
+Readings come from the telemetry store (``Context.telemetry``); which sensors exist and which
+project each watches comes from the graph. A sensor is ONLINE while its newest reading is younger
+than its inactivity timeout (the sensor's ``staleAfterS``, else
+``HUB_TELEMETRY_INACTIVITY_TIMEOUT_S``), STALE after that, and NO_DATA when ingest has never
+stored a reading from it. The newest reading's own timestamp decides, not when it was delivered:
+a gateway flushing an hour-old backlog does not make a dead meter look alive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import AsyncGenerator, Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from connectors import labor, power
+from graph_schema.errors import InvalidInput
+from graph_schema.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
+from hub.api.access import MONITORING_READERS, WRITERS, allow
+from hub.api.context import Context
+from hub.api.enums import SensorKind
+from hub.api.paging import decode_global_id
+from hub.roles import Role
+from ingest.bus import Event, EventFilter, ReadingEvent
+from ingest.errors import TelemetryUnavailable
+from ingest.model import Reason
+from ingest.rollups import zone
+from ingest.store import Bucket, Latest
+
+if TYPE_CHECKING:
+    from hub.api.types import Sensor
+    from hub.telemetry import Telemetry
+
+Ctx = Info[Context, None]
+SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.types")]
+
+# Dead letters keep raw payloads: monitoring staff and operators read them, others do not.
+DEAD_LETTER_READERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
+MAX_WINDOW_DAYS = 400
+MAX_BUCKETS = 20_000  # per sensor and metric: 15-minute buckets over about 200 days
+BASELINE_DAYS = 90
+MAX_DEAD_LETTERS_PAGE = 500
+
+
+def telemetry_of(info: Ctx) -> Telemetry:
+    telemetry = info.context.telemetry
+    if telemetry is None:
+        raise TelemetryUnavailable("the telemetry store is not open")
+    return telemetry
+
+
+# --- sensor status ---------------------------------------------------------------------------
+
+
+@strawberry.enum(description="Whether a sensor is reporting.")
+class SensorStatus(Enum):
+    ONLINE = strawberry.enum_value("online", description="Newest reading within its timeout.")
+    STALE = strawberry.enum_value("stale", description="Silent for longer than its timeout.")
+    NO_DATA = strawberry.enum_value("no_data", description="No reading stored yet.")
+
+
+@strawberry.type(description="A sensor's newest reading of one metric.")
+class LatestReading:
+    metric: str = strawberry.field(description="e.g. energy_kwh, or attendance for gates.")
+    value: float = strawberry.field(description="The value (attendance: 1 in, 0 out).")
+    unit: str = strawberry.field(description="Its unit.")
+    at: dt.datetime = strawberry.field(description="When it was measured (UTC).")
+    received_at: dt.datetime = strawberry.field(description="When ingest last committed it.")
+
+    @classmethod
+    def of(cls, latest: Latest) -> LatestReading:
+        return cls(
+            metric=latest.metric,
+            value=latest.value,
+            unit=latest.unit,
+            at=latest.ts,
+            received_at=latest.seen_at,
+        )
+
+
+def _latest_loader(info: Ctx) -> DataLoader[str, list[Latest]]:
+    loader: DataLoader[str, list[Latest]] | None = info.context.extra.get("latest")
+    if loader is None:
+        store = telemetry_of(info).store
+
+        async def load(ids: list[str]) -> list[list[Latest]]:
+            rows = await store.latest(sensor_ids=ids)
+            grouped: dict[str, list[Latest]] = defaultdict(list)
+            for row in rows:
+                grouped[row.sensor_id].append(row)
+            return [grouped.get(i, []) for i in ids]
+
+        loader = DataLoader(load)
+        info.context.extra["latest"] = loader
+    return loader
+
+
+async def latest_of(info: Ctx, sensor_id: str) -> list[Latest]:
+    """The newest reading per metric of one sensor (batched over the request)."""
+    return await _latest_loader(info).load(sensor_id)
+
+
+def status_of(
+    latest: Sequence[Latest], telemetry: Telemetry, stale_after_s: float | None
+) -> SensorStatus:
+    if not latest:
+        return SensorStatus.NO_DATA
+    newest = max(row.ts for row in latest)
+    timeout = stale_after_s or telemetry.inactivity_timeout_s
+    age = dt.datetime.now(dt.UTC) - newest
+    return SensorStatus.ONLINE if age.total_seconds() <= timeout else SensorStatus.STALE
+
+
+# --- a project's monitoring ------------------------------------------------------------------
+
+
+@strawberry.enum(description="Width of a series bucket, in the telemetry time zone.")
+class SeriesBucket(Enum):
+    MINUTES_15 = strawberry.enum_value(Bucket.MIN15.value, description="15 minutes.")
+    HOUR = strawberry.enum_value(Bucket.HOUR.value, description="One hour.")
+    DAY = strawberry.enum_value(Bucket.DAY.value, description="One local day.")
+
+
+_BUCKET_SECONDS = {SeriesBucket.MINUTES_15: 900, SeriesBucket.HOUR: 3600, SeriesBucket.DAY: 86400}
+
+
+@strawberry.type(description="Raw readings of one sensor and metric over one bucket.")
+class SeriesPoint:
+    sensor_id: str = strawberry.field(description="The sensor.")
+    metric: str = strawberry.field(description="The metric, e.g. energy_kwh or demand_kw.")
+    start: dt.datetime = strawberry.field(description="Bucket start (local time, with offset).")
+    count: int = strawberry.field(description="Readings in the bucket.")
+    sum: float = strawberry.field(description="Sum of the values (interval kWh: energy).")
+    mean: float = strawberry.field(description="Mean of the values.")
+    min: float = strawberry.field(description="Smallest value.")
+    max: float = strawberry.field(description="Largest value.")
+    last: float = strawberry.field(description="The bucket's last value (registers: reading).")
+
+
+@strawberry.type(description="One local day's figure.")
+class DailyValue:
+    day: dt.date = strawberry.field(description="Local day (telemetry time zone).")
+    value: float = strawberry.field(description="The figure for that day.")
+
+
+@strawberry.type(description="One sensor's metric rolled up over one local day.")
+class SensorDay:
+    sensor_id: str = strawberry.field(description="The sensor.")
+    kind: SensorKind = strawberry.field(description="What the sensor reports.")
+    metric: str = strawberry.field(description="The metric.")
+    day: dt.date = strawberry.field(description="Local day.")
+    value: float = strawberry.field(
+        description="Energy in kWh for energy, register and demand metrics; mean otherwise."
+    )
+    samples: int = strawberry.field(description="Readings that went into it.")
+
+
+@strawberry.type(description="A meter's daily energy.")
+class MeterEnergy:
+    sensor_id: str = strawberry.field(description="The meter.")
+    days: list[DailyValue] = strawberry.field(description="kWh per local day.")
+
+
+@strawberry.type(description="A project's electricity use: the grid's evidence of work on site.")
+class ProjectEnergy:
+    days: list[DailyValue] = strawberry.field(
+        description="kWh per local day, summed over the project's meters (days with data only)."
+    )
+    meters: list[MeterEnergy] = strawberry.field(description="The same per meter.")
+    baseline_kwh: float | None = strawberry.field(
+        description=f"The project's own baseline: median kWh of its active days (over 1 kWh) "
+        f"in the {BASELINE_DAYS} days up to the window's end; null without active days."
+    )
+
+
+@strawberry.type(description="A project's monitoring data over a time window.")
+class ProjectMonitoring:
+    project_code: str = strawberry.field(description="The project.")
+    start: dt.datetime = strawberry.field(name="from", description="Window start (inclusive).")
+    end: dt.datetime = strawberry.field(name="to", description="Window end (exclusive).")
+    bucket: SeriesBucket = strawberry.field(description="Bucket width of series.")
+    timezone: str = strawberry.field(description="Zone of buckets and local days.")
+
+    @strawberry.field(description="The project's sensors with their status and newest readings.")
+    async def sensors(self, info: Ctx) -> list[SensorRef]:
+        from hub.api import lists
+
+        rows = await info.context.loaders.rows(SENSORS_OF_PROJECTS, {}).load(self.project_code)
+        return [lists.node_of("sensor", row["props"]) for row in rows]
+
+    @strawberry.field(description="Raw readings bucketed (power meters; camera and satellite "
+                      "observations as they land).")  # fmt: skip
+    async def series(
+        self,
+        info: Ctx,
+        metric: Annotated[
+            str | None, strawberry.argument(description="Only this metric, e.g. energy_kwh.")
+        ] = None,
+        sensor_ids: Annotated[
+            list[str] | None, strawberry.argument(description="Only these sensors.")
+        ] = None,
+    ) -> list[SeriesPoint]:
+        store = telemetry_of(info).store
+        points = await store.series(
+            start=self.start,
+            end=self.end,
+            bucket=Bucket(str(self.bucket.value)),
+            sensor_ids=sensor_ids,
+            project_code=None if sensor_ids is not None else self.project_code,
+            metric=metric,
+            tz=self.timezone,
+        )
+        return [
+            SeriesPoint(
+                sensor_id=p.sensor_id,
+                metric=p.metric,
+                start=p.start,
+                count=p.count,
+                sum=p.total,
+                mean=p.mean,
+                min=p.minimum,
+                max=p.maximum,
+                last=p.last,
+            )
+            for p in points
+        ]
+
+    def _days(self) -> tuple[dt.date, dt.date]:
+        tz = zone(self.timezone)
+        last = self.end - dt.timedelta(microseconds=1)
+        return self.start.astimezone(tz).date(), last.astimezone(tz).date()
+
+    @strawberry.field(description="Daily rollups of every sensor of the project in the window.")
+    async def daily(self, info: Ctx) -> list[SensorDay]:
+        start, end = self._days()
+        rows = await telemetry_of(info).store.daily(
+            start=start, end=end, project_code=self.project_code
+        )
+        return [
+            SensorDay(
+                sensor_id=r.sensor_id,
+                kind=SensorKind(r.kind),
+                metric=r.metric,
+                day=r.day,
+                value=r.value,
+                samples=r.samples,
+            )
+            for r in rows
+            if r.kind in _KINDS
+        ]
+
+    @strawberry.field(description="Daily kWh of the project and of each meter, and its baseline.")
+    async def energy(self, info: Ctx) -> ProjectEnergy:
+        start, end = self._days()
+        since = min(start, end - dt.timedelta(days=BASELINE_DAYS - 1))
+        found = await power.project_energy(telemetry_of(info).store, self.project_code, since, end)
+        return ProjectEnergy(
+            days=[DailyValue(day=d, value=v) for d, v in sorted(found.days.items()) if d >= start],
+            meters=[
+                MeterEnergy(
+                    sensor_id=meter,
+                    days=[
+                        DailyValue(day=d, value=v) for d, v in sorted(days.items()) if d >= start
+                    ],
+                )
+                for meter, days in sorted(found.meters.items())
+            ],
+            baseline_kwh=found.baseline,
+        )
+
+    @strawberry.field(description="Distinct workers through the project's gates per local day.")
+    async def headcount(self, info: Ctx) -> list[DailyValue]:
+        start, end = self._days()
+        found = await labor.headcount(telemetry_of(info).store, [self.project_code], start, end)
+        return [DailyValue(day=d, value=n) for d, n in sorted(found[0].days.items())]
+
+
+_KINDS = frozenset(str(k.value) for k in SensorKind)
+
+
+def project_monitoring(
+    info: Ctx,
+    project_code: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    bucket: SeriesBucket,
+) -> ProjectMonitoring:
+    """Check the window (default: the last 7 days) and build the lazily resolved object."""
+    telemetry = telemetry_of(info)
+    end = end or dt.datetime.now(dt.UTC)
+    start = start or end - dt.timedelta(days=7)
+    for name, moment in (("from", start), ("to", end)):
+        if moment.tzinfo is None:
+            raise InvalidInput(f"{name}: give a UTC offset, e.g. 2026-03-01T00:00:00+08:00")
+    if start >= end:
+        raise InvalidInput("from must be before to")
+    span = (end - start).total_seconds()
+    if span > MAX_WINDOW_DAYS * 86400:
+        raise InvalidInput(f"the window may span at most {MAX_WINDOW_DAYS} days")
+    if span / _BUCKET_SECONDS[bucket] > MAX_BUCKETS:
+        raise InvalidInput(
+            f"{bucket.name} buckets over this window make more than {MAX_BUCKETS} points per "
+            "sensor; choose a wider bucket or a shorter window"
+        )
+    return ProjectMonitoring(
+        project_code=project_code,
+        start=start,
+        end=end,
+        bucket=bucket,
+        timezone=telemetry.timezone,
+    )
+
+
+# --- dead letters, replay, counters ----------------------------------------------------------
+
+
+@strawberry.enum(description="Why a message became a dead letter (ingest's stable codes).")
+class DeadLetterCode(Enum):
+    UNDECODABLE = strawberry.enum_value(
+        Reason.UNDECODABLE.value, description="Not JSON, not UTF-8, or the wrong shape."
+    )
+    BAD_TOPIC = strawberry.enum_value(
+        Reason.BAD_TOPIC.value, description="The topic is not hub/v1/<kind>/<sensor_id>."
+    )
+    UNKNOWN_SENSOR = strawberry.enum_value(
+        Reason.UNKNOWN_SENSOR.value, description="No Sensor with that id is registered."
+    )
+    KIND_MISMATCH = strawberry.enum_value(
+        Reason.KIND_MISMATCH.value, description="The topic's kind differs from the sensor's."
+    )
+    INVALID = strawberry.enum_value(
+        Reason.INVALID.value,
+        description="A field missing or mistyped, an unknown metric, a wrong unit, a time "
+        "without offset, or labor while no salt is set.",
+    )
+    FUTURE = strawberry.enum_value(
+        Reason.FUTURE.value, description="Timestamped beyond the tolerated clock skew."
+    )
+    EXPIRED = strawberry.enum_value(
+        Reason.EXPIRED.value, description="Older than raw-reading retention."
+    )
+    OUT_OF_RANGE = strawberry.enum_value(
+        Reason.OUT_OF_RANGE.value, description="Outside the metric's plausible range."
+    )
+
+
+def _reason(code: DeadLetterCode | None) -> Reason | None:
+    return Reason(str(code.value)) if code is not None else None
+
+
+@strawberry.type(description="A message ingest could not use, kept with its raw payload.")
+class DeadLetter:
+    id: int = strawberry.field(name="letterId", description="Sequence number (replay by it).")
+    source: str = strawberry.field(description="MQTT topic, or import file and line.")
+    payload: str = strawberry.field(
+        description="The payload as received (UTF-8, invalid bytes replaced; labor payloads "
+        "with worker ids hashed and personal fields dropped)."
+    )
+    code: DeadLetterCode = strawberry.field(description="Stable reason code.")
+    message: str = strawberry.field(description="What exactly was wrong.")
+    arrived_at: dt.datetime = strawberry.field(description="When it first arrived.")
+    attempts: int = strawberry.field(description="Deliveries and replays so far.")
+    replayed_at: dt.datetime | None = strawberry.field(description="When a replay stored it.")
+
+
+@strawberry.type(description="A page of dead letters, oldest first.")
+class DeadLetterPage:
+    nodes: list[DeadLetter] = strawberry.field(description="The letters.")
+    end_cursor: str | None = strawberry.field(description="Pass as after for the next page.")
+    has_next_page: bool = strawberry.field(description="More letters follow.")
+
+
+@strawberry.type(description="A dead letter that failed again on replay.")
+class ReplayFailure:
+    id: int = strawberry.field(name="letterId", description="The letter.")
+    code: DeadLetterCode = strawberry.field(description="Why it still fails.")
+    message: str = strawberry.field(description="What is still wrong.")
+
+
+@strawberry.type(description="What a replay did.")
+class ReplayOutcome:
+    replayed: list[int] = strawberry.field(description="Letters now stored and closed.")
+    still_failing: list[ReplayFailure] = strawberry.field(description="Letters still pending.")
+    stored: int = strawberry.field(description="Readings and events newly stored.")
+    duplicates: int = strawberry.field(description="Readings that were already stored.")
+
+
+@strawberry.type(description="Ingest counters since the hub started, and the broker link.")
+class IngestStatus:
+    broker_connected: bool = strawberry.field(description="The MQTT subscriber is connected.")
+    received: int = strawberry.field(description="Messages received.")
+    readings: int = strawberry.field(description="Readings and events decoded.")
+    stored: int = strawberry.field(description="Readings and events newly stored.")
+    duplicates: int = strawberry.field(description="Redelivered readings stored once already.")
+    dead_lettered: int = strawberry.field(description="Messages sent to the dead letters.")
+    replayed: int = strawberry.field(description="Dead letters stored by a replay.")
+    batches: int = strawberry.field(description="Commits.")
+    acknowledged: int = strawberry.field(description="MQTT messages acknowledged after commit.")
+    last_commit_at: dt.datetime | None = strawberry.field(description="When the last commit was.")
+    live_subscribers: int = strawberry.field(description="Open live-feed subscriptions.")
+    live_dropped: int = strawberry.field(
+        description="Events dropped because a slow subscriber's queue was full."
+    )
+    pending_dead_letters: int = strawberry.field(description="Dead letters not yet replayed.")
+    labor_enabled: bool = strawberry.field(description="A labor salt is set, so gates ingest.")
+
+
+def _letter(d: Any) -> DeadLetter:
+    return DeadLetter(
+        id=d.id,
+        source=d.source,
+        payload=d.payload.decode("utf-8", errors="replace"),
+        code=DeadLetterCode(d.code.value),
+        message=d.message,
+        arrived_at=d.arrived_at,
+        attempts=d.attempts,
+        replayed_at=d.replayed_at,
+    )
+
+
+@strawberry.type
+class MonitoringQuery:
+    @strawberry.field(
+        description="Dead letters in arrival order (monitor, operator and admin roles).",
+        permission_classes=[allow(DEAD_LETTER_READERS)],
+    )
+    async def dead_letters(
+        self,
+        info: Ctx,
+        code: Annotated[
+            DeadLetterCode | None, strawberry.argument(description="Only this reason.")
+        ] = None,
+        pending: Annotated[
+            bool, strawberry.argument(description="Only letters not replayed yet.")
+        ] = True,
+        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="endCursor of the previous page.")
+        ] = None,
+    ) -> DeadLetterPage | None:
+        if not 0 < first <= MAX_DEAD_LETTERS_PAGE:
+            raise InvalidInput(f"first: between 1 and {MAX_DEAD_LETTERS_PAGE}")
+        after_id = 0
+        if after is not None:
+            if not after.isdigit() or len(after) > 18:
+                raise InvalidInput("after: not a cursor from deadLetters")
+            after_id = int(after)
+        rows = await telemetry_of(info).store.dead_letters(
+            code=_reason(code), pending=pending, after_id=after_id, limit=first + 1
+        )
+        page = rows[:first]
+        return DeadLetterPage(
+            nodes=[_letter(d) for d in page],
+            end_cursor=str(page[-1].id) if page else None,
+            has_next_page=len(rows) > first,
+        )
+
+    @strawberry.field(
+        description="Ingest counters and broker link (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def ingest_status(self, info: Ctx) -> IngestStatus | None:
+        telemetry = telemetry_of(info)
+        c = telemetry.pipeline.counters
+        counts = await telemetry.store.counts()
+        return IngestStatus(
+            broker_connected=telemetry.connected,
+            received=c.received,
+            readings=c.readings,
+            stored=c.stored,
+            duplicates=c.duplicate,
+            dead_lettered=c.dead_lettered,
+            replayed=c.replayed,
+            batches=c.batches,
+            acknowledged=c.acked,
+            last_commit_at=(
+                dt.datetime.fromtimestamp(c.last_commit_ms / 1000, dt.UTC)
+                if c.last_commit_ms
+                else None
+            ),
+            live_subscribers=telemetry.bus.subscribers,
+            live_dropped=telemetry.bus.dropped,
+            pending_dead_letters=counts.dead_letters_pending,
+            labor_enabled=telemetry.labor_enabled,
+        )
+
+
+@strawberry.type
+class MonitoringMutation:
+    @strawberry.mutation(
+        description="Run pending dead letters through ingest again, e.g. after registering "
+        "their sensor; letters that now pass are stored exactly once and closed "
+        "(operator and admin).",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def replay_dead_letters(
+        self,
+        info: Ctx,
+        ids: Annotated[
+            list[int] | None, strawberry.argument(description="These letters (at most 1000).")
+        ] = None,
+        code: Annotated[
+            DeadLetterCode | None,
+            strawberry.argument(description="Or every pending one of this reason."),
+        ] = None,
+    ) -> ReplayOutcome:
+        if ids is None and code is None:
+            raise InvalidInput("give ids or code")
+        if ids is not None and len(ids) > 1000:
+            raise InvalidInput("ids: at most 1000")
+        result = await telemetry_of(info).pipeline.replay(ids=ids, code=_reason(code), limit=1000)
+        return ReplayOutcome(
+            replayed=result.replayed,
+            still_failing=[
+                ReplayFailure(id=i, code=DeadLetterCode(p.code.value), message=p.message)
+                for i, p in result.still_failing
+            ],
+            stored=result.stored,
+            duplicates=result.duplicates,
+        )
+
+
+# --- the live feed ---------------------------------------------------------------------------
+
+
+@strawberry.type(description="A reading that was just stored (never a duplicate).")
+class FeedReading:
+    kind: SensorKind = strawberry.field(description="What the sensor reports.")
+    # Nullable only so that both members of MonitoringEvent can select sensorId without an
+    # alias (GraphQL forbids one field name with two types in a union selection).
+    sensor_id: str | None = strawberry.field(description="The sensor (always set on readings).")
+    project_code: str | None = strawberry.field(description="The project it watches.")
+    metric: str = strawberry.field(description="e.g. energy_kwh; attendance for gate passes.")
+    at: dt.datetime = strawberry.field(description="When it was measured (UTC).")
+    value: float = strawberry.field(description="The value (attendance: 1 in, 0 out).")
+    unit: str = strawberry.field(description="Its unit.")
+
+
+@strawberry.type(description="A daily rollup that changed with the last commit.")
+class FeedRollup:
+    kind: SensorKind = strawberry.field(description="Feed kind.")
+    sensor_id: str | None = strawberry.field(description="The sensor; null for project figures.")
+    project_code: str | None = strawberry.field(description="The project.")
+    metric: str = strawberry.field(description="The metric; headcount for a project's workers.")
+    day: dt.date = strawberry.field(description="Local day.")
+    value: float = strawberry.field(description="The day's figure so far.")
+    samples: int = strawberry.field(description="Readings behind it.")
+
+
+MonitoringEvent = Annotated[
+    FeedReading | FeedRollup,
+    strawberry.union("MonitoringEvent", description="One event of the live monitoring feed."),
+]
+
+
+def _feed_event(event: Event) -> FeedReading | FeedRollup:
+    kind = SensorKind(event.kind)
+    if isinstance(event, ReadingEvent):
+        return FeedReading(
+            kind=kind,
+            sensor_id=event.sensor_id,
+            project_code=event.project_code,
+            metric=event.metric,
+            at=event.ts,
+            value=event.value,
+            unit=event.unit,
+        )
+    return FeedRollup(
+        kind=kind,
+        sensor_id=event.sensor_id,
+        project_code=event.project_code,
+        metric=event.metric,
+        day=event.day,
+        value=event.value,
+        samples=event.samples,
+    )
+
+
+def project_code_of(value: str) -> str:
+    """A project's code from its code or its global id."""
+    try:
+        type_name, key = decode_global_id(value)
+    except InvalidInput:
+        return value  # not a global id: a project code
+    if type_name != "Project":
+        raise InvalidInput(f"{value[:80]!r} is the id of a {type_name}, not of a Project")
+    return key
+
+
+@strawberry.type
+class MonitoringSubscription:
+    @strawberry.subscription(
+        description="Readings and rollup changes as ingest commits them, over "
+        "graphql-transport-ws. Filters combine with AND; none means everything. A slow client "
+        "loses its oldest events beyond HUB_TELEMETRY_LIVE_QUEUE, never slows ingest.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def monitoring_feed(
+        self,
+        info: Ctx,
+        project_ids: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Project codes or Project global ids."),
+        ] = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="Projects in this region and its sub-regions."),
+        ] = None,
+        kinds: Annotated[
+            list[SensorKind] | None, strawberry.argument(description="Only these feeds.")
+        ] = None,
+    ) -> AsyncGenerator[MonitoringEvent, None]:
+        telemetry = telemetry_of(info)
+        codes: set[str] | None = None
+        if project_ids is not None:
+            if len(project_ids) > 10_000:
+                raise InvalidInput("projectIds: at most 10000")
+            codes = {project_code_of(p) for p in project_ids}
+        if region is not None:
+            rows = await info.context.store.run(PROJECTS_IN_REGION, {"region": region})
+            in_region = {row["code"] for row in rows}
+            codes = in_region if codes is None else codes & in_region
+        event_filter = EventFilter(
+            project_codes=frozenset(codes) if codes is not None else None,
+            kinds=frozenset(str(k.value) for k in kinds) if kinds is not None else None,
+        )
+        async with telemetry.bus.subscribe(event_filter, maxsize=telemetry.live_queue) as sub:
+            async for event in sub:
+                if event.kind in _KINDS:
+                    yield _feed_event(event)

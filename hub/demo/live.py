@@ -1,0 +1,401 @@
+"""Live feeds for ``hub demo``: an embedded MQTT broker and a simulator of site meters and gates.
+
+The simulator publishes over MQTT like real devices would, so the demo exercises the whole
+ingest path (broker → subscriber → pipeline → telemetry store → live bus → GraphQL):
+
+- **history** on first start: 14 days of hourly energy per meter and 7 days of gate passes, as
+  batched payloads, so series, baselines and headcounts have something to show at once;
+- **meters** then report every minute (energy of the minute just ended), staggered;
+- **gates** report passes as they happen: arrivals 06:30–08:30, a lunch break, departures
+  17:00–19:00 local time, fewer workers at weekends;
+- **shape**: site power follows the working day (night load about 15%), weekends run lighter,
+  completed projects only keep the lights on;
+- **idle projects**: about one in twelve sites stopped three days ago (power near zero, nobody at
+  the gate), the pattern the fusion rules look for;
+- **silent sensors**: two meters stopped reporting three hours ago and stay silent (STALE);
+- **malformed traffic**: every 20 s one bad message (not JSON, unknown sensor, negative energy,
+  missing offset, a reading from tomorrow) that must land in the dead letters.
+
+Every choice is seeded by the sensor or project id, so a restart simulates the same sites.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import itertools
+import json
+import logging
+import math
+import random
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from paho.mqtt.client import Client
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from graph_schema.errors import ConfigurationError
+from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.store import GraphStore
+from hub.settings import Settings
+from hub.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+HISTORY_POWER_DAYS = 14
+HISTORY_LABOR_DAYS = 7
+METER_INTERVAL_S = 60
+GATE_TICK_S = 5.0
+BAD_MESSAGE_EVERY_S = 20.0
+IDLE_SHARE = 1 / 12
+IDLE_SINCE_DAYS = 3
+SILENT_METERS = 2
+SILENT_SINCE_H = 3
+
+
+@contextlib.asynccontextmanager
+async def embedded_broker(url: str) -> AsyncIterator[None]:
+    """An amqtt broker on ``url``'s host and port for the life of the context (MQTT 3.1.1)."""
+    from amqtt.broker import Broker  # type: ignore[import-untyped]
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 1883
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the demo's embedded MQTT broker cannot listen on {host}:{port} ({exc.strerror}); "
+                "if a broker already runs there, set HUB_MQTT_URL to use it instead"
+            ) from None
+    # amqtt and its state machine narrate every connection at INFO.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    broker = Broker(
+        {
+            "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
+        }
+    )
+    await broker.start()
+    log.info("embedded MQTT broker (amqtt) listening on %s:%s", host, port)
+    try:
+        yield
+    finally:
+        await broker.shutdown()
+
+
+# --- the sites ----------------------------------------------------------------------------------
+
+
+def _rng(*parts: str) -> random.Random:
+    seed = int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
+    return random.Random(seed)
+
+
+@dataclass
+class Site:
+    """One project's simulated behaviour."""
+
+    project_code: str
+    completed: bool
+    peak_kw: float
+    workers: list[str]
+    idle: bool
+    meters: list[str] = field(default_factory=list)
+    gates: list[str] = field(default_factory=list)
+    inside: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, project_code: str, stage: str) -> Site:
+        rng = _rng("site", project_code)
+        completed = stage == "completed"
+        crew = rng.randint(3, 12) if completed else int(rng.lognormvariate(math.log(60), 0.6))
+        crew = max(3, min(crew, 400))
+        return cls(
+            project_code=project_code,
+            completed=completed,
+            peak_kw=rng.uniform(20, 60) if completed else rng.lognormvariate(math.log(250), 0.7),
+            # Badge numbers as a gate system would send them; ingest hashes them on arrival.
+            workers=[f"{project_code[-6:]}-{n:04d}" for n in range(crew)],
+            idle=not completed and rng.random() < IDLE_SHARE,
+        )
+
+    def working(self, moment: dt.datetime, tz: ZoneInfo) -> bool:
+        return not (
+            self.idle and moment >= dt.datetime.now(dt.UTC) - dt.timedelta(days=IDLE_SINCE_DAYS)
+        )
+
+    def power_kw(self, moment: dt.datetime, tz: ZoneInfo, jitter: float) -> float:
+        """Mean site demand at ``moment``: the working day's shape, weekends and idling."""
+        local = moment.astimezone(tz)
+        hour = local.hour + local.minute / 60
+        if not self.working(moment, tz):
+            return self.peak_kw * 0.02 * jitter
+        if self.completed:
+            return self.peak_kw * (0.5 if 8 <= hour < 18 else 0.2) * jitter
+        if 7 <= hour < 18:
+            level = 0.75 if 11.5 <= hour < 13 else 1.0
+        elif 6 <= hour < 7 or 18 <= hour < 20:
+            level = 0.5
+        else:
+            level = 0.15
+        if local.weekday() >= 5:
+            level *= 0.6
+        return self.peak_kw * level * jitter
+
+    def crew_today(self, day: dt.date) -> list[str]:
+        """Who comes in on ``day``: most of the crew on weekdays, fewer at weekends."""
+        rng = _rng("crew", self.project_code, day.isoformat())
+        share = 0.45 if day.weekday() >= 5 else 0.9
+        return [w for w in self.workers if rng.random() < share]
+
+
+def _passes(site: Site, day: dt.date, tz: ZoneInfo) -> list[tuple[dt.datetime, str, str]]:
+    """A working day's gate passes: (time, worker, direction), in time order."""
+    rng = _rng("passes", site.project_code, day.isoformat())
+    start = dt.datetime.combine(day, dt.time(), tz)
+    out: list[tuple[dt.datetime, str, str]] = []
+    for worker in site.crew_today(day):
+        arrive = start + dt.timedelta(hours=rng.uniform(6.5, 8.5))
+        leave = start + dt.timedelta(hours=rng.uniform(17.0, 19.0))
+        out += [(arrive, worker, "in"), (leave, worker, "out")]
+        if rng.random() < 0.3:  # out for lunch and back
+            lunch = start + dt.timedelta(hours=rng.uniform(11.5, 12.5))
+            out += [(lunch, worker, "out"), (lunch + dt.timedelta(minutes=40), worker, "in")]
+    out.sort()
+    return out
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
+class Publisher:
+    """A paho client publishing at QoS 1 from its own network thread."""
+
+    def __init__(self, settings: Settings, *, protocol: int) -> None:
+        parts = urlsplit(settings.mqtt.url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 1883
+        self.client = Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"{settings.mqtt.client_id}-demo-simulator",
+            protocol=MQTTProtocolVersion.MQTTv5 if protocol == 5 else MQTTProtocolVersion.MQTTv311,
+        )
+        if settings.mqtt.username:
+            password = settings.mqtt.password
+            self.client.username_pw_set(
+                settings.mqtt.username, password.get_secret_value() if password else None
+            )
+        self.client.max_inflight_messages_set(200)
+        self.client.max_queued_messages_set(0)
+        self.published = 0
+        self.baseline = 0  # ingest's received counter when publishing began
+
+    def start(self) -> None:
+        self.client.connect_async(self._host, self._port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def send(self, topic: str, body: Any) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.client.publish(topic, payload, qos=1)
+        self.published += 1
+
+    async def pace(self, telemetry: Telemetry, *, ahead: int = 600, wait_s: float = 10.0) -> None:
+        """Wait until ingest has received all but ``ahead`` of what was published, so history
+        never runs ahead of the commits. amqtt drops a delivery whose acknowledgement takes
+        over 5 s, and the hub acknowledges only after committing."""
+        counters = telemetry.pipeline.counters
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while counters.received + ahead < self.published + self.baseline:
+            if loop.time() > deadline:
+                return  # ingest runs elsewhere (HUB_MQTT_INGEST=false) or lags: go on
+            await asyncio.sleep(0.02)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+async def _history(
+    publisher: Publisher,
+    telemetry: Telemetry,
+    sites: list[Site],
+    silent: set[str],
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> None:
+    hour_now = now.replace(minute=0, second=0, microsecond=0)
+    for site in sites:
+        for meter in site.meters:
+            rng = _rng("history", meter)
+            end = hour_now - dt.timedelta(hours=SILENT_SINCE_H) if meter in silent else hour_now
+            moment = end - dt.timedelta(days=HISTORY_POWER_DAYS)
+            day: list[dict[str, Any]] = []
+            while moment < end:
+                moment += dt.timedelta(hours=1)
+                kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15))
+                day.append({"ts": _iso(moment), "metric": "energy_kwh", "value": round(kwh, 3),
+                            "unit": "kWh"})  # fmt: skip
+                if len(day) == 24:
+                    publisher.send(f"hub/v1/power/{meter}", {"readings": day})
+                    day = []
+            if day:
+                publisher.send(f"hub/v1/power/{meter}", {"readings": day})
+            await publisher.pace(telemetry)
+        today = now.astimezone(tz).date()
+        for gate in site.gates:
+            for back in range(HISTORY_LABOR_DAYS, -1, -1):
+                day_ = today - dt.timedelta(days=back)
+                events = [
+                    {"ts": _iso(at), "worker_id": worker, "direction": direction}
+                    for at, worker, direction in _passes(site, day_, tz)
+                    if at <= now and site.working(at, tz)
+                ]
+                if events:
+                    publisher.send(f"hub/v1/labor/{gate}", {"events": events})
+            await publisher.pace(telemetry)
+
+
+def _bad_messages(now: Callable[[], dt.datetime], meter: str) -> list[tuple[str, bytes]]:
+    stamp = _iso(now())
+    tomorrow = _iso(now() + dt.timedelta(days=1))
+
+    def reading(ts: str, value: float) -> bytes:
+        return json.dumps(
+            {"ts": ts, "metric": "energy_kwh", "value": value, "unit": "kWh"}
+        ).encode()
+
+    return [
+        (f"hub/v1/power/{meter}", b"{not json"),
+        ("hub/v1/power/pwr-NOT-REGISTERED", reading(stamp, 1.0)),
+        (f"hub/v1/power/{meter}", reading(stamp, -5.0)),
+        (f"hub/v1/power/{meter}", reading(stamp[:19], 2.0)),  # no UTC offset
+        (f"hub/v1/power/{meter}", reading(tomorrow, 2.0)),
+    ]
+
+
+async def simulate(
+    settings: Settings, graph: GraphStore, telemetry: Telemetry, *, protocol: int
+) -> None:
+    """Publish history once (on an empty telemetry store), then live traffic until cancelled.
+
+    Gates send badge numbers, as real ones do; the hub hashes them with its salt on arrival."""
+    tz = ZoneInfo(settings.telemetry.timezone)
+    rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
+    sites: dict[str, Site] = {}
+    for row in rows:
+        site = sites.get(row["project_code"])
+        if site is None:
+            site = sites[row["project_code"]] = Site.of(row["project_code"], row["stage"])
+        (site.meters if row["kind"] == "power" else site.gates).append(row["id"])
+    ordered = sorted(sites.values(), key=lambda s: s.project_code)
+    meters = [(site, meter) for site in ordered for meter in site.meters]
+    # Two meters go silent, spread over the list; a small graph (under 20 meters) keeps all.
+    n_silent = SILENT_METERS if len(meters) >= 20 else 0
+    silent = (
+        {meter for _, meter in meters[:: len(meters) // n_silent][:n_silent]} if n_silent else set()
+    )
+    if not meters:
+        log.warning("demo simulator: no power or labor sensors in the graph; nothing to simulate")
+        return
+    publisher = Publisher(settings, protocol=protocol)
+    publisher.start()
+    healthy = [m for _, m in meters if m not in silent]
+    malformed = asyncio.create_task(_malformed(publisher, healthy))
+    try:
+        counts = await telemetry.store.counts()
+        if counts.readings == 0:
+            gates = sum(len(s.gates) for s in ordered)
+            log.info("demo simulator: publishing history for %d meters and %d gates",
+                     len(meters), gates)  # fmt: skip
+            publisher.baseline = telemetry.pipeline.counters.received
+            await _history(publisher, telemetry, ordered, silent, tz, dt.datetime.now(dt.UTC))
+        log.info("demo simulator: live; silent meters: %s", ", ".join(sorted(silent)))
+        await _live(publisher, ordered, meters, silent, tz)
+    finally:
+        malformed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await malformed
+        publisher.stop()
+
+
+async def _malformed(publisher: Publisher, healthy: list[str]) -> None:
+    """One bad message every BAD_MESSAGE_EVERY_S, from the start (history or not)."""
+    for index in itertools.count():
+        meter = healthy[index % len(healthy)] if healthy else "pwr-NONE"
+        bad = _bad_messages(lambda: dt.datetime.now(dt.UTC), meter)
+        topic, payload = bad[index % len(bad)]
+        publisher.send(topic, payload)
+        await asyncio.sleep(BAD_MESSAGE_EVERY_S)
+
+
+async def _live(
+    publisher: Publisher,
+    sites: list[Site],
+    meters: list[tuple[Site, str]],
+    silent: set[str],
+    tz: ZoneInfo,
+) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    next_gate = start
+    rng = random.Random(7)
+    plans: dict[tuple[str, dt.date], list[tuple[dt.datetime, str, str]]] = {}
+    while True:
+        now = dt.datetime.now(dt.UTC)
+        second = int(now.timestamp())
+        # Meters: each reports once a minute, at its own second, the energy of that minute.
+        for index, (site, meter) in enumerate(meters):
+            if meter in silent or (second - index) % METER_INTERVAL_S:
+                continue
+            ts = now.replace(microsecond=0)
+            kwh = site.power_kw(ts, tz, rng.uniform(0.85, 1.15)) * METER_INTERVAL_S / 3600
+            publisher.send(
+                f"hub/v1/power/{meter}",
+                {"ts": _iso(ts), "metric": "energy_kwh", "value": round(kwh, 4), "unit": "kWh"},
+            )
+        if loop.time() >= next_gate:
+            next_gate += GATE_TICK_S
+            _gate_tick(publisher, sites, now, tz, plans)
+        await asyncio.sleep(max(0.0, second + 1 - dt.datetime.now(dt.UTC).timestamp()))
+
+
+def _gate_tick(
+    publisher: Publisher,
+    sites: list[Site],
+    now: dt.datetime,
+    tz: ZoneInfo,
+    plans: dict[tuple[str, dt.date], list[tuple[dt.datetime, str, str]]],
+) -> None:
+    """Passes that fall in the last tick, from each working site's plan for today."""
+    since = now - dt.timedelta(seconds=GATE_TICK_S)
+    today = now.astimezone(tz).date()
+    if any(day != today for _, day in plans):
+        plans.clear()
+    for site in sites:
+        if not site.gates or not site.working(now, tz):
+            continue
+        plan = plans.get((site.project_code, today))
+        if plan is None:
+            plan = plans[(site.project_code, today)] = _passes(site, today, tz)
+        events = [
+            {"ts": _iso(at), "worker_id": worker, "direction": direction}
+            for at, worker, direction in plan
+            if since < at <= now
+        ]
+        if events:
+            publisher.send(f"hub/v1/labor/{site.gates[0]}", {"events": events})

@@ -1,0 +1,174 @@
+"""The hub's telemetry side, opened next to the graph store: the telemetry store, the ingest
+pipeline, the live bus, the MQTT subscriber and the retention task.
+
+``open_telemetry`` builds it all from settings; ``Telemetry.close`` stops the subscriber first
+(so nothing is acknowledged after the store is gone), then the tasks, then the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from connectors import feeds
+from graph_schema.errors import ConfigurationError
+from graph_schema.store import GraphStore
+from hub.settings import MqttSettings, Settings
+from ingest.bus import LiveBus
+from ingest.mqtt import MqttConfig, MqttIngest
+from ingest.pipeline import Pipeline
+from ingest.retention import keep
+from ingest.sensors import GraphSensors
+from ingest.sqlite_store import SQLiteTelemetryStore
+from ingest.store import TelemetryStore
+
+log = logging.getLogger(__name__)
+
+
+def telemetry_path(settings: Settings) -> Path:
+    """Where the SQLite telemetry file is: ``sqlite://`` puts it under the data dir."""
+    url = settings.telemetry.url
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise ConfigurationError(
+            "HUB_TELEMETRY_URL: only the embedded SQLite store (sqlite://) is available in this "
+            f"version; {parts.scheme}:// is reserved for the PostgreSQL adapter"
+        )
+    if parts.path in ("", "/"):
+        return settings.data_dir / "telemetry.db"
+    return Path(unquote(parts.path))
+
+
+def mqtt_config(mqtt: MqttSettings, *, force_protocol: int | None = None) -> MqttConfig:
+    """The subscriber's broker settings from ``HUB_MQTT_*``."""
+    protocol = force_protocol or mqtt.protocol
+    return MqttConfig.from_url(
+        mqtt.url,
+        username=mqtt.username,
+        password=mqtt.password.get_secret_value() if mqtt.password else None,
+        client_id=mqtt.client_id,
+        mqtt5=protocol == 5,
+        keepalive_s=mqtt.keepalive_s,
+        session_expiry_s=mqtt.session_expiry_s,
+        shared_group=mqtt.shared_group,
+        ca_file=str(mqtt.tls_ca_file) if mqtt.tls_ca_file else None,
+        cert_file=str(mqtt.tls_cert_file) if mqtt.tls_cert_file else None,
+        key_file=str(mqtt.tls_key_file) if mqtt.tls_key_file else None,
+    )
+
+
+@dataclass
+class Telemetry:
+    """Everything the API needs to read telemetry and follow the live feed."""
+
+    store: TelemetryStore
+    bus: LiveBus
+    pipeline: Pipeline
+    timezone: str
+    inactivity_timeout_s: float
+    live_queue: int
+    ingest: MqttIngest | None = None
+    labor_enabled: bool = True
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self, name: str, work: asyncio.Future[None] | object) -> None:
+        """Run a background coroutine until ``close``; its failure is logged, not raised."""
+        task: asyncio.Task[None] = asyncio.ensure_future(work)  # type: ignore[arg-type]
+        task.set_name(name)
+        task.add_done_callback(_log_failure)
+        self._tasks.append(task)
+
+    @property
+    def connected(self) -> bool:
+        return self.ingest is not None and self.ingest.connected.is_set()
+
+    def stale_before(self, now: dt.datetime | None = None) -> dt.datetime:
+        """A sensor last heard before this moment is stale."""
+        moment = now or dt.datetime.now(dt.UTC)
+        return moment - dt.timedelta(seconds=self.inactivity_timeout_s)
+
+    async def close(self) -> None:
+        if self.ingest is not None:
+            self.ingest.stop()
+        # The subscriber's run() returns after its current batch: wait for it before the store.
+        for task in reversed(self._tasks):
+            if task.get_name() == "mqtt-ingest":
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self.bus.close()
+        await self.store.close()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+
+async def open_telemetry(
+    settings: Settings,
+    graph: GraphStore,
+    *,
+    labor_salt: bytes | None = None,
+    ingest_mqtt: bool | None = None,
+    force_protocol: int | None = None,
+) -> Telemetry:
+    """Open the telemetry store and, unless ``HUB_MQTT_INGEST`` is off, the MQTT subscriber.
+
+    ``labor_salt`` overrides ``HUB_TELEMETRY_LABOR_SALT`` (the demo keeps its own); without
+    either, labor messages are dead-lettered with a message saying so, and their worker ids are
+    not kept.
+    """
+    t = settings.telemetry
+    store = await SQLiteTelemetryStore.open(
+        telemetry_path(settings), feeds.metrics(), tz=t.timezone, synchronous=t.synchronous
+    )
+    salt = labor_salt or (t.labor_salt.get_secret_value().encode() if t.labor_salt else b"")
+    decoders = feeds.decoders(
+        labor_salt=salt,
+        future_tolerance_s=t.future_tolerance_s,
+        max_age_s=t.retention_days * 86400.0 if t.retention_days else None,
+        tz=t.timezone,
+    )
+    if not salt:
+        log.warning("HUB_TELEMETRY_LABOR_SALT is not set: labor attendance is not ingested")
+    bus = LiveBus(default_queue=t.live_queue)
+    pipeline = Pipeline(store, GraphSensors(graph), decoders, bus=bus)
+    telemetry = Telemetry(
+        store=store,
+        bus=bus,
+        pipeline=pipeline,
+        timezone=t.timezone,
+        inactivity_timeout_s=t.inactivity_timeout_s,
+        live_queue=t.live_queue,
+        labor_enabled=bool(salt),
+    )
+    if t.retention_days:
+        telemetry.start("retention", keep(store, t.retention_days))
+    if settings.mqtt.ingest if ingest_mqtt is None else ingest_mqtt:
+        config = mqtt_config(settings.mqtt, force_protocol=force_protocol)
+        telemetry.ingest = MqttIngest(
+            pipeline,
+            config,
+            batch_size=t.batch_size,
+            linger_s=t.batch_latency_ms / 1000,
+            republish=settings.mqtt.republish,
+        )
+        telemetry.start("mqtt-ingest", telemetry.ingest.run())
+        log.info("MQTT ingest: subscribing to %s on %s:%s", config.subscription, config.host,
+                 config.port)  # fmt: skip
+    log.info("telemetry store: %s", store.describe())
+    return telemetry
+
+
+__all__ = ["Telemetry", "mqtt_config", "open_telemetry", "telemetry_path"]
