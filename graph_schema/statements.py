@@ -186,6 +186,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     from graph_schema import (
         chains,
         edits,
+        indicators,
         migrations,
         monitoring,
         neo4j_store,
@@ -207,6 +208,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += scoreboard.catalog(dialect)
     out += statistics.catalog()
     out += monitoring.catalog()
+    out += indicators.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

@@ -28,6 +28,7 @@ from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSu
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
+from hub.api.sensing import SensingMutation, SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.types import (
     ENTITY_TYPES,
@@ -124,7 +125,7 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query(ScoreboardQuery, StatisticsQuery, MonitoringQuery):
+class Query(ScoreboardQuery, StatisticsQuery, MonitoringQuery, SensingQuery):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -341,7 +342,7 @@ class Query(ScoreboardQuery, StatisticsQuery, MonitoringQuery):
 @strawberry.type(
     name="Mutation", description="Changes to the graph (operator and admin roles only)."
 )
-class _Mutation(Mutation, ScoreboardMutation, MonitoringMutation):
+class _Mutation(Mutation, ScoreboardMutation, MonitoringMutation, SensingMutation):
     pass
 
 
