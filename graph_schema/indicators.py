@@ -23,6 +23,12 @@ VALUES = Statement(
     "WITH r, v, i WHERE i.id IN $indicators "
     "RETURN r.code AS region, i.id AS indicator, v.period AS period, v.value AS value",
 )
+# By key (``indicator/region/period``, unique and indexed): the race needs a few periods of a
+# few indicators, and reading whole series to keep one period cost 10x more.
+VALUES_BY_KEY = Statement(
+    "indicators.values_by_key",
+    "UNWIND $keys AS key MATCH (v:IndicatorValue {id: key}) RETURN key, v.value AS value",
+)
 TARGETS = Statement(
     "indicators.targets",
     "MATCH (t:IndicatorTarget) WHERE t.year = $year "
@@ -44,4 +50,4 @@ CHILDREN = Statement(
 
 
 def catalog() -> list[Statement]:
-    return [INDICATORS, VALUES, TARGETS, REGIONS, CHILDREN]
+    return [INDICATORS, VALUES, VALUES_BY_KEY, TARGETS, REGIONS, CHILDREN]

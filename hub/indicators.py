@@ -25,13 +25,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from graph_schema.errors import InvalidInput, NotFound, Problem
-from graph_schema.indicators import CHILDREN, INDICATORS, REGIONS, TARGETS, VALUES
+from graph_schema.indicators import (
+    CHILDREN,
+    INDICATORS,
+    REGIONS,
+    TARGETS,
+    VALUES,
+    VALUES_BY_KEY,
+)
 from graph_schema.model import (
     Frequency,
     Indicator,
@@ -121,10 +128,41 @@ async def values(
 ) -> dict[str, Series]:
     """region → indicator → observations in period order."""
     rows = await store.run(VALUES, {"regions": list(regions), "indicators": list(names)})
+    return _by_region(
+        regions, ((r["region"], r["indicator"], r["period"], r["value"]) for r in rows)
+    )
+
+
+def readings_of(period: Period) -> list[str]:
+    """The period names ``value_at`` may read for ``period``: itself and its last quarter
+    and month."""
+    year, end = period.start.year, period.end
+    names = [period.label]
+    if period.granularity is Granularity.YEAR:
+        names.append(f"{year}-Q4")
+    if period.granularity is not Granularity.MONTH:
+        names.append(f"{year}-{end.month:02d}")
+    return names
+
+
+async def values_for(
+    store: GraphStore, regions: Sequence[str], names: Sequence[str], periods: Sequence[Period]
+) -> dict[str, Series]:
+    """Like ``values``, but only what ``value_at`` reads for ``periods``, looked up by key."""
+    labels = sorted({label for p in periods for label in readings_of(p)})
+    keys = [f"{n}/{r}/{label}" for r in regions for n in names for label in labels]
+    rows = await store.run(VALUES_BY_KEY, {"keys": keys})
+    keyed = ((str(row["key"]).split("/"), row["value"]) for row in rows)
+    return _by_region(regions, ((r, n, label, v) for (n, r, label), v in keyed))
+
+
+def _by_region(
+    regions: Sequence[str], rows: Iterable[tuple[Any, Any, Any, Any]]
+) -> dict[str, Series]:
+    """(region, indicator, period, value) rows → region → indicator → observations in order."""
     out: dict[str, Series] = {r: defaultdict(list) for r in regions}
-    for row in rows:
-        period = parse_period(row["period"])
-        out[row["region"]][row["indicator"]].append(Observation(period, float(row["value"])))
+    for region, name, label, value in rows:
+        out[region][name].append(Observation(parse_period(label), float(value)))
     for series in out.values():
         for observations in series.values():
             observations.sort(key=lambda o: o.period)
@@ -485,7 +523,7 @@ async def race_history(
     if not any(w > 0 for w in chosen.values()):
         raise InvalidInput("no race indicators: give weights or set race weights on indicators")
     regions = await race_field(store, within)
-    series = await values(store, regions, sorted(chosen))
+    series = await values_for(store, regions, sorted(chosen), periods)
     how = normalisation or rc.Normalisation(settings.race_normalisation)
     higher = {name: known[name].polarity is Polarity.POSITIVE for name in chosen}
     out = []

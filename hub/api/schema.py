@@ -23,12 +23,13 @@ from graph_schema.errors import Forbidden, HubError, InvalidInput
 from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, allow, may_read_type
 from hub.api.context import Context
+from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
-from hub.api.sensing import SensingMutation, SensingQuery
+from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.types import (
     ENTITY_TYPES,
@@ -125,7 +126,7 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
-class Query(ScoreboardQuery, StatisticsQuery, MonitoringQuery, SensingQuery):
+class Query(ScoreboardQuery, StatisticsQuery, MonitoringQuery, IndicatorQuery, SensingQuery):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
         self, info: Ctx, id: Annotated[strawberry.ID, _key("A global id from an id field.")]
@@ -342,7 +343,7 @@ class Query(ScoreboardQuery, StatisticsQuery, MonitoringQuery, SensingQuery):
 @strawberry.type(
     name="Mutation", description="Changes to the graph (operator and admin roles only)."
 )
-class _Mutation(Mutation, ScoreboardMutation, MonitoringMutation, SensingMutation):
+class _Mutation(Mutation, ScoreboardMutation, MonitoringMutation, IndicatorMutation):
     pass
 
 

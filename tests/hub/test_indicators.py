@@ -4,6 +4,7 @@ through the graph on synthetic data with a known lag structure, and the demo pro
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,11 @@ from strawberry.types import ExecutionResult
 
 from graph_schema.errors import InvalidInput
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.model import validate
+from graph_schema.model import SPECS, validate
 from graph_schema.writer import Outcome
 from hub import cli
 from hub import indicators as ind
+from hub.api import indicators as api_indicators
 from hub.api.context import Context
 from hub.api.schema import build_schema
 from hub.app import create_app
@@ -562,3 +564,9 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
     assert len(race["leaders"]) >= 3
     # The demo builds GDP growth as 2.5 + 0.45 × investment growth plus noise.
     assert data["investmentTarget"]["elasticity"] == pytest.approx(0.45, abs=0.03)
+
+
+@pytest.mark.parametrize("entity", sorted(api_indicators.INPUTS))
+def test_indicator_inputs_carry_the_record_fields(entity: str) -> None:
+    fields = {f.name for f in dataclasses.fields(api_indicators.INPUTS[entity])}
+    assert fields == set(SPECS[entity].record.model_fields)
