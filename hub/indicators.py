@@ -124,13 +124,17 @@ async def import_files(
 
 
 async def values(
-    store: GraphStore, regions: Sequence[str], names: Sequence[str]
+    store: GraphStore,
+    regions: Sequence[str],
+    names: Sequence[str],
+    known: Mapping[str, Indicator] | None = None,
 ) -> dict[str, Series]:
-    """region → indicator → observations in period order."""
+    """region → indicator → observations in period order. Given the ``known`` indicators,
+    values whose period is not of their indicator's frequency (stored before the frequency
+    was changed) are left out."""
     rows = await store.run(VALUES, {"regions": list(regions), "indicators": list(names)})
-    return _by_region(
-        regions, ((r["region"], r["indicator"], r["period"], r["value"]) for r in rows)
-    )
+    found = ((r["region"], r["indicator"], r["period"], r["value"]) for r in rows)
+    return _by_region(regions, found, known)
 
 
 def readings_of(period: Period) -> list[str]:
@@ -146,23 +150,33 @@ def readings_of(period: Period) -> list[str]:
 
 
 async def values_for(
-    store: GraphStore, regions: Sequence[str], names: Sequence[str], periods: Sequence[Period]
+    store: GraphStore,
+    regions: Sequence[str],
+    names: Sequence[str],
+    periods: Sequence[Period],
+    known: Mapping[str, Indicator] | None = None,
 ) -> dict[str, Series]:
     """Like ``values``, but only what ``value_at`` reads for ``periods``, looked up by key."""
     labels = sorted({label for p in periods for label in readings_of(p)})
     keys = [f"{n}/{r}/{label}" for r in regions for n in names for label in labels]
     rows = await store.run(VALUES_BY_KEY, {"keys": keys})
     keyed = ((str(row["key"]).split("/"), row["value"]) for row in rows)
-    return _by_region(regions, ((r, n, label, v) for (n, r, label), v in keyed))
+    return _by_region(regions, ((r, n, label, v) for (n, r, label), v in keyed), known)
 
 
 def _by_region(
-    regions: Sequence[str], rows: Iterable[tuple[Any, Any, Any, Any]]
+    regions: Sequence[str],
+    rows: Iterable[tuple[Any, Any, Any, Any]],
+    known: Mapping[str, Indicator] | None,
 ) -> dict[str, Series]:
     """(region, indicator, period, value) rows → region → indicator → observations in order."""
     out: dict[str, Series] = {r: defaultdict(list) for r in regions}
     for region, name, label, value in rows:
-        out[region][name].append(Observation(parse_period(label), float(value)))
+        period = parse_period(label)
+        indicator = known.get(name) if known is not None else None
+        if indicator is not None and period.granularity is not _GRANULARITY[indicator.frequency]:
+            continue
+        out[region][name].append(Observation(period, float(value)))
     for series in out.values():
         for observations in series.values():
             observations.sort(key=lambda o: o.period)
@@ -276,8 +290,9 @@ async def barometer_history(
     """The barometer of ``region`` for each period from ``first`` to ``last``."""
     periods = steps(period_arg("from", first), period_arg("to", last))
     await require_region(store, region)
-    chosen = gauges(await indicators(store), _weights(weights))
-    series = (await values(store, [region], sorted(chosen)))[region]
+    known = await indicators(store)
+    chosen = gauges(known, _weights(weights))
+    series = (await values(store, [region], sorted(chosen), known))[region]
     heat_bands = bands(settings)
     return [
         Barometer(
@@ -337,14 +352,11 @@ async def investment_forecast(
     if unknown:
         raise NotFound(f"indicators not found: {', '.join(unknown)}")
     names = [n for n in names if n != target.id]
-    series = (await values(store, [region], [target.id, *names]))[region]
+    series = (await values(store, [region], [target.id, *names], known))[region]
     own = series.get(target.id, [])
     if not own:
         raise InvalidInput(f"region {region} has no values of {target.id}")
     granularity = _GRANULARITY[target.frequency]
-    own = [o for o in own if o.period.granularity is granularity]
-    if not own:
-        raise InvalidInput(f"region {region} has no {target.frequency} values of {target.id}")
     periods = [o.period for o in own] + [
         o.period
         for n in names
@@ -407,7 +419,7 @@ async def derive_investment_target(
     for name in (gdp, inv):
         if name not in known:
             raise NotFound(f"indicator {name} not found")
-    series = (await values(store, [region], [gdp, inv]))[region]
+    series = (await values(store, [region], [gdp, inv], known))[region]
     pairs = []
     for o in series.get(gdp, []):
         i = value_at(series.get(inv, []), o.period)
@@ -450,7 +462,7 @@ async def tracking(
     known = await indicators(store)
     regions = sorted({str(r["region"]) for r in rows})
     names = sorted({str(r["indicator"]) for r in rows})
-    series = await values(store, regions, names) if rows else {}
+    series = await values(store, regions, names, known) if rows else {}
     thresholds = tr.Thresholds(settings.tracking_red, settings.tracking_yellow)
     out = []
     for row in sorted(rows, key=lambda r: (r["region"], r["indicator"])):
@@ -523,7 +535,7 @@ async def race_history(
     if not any(w > 0 for w in chosen.values()):
         raise InvalidInput("no race indicators: give weights or set race weights on indicators")
     regions = await race_field(store, within)
-    series = await values_for(store, regions, sorted(chosen), periods)
+    series = await values_for(store, regions, sorted(chosen), periods, known)
     how = normalisation or rc.Normalisation(settings.race_normalisation)
     higher = {name: known[name].polarity is Polarity.POSITIVE for name in chosen}
     out = []

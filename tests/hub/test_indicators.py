@@ -302,6 +302,30 @@ async def test_sensing_settings_reach_the_resolvers(graph: FalkorDBStore) -> Non
     assert found["heat"] == "WARM"  # 66.7 is warm (60 to 90 with these bands)
 
 
+async def test_values_of_another_frequency_are_left_out_of_the_figures(
+    graph: FalkorDBStore,
+) -> None:
+    # The operator re-declares loans as quarterly: its monthly values stay stored but no
+    # longer count, so the barometer has only stock (100 → heat 0).
+    changed = validate(
+        "indicator",
+        {
+            "id": "loans",
+            "name": "贷款",
+            "unit": "%",
+            "frequency": "quarterly",
+            "barometer_weight": 2,
+        },
+    )
+    await import_records(graph, "indicator", [changed])
+    found = await ind.barometer(graph, "330100", "2025-12", SensingSettings())
+    loans = next(h for h in found.reading.indicators if h.indicator == "loans")
+    assert (loans.value, loans.history) == (None, 0)
+    assert found.reading.composite == 0.0
+    stored = await ind.values(graph, ["330100"], ["loans"])
+    assert len(stored["330100"]["loans"]) == 12
+
+
 # --- target derivation, tracking, race --------------------------------------------------------
 
 
