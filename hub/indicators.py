@@ -339,9 +339,12 @@ async def investment_forecast(
     region: str,
     settings: SensingSettings,
     predictors: Sequence[str] | None = None,
+    through: str | None = None,
 ) -> InvestmentForecast:
     """Next-period investment growth of ``region`` from the barometer's indicators (or
-    ``predictors``) of the target's frequency."""
+    ``predictors``) of the target's frequency; with ``through``, as it would have been made
+    with the data of periods ending by then (e.g. the 2022 outlook at the end of 2021)."""
+    cutoff = period_arg("through", through).end if through else None
     await require_region(store, region)
     known = await indicators(store)
     target = known.get(settings.investment_indicator)
@@ -353,9 +356,11 @@ async def investment_forecast(
         raise NotFound(f"indicators not found: {', '.join(unknown)}")
     names = [n for n in names if n != target.id]
     series = (await values(store, [region], [target.id, *names], known))[region]
+    if cutoff is not None:
+        series = {n: [o for o in obs if o.period.end <= cutoff] for n, obs in series.items()}
     own = series.get(target.id, [])
     if not own:
-        raise InvalidInput(f"region {region} has no values of {target.id}")
+        raise InvalidInput(f"region {region} has no values of {target.id} by then")
     granularity = _GRANULARITY[target.frequency]
     periods = [o.period for o in own] + [
         o.period

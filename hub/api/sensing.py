@@ -415,9 +415,13 @@ class SensingQuery:
         indicators: Annotated[
             list[str] | None, _arg("Leading indicators to use (default: the barometer's).")
         ] = None,
+        through: Annotated[
+            str | None,
+            _arg("Use only periods ending by this one: the forecast as made then (default: all)."),
+        ] = None,
     ) -> InvestmentForecast:
         ctx = info.context
-        f = await ind.investment_forecast(ctx.store, region, ctx.sensing, indicators)
+        f = await ind.investment_forecast(ctx.store, region, ctx.sensing, indicators, through)
         known = await ind.indicators(ctx.store)
         r = f.result
         return InvestmentForecast(

@@ -550,7 +550,7 @@ async def test_the_forecast_finds_the_lags_of_series_stored_in_the_graph(
     assert 0.2 < found.result.backtest.rmse < 0.5
     expected = 5 + 2 * x["a"][95 - 3] - 1.5 * x["b"][95 - 1] + 0.8 * x["c"][95 - 5]
     assert found.result.value == pytest.approx(expected, abs=1.2)
-    with pytest.raises(InvalidInput, match="no values of y"):
+    with pytest.raises(InvalidInput, match="no values of y by then"):
         await ind.investment_forecast(store, "330000", settings)
 
 
@@ -588,6 +588,25 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
     assert len(race["leaders"]) >= 3
     # The demo builds GDP growth as 2.5 + 0.45 × investment growth plus noise.
     assert data["investmentTarget"]["elasticity"] == pytest.approx(0.45, abs=0.03)
+    # As at the end of 2021: the barometer had cooled through the year and the model, fitted on
+    # data up to December only, sees the 2022 slowdown coming.
+    async with _client(demo_store) as http:
+        then = await gql(
+            http,
+            """{ investmentForecast(region: "330000", through: "2021-12") {
+                   period trainedThrough value backtest { points } }
+                 early: barometer(region: "330000", period: "2021-01") { composite }
+                 late: barometer(region: "330000", period: "2021-12") { composite }
+                 indicatorSeries(indicator: "fai_growth", region: "330000",
+                                 from: "2021-12", to: "2022-01") { value } }""",
+        )
+    december, january = (p["value"] for p in then["indicatorSeries"])
+    forecast = then["investmentForecast"]
+    assert (forecast["period"], forecast["trainedThrough"]) == ("2022-01", "2021-12")
+    assert forecast["backtest"]["points"] == 48 - 6 - 24  # 2018-01 to 2021-12
+    assert forecast["value"] < december - 1.5
+    assert forecast["value"] == pytest.approx(january, abs=1.0)
+    assert then["early"]["composite"] > 60 > 40 > then["late"]["composite"]
 
 
 @pytest.mark.parametrize("entity", sorted(api_indicators.INPUTS))
