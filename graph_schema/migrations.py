@@ -31,8 +31,10 @@ class MigrationReport:
     created: list[str] = field(default_factory=list)
 
 
-# Labels whose keys a later migration adds (stores at version 1 or 2 lack them).
-_LATER = frozenset({"ProjectList", "ChainStat"})
+# Labels whose keys a later migration adds (stores at an earlier version lack them).
+_LISTS_AND_STATS = frozenset({"ProjectList", "ChainStat"})
+_SENSING = frozenset({"Indicator", "IndicatorValue", "IndicatorTarget"})
+_LATER = _LISTS_AND_STATS | _SENSING
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -59,7 +61,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         3,
         "stored project lists and chain statistics (issue 4)",
-        tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _LATER),
+        tuple(
+            UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _LISTS_AND_STATS
+        ),
     ),
     Migration(
         4,
@@ -75,7 +79,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             UniqueKey("ApprovalItem", "id"),
         ),
     ),
+    Migration(
+        5,
+        "indicators, their values and targets (issue 10)",
+        tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _SENSING),
+    ),
 )
+
 LATEST = MIGRATIONS[-1].version
 
 

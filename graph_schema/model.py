@@ -367,6 +367,17 @@ class ProjectList(Record):
 PeriodName = Annotated[str, _checked(period_problem)]
 
 
+def _derived_id(data: Any, parts: tuple[str, ...]) -> Any:
+    if not isinstance(data, dict):
+        return data
+    values = [data.get(f) for f in parts]
+    derived = "/".join(str(v).strip() if v not in (None, "") else "-" for v in values)
+    given = data.get("id")
+    if given not in (None, "") and str(given).strip() != derived:
+        raise ValueError(f"id {given} does not match its parts ({derived})")
+    return {**data, "id": derived}
+
+
 class ChainStat(Record):
     """Reported figures of one chain (or one of its segments) in one region for one period.
 
@@ -388,14 +399,7 @@ class ChainStat(Record):
     @model_validator(mode="before")
     @classmethod
     def _derive_id(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        parts = [data.get(f) for f in ("chain_id", "segment_id", "region_code", "period")]
-        derived = "/".join(str(p).strip() if p not in (None, "") else "-" for p in parts)
-        given = data.get("id")
-        if given not in (None, "") and str(given).strip() != derived:
-            raise ValueError(f"id {given} does not match its parts ({derived})")
-        return {**data, "id": derived}
+        return _derived_id(data, ("chain_id", "segment_id", "region_code", "period"))
 
     @model_validator(mode="after")
     def _consistent(self) -> ChainStat:
@@ -405,6 +409,89 @@ class ChainStat(Record):
         if all(f is None for f in figures):
             raise ValueError("give at least one of output, project_count, employment, patents")
         return self
+
+
+class Frequency(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+
+
+def frequency_of(period: str) -> Frequency:
+    """The frequency a period name belongs to: 2025-06 monthly, 2025-Q2 quarterly, 2025 annual."""
+    if len(period) == 4:
+        return Frequency.ANNUAL
+    return Frequency.QUARTERLY if period[5] == "Q" else Frequency.MONTHLY
+
+
+class Polarity(StrEnum):
+    POSITIVE = "positive"  # higher is hotter (barometer) and better (race, tracking)
+    NEGATIVE = "negative"  # higher is cooler and worse, e.g. months of unsold housing
+
+
+class TargetBasis(StrEnum):
+    LEVEL = "level"  # a rate or level to reach; the latest value counts
+    TOTAL = "total"  # an amount for the year; the year's values add up
+
+
+IndicatorId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+# Indicator values: growth rates, indices, amounts; bounded only to keep out nonsense.
+Figure = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+
+
+class Indicator(Record):
+    """A statistical indicator tracked per region: its unit, frequency and how to read it.
+
+    ``barometer_weight`` puts it in the investment barometer, ``race_weight`` in the quarterly
+    race (none: not in it); the weights are defaults a query may override."""
+
+    entity = "indicator"
+    id: IndicatorId = Field(description="Stable id, e.g. loan_balance_growth.")
+    name: Name = Field(description="Chinese name, e.g. 本外币贷款余额增速.")
+    name_en: str | None = Field(default=None, max_length=200)
+    unit: str = Field(min_length=1, max_length=16, description="e.g. %, 亿元, 点.")
+    frequency: Frequency
+    polarity: Polarity = Field(default=Polarity.POSITIVE)
+    barometer_weight: Weight | None = Field(default=None, description="Weight in the barometer.")
+    race_weight: Weight | None = Field(default=None, description="Weight in the regional race.")
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class IndicatorValue(Record):
+    """One indicator's value in one region for one period of the indicator's frequency.
+
+    The key ``id`` is derived, ``<indicator>/<region>/<period>``; whether the period matches
+    the indicator's frequency is checked against the graph when the value is written."""
+
+    entity = "indicator_value"
+    id: str = Field(default="", description="Derived key; may be left out.")
+    indicator_id: IndicatorId
+    region_code: RegionCode
+    period: PeriodName = Field(description="YYYY, YYYY-Qn or YYYY-MM.")
+    value: Figure
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        return _derived_id(data, ("indicator_id", "region_code", "period"))
+
+
+class IndicatorTarget(Record):
+    """A yearly target for one indicator in one region (key ``<indicator>/<region>/<year>``)."""
+
+    entity = "indicator_target"
+    id: str = Field(default="", description="Derived key; may be left out.")
+    indicator_id: IndicatorId
+    region_code: RegionCode
+    year: Annotated[int, Field(ge=1900, le=2200)]
+    target: Figure
+    basis: TargetBasis = Field(default=TargetBasis.LEVEL)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        return _derived_id(data, ("indicator_id", "region_code", "year"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,6 +596,27 @@ ENTITIES: Final[tuple[EntitySpec, ...]] = (
             Link("region_code", "FOR_REGION", "region"),
         ),
     ),
+    EntitySpec("indicator", "Indicator", "id", Indicator),
+    EntitySpec(
+        "indicator_value",
+        "IndicatorValue",
+        "id",
+        IndicatorValue,
+        (
+            Link("indicator_id", "OF_INDICATOR", "indicator"),
+            Link("region_code", "FOR_REGION", "region"),
+        ),
+    ),
+    EntitySpec(
+        "indicator_target",
+        "IndicatorTarget",
+        "id",
+        IndicatorTarget,
+        (
+            Link("indicator_id", "OF_INDICATOR", "indicator"),
+            Link("region_code", "FOR_REGION", "region"),
+        ),
+    ),
 )
 EDGES: Final[tuple[EdgeSpec, ...]] = (
     EdgeSpec("supply", "SUPPLIES", Supply, "segment", "from_segment", "segment", "to_segment"),
@@ -533,6 +641,9 @@ LOAD_ORDER: Final = (
     "sensor",
     "project_list",
     "chain_stat",
+    "indicator",
+    "indicator_value",
+    "indicator_target",
 )
 
 

@@ -187,6 +187,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         chains,
         edits,
         financing,
+        indicators,
         land,
         migrations,
         monitoring,
@@ -213,6 +214,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += land.catalog()
     out += schedules.catalog()
     out += monitoring.catalog()
+    out += indicators.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

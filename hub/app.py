@@ -219,6 +219,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             ),
             scoreboard=self._state.settings.scoreboard,
             telemetry=self._state.telemetry,
+            sensing=self._state.settings.sensing,
         )
 
 

@@ -1,5 +1,5 @@
-"""The ``hub`` command: serve, demo, seed, import, import-stats, import-land, export, migrate,
-counts, schema."""
+"""The ``hub`` command: serve, demo, seed, import, import-stats, import-land,
+import-indicators, import-power, import-labor, export, migrate, counts, schema."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,6 +19,9 @@ from graph_schema import GraphStore, HubError
 from graph_schema.model import LOAD_ORDER
 from graph_schema.writer import Outcome
 from hub.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from hub.statistics import StatsReport
 
 console = Console(stderr=True)
 log = logging.getLogger("hub")
@@ -87,6 +90,21 @@ def _parser() -> argparse.ArgumentParser:
     labor.add_argument("--date", type=_date, help="day to fetch with --url (default: yesterday)")
     labor.add_argument("--archive", type=Path, help="with --dir: move imported files here")
 
+    indicators = sub.add_parser(
+        "import-indicators",
+        help="import indicator definitions, values or targets (CSV, JSON, JSON Lines)",
+    )
+    indicators.add_argument(
+        "--kind",
+        choices=["indicators", "values", "targets"],
+        default="values",
+        help="what the files hold (default: values)",
+    )
+    indicators.add_argument("paths", nargs="+", type=Path, help="indicator files")
+    indicators.add_argument(
+        "--rejects", type=Path, default=None, help="also write rejected rows as JSON Lines here"
+    )
+
     exp = sub.add_parser("export", help="export every entity to a directory")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -119,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": lambda s, a: _with_store(s, lambda store: _import(store, a, s)),
         "import-stats": lambda s, a: _with_store(s, lambda store: _import_stats(store, a, s)),
         "import-land": lambda s, a: _with_store(s, lambda store: _import_land(store, a)),
+        "import-indicators": lambda s, a: _with_store(
+            s, lambda store: _import_indicators(store, a, s)
+        ),
         "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
         "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
@@ -238,15 +259,29 @@ async def _import(store: GraphStore, args: argparse.Namespace, settings: Setting
 
 
 async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
-    import json
-
     from hub.statistics import import_statistics
 
     report = await import_statistics(store, args.paths, batch_size=settings.graph.batch_size)
+    return _row_report(report, args.rejects, "chain statistics")
+
+
+async def _import_indicators(
+    store: GraphStore, args: argparse.Namespace, settings: Settings
+) -> int:
+    from hub.indicators import import_files
+
+    report = await import_files(store, args.kind, args.paths, batch_size=settings.graph.batch_size)
+    return _row_report(report, args.rejects, f"indicator {args.kind}")
+
+
+def _row_report(report: StatsReport, rejects: Path | None, what: str) -> int:
+    """Each bad row as ``file:line: CODE field: reason``, optionally also as JSON Lines."""
+    import json
+
     for bad in report.bad:
         console.print(str(bad), markup=False, highlight=False, soft_wrap=True)
-    if args.rejects is not None and report.bad:
-        with args.rejects.open("w", encoding="utf-8") as handle:
+    if rejects is not None and report.bad:
+        with rejects.open("w", encoding="utf-8") as handle:
             for bad in report.bad:
                 entry = {
                     "file": str(bad.path),
@@ -257,7 +292,7 @@ async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: S
                 }
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
     totals = ", ".join(f"{o.value} {report.counts[o]}" for o in Outcome)
-    console.print(f"chain statistics: {totals}")
+    console.print(f"{what}: {totals}")
     return 0
 
 

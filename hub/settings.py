@@ -7,6 +7,7 @@ no section. ``load_settings`` turns validation errors into one message that name
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -247,6 +248,59 @@ class ScoreboardSettings(_Section):
         return self
 
 
+class SensingSettings(_Section):
+    """Investment sensing and evaluation (issue 10): barometer bands, forecast, tracking, race.
+
+    Percentiles run 0 (lowest on record) to 100 (highest); a heat level starts at its bound."""
+
+    heat_cool_from: float = Field(default=20.0, ge=0, le=100, description="Cool from here.")
+    heat_normal_from: float = Field(default=40.0, ge=0, le=100, description="Normal from here.")
+    heat_warm_from: float = Field(default=60.0, ge=0, le=100, description="Warm from here.")
+    heat_hot_from: float = Field(default=80.0, ge=0, le=100, description="Hot from here.")
+    min_history: int = Field(
+        default=12, ge=2, le=1000, description="Values (current included) a percentile needs."
+    )
+    history_window: int = Field(
+        default=0, ge=0, le=10_000, description="Latest values a percentile ranks among; 0: all."
+    )
+    investment_indicator: str = Field(
+        default="fai_growth", description="Fixed-asset investment growth: forecast target."
+    )
+    gdp_indicator: str = Field(default="gdp_growth", description="GDP growth, for targets.")
+    forecast_max_lag: int = Field(
+        default=6, ge=1, le=24, description="Longest lead (periods) an indicator may have."
+    )
+    forecast_min_train: int = Field(
+        default=24, ge=6, le=1000, description="Periods the first backtest fit trains on."
+    )
+    confidence: float = Field(
+        default=0.9, gt=0, lt=1, description="Level of forecast and target intervals."
+    )
+    tracking_red: float = Field(
+        default=0.8, ge=0, le=10, description="Progress ratio below this: red."
+    )
+    tracking_yellow: float = Field(
+        default=0.95, ge=0, le=10, description="Progress ratio below this: yellow."
+    )
+    race_leaders: int = Field(default=3, ge=1, le=100, description="Places that lead the race.")
+    race_normalisation: str = Field(
+        default="min_max", pattern=r"^(min_max|z_score)$", description="min_max or z_score."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SensingSettings:
+        bands = ("cool", "normal", "warm", "hot")
+        for low, high in itertools.pairwise(bands):
+            if getattr(self, f"heat_{low}_from") > getattr(self, f"heat_{high}_from"):
+                raise ValueError(
+                    f"HUB_SENSING_HEAT_{low.upper()}_FROM must not exceed "
+                    f"HUB_SENSING_HEAT_{high.upper()}_FROM"
+                )
+        if self.tracking_red > self.tracking_yellow:
+            raise ValueError("HUB_SENSING_TRACKING_RED must not exceed HUB_SENSING_TRACKING_YELLOW")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -271,6 +325,7 @@ class Settings(BaseSettings):
     chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
+    sensing: SensingSettings = Field(default_factory=SensingSettings)
 
     @property
     def graphiql(self) -> bool:

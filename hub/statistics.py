@@ -23,13 +23,13 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graph_schema.errors import InvalidInput, InvalidRecord, Problem
-from graph_schema.model import ChainStat, validate
+from graph_schema.model import SPECS, Record, validate
 from graph_schema.periods import Granularity, Period, parse_period
 from graph_schema.statistics import CHAIN_SERIES, SEGMENT_SERIES
 from graph_schema.store import GraphStore
@@ -37,7 +37,9 @@ from graph_schema.writer import Outcome, upsert
 
 ENTITY = "chain_stat"
 SUFFIXES = (".csv", ".json", ".jsonl")
-_FIELDS = frozenset(ChainStat.model_fields)
+# Further checks of a valid record against what the caller knows (e.g. the graph); the
+# problems found reject the row as BAD_USER_INPUT.
+Check = Callable[[Record], Sequence[Problem]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,9 @@ class _Row:
     error: str = ""
 
 
-def read_rows(path: Path) -> Iterator[_Row]:
-    """The rows of one statistics file; ``InvalidInput`` when the file as a whole is unusable."""
+def read_rows(path: Path, entity: str = ENTITY) -> Iterator[_Row]:
+    """The rows of one file of ``entity`` records; ``InvalidInput`` when the file as a whole
+    is unusable."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(f"{path}: unsupported format; use {', '.join(SUFFIXES)}")
@@ -79,7 +82,7 @@ def read_rows(path: Path) -> Iterator[_Row]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read: {exc}") from None
     if suffix == ".csv":
-        yield from _csv_rows(path, text)
+        yield from _csv_rows(path, text, frozenset(SPECS[entity].record.model_fields))
     elif suffix == ".jsonl":
         for line, raw in enumerate(text.splitlines(), start=1):
             if raw.strip():
@@ -88,9 +91,9 @@ def read_rows(path: Path) -> Iterator[_Row]:
         yield from _json_array_rows(path, text)
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[_Row]:
+def _csv_rows(path: Path, text: str, fields: frozenset[str]) -> Iterator[_Row]:
     reader = csv.DictReader(text.splitlines())
-    unknown = set(reader.fieldnames or ()) - _FIELDS
+    unknown = set(reader.fieldnames or ()) - fields
     if unknown:
         raise InvalidInput(f"{path}: unknown columns {sorted(unknown)}")
     for row in reader:
@@ -152,26 +155,42 @@ async def import_statistics(
     store: GraphStore, paths: Sequence[Path], *, batch_size: int = 5000
 ) -> StatsReport:
     """Validate and upsert every row of every file; bad rows are reported, the rest land."""
+    return await import_rows(store, ENTITY, paths, batch_size=batch_size)
+
+
+async def import_rows(
+    store: GraphStore,
+    entity: str,
+    paths: Sequence[Path],
+    *,
+    batch_size: int = 5000,
+    check: Check | None = None,
+) -> StatsReport:
+    """The same for files of any keyed ``entity`` (one record per row, these formats)."""
     report = StatsReport()
     seen: dict[str, tuple[Path, int]] = {}
     for path in paths:
-        batch: list[tuple[_Row, ChainStat]] = []
-        for row in read_rows(path):
-            record = _validated(row, seen, report)
+        batch: list[tuple[_Row, Record]] = []
+        for row in read_rows(path, entity):
+            record = _validated(entity, row, seen, report, check)
             if record is not None:
                 batch.append((row, record))
             if len(batch) >= batch_size:
-                await _write(store, batch, report)
+                await _write(store, entity, batch, report)
                 batch = []
         if batch:
-            await _write(store, batch, report)
+            await _write(store, entity, batch, report)
     report.bad.sort(key=lambda b: (str(b.path), b.line))
     return report
 
 
 def _validated(
-    row: _Row, seen: dict[str, tuple[Path, int]], report: StatsReport
-) -> ChainStat | None:
+    entity: str,
+    row: _Row,
+    seen: dict[str, tuple[Path, int]],
+    report: StatsReport,
+    check: Check | None,
+) -> Record | None:
     def reject(problems: Sequence[Problem], code: str = "BAD_USER_INPUT") -> None:
         report.counts[Outcome.REJECTED] += 1
         for p in problems:
@@ -181,22 +200,25 @@ def _validated(
         reject([Problem("", row.error)])
         return None
     try:
-        record = validate(ENTITY, row.data)
+        record = validate(entity, row.data)
     except InvalidRecord as exc:
         reject(exc.problems)
         return None
-    assert isinstance(record, ChainStat)
-    first = seen.setdefault(record.id, (row.path, row.line))
+    problems = check(record) if check is not None else ()
+    if problems:
+        reject(problems)
+        return None
+    first = seen.setdefault(record.key(), (row.path, row.line))
     if first != (row.path, row.line):
-        reject([Problem("", f"same chain, segment, region and period as {first[0]}:{first[1]}")])
+        reject([Problem("", f"same key ({record.key()}) as {first[0]}:{first[1]}")])
         return None
     return record
 
 
 async def _write(
-    store: GraphStore, batch: list[tuple[_Row, ChainStat]], report: StatsReport
+    store: GraphStore, entity: str, batch: list[tuple[_Row, Record]], report: StatsReport
 ) -> None:
-    result = await upsert(store, ENTITY, [record for _, record in batch])
+    result = await upsert(store, entity, [record for _, record in batch])
     report.counts.update(result.counts)
     for rejection in result.rejections:
         row = batch[rejection.index][0]

@@ -10,7 +10,7 @@ from graph_schema.store import GraphStore
 from hub.api.loaders import Loaders
 from hub.chains import Rules
 from hub.roles import Role
-from hub.settings import ScoreboardSettings
+from hub.settings import ScoreboardSettings, SensingSettings
 
 if TYPE_CHECKING:
     from hub.telemetry import Telemetry
@@ -37,6 +37,8 @@ class Context:
     scoreboard: ScoreboardSettings = field(default_factory=ScoreboardSettings)
     # The telemetry store, ingest and live bus; None when the hub runs without them.
     telemetry: Telemetry | None = None
+    # Barometer bands, forecast, tracking and race settings (HUB_SENSING_*).
+    sensing: SensingSettings = field(default_factory=SensingSettings)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)

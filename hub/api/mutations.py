@@ -71,9 +71,14 @@ class UpsertItem:
     errors: list[ItemError] = strawberry.field(description="Why it was rejected; empty if not.")
     entity: strawberry.Private[str]
 
-    @strawberry.field(description="The object as stored now; null when rejected.")
+    @strawberry.field(
+        description="The object as stored now; null when rejected, and for records that are "
+        "not nodes of the API (indicators, their values and targets)."
+    )
     async def node(self, info: Ctx) -> Node | None:
         if self.outcome is WriteOutcome.REJECTED or self.key is None:
+            return None
+        if self.entity not in lists.NODE_TYPES:
             return None
         node: Node | None = await lists.by_key(info, self.entity, self.key, Node)
         return node

@@ -24,6 +24,7 @@ from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.context import Context
 from hub.api.financing import FinancingMutation, FinancingQuery
+from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.land import LandMutation, LandQuery
 from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
@@ -31,6 +32,7 @@ from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
+from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.types import (
     ENTITY_TYPES,
@@ -128,7 +130,14 @@ async def _node(info: Ctx, global_id: str) -> Node | None:
 
 @strawberry.type(description="Entry points for reading the hub's graph.")
 class Query(
-    ScoreboardQuery, StatisticsQuery, MonitoringQuery, FinancingQuery, LandQuery, ScheduleQuery
+    ScoreboardQuery,
+    StatisticsQuery,
+    MonitoringQuery,
+    FinancingQuery,
+    LandQuery,
+    ScheduleQuery,
+    IndicatorQuery,
+    SensingQuery,
 ):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
@@ -353,6 +362,7 @@ class _Mutation(
     FinancingMutation,
     LandMutation,
     ScheduleMutation,
+    IndicatorMutation,
 ):
     pass
 

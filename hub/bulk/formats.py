@@ -34,9 +34,13 @@ _PLURALS = {
     "sensors": "sensor",
     "project_lists": "project_list",
     "chain_stats": "chain_stat",
+    "indicators": "indicator",
+    "indicator_values": "indicator_value",
+    "indicator_targets": "indicator_target",
 }
 FILE_STEMS = {entity: plural for plural, entity in _PLURALS.items() if plural.count("_") == 0}
 FILE_STEMS |= {"project_list": "project_lists", "chain_stat": "chain_stats"}
+FILE_STEMS |= {"indicator_value": "indicator_values", "indicator_target": "indicator_targets"}
 
 
 class FormatError(ValueError):

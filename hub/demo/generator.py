@@ -21,6 +21,9 @@ from graph_schema.model import (
     ChainSegment,
     ChainStat,
     Enterprise,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
     IndustryChain,
     LandParcel,
     Product,
@@ -35,6 +38,7 @@ from graph_schema.model import (
 from hub.demo.banks import bank_dicts
 from hub.demo.chains import chain_dicts, product_dicts, segment_dicts, supply_dicts
 from hub.demo.enterprises import draft_firms
+from hub.demo.indicators import indicator_dicts, target_dicts, value_dicts
 from hub.demo.names import Namer
 from hub.demo.parcels import ParcelPlanner
 from hub.demo.projects import ProjectMix, draft_projects
@@ -79,6 +83,9 @@ class DemoData:
     sensor: tuple[Sensor, ...]
     project_list: tuple[ProjectList, ...]
     chain_stat: tuple[ChainStat, ...]
+    indicator: tuple[Indicator, ...]
+    indicator_value: tuple[IndicatorValue, ...]
+    indicator_target: tuple[IndicatorTarget, ...]
 
     def records(self, entity: str) -> tuple[Record, ...]:
         """The records of one entity, by its name in ``LOAD_ORDER``."""
@@ -114,6 +121,7 @@ def generate(scale: Scale, *, seed: int = 2026) -> DemoData:
         namer,
         ParcelPlanner(_stream(seed, "parcels")),
     )
+    values = value_dicts(_stream(seed, "indicators"))
     return DemoData(
         region=_validated("region", region_dicts(), Region),
         chain=_validated("chain", chain_dicts(), IndustryChain),
@@ -129,6 +137,9 @@ def generate(scale: Scale, *, seed: int = 2026) -> DemoData:
         chain_stat=_validated(
             "chain_stat", chain_stat_dicts(_stream(seed, "statistics"), firms, drafts), ChainStat
         ),
+        indicator=_validated("indicator", indicator_dicts(), Indicator),
+        indicator_value=_validated("indicator_value", values, IndicatorValue),
+        indicator_target=_validated("indicator_target", target_dicts(values), IndicatorTarget),
     )
 
 

@@ -33,3 +33,9 @@ async def test_unique_keys_are_enforced(store: FalkorDBStore) -> None:
     await store.run(upsert_nodes(SPECS["bank"]), {"rows": [{"key": "b1", "props": {"name": "x"}}]})
     with pytest.raises(GraphQueryError, match="unique"):
         await store.run(Statement("test.dup", "CREATE (:Bank {id: 'b1'})", write=True))
+
+
+def test_versions_run_without_gaps_or_repeats() -> None:
+    # A store records the last version applied and skips every migration at or below it, so a
+    # repeated number (two branches both taking 4) would silently skip one of them.
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))

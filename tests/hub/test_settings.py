@@ -102,3 +102,14 @@ def test_scoreboard_thresholds_are_settings_and_must_be_ordered() -> None:
         load_settings({"HUB_SCOREBOARD_COMPLETION_RED": "0.99"})
     with pytest.raises(ConfigurationError, match="HUB_SCOREBOARD_LANDING_YELLOW"):
         load_settings({"HUB_SCOREBOARD_LANDING_YELLOW": "high"})
+
+
+def test_sensing_bands_and_thresholds_must_be_ordered() -> None:
+    settings = load_settings({"HUB_SENSING_HEAT_HOT_FROM": "90", "HUB_SENSING_MIN_HISTORY": "24"})
+    assert (settings.sensing.heat_hot_from, settings.sensing.min_history) == (90.0, 24)
+    with pytest.raises(ConfigurationError, match="HUB_SENSING_HEAT_WARM_FROM"):
+        load_settings({"HUB_SENSING_HEAT_WARM_FROM": "95"})
+    with pytest.raises(ConfigurationError, match="HUB_SENSING_TRACKING_RED"):
+        load_settings({"HUB_SENSING_TRACKING_RED": "0.99"})
+    with pytest.raises(ConfigurationError, match="HUB_SENSING_RACE_NORMALISATION"):
+        load_settings({"HUB_SENSING_RACE_NORMALISATION": "rank"})
