@@ -84,6 +84,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "indicators, their values and targets (issue 10)",
         tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _SENSING),
     ),
+    Migration(6, "API keys (issue 11)", (UniqueKey("ApiKey", "id"),)),
 )
 
 LATEST = MIGRATIONS[-1].version

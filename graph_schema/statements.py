@@ -188,6 +188,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         edits,
         financing,
         indicators,
+        keys,
         land,
         migrations,
         monitoring,
@@ -215,6 +216,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += schedules.catalog()
     out += monitoring.catalog()
     out += indicators.catalog()
+    out += keys.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
@@ -223,12 +225,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import financing, land, schedules
+    from graph_schema import financing, keys, land, schedules
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land, schedules):
+    for module in (financing, land, schedules, keys):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

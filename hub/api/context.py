@@ -39,6 +39,10 @@ class Context:
     telemetry: Telemetry | None = None
     # Barometer bands, forecast, tracking and race settings (HUB_SENSING_*).
     sensing: SensingSettings = field(default_factory=SensingSettings)
+    # WebSocket only: connection_init's payload (set by Strawberry) and the upgrade request's
+    # Authorization header; hub.app.on_ws_connect authenticates from them.
+    connection_params: dict[str, Any] | None = None
+    upgrade_authorization: str | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)
