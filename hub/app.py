@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -31,11 +32,11 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from graph_schema.errors import Unauthenticated
 from hub.api.context import Context
-from hub.api.schema import build_schema, stamp
+from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
 from hub.roles import Role
-from hub.settings import Settings
+from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, open_telemetry
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,15 @@ class _GraphQLApp(GraphQL[Context, None]):
     codes by response media type, strict request parsing, and GraphiQL only for browsers."""
 
     def __init__(self, state: _State, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+        settings = state.settings
+        http = settings.http
+        limits = Limits(
+            max_depth=http.max_depth,
+            max_tokens=http.max_tokens,
+            max_aliases=http.max_aliases,
+            introspection=settings.environment is not Environment.PRODUCTION,
+        )
+        super().__init__(build_schema(limits), **kwargs)
         self._state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -95,7 +104,19 @@ class _GraphQLApp(GraphQL[Context, None]):
                 f"/graphql answers {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}", status_code=406
             )
         try:
-            return await self.run(request)
+            await self._check_body(request)
+            return await asyncio.wait_for(
+                self.run(request), timeout=self._state.settings.http.timeout_s
+            )
+        except TimeoutError:
+            # The operation is cancelled; a half-done mutation is per item (each item commits
+            # on its own), so what finished is stored and the client can re-send the rest.
+            seconds = self._state.settings.http.timeout_s
+            exc = _Refused(504, f"the request ran longer than {seconds:g} s", code="TIMEOUT")
+            body = await self.process_result(request, _request_error(exc.reason, exc.code))
+            return Response(
+                self.encode_json(body), status_code=504, media_type=_content_type(media_type)
+            )
         except HTTPException as exc:
             headers = exc.headers if isinstance(exc, _Refused) else {}
             if exc.status_code == 405:
@@ -123,6 +144,24 @@ class _GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
         context.role, context.subject = principal.role, principal.subject
         return cast(UnsetType, UNSET)
+
+    async def _check_body(self, request: Request) -> None:
+        """Refuse a body over HUB_HTTP_MAX_BODY_BYTES before reading more of it than that."""
+        limit = self._state.settings.http.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _Refused(413, f"the request body exceeds {limit} bytes")
+        if request.method != "POST":
+            return
+        size = 0
+        chunks = []
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _Refused(413, f"the request body exceeds {limit} bytes")
+            chunks.append(chunk)
+        # Starlette serves request.body() from this cache once the stream has been read.
+        request._body = b"".join(chunks)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A browser asks for HTML; curl's bare */* gets the JSON "no query" error instead.
