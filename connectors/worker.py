@@ -124,6 +124,7 @@ def _dump(path: Path | None, pipeline: Pipeline, ingest: MqttIngest) -> None:
     data = {
         **pipeline.counters.as_dict(),
         "connected": ingest.connected.is_set(),
+        "error": ingest.error,
         "at": time.time(),
     }
     tmp = path.with_suffix(".tmp")

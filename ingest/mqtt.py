@@ -10,6 +10,7 @@ from it on the event loop, committed in arrival order, then acknowledged in that
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -178,6 +179,9 @@ class MqttIngest:
         self._session = 0  # bumped on every connect; acks go only to the session they came from
         self._stopping = False
         self.connected = asyncio.Event()
+        self._disconnected = asyncio.Event()
+        # The last error that held ingest back (store or graph down), None once it recovers.
+        self.error: str | None = None
         self._republish = republish and pipeline.bus is not None
         self._republish_queue = republish_queue
         self._client = make_client(config, manual_ack=True)
@@ -221,6 +225,7 @@ class MqttIngest:
             log.warning("MQTT disconnected (%s); reconnecting with back-off", reason)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.clear)
+            self._loop.call_soon_threadsafe(self._disconnected.set)
 
     def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
         self._inbox.append(
@@ -285,7 +290,19 @@ class MqttIngest:
                 await asyncio.gather(committing, return_exceptions=True)
             if republisher is not None:
                 republisher.cancel()
+            self._disconnected.clear()
+            # paho does not drain queued packets before a DISCONNECT (the tests saw the last
+            # batch's PUBACKs lost and those readings redelivered): wait until they are out.
+            deadline = time.monotonic() + 5
+            while self._client.want_write() and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
             self._client.disconnect()
+            # The acknowledgements of the last commit are queued before the DISCONNECT: wait
+            # until paho has sent them and closed, so a clean stop leaves nothing committed
+            # unacknowledged (which the broker would redeliver as duplicates).
+            if self.connected.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._disconnected.wait(), 5)
             # Joining paho's thread blocks for up to a select timeout: not on the event loop,
             # which may be serving an in-process broker that thread is talking to.
             await asyncio.to_thread(self._client.loop_stop)
@@ -304,8 +321,11 @@ class MqttIngest:
         delay = self.config.reconnect_min_s
         while True:
             try:
-                return await attempt()
+                result = await attempt()
+                self.error = None
+                return result
             except HubError as exc:
+                self.error = f"{what} failed: {exc}"
                 if self._stopping:
                     raise
                 log.error("ingest %s failed (%s); retrying in %.1f s", what, exc, delay)

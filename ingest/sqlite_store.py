@@ -227,7 +227,10 @@ class SQLiteTelemetryStore(TelemetryStore):
             self._write_dead_letters(conn, batch, result)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (a full disk: SQLITE_FULL); a second
+            # ROLLBACK would fail and hide the real error.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             # The caches may hold points of the rolled-back batch: rebuild them on demand.
             self._last.clear()
             raise

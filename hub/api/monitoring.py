@@ -411,6 +411,10 @@ class IngestStatus:
     )
     pending_dead_letters: int = strawberry.field(description="Dead letters not yet replayed.")
     labor_enabled: bool = strawberry.field(description="A labor salt is set, so gates ingest.")
+    ingest_error: str | None = strawberry.field(
+        description="Why ingest is holding back, e.g. the telemetry store is full or down: "
+        "nothing is acknowledged meanwhile, so the broker keeps the messages. Null when it flows."
+    )
 
 
 def _letter(d: Any) -> DeadLetter:
@@ -490,6 +494,7 @@ class MonitoringQuery:
             live_dropped=telemetry.bus.dropped,
             pending_dead_letters=counts.dead_letters_pending,
             labor_enabled=telemetry.labor_enabled,
+            ingest_error=telemetry.ingest.error if telemetry.ingest is not None else None,
         )
 
 

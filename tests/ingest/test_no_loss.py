@@ -52,10 +52,36 @@ class Worker:
                 "--mqtt-url", self.broker.url, "--client-id", "no-loss-worker",
                 "--sensors", str(self.sensors), "--no-republish",
                 "--batch-size", "100", "--linger-ms", "5",
+                "--stats", str(self.tmp / f"stats-{self.starts}.json"),
             ],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.starts += 1
+
+    def terminate(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(30) == 0
+
+    def wait_connected(self, timeout: float = 20) -> None:
+        """Until this run's stats say it is subscribed (its signal handlers are in place)."""
+        path = self.tmp / f"stats-{self.starts - 1}.json"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if json.loads(path.read_text())["connected"]:
+                    return
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.02)
+        raise AssertionError("the worker did not connect")
+
+    def duplicates(self) -> int:
+        """Redelivered readings each run found already stored (from its stats file)."""
+        total = 0
+        for path in self.tmp.glob("stats-*.json"):
+            total += int(json.loads(path.read_text())["duplicate"])
+        return total
 
     def kill(self) -> None:
         assert self.process is not None
@@ -194,3 +220,19 @@ def test_no_loss_when_the_broker_restarts_twice(worker: Worker) -> None:
 
     _run(worker, restart_broker)
     assert worker.process is not None and worker.process.poll() is None
+
+
+def test_sigterm_commits_and_acknowledges_in_flight_batches(worker: Worker) -> None:
+    # A graceful stop finishes the batch being committed and sends its acknowledgements before
+    # disconnecting: the broker then redelivers only what was never committed, so the restarted
+    # worker finds no duplicates (a SIGKILL leaves committed-but-unacknowledged readings).
+    def terminate_and_restart(n: int) -> None:
+        worker.wait_connected()
+        worker.terminate()
+        worker.start()
+
+    _run(worker, terminate_and_restart)
+    assert worker.starts == 3
+    worker.wait_connected()
+    worker.terminate()
+    assert worker.duplicates() == 0
