@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +11,10 @@ import httpx
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.migrations import migrate
+from graph_schema.model import validate
 from hub.app import create_app
+from hub.bulk import import_records
 from hub.settings import load_settings
 from tests.hub.keys import ANONYMOUS_VIEWER
 
@@ -90,3 +94,44 @@ async def test_internal_errors_are_masked(tmp_path: Any) -> None:
     assert error["extensions"]["code"] == "INTERNAL"
     assert error["message"] == "Internal server error"
     assert "WRONGTYPE" not in json.dumps(body).upper()
+
+
+async def test_a_killed_graph_server_makes_the_hub_unavailable_then_recovers(
+    tmp_path: Any,
+) -> None:
+    # The embedded server crashes twice in a row: the first crash is absorbed by a restart,
+    # the second is reported (no crash loop); a couple of seconds later the hub is back, with
+    # its data, without restarting the hub.
+    import os
+    import signal
+
+    store = await FalkorDBStore.embedded(tmp_path / "g")
+    try:
+        await migrate(store)
+        region = validate("region", {"code": "330000", "name": "浙江省", "level": "province"})
+        await import_records(store, "region", [region])
+        await asyncio.sleep(1.2)  # appendfsync everysec: the write is on disk
+        app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
+        server = store._server
+        assert server is not None
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        ) as http:
+            assert (await http.get("/readyz")).status_code == 200
+            for _ in range(2):
+                assert server.pid is not None
+                os.kill(server.pid, signal.SIGKILL)
+                await asyncio.sleep(0.3)
+                ready = await http.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+            body = await _gql(http, "{ regions { totalCount } }")
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"]
+            assert (
+                body["errors"][0]["message"] == "The graph store is unavailable; try again shortly."
+            )
+            await asyncio.sleep(2.2)
+            assert (await http.get("/readyz")).status_code == 200
+            body = await _gql(http, "{ regions { totalCount } }")
+            assert body == {"data": {"regions": {"totalCount": 1}}}
+    finally:
+        await store.close()
