@@ -22,6 +22,7 @@ from graphql import (
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -91,18 +92,23 @@ def _takes_text(arg: GraphQLArgument) -> bool:
     return _is_text(arg.type) or isinstance(named, GraphQLInputObjectType)
 
 
-def _operation(kind: str, name: str, field: GraphQLField, payload: str) -> dict[str, Any] | None:
+def _operation(
+    kind: str, name: str, field: GraphQLField, payload: str, *, text_only: bool = True
+) -> dict[str, Any] | None:
+    """An operation calling one root field with every required and every text argument set;
+    ``None`` when ``text_only`` and the field takes no text."""
     args = {
         a: _value(arg.type, payload)
         for a, arg in field.args.items()
         if isinstance(arg.type, GraphQLNonNull) or _takes_text(arg)
     }
-    if not any(_takes_text(arg) for arg in field.args.values()):
+    if text_only and not any(_takes_text(arg) for arg in field.args.values()):
         return None
     declared = ", ".join(f"${a}: {field.args[a].type}" for a in args)
     passed = ", ".join(f"{a}: ${a}" for a in args)
     named = get_named_type(field.type)
-    selection = " { __typename }" if isinstance(named, GraphQLObjectType | GraphQLUnionType) else ""
+    composite = GraphQLObjectType | GraphQLUnionType | GraphQLInterfaceType
+    selection = " { __typename }" if isinstance(named, composite) else ""
     head = f"{kind} ({declared})" if declared else kind
     call = f"{name}({passed})" if passed else name
     return {"query": f"{head} {{ {call}{selection} }}", "variables": args}
