@@ -23,11 +23,14 @@ def _free_port() -> int:
         return port
 
 
-def _query(port: int, query: str) -> dict[str, Any]:
+def _query(port: int, query: str, *, key: str | None = None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
         data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers=headers,
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         body: dict[str, Any] = json.loads(response.read())
@@ -98,11 +101,20 @@ def test_demo_serves_within_90_s_and_restarts_without_reseeding(tmp_path: Path) 
         assert body["data"]["industryChains"]["totalCount"] >= 4
         # The embedded broker and the simulator: readings stored, bad messages dead-lettered.
         _feeds_flow(port)
+        # One key per role, printed and kept for the demo: the operator's may write, a
+        # viewer (anonymous) may not.
+        keys = json.loads((tmp_path / "data" / "demo-keys.json").read_text(encoding="utf-8"))
+        assert set(keys) == {"viewer", "promoter", "monitor", "bank", "operator", "admin"}
+        write = "mutation { replayDeadLetters(code: KIND_MISMATCH) { stored } }"
+        assert _query(port, write)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        done = _query(port, write, key=keys["operator"])
+        assert done["data"]["replayDeadLetters"]["stored"] == 0
     finally:
         _stop(first)
     output = first_log.read_text(encoding="utf-8")
     assert f"GraphQL endpoint: http://127.0.0.1:{port}/graphql" in output
     assert "import summary" in output
+    assert "demo API keys" in output
 
     second_log = tmp_path / "second.log"
     second = _start(tmp_path, port, second_log, broker)
