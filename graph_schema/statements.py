@@ -184,9 +184,11 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
 def catalog(dialect: Dialect) -> list[Statement]:
     """Every statement the hub can send in ``dialect``, for linting and review."""
     from graph_schema import (
+        alerts,
         chains,
         edits,
         financing,
+        fusion,
         indicators,
         land,
         migrations,
@@ -215,6 +217,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += schedules.catalog()
     out += monitoring.catalog()
     out += indicators.catalog()
+    out += alerts.catalog()
+    out += fusion.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
@@ -223,12 +227,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import financing, land, schedules
+    from graph_schema import alerts, financing, land, schedules
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land, schedules):
+    for module in (financing, land, schedules, alerts):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)
