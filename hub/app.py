@@ -33,6 +33,7 @@ from hub.api.schema import build_schema, stamp
 from hub.chains import Rules
 from hub.settings import Settings
 from hub.telemetry import Telemetry, open_telemetry
+from hub.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             ),
             scoreboard=self._state.settings.scoreboard,
             telemetry=self._state.telemetry,
+            watch=self._state.watch,
             sensing=self._state.settings.sensing,
         )
 
@@ -235,6 +237,7 @@ class _State:
         self.batching = batching
         self._store = store
         self.telemetry = telemetry
+        self.watch: Watch | None = None
 
     @property
     def store(self) -> GraphStore:
@@ -294,6 +297,7 @@ def create_app(
     telemetry: Telemetry | None = None,
     batching: bool = True,
     demo: DemoFeeds | None = None,
+    watch: Watch | None = None,
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it (and ``telemetry``, which is then
     optional); otherwise the lifespan opens both, starts MQTT ingest and, for ``demo``, the
@@ -302,6 +306,7 @@ def create_app(
     ``batching=False`` resolves each related field with its own store call; only the benchmark
     uses it, as the naive baseline."""
     state = _State(settings, store, batching, telemetry)
+    state.watch = watch
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager
@@ -325,6 +330,8 @@ def create_app(
                     force_protocol=force_protocol,
                 )
                 stack.push_async_callback(_close_telemetry, state)
+                if settings.alerts.enabled:
+                    state.watch = start_watch(settings, state.store, state.telemetry)
                 if demo is not None and demo.simulate:
                     from hub.demo.live import simulate
 
@@ -369,6 +376,17 @@ def create_app(
 async def _forget_store(state: _State) -> None:
     await state.store.close()
     state.store = None
+
+
+def start_watch(settings: Settings, store: GraphStore, telemetry: Telemetry) -> Watch:
+    """Evidence, MPI and alerts as background tasks of the telemetry runtime (they stop
+    with it); alert changes go out on MQTT too when the hub has a subscriber."""
+    watch = Watch.of(settings, store, telemetry.store)
+    if telemetry.ingest is not None and settings.mqtt.republish:
+        watch.feed.publisher = telemetry.ingest.publish
+    telemetry.start("watch-readings", watch.follow(telemetry.bus))
+    telemetry.start("watch", watch.run())
+    return watch
 
 
 async def _close_telemetry(state: _State) -> None:

@@ -364,7 +364,7 @@ class FusionSettings(_Section):
         default=2.0,
         gt=1,
         le=100,
-        description="A month's reported investment over this × the median of earlier months is a jump.",
+        description="A month's reported investment over this × earlier months' median: a jump.",
     )
     jump_active_share: float = Field(
         default=0.3,

@@ -14,6 +14,7 @@ from hub.settings import ScoreboardSettings, SensingSettings
 
 if TYPE_CHECKING:
     from hub.telemetry import Telemetry
+    from hub.watch import Watch
 
 __all__ = ["Context", "Role"]
 
@@ -39,6 +40,8 @@ class Context:
     telemetry: Telemetry | None = None
     # Barometer bands, forecast, tracking and race settings (HUB_SENSING_*).
     sensing: SensingSettings = field(default_factory=SensingSettings)
+    # Evidence, MPI and alerts (issue 8); None when they do not run in this hub.
+    watch: Watch | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)

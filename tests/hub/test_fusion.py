@@ -1,0 +1,200 @@
+"""Scenario: a hand-built province with thirty days of readings (tests/hub/sites.py); the
+statuses, mismatches, alerts and MPI computed by the hub equal the ones worked out by hand
+here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from graph_schema.falkordb_store import FalkorDBStore
+from hub import fusion
+from hub.alerts import AlertFilter, AlertType, Severity, Status
+from hub.clock import fixed
+from hub.mpi import HalfMonth, RateKind
+from hub.scoreboard import WarningLevel
+from hub.settings import AlertsSettings, FusionSettings, MpiSettings
+from hub.watch import Watch
+from ingest.bus import LiveBus
+from tests.hub import sites
+from tests.hub.sites import ACT, CITYLIST, IDLE, LATE, LOW, NODATA, STARTED, D
+
+pytestmark = pytest.mark.anyio
+ACTIVE = (Status.ACTIVE_UNACK, Status.ACTIVE_ACK)
+
+
+@pytest.fixture
+async def watch(store: FalkorDBStore, tmp_path: Path) -> AsyncIterator[Watch]:
+    await sites.build_graph(store)
+    telemetry = await sites.open_telemetry(tmp_path / "telemetry.db")
+    pipe = sites.pipeline(store, telemetry, LiveBus())
+    await pipe.commit_observations(sites.history(), sites.sensor_infos())
+    yield Watch(
+        store,
+        telemetry,
+        fusion_rules=FusionSettings(),
+        mpi_settings=MpiSettings(),
+        alert_settings=AlertsSettings(),
+        inactivity_timeout_s=1800,
+        clock=fixed(sites.NOW),
+    )
+    await telemetry.close()
+
+
+async def test_statuses_follow_the_evidence_of_every_feed(watch: Watch) -> None:
+    snap = await watch.refresh()
+    day = {code: snap.history[code][D] for code in snap.projects}
+    # Power 100 of a 100 kWh baseline, 20 of 20 workers, camera active half the day.
+    assert (day[ACT].status, day[ACT].confidence) == (fusion.Activity.ACTIVE, 0.9)
+    assert day[ACT].power_resumed is True
+    # Power 2 kWh of 100 (idle); the gate has been silent for 8 days: no labor evidence.
+    # Confidence: power's weight 0.4 of 1.0, all of it agreeing.
+    assert (day[IDLE].status, day[IDLE].confidence) == (fusion.Activity.IDLE, 0.4)
+    assert day[IDLE].feed("labor") is not None
+    assert day[IDLE].feed("labor").level is None  # type: ignore[union-attr]
+    # Power 20% (low), the healthy camera 10% (low), the tampered camera ignored:
+    # score (0.4 × ½ + 0.2 × ½) / 0.6 = ½ → LOW; confidence 0.6 × 1.
+    assert (day[LOW].status, day[LOW].score, day[LOW].confidence) == (
+        fusion.Activity.LOW, 0.5, 0.6,
+    )  # fmt: skip
+    camera = day[LOW].feed("camera")
+    assert camera is not None and camera.value == 0.1 and "cam-low-2 tampered" in camera.note
+    # Only the satellite (weight 0.1): change confirmed two days ago.
+    assert (day[LATE].status, day[LATE].confidence) == (fusion.Activity.ACTIVE, 0.1)
+    assert (day[NODATA].status, day[NODATA].confidence) == (fusion.Activity.NO_DATA, 0.0)
+    # Labor is expected from 30 days after the permit: before that, no gate is no evidence.
+    early = fusion.labor_evidence(
+        snap.inputs[IDLE], snap.projects[IDLE], dt.date(2025, 3, 1), watch.tz, watch.rules
+    )
+    assert early is not None and early.level is None and "2025-03-22" in early.note
+    assert fusion.idle_run(snap.history[IDLE], D) == 8
+
+
+async def test_mismatches_are_found_and_explained(watch: Watch) -> None:
+    snap = await watch.refresh()
+    found = {c: [m.kind for m in ms] for c, ms in snap.mismatches.items() if ms}
+    assert found == {
+        IDLE: [fusion.MismatchKind.NO_ACTIVITY],
+        LATE: [fusion.MismatchKind.SATELLITE_CONSTRUCTION],
+    }
+    [idle] = snap.mismatches[IDLE]
+    assert idle.since == D - dt.timedelta(days=6)
+    assert "reported under construction" in idle.explanation and "power" in idle.explanation
+    [late] = snap.mismatches[LATE]
+    assert "reported not started (preparation)" in late.explanation
+    assert "confirmed" in late.explanation
+
+
+def test_a_jump_in_reported_investment_without_activity_is_a_mismatch() -> None:
+    rules = FusionSettings()
+    project = fusion.Project.of(
+        {"code": "P", "stage": "construction", "kind": "continuing", "permit_date": "2025-01-01"}
+    )
+    inputs = fusion.Inputs(months={"2026-08": 100.0, "2026-09": 120.0, "2026-10": 400.0})
+    quiet = {
+        dt.date(2026, 10, d): fusion.combine(
+            "P", dt.date(2026, 10, d),
+            [fusion.FeedEvidence("power", fusion.Level.IDLE if d > 5 else fusion.Level.ACTIVE,
+                                 1.0, 100.0, "")],
+            rules,
+        )
+        for d in range(1, 21)
+    }  # fmt: skip
+    found = fusion.mismatches(project, inputs, quiet, dt.date(2026, 10, 20), rules)
+    # Idle for the last 7 days under construction, too.
+    assert [m.kind.value for m in found] == ["NO_ACTIVITY", "INVESTMENT_JUMP"]
+    jump = found[1]
+    assert "3.6× the median 110" in jump.explanation and "25%" in jump.explanation
+    busy = {d: e for d, e in quiet.items() if d.day <= 5}
+    assert fusion.mismatches(project, inputs, busy, dt.date(2026, 10, 20), rules) == []
+
+
+async def test_checks_raise_the_expected_alerts(watch: Watch) -> None:
+    await watch.refresh()
+    await watch.check_all()
+    active = await watch.alerts.list(AlertFilter(statuses=ACTIVE), limit=100)
+    seen = {(a.type, a.subject, a.severity) for a in active}
+    assert seen == {
+        (AlertType.PROJECT_IDLE, IDLE, Severity.MAJOR),  # 8 days ≥ 7
+        (AlertType.VERIFICATION_MISMATCH, f"{IDLE}/NO_ACTIVITY", Severity.MAJOR),
+        (AlertType.VERIFICATION_MISMATCH, f"{LATE}/SATELLITE_CONSTRUCTION", Severity.MAJOR),
+        (AlertType.FEED_STALE, "lab-idle", Severity.MINOR),  # silent 8 days, timeout 1 day
+        (AlertType.CAMERA_HEALTH, "cam-low-2", Severity.CRITICAL),  # tampered
+        (AlertType.SATELLITE_CHANGE, "sat-late", Severity.WARNING),
+    }
+    # A second round changes nothing: still one active alert each.
+    await watch.check_all()
+    assert await watch.alerts.count(AlertFilter(statuses=ACTIVE)) == len(seen)
+    # Every alert propagates to the city and the province; county B sees only its own.
+    assert await watch.alerts.count(AlertFilter(region="330000", statuses=ACTIVE)) == 6
+    in_b = await watch.alerts.list(AlertFilter(region=sites.B, statuses=ACTIVE), limit=10)
+    assert [a.subject for a in in_b] == ["cam-low-2"]
+
+
+async def test_mpi_of_a_small_region_equals_the_hand_computed_values(watch: Watch) -> None:
+    board = await watch.board(HalfMonth.parse("2026-11-H2"))
+    assert board.end == D
+    share = 324 / 365  # 2026-11-20 is day 324 of 365
+    assert board.schedule_share == pytest.approx(share)
+
+    def index(resumption: float, start: float, completion: float, verification: float) -> float:
+        score = min(1.0, completion / share)
+        return 100 * (0.3 * resumption + 0.3 * start + 0.25 * score + 0.15 * verification)
+
+    a = board.regions[sites.A]
+    # Resumption: ACT resumed (power ≥ 30%), IDLE not (2%) → 1/2. Start: LATE due 2026-10-01,
+    # not started → 0/1. Completion: (90 + 20) / (100 + 100). Verification: ACT agrees,
+    # IDLE and LATE contradicted → 1/3.
+    assert [a.rates[k].rate for k in RateKind] == pytest.approx([0.5, 0.0, 0.55, 1 / 3])
+    assert a.mpi == pytest.approx(round(index(0.5, 0.0, 0.55, 1 / 3), 2))
+    assert a.warning is WarningLevel.RED
+    b = board.regions[sites.B]
+    # Resumption: LOW resumed on the 16th–19th, NODATA by its report → 2/2. Start: STARTED
+    # → 1/1. Completion: 270 / 300 = 0.9, ahead of schedule → 1. Verification: LOW → 1/1.
+    # CITYLIST is not on the provincial list.
+    assert [b.rates[k].rate for k in RateKind] == pytest.approx([1.0, 1.0, 0.9, 1.0])
+    assert (b.mpi, b.warning, b.rank, a.rank) == (100.0, WarningLevel.GREEN, 1, 2)
+    city = board.regions["330100"]
+    assert [city.rates[k].rate for k in RateKind] == pytest.approx([0.75, 0.5, 0.76, 0.5])
+    assert city.mpi == pytest.approx(round(index(0.75, 0.5, 0.76, 0.5), 2))
+    assert board.regions["330000"].mpi == city.mpi
+    # Drill-down: the projects behind county A's resumption rate, with the reasons.
+    behind = {c.project_code: (c.counted, c.reason) for c in board.drill(sites.A,
+              RateKind.RESUMPTION)}  # fmt: skip
+    assert set(behind) == {ACT, IDLE}
+    assert behind[ACT][0] == 1 and "on 5 of 5 days" in behind[ACT][1]
+    assert behind[IDLE][0] == 0 and "on 0 of 5 days" in behind[IDLE][1]
+    every = {c.project_code for c in board.entries}
+    assert CITYLIST not in every and STARTED in every
+    # History: a snapshot per region and period.
+    assert await watch.save_snapshot(board) == 4
+    [stored] = await watch.history(sites.A)
+    assert (stored["period"], stored["mpi"], stored["warning"]) == ("2026-11-H2", a.mpi, "red")
+
+
+async def test_an_incremental_refresh_follows_new_readings(
+    watch: Watch, store: FalkorDBStore
+) -> None:
+    await watch.refresh()
+    await watch.check_all()
+    assert await watch.alerts.active_subjects(AlertType.PROJECT_IDLE) == {IDLE}
+    # The idle site's meter jumps back to its baseline today: it resumes.
+    pipe = sites.pipeline(store, watch.telemetry, LiveBus())  # type: ignore[arg-type]
+    later = sites.noon(D) + 1000
+    from ingest.model import Reading
+
+    await pipe.commit_observations(
+        [Reading("pwr-idle", later, "energy_kwh", 98.0, "kWh")], sites.sensor_infos()
+    )
+    before = watch.version
+    watch._dirty.add(IDLE)
+    await watch.settle()
+    assert watch.version == before + 1
+    snap = watch.snapshot
+    assert snap is not None and snap.history[IDLE][D].status is fusion.Activity.ACTIVE
+    assert await watch.alerts.active_subjects(AlertType.PROJECT_IDLE) == set()
+    board = await watch.board(HalfMonth.parse("2026-11-H2"))
+    assert board.regions[sites.A].rates[RateKind.RESUMPTION].rate == 1.0
