@@ -71,6 +71,7 @@ class Watch:
         self._dirty: set[str] = set()
         self._stale: set[str] = set()
         self._lock = asyncio.Lock()
+        self._project_lock = asyncio.Lock()
 
     @classmethod
     def of(
@@ -239,6 +240,10 @@ class Watch:
 
     async def check_projects(self, codes: Iterable[str] | None = None) -> None:
         """PROJECT_IDLE and VERIFICATION_MISMATCH for ``codes`` (default: every project)."""
+        async with self._project_lock:
+            await self._check_projects(codes)
+
+    async def _check_projects(self, codes: Iterable[str] | None) -> None:
         now = self.now()
         snap = await self.current()
         scope = list(snap.projects) if codes is None else [c for c in codes if c in snap.projects]
@@ -387,26 +392,40 @@ class Watch:
         await self.check_projects(codes)
 
     async def run(self) -> None:
-        """Evidence, alerts and MPI until cancelled; a failed round is logged and retried."""
+        """Evidence, alerts and MPI until cancelled; a failed round is logged and retried.
+
+        Three fixed-rate loops: feed checks every ``check_interval_s`` (so a stale feed is
+        raised at most one interval after its timeout), incremental recomputation every
+        ``debounce_s``, and the full refresh with an MPI snapshot every ``interval_s``."""
         await self._guard("first refresh", self.refresh())
         await self._guard("first check", self.check_all())
         await self._guard("first MPI snapshot", self._snapshot())
+        a = self.alert_settings
+        await asyncio.gather(
+            self._every(a.check_interval_s, "feed checks", self._feed_checks),
+            self._every(max(a.debounce_s, 0.05), "incremental refresh", self.settle),
+            self._every(self.mpi_settings.interval_s, "scheduled refresh", self._scheduled),
+        )
+
+    async def _every(self, interval: float, what: str, work: Any) -> None:
         loop = asyncio.get_running_loop()
-        next_check = loop.time() + self.alert_settings.check_interval_s
-        next_mpi = loop.time() + self.mpi_settings.interval_s
+        due = loop.time() + interval
         while True:
-            await asyncio.sleep(min(self.alert_settings.debounce_s, 1.0) or 0.05)
-            await self._guard("incremental refresh", self.settle())
-            if loop.time() >= next_mpi:
-                next_mpi = loop.time() + self.mpi_settings.interval_s
-                await self._guard("scheduled refresh", self.refresh())
-                await self._guard("MPI snapshot", self._snapshot())
-                await self._guard("project checks", self.check_projects())
-            if loop.time() >= next_check:
-                next_check = loop.time() + self.alert_settings.check_interval_s
-                await self._guard("stale check", self.check_stale())
-                await self._guard("device check", self.check_devices())
-                await self._guard("land check", self.check_land())
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            await self._guard(what, work())
+            due += interval
+            if due < loop.time():  # fell behind: skip the missed rounds
+                due = loop.time() + interval
+
+    async def _feed_checks(self) -> None:
+        await self.check_stale()
+        await self.check_devices()
+        await self.check_land()
+
+    async def _scheduled(self) -> None:
+        await self.refresh()
+        await self._snapshot()
+        await self.check_projects()
 
     async def _snapshot(self) -> None:
         await self.save_snapshot(await self.board())

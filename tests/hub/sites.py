@@ -74,14 +74,24 @@ PROJECTS = [
     _project(ACT, A, annual_plan_investment=100, year_completed_investment=90),
     _project(IDLE, A, annual_plan_investment=100, year_completed_investment=20),
     _project(
-        LATE, A, kind="new", stage="preparation", planned_start="2026-10-01",
-        actual_start=None, permit_date=None,
-    ),  # fmt: skip
+        LATE,
+        A,
+        kind="new",
+        stage="preparation",
+        planned_start="2026-10-01",
+        actual_start=None,
+        permit_date=None,
+    ),
     _project(LOW, B, annual_plan_investment=200, year_completed_investment=180),
     _project(
-        STARTED, B, kind="new", planned_start="2026-03-01", actual_start="2026-03-10",
-        annual_plan_investment=50, year_completed_investment=40,
-    ),  # fmt: skip
+        STARTED,
+        B,
+        kind="new",
+        planned_start="2026-03-01",
+        actual_start="2026-03-10",
+        annual_plan_investment=50,
+        year_completed_investment=40,
+    ),
     _project(NODATA, B, annual_plan_investment=50, year_completed_investment=50),
     _project(CITYLIST, B, level="city", stage="suspended", annual_plan_investment=500),
 ]
