@@ -7,19 +7,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub import fusion
 from hub.alerts import AlertFilter, AlertType, Severity, Status
+from hub.api.context import Context
 from hub.clock import fixed
 from hub.mpi import HalfMonth, RateKind
+from hub.roles import Role
 from hub.scoreboard import WarningLevel
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from hub.watch import Watch
 from ingest.bus import LiveBus
-from tests.hub import sites
+from tests.hub import handbuilt, sites
 from tests.hub.sites import ACT, CITYLIST, IDLE, LATE, LOW, NODATA, STARTED, D
 
 pytestmark = pytest.mark.anyio
@@ -198,3 +201,93 @@ async def test_an_incremental_refresh_follows_new_readings(
     assert await watch.alerts.active_subjects(AlertType.PROJECT_IDLE) == set()
     board = await watch.board(HalfMonth.parse("2026-11-H2"))
     assert board.regions[sites.A].rates[RateKind.RESUMPTION].rate == 1.0
+
+
+# --- GraphQL --------------------------------------------------------------------------------
+
+
+async def _gql(
+    watch: Watch, query: str, role: Role = Role.MONITOR, **variables: object
+) -> tuple[dict[str, Any] | None, list[Any]]:
+    context = Context(store=watch.store, role=role, watch=watch, extra={"clock": fixed(sites.NOW)})
+    result = await handbuilt.schema().execute(
+        query, variable_values=variables, context_value=context
+    )
+    codes = [(e.extensions or {}).get("code") or getattr(e.original_error, "code", None)
+             for e in result.errors or []]  # fmt: skip
+    return result.data, codes
+
+
+ALERTS = """query ($after: String, $region: String) {
+  alerts(filter: {region: $region, active: true}, first: 2, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { alertId type subject status } } }"""
+MPI = """{ mpi(period: "2026-11-H2") { period end
+  regions(level: "county") { code mpi warning rank
+    resumption { rate basis counted projects(counted: false) { projectCode reason } }
+    verification { rate } } } }"""
+ACTIVITY = """query ($p: String!) { projectActivity(project: $p, days: 2) {
+  day status confidence powerResumed feeds { kind level value baseline share note } } }"""
+
+
+async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -> None:
+    await watch.refresh()
+    await watch.check_all()
+    data, errors = await _gql(watch, ALERTS)
+    assert not errors and data is not None
+    page = data["alerts"]
+    assert (page["totalCount"], len(page["nodes"]), page["pageInfo"]["hasNextPage"]) == (
+        6, 2, True,
+    )  # fmt: skip
+    seen = [n["alertId"] for n in page["nodes"]]
+    while page["pageInfo"]["hasNextPage"]:
+        data, _ = await _gql(watch, ALERTS, after=page["pageInfo"]["endCursor"])
+        assert data is not None
+        page = data["alerts"]
+        seen += [n["alertId"] for n in page["nodes"]]
+    assert len(seen) == len(set(seen)) == 6
+    _, errors = await _gql(watch, ALERTS, after="bm90IGEgY3Vyc29y")
+    assert errors == ["BAD_USER_INPUT"]
+    # Banks see no alerts; viewers read but cannot acknowledge; monitors can.
+    _, errors = await _gql(watch, ALERTS, role=Role.BANK)
+    assert errors == ["FORBIDDEN"]
+    ack = "mutation ($id: String!) { acknowledgeAlert(alertId: $id) { status acknowledgedBy } }"
+    _, errors = await _gql(watch, ack, role=Role.VIEWER, id=seen[0])
+    assert errors == ["FORBIDDEN"]
+    data, errors = await _gql(watch, ack, role=Role.MONITOR, id=seen[0])
+    assert not errors and data == {
+        "acknowledgeAlert": {"status": "ACTIVE_ACK", "acknowledgedBy": "role:monitor"}
+    }
+    _, errors = await _gql(watch, ack, id="no-such-alert")
+    assert errors == ["NOT_FOUND"]
+    clear = "mutation ($id: String!) { clearAlert(alertId: $id) { status clearedBy } }"
+    data, errors = await _gql(watch, clear, role=Role.OPERATOR, id=seen[0])
+    assert data == {"clearAlert": {"status": "CLEARED_ACK", "clearedBy": "role:operator"}}
+
+    data, errors = await _gql(watch, MPI)
+    assert not errors and data is not None
+    counties = data["mpi"]["regions"]
+    assert [(c["code"], c["rank"], c["warning"]) for c in counties] == [
+        (sites.B, 1, "GREEN"), (sites.A, 2, "RED"),
+    ]  # fmt: skip
+    a = counties[1]
+    assert a["resumption"]["rate"] == 0.5 and a["verification"]["rate"] == pytest.approx(1 / 3)
+    assert [p["projectCode"] for p in a["resumption"]["projects"]] == [IDLE]
+    _, errors = await _gql(watch, '{ mpi(period: "2026-11-H3") { period } }')
+    assert errors == ["BAD_USER_INPUT"]
+    _, errors = await _gql(watch, MPI, role=Role.BANK)
+    assert errors == ["FORBIDDEN"]
+
+    data, errors = await _gql(watch, ACTIVITY, p=LOW)
+    assert not errors and data is not None
+    yesterday, today = data["projectActivity"]
+    assert (yesterday["status"], today["status"], today["confidence"]) == ("ACTIVE", "LOW", 0.6)
+    power = next(f for f in today["feeds"] if f["kind"] == "power")
+    assert (power["level"], power["value"], power["baseline"], power["share"]) == (
+        "LOW", 20.0, 100.0, 0.2,
+    )  # fmt: skip
+    mismatches = '{ verificationMismatches(region: "330106") { projectCode kind explanation } }'
+    data, errors = await _gql(watch, mismatches)
+    assert data is not None
+    assert [(m["projectCode"], m["kind"]) for m in data["verificationMismatches"]] == [
+        (IDLE, "NO_ACTIVITY"), (LATE, "SATELLITE_CONSTRUCTION"),
+    ]  # fmt: skip
