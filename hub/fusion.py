@@ -17,6 +17,11 @@ Every feed gives a day a *level* (active, low, idle) or no evidence at all:
   (confirmed) is active, 0 idle; -1 (parcel too small) or a pass with ``valid_share`` under
   0.5 (clouds) is no evidence.
 
+The current day is in progress: its kWh and headcount so far are lower bounds, so they can
+show a site at work (at or above its share of the baseline already) but not idle or low;
+until the day ends they are no evidence of that. Idle runs and mismatches are therefore
+judged on complete days, while resumption counts a day in progress that already crossed 30%.
+
 The status weighs the levels (active 1, low ½, idle 0) by the feed weights over the feeds
 with evidence: ACTIVE from ``active_score``, LOW from ``low_score``, else IDLE; NO_DATA when no
 feed has evidence. Confidence is coverage × agreement: the weight of the feeds with evidence
@@ -106,6 +111,7 @@ class DayEvidence:
     score: float | None
     confidence: float
     feeds: tuple[FeedEvidence, ...]
+    partial: bool = False  # the day is still in progress
 
     def feed(self, kind: str) -> FeedEvidence | None:
         return next((f for f in self.feeds if f.kind == kind), None)
@@ -251,6 +257,15 @@ def _by_share(share: float, rules: FusionSettings) -> Level:
     return Level.IDLE
 
 
+def _so_far(found: FeedEvidence, unit: str) -> FeedEvidence:
+    """A day in progress: below the active share is not yet evidence of anything."""
+    if found.level is Level.ACTIVE or found.level is None:
+        return found
+    value = f"{found.value:g}" if found.value is not None else "nothing"
+    return FeedEvidence(found.kind, None, found.value, found.baseline,
+                        f"day in progress: {value} {unit} so far")  # fmt: skip
+
+
 def power_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> FeedEvidence | None:
     if not inputs.power:
         return None
@@ -338,12 +353,17 @@ def _weight(kind: str, rules: FusionSettings) -> float:
 
 
 def combine(
-    project_code: str, day: dt.date, feeds: Sequence[FeedEvidence], rules: FusionSettings
+    project_code: str,
+    day: dt.date,
+    feeds: Sequence[FeedEvidence],
+    rules: FusionSettings,
+    *,
+    partial: bool = False,
 ) -> DayEvidence:
     """The day's status and confidence from its feeds' levels."""
     present = [f for f in feeds if f.level is not None and _weight(f.kind, rules) > 0]
     if not present:
-        return DayEvidence(project_code, day, Activity.NO_DATA, None, 0.0, tuple(feeds))
+        return DayEvidence(project_code, day, Activity.NO_DATA, None, 0.0, tuple(feeds), partial)
     weight = sum(_weight(f.kind, rules) for f in present)
     score = sum(_weight(f.kind, rules) * _VALUE[f.level] for f in present if f.level) / weight
     if score >= rules.active_score:
@@ -356,20 +376,41 @@ def combine(
     agree = sum(_weight(f.kind, rules) for f in present if f.level is _MATCH[status])
     confidence = (weight / total) * (agree / weight)
     return DayEvidence(
-        project_code, day, status, round(score, 4), round(confidence, 4), tuple(feeds)
+        project_code, day, status, round(score, 4), round(confidence, 4), tuple(feeds), partial
     )
 
 
 def evidence(
-    project: Project, inputs: Inputs, day: dt.date, tz: dt.tzinfo, rules: FusionSettings
+    project: Project,
+    inputs: Inputs,
+    day: dt.date,
+    tz: dt.tzinfo,
+    rules: FusionSettings,
+    *,
+    partial: bool = False,
 ) -> DayEvidence:
+    """One day's evidence; ``partial`` for the day in progress."""
+    power_day = power_evidence(inputs, day, rules)
+    labor_day = labor_evidence(inputs, project, day, tz, rules)
+    if partial:
+        power_day = power_day and _so_far(power_day, "kWh")
+        labor_day = labor_day and _so_far(labor_day, "workers")
     found = [
-        power_evidence(inputs, day, rules),
-        labor_evidence(inputs, project, day, tz, rules),
+        power_day,
+        labor_day,
         camera_evidence(inputs, day, rules),
         satellite_evidence(inputs, day, rules),
     ]
-    return combine(project.code, day, [f for f in found if f is not None], rules)
+    return combine(project.code, day, [f for f in found if f is not None], rules, partial=partial)
+
+
+def last_complete(history: Mapping[dt.date, DayEvidence], today: dt.date) -> dt.date:
+    """``today``, unless it is in progress with nothing shown yet: then yesterday. (A day in
+    progress that already shows work ends an idle run.)"""
+    e = history.get(today)
+    if e is not None and e.partial and e.status is Activity.NO_DATA:
+        return today - dt.timedelta(days=1)
+    return today
 
 
 def days(end: dt.date, n: int) -> list[dt.date]:
@@ -388,9 +429,10 @@ def mismatches(
 ) -> list[Mismatch]:
     """Where reported progress and the evidence disagree, each with its explanation."""
     out: list[Mismatch] = []
-    recent = [history.get(d) for d in days(today, rules.mismatch_days)]
+    last = last_complete(history, today)
+    recent = [history.get(d) for d in days(last, rules.mismatch_days)]
     if project.stage == "construction" and all(e is not None and _silent_site(e) for e in recent):
-        first = today - dt.timedelta(days=rules.mismatch_days - 1)
+        first = last - dt.timedelta(days=rules.mismatch_days - 1)
         seen = sorted({f.kind for e in recent if e for f in e.feeds if f.level is Level.IDLE})
         out.append(
             Mismatch(
@@ -398,7 +440,7 @@ def mismatches(
                 MismatchKind.NO_ACTIVITY,
                 first,
                 f"reported under construction, but {', '.join(seen)} showed no activity on "
-                f"any of the {rules.mismatch_days} days from {first} to {today}",
+                f"any of the {rules.mismatch_days} days from {first} to {last}",
             )
         )
     jump = _investment_jump(project, inputs, history, rules)
@@ -521,15 +563,17 @@ def assess(
     found: dict[str, list[Mismatch]] = {}
     for code, project in projects.items():
         data = inputs.get(code) or Inputs()
-        history[code] = {d: evidence(project, data, d, tz, rules) for d in window}
+        history[code] = {
+            d: evidence(project, data, d, tz, rules, partial=d == today) for d in window
+        }
         found[code] = mismatches(project, data, history[code], today, rules)
     return history, found
 
 
 def idle_run(history: Mapping[dt.date, DayEvidence], today: dt.date) -> int:
-    """Consecutive IDLE days up to and including ``today``."""
+    """Consecutive IDLE days up to the last one that can be judged (``last_complete``)."""
     n = 0
-    day = today
+    day = last_complete(history, today)
     while (e := history.get(day)) is not None and e.status is Activity.IDLE:
         n += 1
         day -= dt.timedelta(days=1)

@@ -38,6 +38,7 @@ from ingest.store import Latest, TelemetryStore
 
 log = logging.getLogger(__name__)
 
+_PARTIAL_MAX = 50
 _CAMERA_SEVERITY = {1: Severity.MAJOR, 6: Severity.CRITICAL}
 
 
@@ -207,9 +208,15 @@ class Watch:
     # --- checks -----------------------------------------------------------------------------
 
     async def check_stale(self, now: dt.datetime | None = None) -> None:
-        """FEED_STALE for every sensor whose newest reading is older than its timeout (a
-        sensor that never reported is NO_DATA, not stale)."""
+        """Raise and clear FEED_STALE by ``stale_findings``."""
         now = now or self.now()
+        findings = await self.stale_findings(now)
+        await self.alerts.reconcile(AlertType.FEED_STALE, findings, now, reason="data returned")
+        self._stale = {f.subject for f in findings}
+
+    async def stale_findings(self, now: dt.datetime) -> list[Finding]:
+        """Every sensor whose newest reading is older than its timeout (a sensor that never
+        reported is NO_DATA, not stale)."""
         snap = await self.current()
         latest = await self.telemetry.latest()
         newest: dict[str, dt.datetime] = {}
@@ -235,8 +242,7 @@ class Watch:
                     details={"last_reading": ts.isoformat(), "timeout_s": timeout},
                 )
             )
-        await self.alerts.reconcile(AlertType.FEED_STALE, findings, now, reason="data returned")
-        self._stale = {f.subject for f in findings}
+        return findings
 
     async def check_projects(self, codes: Iterable[str] | None = None) -> None:
         """PROJECT_IDLE and VERIFICATION_MISMATCH for ``codes`` (default: every project)."""
@@ -388,7 +394,9 @@ class Watch:
         if not self._dirty:
             return
         codes, self._dirty = self._dirty, set()
-        await self.refresh(codes)
+        # Per-project reads pay off for a few projects; a burst (a backlog, an import) is
+        # cheaper as one full read.
+        await self.refresh(codes if len(codes) <= _PARTIAL_MAX else None)
         await self.check_projects(codes)
 
     async def run(self) -> None:

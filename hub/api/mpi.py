@@ -108,6 +108,9 @@ class ActivityDay:
         "reading)."
     )
     feeds: list[FeedEvidence] = strawberry.field(description="Each feed's evidence.")
+    provisional: bool = strawberry.field(
+        description="The day is in progress: kWh and headcount so far show work, not idleness."
+    )
 
     @classmethod
     def of(cls, e: fusion.DayEvidence) -> ActivityDay:
@@ -117,6 +120,7 @@ class ActivityDay:
             score=e.score,
             confidence=e.confidence,
             power_resumed=e.power_resumed,
+            provisional=e.partial,
             feeds=[
                 FeedEvidence(
                     kind=f.kind,

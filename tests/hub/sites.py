@@ -5,7 +5,8 @@ a real embedded FalkorDB. Camera and satellite metrics follow the contract with 
 (``active_fraction``, ``camera_health``, ``change_state``, ``valid_share``); their specs are
 declared here until those feeds land in ``connectors.feeds``.
 
-Day D is 2026-11-20 (the second half of November); every reading is at local noon.
+Day D is 2026-11-20 (the second half of November), in progress at 12:30; every reading is
+at local noon.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ A, B = "330106", "330102"
 ACT = "2026-330106-48-01-FUS001"  # continuing, everything busy
 IDLE = "2026-330106-48-01-FUS002"  # continuing, power down to 2% for the last 8 days
 LATE = "2026-330106-48-01-FUS003"  # new, due 2026-10-01, not started; satellite sees works
-LOW = "2026-330102-48-01-FUS004"  # continuing, power 20% and a quiet camera on D
+LOW = "2026-330102-48-01-FUS004"  # continuing, power 20% and a quiet camera on D-1
 STARTED = "2026-330102-48-01-FUS005"  # new, started 2026-03-10, no sensors
 NODATA = "2026-330102-48-01-FUS006"  # continuing, under construction, no sensors
 CITYLIST = "2026-330102-48-01-FUS007"  # on the city list: not in the provincial MPI
@@ -163,7 +164,7 @@ def history() -> list[Reading | Attendance]:
         ts = noon(day)
         out.append(Reading("pwr-act", ts, "energy_kwh", 100.0, "kWh"))
         out.append(Reading("pwr-idle", ts, "energy_kwh", 2.0 if back < 8 else 100.0, "kWh"))
-        out.append(Reading("pwr-low", ts, "energy_kwh", 20.0 if back == 0 else 100.0, "kWh"))
+        out.append(Reading("pwr-low", ts, "energy_kwh", 20.0 if back == 1 else 100.0, "kWh"))
         if back < 10:
             morning = to_ms(dt.datetime.combine(day, dt.time(8), ZONE))
             out += [Attendance("lab-act", morning + n, worker(n), "in", ACT) for n in range(20)]
@@ -172,9 +173,10 @@ def history() -> list[Reading | Attendance]:
             out += [Attendance("lab-idle", morning + n, worker(n), "in", IDLE) for n in range(10)]
     out.append(Reading("cam-act", noon(D), "active_fraction", 0.5, "1"))
     out.append(Reading("cam-act", noon(D), "camera_health", 0.0, "1"))
-    out.append(Reading("cam-low-1", noon(D), "active_fraction", 0.1, "1"))
+    yesterday = noon(D - dt.timedelta(days=1))
+    out.append(Reading("cam-low-1", yesterday, "active_fraction", 0.1, "1"))
     out.append(Reading("cam-low-1", noon(D), "camera_health", 0.0, "1"))
-    out.append(Reading("cam-low-2", noon(D), "active_fraction", 0.9, "1"))
+    out.append(Reading("cam-low-2", yesterday, "active_fraction", 0.9, "1"))
     out.append(Reading("cam-low-2", noon(D), "camera_health", 6.0, "1"))
     sat_day = D - dt.timedelta(days=2)
     out.append(Reading("sat-late", noon(sat_day), "change_state", 2.0, "1"))

@@ -50,21 +50,29 @@ async def watch(store: FalkorDBStore, tmp_path: Path) -> AsyncIterator[Watch]:
 async def test_statuses_follow_the_evidence_of_every_feed(watch: Watch) -> None:
     snap = await watch.refresh()
     day = {code: snap.history[code][D] for code in snap.projects}
+    before = {code: snap.history[code][D - dt.timedelta(days=1)] for code in snap.projects}
+    assert all(e.partial for e in day.values()) and not any(e.partial for e in before.values())
     # Power 100 of a 100 kWh baseline, 20 of 20 workers, camera active half the day.
     assert (day[ACT].status, day[ACT].confidence) == (fusion.Activity.ACTIVE, 0.9)
     assert day[ACT].power_resumed is True
-    # Power 2 kWh of 100 (idle); the gate has been silent for 8 days: no labor evidence.
-    # Confidence: power's weight 0.4 of 1.0, all of it agreeing.
-    assert (day[IDLE].status, day[IDLE].confidence) == (fusion.Activity.IDLE, 0.4)
-    assert day[IDLE].feed("labor") is not None
-    assert day[IDLE].feed("labor").level is None  # type: ignore[union-attr]
-    # Power 20% (low), the healthy camera 10% (low), the tampered camera ignored:
+    # Yesterday: power 2 kWh of 100 (idle); the gate has been silent for 8 days, so no labor
+    # evidence. Confidence: power's weight 0.4 of 1.0, all of it agreeing.
+    assert (before[IDLE].status, before[IDLE].confidence) == (fusion.Activity.IDLE, 0.4)
+    labor = before[IDLE].feed("labor")
+    assert labor is not None and labor.level is None
+    # Today is in progress: 2 kWh so far proves nothing yet.
+    assert day[IDLE].status is fusion.Activity.NO_DATA
+    power = day[IDLE].feed("power")
+    assert power is not None and power.note == "day in progress: 2 kWh so far"
+    # Yesterday: power 20% (low), the healthy camera 10% (low), the tampered one ignored:
     # score (0.4 × ½ + 0.2 × ½) / 0.6 = ½ → LOW; confidence 0.6 × 1.
-    assert (day[LOW].status, day[LOW].score, day[LOW].confidence) == (
+    assert (before[LOW].status, before[LOW].score, before[LOW].confidence) == (
         fusion.Activity.LOW, 0.5, 0.6,
     )  # fmt: skip
-    camera = day[LOW].feed("camera")
+    camera = before[LOW].feed("camera")
     assert camera is not None and camera.value == 0.1 and "cam-low-2 tampered" in camera.note
+    # Today: 100 kWh by noon already crosses 30%; no camera activity today: power alone.
+    assert (day[LOW].status, day[LOW].confidence) == (fusion.Activity.ACTIVE, 0.4)
     # Only the satellite (weight 0.1): change confirmed two days ago.
     assert (day[LATE].status, day[LATE].confidence) == (fusion.Activity.ACTIVE, 0.1)
     assert (day[NODATA].status, day[NODATA].confidence) == (fusion.Activity.NO_DATA, 0.0)
@@ -73,7 +81,8 @@ async def test_statuses_follow_the_evidence_of_every_feed(watch: Watch) -> None:
         snap.inputs[IDLE], snap.projects[IDLE], dt.date(2025, 3, 1), watch.tz, watch.rules
     )
     assert early is not None and early.level is None and "2025-03-22" in early.note
-    assert fusion.idle_run(snap.history[IDLE], D) == 8
+    # Judged on complete days: D-7 to D-1.
+    assert fusion.idle_run(snap.history[IDLE], D) == 7
 
 
 async def test_mismatches_are_found_and_explained(watch: Watch) -> None:
@@ -84,7 +93,7 @@ async def test_mismatches_are_found_and_explained(watch: Watch) -> None:
         LATE: [fusion.MismatchKind.SATELLITE_CONSTRUCTION],
     }
     [idle] = snap.mismatches[IDLE]
-    assert idle.since == D - dt.timedelta(days=6)
+    assert idle.since == D - dt.timedelta(days=7)
     assert "reported under construction" in idle.explanation and "power" in idle.explanation
     [late] = snap.mismatches[LATE]
     assert "reported not started (preparation)" in late.explanation
@@ -121,7 +130,7 @@ async def test_checks_raise_the_expected_alerts(watch: Watch) -> None:
     active = await watch.alerts.list(AlertFilter(statuses=ACTIVE), limit=100)
     seen = {(a.type, a.subject, a.severity) for a in active}
     assert seen == {
-        (AlertType.PROJECT_IDLE, IDLE, Severity.MAJOR),  # 8 days ≥ 7
+        (AlertType.PROJECT_IDLE, IDLE, Severity.MAJOR),  # 7 complete days ≥ 7
         (AlertType.VERIFICATION_MISMATCH, f"{IDLE}/NO_ACTIVITY", Severity.MAJOR),
         (AlertType.VERIFICATION_MISMATCH, f"{LATE}/SATELLITE_CONSTRUCTION", Severity.MAJOR),
         (AlertType.FEED_STALE, "lab-idle", Severity.MINOR),  # silent 8 days, timeout 1 day
@@ -169,7 +178,8 @@ async def test_mpi_of_a_small_region_equals_the_hand_computed_values(watch: Watc
               RateKind.RESUMPTION)}  # fmt: skip
     assert set(behind) == {ACT, IDLE}
     assert behind[ACT][0] == 1 and "on 5 of 5 days" in behind[ACT][1]
-    assert behind[IDLE][0] == 0 and "on 0 of 5 days" in behind[IDLE][1]
+    # Today's 2 kWh so far is no evidence yet: four days judged.
+    assert behind[IDLE][0] == 0 and "on 0 of 4 days" in behind[IDLE][1]
     every = {c.project_code for c in board.entries}
     assert CITYLIST not in every and STARTED in every
     # History: a snapshot per region and period.
@@ -226,7 +236,8 @@ MPI = """{ mpi(period: "2026-11-H2") { period end
     resumption { rate basis counted projects(counted: false) { projectCode reason } }
     verification { rate } } } }"""
 ACTIVITY = """query ($p: String!) { projectActivity(project: $p, days: 2) {
-  day status confidence powerResumed feeds { kind level value baseline share note } } }"""
+  day status confidence provisional powerResumed
+  feeds { kind level value baseline share note } } }"""
 
 
 async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -> None:
@@ -280,8 +291,11 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     data, errors = await _gql(watch, ACTIVITY, p=LOW)
     assert not errors and data is not None
     yesterday, today = data["projectActivity"]
-    assert (yesterday["status"], today["status"], today["confidence"]) == ("ACTIVE", "LOW", 0.6)
-    power = next(f for f in today["feeds"] if f["kind"] == "power")
+    assert (yesterday["status"], yesterday["confidence"], yesterday["provisional"]) == (
+        "LOW", 0.6, False,
+    )  # fmt: skip
+    assert (today["status"], today["provisional"]) == ("ACTIVE", True)
+    power = next(f for f in yesterday["feeds"] if f["kind"] == "power")
     assert (power["level"], power["value"], power["baseline"], power["share"]) == (
         "LOW", 20.0, 100.0, 0.2,
     )  # fmt: skip
