@@ -117,7 +117,12 @@ class Contribution:
     rate: RateKind
     basis: float  # 1 for counts; the annual plan for completion
     counted: float  # 1/0 for counts; the completed amount for completion
-    reason: str
+    why: str  # the reason, formatted on demand (a board holds hundreds of thousands)
+    args: tuple[Any, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return self.why.format(*self.args)
 
 
 def contributions(
@@ -127,46 +132,65 @@ def contributions(
     period: HalfMonth,
     end: dt.date,
     rules: FusionSettings,
+    window: tuple[dt.date, dt.date] | None = None,
 ) -> list[Contribution]:
+    """The project's part in each rate; ``window`` bounds the days ``history`` can hold."""
     out: list[Contribution] = []
     code, region = project.code, project.region_code
-
-    def add(kind: RateKind, basis: float, counted: float, reason: str) -> None:
-        out.append(Contribution(code, region, kind, basis, counted, reason))
-
-    span = [history[d] for d in _days(period.start, end) if d in history]
+    first, last = period.start, end
+    if window is not None:
+        first, last = max(first, window[0]), min(last, window[1])
+    span = [history[d] for d in _days(first, last) if d in history] if first <= last else []
     observed = [e for e in span if e.status is not Activity.NO_DATA]
     ended = project.actual_end is not None and project.actual_end < period.start
     if project.kind == "continuing" and not ended:
         powered = [e.power_resumed for e in span if e.power_resumed is not None]
         if project.stage == "suspended":
-            add(RateKind.RESUMPTION, 1, 0, "reported suspended")
+            out.append(Contribution(code, region, RateKind.RESUMPTION, 1, 0, "reported suspended"))
         elif powered:
             n = sum(powered)
-            share = f"{rules.resumption_share:.0%}"
-            add(RateKind.RESUMPTION, 1, 1 if n else 0,
-                f"power at or above {share} of baseline on {n} of {len(powered)} days")  # fmt: skip
+            out.append(
+                Contribution(code, region, RateKind.RESUMPTION, 1, 1 if n else 0,
+                             "power at or above {:.0%} of baseline on {} of {} days",
+                             (rules.resumption_share, n, len(powered)))
+            )  # fmt: skip
         elif observed:
             n = sum(e.status is Activity.ACTIVE for e in observed)
-            add(RateKind.RESUMPTION, 1, 1 if n else 0,
-                f"no power readings; ACTIVE on {n} of {len(observed)} observed days")  # fmt: skip
+            out.append(
+                Contribution(code, region, RateKind.RESUMPTION, 1, 1 if n else 0,
+                             "no power readings; ACTIVE on {} of {} observed days",
+                             (n, len(observed)))
+            )  # fmt: skip
         else:
             yes = project.stage == "construction"
-            add(RateKind.RESUMPTION, 1, 1 if yes else 0, f"no evidence; reported {project.stage}")
+            out.append(
+                Contribution(code, region, RateKind.RESUMPTION, 1, 1 if yes else 0,
+                             "no evidence; reported {}", (project.stage,))
+            )  # fmt: skip
     due = project.planned_start
-    if project.kind == "new" and due is not None and dt.date(end.year, 1, 1) <= due <= end:
+    if project.kind == "new" and due is not None and due.year == end.year and due <= end:
         started = project.actual_start is not None and project.actual_start <= end
-        when = f"started {project.actual_start}" if started else "not started"
-        add(RateKind.START, 1, 1 if started else 0, f"planned {due}, {when}")
+        out.append(
+            Contribution(code, region, RateKind.START, 1, 1 if started else 0,
+                         "planned {}, started {}" if started else "planned {}, not started",
+                         (due, project.actual_start) if started else (due,))
+        )  # fmt: skip
     if project.annual_plan > 0:
-        add(RateKind.COMPLETION, project.annual_plan, project.year_completed,
-            f"{project.year_completed:g} of {project.annual_plan:g} 万元")  # fmt: skip
+        out.append(
+            Contribution(code, region, RateKind.COMPLETION, project.annual_plan,
+                         project.year_completed, "{:g} of {:g} 万元",
+                         (project.year_completed, project.annual_plan))
+        )  # fmt: skip
     if observed:
         against = [m for m in found if m.since <= end]
         if against:
-            add(RateKind.VERIFICATION, 1, 0, "; ".join(m.explanation for m in against))
+            text = "; ".join(m.explanation for m in against)
+            out.append(Contribution(code, region, RateKind.VERIFICATION, 1, 0, "{}", (text,)))
         else:
-            add(RateKind.VERIFICATION, 1, 1, f"evidence on {len(observed)} days agrees")
+            out.append(
+                Contribution(code, region, RateKind.VERIFICATION, 1, 1,
+                             "evidence on {} days agrees", (len(observed),))
+            )  # fmt: skip
     return out
 
 
@@ -238,13 +262,20 @@ def compute(
     tree = RegionTree(regions)
     entries: list[Contribution] = []
     sums: dict[tuple[str, RateKind], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    chains: dict[str | None, tuple[str, ...]] = {}
+    # Every project's evidence covers the same window of days (``fusion.assess``).
+    sample = next((h for h in history.values() if h), None)
+    window = (min(sample), max(sample)) if sample else None
+    empty: dict[dt.date, DayEvidence] = {}
     for code, project in projects.items():
         if not on_list(project, list_id):
             continue
-        made = contributions(project, history.get(code, {}), found.get(code, ()), period, end,
-                             rules)  # fmt: skip
+        made = contributions(project, history.get(code, empty), found.get(code, ()), period,
+                             end, rules, window)  # fmt: skip
         entries += made
-        chain = tree.up(project.region_code)
+        chain = chains.get(project.region_code)
+        if chain is None:
+            chain = chains[project.region_code] = tree.up(project.region_code)
         for c in made:
             for region in chain:
                 acc = sums[(region, c.rate)]

@@ -118,9 +118,15 @@ class Watch:
         self.alerts.tree = RegionTree(self.regions)
         self.alerts.project_regions = {c: p.region_code for c, p in projects.items()}
         rollups, heads, latest = await fusion.read_telemetry(self.telemetry, today, self.rules)
-        inputs = fusion.inputs_of(projects, sensors, rollups, heads, latest, months)
-        history, found = fusion.assess(projects, inputs, today, self.tz, self.rules)
-        return fusion.Snapshot(today, projects, sensors, inputs, history, found, latest)
+
+        def work() -> fusion.Snapshot:
+            inputs = fusion.inputs_of(projects, sensors, rollups, heads, latest, months)
+            history, found = fusion.assess(projects, inputs, today, self.tz, self.rules)
+            return fusion.Snapshot(today, projects, sensors, inputs, history, found, latest)
+
+        # Seconds of Python at hubei scale: off the event loop, so the API keeps answering
+        # (the GIL is shared, so it slows down, it does not stop).
+        return await asyncio.to_thread(work)
 
     async def _partial(self, snap: fusion.Snapshot, codes: Sequence[str]) -> None:
         if not codes:
