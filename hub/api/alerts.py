@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Ctx = Info[Context, None]
 ALERT_HANDLERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
+AlertIdArg = Annotated[str, strawberry.argument(description="The alert's alertId.")]
 MAX_PAGE = 500
 
 
@@ -58,44 +59,71 @@ def watch_of(info: Ctx) -> Watch:
     "LAND_NODE_OVERDUE (a land-tracking node past due)."
 )
 class AlertKind(Enum):
-    FEED_STALE = "FEED_STALE"
-    PROJECT_IDLE = "PROJECT_IDLE"
-    VERIFICATION_MISMATCH = "VERIFICATION_MISMATCH"
-    CAMERA_HEALTH = "CAMERA_HEALTH"
-    SATELLITE_CHANGE = "SATELLITE_CHANGE"
-    LAND_NODE_OVERDUE = "LAND_NODE_OVERDUE"
+    FEED_STALE = strawberry.enum_value(
+        "FEED_STALE", description="A sensor's newest reading is older than its timeout."
+    )
+    PROJECT_IDLE = strawberry.enum_value(
+        "PROJECT_IDLE", description="A project IDLE for HUB_FUSION_IDLE_DAYS complete days."
+    )
+    VERIFICATION_MISMATCH = strawberry.enum_value(
+        "VERIFICATION_MISMATCH", description="Reported progress and evidence disagree."
+    )
+    CAMERA_HEALTH = strawberry.enum_value(
+        "CAMERA_HEALTH",
+        description="A camera offline, frozen, dark, overexposed, blurred or tampered.",
+    )
+    SATELLITE_CHANGE = strawberry.enum_value(
+        "SATELLITE_CHANGE", description="Change detected or confirmed on a parcel."
+    )
+    LAND_NODE_OVERDUE = strawberry.enum_value(
+        "LAND_NODE_OVERDUE", description="A land-tracking node past its due date."
+    )
 
 
 @strawberry.enum(description="ThingsBoard's severities, CRITICAL the most severe.")
 class AlertSeverity(Enum):
-    CRITICAL = "CRITICAL"
-    MAJOR = "MAJOR"
-    MINOR = "MINOR"
-    WARNING = "WARNING"
-    INDETERMINATE = "INDETERMINATE"
+    CRITICAL = strawberry.enum_value("CRITICAL", description="Act now (a tampered camera).")
+    MAJOR = strawberry.enum_value(
+        "MAJOR", description="Serious (an idle site, a mismatch, a camera offline)."
+    )
+    MINOR = strawberry.enum_value("MINOR", description="Worth a look (a stale meter or gate).")
+    WARNING = strawberry.enum_value(
+        "WARNING", description="For information (satellite change, a stale camera)."
+    )
+    INDETERMINATE = strawberry.enum_value("INDETERMINATE", description="Severity unknown.")
 
 
 @strawberry.enum(
     description="The four-state lifecycle: ACTIVE or CLEARED, acknowledged (ACK) or not."
 )
 class AlertStatus(Enum):
-    ACTIVE_UNACK = "ACTIVE_UNACK"
-    ACTIVE_ACK = "ACTIVE_ACK"
-    CLEARED_UNACK = "CLEARED_UNACK"
-    CLEARED_ACK = "CLEARED_ACK"
+    ACTIVE_UNACK = strawberry.enum_value(
+        "ACTIVE_UNACK", description="The condition holds; nobody acknowledged it."
+    )
+    ACTIVE_ACK = strawberry.enum_value(
+        "ACTIVE_ACK", description="The condition holds; acknowledged."
+    )
+    CLEARED_UNACK = strawberry.enum_value(
+        "CLEARED_UNACK", description="The condition ended (or cleared by hand); not acknowledged."
+    )
+    CLEARED_ACK = strawberry.enum_value(
+        "CLEARED_ACK", description="Cleared and acknowledged: closed."
+    )
 
 
 @strawberry.enum(description="What happened to an alert.")
 class AlertChange(Enum):
-    RAISED = "raised"
-    ACKNOWLEDGED = "acknowledged"
-    CLEARED = "cleared"
+    RAISED = strawberry.enum_value("raised", description="A new alert.")
+    ACKNOWLEDGED = strawberry.enum_value("acknowledged", description="Someone acknowledged it.")
+    CLEARED = strawberry.enum_value(
+        "cleared", description="Its condition ended, or someone cleared it."
+    )
 
 
-assert {k.value for k in AlertKind} == {t.value for t in al.AlertType}
-assert {k.value for k in AlertSeverity} == {t.value for t in al.Severity}
-assert {k.value for k in AlertStatus} == {t.value for t in al.Status}
-assert {k.value for k in AlertChange} == {t.value for t in al.Change}
+assert {str(k.value) for k in AlertKind} == {t.value for t in al.AlertType}
+assert {str(k.value) for k in AlertSeverity} == {t.value for t in al.Severity}
+assert {str(k.value) for k in AlertStatus} == {t.value for t in al.Status}
+assert {str(k.value) for k in AlertChange} == {t.value for t in al.Change}
 
 
 @strawberry.type(name="Alert", description="An alert on a sensor, project or land node.")
@@ -187,7 +215,7 @@ class AlertFilterInput:
     )
 
     def to_filter(self) -> al.AlertFilter:
-        statuses = [al.Status(s.value) for s in self.statuses] if self.statuses else None
+        statuses = [al.Status(str(s.value)) for s in self.statuses] if self.statuses else None
         if self.active is not None:
             wanted = {s for s in al.Status if s.active == self.active}
             statuses = [s for s in (statuses or list(al.Status)) if s in wanted]
@@ -195,9 +223,11 @@ class AlertFilterInput:
             raise InvalidInput("filter.since: give a UTC offset")
         return al.AlertFilter(
             region=self.region,
-            types=tuple(al.AlertType(t.value) for t in self.types) if self.types else None,
+            types=tuple(al.AlertType(str(t.value)) for t in self.types) if self.types else None,
             severities=(
-                tuple(al.Severity(s.value) for s in self.severities) if self.severities else None
+                tuple(al.Severity(str(s.value)) for s in self.severities)
+                if self.severities
+                else None
             ),
             statuses=tuple(statuses) if statuses is not None else None,
             project_code=self.project_code,
@@ -268,7 +298,7 @@ class AlertQuery:
     @strawberry.field(
         description="One alert by its id.", permission_classes=[allow(MONITORING_READERS)]
     )
-    async def alert(self, info: Ctx, alert_id: str) -> AlertNode | None:
+    async def alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode | None:
         return AlertNode.of(await watch_of(info).alerts.get(alert_id))
 
 
@@ -279,7 +309,7 @@ class AlertMutation:
         "CLEARED_ACK; an acknowledged one stays as it was (monitor, operator, admin).",
         permission_classes=[allow(ALERT_HANDLERS)],
     )
-    async def acknowledge_alert(self, info: Ctx, alert_id: str) -> AlertNode:
+    async def acknowledge_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
         alert = await watch_of(info).alerts.acknowledge(alert_id, _who(info), _now(info))
         return AlertNode.of(alert)
 
@@ -289,7 +319,7 @@ class AlertMutation:
         "(monitor, operator, admin).",
         permission_classes=[allow(ALERT_HANDLERS)],
     )
-    async def clear_alert(self, info: Ctx, alert_id: str) -> AlertNode:
+    async def clear_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
         alert = await watch_of(info).alerts.clear(alert_id, _who(info), _now(info))
         return AlertNode.of(alert)
 

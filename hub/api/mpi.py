@@ -37,17 +37,23 @@ MAX_DAYS = 400
     "no feed says anything."
 )
 class ActivityStatus(Enum):
-    ACTIVE = "ACTIVE"
-    LOW = "LOW"
-    IDLE = "IDLE"
-    NO_DATA = "NO_DATA"
+    ACTIVE = strawberry.enum_value(
+        "ACTIVE", description="Weighted evidence at or above HUB_FUSION_ACTIVE_SCORE."
+    )
+    LOW = strawberry.enum_value(
+        "LOW", description="Between HUB_FUSION_LOW_SCORE and the active score."
+    )
+    IDLE = strawberry.enum_value("IDLE", description="Below HUB_FUSION_LOW_SCORE.")
+    NO_DATA = strawberry.enum_value("NO_DATA", description="No feed has evidence for the day.")
 
 
 @strawberry.enum(description="What one feed says about a day.")
 class FeedLevel(Enum):
-    ACTIVE = "active"
-    LOW = "low"
-    IDLE = "idle"
+    ACTIVE = strawberry.enum_value(
+        "active", description="At or above the active share of the baseline."
+    )
+    LOW = strawberry.enum_value("low", description="Some activity, below the active share.")
+    IDLE = strawberry.enum_value("idle", description="Nothing worth counting.")
 
 
 @strawberry.enum(
@@ -57,23 +63,35 @@ class FeedLevel(Enum):
     "satellite shows construction."
 )
 class MismatchKind(Enum):
-    NO_ACTIVITY = "NO_ACTIVITY"
-    INVESTMENT_JUMP = "INVESTMENT_JUMP"
-    SATELLITE_CONSTRUCTION = "SATELLITE_CONSTRUCTION"
+    NO_ACTIVITY = strawberry.enum_value(
+        "NO_ACTIVITY", description="Under construction on paper, silent on site."
+    )
+    INVESTMENT_JUMP = strawberry.enum_value(
+        "INVESTMENT_JUMP", description="Reported investment jumped, the site did not."
+    )
+    SATELLITE_CONSTRUCTION = strawberry.enum_value(
+        "SATELLITE_CONSTRUCTION", description="Reported not started; the satellite sees works."
+    )
 
 
 @strawberry.enum(description="The four rates of the MPI.")
 class MpiRateKind(Enum):
-    RESUMPTION = "resumption"
-    START = "start"
-    COMPLETION = "completion"
-    VERIFICATION = "verification"
+    RESUMPTION = strawberry.enum_value(
+        "resumption", description="Continuing-project resumption rate (续建项目复工率)."
+    )
+    START = strawberry.enum_value("start", description="New-project start rate (新开工项目开工率).")
+    COMPLETION = strawberry.enum_value(
+        "completion", description="Annual investment completion rate (年度投资完成率)."
+    )
+    VERIFICATION = strawberry.enum_value(
+        "verification", description="Big-data verification rate (大数据核验)."
+    )
 
 
-assert {k.value for k in ActivityStatus} == {a.value for a in fusion.Activity}
-assert {k.value for k in FeedLevel} == {a.value for a in fusion.Level}
-assert {k.value for k in MismatchKind} == {a.value for a in fusion.MismatchKind}
-assert {k.value for k in MpiRateKind} == {a.value for a in index.RateKind}
+assert {str(k.value) for k in ActivityStatus} == {a.value for a in fusion.Activity}
+assert {str(k.value) for k in FeedLevel} == {a.value for a in fusion.Level}
+assert {str(k.value) for k in MismatchKind} == {a.value for a in fusion.MismatchKind}
+assert {str(k.value) for k in MpiRateKind} == {a.value for a in index.RateKind}
 
 
 @strawberry.type(description="One feed's evidence for one day.")
@@ -176,7 +194,7 @@ class MpiRate:
             strawberry.argument(description="true: those counted; false: those not counted."),
         ] = None,
     ) -> list[MpiEntry]:
-        kind = index.RateKind(self.kind.value)
+        kind = index.RateKind(str(self.kind.value))
         out = []
         for c in self.board.drill(self.region, kind):
             if counted is not None and (c.counted > 0) != counted:
@@ -270,7 +288,9 @@ class MpiBoard:
         return [RegionMpi.of(r, self.board) for r in rows]
 
     @strawberry.field(description="One region.")
-    def region(self, code: str) -> RegionMpi | None:
+    def region(
+        self, code: Annotated[str, strawberry.argument(description="Region code.")]
+    ) -> RegionMpi | None:
         found = self.board.regions.get(code)
         return RegionMpi.of(found, self.board) if found else None
 
@@ -335,7 +355,7 @@ class MpiQuery:
     async def mpi_history(
         self,
         info: Ctx,
-        region: str,
+        region: Annotated[str, strawberry.argument(description="A region code.")],
         list_id: Annotated[
             str | None, strawberry.argument(name="list", description="Built-in list.")
         ] = None,

@@ -4,6 +4,7 @@ here."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -305,3 +306,69 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     assert [(m["projectCode"], m["kind"]) for m in data["verificationMismatches"]] == [
         (IDLE, "NO_ACTIVITY"), (LATE, "SATELLITE_CONSTRUCTION"),
     ]  # fmt: skip
+
+
+async def test_readings_raise_and_clear_device_alerts_at_once_even_concurrently(
+    watch: Watch, store: FalkorDBStore
+) -> None:
+    from ingest.bus import ReadingEvent
+    from ingest.model import Reading
+
+    await watch.refresh()
+    bus = LiveBus()
+    follower = asyncio.create_task(watch.follow(bus))
+    feed = watch.feed.subscribe(sites.B)
+    try:
+        await asyncio.sleep(0.05)
+        pipe = sites.pipeline(store, watch.telemetry, bus)  # type: ignore[arg-type]
+        at = sites.noon(D) + 5000
+        await pipe.commit_observations(
+            [Reading("cam-low-1", at, "camera_health", 1.0, "1")], sites.sensor_infos()
+        )
+        raised = await asyncio.wait_for(anext(feed), 2)
+        assert (raised.change.value, raised.alert.type, raised.alert.severity) == (
+            "raised", AlertType.CAMERA_HEALTH, Severity.MAJOR,
+        )  # fmt: skip
+        assert "offline" in raised.alert.message
+        await pipe.commit_observations(
+            [Reading("cam-low-1", at + 1000, "camera_health", 0.0, "1")], sites.sensor_infos()
+        )
+        cleared = await asyncio.wait_for(anext(feed), 2)
+        assert (cleared.change.value, cleared.alert.id) == ("cleared", raised.alert.id)
+    finally:
+        follower.cancel()
+        feed.close()
+    # Ten concurrent triggers for the same camera: exactly one active alert.
+    event = ReadingEvent("camera", "cam-low-1", LOW, "camera_health", sites.noon(D), 5.0, "1")
+    await asyncio.gather(*(watch.on_reading(event) for _ in range(10)))
+    active = await watch.alerts.list(
+        AlertFilter(types=(AlertType.CAMERA_HEALTH,), subject="cam-low-1", statuses=ACTIVE),
+        limit=20,
+    )
+    assert [(a.occurrences, a.details["health"]) for a in active] == [(10, 5)]
+
+
+async def test_overdue_land_nodes_become_alerts_and_clear_when_completed(
+    watch: Watch, store: FalkorDBStore
+) -> None:
+    from hub import land
+
+    await land.track(store, ACT, land.TemplateKind.FILED, dt.date(2026, 1, 5))
+    found = await land.overdue(store, D)
+    assert found, "the template's first nodes are long overdue on D"
+    await watch.refresh()
+    await watch.check_land()
+    active = await watch.alerts.list(
+        AlertFilter(types=(AlertType.LAND_NODE_OVERDUE,), statuses=ACTIVE), limit=100
+    )
+    assert sorted(a.subject for a in active) == sorted(o.key for o in found)
+    first = found[-1]  # the least overdue
+    assert all(a.project_code == ACT and a.regions[0] == sites.A for a in active)
+    await land.complete(
+        store,
+        [{"project_code": ACT, "node_code": first.node.code, "completed_on": D.isoformat()}],
+        D,
+    )
+    await watch.check_land()
+    left = await watch.alerts.active_subjects(AlertType.LAND_NODE_OVERDUE)
+    assert left == {o.key for o in found} - {first.key}
