@@ -1,7 +1,7 @@
 """Alerts and MPI snapshots: statements.
 
 ``(:Alert {id, type, subject, severity, status, ...})-[:ABOUT]->(:Project)``. While an alert is
-active it carries ``active_key = '<type>|<subject>'``, which is unique (migration 6): raising
+active it carries ``active_key = '<type>|<subject>'``, which is unique (migration 7): raising
 is a ``MERGE`` on that key, so concurrent triggers for the same (type, subject) find one node
 (FalkorDB runs writes one at a time; Neo4j locks the unique index entry), and clearing sets the
 key to null, so the next trigger opens a new alert while the cleared one stays as history.

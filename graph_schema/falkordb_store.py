@@ -15,7 +15,7 @@ from falkordb.asyncio.query_result import QueryResult
 
 from graph_schema.cypher import Statement
 from graph_schema.dialect import Dialect, FulltextIndex, RangeIndex, SchemaElement, UniqueKey
-from graph_schema.errors import GraphQueryError, GraphUnavailable
+from graph_schema.errors import GraphQueryError, GraphUnavailable, InvalidInput
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.store import GraphStore, Params, Row, Step, check_params
 
@@ -132,6 +132,10 @@ class FalkorDBStore(GraphStore):
             if _EMPTY_GRAPH in str(exc) and not statement.write:
                 return []  # nothing written yet: the graph key does not exist, so no rows
             self.stats.errors += 1
+            if _BAD_PARAMETER in str(exc) and _has_nul(values):
+                # FalkorDB's client sends parameters as a text header its C parser reads, so a
+                # NUL character ends the value early. It is the caller's input, not our fault.
+                raise InvalidInput("text values may not contain the NUL character (\\0)") from exc
             raise GraphQueryError(str(exc), statement=statement.name) from exc
         except _UNAVAILABLE as exc:
             self.stats.errors += 1
@@ -305,6 +309,19 @@ _LIST_INDEXES = Statement(
 _INDEX_STATUS = Statement(
     "schema.index_status", "CALL db.indexes() YIELD label, status RETURN label, status"
 )
+
+
+_BAD_PARAMETER = "Failed to parse query parameter"
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) or _has_nul(k) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _rows(result: Any) -> list[Row]:

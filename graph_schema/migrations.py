@@ -84,8 +84,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "indicators, their values and targets (issue 10)",
         tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _SENSING),
     ),
+    Migration(6, "API keys (issue 11)", (UniqueKey("ApiKey", "id"),)),
     Migration(
-        6,
+        7,
         "alerts (one active per type and subject) and MPI history (issue 8)",
         (
             UniqueKey("Alert", "id"),

@@ -190,6 +190,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         financing,
         fusion,
         indicators,
+        keys,
         land,
         migrations,
         monitoring,
@@ -217,6 +218,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += schedules.catalog()
     out += monitoring.catalog()
     out += indicators.catalog()
+    out += keys.catalog()
     out += alerts.catalog()
     out += fusion.catalog()
     if dialect is Dialect.NEO4J:
@@ -227,12 +229,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import alerts, financing, land, schedules
+    from graph_schema import alerts, financing, keys, land, schedules
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land, schedules, alerts):
+    for module in (financing, land, schedules, keys, alerts):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -19,19 +20,23 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
+from graph_schema.errors import Unauthenticated
 from hub.api.context import Context
-from hub.api.schema import build_schema, stamp
+from hub.api.schema import Limits, build_schema, stamp
+from hub.auth import Authenticator, Principal
 from hub.chains import Rules
-from hub.settings import Settings
+from hub.roles import Role
+from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, open_telemetry
 from hub.watch import Watch
 
@@ -54,10 +59,16 @@ class _Refused(HTTPException):
     """A request /graphql will not run; answered with a GraphQL ``errors`` body, no ``data``."""
 
     def __init__(
-        self, status_code: int, reason: str, *, headers: Mapping[str, str] | None = None
+        self,
+        status_code: int,
+        reason: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        code: str = "BAD_USER_INPUT",
     ) -> None:
         super().__init__(status_code, reason)
         self.headers = dict(headers or {})
+        self.code = code
 
 
 class _GraphQLApp(GraphQL[Context, None]):
@@ -65,7 +76,15 @@ class _GraphQLApp(GraphQL[Context, None]):
     codes by response media type, strict request parsing, and GraphiQL only for browsers."""
 
     def __init__(self, state: _State, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+        settings = state.settings
+        http = settings.http
+        limits = Limits(
+            max_depth=http.max_depth,
+            max_tokens=http.max_tokens,
+            max_aliases=http.max_aliases,
+            introspection=settings.environment is not Environment.PRODUCTION,
+        )
+        super().__init__(build_schema(limits), **kwargs)
         self._state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,18 +105,64 @@ class _GraphQLApp(GraphQL[Context, None]):
                 f"/graphql answers {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}", status_code=406
             )
         try:
-            return await self.run(request)
+            await self._check_body(request)
+            return await asyncio.wait_for(
+                self.run(request), timeout=self._state.settings.http.timeout_s
+            )
+        except TimeoutError:
+            # The operation is cancelled; a half-done mutation is per item (each item commits
+            # on its own), so what finished is stored and the client can re-send the rest.
+            seconds = self._state.settings.http.timeout_s
+            exc = _Refused(504, f"the request ran longer than {seconds:g} s", code="TIMEOUT")
+            body = await self.process_result(request, _request_error(exc.reason, exc.code))
+            return Response(
+                self.encode_json(body), status_code=504, media_type=_content_type(media_type)
+            )
         except HTTPException as exc:
             headers = exc.headers if isinstance(exc, _Refused) else {}
             if exc.status_code == 405:
                 headers.setdefault("Allow", "GET, POST")
-            body = await self.process_result(request, _request_error(exc.reason))
+            code = exc.code if isinstance(exc, _Refused) else "BAD_USER_INPUT"
+            body = await self.process_result(request, _request_error(exc.reason, code))
             return Response(
                 self.encode_json(body),
                 status_code=exc.status_code,
                 headers=headers,
                 media_type=_content_type(media_type),
             )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # The key from connection_init's payload, else from the upgrade request's header.
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if authorization is None and context.upgrade_authorization is not None:
+            authorization = context.upgrade_authorization
+        try:
+            principal = await self._state.authenticator.authenticate(
+                authorization if isinstance(authorization, str) else None
+            )
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
+        context.role, context.subject = principal.role, principal.subject
+        return cast(UnsetType, UNSET)
+
+    async def _check_body(self, request: Request) -> None:
+        """Refuse a body over HUB_HTTP_MAX_BODY_BYTES before reading more of it than that."""
+        limit = self._state.settings.http.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _Refused(413, f"the request body exceeds {limit} bytes")
+        if request.method != "POST":
+            return
+        size = 0
+        chunks = []
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _Refused(413, f"the request body exceeds {limit} bytes")
+            chunks.append(chunk)
+        # Starlette serves request.body() from this cache once the stream has been read.
+        request._body = b"".join(chunks)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A browser asks for HTML; curl's bare */* gets the JSON "no query" error instead.
@@ -207,9 +272,22 @@ class _GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         http = self._state.settings.http
         chains = self._state.settings.chains
+        authorization = request.headers.get("authorization")
+        if isinstance(request, WebSocket):
+            # Browsers cannot set headers on the upgrade: the key usually comes in
+            # connection_init, and on_ws_connect decides. Until then the socket may do nothing.
+            principal = Principal(Role.ANONYMOUS)
+        else:
+            try:
+                principal = await self._state.authenticator.authenticate(authorization)
+            except Unauthenticated as exc:
+                raise _Refused(
+                    401, str(exc), headers={"WWW-Authenticate": "Bearer"}, code=exc.code
+                ) from None
         return Context(
             store=self._state.store,
-            role=http.default_role,
+            role=principal.role,
+            subject=principal.subject,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
             chain_rules=Rules(
@@ -222,6 +300,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             telemetry=self._state.telemetry,
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
+            upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
         )
 
 
@@ -238,6 +317,17 @@ class _State:
         self._store = store
         self.telemetry = telemetry
         self.watch: Watch | None = None
+        self._authenticator: Authenticator | None = None
+
+    @property
+    def authenticator(self) -> Authenticator:
+        # Built on first use: the store is opened by the lifespan, after the app exists.
+        if self._authenticator is None:
+            auth = self.settings.auth
+            self._authenticator = Authenticator(
+                self.store, anonymous_role=auth.anonymous_role, cache_s=auth.cache_s
+            )
+        return self._authenticator
 
     @property
     def store(self) -> GraphStore:
@@ -476,9 +566,9 @@ def _status(response: GraphQLHTTPResponse) -> int:
     return 400
 
 
-def _request_error(message: str) -> ExecutionResult:
-    # No original error, so process_result stamps it BAD_USER_INPUT; no path, so no data entry.
-    return ExecutionResult(data=None, errors=[GraphQLError(message)])
+def _request_error(message: str, code: str = "BAD_USER_INPUT") -> ExecutionResult:
+    # The code rides in the extensions, which stamp keeps; no path, so no data entry.
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
 
 def _decode_json(raw: str | bytes, what: str) -> object:

@@ -18,6 +18,7 @@ from rich.table import Table
 from graph_schema import GraphStore, HubError
 from graph_schema.model import LOAD_ORDER
 from graph_schema.writer import Outcome
+from hub.roles import Role
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -105,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
         "--rejects", type=Path, default=None, help="also write rejected rows as JSON Lines here"
     )
 
+    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it (shown only once)")
+    create.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r.value != "anonymous"]
+    )
+    create.add_argument("--bank", help="the bank a bank key is bound to (bank id)")
+    create.add_argument("--name", help="who or what uses the key")
+    keys_sub.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+
     exp = sub.add_parser("export", help="export every entity to a directory")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -141,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             s, lambda store: _import_indicators(store, a, s)
         ),
         "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
+        "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a)),
         "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "migrate": lambda s, a: _with_store(s, _noop),
@@ -372,6 +386,28 @@ async def _import_telemetry(store: GraphStore, args: argparse.Namespace, setting
     return EXIT_REJECTED_ROWS if rejected else 0
 
 
+async def _keys(store: GraphStore, args: argparse.Namespace) -> int:
+    from hub.auth import create_key, list_keys, revoke_key
+
+    if args.keys_command == "create":
+        key, info = await create_key(store, Role(args.role), name=args.name, bank_id=args.bank)
+        console.print(f"created key {info.id} ({info.role.value}); it is shown only this once:")
+        # The key alone on stdout, so scripts can capture it.
+        sys.stdout.write(key + "\n")
+        return 0
+    if args.keys_command == "revoke":
+        at = await revoke_key(store, args.key_id)
+        console.print(f"key {args.key_id} revoked at {at}")
+        return 0
+    table = Table("id", "name", "role", "bank", "created", "revoked", title="API keys")
+    for k in await list_keys(store):
+        table.add_row(
+            k.id, k.name or "", k.role.value, k.bank_id or "", k.created_at, k.revoked_at or ""
+        )
+    Console().print(table)
+    return 0
+
+
 async def _export(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
     from hub.bulk import export_files
 
@@ -426,6 +462,45 @@ def demo_salt(settings: Settings) -> bytes:
     return path.read_text(encoding="ascii").strip().encode()
 
 
+def _with_store_value[T](settings: Settings, work: Callable[[GraphStore], Awaitable[T]]) -> T:
+    from hub.app import open_store
+
+    async def run() -> T:
+        store = await open_store(settings)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+async def demo_keys(store: GraphStore, data_dir: Path) -> dict[str, str]:
+    """One key per role for the demo, made on first start and kept in the data dir (readable
+    by its owner only) so every start can print them. Demo keys only: real keys are shown once
+    and never written anywhere."""
+    import json
+
+    from graph_schema.model import SPECS
+    from graph_schema.statements import export_page
+    from hub.auth import create_key
+
+    path = data_dir / "demo-keys.json"
+    if path.exists():
+        kept: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return kept
+    banks = await store.run(export_page(SPECS["bank"]), {"after": "", "limit": 1})
+    made: dict[str, str] = {}
+    for role in Role:
+        if role is Role.ANONYMOUS or (role is Role.BANK and not banks):
+            continue
+        bank = banks[0]["key"] if role is Role.BANK else None
+        made[role.value], _ = await create_key(store, role, name="demo", bank_id=bank)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(made, indent=2), encoding="utf-8")
+    return made
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from hub.app import DemoFeeds
     from hub.seed import is_seeded
@@ -437,6 +512,15 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return await _seed(store, args.scale, 2026, settings)
 
     _with_store(settings, prepare)
+    keys = _with_store_value(settings, lambda store: demo_keys(store, settings.data_dir))
+    if "anonymous_role" not in settings.auth.model_fields_set:
+        # The demo reads without a key (GraphiQL works at once); writes need one of the keys.
+        auth = settings.auth.model_copy(update={"anonymous_role": Role.VIEWER})
+        settings = settings.model_copy(update={"auth": auth})
+    table = Table("role", "API key (Authorization: Bearer ...)", title="demo API keys")
+    for role, key in keys.items():
+        table.add_row(role, key)
+    console.print(table)
     broker = "url" not in settings.mqtt.model_fields_set
     if broker and args.broker_port is not None:
         url = f"mqtt://127.0.0.1:{args.broker_port}"

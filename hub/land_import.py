@@ -19,23 +19,11 @@ from typing import Any
 from graph_schema.errors import InvalidInput
 from graph_schema.store import GraphStore
 from hub import land
+from hub.statistics import BadRow
 
 BATCH = 1000
 LAYER_SUFFIXES = (".geojson",)
 COMPLETION_SUFFIXES = (".csv", ".jsonl")
-
-
-@dataclass(frozen=True, slots=True)
-class BadRow:
-    path: Path
-    line: int
-    code: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f" {self.field}:" if self.field else ""
-        return f"{self.path}:{self.line}: {self.code}{where} {self.message}"
 
 
 @dataclass

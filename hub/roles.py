@@ -1,5 +1,5 @@
-"""Who a caller is. Authentication (API keys) sets the role per request; until it lands every
-request gets ``http.default_role`` from the settings."""
+"""Who a caller is. Authentication (``hub.auth``, API keys) sets the role per request; callers
+without a key get ``HUB_AUTH_ANONYMOUS_ROLE`` or are refused."""
 
 from __future__ import annotations
 

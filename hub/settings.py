@@ -215,10 +215,40 @@ class HttpSettings(_Section):
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a list returns."
     )
-    default_role: Role = Field(
-        default=Role.VIEWER,
-        description="Role of every request until API keys land; operator or admin may write.",
+    max_depth: int = Field(default=12, ge=2, le=50, description="Deepest selection nesting.")
+    max_tokens: int = Field(
+        default=5000, ge=100, le=1_000_000, description="Most tokens in one GraphQL document."
     )
+    max_aliases: int = Field(default=50, ge=0, le=10_000, description="Most aliases per document.")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=100 * 1_048_576, description="Largest request body."
+    )
+    timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Longest a query or mutation may run, s."
+    )
+
+
+class AuthSettings(_Section):
+    """Who may call the API: API keys (``hub keys create``) and what callers without one get."""
+
+    anonymous_role: Role | None = Field(
+        default=None,
+        description="Role of requests without a key: unset refuses them (UNAUTHENTICATED); "
+        "viewer, promoter or monitor allow read-only access, e.g. for a demo.",
+    )
+    cache_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How long a verified key is trusted, s: a revocation takes effect within it.",
+    )
+
+    @field_validator("anonymous_role")
+    @classmethod
+    def _read_only(cls, value: Role | None) -> Role | None:
+        if value is not None and value not in (Role.VIEWER, Role.PROMOTER, Role.MONITOR):
+            raise ValueError("anonymous access may only be read-only: viewer, promoter or monitor")
+        return value
 
 
 class ScoreboardSettings(_Section):
@@ -470,6 +500,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
     sensing: SensingSettings = Field(default_factory=SensingSettings)
     fusion: FusionSettings = Field(default_factory=FusionSettings)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph_schema.errors import InvalidInput
 from ingest.model import Message
 from ingest.pipeline import Pipeline
 
@@ -60,8 +61,14 @@ async def import_rows(
 
 
 def read_csv(text: str, aliases: Mapping[str, str]) -> list[tuple[int, dict[str, Any]]]:
-    """Rows of a CSV export keyed by our field names, with their line numbers."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if reader.fieldnames is not None:
-        reader.fieldnames = [aliases.get(f.strip(), f.strip()) for f in reader.fieldnames]
-    return [(reader.line_num, dict(row)) for row in reader]
+    """Rows of a CSV export keyed by our field names, with their line numbers.
+
+    ``newline=""`` lets the csv module see a bare carriage return inside a quoted cell as data;
+    a file it still cannot read raises ``InvalidInput`` naming the line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        if reader.fieldnames is not None:
+            reader.fieldnames = [aliases.get(f.strip(), f.strip()) for f in reader.fieldnames]
+        return [(reader.line_num, dict(row)) for row in reader]
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: not CSV: {exc}") from None

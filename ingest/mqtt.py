@@ -286,7 +286,9 @@ class MqttIngest:
             if republisher is not None:
                 republisher.cancel()
             self._client.disconnect()
-            self._client.loop_stop()
+            # Joining paho's thread blocks for up to a select timeout: not on the event loop,
+            # which may be serving an in-process broker that thread is talking to.
+            await asyncio.to_thread(self._client.loop_stop)
 
     async def _linger(self) -> None:
         # A batch waits for company until its oldest message is linger_s old: fewer, larger

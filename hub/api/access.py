@@ -2,8 +2,7 @@
 
 Permissions attach to fields (Strawberry permission classes), so a field's visibility depends
 on the caller's role without its resolver knowing; ``node(id)`` checks the same table per type.
-Authentication (API keys, a later issue) decides the role; until then it is
-``http.default_role``.
+Authentication (``hub.auth``: API keys) decides the role and, for a bank key, the bank.
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ from hub.roles import WRITERS, Role
 
 __all__ = ["MONITORING_READERS", "ROOT_FIELDS", "WRITERS", "RoleScope", "allow", "may_read_type"]
 
-# Banks see desensitized financing needs, never site monitoring.
-MONITORING_READERS = frozenset(Role) - {Role.BANK}
+# Banks see desensitized financing needs, never site monitoring. ANONYMOUS is the state of a
+# WebSocket before its connection_init is authenticated: it reads nothing.
+MONITORING_READERS = frozenset(Role) - {Role.BANK, Role.ANONYMOUS}
 
 # GraphQL type name → roles that may read it (types not listed: every role).
 TYPE_READERS: dict[str, frozenset[Role]] = {"Sensor": MONITORING_READERS}
@@ -67,6 +67,7 @@ def allow(roles: frozenset[Role]) -> type[BasePermission]:
 # runs. A bank reaches only the financing fields, whose types are desensitized (the test
 # walks every field reachable from these).
 ROOT_FIELDS: dict[Role, frozenset[str]] = {
+    Role.ANONYMOUS: frozenset({"__typename"}),
     Role.BANK: frozenset(
         {
             "financingOpportunities",
@@ -80,7 +81,7 @@ ROOT_FIELDS: dict[Role, frozenset[str]] = {
             "__schema",
             "__type",
         }
-    )
+    ),
 }
 
 

@@ -40,6 +40,10 @@ class Context:
     telemetry: Telemetry | None = None
     # Barometer bands, forecast, tracking and race settings (HUB_SENSING_*).
     sensing: SensingSettings = field(default_factory=SensingSettings)
+    # WebSocket only: connection_init's payload (set by Strawberry) and the upgrade request's
+    # Authorization header; hub.app.on_ws_connect authenticates from them.
+    connection_params: dict[str, Any] | None = None
+    upgrade_authorization: str | None = None
     # Evidence, MPI and alerts (issue 8); None when they do not run in this hub.
     watch: Watch | None = None
 

@@ -1,9 +1,9 @@
 """The GraphQL schema: queries over every entity, mutations, and the one error-code table.
 
 Every error a client sees carries ``extensions.code`` from one set: BAD_USER_INPUT, NOT_FOUND,
-UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE, INTERNAL. Hub errors map by class; anything else is
-masked as INTERNAL (message replaced, details logged) so no stack trace or store detail
-leaks.
+UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE, TIMEOUT, INTERNAL. Hub errors map by class; anything
+else is masked as INTERNAL (message replaced, details logged) so no stack trace or store
+detail leaks.
 """
 
 from __future__ import annotations
@@ -11,11 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
@@ -424,32 +432,54 @@ class _Schema(strawberry.Schema):
 
 
 MAX_DEPTH = 12
-_DEPTH_RULE = create_validator(MAX_DEPTH, None, None)
 # Distinct operation texts whose parsed and validated documents are kept: front ends send a
 # small fixed set, and a text outside the caches is simply parsed and validated again.
 _CACHED_DOCUMENTS = 512
 
 
-class _DepthLimit(AddValidationRules):
-    """Strawberry's depth rule, built once: ``QueryDepthLimiter`` builds a new rule class
-    per request, which would make every request miss the validation cache."""
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one operation may ask for (HUB_HTTP_* settings)."""
 
-    def __init__(self) -> None:
-        super().__init__([_DEPTH_RULE])
+    max_depth: int = MAX_DEPTH
+    max_tokens: int = 5000
+    max_aliases: int = 50
+    introspection: bool = True
 
 
-def build_schema(**_: Any) -> strawberry.Schema:
+def _shape_rules(limits: Limits) -> type[AddValidationRules]:
+    # Strawberry's depth and alias rules, built once per schema: QueryDepthLimiter and
+    # MaxAliasesLimiter build a new rule class per request, which would make every request miss
+    # the validation cache.
+    rules: list[type[ASTValidationRule]] = [
+        create_validator(limits.max_depth, None, None),
+        create_alias_validator(limits.max_aliases),
+    ]
+
+    class ShapeLimits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__(rules)
+
+    return ShapeLimits
+
+
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    limits = limits or Limits()
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
+        _shape_rules(limits),
+        lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
+        RoleScope,
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
     schema = _Schema(
         query=Query,
         mutation=_Mutation,
         subscription=_Subscription,
         types=ENTITY_TYPE_LIST,
-        extensions=[
-            lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
-            _DepthLimit,
-            lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
-            RoleScope,
-        ],
+        extensions=extensions,
     )
     lookahead.install(schema)
     return schema

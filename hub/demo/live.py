@@ -210,9 +210,10 @@ class Publisher:
         self.client.connect_async(self._host, self._port, keepalive=30)
         self.client.loop_start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        # Off the event loop: the embedded broker paho talks to runs on it.
+        await asyncio.to_thread(self.client.loop_stop)
 
     def send(self, topic: str, body: Any) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -331,7 +332,7 @@ async def simulate(
         malformed.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await malformed
-        publisher.stop()
+        await publisher.stop()
 
 
 def plan(rows: list[dict[str, Any]]) -> tuple[list[Site], set[str]]:

@@ -116,3 +116,19 @@ async def test_a_hung_server_times_out_instead_of_hanging(tmp_path: Path) -> Non
     finally:
         os.kill(server.pid, signal.SIGCONT)
         await hung.close()
+
+
+async def test_a_nul_character_in_a_parameter_is_bad_input_not_a_store_fault(
+    store: FalkorDBStore,
+) -> None:
+    # The client sends parameters as text that FalkorDB's C parser reads; NUL would end it.
+    from graph_schema.cypher import Statement
+    from graph_schema.errors import InvalidInput
+
+    echo = Statement("test.echo", "UNWIND $v AS v RETURN v", write=True)
+    assert await store.run(echo, {"v": ["a\\u0000b", 'q"\\\n']}) == [
+        {"v": "a\\u0000b"},
+        {"v": 'q"\\\n'},
+    ]
+    with pytest.raises(InvalidInput, match="NUL"):
+        await store.run(echo, {"v": ["ok", "a\x00b"]})

@@ -6,6 +6,7 @@ read-only one.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from graph_schema.migrations import migrate
 from graph_schema.model import Project
 from hub.app import create_app
 from hub.demo import DemoData
+from hub.roles import Role
 from hub.seed import seed_demo
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
 pytestmark = pytest.mark.anyio
@@ -35,9 +38,15 @@ async def writable(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fa
     await store.close()
 
 
-def _client(store: FalkorDBStore, role: str) -> httpx.AsyncClient:
-    app = create_app(load_settings({"HUB_HTTP_DEFAULT_ROLE": role}), store=store)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+@contextlib.asynccontextmanager
+async def _client(store: FalkorDBStore, role: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client holding a real API key of ``role`` (anonymous callers are viewers)."""
+    headers = None if role == "viewer" else await key_headers(store, Role(role))
+    app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
+    ) as client:
+        yield client
 
 
 @pytest.fixture

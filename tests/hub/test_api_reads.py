@@ -20,6 +20,7 @@ from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -36,9 +37,13 @@ LISTS = {
 }
 
 
-def _client(store: FalkorDBStore, **env: str) -> httpx.AsyncClient:
-    app = create_app(load_settings(env), store=store)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+def _client(
+    store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
+) -> httpx.AsyncClient:
+    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
+    )
 
 
 @pytest.fixture
@@ -402,7 +407,7 @@ async def test_a_page_costs_the_same_round_trips_whatever_its_size(
         hundred = await _round_trips(demo_store, client, 100)
     # page, count, owner, region, segments, segment chains, parcels, sensor counts
     assert ten == hundred == 8
-    naive = create_app(load_settings({}), store=demo_store, batching=False)
+    naive = create_app(load_settings(ANONYMOUS_VIEWER), store=demo_store, batching=False)
     transport = httpx.ASGITransport(app=naive)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
         assert await _round_trips(demo_store, client, 10) > 40
@@ -418,7 +423,8 @@ async def test_field_visibility_follows_the_role(
     project = _projects(demo_data)[0]
     sensor = next(s for s in demo_data.records("sensor") if isinstance(s, Sensor))
     query = """query($c: String!) { project(code: $c) { code sensors { totalCount } } }"""
-    async with _client(demo_store, HUB_HTTP_DEFAULT_ROLE="bank") as bank:
+    bank_key = await key_headers(demo_store, Role.BANK, bank=demo_data.bank[0].id)
+    async with _client(demo_store, bank_key) as bank:
         # The bank role is confined to the financing entry points (issue 9): the general
         # graph would show owners.
         errors = await gql_errors(bank, "{ projects(first: 1) { nodes { owner { name } } } }")
@@ -438,6 +444,6 @@ async def test_field_visibility_follows_the_role(
         assert data["project"]["sensors"]["totalCount"] > 0
         found = await gql(viewer, "query($id: String!) { sensor(id: $id) { id } }", id=sensor.id)
         sensor_id = found["sensor"]["id"]
-    async with _client(demo_store, HUB_HTTP_DEFAULT_ROLE="bank") as bank:
+    async with _client(demo_store, bank_key) as bank:
         errors = await gql_errors(bank, "query($id: ID!) { node(id: $id) { id } }", id=sensor_id)
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"

@@ -12,13 +12,14 @@ import pytest
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def client(demo_store: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings({}), store=demo_store)
+    app = create_app(load_settings(ANONYMOUS_VIEWER), store=demo_store)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
         yield http
@@ -61,7 +62,7 @@ async def test_bad_queries_are_bad_user_input(client: httpx.AsyncClient) -> None
 
 async def test_store_down_is_unavailable_not_a_trace(tmp_path: Any) -> None:
     store = await FalkorDBStore.embedded(tmp_path / "g", socket_timeout_s=1.0)
-    app = create_app(load_settings({}), store=store)
+    app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
     await store.close()  # stops the server; calls now fail
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
@@ -79,7 +80,7 @@ async def test_internal_errors_are_masked(tmp_path: Any) -> None:
     store = await FalkorDBStore.embedded(tmp_path / "g")
     try:
         await store._connect().connection.set("hub", "not a graph")
-        app = create_app(load_settings({}), store=store)
+        app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://h") as http:
             body = await _gql(http, "{ regions { totalCount } }")

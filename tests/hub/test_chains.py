@@ -35,6 +35,7 @@ from graph_schema.writer import upsert
 from hub import chains
 from hub.app import create_app
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
 
@@ -287,7 +288,7 @@ async def test_neighbourhoods_and_paths_walk_the_supply_graph(chain_store: Falko
 
 
 def _client(store: FalkorDBStore, **env: str) -> httpx.AsyncClient:
-    app = create_app(load_settings(env), store=store)
+    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
 
 

@@ -18,6 +18,7 @@ from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.cli import main
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +32,7 @@ TOO_LARGE_PAGE = "{ projects(first: 100000) { totalCount } }"
 
 
 def _client(store: GraphStore, env: Mapping[str, str] | None = None) -> httpx.AsyncClient:
-    app = create_app(load_settings(env or {}), store=store)
+    app = create_app(load_settings({**ANONYMOUS_VIEWER, **(env or {})}), store=store)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
 
 

@@ -28,6 +28,7 @@ from hub.app import create_app
 from hub.bulk import import_records
 from hub.roles import Role
 from hub.settings import SensingSettings, load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
 pytestmark = pytest.mark.anyio
@@ -117,9 +118,13 @@ async def graph(store: FalkorDBStore, tmp_path: Path) -> FalkorDBStore:
     return store
 
 
-def _client(store: FalkorDBStore, **env: str) -> httpx.AsyncClient:
-    app = create_app(load_settings(env), store=store)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+def _client(
+    store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
+) -> httpx.AsyncClient:
+    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
+    )
 
 
 @pytest.fixture
@@ -305,7 +310,7 @@ async def test_sensing_settings_reach_the_resolvers(graph: FalkorDBStore) -> Non
 async def test_sensing_settings_reach_the_api_from_the_environment(graph: FalkorDBStore) -> None:
     # The same through the app: HUB_SENSING_* → settings → request context → resolvers.
     env = {"HUB_SENSING_MIN_HISTORY": "3", "HUB_SENSING_HEAT_HOT_FROM": "90"}
-    async with _client(graph, **env) as client:
+    async with _client(graph, None, **env) as client:
         data = await gql(client, BAROMETER, region="330100", period="2025-11")
     assert data["barometer"]["composite"] == pytest.approx(200 / 3)
     assert data["barometer"]["heat"] == "WARM"
@@ -483,7 +488,8 @@ async def test_operators_upsert_values_and_periods_must_fit_the_frequency(
         {"indicatorId": "loans", "regionCode": "330300", "period": "2025-x", "value": 3.5},
         {"indicatorId": "gdp_growth", "regionCode": "330300", "period": "2025-Q2", "value": 5},
     ]
-    async with _client(graph, HUB_HTTP_DEFAULT_ROLE="operator") as operator:
+    operator_key = await key_headers(graph, Role.OPERATOR)
+    async with _client(graph, operator_key) as operator:
         result = (await gql(operator, UPSERT_VALUES, items=items))["upsertIndicatorValues"]
         assert (result["created"], result["rejected"]) == (2, 3)
         assert [(i["index"], i["outcome"]) for i in result["items"]] == [

@@ -29,7 +29,9 @@ from graph_schema.identifiers import make_uscc
 from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from hub.app import create_app
+from hub.auth import create_key
 from hub.bulk import import_records
+from hub.roles import Role
 from hub.settings import Settings, load_settings
 from tests.broker import Mosquitto, free_port
 from tests.ingest.helpers import eventually, publisher
@@ -68,7 +70,8 @@ def _sensor(sid: str, kind: str, project: str, **extra: Any) -> Any:
     return validate("sensor", {"id": sid, "kind": kind, "project_code": project, **extra})
 
 
-async def _seed(graph_dir: Path) -> None:
+async def _seed(graph_dir: Path) -> str:
+    """The hand-built graph, and an operator's API key for it."""
     graph = await FalkorDBStore.embedded(graph_dir)
     try:
         await migrate(graph)
@@ -92,6 +95,8 @@ async def _seed(graph_dir: Path) -> None:
             _sensor("pwr-mon-b", "power", B, stale_after_s=60),
         ]
         await import_records(graph, "sensor", sensors)
+        key, _ = await create_key(graph, Role.OPERATOR, name="monitoring tests")
+        return key
     finally:
         await graph.close()
 
@@ -126,14 +131,19 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     mosquitto.stop()
 
 
+OPERATOR: dict[str, str] = {}
+
+
 @pytest.fixture
 async def hub(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[str]:
-    await _seed(tmp_path / "data" / "graph")
+    key = await _seed(tmp_path / "data" / "graph")
+    OPERATOR["Authorization"] = f"Bearer {key}"
     settings = load_settings(
         {
             "HUB_DATA_DIR": str(tmp_path / "data"),
             "HUB_HTTP_PORT": str(free_port()),
-            "HUB_HTTP_DEFAULT_ROLE": "admin",
+            # Monitoring centres read without a key here; writes carry the operator's key.
+            "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
             "HUB_MQTT_URL": broker.url,
             "HUB_MQTT_CLIENT_ID": f"hub-test-{uuid.uuid4().hex[:8]}",
             "HUB_TELEMETRY_LABOR_SALT": SALT,
@@ -153,8 +163,12 @@ def mqtt(broker: Mosquitto) -> Iterator[Client]:
     client.disconnect()
 
 
-async def gql(address: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as client:
+async def gql(
+    address: str, query: str, *, headers: dict[str, str] | None = None, **variables: Any
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(
+        base_url=f"http://{address}", timeout=30, headers=headers
+    ) as client:
         response = await client.post("/graphql", json={"query": query, "variables": variables})
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body["errors"]
@@ -221,7 +235,7 @@ async def test_publish_commit_then_graphql_returns_series_rollups_and_status(
     mqtt.publish("hub/v1/labor/lab-mon-a", json.dumps({"events": passes}).encode(), 1)
     await until(hub, lambda s: s["stored"] >= 7, "7 stored observations")
 
-    window = {
+    window: dict[str, Any] = {
         "from": (base - dt.timedelta(hours=1)).isoformat(),
         "to": dt.datetime.now(dt.UTC).isoformat(),
     }
@@ -282,12 +296,12 @@ class Feed:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, address: str) -> AsyncIterator[Feed]:
+    async def open(cls, address: str, payload: dict[str, Any] | None = None) -> AsyncIterator[Feed]:
         async with websockets.connect(
             f"ws://{address}/graphql",
             subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
         ) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
             ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert ack["type"] == "connection_ack"
             yield cls(ws)
@@ -411,19 +425,19 @@ async def test_bad_messages_become_dead_letters_and_replay_stores_them_once(
     assert by_code["UNDECODABLE"]["payload"] == "{not json"
 
     # Still unknown: replay leaves it pending.
-    outcome = (await gql(hub, REPLAY, code="UNKNOWN_SENSOR"))["replayDeadLetters"]
+    outcome = (await gql(hub, REPLAY, headers=OPERATOR, code="UNKNOWN_SENSOR"))["replayDeadLetters"]
     assert outcome["replayed"] == [] and outcome["stored"] == 0
     assert [f["code"] for f in outcome["stillFailing"]] == ["UNKNOWN_SENSOR"]
 
     # Register the sensor over GraphQL, replay: stored exactly once, then nothing more.
     upsert = """mutation ($code: String!) { upsertSensors(items: [{id: "pwr-mon-new",
                 kind: POWER, projectCode: $code, unit: "kWh"}]) { items { outcome } } }"""
-    created = (await gql(hub, upsert, code=A))["upsertSensors"]["items"]
+    created = (await gql(hub, upsert, headers=OPERATOR, code=A))["upsertSensors"]["items"]
     assert created == [{"outcome": "CREATED"}]
-    outcome = (await gql(hub, REPLAY, code="UNKNOWN_SENSOR"))["replayDeadLetters"]
+    outcome = (await gql(hub, REPLAY, headers=OPERATOR, code="UNKNOWN_SENSOR"))["replayDeadLetters"]
     assert outcome["stored"] == 1 and outcome["duplicates"] == 0
     assert outcome["replayed"] == [by_code["UNKNOWN_SENSOR"]["letterId"]]
-    again = (await gql(hub, REPLAY, code="UNKNOWN_SENSOR"))["replayDeadLetters"]
+    again = (await gql(hub, REPLAY, headers=OPERATOR, code="UNKNOWN_SENSOR"))["replayDeadLetters"]
     assert again == {"replayed": [], "stillFailing": [], "stored": 0, "duplicates": 0}
 
     query = """{ sensor(id: "pwr-mon-new") { status latest { value } } }"""
@@ -431,3 +445,22 @@ async def test_bad_messages_become_dead_letters_and_replay_stores_them_once(
     assert sensor == {"status": "ONLINE", "latest": [{"value": 5.0}]}
     pending = {d["code"] for d in (await gql(hub, DEAD))["deadLetters"]["nodes"]}
     assert pending == {"UNDECODABLE", "OUT_OF_RANGE"}
+
+
+async def test_websocket_keys_come_in_connection_init(hub: str, mqtt: Client) -> None:
+    # A valid key in the payload (browsers cannot set headers on the upgrade) is accepted ...
+    async with Feed.open(hub, {"Authorization": OPERATOR["Authorization"]}) as feed:
+        await feed.subscribe("k", FEED, projects=[A])
+        await asyncio.sleep(0.3)
+        mqtt.publish("hub/v1/power/pwr-mon-a", reading(dt.datetime.now(dt.UTC), 1.0), 1)
+        assert (await feed.next())["payload"]["data"]["monitoringFeed"]["projectCode"] == A
+    # ... a wrong one closes the socket with 4403 before any operation can run.
+    async with websockets.connect(
+        f"ws://{hub}/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+    ) as ws:
+        bad = {"Authorization": "Bearer elh_000000000000_" + "A" * 43}
+        await ws.send(json.dumps({"type": "connection_init", "payload": bad}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403

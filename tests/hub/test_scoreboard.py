@@ -43,7 +43,9 @@ from graph_schema.scoreboard import Figure
 from hub import scoreboard
 from hub.app import create_app
 from hub.bulk import import_records
+from hub.roles import Role
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
 pytestmark = pytest.mark.anyio
@@ -151,9 +153,13 @@ async def board_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     await store.close()
 
 
-def _client(store: FalkorDBStore, **env: str) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ENV, **env}), store=store)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+def _client(
+    store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
+) -> httpx.AsyncClient:
+    app = create_app(load_settings({**ANONYMOUS_VIEWER, **ENV, **env}), store=store)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
+    )
 
 
 @pytest.fixture
@@ -449,7 +455,8 @@ async def test_operators_keep_stored_lists_and_viewers_may_not(
     async with _client(board_store) as viewer:
         errors = await gql_errors(viewer, UPSERT, items=[item])
         assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"]
-    async with _client(board_store, HUB_HTTP_DEFAULT_ROLE="operator") as operator:
+    operator_key = await key_headers(board_store, Role.OPERATOR)
+    async with _client(board_store, operator_key) as operator:
         bad = [
             {"id": "leaders", "name": "x"},
             {"id": "ghost", "name": "x", "projectCodes": ["2025-330106-36-01-ZZZZZZ"]},

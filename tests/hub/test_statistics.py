@@ -21,6 +21,7 @@ from hub import cli, statistics
 from hub.app import create_app
 from hub.bulk import import_records
 from hub.settings import load_settings
+from tests.hub.keys import ANONYMOUS_VIEWER
 from tests.hub.test_api_reads import gql, gql_errors
 
 pytestmark = pytest.mark.anyio
@@ -188,7 +189,7 @@ async def test_chain_statistics_over_graphql(graph: FalkorDBStore, tmp_path: Pat
     path = tmp_path / "nev.csv"
     path.write_text(CSV, encoding="utf-8")
     await statistics.import_statistics(graph, [path])
-    app = create_app(load_settings({}), store=graph)
+    app = create_app(load_settings(ANONYMOUS_VIEWER), store=graph)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
         base: dict[str, Any] = {"chain": "nev", "region": "330100"}

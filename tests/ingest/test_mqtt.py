@@ -71,7 +71,9 @@ async def test_publish_commit_query_dead_letters_and_replay(
         tb = {"ts": int(now.timestamp() * 1000), "values": {"energy_kwh": 0.5, "demand_kw": 40}}
         pub.publish(topic, json.dumps([tb]).encode(), qos=1)
 
-        await eventually(lambda: pipeline.counters.received == 12, what="12 messages")
+        # Acknowledged means committed (a batch is decoded while the one before commits, so
+        # "received" alone does not mean stored yet).
+        await eventually(lambda: pipeline.counters.acked == 12, what="12 messages committed")
         start = now - dt.timedelta(days=1)
         end = now + dt.timedelta(minutes=1)
         points = await telemetry.series(
@@ -118,7 +120,7 @@ async def test_publish_commit_query_dead_letters_and_replay(
         assert (await telemetry.counts()).readings == 8
         # The registry now knows the sensor, so live traffic for it is stored too.
         pub.publish(f"hub/v1/power/{late}", reading(now, 2.0), qos=1)
-        await eventually(lambda: pipeline.counters.received == 13)
+        await eventually(lambda: pipeline.counters.acked == 13)
         assert (await telemetry.counts()).readings == 9
     finally:
         ingest.stop()

@@ -1,0 +1,156 @@
+"""API keys: who a caller is.
+
+A key reads ``elh_<id>_<secret>``: ``id`` (12 hex digits) finds its record, ``secret`` (32
+random bytes, base64url) proves it. Only ``SHA-256(secret)`` is stored, in the graph beside
+everything else the API replicas share (``(:ApiKey)``); a fast hash is right here because the
+secret is random, not a password, and it keeps verification cheap. The key is printed once at
+creation and cannot be recovered.
+
+Requests send ``Authorization: Bearer <key>``; WebSocket clients (browsers cannot set headers
+on the upgrade) send it in ``connection_init``'s payload as ``{"Authorization": "Bearer ..."}``.
+A key's role decides what it may do; a bank key is bound to one bank, which becomes the
+request's subject. Without a key a request gets ``HUB_AUTH_ANONYMOUS_ROLE`` (read-only roles
+only), or is refused as UNAUTHENTICATED when that is unset. Verified keys are trusted for
+``HUB_AUTH_CACHE_S`` seconds, so a revocation takes effect within that time on every replica.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from graph_schema.errors import InvalidInput, NotFound, Unauthenticated
+from graph_schema.keys import CREATE_KEY, FETCH_KEY, LIST_KEYS, REVOKE_KEY
+from graph_schema.model import SPECS
+from graph_schema.statements import existing_keys
+from graph_schema.store import GraphStore
+from hub.roles import Role
+
+PREFIX = "elh"
+_KEY_RE = re.compile(r"^elh_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+# Roles a caller without a key may be given: none of them writes or sees finance details.
+READ_ONLY_ROLES = frozenset({Role.VIEWER, Role.PROMOTER, Role.MONITOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a role, the bank a bank key is bound to, the key's id."""
+
+    role: Role
+    subject: str | None = None
+    key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: str
+    name: str | None
+    role: Role
+    bank_id: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_key(
+    store: GraphStore, role: Role, *, name: str | None = None, bank_id: str | None = None
+) -> tuple[str, KeyInfo]:
+    """Store a new key and return it in plain text (the only time it exists) with its record."""
+    if role is Role.ANONYMOUS:
+        raise InvalidInput("a key needs a role other than anonymous")
+    if (role is Role.BANK) != (bank_id is not None):
+        raise InvalidInput("a bank key needs --bank, and only a bank key takes one")
+    if bank_id is not None:
+        found = await store.run(existing_keys(SPECS["bank"]), {"keys": [bank_id]})
+        if not found:
+            raise NotFound(f"no bank {bank_id!r}")
+    if name is not None and len(name) > 200:
+        raise InvalidInput("name: at most 200 characters")
+    key_id = secrets.token_hex(6)
+    secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    await store.run(
+        CREATE_KEY,
+        {
+            "id": key_id,
+            "hash": _hash(secret),
+            "role": role.value,
+            "bank_id": bank_id,
+            "name": name,
+            "created_at": created,
+        },
+    )
+    return f"{PREFIX}_{key_id}_{secret}", KeyInfo(key_id, name, role, bank_id, created, None)
+
+
+async def list_keys(store: GraphStore) -> list[KeyInfo]:
+    return [
+        KeyInfo(r["id"], r["name"], Role(r["role"]), r["bank_id"], r["created_at"], r["revoked_at"])
+        for r in await store.run(LIST_KEYS)
+    ]
+
+
+async def revoke_key(store: GraphStore, key_id: str) -> str:
+    """Revoke a key by its id; return when it was revoked (the first time, if repeated)."""
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    rows = await store.run(REVOKE_KEY, {"id": key_id, "at": at})
+    if not rows:
+        raise NotFound(f"no key {key_id!r}")
+    return str(rows[0]["revoked_at"])
+
+
+class Authenticator:
+    """Turns an ``Authorization`` value into a ``Principal``, with a short cache."""
+
+    def __init__(
+        self, store: GraphStore, *, anonymous_role: Role | None, cache_s: float = 30.0
+    ) -> None:
+        self._store = store
+        self._anonymous = anonymous_role
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization or not authorization.strip():
+            if self._anonymous is None:
+                raise Unauthenticated(
+                    "send an API key: Authorization: Bearer elh_... (hub keys create)"
+                )
+            return Principal(self._anonymous)
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("the Authorization header must read: Bearer <API key>")
+        match = _KEY_RE.match(token.strip())
+        if match is None:
+            raise Unauthenticated("that is not an API key of this hub")
+        key_id, secret = match.groups()
+        now = time.monotonic()
+        hit = self._cache.get(token)
+        if hit is not None and hit[0] > now:
+            principal = hit[1]
+        else:
+            principal = await self._verify(key_id, secret)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[token] = (now + self._cache_s, principal)
+        if principal is None:
+            raise Unauthenticated("unknown or revoked API key")
+        return principal
+
+    async def _verify(self, key_id: str, secret: str) -> Principal | None:
+        rows = await self._store.run(FETCH_KEY, {"id": key_id})
+        if not rows or rows[0]["revoked_at"] is not None:
+            return None
+        row = rows[0]
+        if not hmac.compare_digest(str(row["hash"]), _hash(secret)):
+            return None
+        return Principal(Role(row["role"]), row["bank_id"], key_id)

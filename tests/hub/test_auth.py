@@ -1,0 +1,190 @@
+"""API keys end to end: stored hashed, sent as Bearer, roles and bank binding, revocation,
+anonymous access only when a setting allows it (and then read-only), the `hub keys` command."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from graph_schema.errors import ConfigurationError, InvalidInput, NotFound
+from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.keys import FETCH_KEY
+from graph_schema.migrations import migrate
+from graph_schema.model import validate
+from hub.app import create_app
+from hub.auth import create_key, list_keys, revoke_key
+from hub.bulk import import_records
+from hub.roles import Role
+from hub.settings import load_settings
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[2]
+REGIONS = "{ regions { totalCount } }"
+UPSERT = """mutation { upsertRegions(items: [{code: "330000", name: "浙江省",
+            level: PROVINCE}]) { created updated unchanged } }"""
+
+
+@pytest.fixture
+async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
+    store = await FalkorDBStore.embedded(tmp_path / "graph")
+    await migrate(store)
+    region = {"code": "330000", "name": "浙江省", "level": "province"}
+    await import_records(store, "region", [validate("region", region)])
+    bank = {"id": "bank-zj-1", "name": "测试银行浙江分行", "kind": "state_owned",
+            "region_code": "330000"}  # fmt: skip
+    await import_records(store, "bank", [validate("bank", bank)])
+    yield store
+    await store.close()
+
+
+async def _post(
+    store: FalkorDBStore, query: str, key: str | None = None, **env: str
+) -> httpx.Response:
+    app = create_app(load_settings(env), store=store)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
+    ) as client:
+        return await client.post("/graphql", json={"query": query})
+
+
+def _codes(response: httpx.Response) -> list[str]:
+    body: dict[str, Any] = response.json()
+    return [e["extensions"]["code"] for e in body.get("errors", [])]
+
+
+async def test_without_a_key_requests_are_refused_unless_anonymous_reads_are_allowed(
+    graph: FalkorDBStore,
+) -> None:
+    refused = await _post(graph, REGIONS)
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert _codes(refused) == ["UNAUTHENTICATED"]
+    assert "data" not in refused.json()
+    allowed = await _post(graph, REGIONS, HUB_AUTH_ANONYMOUS_ROLE="viewer")
+    assert allowed.status_code == 200 and allowed.json()["data"]["regions"]["totalCount"] == 1
+    # ... and then only to read.
+    write = await _post(graph, UPSERT, HUB_AUTH_ANONYMOUS_ROLE="viewer")
+    assert _codes(write) == ["FORBIDDEN"]
+    with pytest.raises(ConfigurationError, match="HUB_AUTH_ANONYMOUS_ROLE"):
+        load_settings({"HUB_AUTH_ANONYMOUS_ROLE": "admin"})
+
+
+async def test_a_key_carries_its_role(graph: FalkorDBStore) -> None:
+    viewer, _ = await create_key(graph, Role.VIEWER, name="screen")
+    operator, info = await create_key(graph, Role.OPERATOR, name="etl")
+    assert info.role is Role.OPERATOR and operator.startswith(f"elh_{info.id}_")
+    assert (await _post(graph, REGIONS, viewer)).json()["data"]["regions"]["totalCount"] == 1
+    assert _codes(await _post(graph, UPSERT, viewer)) == ["FORBIDDEN"]
+    done = (await _post(graph, UPSERT, operator)).json()
+    assert done["data"]["upsertRegions"]["unchanged"] == 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer not-a-key",
+        "Bearer elh_000000000000_" + "A" * 43,  # well formed, unknown
+    ],
+)
+async def test_bad_credentials_are_unauthenticated_not_anonymous(
+    graph: FalkorDBStore, header: str
+) -> None:
+    # Even with anonymous reads allowed, a wrong key is an error, not a silent downgrade.
+    app = create_app(load_settings({"HUB_AUTH_ANONYMOUS_ROLE": "viewer"}), store=graph)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as client:
+        response = await client.post(
+            "/graphql", json={"query": REGIONS}, headers={"Authorization": header}
+        )
+    assert response.status_code == 401 and _codes(response) == ["UNAUTHENTICATED"]
+
+
+async def test_a_wrong_secret_for_a_real_id_is_refused(graph: FalkorDBStore) -> None:
+    key, info = await create_key(graph, Role.ADMIN)
+    forged = f"elh_{info.id}_" + ("B" * 43 if not key.endswith("B" * 43) else "C" * 43)
+    assert _codes(await _post(graph, REGIONS, forged)) == ["UNAUTHENTICATED"]
+
+
+async def test_only_the_hash_is_stored_and_revocation_takes_effect(
+    graph: FalkorDBStore,
+) -> None:
+    key, info = await create_key(graph, Role.VIEWER)
+    secret = key.split("_", 2)[2]  # the secret itself may contain "_"
+    [row] = await graph.run(FETCH_KEY, {"id": info.id})
+    assert row["hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in str(row) and key not in str(row)
+    assert (await _post(graph, REGIONS, key, HUB_AUTH_CACHE_S="0")).status_code == 200
+    first = await revoke_key(graph, info.id)
+    assert await revoke_key(graph, info.id) == first  # revoking again keeps the first time
+    refused = await _post(graph, REGIONS, key, HUB_AUTH_CACHE_S="0")
+    assert _codes(refused) == ["UNAUTHENTICATED"]
+    listed = {k.id: k for k in await list_keys(graph)}
+    assert listed[info.id].revoked_at == first
+    with pytest.raises(NotFound):
+        await revoke_key(graph, "000000000000")
+
+
+async def test_a_bank_key_is_bound_to_an_existing_bank_and_confined(
+    graph: FalkorDBStore,
+) -> None:
+    with pytest.raises(InvalidInput):
+        await create_key(graph, Role.BANK)
+    with pytest.raises(InvalidInput):
+        await create_key(graph, Role.VIEWER, bank_id="bank-zj-1")
+    with pytest.raises(NotFound):
+        await create_key(graph, Role.BANK, bank_id="no-such-bank")
+    key, info = await create_key(graph, Role.BANK, bank_id="bank-zj-1")
+    assert info.bank_id == "bank-zj-1"
+    # The bank's own entry point answers (the key's bank is the request's subject) ...
+    own = await _post(graph, "{ financingOpportunities(first: 5) { totalCount } }", key)
+    assert own.status_code == 200 and "errors" not in own.json(), own.json()
+    # ... and the general graph is out of reach.
+    assert _codes(await _post(graph, REGIONS, key)) == ["FORBIDDEN"]
+
+
+def test_the_keys_command_creates_lists_and_revokes(tmp_path: Path) -> None:
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_LOG_LEVEL": "WARNING",
+           "COLUMNS": "200"}  # fmt: skip
+
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hub", "keys", *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    created = hub("create", "--role", "monitor", "--name", "wall screen")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("elh_") and "shown only this once" in created.stderr
+    key_id = key.split("_")[1]
+    listed = hub("list")
+    assert key_id in listed.stdout and "wall screen" in listed.stdout
+    assert key not in listed.stdout and key.split("_", 2)[2] not in listed.stdout
+    assert hub("revoke", key_id).returncode == 0
+    assert "revoked" in hub("revoke", key_id).stderr
+    missing = hub("create", "--role", "bank")
+    assert missing.returncode == 1 and "BAD_USER_INPUT" in missing.stderr
+
+
+async def test_keys_are_checked_concurrently_without_mixing_callers(
+    graph: FalkorDBStore,
+) -> None:
+    viewer, _ = await create_key(graph, Role.VIEWER)
+    operator, _ = await create_key(graph, Role.OPERATOR)
+    results = await asyncio.gather(
+        *(_post(graph, UPSERT, viewer if i % 2 else operator) for i in range(10))
+    )
+    assert [_codes(r) for r in results] == [[] if i % 2 == 0 else ["FORBIDDEN"] for i in range(10)]
