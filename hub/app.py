@@ -144,6 +144,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
         context.role, context.subject = principal.role, principal.subject
+        context.key_id = principal.key_id
         return cast(UnsetType, UNSET)
 
     async def _check_body(self, request: Request) -> None:
@@ -288,6 +289,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             store=self._state.store,
             role=principal.role,
             subject=principal.subject,
+            key_id=principal.key_id,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
             chain_rules=Rules(

@@ -1,9 +1,9 @@
 """Alerts in GraphQL: ``alerts(filter)`` as a connection, ``alert``, ``acknowledgeAlert`` and
 ``clearAlert``, and the ``alertFeed(region)`` subscription.
 
-Reading needs a monitoring role (not the bank); acknowledging and clearing need monitor,
-operator or admin. Who acknowledged or cleared is the request's subject (set by
-authentication), else its role.
+Reading needs a monitoring role (not the bank); acknowledging and clearing need an API key of
+the monitor, operator or admin role (an anonymous monitor reads only). Who acknowledged or
+cleared is recorded as ``<role>:<key id>``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import datetime as dt
 import json
 from collections.abc import AsyncGenerator
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -33,6 +34,22 @@ if TYPE_CHECKING:
 
 Ctx = Info[Context, None]
 ALERT_HANDLERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
+
+
+class HandlesAlerts(BasePermission):
+    """Monitor, operator or admin, with an API key: an anonymous caller (HUB_AUTH_ANONYMOUS_ROLE
+    may be monitor) is read-only, and the key says who acknowledged or cleared."""
+
+    message = (
+        "acknowledging or clearing alerts needs an API key of the monitor, operator or admin role"
+    )
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        context = info.context
+        return context.role in ALERT_HANDLERS and context.key_id is not None
+
+
 AlertIdArg = Annotated[str, strawberry.argument(description="The alert's alertId.")]
 MAX_PAGE = 500
 
@@ -252,7 +269,7 @@ def _after(cursor: str) -> tuple[str, str]:
 
 
 def _who(info: Ctx) -> str:
-    return info.context.subject or f"role:{info.context.role.value}"
+    return f"{info.context.role.value}:{info.context.key_id}"
 
 
 def _now(info: Ctx) -> dt.datetime:
@@ -307,7 +324,7 @@ class AlertMutation:
     @strawberry.mutation(
         description="Acknowledge an alert: ACTIVE_UNACK → ACTIVE_ACK, CLEARED_UNACK → "
         "CLEARED_ACK; an acknowledged one stays as it was (monitor, operator, admin).",
-        permission_classes=[allow(ALERT_HANDLERS)],
+        permission_classes=[HandlesAlerts],
     )
     async def acknowledge_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
         alert = await watch_of(info).alerts.acknowledge(alert_id, _who(info), _now(info))
@@ -317,7 +334,7 @@ class AlertMutation:
         description="Clear an active alert by hand (it reopens as a new alert if its "
         "condition still holds at the next check); a cleared one stays as it was "
         "(monitor, operator, admin).",
-        permission_classes=[allow(ALERT_HANDLERS)],
+        permission_classes=[HandlesAlerts],
     )
     async def clear_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
         alert = await watch_of(info).alerts.clear(alert_id, _who(info), _now(info))

@@ -24,6 +24,8 @@ class Context:
     store: GraphStore
     role: Role = Role.ANONYMOUS
     subject: str | None = None
+    # The API key the request came with (None: anonymous); who acknowledged an alert.
+    key_id: str | None = None
     max_page_size: int = 100
     # False resolves every related field with its own store call: the naive baseline the
     # benchmark compares against. Never turned off in production.

@@ -17,7 +17,9 @@ from paho.mqtt.client import Client
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import validate
+from hub.auth import create_key
 from hub.bulk import import_records
+from hub.roles import Role
 from hub.settings import load_settings
 from tests.broker import Mosquitto, free_port
 from tests.hub.test_monitoring import A, Feed, _seed, broker, gql, mqtt, reading, serving
@@ -26,6 +28,7 @@ from tests.ingest.helpers import collector
 pytestmark = pytest.mark.anyio
 __all__ = ["broker", "mqtt"]  # fixtures used here
 
+MONITOR: dict[str, str] = {}
 TIMEOUT_S = 2.0
 CHECK_S = 0.5
 # Time the hub needs besides the two (commit, check, graph write, delivery).
@@ -52,13 +55,16 @@ async def hub(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[str]:
     try:
         fast = {"id": "pwr-fast", "kind": "power", "project_code": A, "stale_after_s": TIMEOUT_S}
         await import_records(graph, "sensor", [validate("sensor", fast)])
+        key, info = await create_key(graph, Role.MONITOR, name="monitoring centre")
+        MONITOR.update({"Authorization": f"Bearer {key}", "id": info.id})
     finally:
         await graph.close()
     settings = load_settings(
         {
             "HUB_DATA_DIR": str(tmp_path / "data"),
             "HUB_HTTP_PORT": str(free_port()),
-            "HUB_HTTP_DEFAULT_ROLE": "monitor",
+            # The screen reads without a key; acknowledging needs the monitor's key.
+            "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
             "HUB_MQTT_URL": broker.url,
             "HUB_MQTT_CLIENT_ID": f"hub-test-{uuid.uuid4().hex[:8]}",
             "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
@@ -100,8 +106,11 @@ async def test_a_silent_meter_raises_feed_stale_in_time_and_data_clears_it(
             assert TIMEOUT_S <= raised_after <= TIMEOUT_S + CHECK_S + SLACK_S
             found = (await gql(hub, ACTIVE_STALE))["alerts"]
             assert found["totalCount"] == 1
-            acked = (await gql(hub, ACK, id=alert["alertId"]))["acknowledgeAlert"]
-            assert (acked["status"], acked["acknowledgedBy"]) == ("ACTIVE_ACK", "role:monitor")
+            headers = {"Authorization": MONITOR["Authorization"]}
+            acked = (await gql(hub, ACK, headers=headers, id=alert["alertId"]))["acknowledgeAlert"]
+            assert (acked["status"], acked["acknowledgedBy"]) == (
+                "ACTIVE_ACK", f"monitor:{MONITOR['id']}",
+            )  # fmt: skip
             assert (await _next_alert(feed))["change"] == "ACKNOWLEDGED"
             # Data returns: the alert clears at once (the reading, not the next check).
             mqtt.publish("hub/v1/power/pwr-fast", reading(dt.datetime.now(dt.UTC), 1.0), 1)

@@ -218,9 +218,14 @@ async def test_an_incremental_refresh_follows_new_readings(
 
 
 async def _gql(
-    watch: Watch, query: str, role: Role = Role.MONITOR, **variables: object
+    watch: Watch,
+    query: str,
+    role: Role = Role.MONITOR,
+    key: str | None = "k1",
+    **variables: object,
 ) -> tuple[dict[str, Any] | None, list[Any]]:
-    context = Context(store=watch.store, role=role, watch=watch, extra={"clock": fixed(sites.NOW)})
+    clock = {"clock": fixed(sites.NOW)}
+    context = Context(store=watch.store, role=role, key_id=key, watch=watch, extra=clock)
     result = await handbuilt.schema().execute(
         query, variable_values=variables, context_value=context
     )
@@ -265,15 +270,18 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     ack = "mutation ($id: String!) { acknowledgeAlert(alertId: $id) { status acknowledgedBy } }"
     _, errors = await _gql(watch, ack, role=Role.VIEWER, id=seen[0])
     assert errors == ["FORBIDDEN"]
+    # An anonymous monitor (HUB_AUTH_ANONYMOUS_ROLE) reads only.
+    _, errors = await _gql(watch, ack, role=Role.MONITOR, key=None, id=seen[0])
+    assert errors == ["FORBIDDEN"]
     data, errors = await _gql(watch, ack, role=Role.MONITOR, id=seen[0])
     assert not errors and data == {
-        "acknowledgeAlert": {"status": "ACTIVE_ACK", "acknowledgedBy": "role:monitor"}
+        "acknowledgeAlert": {"status": "ACTIVE_ACK", "acknowledgedBy": "monitor:k1"}
     }
     _, errors = await _gql(watch, ack, id="no-such-alert")
     assert errors == ["NOT_FOUND"]
     clear = "mutation ($id: String!) { clearAlert(alertId: $id) { status clearedBy } }"
-    data, errors = await _gql(watch, clear, role=Role.OPERATOR, id=seen[0])
-    assert data == {"clearAlert": {"status": "CLEARED_ACK", "clearedBy": "role:operator"}}
+    data, errors = await _gql(watch, clear, role=Role.OPERATOR, key="k2", id=seen[0])
+    assert data == {"clearAlert": {"status": "CLEARED_ACK", "clearedBy": "operator:k2"}}
 
     data, errors = await _gql(watch, MPI)
     assert not errors and data is not None
