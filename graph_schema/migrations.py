@@ -85,6 +85,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         tuple(UniqueKey(spec.label, spec.key) for spec in ENTITIES if spec.label in _SENSING),
     ),
     Migration(6, "API keys (issue 11)", (UniqueKey("ApiKey", "id"),)),
+    Migration(
+        7,
+        "alerts (one active per type and subject) and MPI history (issue 8)",
+        (
+            UniqueKey("Alert", "id"),
+            UniqueKey("Alert", "active_key"),
+            RangeIndex("Alert", "type"),
+            RangeIndex("Alert", "raised_at"),
+            UniqueKey("MpiScore", "id"),
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

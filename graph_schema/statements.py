@@ -184,9 +184,11 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
 def catalog(dialect: Dialect) -> list[Statement]:
     """Every statement the hub can send in ``dialect``, for linting and review."""
     from graph_schema import (
+        alerts,
         chains,
         edits,
         financing,
+        fusion,
         indicators,
         keys,
         land,
@@ -217,6 +219,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += monitoring.catalog()
     out += indicators.catalog()
     out += keys.catalog()
+    out += alerts.catalog()
+    out += fusion.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
@@ -225,12 +229,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import financing, keys, land, schedules
+    from graph_schema import alerts, financing, keys, land, schedules
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land, schedules, keys):
+    for module in (financing, land, schedules, keys, alerts):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

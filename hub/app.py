@@ -38,6 +38,7 @@ from hub.chains import Rules
 from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, open_telemetry
+from hub.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
         context.role, context.subject = principal.role, principal.subject
+        context.key_id = principal.key_id
         return cast(UnsetType, UNSET)
 
     async def _check_body(self, request: Request) -> None:
@@ -287,6 +289,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             store=self._state.store,
             role=principal.role,
             subject=principal.subject,
+            key_id=principal.key_id,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
             chain_rules=Rules(
@@ -297,6 +300,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             ),
             scoreboard=self._state.settings.scoreboard,
             telemetry=self._state.telemetry,
+            watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
         )
@@ -314,6 +318,7 @@ class _State:
         self.batching = batching
         self._store = store
         self.telemetry = telemetry
+        self.watch: Watch | None = None
         self._authenticator: Authenticator | None = None
 
     @property
@@ -384,6 +389,7 @@ def create_app(
     telemetry: Telemetry | None = None,
     batching: bool = True,
     demo: DemoFeeds | None = None,
+    watch: Watch | None = None,
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it (and ``telemetry``, which is then
     optional); otherwise the lifespan opens both, starts MQTT ingest and, for ``demo``, the
@@ -392,6 +398,7 @@ def create_app(
     ``batching=False`` resolves each related field with its own store call; only the benchmark
     uses it, as the naive baseline."""
     state = _State(settings, store, batching, telemetry)
+    state.watch = watch
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager
@@ -415,6 +422,8 @@ def create_app(
                     force_protocol=force_protocol,
                 )
                 stack.push_async_callback(_close_telemetry, state)
+                if settings.alerts.enabled:
+                    state.watch = start_watch(settings, state.store, state.telemetry)
                 if demo is not None and demo.simulate:
                     from hub.demo.live import simulate
 
@@ -459,6 +468,17 @@ def create_app(
 async def _forget_store(state: _State) -> None:
     await state.store.close()
     state.store = None
+
+
+def start_watch(settings: Settings, store: GraphStore, telemetry: Telemetry) -> Watch:
+    """Evidence, MPI and alerts as background tasks of the telemetry runtime (they stop
+    with it); alert changes go out on MQTT too when the hub has a subscriber."""
+    watch = Watch.of(settings, store, telemetry.store)
+    if telemetry.ingest is not None and settings.mqtt.republish:
+        watch.feed.publisher = telemetry.ingest.publish
+    telemetry.start("watch-readings", watch.follow(telemetry.bus))
+    telemetry.start("watch", watch.run())
+    return watch
 
 
 async def _close_telemetry(state: _State) -> None:

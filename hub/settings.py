@@ -331,6 +331,152 @@ class SensingSettings(_Section):
         return self
 
 
+class FusionSettings(_Section):
+    """Daily evidence per project (issue 8): how power, labor, camera and satellite readings
+    become an activity status, and when reported progress and evidence disagree.
+
+    Shares are of the project's own baseline (power: median kWh of its active days; labor:
+    median headcount of its days with workers). A feed's day is active at or above
+    ``resumption_share`` (the grid's 30% rule), low above ``low_share``, idle below."""
+
+    resumption_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Day's figure over baseline from which a feed is active.",
+    )
+    low_share: float = Field(
+        default=0.1, ge=0, le=1, description="Over baseline from which a feed is low, not idle."
+    )
+    baseline_days: int = Field(
+        default=90, ge=7, le=400, description="Days of history a baseline is taken from."
+    )
+    permit_grace_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Attendance is expected from this long after the permit.",
+    )
+    camera_active: float = Field(
+        default=0.2, ge=0, le=1, description="Daily active_fraction from which a camera is active."
+    )
+    camera_low: float = Field(
+        default=0.05, ge=0, le=1, description="Daily active_fraction from which a camera is low."
+    )
+    satellite_days: int = Field(
+        default=30, ge=1, le=365, description="A satellite observation counts this many days."
+    )
+    weight_power: float = Field(default=0.4, ge=0, le=10, description="Weight of power evidence.")
+    weight_labor: float = Field(default=0.3, ge=0, le=10, description="Weight of labor evidence.")
+    weight_camera: float = Field(default=0.2, ge=0, le=10, description="Weight of camera evidence.")
+    weight_satellite: float = Field(
+        default=0.1, ge=0, le=10, description="Weight of satellite evidence."
+    )
+    active_score: float = Field(
+        default=0.6, ge=0, le=1, description="Weighted score from which a project is ACTIVE."
+    )
+    low_score: float = Field(
+        default=0.25, ge=0, le=1, description="Weighted score from which a project is LOW."
+    )
+    window_days: int = Field(
+        default=31,
+        ge=1,
+        le=400,
+        description="Days of evidence kept in memory (a half-month and more).",
+    )
+    mismatch_days: int = Field(
+        default=7, ge=1, le=90, description="Idle days under construction that make a mismatch."
+    )
+    idle_days: int = Field(
+        default=3, ge=1, le=90, description="Consecutive IDLE days that raise PROJECT_IDLE."
+    )
+    jump_factor: float = Field(
+        default=2.0,
+        gt=1,
+        le=100,
+        description="A month's reported investment over this × earlier months' median: a jump.",
+    )
+    jump_active_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="A jump needs at least this share of ACTIVE days in its month.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FusionSettings:
+        if self.low_share > self.resumption_share:
+            raise ValueError("HUB_FUSION_LOW_SHARE must not exceed HUB_FUSION_RESUMPTION_SHARE")
+        if self.camera_low > self.camera_active:
+            raise ValueError("HUB_FUSION_CAMERA_LOW must not exceed HUB_FUSION_CAMERA_ACTIVE")
+        if self.low_score > self.active_score:
+            raise ValueError("HUB_FUSION_LOW_SCORE must not exceed HUB_FUSION_ACTIVE_SCORE")
+        return self
+
+
+class MpiSettings(_Section):
+    """The Major Project Progress Index (重大项目推进指数): weights of its four rates and the
+    red/yellow thresholds of the index (0–100)."""
+
+    weight_resumption: float = Field(
+        default=0.3, ge=0, le=10, description="Weight of the continuing-project resumption rate."
+    )
+    weight_start: float = Field(
+        default=0.3, ge=0, le=10, description="Weight of the new-project start rate."
+    )
+    weight_completion: float = Field(
+        default=0.25,
+        ge=0,
+        le=10,
+        description="Weight of annual investment completion (against schedule).",
+    )
+    weight_verification: float = Field(
+        default=0.15, ge=0, le=10, description="Weight of the big-data verification rate."
+    )
+    red: float = Field(default=80.0, ge=0, le=100, description="An index below this is red.")
+    yellow: float = Field(default=90.0, ge=0, le=100, description="An index below this is yellow.")
+    list: str = Field(default="provincial", description="Built-in project list the index covers.")
+    interval_s: float = Field(
+        default=300.0, ge=1, le=86400, description="Scheduled recomputation and snapshot interval."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MpiSettings:
+        if self.red > self.yellow:
+            raise ValueError("HUB_MPI_RED must not exceed HUB_MPI_YELLOW")
+        weights = (self.weight_resumption, self.weight_start, self.weight_completion)
+        if sum(weights) + self.weight_verification <= 0:
+            raise ValueError("HUB_MPI_WEIGHT_*: at least one weight must be positive")
+        if self.list not in ("all", "leaders", "provincial", "city", "county"):
+            raise ValueError("HUB_MPI_LIST: one of all, leaders, provincial, city, county")
+        return self
+
+
+class AlertsSettings(_Section):
+    """The alert lifecycle: how often conditions are checked, and how fast evidence follows
+    readings."""
+
+    check_interval_s: float = Field(
+        default=60.0,
+        ge=0.05,
+        le=3600,
+        description="How often stale feeds and other conditions are checked.",
+    )
+    debounce_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=600,
+        description="Readings are gathered this long before evidence is recomputed.",
+    )
+    queue: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Alert events an alertFeed client may fall behind.",
+    )
+    enabled: bool = Field(default=True, description="Run fusion, MPI and alert checks in the hub.")
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -357,6 +503,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
     sensing: SensingSettings = Field(default_factory=SensingSettings)
+    fusion: FusionSettings = Field(default_factory=FusionSettings)
+    mpi: MpiSettings = Field(default_factory=MpiSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
     @property
     def graphiql(self) -> bool:

@@ -332,6 +332,11 @@ class MqttIngest:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.config.reconnect_max_s)
 
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish on the subscriber's own connection at QoS 0 (events the hub derives, such
+        as alerts, go out beside the republished readings)."""
+        self._client.publish(topic, payload, qos=0)
+
     def stop(self) -> None:
         self._stopping = True
         if self._wake is not None:

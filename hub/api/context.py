@@ -14,6 +14,7 @@ from hub.settings import ScoreboardSettings, SensingSettings
 
 if TYPE_CHECKING:
     from hub.telemetry import Telemetry
+    from hub.watch import Watch
 
 __all__ = ["Context", "Role"]
 
@@ -23,6 +24,8 @@ class Context:
     store: GraphStore
     role: Role = Role.ANONYMOUS
     subject: str | None = None
+    # The API key the request came with (None: anonymous); who acknowledged an alert.
+    key_id: str | None = None
     max_page_size: int = 100
     # False resolves every related field with its own store call: the naive baseline the
     # benchmark compares against. Never turned off in production.
@@ -43,6 +46,8 @@ class Context:
     # Authorization header; hub.app.on_ws_connect authenticates from them.
     connection_params: dict[str, Any] | None = None
     upgrade_authorization: str | None = None
+    # Evidence, MPI and alerts (issue 8); None when they do not run in this hub.
+    watch: Watch | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)

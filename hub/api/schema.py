@@ -30,12 +30,14 @@ from strawberry.types import ExecutionContext, Info
 from graph_schema.errors import Forbidden, HubError, InvalidInput
 from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
+from hub.api.alerts import AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.land import LandMutation, LandQuery
 from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
+from hub.api.mpi import MpiQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
@@ -146,6 +148,8 @@ class Query(
     ScheduleQuery,
     IndicatorQuery,
     SensingQuery,
+    AlertQuery,
+    MpiQuery,
 ):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
     async def node(
@@ -371,6 +375,7 @@ class _Mutation(
     LandMutation,
     ScheduleMutation,
     IndicatorMutation,
+    AlertMutation,
 ):
     pass
 
@@ -378,7 +383,7 @@ class _Mutation(
 @strawberry.type(
     name="Subscription", description="Live feeds over WebSocket (graphql-transport-ws at /graphql)."
 )
-class _Subscription(MonitoringSubscription):
+class _Subscription(MonitoringSubscription, AlertSubscription):
     pass
 
 

@@ -3,8 +3,9 @@
 The simulator publishes over MQTT like real devices would, so the demo exercises the whole
 ingest path (broker → subscriber → pipeline → telemetry store → live bus → GraphQL):
 
-- **history** on first start: 14 days of hourly energy per meter and 7 days of gate passes, as
-  batched payloads, so series, baselines and headcounts have something to show at once;
+- **history** on first start: 30 days of hourly energy per meter and 7 days of gate passes, as
+  batched payloads, so series, baselines and headcounts have something to show at once (a month,
+  so a site stopped for a week still has a baseline of normal work to be compared with);
 - **meters** then report every minute (energy of the minute just ended), staggered;
 - **gates** report passes as they happen: arrivals 06:30–08:30, a lunch break, departures
   17:00–19:00 local time, fewer workers at weekends;
@@ -12,6 +13,9 @@ ingest path (broker → subscriber → pipeline → telemetry store → live bus
   completed projects only keep the lights on;
 - **idle projects**: about one in twelve sites stopped three days ago (power near zero, nobody at
   the gate), the pattern the fusion rules look for;
+- **one long stop**: the only site under construction in one county stopped eight days ago,
+  so it is still reported under construction while nothing happens (a verification mismatch,
+  issue 8) and its county's MPI is red;
 - **silent sensors**: two meters stopped reporting three hours ago and stay silent (STALE);
 - **malformed traffic**: every 20 s one bad message (not JSON, unknown sensor, negative energy,
   missing offset, a reading from tomorrow) that must land in the dead letters.
@@ -48,13 +52,14 @@ from hub.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
-HISTORY_POWER_DAYS = 14
+HISTORY_POWER_DAYS = 30
 HISTORY_LABOR_DAYS = 7
 METER_INTERVAL_S = 60
 GATE_TICK_S = 5.0
 BAD_MESSAGE_EVERY_S = 20.0
 IDLE_SHARE = 1 / 12
 IDLE_SINCE_DAYS = 3
+LONG_IDLE_DAYS = 8
 SILENT_METERS = 2
 SILENT_SINCE_H = 3
 
@@ -114,6 +119,7 @@ class Site:
     meters: list[str] = field(default_factory=list)
     gates: list[str] = field(default_factory=list)
     inside: set[str] = field(default_factory=set)
+    idle_days: int = IDLE_SINCE_DAYS
 
     @classmethod
     def of(cls, project_code: str, stage: str) -> Site:
@@ -132,7 +138,7 @@ class Site:
 
     def working(self, moment: dt.datetime, tz: ZoneInfo) -> bool:
         return not (
-            self.idle and moment >= dt.datetime.now(dt.UTC) - dt.timedelta(days=IDLE_SINCE_DAYS)
+            self.idle and moment >= dt.datetime.now(dt.UTC) - dt.timedelta(days=self.idle_days)
         )
 
     def power_kw(self, moment: dt.datetime, tz: ZoneInfo, jitter: float) -> float:
@@ -231,6 +237,24 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def meter_history(
+    site: Site, meter: str, silent: bool, tz: ZoneInfo, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """A meter's hourly energy over the last HISTORY_POWER_DAYS (a silent one's ends
+    SILENT_SINCE_H ago), as reading payloads."""
+    rng = _rng("history", meter)
+    hour_now = now.replace(minute=0, second=0, microsecond=0)
+    end = hour_now - dt.timedelta(hours=SILENT_SINCE_H) if silent else hour_now
+    moment = end - dt.timedelta(days=HISTORY_POWER_DAYS)
+    out: list[dict[str, Any]] = []
+    while moment < end:
+        moment += dt.timedelta(hours=1)
+        kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15))
+        out.append({"ts": _iso(moment), "metric": "energy_kwh", "value": round(kwh, 3),
+                    "unit": "kWh"})  # fmt: skip
+    return out
+
+
 async def _history(
     publisher: Publisher,
     telemetry: Telemetry,
@@ -239,23 +263,11 @@ async def _history(
     tz: ZoneInfo,
     now: dt.datetime,
 ) -> None:
-    hour_now = now.replace(minute=0, second=0, microsecond=0)
     for site in sites:
         for meter in site.meters:
-            rng = _rng("history", meter)
-            end = hour_now - dt.timedelta(hours=SILENT_SINCE_H) if meter in silent else hour_now
-            moment = end - dt.timedelta(days=HISTORY_POWER_DAYS)
-            day: list[dict[str, Any]] = []
-            while moment < end:
-                moment += dt.timedelta(hours=1)
-                kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15))
-                day.append({"ts": _iso(moment), "metric": "energy_kwh", "value": round(kwh, 3),
-                            "unit": "kWh"})  # fmt: skip
-                if len(day) == 24:
-                    publisher.send(f"hub/v1/power/{meter}", {"readings": day})
-                    day = []
-            if day:
-                publisher.send(f"hub/v1/power/{meter}", {"readings": day})
+            readings = meter_history(site, meter, meter in silent, tz, now)
+            for first in range(0, len(readings), 24):
+                publisher.send(f"hub/v1/power/{meter}", {"readings": readings[first : first + 24]})
             await publisher.pace(telemetry)
         today = now.astimezone(tz).date()
         for gate in site.gates:
@@ -297,19 +309,8 @@ async def simulate(
     Gates send badge numbers, as real ones do; the hub hashes them with its salt on arrival."""
     tz = ZoneInfo(settings.telemetry.timezone)
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
-    sites: dict[str, Site] = {}
-    for row in rows:
-        site = sites.get(row["project_code"])
-        if site is None:
-            site = sites[row["project_code"]] = Site.of(row["project_code"], row["stage"])
-        (site.meters if row["kind"] == "power" else site.gates).append(row["id"])
-    ordered = sorted(sites.values(), key=lambda s: s.project_code)
+    ordered, silent = plan(rows)
     meters = [(site, meter) for site in ordered for meter in site.meters]
-    # Two meters go silent, spread over the list; a small graph (under 20 meters) keeps all.
-    n_silent = SILENT_METERS if len(meters) >= 20 else 0
-    silent = (
-        {meter for _, meter in meters[:: len(meters) // n_silent][:n_silent]} if n_silent else set()
-    )
     if not meters:
         log.warning("demo simulator: no power or labor sensors in the graph; nothing to simulate")
         return
@@ -332,6 +333,39 @@ async def simulate(
         with contextlib.suppress(asyncio.CancelledError):
             await malformed
         await publisher.stop()
+
+
+def plan(rows: list[dict[str, Any]]) -> tuple[list[Site], set[str]]:
+    """The simulated sites (by project code) and the meters that go silent."""
+    sites: dict[str, Site] = {}
+    for row in rows:
+        site = sites.get(row["project_code"])
+        if site is None:
+            site = sites[row["project_code"]] = Site.of(row["project_code"], row["stage"])
+        (site.meters if row["kind"] == "power" else site.gates).append(row["id"])
+    ordered = sorted(sites.values(), key=lambda s: s.project_code)
+    stopped = long_stop(ordered)
+    if stopped is not None:
+        stopped.idle, stopped.idle_days = True, LONG_IDLE_DAYS
+        log.info("demo simulator: %s stopped %d days ago", stopped.project_code, LONG_IDLE_DAYS)
+    meters = [(site, meter) for site in ordered for meter in site.meters]
+    # Two meters go silent, spread over the list; a small graph (under 20 meters) keeps all.
+    n_silent = SILENT_METERS if len(meters) >= 20 else 0
+    silent = (
+        {meter for _, meter in meters[:: len(meters) // n_silent][:n_silent]} if n_silent else set()
+    )
+    return ordered, silent
+
+
+def long_stop(sites: list[Site]) -> Site | None:
+    """The site that stops for long: the only one under construction in its county (the
+    county is in the project code), first such county by code; none on a small graph."""
+    by_county: dict[str, list[Site]] = {}
+    for site in sites:
+        if not site.completed and site.meters:
+            by_county.setdefault(site.project_code[5:11], []).append(site)
+    alone = [found[0] for _, found in sorted(by_county.items()) if len(found) == 1]
+    return alone[0] if len(by_county) > 1 and alone else None
 
 
 async def _malformed(publisher: Publisher, healthy: list[str]) -> None:

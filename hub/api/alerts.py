@@ -1,0 +1,372 @@
+"""Alerts in GraphQL: ``alerts(filter)`` as a connection, ``alert``, ``acknowledgeAlert`` and
+``clearAlert``, and the ``alertFeed(region)`` subscription.
+
+Reading needs a monitoring role (not the bank); acknowledging and clearing need an API key of
+the monitor, operator or admin role (an anonymous monitor reads only). Who acknowledged or
+cleared is recorded as ``<role>:<key id>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import strawberry
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph_schema.errors import HubError, InvalidInput
+from hub import alerts as al
+from hub.api.access import MONITORING_READERS, allow
+from hub.api.context import Context
+from hub.api.types import PageInfo
+from hub.clock import clock_of
+from hub.roles import Role
+
+if TYPE_CHECKING:
+    from hub.watch import Watch
+
+Ctx = Info[Context, None]
+ALERT_HANDLERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
+
+
+class HandlesAlerts(BasePermission):
+    """Monitor, operator or admin, with an API key: an anonymous caller (HUB_AUTH_ANONYMOUS_ROLE
+    may be monitor) is read-only, and the key says who acknowledged or cleared."""
+
+    message = (
+        "acknowledging or clearing alerts needs an API key of the monitor, operator or admin role"
+    )
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        context = info.context
+        return context.role in ALERT_HANDLERS and context.key_id is not None
+
+
+AlertIdArg = Annotated[str, strawberry.argument(description="The alert's alertId.")]
+MAX_PAGE = 500
+
+
+class WatchUnavailable(HubError):
+    """Fusion, MPI and alerts are not running in this hub (HUB_ALERTS_ENABLED=false, or the
+    telemetry store is not open)."""
+
+    code = "UNAVAILABLE"
+
+
+def watch_of(info: Ctx) -> Watch:
+    found = info.context.watch
+    if found is None:
+        raise WatchUnavailable("fusion, MPI and alerts are not running in this hub")
+    return found
+
+
+@strawberry.enum(
+    description="What an alert is about: FEED_STALE (a sensor silent past its timeout), "
+    "PROJECT_IDLE (IDLE for HUB_FUSION_IDLE_DAYS days), VERIFICATION_MISMATCH (reports and "
+    "evidence disagree), CAMERA_HEALTH (offline, frozen, dark, overexposed, blurred, "
+    "tampered), SATELLITE_CHANGE (change detected or confirmed on a parcel), "
+    "LAND_NODE_OVERDUE (a land-tracking node past due)."
+)
+class AlertKind(Enum):
+    FEED_STALE = strawberry.enum_value(
+        "FEED_STALE", description="A sensor's newest reading is older than its timeout."
+    )
+    PROJECT_IDLE = strawberry.enum_value(
+        "PROJECT_IDLE", description="A project IDLE for HUB_FUSION_IDLE_DAYS complete days."
+    )
+    VERIFICATION_MISMATCH = strawberry.enum_value(
+        "VERIFICATION_MISMATCH", description="Reported progress and evidence disagree."
+    )
+    CAMERA_HEALTH = strawberry.enum_value(
+        "CAMERA_HEALTH",
+        description="A camera offline, frozen, dark, overexposed, blurred or tampered.",
+    )
+    SATELLITE_CHANGE = strawberry.enum_value(
+        "SATELLITE_CHANGE", description="Change detected or confirmed on a parcel."
+    )
+    LAND_NODE_OVERDUE = strawberry.enum_value(
+        "LAND_NODE_OVERDUE", description="A land-tracking node past its due date."
+    )
+
+
+@strawberry.enum(description="ThingsBoard's severities, CRITICAL the most severe.")
+class AlertSeverity(Enum):
+    CRITICAL = strawberry.enum_value("CRITICAL", description="Act now (a tampered camera).")
+    MAJOR = strawberry.enum_value(
+        "MAJOR", description="Serious (an idle site, a mismatch, a camera offline)."
+    )
+    MINOR = strawberry.enum_value("MINOR", description="Worth a look (a stale meter or gate).")
+    WARNING = strawberry.enum_value(
+        "WARNING", description="For information (satellite change, a stale camera)."
+    )
+    INDETERMINATE = strawberry.enum_value("INDETERMINATE", description="Severity unknown.")
+
+
+@strawberry.enum(
+    description="The four-state lifecycle: ACTIVE or CLEARED, acknowledged (ACK) or not."
+)
+class AlertStatus(Enum):
+    ACTIVE_UNACK = strawberry.enum_value(
+        "ACTIVE_UNACK", description="The condition holds; nobody acknowledged it."
+    )
+    ACTIVE_ACK = strawberry.enum_value(
+        "ACTIVE_ACK", description="The condition holds; acknowledged."
+    )
+    CLEARED_UNACK = strawberry.enum_value(
+        "CLEARED_UNACK", description="The condition ended (or cleared by hand); not acknowledged."
+    )
+    CLEARED_ACK = strawberry.enum_value(
+        "CLEARED_ACK", description="Cleared and acknowledged: closed."
+    )
+
+
+@strawberry.enum(description="What happened to an alert.")
+class AlertChange(Enum):
+    RAISED = strawberry.enum_value("raised", description="A new alert.")
+    ACKNOWLEDGED = strawberry.enum_value("acknowledged", description="Someone acknowledged it.")
+    CLEARED = strawberry.enum_value(
+        "cleared", description="Its condition ended, or someone cleared it."
+    )
+
+
+assert {str(k.value) for k in AlertKind} == {t.value for t in al.AlertType}
+assert {str(k.value) for k in AlertSeverity} == {t.value for t in al.Severity}
+assert {str(k.value) for k in AlertStatus} == {t.value for t in al.Status}
+assert {str(k.value) for k in AlertChange} == {t.value for t in al.Change}
+
+
+@strawberry.type(name="Alert", description="An alert on a sensor, project or land node.")
+class AlertNode:
+    id: str = strawberry.field(name="alertId", description="Stable id.")
+    type: AlertKind = strawberry.field(description="What it is about.")
+    subject: str = strawberry.field(
+        description="Sensor id, project code, '<project>/<mismatch kind>' or land node key."
+    )
+    severity: AlertSeverity = strawberry.field(description="How serious.")
+    status: AlertStatus = strawberry.field(description="Lifecycle state.")
+    message: str = strawberry.field(description="What is wrong, in words.")
+    project_code: str | None = strawberry.field(description="The project concerned.")
+    region_code: str | None = strawberry.field(description="The project's own region.")
+    regions: list[str] = strawberry.field(description="That region and every one above it.")
+    sensor_id: str | None = strawberry.field(description="The sensor concerned.")
+    details: JSON = strawberry.field(description="Figures behind it.")
+    raised_at: dt.datetime = strawberry.field(description="When it was raised.")
+    updated_at: dt.datetime = strawberry.field(description="Last change or re-trigger.")
+    occurrences: int = strawberry.field(description="Triggers while active (first included).")
+    acknowledged_at: dt.datetime | None = strawberry.field(description="When acknowledged.")
+    acknowledged_by: str | None = strawberry.field(description="Who acknowledged it.")
+    cleared_at: dt.datetime | None = strawberry.field(description="When cleared.")
+    cleared_by: str | None = strawberry.field(description="Who cleared it; null: automatic.")
+    clear_reason: str | None = strawberry.field(description="Why it was cleared.")
+
+    @classmethod
+    def of(cls, a: al.Alert) -> AlertNode:
+        return cls(
+            id=a.id,
+            type=AlertKind(a.type.value),
+            subject=a.subject,
+            severity=AlertSeverity(a.severity.value),
+            status=AlertStatus(a.status.value),
+            message=a.message,
+            project_code=a.project_code,
+            region_code=a.region_code,
+            regions=list(a.regions),
+            sensor_id=a.sensor_id,
+            details=cast(JSON, a.details),
+            raised_at=a.raised_at,
+            updated_at=a.updated_at,
+            occurrences=a.occurrences,
+            acknowledged_at=a.acknowledged_at,
+            acknowledged_by=a.acknowledged_by,
+            cleared_at=a.cleared_at,
+            cleared_by=a.cleared_by,
+            clear_reason=a.clear_reason,
+        )
+
+
+@strawberry.type(description="An alert and its position in the list.")
+class AlertEdge:
+    cursor: str = strawberry.field(description="Pass as after for the alerts that follow.")
+    node: AlertNode = strawberry.field(description="The alert.")
+
+
+@strawberry.type(description="A page of alerts, newest first (Relay cursor connection).")
+class AlertConnection:
+    edges: list[AlertEdge] = strawberry.field(description="The page's alerts with cursors.")
+    nodes: list[AlertNode] = strawberry.field(description="The page's alerts.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    filter_: strawberry.Private[al.AlertFilter]
+
+    @strawberry.field(description="How many alerts match, across all pages.")
+    async def total_count(self, info: Ctx) -> int:
+        return await watch_of(info).alerts.count(self.filter_)
+
+
+@strawberry.input(description="Which alerts; fields combine with AND, none means all.")
+class AlertFilterInput:
+    region: str | None = strawberry.field(
+        default=None, description="Alerts of projects in this region or below it."
+    )
+    types: list[AlertKind] | None = strawberry.field(default=None, description="Only these types.")
+    severities: list[AlertSeverity] | None = strawberry.field(
+        default=None, description="Only these severities."
+    )
+    statuses: list[AlertStatus] | None = strawberry.field(
+        default=None, description="Only these states."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="true: ACTIVE_UNACK or ACTIVE_ACK; false: cleared ones."
+    )
+    project_code: str | None = strawberry.field(default=None, description="Only this project.")
+    subject: str | None = strawberry.field(default=None, description="Only this subject.")
+    since: dt.datetime | None = strawberry.field(
+        default=None, description="Raised at or after this moment."
+    )
+
+    def to_filter(self) -> al.AlertFilter:
+        statuses = [al.Status(str(s.value)) for s in self.statuses] if self.statuses else None
+        if self.active is not None:
+            wanted = {s for s in al.Status if s.active == self.active}
+            statuses = [s for s in (statuses or list(al.Status)) if s in wanted]
+        if self.since is not None and self.since.tzinfo is None:
+            raise InvalidInput("filter.since: give a UTC offset")
+        return al.AlertFilter(
+            region=self.region,
+            types=tuple(al.AlertType(str(t.value)) for t in self.types) if self.types else None,
+            severities=(
+                tuple(al.Severity(str(s.value)) for s in self.severities)
+                if self.severities
+                else None
+            ),
+            statuses=tuple(statuses) if statuses is not None else None,
+            project_code=self.project_code,
+            subject=self.subject,
+            since=self.since,
+        )
+
+
+def _cursor(a: al.Alert) -> str:
+    raw = json.dumps(["alert", al.stamp(a.raised_at), a.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str) -> tuple[str, str]:
+    try:
+        tag, at, alert_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidInput("after: not a cursor from alerts") from None
+    if tag != "alert" or not isinstance(at, str) or not isinstance(alert_id, str):
+        raise InvalidInput("after: not a cursor from alerts")
+    return at, alert_id
+
+
+def _who(info: Ctx) -> str:
+    return f"{info.context.role.value}:{info.context.key_id}"
+
+
+def _now(info: Ctx) -> dt.datetime:
+    return clock_of(info.context.extra)()
+
+
+@strawberry.type
+class AlertQuery:
+    @strawberry.field(
+        description="Alerts, newest first (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def alerts(
+        self,
+        info: Ctx,
+        filter: Annotated[
+            AlertFilterInput | None, strawberry.argument(description="Which alerts.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="endCursor of the previous page.")
+        ] = None,
+    ) -> AlertConnection:
+        if not 0 < first <= MAX_PAGE:
+            raise InvalidInput(f"first: between 1 and {MAX_PAGE}")
+        where = (filter or AlertFilterInput()).to_filter()
+        position = _after(after) if after is not None else None
+        rows = await watch_of(info).alerts.list(where, limit=first + 1, after=position)
+        page = rows[:first]
+        edges = [AlertEdge(cursor=_cursor(a), node=AlertNode.of(a)) for a in page]
+        return AlertConnection(
+            edges=edges,
+            nodes=[e.node for e in edges],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first,
+                has_previous_page=position is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            filter_=where,
+        )
+
+    @strawberry.field(
+        description="One alert by its id.", permission_classes=[allow(MONITORING_READERS)]
+    )
+    async def alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode | None:
+        return AlertNode.of(await watch_of(info).alerts.get(alert_id))
+
+
+@strawberry.type
+class AlertMutation:
+    @strawberry.mutation(
+        description="Acknowledge an alert: ACTIVE_UNACK → ACTIVE_ACK, CLEARED_UNACK → "
+        "CLEARED_ACK; an acknowledged one stays as it was (monitor, operator, admin).",
+        permission_classes=[HandlesAlerts],
+    )
+    async def acknowledge_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
+        alert = await watch_of(info).alerts.acknowledge(alert_id, _who(info), _now(info))
+        return AlertNode.of(alert)
+
+    @strawberry.mutation(
+        description="Clear an active alert by hand (it reopens as a new alert if its "
+        "condition still holds at the next check); a cleared one stays as it was "
+        "(monitor, operator, admin).",
+        permission_classes=[HandlesAlerts],
+    )
+    async def clear_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
+        alert = await watch_of(info).alerts.clear(alert_id, _who(info), _now(info))
+        return AlertNode.of(alert)
+
+
+@strawberry.type(description="A change to an alert, as it happens.")
+class AlertFeedEvent:
+    change: AlertChange = strawberry.field(description="What happened.")
+    alert: AlertNode = strawberry.field(description="The alert after the change.")
+
+
+@strawberry.type
+class AlertSubscription:
+    @strawberry.subscription(
+        description="Alerts raised, acknowledged and cleared, as they happen, over "
+        "graphql-transport-ws; with region, only alerts of projects in that region or below. "
+        "A slow client loses its oldest events beyond HUB_ALERTS_QUEUE.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def alert_feed(
+        self,
+        info: Ctx,
+        region: Annotated[
+            str | None, strawberry.argument(description="A region code (GB/T 2260).")
+        ] = None,
+    ) -> AsyncGenerator[AlertFeedEvent, None]:
+        watch = watch_of(info)
+        if region is not None and not region.isdigit():
+            raise InvalidInput("region: a GB/T 2260 code such as 330100")
+        async with watch.feed.subscribe(region) as sub:
+            async for event in sub:
+                yield AlertFeedEvent(
+                    change=AlertChange(event.change.value), alert=AlertNode.of(event.alert)
+                )

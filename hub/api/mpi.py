@@ -1,0 +1,426 @@
+"""Evidence, verification and the MPI in GraphQL (issue 8).
+
+``projectActivity`` gives a project's daily evidence (status, confidence, each feed's
+level and figures); ``verificationMismatches`` lists where reports and evidence disagree;
+``mpi`` gives every region's Major Project Progress Index for a half-month period with the
+four rates, red/yellow/green, ranks and a drill-down to the projects behind each rate;
+``mpiHistory`` gives a region's stored snapshots. All for monitoring readers (not the bank).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import Enum
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph_schema.errors import InvalidInput, NotFound
+from hub import fusion
+from hub import mpi as index
+from hub.api.access import MONITORING_READERS, allow
+from hub.api.alerts import watch_of
+from hub.api.context import Context
+from hub.api.monitoring import project_code_of
+from hub.api.scoreboard import ScoreboardWarning
+from hub.scoreboard import WarningLevel
+
+Ctx = Info[Context, None]
+MAX_DAYS = 400
+
+
+@strawberry.enum(
+    description="A project's day: ACTIVE, LOW or IDLE by its weighted evidence; NO_DATA when "
+    "no feed says anything."
+)
+class ActivityStatus(Enum):
+    ACTIVE = strawberry.enum_value(
+        "ACTIVE", description="Weighted evidence at or above HUB_FUSION_ACTIVE_SCORE."
+    )
+    LOW = strawberry.enum_value(
+        "LOW", description="Between HUB_FUSION_LOW_SCORE and the active score."
+    )
+    IDLE = strawberry.enum_value("IDLE", description="Below HUB_FUSION_LOW_SCORE.")
+    NO_DATA = strawberry.enum_value("NO_DATA", description="No feed has evidence for the day.")
+
+
+@strawberry.enum(description="What one feed says about a day.")
+class FeedLevel(Enum):
+    ACTIVE = strawberry.enum_value(
+        "active", description="At or above the active share of the baseline."
+    )
+    LOW = strawberry.enum_value("low", description="Some activity, below the active share.")
+    IDLE = strawberry.enum_value("idle", description="Nothing worth counting.")
+
+
+@strawberry.enum(
+    description="NO_ACTIVITY: reported under construction, no power, labor or camera "
+    "activity for HUB_FUSION_MISMATCH_DAYS days; INVESTMENT_JUMP: reported investment jumped "
+    "without matching activity; SATELLITE_CONSTRUCTION: reported not started while the "
+    "satellite shows construction."
+)
+class MismatchKind(Enum):
+    NO_ACTIVITY = strawberry.enum_value(
+        "NO_ACTIVITY", description="Under construction on paper, silent on site."
+    )
+    INVESTMENT_JUMP = strawberry.enum_value(
+        "INVESTMENT_JUMP", description="Reported investment jumped, the site did not."
+    )
+    SATELLITE_CONSTRUCTION = strawberry.enum_value(
+        "SATELLITE_CONSTRUCTION", description="Reported not started; the satellite sees works."
+    )
+
+
+@strawberry.enum(description="The four rates of the MPI.")
+class MpiRateKind(Enum):
+    RESUMPTION = strawberry.enum_value(
+        "resumption", description="Continuing-project resumption rate (续建项目复工率)."
+    )
+    START = strawberry.enum_value("start", description="New-project start rate (新开工项目开工率).")
+    COMPLETION = strawberry.enum_value(
+        "completion", description="Annual investment completion rate (年度投资完成率)."
+    )
+    VERIFICATION = strawberry.enum_value(
+        "verification", description="Big-data verification rate (大数据核验)."
+    )
+
+
+assert {str(k.value) for k in ActivityStatus} == {a.value for a in fusion.Activity}
+assert {str(k.value) for k in FeedLevel} == {a.value for a in fusion.Level}
+assert {str(k.value) for k in MismatchKind} == {a.value for a in fusion.MismatchKind}
+assert {str(k.value) for k in MpiRateKind} == {a.value for a in index.RateKind}
+
+
+@strawberry.type(description="One feed's evidence for one day.")
+class FeedEvidence:
+    kind: str = strawberry.field(description="power, labor, camera or satellite.")
+    level: FeedLevel | None = strawberry.field(
+        description="active, low or idle; null: no evidence from this feed that day."
+    )
+    value: float | None = strawberry.field(
+        description="kWh, workers, active_fraction or change_state."
+    )
+    baseline: float | None = strawberry.field(
+        description="The project's own baseline (power kWh, headcount)."
+    )
+    share: float | None = strawberry.field(description="value ÷ baseline.")
+    note: str = strawberry.field(description="The evidence in words.")
+
+
+@strawberry.type(description="A project's evidence for one local day.")
+class ActivityDay:
+    day: dt.date = strawberry.field(description="Local day.")
+    status: ActivityStatus = strawberry.field(description="The verdict.")
+    score: float | None = strawberry.field(
+        description="Weighted level (active 1, low ½, idle 0) over the feeds with evidence."
+    )
+    confidence: float = strawberry.field(
+        description="Weight of the feeds with evidence over all four, times the share of it "
+        "that agrees with the status (0..1)."
+    )
+    power_resumed: bool | None = strawberry.field(
+        description="Power at or above HUB_FUSION_RESUMPTION_SHARE of the baseline (null: no "
+        "reading)."
+    )
+    feeds: list[FeedEvidence] = strawberry.field(description="Each feed's evidence.")
+    provisional: bool = strawberry.field(
+        description="The day is in progress: kWh and headcount so far show work, not idleness."
+    )
+
+    @classmethod
+    def of(cls, e: fusion.DayEvidence) -> ActivityDay:
+        return cls(
+            day=e.day,
+            status=ActivityStatus(e.status.value),
+            score=e.score,
+            confidence=e.confidence,
+            power_resumed=e.power_resumed,
+            provisional=e.partial,
+            feeds=[
+                FeedEvidence(
+                    kind=f.kind,
+                    level=FeedLevel(f.level.value) if f.level else None,
+                    value=f.value,
+                    baseline=f.baseline,
+                    share=f.share,
+                    note=f.note,
+                )
+                for f in e.feeds
+            ],
+        )
+
+
+@strawberry.type(description="Where a project's report and its evidence disagree.")
+class VerificationMismatch:
+    project_code: str = strawberry.field(description="The project.")
+    project_name: str = strawberry.field(description="Its name.")
+    region_code: str | None = strawberry.field(description="Its region.")
+    kind: MismatchKind = strawberry.field(description="Which disagreement.")
+    since: dt.date = strawberry.field(description="From when.")
+    explanation: str = strawberry.field(description="Why, with the figures.")
+
+
+@strawberry.type(description="A project behind an MPI rate.")
+class MpiEntry:
+    project_code: str = strawberry.field(description="The project.")
+    region_code: str | None = strawberry.field(description="Its region.")
+    basis: float = strawberry.field(description="1 (completion: its annual plan, 万元).")
+    counted: float = strawberry.field(
+        description="1 if it counts for the rate, else 0 (completion: completed, 万元)."
+    )
+    reason: str = strawberry.field(description="Why, with the evidence.")
+
+
+@strawberry.type(description="One of the MPI's four rates in one region.")
+class MpiRate:
+    kind: MpiRateKind = strawberry.field(description="Which rate.")
+    basis: float = strawberry.field(description="Projects in the basis (completion: 万元 plan).")
+    counted: float = strawberry.field(description="Projects counted (completion: 万元 done).")
+    rate: float | None = strawberry.field(description="counted ÷ basis; null without a basis.")
+    score: float | None = strawberry.field(
+        description="What enters the index (completion: rate ÷ schedule share, at most 1)."
+    )
+    region: strawberry.Private[str]
+    board: strawberry.Private[index.Board]
+
+    @strawberry.field(description="The projects behind the rate (drill-down).")
+    def projects(
+        self,
+        counted: Annotated[
+            bool | None,
+            strawberry.argument(description="true: those counted; false: those not counted."),
+        ] = None,
+    ) -> list[MpiEntry]:
+        kind = index.RateKind(str(self.kind.value))
+        out = []
+        for c in self.board.drill(self.region, kind):
+            if counted is not None and (c.counted > 0) != counted:
+                continue
+            out.append(
+                MpiEntry(
+                    project_code=c.project_code,
+                    region_code=c.region_code,
+                    basis=c.basis,
+                    counted=c.counted,
+                    reason=c.reason,
+                )
+            )
+        return out
+
+
+def _warning(level: WarningLevel | None) -> ScoreboardWarning | None:
+    return None if level is None else ScoreboardWarning(level.value)
+
+
+@strawberry.type(description="A region's Major Project Progress Index for one period.")
+class RegionMpi:
+    code: str = strawberry.field(description="Region code.")
+    name: str = strawberry.field(description="Region name.")
+    level: str = strawberry.field(description="province, city or county.")
+    mpi: float | None = strawberry.field(
+        description="100 × weighted mean of the rates' scores; null when no rate has a basis."
+    )
+    warning: ScoreboardWarning | None = strawberry.field(
+        description="Against HUB_MPI_RED and HUB_MPI_YELLOW."
+    )
+    rank: int | None = strawberry.field(description="Among regions of its level, 1 highest.")
+    resumption: MpiRate = strawberry.field(description="Continuing-project resumption rate.")
+    start: MpiRate = strawberry.field(description="New-project start rate.")
+    completion: MpiRate = strawberry.field(description="Annual investment completion rate.")
+    verification: MpiRate = strawberry.field(description="Big-data verification rate.")
+
+    @classmethod
+    def of(cls, r: index.RegionScore, board: index.Board) -> RegionMpi:
+        def rate(kind: index.RateKind) -> MpiRate:
+            x = r.rates[kind]
+            return MpiRate(
+                kind=MpiRateKind(kind.value),
+                basis=x.basis,
+                counted=x.counted,
+                rate=x.rate,
+                score=x.score,
+                region=r.code,
+                board=board,
+            )
+
+        return cls(
+            code=r.code,
+            name=r.name,
+            level=r.level,
+            mpi=r.mpi,
+            warning=_warning(r.warning),
+            rank=r.rank,
+            resumption=rate(index.RateKind.RESUMPTION),
+            start=rate(index.RateKind.START),
+            completion=rate(index.RateKind.COMPLETION),
+            verification=rate(index.RateKind.VERIFICATION),
+        )
+
+
+@strawberry.type(description="Every region's MPI for one half-month period.")
+class MpiBoard:
+    period: str = strawberry.field(description="YYYY-MM-H1 (days 1–15) or YYYY-MM-H2.")
+    list_id: str = strawberry.field(description="The built-in project list it covers.")
+    end: dt.date = strawberry.field(description="As of (the period's end, or today).")
+    schedule_share: float = strawberry.field(description="Share of the year elapsed at end.")
+    board: strawberry.Private[index.Board]
+
+    @strawberry.field(description="Regions, best MPI first within each level.")
+    def regions(
+        self,
+        level: Annotated[
+            str | None, strawberry.argument(description="province, city or county.")
+        ] = None,
+        within: Annotated[
+            str | None, strawberry.argument(description="Only regions inside this one.")
+        ] = None,
+    ) -> list[RegionMpi]:
+        rows = [
+            r
+            for r in self.board.regions.values()
+            if (level is None or r.level == level)
+            and (within is None or within in self.board.tree.up(r.code))
+        ]
+        rows.sort(key=lambda r: (r.level, r.rank is None, r.rank or 0, r.code))
+        return [RegionMpi.of(r, self.board) for r in rows]
+
+    @strawberry.field(description="One region.")
+    def region(
+        self, code: Annotated[str, strawberry.argument(description="Region code.")]
+    ) -> RegionMpi | None:
+        found = self.board.regions.get(code)
+        return RegionMpi.of(found, self.board) if found else None
+
+
+@strawberry.type(description="A region's MPI as stored for one period (history).")
+class MpiSnapshot:
+    period: str = strawberry.field(description="The half-month.")
+    end: dt.date | None = strawberry.field(description="As of.")
+    computed_at: dt.datetime = strawberry.field(description="When it was stored.")
+    mpi: float | None = strawberry.field(description="The index.")
+    warning: ScoreboardWarning | None = strawberry.field(description="Its rating.")
+    rank: int | None = strawberry.field(description="Among its level.")
+    rates: JSON = strawberry.field(description="Each rate's basis, counted, rate and score.")
+
+
+def _period(text: str | None, info: Ctx) -> index.HalfMonth | None:
+    return None if text is None else index.HalfMonth.parse(text)
+
+
+def _list(list_id: str | None) -> str | None:
+    if list_id is not None and list_id not in ("all", "leaders", "provincial", "city", "county"):
+        raise InvalidInput("list: one of all, leaders, provincial, city, county")
+    return list_id
+
+
+@strawberry.type
+class MpiQuery:
+    @strawberry.field(
+        description="Every region's Major Project Progress Index for a half-month period "
+        "(default: the current one), computed from the current evidence.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def mpi(
+        self,
+        info: Ctx,
+        period: Annotated[
+            str | None, strawberry.argument(description="YYYY-MM-H1 or YYYY-MM-H2.")
+        ] = None,
+        list_id: Annotated[
+            str | None,
+            strawberry.argument(name="list", description="Built-in list (default HUB_MPI_LIST)."),
+        ] = None,
+        as_of: Annotated[
+            dt.date | None, strawberry.argument(description="Evaluate as of this day.")
+        ] = None,
+    ) -> MpiBoard:
+        watch = watch_of(info)
+        board = await watch.board(_period(period, info), list_id=_list(list_id), as_of=as_of)
+        return MpiBoard(
+            period=board.period.key,
+            list_id=board.list_id,
+            end=board.end,
+            schedule_share=board.schedule_share,
+            board=board,
+        )
+
+    @strawberry.field(
+        description="A region's stored MPI snapshots, oldest period first (one per period, "
+        "refreshed every HUB_MPI_INTERVAL_S while the period runs).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def mpi_history(
+        self,
+        info: Ctx,
+        region: Annotated[str, strawberry.argument(description="A region code.")],
+        list_id: Annotated[
+            str | None, strawberry.argument(name="list", description="Built-in list.")
+        ] = None,
+    ) -> list[MpiSnapshot]:
+        rows = await watch_of(info).history(region, _list(list_id))
+        return [
+            MpiSnapshot(
+                period=str(r["period"]),
+                end=dt.date.fromisoformat(r["end"]) if r.get("end") else None,
+                computed_at=dt.datetime.fromisoformat(str(r["computed_at"])),
+                mpi=r.get("mpi"),
+                warning=ScoreboardWarning(r["warning"]) if r.get("warning") else None,
+                rank=r.get("rank"),
+                rates=cast(JSON, json.loads(r.get("rates") or "{}")),
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(
+        description="A project's daily evidence over the last days (at most "
+        "HUB_FUSION_WINDOW_DAYS are kept), newest last.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def project_activity(
+        self,
+        info: Ctx,
+        project: Annotated[str, strawberry.argument(description="Project code or global id.")],
+        days: Annotated[int, strawberry.argument(description="How many days.")] = 7,
+    ) -> list[ActivityDay]:
+        if not 0 < days <= MAX_DAYS:
+            raise InvalidInput(f"days: between 1 and {MAX_DAYS}")
+        code = project_code_of(project)
+        snap = await watch_of(info).current()
+        if code not in snap.projects:
+            raise NotFound(f"no project {code[:80]!r}")
+        history = snap.history.get(code, {})
+        return [ActivityDay.of(history[d]) for d in fusion.days(snap.today, days) if d in history]
+
+    @strawberry.field(
+        description="Projects whose reported progress the evidence contradicts, each explained.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def verification_mismatches(
+        self,
+        info: Ctx,
+        region: Annotated[
+            str | None, strawberry.argument(description="In this region or below.")
+        ] = None,
+    ) -> list[VerificationMismatch]:
+        watch = watch_of(info)
+        snap = await watch.current()
+        out = []
+        for code, found in sorted(snap.mismatches.items()):
+            project = snap.projects[code]
+            if region is not None and region not in watch.alerts.tree.up(project.region_code):
+                continue
+            out += [
+                VerificationMismatch(
+                    project_code=code,
+                    project_name=project.name,
+                    region_code=project.region_code,
+                    kind=MismatchKind(m.kind.value),
+                    since=m.since,
+                    explanation=m.explanation,
+                )
+                for m in found
+            ]
+        return out

@@ -1,0 +1,465 @@
+"""The hub's watch: keeps every project's evidence current, computes the MPI, and raises and
+clears alerts, as readings arrive and on schedule.
+
+- **On readings** (the live bus, right after each commit): a reading from a sensor with an
+  active FEED_STALE clears it; ``camera_health`` and ``change_state`` readings raise or clear
+  CAMERA_HEALTH and SATELLITE_CHANGE at once; the reading's project is marked dirty.
+- **Every** ``HUB_ALERTS_DEBOUNCE_S``: dirty projects' evidence is recomputed from the
+  telemetry store (one query per project), their PROJECT_IDLE and VERIFICATION_MISMATCH
+  alerts are reconciled, and the MPI boards are recomputed from the cached evidence (cheap:
+  sums over projects).
+- **Every** ``HUB_ALERTS_CHECK_INTERVAL_S``: stale feeds (newest reading older than the
+  sensor's timeout), camera health, satellite change and overdue land nodes are checked.
+- **Every** ``HUB_MPI_INTERVAL_S``: everything is re-read (the graph's reported side may have
+  changed through mutations or imports) and the current period's MPI is stored as history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from graph_schema import alerts as ga
+from graph_schema.chains import REGIONS
+from graph_schema.errors import HubError
+from graph_schema.store import GraphStore
+from hub import fusion, land, mpi
+from hub.alerts import AlertFeed, Alerts, AlertType, Finding, Severity, active_key
+from hub.clock import Clock, system_clock
+from hub.financing import RegionTree
+from hub.settings import AlertsSettings, FusionSettings, MpiSettings, Settings
+from ingest.bus import EventFilter, ReadingEvent
+from ingest.rollups import zone
+from ingest.store import Latest, TelemetryStore
+
+log = logging.getLogger(__name__)
+
+_PARTIAL_MAX = 50
+_CAMERA_SEVERITY = {1: Severity.MAJOR, 6: Severity.CRITICAL}
+
+
+class Watch:
+    def __init__(
+        self,
+        store: GraphStore,
+        telemetry: TelemetryStore,
+        *,
+        fusion_rules: FusionSettings,
+        mpi_settings: MpiSettings,
+        alert_settings: AlertsSettings,
+        inactivity_timeout_s: float,
+        timezone: str = "Asia/Shanghai",
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.telemetry = telemetry
+        self.rules = fusion_rules
+        self.mpi_settings = mpi_settings
+        self.alert_settings = alert_settings
+        self.inactivity_timeout_s = inactivity_timeout_s
+        self.tz = zone(timezone)
+        self.clock = clock
+        self.feed = AlertFeed(queue=alert_settings.queue)
+        self.alerts = Alerts(store, self.feed)
+        self.snapshot: fusion.Snapshot | None = None
+        self.regions: list[dict[str, Any]] = []
+        self.version = 0
+        self._boards: dict[tuple[str, str, dt.date], mpi.Board] = {}
+        self._dirty: set[str] = set()
+        self._stale: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._project_lock = asyncio.Lock()
+
+    @classmethod
+    def of(
+        cls, settings: Settings, store: GraphStore, telemetry: TelemetryStore, **kwargs: Any
+    ) -> Watch:
+        return cls(
+            store,
+            telemetry,
+            fusion_rules=settings.fusion,
+            mpi_settings=settings.mpi,
+            alert_settings=settings.alerts,
+            inactivity_timeout_s=settings.telemetry.inactivity_timeout_s,
+            timezone=settings.telemetry.timezone,
+            **kwargs,
+        )
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.tz).date()
+
+    # --- evidence ---------------------------------------------------------------------------
+
+    async def refresh(self, codes: Iterable[str] | None = None) -> fusion.Snapshot:
+        """Recompute evidence: of every project (re-reading the graph), or of ``codes``."""
+        async with self._lock:
+            today = self.today()
+            snap = self.snapshot
+            wanted = None if codes is None else sorted(set(codes))
+            if snap is None or snap.today != today or wanted is None:
+                snap = await self._full(today)
+            elif wanted:
+                await self._partial(snap, [c for c in wanted if c in snap.projects])
+            self.snapshot = snap
+            self.version += 1
+            self._boards.clear()
+            return snap
+
+    async def _full(self, today: dt.date) -> fusion.Snapshot:
+        projects, sensors, months = await fusion.read_graph(self.store)
+        self.regions = await self.store.run(REGIONS)
+        self.alerts.tree = RegionTree(self.regions)
+        self.alerts.project_regions = {c: p.region_code for c, p in projects.items()}
+        rollups, heads, latest = await fusion.read_telemetry(self.telemetry, today, self.rules)
+
+        def work() -> fusion.Snapshot:
+            inputs = fusion.inputs_of(projects, sensors, rollups, heads, latest, months)
+            history, found = fusion.assess(projects, inputs, today, self.tz, self.rules)
+            return fusion.Snapshot(today, projects, sensors, inputs, history, found, latest)
+
+        # Seconds of Python at hubei scale: off the event loop, so the API keeps answering
+        # (the GIL is shared, so it slows down, it does not stop).
+        return await asyncio.to_thread(work)
+
+    async def _partial(self, snap: fusion.Snapshot, codes: Sequence[str]) -> None:
+        if not codes:
+            return
+        rollups, heads, latest = await fusion.read_telemetry(
+            self.telemetry, snap.today, self.rules, codes
+        )
+        months = [
+            {"code": c, "month": m, "actual": v}
+            for c in codes
+            for m, v in snap.inputs.get(c, fusion.Inputs()).months.items()
+        ]
+        sensors = [s for s in snap.sensors if s.project_code in set(codes)]
+        inputs = fusion.inputs_of(codes, sensors, rollups, heads, latest, months)
+        subset = {c: snap.projects[c] for c in codes}
+        history, found = fusion.assess(subset, inputs, snap.today, self.tz, self.rules)
+        snap.inputs.update(inputs)
+        snap.history.update(history)
+        snap.mismatches.update(found)
+
+    async def current(self) -> fusion.Snapshot:
+        if self.snapshot is None or self.snapshot.today != self.today():
+            return await self.refresh()
+        return self.snapshot
+
+    # --- MPI --------------------------------------------------------------------------------
+
+    async def board(
+        self, period: mpi.HalfMonth | None = None, *, list_id: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> mpi.Board:  # fmt: skip
+        snap = await self.current()
+        period = period or mpi.HalfMonth.of(snap.today)
+        as_of = min(as_of or snap.today, snap.today)
+        key = (period.key, list_id or self.mpi_settings.list, as_of)
+        found = self._boards.get(key)
+        if found is None:
+            found = mpi.compute(
+                snap.projects, snap.history, snap.mismatches, self.regions, period, as_of,
+                self.mpi_settings, self.rules, list_id,
+            )  # fmt: skip
+            self._boards[key] = found
+        return found
+
+    async def boards(self, *, list_id: str | None = None) -> list[mpi.Board]:
+        """Every half-month of the year so far."""
+        snap = await self.current()
+        return [await self.board(p, list_id=list_id) for p in mpi.year_periods(snap.today)]
+
+    async def save_snapshot(self, board: mpi.Board) -> int:
+        """Store every region's MPI of ``board`` (history: one node per list, region, period)."""
+        at = self.now().astimezone(dt.UTC).isoformat(timespec="seconds")
+        rows = []
+        for r in board.regions.values():
+            rates = {
+                k.value: {"basis": x.basis, "counted": x.counted, "rate": x.rate, "score": x.score}
+                for k, x in r.rates.items()
+            }
+            rows.append(
+                {
+                    "id": f"{board.list_id}/{r.code}/{board.period.key}",
+                    "props": {
+                        "list_id": board.list_id,
+                        "region_code": r.code,
+                        "period": board.period.key,
+                        "computed_at": at,
+                        "mpi": r.mpi,
+                        "warning": r.warning.value if r.warning else None,
+                        "level": r.level,
+                        "rank": r.rank,
+                        "end": board.end.isoformat(),
+                        "rates": json.dumps(rates),
+                    },
+                }
+            )
+        await self.store.run(ga.UPSERT_MPI, {"rows": rows})
+        return len(rows)
+
+    async def history(self, region: str, list_id: str | None = None) -> list[dict[str, Any]]:
+        rows = await self.store.run(
+            ga.MPI_HISTORY, {"list": list_id or self.mpi_settings.list, "region": region}
+        )
+        return [dict(r["props"]) for r in rows]
+
+    # --- checks -----------------------------------------------------------------------------
+
+    async def check_stale(self, now: dt.datetime | None = None) -> None:
+        """Raise and clear FEED_STALE by ``stale_findings``."""
+        now = now or self.now()
+        findings = await self.stale_findings(now)
+        await self.alerts.reconcile(AlertType.FEED_STALE, findings, now, reason="data returned")
+        self._stale = {f.subject for f in findings}
+
+    async def stale_findings(self, now: dt.datetime) -> list[Finding]:
+        """Every sensor whose newest reading is older than its timeout (a sensor that never
+        reported is NO_DATA, not stale)."""
+        snap = await self.current()
+        latest = await self.telemetry.latest()
+        newest: dict[str, dt.datetime] = {}
+        for row in latest:
+            if row.sensor_id not in newest or row.ts > newest[row.sensor_id]:
+                newest[row.sensor_id] = row.ts
+        findings = []
+        for s in snap.sensors:
+            ts = newest.get(s.id)
+            timeout = s.stale_after_s or self.inactivity_timeout_s
+            if ts is None or (now - ts).total_seconds() <= timeout:
+                continue
+            silent = now - ts
+            findings.append(
+                Finding(
+                    AlertType.FEED_STALE,
+                    s.id,
+                    Severity.MINOR if s.kind in ("power", "labor") else Severity.WARNING,
+                    f"{s.kind} sensor {s.id} silent for {_span(silent)} "
+                    f"(timeout {_span_s(timeout)})",
+                    project_code=s.project_code,
+                    sensor_id=s.id,
+                    details={"last_reading": ts.isoformat(), "timeout_s": timeout},
+                )
+            )
+        return findings
+
+    async def check_projects(self, codes: Iterable[str] | None = None) -> None:
+        """PROJECT_IDLE and VERIFICATION_MISMATCH for ``codes`` (default: every project)."""
+        async with self._project_lock:
+            await self._check_projects(codes)
+
+    async def _check_projects(self, codes: Iterable[str] | None) -> None:
+        now = self.now()
+        snap = await self.current()
+        scope = list(snap.projects) if codes is None else [c for c in codes if c in snap.projects]
+        idle, mismatched = [], []
+        for code in scope:
+            run = fusion.idle_run(snap.history.get(code, {}), snap.today)
+            if run >= self.rules.idle_days:
+                idle.append(
+                    Finding(
+                        AlertType.PROJECT_IDLE,
+                        code,
+                        Severity.MAJOR if run >= self.rules.mismatch_days else Severity.MINOR,
+                        f"{snap.projects[code].name}: IDLE for {run} days",
+                        project_code=code,
+                        details={"idle_days": run},
+                    )
+                )
+            for m in snap.mismatches.get(code, []):
+                mismatched.append(
+                    Finding(
+                        AlertType.VERIFICATION_MISMATCH,
+                        f"{code}/{m.kind.value}",
+                        Severity.MAJOR,
+                        f"{snap.projects[code].name}: {m.explanation}",
+                        project_code=code,
+                        details={"kind": m.kind.value, "since": m.since.isoformat()},
+                    )
+                )
+        subjects = None if codes is None else scope
+        await self.alerts.reconcile(AlertType.PROJECT_IDLE, idle, now, subjects=subjects)
+        mismatch_subjects = (
+            None
+            if codes is None
+            else [f"{c}/{k.value}" for c in scope for k in fusion.MismatchKind]
+        )
+        await self.alerts.reconcile(
+            AlertType.VERIFICATION_MISMATCH, mismatched, now, subjects=mismatch_subjects
+        )
+
+    async def check_devices(self) -> None:
+        """CAMERA_HEALTH and SATELLITE_CHANGE from every sensor's newest reading."""
+        now = self.now()
+        latest = await self.telemetry.latest()
+        cams = [f for row in latest if (f := self._camera(row)) is not None]
+        await self.alerts.reconcile(AlertType.CAMERA_HEALTH, cams, now, reason="camera healthy")
+        since = now - dt.timedelta(days=self.rules.satellite_days)
+        sats = [f for row in latest if row.ts >= since and (f := self._satellite(row))]
+        await self.alerts.reconcile(AlertType.SATELLITE_CHANGE, sats, now, reason="no change")
+
+    async def check_land(self) -> None:
+        now = self.now()
+        found = await land.overdue(self.store, now.astimezone(self.tz).date())
+        findings = [
+            Finding(
+                AlertType.LAND_NODE_OVERDUE,
+                o.key,
+                Severity.MAJOR if o.days_overdue > 30 else Severity.MINOR,
+                f"{o.project_name}: {o.stage_name} / {o.node.name} "
+                f"overdue by {o.days_overdue} days",
+                project_code=o.project_code,
+                details={"node": o.node.id, "due_on": o.node.due_on.isoformat()},
+            )
+            for o in found
+        ]
+        await self.alerts.reconcile(
+            AlertType.LAND_NODE_OVERDUE, findings, now, reason="node completed"
+        )
+
+    async def check_all(self) -> None:
+        await self.check_stale()
+        await self.check_projects()
+        await self.check_devices()
+        await self.check_land()
+
+    def _camera(self, row: Latest) -> Finding | None:
+        if row.kind != "camera" or row.metric != fusion.CAMERA_HEALTH or round(row.value) == 0:
+            return None
+        code = round(row.value)
+        what = fusion.CAMERA_HEALTH_NAMES.get(code, f"fault {code}")
+        return Finding(
+            AlertType.CAMERA_HEALTH,
+            row.sensor_id,
+            _CAMERA_SEVERITY.get(code, Severity.MINOR),
+            f"camera {row.sensor_id}: {what} since {row.ts.isoformat()}",
+            project_code=row.project_code,
+            sensor_id=row.sensor_id,
+            details={"health": code, "at": row.ts.isoformat()},
+        )
+
+    def _satellite(self, row: Latest) -> Finding | None:
+        if row.kind != "satellite" or row.metric != fusion.SATELLITE_STATE or row.value < 1:
+            return None
+        word = "confirmed" if row.value >= 2 else "detected"
+        return Finding(
+            AlertType.SATELLITE_CHANGE,
+            row.sensor_id,
+            Severity.WARNING,
+            f"satellite {row.sensor_id}: change {word} on {row.ts.date().isoformat()}",
+            project_code=row.project_code,
+            sensor_id=row.sensor_id,
+            details={"change_state": round(row.value), "at": row.ts.isoformat()},
+        )
+
+    # --- readings as they commit ------------------------------------------------------------
+
+    async def on_reading(self, event: ReadingEvent) -> None:
+        now = self.now()
+        if event.project_code is not None:
+            self._dirty.add(event.project_code)
+        if event.sensor_id in self._stale:
+            self._stale.discard(event.sensor_id)
+            key = active_key(AlertType.FEED_STALE, event.sensor_id)
+            await self.alerts.clear_keys([key], now, "data returned")
+        if event.metric not in (fusion.CAMERA_HEALTH, fusion.SATELLITE_STATE):
+            return
+        row = Latest(
+            event.sensor_id, event.project_code, event.kind, event.metric, event.ts,
+            event.value, event.unit, now,
+        )  # fmt: skip
+        finding = self._camera(row) if event.kind == "camera" else self._satellite(row)
+        kind = AlertType.CAMERA_HEALTH if event.kind == "camera" else AlertType.SATELLITE_CHANGE
+        if finding is not None:
+            await self.alerts.raise_all([finding], now)
+        elif event.kind in ("camera", "satellite"):
+            await self.alerts.clear_keys([active_key(kind, event.sensor_id)], now, "recovered")
+
+    async def follow(self, bus: Any) -> None:
+        """Handle committed readings until cancelled."""
+        async with bus.subscribe(EventFilter(), maxsize=100_000) as sub:
+            async for event in sub:
+                if not isinstance(event, ReadingEvent):
+                    if event.project_code is not None:
+                        self._dirty.add(event.project_code)
+                    continue
+                try:
+                    await self.on_reading(event)
+                except HubError as exc:
+                    log.error("alert on reading %s failed: %s", event.sensor_id, exc)
+
+    async def settle(self) -> None:
+        """Recompute dirty projects and their alerts (incremental)."""
+        if not self._dirty:
+            return
+        codes, self._dirty = self._dirty, set()
+        # Per-project reads pay off for a few projects; a burst (a backlog, an import) is
+        # cheaper as one full read.
+        await self.refresh(codes if len(codes) <= _PARTIAL_MAX else None)
+        await self.check_projects(codes)
+
+    async def run(self) -> None:
+        """Evidence, alerts and MPI until cancelled; a failed round is logged and retried.
+
+        Three fixed-rate loops: feed checks every ``check_interval_s`` (so a stale feed is
+        raised at most one interval after its timeout), incremental recomputation every
+        ``debounce_s``, and the full refresh with an MPI snapshot every ``interval_s``."""
+        await self._guard("first refresh", self.refresh())
+        await self._guard("first check", self.check_all())
+        await self._guard("first MPI snapshot", self._snapshot())
+        a = self.alert_settings
+        await asyncio.gather(
+            self._every(a.check_interval_s, "feed checks", self._feed_checks),
+            self._every(max(a.debounce_s, 0.05), "incremental refresh", self.settle),
+            self._every(self.mpi_settings.interval_s, "scheduled refresh", self._scheduled),
+        )
+
+    async def _every(self, interval: float, what: str, work: Any) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + interval
+        while True:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            await self._guard(what, work())
+            due += interval
+            if due < loop.time():  # fell behind: skip the missed rounds
+                due = loop.time() + interval
+
+    async def _feed_checks(self) -> None:
+        await self.check_stale()
+        await self.check_devices()
+        await self.check_land()
+
+    async def _scheduled(self) -> None:
+        await self.refresh()
+        await self._snapshot()
+        await self.check_projects()
+
+    async def _snapshot(self) -> None:
+        await self.save_snapshot(await self.board())
+
+    async def _guard(self, what: str, work: Any) -> None:
+        try:
+            await work
+        except HubError as exc:
+            log.error("watch: %s failed: %s", what, exc)
+
+
+def _span(delta: dt.timedelta) -> str:
+    return _span_s(delta.total_seconds())
+
+
+def _span_s(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
