@@ -79,9 +79,9 @@ def square(lon: float, lat: float, area_m2: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
 
 
-def acquisitions(start: dt.date, end: dt.date, *, phase: int = 0) -> list[dt.date]:
-    """Pass days in [start, end): every 5 days."""
-    first = start + dt.timedelta(days=phase % REVISIT_DAYS)
+def acquisitions(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Pass days in [start, end): every 5 days, on one calendar for every request."""
+    first = start + dt.timedelta(days=-start.toordinal() % REVISIT_DAYS)
     count = max(0, (end - first).days + REVISIT_DAYS - 1) // REVISIT_DAYS
     return [first + dt.timedelta(days=REVISIT_DAYS * k) for k in range(count)]
 
