@@ -193,6 +193,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         monitoring,
         neo4j_store,
         reads,
+        satellite,
         schedules,
         scoreboard,
         statistics,
@@ -214,6 +215,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += land.catalog()
     out += schedules.catalog()
     out += monitoring.catalog()
+    out += satellite.catalog()
     out += indicators.catalog()
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
