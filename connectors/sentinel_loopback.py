@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import tifffile
+from shapely import STRtree
 from shapely.geometry import Point, shape
 
 from connectors.sentinel_scenes import (
@@ -79,6 +80,7 @@ class LoopbackSentinelHub:
         retry_after_ms: int = 200,
     ) -> None:
         self.parcels = list(parcels)
+        self._shapes = STRtree([shape(p.geometry) for p in self.parcels])
         self.client_id = client_id
         self.client_secret = client_secret
         self.today = today or dt.datetime.now(dt.UTC).date()
@@ -228,10 +230,8 @@ class LoopbackSentinelHub:
 
     def _parcel(self, geometry: dict[str, Any]) -> SyntheticParcel:
         probe = shape(geometry).representative_point()
-        for p in self.parcels:
-            if shape(p.geometry).contains(probe):
-                return p
-        return self.fallback(geometry)
+        hits = self._shapes.query(probe, predicate="within")
+        return self.parcels[int(min(hits))] if len(hits) else self.fallback(geometry)
 
     def _statistics(self, body: dict[str, Any], fault: str | None) -> None:
         data = self._collection(body)

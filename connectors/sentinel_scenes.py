@@ -13,6 +13,7 @@ Everything is deterministic in (parcel id, seed, day).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -118,6 +119,19 @@ def _rng(*parts: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest, "big"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _fixed(
+    parcel_id: str, seed: int, height: int, width: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Per pixel: the order in which clearing reaches it, and its lasting texture."""
+    fixed = _rng(parcel_id, seed, "fixed")
+    order = fixed.random((height, width), dtype=np.float32)
+    texture = fixed.normal(0, 0.05, (height, width)).astype(np.float32)
+    order.flags.writeable = False
+    texture.flags.writeable = False
+    return order, texture
+
+
 def _green(day: dt.date) -> float:
     """Vegetation cover over the year: fullest in late July, least in late January."""
     return 0.55 + 0.25 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 205) / 365.25)
@@ -130,9 +144,7 @@ def scene(
     width: int,
     height: int,
 ) -> Scene:
-    fixed = _rng(parcel.id, parcel.seed, "fixed")
-    order = fixed.random((height, width), dtype=np.float32)  # which pixels are cleared first
-    texture = fixed.normal(0, 0.05, (height, width)).astype(np.float32)
+    order, texture = _fixed(parcel.id, parcel.seed, height, width)
     rng = _rng(parcel.id, parcel.seed, day.isoformat())
     veg = np.full((height, width), _green(day), dtype=np.float32) + texture
     built = np.zeros((height, width), dtype=np.float32)
@@ -149,7 +161,7 @@ def scene(
     soil = np.clip(1.0 - veg - built, 0.0, 1.0)
     refl = veg[..., None] * _VEG + soil[..., None] * _SOIL + built[..., None] * _BUILT
     refl += rng.normal(0, 0.004, 4).astype(np.float32)  # the scene's atmosphere
-    refl += rng.normal(0, 0.01, (height, width, 4)).astype(np.float32)
+    refl += rng.standard_normal((height, width, 4), dtype=np.float32) * np.float32(0.01)
     scl = np.where(veg > 0.3, 4, 5).astype(np.uint8)  # vegetation / not vegetated
     weather = rng.random()
     if weather < 0.35:  # overcast

@@ -58,13 +58,13 @@ class ChangeParams:
 
     ndvi_k: float = 3.0
     soil_k: float = 3.0
-    min_ndvi_drop: float = 0.1
-    mad_floor: float = 0.02
+    min_ndvi_drop: float = 0.12
+    mad_floor: float = 0.025
     level_window: int = 6
     spread_window: int = 12
     min_history: int = 5
     max_slope_per_day: float = 0.004
-    max_horizon_days: int = 20
+    max_horizon_days: int = 30
     drift_per_day: float = 0.0005
     confirm_after: int = 2
     min_valid_share: float = 0.6
@@ -87,7 +87,7 @@ class ChangeStep:
 
     day: dt.date
     clear: bool
-    score: float  # ≥ 0; ≥ 1 means both thresholds were crossed
+    score: float  # ≥ 0; ≥ 1 means both thresholds were crossed; clouded: the last clear one
     state: ChangeState
 
 
@@ -129,7 +129,7 @@ def detect(
     frozen: _Baseline | None = None
     for obs in ordered:
         if not is_clear(obs, params):
-            out.append(ChangeStep(obs.day, False, 0.0, state))
+            out.append(ChangeStep(obs.day, False, score, state))  # the last clear look's
             continue
         base = frozen or (
             _baseline(history, obs.day, params) if len(history) >= params.min_history else None

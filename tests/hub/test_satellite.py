@@ -15,6 +15,7 @@ from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import SyntheticParcel
 from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
 from hub.api.paging import encode_global_id
 from hub.roles import Role
@@ -51,7 +52,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
     built, stable = targets[0].parcels[0], targets[1].parcels[0]
     scenes = [
         SyntheticParcel(built.id, built.geometry, "construction", ONSET),
-        SyntheticParcel(stable.id, stable.geometry, "vegetated"),
+        SyntheticParcel(stable.id, stable.geometry, "built"),
     ]
     settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
     telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
@@ -90,7 +91,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
         got = await parcel(built.id, since=ONSET - dt.timedelta(days=30))
         sat = got["satellite"]
         assert sat["state"] == "CONFIRMED"
-        assert ONSET < dt.date.fromisoformat(sat["confirmed"]) <= ONSET + dt.timedelta(days=40)
+        assert ONSET < dt.date.fromisoformat(sat["confirmed"]) <= ONSET + dt.timedelta(days=60)
         assert all(o["day"] >= str(ONSET - dt.timedelta(days=30)) for o in sat["observations"])
         monitoring = got["projects"]["nodes"][0]["monitoring"]
         (sensor,) = [s for s in monitoring["sensors"] if s["sensorId"] == targets[0].sensor_id]
@@ -119,5 +120,41 @@ async def test_banks_are_refused_the_satellite_series(
         )
         # Banks never see site monitoring.
         assert result.errors and result.errors[0].extensions == {"code": "FORBIDDEN"}
+    finally:
+        await telemetry.close()
+
+
+async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
+    demo_store: FalkorDBStore, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from hub.demo.satellite import simulate_satellite
+
+    settings = load_settings(
+        {
+            "HUB_DATA_DIR": str(tmp_path),
+            "HUB_SATELLITE_REQUESTS_PER_MINUTE": "60000",
+            "HUB_SATELLITE_HISTORY_DAYS": "210",
+        }
+    )
+    telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
+    try:
+        targets = await load_targets(demo_store)
+        task = asyncio.create_task(simulate_satellite(settings, demo_store, telemetry))
+        wanted = {t.sensor_id for t in targets}
+        for _ in range(240):
+            latest = await telemetry.store.latest(sensor_ids=sorted(wanted))
+            states = {x.sensor_id: x.value for x in latest if x.metric == "change_state"}
+            if set(states) == wanted:
+                break
+            await asyncio.sleep(0.5)
+        task.cancel()
+        assert set(states) == wanted
+        # Construction sites were cleared 20-150 days ago: most are confirmed by now.
+        rows = await demo_store.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
+        building = [r["id"] for r in rows if r["stage"] == "construction"]
+        confirmed = [s for s in building if states.get(s) == 2.0]
+        assert building and len(confirmed) >= 0.8 * len(building)
     finally:
         await telemetry.close()
