@@ -38,6 +38,7 @@ from ingest.model import MetricSpec, Reading, Rollup, SensorInfo
 from ingest.payloads import ReadingDecoder
 from ingest.pipeline import Pipeline
 from vision.change import ChangeParams, ChangeResult, ChangeState, detect, is_clear
+from vision.spectral import IndexMaps, index_maps, pixel_grid, rasterise
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +281,17 @@ class Refresher:
         return len(committed.stored)
 
 
+def parcel_maps(
+    client: SentinelClient, parcel: Parcel, day: dt.date, *, edge_pixels: int = 1
+) -> IndexMaps:
+    """Index maps of one pass over a parcel (Process API bands; polygon rasterised, edges
+    eroded, clouds masked): call it for a day before and a day after a change."""
+    bbox, width, height = pixel_grid(parcel.geometry, client.config.resolution_m)
+    inside = rasterise(parcel.geometry, bbox, width, height)
+    sc = client.scene(bbox, width, height, day)
+    return index_maps(sc.bands, sc.scl, sc.data_mask, inside, day, edge_pixels=edge_pixels)
+
+
 def judge(
     cache: SeriesCache, target: Target, params: ChangeParams
 ) -> dict[str, tuple[ChangeResult, list[tuple[dt.date, float, float, float, float, int]]]]:
@@ -308,6 +320,7 @@ __all__ = [
     "is_clear",
     "judge",
     "load_targets",
+    "parcel_maps",
     "plan",
     "readings",
 ]

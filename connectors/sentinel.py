@@ -48,6 +48,7 @@ from sentinelhub.exceptions import (
     SHRateLimitWarning,
 )
 from sentinelhub.geometry import BBox, Geometry
+from shapely.geometry import shape
 
 from graph_schema.errors import HubError
 from vision.change import SpectralObservation
@@ -374,10 +375,8 @@ def _first_line(exc: Exception) -> str:
 
 
 def _centre_lat(geometry: Mapping[str, Any]) -> float:
-    coords = geometry["coordinates"]
-    ring = coords[0] if geometry["type"] == "Polygon" else coords[0][0]
-    lats = [float(p[1]) for p in ring]
-    return (min(lats) + max(lats)) / 2
+    _, min_y, _, max_y = shape(geometry).bounds
+    return float(min_y + max_y) / 2
 
 
 def _parse_statistics(

@@ -23,7 +23,15 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.change import SpectralObservation
-from vision.spectral import BASELINE_04_00, BoolMap, clear_mask, harmonize, indices, rasterise
+from vision.spectral import (
+    BASELINE_04_00,
+    BoolMap,
+    clear_mask,
+    harmonize,
+    indices,
+    pixel_grid,
+    rasterise,
+)
 
 # Reflectance of B02, B04, B08, B11.
 _VEG = np.array([0.03, 0.03, 0.40, 0.18], dtype=np.float32)
@@ -46,29 +54,7 @@ class SyntheticParcel:
         self, resolution_m: float = 10.0
     ) -> tuple[tuple[float, float, float, float], int, int]:
         """The parcel's bounding box and a pixel grid of about ``resolution_m``."""
-        return grid_for(self.geometry, resolution_m)
-
-
-def grid_for(
-    geometry: dict[str, Any], resolution_m: float
-) -> tuple[tuple[float, float, float, float], int, int]:
-    ring = (
-        geometry["coordinates"][0]
-        if geometry["type"] == "Polygon"
-        else geometry["coordinates"][0][0]
-    )
-    lons = [p[0] for p in ring]
-    lats = [p[1] for p in ring]
-    lat0 = (min(lats) + max(lats)) / 2
-    dlat = resolution_m / _M_PER_DEG
-    dlon = resolution_m / (_M_PER_DEG * math.cos(math.radians(lat0)))
-    width = max(1, math.ceil((max(lons) - min(lons)) / dlon))
-    height = max(1, math.ceil((max(lats) - min(lats)) / dlat))
-    return (
-        (min(lons), min(lats), min(lons) + width * dlon, min(lats) + height * dlat),
-        width,
-        height,
-    )
+        return pixel_grid(self.geometry, resolution_m)
 
 
 def square(lon: float, lat: float, area_m2: float) -> dict[str, Any]:

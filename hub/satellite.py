@@ -12,7 +12,7 @@ from pathlib import Path
 
 from connectors.satellite import Refresher, RequestBudget, load_targets, plan
 from connectors.sentinel import SentinelClient, SentinelConfig, SeriesCache
-from graph_schema.errors import ConfigurationError
+from graph_schema.errors import ConfigurationError, HubError
 from graph_schema.store import GraphStore
 from hub.settings import SatelliteSettings, Settings
 from ingest.pipeline import Pipeline
@@ -81,7 +81,12 @@ async def refresh_forever(
         budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
     )
     while True:
-        targets = await load_targets(graph)
+        try:
+            targets = await load_targets(graph)
+        except HubError as exc:  # the graph is down: try again next round, do not die
+            log.warning("satellite refresh: cannot read the watched parcels: %s", exc)
+            await asyncio.sleep(min(s.refresh_days * 86400, 600))
+            continue
         parcels = sum(len(t.parcels) for t in targets)
         log.info(
             "satellite plan: %s",

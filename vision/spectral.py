@@ -10,6 +10,7 @@ layer's no-data, saturated, cloud-shadow, cloud and cirrus classes, and pixels o
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ MASKED_SCL = (0, 1, 3, 8, 9, 10)
 BASELINE_04_00 = dt.date(2022, 1, 25)
 BOA_ADD_OFFSET = -1000.0
 DN_SCALE = 10_000.0
+_M_PER_DEG = math.radians(1.0) * 6_371_008.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,19 @@ def indices(
         ndbi = (b11 - b08) / (b11 + b08)
         bsi = ((b11 + b04) - (b08 + b02)) / ((b11 + b04) + (b08 + b02))
     return ndvi.astype(np.float32), ndbi.astype(np.float32), bsi.astype(np.float32)
+
+
+def pixel_grid(
+    geometry: dict[str, Any], resolution_m: float
+) -> tuple[tuple[float, float, float, float], int, int]:
+    """A lon/lat bounding box of the geometry and a grid of about ``resolution_m`` pixels."""
+    min_x, min_y, max_x, max_y = shape(geometry).bounds
+    lat0 = (min_y + max_y) / 2
+    dlat = resolution_m / _M_PER_DEG
+    dlon = resolution_m / (_M_PER_DEG * math.cos(math.radians(lat0)))
+    width = max(1, math.ceil((max_x - min_x) / dlon))
+    height = max(1, math.ceil((max_y - min_y) / dlat))
+    return (min_x, min_y, min_x + width * dlon, min_y + height * dlat), width, height
 
 
 def rasterise(
@@ -142,5 +157,6 @@ __all__ = [
     "harmonize",
     "index_maps",
     "indices",
+    "pixel_grid",
     "rasterise",
 ]

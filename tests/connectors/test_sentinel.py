@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
+from connectors.satellite import Parcel, parcel_maps
 from connectors.sentinel import (
     SatelliteAuthError,
     SatelliteError,
@@ -21,7 +22,7 @@ from connectors.sentinel import (
 )
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import SyntheticParcel, acquisitions, synthetic_parcels
-from vision.spectral import index_maps, rasterise
+from vision.spectral import rasterise
 
 START = dt.date(2021, 7, 1)
 END = START + dt.timedelta(days=365)
@@ -153,10 +154,8 @@ def test_process_bands_make_before_and_after_index_maps(
     clear = [o.day for o in series if o.valid_share > 0.95]
     before = max(d for d in clear if d < p.onset)
     after = min(d for d in clear if d > p.onset + dt.timedelta(days=10))
-    maps = {}
-    for day in (before, after):
-        sc = client.scene(bbox, width, height, day)
-        maps[day] = index_maps(sc.bands, sc.scl, sc.data_mask, parcel, day)
+    target = Parcel(p.id, p.geometry, 0.0)
+    maps = {day: parcel_maps(client, target, day) for day in (before, after)}
     assert sh.bodies("process")[0]["input"]["data"][0]["processing"] == {"harmonizeValues": False}
     assert maps[before].valid_share > 0.9 and maps[after].valid_share > 0.9
     assert maps[before].inside < int(parcel.sum())  # edge pixels eroded
