@@ -196,6 +196,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         monitoring,
         neo4j_store,
         reads,
+        satellite,
         schedules,
         scoreboard,
         statistics,
@@ -217,6 +218,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += land.catalog()
     out += schedules.catalog()
     out += monitoring.catalog()
+    out += satellite.catalog()
     out += indicators.catalog()
     out += keys.catalog()
     out += alerts.catalog()

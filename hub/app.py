@@ -436,6 +436,13 @@ def create_app(
                             protocol=force_protocol or settings.mqtt.protocol,
                         ),
                     )
+                    if not settings.satellite.enabled:
+                        from hub.demo.satellite import simulate_satellite
+
+                        state.telemetry.start(
+                            "satellite-simulator",
+                            simulate_satellite(settings, state.store, state.telemetry),
+                        )
             freeze_startup_heap()
             yield
 

@@ -477,6 +477,63 @@ class AlertsSettings(_Section):
     enabled: bool = Field(default=True, description="Run fusion, MPI and alert checks in the hub.")
 
 
+class SatelliteSettings(_Section):
+    """The satellite connector (issue 7): Sentinel Hub or Copernicus Data Space, quotas, and the
+    change detector's thresholds. Off unless ``HUB_SATELLITE_ENABLED`` and credentials are set."""
+
+    enabled: bool = Field(default=False, description="Refresh parcels from Sentinel Hub.")
+    base_url: str = Field(
+        default="https://sh.dataspace.copernicus.eu",
+        description="Sentinel Hub API base (CDSE by default; services.sentinel-hub.com works).",
+    )
+    token_url: str = Field(
+        default="https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/"
+        "openid-connect/token",
+        description="OAuth2 client-credentials token endpoint.",
+    )
+    collection_url: str | None = Field(
+        default=None,
+        description="Service URL of the Sentinel-2 L2A collection; unset: the base URL.",
+    )
+    client_id: str | None = Field(default=None, description="OAuth2 client id.")
+    client_secret: SecretStr | None = Field(
+        default=None, description="OAuth2 client secret; never logged."
+    )
+    cache_dir: Path | None = Field(
+        default=None, description="Per-parcel series cache; unset: <data dir>/satellite."
+    )
+    resolution_m: float = Field(default=10.0, gt=0, le=60, description="Pixel size, m.")
+    history_days: int = Field(
+        default=365, ge=30, le=3650, description="First refresh fetches this far back."
+    )
+    refresh_days: float = Field(
+        default=5.0, gt=0, le=90, description="Cadence of refreshes (Sentinel-2 revisits: 5)."
+    )
+    requests_per_minute: int = Field(
+        default=300, ge=1, le=100_000, description="Account quota: requests per minute."
+    )
+    requests_per_month: int = Field(
+        default=10_000, ge=1, le=100_000_000, description="Account quota: requests per month."
+    )
+    max_attempts: int = Field(
+        default=4, ge=1, le=20, description="Attempts per request on 5xx and connection errors."
+    )
+    retry_sleep_s: float = Field(
+        default=5.0, ge=0, le=600, description="First wait before a retry (tripled each time)."
+    )
+    timeout_s: float = Field(default=120.0, gt=0, le=3600, description="Per-request timeout, s.")
+    min_valid_share: float = Field(
+        default=0.6, gt=0, le=1, description="Share of clear pixels an observation needs."
+    )
+    min_area_m2: float = Field(
+        default=5_000.0, ge=0, description="Parcels smaller than this are marked, not judged."
+    )
+    ndvi_k: float = Field(default=3.0, gt=0, le=20, description="NDVI fall, in MAD multiples.")
+    soil_k: float = Field(
+        default=3.0, gt=0, le=20, description="BSI or NDBI rise, in MAD multiples."
+    )
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -506,6 +563,7 @@ class Settings(BaseSettings):
     fusion: FusionSettings = Field(default_factory=FusionSettings)
     mpi: MpiSettings = Field(default_factory=MpiSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    satellite: SatelliteSettings = Field(default_factory=SatelliteSettings)
 
     @property
     def graphiql(self) -> bool:

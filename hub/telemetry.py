@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from connectors import feeds
 from graph_schema.errors import ConfigurationError
 from graph_schema.store import GraphStore
+from hub.satellite import SatelliteView, refresh_forever, satellite_view, sentinel_client
 from hub.settings import MqttSettings, Settings
 from ingest.bus import LiveBus
 from ingest.mqtt import MqttConfig, MqttIngest
@@ -74,6 +75,7 @@ class Telemetry:
     live_queue: int
     ingest: MqttIngest | None = None
     labor_enabled: bool = True
+    satellite: SatelliteView | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self, name: str, work: asyncio.Future[None] | object) -> None:
@@ -152,7 +154,12 @@ async def open_telemetry(
         inactivity_timeout_s=t.inactivity_timeout_s,
         live_queue=t.live_queue,
         labor_enabled=bool(salt),
+        satellite=satellite_view(settings),
     )
+    if settings.satellite.enabled:
+        client = sentinel_client(settings)
+        telemetry.start("satellite-refresh", refresh_forever(settings, graph, pipeline, client))
+        log.info("satellite: refreshing parcels from %s", settings.satellite.base_url)
     if t.retention_days:
         telemetry.start("retention", keep(store, t.retention_days))
     if settings.mqtt.ingest if ingest_mqtt is None else ingest_mqtt:

@@ -63,6 +63,7 @@ from hub.api.monitoring import (
     telemetry_of,
 )
 from hub.api.paging import encode_global_id
+from hub.api.satellite import ParcelSatellite, parcel_satellite
 
 if TYPE_CHECKING:
     from hub.api.chains import (
@@ -813,6 +814,24 @@ class LandParcel(Node):
     @strawberry.field(description="Where the parcel is.")
     async def region(self, info: Ctx) -> Region | None:
         return await lists.to_one(info, self, Region)
+
+    @strawberry.field(
+        description="Sentinel-2 series (NDVI, NDBI, BSI, clear share) and construction-change "
+        "state from the satellite connector; days in [from, to], both optional (not for the "
+        "bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    def satellite(
+        self,
+        info: Ctx,
+        start: Annotated[
+            dt.date | None, strawberry.argument(name="from", description="First day shown.")
+        ] = None,
+        end: Annotated[
+            dt.date | None, strawberry.argument(name="to", description="Last day shown.")
+        ] = None,
+    ) -> ParcelSatellite | None:
+        return parcel_satellite(info, self.id_, self.area_m2, start, end)
 
     @strawberry.field(description="Projects built on it.")
     async def projects(

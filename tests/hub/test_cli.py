@@ -70,13 +70,13 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path, limit: f
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
+    assert process.wait(timeout=60) == 0
 
 
 STATUS = "{ ingestStatus { brokerConnected stored deadLettered liveSubscribers } }"
 
 
-def _feeds_flow(port: int, limit: float = 60) -> dict[str, Any]:
+def _feeds_flow(port: int, limit: float = 90) -> dict[str, Any]:
     """Wait until the simulator's readings are stored and a malformed message is dead-lettered."""
     deadline = time.monotonic() + limit
     while True:

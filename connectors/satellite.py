@@ -1,0 +1,326 @@
+"""Satellite feed: per-parcel Sentinel-2 series and change state, as observations for ``ingest``.
+
+A satellite sensor (``sat-<id>``) watches a project; its observations cover the project's
+parcels. Per pass day it reports (contract with fusion; names are fixed):
+
+- ``ndvi``, ``ndbi``, ``bsi``: mean index over the clear pixels of its parcels (−1..1; parcels
+  weighted by their clear pixels); only for passes clear enough to judge;
+- ``valid_share``: share of the parcels' pixels that were clear (0..1), for every pass;
+- ``change_score``: the change detector's score (≥ 0; ≥ 1 crosses the thresholds), the
+  highest over the parcels;
+- ``change_state``: −1 too small to resolve, 0 no change, 1 detected, 2 confirmed; the most
+  advanced over the parcels that can be resolved (−1 only when none can).
+
+Observations are stamped at the pass day's 10:30 local solar time in China (02:30 UTC), when
+Sentinel-2 crosses. ``Refresher`` brings every watched parcel up to date (one statistics request
+per parcel, only for days after its cache) within the account's quotas, runs the detector over
+each parcel's whole cached history and commits the new days through the pipeline; MQTT
+publishers may also send these metrics on ``hub/v1/satellite/<sensor_id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
+from graph_schema.satellite import SATELLITE_TARGETS
+from graph_schema.store import GraphStore
+from ingest.model import MetricSpec, Reading, Rollup, SensorInfo
+from ingest.payloads import ReadingDecoder
+from ingest.pipeline import Pipeline
+from vision.change import ChangeParams, ChangeResult, ChangeState, detect, is_clear
+from vision.spectral import IndexMaps, index_maps, pixel_grid, rasterise
+
+log = logging.getLogger(__name__)
+
+KIND = "satellite"
+METRICS: dict[str, MetricSpec] = {
+    "ndvi": MetricSpec("ndvi", "index", -1.0, 1.0, Rollup.MEAN),
+    "ndbi": MetricSpec("ndbi", "index", -1.0, 1.0, Rollup.MEAN),
+    "bsi": MetricSpec("bsi", "index", -1.0, 1.0, Rollup.MEAN),
+    "valid_share": MetricSpec("valid_share", "ratio", 0.0, 1.0, Rollup.MEAN),
+    "change_score": MetricSpec("change_score", "score", 0.0, 1e6, Rollup.MEAN),
+    "change_state": MetricSpec("change_state", "state", -1.0, 2.0, Rollup.MEAN),
+}
+PASS_TIME_UTC = dt.time(2, 30, tzinfo=dt.UTC)
+DAYS_PER_MONTH = 30.44
+
+
+def decoder(*, future_tolerance_s: float = 300.0, max_age_s: float | None = None) -> ReadingDecoder:
+    """The MQTT payload decoder for ``hub/v1/satellite/<sensor_id>``."""
+    return ReadingDecoder(KIND, METRICS, future_tolerance_s=future_tolerance_s, max_age_s=max_age_s)
+
+
+# --- what to watch ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    id: str
+    geometry: dict[str, Any]
+    area_m2: float
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A satellite sensor, the project it watches and that project's parcels."""
+
+    sensor_id: str
+    project_code: str | None
+    parcels: tuple[Parcel, ...]
+
+
+async def load_targets(graph: GraphStore) -> list[Target]:
+    rows = await graph.run(SATELLITE_TARGETS, {"kind": KIND})
+    grouped: dict[tuple[str, str | None], list[Parcel]] = defaultdict(list)
+    for row in rows:
+        geometry = row["geometry"]
+        if isinstance(geometry, str):
+            geometry = json.loads(geometry)
+        grouped[(row["sensor_id"], row["project_code"])].append(
+            Parcel(row["parcel_id"], geometry, float(row["area_m2"] or 0.0))
+        )
+    return [Target(s, p, tuple(parcels)) for (s, p), parcels in grouped.items()]
+
+
+# --- quotas ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshPlan:
+    """How a refresh cadence fits an account's quotas (one statistics request per parcel)."""
+
+    parcels: int
+    refresh_days: float
+    requests_per_minute: int
+    requests_per_month: int
+    requests_per_month_needed: int
+    parcels_covered: int  # parcels the monthly quota refreshes at this cadence
+    minutes_per_round: float  # a round of every parcel at the per-minute quota
+    fastest_cadence_days: float  # shortest cadence at which the monthly quota covers them all
+
+    @property
+    def fits(self) -> bool:
+        return self.parcels <= self.parcels_covered
+
+    def describe(self) -> str:
+        verdict = "fits" if self.fits else "does NOT fit"
+        return (
+            f"{self.parcels} parcels every {self.refresh_days:g} days need "
+            f"{self.requests_per_month_needed} requests/month of {self.requests_per_month}: "
+            f"{verdict}; the quota covers {self.parcels_covered} parcels at this cadence, all of "
+            f"them every {self.fastest_cadence_days:.1f} days at best; a round takes "
+            f"{self.minutes_per_round:.1f} min at {self.requests_per_minute}/min"
+        )
+
+
+def plan(
+    parcels: int, *, refresh_days: float, requests_per_minute: int, requests_per_month: int
+) -> RefreshPlan:
+    if refresh_days <= 0 or requests_per_minute <= 0 or requests_per_month <= 0:
+        raise ValueError("cadence and quotas must be positive")
+    rounds = DAYS_PER_MONTH / refresh_days
+    return RefreshPlan(
+        parcels=parcels,
+        refresh_days=refresh_days,
+        requests_per_minute=requests_per_minute,
+        requests_per_month=requests_per_month,
+        requests_per_month_needed=math.ceil(parcels * rounds),
+        parcels_covered=int(requests_per_month / rounds),
+        minutes_per_round=parcels / requests_per_minute,
+        fastest_cadence_days=DAYS_PER_MONTH * parcels / requests_per_month if parcels else 0.0,
+    )
+
+
+class RequestBudget:
+    """Spaces requests to the per-minute quota and stops at the monthly one (per process)."""
+
+    def __init__(self, per_minute: int, per_month: int) -> None:
+        self.interval_s = 60.0 / per_minute
+        self.per_month = per_month
+        self.month: tuple[int, int] | None = None
+        self.spent = 0
+        self._next = 0.0
+
+    def left(self, today: dt.date) -> int:
+        if self.month != (today.year, today.month):
+            self.month, self.spent = (today.year, today.month), 0
+        return self.per_month - self.spent
+
+    async def take(self, today: dt.date) -> bool:
+        if self.left(today) <= 0:
+            return False
+        now = time.monotonic()
+        wait = self._next - now
+        self._next = max(now, self._next) + self.interval_s
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.spent += 1
+        return True
+
+
+# --- series to observations ------------------------------------------------------------------
+
+
+def stamp(day: dt.date) -> int:
+    moment = dt.datetime.combine(day, PASS_TIME_UTC)
+    return round(moment.timestamp() * 1000)
+
+
+def readings(
+    target: Target,
+    results: dict[str, tuple[ChangeResult, list[tuple[dt.date, float, float, float, float, int]]]],
+    days: Iterable[dt.date],
+) -> list[Reading]:
+    """The sensor's readings for ``days`` from its parcels' series and detector results.
+
+    ``results`` maps parcel id → (detector result, [(day, ndvi, ndbi, bsi, share, valid px)])."""
+    by_day: dict[dt.date, list[tuple[str, tuple[float, float, float, float, int]]]] = defaultdict(
+        list
+    )
+    steps: dict[tuple[str, dt.date], tuple[float, ChangeState, bool]] = {}
+    for parcel_id, (result, rows) in results.items():
+        for day, ndvi, ndbi, bsi, share, valid in rows:
+            by_day[day].append((parcel_id, (ndvi, ndbi, bsi, share, valid)))
+        for step in result.steps:
+            steps[(parcel_id, step.day)] = (step.score, step.state, step.clear)
+    out: list[Reading] = []
+    for day in sorted(set(days)):
+        looks = by_day.get(day)
+        if not looks:
+            continue
+        ts = stamp(day)
+        sid = target.sensor_id
+        pixels = sum(v[4] for _, v in looks)
+        total = sum(v[4] / v[3] if v[3] > 0 else 0.0 for _, v in looks)
+        out.append(Reading(sid, ts, "valid_share", pixels / total if total else 0.0, "ratio"))
+        clear = [(pid, v) for pid, v in looks if steps.get((pid, day), (0, 0, False))[2]]
+        if clear:
+            weight = sum(v[4] for _, v in clear)
+            for i, metric in enumerate(("ndvi", "ndbi", "bsi")):
+                value = sum(v[i] * v[4] for _, v in clear) / weight
+                out.append(Reading(sid, ts, metric, max(-1.0, min(1.0, value)), "index"))
+        states = [steps[(pid, day)] for pid, _ in looks if (pid, day) in steps]
+        resolved = [s for s in states if s[1] is not ChangeState.TOO_SMALL]
+        state = max((s[1] for s in resolved), default=ChangeState.TOO_SMALL)
+        score = max((s[0] for s in resolved), default=0.0)
+        out.append(Reading(sid, ts, "change_score", score, "score"))
+        out.append(Reading(sid, ts, "change_state", float(int(state)), "state"))
+    return out
+
+
+# --- the refresher ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    parcels: int = 0
+    requests: int = 0
+    new_days: int = 0
+    failed_days: int = 0
+    stored: int = 0
+    skipped_quota: int = 0
+    errors: dict[str, str] = field(default_factory=dict)  # parcel id → "CODE: message"
+
+
+class Refresher:
+    """Brings watched parcels up to date and commits what is new through the pipeline."""
+
+    def __init__(
+        self,
+        client: SentinelClient,
+        pipeline: Pipeline,
+        *,
+        params: ChangeParams,
+        budget: RequestBudget,
+    ) -> None:
+        self.client = client
+        self.pipeline = pipeline
+        self.params = params
+        self.budget = budget
+
+    async def refresh(self, targets: Sequence[Target], today: dt.date) -> RefreshReport:
+        report = RefreshReport()
+        for target in targets:
+            new_days: set[dt.date] = set()
+            for parcel in target.parcels:
+                report.parcels += 1
+                if not await self.budget.take(today):
+                    report.skipped_quota += 1
+                    continue
+                try:
+                    result = await asyncio.to_thread(
+                        self.client.refresh, parcel.id, parcel.geometry, today
+                    )
+                except SatelliteError as exc:
+                    report.errors[parcel.id] = f"{exc.code}: {exc}"
+                    log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
+                    continue
+                report.requests += 1 if result.asked else 0
+                report.new_days += len(result.new_days)
+                report.failed_days += len(result.failed_days)
+                new_days.update(result.new_days)
+            if new_days:
+                report.stored += await self._commit(target, new_days)
+        return report
+
+    async def _commit(self, target: Target, days: set[dt.date]) -> int:
+        results = judge(self.client.cache, target, self.params)
+        out = readings(target, results, days)
+        info = SensorInfo(target.sensor_id, KIND, target.project_code)
+        committed = await self.pipeline.commit_observations(out, {info.id: info})
+        return len(committed.stored)
+
+
+def parcel_maps(
+    client: SentinelClient, parcel: Parcel, day: dt.date, *, edge_pixels: int = 1
+) -> IndexMaps:
+    """Index maps of one pass over a parcel (Process API bands; polygon rasterised, edges
+    eroded, clouds masked): call it for a day before and a day after a change."""
+    bbox, width, height = pixel_grid(parcel.geometry, client.config.resolution_m)
+    inside = rasterise(parcel.geometry, bbox, width, height)
+    sc = client.scene(bbox, width, height, day)
+    return index_maps(sc.bands, sc.scl, sc.data_mask, inside, day, edge_pixels=edge_pixels)
+
+
+def judge(
+    cache: SeriesCache, target: Target, params: ChangeParams
+) -> dict[str, tuple[ChangeResult, list[tuple[dt.date, float, float, float, float, int]]]]:
+    """Each parcel's detector result over its whole cached history."""
+    out = {}
+    for parcel in target.parcels:
+        series = cache.load(parcel.id)
+        rows = [
+            (dt.date.fromisoformat(day), *values) for day, values in sorted(series.days.items())
+        ]
+        result = detect(series.observations(), area_m2=parcel.area_m2, params=params)
+        out[parcel.id] = (result, rows)
+    return out
+
+
+__all__ = [
+    "KIND",
+    "METRICS",
+    "Parcel",
+    "RefreshPlan",
+    "RefreshReport",
+    "Refresher",
+    "RequestBudget",
+    "Target",
+    "decoder",
+    "is_clear",
+    "judge",
+    "load_targets",
+    "parcel_maps",
+    "plan",
+    "readings",
+]

@@ -1,0 +1,406 @@
+"""The Sentinel Hub client: per-parcel statistics and band rasters through ``sentinelhub``.
+
+``SentinelClient.refresh`` asks the Statistical API for one parcel's daily NDVI, NDBI and BSI
+over its clear pixels (SCL cloud, shadow, cirrus and defective classes and ``dataMask`` are
+masked by the evalscript; values harmonized across the 2022 processing baseline with
+``harmonizeValues``), only for days after the last one in the parcel's on-disk cache, and
+keeps failed intervals to ask again next time. ``SentinelClient.scene`` asks the Process API for
+one acquisition's bands (DN, not harmonized: ``vision.spectral`` does that) for index maps.
+
+Retries on 5xx and connection errors (``max_attempts``, back-off from ``retry_sleep_s``), 429
+with ``Retry-After`` and per-interval retries of failed statistics are the ``sentinelhub``
+client's own; errors that remain become ``SatelliteError`` with a stable code. Calls block: run
+them in a thread (``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import numpy.typing as npt
+import requests
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from pydantic import SecretStr
+from sentinelhub.api.process import SentinelHubRequest
+from sentinelhub.api.statistical import SentinelHubStatistical
+from sentinelhub.config import SHConfig
+from sentinelhub.constants import CRS, MimeType
+from sentinelhub.data_collections import DataCollection
+from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
+from sentinelhub.download.sentinelhub_statistical_client import (
+    SentinelHubStatisticalDownloadClient,
+)
+from sentinelhub.download.session import SentinelHubSession
+from sentinelhub.exceptions import (
+    DownloadFailedException,
+    OutOfRequestsException,
+    SHRateLimitWarning,
+)
+from sentinelhub.geometry import BBox, Geometry
+from shapely.geometry import shape
+
+from graph_schema.errors import HubError
+from vision.change import SpectralObservation
+
+_M_PER_DEG = math.radians(1.0) * 6_371_008.8
+
+STATISTICS_EVALSCRIPT = """//VERSION=3
+function setup() {
+  return {
+    input: [{bands: ["B02", "B04", "B08", "B11", "SCL", "dataMask"]}],
+    output: [
+      {id: "indices", bands: 3, sampleType: "FLOAT32"},
+      {id: "dataMask", bands: 1}
+    ]
+  };
+}
+// SCL: 0 no data, 1 saturated, 3 cloud shadow, 8/9 cloud medium/high, 10 cirrus.
+const MASKED = [0, 1, 3, 8, 9, 10];
+function evaluatePixel(s) {
+  const ndvi = index(s.B08, s.B04);
+  const ndbi = index(s.B11, s.B08);
+  const bsi = index(s.B11 + s.B04, s.B08 + s.B02);
+  const clear = s.dataMask === 1 && MASKED.indexOf(s.SCL) < 0
+    && isFinite(ndvi) && isFinite(ndbi) && isFinite(bsi);
+  return {indices: [ndvi, ndbi, bsi], dataMask: [clear ? 1 : 0]};
+}
+"""
+
+BANDS_EVALSCRIPT = """//VERSION=3
+function setup() {
+  return {
+    input: [{bands: ["B02", "B04", "B08", "B11", "SCL", "dataMask"], units: "DN"}],
+    output: {id: "default", bands: 6, sampleType: "UINT16"}
+  };
+}
+function evaluatePixel(s) {
+  return [s.B02, s.B04, s.B08, s.B11, s.SCL, s.dataMask];
+}
+"""
+
+
+class SatelliteError(HubError):
+    """Sentinel Hub could not answer; ``code`` says why, the message what exactly."""
+
+    code = "SATELLITE_UNAVAILABLE"
+
+
+class SatelliteAuthError(SatelliteError):
+    """The token endpoint refused the client id and secret."""
+
+    code = "SATELLITE_UNAUTHENTICATED"
+
+
+class SatelliteBadResponse(SatelliteError):
+    """Sentinel Hub answered something this client cannot read."""
+
+    code = "SATELLITE_BAD_RESPONSE"
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelConfig:
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: SecretStr
+    cache_dir: Path
+    collection_url: str | None = None
+    resolution_m: float = 10.0
+    history_days: int = 365
+    max_attempts: int = 4
+    retry_sleep_s: float = 5.0
+    timeout_s: float = 120.0
+    interval_retries: int = 2
+
+
+@dataclass(slots=True)
+class ParcelSeries:
+    """A parcel's cached daily statistics: ``days`` maps ISO day → (ndvi, ndbi, bsi, share,
+    valid pixels); ``through`` is the exclusive end of what was asked; ``failed`` days are
+    asked again on the next refresh."""
+
+    parcel_id: str
+    through: dt.date | None = None
+    days: dict[str, tuple[float, float, float, float, int]] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+
+    def observations(self) -> list[SpectralObservation]:
+        return [
+            SpectralObservation(dt.date.fromisoformat(day), v[0], v[1], v[2], v[3])
+            for day, v in sorted(self.days.items())
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    parcel_id: str
+    asked: tuple[dt.date, dt.date] | None  # the time range requested, None when up to date
+    new_days: tuple[dt.date, ...]
+    failed_days: tuple[dt.date, ...]
+    series: ParcelSeries
+
+
+class SeriesCache:
+    """One JSON file per parcel under ``root``; written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, parcel_id: str) -> Path:
+        safe = hashlib.blake2b(parcel_id.encode(), digest_size=8).hexdigest()
+        return self.root / f"{safe}.json"
+
+    def load(self, parcel_id: str) -> ParcelSeries:
+        path = self._path(parcel_id)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return ParcelSeries(parcel_id)
+        except (OSError, ValueError):
+            return ParcelSeries(parcel_id)  # a damaged cache is refetched, not fatal
+        through = data.get("through")
+        return ParcelSeries(
+            parcel_id,
+            dt.date.fromisoformat(through) if through else None,
+            {k: (v[0], v[1], v[2], v[3], int(v[4])) for k, v in data.get("days", {}).items()},
+            set(data.get("failed", [])),
+        )
+
+    def save(self, series: ParcelSeries) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._path(series.parcel_id)
+        data = {
+            "parcel_id": series.parcel_id,
+            "through": series.through.isoformat() if series.through else None,
+            "days": dict(sorted(series.days.items())),
+            "failed": sorted(series.failed),
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(path)
+
+
+@dataclass(frozen=True, slots=True)
+class SceneBands:
+    """One acquisition's bands over a bounding box, rows north to south."""
+
+    day: dt.date
+    bbox: tuple[float, float, float, float]
+    bands: dict[str, npt.NDArray[np.uint16]]
+    scl: npt.NDArray[np.uint16]
+    data_mask: npt.NDArray[np.uint16]
+
+
+def _is_loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+class SentinelClient:
+    """Statistics and band rasters for parcels, from Sentinel Hub or the Copernicus Data Space."""
+
+    def __init__(self, config: SentinelConfig) -> None:
+        self.config = config
+        self.cache = SeriesCache(config.cache_dir)
+        if _is_loopback(config.token_url) and urlsplit(config.token_url).scheme == "http":
+            # oauthlib refuses plain HTTP; the loopback stand-in has no certificate.
+            os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        self._sh = SHConfig(
+            use_defaults=True,
+            sh_client_id=config.client_id,
+            sh_client_secret=config.client_secret.get_secret_value(),
+            sh_base_url=config.base_url,
+            sh_token_url=config.token_url,
+            max_download_attempts=config.max_attempts,
+            download_sleep_time=config.retry_sleep_s,
+            download_timeout_seconds=config.timeout_s,
+        )
+        self._token: SentinelHubSession | None = None
+        service = config.collection_url or config.base_url
+        # Without its own service URL the collection's requests would go to the default service.
+        name = "s2l2a_" + hashlib.blake2b(service.encode(), digest_size=4).hexdigest()
+        self._collection = DataCollection.SENTINEL2_L2A.define_from(name, service_url=service)
+
+    def _session(self) -> SentinelHubSession:
+        # Our own session, not sentinelhub's process-wide cache (keyed by client id and base
+        # URL only): two configurations never share a token.
+        if self._token is None:
+            self._token = SentinelHubSession(config=self._sh)
+        return self._token
+
+    def __repr__(self) -> str:
+        return f"SentinelClient({self.config.base_url!r}, client_id={self.config.client_id!r})"
+
+    # --- statistics ----------------------------------------------------------------------
+
+    def refresh(
+        self, parcel_id: str, geometry: Mapping[str, Any], today: dt.date | None = None
+    ) -> Refresh:
+        """Bring one parcel's cached series up to ``today`` (inclusive); one request at most."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        series = self.cache.load(parcel_id)
+        end = today + dt.timedelta(days=1)
+        start = series.through or today - dt.timedelta(days=self.config.history_days)
+        if series.failed:
+            start = min(start, min(dt.date.fromisoformat(d) for d in series.failed))
+        if start >= end:
+            return Refresh(parcel_id, None, (), (), series)
+        payload = self._statistics(dict(geometry), start, end)
+        new, failed = _parse_statistics(payload)
+        asked_failed = {d for d in series.failed if start.isoformat() <= d < end.isoformat()}
+        series.failed -= asked_failed
+        for day, values in new.items():
+            series.days[day] = values
+        series.failed |= failed
+        series.through = end
+        self.cache.save(series)
+        return Refresh(
+            parcel_id,
+            (start, end),
+            tuple(dt.date.fromisoformat(d) for d in sorted(new)),
+            tuple(dt.date.fromisoformat(d) for d in sorted(failed)),
+            series,
+        )
+
+    def _resolution(self, geometry: dict[str, Any]) -> tuple[float, float]:
+        lat = _centre_lat(geometry)
+        res = self.config.resolution_m
+        return res / (_M_PER_DEG * math.cos(math.radians(lat))), res / _M_PER_DEG
+
+    def _statistics(self, geometry: dict[str, Any], start: dt.date, end: dt.date) -> Any:
+        request = SentinelHubStatistical(
+            aggregation=SentinelHubStatistical.aggregation(
+                evalscript=STATISTICS_EVALSCRIPT,
+                time_interval=(_midnight(start), _midnight(end)),
+                aggregation_interval="P1D",
+                resolution=self._resolution(geometry),
+            ),
+            input_data=[
+                SentinelHubStatistical.input_data(
+                    self._collection, other_args={"processing": {"harmonizeValues": True}}
+                )
+            ],
+            geometry=Geometry(geometry, crs=CRS.WGS84),
+            config=self._sh,
+        )
+
+        def run() -> Any:
+            client = SentinelHubStatisticalDownloadClient(
+                config=self._sh,
+                session=self._session(),
+                n_interval_retries=self.config.interval_retries,
+            )
+            return client.download(request.download_list, max_threads=1)[0]
+
+        return self._download(run)
+
+    # --- rasters -------------------------------------------------------------------------
+
+    def scene(
+        self, bbox: tuple[float, float, float, float], width: int, height: int, day: dt.date
+    ) -> SceneBands:
+        """One day's DN bands, SCL and dataMask over ``bbox`` (WGS 84) at ``width``×``height``."""
+        request = SentinelHubRequest(
+            evalscript=BANDS_EVALSCRIPT,
+            input_data=[
+                SentinelHubRequest.input_data(
+                    self._collection,
+                    time_interval=(day, day),
+                    other_args={"processing": {"harmonizeValues": False}},
+                )
+            ],
+            responses=[SentinelHubRequest.output_response("default", MimeType.TIFF)],
+            bbox=BBox(bbox, crs=CRS.WGS84),
+            size=(width, height),
+            config=self._sh,
+        )
+
+        def run() -> Any:
+            client = SentinelHubDownloadClient(config=self._sh, session=self._session())
+            return client.download(request.download_list, max_threads=1)[0]
+
+        data = self._download(run)
+        image = np.asarray(data)
+        if image.shape != (height, width, 6):
+            raise SatelliteBadResponse(
+                f"process answered an image of shape {image.shape}, not {(height, width, 6)}"
+            )
+        bands = {
+            b: image[..., i].astype(np.uint16) for i, b in enumerate(("B02", "B04", "B08", "B11"))
+        }
+        return SceneBands(
+            day, bbox, bands, image[..., 4].astype(np.uint16), image[..., 5].astype(np.uint16)
+        )
+
+    # --- errors --------------------------------------------------------------------------
+
+    def _download(self, call: Any) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SHRateLimitWarning)
+                return call()
+        except OAuth2Error as exc:
+            raise SatelliteAuthError(
+                f"token refused by {self.config.token_url}: {exc.error}"
+            ) from None
+        except OutOfRequestsException as exc:
+            raise SatelliteError(f"rate limit: {exc}") from None
+        except DownloadFailedException as exc:
+            status = getattr(getattr(exc.request_exception, "response", None), "status_code", None)
+            if status in (401, 403):
+                raise SatelliteAuthError(f"Sentinel Hub refused the token ({status})") from None
+            raise SatelliteError(f"Sentinel Hub download failed: {_first_line(exc)}") from None
+        except requests.RequestException as exc:
+            raise SatelliteError(f"Sentinel Hub unreachable: {_first_line(exc)}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SatelliteBadResponse(f"unreadable answer: {exc!r}") from None
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _centre_lat(geometry: Mapping[str, Any]) -> float:
+    _, min_y, _, max_y = shape(geometry).bounds
+    return float(min_y + max_y) / 2
+
+
+def _parse_statistics(
+    payload: Any,
+) -> tuple[dict[str, tuple[float, float, float, float, int]], set[str]]:
+    """Days with values, and days whose interval failed, from a statistics response."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise SatelliteBadResponse("statistics answer has no data list")
+    new: dict[str, tuple[float, float, float, float, int]] = {}
+    failed: set[str] = set()
+    for item in payload["data"]:
+        try:
+            day = str(item["interval"]["from"])[:10]
+            dt.date.fromisoformat(day)
+            if "error" in item:
+                failed.add(day)
+                continue
+            bands = item["outputs"]["indices"]["bands"]
+            stats = [bands[f"B{i}"]["stats"] for i in range(3)]
+            samples = int(stats[0]["sampleCount"])
+            valid = samples - int(stats[0]["noDataCount"])
+            means = [float(s["mean"]) for s in stats]  # "NaN" when nothing was clear
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SatelliteBadResponse(f"statistics interval unreadable: {exc!r}") from None
+        share = valid / samples if samples else 0.0
+        new[day] = (means[0], means[1], means[2], share, valid)
+    return new, failed

@@ -1,0 +1,118 @@
+"""A parcel's satellite series and change state in GraphQL (``LandParcel.satellite``).
+
+The series comes from the satellite connector's per-parcel cache; the change detector runs over
+the parcel's whole history (its baseline needs it) and the window only selects what is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from graph_schema.errors import InvalidInput
+from hub.api.context import Context
+from hub.api.monitoring import MAX_WINDOW_DAYS
+from ingest.errors import TelemetryUnavailable
+from vision.change import ChangeState, detect
+
+Ctx = Info[Context, None]
+
+
+@strawberry.enum(description="A parcel's construction-change state (contract: change_state).")
+class SatelliteChangeState(Enum):
+    TOO_SMALL = strawberry.enum_value(
+        "too_small", description="Smaller than Sentinel-2 resolves (B11 is 20 m): not judged."
+    )
+    NO_CHANGE = strawberry.enum_value("no_change", description="No change against the baseline.")
+    DETECTED = strawberry.enum_value(
+        "detected", description="The latest clear look crossed the thresholds; awaiting a second."
+    )
+    CONFIRMED = strawberry.enum_value(
+        "confirmed", description="Two consecutive clear looks crossed them: construction."
+    )
+
+
+_STATES = {
+    ChangeState.TOO_SMALL: SatelliteChangeState.TOO_SMALL,
+    ChangeState.NONE: SatelliteChangeState.NO_CHANGE,
+    ChangeState.DETECTED: SatelliteChangeState.DETECTED,
+    ChangeState.CONFIRMED: SatelliteChangeState.CONFIRMED,
+}
+
+
+@strawberry.type(description="One Sentinel-2 pass over the parcel.")
+class SatelliteObservation:
+    day: dt.date = strawberry.field(description="Acquisition day (UTC).")
+    ndvi: float | None = strawberry.field(description="Mean NDVI of the clear pixels.")
+    ndbi: float | None = strawberry.field(description="Mean NDBI of the clear pixels.")
+    bsi: float | None = strawberry.field(description="Mean bare-soil index of the clear pixels.")
+    valid_share: float = strawberry.field(description="Share of the parcel's pixels clear, 0..1.")
+    clear: bool = strawberry.field(description="Clear enough to judge.")
+    change_score: float = strawberry.field(description="≥ 0; 1 or more crosses the thresholds.")
+    change_state: SatelliteChangeState = strawberry.field(description="State after this pass.")
+
+
+@strawberry.type(description="A parcel's spectral series and construction-change state.")
+class ParcelSatellite:
+    parcel_id: str = strawberry.field(description="The parcel.")
+    state: SatelliteChangeState = strawberry.field(description="State after the latest pass.")
+    change_score: float = strawberry.field(description="Score of the latest clear pass.")
+    first_detected: dt.date | None = strawberry.field(
+        description="First pass of the run of flagged passes (null without one)."
+    )
+    confirmed: dt.date | None = strawberry.field(description="When the change was confirmed.")
+    last_pass: dt.date | None = strawberry.field(description="Newest pass in the cache.")
+    observations: list[SatelliteObservation] = strawberry.field(
+        description="Passes in the window, oldest first."
+    )
+
+
+def _num(value: float) -> float | None:
+    return None if value != value else value  # NaN when nothing was clear
+
+
+def parcel_satellite(
+    info: Ctx,
+    parcel_id: str,
+    area_m2: float,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> ParcelSatellite:
+    telemetry = info.context.telemetry
+    if telemetry is None or telemetry.satellite is None:
+        raise TelemetryUnavailable("the satellite series cache is not open")
+    if start is not None and end is not None:
+        if start > end:
+            raise InvalidInput("from must not be after to")
+        if (end - start).days > MAX_WINDOW_DAYS * 5:
+            raise InvalidInput(f"the window may span at most {MAX_WINDOW_DAYS * 5} days")
+    view = telemetry.satellite
+    series = view.cache.load(parcel_id)
+    observations = series.observations()
+    result = detect(observations, area_m2=area_m2, params=view.params)
+    shown = [
+        SatelliteObservation(
+            day=o.day,
+            ndvi=_num(o.ndvi),
+            ndbi=_num(o.ndbi),
+            bsi=_num(o.bsi),
+            valid_share=o.valid_share,
+            clear=step.clear,
+            change_score=step.score,
+            change_state=_STATES[step.state],
+        )
+        for o, step in zip(observations, result.steps, strict=True)
+        if (start is None or o.day >= start) and (end is None or o.day <= end)
+    ]
+    return ParcelSatellite(
+        parcel_id=parcel_id,
+        state=_STATES[result.state],
+        change_score=result.score,
+        first_detected=result.first_detected,
+        confirmed=result.confirmed,
+        last_pass=observations[-1].day if observations else None,
+        observations=shown,
+    )

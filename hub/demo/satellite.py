@@ -1,0 +1,92 @@
+"""Satellite for ``hub demo`` without the internet: a loopback Sentinel Hub serves synthetic
+Sentinel-2 histories of the demo's own parcels, and the real client refreshes every watched
+parcel from it through the same refresher, pipeline and quotas a real account would use.
+
+What each parcel looks like follows its project: under construction, vegetation cleared on a
+day 20–150 days ago (seeded by the project code) and then built on; completed, an existing
+plant; otherwise (planning, preparation, suspended), fields that follow the seasons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+
+from pydantic import SecretStr
+
+from connectors.satellite import Refresher, RequestBudget, Target, load_targets
+from connectors.sentinel import SentinelClient, SentinelConfig
+from connectors.sentinel_loopback import LoopbackSentinelHub
+from connectors.sentinel_scenes import SyntheticParcel
+from graph_schema.model import ProjectStage
+from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.store import GraphStore
+from hub.satellite import cache_dir, change_params
+from hub.settings import Settings
+from hub.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+
+def _onset(project_code: str, today: dt.date) -> dt.date:
+    digest = hashlib.blake2b(project_code.encode(), digest_size=4).digest()
+    return today - dt.timedelta(days=20 + int.from_bytes(digest, "big") % 130)
+
+
+def scenes_for(
+    targets: list[Target], stages: dict[str, str], today: dt.date
+) -> list[SyntheticParcel]:
+    out = []
+    for t in targets:
+        stage = stages.get(t.project_code or "")
+        for p in t.parcels:
+            if stage == ProjectStage.CONSTRUCTION and t.project_code:
+                out.append(
+                    SyntheticParcel(p.id, p.geometry, "construction", _onset(t.project_code, today))
+                )
+            elif stage == ProjectStage.COMPLETED:
+                out.append(SyntheticParcel(p.id, p.geometry, "built"))
+            else:
+                out.append(SyntheticParcel(p.id, p.geometry, "vegetated"))
+    return out
+
+
+async def simulate_satellite(settings: Settings, graph: GraphStore, telemetry: Telemetry) -> None:
+    """Refresh the demo's parcels from the loopback once a day until cancelled."""
+    targets = await load_targets(graph)
+    if not targets:
+        log.warning("demo satellite: no satellite sensors with parcels in the graph")
+        return
+    rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
+    stages = {row["project_code"]: row["stage"] for row in rows}
+    s = settings.satellite
+    today = dt.datetime.now(dt.UTC).date()
+    with LoopbackSentinelHub(scenes_for(targets, stages, today), today=today) as sh:
+        client = SentinelClient(
+            SentinelConfig(
+                base_url=sh.base_url,
+                token_url=sh.token_url,
+                client_id=sh.client_id,
+                client_secret=SecretStr(sh.client_secret),
+                cache_dir=cache_dir(settings),
+                history_days=s.history_days,
+                retry_sleep_s=0.5,
+            )
+        )
+        refresher = Refresher(
+            client,
+            telemetry.pipeline,
+            params=change_params(s),
+            budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
+        )
+        while True:
+            sh.today = today = dt.datetime.now(dt.UTC).date()
+            report = await refresher.refresh(targets, today)
+            log.info(
+                "demo satellite: %d parcels refreshed from the loopback Sentinel Hub at %s, "
+                "%d readings stored",
+                report.parcels, sh.base_url, report.stored,
+            )  # fmt: skip
+            await asyncio.sleep(86400)

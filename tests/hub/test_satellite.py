@@ -1,0 +1,160 @@
+"""Satellite in the hub: demo parcels refreshed from the loopback Sentinel Hub by the real client,
+committed through ingest, served by ``parcel { satellite }`` and ``project { monitoring }``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from connectors.satellite import Refresher, RequestBudget, load_targets
+from connectors.sentinel import SentinelClient, SentinelConfig
+from connectors.sentinel_loopback import LoopbackSentinelHub
+from connectors.sentinel_scenes import SyntheticParcel
+from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.monitoring import SENSORS_OF_KIND
+from hub.api.context import Context
+from hub.api.paging import encode_global_id
+from hub.roles import Role
+from hub.satellite import change_params
+from hub.settings import load_settings
+from hub.telemetry import open_telemetry
+from tests.hub.handbuilt import schema
+
+pytestmark = pytest.mark.anyio
+TODAY = dt.datetime.now(dt.UTC).date()
+ONSET = TODAY - dt.timedelta(days=120)
+
+QUERY = """
+query Parcel($id: ID!, $from: Date) {
+  node(id: $id) {
+    ... on LandParcel {
+      parcelId
+      satellite(from: $from) {
+        state changeScore firstDetected confirmed lastPass
+        observations { day ndvi validShare clear changeState }
+      }
+      projects(first: 1) { nodes { monitoring(bucket: DAY) {
+        series(metric: "change_state") { sensorId max }
+        sensors { sensorId status latest { metric value } }
+      } } }
+    }
+  }
+}"""
+
+
+async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_path: Path) -> None:
+    targets = [t for t in await load_targets(demo_store) if len(t.parcels) == 1][:2]
+    assert len(targets) == 2 and all(t.sensor_id.startswith("sat-") for t in targets)
+    built, stable = targets[0].parcels[0], targets[1].parcels[0]
+    scenes = [
+        SyntheticParcel(built.id, built.geometry, "construction", ONSET),
+        SyntheticParcel(stable.id, stable.geometry, "built"),
+    ]
+    settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
+    telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
+    try:
+        with LoopbackSentinelHub(scenes, today=TODAY) as sh:
+            client = SentinelClient(
+                SentinelConfig(
+                    sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret),
+                    settings.data_dir / "satellite", history_days=365, retry_sleep_s=0.05,
+                )
+            )  # fmt: skip
+            refresher = Refresher(
+                client,
+                telemetry.pipeline,
+                params=change_params(settings.satellite),
+                budget=RequestBudget(6000, 10_000),
+            )
+            report = await refresher.refresh(targets, TODAY)
+        assert report.errors == {} and report.stored > 0
+
+        async def parcel(parcel_id: str, since: dt.date | None = None) -> dict[str, Any]:
+            context = Context(store=demo_store, role=Role.MONITOR, telemetry=telemetry)
+            result = await schema().execute(
+                QUERY,
+                variable_values={
+                    "id": encode_global_id("LandParcel", parcel_id),
+                    "from": since.isoformat() if since else None,
+                },
+                context_value=context,
+            )
+            assert not result.errors, result.errors
+            assert result.data is not None
+            node: dict[str, Any] = result.data["node"]
+            return node
+
+        got = await parcel(built.id, since=ONSET - dt.timedelta(days=30))
+        sat = got["satellite"]
+        assert sat["state"] == "CONFIRMED"
+        assert ONSET < dt.date.fromisoformat(sat["confirmed"]) <= ONSET + dt.timedelta(days=60)
+        assert all(o["day"] >= str(ONSET - dt.timedelta(days=30)) for o in sat["observations"])
+        monitoring = got["projects"]["nodes"][0]["monitoring"]
+        (sensor,) = [s for s in monitoring["sensors"] if s["sensorId"] == targets[0].sensor_id]
+        assert sensor["status"] == "ONLINE"
+        assert {"metric": "change_state", "value": 2.0} in sensor["latest"]
+
+        quiet = (await parcel(stable.id))["satellite"]
+        assert quiet["state"] == "NO_CHANGE" and quiet["confirmed"] is None
+        assert len(quiet["observations"]) == 73
+    finally:
+        await telemetry.close()
+
+
+async def test_banks_are_refused_the_satellite_series(
+    demo_store: FalkorDBStore, tmp_path: Path
+) -> None:
+    (target, *_) = await load_targets(demo_store)
+    settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
+    telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
+    try:
+        context = Context(store=demo_store, role=Role.BANK, telemetry=telemetry)
+        result = await schema().execute(
+            QUERY,
+            variable_values={"id": encode_global_id("LandParcel", target.parcels[0].id)},
+            context_value=context,
+        )
+        # Banks never see site monitoring.
+        assert result.errors and result.errors[0].extensions == {"code": "FORBIDDEN"}
+    finally:
+        await telemetry.close()
+
+
+async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
+    demo_store: FalkorDBStore, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from hub.demo.satellite import simulate_satellite
+
+    settings = load_settings(
+        {
+            "HUB_DATA_DIR": str(tmp_path),
+            "HUB_SATELLITE_REQUESTS_PER_MINUTE": "60000",
+            "HUB_SATELLITE_HISTORY_DAYS": "210",
+        }
+    )
+    telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
+    try:
+        targets = await load_targets(demo_store)
+        task = asyncio.create_task(simulate_satellite(settings, demo_store, telemetry))
+        wanted = {t.sensor_id for t in targets}
+        for _ in range(240):
+            latest = await telemetry.store.latest(sensor_ids=sorted(wanted))
+            states = {x.sensor_id: x.value for x in latest if x.metric == "change_state"}
+            if set(states) == wanted:
+                break
+            await asyncio.sleep(0.5)
+        task.cancel()
+        assert set(states) == wanted
+        # Construction sites were cleared 20-150 days ago: most are confirmed by now.
+        rows = await demo_store.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
+        building = [r["id"] for r in rows if r["stage"] == "construction"]
+        confirmed = [s for s in building if states.get(s) == 2.0]
+        assert building and len(confirmed) >= 0.8 * len(building)
+    finally:
+        await telemetry.close()
