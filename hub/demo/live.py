@@ -219,7 +219,8 @@ class Publisher:
         self.client.max_inflight_messages_set(200)
         self.client.max_queued_messages_set(0)
         self.published = 0
-        self.baseline = 0  # ingest's received counter when publishing began
+        # (ingest's received counter, our published count) when the history began.
+        self.baseline = (0, 0)
 
     def start(self) -> None:
         self.client.connect_async(self._host, self._port, keepalive=30)
@@ -242,7 +243,7 @@ class Publisher:
         counters = telemetry.pipeline.counters
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
-        while counters.received + ahead < self.published + self.baseline:
+        while counters.received - self.baseline[0] + ahead < self.published - self.baseline[1]:
             if loop.time() > deadline:
                 return  # ingest runs elsewhere (HUB_MQTT_INGEST=false) or lags: go on
             await asyncio.sleep(0.02)
@@ -335,14 +336,17 @@ async def simulate(
     malformed = asyncio.create_task(_malformed(publisher, healthy))
     try:
         counts = await telemetry.store.counts()
+        # Live traffic starts at once, beside the history: a meter whose newest reading were
+        # the history's last hour would look (and alert as) stale until the history is done.
+        log.info("demo simulator: live; silent meters: %s", ", ".join(sorted(silent)))
+        live = asyncio.create_task(_live(publisher, ordered, meters, silent, tz))
         if counts.readings == 0:
             gates = sum(len(s.gates) for s in ordered)
             log.info("demo simulator: publishing history for %d meters and %d gates",
                      len(meters), gates)  # fmt: skip
-            publisher.baseline = telemetry.pipeline.counters.received
+            publisher.baseline = (telemetry.pipeline.counters.received, publisher.published)
             await _history(publisher, telemetry, ordered, silent, tz, dt.datetime.now(dt.UTC))
-        log.info("demo simulator: live; silent meters: %s", ", ".join(sorted(silent)))
-        await _live(publisher, ordered, meters, silent, tz)
+        await live
     finally:
         malformed.cancel()
         with contextlib.suppress(asyncio.CancelledError):
