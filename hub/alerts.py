@@ -17,22 +17,20 @@ has an MQTT link, republished to ``hub/v1/events/alerts/<region>/<type>``.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
 import uuid
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import TracebackType
 from typing import Any
 
 from graph_schema import alerts as ga
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.store import GraphStore
 from hub.financing import RegionTree
+from ingest.bus import BoundedQueue
 
 log = logging.getLogger(__name__)
 
@@ -165,53 +163,16 @@ def _opt_time(text: str | None) -> dt.datetime | None:
 # --- the live feed -------------------------------------------------------------------------
 
 
-class AlertSubscription:
-    """Alert events for one client, with a bounded queue (oldest dropped when full)."""
+class AlertSubscription(BoundedQueue[AlertEvent]):
+    """Alert events for one client (of one region, when given), with a bounded queue."""
 
     def __init__(self, feed: AlertFeed, region: str | None, maxsize: int) -> None:
-        self._feed = feed
+        super().__init__(maxsize, feed.remove)  # type: ignore[arg-type]
         self.region = region
-        self._queue: deque[AlertEvent] = deque()
-        self._maxsize = maxsize
-        self._ready = asyncio.Event()
-        self.dropped = 0
-        self.closed = False
 
     def offer(self, event: AlertEvent) -> None:
-        if self.region is not None and self.region not in event.alert.regions:
-            return
-        if len(self._queue) >= self._maxsize:
-            self._queue.popleft()
-            self.dropped += 1
-        self._queue.append(event)
-        self._ready.set()
-
-    def __aiter__(self) -> AsyncIterator[AlertEvent]:
-        return self
-
-    async def __anext__(self) -> AlertEvent:
-        while not self._queue:
-            if self.closed:
-                raise StopAsyncIteration
-            self._ready.clear()
-            await self._ready.wait()
-        return self._queue.popleft()
-
-    def close(self) -> None:
-        self.closed = True
-        self._feed.remove(self)
-        self._ready.set()
-
-    async def __aenter__(self) -> AlertSubscription:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        if self.region is None or self.region in event.alert.regions:
+            self.put(event)
 
 
 class AlertFeed:

@@ -176,10 +176,10 @@ def _schema() -> int:
     return 0
 
 
-def _with_store(settings: Settings, work: Callable[[GraphStore], Awaitable[int]]) -> int:
+def _with_store[T](settings: Settings, work: Callable[[GraphStore], Awaitable[T]]) -> T:
     from hub.app import open_store
 
-    async def run() -> int:
+    async def run() -> T:
         store = await open_store(settings)
         try:
             return await work(store)
@@ -462,19 +462,6 @@ def demo_salt(settings: Settings) -> bytes:
     return path.read_text(encoding="ascii").strip().encode()
 
 
-def _with_store_value[T](settings: Settings, work: Callable[[GraphStore], Awaitable[T]]) -> T:
-    from hub.app import open_store
-
-    async def run() -> T:
-        store = await open_store(settings)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
-
-
 async def demo_keys(store: GraphStore, data_dir: Path) -> dict[str, str]:
     """One key per role for the demo, made on first start and kept in the data dir (readable
     by its owner only) so every start can print them. Demo keys only: real keys are shown once
@@ -512,7 +499,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return await _seed(store, args.scale, 2026, settings)
 
     _with_store(settings, prepare)
-    keys = _with_store_value(settings, lambda store: demo_keys(store, settings.data_dir))
+    keys = _with_store(settings, lambda store: demo_keys(store, settings.data_dir))
     if "anonymous_role" not in settings.auth.model_fields_set:
         # The demo reads without a key (GraphiQL works at once); writes need one of the keys.
         auth = settings.auth.model_copy(update={"anonymous_role": Role.VIEWER})

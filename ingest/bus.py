@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 from ingest.model import from_ms
 
@@ -66,33 +67,36 @@ class EventFilter:
         return self.sensor_ids is None or event.sensor_id in self.sensor_ids
 
 
-class Subscription:
-    """An async iterator of events with a bounded queue; use it as an async context manager."""
+class BoundedQueue[T]:
+    """An async iterator over what is offered to it, holding at most ``maxsize`` items: when
+    full the oldest is dropped and counted, so whoever offers never waits. An async context
+    manager whose exit closes it (and tells its owner through ``on_close``)."""
 
-    def __init__(self, bus: LiveBus, event_filter: EventFilter, maxsize: int) -> None:
-        self._bus = bus
-        self.filter = event_filter
-        self._queue: deque[Event] = deque()
+    def __init__(self, maxsize: int, on_close: Callable[[BoundedQueue[T]], None]) -> None:
+        self._queue: deque[T] = deque()
         self._maxsize = maxsize
+        self._on_close = on_close
         self._ready = asyncio.Event()
         self.dropped = 0
         self.closed = False
 
-    def _offer(self, event: Event) -> None:
-        if len(self._queue) >= self._maxsize:
+    def put(self, item: T) -> bool:
+        """Queue ``item``; True when the oldest had to be dropped for it."""
+        dropped = len(self._queue) >= self._maxsize
+        if dropped:
             self._queue.popleft()
             self.dropped += 1
-            self._bus.dropped += 1
-        self._queue.append(event)
+        self._queue.append(item)
         self._ready.set()
+        return dropped
 
     def pending(self) -> int:
         return len(self._queue)
 
-    def __aiter__(self) -> AsyncIterator[Event]:
+    def __aiter__(self) -> AsyncIterator[T]:
         return self
 
-    async def __anext__(self) -> Event:
+    async def __anext__(self) -> T:
         while not self._queue:
             if self.closed:
                 raise StopAsyncIteration
@@ -102,10 +106,10 @@ class Subscription:
 
     def close(self) -> None:
         self.closed = True
-        self._bus._remove(self)
+        self._on_close(self)
         self._ready.set()
 
-    async def __aenter__(self) -> Subscription:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -115,6 +119,19 @@ class Subscription:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class Subscription(BoundedQueue[Event]):
+    """Live-bus events matching a filter, with a bounded queue."""
+
+    def __init__(self, bus: LiveBus, event_filter: EventFilter, maxsize: int) -> None:
+        super().__init__(maxsize, bus._remove)  # type: ignore[arg-type]
+        self._bus = bus
+        self.filter = event_filter
+
+    def _offer(self, event: Event) -> None:
+        if self.put(event):
+            self._bus.dropped += 1
 
 
 class LiveBus:
