@@ -6,14 +6,14 @@ pipeline with ``decoders(...)``, so adding a feed is one module plus a line here
 
 from __future__ import annotations
 
-from connectors import labor, power
+from connectors import camera, labor, power
 from ingest.model import MetricSpec
 from ingest.payloads import Decoder
 from ingest.store import DEFAULT_TZ
 
 
 def metrics() -> dict[str, MetricSpec]:
-    return dict(power.METRICS)
+    return dict(power.METRICS) | camera.METRICS
 
 
 def decoders(
@@ -41,4 +41,5 @@ def decoders(
         ),
         labor.KIND: attendance,
         labor.EXPORT_SCHEME: attendance,
+        camera.KIND: camera.decoder(future_tolerance_s=future_tolerance_s, max_age_s=max_age_s),
     }

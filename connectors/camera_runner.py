@@ -1,0 +1,120 @@
+"""Polling cameras: read, analyse, commit; reconnect with back-off; report dead cameras offline.
+
+Each camera runs as one asyncio task; reading and analysing a frame happen together in a worker
+thread of a shared pool (OpenCV releases the GIL while it decodes and filters), so the event loop
+only waits and commits. Only readings leave the thread, and only a few a minute per camera.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+from connectors.camera import CameraAnalyser
+from connectors.camera_source import CameraError, CorruptFrame, FrameSource, open_source
+from graph_schema.model import CameraConfig
+from ingest.model import Reading, SensorInfo
+from ingest.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+Opener = Callable[[CameraConfig], FrameSource]
+
+
+class CameraRunner:
+    """One camera: its analyser, its source, and the loop that joins them to the pipeline."""
+
+    def __init__(
+        self,
+        sensor: SensorInfo,
+        config: CameraConfig,
+        pipeline: Pipeline,
+        *,
+        executor: Executor | None = None,
+        opener: Opener = open_source,
+        backoff_s: tuple[float, float] = (1.0, 60.0),
+        clock: Callable[[], float] = time.time,
+        stop_at_end: bool = False,
+    ) -> None:
+        self.sensor, self.config, self.pipeline = sensor, config, pipeline
+        self.analyser = CameraAnalyser(sensor.id, config)
+        self._executor, self._opener = executor, opener
+        self._backoff = backoff_s
+        self._clock = clock
+        self._stop_at_end = stop_at_end
+        self._stopped = asyncio.Event()
+        self.committed = 0
+        self.errors: list[str] = []
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = self._backoff[0]
+        last_frame = self._clock()
+        while not self._stopped.is_set():
+            try:
+                source = await loop.run_in_executor(self._executor, self._opener, self.config)
+            except CameraError as exc:
+                self._failed(exc)
+                last_frame = await self._maybe_offline(last_frame)
+                await self._wait(delay)
+                delay = min(delay * 2, self._backoff[1])
+                continue
+            delay = self._backoff[0]
+            try:
+                while not self._stopped.is_set():
+                    readings, ended = await loop.run_in_executor(self._executor, self._step, source)
+                    last_frame = self._clock()
+                    await self._commit(readings)
+                    if ended:
+                        break
+            except CameraError as exc:
+                self._failed(exc)
+            finally:
+                source.close()
+            if self._stop_at_end:
+                await self._commit(self.analyser.flush())
+                return
+            last_frame = await self._maybe_offline(last_frame)
+            await self._wait(delay)
+
+    def _step(self, source: FrameSource) -> tuple[list[Reading], bool]:
+        # Runs in a worker thread: read frames until one decodes, then analyse it.
+        while True:
+            try:
+                item = source.read()
+            except CorruptFrame as exc:
+                self._failed(exc)
+                continue
+            if item is None:
+                return [], True
+            ts_ms, frame = item
+            return self.analyser.frame(ts_ms, frame), False
+
+    async def _maybe_offline(self, last_frame: float) -> float:
+        now = self._clock()
+        if now - last_frame >= self.config.offline_s:
+            await self._commit(self.analyser.offline(round(now * 1000)))
+        return last_frame
+
+    async def _commit(self, readings: list[Reading]) -> None:
+        if readings:
+            result = await self.pipeline.commit_observations(
+                readings, {self.sensor.id: self.sensor}
+            )
+            self.committed += len(result.stored)
+
+    async def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+
+    def _failed(self, exc: CameraError) -> None:
+        message = f"{exc.code}: {exc}"
+        if len(self.errors) < 100:
+            self.errors.append(message)
+        log.warning("camera %s: %s", self.sensor.id, message)
