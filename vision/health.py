@@ -10,7 +10,8 @@ decided by the frame source (no frames at all) and set directly with ``offline``
   site cameras usually burn in a clock;
 - tampered: the picture went flat (lens covered, sprayed) suddenly — within ``sudden_s`` of a
   normal picture — and stays flat; or most of the scene changed at once (camera turned), which
-  holds for ``tamper_hold_s``. A picture that goes dark slowly (nightfall) is dark, not tampered;
+  holds for ``tamper_hold_s``. "Normal" is a spread of luma of at least 3 × ``flat_std``; a
+  picture that goes dark slowly (nightfall) is dark, not tampered;
 - dark / overexposed: mean luma below ``dark_luma`` / above ``bright_luma``;
 - blurred: variance of the Laplacian of the frame at ``sharp_height`` rows below ``blur_var``.
 """
@@ -81,6 +82,7 @@ class HealthMonitor:
         self._previous: Gray | None = None
         self._last_ms: int | None = None
         self._last_flat = False
+        self._last_textured: int | None = None
         self._covered = False
         self._tampered_until = -1
         self._proposed = CameraHealth.OK
@@ -109,7 +111,10 @@ class HealthMonitor:
         else:
             self._still_since = None
         flat = std < c.flat_std
-        sudden = self._last_ms is not None and ts_ms - self._last_ms <= c.sudden_s * 1000
+        if std >= 3 * c.flat_std:
+            self._last_textured = ts_ms
+        textured = self._last_textured
+        sudden = textured is not None and ts_ms - textured <= c.sudden_s * 1000
         if flat and not self._last_flat and sudden:
             self._covered = True
         elif not flat:

@@ -1,8 +1,8 @@
 """Motion against a running background on a downscaled luma plane (Frigate's recipe).
 
-Per frame: take the luma plane, shrink it to ``height`` rows, stretch its contrast to a fixed
-mean and spread (so a global change of light — dusk, a cloud, auto-exposure — moves every pixel
-together and cancels out), blur, and compare with a running average of earlier frames. Pixels
+Per frame: take the luma plane, shrink it to ``height`` rows, blur it, scale it so its median
+matches the background's (a global change of light — dusk, a cloud, auto-exposure — cancels
+out), and compare with a running average of earlier frames. Pixels
 that differ by more than ``threshold`` are moving; masked pixels and pixels outside the zones
 never are. Moving pixels are dilated into blobs; each blob of at least ``min_object`` of the
 watched area is one moving object, and blobs of at least ``large_object`` count as machinery.
@@ -37,7 +37,9 @@ class MotionConfig:
     min_object: float = 0.0005  # smallest object, share of the watched area
     large_object: float = 0.02  # objects at least this large count as machinery
     min_active: float = 0.001  # moving share of the watched area that makes a frame active
-    recalibrate: float = 0.8  # share of the watched area changing at once: a new scene
+    # Share of the watched area changing at once that means a new scene. Frigate uses 0.8 for
+    # lights switching on; a camera turned to another part of a site changes about 0.4 of it.
+    recalibrate: float = 0.35
     masks: tuple[Polygon, ...] = ()  # areas to ignore (roads, trees, sky), frame-relative 0..1
     zones: tuple[Polygon, ...] = ()  # site areas to watch; none: the whole frame
 
@@ -97,28 +99,34 @@ class MotionDetector:
         assert self._watch is not None
         grey = luma(frame)
         small = cv2.resize(grey, self._size, interpolation=cv2.INTER_AREA)
-        mean, std = cv2.meanStdDev(small, mask=self._watch)
-        # Stretch to mean 128 and spread 48: a global change of light cancels out. A floor on
-        # the spread keeps a flat (dark or covered) picture from amplifying noise into motion.
-        gain = 48.0 / max(float(std[0, 0]), 8.0)
-        stretched = cv2.convertScaleAbs(small, alpha=gain, beta=128.0 - gain * float(mean[0, 0]))
         if c.blur > 1:
-            stretched = cv2.GaussianBlur(stretched, (c.blur, c.blur), 0)
+            small = cv2.GaussianBlur(small, (c.blur, c.blur), 0)
         self._frames += 1
         if self._background is None:
-            self._background = stretched.astype(np.float32)
+            self._background = small.astype(np.float32)
             return self._still(small)
-        diff = cv2.absdiff(stretched, cv2.convertScaleAbs(self._background))
+        # Scale the frame so its median luma matches the background's: a global change of light
+        # (dusk, a cloud, auto-exposure) moves the median with it and cancels out, while objects
+        # covering less than half the watched area barely move it. When the light has changed
+        # more than twofold, the background is rescaled to it instead, so a dark frame is not
+        # amplified into noise.
+        gain = _median(self._background, self._watch) / max(_median(small, self._watch), 1.0)
+        if not 0.5 <= gain <= 2.0:
+            self._background *= 1.0 / gain
+            gain = 1.0
+        background = cv2.convertScaleAbs(self._background)
+        levelled = cv2.convertScaleAbs(small, alpha=gain) if gain != 1.0 else small
+        diff = cv2.absdiff(levelled, background)
         _, moving = cv2.threshold(diff, c.threshold, 255, cv2.THRESH_BINARY)
         moving = cv2.bitwise_and(moving, self._watch)
         moved = cv2.countNonZero(moving)
         watched = max(self._watched, 1)
         if moved >= c.recalibrate * watched:
-            self._background = stretched.astype(np.float32)
+            self._background = levelled.astype(np.float32)
             return self._still(small, scene_change=True)
         # The background starts as the mean of the first frames, then decays at alpha.
         alpha = max(c.alpha, 1.0 / self._frames)
-        cv2.accumulateWeighted(stretched, self._background, alpha)
+        cv2.accumulateWeighted(levelled, self._background, alpha)
         if moved == 0:
             return self._still(small)
         blobs = cv2.dilate(moving, self._kernel, iterations=c.dilate) if c.dilate else moving
@@ -150,3 +158,9 @@ class MotionDetector:
 
     def _still(self, small: Gray, *, scene_change: bool = False) -> MotionResult:
         return MotionResult(0.0, 0, 0.0, (), False, scene_change, small)
+
+
+def _median(plane: np.ndarray, mask: Gray) -> float:
+    hist = cv2.calcHist([plane], [0], mask, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(hist)
+    return float(np.searchsorted(cumulative, cumulative[-1] / 2))

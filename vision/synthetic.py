@@ -14,6 +14,8 @@ import numpy as np
 
 from vision.types import Frame
 
+_POOL = 16
+
 
 @dataclass(slots=True)
 class Mover:
@@ -38,14 +40,26 @@ class Scene:
     movers: list[Mover] = field(default_factory=list)
     _background: Frame | None = None
     _rng: np.random.Generator | None = None
+    _noise_pool: list[np.ndarray] = field(default_factory=lambda: [np.zeros(0)])
+    _noise_at: int = 0
+
+    @classmethod
+    def showing(cls, picture: Frame, *, noise: float = 2.0, seed: int = 0) -> Scene:
+        """A scene whose background is ``picture`` (e.g. a covered lens), with sensor noise."""
+        scene = cls(picture.shape[1], picture.shape[0], seed=seed, noise=noise)
+        scene._background = picture
+        return scene
 
     def background(self) -> Frame:
         if self._background is None:
             rng = np.random.default_rng(self.seed)
             img: Frame = np.full((self.height, self.width, 3), (96, 110, 120), np.uint8)
-            # Ground texture: smoothed noise, so the scene has detail to lose when blurred.
-            tex = rng.integers(0, 80, (self.height, self.width), dtype=np.uint8)
-            tex = cv2.GaussianBlur(tex, (3, 3), 0)
+            # Ground texture: fine grain (detail to lose when blurred) over coarse patches of
+            # soil, gravel and shade (so two sites differ everywhere, as real ones do).
+            fine = rng.integers(0, 60, (self.height, self.width), dtype=np.uint8)
+            coarse = rng.integers(0, 100, (self.height // 24 + 1, self.width // 24 + 1), np.uint8)
+            patches = cv2.resize(coarse, (self.width, self.height), interpolation=cv2.INTER_CUBIC)
+            tex = cv2.add(cv2.GaussianBlur(fine, (3, 3), 0), patches)
             img = cv2.add(img, cv2.merge([tex, tex, tex]))
             for _ in range(8):
                 x, y = int(rng.integers(0, self.width - 80)), int(rng.integers(0, self.height - 60))
@@ -74,17 +88,31 @@ class Scene:
         if blur:
             img = cv2.GaussianBlur(img, (0, 0), blur)
         if self.noise:
-            if self._rng is None:
-                self._rng = np.random.default_rng(self.seed + 1)
-            jitter = np.asarray(self._rng.normal(0, self.noise, img.shape)).astype(np.int16)
-            img = np.clip(img.astype(np.int16) + jitter, 0, 255).astype(np.uint8)
+            img = cv2.add(img, self._jitter(img.shape), dtype=cv2.CV_8U)
         return img
+
+    def _jitter(self, shape: tuple[int, ...]) -> np.ndarray:
+        # Sensor noise from a pool of fields, never the same twice in a row: drawing a fresh
+        # Gaussian field per frame would cost more than the analysis under test.
+        if self._rng is None or self._noise_pool[0].shape != shape:
+            self._rng = np.random.default_rng(self.seed + 1)
+            self._noise_pool = [
+                np.asarray(self._rng.normal(0, self.noise, shape)).astype(np.int16)
+                for _ in range(_POOL)
+            ]
+        self._noise_at = (self._noise_at + int(self._rng.integers(1, _POOL))) % _POOL
+        return self._noise_pool[self._noise_at]
 
 
 def _draw(img: Frame, m: Mover) -> None:
     x, y = round(m.x), round(m.y)
     if not m.person:
+        # A machine: a body with darker bands (cab, tracks), so its inside shows movement too.
         cv2.rectangle(img, (x, y), (x + m.w, y + m.h), m.colour, -1)
+        dark = tuple(c // 3 for c in m.colour)
+        for i in range(1, 4):
+            cv2.rectangle(img, (x + i * m.w // 4 - 2, y), (x + i * m.w // 4 + 2, y + m.h), dark, -1)
+        cv2.rectangle(img, (x, y + m.h * 3 // 4), (x + m.w, y + m.h), dark, -1)
         return
     # A standing person: head, torso, arms and legs in proportion to the box.
     w, h, c = m.w, m.h, m.colour
