@@ -47,6 +47,9 @@ METRICS: dict[str, MetricSpec] = {
 }
 # Health is measured at most this often (stream time): sharpness costs more than motion.
 HEALTH_EVERY_MS = 1000
+# People are counted at most this often: HOG costs 30 times the motion path, and ``persons``
+# is the interval's peak, which one look a second finds as well as five.
+PERSONS_EVERY_MS = 1000
 
 
 def decoder(*, future_tolerance_s: float = 300.0, max_age_s: float | None = None) -> ReadingDecoder:
@@ -93,6 +96,7 @@ class CameraAnalyser:
         self._interval = Interval()
         self._interval_end: int | None = None
         self._next_health = -math.inf
+        self._next_persons = -math.inf
         self.frames = 0
 
     def frame(self, ts_ms: int, frame: Frame) -> list[Reading]:
@@ -101,8 +105,10 @@ class CameraAnalyser:
         self.frames += 1
         motion = self.motion.detect(frame)
         persons = None
-        if self.people is not None:
+        if self.people is not None and ts_ms >= self._next_persons:
             persons = self.people.count(frame, motion.boxes) if motion.boxes else 0
+            if motion.boxes:
+                self._next_persons = ts_ms + PERSONS_EVERY_MS
         self._interval.add(motion, persons)
         switched = self.switch.update(ts_ms, motion.active)
         if switched is not None:
@@ -113,6 +119,9 @@ class CameraAnalyser:
                 ts_ms, frame, motion.luma, scene_change=motion.scene_change
             )
             if changed is not None:
+                # On an interval's end the event replaces the interval's reading of the state:
+                # one reading per sensor, metric and time is all the store keeps.
+                out = [r for r in out if (r.metric, r.ts_ms) != ("camera_health", ts_ms)]
                 out.append(_reading(self.sensor_id, ts_ms, "camera_health", changed))
         return out
 

@@ -1,6 +1,8 @@
 """Polling cameras: read, analyse, commit; reconnect with back-off; report dead cameras offline.
 
-Each camera runs as one asyncio task; reading and analysing a frame happen together in a worker
+``CameraFleet`` keeps one ``CameraRunner`` per configured camera sensor in the graph, started,
+restarted (configuration changed) and stopped as the graph says. Each camera runs as one
+asyncio task; reading and analysing a frame happen together in a worker
 thread of a shared pool (OpenCV releases the GIL while it decodes and filters), so the event loop
 only waits and commits. Only readings leave the thread, and only a few a minute per camera.
 """
@@ -12,11 +14,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
-from connectors.camera import CameraAnalyser
+from connectors.camera import KIND, CameraAnalyser
 from connectors.camera_source import CameraError, CorruptFrame, FrameSource, open_source
 from graph_schema.model import CameraConfig
+from graph_schema.monitoring import CONFIGURED_CAMERAS
+from graph_schema.store import GraphStore
 from ingest.model import Reading, SensorInfo
 from ingest.pipeline import Pipeline
 
@@ -118,3 +122,64 @@ class CameraRunner:
         if len(self.errors) < 100:
             self.errors.append(message)
         log.warning("camera %s: %s", self.sensor.id, message)
+
+
+class CameraFleet:
+    """Every camera sensor with a configuration in the graph, each polled by its own runner."""
+
+    def __init__(
+        self,
+        graph: GraphStore,
+        pipeline: Pipeline,
+        *,
+        refresh_s: float = 30.0,
+        threads: int = 4,
+        opener: Opener = open_source,
+    ) -> None:
+        self._graph, self._pipeline = graph, pipeline
+        self._refresh_s = refresh_s
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="camera")
+        self._opener = opener
+        self.runners: dict[str, tuple[str, CameraRunner, asyncio.Task[None]]] = {}
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self.refresh()
+                await asyncio.sleep(self._refresh_s)
+        finally:
+            for sensor_id in list(self.runners):
+                await self._stop(sensor_id)
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def refresh(self) -> None:
+        """Start, restart and stop runners to match the graph."""
+        rows = await self._graph.run(CONFIGURED_CAMERAS, {"kind": KIND})
+        wanted: dict[str, tuple[str, SensorInfo, CameraConfig]] = {}
+        for row in rows:
+            try:
+                config = CameraConfig.model_validate_json(row["camera"])
+            except ValueError as exc:  # written by an older version, or by hand
+                log.warning("camera %s: configuration unusable: %s", row["id"], exc)
+                continue
+            info = SensorInfo(row["id"], KIND, row["project_code"])
+            wanted[row["id"]] = (row["camera"], info, config)
+        for sensor_id, (text, _, _) in list(self.runners.items()):
+            if sensor_id not in wanted or wanted[sensor_id][0] != text:
+                await self._stop(sensor_id)
+        for sensor_id, (text, info, config) in wanted.items():
+            if sensor_id in self.runners:
+                continue
+            runner = CameraRunner(
+                info, config, self._pipeline, executor=self._executor, opener=self._opener
+            )
+            task = asyncio.create_task(runner.run(), name=f"camera-{sensor_id}")
+            self.runners[sensor_id] = (text, runner, task)
+
+    async def _stop(self, sensor_id: str) -> None:
+        _, runner, task = self.runners.pop(sensor_id)
+        runner.stop()
+        try:
+            await asyncio.wait_for(task, 15)
+        except TimeoutError:
+            task.cancel()

@@ -141,7 +141,8 @@ class SnapshotSource:
 
     def read(self) -> tuple[int, Frame] | None:
         _sleep_until(self._next * 1000, self._clock)
-        self._next = max(self._next + self._step, self._clock())
+        asked = self._clock()  # the picture is from about when it was asked for
+        self._next = max(self._next + self._step, asked)
         try:
             with urllib.request.urlopen(self.url, timeout=_TIMEOUT_MS / 1000) as response:  # noqa: S310
                 body = response.read()
@@ -150,7 +151,7 @@ class SnapshotSource:
         frame = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
         if frame is None:
             raise CorruptFrame(f"snapshot {self.url.rpartition('@')[2]} is not an image")
-        return round(self._clock() * 1000), frame
+        return round(asked * 1000), frame
 
     def close(self) -> None:
         pass

@@ -301,6 +301,22 @@ class SensingSettings(_Section):
         return self
 
 
+class CameraSettings(_Section):
+    """Camera polling inside the hub (issue 6). Per-camera settings live on the Sensor nodes."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Poll every camera sensor that has a configuration; false when stand-alone "
+        "workers do.",
+    )
+    refresh_s: float = Field(
+        default=30.0, gt=0, le=3600, description="How often camera configurations are re-read, s."
+    )
+    threads: int = Field(
+        default=4, ge=1, le=256, description="Threads that decode and analyse frames."
+    )
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -326,6 +342,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
     sensing: SensingSettings = Field(default_factory=SensingSettings)
+    camera: CameraSettings = Field(default_factory=CameraSettings)
 
     @property
     def graphiql(self) -> bool:

@@ -110,7 +110,12 @@ class MotionDetector:
         # covering less than half the watched area barely move it. When the light has changed
         # more than twofold, the background is rescaled to it instead, so a dark frame is not
         # amplified into noise.
-        gain = _median(self._background, self._watch) / max(_median(small, self._watch), 1.0)
+        level, was = _median(small, self._watch), _median(self._background, self._watch)
+        if self._watched == 0 or level < 1.0 or was < 1.0:
+            # Nothing watched, or a black picture now or before: nothing to compare yet.
+            self._background = small.astype(np.float32)
+            return self._still(small)
+        gain = was / level
         if not 0.5 <= gain <= 2.0:
             self._background *= 1.0 / gain
             gain = 1.0
