@@ -123,3 +123,27 @@ def _draw(img: Frame, m: Mover) -> None:
     cv2.line(img, (cx + w // 5, y + h // 4), (x + w - w // 10, y + h // 2), c, max(2, w // 10))
     cv2.line(img, (cx - w // 10, y + h * 11 // 20), (cx - w // 4, y + h), c, max(2, w // 8))
     cv2.line(img, (cx + w // 10, y + h * 11 // 20), (cx + w // 4, y + h), c, max(2, w // 8))
+
+
+# The demo's camera scenes: what a monitoring centre should see on each.
+CLIPS = ("busy", "idle", "night", "frozen")
+
+
+def clip(kind: str, *, seconds: float = 20.0, fps: float = 5.0, seed: int = 0) -> list[Frame]:
+    """A 320x180 clip: ``busy`` (two machines and two workers), ``idle`` (a still site),
+    ``night`` (an idle site after dark) or ``frozen`` (one picture repeated)."""
+    if kind not in CLIPS:
+        raise ValueError(f"clip kind {kind!r} is not one of {', '.join(CLIPS)}")
+    scene = Scene(320, 180, seed=seed)
+    if kind == "busy":
+        scene.movers = [
+            Mover(10, 110, 70, 45, 2.5, 0),
+            Mover(240, 20, 40, 30, 0, 1.5, colour=(40, 200, 240)),
+            Mover(120, 60, 18, 48, 1.0, 0, colour=(20, 20, 20), person=True),
+            Mover(200, 80, 18, 48, -1.2, 0, colour=(40, 30, 30), person=True),
+        ]
+    count = max(1, round(seconds * fps))
+    if kind == "frozen":
+        return [scene.frame()] * count
+    gain = 0.12 if kind == "night" else 1.0
+    return [scene.frame(gain=gain) for _ in range(count)]

@@ -14,7 +14,9 @@ ingest path (broker → subscriber → pipeline → telemetry store → live bus
   the gate), the pattern the fusion rules look for;
 - **silent sensors**: two meters stopped reporting three hours ago and stay silent (STALE);
 - **malformed traffic**: every 20 s one bad message (not JSON, unknown sensor, negative energy,
-  missing offset, a reading from tomorrow) that must land in the dead letters.
+  missing offset, a reading from tomorrow) that must land in the dead letters;
+- **cameras**: four cameras play synthetic site clips (``hub.demo.cameras``): busy, still,
+  night, frozen.
 
 Every choice is seeded by the sensor or project id, so a restart simulates the same sites.
 """
@@ -43,6 +45,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from graph_schema.errors import ConfigurationError
 from graph_schema.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
+from hub.demo import cameras
 from hub.settings import Settings
 from hub.telemetry import Telemetry
 
@@ -295,6 +298,8 @@ async def simulate(
 
     Gates send badge numbers, as real ones do; the hub hashes them with its salt on arrival."""
     tz = ZoneInfo(settings.telemetry.timezone)
+    if settings.camera.enabled:
+        await cameras.configure(graph, settings.data_dir)
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
     sites: dict[str, Site] = {}
     for row in rows:
