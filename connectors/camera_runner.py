@@ -135,8 +135,10 @@ class CameraFleet:
         refresh_s: float = 30.0,
         threads: int = 4,
         opener: Opener = open_source,
+        accept: Callable[[str], bool] = lambda sensor_id: True,
     ) -> None:
         self._graph, self._pipeline = graph, pipeline
+        self._accept = accept
         self._refresh_s = refresh_s
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="camera")
         self._opener = opener
@@ -157,6 +159,8 @@ class CameraFleet:
         rows = await self._graph.run(CONFIGURED_CAMERAS, {"kind": KIND})
         wanted: dict[str, tuple[str, SensorInfo, CameraConfig]] = {}
         for row in rows:
+            if not self._accept(row["id"]):
+                continue
             try:
                 config = CameraConfig.model_validate_json(row["camera"])
             except ValueError as exc:  # written by an older version, or by hand

@@ -14,16 +14,19 @@ from pathlib import Path
 import cv2
 import pytest
 
-from connectors import camera, feeds
+from connectors import camera, camera_worker, feeds
 from connectors.camera_runner import CameraRunner
 from connectors.camera_source import CameraUnreachable, CorruptFrame, SnapshotSource, StreamSource
 from graph_schema.errors import InvalidRecord
+from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import CameraConfig, validate
+from hub.bulk import import_records
 from ingest.model import Reading, SensorInfo
 from ingest.pipeline import Pipeline
 from ingest.sensors import StaticSensors
 from ingest.sqlite_store import SQLiteTelemetryStore
 from tests.broker import free_port
+from tests.hub.test_monitoring import A, _seed
 from vision.health import CameraHealth
 from vision.synthetic import Mover, Scene
 from vision.types import Frame
@@ -152,7 +155,7 @@ def test_bad_sources_raise_stable_codes(tmp_path: Path) -> None:
 
 
 def test_bad_polygons_are_refused_with_the_reason() -> None:
-    base = {"id": "cam-1", "kind": "camera", "project_code": "2025-330106-36-01-MON001"}
+    base = {"id": "cam-1", "kind": "camera", "project_code": A}
     for polygon, reason in [
         ([[0, 0], [1, 0]], "at least 3"),
         ([[0, 0], [1.5, 0], [1, 1]], "outside the frame"),
@@ -222,3 +225,29 @@ async def test_a_dead_camera_becomes_an_offline_observation(tmp_path: Path) -> N
         assert runner.committed == 1  # reported once, however often it retried
     finally:
         await store.close()
+
+
+@pytest.mark.anyio
+async def test_stand_alone_workers_split_the_cameras_and_ingest(tmp_path: Path) -> None:
+    video = site_video(tmp_path / "site.avi", idle_s=0.5, busy_s=2)
+    await _seed(tmp_path / "graph")
+    graph = await FalkorDBStore.embedded(tmp_path / "graph")
+    ids = [f"cam-w{n}" for n in range(6)]
+    try:
+        config = {"url": str(video), "fps": 5, "interval_s": 1}
+        records = [validate("sensor", {"id": i, "kind": "camera", "project_code": A,
+                                       "camera": config}) for i in ids]  # fmt: skip
+        await import_records(graph, "sensor", records)
+    finally:
+        await graph.close()
+    mine = [i for i in ids if camera_worker.shard_of(i, 2) == 1]
+    assert 0 < len(mine) < len(ids)  # the ids split between two workers
+    db = tmp_path / "telemetry.db"
+    argv = ["--db", str(db), "--graph-url", f"embedded://{tmp_path / 'graph'}", "--shard", "1/2"]
+    assert await camera_worker.main([*argv, "--seconds", "4", "--refresh-s", "60"]) == 0
+    store = await SQLiteTelemetryStore.open(db, feeds.metrics())
+    try:
+        heard = {r.sensor_id for r in await store.latest(sensor_ids=ids)}
+    finally:
+        await store.close()
+    assert heard == set(mine)
