@@ -15,6 +15,9 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from enum import Enum
+
+import cv2
 
 from connectors.camera import KIND, CameraAnalyser
 from connectors.camera_source import CameraError, CorruptFrame, FrameSource, open_source
@@ -26,6 +29,12 @@ from ingest.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 Opener = Callable[[CameraConfig], FrameSource]
+
+
+class _Step(Enum):
+    FRAME = "frame"
+    CORRUPT = "corrupt"
+    END = "end"
 
 
 class CameraRunner:
@@ -52,6 +61,7 @@ class CameraRunner:
         self._stopped = asyncio.Event()
         self.committed = 0
         self.errors: list[str] = []
+        self._last_frame = clock()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -59,24 +69,27 @@ class CameraRunner:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self._backoff[0]
-        last_frame = self._clock()
+        self._last_frame = self._clock()
         while not self._stopped.is_set():
             try:
                 source = await loop.run_in_executor(self._executor, self._opener, self.config)
             except CameraError as exc:
                 self._failed(exc)
-                last_frame = await self._maybe_offline(last_frame)
+                await self._maybe_offline()
                 await self._wait(delay)
                 delay = min(delay * 2, self._backoff[1])
                 continue
             delay = self._backoff[0]
             try:
                 while not self._stopped.is_set():
-                    readings, ended = await loop.run_in_executor(self._executor, self._step, source)
-                    last_frame = self._clock()
+                    readings, outcome = await loop.run_in_executor(
+                        self._executor, self._step, source
+                    )
                     await self._commit(readings)
-                    if ended:
+                    if outcome is _Step.END:
                         break
+                    if outcome is _Step.CORRUPT:
+                        await self._maybe_offline()  # a source of nothing but bad frames
             except CameraError as exc:
                 self._failed(exc)
             finally:
@@ -84,27 +97,30 @@ class CameraRunner:
             if self._stop_at_end:
                 await self._commit(self.analyser.flush())
                 return
-            last_frame = await self._maybe_offline(last_frame)
+            await self._maybe_offline()
             await self._wait(delay)
 
-    def _step(self, source: FrameSource) -> tuple[list[Reading], bool]:
-        # Runs in a worker thread: read frames until one decodes, then analyse it.
-        while True:
-            try:
-                item = source.read()
-            except CorruptFrame as exc:
-                self._failed(exc)
-                continue
+    def _step(self, source: FrameSource) -> tuple[list[Reading], _Step]:
+        # Runs in a worker thread: read one sampled frame and analyse it.
+        try:
+            item = source.read()
             if item is None:
-                return [], True
+                return [], _Step.END
             ts_ms, frame = item
-            return self.analyser.frame(ts_ms, frame), False
+            readings = self.analyser.frame(ts_ms, frame)
+        except CorruptFrame as exc:
+            self._failed(exc)
+            return [], _Step.CORRUPT
+        except cv2.error as exc:  # a frame OpenCV decoded but cannot process (odd size, type)
+            self._failed(CorruptFrame(f"frame not analysable: {exc}"))
+            return [], _Step.CORRUPT
+        self._last_frame = self._clock()
+        return readings, _Step.FRAME
 
-    async def _maybe_offline(self, last_frame: float) -> float:
+    async def _maybe_offline(self) -> None:
         now = self._clock()
-        if now - last_frame >= self.config.offline_s:
+        if now - self._last_frame >= self.config.offline_s:
             await self._commit(self.analyser.offline(round(now * 1000)))
-        return last_frame
 
     async def _commit(self, readings: list[Reading]) -> None:
         if readings:
@@ -168,8 +184,10 @@ class CameraFleet:
                 continue
             info = SensorInfo(row["id"], KIND, row["project_code"])
             wanted[row["id"]] = (row["camera"], info, config)
-        for sensor_id, (text, _, _) in list(self.runners.items()):
-            if sensor_id not in wanted or wanted[sensor_id][0] != text:
+        for sensor_id, (text, _, task) in list(self.runners.items()):
+            # A runner that died on something unforeseen is started afresh (its failure was
+            # logged by the task's callback); changed or removed cameras are stopped.
+            if sensor_id not in wanted or wanted[sensor_id][0] != text or task.done():
                 await self._stop(sensor_id)
         for sensor_id, (text, info, config) in wanted.items():
             if sensor_id in self.runners:
@@ -178,12 +196,17 @@ class CameraFleet:
                 info, config, self._pipeline, executor=self._executor, opener=self._opener
             )
             task = asyncio.create_task(runner.run(), name=f"camera-{sensor_id}")
+            task.add_done_callback(_log_failure)
             self.runners[sensor_id] = (text, runner, task)
 
     async def _stop(self, sensor_id: str) -> None:
         _, runner, task = self.runners.pop(sensor_id)
         runner.stop()
-        try:
+        # Its failure, if any, was logged when it ended.
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 15)
-        except TimeoutError:
-            task.cancel()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("camera runner %s failed", task.get_name(), exc_info=task.exception())

@@ -251,3 +251,31 @@ async def test_stand_alone_workers_split_the_cameras_and_ingest(tmp_path: Path) 
     finally:
         await store.close()
     assert heard == set(mine)
+
+
+@pytest.mark.anyio
+async def test_a_snapshot_url_serving_no_image_is_offline_not_stuck(tmp_path: Path) -> None:
+    _Snapshots.body = b"<html>camera rebooting</html>"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Snapshots)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = await SQLiteTelemetryStore.open(tmp_path / "t.db", feeds.metrics())
+    try:
+        sensor = SensorInfo("cam-snap", "camera", A)
+        pipeline = Pipeline(store, StaticSensors({sensor.id: sensor}), {})
+        url = f"http://127.0.0.1:{server.server_port}/snap.jpg"
+        config = CameraConfig(url=url, source="snapshot", fps=20, offline_s=0.3)
+        runner = CameraRunner(sensor, config, pipeline)
+        task = asyncio.create_task(runner.run())
+        for _ in range(100):
+            if runner.committed:
+                break
+            await asyncio.sleep(0.05)
+        runner.stop()
+        await asyncio.wait_for(task, 5)  # stops although no frame ever decoded
+        assert runner.errors[0].startswith("CAMERA_CORRUPT_FRAME")
+        latest = await store.latest(sensor_ids=["cam-snap"])
+        assert [(r.metric, r.value) for r in latest] == [("camera_health", 1.0)]
+    finally:
+        await store.close()
+        server.shutdown()
+        server.server_close()
