@@ -166,8 +166,8 @@ class CameraFleet:
                 await self.refresh()
                 await asyncio.sleep(self._refresh_s)
         finally:
-            for sensor_id in list(self.runners):
-                await self._stop(sensor_id)
+            # All at once: a runner may sit in a blocking read for up to its source's timeout.
+            await asyncio.gather(*(self._stop(sensor_id) for sensor_id in list(self.runners)))
             self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def refresh(self) -> None:
