@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from graph_schema.errors import InvalidRecord
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import CameraConfig, validate
 from hub.bulk import import_records
+from ingest.bus import EventFilter, LiveBus, ReadingEvent
 from ingest.model import Reading, SensorInfo
 from ingest.pipeline import Pipeline
 from ingest.sensors import StaticSensors
@@ -279,3 +281,39 @@ async def test_a_snapshot_url_serving_no_image_is_offline_not_stuck(tmp_path: Pa
         await store.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.anyio
+async def test_a_video_file_through_the_runner_reaches_the_store_and_the_live_feed(
+    tmp_path: Path,
+) -> None:
+    video = site_video(tmp_path / "site.avi", idle_s=2, busy_s=4)
+    store = await SQLiteTelemetryStore.open(tmp_path / "t.db", feeds.metrics())
+    bus = LiveBus()
+    feed = bus.subscribe(EventFilter(kinds=frozenset({"camera"})))
+    try:
+        sensor = SensorInfo("cam-file", "camera", A)
+        pipeline = Pipeline(store, StaticSensors({sensor.id: sensor}), {}, bus=bus)
+        config = CameraConfig(url=str(video), fps=5, interval_s=2)
+        start = (int(time.time()) // 2 - 10) * 2000  # 20 s ago, on an interval boundary
+
+        def replay(c: CameraConfig) -> StreamSource:
+            return StreamSource(c.url, c.fps, start_ms=start)
+
+        runner = CameraRunner(sensor, config, pipeline, opener=replay, stop_at_end=True)
+        await asyncio.wait_for(runner.run(), 30)
+        events = []
+        while feed.pending():
+            events.append(await anext(feed))
+        readings = [e for e in events if isinstance(e, ReadingEvent)]
+        assert ("motion", 1.0) in {(e.metric, e.value) for e in readings}
+        active = sorted(
+            (e.ts_ms - start, e.value) for e in readings if e.metric == "active_fraction"
+        )
+        assert active == [(2000, 0.0), (4000, 1.0), (6000, 1.0)]
+        assert all(e.project_code == A for e in readings)
+        stored = {(r.metric, r.value) for r in await store.latest(sensor_ids=["cam-file"])}
+        assert ("active_fraction", 1.0) in stored and ("camera_health", 0.0) in stored
+    finally:
+        feed.close()
+        await store.close()
