@@ -83,6 +83,7 @@ class StreamSource:
         self._pace, self._loop, self._clock = pace, loop, clock
         self._start_ms = start_ms if start_ms is not None else round(clock() * 1000)
         self._offset_ms = 0.0  # added to a looped file's positions
+        self._last_pos_ms = 0.0
         self._next_ms = -1.0
         self._capture = self._open()
         self.corrupt = 0
@@ -108,12 +109,17 @@ class StreamSource:
                     raise StreamLost(f"{self._safe_url()} stopped sending frames")
                 if not self._loop:
                     return None
-                self._offset_ms += self._capture.get(cv2.CAP_PROP_POS_MSEC) + self._step_ms
-                self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                # Loop by reopening: seeking back (CAP_PROP_POS_FRAMES = 0) is not reliable for
+                # every container, and a failed seek would replay nothing while time runs on.
+                fps = self._capture.get(cv2.CAP_PROP_FPS)
+                self._offset_ms += self._last_pos_ms + (1000.0 / fps if fps > 0 else 0.0)
+                self._capture.release()
+                self._capture = self._open()
                 if not self._capture.grab():
                     return None
             if self.file:
-                now = self._offset_ms + self._capture.get(cv2.CAP_PROP_POS_MSEC)
+                self._last_pos_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+                now = self._offset_ms + self._last_pos_ms
             else:
                 now = self._clock() * 1000 - self._start_ms
             if now < self._next_ms:

@@ -317,3 +317,20 @@ async def test_a_video_file_through_the_runner_reaches_the_store_and_the_live_fe
     finally:
         feed.close()
         await store.close()
+
+
+def test_a_paced_file_loops_in_real_time_with_fresh_frames(tmp_path: Path) -> None:
+    scene = Scene(160, 90, seed=4, movers=[Mover(10, 30, 20, 20, 6, 0)])
+    video = write_video(tmp_path / "loop.avi", [scene.frame() for _ in range(5)], 5)  # 1 s
+    source = StreamSource(str(video), 5, pace=True, loop=True)
+    started = time.monotonic()
+    try:
+        items = [source.read() for _ in range(12)]  # 2.4 s: two loops and a bit
+    finally:
+        source.close()
+    assert 2.0 < time.monotonic() - started < 3.5  # played, not raced through
+    frames = [f for f in items if f is not None]
+    assert [f[0] - frames[0][0] for f in frames] == [i * 200 for i in range(12)]
+    # After a loop the clip plays again from its start (frame 5 is frame 0 again, not stuck).
+    pictures = [f[1] for f in frames]
+    assert (pictures[5] == pictures[0]).all() and not (pictures[6] == pictures[5]).all()
