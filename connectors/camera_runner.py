@@ -163,7 +163,15 @@ class CameraFleet:
     async def run(self) -> None:
         try:
             while True:
-                await self.refresh()
+                refresh = asyncio.ensure_future(self.refresh())
+                try:
+                    await asyncio.shield(refresh)
+                except asyncio.CancelledError:
+                    # Let a graph query in flight finish: one cancelled halfway leaves its
+                    # connection in use, and the graph store's close waits for it forever.
+                    with contextlib.suppress(Exception):
+                        await refresh
+                    raise
                 await asyncio.sleep(self._refresh_s)
         finally:
             # All at once: a runner may sit in a blocking read for up to its source's timeout.
