@@ -6,14 +6,14 @@ pipeline with ``decoders(...)``, so adding a feed is one module plus a line here
 
 from __future__ import annotations
 
-from connectors import labor, power, satellite
+from connectors import camera, labor, power, satellite
 from ingest.model import MetricSpec
 from ingest.payloads import Decoder
 from ingest.store import DEFAULT_TZ
 
 
 def metrics() -> dict[str, MetricSpec]:
-    return dict(power.METRICS) | satellite.METRICS
+    return dict(power.METRICS) | satellite.METRICS | camera.METRICS
 
 
 def decoders(
@@ -44,4 +44,5 @@ def decoders(
         satellite.KIND: satellite.decoder(
             future_tolerance_s=future_tolerance_s, max_age_s=max_age_s
         ),
+        camera.KIND: camera.decoder(future_tolerance_s=future_tolerance_s, max_age_s=max_age_s),
     }

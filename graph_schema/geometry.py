@@ -86,3 +86,19 @@ def area_m2(geojson: dict[str, Any]) -> float:
 def dumps(geojson: dict[str, Any]) -> str:
     """Canonical text form stored in the graph (property values cannot be maps)."""
     return json.dumps(geojson, separators=(",", ":"), sort_keys=True)
+
+
+def relative_polygon_problem(points: list[list[float]]) -> str | None:
+    """Why ``points`` is not a polygon in frame-relative coordinates (0..1), or ``None``."""
+    if len(points) < 3:
+        return f"needs at least 3 points, got {len(points)}"
+    for i, (x, y) in enumerate(points):
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            return f"point {i} ({x}, {y}) is outside the frame: coordinates are shares 0..1"
+    twice = sum(
+        x0 * y1 - x1 * y0
+        for (x0, y0), (x1, y1) in zip(points, [*points[1:], points[0]], strict=True)
+    )
+    if abs(twice) / 2 < 1e-6:
+        return "it has no area"
+    return None

@@ -320,6 +320,62 @@ class Bank(Record):
     region_code: RegionCode
 
 
+Polygon = Annotated[
+    list[Annotated[list[float], Field(min_length=2, max_length=2)]],
+    Field(min_length=3, max_length=64, description="[[x, y], ...], shares 0..1 of the frame."),
+]
+
+
+class CameraSource(StrEnum):
+    STREAM = "stream"  # a video file, RTSP, HTTP or MJPEG stream read continuously
+    SNAPSHOT = "snapshot"  # a JPEG snapshot URL fetched every 1/fps seconds
+
+
+class CameraConfig(BaseModel):
+    """How a camera sensor is read and analysed (stored on its Sensor node as JSON text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    url: str = Field(min_length=1, max_length=2000, description="File path, rtsp://, http(s)://.")
+    source: CameraSource = Field(default=CameraSource.STREAM, description="stream or snapshot.")
+    fps: float = Field(default=2.0, gt=0, le=30, description="Frames analysed per second.")
+    interval_s: float = Field(
+        default=60.0, ge=1, le=3600, description="Seconds per camera observation."
+    )
+    masks: list[Polygon] = Field(
+        default_factory=list, max_length=32, description="Areas to ignore (road, trees, sky)."
+    )
+    zones: list[Polygon] = Field(
+        default_factory=list, max_length=32, description="Site areas watched; none: all."
+    )
+    persons: bool = Field(default=False, description="Count people (HOG) in motion regions.")
+    motion_threshold: int = Field(default=30, ge=1, le=255, description="Luma change that moves.")
+    min_object: float = Field(default=0.0005, gt=0, le=1, description="Smallest object, share.")
+    large_object: float = Field(default=0.02, gt=0, le=1, description="Machinery from, share.")
+    min_active: float = Field(default=0.001, gt=0, le=1, description="Moving share: active.")
+    motion_on_s: float = Field(default=1.0, ge=0, le=600, description="Activity before ON, s.")
+    motion_off_s: float = Field(default=30.0, ge=0, le=3600, description="Calm before OFF, s.")
+    dark_luma: float = Field(default=35.0, ge=0, le=255, description="Mean luma below: dark.")
+    bright_luma: float = Field(default=225.0, ge=0, le=255, description="Above: overexposed.")
+    blur_var: float = Field(default=30.0, ge=0, description="Laplacian variance below: blurred.")
+    offline_s: float = Field(default=30.0, gt=0, le=86400, description="No frames: offline, s.")
+
+    @field_validator("masks", "zones")
+    @classmethod
+    def _polygons(cls, value: list[list[list[float]]]) -> list[list[list[float]]]:
+        for i, poly in enumerate(value):
+            problem = geometry.relative_polygon_problem(poly)
+            if problem is not None:
+                raise ValueError(f"polygon {i}: {problem}")
+        return value
+
+    @model_validator(mode="after")
+    def _levels(self) -> CameraConfig:
+        if self.dark_luma >= self.bright_luma:
+            raise ValueError("dark_luma must be below bright_luma")
+        return self
+
+
 class Sensor(Record):
     entity = "sensor"
     id: SensorId
@@ -332,6 +388,9 @@ class Sensor(Record):
         gt=0,
         le=90 * 86400,
         description="Silence after which the sensor is stale, s (satellites: days).",
+    )
+    camera: CameraConfig | None = Field(
+        default=None, description="Cameras: stream, sampling, masks, zones, thresholds."
     )
 
 
@@ -577,7 +636,14 @@ ENTITIES: Final[tuple[EntitySpec, ...]] = (
         ),
     ),
     EntitySpec("bank", "Bank", "id", Bank, (Link("region_code", "LOCATED_IN", "region"),)),
-    EntitySpec("sensor", "Sensor", "id", Sensor, (Link("project_code", "MONITORS", "project"),)),
+    EntitySpec(
+        "sensor",
+        "Sensor",
+        "id",
+        Sensor,
+        (Link("project_code", "MONITORS", "project"),),
+        json_fields=("camera",),
+    ),
     EntitySpec(
         "project_list",
         "ProjectList",
@@ -672,6 +738,8 @@ def to_properties(spec: EntitySpec, record: Record) -> dict[str, Any]:
     for name in spec.property_fields:
         value = getattr(record, name)
         if name in spec.json_fields and value is not None:
+            if isinstance(value, BaseModel):
+                value = value.model_dump(mode="json")
             value = geometry.dumps(value)
         props[name] = _portable(value)
     if spec.name == "parcel":

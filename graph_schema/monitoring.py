@@ -32,5 +32,13 @@ SENSORS_OF_KIND = Statement(
 )
 
 
+# Cameras with a configuration, for the hub's camera poller (the JSON text is parsed there).
+CONFIGURED_CAMERAS = Statement(
+    "monitoring.configured_cameras",
+    "MATCH (s:Sensor)-[:MONITORS]->(p:Project) WHERE s.kind = $kind AND s.camera IS NOT NULL "
+    "RETURN s.id AS id, p.code AS project_code, s.camera AS camera ORDER BY s.id",
+)
+
+
 def catalog() -> list[Statement]:
-    return [SENSORS_OF_PROJECTS, PROJECTS_IN_REGION, SENSORS_OF_KIND]
+    return [SENSORS_OF_PROJECTS, PROJECTS_IN_REGION, SENSORS_OF_KIND, CONFIGURED_CAMERAS]

@@ -534,6 +534,22 @@ class SatelliteSettings(_Section):
     )
 
 
+class CameraSettings(_Section):
+    """Camera polling inside the hub (issue 6). Per-camera settings live on the Sensor nodes."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Poll every camera sensor that has a configuration; false when stand-alone "
+        "workers do.",
+    )
+    refresh_s: float = Field(
+        default=30.0, gt=0, le=3600, description="How often camera configurations are re-read, s."
+    )
+    threads: int = Field(
+        default=4, ge=1, le=256, description="Threads that decode and analyse frames."
+    )
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -564,6 +580,7 @@ class Settings(BaseSettings):
     mpi: MpiSettings = Field(default_factory=MpiSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     satellite: SatelliteSettings = Field(default_factory=SatelliteSettings)
+    camera: CameraSettings = Field(default_factory=CameraSettings)
 
     @property
     def graphiql(self) -> bool:

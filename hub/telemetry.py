@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from connectors import feeds
+from connectors.camera_runner import CameraFleet
 from graph_schema.errors import ConfigurationError
 from graph_schema.store import GraphStore
 from hub.satellite import SatelliteView, refresh_forever, satellite_view, sentinel_client
@@ -162,6 +163,11 @@ async def open_telemetry(
         log.info("satellite: refreshing parcels from %s", settings.satellite.base_url)
     if t.retention_days:
         telemetry.start("retention", keep(store, t.retention_days))
+    if settings.camera.enabled:
+        cameras = CameraFleet(
+            graph, pipeline, refresh_s=settings.camera.refresh_s, threads=settings.camera.threads
+        )
+        telemetry.start("cameras", cameras.run())
     if settings.mqtt.ingest if ingest_mqtt is None else ingest_mqtt:
         config = mqtt_config(settings.mqtt, force_protocol=force_protocol)
         telemetry.ingest = MqttIngest(

@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import ssl
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -117,6 +118,20 @@ class _BurstReadClient(Client):
             if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
                 return MQTTErrorCode.MQTT_ERR_SUCCESS
         return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+
+async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
+    """``client.loop_stop()`` without blocking the event loop (an in-process broker may live on
+    it) and without the loop's default executor (busy workers there would queue the join).
+    After ``timeout_s`` it gives up waiting: paho's thread is a daemon and ends with us."""
+    joiner = threading.Thread(target=client.loop_stop, name="paho-stop", daemon=True)
+    joiner.start()
+    deadline = time.monotonic() + timeout_s
+    while joiner.is_alive():
+        if time.monotonic() > deadline:
+            log.warning("paho's network thread did not stop within %.0f s", timeout_s)
+            return
+        await asyncio.sleep(0.01)
 
 
 def make_client(config: MqttConfig, *, manual_ack: bool, suffix: str = "") -> Client:
@@ -305,7 +320,7 @@ class MqttIngest:
                     await asyncio.wait_for(self._disconnected.wait(), 5)
             # Joining paho's thread blocks for up to a select timeout: not on the event loop,
             # which may be serving an in-process broker that thread is talking to.
-            await asyncio.to_thread(self._client.loop_stop)
+            await stop_network_thread(self._client)
 
     async def _linger(self) -> None:
         # A batch waits for company until its oldest message is linger_s old: fewer, larger

@@ -1,0 +1,1 @@
+"""Pure computation on pixels and rasters: camera activity and health from frames."""

@@ -60,6 +60,12 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list):
         return [plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a nested input
+        return {
+            f.name: plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not None
+        }
     return value
 
 

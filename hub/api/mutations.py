@@ -23,6 +23,7 @@ from graph_schema.model import Record, validate
 from graph_schema.writer import upsert
 from hub.api import lists
 from hub.api.access import WRITERS, allow
+from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
 from hub.api.enums import (
     BankKind,
@@ -253,6 +254,9 @@ class SensorInput:
     unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
     stale_after_s: float | None = strawberry.field(
         default=None, description="Silence after which it is stale, s (default: the hub's)."
+    )
+    camera: CameraConfigInput | None = strawberry.field(
+        default=None, description="Cameras: stream, sampling, masks, zones and thresholds."
     )
 
 

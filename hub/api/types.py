@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from hub.api import lists, paging
 from hub.api.access import MONITORING_READERS, allow
+from hub.api.cameras import CameraSettings
 from hub.api.context import Context
 from hub.api.enums import (
     BankKind,
@@ -994,6 +995,7 @@ class Sensor(Node):
         description="Silence after which it counts as stale, s; null: the hub's default "
         "(HUB_TELEMETRY_INACTIVITY_TIMEOUT_S)."
     )
+    raw_camera: strawberry.Private[str | None] = None
 
     def node_key(self) -> str:
         return self.id_
@@ -1007,7 +1009,12 @@ class Sensor(Node):
             name=p.get("name"),
             unit=p.get("unit"),
             stale_after_s=float(stale) if stale is not None else None,
+            raw_camera=p.get("camera"),
         )
+
+    @strawberry.field(description="Cameras: how it is read and analysed; null for other kinds.")
+    def camera(self) -> CameraSettings | None:
+        return CameraSettings.from_json(self.raw_camera) if self.raw_camera else None
 
     @strawberry.field(description="ONLINE, STALE or NO_DATA, from its newest reading's time.")
     async def status(self, info: Ctx) -> SensorStatus:
@@ -1191,6 +1198,10 @@ lists.BUILT_FROM.update(
     }
 )
 lists.RESOLVED_FROM.update(
-    {("LandParcel", "geometry"): ("geometry",), ("Sensor", "status"): ("stale_after_s",)}
+    {
+        ("LandParcel", "geometry"): ("geometry",),
+        ("Sensor", "status"): ("stale_after_s",),
+        ("Sensor", "camera"): ("camera",),
+    }
 )
 lists.ENTITY_OF_TYPE.update({cls.__name__: entity for entity, cls in ENTITY_TYPES.items()})

@@ -18,7 +18,9 @@ ingest path (broker → subscriber → pipeline → telemetry store → live bus
   issue 8) and its county's MPI is red;
 - **silent sensors**: two meters stopped reporting three hours ago and stay silent (STALE);
 - **malformed traffic**: every 20 s one bad message (not JSON, unknown sensor, negative energy,
-  missing offset, a reading from tomorrow) that must land in the dead letters.
+  missing offset, a reading from tomorrow) that must land in the dead letters;
+- **cameras**: four cameras play synthetic site clips (``hub.demo.cameras``): busy, still,
+  night, frozen.
 
 Every choice is seeded by the sensor or project id, so a restart simulates the same sites.
 """
@@ -47,8 +49,10 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from graph_schema.errors import ConfigurationError
 from graph_schema.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
+from hub.demo import cameras
 from hub.settings import Settings
 from hub.telemetry import Telemetry
+from ingest.mqtt import stop_network_thread
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +233,7 @@ class Publisher:
     async def stop(self) -> None:
         self.client.disconnect()
         # Off the event loop: the embedded broker paho talks to runs on it.
-        await asyncio.to_thread(self.client.loop_stop)
+        await stop_network_thread(self.client)
 
     def send(self, topic: str, body: Any) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -324,6 +328,8 @@ async def simulate(
 
     Gates send badge numbers, as real ones do; the hub hashes them with its salt on arrival."""
     tz = ZoneInfo(settings.telemetry.timezone)
+    if settings.camera.enabled:
+        await cameras.configure(graph, settings.data_dir)
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
     ordered, silent = plan(rows)
     meters = [(site, meter) for site in ordered for meter in site.meters]

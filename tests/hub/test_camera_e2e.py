@@ -1,0 +1,119 @@
+"""Cameras end to end: a generated video file registered as a camera over GraphQL is polled by
+the hub (``hub serve`` in this process: embedded graph, SQLite telemetry, real uvicorn), and its
+camera observations come back from ``project { monitoring }``; a bad mask polygon is refused
+with ``BAD_USER_INPUT``; changing the configuration over GraphQL restarts the camera's runner."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.settings import load_settings
+from tests.broker import free_port
+from tests.connectors.test_camera import site_video
+from tests.hub.test_monitoring import A, _seed, serving
+
+pytestmark = pytest.mark.anyio
+
+UPSERT = """
+mutation ($items: [SensorInput!]!) {
+  upsertSensors(items: $items) {
+    created updated rejected items { outcome errors { code field message } }
+  }
+}"""
+
+MONITORING = """
+query ($code: String!, $from: DateTime!, $to: DateTime!) {
+  project(code: $code) {
+    monitoring(from: $from, to: $to, bucket: HOUR) {
+      series(metric: "active_fraction") { sensorId metric count max }
+      sensors { sensorId kind status latest { metric value unit }
+                camera { url fps intervalS masks persons } }
+    }
+  }
+}"""
+
+
+async def gql(address: str, query: str, **variables: Any) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def camera_input(video: Path, **config: Any) -> dict[str, Any]:
+    return {
+        "id": "cam-e2e",
+        "kind": "CAMERA",
+        "projectCode": A,
+        "name": "东门塔吊",
+        "camera": {"url": str(video), "fps": 5, "intervalS": 1, **config},
+    }
+
+
+async def test_a_registered_video_file_produces_camera_observations(tmp_path: Path) -> None:
+    video = site_video(tmp_path / "site.avi", idle_s=1, busy_s=3)
+    await _seed(tmp_path / "data" / "graph")
+    settings = load_settings(
+        {
+            "HUB_DATA_DIR": str(tmp_path / "data"),
+            "HUB_HTTP_PORT": str(free_port()),
+            "HUB_HTTP_DEFAULT_ROLE": "admin",
+            "HUB_MQTT_INGEST": "false",
+            "HUB_CAMERA_REFRESH_S": "0.2",
+        }
+    )
+    async with serving(settings) as hub:
+        bad = {"masks": [[[0, 0], [2, 0], [1, 1]]]}
+        refused = (await gql(hub, UPSERT, items=[camera_input(video, **bad)]))["upsertSensors"]
+        assert refused["rejected"] == 1
+        error = refused["items"][0]["errors"][0]
+        assert error["code"] == "BAD_USER_INPUT" and "outside the frame" in error["message"]
+
+        strip = [[0.7, 0.0], [0.85, 0.0], [0.85, 1.0], [0.7, 1.0]]
+        created = await gql(hub, UPSERT, items=[camera_input(video, masks=[strip])])
+        assert created["upsertSensors"]["created"] == 1
+        now = dt.datetime.now(dt.UTC)
+        window = {
+            "code": A,
+            "from": (now - dt.timedelta(hours=1)).isoformat(),
+            "to": (now + dt.timedelta(hours=1)).isoformat(),
+        }
+        deadline = time.monotonic() + 30
+        while True:
+            monitoring = (await gql(hub, MONITORING, **window))["project"]["monitoring"]
+            series = [s for s in monitoring["series"] if s["sensorId"] == "cam-e2e"]
+            # The file plays in real time and loops; wait for the machines' first seconds.
+            if series and series[0]["count"] >= 3 and series[0]["max"] > 0.5:
+                break
+            assert time.monotonic() < deadline, monitoring
+            await asyncio.sleep(0.3)
+        cam = next(s for s in monitoring["sensors"] if s["sensorId"] == "cam-e2e")
+        assert cam["kind"] == "CAMERA" and cam["status"] == "ONLINE"
+        latest = {r["metric"]: r for r in cam["latest"]}
+        assert {"active_fraction", "motion_area", "moving_objects", "machinery_share",
+                "camera_health"} <= set(latest)  # fmt: skip
+        assert latest["camera_health"]["value"] == 0.0 and latest["motion_area"]["unit"] == "share"
+        assert cam["camera"] == {
+            "url": str(video), "fps": 5.0, "intervalS": 1.0, "masks": [strip], "persons": False
+        }  # fmt: skip
+
+        # Turn person counting on: the hub restarts the camera with it, and persons appear.
+        await gql(hub, UPSERT, items=[camera_input(video, masks=[strip], persons=True)])
+        deadline = time.monotonic() + 30
+        while True:
+            monitoring = (await gql(hub, MONITORING, **window))["project"]["monitoring"]
+            cam = next(s for s in monitoring["sensors"] if s["sensorId"] == "cam-e2e")
+            if "persons" in {r["metric"] for r in cam["latest"]}:
+                break
+            assert time.monotonic() < deadline, cam
+            await asyncio.sleep(0.3)
+        assert cam["camera"]["persons"] is True
