@@ -22,6 +22,9 @@ from hub.roles import Role
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from hub.app import DemoFeeds
+
+if TYPE_CHECKING:
     from hub.statistics import StatsReport
 
 console = Console(stderr=True)
@@ -426,7 +429,7 @@ def _serve(
     args: argparse.Namespace,
     *,
     banner: str | None = None,
-    demo: Any = None,
+    demo: DemoFeeds | None = None,
 ) -> int:
     import uvicorn
 

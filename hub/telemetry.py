@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from connectors import feeds
@@ -78,31 +79,26 @@ class Telemetry:
     labor_enabled: bool = True
     satellite: SatelliteView | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _ingest_task: asyncio.Task[None] | None = None
 
-    def start(self, name: str, work: asyncio.Future[None] | object) -> None:
+    def start(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a background coroutine until ``close``; its failure is logged, not raised."""
-        task: asyncio.Task[None] = asyncio.ensure_future(work)  # type: ignore[arg-type]
-        task.set_name(name)
+        task = asyncio.create_task(work, name=name)
         task.add_done_callback(_log_failure)
         self._tasks.append(task)
+        return task
 
     @property
     def connected(self) -> bool:
         return self.ingest is not None and self.ingest.connected.is_set()
 
-    def stale_before(self, now: dt.datetime | None = None) -> dt.datetime:
-        """A sensor last heard before this moment is stale."""
-        moment = now or dt.datetime.now(dt.UTC)
-        return moment - dt.timedelta(seconds=self.inactivity_timeout_s)
-
     async def close(self) -> None:
         if self.ingest is not None:
             self.ingest.stop()
         # The subscriber's run() returns after its current batch: wait for it before the store.
-        for task in reversed(self._tasks):
-            if task.get_name() == "mqtt-ingest":
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        if self._ingest_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._ingest_task), timeout=10)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -177,7 +173,7 @@ async def open_telemetry(
             linger_s=t.batch_latency_ms / 1000,
             republish=settings.mqtt.republish,
         )
-        telemetry.start("mqtt-ingest", telemetry.ingest.run())
+        telemetry._ingest_task = telemetry.start("mqtt-ingest", telemetry.ingest.run())
         log.info("MQTT ingest: subscribing to %s on %s:%s", config.subscription, config.host,
                  config.port)  # fmt: skip
     log.info("telemetry store: %s", store.describe())

@@ -136,7 +136,7 @@ async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
 
 def make_client(config: MqttConfig, *, manual_ack: bool, suffix: str = "") -> Client:
     protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
-    client = (_BurstReadClient if manual_ack else Client)(
+    client = _BurstReadClient(
         CallbackAPIVersion.VERSION2,
         client_id=config.client_id + suffix,
         protocol=protocol,

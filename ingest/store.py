@@ -174,6 +174,10 @@ class TelemetryStore(ABC):
         """Dead letters in id order; ``pending`` only those not replayed yet."""
 
     @abstractmethod
+    async def pending_dead_letters(self) -> int:
+        """How many dead letters wait for a replay (cheap: for status screens that poll)."""
+
+    @abstractmethod
     async def purge(self, before: dt.datetime) -> int:
         """Delete raw readings and attendance older than ``before``; rollups stay."""
 

@@ -474,7 +474,7 @@ class MonitoringQuery:
     async def ingest_status(self, info: Ctx) -> IngestStatus | None:
         telemetry = telemetry_of(info)
         c = telemetry.pipeline.counters
-        counts = await telemetry.store.counts()
+        pending = await telemetry.store.pending_dead_letters()
         return IngestStatus(
             broker_connected=telemetry.connected,
             received=c.received,
@@ -492,7 +492,7 @@ class MonitoringQuery:
             ),
             live_subscribers=telemetry.bus.subscribers,
             live_dropped=telemetry.bus.dropped,
-            pending_dead_letters=counts.dead_letters_pending,
+            pending_dead_letters=pending,
             labor_enabled=telemetry.labor_enabled,
             ingest_error=telemetry.ingest.error if telemetry.ingest is not None else None,
         )

@@ -37,7 +37,7 @@ import logging
 import math
 import random
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -303,9 +303,9 @@ async def _history(
             await publisher.pace(telemetry)
 
 
-def _bad_messages(now: Callable[[], dt.datetime], meter: str) -> list[tuple[str, bytes]]:
-    stamp = _iso(now())
-    tomorrow = _iso(now() + dt.timedelta(days=1))
+def _bad_messages(now: dt.datetime, meter: str) -> list[tuple[str, bytes]]:
+    stamp = _iso(now)
+    tomorrow = _iso(now + dt.timedelta(days=1))
 
     def reading(ts: str, value: float) -> bytes:
         return json.dumps(
@@ -397,7 +397,7 @@ async def _malformed(publisher: Publisher, healthy: list[str]) -> None:
     """One bad message every BAD_MESSAGE_EVERY_S, from the start (history or not)."""
     for index in itertools.count():
         meter = healthy[index % len(healthy)] if healthy else "pwr-NONE"
-        bad = _bad_messages(lambda: dt.datetime.now(dt.UTC), meter)
+        bad = _bad_messages(dt.datetime.now(dt.UTC), meter)
         topic, payload = bad[index % len(bad)]
         publisher.send(topic, payload)
         await asyncio.sleep(BAD_MESSAGE_EVERY_S)

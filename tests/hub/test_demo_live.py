@@ -78,7 +78,7 @@ async def test_every_malformed_message_becomes_a_dead_letter(tmp_path: Path) -> 
         sensors = StaticSensors({"pwr-X": SensorInfo("pwr-X", "power", "P1")})
         pipeline = Pipeline(store, sensors, feeds.decoders(labor_salt=b"salt"))
         now = dt.datetime.now(dt.UTC)
-        bad = _bad_messages(lambda: now, "pwr-X")
+        bad = _bad_messages(now, "pwr-X")
         arrived = int(now.timestamp() * 1000)
         result = await pipeline.process([Message(t, p, arrived) for t, p in bad])
         assert result.stored == []

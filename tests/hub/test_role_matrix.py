@@ -1,7 +1,7 @@
 """The role matrix: for each role, every root query, mutation and subscription is either allowed
 or FORBIDDEN, as the issues specify it. The table below is written from the specification, not
-read from the code; a root field missing from it fails the test, so every new field gets a
-decision.
+read from the code: a query not in it is for every reader but the bank, a mutation for operator
+and admin; a name in it that no longer exists fails the test.
 
 Specification (issues 3, 5, 9, 11): writes only for operator and admin; the bank role reaches
 only its desensitized financing entry points; monitoring (sensors, ingest status, the live feed)
