@@ -199,14 +199,18 @@ class AlertFeed:
 
     def publish(self, events: Iterable[AlertEvent]) -> None:
         for event in events:
-            self.published += 1
-            for sub in list(self._subscribers):
-                sub.offer(event)
+            self.deliver(event)
             if self.publisher is not None:
                 try:
                     self.publisher(*event_message(event))
                 except (OSError, ValueError, RuntimeError) as exc:  # a broker hiccup, not ours
                     log.warning("alert republish failed: %s", exc)
+
+    def deliver(self, event: AlertEvent) -> None:
+        """To this hub's subscribers only: for changes another hub made and MQTT relayed."""
+        self.published += 1
+        for sub in list(self._subscribers):
+            sub.offer(event)
 
     def close(self) -> None:
         for sub in list(self._subscribers):

@@ -35,9 +35,12 @@ from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
+from hub.logs import RequestContext
+from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
+from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
-from hub.telemetry import Telemetry, open_telemetry
+from hub.telemetry import Telemetry, mqtt_config, open_telemetry
 from hub.watch import Watch
 
 log = logging.getLogger(__name__)
@@ -84,7 +87,8 @@ class _GraphQLApp(GraphQL[Context, None]):
             max_aliases=http.max_aliases,
             introspection=settings.environment is not Environment.PRODUCTION,
         )
-        super().__init__(build_schema(limits), **kwargs)
+        observers = [graphql_extension(state.metrics)]
+        super().__init__(build_schema(limits, observers=observers), **kwargs)
         self._state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -316,9 +320,13 @@ class _State:
     ) -> None:
         self.settings = settings
         self.batching = batching
-        self._store = store
+        self.metrics = Metrics(settings.metrics)
+        self._store: GraphStore | None = None
+        self.store = store
         self.telemetry = telemetry
+        self.metrics.attach(telemetry)
         self.watch: Watch | None = None
+        self.relay: Relay | None = None
         self._authenticator: Authenticator | None = None
 
     @property
@@ -339,7 +347,8 @@ class _State:
 
     @store.setter
     def store(self, value: GraphStore | None) -> None:
-        self._store = value
+        # Every store call of the app is timed; the caller's store object is left as it is.
+        self._store = MeasuredGraphStore(value, self.metrics) if value is not None else None
 
 
 async def open_store(settings: Settings) -> GraphStore:
@@ -399,6 +408,7 @@ def create_app(
     uses it, as the naive baseline."""
     state = _State(settings, store, batching, telemetry)
     state.watch = watch
+    state.metrics.watch = watch
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager
@@ -422,8 +432,15 @@ def create_app(
                     force_protocol=force_protocol,
                 )
                 stack.push_async_callback(_close_telemetry, state)
+                state.metrics.attach(state.telemetry)
+                if settings.mqtt.relay:
+                    state.relay = start_relay(settings, state.telemetry)
+                    state.metrics.relay = state.relay
                 if settings.alerts.enabled:
-                    state.watch = start_watch(settings, state.store, state.telemetry)
+                    state.watch = start_watch(settings, state.store, state.telemetry, state.relay)
+                    state.metrics.watch = state.watch
+                    if state.relay is not None:
+                        state.relay.on_alert = alert_handler(state.watch)
                 if demo is not None and demo.simulate:
                     from hub.demo.live import simulate
 
@@ -461,15 +478,64 @@ def create_app(
                 body["broker_connected"] = state.telemetry.connected
         return JSONResponse(body)
 
-    return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if settings.metrics.enabled:
+        routes.append(Route("/metrics", state.metrics.endpoint))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
+    app.state.metrics = state.metrics
+    return app
+
+
+def create_ingest_app(settings: Settings) -> Starlette:
+    """``hub ingest``: an ingest worker. MQTT in (with ``HUB_MQTT_SHARED_GROUP``, several
+    workers split the load), telemetry store out, events republished for the API replicas;
+    no GraphQL, no watch. It serves ``/healthz``, ``/readyz`` (graph reachable and broker
+    connected) and ``/metrics`` for its orchestrator and Prometheus."""
+    state = _State(settings, None, True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            state.store = await open_store(settings)
+            stack.push_async_callback(_forget_store, state)
+            state.telemetry = await open_telemetry(settings, state.store, ingest_mqtt=True)
+            stack.push_async_callback(_close_telemetry, state)
+            state.metrics.attach(state.telemetry)
+            log.info("ingest worker: graph %s", state.store.describe())
+            freeze_startup_heap()
+            yield
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        body: dict[str, Any] = {"status": "ready"}
+        try:
+            await state.store.ping()
+        except GraphUnavailable as exc:
+            return JSONResponse({"status": "unavailable", "graph": str(exc)}, status_code=503)
+        telemetry = state.telemetry
+        connected = telemetry is not None and telemetry.connected
+        body["broker_connected"] = connected
+        if telemetry is not None and telemetry.ingest is not None and telemetry.ingest.error:
+            body["ingest_error"] = telemetry.ingest.error
+        if not connected:
+            body["status"] = "unavailable"
+        return JSONResponse(body, status_code=200 if connected else 503)
+
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if settings.metrics.enabled:
+        routes.append(Route("/metrics", state.metrics.endpoint))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
+    app.state.metrics = state.metrics
+    return app
 
 
 async def _forget_store(state: _State) -> None:
@@ -477,15 +543,28 @@ async def _forget_store(state: _State) -> None:
     state.store = None
 
 
-def start_watch(settings: Settings, store: GraphStore, telemetry: Telemetry) -> Watch:
+def start_watch(
+    settings: Settings, store: GraphStore, telemetry: Telemetry, relay: Relay | None = None
+) -> Watch:
     """Evidence, MPI and alerts as background tasks of the telemetry runtime (they stop
-    with it); alert changes go out on MQTT too when the hub has a subscriber."""
+    with it); alert changes go out on MQTT too when the hub has a subscriber or a relay."""
     watch = Watch.of(settings, store, telemetry.store)
     if telemetry.ingest is not None and settings.mqtt.republish:
         watch.feed.publisher = telemetry.ingest.publish
+    elif relay is not None:
+        watch.feed.publisher = relay.publish
     telemetry.start("watch-readings", watch.follow(telemetry.bus))
     telemetry.start("watch", watch.run())
     return watch
+
+
+def start_relay(settings: Settings, telemetry: Telemetry) -> Relay:
+    """Follow hub/v1/events/# into this hub's live bus (a replica that does not ingest)."""
+    relay = Relay(mqtt_config(settings.mqtt), telemetry.bus)
+    telemetry.start("relay", relay.run())
+    # Stopped before the telemetry tasks are cancelled, so paho's thread is joined cleanly.
+    telemetry.stoppers.append(relay.stop)
+    return relay
 
 
 async def _close_telemetry(state: _State) -> None:

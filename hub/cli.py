@@ -18,6 +18,7 @@ from rich.table import Table
 from graph_schema import GraphStore, HubError
 from graph_schema.model import LOAD_ORDER
 from graph_schema.writer import Outcome
+from hub.logs import configure as configure_logging
 from hub.roles import Role
 from hub.settings import Settings, load_settings
 
@@ -36,6 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("serve", help="serve the GraphQL API on the configured store")
+    sub.add_parser(
+        "ingest",
+        help="run an ingest worker: MQTT in (HUB_MQTT_SHARED_GROUP splits the load), "
+        "telemetry out, /healthz /readyz /metrics on HUB_HTTP_PORT; no GraphQL",
+    )
+    doctor = sub.add_parser(
+        "doctor", help="check the configured stores, the broker and the settings, in plain words"
+    )
+    doctor.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds each check may take (default 5)"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
 
     demo = sub.add_parser("demo", help="seed demo data on first run, then serve")
     demo.add_argument("--scale", choices=["demo", "hubei"], default="demo")
@@ -142,12 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HubError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
-    logging.basicConfig(
-        level=settings.log_level.value,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level.value, settings.log_format.value)
     handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
         "serve": _serve,
+        "ingest": _ingest,
+        "doctor": _doctor,
         "demo": _demo,
         "seed": lambda s, a: _with_store(s, lambda store: _seed(store, a.scale, a.seed, s)),
         "import": lambda s, a: _with_store(s, lambda store: _import(store, a, s)),
@@ -431,8 +443,6 @@ def _serve(
     banner: str | None = None,
     demo: DemoFeeds | None = None,
 ) -> int:
-    import uvicorn
-
     from hub.app import create_app
 
     app = create_app(settings, demo=demo)
@@ -440,14 +450,47 @@ def _serve(
     console.print(f"[bold green]GraphQL endpoint: {url}[/bold green]")
     if banner:
         console.print(banner)
+    _run_uvicorn(app, settings)
+    return 0
+
+
+def _run_uvicorn(app: Any, settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         app,
         host=settings.http.host,
         port=settings.http.port,
         log_level=settings.log_level.value.lower(),
+        # Our logging as configured (text or JSON); hub.logs.RequestContext writes the access
+        # lines, with the request id, instead of uvicorn.
+        log_config=None,
+        access_log=False,
         lifespan="on",
     )
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.app import create_ingest_app
+
+    mqtt = settings.mqtt
+    group = f" in shared group {mqtt.shared_group}" if mqtt.shared_group else ""
+    console.print(f"ingest worker: {mqtt.url} as {mqtt.client_id}{group}")
+    _run_uvicorn(create_ingest_app(settings), settings)
     return 0
+
+
+def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.doctor import diagnose, render
+
+    findings = asyncio.run(diagnose(settings, timeout_s=args.timeout))
+    if args.json:
+        import json
+
+        sys.stdout.write(json.dumps([f.as_dict() for f in findings], indent=2) + "\n")
+    else:
+        Console().print(render(findings))
+    return 1 if any(f.failed for f in findings) else 0
 
 
 def demo_salt(settings: Settings) -> bytes:

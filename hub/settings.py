@@ -7,6 +7,7 @@ no section. ``load_settings`` turns validation errors into one message that name
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import re
 from collections.abc import Mapping
@@ -53,6 +54,11 @@ class LogLevel(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class Environment(StrEnum):
@@ -170,6 +176,11 @@ class MqttSettings(_Section):
     ingest: bool = Field(
         default=True,
         description="Run the MQTT subscriber inside the hub; off when stand-alone workers do.",
+    )
+    relay: bool = Field(
+        default=False,
+        description="Follow hub/v1/events/... (what ingest workers and other replicas publish) "
+        "and feed this hub's live feeds with it: for API replicas that do not ingest.",
     )
 
     @field_validator("protocol")
@@ -550,6 +561,50 @@ class CameraSettings(_Section):
     )
 
 
+class MetricsSettings(_Section):
+    """Prometheus ``/metrics``: counts and latencies, never data (no sensor ids, project codes,
+    queries or payloads).
+
+    A scrape is allowed from ``allow_from`` (loopback by default) or with
+    ``Authorization: Bearer <token>``; API keys are not used, since metrics must answer while
+    the graph (where keys live) is down."""
+
+    enabled: bool = Field(default=True, description="Serve /metrics.")
+    token: SecretStr | None = Field(
+        default=None, description="Bearer token a scraper may present; never logged."
+    )
+    allow_from: str = Field(
+        default="127.0.0.0/8,::1/128",
+        description="Comma-separated networks (CIDR) allowed to scrape without the token; "
+        "empty: the token only.",
+    )
+    max_operations: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Distinct GraphQL operation names kept as labels; later ones count as "
+        "'other', so clients cannot grow the label set without bound.",
+    )
+
+    @field_validator("allow_from")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in _split(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not a network such as 10.0.0.0/8") from None
+        return value
+
+    @property
+    def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(part, strict=False) for part in _split(self.allow_from))
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -565,6 +620,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="Where embedded stores keep data.")
     log_level: LogLevel = Field(default=LogLevel.INFO, description="Logging threshold.")
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="text for people, json (one object a line, with request_id) for collectors.",
+    )
     environment: Environment = Field(
         default=Environment.DEVELOPMENT, description="production turns off GraphiQL."
     )
@@ -581,6 +640,7 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     satellite: SatelliteSettings = Field(default_factory=SatelliteSettings)
     camera: CameraSettings = Field(default_factory=CameraSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @property
     def graphiql(self) -> bool:

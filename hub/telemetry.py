@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,8 @@ class Telemetry:
     ingest: MqttIngest | None = None
     labor_enabled: bool = True
     satellite: SatelliteView | None = None
+    # Called first on close: services that stop gracefully (the relay's MQTT link).
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _ingest_task: asyncio.Task[None] | None = None
 
@@ -93,6 +95,8 @@ class Telemetry:
         return self.ingest is not None and self.ingest.connected.is_set()
 
     async def close(self) -> None:
+        for stop in self.stoppers:
+            stop()
         if self.ingest is not None:
             self.ingest.stop()
         # The subscriber's run() returns after its current batch: wait for it before the store.

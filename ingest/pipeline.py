@@ -37,6 +37,8 @@ class ReplayResult:
 
 
 CommitHook = Callable[[CommitResult, int], None]
+# (messages in the batch, seconds the store took, whether it committed): for metrics.
+BatchHook = Callable[[int, float, bool], None]
 
 
 class Pipeline:
@@ -58,6 +60,7 @@ class Pipeline:
         self.bus = bus
         self.counters = counters or Counters()
         self.on_commit = on_commit
+        self.on_batch: BatchHook | None = None
 
     async def process(self, messages: Sequence[Message]) -> CommitResult:
         """Decode, validate and commit one batch; return what was stored."""
@@ -178,7 +181,15 @@ class Pipeline:
         return batch, outcome
 
     async def _commit(self, batch: Batch) -> CommitResult:
-        result = await self.store.commit(batch)
+        started = time.perf_counter()
+        committed_ok = False
+        try:
+            result = await self.store.commit(batch)
+            committed_ok = True
+        finally:
+            if self.on_batch is not None:
+                size = len(batch.readings) + len(batch.attendance) + len(batch.dead)
+                self.on_batch(size, time.perf_counter() - started, committed_ok)
         committed = int(time.time() * 1000)
         c = self.counters
         c.readings += len(batch.readings) + len(batch.attendance)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -463,9 +463,13 @@ def _shape_rules(limits: Limits) -> type[AddValidationRules]:
     return ShapeLimits
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: Limits | None = None, *, observers: Sequence[Any] = ()
+) -> strawberry.Schema:
+    """The schema; ``observers`` are extensions that run first, around everything (metrics)."""
     limits = limits or Limits()
     extensions: list[Any] = [
+        *observers,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
         _shape_rules(limits),

@@ -1,0 +1,234 @@
+"""The event relay: an API replica that does not ingest follows what the ingest workers and the
+other replicas publish under ``hub/v1/events/``, so its live feeds and its watch see the same
+readings, rollups and alert changes as a hub that ingests itself.
+
+Ingest republishes every committed reading and rollup change (``ingest.mqtt.event_message``)
+and each hub publishes the alert changes it made (``hub.alerts.event_message``). The relay
+subscribes to ``hub/v1/events/#`` with a clean session (a replica that was down reads current
+state from the stores, not a backlog) and MQTT 5's *no local* option, so the alert changes it
+publishes itself are not delivered back to it: its own subscribers had them directly. Events
+are QoS 0, as they are published: a lost event delays a live update, it loses no data (the
+watch re-reads the stores on its schedule). A malformed event is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import secrets
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from graph_schema.errors import HubError
+from hub.alerts import AlertEvent, Change
+from ingest.bus import Event, LiveBus, ReadingEvent, RollupEvent
+from ingest.mqtt import EVENTS_PREFIX, MqttConfig, stop_network_thread
+
+if TYPE_CHECKING:
+    from hub.watch import Watch
+
+log = logging.getLogger(__name__)
+
+TOPIC = f"{EVENTS_PREFIX}/#"
+ALERTS = f"{EVENTS_PREFIX}/alerts/"
+
+# An alert change named by its id: the relay hands it to the watch, which reads the alert.
+AlertHandler = Callable[[str, str], Awaitable[None]]
+
+
+def parse_event(topic: str, payload: bytes) -> Event | None:
+    """The live-bus event a republished reading or rollup stands for; None for anything else
+    (alert changes, malformed bodies)."""
+    if not topic.startswith(EVENTS_PREFIX + "/") or topic.startswith(ALERTS):
+        return None
+    parts = topic[len(EVENTS_PREFIX) + 1 :].split("/")
+    try:
+        body = json.loads(payload)
+        if not isinstance(body, dict):
+            return None
+        if body.get("type") == "reading" and len(parts) == 2:
+            ts = dt.datetime.fromisoformat(str(body["ts"]))
+            return ReadingEvent(
+                kind=parts[0],
+                sensor_id=str(body["sensor_id"]),
+                project_code=_opt(body.get("project_code")),
+                metric=str(body["metric"]),
+                ts_ms=int(ts.timestamp() * 1000),
+                value=float(body["value"]),
+                unit=str(body["unit"]),
+            )
+        if body.get("type") == "rollup" and parts[-1] == "daily":
+            # <kind>/<sensor>/daily, or projects/<code>/<kind>/daily for per-project figures.
+            kind = parts[2] if parts[0] == "projects" and len(parts) == 4 else parts[0]
+            return RollupEvent(
+                kind=kind,
+                sensor_id=_opt(body.get("sensor_id")),
+                project_code=_opt(body.get("project_code")),
+                metric=str(body["metric"]),
+                day=dt.date.fromisoformat(str(body["day"])),
+                value=float(body["value"]),
+                samples=int(body["samples"]),
+            )
+    except (ValueError, KeyError, TypeError, OverflowError):
+        return None
+    return None
+
+
+def parse_alert(topic: str, payload: bytes) -> tuple[str, str] | None:
+    """(alert id, change) of an alert change event, or None."""
+    if not topic.startswith(ALERTS):
+        return None
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("type") != "alert":
+        return None
+    alert_id, change = body.get("id"), body.get("change")
+    if not isinstance(alert_id, str) or not isinstance(change, str):
+        return None
+    return alert_id, change
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def alert_handler(watch: Watch) -> AlertHandler:
+    """Deliver another hub's alert change to this hub's ``alertFeed`` subscribers, with the
+    alert as the graph holds it now."""
+
+    async def handle(alert_id: str, change: str) -> None:
+        try:
+            kind = Change(change)
+        except ValueError:
+            return
+        alert = await watch.alerts.get(alert_id)
+        watch.feed.deliver(AlertEvent(kind, alert))
+
+    return handle
+
+
+class Relay:
+    """Subscribes to ``hub/v1/events/#`` and feeds the local live bus and alert handler."""
+
+    def __init__(
+        self, config: MqttConfig, bus: LiveBus, *, on_alert: AlertHandler | None = None
+    ) -> None:
+        self.config = config
+        self.bus = bus
+        self.on_alert = on_alert
+        self.connected = asyncio.Event()
+        self.relayed = 0
+        self.skipped = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Its own id: the ingest subscriber's persistent session keeps the configured one.
+        self._client = _client(config, f"{config.client_id}-relay-{secrets.token_hex(4)}")
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    def _on_connect(
+        self, client: Client, userdata: Any, flags: ConnectFlags, reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:  # fmt: skip
+        if reason.is_failure:
+            log.warning("relay: MQTT connect refused: %s", reason)
+            return
+        options = SubscribeOptions(qos=0, noLocal=self.config.mqtt5)
+        client.subscribe(TOPIC, options=options)
+        log.info("relay: following %s on %s:%s", TOPIC, self.config.host, self.config.port)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.connected.set)
+
+    def _on_disconnect(
+        self, client: Client, userdata: Any, flags: DisconnectFlags, reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:  # fmt: skip
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.connected.clear)
+
+    def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._deliver, msg.topic, bytes(msg.payload))
+
+    def _deliver(self, topic: str, payload: bytes) -> None:
+        event = parse_event(topic, payload)
+        if event is not None:
+            self.relayed += 1
+            self.bus.publish((event,))
+            return
+        alert = parse_alert(topic, payload)
+        if alert is not None and self.on_alert is not None:
+            self.relayed += 1
+            task = asyncio.create_task(self._alert(*alert))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self.skipped += 1
+        log.debug("relay: skipped a message on %s", topic)
+
+    async def _alert(self, alert_id: str, change: str) -> None:
+        assert self.on_alert is not None
+        try:
+            await self.on_alert(alert_id, change)
+        except HubError as exc:
+            log.warning("relay: alert %s not delivered: %s", alert_id[:80], exc)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish on the relay's connection (QoS 0): this hub's alert changes."""
+        self._client.publish(topic, payload, qos=0)
+
+    async def run(self) -> None:
+        """Connect (retrying in the background) and relay until ``stop``."""
+        self._loop = asyncio.get_running_loop()
+        if self.config.mqtt5:
+            self._client.connect_async(
+                self.config.host, self.config.port, self.config.keepalive_s, clean_start=True
+            )
+        else:
+            self._client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
+        self._client.loop_start()
+        try:
+            await self._stopped.wait()
+        finally:
+            self._client.disconnect()
+            await stop_network_thread(self._client)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+def _client(config: MqttConfig, client_id: str) -> Client:
+    # A clean session: nothing to keep while the replica is down (it reads the stores).
+    protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
+    client = Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=protocol,
+        clean_session=None if config.mqtt5 else True,
+    )
+    if config.username is not None:
+        client.username_pw_set(config.username, config.password)
+    if config.tls:
+        client.tls_set(
+            ca_certs=config.ca_file,
+            certfile=config.cert_file,
+            keyfile=config.key_file,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
+    client.reconnect_delay_set(
+        min_delay=max(1, int(config.reconnect_min_s)), max_delay=int(config.reconnect_max_s)
+    )
+    return client
