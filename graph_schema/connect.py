@@ -36,15 +36,27 @@ async def open_graph_store(
     graph_name: str = "hub",
     pool_size: int = 16,
     query_timeout_s: float = 30.0,
+    attach: bool = False,
 ) -> GraphStore:
-    """Connect (and for ``embedded://`` start the server); the store answers ``ping``."""
+    """Connect (and for ``embedded://`` start the server); the store answers ``ping``.
+
+    With ``attach``, an embedded directory a running hub holds is used through that hub's
+    server instead of refused (tools such as ``hub doctor`` and ``hub export``)."""
     check_graph_url(url)
     parts = urlsplit(url)
     scheme = parts.scheme if "://" in url else url.rstrip(":")
     if scheme == EMBEDDED_SCHEME:
+        from graph_schema.falkordb_server import in_use
         from graph_schema.falkordb_store import FalkorDBStore
 
         path = Path(unquote(parts.path)) if parts.path not in ("", "/") else data_dir / "graph"
+        if attach and in_use(path):
+            return await FalkorDBStore.attached(
+                path,
+                graph=graph_name,
+                query_timeout_ms=int(query_timeout_s * 1000),
+                max_connections=pool_size,
+            )
         return await FalkorDBStore.embedded(
             path,
             graph=graph_name,

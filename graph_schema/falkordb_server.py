@@ -46,6 +46,20 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def in_use(data_dir: Path) -> bool:
+    """Whether a running hub holds ``data_dir`` (its server then answers on its socket)."""
+    path = data_dir.resolve() / "hub.lock"
+    if not path.exists():
+        return False
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 class EmbeddedServer:
     """One Redis+FalkorDB process serving ``data_dir`` over a Unix socket."""
 

@@ -47,6 +47,7 @@ class FalkorDBStore(GraphStore):
         *,
         graph: str = "hub",
         server: EmbeddedServer | None = None,
+        socket_path: Path | None = None,
         host: str = "localhost",
         port: int = 6379,
         password: str | None = None,
@@ -58,6 +59,8 @@ class FalkorDBStore(GraphStore):
         super().__init__()
         self._graph_name = graph
         self._server = server
+        # A running hub's embedded server, used as a client (doctor, export while serving).
+        self._socket_path = server.socket_path if server is not None else socket_path
         self._host, self._port = host, port
         self._password, self._username = password, username
         self._query_timeout_ms = query_timeout_ms
@@ -76,9 +79,22 @@ class FalkorDBStore(GraphStore):
         await store.ping()
         return store
 
+    @classmethod
+    async def attached(cls, data_dir: Path, **kwargs: Any) -> FalkorDBStore:
+        """A client of the embedded server a running hub owns in ``data_dir``: it neither
+        starts nor stops the server, and fails when that hub stops."""
+        store = cls(socket_path=data_dir.resolve() / "falkordb.sock", **kwargs)
+        await store.ping()
+        return store
+
     def describe(self) -> str:
         if self._server is not None:
             return f"embedded FalkorDB at {self._server.data_dir} (graph {self._graph_name})"
+        if self._socket_path is not None:
+            return (
+                f"embedded FalkorDB at {self._socket_path.parent} (graph {self._graph_name}), "
+                "served by a running hub"
+            )
         return f"FalkorDB at {self._host}:{self._port} (graph {self._graph_name})"
 
     def _connect(self) -> FalkorDB:
@@ -94,10 +110,10 @@ class FalkorDBStore(GraphStore):
                 "socket_connect_timeout": 5,
                 "decode_responses": True,
             }
-            if self._server is not None:
+            if self._socket_path is not None:
                 pool = redis_asyncio.BlockingConnectionPool(
                     connection_class=redis_asyncio.UnixDomainSocketConnection,
-                    path=str(self._server.socket_path),
+                    path=str(self._socket_path),
                     **common,
                 )
             else:

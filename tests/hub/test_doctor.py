@@ -1,0 +1,121 @@
+"""``hub doctor`` against a running embedded set-up (all well) and against what is not there
+(each problem named by its code, quickly)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.migrations import migrate
+from graph_schema.statements import SET_SCHEMA_VERSION
+from hub.doctor import Status, diagnose
+from hub.settings import load_settings
+from hub.telemetry import open_telemetry
+from tests.broker import Mosquitto, free_port
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    mosquitto = Mosquitto(tmp_path / "mosquitto")
+    mosquitto.start()
+    yield mosquitto
+    mosquitto.stop()
+
+
+@pytest.fixture
+async def running(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[dict[str, str]]:
+    """What a running `hub serve` leaves: its embedded graph server holding the data dir
+    (migrated), a telemetry file, a broker; and the environment that names them."""
+    env = {
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_MQTT_URL": broker.url,
+        "HUB_TELEMETRY_LABOR_SALT": "doctor-salt",
+    }
+    graph = await FalkorDBStore.embedded(tmp_path / "data" / "graph")
+    await migrate(graph)
+    telemetry = await open_telemetry(load_settings(env), graph, ingest_mqtt=False)
+    await telemetry.close()
+    yield env
+    await graph.close()
+
+
+async def test_a_running_embedded_setup_is_all_ok(running: dict[str, str]) -> None:
+    findings = await diagnose(load_settings(running), timeout_s=5)
+    assert [f for f in findings if f.status is not Status.OK] == []
+    checks = {f.check for f in findings}
+    assert {"settings", "data dir", "graph", "graph schema", "telemetry", "broker"} <= checks
+    graph = next(f for f in findings if f.check == "graph")
+    assert "served by a running hub" in graph.message  # it attached, it did not start one
+
+
+async def test_the_command_exits_zero_and_prints_json(running: dict[str, str]) -> None:
+    env = {**os.environ, **running, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", "doctor", "--json"],
+        env=env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
+    found = json.loads(done.stdout)
+    assert {f["status"] for f in found} == {"ok"}
+
+
+async def test_unreachable_stores_and_broker_are_named_quickly(tmp_path: Path) -> None:
+    closed = free_port()
+    garbage = tmp_path / "telemetry.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cases = {
+        "neo4j": {
+            "HUB_GRAPH_URL": f"bolt://127.0.0.1:{closed}",
+            "HUB_GRAPH_USER": "neo4j",
+            "HUB_GRAPH_PASSWORD": "pw",
+            "HUB_MQTT_URL": f"mqtt://127.0.0.1:{closed}",
+            "HUB_TELEMETRY_URL": f"sqlite:///{garbage}",
+            "HUB_DATA_DIR": str(blocker / "data"),
+        },
+        "bad hosts": {
+            "HUB_GRAPH_URL": "falkordb://no-such-host.invalid:6379/hub",
+            "HUB_MQTT_URL": "mqtt://no-such-host.invalid:1883",
+            "HUB_DATA_DIR": str(tmp_path / "fresh"),
+        },
+    }
+    started = time.monotonic()
+    found = {
+        name: {f.code: f for f in await diagnose(load_settings(env), timeout_s=2)}
+        for name, env in cases.items()
+    }
+    elapsed = time.monotonic() - started
+    neo4j, hosts = found["neo4j"], found["bad hosts"]
+    assert neo4j["GRAPH_UNREACHABLE"].status is Status.FAIL
+    assert "Neo4j" in neo4j["GRAPH_UNREACHABLE"].message
+    assert neo4j["BROKER_UNREACHABLE"].status is Status.FAIL
+    assert neo4j["TELEMETRY_UNREACHABLE"].status is Status.FAIL
+    assert neo4j["DATA_DIR_NOT_WRITABLE"].status is Status.FAIL
+    assert hosts["GRAPH_BAD_HOST"].status is Status.FAIL
+    assert "no-such-host.invalid" in hosts["GRAPH_BAD_HOST"].message
+    assert hosts["BROKER_BAD_HOST"].status is Status.FAIL
+    assert hosts["TELEMETRY_NOT_CREATED"].status is Status.WARN
+    assert hosts["LABOR_SALT_MISSING"].status is Status.WARN
+    assert elapsed < 15, elapsed
+
+
+async def test_a_schema_ahead_of_this_hub_fails(running: dict[str, str]) -> None:
+    # Another (newer) hub migrated this store further than this one knows.
+    graph = await FalkorDBStore.attached(Path(running["HUB_DATA_DIR"]) / "graph")
+    await graph.run(SET_SCHEMA_VERSION, {"version": 999, "applied_at": "x", "dialect": "falkordb"})
+    await graph.close()
+    findings = {f.code: f for f in await diagnose(load_settings(running), timeout_s=5)}
+    assert findings["GRAPH_SCHEMA_AHEAD"].failed
+    assert "999" in findings["GRAPH_SCHEMA_AHEAD"].message
