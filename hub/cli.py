@@ -205,7 +205,11 @@ def _with_store[T](settings: Settings, work: Callable[[GraphStore], Awaitable[T]
 
 
 async def _noop(store: GraphStore) -> int:
-    console.print(f"schema is current on {store.describe()}")
+    from graph_schema.migrations import current_version
+
+    # open_store has migrated: every start does, so `hub migrate` only reports.
+    version = await current_version(store)
+    console.print(f"graph schema version {version} (current) on {store.describe()}")
     return 0
 
 

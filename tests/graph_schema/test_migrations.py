@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graph_schema.cypher import Statement
-from graph_schema.dialect import FulltextIndex
+from graph_schema.dialect import Dialect, FulltextIndex
 from graph_schema.errors import GraphQueryError
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import LATEST, MIGRATIONS, current_version, migrate
+from graph_schema.migrations import LATEST, MIGRATIONS, current_version, migrate, statements
 from graph_schema.model import SPECS
-from graph_schema.statements import upsert_nodes
+from graph_schema.statements import SET_SCHEMA_VERSION, upsert_nodes
 
 pytestmark = pytest.mark.anyio
 
@@ -39,3 +41,39 @@ def test_versions_run_without_gaps_or_repeats() -> None:
     # A store records the last version applied and skips every migration at or below it, so a
     # repeated number (two branches both taking 4) would silently skip one of them.
     assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+async def test_migrating_again_from_scratch_changes_nothing(store: FalkorDBStore) -> None:
+    # Every element checks for itself, so even a store whose version record was lost (or a
+    # second hub racing the first) re-runs the migrations without creating anything twice.
+    await store.run(SET_SCHEMA_VERSION, {"version": 0, "applied_at": "x", "dialect": "falkordb"})
+    before = await store._existing_indexes()
+    again = await migrate(store)
+    assert (again.from_version, again.to_version, again.created) == (0, LATEST, [])
+    assert await store._existing_indexes() == before
+
+
+async def test_a_store_behind_is_brought_up_on_start(tmp_path: Path) -> None:
+    from hub.app import open_store
+    from hub.settings import load_settings
+
+    settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
+    store = await open_store(settings)
+    await store.run(SET_SCHEMA_VERSION, {"version": 5, "applied_at": "x", "dialect": "falkordb"})
+    await store.close()
+    store = await open_store(settings)  # what every `hub serve` and CLI command does first
+    try:
+        assert await current_version(store) == LATEST
+    finally:
+        await store.close()
+
+
+def test_neo4j_migrations_are_idempotent_statements() -> None:
+    # Neo4j's DDL is made idempotent by IF NOT EXISTS (a second run is a no-op, not an error);
+    # tests/graph_schema/test_neo4j_dialect.py lints the same statements with Neo4j's parser.
+    ddl = statements(Dialect.NEO4J)
+    assert len(ddl) == sum(len(m.elements) for m in MIGRATIONS)
+    for statement in ddl:
+        assert statement.text.startswith("CREATE ") and " IF NOT EXISTS " in statement.text
+    names = [s.name for s in ddl]
+    assert len(names) == len(set(names))  # one name per element: IF NOT EXISTS keys on it
