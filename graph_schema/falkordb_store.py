@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,7 @@ class FalkorDBStore(GraphStore):
         self._last_restart = 0.0
         self._restart_lock = asyncio.Lock()
         self._closed = False
+        self._borrowed = False  # a snapshot view uses its parent's connections
 
     @classmethod
     async def embedded(cls, data_dir: Path, **kwargs: Any) -> FalkorDBStore:
@@ -303,8 +306,36 @@ class FalkorDBStore(GraphStore):
         if db is not None:
             await db.connection.aclose()
 
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[FalkorDBStore]:
+        """A point-in-time copy of the graph to read at leisure: ``GRAPH.COPY`` runs as one
+        command, so no write lands halfway through it. The copy shares this store's
+        connections and is deleted on exit; it costs as much memory as the graph while it
+        lives."""
+        name = f"{self._graph_name}__snapshot_{secrets.token_hex(6)}"
+        connection = self._connect().connection
+        try:
+            await connection.execute_command("GRAPH.COPY", self._graph_name, name)
+        except redis_errors.ResponseError as exc:
+            if _EMPTY_GRAPH not in str(exc).lower() and "doesn't exist" not in str(exc):
+                raise GraphQueryError(str(exc), statement="GRAPH.COPY") from exc
+            name = self._graph_name  # nothing written yet: the empty graph is its own copy
+        except _UNAVAILABLE as exc:
+            raise await self._unavailable(exc) from exc
+        view = FalkorDBStore(graph=name, query_timeout_ms=self._query_timeout_ms)
+        view._db = self._db
+        view._borrowed = True
+        try:
+            yield view
+        finally:
+            if name != self._graph_name:
+                with contextlib.suppress(*_UNAVAILABLE, redis_errors.ResponseError):
+                    await connection.execute_command("GRAPH.DELETE", name)
+
     async def close(self) -> None:
         self._closed = True
+        if self._borrowed:
+            return
         await self._drop_connections()
         if self._server is not None:
             await asyncio.to_thread(self._server.stop)

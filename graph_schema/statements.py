@@ -185,6 +185,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     """Every statement the hub can send in ``dialect``, for linting and review."""
     from graph_schema import (
         alerts,
+        backup,
         chains,
         edits,
         financing,
@@ -223,6 +224,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += keys.catalog()
     out += alerts.catalog()
     out += fusion.catalog()
+    out += backup.catalog(dialect)
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
