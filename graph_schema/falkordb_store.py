@@ -29,6 +29,8 @@ _UNAVAILABLE = (
     OSError,
 )
 _EMPTY_GRAPH = "empty key"
+# How long a snapshot waits for Redis's background save to finish (one forked child at a time).
+_FORK_WAIT_S = 300.0
 # A crashed embedded server is restarted at most this often, so a crash loop cannot spin.
 _RESTART_INTERVAL_S = 2.0
 
@@ -314,14 +316,24 @@ class FalkorDBStore(GraphStore):
         lives."""
         name = f"{self._graph_name}__snapshot_{secrets.token_hex(6)}"
         connection = self._connect().connection
-        try:
-            await connection.execute_command("GRAPH.COPY", self._graph_name, name)
-        except redis_errors.ResponseError as exc:
-            if _EMPTY_GRAPH not in str(exc).lower() and "doesn't exist" not in str(exc):
-                raise GraphQueryError(str(exc), statement="GRAPH.COPY") from exc
-            name = self._graph_name  # nothing written yet: the empty graph is its own copy
-        except _UNAVAILABLE as exc:
-            raise await self._unavailable(exc) from exc
+        # GRAPH.COPY forks, and Redis runs one child at a time: while a background save or
+        # AOF rewrite runs (after a bulk load, say) it fails with "could not fork"; wait.
+        deadline = time.monotonic() + _FORK_WAIT_S
+        while True:
+            try:
+                await connection.execute_command("GRAPH.COPY", self._graph_name, name)
+                break
+            except redis_errors.ResponseError as exc:
+                text = str(exc)
+                if "fork" in text and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                    continue
+                if _EMPTY_GRAPH not in text.lower() and "doesn't exist" not in text:
+                    raise GraphQueryError(text, statement="GRAPH.COPY") from exc
+                name = self._graph_name  # nothing written yet: the empty graph is its own copy
+                break
+            except _UNAVAILABLE as exc:
+                raise await self._unavailable(exc) from exc
         view = FalkorDBStore(graph=name, query_timeout_ms=self._query_timeout_ms)
         view._db = self._db
         view._borrowed = True
