@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -93,7 +94,9 @@ class EmbeddedServer:
             )
         (self.data_dir / "falkordb.pid").write_text(str(self._process.pid), encoding="utf-8")
         deadline = time.monotonic() + self._start_timeout
-        while not self.socket_path.exists():
+        # Redis creates the socket file (bind) a moment before it listens: wait until a
+        # connection is accepted, or a hub starting on a busy machine meets "Connection refused".
+        while not self._accepting():
             code = self._process.poll()
             if code is not None:
                 raise GraphUnavailable(
@@ -108,6 +111,17 @@ class EmbeddedServer:
                 )
             time.sleep(0.02)
         log.info("embedded FalkorDB pid %s serving %s", self._process.pid, self.data_dir)
+
+    def _accepting(self) -> bool:
+        if not self.socket_path.exists():
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            try:
+                probe.connect(str(self.socket_path))
+            except OSError:
+                return False
+        return True
 
     def _config(self, module: str) -> str:
         # AOF with per-second fsync: a crash loses at most a second of writes; the RDB preamble

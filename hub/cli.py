@@ -471,6 +471,9 @@ def _run_uvicorn(app: Any, settings: Settings) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
+        # Open connections (a keep-alive client, a subscription) get this long to finish;
+        # uvicorn's default is to wait for them forever.
+        timeout_graceful_shutdown=settings.http.shutdown_timeout_s,
     )
 
 
