@@ -352,10 +352,13 @@ class _State:
         self._store = MeasuredGraphStore(value, self.metrics) if value is not None else None
 
 
-async def open_store(settings: Settings) -> GraphStore:
+async def open_store(settings: Settings, *, attach: bool = False) -> GraphStore:
+    """The graph store, migrated and with its indexes built. ``attach`` uses the embedded
+    server of a hub already running on the data dir (tools such as ``hub export``)."""
     g = settings.graph
     store = await open_graph_store(
         g.url,
+        attach=attach,
         data_dir=settings.data_dir,
         user=g.user,
         password=g.password.get_secret_value() if g.password else None,

@@ -134,9 +134,22 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
 
-    exp = sub.add_parser("export", help="export every entity to a directory")
-    exp.add_argument("directory", type=Path)
-    exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    exp = sub.add_parser(
+        "export",
+        help="back up the whole graph (a snapshot) and the telemetry store into a new directory; "
+        "with --entities, write entity files in the import formats instead",
+    )
+    exp.add_argument("directory", type=Path, help="a new or empty directory")
+    exp.add_argument(
+        "--entities", action="store_true", help="entity files (hub import formats), not a backup"
+    )
+    exp.add_argument(
+        "--format", choices=["jsonl", "csv"], default="jsonl", help="with --entities: file format"
+    )
+    restore = sub.add_parser(
+        "restore", help="restore a backup made by `hub export DIR` into empty stores"
+    )
+    restore.add_argument("directory", type=Path)
 
     sub.add_parser("migrate", help="apply graph schema migrations")
     sub.add_parser("counts", help="print node and relationship counts")
@@ -168,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import-indicators": lambda s, a: _with_store(
             s, lambda store: _import_indicators(store, a, s)
         ),
-        "export": lambda s, a: _with_store(s, lambda store: _export(store, a, s)),
+        "export": _export_command,
+        "restore": _restore,
         "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a)),
         "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
@@ -257,8 +271,13 @@ async def _seed(store: GraphStore, scale: str, seed: int, settings: Settings) ->
 
 
 async def _import(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
+    from hub.backup import MANIFEST, BackupRefused
     from hub.bulk import import_files, order_files
     from hub.bulk.formats import read_rows
+
+    for path in args.paths:
+        if path.is_dir() and (path / MANIFEST).exists():
+            raise BackupRefused(f"{path} is a backup made by `hub export`: `hub restore {path}`")
 
     files = order_files(args.paths)
     with _progress() as progress:
@@ -425,6 +444,67 @@ async def _keys(store: GraphStore, args: argparse.Namespace) -> int:
         )
     Console().print(table)
     return 0
+
+
+# Exit status of an export whose graph moved while it was read (Neo4j: no snapshot reads).
+EXIT_NOT_CONSISTENT = 3
+
+
+def _export_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.entities:
+        return _with_store(settings, lambda store: _export(store, args, settings))
+    return asyncio.run(_backup(settings, args.directory))
+
+
+async def _backup(settings: Settings, directory: Path) -> int:
+    from hub import backup
+    from hub.app import open_store
+
+    backup.prepare(directory)
+    store = await open_store(settings, attach=True)
+    try:
+        dump = await backup.dump_graph(
+            store, directory / backup.GRAPH, page_size=settings.graph.batch_size
+        )
+    finally:
+        await store.close()
+    backup.write_manifest(directory, backup.manifest(dump, None))
+    table = Table("part", "kind", "count", title=f"backup in {directory}")
+    for label, n in sorted(dump.nodes.items()):
+        table.add_row("graph", label, str(n))
+    for rel, n in sorted(dump.relationships.items()):
+        table.add_row("graph", rel, str(n))
+    console.print(table)
+    console.print(f"graph: {dump.consistency}")
+    if not dump.consistent:
+        console.print("[red]the graph changed while it was read: not a consistent backup[/red]")
+        return EXIT_NOT_CONSISTENT
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from hub import backup
+
+    content = backup.read_manifest(args.directory)
+    graph = content["graph"]
+    backup.check_files(args.directory / backup.GRAPH, graph["files"])
+
+    async def work(store: GraphStore) -> int:
+        nodes, rels = await backup.restore_graph(
+            store, args.directory / backup.GRAPH, batch_size=settings.graph.batch_size
+        )
+        if (nodes, rels) != (graph["nodes"], graph["relationships"]):
+            raise backup.BackupRefused(
+                "the restored graph's counts differ from the manifest's: "
+                f"{nodes} {rels} against {graph['nodes']} {graph['relationships']}"
+            )
+        console.print(
+            f"graph restored: {sum(nodes.values())} nodes, {sum(rels.values())} relationships "
+            f"(backup of {content['created_at']}, schema version {graph['schema_version']})"
+        )
+        return 0
+
+    return _with_store(settings, work)
 
 
 async def _export(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
