@@ -43,6 +43,8 @@ from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
 from hub.watch import Watch
+from ingest.bus import EventFilter, LiveBus
+from ingest.store import CommitResult
 
 log = logging.getLogger(__name__)
 
@@ -576,18 +578,49 @@ def start_watch(
     """Evidence, MPI and alerts as background tasks of the telemetry runtime (they stop
     with it); alert changes go out on MQTT too when the hub has a subscriber or a relay."""
     watch = Watch.of(settings, store, telemetry.store)
-    if telemetry.ingest is not None and settings.mqtt.republish:
-        watch.feed.publisher = telemetry.ingest.publish
-    elif relay is not None:
+    if relay is not None:
+        # On the relay's connection, whose no-local subscription keeps the echo away.
         watch.feed.publisher = relay.publish
+    elif telemetry.ingest is not None and settings.mqtt.republish:
+        watch.feed.publisher = telemetry.ingest.publish
     telemetry.start("watch-readings", watch.follow(telemetry.bus))
     telemetry.start("watch", watch.run())
     return watch
 
 
+# Events of this process's own commits waiting to reach its feeds beside relayed ones.
+_FORWARD_QUEUE = 100_000
+
+
 def start_relay(settings: Settings, telemetry: Telemetry) -> Relay:
-    """Follow hub/v1/events/# into this hub's live bus (a replica that does not ingest)."""
+    """Follow hub/v1/events/# into this hub's live bus: an API replica that does not ingest,
+    or a hub that ingests only its share of a shared subscription."""
+    if telemetry.ingest is not None:
+        # This process ingests too. Its republisher follows the pipeline's bus, so relayed
+        # events must not go there (they would be republished and come back, forever): the
+        # API and the watch get a bus of their own that both feed.
+        source, view = telemetry.bus, LiveBus(default_queue=telemetry.live_queue)
+        forwarded = source.subscribe(EventFilter(), maxsize=_FORWARD_QUEUE)
+
+        async def forward() -> None:
+            async with forwarded:
+                async for event in forwarded:
+                    view.publish((event,))
+
+        telemetry.start("relay-forward", forward())
+        telemetry.bus = view
+        telemetry.stoppers.append(source.close)
     relay = Relay(mqtt_config(settings.mqtt), telemetry.bus)
+    if telemetry.ingest is not None:
+        # What this process commits reaches its feeds directly; its echo is dropped.
+        previous = telemetry.pipeline.on_commit
+
+        def on_commit(result: CommitResult, committed_ms: int) -> None:
+            relay.remember(result)
+            if previous is not None:
+                previous(result, committed_ms)
+
+        telemetry.pipeline.on_commit = on_commit
     telemetry.start("relay", relay.run())
     # Stopped before the telemetry tasks are cancelled, so paho's thread is joined cleanly.
     telemetry.stoppers.append(relay.stop)

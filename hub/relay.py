@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import ssl
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from graph_schema.errors import HubError
 from hub.alerts import AlertEvent, Change
 from ingest.bus import Event, LiveBus, ReadingEvent, RollupEvent
 from ingest.mqtt import EVENTS_PREFIX, MqttConfig, stop_network_thread
+from ingest.store import CommitResult
 
 if TYPE_CHECKING:
     from hub.watch import Watch
@@ -62,7 +64,7 @@ def parse_event(topic: str, payload: bytes) -> Event | None:
                 sensor_id=str(body["sensor_id"]),
                 project_code=_opt(body.get("project_code")),
                 metric=str(body["metric"]),
-                ts_ms=int(ts.timestamp() * 1000),
+                ts_ms=round(ts.timestamp() * 1000),
                 value=float(body["value"]),
                 unit=str(body["unit"]),
             )
@@ -118,8 +120,24 @@ def alert_handler(watch: Watch) -> AlertHandler:
     return handle
 
 
+# How many of this process's own committed events the relay remembers, to drop their echo.
+_RECENT = 100_000
+
+
+def _key(event: Event) -> tuple[object, ...]:
+    if isinstance(event, ReadingEvent):
+        return ("r", event.sensor_id, event.metric, event.ts_ms, event.value)
+    return ("d", event.sensor_id, event.project_code, event.metric, event.day, event.value)
+
+
 class Relay:
-    """Subscribes to ``hub/v1/events/#`` and feeds the local live bus and alert handler."""
+    """Subscribes to ``hub/v1/events/#`` and feeds the local live bus and alert handler.
+
+    A process may both ingest (its share of a shared subscription) and relay (the other
+    workers' shares). Its own committed events come back from the broker through its ingest
+    connection's republish, which MQTT's *no local* does not cover (another connection), so
+    ``remember`` is told what this process committed and their echoes are dropped.
+    """
 
     def __init__(
         self, config: MqttConfig, bus: LiveBus, *, on_alert: AlertHandler | None = None
@@ -130,6 +148,9 @@ class Relay:
         self.connected = asyncio.Event()
         self.relayed = 0
         self.skipped = 0
+        self.echoes = 0
+        self._recent: dict[tuple[object, ...], int] = {}
+        self._order: deque[tuple[object, ...]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -163,9 +184,45 @@ class Relay:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._deliver, msg.topic, bytes(msg.payload))
 
+    def remember(self, result: CommitResult) -> None:
+        """What this process just committed (``Pipeline.on_commit``): its echo is dropped."""
+        keys: list[tuple[object, ...]] = [
+            ("r", r.sensor_id, r.metric, r.ts_ms, r.value) for r in result.stored
+        ]
+        keys += [
+            ("r", a.sensor_id, "attendance", a.ts_ms, 1.0 if a.direction == "in" else 0.0)
+            for a in result.attendance_stored
+        ]
+        keys += [
+            ("d", d.sensor_id, d.project_code, d.metric, d.day, d.value) for d in result.rollups
+        ]
+        keys += [
+            ("d", None, h.project_code, "headcount", h.day, float(h.workers))
+            for h in result.headcounts
+        ]
+        for key in keys:
+            self._recent[key] = self._recent.get(key, 0) + 1
+            self._order.append(key)
+        while len(self._order) > _RECENT:
+            old = self._order.popleft()
+            left = self._recent.get(old, 0) - 1
+            if left > 0:
+                self._recent[old] = left
+            else:
+                self._recent.pop(old, None)
+
     def _deliver(self, topic: str, payload: bytes) -> None:
         event = parse_event(topic, payload)
         if event is not None:
+            key = _key(event)
+            left = self._recent.get(key, 0)
+            if left:
+                self.echoes += 1
+                if left > 1:
+                    self._recent[key] = left - 1
+                else:
+                    del self._recent[key]
+                return
             self.relayed += 1
             self.bus.publish((event,))
             return

@@ -89,6 +89,8 @@ def test_hub_services_are_configured_by_real_valid_settings() -> None:
         assert settings.mqtt.ingest and settings.mqtt.shared_group == "ingest", name
     replica = load_settings(_resolved(services["api-2"]["environment"]))
     assert not replica.mqtt.ingest and replica.mqtt.relay
+    # The API processes serve live feeds of every reading, whichever process ingested it.
+    assert load_settings(_resolved(services["hub"]["environment"])).mqtt.relay
     commands = {
         name
         for action in _parser()._actions

@@ -225,3 +225,60 @@ async def test_the_relay_parses_events_and_skips_its_own_alerts(broker: Mosquitt
         for relay in relays:
             relay.stop()
         await asyncio.gather(*tasks)
+
+
+async def test_a_hub_that_ingests_its_share_and_relays_sees_every_reading_once(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    # The compose file's hub: one member of the ingest group (a worker is the other), and a
+    # relay for the worker's share; its own share must not come back twice.
+    await _seed(tmp_path / "w" / "graph")
+    await _seed(tmp_path / "h" / "graph")
+    worker_settings = _worker_settings(tmp_path / "w", broker)
+    hub = load_settings(
+        {
+            "HUB_DATA_DIR": str(tmp_path / "h"),
+            "HUB_HTTP_PORT": str(free_port()),
+            "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
+            "HUB_MQTT_URL": broker.url,
+            "HUB_MQTT_CLIENT_ID": f"hub-{uuid.uuid4().hex[:8]}",
+            "HUB_MQTT_SHARED_GROUP": "ingest",
+            "HUB_MQTT_RELAY": "true",
+            "HUB_TELEMETRY_LABOR_SALT": SALT,
+            "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
+            "HUB_CAMERA_ENABLED": "false",
+        }
+    )
+    device = publisher(broker.port, client_id=f"dev-{uuid.uuid4().hex[:6]}")
+    values = [float(v) for v in range(1, 21)]
+    try:
+        async with (
+            running(create_ingest_app(worker_settings), worker_settings.http.port) as worker,
+            serving(hub) as api,
+        ):
+            await _until_metric(api, "hub_broker_connected", 1, link="relay")
+            await _until_metric(api, "hub_broker_connected", 1, link="ingest")
+            await _until_metric(worker, "hub_broker_connected", 1, link="ingest")
+            async with Feed.open(api) as feed:
+                await feed.subscribe("1", FEED, projects=[A], kinds=["POWER"])
+                await asyncio.sleep(0.3)
+                start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+                for i, value in enumerate(values):
+                    ts = start + dt.timedelta(minutes=i)
+                    device.publish("hub/v1/power/pwr-mon-a", reading(ts, value), qos=1)
+                seen: list[float] = []
+                with contextlib.suppress(TimeoutError):
+                    while True:  # until nothing more comes for a second
+                        message = await feed.next(timeout=1.5)
+                        event = message["payload"]["data"]["monitoringFeed"]
+                        if event["__typename"] == "FeedReading":
+                            seen.append(event["value"])
+            hub_text, worker_text = await _metrics(api), await _metrics(worker)
+    finally:
+        device.loop_stop()
+        device.disconnect()
+    assert sorted(seen) == values  # every reading, none twice
+    by_hub = sample(hub_text, "hub_ingest_stored_total")
+    by_worker = sample(worker_text, "hub_ingest_stored_total")
+    assert by_hub + by_worker == len(values) and by_hub > 0 and by_worker > 0
+    assert sample(hub_text, "hub_relay_events_total") >= by_worker
