@@ -428,7 +428,7 @@ class MpiQuery:
     ) -> list[ProjectActivitySummary]:
         watch = watch_of(info)
         snap = await watch.current()
-        wanted = None if statuses is None else {s.value for s in statuses}
+        wanted = None if statuses is None else {str(s.value) for s in statuses}
         out = []
         for code, project in sorted(snap.projects.items()):
             if region is not None and region not in watch.alerts.tree.up(project.region_code):
