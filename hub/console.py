@@ -30,6 +30,11 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 class _HashedAssets(StaticFiles):
     """Content-hashed files: the name changes whenever the content does."""
 
+    async def check_config(self) -> None:
+        # Starlette raises (a 500) when the directory is missing; before a build there is
+        # simply nothing to serve (404), and a build made later is served without a restart.
+        return None
+
     def file_response(
         self,
         full_path: str | os.PathLike[str],

@@ -18,7 +18,7 @@ export function timePanel(
   el: HTMLElement,
   xs: number[],
   lines: Line[],
-  opts: { height: number; unit: string; range?: [number, number]; sync?: string; xRange?: [number, number]; monthly?: boolean },
+  opts: { height: number; unit: string; range?: "auto"; sync?: string; xRange?: [number, number]; monthly?: boolean },
 ): uPlot {
   const width = Math.max(320, el.clientWidth || 600);
   const bars = uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined;
@@ -30,7 +30,10 @@ export function timePanel(
       legend: { show: true, live: true },
       scales: {
         x: { time: true, ...(opts.xRange ? { range: () => opts.xRange! } : {}) },
-        y: opts.range ? { range: () => opts.range! } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        // Amounts start at 0; indices (which go negative) get their own span, padded.
+        y: opts.range === "auto"
+          ? { range: (_u, min, max) => [Math.min(0, min) - 0.05, max + 0.05] }
+          : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
         { ...AXIS, values: opts.monthly ? "{YYYY}-{MM}" : undefined },

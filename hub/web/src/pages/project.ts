@@ -165,19 +165,31 @@ function drawEvidence(el: HTMLElement, p: Project, days: { day: string; status: 
     strip.append(h("span", { class: "cell", title: `${d.day} ${tx(d.status)}`, style: { left: `${Math.max(0, x0) * 100}%`, width: `${(Math.min(1, x1) - Math.max(0, x0)) * 100}%`, background: ACTIVITY_COLOURS[d.status] } }));
   }
   el.append(
-    h("div", { class: "strip-row" }, h("span", { class: "strip-label" }, t("activity")), h("div", { class: "strip-wrap" }, strip)),
+    h("h3", null, t("activity")),
+    h("div", { class: "strip-wrap" }, strip),
     h("div", { class: "legend small" }, ["ACTIVE", "LOW", "IDLE", "NO_DATA"].map((st) => h("span", { class: "legend-item" }, h("i", { style: { background: ACTIVITY_COLOURS[st] } }), tx(st)))),
   );
   const m = p.monitoring;
   const sync = "project-" + p.code;
-  const chart = (title: string, xs: number[], lines: Line[], unit: string, range?: [number, number]) => {
+  let aligned = false;
+  const chart = (title: string, xs: number[], lines: Line[], unit: string, range?: "auto") => {
     const box = h("div", { class: "chart" });
     el.append(h("h3", null, title), box);
     if (!xs.length) {
       box.append(h("p", { class: "muted small" }, t("noSeries")));
       return;
     }
-    requestAnimationFrame(() => timePanel(box, xs, lines, { height: 150, unit, sync, xRange, range }));
+    requestAnimationFrame(() => {
+      const plot = timePanel(box, xs, lines, { height: 170, unit, sync, xRange, range });
+      if (!aligned) {
+        // The activity strip spans exactly the charts' plotting area: one time axis.
+        aligned = true;
+        const wrap = strip.parentElement as HTMLElement;
+        const ratio = window.devicePixelRatio || 1;
+        wrap.style.marginLeft = `${plot.bbox.left / ratio}px`;
+        wrap.style.maxWidth = `${plot.bbox.width / ratio}px`;
+      }
+    });
   };
   const energy = m?.energy.days ?? [];
   chart(t("power"), energy.map((d) => dayStart(d.day) + 43200), [
@@ -208,7 +220,7 @@ function drawEvidence(el: HTMLElement, p: Project, days: { day: string; status: 
     { label: "NDVI", colour: "#3fb950", values: satDays.map((d) => mean(d, "ndvi")) },
     { label: "NDBI", colour: "#f78166", values: satDays.map((d) => mean(d, "ndbi")) },
     { label: "BSI", colour: "#d2a8ff", values: satDays.map((d) => mean(d, "bsi")) },
-  ], "index", [-0.6, 0.8]);
+  ], "index", "auto");
 }
 
 interface Land {

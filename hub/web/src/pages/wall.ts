@@ -105,7 +105,7 @@ async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => bo
     const lons = points.map((x) => x.lon), lats = points.map((x) => x.lat);
     const minLon = Math.min(...lons), maxLon = Math.max(...lons), minLat = Math.min(...lats), maxLat = Math.max(...lats);
     const k = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
-    const W = 1000, pad = 30;
+    const W = 1000, pad = 40;
     const scale = (W - 2 * pad) / ((maxLon - minLon) * k || 1);
     const H = Math.round((maxLat - minLat) * scale + 2 * pad);
     const X = (lon: number) => pad + (lon - minLon) * k * scale;
@@ -134,7 +134,7 @@ async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => bo
       const link = s(
         "a",
         { href: `#/project/${encodeURIComponent(x.p.code)}`, "data-testid": "map-point", "data-status": st, "data-project": x.p.code },
-        s("circle", { cx: X(x.lon).toFixed(1), cy: Y(x.lat).toFixed(1), r: st === "IDLE" ? 6 : 4.5, fill: ACTIVITY_COLOURS[st], class: `dot dot-${st}` }),
+        s("circle", { cx: X(x.lon).toFixed(1), cy: Y(x.lat).toFixed(1), r: st === "IDLE" ? 7.5 : 5.5, fill: ACTIVITY_COLOURS[st], class: `dot dot-${st}` }),
         s("title", null, `${x.p.name}\n${x.p.code}\n${t(st as "ACTIVE")}${x.a?.idleDays ? ` · ${x.a.idleDays}d` : ""}`),
       );
       dots.append(link);
