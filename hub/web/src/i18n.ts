@@ -13,6 +13,7 @@ const TEXT = {
   save: ["保存", "Save"],
   signOut: ["清除", "Clear"],
   anonymous: ["匿名", "anonymous"],
+  keySet: ["已用密钥", "key in use"],
   role: ["角色", "role"],
   loading: ["加载中…", "Loading…"],
   retry: ["重试", "Retry"],

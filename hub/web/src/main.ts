@@ -51,7 +51,7 @@ function renderHeader(active: string): void {
     "aria-label": t("apiKey"),
   });
   keyInput.value = apiKey() ?? "";
-  const status = h("span", { class: "key-status", "data-testid": "key-status" }, apiKey() ? "🔑" : t("anonymous"));
+  const status = h("span", { class: "key-status", "data-testid": "key-status" }, apiKey() ? t("keySet") : t("anonymous"));
   const save = async (): Promise<void> => {
     const previous = apiKey();
     setApiKey(keyInput.value);

@@ -257,6 +257,7 @@ export function mountChains(root: HTMLElement, params: URLSearchParams): Cleanup
       const p = pos.get(n.segment.segmentId)!;
       const cp = choke.get(n.segment.segmentId);
       const id = n.segment.segmentId;
+      const label = nm(n.segment.name, n.segment.nameEn);
       const g = s(
         "g",
         {
@@ -271,7 +272,7 @@ export function mountChains(root: HTMLElement, params: URLSearchParams): Cleanup
         },
         s("title", null, `${nm(n.segment.name, n.segment.nameEn)}${cp ? `\n${t("chokepoint")}: ${cp.reasons.map((r) => r.message).join("; ")}` : ""}`),
         s("rect", { width: W, height: H, rx: 9, fill: coverage(n.figures.enterprises), class: "seg-box" }),
-        s("text", { x: 12, y: 25, class: "seg-name" }, clip(nm(n.segment.name, n.segment.nameEn), 24)),
+        s("text", { x: 12, y: 25, class: `seg-name${label.length > 22 ? " long" : ""}` }, clip(label, 30)),
         s("text", { x: 12, y: 47, class: "seg-figs" },
           `${t("enterprises")} ${n.figures.enterprises} · ${t("projects")} ${n.figures.projects} · ${t("leaders")} ${n.figures.leaders}`),
       );
