@@ -36,6 +36,7 @@ from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
+from hub.console import console_routes
 from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, open_telemetry
@@ -472,6 +473,8 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            # The web console (hub/console.py): / and /assets/.
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
