@@ -36,6 +36,7 @@ from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
+from hub.console import console_routes
 from hub.logs import RequestContext
 from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
 from hub.relay import Relay, alert_handler
@@ -496,6 +497,8 @@ def create_app(
     ]
     if settings.metrics.enabled:
         routes.append(Route("/metrics", state.metrics.endpoint))
+    # The web console (hub/console.py): / and /assets/.
+    routes += console_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics

@@ -216,6 +216,8 @@ class Metrics:
 
 
 def route_of(path: str) -> str:
+    if path.startswith("/assets/"):
+        return "/assets"  # the console's files: one label, not one per file
     return path if path in ROUTES else OTHER
 
 

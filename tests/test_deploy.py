@@ -174,8 +174,11 @@ def test_mosquitto_runs_the_secure_config_with_persistence_and_accounts() -> Non
 def test_the_image_is_slim_non_root_with_a_healthcheck_and_serves_by_default() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     stages = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
-    assert stages and all(s.startswith("python:3.12-slim") for s in stages)
+    assert stages[-1] == "python:3.12-slim" and stages[-2].startswith("python:3.12-slim")
+    assert all(s.endswith("-slim") or "-slim " in s for s in stages)
     final = dockerfile.rsplit("\nFROM ", 1)[1]
+    # The console the hub serves at / is built into the installed package's hub/web/dist.
+    assert re.search(r"^COPY --from=web \S+ /app/\.venv/\S+/hub/web/dist$", final, re.MULTILINE)
     user = re.findall(r"^USER (\S+)", final, re.MULTILINE)
     assert user and user[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*readyz", final, re.MULTILINE)
