@@ -2,9 +2,11 @@
 throwaway cluster) and the demo graph's sensors.
 
 ``telemetry_store`` runs a test once per adapter. The PostgreSQL server is started once per
-session from the Debian binaries, or is the one ``HUB_TEST_POSTGRES_URL`` names (its user needs
-CREATEDB); each test gets databases of its own. Without binaries and without that URL the
-PostgreSQL cases fail, saying so; ``HUB_TEST_SKIP_POSTGRES=1`` skips them instead.
+session from the Debian binaries, or is the one ``HUB_TEST_POSTGRES_URL`` names (a database
+its user may create schemas in). Each PostgreSQL store of a test lives in a schema of its own,
+named by ``search_path`` in its URL (much cheaper than a database per test). Without binaries
+and without that URL the PostgreSQL cases fail, saying so; ``HUB_TEST_SKIP_POSTGRES=1`` skips
+them instead.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
@@ -59,7 +61,7 @@ async def sensor_graph(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A maintenance-database URL of a running PostgreSQL server for this session."""
+    """The URL of a database on a running PostgreSQL server, for this session."""
     if os.environ.get("HUB_TEST_SKIP_POSTGRES") == "1":
         pytest.skip("HUB_TEST_SKIP_POSTGRES=1")
     external = os.environ.get("HUB_TEST_POSTGRES_URL")
@@ -88,20 +90,19 @@ class Stores:
         self.tmp_path = tmp_path
         self.postgres_url = postgres_url
         self.opened: list[TelemetryStore] = []
-        self.databases: dict[str, str] = {}
+        self.schemas: dict[str, str] = {}
 
     def url(self, name: str = "main") -> str:
-        """Where the store called ``name`` lives (created on first use for PostgreSQL)."""
+        """Where the store called ``name`` lives (a new schema on first use for PostgreSQL)."""
         if self.kind == "sqlite":
             return f"sqlite:///{self.tmp_path / f'{name}.db'}"
         assert self.postgres_url is not None
-        if name not in self.databases:
-            database = f"hub_test_{os.getpid()}_{next(_names)}"
+        if name not in self.schemas:
+            schema = f"hub_test_{os.getpid()}_{next(_names)}"
             with psycopg.connect(self.postgres_url, autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            params = conninfo_to_dict(self.postgres_url)
-            self.databases[name] = make_conninfo(**{**params, "dbname": database})
-        return self.databases[name]
+                conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            self.schemas[name] = schema
+        return make_conninfo(self.postgres_url, options=f"-csearch_path={self.schemas[name]}")
 
     async def open(self, name: str = "main") -> TelemetryStore:
         store: TelemetryStore
@@ -115,15 +116,12 @@ class Stores:
     async def close(self) -> None:
         for store in self.opened:
             await store.close()
-        if self.databases:
+        if self.schemas:
             assert self.postgres_url is not None
             with psycopg.connect(self.postgres_url, autocommit=True) as conn:
-                for database in self.databases.values():
-                    name = conninfo_to_dict(database)["dbname"]
+                for schema in self.schemas.values():
                     conn.execute(
-                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                            sql.Identifier(str(name))
-                        )
+                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
                     )
 
 
