@@ -15,11 +15,11 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
@@ -82,6 +82,13 @@ def postgres_url() -> Iterator[str]:
 _names = itertools.count()
 
 
+def with_schema(url: str, schema: str) -> str:
+    """``url`` (a postgresql:// URL) with ``search_path`` set to ``schema``."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 class Stores:
     """Opens telemetry stores of one adapter; the same ``name`` is the same database again."""
 
@@ -102,7 +109,7 @@ class Stores:
             with psycopg.connect(self.postgres_url, autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
             self.schemas[name] = schema
-        return make_conninfo(self.postgres_url, options=f"-csearch_path={self.schemas[name]}")
+        return with_schema(self.postgres_url, self.schemas[name])
 
     async def open(self, name: str = "main") -> TelemetryStore:
         store: TelemetryStore
