@@ -17,7 +17,7 @@ from ingest.store import Batch, TelemetryStore
 pytestmark = pytest.mark.anyio
 
 # Made by the SQLite store as it was before ``telemetry_schema`` (PRAGMA user_version 2).
-LEGACY_DUMP = Path(__file__).parent / "data" / "telemetry-v2.sql"
+LEGACY_DUMP = Path(__file__).parent / "fixtures" / "telemetry-v2.sql"
 
 
 async def test_the_store_runs_in_wal_mode(telemetry_store: TelemetryStore) -> None:
