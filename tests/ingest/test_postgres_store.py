@@ -1,23 +1,29 @@
 """What only the PostgreSQL adapter has: several writers on one database, connection errors,
-and how it names itself."""
+collations, and how it names itself."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import random
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from connectors import feeds
 from graph_schema.errors import ConfigurationError
+from ingest.backup import dump_telemetry
 from ingest.connect import open_telemetry_store
 from ingest.errors import TelemetryUnavailable
 from ingest.model import Reading, SensorInfo, to_ms
 from ingest.postgres_store import PostgresTelemetryStore
 from ingest.rollups import daily
+from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import Batch, TelemetryStore
 from tests.broker import free_port
 from tests.ingest.conftest import Stores
@@ -97,3 +103,47 @@ async def test_urls_choose_the_adapter(postgres_stores: Stores, tmp_path: Path) 
 def test_describe_never_shows_the_password() -> None:
     store = PostgresTelemetryStore("postgresql://ops:pa55@db.example:5433/telemetry", {})
     assert store.describe() == "postgresql://ops@db.example:5433/telemetry"
+
+
+async def test_text_sorts_by_bytes_as_in_sqlite_whatever_the_database_collation(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # A database whose default collation is linguistic (ICU en-US): "pwr-a1" < "pwr-B1" there,
+    # while SQLite (and the C collation) put "pwr-B1" first. Lists and backups must not differ.
+    database = f"hub_icu_{os.getpid()}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE DATABASE {} LOCALE_PROVIDER icu ICU_LOCALE 'en-US' TEMPLATE template0"
+            ).format(sql.Identifier(database))
+        )
+        [(linguistic,)] = conn.execute(
+            "SELECT 'pwr-a1' < 'pwr-B1' COLLATE \"en-US-x-icu\""
+        ).fetchall()
+    assert linguistic  # the premise
+    meters = {i: SensorInfo(i, "power", "P") for i in ("pwr-b2", "pwr-a1", "pwr-B1")}
+    batch = Batch(
+        readings=[Reading(i, to_ms(dt.datetime(2025, 3, 1, tzinfo=SH)), "energy_kwh", 1.0, "kWh")
+                  for i in meters],
+        sensors=meters,
+    )  # fmt: skip
+    stores = [
+        await PostgresTelemetryStore.open(
+            make_conninfo(postgres_url, dbname=database), feeds.metrics()
+        ),
+        await SQLiteTelemetryStore.open(tmp_path / "t.db", feeds.metrics()),
+    ]
+    try:
+        orders = []
+        for store in stores:
+            await store.commit(batch)
+            orders.append([row.sensor_id for row in await store.latest()])
+            await dump_telemetry(store, tmp_path / type(store).__name__)
+        assert orders[0] == orders[1] == ["pwr-B1", "pwr-a1", "pwr-b2"]
+        files = [(tmp_path / type(s).__name__ / "readings.jsonl").read_bytes() for s in stores]
+        assert files[0] == files[1]
+    finally:
+        for store in stores:
+            await store.close()
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
