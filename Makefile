@@ -1,13 +1,17 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test lint bench schema
+.PHONY: demo test lint bench schema web
 
 .venv/.bootstrapped: pyproject.toml uv.lock scripts/bootstrap
 	./scripts/bootstrap
 
-demo: .venv/.bootstrapped
+# The web console (hub/web -> hub/web/dist); a no-op unless its sources changed.
+web:
+	./scripts/build-web
+
+demo: .venv/.bootstrapped web
 	.venv/bin/hub demo
 
-test: .venv/.bootstrapped
+test: .venv/.bootstrapped web
 	.venv/bin/python -m pytest
 
 lint: .venv/.bootstrapped

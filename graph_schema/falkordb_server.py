@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -49,11 +50,14 @@ def _die_with_parent() -> None:
 class EmbeddedServer:
     """One Redis+FalkorDB process serving ``data_dir`` over a Unix socket."""
 
-    def __init__(self, data_dir: Path, *, start_timeout: float = 20.0) -> None:
+    def __init__(
+        self, data_dir: Path, *, start_timeout: float = 20.0, load_timeout: float = 600.0
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.socket_path = self.data_dir / "falkordb.sock"
         self.log_path = self.data_dir / "falkordb.log"
         self._start_timeout = start_timeout
+        self._load_timeout = load_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
         self.restarts = 0
@@ -79,21 +83,59 @@ class EmbeddedServer:
             )
         (self.data_dir / "falkordb.pid").write_text(str(self._process.pid), encoding="utf-8")
         deadline = time.monotonic() + self._start_timeout
-        while not self.socket_path.exists():
+        loading_since: float | None = None
+        # Ready means it answers PING. Redis creates the socket file (bind) a moment before it
+        # listens, and after listening answers LOADING until its data is in memory; a hub that
+        # queried earlier met "Connection refused" or "Redis is loading the dataset".
+        while (state := self._probe()) != "ready":
             code = self._process.poll()
             if code is not None:
                 raise GraphUnavailable(
                     f"embedded FalkorDB exited with code {code} while starting; "
                     f"see {self.log_path}: {self.log_tail()}"
                 )
-            if time.monotonic() > deadline:
+            if state == "loading":
+                if loading_since is None:
+                    loading_since = time.monotonic()
+                    log.info("embedded FalkorDB is loading its data from %s", self.data_dir)
+                limit = loading_since + self._load_timeout
+            else:
+                limit = deadline
+            if time.monotonic() > limit:
                 self.stop()
-                raise GraphUnavailable(
-                    f"embedded FalkorDB did not open its socket within {self._start_timeout:.0f} s;"
-                    f" see {self.log_path}"
+                what = (
+                    f"did not finish loading its data within {self._load_timeout:.0f} s"
+                    if state == "loading"
+                    else f"did not open its socket within {self._start_timeout:.0f} s"
                 )
+                raise GraphUnavailable(f"embedded FalkorDB {what}; see {self.log_path}")
             time.sleep(0.02)
+        if loading_since is not None:
+            log.info("embedded FalkorDB loaded in %.1f s", time.monotonic() - loading_since)
         log.info("embedded FalkorDB pid %s serving %s", self._process.pid, self.data_dir)
+
+    def _probe(self) -> str:
+        """``absent`` (no socket yet), ``refused`` (not listening), ``loading`` or ``ready``."""
+        if not self.socket_path.exists():
+            return "absent"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2.0)
+            try:
+                probe.connect(str(self.socket_path))
+            except OSError:
+                return "refused"
+            try:
+                probe.sendall(b"PING\r\n")
+                reply = probe.recv(256)
+            except TimeoutError:
+                return "loading"  # accepted but busy: Redis answers between loading chunks
+            except OSError:
+                return "refused"
+        if reply.startswith(b"+PONG"):
+            return "ready"
+        if reply.startswith(b"-LOADING"):
+            return "loading"
+        return "refused"
 
     def _config(self, module: str) -> str:
         # AOF with per-second fsync: a crash loses at most a second of writes; the RDB preamble

@@ -7,7 +7,8 @@ import contextlib
 import gc
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,6 +36,7 @@ from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
+from hub.console import console_routes
 from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, open_telemetry
@@ -401,19 +403,23 @@ def create_app(
     state.watch = watch
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
+    limit = settings.http.shutdown_timeout_s
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         async with contextlib.AsyncExitStack() as stack:
             if owned:
                 state.store = await open_store(settings)
-                stack.push_async_callback(_forget_store, state)
+                stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
                 log.info("graph store: %s", state.store.describe())
                 force_protocol = None
                 if demo is not None and demo.embedded_broker:
                     from hub.demo.live import embedded_broker
 
-                    await stack.enter_async_context(embedded_broker(settings.mqtt.url))
+                    await stack.enter_async_context(
+                        embedded_broker(settings.mqtt.url, shutdown_s=limit)
+                    )
                     force_protocol = 4  # amqtt speaks MQTT 3.1.1
                 state.telemetry = await open_telemetry(
                     settings,
@@ -421,7 +427,7 @@ def create_app(
                     labor_salt=demo.labor_salt if demo is not None else None,
                     force_protocol=force_protocol,
                 )
-                stack.push_async_callback(_close_telemetry, state)
+                stack.push_async_callback(_bounded, "telemetry", _close_telemetry(state), limit)
                 if settings.alerts.enabled:
                     state.watch = start_watch(settings, state.store, state.telemetry)
                 if demo is not None and demo.simulate:
@@ -467,9 +473,29 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            # The web console (hub/console.py): / and /assets/.
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
+
+
+async def _bounded(step: str, work: Coroutine[Any, Any, None], limit_s: float) -> None:
+    """One shutdown step, given at most ``limit_s``: a step that hangs (a peer that never
+    answers, a library that waits for a connection nobody closes) is named in the log and left
+    behind, so the steps after it still run and the process still exits."""
+    started = time.perf_counter()
+    task = asyncio.ensure_future(work)
+    # asyncio.wait, not wait_for: a step that swallows its cancellation must not hold us.
+    done, _ = await asyncio.wait({task}, timeout=limit_s)
+    if not done:
+        task.cancel()
+        log.error("shutdown: %s did not stop within %.0f s; going on without it", step, limit_s)
+        return
+    if not task.cancelled() and task.exception() is not None:
+        log.error("shutdown: %s failed", step, exc_info=task.exception())
+        return
+    log.info("shutdown: %s stopped in %.2f s", step, time.perf_counter() - started)
 
 
 async def _forget_store(state: _State) -> None:

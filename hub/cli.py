@@ -446,6 +446,9 @@ def _serve(
         port=settings.http.port,
         log_level=settings.log_level.value.lower(),
         lifespan="on",
+        # Open connections (a keep-alive client, a subscription) get this long to finish;
+        # uvicorn's default is to wait for them forever.
+        timeout_graceful_shutdown=settings.http.shutdown_timeout_s,
     )
     return 0
 

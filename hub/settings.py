@@ -226,6 +226,13 @@ class HttpSettings(_Section):
     timeout_s: float = Field(
         default=30.0, gt=0, le=3600, description="Longest a query or mutation may run, s."
     )
+    shutdown_timeout_s: int = Field(
+        default=15,
+        ge=1,
+        le=600,
+        description="On stop: longest wait for open connections, then for each part "
+        "(telemetry, broker, stores) to close, s; a part that overruns is logged and left.",
+    )
 
 
 class AuthSettings(_Section):

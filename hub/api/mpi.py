@@ -153,6 +153,22 @@ class ActivityDay:
         )
 
 
+@strawberry.type(
+    description="A project's newest day that can be judged (today, or yesterday while today "
+    "shows nothing yet), for maps and lists of many projects."
+)
+class ProjectActivitySummary:
+    project_code: str = strawberry.field(description="The project.")
+    project_name: str = strawberry.field(description="Its name.")
+    region_code: str | None = strawberry.field(description="Its region (county).")
+    stage: str = strawberry.field(description="Its reported stage, as stored (lower case).")
+    status: ActivityStatus = strawberry.field(description="The day's verdict.")
+    idle_days: int = strawberry.field(description="Consecutive IDLE days up to that day.")
+    day: ActivityDay | None = strawberry.field(
+        description="That day's evidence; null when the window holds none for the project."
+    )
+
+
 @strawberry.type(description="Where a project's report and its evidence disagree.")
 class VerificationMismatch:
     project_code: str = strawberry.field(description="The project.")
@@ -393,6 +409,47 @@ class MpiQuery:
             raise NotFound(f"no project {code[:80]!r}")
         history = snap.history.get(code, {})
         return [ActivityDay.of(history[d]) for d in fusion.days(snap.today, days) if d in history]
+
+    @strawberry.field(
+        description="Every project's newest day of evidence (today, or yesterday while today "
+        "shows nothing yet), by project code: one call for a map of many projects.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def project_activities(
+        self,
+        info: Ctx,
+        region: Annotated[
+            str | None, strawberry.argument(description="In this region or below.")
+        ] = None,
+        statuses: Annotated[
+            list[ActivityStatus] | None,
+            strawberry.argument(description="Only projects with one of these verdicts."),
+        ] = None,
+    ) -> list[ProjectActivitySummary]:
+        watch = watch_of(info)
+        snap = await watch.current()
+        wanted = None if statuses is None else {str(s.value) for s in statuses}
+        out = []
+        for code, project in sorted(snap.projects.items()):
+            if region is not None and region not in watch.alerts.tree.up(project.region_code):
+                continue
+            history = snap.history.get(code, {})
+            evidence = history.get(fusion.last_complete(history, snap.today))
+            status = evidence.status.value if evidence is not None else "NO_DATA"
+            if wanted is not None and status not in wanted:
+                continue
+            out.append(
+                ProjectActivitySummary(
+                    project_code=code,
+                    project_name=project.name,
+                    region_code=project.region_code,
+                    stage=project.stage,
+                    status=ActivityStatus(status),
+                    idle_days=fusion.idle_run(history, snap.today),
+                    day=ActivityDay.of(evidence) if evidence is not None else None,
+                )
+            )
+        return out
 
     @strawberry.field(
         description="Projects whose reported progress the evidence contradicts, each explained.",

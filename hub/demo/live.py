@@ -69,10 +69,9 @@ SILENT_SINCE_H = 3
 
 
 @contextlib.asynccontextmanager
-async def embedded_broker(url: str) -> AsyncIterator[None]:
+async def embedded_broker(url: str, *, shutdown_s: float = 10.0) -> AsyncIterator[None]:
     """An amqtt broker on ``url``'s host and port for the life of the context (MQTT 3.1.1)."""
-    from amqtt.broker import Broker  # type: ignore[import-untyped]
-
+    embedded = _broker_class()
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 1883
     with socket.socket() as probe:
@@ -89,7 +88,7 @@ async def embedded_broker(url: str) -> AsyncIterator[None]:
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     for name in ("amqtt", "amqtt.broker", "amqtt.mqtt.protocol.handler"):
         logging.getLogger(name).addFilter(_late_acks)
-    broker = Broker(
+    broker = embedded(
         {
             "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
             "plugins": {
@@ -102,7 +101,61 @@ async def embedded_broker(url: str) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await broker.shutdown()
+        await broker.stop(shutdown_s)
+
+
+def _broker_class() -> type[Any]:
+    from amqtt.broker import Broker  # type: ignore[import-untyped]
+
+    class EmbeddedBroker(Broker):  # type: ignore[misc]
+        """amqtt's broker, minding its client streams so that it can always stop.
+
+        amqtt's shutdown ends the sessions it knows and then waits for its listening server to
+        close, which since Python 3.12.1 means waiting for every client connection to end. A
+        connection with no session (a client between TCP connect and MQTT CONNECT, or one
+        reconnecting while the broker stops) never ends, and the shutdown waits forever: the
+        demo's occasional hang on Ctrl-C. Here such streams are aborted once the sessions are
+        gone, and a stream is closed as soon as amqtt has finished with it."""
+
+        def __init__(self, config: dict[str, Any]) -> None:
+            super().__init__(config)
+            self.streams: set[asyncio.StreamWriter] = set()
+
+        async def stream_connected(
+            self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
+        ) -> None:
+            self.streams.add(writer)
+            try:
+                await super().stream_connected(reader, writer, listener_name)
+            finally:
+                # amqtt is done with the stream (DISCONNECT, error) but leaves the socket
+                # open until the client closes it; closing it here is what a broker does.
+                self.streams.discard(writer)
+                writer.transport.close()
+
+        async def stop(self, limit_s: float) -> None:
+            task = asyncio.ensure_future(self.shutdown())
+            # Sessions end within moments; what is still connected after that has no session.
+            done, _ = await asyncio.wait({task}, timeout=min(1.0, limit_s))
+            if not done:
+                # amqtt reports each aborted stream as an ERROR; here that is the plan.
+                quiet = logging.getLogger("amqtt.broker")
+                quiet.addFilter(_silence)
+                try:
+                    for writer in list(self.streams):
+                        writer.transport.abort()
+                    done, _ = await asyncio.wait({task}, timeout=limit_s)
+                finally:
+                    quiet.removeFilter(_silence)
+            if not done:
+                task.cancel()
+                log.warning("embedded MQTT broker did not shut down within %.0f s", limit_s)
+
+    return EmbeddedBroker
+
+
+def _silence(record: logging.LogRecord) -> bool:
+    return False
 
 
 def _late_acks(record: logging.LogRecord) -> bool:

@@ -316,6 +316,43 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     ]  # fmt: skip
 
 
+ACTIVITIES = """query ($region: String, $statuses: [ActivityStatus!]) {
+  projectActivities(region: $region, statuses: $statuses) {
+    projectCode regionCode status idleDays day { day status provisional } } }"""
+
+
+async def test_project_activities_give_every_projects_last_judged_day_in_one_call(
+    watch: Watch,
+) -> None:
+    # For the console's map: one call, each project's newest day that can be judged. Today is
+    # in progress: IDLE's 2 kWh so far prove nothing, so its row is yesterday's (the last 7
+    # complete days idle, as idle_run counts them);
+    # ACT and LOW already show work today.
+    await watch.refresh()
+    data, errors = await _gql(watch, ACTIVITIES, role=Role.VIEWER, region="330106")
+    assert not errors and data is not None
+    rows = {r["projectCode"]: r for r in data["projectActivities"]}
+    assert set(rows) == {ACT, IDLE, LATE}
+    assert rows[ACT]["status"] == "ACTIVE" and rows[ACT]["day"]["day"] == D.isoformat()
+    assert rows[ACT]["day"]["provisional"] is True
+    yesterday = (D - dt.timedelta(days=1)).isoformat()
+    assert (rows[IDLE]["status"], rows[IDLE]["idleDays"], rows[IDLE]["day"]["day"]) == (
+        "IDLE", 7, yesterday,
+    )  # fmt: skip
+    assert rows[IDLE]["regionCode"] == "330106"
+    data, errors = await _gql(watch, ACTIVITIES, statuses=["IDLE"])
+    assert not errors and data is not None
+    assert [r["projectCode"] for r in data["projectActivities"]] == [IDLE]
+    # The same verdicts as projectActivity's, project by project.
+    data, errors = await _gql(watch, ACTIVITIES)
+    assert not errors and data is not None
+    everyone = {r["projectCode"]: r["status"] for r in data["projectActivities"]}
+    assert everyone[LOW] == "ACTIVE" and everyone[NODATA] == "NO_DATA"
+    assert set(everyone) == set((await watch.current()).projects)
+    _, errors = await _gql(watch, ACTIVITIES, role=Role.BANK)
+    assert errors == ["FORBIDDEN"]
+
+
 async def test_readings_raise_and_clear_device_alerts_at_once_even_concurrently(
     watch: Watch, store: FalkorDBStore
 ) -> None:

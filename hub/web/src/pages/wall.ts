@@ -1,0 +1,489 @@
+// Monitoring wall: projects on a map coloured by activity, the live feed, the alert list with
+// acknowledge/clear, and the MPI table with its drill-down. Sized for a 1920x1080 wall screen;
+// on a laptop the same panels shrink, below 1100 px they stack.
+
+import { ApiError, query, request, subscribe, type Subscription } from "../api";
+import { clear, fmt, h, pct, s } from "../dom";
+import { nm, t, tx, type TextKey } from "../i18n";
+import type { Cleanup } from "../main";
+import {
+  ACTIVITY_COLOURS,
+  SEVERITY_COLOURS,
+  WARNING_COLOURS,
+  badge,
+  clock,
+  failure,
+  loading,
+  panel,
+  projectLink,
+  time,
+} from "../ui";
+
+export function mountWall(root: HTMLElement): Cleanup {
+  const stops: (() => void)[] = [];
+  const mapBox = h("div", { class: "map-box", "data-testid": "wall-map" }, loading());
+  const feedBox = h("div", { class: "feed-box" });
+  const alertBox = h("div", { class: "alert-box" }, loading());
+  const mpiBox = h("div", { class: "mpi-box" }, loading());
+  const mapLegend = h("div", { class: "legend" });
+  const feedState = h("span", { class: "feed-state", "data-testid": "feed-state", "data-state": "connecting" }, t("connecting"));
+  const feedRate = h("span", { class: "muted" });
+  const alertCount = h("span", { class: "count", "data-testid": "alert-count" });
+  const mpiPeriod = h("span", { class: "count" });
+  root.append(
+    h(
+      "div",
+      { class: "wall" },
+      panel([t("projectMap"), mapLegend], { class: "panel wall-map", "data-testid": "map-panel" }, mapBox),
+      panel([t("liveFeed"), feedState, feedRate], { class: "panel wall-feed", "data-testid": "live-feed" }, feedBox),
+      panel([t("mpi"), mpiPeriod], { class: "panel wall-mpi", "data-testid": "mpi" }, mpiBox),
+      panel([t("alerts"), alertCount], { class: "panel wall-alerts", "data-testid": "alerts" }, alertBox),
+    ),
+  );
+  let alive = true;
+  stops.push(() => (alive = false));
+  void drawMap(mapBox, mapLegend, () => alive, stops);
+  stops.push(liveFeed(feedBox, feedState, feedRate));
+  stops.push(alertList(alertBox, alertCount, () => alive));
+  void mpiTable(mpiBox, mpiPeriod, () => alive);
+  return () => stops.forEach((f) => f());
+}
+
+// --- map -------------------------------------------------------------------------------------
+
+interface MapProject {
+  code: string;
+  name: string;
+  region: { code: string; parent: { code: string } | null } | null;
+  parcels: { nodes: { lon: number | null; lat: number | null }[] };
+}
+interface Activity {
+  projectCode: string;
+  status: string;
+  idleDays: number;
+}
+
+const PROJECTS = `query MapProjects($after: String) {
+  projects(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { code name region { code parent { code } } parcels(first: 5) { nodes { lon lat } } } } }`;
+const CITIES = `{ regions(where: {level: CITY}, first: 100) { nodes { code name nameEn lon lat } } }`;
+const ACTIVITIES = `{ projectActivities { projectCode status idleDays } }`;
+
+async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => boolean, stops: (() => void)[]): Promise<void> {
+  try {
+    const [cities, activities] = await Promise.all([
+      query<{ regions: { nodes: { code: string; name: string; nameEn: string | null; lon: number | null; lat: number | null }[] } }>(CITIES),
+      query<{ projectActivities: Activity[] }>(ACTIVITIES),
+    ]);
+    const projects: MapProject[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: { projects: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: MapProject[] } } =
+        await query(PROJECTS, { after });
+      if (!alive()) return;
+      projects.push(...page.projects.nodes);
+      if (!page.projects.pageInfo.hasNextPage) break;
+      after = page.projects.pageInfo.endCursor;
+    }
+    const status = new Map(activities.projectActivities.map((a) => [a.projectCode, a]));
+    const points = projects
+      .map((p) => {
+        const located = p.parcels.nodes.filter((x) => x.lon !== null && x.lat !== null);
+        if (!located.length) return null;
+        const lon = located.reduce((a, x) => a + x.lon!, 0) / located.length;
+        const lat = located.reduce((a, x) => a + x.lat!, 0) / located.length;
+        const city = p.region?.parent?.code ?? p.region?.code ?? "";
+        return { p, lon, lat, city, a: status.get(p.code) };
+      })
+      .filter((x): x is NonNullable<typeof x> => x !== null);
+    if (!points.length) {
+      clear(box, h("p", { class: "muted" }, t("noSeries")));
+      return;
+    }
+    // Equirectangular, x scaled by cos(mean latitude): a province looks as on a map.
+    const lons = points.map((x) => x.lon), lats = points.map((x) => x.lat);
+    const minLon = Math.min(...lons), maxLon = Math.max(...lons), minLat = Math.min(...lats), maxLat = Math.max(...lats);
+    const k = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
+    const W = 1000, pad = 40;
+    const scale = (W - 2 * pad) / ((maxLon - minLon) * k || 1);
+    const H = Math.round((maxLat - minLat) * scale + 2 * pad);
+    const X = (lon: number) => pad + (lon - minLon) * k * scale;
+    const Y = (lat: number) => pad + (maxLat - lat) * scale;
+    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "map-svg", preserveAspectRatio: "xMidYMid meet" });
+    // Each city's outline: the convex hull of its projects' parcels (no tiles, the API's own geometry).
+    const byCity = new Map<string, [number, number][]>();
+    for (const x of points) {
+      const list = byCity.get(x.city) ?? [];
+      list.push([X(x.lon), Y(x.lat)]);
+      byCity.set(x.city, list);
+    }
+    const outlines = s("g", { class: "outlines" });
+    for (const [, pts] of byCity) {
+      const hull = convexHull(pts);
+      if (hull.length >= 3) outlines.append(s("polygon", { points: inflate(hull, 12).map((q) => q.join(",")).join(" "), class: "city-outline" }));
+    }
+    svg.append(outlines);
+    const dots = s("g", { class: "dots" });
+    const counts: Record<string, number> = { ACTIVE: 0, LOW: 0, IDLE: 0, NO_DATA: 0 };
+    const order = { NO_DATA: 0, ACTIVE: 1, LOW: 2, IDLE: 3 } as Record<string, number>;
+    points.sort((a, b) => (order[a.a?.status ?? "NO_DATA"] ?? 0) - (order[b.a?.status ?? "NO_DATA"] ?? 0));
+    for (const x of points) {
+      const st = x.a?.status ?? "NO_DATA";
+      counts[st] = (counts[st] ?? 0) + 1;
+      const link = s(
+        "a",
+        { href: `#/project/${encodeURIComponent(x.p.code)}`, "data-testid": "map-point", "data-status": st, "data-project": x.p.code },
+        s("circle", { cx: X(x.lon).toFixed(1), cy: Y(x.lat).toFixed(1), r: st === "IDLE" ? 7.5 : 5.5, fill: ACTIVITY_COLOURS[st], class: `dot dot-${st}` }),
+        s("title", null, `${x.p.name}\n${x.p.code}\n${t(st as "ACTIVE")}${x.a?.idleDays ? ` · ${x.a.idleDays}d` : ""}`),
+      );
+      dots.append(link);
+    }
+    svg.append(dots);
+    const labels = s("g", { class: "city-labels" });
+    for (const c of cities.regions.nodes) {
+      if (c.lon === null || c.lat === null) continue;
+      labels.append(s("text", { x: X(c.lon), y: Y(c.lat), "text-anchor": "middle", class: "city-label" }, nm(c.name, c.nameEn)));
+    }
+    svg.append(labels);
+    clear(box, svg);
+    clear(
+      legendBox,
+      ["ACTIVE", "LOW", "IDLE", "NO_DATA"].map((st) =>
+        h("span", { class: "legend-item", "data-testid": `legend-${st}` }, h("i", { style: { background: ACTIVITY_COLOURS[st] } }), `${t(st as "ACTIVE")} ${counts[st] ?? 0}`),
+      ),
+    );
+    // Refresh colours every minute: statuses change as evidence comes in.
+    const timer = window.setInterval(async () => {
+      try {
+        const fresh = await query<{ projectActivities: Activity[] }>(ACTIVITIES);
+        const next = new Map(fresh.projectActivities.map((a) => [a.projectCode, a.status]));
+        svg.querySelectorAll<SVGAElement>("[data-testid=map-point]").forEach((el) => {
+          const st = next.get(el.dataset.project ?? "") ?? "NO_DATA";
+          el.dataset.status = st;
+          el.querySelector("circle")?.setAttribute("fill", ACTIVITY_COLOURS[st]!);
+        });
+      } catch {
+        /* the next round tries again; the map keeps its last colours */
+      }
+    }, 60_000);
+    stops.push(() => window.clearInterval(timer));
+  } catch (exc) {
+    if (alive()) clear(box, failure(exc));
+  }
+}
+
+function convexHull(points: [number, number][]): [number, number][] {
+  const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (p.length < 3) return p;
+  const cross = (o: number[], a: number[], b: number[]) => (a[0]! - o[0]!) * (b[1]! - o[1]!) - (a[1]! - o[1]!) * (b[0]! - o[0]!);
+  const lower: [number, number][] = [];
+  for (const q of p) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, q) <= 0) lower.pop();
+    lower.push(q);
+  }
+  const upper: [number, number][] = [];
+  for (const q of [...p].reverse()) {
+    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, q) <= 0) upper.pop();
+    upper.push(q);
+  }
+  return [...lower.slice(0, -1), ...upper.slice(0, -1)];
+}
+
+function inflate(hull: [number, number][], by: number): [number, number][] {
+  const cx = hull.reduce((a, q) => a + q[0], 0) / hull.length;
+  const cy = hull.reduce((a, q) => a + q[1], 0) / hull.length;
+  return hull.map(([x, y]) => {
+    const d = Math.hypot(x - cx, y - cy) || 1;
+    return [x + ((x - cx) / d) * by, y + ((y - cy) / d) * by];
+  });
+}
+
+// --- live feed -------------------------------------------------------------------------------
+
+interface FeedEvent {
+  __typename: "FeedReading" | "FeedRollup";
+  kind: string;
+  sensorId: string | null;
+  projectCode: string | null;
+  metric: string;
+  value: number;
+  unit?: string;
+  at?: string;
+  day?: string;
+  samples?: number;
+}
+
+const FEED = `subscription Feed($kinds: [SensorKind!]) { monitoringFeed(kinds: $kinds) {
+  __typename
+  ... on FeedReading { kind sensorId projectCode metric at value unit }
+  ... on FeedRollup { kind sensorId projectCode metric day value samples } } }`;
+const KIND_LABEL: Record<string, TextKey> = { POWER: "kindPower", LABOR: "kindLabor", CAMERA: "kindCamera", SATELLITE: "kindSatellite" };
+const kindTag = (kind: string) => h("span", { class: "kind" }, KIND_LABEL[kind] ? t(KIND_LABEL[kind]!) : kind);
+const FEED_ROWS = 60;
+
+function liveFeed(box: HTMLElement, state: HTMLElement, rate: HTMLElement): () => void {
+  const filter = h("input", { type: "search", class: "feed-filter", placeholder: t("feedFilter"), "data-testid": "feed-filter" });
+  // The feeds asked of the hub (filtered there): satellite passes come in bulk (a pass per
+  // parcel, and the demo's history at start), so the wall starts with the site feeds.
+  const kinds = new Set(["POWER", "LABOR", "CAMERA"]);
+  let rollups = false;
+  const toggles = ["POWER", "LABOR", "CAMERA", "SATELLITE"].map((k) => {
+    const b = h("button", { class: `toggle kind-${k.toLowerCase()}${kinds.has(k) ? " on" : ""}`, type: "button", title: k, "data-testid": `feed-kind-${k}` }, kindTag(k));
+    b.addEventListener("click", () => {
+      if (kinds.has(k)) kinds.delete(k);
+      else kinds.add(k);
+      b.classList.toggle("on", kinds.has(k));
+      connect();
+    });
+    return b;
+  });
+  const rollupToggle = h("button", { class: "toggle", type: "button", title: t("rollups") }, `Σ ${t("rollups")}`);
+  rollupToggle.addEventListener("click", () => {
+    rollups = !rollups;
+    rollupToggle.classList.toggle("on", rollups);
+  });
+  const list = h("ol", { class: "feed", "data-testid": "feed-list" });
+  box.append(h("div", { class: "feed-tools" }, filter, ...toggles, rollupToggle), list);
+  let pending: FeedEvent[] = [];
+  let scheduled = false;
+  const arrivals: number[] = [];
+  const flush = () => {
+    scheduled = false;
+    const text = filter.value.trim().toLowerCase();
+    const shown = pending.filter(
+      (e) => (rollups || e.__typename === "FeedReading") && (!text || (e.sensorId ?? "").toLowerCase().includes(text) || (e.projectCode ?? "").toLowerCase().includes(text)),
+    );
+    pending = [];
+    for (const e of shown.slice(-FEED_ROWS)) list.prepend(feedRow(e));
+    while (list.children.length > FEED_ROWS) list.lastElementChild?.remove();
+  };
+  let sub: Subscription | null = null;
+  const connect = () => {
+    sub?.close();
+    state.dataset.state = "connecting";
+    state.textContent = t("connecting");
+    sub = subscribe<{ monitoringFeed: FeedEvent }>(
+      FEED,
+      { kinds: [...kinds] },
+      (data) => {
+        arrivals.push(Date.now());
+        pending.push(data.monitoringFeed);
+        if (!scheduled) {
+          scheduled = true;
+          requestAnimationFrame(flush);
+        }
+      },
+      (st, detail) => {
+        state.dataset.state = st;
+        state.textContent = st === "live" ? t("live") : `${t("feedError")}${detail ? `: ${detail}` : ""}`;
+      },
+    );
+  };
+  connect();
+  const timer = window.setInterval(() => {
+    const cut = Date.now() - 60_000;
+    while (arrivals.length && arrivals[0]! < cut) arrivals.shift();
+    rate.textContent = `${arrivals.length} ${t("perMinute")}`;
+  }, 1000);
+  return () => {
+    sub?.close();
+    window.clearInterval(timer);
+  };
+}
+
+function feedRow(e: FeedEvent): HTMLElement {
+  const when = e.__typename === "FeedReading" ? clock(e.at ?? "") : e.day ?? "";
+  return h(
+    "li",
+    {
+      class: `feed-row kind-${e.kind.toLowerCase()}${e.__typename === "FeedRollup" ? " rollup" : ""}`,
+      "data-testid": "feed-row",
+      "data-sensor": e.sensorId ?? "",
+      "data-value": String(e.value),
+    },
+    h("span", { class: "when" }, when),
+    kindTag(e.kind),
+    h("span", { class: "sensor" }, e.sensorId ?? ""),
+    e.projectCode ? projectLink(e.projectCode, e.projectCode.slice(-6)) : h("span"),
+    h("span", { class: "metric" }, e.metric + (e.__typename === "FeedRollup" ? " Σ" : "")),
+    h("span", { class: "value" }, `${fmt(e.value, 2)} ${e.unit ?? ""}`),
+  );
+}
+
+// --- alerts ----------------------------------------------------------------------------------
+
+interface Alert {
+  alertId: string;
+  type: string;
+  severity: string;
+  status: string;
+  message: string;
+  projectCode: string | null;
+  raisedAt: string;
+  updatedAt: string;
+  acknowledgedBy: string | null;
+}
+const ALERT_FIELDS = "alertId type severity status message projectCode raisedAt updatedAt acknowledgedBy";
+const ALERTS = `{ alerts(filter: {active: true}, first: 40) { totalCount nodes { ${ALERT_FIELDS} } } }`;
+const ALERT_FEED = `subscription Alerts { alertFeed { change alert { ${ALERT_FIELDS} } } }`;
+
+function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): () => void {
+  const note = h("div", { class: "note", "data-testid": "alert-note" });
+  const list = h("ol", { class: "alerts", "data-testid": "alert-list" });
+  let total = 0;
+  const setCount = () => (count.textContent = t("activeAlerts", { n: total }));
+  const put = (a: Alert, top: boolean) => {
+    const old = list.querySelector(`[data-alert-id="${CSS.escape(a.alertId)}"]`);
+    const row = alertRow(a);
+    if (old) old.replaceWith(row);
+    else if (top) list.prepend(row);
+    else list.append(row);
+  };
+  const act = async (a: Alert, mutation: "acknowledgeAlert" | "clearAlert") => {
+    note.textContent = "";
+    try {
+      const answer = await request<Record<string, Alert>>(
+        `mutation ($id: String!) { ${mutation}(alertId: $id) { ${ALERT_FIELDS} } }`,
+        { id: a.alertId },
+      );
+      const err = answer.errors[0];
+      if (err) throw new ApiError(err.message, err.extensions?.code ?? "INTERNAL");
+      const updated = answer.data![mutation]!;
+      put(updated, false);
+    } catch (exc) {
+      const code = exc instanceof ApiError ? exc.code : "";
+      clear(note, code === "FORBIDDEN" || code === "UNAUTHENTICATED" ? h("span", { class: "warn" }, t("ackNeedsKey")) : failure(exc));
+    }
+  };
+  function alertRow(a: Alert): HTMLElement {
+    const active = a.status.startsWith("ACTIVE");
+    const unacked = a.status.endsWith("UNACK");
+    return h(
+      "li",
+      { class: `alert-row sev-${a.severity.toLowerCase()} st-${a.status.toLowerCase()}`, "data-testid": "alert-row", "data-alert-id": a.alertId, "data-status": a.status },
+      h("div", { class: "alert-head" },
+        badge(tx(a.severity), SEVERITY_COLOURS[a.severity] ?? "#888"),
+        h("span", { class: "alert-type" }, tx(a.type)),
+        h("span", { class: "alert-status", "data-testid": "alert-status" }, tx(a.status)),
+        h("span", { class: "muted small" }, time(a.raisedAt))),
+      h("div", { class: "alert-msg" }, a.message),
+      h("div", { class: "alert-foot" },
+        a.projectCode ? projectLink(a.projectCode) : null,
+        h("span", { class: "spacer" }),
+        unacked ? h("button", { type: "button", "data-testid": "alert-ack", onclick: () => act(a, "acknowledgeAlert") }, t("acknowledge")) : null,
+        active ? h("button", { type: "button", class: "ghost", "data-testid": "alert-clear", onclick: () => act(a, "clearAlert") }, t("clear")) : null),
+    );
+  }
+  void (async () => {
+    try {
+      const data = await query<{ alerts: { totalCount: number; nodes: Alert[] } }>(ALERTS);
+      if (!alive()) return;
+      total = data.alerts.totalCount;
+      setCount();
+      clear(box, note, list);
+      data.alerts.nodes.forEach((a) => put(a, false));
+    } catch (exc) {
+      if (alive()) clear(box, failure(exc));
+    }
+  })();
+  const sub = subscribe<{ alertFeed: { change: string; alert: Alert } }>(
+    ALERT_FEED,
+    {},
+    ({ alertFeed }) => {
+      if (alertFeed.change === "RAISED") total += 1;
+      if (alertFeed.change === "CLEARED") total = Math.max(0, total - 1);
+      setCount();
+      put(alertFeed.alert, alertFeed.change === "RAISED");
+      while (list.children.length > 80) list.lastElementChild?.remove();
+    },
+    () => undefined,
+  );
+  return () => sub.close();
+}
+
+// --- MPI -------------------------------------------------------------------------------------
+
+interface Rate {
+  rate: number | null;
+  basis: number;
+  counted: number;
+}
+interface RegionMpi {
+  code: string;
+  name: string;
+  mpi: number | null;
+  warning: string | null;
+  rank: number | null;
+  resumption: Rate;
+  start: Rate;
+  completion: Rate;
+  verification: Rate;
+}
+const RATE_FIELDS = "rate basis counted";
+const MPI = `{ mpi { period end regions(level: "city") { code name mpi warning rank
+  resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } } } }`;
+const DRILL = `query Drill($code: String!) { mpi { regions(level: "county", within: $code) { code name mpi warning rank
+    resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
+  region(code: $code) { code name
+    resumption { projects(counted: false) { projectCode reason } }
+    start { projects(counted: false) { projectCode reason } }
+    verification { projects(counted: false) { projectCode reason } } } } }`;
+const RATES = ["resumption", "start", "completion", "verification"] as const;
+
+async function mpiTable(box: HTMLElement, periodEl: HTMLElement, alive: () => boolean): Promise<void> {
+  try {
+    const data = await query<{ mpi: { period: string; end: string; regions: RegionMpi[] } }>(MPI);
+    if (!alive()) return;
+    periodEl.textContent = `${t("period")} ${data.mpi.period} · ${t("asOf")} ${data.mpi.end}`;
+    const drill = h("div", { class: "drill", "data-testid": "mpi-drill" });
+    const table = h(
+      "table",
+      { class: "mpi-table" },
+      h("thead", null, h("tr", null, h("th", null, t("rank")), h("th", null, t("region")), h("th", null, t("mpiShort")),
+        ...RATES.map((r) => h("th", null, t(r))))),
+      h("tbody", null, data.mpi.regions.map((r) => mpiRow(r, () => showDrill(r)))),
+    );
+    clear(box, table, drill);
+    async function showDrill(r: RegionMpi): Promise<void> {
+      table.querySelectorAll("tr.open").forEach((el) => el.classList.remove("open"));
+      table.querySelector(`tr[data-region="${r.code}"]`)?.classList.add("open");
+      clear(drill, loading());
+      try {
+        const d = await query<{
+          mpi: { regions: RegionMpi[]; region: null | Record<string, { projects: { projectCode: string; reason: string }[] }> };
+        }>(DRILL, { code: r.code });
+        const missing = (["resumption", "start", "verification"] as const).flatMap((k) =>
+          (d.mpi.region?.[k]?.projects ?? []).map((p) => ({ k, ...p })),
+        );
+        clear(
+          drill,
+          h("div", { class: "drill-head" }, h("strong", null, r.name), h("button", { class: "ghost", type: "button", onclick: () => clear(drill) }, t("close"))),
+          h("table", { class: "mpi-table sub" },
+            h("tbody", null, d.mpi.regions.map((c) => mpiRow(c, undefined)))),
+          missing.length
+            ? h("div", null, h("h3", null, t("drillDown")),
+                h("ul", { class: "plain drill-list" }, missing.slice(0, 30).map((m) =>
+                  h("li", null, h("span", { class: "tag" }, t(m.k)), projectLink(m.projectCode), h("span", { class: "muted small" }, m.reason)))))
+            : null,
+        );
+      } catch (exc) {
+        clear(drill, failure(exc));
+      }
+    }
+  } catch (exc) {
+    if (alive()) clear(box, failure(exc));
+  }
+}
+
+function mpiRow(r: RegionMpi, onClick: (() => void) | undefined): HTMLElement {
+  const colour = r.warning ? WARNING_COLOURS[r.warning] : "#6e7781";
+  return h(
+    "tr",
+    { "data-testid": "mpi-row", "data-region": r.code, "data-warning": r.warning ?? "", class: onClick ? "clickable" : "", onclick: onClick },
+    h("td", { class: "num" }, r.rank ?? "—"),
+    h("td", null, r.name),
+    h("td", { class: "num" }, h("span", { class: "light", style: { background: colour }, title: r.warning ? t(r.warning as "GREEN") : "" }), fmt(r.mpi, 1)),
+    ...RATES.map((k) => h("td", { class: "num" }, pct(r[k].rate))),
+  );
+}

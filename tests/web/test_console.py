@@ -1,0 +1,288 @@
+"""The web console end to end: a real `hub demo`, Debian's Chromium (headless) driven by
+Playwright. Every page loads without console errors at wall (1920x1080) and laptop (1366x768)
+size, a click on a chokepoint lists its target enterprises, a reading published to the demo's
+broker reaches the wall within 2 s, and acknowledging an alert in the console changes its
+state (checked through GraphQL too). Screenshots: $HUB_TEST_ARTIFACTS/web (default
+tests/artifacts/web)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from paho.mqtt.client import Client
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from tests.web.conftest import Demo, artifacts
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Response
+
+WALL, LAPTOP = (1920, 1080), (1366, 768)
+
+
+class Console:
+    """A browser tab on the console that records console errors and uncaught exceptions."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        self.responses: list[Response] = []
+        page.on("response", self._record)
+
+    def _record(self, response: Response) -> None:
+        if response.url.endswith("/graphql") and response.request.method == "POST":
+            self.responses.append(response)
+
+    def answers(self, field: str) -> list[dict[str, Any]]:
+        """The GraphQL answers the page received for queries naming ``field``."""
+        out = []
+        for response in self.responses:
+            if field in (response.request.post_data or ""):
+                body: dict[str, Any] = response.json()
+                out.append(body)
+        return out
+
+    def shot(self, name: str) -> None:
+        size = self.page.viewport_size or {"width": 0, "height": 0}
+        self.page.screenshot(path=artifacts() / f"{name}-{size['width']}x{size['height']}.png")
+
+
+@contextmanager
+def console(
+    browser: Browser, demo: Demo, path: str, size: tuple[int, int] = WALL, key: str | None = None
+) -> Iterator[Console]:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    if key is not None:
+        context.add_init_script(f"localStorage.setItem('elh.apiKey', {json.dumps(key)})")
+    try:
+        tab = Console(context.new_page())
+        tab.page.set_default_timeout(30_000)
+        tab.page.goto(demo.url + path)
+        yield tab
+    finally:
+        context.close()
+
+
+def _project_with_factors(demo: Demo) -> str:
+    data = demo.query(
+        "{ projectSchedules(first: 100) { nodes { projectCode } }"
+        " landProgresses(first: 100) { nodes { projectCode } } }",
+        key=demo.keys["operator"],
+    )
+    schedules = {n["projectCode"] for n in data["projectSchedules"]["nodes"]}
+    land = [str(n["projectCode"]) for n in data["landProgresses"]["nodes"]]
+    return next(code for code in land if code in schedules)
+
+
+def _projects_on_parcels(demo: Demo) -> set[str]:
+    found: set[str] = set()
+    after = None
+    while True:
+        page = demo.query(
+            "query ($a: String) { projects(first: 100, after: $a) { pageInfo { hasNextPage"
+            " endCursor } nodes { code parcels(first: 1) { totalCount } } } }",
+            {"a": after},
+        )["projects"]
+        found |= {n["code"] for n in page["nodes"] if n["parcels"]["totalCount"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize("size", [WALL, LAPTOP], ids=["wall", "laptop"])
+def test_every_page_loads_without_console_errors(
+    browser: Browser, demo: Demo, size: tuple[int, int]
+) -> None:
+    code = _project_with_factors(demo)
+    label = "wall" if size == WALL else "laptop"
+    with console(browser, demo, "#/wall", size) as tab:
+        page = tab.page
+        page.locator("[data-testid=map-point]").first.wait_for()
+        page.locator("[data-testid=mpi-row]").first.wait_for()
+        page.locator("[data-testid=alert-row]").first.wait_for()
+        page.wait_for_selector("[data-testid=feed-state][data-state=live]")
+        # Every project with a parcel is on the map, coloured by its activity status.
+        shown = page.eval_on_selector_all(
+            "[data-testid=map-point]", "els => els.map(e => e.dataset.project)"
+        )
+        assert sorted(shown) == sorted(_projects_on_parcels(demo))
+        # Each point has its project's status from the projectActivities answer the page got.
+        colours = page.eval_on_selector_all(
+            "[data-testid=map-point]", "els => els.map(e => [e.dataset.project, e.dataset.status])"
+        )
+        answer = tab.answers("projectActivities")[-1]["data"]["projectActivities"]
+        statuses = {r["projectCode"]: r["status"] for r in answer}
+        assert {code: statuses[code] for code, _ in colours} == dict(colours)
+        legend = page.locator("[data-testid=legend-NO_DATA]").inner_text()
+        assert legend.endswith(f" {sum(1 for _, status in colours if status == 'NO_DATA')}")
+        # The MPI table: red/yellow/green per city; a click drills down to its counties.
+        rows = page.locator("[data-testid=mpi-row]")
+        assert rows.count() == 11
+        warnings = set(page.eval_on_selector_all(
+            "[data-testid=mpi-row]", "els => els.map(e => e.dataset.warning)"
+        ))  # fmt: skip
+        assert warnings <= {"GREEN", "YELLOW", "RED"}
+        rows.first.click()
+        page.locator("[data-testid=mpi-drill] [data-testid=mpi-row]").first.wait_for()
+        page.wait_for_timeout(500)
+        tab.shot(f"wall-{label}")
+        assert tab.errors == []
+
+    with console(browser, demo, "#/chains?chain=nev&region=330100", size) as tab:
+        tab.page.locator("[data-testid=segment]").first.wait_for()
+        assert tab.page.locator("[data-testid=segment]").count() == len(
+            demo.query('{ industryChain(id: "nev") { map(region: "330100") { nodes { tier } } } }')[
+                "industryChain"
+            ]["map"]["nodes"]
+        )
+        tab.shot(f"chains-{label}")
+        assert tab.errors == []
+
+    with console(browser, demo, f"#/project/{code}", size, key=demo.keys["operator"]) as tab:
+        page = tab.page
+        page.locator("[data-testid=project-name]").wait_for()
+        page.locator("[data-testid=land-stage]").first.wait_for()
+        page.locator("[data-testid=gantt-svg]").wait_for()
+        page.locator(
+            "[data-testid=financing-need], [data-testid=financing] .muted"
+        ).first.wait_for()
+        page.locator("[data-testid=activity-strip]").wait_for()
+        # Power, headcount, camera and satellite: one panel each, on one time axis.
+        assert page.locator("[data-testid=evidence] .chart").count() == 4
+        name = demo.query("query ($c: String!) { project(code: $c) { name } }", {"c": code})
+        assert page.locator("[data-testid=project-name]").inner_text() == name["project"]["name"]
+        page.wait_for_timeout(500)
+        tab.shot(f"project-{label}")
+        assert tab.errors == []
+
+
+def test_english_labels(browser: Browser, demo: Demo) -> None:
+    with console(browser, demo, "#/chains?chain=nev&region=330000", LAPTOP) as tab:
+        page = tab.page
+        page.locator("[data-testid=segment]").first.wait_for()
+        assert page.locator("[data-testid=nav-wall]").inner_text() == "监测大屏"
+        page.locator("[data-testid=lang]").click()
+        assert page.locator("[data-testid=nav-wall]").inner_text() == "Monitoring wall"
+        page.locator("[data-testid=segment][aria-label='Battery cells']").wait_for()
+        tab.shot("chains-english")
+        assert tab.errors == []
+
+
+def test_a_click_on_a_chokepoint_shows_its_target_enterprises(browser: Browser, demo: Demo) -> None:
+    chain, region = "nev", "330100"
+    report = demo.query(
+        "query ($c: String!, $r: String!) { industryChain(id: $c) { chokepoints(region: $r) {"
+        " chokepoints { segment { segmentId } } } } }",
+        {"c": chain, "r": region},
+    )
+    chokepoints = [
+        c["segment"]["segmentId"] for c in report["industryChain"]["chokepoints"]["chokepoints"]
+    ]
+    assert chokepoints, "the demo has no chokepoint in Hangzhou's NEV chain"
+    with console(browser, demo, f"#/chains?chain={chain}&region={region}") as tab:
+        page = tab.page
+        page.locator("[data-testid=segment]").first.wait_for()
+        marked = page.eval_on_selector_all(
+            "[data-testid=segment][data-chokepoint=true]",
+            "els => els.map(e => e.dataset.segmentId)",
+        )
+        assert sorted(marked) == sorted(chokepoints)
+        worst = chokepoints[0]
+        page.locator(f"[data-testid=segment][data-segment-id='{worst}']").click()
+        page.locator("[data-testid=target]").first.wait_for()
+        shown = page.eval_on_selector_all(
+            "[data-testid=target]", "els => els.map(e => e.dataset.uscc)"
+        )
+        targets = demo.query(
+            "query ($s: String!, $r: String!) { segment(id: $s) { targets(region: $r, first: 10) {"
+            " nodes { enterprise { uscc } } } } }",
+            {"s": worst, "r": region},
+        )["segment"]["targets"]["nodes"]
+        assert shown == [t["enterprise"]["uscc"] for t in targets] and shown
+        tab.shot("chokepoint-targets")
+        assert tab.errors == []
+
+
+def test_a_reading_published_to_the_broker_is_on_the_wall_within_2_s(
+    browser: Browser, demo: Demo
+) -> None:
+    sensor = demo.query("{ sensors(where: {kind: [POWER]}, first: 1) { nodes { sensorId } } }")[
+        "sensors"
+    ]["nodes"][0]["sensorId"]
+    mqtt = Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"console-test-{time.monotonic_ns()}",
+        protocol=MQTTProtocolVersion.MQTTv311,  # amqtt, the demo's broker, speaks 3.1.1
+    )
+    mqtt.connect("127.0.0.1", demo.broker_port)
+    mqtt.loop_start()
+    try:
+        with console(browser, demo, "#/wall") as tab:
+            page = tab.page
+            page.wait_for_selector("[data-testid=feed-state][data-state=live]")
+            # Narrow the wall's feed to this sensor, as an operator would, so the row is not
+            # pushed out by the other meters before it is seen.
+            page.locator("[data-testid=feed-filter]").fill(sensor)
+            value = 4321.125
+            payload = {
+                "ts": dt.datetime.now(dt.UTC).isoformat(),
+                "metric": "energy_kwh",
+                "value": value,
+                "unit": "kWh",
+            }
+            started = time.monotonic()
+            mqtt.publish(f"hub/v1/power/{sensor}", json.dumps(payload), qos=1)
+            row = page.locator(
+                f"[data-testid=feed-row][data-sensor='{sensor}'][data-value='{value}']"
+            )
+            row.first.wait_for(timeout=2_000)
+            took = time.monotonic() - started
+            assert took < 2.0
+            print(f"published reading on the wall after {took * 1000:.0f} ms")
+            tab.shot("live-feed")
+            assert tab.errors == []
+    finally:
+        mqtt.loop_stop()
+        mqtt.disconnect()
+
+
+ALERT = "query ($id: String!) { alert(alertId: $id) { status acknowledgedBy } }"
+
+
+def test_acknowledging_an_alert_in_the_console_changes_its_state(
+    browser: Browser, demo: Demo
+) -> None:
+    with console(browser, demo, "#/wall") as tab:
+        page = tab.page
+        unacked = page.locator("[data-testid=alert-row][data-status=ACTIVE_UNACK]")
+        unacked.first.wait_for()
+        alert_id = unacked.first.get_attribute("data-alert-id")
+        assert alert_id
+        row = page.locator(f"[data-testid=alert-row][data-alert-id='{alert_id}']")
+        # Anonymous readers (the demo's viewer role) may not acknowledge: the console says so
+        # and the alert stays as it was.
+        row.locator("[data-testid=alert-ack]").click()
+        page.locator("[data-testid=alert-note] .warn").wait_for()
+        assert demo.query(ALERT, {"id": alert_id})["alert"]["status"] == "ACTIVE_UNACK"
+        # With the monitor's key, entered in the console, it may.
+        page.locator("[data-testid=api-key]").fill(demo.keys["monitor"])
+        page.locator("[data-testid=api-key-save]").click()
+        row.wait_for()
+        row.locator("[data-testid=alert-ack]").click()
+        page.locator(
+            f"[data-testid=alert-row][data-alert-id='{alert_id}'][data-status=ACTIVE_ACK]"
+        ).wait_for(timeout=5_000)
+        assert page.evaluate("localStorage.getItem('elh.apiKey')") == demo.keys["monitor"]
+        tab.shot("alert-acknowledged")
+        assert tab.errors == []
+    alert = demo.query(ALERT, {"id": alert_id})["alert"]
+    assert alert["status"] == "ACTIVE_ACK"
+    assert alert["acknowledgedBy"].startswith("monitor:")
