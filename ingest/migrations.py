@@ -71,7 +71,7 @@ STEPS: tuple[Step, ...] = (
             'value double precision NOT NULL, unit text COLLATE "C" NOT NULL, '
             "PRIMARY KEY (sensor_id, metric, ts_ms))",
             # Retention deletes by age; on a TimescaleDB hypertable chunks cover this instead.
-            "CREATE INDEX readings_ts ON readings (ts_ms)",
+            "CREATE INDEX readings_ts ON readings USING brin (ts_ms)",
             'CREATE TABLE latest (sensor_id text COLLATE "C" NOT NULL, '
             'metric text COLLATE "C" NOT NULL, ts_ms bigint NOT NULL, '
             'value double precision NOT NULL, unit text COLLATE "C" NOT NULL, '
@@ -107,7 +107,7 @@ STEPS: tuple[Step, ...] = (
             'ts_ms bigint NOT NULL, worker text COLLATE "C" NOT NULL, '
             'direction text COLLATE "C" NOT NULL, project_code text COLLATE "C", '
             "PRIMARY KEY (sensor_id, ts_ms, worker))",
-            "CREATE INDEX attendance_ts ON attendance (ts_ms)",
+            "CREATE INDEX attendance_ts ON attendance USING brin (ts_ms)",
             'CREATE TABLE headcount (project_code text COLLATE "C" NOT NULL, day date NOT NULL, '
             'worker text COLLATE "C" NOT NULL, PRIMARY KEY (project_code, day, worker))',
         ),
