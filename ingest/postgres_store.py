@@ -232,10 +232,10 @@ async def _hypertable(conn: AsyncConnection[Any]) -> bool:
         async with conn.transaction():  # a savepoint: a refusal leaves the plain table
             if row[0] is None:
                 await conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            # A literal bigint: the argument is polymorphic, and must match ts_ms's type.
             await conn.execute(
-                "SELECT create_hypertable('readings', 'ts_ms', chunk_time_interval => %s, "
-                "create_default_indexes => false)",
-                (CHUNK_MS,),
+                "SELECT create_hypertable('readings', 'ts_ms', "
+                f"chunk_time_interval => {CHUNK_MS:d}::bigint, create_default_indexes => false)"
             )
     except psycopg.Error as exc:
         log.warning("TimescaleDB is available but refused: %s; readings stay a plain table", exc)
