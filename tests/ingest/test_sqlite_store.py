@@ -12,7 +12,7 @@ from connectors import feeds
 from ingest.migrations import SCHEMA_VERSION, STEPS
 from ingest.model import Reading
 from ingest.sqlite_store import SQLiteTelemetryStore
-from ingest.store import Batch, TelemetryStore
+from ingest.store import Batch
 
 pytestmark = pytest.mark.anyio
 
@@ -20,12 +20,14 @@ pytestmark = pytest.mark.anyio
 LEGACY_DUMP = Path(__file__).parent / "fixtures" / "telemetry-v2.sql"
 
 
-async def test_the_store_runs_in_wal_mode(telemetry_store: TelemetryStore) -> None:
-    if not isinstance(telemetry_store, SQLiteTelemetryStore):
-        pytest.skip("SQLite only")
-    conn = sqlite3.connect(telemetry_store.path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    conn.close()
+async def test_the_store_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = await SQLiteTelemetryStore.open(tmp_path / "t.db", feeds.metrics())
+    try:
+        conn = sqlite3.connect(store.path)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+    finally:
+        await store.close()
 
 
 def legacy_file(path: Path, version: int) -> Path:
