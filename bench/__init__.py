@@ -2,4 +2,14 @@
 
 # Importing a benchmark module registers it, so the package imports every one: `python -m bench`
 # offers what is registered.
-from bench import alerts, api, chains, ingest, load, satellite, sensing, vision  # noqa: F401
+from bench import (  # noqa: F401
+    alerts,
+    api,
+    chains,
+    ingest,
+    load,
+    satellite,
+    sensing,
+    telemetry,
+    vision,
+)
