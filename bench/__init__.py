@@ -11,5 +11,6 @@ from bench import (  # noqa: F401
     load,
     satellite,
     sensing,
+    telemetry,
     vision,
 )

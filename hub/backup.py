@@ -16,7 +16,8 @@ Consistency. FalkorDB: the graph is copied with ``GRAPH.COPY`` (one command, so 
 lands halfway) and the copy is read and deleted. Neo4j Community has no snapshot reads: the
 export compares node and relationship counts before and after and says so when they moved;
 for a guaranteed snapshot stop the writers (API replicas, ingest workers) or use
-``neo4j-admin database dump``. Telemetry is read in one read transaction of its store.
+``neo4j-admin database dump``. Telemetry is read in one read transaction of its store
+(``ingest.backup``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import LATEST, current_version
 from graph_schema.statements import COUNT_NODES, COUNT_RELATIONSHIPS
 from graph_schema.store import GraphStore
+from hub.settings import Settings
+from ingest import connect
+from ingest.backup import dump_telemetry, restore_telemetry
+from ingest.store import TelemetryStore
 
 FORMAT = "e-ledger-hub backup"
 FORMAT_VERSION = 1
@@ -190,15 +195,20 @@ def _lines(path: Path, size: int) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
+async def ensure_empty(store: GraphStore) -> None:
+    """Refuse a graph that holds data: a restore creates, it never merges."""
+    existing, _ = await counts(store)
+    if any(existing.values()):
+        found = ", ".join(f"{k} {v}" for k, v in sorted(existing.items()) if v)
+        raise BackupRefused(f"the graph is not empty ({found}): restore needs an empty store")
+
+
 async def restore_graph(
     store: GraphStore, directory: Path, *, batch_size: int = 5000
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Create the nodes and relationships of a graph dump in ``store``, which must hold no
     data; returns the counts afterwards (per label and type)."""
-    existing, _ = await counts(store)
-    if any(existing.values()):
-        found = ", ".join(f"{k} {v}" for k, v in sorted(existing.items()) if v)
-        raise BackupRefused(f"the graph is not empty ({found}): restore needs an empty store")
+    await ensure_empty(store)
     ids: dict[Any, Any] = {}
     dialect = store.dialect
     for batch in _lines(directory / NODES, batch_size):
@@ -225,6 +235,54 @@ async def restore_graph(
     return await counts(store)
 
 
+async def open_telemetry_store(settings: Settings) -> TelemetryStore:
+    """The configured telemetry store (migrated, as at every start)."""
+    from connectors import feeds
+
+    t = settings.telemetry
+    return await connect.open_telemetry_store(
+        t.url, feeds.metrics(), data_dir=settings.data_dir, tz=t.timezone
+    )
+
+
+async def export_backup(
+    graph: GraphStore, telemetry: TelemetryStore, directory: Path, *, page_size: int = 5000
+) -> dict[str, Any]:
+    """The whole backup: graph, telemetry, then the manifest (so a directory with a manifest
+    is a finished backup). ``directory`` must be new or empty."""
+    prepare(directory)
+    dump = await dump_graph(graph, directory / GRAPH, page_size=page_size)
+    tables = await dump_telemetry(telemetry, directory / TELEMETRY)
+    content = manifest(dump, tables)
+    write_manifest(directory, content)
+    return content
+
+
+async def restore_backup(
+    graph: GraphStore, telemetry: TelemetryStore, directory: Path, *, batch_size: int = 5000
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Check everything, restore the telemetry (one transaction, checked before it writes),
+    then the graph into an empty store; returns node, relationship and table counts."""
+    content = read_manifest(directory)
+    part = content["graph"]
+    check_files(directory / GRAPH, part["files"])
+    await ensure_empty(graph)
+    tables: dict[str, int] = {}
+    if content.get("telemetry") is not None:
+        tables = await restore_telemetry(telemetry, directory / TELEMETRY)
+        if tables != content["telemetry"]["tables"]:
+            raise BackupRefused(
+                f"telemetry restored {tables}, the manifest says {content['telemetry']['tables']}"
+            )
+    nodes, rels = await restore_graph(graph, directory / GRAPH, batch_size=batch_size)
+    if (nodes, rels) != (part["nodes"], part["relationships"]):
+        raise BackupRefused(
+            "the restored graph's counts differ from the manifest's: "
+            f"{nodes} {rels} against {part['nodes']} {part['relationships']}"
+        )
+    return nodes, rels, tables
+
+
 def hub_version() -> str:
     try:
         return metadata.version("e-ledger-hub")
@@ -247,7 +305,7 @@ def manifest(graph: GraphDump, telemetry: dict[str, int] | None) -> dict[str, An
             "relationships": dict(sorted(graph.relationships.items())),
             "files": graph.files,
         },
-        "telemetry": None if telemetry is None else {"tables": telemetry},
+        "telemetry": None if telemetry is None else {"directory": TELEMETRY, "tables": telemetry},
     }
 
 

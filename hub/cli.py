@@ -463,20 +463,26 @@ async def _backup(settings: Settings, directory: Path) -> int:
     backup.prepare(directory)
     store = await open_store(settings, attach=True)
     try:
-        dump = await backup.dump_graph(
-            store, directory / backup.GRAPH, page_size=settings.graph.batch_size
-        )
+        telemetry = await backup.open_telemetry_store(settings)
+        try:
+            content = await backup.export_backup(
+                store, telemetry, directory, page_size=settings.graph.batch_size
+            )
+        finally:
+            await telemetry.close()
     finally:
         await store.close()
-    backup.write_manifest(directory, backup.manifest(dump, None))
+    graph = content["graph"]
     table = Table("part", "kind", "count", title=f"backup in {directory}")
-    for label, n in sorted(dump.nodes.items()):
+    for label, n in graph["nodes"].items():
         table.add_row("graph", label, str(n))
-    for rel, n in sorted(dump.relationships.items()):
+    for rel, n in graph["relationships"].items():
         table.add_row("graph", rel, str(n))
+    for name, n in content["telemetry"]["tables"].items():
+        table.add_row("telemetry", name, str(n))
     console.print(table)
-    console.print(f"graph: {dump.consistency}")
-    if not dump.consistent:
+    console.print(f"graph: {graph['consistency']}")
+    if not graph["consistent"]:
         console.print("[red]the graph changed while it was read: not a consistent backup[/red]")
         return EXIT_NOT_CONSISTENT
     return 0
@@ -485,22 +491,20 @@ async def _backup(settings: Settings, directory: Path) -> int:
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
     from hub import backup
 
-    content = backup.read_manifest(args.directory)
-    graph = content["graph"]
-    backup.check_files(args.directory / backup.GRAPH, graph["files"])
+    content = backup.read_manifest(args.directory)  # before any store is opened
 
     async def work(store: GraphStore) -> int:
-        nodes, rels = await backup.restore_graph(
-            store, args.directory / backup.GRAPH, batch_size=settings.graph.batch_size
-        )
-        if (nodes, rels) != (graph["nodes"], graph["relationships"]):
-            raise backup.BackupRefused(
-                "the restored graph's counts differ from the manifest's: "
-                f"{nodes} {rels} against {graph['nodes']} {graph['relationships']}"
+        telemetry = await backup.open_telemetry_store(settings)
+        try:
+            nodes, rels, tables = await backup.restore_backup(
+                store, telemetry, args.directory, batch_size=settings.graph.batch_size
             )
+        finally:
+            await telemetry.close()
         console.print(
-            f"graph restored: {sum(nodes.values())} nodes, {sum(rels.values())} relationships "
-            f"(backup of {content['created_at']}, schema version {graph['schema_version']})"
+            f"restored the backup of {content['created_at']} (graph schema version "
+            f"{content['graph']['schema_version']}): {sum(nodes.values())} nodes, "
+            f"{sum(rels.values())} relationships, {sum(tables.values())} telemetry rows"
         )
         return 0
 

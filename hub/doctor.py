@@ -6,7 +6,8 @@ data directory, the graph store (reachable, credentials, schema version against 
 migrations), the telemetry store, and the broker (host, connection, credentials, may it
 subscribe to the ingest topic, may it publish and read back an event). Nothing is changed:
 the graph is not migrated, the broker sees a throw-away client id with a clean session and
-a plain (not shared) subscription, so no message meant for ingest is taken.
+a plain (not shared) subscription, so no message meant for ingest is taken. (Opening the
+telemetry store applies its pending migrations, as every start of the hub does.)
 """
 
 from __future__ import annotations
@@ -256,31 +257,40 @@ def _unresolvable(host: str) -> bool:
 
 
 async def _telemetry(s: Settings, timeout_s: float) -> list[Finding]:
-    from connectors import feeds
-    from hub.telemetry import telemetry_path
-    from ingest.sqlite_store import SQLiteTelemetryStore
+    from urllib.parse import urlsplit
 
-    try:
-        path = telemetry_path(s)
-    except ConfigurationError as exc:
-        return [Finding("telemetry", Status.FAIL, "TELEMETRY_UNSUPPORTED", str(exc))]
-    if not path.exists():
-        return [
-            Finding("telemetry", Status.WARN, "TELEMETRY_NOT_CREATED",
-                    f"{path} does not exist yet; the hub creates it at its first start")
-        ]  # fmt: skip
+    from connectors import feeds
+    from ingest.connect import open_telemetry_store, sqlite_path
+
+    url = s.telemetry.url
+    where = mask_url(url)
+    if urlsplit(url).scheme == "sqlite":
+        path = sqlite_path(url, s.data_dir)
+        if not path.exists():
+            return [
+                Finding("telemetry", Status.WARN, "TELEMETRY_NOT_CREATED",
+                        f"{path} does not exist yet; the hub creates it at its first start")
+            ]  # fmt: skip
+        where = str(path)
     store = None
     try:
+        # Opening applies the store's pending migrations, as every start does.
         store = await asyncio.wait_for(
-            SQLiteTelemetryStore.open(path, feeds.metrics(), tz=s.telemetry.timezone), timeout_s
+            open_telemetry_store(
+                url, feeds.metrics(), data_dir=s.data_dir, tz=s.telemetry.timezone
+            ),
+            timeout_s,
         )
         counts = await asyncio.wait_for(store.counts(), timeout_s)
     except TimeoutError:
         return [Finding("telemetry", Status.FAIL, "TELEMETRY_TIMEOUT",
-                        f"{path} did not answer within {timeout_s:g} s (locked?)")]  # fmt: skip
+                        f"{where} did not answer within {timeout_s:g} s (locked, or the "
+                        "server unreachable?)")]  # fmt: skip
+    except ConfigurationError as exc:
+        return [Finding("telemetry", Status.FAIL, "TELEMETRY_UNSUPPORTED", str(exc))]
     except HubError as exc:
         return [Finding("telemetry", Status.FAIL, "TELEMETRY_UNREACHABLE",
-                        f"cannot open {path} (HUB_TELEMETRY_URL): {exc}")]  # fmt: skip
+                        f"cannot open {where} (HUB_TELEMETRY_URL): {exc}")]  # fmt: skip
     finally:
         if store is not None:
             with contextlib.suppress(HubError):

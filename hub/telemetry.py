@@ -14,20 +14,18 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from connectors import feeds
 from connectors.camera_runner import CameraFleet
-from graph_schema.errors import ConfigurationError
 from graph_schema.store import GraphStore
 from hub.satellite import SatelliteView, refresh_forever, satellite_view, sentinel_client
 from hub.settings import MqttSettings, Settings
 from ingest.bus import LiveBus
+from ingest.connect import open_telemetry_store, sqlite_path
 from ingest.mqtt import MqttConfig, MqttIngest
 from ingest.pipeline import Pipeline
 from ingest.retention import keep
 from ingest.sensors import GraphSensors
-from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -35,16 +33,7 @@ log = logging.getLogger(__name__)
 
 def telemetry_path(settings: Settings) -> Path:
     """Where the SQLite telemetry file is: ``sqlite://`` puts it under the data dir."""
-    url = settings.telemetry.url
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite":
-        raise ConfigurationError(
-            "HUB_TELEMETRY_URL: only the embedded SQLite store (sqlite://) is available in this "
-            f"version; {parts.scheme}:// is reserved for the PostgreSQL adapter"
-        )
-    if parts.path in ("", "/"):
-        return settings.data_dir / "telemetry.db"
-    return Path(unquote(parts.path))
+    return sqlite_path(settings.telemetry.url, settings.data_dir)
 
 
 def mqtt_config(mqtt: MqttSettings, *, force_protocol: int | None = None) -> MqttConfig:
@@ -133,8 +122,12 @@ async def open_telemetry(
     not kept.
     """
     t = settings.telemetry
-    store = await SQLiteTelemetryStore.open(
-        telemetry_path(settings), feeds.metrics(), tz=t.timezone, synchronous=t.synchronous
+    store = await open_telemetry_store(
+        t.url,
+        feeds.metrics(),
+        data_dir=settings.data_dir,
+        tz=t.timezone,
+        synchronous=t.synchronous,
     )
     salt = labor_salt or (t.labor_salt.get_secret_value().encode() if t.labor_salt else b"")
     decoders = feeds.decoders(

@@ -1,8 +1,11 @@
 """The write path for observations: decode, validate, deduplicate, batch, commit, roll up,
-publish on the live bus, acknowledge; dead letters; the telemetry store port and its adapter."""
+publish on the live bus, acknowledge; dead letters; the telemetry store port, its SQLite and
+PostgreSQL adapters, their migrations and backups."""
 
+from ingest.backup import dump_telemetry, restore_telemetry
 from ingest.bus import Event, EventFilter, LiveBus, ReadingEvent, RollupEvent, Subscription
-from ingest.errors import BrokerUnavailable, IngestError, TelemetryUnavailable
+from ingest.connect import open_telemetry_store
+from ingest.errors import BackupInvalid, BrokerUnavailable, IngestError, TelemetryUnavailable
 from ingest.imports import ImportReport
 from ingest.model import (
     Attendance,
@@ -19,6 +22,7 @@ from ingest.model import (
 from ingest.mqtt import MqttConfig, MqttIngest
 from ingest.payloads import Decoder, ReadingDecoder
 from ingest.pipeline import Pipeline, ReplayResult
+from ingest.postgres_store import PostgresTelemetryStore
 from ingest.sensors import GraphSensors, SensorRegistry, StaticSensors
 from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import (
@@ -35,6 +39,7 @@ from ingest.store import (
 
 __all__ = [
     "Attendance",
+    "BackupInvalid",
     "Batch",
     "BrokerUnavailable",
     "Bucket",
@@ -56,6 +61,7 @@ __all__ = [
     "MqttConfig",
     "MqttIngest",
     "Pipeline",
+    "PostgresTelemetryStore",
     "Problem",
     "Reading",
     "ReadingDecoder",
@@ -73,4 +79,7 @@ __all__ = [
     "TableCounts",
     "TelemetryStore",
     "TelemetryUnavailable",
+    "dump_telemetry",
+    "open_telemetry_store",
+    "restore_telemetry",
 ]

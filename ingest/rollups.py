@@ -85,6 +85,38 @@ def contributions(
     return split_by_day(previous[0], ts, value * (ts - previous[0]) / 3_600_000, tz)
 
 
+def days_touched(before: int | None, ts: int, after: int | None, tz: dt.tzinfo) -> set[dt.date]:
+    """Local days whose rollup changes when a reading at ``ts`` lands between two stored ones.
+
+    It changes the pair (before, ts) and the pair (ts, after), which may span several days.
+    """
+    first = local_day(before if before is not None else ts, tz)
+    last = local_day((after if after is not None else ts) - 1, tz)
+    days, day = set(), first
+    while day <= max(first, last):
+        days.add(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def day_total(
+    spec: MetricSpec,
+    day: dt.date,
+    previous: Point | None,
+    points: list[Point],
+    tz: dt.tzinfo,
+) -> float:
+    """One local day's rollup recomputed from raw points: the last one at or before the day's
+    start (``previous``), then in time order those after it up to the first after the day."""
+    total = 0.0
+    for point in points:
+        for d, amount in contributions(spec, previous, point, tz):
+            if d == day:
+                total += amount
+        previous = point
+    return total
+
+
 def daily(
     spec: MetricSpec, points: list[Point], tz: dt.tzinfo, previous: Point | None = None
 ) -> dict[dt.date, float]:

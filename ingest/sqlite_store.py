@@ -13,12 +13,21 @@ import hashlib
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ingest.buckets import ORDER_FREE, bucketed
 from ingest.errors import TelemetryUnavailable
+from ingest.migrations import (
+    RESTORE_CONFLICT,
+    SCHEMA_VERSION,
+    STEPS,
+    VERSION_TABLE,
+    newer_than_hub,
+)
 from ingest.model import (
     Attendance,
     DeadLetter,
@@ -29,55 +38,32 @@ from ingest.model import (
     SensorInfo,
     from_ms,
 )
-from ingest.rollups import Point, contributions, day_start_ms, local_day, zone
+from ingest.rollups import (
+    Point,
+    contributions,
+    day_start_ms,
+    day_total,
+    days_touched,
+    local_day,
+    zone,
+)
 from ingest.store import (
     DEFAULT_TZ,
+    TABLES,
     Batch,
     Bucket,
     CommitResult,
     DailyRollup,
     Headcount,
     Latest,
+    Row,
     SeriesPoint,
+    Snapshot,
     TableCounts,
     TelemetryStore,
 )
 
 T = TypeVar("T")
-
-# Each entry moves the schema one version up; PRAGMA user_version records where a file is.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        "CREATE TABLE sensors (sensor_id TEXT PRIMARY KEY, kind TEXT NOT NULL, project_code TEXT)",
-        "CREATE INDEX sensors_project ON sensors (project_code)",
-        "CREATE TABLE readings (sensor_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, "
-        "metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, "
-        "PRIMARY KEY (sensor_id, metric, ts_ms)) WITHOUT ROWID",
-        "CREATE TABLE latest (sensor_id TEXT NOT NULL, metric TEXT NOT NULL, "
-        "ts_ms INTEGER NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, "
-        "seen_ms INTEGER NOT NULL, PRIMARY KEY (sensor_id, metric)) WITHOUT ROWID",
-        "CREATE TABLE daily (sensor_id TEXT NOT NULL, metric TEXT NOT NULL, day TEXT NOT NULL, "
-        "value REAL NOT NULL, samples INTEGER NOT NULL, "
-        "PRIMARY KEY (sensor_id, metric, day)) WITHOUT ROWID",
-        "CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, "
-        "payload BLOB NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, "
-        "arrived_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, replayed_ms INTEGER, "
-        "digest TEXT NOT NULL)",
-        "CREATE INDEX dead_letters_pending ON dead_letters (code, id) WHERE replayed_ms IS NULL",
-        # A redelivered or re-imported bad message is the same pending letter, seen again.
-        "CREATE UNIQUE INDEX dead_letters_digest ON dead_letters (digest) "
-        "WHERE replayed_ms IS NULL",
-    ),
-    # Version 2: labor attendance. Workers are HMACs; a day's distinct workers per project.
-    (
-        "CREATE TABLE attendance (sensor_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, "
-        "worker TEXT NOT NULL, direction TEXT NOT NULL, project_code TEXT, "
-        "PRIMARY KEY (sensor_id, ts_ms, worker)) WITHOUT ROWID",
-        "CREATE TABLE headcount (project_code TEXT NOT NULL, day TEXT NOT NULL, "
-        "worker TEXT NOT NULL, PRIMARY KEY (project_code, day, worker)) WITHOUT ROWID",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _INSERT_READING = (
     "INSERT OR IGNORE INTO readings (sensor_id, ts_ms, metric, value, unit) VALUES (?, ?, ?, ?, ?)"
@@ -95,24 +81,55 @@ _SET_DAILY = (
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring a database to ``target``; return the version it was at."""
-    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if current > SCHEMA_VERSION:
-        raise TelemetryUnavailable(
-            f"telemetry database is at schema version {current}, newer than this hub's "
-            f"{SCHEMA_VERSION}; upgrade the hub"
-        )
-    for version in range(current, target):
-        with conn:
-            for statement in MIGRATIONS[version]:
+    """Bring a database to ``target`` (see ``ingest.migrations``); return the version it was at.
+
+    One ``BEGIN IMMEDIATE`` transaction: a second process opening the same file waits for it,
+    then finds nothing left to do. ``conn`` must be in autocommit mode (``isolation_level=None``).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(VERSION_TABLE["sqlite"])
+        now = int(time.time() * 1000)
+        current = conn.execute("SELECT max(version) FROM telemetry_schema").fetchone()[0]
+        if current is None:
+            # Files from before the version table kept their version in the header only.
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            conn.executemany(
+                "INSERT INTO telemetry_schema VALUES (?, ?, ?)",
+                [(s.version, s.name, now) for s in STEPS[: min(current, SCHEMA_VERSION)]],
+            )
+        if current > SCHEMA_VERSION:
+            raise TelemetryUnavailable(newer_than_hub(current))
+        for step in STEPS[current:target]:
+            for statement in step.sqlite:
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-    return current
+            conn.execute(
+                "INSERT INTO telemetry_schema VALUES (?, ?, ?)", (step.version, step.name, now)
+            )
+        conn.execute(f"PRAGMA user_version = {max(current, target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return int(current)
 
 
-def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode = WAL")
+def _connect(path: Path, synchronous: str, timeout_s: float = 30.0) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout_s)
+    # Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is
+    # locked" at once instead of waiting when other connections are opening the same file
+    # (processes starting together on a fresh data dir): try again until the timeout.
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(0.005)
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA busy_timeout = 30000")
     return conn
@@ -219,6 +236,7 @@ class SQLiteTelemetryStore(TelemetryStore):
         assert conn is not None
         result = CommitResult()
         now = int(time.time() * 1000)
+        known = dict(self._sensors)
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._write_sensors(conn, batch.sensors)
@@ -231,8 +249,9 @@ class SQLiteTelemetryStore(TelemetryStore):
             # ROLLBACK would fail and hide the real error.
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            # The caches may hold points of the rolled-back batch: rebuild them on demand.
+            # The caches may hold points and sensors of the rolled-back batch: rebuild them.
             self._last.clear()
+            self._sensors = known
             raise
         return result
 
@@ -269,7 +288,7 @@ class SQLiteTelemetryStore(TelemetryStore):
             deltas[(r.sensor_id, r.metric, local_day(r.ts_ms, tz))][1] += 1
             if spec is None:
                 pass
-            elif previous is None or r.ts_ms > previous[0] or spec.rollup in _ORDER_FREE:
+            elif previous is None or r.ts_ms > previous[0] or spec.rollup in ORDER_FREE:
                 for day, amount in contributions(spec, previous, point, tz):
                     deltas[(r.sensor_id, r.metric, day)][0] += amount
             else:
@@ -318,13 +337,7 @@ class SQLiteTelemetryStore(TelemetryStore):
             "SELECT min(ts_ms) FROM readings WHERE sensor_id = ? AND metric = ? AND ts_ms > ?",
             (*key, ts),
         ).fetchone()[0]
-        first = local_day(before if before is not None else ts, self._tz)
-        last = local_day((after if after is not None else ts) - 1, self._tz)
-        days, day = set(), first
-        while day <= max(first, last):
-            days.add(day)
-            day += dt.timedelta(days=1)
-        return days
+        return days_touched(before, ts, after, self._tz)
 
     def _recompute_day(
         self, conn: sqlite3.Connection, sensor: str, metric: str, day: dt.date
@@ -355,12 +368,7 @@ class SQLiteTelemetryStore(TelemetryStore):
         if nxt is not None:
             points.append((nxt[0], nxt[1]))
         previous: Point | None = None if prev is None else (prev[0], prev[1])
-        total = 0.0
-        for point in points:
-            for d, amount in contributions(spec, previous, point, self._tz):
-                if d == day:
-                    total += amount
-            previous = point
+        total = day_total(spec, day, previous, points, self._tz)
         conn.execute(_SET_DAILY, (sensor, metric, day.isoformat(), total, samples))
         return total, samples
 
@@ -492,7 +500,7 @@ class SQLiteTelemetryStore(TelemetryStore):
 
         def run() -> list[SeriesPoint]:
             assert self._rconn is not None
-            return _bucketed(self._rconn.execute(sql, params), bucket, zone(tz))
+            return bucketed(self._rconn.execute(sql, params), bucket, zone(tz))
 
         return await self._read(run)
 
@@ -631,6 +639,70 @@ class SQLiteTelemetryStore(TelemetryStore):
 
         return await self._write(run)
 
+    # -- backups ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        # Its own connection and thread: one read transaction in WAL mode sees the moment of its
+        # first read while commits go on, and API reads on the reader connection stay fresh.
+        if self._closed:
+            raise TelemetryUnavailable("telemetry store is closed")
+        executor = ThreadPoolExecutor(1, thread_name_prefix="telemetry-snapshot")
+        loop = asyncio.get_running_loop()
+
+        async def call(func: Callable[[], T]) -> T:
+            try:
+                return await loop.run_in_executor(executor, func)
+            except sqlite3.Error as exc:
+                raise TelemetryUnavailable(f"telemetry store: {exc}") from exc
+
+        def begin() -> tuple[sqlite3.Connection, int]:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only = 1")
+            conn.execute("BEGIN")
+            version = conn.execute("SELECT max(version) FROM telemetry_schema").fetchone()[0]
+            return conn, int(version)
+
+        try:
+            conn, version = await call(begin)
+            try:
+                yield _SQLiteSnapshot(conn, version, call)
+            finally:
+                await call(conn.close)
+        finally:
+            executor.shutdown(wait=True)
+
+    async def load(self, chunks: Iterable[tuple[str, Sequence[Row]]]) -> dict[str, int]:
+        statements = {
+            table: f"INSERT INTO {table} ({', '.join(c.name for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) {RESTORE_CONFLICT[table]}"
+            for table, columns in TABLES.items()
+        }
+
+        def run() -> dict[str, int]:
+            conn = self._wconn
+            assert conn is not None
+            seen = dict.fromkeys(TABLES, 0)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table, rows in chunks:
+                    conn.executemany(statements[table], rows)
+                    seen[table] += len(rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._last.clear()
+                self._sensors = {
+                    sensor_id: SensorInfo(sensor_id, kind, project)
+                    for sensor_id, kind, project in conn.execute("SELECT * FROM sensors")
+                }
+            return seen
+
+        return await self._write(run)
+
     async def pending_dead_letters(self) -> int:
         def run() -> int:
             assert self._rconn is not None
@@ -659,29 +731,26 @@ class SQLiteTelemetryStore(TelemetryStore):
         return await self._read(run)
 
 
-_ORDER_FREE = frozenset({Rollup.SUM, Rollup.MEAN})
+class _SQLiteSnapshot(Snapshot):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        version: int,
+        call: Callable[[Callable[[], Any]], Awaitable[Any]],
+    ) -> None:
+        self._conn = conn
+        self._call = call
+        self.schema_version = version
 
-
-def _bucketed(rows: Any, bucket: Bucket, tz: dt.tzinfo) -> list[SeriesPoint]:
-    out: list[SeriesPoint] = []
-    current: tuple[str, str, dt.datetime] | None = None
-    count, total, low, high, last = 0, 0.0, 0.0, 0.0, 0.0
-    for sensor, metric, ts_ms, value in rows:
-        local = dt.datetime.fromtimestamp(ts_ms / 1000, tz)
-        if bucket is Bucket.DAY:
-            start = dt.datetime.combine(local.date(), dt.time(), tz)
-        elif bucket is Bucket.HOUR:
-            start = local.replace(minute=0, second=0, microsecond=0)
-        else:
-            start = local.replace(minute=local.minute // 15 * 15, second=0, microsecond=0)
-        key = (sensor, metric, start)
-        if key != current:
-            if current is not None:
-                out.append(SeriesPoint(*current, count, total, low, high, last))
-            current, count, total, low, high = key, 0, 0.0, value, value
-        count += 1
-        total += value
-        low, high, last = min(low, value), max(high, value), value
-    if current is not None:
-        out.append(SeriesPoint(*current, count, total, low, high, last))
-    return out
+    async def rows(self, table: str, *, chunk: int = 5000) -> AsyncIterator[list[Row]]:
+        columns = TABLES[table]
+        sql = (
+            f"SELECT {', '.join(c.name for c in columns)} FROM {table} "
+            f"ORDER BY {', '.join(c.name for c in columns if c.key)}"
+        )
+        cursor: sqlite3.Cursor = await self._call(lambda: self._conn.execute(sql))
+        while True:
+            rows: list[Row] = await self._call(lambda: cursor.fetchmany(chunk))
+            if not rows:
+                return
+            yield rows

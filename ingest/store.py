@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -110,6 +111,66 @@ class TableCounts:
     dead_letters_replayed: int
 
 
+# A row as backups see it: columns in the order of ``TABLES``; values are str, int, float, None,
+# bytes (``dead_letters.payload`` only) and ISO dates as str (``day``).
+Row = tuple[str | int | float | bytes | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: type  # str, int, float or bytes; ``day`` columns are str holding an ISO date
+    nullable: bool = False
+    key: bool = False  # part of the table's primary key
+
+
+def _cols(*spec: str) -> tuple[Column, ...]:
+    # "name:type[?][*]": ? nullable, * primary key
+    types: dict[str, type] = {"str": str, "int": int, "float": float, "bytes": bytes}
+    out = []
+    for item in spec:
+        name, kind = item.split(":")
+        base = kind.rstrip("?*")
+        out.append(Column(name, types[base], "?" in kind, "*" in kind))
+    return tuple(out)
+
+
+# Every table a backup holds, in the order a restore loads them.
+TABLES: dict[str, tuple[Column, ...]] = {
+    "sensors": _cols("sensor_id:str*", "kind:str", "project_code:str?"),
+    "readings": _cols("sensor_id:str*", "metric:str*", "ts_ms:int*", "value:float", "unit:str"),
+    "latest": _cols(
+        "sensor_id:str*", "metric:str*", "ts_ms:int", "value:float", "unit:str", "seen_ms:int"
+    ),
+    "daily": _cols("sensor_id:str*", "metric:str*", "day:str*", "value:float", "samples:int"),
+    "attendance": _cols(
+        "sensor_id:str*", "ts_ms:int*", "worker:str*", "direction:str", "project_code:str?"
+    ),
+    "headcount": _cols("project_code:str*", "day:str*", "worker:str*"),
+    "dead_letters": _cols(
+        "id:int*",
+        "source:str",
+        "payload:bytes",
+        "code:str",
+        "message:str",
+        "arrived_ms:int",
+        "attempts:int",
+        "replayed_ms:int?",
+        "digest:str",
+    ),
+}
+
+
+class Snapshot(ABC):
+    """One consistent, read-only view of every table (a backup reads all of them from it)."""
+
+    schema_version: int
+
+    @abstractmethod
+    def rows(self, table: str, *, chunk: int = 5000) -> AsyncIterator[list[Row]]:
+        """The table's rows in primary-key order, ``chunk`` at a time."""
+
+
 class TelemetryStore(ABC):
     """Where ingest commits observations and where the API reads series and rollups.
 
@@ -184,6 +245,21 @@ class TelemetryStore(ABC):
     @abstractmethod
     async def counts(self) -> TableCounts:
         """Rows per table, for health checks and tests."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[Snapshot]:
+        """A read transaction over every table that sees one moment (for backups)."""
+
+    @abstractmethod
+    async def load(self, chunks: Iterable[tuple[str, Sequence[Row]]]) -> dict[str, int]:
+        """Write backup rows in one transaction, all or nothing; return rows seen per table.
+
+        Idempotent: raw rows (readings, attendance, headcount) already present are kept;
+        sensors and daily rollups take the backup's values; ``latest`` keeps the newer reading;
+        a dead letter whose id, or whose digest among pending letters, exists is skipped.
+        ``chunks`` is consumed inside the transaction, so an error raised while reading it
+        rolls everything back.
+        """
 
     @abstractmethod
     async def close(self) -> None:

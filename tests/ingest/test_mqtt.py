@@ -1,4 +1,5 @@
-"""Through a real Mosquitto: publish → commit → query, dead letters, replay, live bus, republish."""
+"""Through a real Mosquitto: publish → commit → query, dead letters, replay, live bus, republish;
+and once through the hub's wiring into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -13,15 +15,18 @@ from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import Sensor
 from graph_schema.writer import upsert
+from hub.settings import load_settings
+from hub.telemetry import open_telemetry
 from ingest.bus import EventFilter, LiveBus, ReadingEvent, RollupEvent
 from ingest.model import Reason
 from ingest.mqtt import MqttConfig, MqttIngest
 from ingest.pipeline import Pipeline
+from ingest.postgres_store import PostgresTelemetryStore
 from ingest.sensors import GraphSensors
 from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import Bucket
 from tests.broker import Mosquitto
-from tests.ingest.conftest import SALT
+from tests.ingest.conftest import SALT, Stores
 from tests.ingest.helpers import collector, demo_sensors, eventually, publisher
 
 pytestmark = pytest.mark.anyio
@@ -130,3 +135,53 @@ async def test_publish_commit_query_dead_letters_and_replay(
         pub.disconnect()
         watcher.loop_stop()
         watcher.disconnect()
+
+
+async def test_the_hub_ingests_into_postgresql(
+    broker: Mosquitto, sensor_graph: FalkorDBStore, postgres_stores: Stores, tmp_path: Path
+) -> None:
+    """The hub's own wiring (``open_telemetry`` from settings) with HUB_TELEMETRY_URL naming a
+    PostgreSQL database: MQTT in, readings, rollups and dead letters out."""
+    [meter] = await demo_sensors(sensor_graph, "power", 1)
+    settings = load_settings(
+        {
+            "HUB_DATA_DIR": str(tmp_path),
+            "HUB_TELEMETRY_URL": postgres_stores.url(),
+            "HUB_MQTT_URL": broker.url,
+            "HUB_MQTT_CLIENT_ID": "ingest-postgres",
+            "HUB_MQTT_REPUBLISH": "false",
+            "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
+            "HUB_CAMERA_ENABLED": "false",
+        }
+    )
+    telemetry = await open_telemetry(settings, sensor_graph)
+    pub = publisher(broker.port, client_id="pg-publisher")
+    try:
+        assert isinstance(telemetry.store, PostgresTelemetryStore)
+        assert telemetry.ingest is not None
+        await asyncio.wait_for(telemetry.ingest.connected.wait(), 10)
+        await asyncio.sleep(0.2)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        topic = f"hub/v1/power/{meter.id}"
+        for i in range(20):
+            pub.publish(topic, reading(now - dt.timedelta(minutes=15 * (20 - i)), 0.5), qos=1)
+        pub.publish(topic, reading(now - dt.timedelta(minutes=15), 0.5), qos=1)  # a duplicate
+        pub.publish(topic, b"{not json", qos=1)
+        counters = telemetry.pipeline.counters
+        await eventually(lambda: counters.acked == 22, what="22 messages committed")
+        assert (counters.stored, counters.duplicate, counters.dead_lettered) == (20, 1, 1)
+        counts = await telemetry.store.counts()
+        assert (counts.readings, counts.dead_letters_pending) == (20, 1)
+        points = await telemetry.store.series(
+            start=now - dt.timedelta(days=1), end=now, bucket=Bucket.DAY, sensor_ids=[meter.id]
+        )
+        assert sum(p.total for p in points) == 10.0
+        days = await telemetry.store.daily(
+            start=(now - dt.timedelta(days=2)).date(), end=now.date() + dt.timedelta(days=1)
+        )
+        assert sum(r.value for r in days if r.sensor_id == meter.id) == 10.0
+        assert {r.project_code for r in days} == {meter.project_code}
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        await telemetry.close()
