@@ -36,6 +36,9 @@ HUB_METRICS_TOKEN=
 # --- Optional for docker-compose.yml -------------------------------------------------------
 # The broker account `events-reader` (dashboards that follow hub/v1/events/#); unset: none.
 MQTT_EVENTS_READER_PASSWORD=
+# With `--profile postgres`: the password of PostgreSQL's `hub` user; then set
+# HUB_TELEMETRY_URL=postgresql://hub:<POSTGRES_PASSWORD>@postgres:5432/telemetry
+POSTGRES_PASSWORD=
 # Neo4j memory: heap (initial = max) and page cache; size them to the host (docs/operations.md).
 NEO4J_HEAP=1G
 NEO4J_PAGECACHE=2G

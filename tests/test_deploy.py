@@ -198,3 +198,20 @@ def test_secrets_are_required_not_defaulted(name: str) -> None:
     for var in ("NEO4J_PASSWORD", "HUB_MQTT_PASSWORD", "MQTT_HEALTHCHECK_PASSWORD"):
         if var in text:
             assert f"${{{var}:?" in text, var
+
+
+def test_the_postgres_profile_matches_the_telemetry_url_env_example_gives() -> None:
+    services = _compose()["services"]
+    postgres = services["postgres"]
+    assert postgres["profiles"] == ["postgres"]
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    (url,) = re.findall(r"HUB_TELEMETRY_URL=(postgresql://\S+)", text)
+    parts = urlsplit(url.replace("<POSTGRES_PASSWORD>", "pw"))
+    env = postgres["environment"]
+    assert parts.hostname == "postgres" and parts.port == 5432
+    assert parts.username == env["POSTGRES_USER"] and parts.path == "/" + env["POSTGRES_DB"]
+    load_settings({"HUB_TELEMETRY_URL": parts.geturl()})
+    # Every hub service waits for it when the profile is on, and only then.
+    for name in HUB_SERVICES:
+        wait = services[name]["depends_on"]["postgres"]
+        assert wait == {"condition": "service_healthy", "required": False}
