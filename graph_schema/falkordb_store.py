@@ -81,7 +81,12 @@ class FalkorDBStore(GraphStore):
         server = EmbeddedServer(data_dir)
         await asyncio.to_thread(server.start)
         store = cls(server=server, **kwargs)
-        await store.ping()
+        try:
+            await store.ping()
+        except BaseException:
+            # Nobody will own it: stop the server, or it outlives the hub holding the files.
+            await asyncio.to_thread(server.stop)
+            raise
         return store
 
     @classmethod

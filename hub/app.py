@@ -370,13 +370,17 @@ async def open_store(settings: Settings, *, attach: bool = False) -> GraphStore:
         pool_size=g.pool_size,
         query_timeout_s=g.timeout_s,
     )
-    report = await migrate(store)
-    if report.to_version != report.from_version:
-        log.info("graph schema migrated %s -> %s", report.from_version, report.to_version)
-    # Serve only once indexes answer: a full-text search on a rebuilding index finds nothing.
-    building = await store.wait_until_indexed(timeout_s=max(g.timeout_s * 10, 120))
-    if building:
-        log.info("waited for %d indexes to finish building", building)
+    try:
+        report = await migrate(store)
+        if report.to_version != report.from_version:
+            log.info("graph schema migrated %s -> %s", report.from_version, report.to_version)
+        # Serve only once indexes answer: a full-text search on a rebuilding index finds nothing.
+        building = await store.wait_until_indexed(timeout_s=max(g.timeout_s * 10, 120))
+        if building:
+            log.info("waited for %d indexes to finish building", building)
+    except BaseException:
+        await store.close()  # an embedded server must not outlive a start that failed
+        raise
     return store
 
 
