@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 import socket
@@ -315,7 +316,20 @@ async def _broker(s: Settings, timeout_s: float) -> list[Finding]:
         config = mqtt_config(s.mqtt)
     except HubError as exc:
         return [Finding("broker", Status.FAIL, "BROKER_SETTINGS", str(exc))]
-    return await asyncio.to_thread(_probe_broker, config, timeout_s, s.mqtt.url)
+    found = await asyncio.to_thread(_probe_broker, config, timeout_s, s.mqtt.url)
+    if config.mqtt5 and any(f.code == "BROKER_MQTT5_UNSUPPORTED" for f in found):
+        # Say whether the broker works at all, as 3.1.1 (amqtt, the demo's broker, is one).
+        older = dataclasses.replace(config, mqtt5=False)
+        retry = await asyncio.to_thread(_probe_broker, older, timeout_s, s.mqtt.url)
+        if not any(f.status is Status.FAIL for f in retry):
+            found = [
+                Finding("broker", Status.WARN, "BROKER_MQTT311_ONLY",
+                        f"{config.host}:{config.port} speaks MQTT 3.1.1, not 5: set "
+                        "HUB_MQTT_PROTOCOL=4 (hub demo does this itself for its embedded "
+                        "broker); as 3.1.1 the checks below pass"),
+                *retry,
+            ]  # fmt: skip
+    return found
 
 
 class _Probe:
@@ -404,6 +418,10 @@ def _converse(
             return [Finding("broker", Status.FAIL, "BROKER_AUTH_FAILED",
                             f"{where} refused the login ({reason}): check HUB_MQTT_USERNAME "
                             "and HUB_MQTT_PASSWORD and the broker's password file")]  # fmt: skip
+        if "unsupported protocol" in refused and config.mqtt5:
+            return [Finding("broker", Status.FAIL, "BROKER_MQTT5_UNSUPPORTED",
+                            f"{where} does not speak MQTT 5 (HUB_MQTT_PROTOCOL=5); set "
+                            "HUB_MQTT_PROTOCOL=4 for an MQTT 3.1.1 broker")]  # fmt: skip
         return [Finding("broker", Status.FAIL, "BROKER_REFUSED",
                         f"{where} refused the connection: {reason}")]  # fmt: skip
     who = config.username or "anonymous"

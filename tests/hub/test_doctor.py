@@ -16,7 +16,8 @@ import pytest
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.statements import SET_SCHEMA_VERSION
-from hub.doctor import Status, diagnose
+from hub.demo.live import embedded_broker
+from hub.doctor import Status, _broker, diagnose
 from hub.settings import load_settings
 from hub.telemetry import open_telemetry
 from tests.broker import Mosquitto, free_port
@@ -119,3 +120,18 @@ async def test_a_schema_ahead_of_this_hub_fails(running: dict[str, str]) -> None
     findings = {f.code: f for f in await diagnose(load_settings(running), timeout_s=5)}
     assert findings["GRAPH_SCHEMA_AHEAD"].failed
     assert "999" in findings["GRAPH_SCHEMA_AHEAD"].message
+
+
+async def test_an_mqtt_311_broker_is_named_as_such_and_then_checked(tmp_path: Path) -> None:
+    """The demo's embedded broker (amqtt) speaks 3.1.1 only: with the default
+    HUB_MQTT_PROTOCOL=5 the doctor says so, and checks the rest as 3.1.1."""
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    async with embedded_broker(url, shutdown_s=5):
+        settings = load_settings({"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_MQTT_URL": url})
+        findings = await _broker(settings, timeout_s=5)
+    codes = [f.code for f in findings]
+    assert codes[0] == "BROKER_MQTT311_ONLY", codes
+    assert "HUB_MQTT_PROTOCOL=4" in findings[0].message
+    assert findings[0].status is Status.WARN
+    assert not [f for f in findings if f.status is Status.FAIL], findings
+    assert any(f.status is Status.OK and "connected to" in f.message for f in findings)
