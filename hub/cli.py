@@ -307,7 +307,7 @@ async def _import(store: GraphStore, args: argparse.Namespace, settings: Setting
     console.print(f"total: {totals}")
     if summary.rejects_path is not None:
         console.print(f"rejected rows and reasons: {summary.rejects_path}")
-    return 0
+    return EXIT_REJECTED_ROWS if summary.total(Outcome.REJECTED) else 0
 
 
 async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
@@ -345,7 +345,7 @@ def _row_report(report: StatsReport, rejects: Path | None, what: str) -> int:
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
     totals = ", ".join(f"{o.value} {report.counts[o]}" for o in Outcome)
     console.print(f"{what}: {totals}")
-    return 0
+    return EXIT_REJECTED_ROWS if report.bad else 0
 
 
 async def _import_land(store: GraphStore, args: argparse.Namespace) -> int:
@@ -359,7 +359,7 @@ async def _import_land(store: GraphStore, args: argparse.Namespace) -> int:
         console.print(str(bad), markup=False, highlight=False, soft_wrap=True)
     layers = ", ".join(report.layers) or "none"
     console.print(f"land nodes updated {report.completed}, layers imported: {layers}")
-    return 1 if report.bad else 0
+    return EXIT_REJECTED_ROWS if report.bad else 0
 
 
 def _date(text: str) -> Any:

@@ -211,6 +211,12 @@ def test_the_cli_imports_indicator_files_and_lists_bad_rows(
     regions = tmp_path / "regions.jsonl"
     regions.write_text("".join(json.dumps(r) + "\n" for r in REGIONS), encoding="utf-8")
     assert cli.main(["import", str(regions)]) == 0
+    # A rejected row: the rest is imported, the exit status says some rows were not (3).
+    (tmp_path / "broken").mkdir()
+    broken = tmp_path / "broken" / "regions.jsonl"
+    broken.write_text('{"code": "not-a-region-code", "name": "x"}\n', encoding="utf-8")
+    assert cli.main(["import", str(broken)]) == 3
+    assert "rejected 1" in capsys.readouterr().err
     definitions = tmp_path / "indicators.csv"
     definitions.write_text(INDICATORS, encoding="utf-8")
     assert cli.main(["import-indicators", "--kind", "indicators", str(definitions)]) == 0
@@ -218,7 +224,7 @@ def test_the_cli_imports_indicator_files_and_lists_bad_rows(
     path = tmp_path / "values.csv"
     path.write_text(VALUES_CSV, encoding="utf-8")
     rejects = tmp_path / "rejects.jsonl"
-    assert cli.main(["import-indicators", str(path), "--rejects", str(rejects)]) == 0
+    assert cli.main(["import-indicators", str(path), "--rejects", str(rejects)]) == 3
     err = capsys.readouterr().err
     assert f"{path}:4: NOT_FOUND indicator_id: no indicator nope" in err
     assert "created 2" in err and "rejected 8" in err

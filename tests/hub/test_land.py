@@ -381,6 +381,6 @@ def test_the_import_land_command(tmp_path: Path) -> None:
     done = subprocess.run(
         [*command, str(layer), str(rows)], env=env, capture_output=True, text=True, timeout=120
     )
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 3, done.stderr
     assert "nodes.csv:2: NOT_FOUND node_code: no land node site_intention" in done.stderr
     assert "layers imported: eco-x" in done.stderr
