@@ -18,13 +18,11 @@ import datetime as dt
 import json
 import logging
 import secrets
-import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -32,7 +30,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from graph_schema.errors import HubError
 from hub.alerts import AlertEvent, Change
 from ingest.bus import Event, LiveBus, ReadingEvent, RollupEvent
-from ingest.mqtt import EVENTS_PREFIX, MqttConfig, stop_network_thread
+from ingest.mqtt import EVENTS_PREFIX, MqttConfig, make_client, stop_network_thread
 from ingest.store import CommitResult
 
 if TYPE_CHECKING:
@@ -155,7 +153,10 @@ class Relay:
         self._stopped = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         # Its own id: the ingest subscriber's persistent session keeps the configured one.
-        self._client = _client(config, f"{config.client_id}-relay-{secrets.token_hex(4)}")
+        # A clean session: nothing to keep while the replica is down (it reads the stores).
+        self._client = make_client(
+            config, manual_ack=False, suffix=f"-relay-{secrets.token_hex(4)}", clean=True
+        )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -265,27 +266,3 @@ class Relay:
 
     def stop(self) -> None:
         self._stopped.set()
-
-
-def _client(config: MqttConfig, client_id: str) -> Client:
-    # A clean session: nothing to keep while the replica is down (it reads the stores).
-    protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
-    client = Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=protocol,
-        clean_session=None if config.mqtt5 else True,
-    )
-    if config.username is not None:
-        client.username_pw_set(config.username, config.password)
-    if config.tls:
-        client.tls_set(
-            ca_certs=config.ca_file,
-            certfile=config.cert_file,
-            keyfile=config.key_file,
-            cert_reqs=ssl.CERT_REQUIRED,
-        )
-    client.reconnect_delay_set(
-        min_delay=max(1, int(config.reconnect_min_s)), max_delay=int(config.reconnect_max_s)
-    )
-    return client

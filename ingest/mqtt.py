@@ -134,13 +134,17 @@ async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-def make_client(config: MqttConfig, *, manual_ack: bool, suffix: str = "") -> Client:
+def make_client(
+    config: MqttConfig, *, manual_ack: bool, suffix: str = "", clean: bool = False
+) -> Client:
+    """A paho client with the configured protocol, login, TLS and reconnect back-off.
+    ``clean`` asks for a session the broker need not keep (MQTT 3.1.1's clean session)."""
     protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
     client = _BurstReadClient(
         CallbackAPIVersion.VERSION2,
         client_id=config.client_id + suffix,
         protocol=protocol,
-        clean_session=None if config.mqtt5 else False,
+        clean_session=None if config.mqtt5 else clean,
         manual_ack=manual_ack,
     )
     if config.username is not None:
