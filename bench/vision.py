@@ -26,7 +26,7 @@ from bench.registry import Figures, benchmark
 from connectors.camera import CameraAnalyser
 from graph_schema.model import CameraConfig
 from vision.motion import MotionDetector
-from vision.people import PeopleConfig, PeopleDetector
+from vision.people import HogConfig, HogPersonDetector
 from vision.synthetic import Mover, Scene
 from vision.types import Frame
 
@@ -78,15 +78,15 @@ async def run() -> Figures:
     figures |= _timed("motion", frames, lambda ts, f: detector.detect(f))
     plain = CameraAnalyser("bench", CameraConfig(url="bench.avi", fps=5))
     figures |= _timed("analyser", frames, plain.frame)
-    hog = PeopleDetector()
+    hog = HogPersonDetector()
 
     def every_frame(ts: int, frame: Frame) -> int:
-        return hog.count(frame, detector.detect(frame).boxes)
+        return len(hog.detect(frame, detector.detect(frame).boxes))
 
     figures |= _timed("motion + HOG on motion regions, every frame", frames, every_frame)
     people = CameraAnalyser("bench", CameraConfig(url="bench.avi", fps=5, persons=True))
     figures |= _timed("analyser with persons (HOG once a second)", frames, people.frame)
-    hog = PeopleDetector(PeopleConfig(max_height=360))
+    hog = HogPersonDetector(HogConfig(max_height=360))
     whole = [(0, 0, 640, 360)]
-    figures |= _timed("HOG on the whole frame", frames[:40], lambda ts, f: hog.count(f, whole))
+    figures |= _timed("HOG on the whole frame", frames[:40], lambda t, f: len(hog.detect(f, whole)))
     return figures

@@ -31,7 +31,7 @@ from ingest.payloads import ReadingDecoder
 from vision.activity import Interval, MotionSwitch, SwitchConfig
 from vision.health import CameraHealth, HealthConfig, HealthMonitor
 from vision.motion import MotionConfig, MotionDetector
-from vision.people import PeopleDetector
+from vision.people import PersonDetector, person_detector
 from vision.regions import Polygon
 from vision.types import Frame
 
@@ -91,7 +91,7 @@ class CameraAnalyser:
         self.motion = MotionDetector(motion_config(config))
         self.health = HealthMonitor(health_config(config))
         self.switch = MotionSwitch(SwitchConfig(config.motion_on_s, config.motion_off_s))
-        self.people = PeopleDetector() if config.persons else None
+        self.people: PersonDetector | None = person_detector() if config.persons else None
         self._interval_ms = round(config.interval_s * 1000)
         self._interval = Interval()
         self._interval_end: int | None = None
@@ -106,9 +106,8 @@ class CameraAnalyser:
         motion = self.motion.detect(frame)
         persons = None
         if self.people is not None and ts_ms >= self._next_persons:
-            persons = self.people.count(frame, motion.boxes) if motion.boxes else 0
-            if motion.boxes:
-                self._next_persons = ts_ms + PERSONS_EVERY_MS
+            persons = len(self.people.detect(frame, motion.boxes))
+            self._next_persons = ts_ms + PERSONS_EVERY_MS
         self._interval.add(motion, persons)
         switched = self.switch.update(ts_ms, motion.active)
         if switched is not None:
