@@ -37,7 +37,15 @@ class CameraConfigInput:
         default=None, description="Site areas watched (default: the whole frame). " + _POLYGONS
     )
     persons: bool | None = strawberry.field(
-        default=None, description="Count people (HOG) in motion regions."
+        default=None, description="Count people (a CNN detector on the CPU; HOG without it)."
+    )
+    persons_every_s: float | None = strawberry.field(
+        default=None, description="Seconds between two looks for people (default 5)."
+    )
+    person_tile: int | None = strawberry.field(
+        default=None,
+        description="Side of the square tiles (px) the people detector looks at (default 320): "
+        "smaller finds smaller people and costs more.",
     )
     motion_threshold: int | None = strawberry.field(
         default=None, description="Luma change (0-255) that counts as movement."
@@ -67,6 +75,15 @@ class CameraConfigInput:
     offline_s: float | None = strawberry.field(
         default=None, description="No frames for this long: offline, s."
     )
+    moved_shift: float | None = strawberry.field(
+        default=None, description="View shifted by this share of its width: MOVED (0.075)."
+    )
+    moved_angle: float | None = strawberry.field(
+        default=None, description="View turned by this many degrees: MOVED (5)."
+    )
+    moved_zoom: float | None = strawberry.field(
+        default=None, description="View zoomed in or out by this share: MOVED (0.15)."
+    )
 
 
 @strawberry.type(description="A camera's configuration, as stored on its sensor.")
@@ -78,6 +95,8 @@ class CameraSettings:
     masks: list[list[list[float]]] = strawberry.field(description="Ignored areas. " + _POLYGONS)
     zones: list[list[list[float]]] = strawberry.field(description="Watched areas. " + _POLYGONS)
     persons: bool = strawberry.field(description="People are counted.")
+    persons_every_s: float = strawberry.field(description="Seconds between looks for people.")
+    person_tile: int = strawberry.field(description="Tile side the people detector looks at, px.")
     motion_threshold: int = strawberry.field(description="Luma change that counts as movement.")
     min_object: float = strawberry.field(description="Smallest object, share.")
     large_object: float = strawberry.field(description="Machinery from this share.")
@@ -88,6 +107,9 @@ class CameraSettings:
     bright_luma: float = strawberry.field(description="Overexposed above.")
     blur_var: float = strawberry.field(description="Blurred below.")
     offline_s: float = strawberry.field(description="Offline after, s.")
+    moved_shift: float = strawberry.field(description="MOVED from this shift, share of width.")
+    moved_angle: float = strawberry.field(description="MOVED from this turn, degrees.")
+    moved_zoom: float = strawberry.field(description="MOVED from this zoom, share.")
 
     @classmethod
     def from_json(cls, text: str) -> CameraSettings:
