@@ -16,8 +16,14 @@ import cv2
 import pytest
 
 from connectors import camera, camera_worker, feeds
-from connectors.camera_runner import CameraRunner
-from connectors.camera_source import CameraUnreachable, CorruptFrame, SnapshotSource, StreamSource
+from connectors.camera_runner import CameraRunner, SourceOptions
+from connectors.camera_source import (
+    CameraUnreachable,
+    CorruptFrame,
+    DamagedSource,
+    SnapshotSource,
+    StreamSource,
+)
 from graph_schema.errors import InvalidRecord
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import CameraConfig, validate
@@ -150,8 +156,9 @@ def test_bad_sources_raise_stable_codes(tmp_path: Path) -> None:
     assert missing.value.code == "CAMERA_UNREACHABLE"
     junk = tmp_path / "junk.avi"
     junk.write_bytes(b"RIFF not really a video" * 100)
-    with pytest.raises(CameraUnreachable):
+    with pytest.raises(DamagedSource) as damaged:
         StreamSource(str(junk), 2)
+    assert damaged.value.code == "CAMERA_DAMAGED"
     with pytest.raises(CameraUnreachable) as refused:
         StreamSource(f"rtsp://user:secret@127.0.0.1:{free_port()}/live", 2)
     assert "secret" not in str(refused.value)
@@ -213,10 +220,11 @@ async def test_a_dead_camera_becomes_an_offline_observation(tmp_path: Path) -> N
         sensor = SensorInfo("cam-dead", "camera", "2025-330106-36-01-MON001")
         sensors = StaticSensors({sensor.id: sensor})
         pipeline = Pipeline(store, sensors, feeds.decoders(labor_salt=b"x"))
-        config = CameraConfig(url=str(tmp_path / "gone.avi"), offline_s=0.2)
+        # A long interval: no interval's end (when offline is reported again) during the test.
+        config = CameraConfig(url=str(tmp_path / "gone.avi"), offline_s=0.2, interval_s=3600)
         runner = CameraRunner(sensor, config, pipeline, backoff_s=(0.05, 0.1))
         task = asyncio.create_task(runner.run())
-        for _ in range(100):
+        for _ in range(600):  # up to 30 s: the capture process starts Python and OpenCV
             if runner.committed and len(runner.errors) > 3:
                 break
             await asyncio.sleep(0.05)
@@ -247,7 +255,8 @@ async def test_stand_alone_workers_split_the_cameras_and_ingest(tmp_path: Path) 
     assert 0 < len(mine) < len(ids)  # the ids split between two workers
     db = tmp_path / "telemetry.db"
     argv = ["--db", str(db), "--graph-url", f"embedded://{tmp_path / 'graph'}", "--shard", "1/2"]
-    assert await camera_worker.main([*argv, "--seconds", "4", "--refresh-s", "60"]) == 0
+    # Long enough for each camera's capture process to start and report a few intervals.
+    assert await camera_worker.main([*argv, "--seconds", "15", "--refresh-s", "60"]) == 0
     store = await SQLiteTelemetryStore.open(db, feeds.metrics())
     try:
         heard = {r.sensor_id for r in await store.latest(sensor_ids=ids)}
@@ -266,11 +275,11 @@ async def test_a_snapshot_url_serving_no_image_is_offline_not_stuck(tmp_path: Pa
         sensor = SensorInfo("cam-snap", "camera", A)
         pipeline = Pipeline(store, StaticSensors({sensor.id: sensor}), {})
         url = f"http://127.0.0.1:{server.server_port}/snap.jpg"
-        config = CameraConfig(url=url, source="snapshot", fps=20, offline_s=0.3)
+        config = CameraConfig(url=url, source="snapshot", fps=20, offline_s=0.3, interval_s=3600)
         runner = CameraRunner(sensor, config, pipeline)
         task = asyncio.create_task(runner.run())
-        for _ in range(100):
-            if runner.committed:
+        for _ in range(600):
+            if runner.committed and runner.errors:
                 break
             await asyncio.sleep(0.05)
         runner.stop()
@@ -298,11 +307,9 @@ async def test_a_video_file_through_the_runner_reaches_the_store_and_the_live_fe
         config = CameraConfig(url=str(video), fps=5, interval_s=2)
         start = (int(time.time()) // 2 - 10) * 2000  # 20 s ago, on an interval boundary
 
-        def replay(c: CameraConfig) -> StreamSource:
-            return StreamSource(c.url, c.fps, start_ms=start)
-
-        runner = CameraRunner(sensor, config, pipeline, opener=replay, stop_at_end=True)
-        await asyncio.wait_for(runner.run(), 30)
+        replay = SourceOptions(pace=False, loop=False, start_ms=start)
+        runner = CameraRunner(sensor, config, pipeline, source=replay, stop_at_end=True)
+        await asyncio.wait_for(runner.run(), 60)
         events = []
         while feed.pending():
             events.append(await anext(feed))
