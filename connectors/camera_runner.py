@@ -336,7 +336,7 @@ class CameraFleet:
         self._refresh_s = refresh_s
         self._source = source
         self.runners: dict[str, tuple[str, CameraRunner, asyncio.Task[None]]] = {}
-        self._baselines: dict[str, Any] = {}
+        self.baselines: dict[str, Any] = {}
 
     def stats(self) -> list[CameraStats]:
         return [runner.stats() for _, runner, _ in self.runners.values()]
@@ -381,15 +381,15 @@ class CameraFleet:
         for sensor_id, (text, info, config) in wanted.items():
             if sensor_id in self.runners:
                 runner = self.runners[sensor_id][1]
-                if baselines[sensor_id] != self._baselines.get(sensor_id):
+                if baselines[sensor_id] != self.baselines.get(sensor_id):
                     runner.rebaseline()
-                    self._baselines[sensor_id] = baselines[sensor_id]
+                    self.baselines[sensor_id] = baselines[sensor_id]
                 continue
             runner = CameraRunner(info, config, self._pipeline, source=self._source)
             task = asyncio.create_task(runner.run(), name=f"camera-{sensor_id}")
             task.add_done_callback(_log_failure)
             self.runners[sensor_id] = (text, runner, task)
-            self._baselines[sensor_id] = baselines[sensor_id]
+            self.baselines[sensor_id] = baselines[sensor_id]
 
     async def _stop(self, sensor_id: str) -> None:
         _, runner, task = self.runners.pop(sensor_id)

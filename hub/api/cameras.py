@@ -3,13 +3,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types import Info
 
+from graph_schema.errors import InvalidInput
 from graph_schema.model import CameraConfig
+from graph_schema.monitoring import REBASELINE_CAMERAS
+from hub.api.context import Context
 from hub.settings import mask_url
+
+if TYPE_CHECKING:
+    from connectors.camera_runner import CameraStats
+
+Ctx = Info[Context, None]
+_MAX_IDS = 500
 
 _POLYGONS = "Polygons as [[x, y], ...] lists, x and y shares 0..1 of the frame's width and height."
 
@@ -86,6 +98,30 @@ class CameraConfigInput:
     )
 
 
+@strawberry.type(description="How a camera's capture is doing, as this hub process sees it.")
+class CameraLive:
+    fps: float = strawberry.field(description="Frames analysed per second over the last 10 s.")
+    frame_age_s: float | None = strawberry.field(
+        description="Seconds since its newest frame; null before the first."
+    )
+    offline: bool = strawberry.field(description="Reported offline and not back yet.")
+    restarts: int = strawberry.field(description="Capture processes started after the first.")
+    last_error: str | None = strawberry.field(
+        description="The newest failure as CODE: message (e.g. CAMERA_UNREACHABLE, "
+        "CAMERA_DAMAGED, CAMERA_HUNG)."
+    )
+
+    @classmethod
+    def of(cls, stats: CameraStats) -> CameraLive:
+        return cls(
+            fps=round(stats.fps, 3),
+            frame_age_s=None if stats.frame_age_s is None else round(stats.frame_age_s, 3),
+            offline=stats.offline,
+            restarts=stats.restarts,
+            last_error=stats.last_error,
+        )
+
+
 @strawberry.type(description="A camera's configuration, as stored on its sensor.")
 class CameraSettings:
     url: str = strawberry.field(description="Where frames come from (a password is masked).")
@@ -111,10 +147,47 @@ class CameraSettings:
     moved_angle: float = strawberry.field(description="MOVED from this turn, degrees.")
     moved_zoom: float = strawberry.field(description="MOVED from this zoom, share.")
 
+    sensor_id: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="Frame rate, frame age and failures, from the hub process that polls this "
+        "camera (null in a process that does not: a replica, or stand-alone workers)."
+    )
+    def live(self, info: Ctx) -> CameraLive | None:
+        telemetry = info.context.telemetry
+        fleet = telemetry.cameras if telemetry is not None else None
+        if fleet is None or self.sensor_id not in fleet.runners:
+            return None
+        return CameraLive.of(fleet.runners[self.sensor_id][1].stats())
+
     @classmethod
-    def from_json(cls, text: str) -> CameraSettings:
+    def from_json(cls, text: str, sensor_id: str = "") -> CameraSettings:
         config = CameraConfig.model_validate(json.loads(text))
         data = config.model_dump()
         data["url"] = mask_url(config.url)
         data["source"] = CameraSource(config.source.value)
-        return cls(**data)
+        return cls(**data, sensor_id=sensor_id)
+
+
+async def rebaseline(info: Ctx, ids: list[str]) -> list[str]:
+    """Mark the cameras' current views as right; returns the camera ids found."""
+    if not ids or len(ids) > _MAX_IDS:
+        raise InvalidInput(f"ids: give 1 to {_MAX_IDS} camera sensor ids")
+    at = dt.datetime.now(dt.UTC).isoformat()
+    rows = await info.context.store.run(
+        REBASELINE_CAMERAS, {"ids": ids, "kind": "camera", "at": at}
+    )
+    found = [str(row["id"]) for row in rows]
+    telemetry = info.context.telemetry
+    fleet = telemetry.cameras if telemetry is not None else None
+    if fleet is not None:  # this process polls them: at once; others at their next refresh
+        for sensor_id in found:
+            if sensor_id in fleet.runners:
+                fleet.runners[sensor_id][1].rebaseline()
+                fleet.baselines[sensor_id] = at
+    return found
+
+
+RebaselineIds = Annotated[
+    list[str], strawberry.argument(description=f"Camera sensor ids, at most {_MAX_IDS}.")
+]
