@@ -168,10 +168,20 @@ class MotionDetector:
             # rain or a snowflake is a line or a dot and leaves (almost) nothing; a body does.
             core = cv2.erode(moving, self._kernel) if c.thin > 1 else moving
             solid = np.bincount(labels[core > 0].astype(np.intp), minlength=count)
+            # A streak of rain only adds light, and is long and narrow; a body or a machine
+            # darkens some of what it covers, or is not that narrow.
+            hit = moving > 0
+            brighter = np.bincount(
+                labels[hit & (levelled > background)].astype(np.intp), minlength=count
+            )
+            total_px = np.bincount(labels[hit].astype(np.intp), minlength=count)
             min_px = c.min_object * watched
             for i in range(1, count):
                 x, y, w, h, area = (int(v) for v in stats[i])
-                if area >= min_px and solid[i] >= max(3, 0.05 * area):
+                if area < min_px or solid[i] < max(3, 0.05 * area):
+                    continue
+                streak = brighter[i] >= 0.95 * total_px[i] and h >= 3 * w
+                if not streak:
                     regions.append(Region((x, y, x + w, y + h), float(area)))
         confirmed = self.tracker.update(regions)
         if not confirmed:
