@@ -43,6 +43,12 @@ class StreamLost(CameraError):
     code = "CAMERA_STREAM_LOST"
 
 
+class DamagedSource(CameraError):
+    """A video file (or stream) that cannot be decoded: truncated, cut short, not a video."""
+
+    code = "CAMERA_DAMAGED"
+
+
 class CorruptFrame(CameraError):
     """One frame (or snapshot) could not be decoded; the next may be fine."""
 
@@ -86,6 +92,7 @@ class StreamSource:
         self._last_pos_ms = 0.0
         self._next_ms = -1.0
         self._capture = self._open()
+        self._grabbed = 0  # frames grabbed since the file was opened
         self.corrupt = 0
 
     def _open(self) -> cv2.VideoCapture:
@@ -94,7 +101,10 @@ class StreamSource:
         capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
+            if self.file:  # it is there (checked above) but no decoder makes sense of it
+                raise DamagedSource(f"{self.url} is not a readable video (damaged or truncated)")
             raise CameraUnreachable(f"cannot open {self._safe_url()}")
+        self._grabbed = 0
         return capture
 
     def _safe_url(self) -> str:
@@ -107,6 +117,7 @@ class StreamSource:
             if not self._capture.grab():
                 if not self.file:
                     raise StreamLost(f"{self._safe_url()} stopped sending frames")
+                self._check_complete()
                 if not self._loop:
                     return None
                 # Loop by reopening: seeking back (CAP_PROP_POS_FRAMES = 0) is not reliable for
@@ -117,6 +128,7 @@ class StreamSource:
                 self._capture = self._open()
                 if not self._capture.grab():
                     return None
+            self._grabbed += 1
             if self.file:
                 self._last_pos_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
                 now = self._offset_ms + self._last_pos_ms
@@ -132,6 +144,15 @@ class StreamSource:
             if self.file and self._pace:
                 _sleep_until(self._start_ms + now, self._clock)
             return self._start_ms + round(now), frame
+
+    def _check_complete(self) -> None:
+        # A file that ends well before the frame count its container declares was cut short
+        # (a copy interrupted, a recorder that died): say so rather than loop it as if fine.
+        declared = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        if declared > 0 and self._grabbed < 0.95 * declared - 2:
+            raise DamagedSource(
+                f"{self.url} ended after {self._grabbed} of {declared:.0f} frames: truncated"
+            )
 
     def close(self) -> None:
         self._capture.release()

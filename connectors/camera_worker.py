@@ -30,7 +30,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m connectors.camera_worker")
     p.add_argument("--db", type=Path, required=True, help="SQLite telemetry file")
     p.add_argument("--graph-url", required=True, help="e.g. embedded:///abs/dir")
-    p.add_argument("--threads", type=int, default=4, help="decode and analysis threads")
     p.add_argument("--refresh-s", type=float, default=30.0, help="re-read configurations, s")
     p.add_argument("--shard", default="0/1", help="INDEX/COUNT: poll this share of the cameras")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long")
@@ -56,7 +55,6 @@ async def main(argv: list[str] | None = None) -> int:
             graph,
             pipeline,
             refresh_s=args.refresh_s,
-            threads=args.threads,
             accept=lambda sensor_id: shard_of(sensor_id, shards) == mine,
         )
         task = asyncio.create_task(fleet.run())

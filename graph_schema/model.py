@@ -348,7 +348,13 @@ class CameraConfig(BaseModel):
     zones: list[Polygon] = Field(
         default_factory=list, max_length=32, description="Site areas watched; none: all."
     )
-    persons: bool = Field(default=False, description="Count people (HOG) in motion regions.")
+    persons: bool = Field(default=False, description="Count people (a CNN detector on the CPU).")
+    persons_every_s: float = Field(
+        default=5.0, ge=0.5, le=3600, description="Seconds between two looks for people."
+    )
+    person_tile: int = Field(
+        default=320, ge=64, le=4096, description="Tile side, px, the people detector looks at."
+    )
     motion_threshold: int = Field(default=30, ge=1, le=255, description="Luma change that moves.")
     min_object: float = Field(default=0.0005, gt=0, le=1, description="Smallest object, share.")
     large_object: float = Field(default=0.02, gt=0, le=1, description="Machinery from, share.")
@@ -359,6 +365,11 @@ class CameraConfig(BaseModel):
     bright_luma: float = Field(default=225.0, ge=0, le=255, description="Above: overexposed.")
     blur_var: float = Field(default=30.0, ge=0, description="Laplacian variance below: blurred.")
     offline_s: float = Field(default=30.0, gt=0, le=86400, description="No frames: offline, s.")
+    moved_shift: float = Field(
+        default=0.075, gt=0, le=1, description="View shifted by this share of its width: moved."
+    )
+    moved_angle: float = Field(default=5.0, gt=0, le=180, description="View turned, degrees.")
+    moved_zoom: float = Field(default=0.15, gt=0, le=10, description="View zoomed by this share.")
 
     @field_validator("masks", "zones")
     @classmethod

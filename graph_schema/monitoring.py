@@ -36,9 +36,24 @@ SENSORS_OF_KIND = Statement(
 CONFIGURED_CAMERAS = Statement(
     "monitoring.configured_cameras",
     "MATCH (s:Sensor)-[:MONITORS]->(p:Project) WHERE s.kind = $kind AND s.camera IS NOT NULL "
-    "RETURN s.id AS id, p.code AS project_code, s.camera AS camera ORDER BY s.id",
+    "RETURN s.id AS id, p.code AS project_code, s.camera AS camera, "
+    "s.camera_baseline_at AS baseline_at ORDER BY s.id",
+)
+
+# An operator accepted each camera's current view (issue 24): its capture process takes a new
+# reference and a MOVED camera becomes OK. Returns the cameras found.
+REBASELINE_CAMERAS = Statement(
+    "monitoring.rebaseline_cameras",
+    "UNWIND $ids AS id MATCH (s:Sensor {id: id}) WHERE s.kind = $kind AND s.camera IS NOT NULL "
+    "SET s.camera_baseline_at = $at RETURN s.id AS id ORDER BY s.id",
 )
 
 
 def catalog() -> list[Statement]:
-    return [SENSORS_OF_PROJECTS, PROJECTS_IN_REGION, SENSORS_OF_KIND, CONFIGURED_CAMERAS]
+    return [
+        SENSORS_OF_PROJECTS,
+        PROJECTS_IN_REGION,
+        SENSORS_OF_KIND,
+        CONFIGURED_CAMERAS,
+        REBASELINE_CAMERAS,
+    ]

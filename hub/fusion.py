@@ -61,6 +61,8 @@ CAMERA_HEALTH_NAMES = {
     4: "overexposed",
     5: "blurred",
     6: "tampered",
+    7: "moved",
+    8: "damaged",
 }
 FEEDS = ("power", "labor", "camera", "satellite")
 

@@ -11,7 +11,10 @@ not collide). What it measures:
   batch commits (ingest's ``on_batch`` hook): latency, size, failures;
 - ingest counters (received, stored, duplicates, dead letters by reason, replays,
   acknowledgements), the broker links, live-bus and alert-feed subscribers and drops, read
-  from the running objects at scrape time, and pending dead letters (one count per scrape).
+  from the running objects at scrape time, and pending dead letters (one count per scrape);
+- per camera polled by this process: frames per second, age of the newest frame, offline,
+  capture restarts (labelled by sensor id: the one exception to "no sensor ids", since an
+  operator must know which camera stalls, and cameras are configured, not sent by clients).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from graph_schema.store import GraphStore, Params, Row, Step
 from hub.settings import MetricsSettings
 
 if TYPE_CHECKING:
+    from connectors.camera_runner import CameraStats
     from hub.relay import Relay
     from hub.telemetry import Telemetry
     from hub.watch import Watch
@@ -284,11 +288,39 @@ class _LiveCollector(Collector):
                 "hub_relay_events", "Events relayed from MQTT into this hub.", m.relay.relayed
             )
         yield links
+        if telemetry is not None and telemetry.cameras is not None:
+            yield from _camera_metrics(telemetry.cameras.stats())
         if m.watch is not None:
             yield _gauge(
                 "hub_alert_feed_subscribers", "alertFeed subscriptions.", m.watch.feed.subscribers
             )
             yield _counter("hub_alert_events", "Alert changes published.", m.watch.feed.published)
+
+
+def _camera_metrics(stats: Sequence[CameraStats]) -> Iterator[Metric]:
+    # Labelled by camera (sensor id): a fleet's size is bounded by configuration, not by
+    # clients, and an operator needs to know which camera stalls.
+    fps = GaugeMetricFamily(
+        "hub_camera_fps", "Frames analysed per second, last 10 s.", labels=["camera"]
+    )
+    age = GaugeMetricFamily(
+        "hub_camera_frame_age_seconds",
+        "Seconds since the camera's newest frame (absent before the first).",
+        labels=["camera"],
+    )
+    offline = GaugeMetricFamily(
+        "hub_camera_offline", "1 while the camera is reported offline.", labels=["camera"]
+    )
+    restarts = CounterMetricFamily(
+        "hub_camera_capture_restarts", "Capture processes started again.", labels=["camera"]
+    )
+    for s in stats:
+        fps.add_metric([s.sensor_id], s.fps)
+        if s.frame_age_s is not None:
+            age.add_metric([s.sensor_id], s.frame_age_s)
+        offline.add_metric([s.sensor_id], 1.0 if s.offline else 0.0)
+        restarts.add_metric([s.sensor_id], s.restarts)
+    yield from (fps, age, offline, restarts)
 
 
 def _counter(name: str, text: str, value: float) -> CounterMetricFamily:

@@ -564,7 +564,10 @@ class CameraSettings(_Section):
         default=30.0, gt=0, le=3600, description="How often camera configurations are re-read, s."
     )
     threads: int = Field(
-        default=4, ge=1, le=256, description="Threads that decode and analyse frames."
+        default=4,
+        ge=1,
+        le=256,
+        description="Unused since issue 24: every camera has a capture process of its own.",
     )
 
 

@@ -67,6 +67,7 @@ class Telemetry:
     ingest: MqttIngest | None = None
     labor_enabled: bool = True
     satellite: SatelliteView | None = None
+    cameras: CameraFleet | None = None  # when this process polls the cameras
     # Called first on close: services that stop gracefully (the relay's MQTT link).
     stoppers: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -157,9 +158,8 @@ async def open_telemetry(
     if t.retention_days:
         telemetry.start("retention", keep(store, t.retention_days))
     if settings.camera.enabled:
-        cameras = CameraFleet(
-            graph, pipeline, refresh_s=settings.camera.refresh_s, threads=settings.camera.threads
-        )
+        cameras = CameraFleet(graph, pipeline, refresh_s=settings.camera.refresh_s)
+        telemetry.cameras = cameras
         telemetry.start("cameras", cameras.run())
     if settings.mqtt.ingest if ingest_mqtt is None else ingest_mqtt:
         config = mqtt_config(settings.mqtt, force_protocol=force_protocol)

@@ -71,6 +71,9 @@ class Watch:
         self._boards: dict[tuple[str, str, dt.date], mpi.Board] = {}
         self._dirty: set[str] = set()
         self._stale: set[str] = set()
+        # Per camera: its health code and when that code was first seen, so an alert says
+        # when the condition began, not when the newest reading of it came.
+        self._camera_since: dict[str, tuple[int, dt.datetime]] = {}
         self._lock = asyncio.Lock()
         self._project_lock = asyncio.Lock()
 
@@ -331,18 +334,26 @@ class Watch:
         await self.check_land()
 
     def _camera(self, row: Latest) -> Finding | None:
-        if row.kind != "camera" or row.metric != fusion.CAMERA_HEALTH or round(row.value) == 0:
+        if row.kind != "camera" or row.metric != fusion.CAMERA_HEALTH:
             return None
         code = round(row.value)
+        if code == 0:
+            self._camera_since.pop(row.sensor_id, None)
+            return None
+        known = self._camera_since.get(row.sensor_id)
+        if known is None or known[0] != code or row.ts < known[1]:
+            known = (code, row.ts)
+            self._camera_since[row.sensor_id] = known
+        since = known[1]
         what = fusion.CAMERA_HEALTH_NAMES.get(code, f"fault {code}")
         return Finding(
             AlertType.CAMERA_HEALTH,
             row.sensor_id,
             _CAMERA_SEVERITY.get(code, Severity.MINOR),
-            f"camera {row.sensor_id}: {what} since {row.ts.isoformat()}",
+            f"camera {row.sensor_id}: {what} since {since.isoformat()}",
             project_code=row.project_code,
             sensor_id=row.sensor_id,
-            details={"health": code, "at": row.ts.isoformat()},
+            details={"health": code, "at": row.ts.isoformat(), "since": since.isoformat()},
         )
 
     def _satellite(self, row: Latest) -> Finding | None:

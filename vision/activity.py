@@ -6,8 +6,16 @@ metrics (``connectors.camera.METRICS`` names them).
 - ``moving_objects``: mean number of moving objects per analysed frame (a time-weighted count:
   two workers present half the interval read 1.0);
 - ``machinery_share``: share of all moving area, over the interval, that was in large objects;
-- ``persons``: the most people the HOG detector saw in one frame (it misses people far more
-  often than it invents them, so the peak is the better estimate); only when it ran.
+- ``machines``: mean number of large moving objects (machinery) per analysed frame;
+- ``activity_confidence``: share of the analysed frames taken while the camera was healthy
+  (a covered, dark or moved camera's activity says little);
+- ``persons``: the most people the detector saw in one look (the detector misses people more
+  often than it invents them, so the peak is the better estimate), with
+  ``persons_confidence``, the mean detection score of that look, and ``persons_detector``,
+  which detector counted (``vision.people.DetectorKind``); only when it ran.
+
+Motion is already gated by ``vision.motion`` (objects tracked over several frames, light and
+weather taken out), so ``active_fraction`` means people or machines moving.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vision.motion import MotionResult
+from vision.people import DetectorKind, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,19 +69,29 @@ class Interval:
     def __init__(self) -> None:
         self.frames = 0
         self._active = 0
+        self._healthy = 0
         self._area = 0.0
         self._objects = 0
+        self._machines = 0
         self._large = 0.0
-        self._persons: int | None = None
+        self._persons: tuple[int, float] | None = None
+        self._detector: DetectorKind | None = None
 
-    def add(self, motion: MotionResult, persons: int | None = None) -> None:
+    def add(self, motion: MotionResult, *, healthy: bool = True) -> None:
         self.frames += 1
         self._active += motion.active
+        self._healthy += healthy
         self._area += motion.area
         self._objects += motion.objects
+        self._machines += sum(motion.large)
         self._large += motion.large_area * motion.area
-        if persons is not None:
-            self._persons = max(self._persons or 0, persons)
+
+    def look(self, people: list[Person], detector: DetectorKind) -> None:
+        """One look of the person detector."""
+        score = sum(p.score for p in people) / len(people) if people else 0.0
+        if self._persons is None or len(people) > self._persons[0]:
+            self._persons = (len(people), score)
+        self._detector = detector
 
     def metrics(self) -> dict[str, float]:
         """The interval's metrics; empty when no frame was analysed."""
@@ -82,8 +101,12 @@ class Interval:
             "active_fraction": self._active / self.frames,
             "motion_area": self._area / self.frames,
             "moving_objects": self._objects / self.frames,
+            "machines": self._machines / self.frames,
             "machinery_share": self._large / self._area if self._area else 0.0,
+            "activity_confidence": self._healthy / self.frames,
         }
-        if self._persons is not None:
-            out["persons"] = float(self._persons)
+        if self._persons is not None and self._detector is not None:
+            out["persons"] = float(self._persons[0])
+            out["persons_confidence"] = self._persons[1]
+            out["persons_detector"] = float(self._detector)
         return out

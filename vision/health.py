@@ -1,30 +1,42 @@
-"""Camera health from the frames themselves: frozen, dark, overexposed, blurred, tampered.
+"""Camera health from the frames themselves: frozen, dark, overexposed, blurred, tampered, moved.
 
 ``HealthMonitor.check`` looks at one frame (its downscaled luma from the motion detector, and
-the frame itself for sharpness) and proposes a state; the state changes only once the proposal
-has held for ``confirm_s``, so a passing headlight or one bad frame is not an event. Offline is
-decided by the frame source (no frames at all) and set directly with ``offline``.
+the frame itself for sharpness and the view) and proposes a state; the state changes only once
+the proposal has held for ``confirm_s``, so a passing headlight or one bad frame is not an
+event. Offline and damaged are decided by the frame source (no frames; a file or stream that
+breaks) and set directly with ``offline`` and ``damaged``.
 
+- dark: mean luma below ``dark_luma``: night, or black frames from an encoder with no picture
+  (a black picture repeats exactly, but it is dark, not frozen);
 - frozen: consecutive frames identical (mean absolute difference below ``frozen_diff``) — a
-  stuck encoder or a frozen stream repeats the last picture; real sensors always add noise, and
-  site cameras usually burn in a clock;
-- tampered: the picture went flat (lens covered, sprayed) suddenly — within ``sudden_s`` of a
-  normal picture — and stays flat; or most of the scene changed at once (camera turned), which
-  holds for ``tamper_hold_s``. "Normal" is a spread of luma of at least 3 × ``flat_std``; a
-  picture that goes dark slowly (nightfall) is dark, not tampered;
-- dark / overexposed: mean luma below ``dark_luma`` / above ``bright_luma``;
+  stuck encoder or a frozen stream repeats the last picture; real sensors always add noise;
+- tampered: the picture is flat (a spread of luma below ``flat_std``: lens covered, sprayed,
+  bagged) and either went flat suddenly — within ``sudden_s`` of a textured picture, whatever
+  its brightness — or has been flat and not dark since the camera started: a lens covered
+  from the start, lit through the cover. A picture that goes dark slowly (nightfall) is dark;
+- moved: the view no longer matches the reference view (``vision.view``: features matched,
+  a shift, turn or zoom beyond the thresholds, or the reference out of view while it matched
+  a minute before). Once confirmed it stays until ``rebaseline`` — an operator says the new
+  view is the right one — whatever the camera shows meanwhile: it does not clear itself;
+- overexposed: mean luma above ``bright_luma``;
 - blurred: variance of the Laplacian of the frame at ``sharp_height`` rows below ``blur_var``.
+
+The reference view is the median of ``reference_frames`` good frames ``reference_every_s``
+apart (people walking through it are left out), taken when the camera first shows a good
+picture, and renewed every ``refresh_s`` while the view still matches, so a site that changes
+over the weeks keeps its reference current.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import cv2
 
 from vision.motion import luma
 from vision.types import Frame, Gray
+from vision.view import ViewChange, ViewConfig, ViewReference
 
 
 class CameraHealth(IntEnum):
@@ -37,6 +49,8 @@ class CameraHealth(IntEnum):
     OVEREXPOSED = 4
     BLURRED = 5
     TAMPERED = 6
+    MOVED = 7
+    DAMAGED = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +62,13 @@ class HealthConfig:
     frozen_diff: float = 0.05
     flat_std: float = 6.0
     sudden_s: float = 5.0
-    tamper_hold_s: float = 30.0
     confirm_s: float = 10.0
+    view_every_s: float = 2.0  # how often the view is compared with the reference
+    reference_frames: int = 5  # good frames whose median is the reference view
+    reference_every_s: float = 2.0  # apart
+    refresh_s: float = 1800.0  # renew the reference this often while the view matches
+    lost_within_s: float = 60.0  # reference out of view counts as moved if it matched this recently
+    view: ViewConfig = field(default_factory=ViewConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,7 @@ class FrameHealth:
     sharpness: float
     still: bool
     proposed: CameraHealth
+    view: ViewChange | None = None
 
 
 def sharpness(frame: Frame, height: int = 180) -> float:
@@ -73,30 +93,58 @@ def sharpness(frame: Frame, height: int = 180) -> float:
     return float(std[0, 0]) ** 2
 
 
+# States that win over a latched MOVED while they hold: the picture itself is gone.
+_OVER_MOVED = frozenset({CameraHealth.FROZEN, CameraHealth.TAMPERED, CameraHealth.DARK})
+
+
 class HealthMonitor:
     """One camera's health state, debounced."""
 
     def __init__(self, config: HealthConfig | None = None) -> None:
         self.config = config or HealthConfig()
         self.state = CameraHealth.OK
+        self.reference = ViewReference(self.config.view)
+        self.moved = False  # latched until rebaseline()
+        self.last_view: ViewChange | None = None
         self._previous: Gray | None = None
-        self._last_ms: int | None = None
         self._last_flat = False
         self._last_textured: int | None = None
         self._covered = False
-        self._tampered_until = -1
         self._proposed = CameraHealth.OK
         self._since_ms = 0
         self._still_since: int | None = None
+        self._candidates: list[Frame] = []
+        self._next_candidate = -1
+        self._next_view = -1
+        self._reference_ms = 0
+        self._last_match: int | None = None
+        self._moved_since: int | None = None
 
     def offline(self, ts_ms: int) -> CameraHealth | None:
         """No frames: the source gave up. Returns the new state when it changed."""
-        self._previous, self._last_ms, self._still_since = None, None, None
-        self._proposed, self._since_ms = CameraHealth.OFFLINE, ts_ms
-        return self._set(CameraHealth.OFFLINE)
+        return self._interrupted(ts_ms, CameraHealth.OFFLINE)
+
+    def damaged(self, ts_ms: int) -> CameraHealth | None:
+        """The file or stream is damaged (truncated, undecodable). Returns the new state."""
+        return self._interrupted(ts_ms, CameraHealth.DAMAGED)
+
+    def rebaseline(self) -> CameraHealth | None:
+        """An operator says the view now is the right one: forget the reference and MOVED."""
+        self.moved, self._moved_since, self._last_match = False, None, None
+        self.reference.clear()
+        self._candidates, self._next_candidate = [], -1
+        if self.state is CameraHealth.MOVED:
+            self._proposed = CameraHealth.OK
+            return self._set(CameraHealth.OK)
+        return None
+
+    def _interrupted(self, ts_ms: int, state: CameraHealth) -> CameraHealth | None:
+        self._previous, self._still_since = None, None
+        self._proposed, self._since_ms = state, ts_ms
+        return self._set(state)
 
     def check(
-        self, ts_ms: int, frame: Frame, small: Gray, *, scene_change: bool = False
+        self, ts_ms: int, frame: Frame, small: Gray
     ) -> tuple[FrameHealth, CameraHealth | None]:
         """Measure one frame; return the measurement and the new state when it changed."""
         c = self.config
@@ -119,34 +167,85 @@ class HealthMonitor:
             self._covered = True
         elif not flat:
             self._covered = False
-        self._last_flat, self._last_ms = flat, ts_ms
-        if scene_change:
-            self._tampered_until = ts_ms + round(c.tamper_hold_s * 1000)
+        self._last_flat = flat
+        dark = mean < c.dark_luma
+        # Covered from the start: flat, lit through the cover, never a textured picture yet.
+        covered_from_start = flat and not dark and textured is None
         sharp = sharpness(frame, c.sharp_height) if not flat else 0.0
-        if still and self._still_since is not None:
-            proposed = CameraHealth.FROZEN
-        elif self._covered or ts_ms < self._tampered_until:
-            proposed = CameraHealth.TAMPERED
-        elif mean < c.dark_luma:
+        good = not (flat or dark or mean > c.bright_luma or sharp < c.blur_var or still)
+        view = self._view(ts_ms, frame) if good else None
+        # A flat picture shows no noise to tell frozen from live: covered or dark decides.
+        if dark and not self._covered:
             proposed = CameraHealth.DARK
+        elif self._covered or covered_from_start:
+            proposed = CameraHealth.TAMPERED
+        elif still and self._still_since is not None:
+            proposed = CameraHealth.FROZEN
+        elif self.moved or (view is not None and self._is_moved(ts_ms, view)):
+            proposed = CameraHealth.MOVED
         elif mean > c.bright_luma:
             proposed = CameraHealth.OVEREXPOSED
         elif sharp < c.blur_var:
             proposed = CameraHealth.BLURRED
         else:
             proposed = CameraHealth.OK
-        measured = FrameHealth(mean, std, sharp, still, proposed)
+        measured = FrameHealth(mean, std, sharp, still, proposed, view)
         if proposed != self._proposed:
             self._proposed, self._since_ms = proposed, ts_ms
         # Frozen is only known once frames have repeated for a while, so it is confirmed from
-        # the first repeated frame; the others from when they were first proposed.
-        since = self._still_since if proposed is CameraHealth.FROZEN else self._since_ms
-        assert since is not None
-        if proposed != self.state and ts_ms - since >= c.confirm_s * 1000:
+        # the first repeated frame; moved from the first check that saw it; the others from
+        # when they were first proposed.
+        since = self._since_ms
+        if proposed is CameraHealth.FROZEN and self._still_since is not None:
+            since = self._still_since
+        elif proposed is CameraHealth.MOVED and self._moved_since is not None:
+            since = min(since, self._moved_since)
+        held = ts_ms - since >= c.confirm_s * 1000
+        if proposed is CameraHealth.MOVED and held:
+            self.moved = True  # latched: only rebaseline() clears it
+        if self.moved and proposed not in _OVER_MOVED and proposed is not CameraHealth.MOVED:
+            proposed = CameraHealth.MOVED
+        if proposed != self.state and (held or (self.moved and proposed is CameraHealth.MOVED)):
             return measured, self._set(proposed)
-        if self.state is CameraHealth.OFFLINE and proposed != self.state:
+        if self.state in (CameraHealth.OFFLINE, CameraHealth.DAMAGED) and proposed != self.state:
             return measured, self._set(proposed)  # frames again: no need to wait
         return measured, None
+
+    def _view(self, ts_ms: int, frame: Frame) -> ViewChange | None:
+        """Collect the reference while there is none; compare with it every view_every_s."""
+        c = self.config
+        if not self.reference.ready:
+            if ts_ms >= self._next_candidate:
+                self._candidates.append(frame.copy())
+                self._next_candidate = ts_ms + round(c.reference_every_s * 1000)
+                if len(self._candidates) >= c.reference_frames:
+                    if self.reference.set(self._candidates):
+                        self._reference_ms, self._last_match = ts_ms, ts_ms
+                    self._candidates = []
+            return None
+        if ts_ms < self._next_view:
+            return self.last_view
+        self._next_view = ts_ms + round(c.view_every_s * 1000)
+        view = self.reference.compare(frame)
+        self.last_view = view
+        if view is not None and not view.moved(c.view):
+            self._last_match = ts_ms
+            self._moved_since = None
+            if not self.moved and ts_ms - self._reference_ms >= c.refresh_s * 1000:
+                self.reference.clear()  # renewed from the next good frames
+        elif view is not None and self._is_moved(ts_ms, view) and self._moved_since is None:
+            self._moved_since = ts_ms
+        return view
+
+    def _is_moved(self, ts_ms: int, view: ViewChange) -> bool:
+        if not view.moved(self.config.view):
+            return False
+        if not view.lost:
+            return True
+        # Out of view altogether: a large turn if it matched a moment ago; a slow loss (dusk,
+        # the infrared switching on) is not a turn.
+        last = self._last_match
+        return last is not None and ts_ms - last <= self.config.lost_within_s * 1000
 
     def _set(self, state: CameraHealth) -> CameraHealth | None:
         if state == self.state:

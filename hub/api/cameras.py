@@ -3,13 +3,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types import Info
 
+from graph_schema.errors import InvalidInput
 from graph_schema.model import CameraConfig
+from graph_schema.monitoring import REBASELINE_CAMERAS
+from hub.api.context import Context
 from hub.settings import mask_url
+
+if TYPE_CHECKING:
+    from connectors.camera_runner import CameraStats
+
+Ctx = Info[Context, None]
+_MAX_IDS = 500
 
 _POLYGONS = "Polygons as [[x, y], ...] lists, x and y shares 0..1 of the frame's width and height."
 
@@ -37,7 +49,15 @@ class CameraConfigInput:
         default=None, description="Site areas watched (default: the whole frame). " + _POLYGONS
     )
     persons: bool | None = strawberry.field(
-        default=None, description="Count people (HOG) in motion regions."
+        default=None, description="Count people (a CNN detector on the CPU; HOG without it)."
+    )
+    persons_every_s: float | None = strawberry.field(
+        default=None, description="Seconds between two looks for people (default 5)."
+    )
+    person_tile: int | None = strawberry.field(
+        default=None,
+        description="Side of the square tiles (px) the people detector looks at (default 320): "
+        "smaller finds smaller people and costs more.",
     )
     motion_threshold: int | None = strawberry.field(
         default=None, description="Luma change (0-255) that counts as movement."
@@ -67,6 +87,39 @@ class CameraConfigInput:
     offline_s: float | None = strawberry.field(
         default=None, description="No frames for this long: offline, s."
     )
+    moved_shift: float | None = strawberry.field(
+        default=None, description="View shifted by this share of its width: MOVED (0.075)."
+    )
+    moved_angle: float | None = strawberry.field(
+        default=None, description="View turned by this many degrees: MOVED (5)."
+    )
+    moved_zoom: float | None = strawberry.field(
+        default=None, description="View zoomed in or out by this share: MOVED (0.15)."
+    )
+
+
+@strawberry.type(description="How a camera's capture is doing, as this hub process sees it.")
+class CameraLive:
+    fps: float = strawberry.field(description="Frames analysed per second over the last 10 s.")
+    frame_age_s: float | None = strawberry.field(
+        description="Seconds since its newest frame; null before the first."
+    )
+    offline: bool = strawberry.field(description="Reported offline and not back yet.")
+    restarts: int = strawberry.field(description="Capture processes started after the first.")
+    last_error: str | None = strawberry.field(
+        description="The newest failure as CODE: message (e.g. CAMERA_UNREACHABLE, "
+        "CAMERA_DAMAGED, CAMERA_HUNG)."
+    )
+
+    @classmethod
+    def of(cls, stats: CameraStats) -> CameraLive:
+        return cls(
+            fps=round(stats.fps, 3),
+            frame_age_s=None if stats.frame_age_s is None else round(stats.frame_age_s, 3),
+            offline=stats.offline,
+            restarts=stats.restarts,
+            last_error=stats.last_error,
+        )
 
 
 @strawberry.type(description="A camera's configuration, as stored on its sensor.")
@@ -78,6 +131,8 @@ class CameraSettings:
     masks: list[list[list[float]]] = strawberry.field(description="Ignored areas. " + _POLYGONS)
     zones: list[list[list[float]]] = strawberry.field(description="Watched areas. " + _POLYGONS)
     persons: bool = strawberry.field(description="People are counted.")
+    persons_every_s: float = strawberry.field(description="Seconds between looks for people.")
+    person_tile: int = strawberry.field(description="Tile side the people detector looks at, px.")
     motion_threshold: int = strawberry.field(description="Luma change that counts as movement.")
     min_object: float = strawberry.field(description="Smallest object, share.")
     large_object: float = strawberry.field(description="Machinery from this share.")
@@ -88,11 +143,51 @@ class CameraSettings:
     bright_luma: float = strawberry.field(description="Overexposed above.")
     blur_var: float = strawberry.field(description="Blurred below.")
     offline_s: float = strawberry.field(description="Offline after, s.")
+    moved_shift: float = strawberry.field(description="MOVED from this shift, share of width.")
+    moved_angle: float = strawberry.field(description="MOVED from this turn, degrees.")
+    moved_zoom: float = strawberry.field(description="MOVED from this zoom, share.")
+
+    sensor_id: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="Frame rate, frame age and failures, from the hub process that polls this "
+        "camera (null in a process that does not: a replica, or stand-alone workers)."
+    )
+    def live(self, info: Ctx) -> CameraLive | None:
+        telemetry = info.context.telemetry
+        fleet = telemetry.cameras if telemetry is not None else None
+        if fleet is None or self.sensor_id not in fleet.runners:
+            return None
+        return CameraLive.of(fleet.runners[self.sensor_id][1].stats())
 
     @classmethod
-    def from_json(cls, text: str) -> CameraSettings:
+    def from_json(cls, text: str, sensor_id: str = "") -> CameraSettings:
         config = CameraConfig.model_validate(json.loads(text))
         data = config.model_dump()
         data["url"] = mask_url(config.url)
         data["source"] = CameraSource(config.source.value)
-        return cls(**data)
+        return cls(**data, sensor_id=sensor_id)
+
+
+async def rebaseline(info: Ctx, ids: list[str]) -> list[str]:
+    """Mark the cameras' current views as right; returns the camera ids found."""
+    if not ids or len(ids) > _MAX_IDS:
+        raise InvalidInput(f"ids: give 1 to {_MAX_IDS} camera sensor ids")
+    at = dt.datetime.now(dt.UTC).isoformat()
+    rows = await info.context.store.run(
+        REBASELINE_CAMERAS, {"ids": ids, "kind": "camera", "at": at}
+    )
+    found = [str(row["id"]) for row in rows]
+    telemetry = info.context.telemetry
+    fleet = telemetry.cameras if telemetry is not None else None
+    if fleet is not None:  # this process polls them: at once; others at their next refresh
+        for sensor_id in found:
+            if sensor_id in fleet.runners:
+                fleet.runners[sensor_id][1].rebaseline()
+                fleet.baselines[sensor_id] = at
+    return found
+
+
+RebaselineIds = Annotated[
+    list[str], strawberry.argument(description=f"Camera sensor ids, at most {_MAX_IDS}.")
+]

@@ -5,7 +5,9 @@ Readings come from the telemetry store (``Context.telemetry``); which sensors ex
 project each watches comes from the graph. A sensor is ONLINE while its newest reading is younger
 than its inactivity timeout (the sensor's ``staleAfterS``, else
 ``HUB_TELEMETRY_INACTIVITY_TIMEOUT_S``), STALE after that, and NO_DATA when ingest has never
-stored a reading from it. The newest reading's own timestamp decides, not when it was delivered:
+stored a reading from it. A camera reports while it has no picture, so its newest
+``camera_health`` decides among ONLINE, OFFLINE (no picture) and DEGRADED (a picture that
+cannot be trusted). The newest reading's own timestamp decides, not when it was delivered:
 a gateway flushing an hour-old backlog does not make a dead meter look alive.
 """
 
@@ -48,6 +50,7 @@ MAX_WINDOW_DAYS = 400
 MAX_BUCKETS = 20_000  # per sensor and metric: 15-minute buckets over about 200 days
 BASELINE_DAYS = 90
 MAX_DEAD_LETTERS_PAGE = 500
+_NO_PICTURE = frozenset({1, 8})  # camera_health: offline, damaged
 
 
 def telemetry_of(info: Ctx) -> Telemetry:
@@ -65,6 +68,16 @@ class SensorStatus(Enum):
     ONLINE = strawberry.enum_value("online", description="Newest reading within its timeout.")
     STALE = strawberry.enum_value("stale", description="Silent for longer than its timeout.")
     NO_DATA = strawberry.enum_value("no_data", description="No reading stored yet.")
+    OFFLINE = strawberry.enum_value(
+        "offline",
+        description="Cameras: reporting, and its newest health says no picture (offline, or a "
+        "damaged file or stream).",
+    )
+    DEGRADED = strawberry.enum_value(
+        "degraded",
+        description="Cameras: reporting, and its newest health says the picture cannot be "
+        "trusted (frozen, dark, overexposed, blurred, tampered or moved).",
+    )
 
 
 @strawberry.type(description="A sensor's newest reading of one metric.")
@@ -116,7 +129,13 @@ def status_of(
     newest = max(row.ts for row in latest)
     timeout = stale_after_s or telemetry.inactivity_timeout_s
     age = dt.datetime.now(dt.UTC) - newest
-    return SensorStatus.ONLINE if age.total_seconds() <= timeout else SensorStatus.STALE
+    if age.total_seconds() > timeout:
+        return SensorStatus.STALE
+    # A camera keeps reporting while it has no picture: its health decides (issue 24).
+    health = next((round(r.value) for r in latest if r.metric == "camera_health"), 0)
+    if health in _NO_PICTURE:
+        return SensorStatus.OFFLINE
+    return SensorStatus.DEGRADED if health else SensorStatus.ONLINE
 
 
 # --- a project's monitoring ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from graph_schema import edits
 from graph_schema.errors import InvalidInput, InvalidRecord, Problem
 from graph_schema.model import Record, validate
 from graph_schema.writer import upsert
-from hub.api import lists
+from hub.api import cameras, lists
 from hub.api.access import WRITERS, allow
 from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
@@ -496,6 +496,14 @@ class Mutation:
         items: Annotated[list[SensorInput], strawberry.argument(description=_ITEMS)],
     ) -> UpsertResult:
         return await _upsert(info, "sensor", items)
+
+    @strawberry.mutation(
+        description="Accept cameras' current views as right (re-baseline): each takes a new "
+        "reference view, and a MOVED camera becomes OK. Returns the camera ids found.",
+        permission_classes=_WRITE,
+    )
+    async def rebaseline_cameras(self, info: Ctx, ids: cameras.RebaselineIds) -> list[str]:
+        return await cameras.rebaseline(info, ids)
 
     @strawberry.mutation(
         description="Create relationships, one pair per item.", permission_classes=_WRITE

@@ -1014,9 +1014,12 @@ class Sensor(Node):
 
     @strawberry.field(description="Cameras: how it is read and analysed; null for other kinds.")
     def camera(self) -> CameraSettings | None:
-        return CameraSettings.from_json(self.raw_camera) if self.raw_camera else None
+        return CameraSettings.from_json(self.raw_camera, self.id_) if self.raw_camera else None
 
-    @strawberry.field(description="ONLINE, STALE or NO_DATA, from its newest reading's time.")
+    @strawberry.field(
+        description="ONLINE, STALE or NO_DATA from its newest reading's time; cameras OFFLINE "
+        "or DEGRADED from their newest health."
+    )
     async def status(self, info: Ctx) -> SensorStatus:
         latest = await latest_of(info, self.id_)
         return status_of(latest, telemetry_of(info), self.stale_after_s)

@@ -6,12 +6,14 @@ import pytest
 
 from vision.activity import Interval, MotionSwitch, SwitchConfig
 from vision.motion import MotionResult
+from vision.people import DetectorKind, Person
 
 QUIET = MotionResult(0.0, 0, 0.0, (), False, False, None)  # type: ignore[arg-type]
 
 
 def busy(area: float, objects: int, large: float) -> MotionResult:
-    return MotionResult(area, objects, large, (), True, False, None)  # type: ignore[arg-type]
+    flags = (True,) + (False,) * (objects - 1)  # the first object is a machine
+    return MotionResult(area, objects, large, (), True, False, None, large=flags)  # type: ignore[arg-type]
 
 
 def test_on_needs_sustained_activity_and_off_needs_sustained_calm() -> None:
@@ -38,8 +40,15 @@ def test_interval_metrics() -> None:
         "active_fraction": 0.25,
         "motion_area": pytest.approx(0.005),
         "moving_objects": 0.5,
+        "machines": 0.25,
         "machinery_share": pytest.approx(0.5),
+        "activity_confidence": 1.0,
     }
-    interval.add(QUIET, persons=3)
-    interval.add(QUIET, persons=1)
-    assert interval.metrics()["persons"] == 3.0
+    interval.add(QUIET, healthy=False)
+    assert interval.metrics()["activity_confidence"] == 0.8
+    people = [Person((0, 0, 10, 30), 0.9), Person((20, 0, 30, 30), 0.7), Person((0, 0, 1, 1), 0.5)]
+    interval.look(people[:2], DetectorKind.SSDLITE)
+    interval.look(people[2:], DetectorKind.SSDLITE)
+    metrics = interval.metrics()
+    assert metrics["persons"] == 2.0 and metrics["persons_confidence"] == pytest.approx(0.8)
+    assert metrics["persons_detector"] == float(DetectorKind.SSDLITE)

@@ -1,0 +1,135 @@
+"""A camera fleet in which eight cameras accept TCP and never answer, and two play real footage:
+the dead ones are OFFLINE within ``offline_s`` + 5 s, whatever their neighbours do, and the live
+ones keep their frame rate; both through the real fleet (embedded FalkorDB graph, SQLite
+telemetry, one capture process per camera)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors import feeds
+from connectors.camera_runner import CameraFleet
+from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.model import validate
+from hub.bulk import import_records
+from ingest.pipeline import Pipeline
+from ingest.sensors import GraphSensors
+from ingest.sqlite_store import SQLiteTelemetryStore
+from tests.hub.test_monitoring import A, _seed
+
+FOOTAGE = Path(__file__).parent.parent / "footage" / "video" / "vtest_walkers.mp4"
+DEAD, LIVE = 8, 2
+OFFLINE_S, FPS = 10.0, 2.0
+
+
+class _Silent:
+    """TCP listeners that accept every connection and never send a byte (a camera whose
+    firmware hung, a port forwarded to nothing that answers)."""
+
+    def __init__(self, count: int) -> None:
+        self.sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
+        self.held: list[socket.socket] = []
+        self._stop = threading.Event()
+        for s in self.sockets:
+            s.settimeout(0.2)
+            threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    @property
+    def ports(self) -> list[int]:
+        return [s.getsockname()[1] for s in self.sockets]
+
+    def _accept(self, server: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self._stop.set()
+        for s in self.sockets + self.held:
+            s.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[_Silent]:
+    servers = _Silent(DEAD)
+    yield servers
+    servers.close()
+
+
+@pytest.mark.anyio
+async def test_dead_cameras_go_offline_on_time_and_live_ones_keep_their_rate(
+    tmp_path: Path, silent: _Silent
+) -> None:
+    await _seed(tmp_path / "graph")
+    graph = await FalkorDBStore.embedded(tmp_path / "graph")
+    store = await SQLiteTelemetryStore.open(tmp_path / "t.db", feeds.metrics())
+    dead = [f"cam-dead-{i}" for i in range(DEAD)]
+    live = [f"cam-live-{i}" for i in range(LIVE)]
+    try:
+        records = [
+            validate("sensor", {"id": sid, "kind": "camera", "project_code": A,
+                                "camera": {"url": f"rtsp://127.0.0.1:{port}/live",
+                                           "offline_s": OFFLINE_S, "fps": FPS}})
+            for sid, port in zip(dead, silent.ports, strict=True)
+        ] + [
+            validate("sensor", {"id": sid, "kind": "camera", "project_code": A,
+                                "camera": {"url": str(FOOTAGE), "offline_s": OFFLINE_S,
+                                           "fps": FPS, "interval_s": 5}})
+            for sid in live
+        ]  # fmt: skip
+        await import_records(graph, "sensor", records)
+        pipeline = Pipeline(store, GraphSensors(graph), feeds.decoders(labor_salt=None))
+        fleet = CameraFleet(graph, pipeline, refresh_s=3600)
+        started = time.time()
+        task = asyncio.create_task(fleet.run())
+        try:
+            # Wait (ceiling: 10x the expected time) until every dead camera is reported.
+            offline_at: dict[str, float] = {}
+            for _ in range(int(OFFLINE_S * 10 / 0.2)):
+                for row in await store.latest(sensor_ids=dead):
+                    if row.metric == "camera_health" and row.value == 1.0:
+                        offline_at.setdefault(row.sensor_id, row.ts.timestamp())
+                if len(offline_at) == DEAD:
+                    break
+                await asyncio.sleep(0.2)
+            assert set(offline_at) == set(dead)
+            late = {s: round(t - started, 1) for s, t in offline_at.items()}
+            assert max(late.values()) <= OFFLINE_S + 5, late
+            # The live cameras, measured over 10 s while the dead ones keep failing.
+            runners = {sid: fleet.runners[sid][1] for sid in live}
+            before = {sid: r.frames for sid, r in runners.items()}
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 10.0:
+                await asyncio.sleep(0.5)
+            span = time.monotonic() - t0
+            rates = {sid: (r.frames - before[sid]) / span for sid, r in runners.items()}
+            errors = {sid: (r.restarts, r.errors[-3:]) for sid, r in runners.items()}
+            assert all(FPS * 0.9 <= rate <= FPS * 1.1 for rate in rates.values()), (rates, errors)
+            stats = {s.sensor_id: s for s in fleet.stats()}
+            ages = [stats[sid].frame_age_s for sid in live]
+            assert all(not stats[sid].offline for sid in live)
+            assert all(age is not None and age < 2 for age in ages), ages
+            assert all(stats[sid].offline and stats[sid].frame_age_s is None for sid in dead)
+            healthy = {r.sensor_id: r.value for r in await store.latest(sensor_ids=live)
+                       if r.metric == "camera_health"}  # fmt: skip
+            assert healthy == dict.fromkeys(live, 0.0)
+            print(f"dead cameras OFFLINE after (s): {sorted(late.values())}; live fps: {rates}")
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    finally:
+        await graph.close()
+        await store.close()
