@@ -245,6 +245,7 @@ class _LiveCollector(Collector):
                 ("received", c.received, "Messages ingest received (MQTT and imports)."),
                 ("stored", c.stored, "Readings and attendance records stored (new)."),
                 ("duplicates", c.duplicate, "Readings already stored (redeliveries)."),
+                ("conflicts", c.conflicts, "Re-sends of a stored reading with another value."),
                 ("replayed", c.replayed, "Dead letters replayed successfully."),
                 ("acknowledged", c.acked, "MQTT messages acknowledged after their commit."),
                 ("batches", c.batches, "Telemetry batches committed."),

@@ -30,6 +30,7 @@ from ingest.migrations import (
 )
 from ingest.model import (
     Attendance,
+    Conflict,
     DeadLetter,
     MetricSpec,
     Reading,
@@ -67,6 +68,11 @@ T = TypeVar("T")
 
 _INSERT_READING = (
     "INSERT OR IGNORE INTO readings (sensor_id, ts_ms, metric, value, unit) VALUES (?, ?, ?, ?, ?)"
+)
+_CONFLICT = (
+    "INSERT INTO conflicts (sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sensor_id, metric, ts_ms, sent_value) "
+    "DO UPDATE SET attempts = attempts + 1"
 )
 _ADD_DAILY = (
     "INSERT INTO daily (sensor_id, metric, day, value, samples) VALUES (?, ?, ?, ?, ?) "
@@ -271,7 +277,16 @@ class SQLiteTelemetryStore(TelemetryStore):
         for r in readings:
             if execute(_INSERT_READING, (r.sensor_id, r.ts_ms, r.metric, r.value, r.unit)).rowcount:
                 stored.append(r)
-        result.duplicates += len(readings) - len(stored)
+                continue
+            kept = execute(
+                "SELECT value FROM readings WHERE sensor_id = ? AND metric = ? AND ts_ms = ?",
+                (r.sensor_id, r.metric, r.ts_ms),
+            ).fetchone()[0]
+            if kept == r.value:
+                result.duplicates += 1
+            else:
+                result.conflicts += 1
+                execute(_CONFLICT, (r.sensor_id, r.metric, r.ts_ms, kept, r.value, r.unit, now))
         if not stored:
             return
         tz = self._tz
@@ -705,6 +720,23 @@ class SQLiteTelemetryStore(TelemetryStore):
             return seen
 
         return await self._write(run)
+
+    async def conflicts(self, *, after_id: int = 0, limit: int = 100) -> list[Conflict]:
+        sql = (
+            "SELECT id, sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms, "
+            "attempts FROM conflicts WHERE id > ? ORDER BY id LIMIT ?"
+        )
+
+        def run() -> list[Conflict]:
+            assert self._rconn is not None
+            return [
+                Conflict(i, s, m, from_ms(ts), kept, sent, unit, from_ms(arrived), attempts)
+                for i, s, m, ts, kept, sent, unit, arrived, attempts in self._rconn.execute(
+                    sql, (after_id, limit)
+                )
+            ]
+
+        return await self._read(run)
 
     async def pending_dead_letters(self) -> int:
         def run() -> int:
