@@ -17,6 +17,7 @@ import logging
 import ssl
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -66,6 +67,10 @@ class MqttConfig:
     keepalive_s: int = 30
     session_expiry_s: int = 7 * 86400
     shared_group: str | None = None
+    # (index, count): commit only topics whose CRC-32 modulo count is index, acknowledge the
+    # rest unread. Plain persistent subscriptions, which Mosquitto restores after a restart
+    # (it forgets shared ones); every worker receives every message.
+    partition: tuple[int, int] | None = None
     topic: str = INGEST_TOPIC
     receive_maximum: int = 10_000
     reconnect_min_s: float = 0.5
@@ -203,6 +208,8 @@ class MqttIngest:
         self.error: str | None = None
         self._republish = republish and pipeline.bus is not None
         self._republish_queue = republish_queue
+        self._partition = config.partition
+        self.other_partitions = 0  # messages acknowledged unread: other workers' partitions
         self._client = make_client(config, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -247,6 +254,13 @@ class MqttIngest:
             self._loop.call_soon_threadsafe(self._disconnected.set)
 
     def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
+        if self._partition is not None:
+            index, count = self._partition
+            if zlib.crc32(msg._topic) % count != index:  # another worker's: theirs to commit
+                if msg.qos:
+                    client.ack(msg.mid, msg.qos)
+                self.other_partitions += 1
+                return
         self._inbox.append(
             (
                 msg.topic,

@@ -7,38 +7,20 @@ equal a recomputation from the stored raw readings, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
-from hub.seed import seed_demo
 from tests.broker import Mosquitto
 from tests.ingest.conftest import Stores
-from tests.ingest.helpers import demo_sensors, publisher
-from tests.ingest.workers import HubWorker, payload, rollup_mismatches, stored_readings
+from tests.ingest.helpers import publisher
+from tests.ingest.workers import HubWorker, rollup_mismatches, stored_readings, traffic
 
 pytestmark = pytest.mark.anyio
 
 METRICS = ("demand_kw", "register_kwh", "energy_kwh")
-
-
-@pytest.fixture(scope="module")
-async def seeded_graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    """One seeded embedded graph, closed (saved) so each worker can start from a copy."""
-    path = Path(tmp_path_factory.mktemp("workers")) / "graph"
-    graph = await FalkorDBStore.embedded(path)
-    try:
-        await migrate(graph)
-        await seed_demo(graph, "demo")
-        sensors = [s.id for s in await demo_sensors(graph, "power", 6)]
-    finally:
-        await graph.close()
-    return path, sensors
 
 
 @pytest.fixture
@@ -49,38 +31,15 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.stop()
 
 
-def traffic(sensors: list[str], hours: int) -> list[tuple[str, bytes]]:
-    """Demand, register and interval readings every 15 min across local midnights, in time
-    order and interleaved across meters, as gateways send them (with demand gaps > 1 h and a
-    register that is replaced mid-run)."""
-    start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(
-        hours=hours + 2
-    )
-    out = []
-    register = {s: 1000.0 * (i + 1) for i, s in enumerate(sensors)}
-    for step in range(hours * 4):
-        ts = start + dt.timedelta(minutes=15 * step)
-        for i, sensor in enumerate(sensors):
-            topic = f"hub/v1/power/{sensor}"
-            if not (i == 0 and 20 <= step < 27):  # meter 0's demand drops out for 1.75 h
-                out.append((topic, payload(ts, "demand_kw", 10.0 + (step * 7 + i) % 13)))
-            register[sensor] += 2.5 + (step + i) % 4
-            if i == 1 and step == 40:
-                register[sensor] = 3.0  # a replaced meter counts from zero
-            out.append((topic, payload(ts, "register_kwh", round(register[sensor], 3))))
-            out.append((topic, payload(ts, "energy_kwh", 1.0 + (step + 3 * i) % 5)))
-    return out
-
-
 @pytest.mark.parametrize("workers", [2])
 async def test_rollups_stay_exact_with_several_workers(
     stores: Stores,
     tmp_path: Path,
     mosquitto: Mosquitto,
-    seeded_graph: tuple[Path, list[str]],
+    worker_graph: tuple[Path, list[str]],
     workers: int,
 ) -> None:
-    graph, sensors = seeded_graph
+    graph, sensors = worker_graph
     url = stores.url("shared")
     hubs = [
         HubWorker(

@@ -129,9 +129,13 @@ def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
             return []
 
 
-def stored_readings(url: str) -> int:
-    rows = _rows(url, "SELECT count(*) FROM readings")
+def count(url: str, sql: str) -> int:
+    rows = _rows(url, sql)
     return int(rows[0][0]) if rows else 0
+
+
+def stored_readings(url: str) -> int:
+    return count(url, "SELECT count(*) FROM readings")
 
 
 def rollup_mismatches(url: str, tz_name: str = DEFAULT_TZ) -> tuple[int, int, list[str]]:
@@ -170,3 +174,26 @@ def payload(ts: dt.datetime, metric: str, value: float) -> bytes:
     return json.dumps(
         {"ts": ts.isoformat(), "metric": metric, "value": value, "unit": unit}
     ).encode()
+
+
+def traffic(sensors: list[str], hours: int) -> list[tuple[str, bytes]]:
+    """Demand, register and interval readings every 15 min across local midnights, in time
+    order and interleaved across meters, as gateways send them (with demand gaps > 1 h and a
+    register that is replaced mid-run)."""
+    start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(
+        hours=hours + 2
+    )
+    out = []
+    register = {s: 1000.0 * (i + 1) for i, s in enumerate(sensors)}
+    for step in range(hours * 4):
+        ts = start + dt.timedelta(minutes=15 * step)
+        for i, sensor in enumerate(sensors):
+            topic = f"hub/v1/power/{sensor}"
+            if not (i == 0 and 20 <= step < 27):  # meter 0's demand drops out for 1.75 h
+                out.append((topic, payload(ts, "demand_kw", 10.0 + (step * 7 + i) % 13)))
+            register[sensor] += 2.5 + (step + i) % 4
+            if i == 1 and step == 40:
+                register[sensor] = 3.0  # a replaced meter counts from zero
+            out.append((topic, payload(ts, "register_kwh", round(register[sensor], 3))))
+            out.append((topic, payload(ts, "energy_kwh", 1.0 + (step + 3 * i) % 5)))
+    return out
