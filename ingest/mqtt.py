@@ -48,6 +48,13 @@ T = TypeVar("T")
 
 INGEST_TOPIC = "hub/v1/+/+"
 EVENTS_PREFIX = "hub/v1/events"
+# Mosquitto's broker-wide counters ($SYS, retained, every sys_interval): messages held for
+# sessions (queued for disconnected durable clients, in flight, retained) and durable sessions
+# whose client is away. A dead worker's waiting share shows in both.
+BROKER_STATS = {
+    "$SYS/broker/store/messages/count": "messages_stored",
+    "$SYS/broker/clients/disconnected": "sessions_disconnected",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +217,7 @@ class MqttIngest:
         self._republish_queue = republish_queue
         self._partition = config.partition
         self.other_partitions = 0  # messages acknowledged unread: other workers' partitions
+        self.broker_stats: dict[str, int] = {}  # BROKER_STATS values, as last published
         self._client = make_client(config, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -235,7 +243,11 @@ class MqttIngest:
             self.config.port,
             flags.session_present,
         )
+        # Always, whatever "session present" says: Mosquitto 2.0 restores a session after a
+        # restart without its shared subscriptions, and an idempotent SUBSCRIBE costs nothing.
         client.subscribe(self.config.subscription, qos=1)
+        # Broker statistics, where the broker offers them (a refusal only leaves them unknown).
+        client.subscribe([(topic, 0) for topic in BROKER_STATS])
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.set)
 
@@ -254,6 +266,12 @@ class MqttIngest:
             self._loop.call_soon_threadsafe(self._disconnected.set)
 
     def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
+        if msg._topic.startswith(b"$SYS/"):
+            stat = BROKER_STATS.get(msg.topic)
+            if stat is not None:
+                with contextlib.suppress(ValueError):
+                    self.broker_stats[stat] = int(msg.payload)
+            return
         if self._partition is not None:
             index, count = self._partition
             if zlib.crc32(msg._topic) % count != index:  # another worker's: theirs to commit

@@ -14,8 +14,10 @@ Every run also checks that nothing was stored twice and that the rollups equal a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +25,8 @@ import pytest
 from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hub.doctor import Status, _broker
+from hub.settings import load_settings
 from ingest.model import to_ms
 from tests.broker import Mosquitto, shipped_autosave
 from tests.ingest.workers import (
@@ -41,7 +45,8 @@ AUTOSAVE, BOUND = shipped_autosave()
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path / "mosquitto", extra=AUTOSAVE)
+    # $SYS counters every second (default 10) so the dead-worker checks need not wait long.
+    broker = Mosquitto(tmp_path / "mosquitto", extra=AUTOSAVE + "sys_interval 1\n")
     broker.start()
     yield broker
     broker.stop()
@@ -154,14 +159,54 @@ async def test_restarts_and_a_crash_mid_stream_stay_within_the_documented_bound(
         for w in workers:
             w.wait_subscribed()  # both came back after the crash
         stored = _drain(mosquitto.port, sensors, url)
+        lost = len(messages) - stored
+        print(f"published and acknowledged {len(messages)}, lost {lost}, bound {BOUND}")
+        assert 0 <= lost <= BOUND, f"{lost} acknowledged readings lost, bound {BOUND}"
+        _, wrong, examples = rollup_mismatches(url)
+        assert wrong == 0, examples
+
+        # A worker dies and stays down: its partition waits on the broker, and the live
+        # worker's /metrics says so (the broker's $SYS counters).
+        live, dead = workers
+        dead.stop()
+        later = _later(sensors)
+        theirs = sum(1 for topic, _ in later if zlib.crc32(topic.encode()) % 2 == 1)
+        assert theirs > 0
+        gateway = Gateway(mosquitto.port, "restart-later")
+        assert gateway.acked.issuperset(gateway.send(later))
+        gateway.close()
+        deadline = time.monotonic() + 30
+        while True:
+            text = live.metrics() or ""
+            away = sample(text, "hub_broker_sessions_disconnected")
+            held = sample(text, "hub_broker_messages_stored")
+            if away is not None and held is not None and away >= 1 and held >= theirs:
+                break
+            assert time.monotonic() < deadline, f"not reported: away {away}, held {held}"
+            time.sleep(0.2)
+        before = stored_readings(url)
+        dead.start()
+        dead.wait_subscribed()
+        assert _drain(mosquitto.port, sensors, url) - before == theirs
     finally:
         for w in workers:
             w.stop()
-    lost = len(messages) - stored
-    print(f"published and acknowledged {len(messages)}, lost {lost}, bound {BOUND}")
-    assert 0 <= lost <= BOUND, f"{lost} acknowledged readings lost, bound {BOUND}"
-    _, wrong, examples = rollup_mismatches(url)
-    assert wrong == 0, examples
+
+
+def _later(sensors: list[str]) -> list[tuple[str, bytes]]:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=30)
+    return [
+        (f"hub/v1/power/{s}", payload(now + dt.timedelta(seconds=i), "demand_kw", 5.0 + i))
+        for i in range(10)
+        for s in sensors
+    ]
+
+
+def sample(text: str, name: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    return None
 
 
 async def test_a_crash_loses_at_most_the_autosave_interval_of_a_backlog(
@@ -185,6 +230,17 @@ async def test_a_crash_loses_at_most_the_autosave_interval_of_a_backlog(
         mids = gateway.send(messages)
         gateway.close()
         assert gateway.acked.issuperset(mids)
+        # `hub doctor` names the waiting backlog.
+        settings = load_settings({"HUB_MQTT_URL": mosquitto.url, "HUB_DATA_DIR": str(tmp_path)})
+        deadline = time.monotonic() + 30
+        while True:
+            found = await _broker(settings, timeout_s=5)
+            queue = next(f for f in found if f.check == "broker queue")
+            numbers = [int(n) for n in re.findall(r"\d+", queue.message)]
+            if queue.code == "BROKER_SESSIONS_WAITING" and numbers[0] >= len(messages):
+                break
+            assert time.monotonic() < deadline, queue
+        assert queue.status is Status.WARN and numbers[1] >= 2  # both workers' sessions
         mosquitto.kill()
         mosquitto.start()
         for w in workers:
