@@ -15,17 +15,19 @@ import functools
 import json
 import logging
 import ssl
+import struct
 import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from paho.mqtt.client import (
     MQTT_CLEAN_START_FIRST_ONLY,
+    PUBACK,
     Client,
     ConnectFlags,
     DisconnectFlags,
@@ -107,6 +109,18 @@ class MqttConfig:
 
 # Packets the subscriber's network thread reads per wake-up (see _BurstReadClient).
 READ_BURST = 256
+# Events republished in one write (see _BurstReadClient.publish_many).
+REPUBLISH_BATCH = 500
+_PUBACK = struct.Struct("!BBH")
+
+
+def _remaining_length(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 class _BurstReadClient(Client):
@@ -131,6 +145,36 @@ class _BurstReadClient(Client):
                 return MQTTErrorCode.MQTT_ERR_SUCCESS
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
+    # paho queues one packet per call and wakes its network thread through a socket pair each
+    # time: from the event loop's thread that is a GIL hand-over per PUBACK and per republished
+    # event, which cProfile showed as the largest cost of `hub ingest` (BENCHMARKS.md). These
+    # queue many whole packets as one write with one wake-up (same private call as paho's own
+    # ``ack`` and ``publish``; pinned to paho-mqtt 2.x).
+
+    def _queue_packets(self, data: bytes) -> None:
+        # Marked PUBACK so paho runs no PUBLISH bookkeeping (on_publish, message info) after
+        # writing it; the bytes are whole packets, which the broker reads one by one.
+        if data:
+            self._packet_queue(PUBACK, data, 0, 0)
+
+    def ack_many(self, mids: Iterable[int]) -> None:
+        """PUBACK every QoS 1 message id in ``mids`` (``manual_ack``)."""
+        pack = _PUBACK.pack
+        self._queue_packets(b"".join(pack(PUBACK, 2, mid) for mid in mids))
+
+    def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> bool:
+        """Publish at QoS 0, no retain; False (nothing sent) while disconnected."""
+        if self._sock is None or not self.is_connected():
+            return False
+        properties = b"\x00" if self._protocol == MQTTProtocolVersion.MQTTv5 else b""
+        parts = []
+        for topic, payload in messages:
+            name = topic.encode()
+            body = struct.pack("!H", len(name)) + name + properties + payload
+            parts.append(b"\x30" + _remaining_length(len(body)) + body)
+        self._queue_packets(b"".join(parts))
+        return True
+
 
 async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
     """``client.loop_stop()`` without blocking the event loop (an in-process broker may live on
@@ -148,7 +192,7 @@ async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
 
 def make_client(
     config: MqttConfig, *, manual_ack: bool, suffix: str = "", clean: bool = False
-) -> Client:
+) -> _BurstReadClient:
     """A paho client with the configured protocol, login, TLS and reconnect back-off.
     ``clean`` asks for a session the broker need not keep (MQTT 3.1.1's clean session)."""
     protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
@@ -400,21 +444,18 @@ class MqttIngest:
     async def _commit(self, batch: Batch, items: list[_Inbound]) -> None:
         await self._retrying("commit", lambda: self.pipeline.commit(batch))
         session = self._session
-        ack = self._client.ack
-        acked = 0
-        for _, _, mid, qos, _, from_session in items:
-            # A message from an earlier connection will be redelivered (and deduplicated); its
-            # packet id may mean another message in the new session, so it is not acked here.
-            if qos and from_session == session:
-                ack(mid, qos)
-                acked += 1
-        self.pipeline.counters.acked += acked
+        # A message from an earlier connection will be redelivered (and deduplicated); its
+        # packet id may mean another message in the new session, so it is not acked here.
+        mids = [mid for _, _, mid, qos, _, s in items if qos == 1 and s == session]
+        self._client.ack_many(mids)
+        self.pipeline.counters.acked += len(mids)
 
     async def _republish_events(self, sub: Subscription) -> None:
+        # Whatever is queued goes out in one write: one wake-up of paho's thread per batch.
         async with sub:
             async for event in sub:
-                topic, body = event_message(event)
-                self._client.publish(topic, body, qos=0)
+                events = [event, *sub.take(REPUBLISH_BATCH - 1)]
+                self._client.publish_many([event_message(e) for e in events])
 
 
 def event_message(event: Event) -> tuple[str, bytes]:
