@@ -184,7 +184,7 @@ def _drain(hubs: list[_Hub], n: int) -> tuple[float, float]:
     return (n - base) / elapsed, 100.0 * other / tick / elapsed / (os.cpu_count() or 1)
 
 
-def _run() -> Figures:
+def shipped_vs_bare() -> Figures:
     sys.path.insert(0, str(ROOT))
     from tests.broker import Mosquitto, shipped_autosave
 
@@ -256,4 +256,4 @@ def _run() -> Figures:
     "hub ingest with default settings vs a bare paho subscriber, one backlog, one run",
 )
 async def ingest_shipped() -> Figures:
-    return await asyncio.to_thread(_run)
+    return await asyncio.to_thread(shipped_vs_bare)
