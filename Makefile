@@ -18,7 +18,7 @@ system-deps:
 
 # The whole suite, in parallel (pytest-xdist, one worker per core); prints the 20 slowest tests.
 test: system-deps .venv/.bootstrapped web
-	.venv/bin/python -m pytest -n auto --durations=20
+	.venv/bin/python -m pytest -n auto --dist loadgroup --durations=20
 
 # The same, in one process (easier to debug).
 test-serial: system-deps .venv/.bootstrapped web
@@ -27,7 +27,7 @@ test-serial: system-deps .venv/.bootstrapped web
 # The time-sensitive tests (marked `timing`) with a CPU hog on every core: they must pass when
 # the machine is busy. scripts/cpu-hog starts one busy process per core and stops them after.
 test-stress: system-deps .venv/.bootstrapped web
-	./scripts/cpu-hog -- .venv/bin/python -m pytest -n auto -m timing --durations=10
+	./scripts/cpu-hog -- .venv/bin/python -m pytest -n auto --dist loadgroup -m timing --durations=10
 
 lint: .venv/.bootstrapped
 	.venv/bin/ruff check .
