@@ -209,9 +209,15 @@ class Site:
         )
 
     def working(self, moment: dt.datetime, tz: ZoneInfo) -> bool:
-        return not (
-            self.idle and moment >= dt.datetime.now(dt.UTC) - dt.timedelta(days=self.idle_days)
+        if not self.idle:
+            return True
+        # An idle site stopped at local midnight ``idle_days`` ago, so its idle days are whole
+        # days whatever the hour the demo starts (a stop at this hour would leave a part-worked
+        # first day, and the run of idle days would depend on the clock).
+        stopped = dt.datetime.combine(
+            dt.datetime.now(tz).date() - dt.timedelta(days=self.idle_days), dt.time(), tz
         )
+        return moment < stopped
 
     def power_kw(self, moment: dt.datetime, tz: ZoneInfo, jitter: float) -> float:
         """Mean site demand at ``moment``: the working day's shape, weekends and idling."""
