@@ -46,7 +46,12 @@ class HubWorker:
         self.name = name
         self.data = tmp / name
         if not (self.data / "graph").exists():
-            shutil.copytree(graph, self.data / "graph")
+            # Not the closed server's pid, lock or socket files: this worker starts its own.
+            shutil.copytree(
+                graph,
+                self.data / "graph",
+                ignore=shutil.ignore_patterns("*.pid", "*.lock", "*.sock"),
+            )
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -82,7 +87,9 @@ class HubWorker:
         except OSError:
             return None
 
-    def wait_subscribed(self, timeout: float = 120) -> None:
+    def wait_subscribed(self, timeout: float = 300) -> None:
+        # A generous ceiling (tests/waiting.py): start-up on a loaded 2-core machine with
+        # every core busy took up to 2 minutes (embedded graph server, imports).
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
