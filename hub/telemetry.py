@@ -48,10 +48,18 @@ def mqtt_config(mqtt: MqttSettings, *, force_protocol: int | None = None) -> Mqt
         keepalive_s=mqtt.keepalive_s,
         session_expiry_s=mqtt.session_expiry_s,
         shared_group=mqtt.shared_group,
+        partition=_partition(mqtt.partition),
         ca_file=str(mqtt.tls_ca_file) if mqtt.tls_ca_file else None,
         cert_file=str(mqtt.tls_cert_file) if mqtt.tls_cert_file else None,
         key_file=str(mqtt.tls_key_file) if mqtt.tls_key_file else None,
     )
+
+
+def _partition(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, n = (int(x) for x in text.split("/"))
+    return k - 1, n
 
 
 @dataclass

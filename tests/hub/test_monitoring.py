@@ -176,7 +176,7 @@ async def gql(
     return data
 
 
-STATUS = "{ ingestStatus { brokerConnected received stored duplicates deadLettered " \
+STATUS = "{ ingestStatus { brokerConnected received stored duplicates conflicts deadLettered " \
     "liveSubscribers pendingDeadLetters } }"  # fmt: skip
 
 
@@ -404,6 +404,7 @@ async def test_a_bad_subscription_gets_a_coded_error_and_the_socket_stays_usable
 
 DEAD = """{ deadLetters(first: 10) { nodes { letterId source code message payload attempts }
             hasNextPage endCursor } }"""
+CONFLICTS = """{ readingConflicts { nodes { sensorId metric storedValue sentValue } } }"""
 REPLAY = """mutation ($code: DeadLetterCode) { replayDeadLetters(code: $code) {
             replayed stillFailing { letterId code } stored duplicates } }"""
 
@@ -419,6 +420,15 @@ async def test_bad_messages_become_dead_letters_and_replay_stores_them_once(
     for i in range(20):  # valid traffic goes on around them
         mqtt.publish("hub/v1/power/pwr-mon-a", reading(now - dt.timedelta(minutes=i), 1.0), 1)
     await until(hub, lambda s: s["stored"] >= 20 and s["deadLettered"] >= 3, "all 23 messages")
+    # The same meter, minute and metric again with another value: a conflict, not a duplicate.
+    mqtt.publish("hub/v1/power/pwr-mon-a", reading(now - dt.timedelta(minutes=3), 7.0), 1)
+    await until(hub, lambda s: s["conflicts"] >= 1, "the conflicting re-send")
+    status = (await gql(hub, "{ ingestStatus { duplicates conflicts } }"))["ingestStatus"]
+    assert status == {"duplicates": 0, "conflicts": 1}
+    conflicts = (await gql(hub, CONFLICTS))["readingConflicts"]["nodes"]
+    assert conflicts == [
+        {"sensorId": "pwr-mon-a", "metric": "energy_kwh", "storedValue": 1.0, "sentValue": 7.0}
+    ]
 
     letters = (await gql(hub, DEAD))["deadLetters"]["nodes"]
     by_code = {d["code"]: d for d in letters}

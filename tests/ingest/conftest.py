@@ -62,6 +62,23 @@ async def sensor_graph(falkordb_server: EmbeddedServer) -> AsyncIterator[FalkorD
 
 
 @pytest.fixture(scope="session")
+async def worker_graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A seeded embedded graph, closed (saved) so each ``hub ingest`` subprocess can start
+    from a copy of it (tests/ingest/workers.py), and six of its power meters."""
+    from tests.ingest.helpers import demo_sensors
+
+    path = Path(tmp_path_factory.mktemp("workers")) / "graph"
+    graph = await FalkorDBStore.embedded(path)
+    try:
+        await migrate(graph)
+        await seed_demo(graph, "demo")
+        sensors = [s.id for s in await demo_sensors(graph, "power", 6)]
+    finally:
+        await graph.close()
+    return path, sensors
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The URL of a database on a running PostgreSQL server, for this session."""
     if os.environ.get("HUB_TEST_SKIP_POSTGRES") == "1":
