@@ -120,3 +120,10 @@ async def test_a_registered_video_file_produces_camera_observations(tmp_path: Pa
             assert time.monotonic() < deadline, cam
             await asyncio.sleep(0.3)
         assert cam["camera"]["persons"] is True
+
+        # The operator accepts the current view: the graph records it and unknown ids are skipped.
+        rebased = await gql(
+            hub, "mutation ($ids: [String!]!) { rebaselineCameras(ids: $ids) }",
+            ids=["cam-e2e", "cam-unknown"],
+        )  # fmt: skip
+        assert rebased["rebaselineCameras"] == ["cam-e2e"]
