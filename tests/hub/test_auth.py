@@ -175,6 +175,7 @@ def test_the_keys_command_creates_lists_and_revokes(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "BAD_USER_INPUT" in missing.stderr
 
 
+@pytest.mark.timing
 async def test_keys_are_checked_concurrently_without_mixing_callers(
     graph: FalkorDBStore,
 ) -> None:
