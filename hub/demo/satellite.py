@@ -59,12 +59,23 @@ def scenes_for(
     return out
 
 
-async def simulate_satellite(
-    settings: Settings, graph: GraphStore, telemetry: Telemetry, *, once: bool = False
+async def simulate_satellite(settings: Settings, graph: GraphStore, telemetry: Telemetry) -> None:
+    """Refresh the demo's parcels from the loopback once a day until cancelled."""
+    await _simulate(settings, graph, telemetry, once=False)
+
+
+async def refresh_satellite_once(
+    settings: Settings, graph: GraphStore, telemetry: Telemetry
 ) -> RefreshReport | None:
-    """Refresh the demo's parcels from the loopback once a day until cancelled; with ``once``,
-    refresh them one time and return the report (an explicit trigger: a test waits for the
-    refresh itself, not for its readings to show up in time)."""
+    """Refresh the demo's parcels from the loopback one time and return the report (None
+    without parcels): an explicit trigger, so a test waits for the refresh itself, not for
+    its readings to show up in time."""
+    return await _simulate(settings, graph, telemetry, once=True)
+
+
+async def _simulate(
+    settings: Settings, graph: GraphStore, telemetry: Telemetry, *, once: bool
+) -> RefreshReport | None:
     targets = await load_targets(graph)
     if not targets:
         log.warning("demo satellite: no satellite sensors with parcels in the graph")

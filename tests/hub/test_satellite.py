@@ -129,7 +129,7 @@ async def test_banks_are_refused_the_satellite_series(
 async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
     demo_store: FalkorDBStore, tmp_path: Path
 ) -> None:
-    from hub.demo.satellite import simulate_satellite
+    from hub.demo.satellite import refresh_satellite_once
 
     settings = load_settings(
         {
@@ -144,7 +144,7 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         # One refresh, triggered and awaited (the demo repeats it daily); the ceiling only stops
         # a hang (it printed 417 s on a 2-core machine at load average 19).
         report = await finishes(
-            simulate_satellite(settings, demo_store, telemetry, once=True),
+            refresh_satellite_once(settings, demo_store, telemetry),
             ceiling=1800,
             what="the demo's satellite refresh",
         )
