@@ -26,8 +26,10 @@ test-serial: system-deps .venv/.bootstrapped web
 
 # The time-sensitive tests (marked `timing`) with a CPU hog on every core: they must pass when
 # the machine is busy. scripts/cpu-hog starts one busy process per core and stops them after.
+# STRESS_TESTS narrows the selection (a pytest -m expression; .ci/run leaves out `slow`).
+STRESS_TESTS ?= timing
 test-stress: system-deps .venv/.bootstrapped web
-	./scripts/cpu-hog -- .venv/bin/python -m pytest -n auto --dist loadgroup -m timing --durations=10
+	./scripts/cpu-hog -- .venv/bin/python -m pytest -n auto --dist loadgroup -m "$(STRESS_TESTS)" --durations=10
 
 lint: .venv/.bootstrapped
 	.venv/bin/ruff check .

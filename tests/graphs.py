@@ -21,8 +21,11 @@ from redis import exceptions as redis_errors
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 
-# Generous under load: an idle start takes well under a second.
+# Generous under load: an idle start or connect takes well under a second. (A connect is
+# timed on the event loop, which a test's own CPU work, key hashing say, can hold for seconds
+# on a busy machine: the hub's 5 s default failed tests there.)
 START_TIMEOUT_S = 120.0
+CONNECT_TIMEOUT_S = 60.0
 
 _graphs = itertools.count()
 
@@ -36,7 +39,9 @@ def graph_name(prefix: str = "test") -> str:
 async def fresh_graph(server: EmbeddedServer, prefix: str = "test") -> AsyncIterator[FalkorDBStore]:
     """A client of ``server`` on a new, empty graph; the graph is deleted on exit."""
     name = graph_name(prefix)
-    store = FalkorDBStore(socket_path=server.socket_path, graph=name)
+    store = FalkorDBStore(
+        socket_path=server.socket_path, graph=name, connect_timeout_s=CONNECT_TIMEOUT_S
+    )
     try:
         await store.ping()
         yield store

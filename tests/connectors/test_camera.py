@@ -327,6 +327,7 @@ async def test_a_video_file_through_the_runner_reaches_the_store_and_the_live_fe
         await store.close()
 
 
+@pytest.mark.timing
 def test_a_paced_file_loops_in_real_time_with_fresh_frames(tmp_path: Path) -> None:
     scene = Scene(160, 90, seed=4, movers=[Mover(10, 30, 20, 20, 6, 0)])
     video = write_video(tmp_path / "loop.avi", [scene.frame() for _ in range(5)], 5)  # 1 s

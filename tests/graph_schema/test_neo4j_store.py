@@ -25,6 +25,7 @@ live = pytest.mark.skipif(not NEO4J_URI, reason="NEO4J_URI not set: no live Neo4
 WIPE = Statement("test.wipe", "MATCH (n) DETACH DELETE n", write=True)
 
 
+@pytest.mark.timing
 async def test_an_unreachable_server_is_unavailable_not_waited_for(tmp_path: Path) -> None:
     # Idle it fails at once (connection refused); the ceiling only stops a retry loop.
     with pytest.raises(GraphUnavailable, match="unreachable"):

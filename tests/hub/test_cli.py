@@ -92,6 +92,7 @@ def _feeds_flow(port: int, limit: float = 300) -> dict[str, Any]:
 
 # Readiness waits have ceilings ten times the idle figures (tens of seconds to seed and serve);
 # the time taken is printed. How fast the demo starts is bench/'s business, not a test's.
+@pytest.mark.slow
 @pytest.mark.timing
 def test_demo_serves_and_restarts_without_reseeding(tmp_path: Path) -> None:
     port, broker = _free_port(), _free_port()

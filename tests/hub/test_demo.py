@@ -338,6 +338,8 @@ def test_sensors_watch_the_sites(demo: DemoData) -> None:
     assert 0 < len(metered) < len(completed)
 
 
+@pytest.mark.slow
+@pytest.mark.timing
 def test_hubei_scale(hubei: tuple[DemoData, float]) -> None:
     data, seconds = hubei
     counts = data.counts()

@@ -24,6 +24,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.mark.timing
 async def test_a_step_that_swallows_its_cancellation_is_left_behind(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -69,6 +70,7 @@ async def test_a_step_that_stops_is_timed_and_its_failure_logged(
     assert "disk gone" in caplog.text
 
 
+@pytest.mark.timing
 async def test_embedded_broker_stops_with_a_connection_that_never_sent_connect() -> None:
     port = free_port()
     url = f"mqtt://127.0.0.1:{port}"

@@ -90,6 +90,7 @@ async def test_two_processes_starting_at_once_apply_each_step_once(
     assert (await store.counts()).readings == 0
 
 
+@pytest.mark.timing
 async def test_a_store_newer_than_the_hub_is_refused(stores: Stores) -> None:
     store = await stores.open()
     await store.close()
