@@ -12,7 +12,7 @@ plane (thin streaks of rain, snowflakes, speckle); what is left is dilated into 
 region is dropped when it is smaller than ``min_object`` of the watched area, when a 3x3 erosion
 leaves almost nothing of it (a line or a dot, not a body), or when it is a streak of rain:
 one-signed (only brighter; only darker for the ghosts in a young background), a thin line by its
-second moments, near vertical (``MotionDetector._streaks``). Rain through a low-resolution
+second moments, near vertical (``MotionDetector._streak``). Rain through a low-resolution
 picture is thick enough on the plane to survive the erosion; its shape still gives it away. The
 rest go to a ``vision.tracks.Tracker``. Only regions that continue a *confirmed* track — seen in
 three of the last four frames, in place or along a path at a steady pace — are motion: their
@@ -28,6 +28,7 @@ Everything here is pure computation on numpy arrays; the detector keeps only its
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -178,11 +179,21 @@ class MotionDetector:
             # rain or a snowflake is a line or a dot and leaves (almost) nothing; a body does.
             core = cv2.erode(moving, self._kernel) if c.thin > 1 else moving
             solid = np.bincount(labels[core > 0].astype(np.intp), minlength=count)
-            streaks = self._streaks(moving, levelled > background, labels, count)
+            hit = moving > 0
+            pixels = np.bincount(labels[hit].astype(np.intp), minlength=count)
+            light = np.bincount(
+                labels[hit & (levelled > background)].astype(np.intp), minlength=count
+            )
             min_px = c.min_object * watched
             for i in range(1, count):
                 x, y, w, h, area = (int(v) for v in stats[i])
-                if area < min_px or solid[i] < max(3, 0.05 * area) or streaks[i]:
+                if area < min_px or solid[i] < max(3, 0.05 * area):
+                    continue
+                one_signed = light[i] >= 0.9 * pixels[i] or light[i] <= 0.1 * pixels[i]
+                # A line no longer than the box's diagonal holding this many pixels is at
+                # least this wide: too wide for a streak, no need to measure it.
+                wide = pixels[i] > c.streak_width * math.hypot(w, h)
+                if one_signed and not wide and self._streak(moving, labels, i, (x, y, w, h)):
                     continue
                 regions.append(Region((x, y, x + w, y + h), float(area)))
         confirmed = self.tracker.update(regions)
@@ -214,35 +225,30 @@ class MotionDetector:
             large=tuple(large_flags),
         )
 
-    def _streaks(self, moving: Gray, brighter: np.ndarray, labels: np.ndarray,
-                 count: int) -> np.ndarray:  # fmt: skip
-        """Per region: is it a streak of rain? A drop near the lens, blurred by the exposure, only
-        adds light and is a thin line, near vertical (wind slants it a little); while the
-        background is young, the streaks of its first frames show as such lines, only darker.
-        The line is measured by the second moments of the region's moving pixels, so a slanted
-        streak is as thin as an upright one (its bounding box is not)."""
+    def _streak(self, moving: Gray, labels: np.ndarray, label: int,
+                box: tuple[int, int, int, int]) -> bool:  # fmt: skip
+        """Is this one-signed region a streak of rain? A drop near the lens, blurred by the
+        exposure, only adds light and is a thin line, near vertical (wind slants it a little);
+        while the background is young, the streaks of its first frames show as such lines,
+        only darker. The line is measured by the second moments of the region's moving pixels,
+        so a slanted streak is as thin as an upright one (its bounding box is not)."""
         c = self.config
-        ys, xs = np.nonzero(moving)
-        lab = labels[ys, xs].astype(np.intp)
-        n = np.maximum(np.bincount(lab, minlength=count), 1).astype(np.float64)
-        light = np.bincount(lab[brighter[ys, xs]], minlength=count)
-        x, y = xs.astype(np.float64), ys.astype(np.float64)
-        mx, my = np.bincount(lab, x, count) / n, np.bincount(lab, y, count) / n
-        vxx = np.bincount(lab, x * x, count) / n - mx * mx
-        vyy = np.bincount(lab, y * y, count) / n - my * my
-        vxy = np.bincount(lab, x * y, count) / n - mx * my
-        half = np.sqrt(((vxx - vyy) / 2) ** 2 + vxy**2)
-        major, minor = (vxx + vyy) / 2 + half, np.maximum((vxx + vyy) / 2 - half, 0.0)
+        x, y, w, h = box
+        mine = (labels[y : y + h, x : x + w] == label) & (moving[y : y + h, x : x + w] > 0)
+        m = cv2.moments(mine.astype(np.uint8), binaryImage=True)
+        if m["m00"] <= 0:
+            return False
+        vxx, vyy, vxy = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        half = math.sqrt(((vxx - vyy) / 2) ** 2 + vxy**2)
+        major, minor = (vxx + vyy) / 2 + half, max((vxx + vyy) / 2 - half, 0.0)
         # A uniform bar of length L has variance L^2/12 along it.
-        length, width = np.sqrt(12 * major), np.sqrt(12 * minor)
+        length, width = math.sqrt(12 * major), math.sqrt(12 * minor)
         # The major axis's angle from the horizontal, 0..90 degrees either way.
-        tilt = np.degrees(np.abs(0.5 * np.arctan2(2 * vxy, vxx - vyy)))
-        upright = tilt >= 90.0 - c.streak_angle
-        return np.asarray(
-            ((light >= 0.9 * n) | (light <= 0.1 * n))
-            & (length >= c.streak_ratio * np.maximum(width, 1.0))
-            & (width <= c.streak_width)
-            & upright
+        tilt = math.degrees(abs(0.5 * math.atan2(2 * vxy, vxx - vyy)))
+        return (
+            length >= c.streak_ratio * max(width, 1.0)
+            and width <= c.streak_width
+            and tilt >= 90.0 - c.streak_angle
         )
 
     def _level(self, small: Gray, background: Gray) -> Gray:
