@@ -582,12 +582,6 @@ class CameraSettings(_Section):
     refresh_s: float = Field(
         default=30.0, gt=0, le=3600, description="How often camera configurations are re-read, s."
     )
-    threads: int = Field(
-        default=4,
-        ge=1,
-        le=256,
-        description="Unused since issue 24: every camera has a capture process of its own.",
-    )
 
 
 class MetricsSettings(_Section):

@@ -166,7 +166,12 @@ async def open_telemetry(
     if t.retention_days:
         telemetry.start("retention", keep(store, t.retention_days))
     if settings.camera.enabled:
-        cameras = CameraFleet(graph, pipeline, refresh_s=settings.camera.refresh_s)
+        cameras = CameraFleet(
+            graph,
+            pipeline,
+            refresh_s=settings.camera.refresh_s,
+            state_dir=settings.data_dir / "cameras",  # each camera's reference view
+        )
         telemetry.cameras = cameras
         telemetry.start("cameras", cameras.run())
     if settings.mqtt.ingest if ingest_mqtt is None else ingest_mqtt:
