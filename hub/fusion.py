@@ -503,6 +503,49 @@ def _investment_jump(
     )
 
 
+# --- satellite change against the reported stage -------------------------------------------------
+
+
+class SatelliteVerdict(StrEnum):
+    """What a satellite change on a project's parcel means, given what the project reports."""
+
+    EVIDENCE = "EVIDENCE"  # under construction and the report agrees: change is expected
+    PRE_START = "PRE_START"  # reported not started: VERIFICATION_MISMATCH SATELLITE_CONSTRUCTION
+    AFTER_COMPLETION = "AFTER_COMPLETION"  # reported completed before the pass
+    WHILE_SUSPENDED = "WHILE_SUSPENDED"  # reported suspended (停缓建)
+    BEFORE_REPORTED_START = "BEFORE_REPORTED_START"  # change before the reported start
+    REPORTED_STANDSTILL = "REPORTED_STANDSTILL"  # no investment reported for the pass's month
+
+
+def satellite_verdict(project: Project, inputs: Inputs, pass_day: dt.date) -> SatelliteVerdict:
+    """Stage-aware reading of a satellite change seen on ``pass_day``.
+
+    Change on a project under construction is evidence of the work it reports. It contradicts
+    the report when the stage says no work should happen (completed before the pass,
+    suspended), or when the reported progress disagrees: the reported start is after the
+    pass, or the month of the pass (else the month before) was reported with no investment.
+    A project reported not started (planning, preparation, no actual start) is the
+    verification mismatch SATELLITE_CONSTRUCTION, so it is not a second alert."""
+    stage = project.stage
+    if stage == "suspended":
+        return SatelliteVerdict.WHILE_SUSPENDED
+    if stage == "completed":
+        if project.actual_end is None or project.actual_end < pass_day:
+            return SatelliteVerdict.AFTER_COMPLETION
+        return SatelliteVerdict.EVIDENCE
+    if project.actual_start is None and stage in ("planning", "preparation"):
+        return SatelliteVerdict.PRE_START
+    if project.actual_start is not None and project.actual_start > pass_day:
+        return SatelliteVerdict.BEFORE_REPORTED_START
+    month = f"{pass_day.year:04d}-{pass_day.month:02d}"
+    first = pass_day.replace(day=1) - dt.timedelta(days=1)
+    previous = f"{first.year:04d}-{first.month:02d}"
+    reported = inputs.months.get(month, inputs.months.get(previous))
+    if reported is not None and reported <= 0:
+        return SatelliteVerdict.REPORTED_STANDSTILL
+    return SatelliteVerdict.EVIDENCE
+
+
 # --- loading ------------------------------------------------------------------------------------
 
 

@@ -70,17 +70,19 @@ def watch_of(info: Ctx) -> Watch:
 
 @strawberry.enum(
     description="What an alert is about: FEED_STALE (a sensor silent past its timeout), "
-    "PROJECT_IDLE (IDLE for HUB_FUSION_IDLE_DAYS days), VERIFICATION_MISMATCH (reports and "
-    "evidence disagree), CAMERA_HEALTH (offline, frozen, dark, overexposed, blurred, "
-    "tampered), SATELLITE_CHANGE (change detected or confirmed on a parcel), "
-    "LAND_NODE_OVERDUE (a land-tracking node past due)."
+    "PROJECT_IDLE (under construction and IDLE for HUB_FUSION_IDLE_DAYS days), "
+    "VERIFICATION_MISMATCH (reports and evidence disagree), CAMERA_HEALTH (offline, frozen, "
+    "dark, overexposed, blurred, tampered), SATELLITE_CHANGE (a change on a parcel that "
+    "contradicts the project's stage or report), LAND_NODE_OVERDUE (a project's land-tracking "
+    "nodes past due, one alert per project). Severity, open and clear rules: docs/alerts.md."
 )
 class AlertKind(Enum):
     FEED_STALE = strawberry.enum_value(
         "FEED_STALE", description="A sensor's newest reading is older than its timeout."
     )
     PROJECT_IDLE = strawberry.enum_value(
-        "PROJECT_IDLE", description="A project IDLE for HUB_FUSION_IDLE_DAYS complete days."
+        "PROJECT_IDLE",
+        description="A project under construction IDLE for HUB_FUSION_IDLE_DAYS complete days.",
     )
     VERIFICATION_MISMATCH = strawberry.enum_value(
         "VERIFICATION_MISMATCH", description="Reported progress and evidence disagree."
@@ -90,10 +92,14 @@ class AlertKind(Enum):
         description="A camera offline, frozen, dark, overexposed, blurred or tampered.",
     )
     SATELLITE_CHANGE = strawberry.enum_value(
-        "SATELLITE_CHANGE", description="Change detected or confirmed on a parcel."
+        "SATELLITE_CHANGE",
+        description="A change on a parcel that contradicts the project's stage or report (on "
+        "a construction site whose report agrees it is evidence, not an alert).",
     )
     LAND_NODE_OVERDUE = strawberry.enum_value(
-        "LAND_NODE_OVERDUE", description="A land-tracking node past its due date."
+        "LAND_NODE_OVERDUE",
+        description="A project's land-tracking nodes past their due dates (one alert per "
+        "project; details list the nodes).",
     )
 
 
