@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test lint bench schema web
+.PHONY: demo test stress lint bench schema web
 
 .venv/.bootstrapped: pyproject.toml uv.lock scripts/bootstrap
 	./scripts/bootstrap
@@ -13,6 +13,9 @@ demo: .venv/.bootstrapped web
 
 test: .venv/.bootstrapped web
 	.venv/bin/python -m pytest
+
+stress: .venv/.bootstrapped
+	.venv/bin/python -m pytest -m stress
 
 lint: .venv/.bootstrapped
 	.venv/bin/ruff check .

@@ -43,6 +43,8 @@ PROPERTIES: Final = (
     "cleared_by",
     "clear_reason",
     "occurrences",
+    "code",
+    "params",
     "create",
     "update",
     "list_id",

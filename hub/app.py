@@ -43,6 +43,7 @@ from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
+from hub.texts import language
 from hub.watch import Watch
 from ingest.bus import EventFilter, LiveBus
 from ingest.store import CommitResult
@@ -311,6 +312,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
+            language=language(request.headers.get("accept-language")),
         )
 
 

@@ -131,6 +131,8 @@ class Mismatch:
     kind: MismatchKind
     since: dt.date
     explanation: str
+    # The explanation as data (hub.texts code MISMATCH_<kind>): rendered per language.
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,11 +409,14 @@ def evidence(
 
 
 def last_complete(history: Mapping[dt.date, DayEvidence], today: dt.date) -> dt.date:
-    """``today``, unless it is in progress with nothing shown yet: then yesterday. (A day in
-    progress that already shows work ends an idle run.)"""
+    """``today``, unless it is in progress with nothing shown on site yet: then yesterday.
+    (A day in progress whose meters, gates or cameras already show work ends an idle run; the
+    satellite's newest pass, up to ``satellite_days`` old, says nothing about today.)"""
     e = history.get(today)
-    if e is not None and e.partial and e.status is Activity.NO_DATA:
-        return today - dt.timedelta(days=1)
+    if e is not None and e.partial:
+        site = [f for f in e.feeds if f.kind != "satellite" and f.level is not None]
+        if e.status is Activity.NO_DATA or not site:
+            return today - dt.timedelta(days=1)
     return today
 
 
@@ -443,6 +448,12 @@ def mismatches(
                 first,
                 f"reported under construction, but {', '.join(seen)} showed no activity on "
                 f"any of the {rules.mismatch_days} days from {first} to {last}",
+                {
+                    "feeds": seen,
+                    "days": rules.mismatch_days,
+                    "first": first.isoformat(),
+                    "last": last.isoformat(),
+                },
             )
         )
     jump = _investment_jump(project, inputs, history, rules)
@@ -459,6 +470,7 @@ def mismatches(
                     since,
                     f"reported not started ({project.stage}), but the satellite shows "
                     f"construction on its parcel ({sat.note})",
+                    {"stage": project.stage, "day": since.isoformat(), "state": sat.value},
                 )
             )
     return out
@@ -500,6 +512,14 @@ def _investment_jump(
         f"reported {amount:g} 万元 in {month}, {amount / before:.1f}× the median {before:g} of "
         f"earlier months, but only {active:.0%} of that month's {len(in_month)} observed days "
         "were ACTIVE",
+        {
+            "amount": f"{amount:g}",
+            "month": month,
+            "ratio": f"{amount / before:.1f}",
+            "median": f"{before:g}",
+            "active_share": round(active, 4),
+            "days": len(in_month),
+        },
     )
 
 

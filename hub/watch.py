@@ -263,6 +263,12 @@ class Watch:
                     project_code=s.project_code,
                     sensor_id=s.id,
                     details={"last_reading": ts.isoformat(), "timeout_s": timeout},
+                    params={
+                        "kind": s.kind,
+                        "sensor": s.id,
+                        "silent": round(silent.total_seconds()),
+                        "timeout": timeout,
+                    },
                 )
             )
         return findings
@@ -274,6 +280,25 @@ class Watch:
 
     async def _check_projects(self, codes: Iterable[str] | None) -> None:
         now = self.now()
+        snap = await self.current()
+        scope = list(snap.projects) if codes is None else [c for c in codes if c in snap.projects]
+        idle, mismatched = await self.project_findings(scope)
+        subjects = None if codes is None else scope
+        await self.alerts.reconcile(AlertType.PROJECT_IDLE, idle, now, subjects=subjects)
+        mismatch_subjects = (
+            None
+            if codes is None
+            else [f"{c}/{k.value}" for c in scope for k in fusion.MismatchKind]
+        )
+        await self.alerts.reconcile(
+            AlertType.VERIFICATION_MISMATCH, mismatched, now, subjects=mismatch_subjects
+        )
+
+    async def project_findings(
+        self, codes: Iterable[str] | None = None
+    ) -> tuple[list[Finding], list[Finding]]:
+        """PROJECT_IDLE and VERIFICATION_MISMATCH findings of ``codes`` (default: every
+        project), without raising anything."""
         snap = await self.current()
         scope = list(snap.projects) if codes is None else [c for c in codes if c in snap.projects]
         idle, mismatched = [], []
@@ -291,6 +316,7 @@ class Watch:
                         f"{snap.projects[code].name}: IDLE for {run} days",
                         project_code=code,
                         details={"idle_days": run},
+                        params={"project": snap.projects[code].name, "days": run},
                     )
                 )
             for m in snap.mismatches.get(code, []):
@@ -302,36 +328,41 @@ class Watch:
                         f"{snap.projects[code].name}: {m.explanation}",
                         project_code=code,
                         details={"kind": m.kind.value, "since": m.since.isoformat()},
+                        code=f"MISMATCH_{m.kind.value}",
+                        params={"project": snap.projects[code].name, **m.params},
                     )
                 )
-        subjects = None if codes is None else scope
-        await self.alerts.reconcile(AlertType.PROJECT_IDLE, idle, now, subjects=subjects)
-        mismatch_subjects = (
-            None
-            if codes is None
-            else [f"{c}/{k.value}" for c in scope for k in fusion.MismatchKind]
-        )
-        await self.alerts.reconcile(
-            AlertType.VERIFICATION_MISMATCH, mismatched, now, subjects=mismatch_subjects
-        )
+        return idle, mismatched
 
     async def check_devices(self) -> None:
         """CAMERA_HEALTH and SATELLITE_CHANGE from every sensor's newest reading."""
         now = self.now()
-        latest = await self.telemetry.latest()
-        cams = [f for row in latest if (f := self._camera(row)) is not None]
+        cams, sats = await self.device_findings(now)
         await self.alerts.reconcile(AlertType.CAMERA_HEALTH, cams, now, reason="camera healthy")
-        snap = await self.current()
-        since = now - dt.timedelta(days=self.rules.satellite_days)
-        sats = [f for row in latest if row.ts >= since and (f := self._satellite(row, snap))]
         await self.alerts.reconcile(
             AlertType.SATELLITE_CHANGE, sats, now, reason="no change against the report"
         )
+
+    async def device_findings(self, now: dt.datetime) -> tuple[list[Finding], list[Finding]]:
+        """CAMERA_HEALTH and SATELLITE_CHANGE findings, without raising anything."""
+        latest = await self.telemetry.latest()
+        cams = [f for row in latest if (f := self._camera(row)) is not None]
+        snap = await self.current()
+        since = now - dt.timedelta(days=self.rules.satellite_days)
+        sats = [f for row in latest if row.ts >= since and (f := self._satellite(row, snap))]
+        return cams, sats
 
     async def check_land(self) -> None:
         """One LAND_NODE_OVERDUE per project, listing its overdue nodes (most overdue first);
         cleared when the project has none left."""
         now = self.now()
+        findings = await self.land_findings(now)
+        await self.alerts.reconcile(
+            AlertType.LAND_NODE_OVERDUE, findings, now, reason="nodes completed"
+        )
+
+    async def land_findings(self, now: dt.datetime) -> list[Finding]:
+        """LAND_NODE_OVERDUE findings, one per project, without raising anything."""
         found = await land.overdue(self.store, now.astimezone(self.tz).date())
         by_project: dict[str, list[land.Overdue]] = {}
         for o in found:
@@ -348,6 +379,13 @@ class Watch:
                     Severity.MAJOR if worst > 30 else Severity.MINOR,
                     f"{nodes[0].project_name}: {len(nodes)} land nodes overdue ({listed})",
                     project_code=code,
+                    params={
+                        "project": nodes[0].project_name,
+                        "count": len(nodes),
+                        "nodes": [
+                            {"name": o.node.name, "days_overdue": o.days_overdue} for o in nodes
+                        ],
+                    },
                     details={
                         "count": len(nodes),
                         "max_days_overdue": worst,
@@ -365,9 +403,7 @@ class Watch:
                     },
                 )
             )
-        await self.alerts.reconcile(
-            AlertType.LAND_NODE_OVERDUE, findings, now, reason="nodes completed"
-        )
+        return findings
 
     async def check_all(self) -> None:
         await self.check_stale()
@@ -396,6 +432,7 @@ class Watch:
             project_code=row.project_code,
             sensor_id=row.sensor_id,
             details={"health": code, "at": row.ts.isoformat(), "since": since.isoformat()},
+            params={"camera": row.sensor_id, "fault": code, "since": since.isoformat()},
         )
 
     def _satellite(self, row: Latest, snap: fusion.Snapshot) -> Finding | None:
@@ -426,6 +463,13 @@ class Watch:
             details={
                 "change_state": round(row.value),
                 "at": row.ts.isoformat(),
+                "reason": verdict.value,
+                "stage": project.stage,
+            },
+            params={
+                "sensor": row.sensor_id,
+                "state": round(row.value),
+                "day": day.isoformat(),
                 "reason": verdict.value,
                 "stage": project.stage,
             },

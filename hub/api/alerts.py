@@ -158,7 +158,12 @@ class AlertNode:
     )
     severity: AlertSeverity = strawberry.field(description="How serious.")
     status: AlertStatus = strawberry.field(description="Lifecycle state.")
-    message: str = strawberry.field(description="What is wrong, in words.")
+    code: str = strawberry.field(
+        description="The message's stable code (the type, or MISMATCH_<kind> for a "
+        "verification mismatch); with params it is the message as data."
+    )
+    params: JSON = strawberry.field(description="The message's parameters, by name.")
+    source: strawberry.Private[al.Alert]
     project_code: str | None = strawberry.field(description="The project concerned.")
     region_code: str | None = strawberry.field(description="The project's own region.")
     regions: list[str] = strawberry.field(description="That region and every one above it.")
@@ -173,6 +178,13 @@ class AlertNode:
     cleared_by: str | None = strawberry.field(description="Who cleared it; null: automatic.")
     clear_reason: str | None = strawberry.field(description="Why it was cleared.")
 
+    @strawberry.field(
+        description="What is wrong, in words of the request's language (Accept-Language: "
+        "zh-CN by default, en), rendered from code and params."
+    )
+    def message(self, info: Ctx) -> str:
+        return self.source.text(info.context.language)
+
     @classmethod
     def of(cls, a: al.Alert) -> AlertNode:
         return cls(
@@ -181,7 +193,9 @@ class AlertNode:
             subject=a.subject,
             severity=AlertSeverity(a.severity.value),
             status=AlertStatus(a.status.value),
-            message=a.message,
+            code=a.code or a.type.value,
+            params=cast(JSON, a.params),
+            source=a,
             project_code=a.project_code,
             region_code=a.region_code,
             regions=list(a.regions),

@@ -13,6 +13,7 @@ cleared.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,16 @@ from graph_schema import schedules as ss
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import ProjectStage, validate
 from graph_schema.writer import Outcome
-from hub import fusion, land, schedules
-from hub.alerts import AlertFilter, AlertType, Severity, Status
+from hub import fusion, land, schedules, texts
+from hub.alerts import Alert, AlertFilter, AlertType, Severity, Status
+from hub.api.context import Context
 from hub.bulk import import_records
 from hub.clock import fixed
+from hub.roles import Role
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from hub.watch import Watch
 from ingest.bus import LiveBus
-from tests.hub import sites
+from tests.hub import handbuilt, sites
 from tests.hub.sites import ACT, IDLE, LATE, LOW, D
 
 pytestmark = pytest.mark.anyio
@@ -204,3 +207,66 @@ def test_satellite_verdicts_by_stage() -> None:
         verdict.REPORTED_STANDSTILL
     )
     assert of("construction", fusion.Inputs(months={"2026-10": 12.0})) is verdict.EVIDENCE
+
+
+# --- texts as data ----------------------------------------------------------------------------
+
+LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+def _ids_removed(text: str, alert: Alert) -> str:
+    """The text without the identifiers it names (sensor ids, project codes): codes, not
+    words, and allowed on the Chinese page."""
+    for value in (alert.subject, alert.sensor_id, alert.project_code):
+        if value:
+            text = text.replace(value, "")
+    return text
+
+
+async def test_every_alert_is_a_code_with_params_rendered_in_zh_and_en(
+    watch: Watch, store: FalkorDBStore
+) -> None:
+    seen: dict[str, Alert] = {}
+    for step, (stage, fields, _) in enumerate(WALK):
+        watch.clock = fixed(sites.NOW + dt.timedelta(minutes=step))
+        await _report(store, stage, fields)
+        await watch.refresh()
+        await watch.check_all()
+        for a in await watch.alerts.list(AlertFilter(statuses=ACTIVE), limit=100):
+            seen.setdefault(a.code, a)
+    assert set(seen) == {t.value for t in AlertType if t is not AlertType.VERIFICATION_MISMATCH} | {
+        "MISMATCH_NO_ACTIVITY",
+        "MISMATCH_SATELLITE_CONSTRUCTION",
+    }
+    for code, a in seen.items():
+        assert code in texts.TEMPLATES
+        zh, en = a.text(texts.Lang.ZH), a.text(texts.Lang.EN)
+        assert code not in zh and code not in en, (zh, en)  # rendered, not the fallback
+        assert LATIN.findall(_ids_removed(zh, a)) == [], zh
+        assert LATIN.findall(_ids_removed(en, a)), en
+    # The API: code, params and the message in the request's language (zh-CN by default).
+    query = """{ alerts(filter: {active: true}, first: 50) { nodes { code params message } } }"""
+    for lang in (texts.Lang.ZH, texts.Lang.EN):
+        context = Context(
+            store=watch.store, role=Role.MONITOR, key_id="k1", watch=watch,
+            extra={"clock": watch.clock}, language=lang,
+        )  # fmt: skip
+        result = await handbuilt.schema().execute(query, context_value=context)
+        assert result.errors is None and result.data is not None
+        nodes = result.data["alerts"]["nodes"]
+        assert nodes and all(n["code"] and isinstance(n["params"], dict) for n in nodes)
+        assert [n["message"] for n in nodes] == [
+            texts.render(n["code"], n["params"], lang) for n in nodes
+        ]
+
+
+def test_accept_language_picks_zh_by_default_and_en_when_asked() -> None:
+    assert texts.language(None) is texts.Lang.ZH
+    assert texts.language("zh-CN,zh;q=0.9,en;q=0.8") is texts.Lang.ZH
+    assert texts.language("en-US,en;q=0.9") is texts.Lang.EN
+    assert texts.language("fr-FR, en;q=0.5, zh;q=0.4") is texts.Lang.EN
+    assert texts.language("de") is texts.Lang.ZH
+    assert texts.language("en;q=0.2, zh-TW;q=0.8") is texts.Lang.ZH
+    # An unknown code or a missing parameter is shown as data, never an error.
+    assert texts.render("NO_SUCH_CODE", {"a": 1}) == "NO_SUCH_CODE(a=1)"
+    assert texts.render("PROJECT_IDLE", {"days": 3}).startswith("PROJECT_IDLE(")
