@@ -339,11 +339,15 @@ def satellite_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> F
     if not passes:
         return FeedEvidence("satellite", None, None, None, "no pass in the last "
                             f"{rules.satellite_days} days")  # fmt: skip
-    last = max(passes)
-    state = round(inputs.satellite[last])
-    valid = inputs.satellite_valid.get(last)
-    if valid is not None and valid < 0.5:
+    # A cloudy pass says nothing: the newest clear one within the window stands.
+    clear = [d for d in passes if inputs.satellite_valid.get(d, 1.0) >= 0.5]
+    if not clear:
+        last = max(passes)
+        valid = inputs.satellite_valid[last]
+        state = round(inputs.satellite[last])
         return FeedEvidence("satellite", None, state, None, f"{last}: {valid:.0%} clear, clouds")
+    last = max(clear)
+    state = round(inputs.satellite[last])
     if state < 0:
         return FeedEvidence("satellite", None, state, None, f"{last}: parcel too small to resolve")
     if state >= 1:

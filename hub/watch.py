@@ -9,7 +9,8 @@ clears alerts, as readings arrive and on schedule.
   alerts are reconciled, and the MPI boards are recomputed from the cached evidence (cheap:
   sums over projects).
 - **Every** ``HUB_ALERTS_CHECK_INTERVAL_S``: stale feeds (newest reading older than the
-  sensor's timeout), camera health, satellite change and overdue land nodes are checked.
+  sensor's timeout), camera health, satellite change and overdue land nodes are checked, and
+  supervision cases past their reply deadline escalate (``hub.supervision``).
 - **Every** ``HUB_MPI_INTERVAL_S``: everything is re-read (the graph's reported side may have
   changed through mutations or imports) and the current period's MPI is stored as history.
 """
@@ -33,6 +34,7 @@ from hub.alerts import AlertFeed, Alerts, AlertType, Finding, Severity, active_k
 from hub.clock import Clock, system_clock
 from hub.financing import RegionTree
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings, Settings
+from hub.supervision import Supervision
 from ingest.bus import EventFilter, ReadingEvent
 from ingest.rollups import zone
 from ingest.store import Latest, TelemetryStore
@@ -79,6 +81,7 @@ class Watch:
         self.clock = clock
         self.feed = AlertFeed(queue=alert_settings.queue)
         self.alerts = Alerts(store, self.feed)
+        self.supervision = Supervision(store)
         self.snapshot: fusion.Snapshot | None = None
         self.regions: list[dict[str, Any]] = []
         self.version = 0
@@ -405,11 +408,16 @@ class Watch:
             )
         return findings
 
+    async def check_cases(self) -> None:
+        """Escalate supervision cases past their reply deadline (county → city → province)."""
+        await self.supervision.escalate_due(self.now())
+
     async def check_all(self) -> None:
         await self.check_stale()
         await self.check_projects()
         await self.check_devices()
         await self.check_land()
+        await self.check_cases()
 
     def _camera(self, row: Latest) -> Finding | None:
         if row.kind != "camera" or row.metric != fusion.CAMERA_HEALTH:
@@ -554,6 +562,7 @@ class Watch:
         await self.check_stale()
         await self.check_devices()
         await self.check_land()
+        await self.check_cases()
 
     async def _scheduled(self) -> None:
         await self.refresh()

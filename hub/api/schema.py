@@ -44,6 +44,7 @@ from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
+from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.types import (
     ENTITY_TYPES,
     After,
@@ -149,6 +150,7 @@ class Query(
     IndicatorQuery,
     SensingQuery,
     AlertQuery,
+    SupervisionQuery,
     MpiQuery,
 ):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
@@ -376,6 +378,7 @@ class _Mutation(
     ScheduleMutation,
     IndicatorMutation,
     AlertMutation,
+    SupervisionMutation,
 ):
     pass
 
