@@ -32,6 +32,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from graph_schema.errors import Unauthenticated
+from hub.alerts_notify import start_notifier
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
@@ -594,6 +595,7 @@ def start_watch(
         watch.feed.publisher = telemetry.ingest.publish
     telemetry.start("watch-readings", watch.follow(telemetry.bus))
     telemetry.start("watch", watch.run())
+    start_notifier(settings, watch, telemetry)
     return watch
 
 

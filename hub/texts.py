@@ -114,6 +114,25 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
         "卫星 {sensor}：{day} {state}地块变化，但{reason}（{stage}）",
         "satellite {sensor}: change {state} on {day}, but {reason} ({stage})",
     ),
+    "CASE_OPENED": (
+        "督办：项目 {project} 已交 {unit}（{person}）整改，{level}级督办，{deadline} 前回复",
+        "Supervision: project {project} assigned to {unit} ({person}) at {level} level, reply "
+        "by {deadline}",
+    ),
+    "CASE_ESCALATED": (
+        "督办升级：项目 {project} 逾期未回复，升至{level}级督办，{deadline} 前回复",
+        "Supervision escalated: project {project} missed its deadline, now at {level} level, "
+        "reply by {deadline}",
+    ),
+    "CASE_REPLIED": (
+        "督办回复：项目 {project} 的 {unit} 已提交整改回复",
+        "Supervision reply: {unit} replied for project {project}",
+    ),
+    "CASE_CLOSED": ("督办办结：项目 {project}", "Supervision closed: project {project}"),
+    "CASE_REOPENED": (
+        "督办重启：项目 {project}，{deadline} 前回复",
+        "Supervision reopened: project {project}, reply by {deadline}",
+    ),
     "LAND_NODE_OVERDUE": (
         "{project}：{count} 个用地节点逾期（{nodes}）",
         "{project}: {count} land nodes overdue ({nodes})",
@@ -148,7 +167,10 @@ def _nodes(nodes: Any, lang: Lang) -> str:
     )
 
 
+LEVELS: Final = {"county": ("县", "county"), "city": ("市", "city"), "province": ("省", "province")}
+
 _PREPARE: Final[dict[str, Callable[[Any, Lang], str]]] = {
+    "level": lambda v, lang: _pick(LEVELS, v, lang),
     "silent": _span,
     "timeout": _span,
     "kind": lambda v, lang: _pick(FEEDS, v, lang),
