@@ -471,6 +471,13 @@ def create_app(
                             protocol=force_protocol or settings.mqtt.protocol,
                         ),
                     )
+                    if state.watch is not None:
+                        from hub.demo.live import demo_supervision
+
+                        state.telemetry.start(
+                            "demo-supervision",
+                            demo_supervision(state.watch, state.store, settings),
+                        )
                     if not settings.satellite.enabled:
                         from hub.demo.satellite import simulate_satellite
 

@@ -577,3 +577,62 @@ def _gate_tick(
         ]
         if events:
             publisher.send(f"hub/v1/labor/{site.gates[0]}", {"events": events})
+
+
+# --- the supervision scenario -------------------------------------------------------------------
+
+DEMO_UNIT = "县发展改革局重大项目办"
+DEMO_PERSON = "项目专班联络员"
+DEMO_ACTOR = "demo:scenario"
+
+
+async def supervision_scenario(
+    watch: Any,
+    project_code: str,
+    *,
+    clock: Clock = system_clock,
+    poll_s: float = 2.0,
+) -> Any:
+    """The demo's supervision case: on the long stop's PROJECT_IDLE alert (once the watch has
+    raised it), a case opened a week ago whose county deadline has passed, escalated to the
+    city by the watch's own round. Returns the case; a restart finds it and does nothing."""
+    from hub.alerts import AlertFilter, AlertType, Status
+    from hub.supervision import REPLY_DAYS
+
+    found = await watch.supervision.find(project_code=project_code, limit=1)
+    if found:
+        return found[0]
+    while True:
+        alerts = await watch.alerts.list(
+            AlertFilter(
+                types=(AlertType.PROJECT_IDLE,),
+                project_code=project_code,
+                statuses=(Status.ACTIVE_UNACK, Status.ACTIVE_ACK),
+            ),
+            limit=1,
+        )
+        if alerts:
+            break
+        await asyncio.sleep(poll_s)  # the history is still coming in
+    now = clock()
+    opened = now - dt.timedelta(days=REPLY_DAYS["county"] + 2)
+    await watch.supervision.open(
+        alerts[0], unit=DEMO_UNIT, person=DEMO_PERSON, by=DEMO_ACTOR, now=opened,
+        note="演示：长期停工项目督办",
+    )  # fmt: skip
+    moved = await watch.supervision.escalate_due(now)
+    return moved[0] if moved else (await watch.supervision.find(project_code=project_code))[0]
+
+
+async def demo_supervision(watch: Any, graph: GraphStore, settings: Settings) -> None:
+    """``hub demo``: the supervision scenario on the long stop of ``plan``."""
+    tz = ZoneInfo(settings.telemetry.timezone)
+    rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
+    sites, _ = plan(rows, watch.now(), tz)
+    stopped = next((s for s in sites if s.idle_days == LONG_IDLE_DAYS), None)
+    if stopped is None:
+        log.warning("demo: no long stop, so no supervision scenario")
+        return
+    case = await supervision_scenario(watch, stopped.project_code, clock=watch.now)
+    log.info("demo: supervision case %s on %s at %s level", case.id, stopped.project_code,
+             case.level)  # fmt: skip

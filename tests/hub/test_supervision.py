@@ -232,3 +232,22 @@ async def test_bad_input_gets_a_clear_code(watch: Watch) -> None:
     assert errors == ["BAD_USER_INPUT"]
     _, errors = await api(CLOSE, Role.MONITOR, c=cid)
     assert errors == ["CONFLICT"], "an unreplied case cannot be closed"
+
+
+async def test_the_demo_scenario_is_a_case_past_its_deadline_and_escalated(watch: Watch) -> None:
+    from hub.demo.live import supervision_scenario
+
+    case = await supervision_scenario(watch, IDLE, clock=fixed(sites.NOW), poll_s=0.01)
+    assert (case.level, case.level_region, case.escalations) == ("city", CITY, 1)
+    assert [(e.action.value, e.at) for e in case.events] == [
+        ("OPENED", sites.NOW - 7 * DAY),
+        ("ESCALATED", sites.NOW),
+    ]
+    assert case.events[1].params["missed"] == (sites.NOW - 2 * DAY).astimezone(dt.UTC).isoformat(
+        timespec="microseconds"
+    )
+    # Visible through GraphQL to the city's readers; a restart does not open a second one.
+    data, _ = await Api(watch)(CASES, Role.VIEWER, r=CITY)
+    assert data is not None and [c["caseId"] for c in data["supervisionCases"]] == [case.id]
+    again = await supervision_scenario(watch, IDLE, clock=fixed(sites.NOW), poll_s=0.01)
+    assert again.id == case.id
