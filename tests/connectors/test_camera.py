@@ -336,7 +336,10 @@ def test_a_paced_file_loops_in_real_time_with_fresh_frames(tmp_path: Path) -> No
         items = [source.read() for _ in range(12)]  # 2.4 s: two loops and a bit
     finally:
         source.close()
-    assert 2.0 < time.monotonic() - started < 3.5  # played, not raced through
+    played = time.monotonic() - started
+    print(f"12 frames at 5 fps played in {played:.2f} s")
+    # Played, not raced through (a lower bound: a busy machine only makes it later).
+    assert played > 2.0
     frames = [f for f in items if f is not None]
     assert [f[0] - frames[0][0] for f in frames] == [i * 200 for i in range(12)]
     # After a loop the clip plays again from its start (frame 5 is frame 0 again, not stuck).

@@ -151,7 +151,7 @@ async def test_the_demo_plays_its_scenarios_at_any_hour(
     await _scenarios(demo_store, tmp_path, start)
 
 
-@pytest.mark.stress
+@pytest.mark.timing
 async def test_the_demo_plays_its_scenarios_with_every_core_busy(
     demo_store: FalkorDBStore, tmp_path: Path, cpu_hog: int
 ) -> None:

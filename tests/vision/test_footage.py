@@ -98,6 +98,7 @@ MOVES: dict[str, Callable[[Frame], Frame]] = {
 }
 
 
+@pytest.mark.injected_clock  # 30 s of footage time (frame timestamps), not wall time
 @pytest.mark.parametrize("move", list(MOVES))
 def test_a_turned_camera_is_moved_within_30_s_and_stays_moved(move: str) -> None:
     clip = walkers()
