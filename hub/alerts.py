@@ -442,6 +442,16 @@ class Alerts:
         rows = await self.store.run(ga.COUNT, where.params())
         return int(rows[0]["n"]) if rows else 0
 
+    async def counts(self, where: AlertFilter) -> dict[str, dict[str, int]]:
+        """Matching alerts counted by severity, type and own region (None as "none")."""
+        out: dict[str, dict[str, int]] = {"severity": {}, "type": {}, "region": {}}
+        for r in await self.store.run(ga.GROUPS, where.params()):
+            n = int(r["n"])
+            for key in out:
+                name = str(r[key] or "none")
+                out[key][name] = out[key].get(name, 0) + n
+        return out
+
 
 __all__ = [
     "Alert",

@@ -339,6 +339,54 @@ class AlertQuery:
         return AlertNode.of(await watch_of(info).alerts.get(alert_id))
 
 
+@strawberry.type(description="How many alerts have one value of a dimension.")
+class AlertCount:
+    key: str = strawberry.field(description="Severity, type or region code ('none': no region).")
+    count: int = strawberry.field(description="Alerts.")
+
+
+@strawberry.type(description="Matching alerts counted by severity, type and region.")
+class AlertCounts:
+    total: int = strawberry.field(description="All matching alerts.")
+    by_severity: list[AlertCount] = strawberry.field(description="Most severe first.")
+    by_type: list[AlertCount] = strawberry.field(description="Most frequent first.")
+    by_region: list[AlertCount] = strawberry.field(
+        description="By the project's own region, most frequent first."
+    )
+
+
+def _ranked(counts: dict[str, int], order: list[str] | None = None) -> list[AlertCount]:
+    if order is not None:
+        keys = [k for k in order if k in counts]
+    else:
+        keys = sorted(counts, key=lambda k: (-counts[k], k))
+    return [AlertCount(key=k, count=counts[k]) for k in keys]
+
+
+@strawberry.type
+class AlertCountQuery:
+    @strawberry.field(
+        description="Alerts counted by severity, type and region, under the same filter as "
+        "alerts (the wall's filters and headline; not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def alert_counts(
+        self,
+        info: Ctx,
+        filter: Annotated[
+            AlertFilterInput | None, strawberry.argument(description="Which alerts.")
+        ] = None,
+    ) -> AlertCounts:
+        where = (filter or AlertFilterInput()).to_filter()
+        found = await watch_of(info).alerts.counts(where)
+        return AlertCounts(
+            total=sum(found["severity"].values()),
+            by_severity=_ranked(found["severity"], [s.value for s in al.Severity]),
+            by_type=_ranked(found["type"]),
+            by_region=_ranked(found["region"]),
+        )
+
+
 @strawberry.type
 class AlertMutation:
     @strawberry.mutation(

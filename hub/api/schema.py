@@ -30,7 +30,7 @@ from strawberry.types import ExecutionContext, Info
 from graph_schema.errors import Forbidden, HubError, InvalidInput
 from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
-from hub.api.alerts import AlertMutation, AlertQuery, AlertSubscription
+from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
@@ -150,6 +150,7 @@ class Query(
     IndicatorQuery,
     SensingQuery,
     AlertQuery,
+    AlertCountQuery,
     SupervisionQuery,
     MpiQuery,
 ):

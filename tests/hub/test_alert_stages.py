@@ -270,3 +270,37 @@ def test_accept_language_picks_zh_by_default_and_en_when_asked() -> None:
     # An unknown code or a missing parameter is shown as data, never an error.
     assert texts.render("NO_SUCH_CODE", {"a": 1}) == "NO_SUCH_CODE(a=1)"
     assert texts.render("PROJECT_IDLE", {"days": 3}).startswith("PROJECT_IDLE(")
+
+
+async def test_alert_counts_by_severity_type_and_region(watch: Watch) -> None:
+    await watch.refresh()
+    await watch.check_all()
+    query = """query ($f: AlertFilterInput) { alertCounts(filter: $f) { total
+      bySeverity { key count } byType { key count } byRegion { key count } } }"""
+
+    async def run(role: Role, **f: object) -> tuple[Any, Any]:
+        context = Context(store=watch.store, role=role, key_id="k1", watch=watch,
+                          extra={"clock": watch.clock})  # fmt: skip
+        result = await handbuilt.schema().execute(
+            query, variable_values={"f": f or None}, context_value=context
+        )
+        return result.data, result.errors
+
+    data, errors = await run(Role.VIEWER, active=True)
+    assert errors is None and data is not None
+    counts = data["alertCounts"]
+    # Construction stage as built: ALWAYS and the idle site's two, with LATE's mismatch.
+    assert counts["total"] == len(ALWAYS | IDLE_SITE | NOT_STARTED)
+    assert counts["bySeverity"] == [
+        {"key": "CRITICAL", "count": 1}, {"key": "MAJOR", "count": 4},
+        {"key": "MINOR", "count": 1},
+    ]  # fmt: skip
+    assert {c["key"]: c["count"] for c in counts["byType"]} == {
+        "VERIFICATION_MISMATCH": 2, "FEED_STALE": 1, "CAMERA_HEALTH": 1, "PROJECT_IDLE": 1,
+        "LAND_NODE_OVERDUE": 1,
+    }  # fmt: skip
+    assert counts["byRegion"] == [{"key": sites.A, "count": 5}, {"key": sites.B, "count": 1}]
+    data, _ = await run(Role.VIEWER, active=True, region=sites.B, severities=["CRITICAL"])
+    assert data is not None and data["alertCounts"]["total"] == 1
+    _, errors = await run(Role.BANK)
+    assert errors and (errors[0].extensions or {}).get("code") == "FORBIDDEN"
