@@ -313,7 +313,10 @@ class _GraphQLApp(GraphQL[Context, None]):
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
-            language=language(request.headers.get("accept-language")),
+            # A browser cannot set headers on a WebSocket upgrade: ?lang= stands in for them.
+            language=language(
+                request.query_params.get("lang") or request.headers.get("accept-language")
+            ),
         )
 
 

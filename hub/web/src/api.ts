@@ -95,7 +95,8 @@ function ws(): Client {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const key = apiKey();
     wsClient = createClient({
-      url: `${scheme}://${location.host}/graphql`,
+      // Browsers cannot set Accept-Language on the upgrade: the language rides in the URL.
+      url: `${scheme}://${location.host}/graphql?lang=${lang() === "en" ? "en" : "zh-CN"}`,
       // Browsers cannot set headers on the upgrade: the key goes in connection_init.
       connectionParams: key ? { Authorization: `Bearer ${key}` } : {},
       lazy: true,
