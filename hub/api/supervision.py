@@ -184,6 +184,14 @@ class AttachmentInput:
 
 
 CaseIdArg = Annotated[str, strawberry.argument(description="The case's caseId.")]
+UnitArg = Annotated[str, strawberry.argument(description="The responsible unit.")]
+PersonArg = Annotated[str, strawberry.argument(description="The responsible person.")]
+NoteArg = Annotated[str | None, strawberry.argument(description="A note on the transition.")]
+ReasonArg = Annotated[str, strawberry.argument(description="Why it is reopened.")]
+TextArg = Annotated[str, strawberry.argument(description="The text.")]
+RegionArg = Annotated[
+    str | None, strawberry.argument(description="Cases of projects in this region or below.")
+]
 Deadline = Annotated[
     dt.datetime | None,
     strawberry.argument(description="Reply due by (with a UTC offset); default by level."),
@@ -210,9 +218,13 @@ class SupervisionQuery:
     async def supervision_cases(
         self,
         info: Ctx,
-        region: str | None = None,
-        statuses: list[CaseState] | None = None,
-        project_code: str | None = None,
+        region: RegionArg = None,
+        statuses: Annotated[
+            list[CaseState] | None, strawberry.argument(description="Only these states.")
+        ] = None,
+        project_code: Annotated[
+            str | None, strawberry.argument(description="Only this project.")
+        ] = None,
         overdue: Annotated[
             bool | None, strawberry.argument(description="true: only overdue ones.")
         ] = None,
@@ -238,7 +250,12 @@ class SupervisionQuery:
         permission_classes=[allow(MONITORING_READERS)],
     )
     async def problem_ledger(
-        self, info: Ctx, region: str | None = None, by: LedgerBy = LedgerBy.REGION
+        self,
+        info: Ctx,
+        region: RegionArg = None,
+        by: Annotated[
+            LedgerBy, strawberry.argument(description="Group by region or by project.")
+        ] = LedgerBy.REGION,
     ) -> list[LedgerEntry]:
         rows = await _service(info).ledger(region=region, by=str(by.value), now=_now(info))
         return [
@@ -258,11 +275,11 @@ class SupervisionMutation:
     async def open_supervision_case(
         self,
         info: Ctx,
-        alert_id: str,
-        unit: str,
-        person: str,
+        alert_id: Annotated[str, strawberry.argument(description="The alert's alertId.")],
+        unit: UnitArg,
+        person: PersonArg,
         deadline: Deadline = None,
-        note: str | None = None,
+        note: NoteArg = None,
     ) -> SupervisionCase:
         watch = watch_of(info)
         alert = await watch.alerts.get(alert_id)
@@ -277,7 +294,12 @@ class SupervisionMutation:
         permission_classes=[Supervises],
     )
     async def assign_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, unit: str, person: str, deadline: Deadline = None
+        self,
+        info: Ctx,
+        case_id: CaseIdArg,
+        unit: UnitArg,
+        person: PersonArg,
+        deadline: Deadline = None,
     ) -> SupervisionCase:
         case = await _service(info).assign(
             case_id, unit=unit, person=person, by=_who(info), now=_now(info),
@@ -290,7 +312,7 @@ class SupervisionMutation:
         permission_classes=[Comments],
     )
     async def comment_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, text: str
+        self, info: Ctx, case_id: CaseIdArg, text: TextArg
     ) -> SupervisionCase:
         case = await _service(info).comment(case_id, text=text, by=_who(info), now=_now(info))
         return SupervisionCase.of(case, _now(info))
@@ -303,8 +325,11 @@ class SupervisionMutation:
         self,
         info: Ctx,
         case_id: CaseIdArg,
-        text: str,
-        attachments: list[AttachmentInput] | None = None,
+        text: TextArg,
+        attachments: Annotated[
+            list[AttachmentInput] | None,
+            strawberry.argument(description="Files behind the reply."),
+        ] = None,
     ) -> SupervisionCase:
         files = [sv.Attachment(a.name, a.url, a.sha256, a.size) for a in attachments or []]
         case = await _service(info).reply(
@@ -317,7 +342,7 @@ class SupervisionMutation:
         permission_classes=[Supervises],
     )
     async def close_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, note: str | None = None
+        self, info: Ctx, case_id: CaseIdArg, note: NoteArg = None
     ) -> SupervisionCase:
         case = await _service(info).close(case_id, by=_who(info), now=_now(info), note=note)
         return SupervisionCase.of(case, _now(info))
@@ -327,7 +352,7 @@ class SupervisionMutation:
         permission_classes=[Supervises],
     )
     async def reopen_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, note: str, deadline: Deadline = None
+        self, info: Ctx, case_id: CaseIdArg, note: ReasonArg, deadline: Deadline = None
     ) -> SupervisionCase:
         case = await _service(info).reopen(
             case_id, by=_who(info), now=_now(info), note=note, deadline=_aware(deadline)
