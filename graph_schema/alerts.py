@@ -43,6 +43,8 @@ PROPERTIES: Final = (
     "cleared_by",
     "clear_reason",
     "occurrences",
+    "code",
+    "params",
     "create",
     "update",
     "list_id",
@@ -122,6 +124,12 @@ PAGE: Final = Statement(
     "WITH a ORDER BY a.raised_at DESC, a.id DESC LIMIT $limit RETURN properties(a) AS props",
 )
 COUNT: Final = Statement("alerts.count", _FILTER + "RETURN count(a) AS n")
+# Counts by severity, type and own region (the wall's filters and headline).
+GROUPS: Final = Statement(
+    "alerts.groups",
+    _FILTER + "RETURN a.severity AS severity, a.type AS type, a.region_code AS region, "
+    "count(a) AS n",
+)
 
 UPSERT_MPI: Final = Statement(
     "alerts.upsert_mpi",
@@ -145,6 +153,7 @@ def catalog() -> list[Statement]:
         ACTIVE_OF_TYPE,
         PAGE,
         COUNT,
+        GROUPS,
         UPSERT_MPI,
         MPI_HISTORY,
     ]

@@ -201,6 +201,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         schedules,
         scoreboard,
         statistics,
+        supervision,
     )
 
     out: list[Statement] = []
@@ -223,6 +224,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += indicators.catalog()
     out += keys.catalog()
     out += alerts.catalog()
+    out += supervision.catalog()
     out += fusion.catalog()
     out += backup.catalog(dialect)
     if dialect is Dialect.NEO4J:
@@ -233,12 +235,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import alerts, financing, keys, land, monitoring, schedules
+    from graph_schema import alerts, financing, keys, land, monitoring, schedules, supervision
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land, schedules, keys, alerts, monitoring):
+    for module in (financing, land, schedules, keys, alerts, monitoring, supervision):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

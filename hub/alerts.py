@@ -29,6 +29,7 @@ from typing import Any
 from graph_schema import alerts as ga
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.store import GraphStore
+from hub import texts
 from hub.financing import RegionTree
 from ingest.bus import BoundedQueue
 
@@ -90,6 +91,9 @@ class Finding:
     project_code: str | None = None
     sensor_id: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    # The message as data (hub.texts): a stable code (default: the type) and its parameters.
+    code: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,15 @@ class Alert:
     cleared_at: dt.datetime | None
     cleared_by: str | None
     clear_reason: str | None
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: texts.Lang = texts.DEFAULT) -> str:
+        """The message in ``lang`` from code and parameters (alerts stored before texts were
+        data keep their stored message)."""
+        if not self.code:
+            return self.message
+        return texts.render(self.code, self.params, lang)
 
     @classmethod
     def of(cls, p: Mapping[str, Any]) -> Alert:
@@ -136,6 +149,8 @@ class Alert:
             cleared_at=_opt_time(p.get("cleared_at")),
             cleared_by=p.get("cleared_by"),
             clear_reason=p.get("clear_reason"),
+            code=str(p.get("code") or ""),
+            params=json.loads(p.get("params") or "{}"),
         )
 
 
@@ -230,6 +245,8 @@ def event_message(event: AlertEvent) -> tuple[str, bytes]:
         "severity": a.severity.value,
         "status": a.status.value,
         "message": a.message,
+        "code": a.code,
+        "params": a.params,
         "project_code": a.project_code,
         "regions": list(a.regions),
         "raised_at": a.raised_at.isoformat(),
@@ -293,6 +310,8 @@ class Alerts:
                 "severity": f.severity.value,
                 "message": f.message,
                 "details": json.dumps(dict(f.details), ensure_ascii=False, default=str),
+                "code": f.code or f.type.value,
+                "params": json.dumps(dict(f.params), ensure_ascii=False, default=str),
                 "updated_at": at,
             }
             rows.append(
@@ -422,6 +441,16 @@ class Alerts:
     async def count(self, where: AlertFilter) -> int:
         rows = await self.store.run(ga.COUNT, where.params())
         return int(rows[0]["n"]) if rows else 0
+
+    async def counts(self, where: AlertFilter) -> dict[str, dict[str, int]]:
+        """Matching alerts counted by severity, type and own region (None as "none")."""
+        out: dict[str, dict[str, int]] = {"severity": {}, "type": {}, "region": {}}
+        for r in await self.store.run(ga.GROUPS, where.params()):
+            n = int(r["n"])
+            for key in out:
+                name = str(r[key] or "none")
+                out[key][name] = out[key].get(name, 0) + n
+        return out
 
 
 __all__ = [

@@ -32,6 +32,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from graph_schema.errors import Unauthenticated
+from hub.alerts_notify import start_notifier
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
@@ -43,6 +44,7 @@ from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
+from hub.texts import language
 from hub.watch import Watch
 from ingest.bus import EventFilter, LiveBus
 from ingest.store import CommitResult
@@ -311,6 +313,10 @@ class _GraphQLApp(GraphQL[Context, None]):
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
+            # A browser cannot set headers on a WebSocket upgrade: ?lang= stands in for them.
+            language=language(
+                request.query_params.get("lang") or request.headers.get("accept-language")
+            ),
         )
 
 
@@ -468,6 +474,13 @@ def create_app(
                             protocol=force_protocol or settings.mqtt.protocol,
                         ),
                     )
+                    if state.watch is not None:
+                        from hub.demo.live import demo_supervision
+
+                        state.telemetry.start(
+                            "demo-supervision",
+                            demo_supervision(state.watch, state.store, settings),
+                        )
                     if not settings.satellite.enabled:
                         from hub.demo.satellite import simulate_satellite
 
@@ -592,6 +605,7 @@ def start_watch(
         watch.feed.publisher = telemetry.ingest.publish
     telemetry.start("watch-readings", watch.follow(telemetry.bus))
     telemetry.start("watch", watch.run())
+    start_notifier(settings, watch, telemetry)
     return watch
 
 

@@ -131,6 +131,8 @@ class Mismatch:
     kind: MismatchKind
     since: dt.date
     explanation: str
+    # The explanation as data (hub.texts code MISMATCH_<kind>): rendered per language.
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,11 +339,15 @@ def satellite_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> F
     if not passes:
         return FeedEvidence("satellite", None, None, None, "no pass in the last "
                             f"{rules.satellite_days} days")  # fmt: skip
-    last = max(passes)
-    state = round(inputs.satellite[last])
-    valid = inputs.satellite_valid.get(last)
-    if valid is not None and valid < 0.5:
+    # A cloudy pass says nothing: the newest clear one within the window stands.
+    clear = [d for d in passes if inputs.satellite_valid.get(d, 1.0) >= 0.5]
+    if not clear:
+        last = max(passes)
+        valid = inputs.satellite_valid[last]
+        state = round(inputs.satellite[last])
         return FeedEvidence("satellite", None, state, None, f"{last}: {valid:.0%} clear, clouds")
+    last = max(clear)
+    state = round(inputs.satellite[last])
     if state < 0:
         return FeedEvidence("satellite", None, state, None, f"{last}: parcel too small to resolve")
     if state >= 1:
@@ -407,11 +413,14 @@ def evidence(
 
 
 def last_complete(history: Mapping[dt.date, DayEvidence], today: dt.date) -> dt.date:
-    """``today``, unless it is in progress with nothing shown yet: then yesterday. (A day in
-    progress that already shows work ends an idle run.)"""
+    """``today``, unless it is in progress with nothing shown on site yet: then yesterday.
+    (A day in progress whose meters, gates or cameras already show work ends an idle run; the
+    satellite's newest pass, up to ``satellite_days`` old, says nothing about today.)"""
     e = history.get(today)
-    if e is not None and e.partial and e.status is Activity.NO_DATA:
-        return today - dt.timedelta(days=1)
+    if e is not None and e.partial:
+        site = [f for f in e.feeds if f.kind != "satellite" and f.level is not None]
+        if e.status is Activity.NO_DATA or not site:
+            return today - dt.timedelta(days=1)
     return today
 
 
@@ -443,6 +452,12 @@ def mismatches(
                 first,
                 f"reported under construction, but {', '.join(seen)} showed no activity on "
                 f"any of the {rules.mismatch_days} days from {first} to {last}",
+                {
+                    "feeds": seen,
+                    "days": rules.mismatch_days,
+                    "first": first.isoformat(),
+                    "last": last.isoformat(),
+                },
             )
         )
     jump = _investment_jump(project, inputs, history, rules)
@@ -459,6 +474,7 @@ def mismatches(
                     since,
                     f"reported not started ({project.stage}), but the satellite shows "
                     f"construction on its parcel ({sat.note})",
+                    {"stage": project.stage, "day": since.isoformat(), "state": sat.value},
                 )
             )
     return out
@@ -500,7 +516,58 @@ def _investment_jump(
         f"reported {amount:g} 万元 in {month}, {amount / before:.1f}× the median {before:g} of "
         f"earlier months, but only {active:.0%} of that month's {len(in_month)} observed days "
         "were ACTIVE",
+        {
+            "amount": f"{amount:g}",
+            "month": month,
+            "ratio": f"{amount / before:.1f}",
+            "median": f"{before:g}",
+            "active_share": round(active, 4),
+            "days": len(in_month),
+        },
     )
+
+
+# --- satellite change against the reported stage -------------------------------------------------
+
+
+class SatelliteVerdict(StrEnum):
+    """What a satellite change on a project's parcel means, given what the project reports."""
+
+    EVIDENCE = "EVIDENCE"  # under construction and the report agrees: change is expected
+    PRE_START = "PRE_START"  # reported not started: VERIFICATION_MISMATCH SATELLITE_CONSTRUCTION
+    AFTER_COMPLETION = "AFTER_COMPLETION"  # reported completed before the pass
+    WHILE_SUSPENDED = "WHILE_SUSPENDED"  # reported suspended (停缓建)
+    BEFORE_REPORTED_START = "BEFORE_REPORTED_START"  # change before the reported start
+    REPORTED_STANDSTILL = "REPORTED_STANDSTILL"  # no investment reported for the pass's month
+
+
+def satellite_verdict(project: Project, inputs: Inputs, pass_day: dt.date) -> SatelliteVerdict:
+    """Stage-aware reading of a satellite change seen on ``pass_day``.
+
+    Change on a project under construction is evidence of the work it reports. It contradicts
+    the report when the stage says no work should happen (completed before the pass,
+    suspended), or when the reported progress disagrees: the reported start is after the
+    pass, or the month of the pass (else the month before) was reported with no investment.
+    A project reported not started (planning, preparation, no actual start) is the
+    verification mismatch SATELLITE_CONSTRUCTION, so it is not a second alert."""
+    stage = project.stage
+    if stage == "suspended":
+        return SatelliteVerdict.WHILE_SUSPENDED
+    if stage == "completed":
+        if project.actual_end is None or project.actual_end < pass_day:
+            return SatelliteVerdict.AFTER_COMPLETION
+        return SatelliteVerdict.EVIDENCE
+    if project.actual_start is None and stage in ("planning", "preparation"):
+        return SatelliteVerdict.PRE_START
+    if project.actual_start is not None and project.actual_start > pass_day:
+        return SatelliteVerdict.BEFORE_REPORTED_START
+    month = f"{pass_day.year:04d}-{pass_day.month:02d}"
+    first = pass_day.replace(day=1) - dt.timedelta(days=1)
+    previous = f"{first.year:04d}-{first.month:02d}"
+    reported = inputs.months.get(month, inputs.months.get(previous))
+    if reported is not None and reported <= 0:
+        return SatelliteVerdict.REPORTED_STANDSTILL
+    return SatelliteVerdict.EVIDENCE
 
 
 # --- loading ------------------------------------------------------------------------------------

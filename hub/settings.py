@@ -512,6 +512,11 @@ class AlertsSettings(_Section):
         description="Alert events an alertFeed client may fall behind.",
     )
     enabled: bool = Field(default=True, description="Run fusion, MPI and alert checks in the hub.")
+    notify_config: Path | None = Field(
+        default=None,
+        description="JSON file of notification channels and rules (docs/alerts.md); unset: "
+        "no notifications.",
+    )
 
 
 class SatelliteSettings(_Section):

@@ -9,7 +9,8 @@ clears alerts, as readings arrive and on schedule.
   alerts are reconciled, and the MPI boards are recomputed from the cached evidence (cheap:
   sums over projects).
 - **Every** ``HUB_ALERTS_CHECK_INTERVAL_S``: stale feeds (newest reading older than the
-  sensor's timeout), camera health, satellite change and overdue land nodes are checked.
+  sensor's timeout), camera health, satellite change and overdue land nodes are checked, and
+  supervision cases past their reply deadline escalate (``hub.supervision``).
 - **Every** ``HUB_MPI_INTERVAL_S``: everything is re-read (the graph's reported side may have
   changed through mutations or imports) and the current period's MPI is stored as history.
 """
@@ -26,12 +27,14 @@ from typing import Any
 from graph_schema import alerts as ga
 from graph_schema.chains import REGIONS
 from graph_schema.errors import HubError
+from graph_schema.model import ProjectStage
 from graph_schema.store import GraphStore
 from hub import fusion, land, mpi
 from hub.alerts import AlertFeed, Alerts, AlertType, Finding, Severity, active_key
 from hub.clock import Clock, system_clock
 from hub.financing import RegionTree
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings, Settings
+from hub.supervision import Supervision
 from ingest.bus import EventFilter, ReadingEvent
 from ingest.rollups import zone
 from ingest.store import Latest, TelemetryStore
@@ -40,6 +43,19 @@ log = logging.getLogger(__name__)
 
 _PARTIAL_MAX = 50
 _CAMERA_SEVERITY = {1: Severity.MAJOR, 6: Severity.CRITICAL}
+# Satellite changes that contradict the report (the others are evidence, not alerts).
+_SATELLITE_SEVERITY = {
+    fusion.SatelliteVerdict.WHILE_SUSPENDED: Severity.MAJOR,
+    fusion.SatelliteVerdict.AFTER_COMPLETION: Severity.MINOR,
+    fusion.SatelliteVerdict.BEFORE_REPORTED_START: Severity.MINOR,
+    fusion.SatelliteVerdict.REPORTED_STANDSTILL: Severity.MINOR,
+}
+_SATELLITE_WHY = {
+    fusion.SatelliteVerdict.WHILE_SUSPENDED: "the project is reported suspended",
+    fusion.SatelliteVerdict.AFTER_COMPLETION: "the project is reported completed before it",
+    fusion.SatelliteVerdict.BEFORE_REPORTED_START: "the reported start is later",
+    fusion.SatelliteVerdict.REPORTED_STANDSTILL: "no investment was reported for the month",
+}
 
 
 class Watch:
@@ -65,6 +81,7 @@ class Watch:
         self.clock = clock
         self.feed = AlertFeed(queue=alert_settings.queue)
         self.alerts = Alerts(store, self.feed)
+        self.supervision = Supervision(store)
         self.snapshot: fusion.Snapshot | None = None
         self.regions: list[dict[str, Any]] = []
         self.version = 0
@@ -249,6 +266,12 @@ class Watch:
                     project_code=s.project_code,
                     sensor_id=s.id,
                     details={"last_reading": ts.isoformat(), "timeout_s": timeout},
+                    params={
+                        "kind": s.kind,
+                        "sensor": s.id,
+                        "silent": round(silent.total_seconds()),
+                        "timeout": timeout,
+                    },
                 )
             )
         return findings
@@ -262,31 +285,7 @@ class Watch:
         now = self.now()
         snap = await self.current()
         scope = list(snap.projects) if codes is None else [c for c in codes if c in snap.projects]
-        idle, mismatched = [], []
-        for code in scope:
-            run = fusion.idle_run(snap.history.get(code, {}), snap.today)
-            if run >= self.rules.idle_days:
-                idle.append(
-                    Finding(
-                        AlertType.PROJECT_IDLE,
-                        code,
-                        Severity.MAJOR if run >= self.rules.mismatch_days else Severity.MINOR,
-                        f"{snap.projects[code].name}: IDLE for {run} days",
-                        project_code=code,
-                        details={"idle_days": run},
-                    )
-                )
-            for m in snap.mismatches.get(code, []):
-                mismatched.append(
-                    Finding(
-                        AlertType.VERIFICATION_MISMATCH,
-                        f"{code}/{m.kind.value}",
-                        Severity.MAJOR,
-                        f"{snap.projects[code].name}: {m.explanation}",
-                        project_code=code,
-                        details={"kind": m.kind.value, "since": m.since.isoformat()},
-                    )
-                )
+        idle, mismatched = await self.project_findings(scope)
         subjects = None if codes is None else scope
         await self.alerts.reconcile(AlertType.PROJECT_IDLE, idle, now, subjects=subjects)
         mismatch_subjects = (
@@ -298,40 +297,127 @@ class Watch:
             AlertType.VERIFICATION_MISMATCH, mismatched, now, subjects=mismatch_subjects
         )
 
+    async def project_findings(
+        self, codes: Iterable[str] | None = None
+    ) -> tuple[list[Finding], list[Finding]]:
+        """PROJECT_IDLE and VERIFICATION_MISMATCH findings of ``codes`` (default: every
+        project), without raising anything."""
+        snap = await self.current()
+        scope = list(snap.projects) if codes is None else [c for c in codes if c in snap.projects]
+        idle, mismatched = [], []
+        for code in scope:
+            # Idle is news only where work is reported: a completed, suspended or not yet
+            # started project is quiet by its own account.
+            construction = snap.projects[code].stage == ProjectStage.CONSTRUCTION
+            run = fusion.idle_run(snap.history.get(code, {}), snap.today) if construction else 0
+            if run >= self.rules.idle_days:
+                idle.append(
+                    Finding(
+                        AlertType.PROJECT_IDLE,
+                        code,
+                        Severity.MAJOR if run >= self.rules.mismatch_days else Severity.MINOR,
+                        f"{snap.projects[code].name}: IDLE for {run} days",
+                        project_code=code,
+                        details={"idle_days": run},
+                        params={"project": snap.projects[code].name, "days": run},
+                    )
+                )
+            for m in snap.mismatches.get(code, []):
+                mismatched.append(
+                    Finding(
+                        AlertType.VERIFICATION_MISMATCH,
+                        f"{code}/{m.kind.value}",
+                        Severity.MAJOR,
+                        f"{snap.projects[code].name}: {m.explanation}",
+                        project_code=code,
+                        details={"kind": m.kind.value, "since": m.since.isoformat()},
+                        code=f"MISMATCH_{m.kind.value}",
+                        params={"project": snap.projects[code].name, **m.params},
+                    )
+                )
+        return idle, mismatched
+
     async def check_devices(self) -> None:
         """CAMERA_HEALTH and SATELLITE_CHANGE from every sensor's newest reading."""
         now = self.now()
+        cams, sats = await self.device_findings(now)
+        await self.alerts.reconcile(AlertType.CAMERA_HEALTH, cams, now, reason="camera healthy")
+        await self.alerts.reconcile(
+            AlertType.SATELLITE_CHANGE, sats, now, reason="no change against the report"
+        )
+
+    async def device_findings(self, now: dt.datetime) -> tuple[list[Finding], list[Finding]]:
+        """CAMERA_HEALTH and SATELLITE_CHANGE findings, without raising anything."""
         latest = await self.telemetry.latest()
         cams = [f for row in latest if (f := self._camera(row)) is not None]
-        await self.alerts.reconcile(AlertType.CAMERA_HEALTH, cams, now, reason="camera healthy")
+        snap = await self.current()
         since = now - dt.timedelta(days=self.rules.satellite_days)
-        sats = [f for row in latest if row.ts >= since and (f := self._satellite(row))]
-        await self.alerts.reconcile(AlertType.SATELLITE_CHANGE, sats, now, reason="no change")
+        sats = [f for row in latest if row.ts >= since and (f := self._satellite(row, snap))]
+        return cams, sats
 
     async def check_land(self) -> None:
+        """One LAND_NODE_OVERDUE per project, listing its overdue nodes (most overdue first);
+        cleared when the project has none left."""
         now = self.now()
-        found = await land.overdue(self.store, now.astimezone(self.tz).date())
-        findings = [
-            Finding(
-                AlertType.LAND_NODE_OVERDUE,
-                o.key,
-                Severity.MAJOR if o.days_overdue > 30 else Severity.MINOR,
-                f"{o.project_name}: {o.stage_name} / {o.node.name} "
-                f"overdue by {o.days_overdue} days",
-                project_code=o.project_code,
-                details={"node": o.node.id, "due_on": o.node.due_on.isoformat()},
-            )
-            for o in found
-        ]
+        findings = await self.land_findings(now)
         await self.alerts.reconcile(
-            AlertType.LAND_NODE_OVERDUE, findings, now, reason="node completed"
+            AlertType.LAND_NODE_OVERDUE, findings, now, reason="nodes completed"
         )
+
+    async def land_findings(self, now: dt.datetime) -> list[Finding]:
+        """LAND_NODE_OVERDUE findings, one per project, without raising anything."""
+        found = await land.overdue(self.store, now.astimezone(self.tz).date())
+        by_project: dict[str, list[land.Overdue]] = {}
+        for o in found:
+            by_project.setdefault(o.project_code, []).append(o)
+        findings = []
+        for code, nodes in by_project.items():
+            nodes.sort(key=lambda o: (-o.days_overdue, o.node.id))
+            worst = nodes[0].days_overdue
+            listed = "; ".join(f"{o.stage_name} / {o.node.name} {o.days_overdue} d" for o in nodes)
+            findings.append(
+                Finding(
+                    AlertType.LAND_NODE_OVERDUE,
+                    code,
+                    Severity.MAJOR if worst > 30 else Severity.MINOR,
+                    f"{nodes[0].project_name}: {len(nodes)} land nodes overdue ({listed})",
+                    project_code=code,
+                    params={
+                        "project": nodes[0].project_name,
+                        "count": len(nodes),
+                        "nodes": [
+                            {"name": o.node.name, "days_overdue": o.days_overdue} for o in nodes
+                        ],
+                    },
+                    details={
+                        "count": len(nodes),
+                        "max_days_overdue": worst,
+                        "nodes": [
+                            {
+                                "node": o.node.id,
+                                "key": o.key,
+                                "stage": o.stage_code,
+                                "name": o.node.name,
+                                "due_on": o.node.due_on.isoformat(),
+                                "days_overdue": o.days_overdue,
+                            }
+                            for o in nodes
+                        ],
+                    },
+                )
+            )
+        return findings
+
+    async def check_cases(self) -> None:
+        """Escalate supervision cases past their reply deadline (county → city → province)."""
+        await self.supervision.escalate_due(self.now())
 
     async def check_all(self) -> None:
         await self.check_stale()
         await self.check_projects()
         await self.check_devices()
         await self.check_land()
+        await self.check_cases()
 
     def _camera(self, row: Latest) -> Finding | None:
         if row.kind != "camera" or row.metric != fusion.CAMERA_HEALTH:
@@ -354,20 +440,47 @@ class Watch:
             project_code=row.project_code,
             sensor_id=row.sensor_id,
             details={"health": code, "at": row.ts.isoformat(), "since": since.isoformat()},
+            params={"camera": row.sensor_id, "fault": code, "since": since.isoformat()},
         )
 
-    def _satellite(self, row: Latest) -> Finding | None:
+    def _satellite(self, row: Latest, snap: fusion.Snapshot) -> Finding | None:
+        """A change is an alert only where it contradicts the project's report
+        (``fusion.satellite_verdict``); on a construction site whose report agrees it is
+        evidence, shown in the project's activity, not an alert."""
         if row.kind != "satellite" or row.metric != fusion.SATELLITE_STATE or row.value < 1:
+            return None
+        project = snap.projects.get(row.project_code or "")
+        if project is None:
+            return None
+        day = row.ts.astimezone(self.tz).date()
+        verdict = fusion.satellite_verdict(
+            project, snap.inputs.get(project.code) or fusion.Inputs(), day
+        )
+        severity = _SATELLITE_SEVERITY.get(verdict)
+        if severity is None:
             return None
         word = "confirmed" if row.value >= 2 else "detected"
         return Finding(
             AlertType.SATELLITE_CHANGE,
             row.sensor_id,
-            Severity.WARNING,
-            f"satellite {row.sensor_id}: change {word} on {row.ts.date().isoformat()}",
+            severity,
+            f"satellite {row.sensor_id}: change {word} on {day.isoformat()}, "
+            f"but {_SATELLITE_WHY[verdict]} ({project.stage})",
             project_code=row.project_code,
             sensor_id=row.sensor_id,
-            details={"change_state": round(row.value), "at": row.ts.isoformat()},
+            details={
+                "change_state": round(row.value),
+                "at": row.ts.isoformat(),
+                "reason": verdict.value,
+                "stage": project.stage,
+            },
+            params={
+                "sensor": row.sensor_id,
+                "state": round(row.value),
+                "day": day.isoformat(),
+                "reason": verdict.value,
+                "stage": project.stage,
+            },
         )
 
     # --- readings as they commit ------------------------------------------------------------
@@ -386,7 +499,10 @@ class Watch:
             event.sensor_id, event.project_code, event.kind, event.metric, event.ts,
             event.value, event.unit, now,
         )  # fmt: skip
-        finding = self._camera(row) if event.kind == "camera" else self._satellite(row)
+        if event.kind == "camera":
+            finding = self._camera(row)
+        else:
+            finding = self._satellite(row, await self.current())
         kind = AlertType.CAMERA_HEALTH if event.kind == "camera" else AlertType.SATELLITE_CHANGE
         if finding is not None:
             await self.alerts.raise_all([finding], now)
@@ -446,6 +562,7 @@ class Watch:
         await self.check_stale()
         await self.check_devices()
         await self.check_land()
+        await self.check_cases()
 
     async def _scheduled(self) -> None:
         await self.refresh()

@@ -70,17 +70,19 @@ def watch_of(info: Ctx) -> Watch:
 
 @strawberry.enum(
     description="What an alert is about: FEED_STALE (a sensor silent past its timeout), "
-    "PROJECT_IDLE (IDLE for HUB_FUSION_IDLE_DAYS days), VERIFICATION_MISMATCH (reports and "
-    "evidence disagree), CAMERA_HEALTH (offline, frozen, dark, overexposed, blurred, "
-    "tampered), SATELLITE_CHANGE (change detected or confirmed on a parcel), "
-    "LAND_NODE_OVERDUE (a land-tracking node past due)."
+    "PROJECT_IDLE (under construction and IDLE for HUB_FUSION_IDLE_DAYS days), "
+    "VERIFICATION_MISMATCH (reports and evidence disagree), CAMERA_HEALTH (offline, frozen, "
+    "dark, overexposed, blurred, tampered), SATELLITE_CHANGE (a change on a parcel that "
+    "contradicts the project's stage or report), LAND_NODE_OVERDUE (a project's land-tracking "
+    "nodes past due, one alert per project). Severity, open and clear rules: docs/alerts.md."
 )
 class AlertKind(Enum):
     FEED_STALE = strawberry.enum_value(
         "FEED_STALE", description="A sensor's newest reading is older than its timeout."
     )
     PROJECT_IDLE = strawberry.enum_value(
-        "PROJECT_IDLE", description="A project IDLE for HUB_FUSION_IDLE_DAYS complete days."
+        "PROJECT_IDLE",
+        description="A project under construction IDLE for HUB_FUSION_IDLE_DAYS complete days.",
     )
     VERIFICATION_MISMATCH = strawberry.enum_value(
         "VERIFICATION_MISMATCH", description="Reported progress and evidence disagree."
@@ -90,10 +92,14 @@ class AlertKind(Enum):
         description="A camera offline, frozen, dark, overexposed, blurred or tampered.",
     )
     SATELLITE_CHANGE = strawberry.enum_value(
-        "SATELLITE_CHANGE", description="Change detected or confirmed on a parcel."
+        "SATELLITE_CHANGE",
+        description="A change on a parcel that contradicts the project's stage or report (on "
+        "a construction site whose report agrees it is evidence, not an alert).",
     )
     LAND_NODE_OVERDUE = strawberry.enum_value(
-        "LAND_NODE_OVERDUE", description="A land-tracking node past its due date."
+        "LAND_NODE_OVERDUE",
+        description="A project's land-tracking nodes past their due dates (one alert per "
+        "project; details list the nodes).",
     )
 
 
@@ -152,7 +158,12 @@ class AlertNode:
     )
     severity: AlertSeverity = strawberry.field(description="How serious.")
     status: AlertStatus = strawberry.field(description="Lifecycle state.")
-    message: str = strawberry.field(description="What is wrong, in words.")
+    code: str = strawberry.field(
+        description="The message's stable code (the type, or MISMATCH_<kind> for a "
+        "verification mismatch); with params it is the message as data."
+    )
+    params: JSON = strawberry.field(description="The message's parameters, by name.")
+    source: strawberry.Private[al.Alert]
     project_code: str | None = strawberry.field(description="The project concerned.")
     region_code: str | None = strawberry.field(description="The project's own region.")
     regions: list[str] = strawberry.field(description="That region and every one above it.")
@@ -167,6 +178,13 @@ class AlertNode:
     cleared_by: str | None = strawberry.field(description="Who cleared it; null: automatic.")
     clear_reason: str | None = strawberry.field(description="Why it was cleared.")
 
+    @strawberry.field(
+        description="What is wrong, in words of the request's language (Accept-Language: "
+        "zh-CN by default, en), rendered from code and params."
+    )
+    def message(self, info: Ctx) -> str:
+        return self.source.text(info.context.language)
+
     @classmethod
     def of(cls, a: al.Alert) -> AlertNode:
         return cls(
@@ -175,7 +193,9 @@ class AlertNode:
             subject=a.subject,
             severity=AlertSeverity(a.severity.value),
             status=AlertStatus(a.status.value),
-            message=a.message,
+            code=a.code or a.type.value,
+            params=cast(JSON, a.params),
+            source=a,
             project_code=a.project_code,
             region_code=a.region_code,
             regions=list(a.regions),
@@ -317,6 +337,54 @@ class AlertQuery:
     )
     async def alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode | None:
         return AlertNode.of(await watch_of(info).alerts.get(alert_id))
+
+
+@strawberry.type(description="How many alerts have one value of a dimension.")
+class AlertCount:
+    key: str = strawberry.field(description="Severity, type or region code ('none': no region).")
+    count: int = strawberry.field(description="Alerts.")
+
+
+@strawberry.type(description="Matching alerts counted by severity, type and region.")
+class AlertCounts:
+    total: int = strawberry.field(description="All matching alerts.")
+    by_severity: list[AlertCount] = strawberry.field(description="Most severe first.")
+    by_type: list[AlertCount] = strawberry.field(description="Most frequent first.")
+    by_region: list[AlertCount] = strawberry.field(
+        description="By the project's own region, most frequent first."
+    )
+
+
+def _ranked(counts: dict[str, int], order: list[str] | None = None) -> list[AlertCount]:
+    if order is not None:
+        keys = [k for k in order if k in counts]
+    else:
+        keys = sorted(counts, key=lambda k: (-counts[k], k))
+    return [AlertCount(key=k, count=counts[k]) for k in keys]
+
+
+@strawberry.type
+class AlertCountQuery:
+    @strawberry.field(
+        description="Alerts counted by severity, type and region, under the same filter as "
+        "alerts (the wall's filters and headline; not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def alert_counts(
+        self,
+        info: Ctx,
+        filter: Annotated[
+            AlertFilterInput | None, strawberry.argument(description="Which alerts.")
+        ] = None,
+    ) -> AlertCounts:
+        where = (filter or AlertFilterInput()).to_filter()
+        found = await watch_of(info).alerts.counts(where)
+        return AlertCounts(
+            total=sum(found["severity"].values()),
+            by_severity=_ranked(found["severity"], [s.value for s in al.Severity]),
+            by_type=_ranked(found["type"]),
+            by_region=_ranked(found["region"]),
+        )
 
 
 @strawberry.type

@@ -11,6 +11,7 @@ from hub.api.loaders import Loaders
 from hub.chains import Rules
 from hub.roles import Role
 from hub.settings import ScoreboardSettings, SensingSettings
+from hub.texts import Lang
 
 if TYPE_CHECKING:
     from hub.telemetry import Telemetry
@@ -48,6 +49,8 @@ class Context:
     upgrade_authorization: str | None = None
     # Evidence, MPI and alerts (issue 8); None when they do not run in this hub.
     watch: Watch | None = None
+    # The language of rendered texts (Accept-Language; hub.texts).
+    language: Lang = Lang.ZH
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store, batching=self.batching)

@@ -30,7 +30,7 @@ from strawberry.types import ExecutionContext, Info
 from graph_schema.errors import Forbidden, HubError, InvalidInput
 from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
-from hub.api.alerts import AlertMutation, AlertQuery, AlertSubscription
+from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
@@ -44,6 +44,7 @@ from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
+from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.types import (
     ENTITY_TYPES,
     After,
@@ -149,6 +150,8 @@ class Query(
     IndicatorQuery,
     SensingQuery,
     AlertQuery,
+    AlertCountQuery,
+    SupervisionQuery,
     MpiQuery,
 ):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")
@@ -376,6 +379,7 @@ class _Mutation(
     ScheduleMutation,
     IndicatorMutation,
     AlertMutation,
+    SupervisionMutation,
 ):
     pass
 

@@ -3,16 +3,20 @@
 The simulator publishes over MQTT like real devices would, so the demo exercises the whole
 ingest path (broker → subscriber → pipeline → telemetry store → live bus → GraphQL):
 
-- **history** on first start: 30 days of hourly energy per meter and 7 days of gate passes, as
-  batched payloads, so series, baselines and headcounts have something to show at once (a month,
-  so a site stopped for a week still has a baseline of normal work to be compared with);
+- **history** on start, whenever the telemetry store lacks it (whatever else has stored
+  readings: the satellite simulator usually has, first): 30 days of hourly energy per meter and
+  7 days of gate passes, as batched payloads, so series, baselines and headcounts have something
+  to show at once (a month, so a site stopped for a week still has a baseline of normal work to
+  be compared with). Readings are idempotent, so publishing it again stores nothing twice;
 - **meters** then report every minute (energy of the minute just ended), staggered;
 - **gates** report passes as they happen: arrivals 06:30–08:30, a lunch break, departures
   17:00–19:00 local time, fewer workers at weekends;
 - **shape**: site power follows the working day (night load about 15%), weekends run lighter,
   completed projects only keep the lights on;
-- **idle projects**: about one in twelve sites stopped three days ago (power near zero, nobody at
-  the gate), the pattern the fusion rules look for;
+- **idle projects**: about one in twelve sites under construction stopped at local midnight
+  three days ago (power near zero, nobody at the gate), the pattern the fusion rules look for.
+  Stops begin at midnight, so the scenario is the same at whatever hour the demo starts: three
+  complete idle days (PROJECT_IDLE), eight for the long stop;
 - **one long stop**: the only site under construction in one county stopped eight days ago,
   so it is still reported under construction while nothing happens (a verification mismatch,
   issue 8) and its county's MPI is red;
@@ -22,7 +26,9 @@ ingest path (broker → subscriber → pipeline → telemetry store → live bus
 - **cameras**: four cameras play synthetic site clips (``hub.demo.cameras``): busy, still,
   night, frozen.
 
-Every choice is seeded by the sensor or project id, so a restart simulates the same sites.
+Every choice is seeded by the sensor or project id, and every time is read from an injected
+clock (``simulate(clock=...)``), so a restart simulates the same sites and a test can pin the
+moment.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import logging
 import math
 import random
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +55,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from graph_schema.errors import ConfigurationError
 from graph_schema.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
+from hub.clock import Clock, system_clock
 from hub.demo import cameras
 from hub.settings import Settings
 from hub.telemetry import Telemetry
@@ -66,6 +73,7 @@ IDLE_SINCE_DAYS = 3
 LONG_IDLE_DAYS = 8
 SILENT_METERS = 2
 SILENT_SINCE_H = 3
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @contextlib.asynccontextmanager
@@ -192,41 +200,52 @@ class Site:
     gates: list[str] = field(default_factory=list)
     inside: set[str] = field(default_factory=set)
     idle_days: int = IDLE_SINCE_DAYS
+    stopped_at: dt.datetime | None = None  # an idle site's stop: local midnight
+    construction: bool = False  # reported under construction
 
     @classmethod
-    def of(cls, project_code: str, stage: str) -> Site:
+    def of(
+        cls,
+        project_code: str,
+        stage: str,
+        *,
+        now: dt.datetime | None = None,
+        tz: ZoneInfo = _SHANGHAI,
+    ) -> Site:
+        """The site of a project; an idle one stops at local midnight ``IDLE_SINCE_DAYS``
+        before ``now``'s day (default: the system clock's)."""
         rng = _rng("site", project_code)
         completed = stage == "completed"
         crew = rng.randint(3, 12) if completed else int(rng.lognormvariate(math.log(60), 0.6))
         crew = max(3, min(crew, 400))
-        return cls(
+        site = cls(
             project_code=project_code,
             completed=completed,
+            construction=stage == "construction",
             peak_kw=rng.uniform(20, 60) if completed else rng.lognormvariate(math.log(250), 0.7),
             # Badge numbers as a gate system would send them; ingest hashes them on arrival.
             workers=[f"{project_code[-6:]}-{n:04d}" for n in range(crew)],
-            idle=not completed and rng.random() < IDLE_SHARE,
+            # Only a site under construction is expected to work, so only it can stop.
+            idle=stage == "construction" and rng.random() < IDLE_SHARE,
         )
+        if site.idle:
+            site.stop(now or system_clock(), tz, IDLE_SINCE_DAYS)
+        return site
 
-    def working(self, moment: dt.datetime, tz: ZoneInfo, now: dt.datetime | None = None) -> bool:
-        """Whether the site works at ``moment``. An idle site stopped at the start of the local
-        day ``idle_days`` before ``now``'s (the clock's time, by default the wall clock's), so
-        it has ``idle_days`` whole idle days behind it whatever the hour: a stop counted from
-        this very hour left a part-worked first day, and how many idle days the hub saw
-        depended on when the demo (or a test) ran."""
-        if not self.idle:
-            return True
-        now = now or dt.datetime.now(dt.UTC)
-        stop_day = now.astimezone(tz).date() - dt.timedelta(days=self.idle_days)
-        return moment < dt.datetime.combine(stop_day, dt.time(), tz)
+    def stop(self, now: dt.datetime, tz: ZoneInfo, days: int) -> None:
+        """Idle from local midnight ``days`` days before ``now``'s day."""
+        self.idle, self.idle_days = True, days
+        day = now.astimezone(tz).date() - dt.timedelta(days=days)
+        self.stopped_at = dt.datetime.combine(day, dt.time(), tz)
 
-    def power_kw(
-        self, moment: dt.datetime, tz: ZoneInfo, jitter: float, now: dt.datetime | None = None
-    ) -> float:
+    def working(self, moment: dt.datetime, tz: ZoneInfo) -> bool:
+        return self.stopped_at is None or moment < self.stopped_at
+
+    def power_kw(self, moment: dt.datetime, tz: ZoneInfo, jitter: float) -> float:
         """Mean site demand at ``moment``: the working day's shape, weekends and idling."""
         local = moment.astimezone(tz)
         hour = local.hour + local.minute / 60
-        if not self.working(moment, tz, now):
+        if not self.working(moment, tz):
             return self.peak_kw * 0.02 * jitter
         if self.completed:
             return self.peak_kw * (0.5 if 8 <= hour < 18 else 0.2) * jitter
@@ -331,10 +350,32 @@ def meter_history(
     out: list[dict[str, Any]] = []
     while moment < end:
         moment += dt.timedelta(hours=1)
-        kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15), now)
+        kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15))
         out.append({"ts": _iso(moment), "metric": "energy_kwh", "value": round(kwh, 3),
                     "unit": "kWh"})  # fmt: skip
     return out
+
+
+def history_messages(
+    site: Site, silent: set[str], tz: ZoneInfo, now: dt.datetime
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One site's history as MQTT (topic, body): each meter's hourly energy in day batches,
+    each gate's passes per day over the last HISTORY_LABOR_DAYS and today so far."""
+    for meter in site.meters:
+        readings = meter_history(site, meter, meter in silent, tz, now)
+        for first in range(0, len(readings), 24):
+            yield f"hub/v1/power/{meter}", {"readings": readings[first : first + 24]}
+    today = now.astimezone(tz).date()
+    for gate in site.gates:
+        for back in range(HISTORY_LABOR_DAYS, -1, -1):
+            day_ = today - dt.timedelta(days=back)
+            events = [
+                {"ts": _iso(at), "worker_id": worker, "direction": direction}
+                for at, worker, direction in _passes(site, day_, tz)
+                if at <= now and site.working(at, tz)
+            ]
+            if events:
+                yield f"hub/v1/labor/{gate}", {"events": events}
 
 
 async def _history(
@@ -346,23 +387,9 @@ async def _history(
     now: dt.datetime,
 ) -> None:
     for site in sites:
-        for meter in site.meters:
-            readings = meter_history(site, meter, meter in silent, tz, now)
-            for first in range(0, len(readings), 24):
-                publisher.send(f"hub/v1/power/{meter}", {"readings": readings[first : first + 24]})
-            await publisher.pace(telemetry)
-        today = now.astimezone(tz).date()
-        for gate in site.gates:
-            for back in range(HISTORY_LABOR_DAYS, -1, -1):
-                day_ = today - dt.timedelta(days=back)
-                events = [
-                    {"ts": _iso(at), "worker_id": worker, "direction": direction}
-                    for at, worker, direction in _passes(site, day_, tz)
-                    if at <= now and site.working(at, tz, now)
-                ]
-                if events:
-                    publisher.send(f"hub/v1/labor/{gate}", {"events": events})
-            await publisher.pace(telemetry)
+        for topic, body in history_messages(site, silent, tz, now):
+            publisher.send(topic, body)
+        await publisher.pace(telemetry)
 
 
 def _bad_messages(now: dt.datetime, meter: str) -> list[tuple[str, bytes]]:
@@ -384,16 +411,23 @@ def _bad_messages(now: dt.datetime, meter: str) -> list[tuple[str, bytes]]:
 
 
 async def simulate(
-    settings: Settings, graph: GraphStore, telemetry: Telemetry, *, protocol: int
+    settings: Settings,
+    graph: GraphStore,
+    telemetry: Telemetry,
+    *,
+    protocol: int,
+    clock: Clock = system_clock,
 ) -> None:
-    """Publish history once (on an empty telemetry store), then live traffic until cancelled.
+    """Publish the history the telemetry store lacks (``needs_history``), then live traffic
+    until cancelled.
 
     Gates send badge numbers, as real ones do; the hub hashes them with its salt on arrival."""
     tz = ZoneInfo(settings.telemetry.timezone)
     if settings.camera.enabled:
         await cameras.configure(graph, settings.data_dir)
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
-    ordered, silent = plan(rows)
+    started = clock()
+    ordered, silent = plan(rows, started, tz)
     meters = [(site, meter) for site in ordered for meter in site.meters]
     if not meters:
         log.warning("demo simulator: no power or labor sensors in the graph; nothing to simulate")
@@ -403,17 +437,16 @@ async def simulate(
     healthy = [m for _, m in meters if m not in silent]
     malformed = asyncio.create_task(_malformed(publisher, healthy))
     try:
-        counts = await telemetry.store.counts()
         # Live traffic starts at once, beside the history: a meter whose newest reading were
         # the history's last hour would look (and alert as) stale until the history is done.
         log.info("demo simulator: live; silent meters: %s", ", ".join(sorted(silent)))
-        live = asyncio.create_task(_live(publisher, ordered, meters, silent, tz))
-        if counts.readings == 0:
+        live = asyncio.create_task(_live(publisher, ordered, meters, silent, tz, clock))
+        if await needs_history(telemetry, [m for _, m in meters], started, tz):
             gates = sum(len(s.gates) for s in ordered)
             log.info("demo simulator: publishing history for %d meters and %d gates",
                      len(meters), gates)  # fmt: skip
             publisher.baseline = (telemetry.pipeline.counters.received, publisher.published)
-            await _history(publisher, telemetry, ordered, silent, tz, dt.datetime.now(dt.UTC))
+            await _history(publisher, telemetry, ordered, silent, tz, started)
         await live
     finally:
         malformed.cancel()
@@ -422,18 +455,40 @@ async def simulate(
         await publisher.stop()
 
 
-def plan(rows: list[dict[str, Any]]) -> tuple[list[Site], set[str]]:
-    """The simulated sites (by project code) and the meters that go silent."""
+async def needs_history(
+    telemetry: Telemetry, meters: list[str], now: dt.datetime, tz: ZoneInfo
+) -> bool:
+    """Whether some meter lacks its history: no energy rollup on the window's first day or
+    on yesterday. Decided by the simulator's own meters, not by whether the store is empty
+    (the satellite simulator stores readings of its own, usually first)."""
+    if not meters:
+        return False
+    today = now.astimezone(tz).date()
+    first = today - dt.timedelta(days=HISTORY_POWER_DAYS - 1)
+    yesterday = today - dt.timedelta(days=1)
+    for day in (first, yesterday):
+        rows = await telemetry.store.daily(
+            start=day, end=day, sensor_ids=meters, metric="energy_kwh"
+        )
+        if {r.sensor_id for r in rows} != set(meters):
+            return True
+    return False
+
+
+def plan(rows: list[dict[str, Any]], now: dt.datetime, tz: ZoneInfo) -> tuple[list[Site], set[str]]:
+    """The simulated sites (by project code) and the meters that go silent, as of ``now``."""
     sites: dict[str, Site] = {}
     for row in rows:
         site = sites.get(row["project_code"])
         if site is None:
-            site = sites[row["project_code"]] = Site.of(row["project_code"], row["stage"])
+            site = sites[row["project_code"]] = Site.of(
+                row["project_code"], row["stage"], now=now, tz=tz
+            )
         (site.meters if row["kind"] == "power" else site.gates).append(row["id"])
     ordered = sorted(sites.values(), key=lambda s: s.project_code)
     stopped = long_stop(ordered)
     if stopped is not None:
-        stopped.idle, stopped.idle_days = True, LONG_IDLE_DAYS
+        stopped.stop(now, tz, LONG_IDLE_DAYS)
         log.info("demo simulator: %s stopped %d days ago", stopped.project_code, LONG_IDLE_DAYS)
     meters = [(site, meter) for site in ordered for meter in site.meters]
     # Two meters go silent, spread over the list; a small graph (under 20 meters) keeps all.
@@ -449,7 +504,7 @@ def long_stop(sites: list[Site]) -> Site | None:
     county is in the project code), first such county by code; none on a small graph."""
     by_county: dict[str, list[Site]] = {}
     for site in sites:
-        if not site.completed and site.meters:
+        if site.construction and site.meters:
             by_county.setdefault(site.project_code[5:11], []).append(site)
     alone = [found[0] for _, found in sorted(by_county.items()) if len(found) == 1]
     return alone[0] if len(by_county) > 1 and alone else None
@@ -471,6 +526,7 @@ async def _live(
     meters: list[tuple[Site, str]],
     silent: set[str],
     tz: ZoneInfo,
+    clock: Clock = system_clock,
 ) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -478,7 +534,7 @@ async def _live(
     rng = random.Random(7)
     plans: dict[tuple[str, dt.date], list[tuple[dt.datetime, str, str]]] = {}
     while True:
-        now = dt.datetime.now(dt.UTC)
+        now = clock()
         second = int(now.timestamp())
         # Meters: each reports once a minute, at its own second, the energy of that minute.
         for index, (site, meter) in enumerate(meters):
@@ -493,7 +549,7 @@ async def _live(
         if loop.time() >= next_gate:
             next_gate += GATE_TICK_S
             _gate_tick(publisher, sites, now, tz, plans)
-        await asyncio.sleep(max(0.0, second + 1 - dt.datetime.now(dt.UTC).timestamp()))
+        await asyncio.sleep(min(1.0, max(0.05, second + 1 - clock().timestamp())))
 
 
 def _gate_tick(
@@ -521,3 +577,62 @@ def _gate_tick(
         ]
         if events:
             publisher.send(f"hub/v1/labor/{site.gates[0]}", {"events": events})
+
+
+# --- the supervision scenario -------------------------------------------------------------------
+
+DEMO_UNIT = "县发展改革局重大项目办"
+DEMO_PERSON = "项目专班联络员"
+DEMO_ACTOR = "demo:scenario"
+
+
+async def supervision_scenario(
+    watch: Any,
+    project_code: str,
+    *,
+    clock: Clock = system_clock,
+    poll_s: float = 2.0,
+) -> Any:
+    """The demo's supervision case: on the long stop's PROJECT_IDLE alert (once the watch has
+    raised it), a case opened a week ago whose county deadline has passed, escalated to the
+    city by the watch's own round. Returns the case; a restart finds it and does nothing."""
+    from hub.alerts import AlertFilter, AlertType, Status
+    from hub.supervision import REPLY_DAYS
+
+    found = await watch.supervision.find(project_code=project_code, limit=1)
+    if found:
+        return found[0]
+    while True:
+        alerts = await watch.alerts.list(
+            AlertFilter(
+                types=(AlertType.PROJECT_IDLE,),
+                project_code=project_code,
+                statuses=(Status.ACTIVE_UNACK, Status.ACTIVE_ACK),
+            ),
+            limit=1,
+        )
+        if alerts:
+            break
+        await asyncio.sleep(poll_s)  # the history is still coming in
+    now = clock()
+    opened = now - dt.timedelta(days=REPLY_DAYS["county"] + 2)
+    await watch.supervision.open(
+        alerts[0], unit=DEMO_UNIT, person=DEMO_PERSON, by=DEMO_ACTOR, now=opened,
+        note="演示：长期停工项目督办",
+    )  # fmt: skip
+    moved = await watch.supervision.escalate_due(now)
+    return moved[0] if moved else (await watch.supervision.find(project_code=project_code))[0]
+
+
+async def demo_supervision(watch: Any, graph: GraphStore, settings: Settings) -> None:
+    """``hub demo``: the supervision scenario on the long stop of ``plan``."""
+    tz = ZoneInfo(settings.telemetry.timezone)
+    rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
+    sites, _ = plan(rows, watch.now(), tz)
+    stopped = next((s for s in sites if s.idle_days == LONG_IDLE_DAYS), None)
+    if stopped is None:
+        log.warning("demo: no long stop, so no supervision scenario")
+        return
+    case = await supervision_scenario(watch, stopped.project_code, clock=watch.now)
+    log.info("demo: supervision case %s on %s at %s level", case.id, stopped.project_code,
+             case.level)  # fmt: skip

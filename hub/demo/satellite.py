@@ -4,7 +4,9 @@ parcel from it through the same refresher, pipeline and quotas a real account wo
 
 What each parcel looks like follows its project: under construction, vegetation cleared on a
 day 20–150 days ago (seeded by the project code) and then built on; completed, an existing
-plant; otherwise (planning, preparation, suspended), fields that follow the seasons.
+plant; otherwise (planning, preparation, suspended), fields that follow the seasons. Two
+projects contradict their reports on purpose (``contradicted``): one reported not started and
+one reported suspended are being built on.
 """
 
 from __future__ import annotations
@@ -41,14 +43,30 @@ def _onset(project_code: str, today: dt.date) -> dt.date:
     return today - dt.timedelta(days=20 + int.from_bytes(digest, "big") % 130)
 
 
+def contradicted(targets: list[Target], stages: dict[str, str]) -> dict[str, str]:
+    """The demo's satellite-versus-report scenarios, by project: the first project (by code)
+    reported not started (planning or preparation) and the first reported suspended whose
+    parcels show construction all the same (VERIFICATION_MISMATCH SATELLITE_CONSTRUCTION,
+    SATELLITE_CHANGE WHILE_SUSPENDED)."""
+    codes = sorted({t.project_code for t in targets if t.project_code and t.parcels})
+    out: dict[str, str] = {}
+    for wanted in ((ProjectStage.PLANNING, ProjectStage.PREPARATION), (ProjectStage.SUSPENDED,)):
+        found = next((c for c in codes if stages.get(c) in wanted), None)
+        if found is not None:
+            out[found] = stages[found]
+    return out
+
+
 def scenes_for(
     targets: list[Target], stages: dict[str, str], today: dt.date
 ) -> list[SyntheticParcel]:
+    building = contradicted(targets, stages)
     out = []
     for t in targets:
         stage = stages.get(t.project_code or "")
         for p in t.parcels:
-            if stage == ProjectStage.CONSTRUCTION and t.project_code:
+            built_on = stage == ProjectStage.CONSTRUCTION or t.project_code in building
+            if t.project_code and built_on:
                 out.append(
                     SyntheticParcel(p.id, p.geometry, "construction", _onset(t.project_code, today))
                 )

@@ -1,28 +1,39 @@
-"""The demo shows what issue 8 promises: idle projects, a stale meter, a mismatch and a
-county in red. The simulator's own history (hub/demo/live.py) for a sample of the demo's
-sites goes through the real pipeline into a real telemetry store beside the demo graph."""
+"""The demo always plays its scenarios: idle construction sites, a stale meter, a mismatch,
+a county in red and overdue land nodes, at whatever hour it starts and however busy the
+machine is. (The satellite-versus-report scenarios: tests/hub/test_satellite.py.)
+
+The simulator's own history messages (``hub.demo.live.history_messages``, what it publishes
+over MQTT) for a sample of the demo's sites go through the real decoders and pipeline into a
+real telemetry store beside the demo graph; the watch reads them with the same injected clock
+the simulator was given. Nothing here waits on time: the moment is pinned.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors import feeds, labor
+from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.monitoring import SENSORS_OF_KIND
 from hub import fusion
+from hub.alerts import AlertType
 from hub.clock import fixed
-from hub.demo.live import HISTORY_LABOR_DAYS, LONG_IDLE_DAYS, _passes, meter_history, plan
+from hub.demo.dates import AS_OF
+from hub.demo.live import LONG_IDLE_DAYS, history_messages, plan
 from hub.mpi import HalfMonth
 from hub.scoreboard import WarningLevel
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from hub.watch import Watch
 from ingest.bus import LiveBus
-from ingest.model import Attendance, Reading, SensorInfo
-from ingest.payloads import parse_time
+from ingest.model import Message
 from ingest.pipeline import Pipeline
 from ingest.sensors import GraphSensors
 from ingest.sqlite_store import SQLiteTelemetryStore
@@ -30,51 +41,66 @@ from ingest.sqlite_store import SQLiteTelemetryStore
 pytestmark = pytest.mark.anyio
 TZ = ZoneInfo("Asia/Shanghai")
 
+# Starts just after midnight, mid-morning and just before midnight, on a Sunday, a Tuesday
+# and a Wednesday: the scenarios must not depend on the hour or the weekday.
+STARTS = [
+    dt.datetime.combine(AS_OF, dt.time(0, 5), TZ),
+    dt.datetime.combine(AS_OF + dt.timedelta(days=2), dt.time(9, 30), TZ),
+    dt.datetime.combine(AS_OF + dt.timedelta(days=3), dt.time(23, 55), TZ),
+]
 
-async def test_the_demo_has_idle_projects_a_stale_meter_a_mismatch_and_a_red_county(
-    demo_store: FalkorDBStore, tmp_path: Path
-) -> None:
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+@pytest.fixture
+def cpu_hog() -> Iterator[int]:
+    """Every core busy for the test's duration (the acceptance's 'machine loaded')."""
+    n = os.cpu_count() or 2
+    ctx = multiprocessing.get_context("spawn")
+    hogs = [ctx.Process(target=_spin, daemon=True) for _ in range(n)]
+    for h in hogs:
+        h.start()
+    try:
+        yield n
+    finally:
+        for h in hogs:
+            h.terminate()
+        for h in hogs:
+            h.join(10)
+
+
+async def _scenarios(demo_store: FalkorDBStore, tmp_path: Path, start: dt.datetime) -> None:
+    now = start.astimezone(dt.UTC)
     rows = await demo_store.run(SENSORS_OF_KIND, {"kinds": ["power", "labor"]})
-    sites, silent = plan(rows)
+    sites, silent = plan(rows, now, TZ)
+    stages = {r["project_code"]: r["stage"] for r in rows}
     stopped = next(s for s in sites if s.idle_days == LONG_IDLE_DAYS)
     county = stopped.project_code[5:11]
     idle = [s for s in sites if s.idle and s is not stopped][:5]
-    working = [s for s in sites if not s.idle and not s.completed][:15]
+    working = [s for s in sites if not s.idle and s.construction][:15]
     noisy = [s for s in sites if set(s.meters) & silent]
     sample = {s.project_code: s for s in [stopped, *idle, *working, *noisy]}
-    # An injected clock: the demo's history and the hub's judgement of it depend on the time of
-    # day and the weekday (today in progress, working hours), so fix both: the last Wednesday,
-    # 15:00 in Shanghai, before now (all the history is in the past, as in a running demo).
-    local = dt.datetime.now(TZ)
-    wednesday = local.date() - dt.timedelta(days=(local.weekday() - 2) % 7 or 7)
-    now = dt.datetime.combine(wednesday, dt.time(15), TZ).astimezone(dt.UTC)
-    observations: list[Reading | Attendance] = []
-    for site in sample.values():
-        for meter in site.meters:
-            for r in meter_history(site, meter, meter in silent, TZ, now):
-                observations.append(
-                    Reading(meter, parse_time(r["ts"]), r["metric"], r["value"], r["unit"])
-                )
-        for gate in site.gates:
-            for back in range(HISTORY_LABOR_DAYS, -1, -1):
-                day = now.astimezone(TZ).date() - dt.timedelta(days=back)
-                observations += [
-                    Attendance(gate, parse_time(at.isoformat()),
-                               labor.hash_worker(w, b"demo"), d, site.project_code)
-                    for at, w, d in _passes(site, day, TZ)
-                    if at <= now and site.working(at, TZ, now)
-                ]  # fmt: skip
+    assert idle and all(stages[s.project_code] == "construction" for s in [stopped, *idle])
+    arrived = int(now.timestamp() * 1000)
+    messages = [
+        Message(topic, json.dumps(body).encode(), arrived)
+        for site in sample.values()
+        for topic, body in history_messages(site, silent, TZ, now)
+    ]
     telemetry = await SQLiteTelemetryStore.open(
         tmp_path / "t.db", feeds.metrics(), tz="Asia/Shanghai", synchronous="NORMAL"
     )
     try:
-        infos = {
-            r["id"]: SensorInfo(r["id"], r["kind"], r["project_code"])
-            for r in rows
-            if r["project_code"] in sample
-        }
-        pipe = Pipeline(telemetry, GraphSensors(demo_store), {}, bus=LiveBus())
-        await pipe.commit_observations(observations, infos)
+        pipe = Pipeline(
+            telemetry, GraphSensors(demo_store), feeds.decoders(labor_salt=b"demo"), bus=LiveBus()
+        )
+        for first in range(0, len(messages), 200):
+            result = await pipe.process(messages[first : first + 200])
+            assert result.stored, "history is stored, not dead-lettered"
+        assert await telemetry.dead_letters() == []
         watch = Watch(
             demo_store,
             telemetry,
@@ -85,24 +111,49 @@ async def test_the_demo_has_idle_projects_a_stale_meter_a_mismatch_and_a_red_cou
             clock=fixed(now),
         )
         snap = await watch.refresh()
-        today = snap.today
-        # The long stop: IDLE for a week and more, still reported under construction.
-        assert fusion.idle_run(snap.history[stopped.project_code], today) >= 7
-        [mismatch] = snap.mismatches[stopped.project_code]
-        assert mismatch.kind is fusion.MismatchKind.NO_ACTIVITY
-        # The short stops (three days) are idle, without a mismatch yet.
+        idle_found, mismatched = await watch.project_findings()
+        # Idle construction sites: every stopped site, and only sites under construction.
+        idle_subjects = {f.subject for f in idle_found}
+        assert {s.project_code for s in [stopped, *idle]} <= idle_subjects
+        assert all(snap.projects[c].stage == "construction" for c in idle_subjects)
+        assert not {s.project_code for s in working} & idle_subjects
+        # The short stops (three complete days) are idle without a mismatch yet; the long stop
+        # is IDLE for a week and more while still reported under construction.
         for site in idle:
-            assert fusion.idle_run(snap.history[site.project_code], today) >= 3
-            assert snap.mismatches[site.project_code] == []
-        # Working sites were ACTIVE yesterday (today is in progress).
-        yesterday = today - dt.timedelta(days=1)
-        busy = [snap.history[s.project_code][yesterday].status for s in working]
-        assert busy == [fusion.Activity.ACTIVE] * len(working)
+            assert fusion.idle_run(snap.history[site.project_code], snap.today) == 3
+        assert fusion.idle_run(snap.history[stopped.project_code], snap.today) == LONG_IDLE_DAYS
+        mismatch = {f.subject for f in mismatched}
+        assert f"{stopped.project_code}/NO_ACTIVITY" in mismatch
+        assert not any(f"{s.project_code}/NO_ACTIVITY" in mismatch for s in idle)
         # The silent meters are stale.
         stale = {f.subject for f in await watch.stale_findings(now)}
-        assert silent <= stale
+        assert silent and silent <= stale
         # The stopped site's county is red in the current half-month.
-        board = await watch.board(HalfMonth.of(today))
+        board = await watch.board(HalfMonth.of(snap.today))
         assert board.regions[county].warning is WarningLevel.RED
+        # Construction sites' satellite changes are evidence, never an alert.
+        _, sats = await watch.device_findings(now)
+        assert all(snap.projects[str(f.project_code)].stage != "construction" for f in sats)
+        assert {f.type for f in idle_found} == {AlertType.PROJECT_IDLE}
+        # Overdue land nodes: one alert per project, listing its nodes.
+        land_found = await watch.land_findings(now)
+        assert land_found and len({f.subject for f in land_found}) == len(land_found)
+        assert all(f.details["count"] == len(f.details["nodes"]) >= 1 for f in land_found)
+        assert any(f.details["count"] > 1 for f in land_found)
     finally:
         await telemetry.close()
+
+
+@pytest.mark.parametrize("start", STARTS, ids=lambda s: s.strftime("%a-%H%M"))
+async def test_the_demo_plays_its_scenarios_at_any_hour(
+    demo_store: FalkorDBStore, tmp_path: Path, start: dt.datetime
+) -> None:
+    await _scenarios(demo_store, tmp_path, start)
+
+
+@pytest.mark.timing
+async def test_the_demo_plays_its_scenarios_with_every_core_busy(
+    demo_store: FalkorDBStore, tmp_path: Path, cpu_hog: int
+) -> None:
+    assert cpu_hog >= 1
+    await _scenarios(demo_store, tmp_path, STARTS[1])

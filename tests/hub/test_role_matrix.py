@@ -36,6 +36,7 @@ EVERYONE = READERS | {Role.BANK}
 BANK = frozenset({Role.BANK})
 BANK_OR_WRITERS = BANK | WRITERS
 DEAD_LETTER_READERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
+SUPERVISORS = frozenset({Role.MONITOR, Role.ADMIN})
 
 # Root fields whose audience is not the default (queries: READERS, mutations: WRITERS).
 SPECIAL: dict[tuple[str, str], frozenset[Role]] = {
@@ -52,6 +53,13 @@ SPECIAL: dict[tuple[str, str], frozenset[Role]] = {
     # Monitoring centres acknowledge and clear alerts (issue 8), with a key.
     ("mutation", "acknowledgeAlert"): DEAD_LETTER_READERS,
     ("mutation", "clearAlert"): DEAD_LETTER_READERS,
+    # Supervision (issue 22): the monitoring centre supervises (opens, assigns, closes,
+    # reopens); the responsible side (operator) replies; both comment. With a key.
+    ("mutation", "openSupervisionCase"): SUPERVISORS,
+    ("mutation", "assignSupervisionCase"): SUPERVISORS,
+    ("mutation", "closeSupervisionCase"): SUPERVISORS,
+    ("mutation", "reopenSupervisionCase"): SUPERVISORS,
+    ("mutation", "commentSupervisionCase"): DEAD_LETTER_READERS,
 }
 ROLES = [r for r in Role if r is not Role.ANONYMOUS]
 STRAWBERRY = build_schema()

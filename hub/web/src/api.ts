@@ -2,6 +2,7 @@
 // graphql-transport-ws on the same path for subscriptions), with the API key the user entered.
 
 import { createClient, type Client } from "graphql-ws";
+import { lang } from "./i18n";
 
 const KEY_STORAGE = "elh.apiKey";
 const listeners = new Set<() => void>();
@@ -52,6 +53,8 @@ export async function request<T>(query: string, variables: Record<string, unknow
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
     Accept: "application/graphql-response+json, application/json",
+    // Texts the hub renders (alert messages) come in the console's language.
+    "Accept-Language": lang() === "en" ? "en" : "zh-CN",
   };
   const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -92,7 +95,8 @@ function ws(): Client {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const key = apiKey();
     wsClient = createClient({
-      url: `${scheme}://${location.host}/graphql`,
+      // Browsers cannot set Accept-Language on the upgrade: the language rides in the URL.
+      url: `${scheme}://${location.host}/graphql?lang=${lang() === "en" ? "en" : "zh-CN"}`,
       // Browsers cannot set headers on the upgrade: the key goes in connection_init.
       connectionParams: key ? { Authorization: `Bearer ${key}` } : {},
       lazy: true,

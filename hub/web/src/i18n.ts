@@ -56,6 +56,7 @@ const TEXT = {
   LOW: ["低活跃", "Low"],
   IDLE: ["停工", "Idle"],
   NO_DATA: ["无数据", "No data"],
+  QUIET: ["非施工期", "Not in construction"],
   liveFeed: ["实时数据流", "Live feed"],
   live: ["已连接", "live"],
   connecting: ["连接中", "connecting"],

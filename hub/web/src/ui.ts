@@ -30,6 +30,7 @@ export const ACTIVITY_COLOURS: Record<string, string> = {
   ACTIVE: "#2fb171",
   LOW: "#e3b341",
   IDLE: "#e5534b",
+  QUIET: "#4f7cac",
   NO_DATA: "#6e7781",
 };
 

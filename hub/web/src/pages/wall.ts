@@ -60,7 +60,16 @@ interface MapProject {
 interface Activity {
   projectCode: string;
   status: string;
+  stage: string;
   idleDays: number;
+}
+
+/** The dot's status, stage-aware: a quiet site that is not under construction (completed,
+ * suspended, not started) is quiet by its own report, not a stopped site (no red 停工 dot). */
+function mapStatus(a: Activity | undefined): string {
+  if (!a) return "NO_DATA";
+  if (a.stage !== "construction" && (a.status === "IDLE" || a.status === "LOW")) return "QUIET";
+  return a.status;
 }
 
 const PROJECTS = `query MapProjects($after: String) {
@@ -68,7 +77,7 @@ const PROJECTS = `query MapProjects($after: String) {
     pageInfo { hasNextPage endCursor }
     nodes { code name region { code parent { code } } parcels(first: 5) { nodes { lon lat } } } } }`;
 const CITIES = `{ regions(where: {level: CITY}, first: 100) { nodes { code name nameEn lon lat } } }`;
-const ACTIVITIES = `{ projectActivities { projectCode status idleDays } }`;
+const ACTIVITIES = `{ projectActivities { projectCode status stage idleDays } }`;
 
 async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => boolean, stops: (() => void)[]): Promise<void> {
   try {
@@ -125,11 +134,11 @@ async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => bo
     }
     svg.append(outlines);
     const dots = s("g", { class: "dots" });
-    const counts: Record<string, number> = { ACTIVE: 0, LOW: 0, IDLE: 0, NO_DATA: 0 };
-    const order = { NO_DATA: 0, ACTIVE: 1, LOW: 2, IDLE: 3 } as Record<string, number>;
-    points.sort((a, b) => (order[a.a?.status ?? "NO_DATA"] ?? 0) - (order[b.a?.status ?? "NO_DATA"] ?? 0));
+    const counts: Record<string, number> = { ACTIVE: 0, LOW: 0, IDLE: 0, QUIET: 0, NO_DATA: 0 };
+    const order = { NO_DATA: 0, QUIET: 1, ACTIVE: 2, LOW: 3, IDLE: 4 } as Record<string, number>;
+    points.sort((a, b) => (order[mapStatus(a.a)] ?? 0) - (order[mapStatus(b.a)] ?? 0));
     for (const x of points) {
-      const st = x.a?.status ?? "NO_DATA";
+      const st = mapStatus(x.a);
       counts[st] = (counts[st] ?? 0) + 1;
       const link = s(
         "a",
@@ -149,7 +158,7 @@ async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => bo
     clear(box, svg);
     clear(
       legendBox,
-      ["ACTIVE", "LOW", "IDLE", "NO_DATA"].map((st) =>
+      ["ACTIVE", "LOW", "IDLE", "QUIET", "NO_DATA"].map((st) =>
         h("span", { class: "legend-item", "data-testid": `legend-${st}` }, h("i", { style: { background: ACTIVITY_COLOURS[st] } }), `${t(st as "ACTIVE")} ${counts[st] ?? 0}`),
       ),
     );
@@ -157,9 +166,9 @@ async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => bo
     const timer = window.setInterval(async () => {
       try {
         const fresh = await query<{ projectActivities: Activity[] }>(ACTIVITIES);
-        const next = new Map(fresh.projectActivities.map((a) => [a.projectCode, a.status]));
+        const next = new Map(fresh.projectActivities.map((a) => [a.projectCode, a]));
         svg.querySelectorAll<SVGAElement>("[data-testid=map-point]").forEach((el) => {
-          const st = next.get(el.dataset.project ?? "") ?? "NO_DATA";
+          const st = mapStatus(next.get(el.dataset.project ?? ""));
           el.dataset.status = st;
           el.querySelector("circle")?.setAttribute("fill", ACTIVITY_COLOURS[st]!);
         });

@@ -1,0 +1,360 @@
+"""GraphQL for supervision (督办): cases raised from alerts, their transitions and the problem
+ledger (``hub.supervision``).
+
+Who may do what: every monitoring reader (not the bank) reads cases and the ledger; a
+supervisor (monitor or admin, with an API key) opens, assigns, closes and reopens; the
+responsible side (operator or admin, with a key) replies; supervisors and the responsible
+side comment. Escalation is the system's own (``Watch.check_cases``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any, cast
+
+import strawberry
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph_schema.errors import InvalidInput
+from hub import supervision as sv
+from hub.api.access import MONITORING_READERS, allow
+from hub.api.alerts import Ctx, _now, _who, watch_of
+from hub.roles import Role
+
+SUPERVISORS = frozenset({Role.MONITOR, Role.ADMIN})
+RESPONDERS = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+def _keyed(roles: frozenset[Role], what: str) -> type[BasePermission]:
+    names = ", ".join(sorted(r.value for r in roles))
+
+    class Keyed(BasePermission):
+        message = f"{what} needs an API key of the role: {names}"
+        error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
+
+        def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+            return info.context.role in roles and info.context.key_id is not None
+
+    Keyed.__name__ = Keyed.__qualname__ = "Keyed_" + "_".join(sorted(r.value for r in roles))
+    return Keyed
+
+
+Supervises = _keyed(SUPERVISORS, "opening, assigning, closing or reopening a case")
+Responds = _keyed(RESPONDERS, "replying to a case")
+Comments = _keyed(SUPERVISORS | RESPONDERS, "commenting on a case")
+
+
+@strawberry.enum(description="A case's state.")
+class CaseState(Enum):
+    OPEN = strawberry.enum_value("OPEN", description="Waiting for the rectification reply.")
+    REPLIED = strawberry.enum_value("REPLIED", description="Replied; waiting for review.")
+    CLOSED = strawberry.enum_value("CLOSED", description="The reply was accepted.")
+
+
+@strawberry.enum(description="What happened to a case.")
+class CaseAction(Enum):
+    OPENED = strawberry.enum_value("OPENED", description="Raised from an alert.")
+    ASSIGNED = strawberry.enum_value("ASSIGNED", description="Unit, person or deadline changed.")
+    COMMENTED = strawberry.enum_value("COMMENTED", description="A comment.")
+    REPLIED = strawberry.enum_value("REPLIED", description="The rectification reply.")
+    CLOSED = strawberry.enum_value("CLOSED", description="Closed.")
+    REOPENED = strawberry.enum_value("REOPENED", description="Opened again.")
+    ESCALATED = strawberry.enum_value(
+        "ESCALATED", description="Past its deadline: up one level (county → city → province)."
+    )
+
+
+assert {str(k.value) for k in CaseState} == {s.value for s in sv.CaseStatus}
+assert {str(k.value) for k in CaseAction} == {a.value for a in sv.Action}
+
+
+@strawberry.type(description="One transition of a case: when, who, what.")
+class CaseEvent:
+    at: dt.datetime = strawberry.field(description="When.")
+    by: str = strawberry.field(description="Who: '<role>:<key id>', or system:escalation.")
+    action: CaseAction = strawberry.field(description="What happened.")
+    status: CaseState = strawberry.field(description="The state it led to.")
+    level: str = strawberry.field(description="county, city or province after it.")
+    note: str | None = strawberry.field(description="Comment, reply or reason text.")
+    params: JSON = strawberry.field(description="Figures of the transition (deadline, unit…).")
+
+
+@strawberry.type(description="A file behind a rectification reply.")
+class CaseAttachment:
+    name: str = strawberry.field(description="File name.")
+    url: str = strawberry.field(description="Where the responsible unit keeps it.")
+    sha256: str | None = strawberry.field(description="Its digest, when given.")
+    size: int | None = strawberry.field(description="Bytes, when given.")
+
+
+@strawberry.type(description="A supervision case (督办) raised from an alert.")
+class SupervisionCase:
+    case_id: str = strawberry.field(description="Stable id.")
+    alert_id: str = strawberry.field(description="The alert it was raised from.")
+    alert_type: str = strawberry.field(description="That alert's type.")
+    alert_severity: str = strawberry.field(description="That alert's severity when opened.")
+    project_code: str | None = strawberry.field(description="The project concerned.")
+    regions: list[str] = strawberry.field(description="The project's region and those above.")
+    level: str = strawberry.field(description="county, city or province: who supervises now.")
+    level_region: str | None = strawberry.field(description="The region at that level.")
+    status: CaseState = strawberry.field(description="Its state.")
+    unit: str = strawberry.field(description="The responsible unit.")
+    person: str = strawberry.field(description="The responsible person.")
+    deadline: dt.datetime = strawberry.field(description="Reply due by.")
+    overdue: bool = strawberry.field(description="OPEN and past the deadline (as of now).")
+    escalations: int = strawberry.field(description="Times escalated.")
+    opened_at: dt.datetime = strawberry.field(description="When it was opened.")
+    opened_by: str = strawberry.field(description="Who opened it.")
+    updated_at: dt.datetime = strawberry.field(description="Last transition.")
+    closed_at: dt.datetime | None = strawberry.field(description="When it was closed.")
+    reply_text: str | None = strawberry.field(description="The rectification reply.")
+    attachments: list[CaseAttachment] = strawberry.field(description="The reply's files.")
+    events: list[CaseEvent] = strawberry.field(description="Every transition, oldest first.")
+
+    @classmethod
+    def of(cls, c: sv.Case, now: dt.datetime) -> SupervisionCase:
+        reply = c.reply or {}
+        return cls(
+            case_id=c.id,
+            alert_id=c.alert_id,
+            alert_type=c.alert_type,
+            alert_severity=c.alert_severity,
+            project_code=c.project_code,
+            regions=list(c.regions),
+            level=c.level,
+            level_region=c.level_region,
+            status=CaseState(c.status.value),
+            unit=c.unit,
+            person=c.person,
+            deadline=c.deadline,
+            overdue=c.overdue(now),
+            escalations=c.escalations,
+            opened_at=c.opened_at,
+            opened_by=c.opened_by,
+            updated_at=c.updated_at,
+            closed_at=c.closed_at,
+            reply_text=reply.get("text"),
+            attachments=[
+                CaseAttachment(
+                    name=a["name"], url=a["url"], sha256=a.get("sha256"), size=a.get("size")
+                )
+                for a in reply.get("attachments") or []
+            ],
+            events=[
+                CaseEvent(
+                    at=e.at,
+                    by=e.by,
+                    action=CaseAction(e.action.value),
+                    status=CaseState(e.status.value),
+                    level=e.level,
+                    note=e.note,
+                    params=cast(JSON, dict(e.params)),
+                )
+                for e in c.events
+            ],
+        )
+
+
+@strawberry.type(description="Cases of one region or project, counted (问题台账).")
+class LedgerEntry:
+    key: str = strawberry.field(description="Region code (the level a case is at) or project.")
+    total: int = strawberry.field(description="All cases.")
+    open: int = strawberry.field(description="OPEN.")
+    replied: int = strawberry.field(description="REPLIED.")
+    closed: int = strawberry.field(description="CLOSED.")
+    overdue: int = strawberry.field(description="OPEN and past the deadline.")
+    escalated: int = strawberry.field(description="Escalated at least once.")
+
+
+@strawberry.enum(description="How the ledger groups cases.")
+class LedgerBy(Enum):
+    REGION = strawberry.enum_value("region", description="By the region supervising now.")
+    PROJECT = strawberry.enum_value("project", description="By project.")
+
+
+@strawberry.input(description="A file behind a reply: where it is kept and, best, its digest.")
+class AttachmentInput:
+    name: str = strawberry.field(description="File name.")
+    url: str = strawberry.field(description="http(s) URL.")
+    sha256: str | None = strawberry.field(default=None, description="64 lowercase hex digits.")
+    size: int | None = strawberry.field(default=None, description="Bytes.")
+
+
+CaseIdArg = Annotated[str, strawberry.argument(description="The case's caseId.")]
+UnitArg = Annotated[str, strawberry.argument(description="The responsible unit.")]
+PersonArg = Annotated[str, strawberry.argument(description="The responsible person.")]
+NoteArg = Annotated[str | None, strawberry.argument(description="A note on the transition.")]
+ReasonArg = Annotated[str, strawberry.argument(description="Why it is reopened.")]
+TextArg = Annotated[str, strawberry.argument(description="The text.")]
+RegionArg = Annotated[
+    str | None, strawberry.argument(description="Cases of projects in this region or below.")
+]
+Deadline = Annotated[
+    dt.datetime | None,
+    strawberry.argument(description="Reply due by (with a UTC offset); default by level."),
+]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidInput("deadline: give a UTC offset")
+    return value
+
+
+def _service(info: Ctx) -> sv.Supervision:
+    return watch_of(info).supervision
+
+
+@strawberry.type
+class SupervisionQuery:
+    @strawberry.field(
+        description="Supervision cases, newest first; with region, cases of projects in it "
+        "or below (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def supervision_cases(
+        self,
+        info: Ctx,
+        region: RegionArg = None,
+        statuses: Annotated[
+            list[CaseState] | None, strawberry.argument(description="Only these states.")
+        ] = None,
+        project_code: Annotated[
+            str | None, strawberry.argument(description="Only this project.")
+        ] = None,
+        overdue: Annotated[
+            bool | None, strawberry.argument(description="true: only overdue ones.")
+        ] = None,
+    ) -> list[SupervisionCase]:
+        now = _now(info)
+        found = await _service(info).find(
+            region=region,
+            statuses=[sv.CaseStatus(str(s.value)) for s in statuses] if statuses else None,
+            project_code=project_code,
+        )
+        if overdue is not None:
+            found = [c for c in found if c.overdue(now) == overdue]
+        return [SupervisionCase.of(c, now) for c in found]
+
+    @strawberry.field(
+        description="One case by its id.", permission_classes=[allow(MONITORING_READERS)]
+    )
+    async def supervision_case(self, info: Ctx, case_id: CaseIdArg) -> SupervisionCase:
+        return SupervisionCase.of(await _service(info).get(case_id), _now(info))
+
+    @strawberry.field(
+        description="The problem ledger: cases per region or project by state and overdue.",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def problem_ledger(
+        self,
+        info: Ctx,
+        region: RegionArg = None,
+        by: Annotated[
+            LedgerBy, strawberry.argument(description="Group by region or by project.")
+        ] = LedgerBy.REGION,
+    ) -> list[LedgerEntry]:
+        rows = await _service(info).ledger(region=region, by=str(by.value), now=_now(info))
+        return [
+            LedgerEntry(key=r.key, total=r.total, open=r.open, replied=r.replied,
+                        closed=r.closed, overdue=r.overdue, escalated=r.escalated)
+            for r in rows
+        ]  # fmt: skip
+
+
+@strawberry.type
+class SupervisionMutation:
+    @strawberry.mutation(
+        description="Raise a case from an alert, with the responsible unit and person "
+        "(monitor, admin).",
+        permission_classes=[Supervises],
+    )
+    async def open_supervision_case(
+        self,
+        info: Ctx,
+        alert_id: Annotated[str, strawberry.argument(description="The alert's alertId.")],
+        unit: UnitArg,
+        person: PersonArg,
+        deadline: Deadline = None,
+        note: NoteArg = None,
+    ) -> SupervisionCase:
+        watch = watch_of(info)
+        alert = await watch.alerts.get(alert_id)
+        case = await watch.supervision.open(
+            alert, unit=unit, person=person, by=_who(info), now=_now(info),
+            deadline=_aware(deadline), note=note,
+        )  # fmt: skip
+        return SupervisionCase.of(case, _now(info))
+
+    @strawberry.mutation(
+        description="Change the responsible unit, person or deadline (monitor, admin).",
+        permission_classes=[Supervises],
+    )
+    async def assign_supervision_case(
+        self,
+        info: Ctx,
+        case_id: CaseIdArg,
+        unit: UnitArg,
+        person: PersonArg,
+        deadline: Deadline = None,
+    ) -> SupervisionCase:
+        case = await _service(info).assign(
+            case_id, unit=unit, person=person, by=_who(info), now=_now(info),
+            deadline=_aware(deadline),
+        )  # fmt: skip
+        return SupervisionCase.of(case, _now(info))
+
+    @strawberry.mutation(
+        description="Comment on a case (monitor, operator, admin).",
+        permission_classes=[Comments],
+    )
+    async def comment_supervision_case(
+        self, info: Ctx, case_id: CaseIdArg, text: TextArg
+    ) -> SupervisionCase:
+        case = await _service(info).comment(case_id, text=text, by=_who(info), now=_now(info))
+        return SupervisionCase.of(case, _now(info))
+
+    @strawberry.mutation(
+        description="The rectification reply, with attachments (operator, admin).",
+        permission_classes=[Responds],
+    )
+    async def reply_supervision_case(
+        self,
+        info: Ctx,
+        case_id: CaseIdArg,
+        text: TextArg,
+        attachments: Annotated[
+            list[AttachmentInput] | None,
+            strawberry.argument(description="Files behind the reply."),
+        ] = None,
+    ) -> SupervisionCase:
+        files = [sv.Attachment(a.name, a.url, a.sha256, a.size) for a in attachments or []]
+        case = await _service(info).reply(
+            case_id, text=text, attachments=files, by=_who(info), now=_now(info)
+        )
+        return SupervisionCase.of(case, _now(info))
+
+    @strawberry.mutation(
+        description="Close a replied case: the reply is accepted (monitor, admin).",
+        permission_classes=[Supervises],
+    )
+    async def close_supervision_case(
+        self, info: Ctx, case_id: CaseIdArg, note: NoteArg = None
+    ) -> SupervisionCase:
+        case = await _service(info).close(case_id, by=_who(info), now=_now(info), note=note)
+        return SupervisionCase.of(case, _now(info))
+
+    @strawberry.mutation(
+        description="Open a replied or closed case again, with a reason (monitor, admin).",
+        permission_classes=[Supervises],
+    )
+    async def reopen_supervision_case(
+        self, info: Ctx, case_id: CaseIdArg, note: ReasonArg, deadline: Deadline = None
+    ) -> SupervisionCase:
+        case = await _service(info).reopen(
+            case_id, by=_who(info), now=_now(info), note=note, deadline=_aware(deadline)
+        )
+        return SupervisionCase.of(case, _now(info))
