@@ -8,8 +8,9 @@ parcels. Per pass day it reports (contract with fusion; names are fixed):
 - ``valid_share``: share of the parcels' pixels that were clear (0..1), for every pass;
 - ``change_score``: the change detector's score (≥ 0; ≥ 1 crosses the thresholds), the
   highest over the parcels;
-- ``change_state``: −1 too small to resolve, 0 no change, 1 detected, 2 confirmed; the most
-  advanced over the parcels that can be resolved (−1 only when none can).
+- ``change_state``: −2 less than a year of history, −1 too small to resolve, 0 no change,
+  1 detected, 2 confirmed; the most advanced over the parcels that can be resolved (−1 only
+  when none can).
 
 Observations are stamped at the pass day's 10:30 local solar time in China (02:30 UTC), when
 Sentinel-2 crosses. ``Refresher`` brings every watched parcel up to date (one statistics request
@@ -49,7 +50,7 @@ METRICS: dict[str, MetricSpec] = {
     "bsi": MetricSpec("bsi", "index", -1.0, 1.0, Rollup.MEAN),
     "valid_share": MetricSpec("valid_share", "ratio", 0.0, 1.0, Rollup.MEAN),
     "change_score": MetricSpec("change_score", "score", 0.0, 1e6, Rollup.MEAN),
-    "change_state": MetricSpec("change_state", "state", -1.0, 2.0, Rollup.MEAN),
+    "change_state": MetricSpec("change_state", "state", -2.0, 2.0, Rollup.MEAN),
 }
 PASS_TIME_UTC = dt.time(2, 30, tzinfo=dt.UTC)
 DAYS_PER_MONTH = 30.44
@@ -289,7 +290,9 @@ def parcel_maps(
     bbox, width, height = pixel_grid(parcel.geometry, client.config.resolution_m)
     inside = rasterise(parcel.geometry, bbox, width, height)
     sc = client.scene(bbox, width, height, day)
-    return index_maps(sc.bands, sc.scl, sc.data_mask, inside, day, edge_pixels=edge_pixels)
+    return index_maps(
+        sc.bands, sc.scl, sc.data_mask, inside, day, edge_pixels=edge_pixels, harmonized=True
+    )
 
 
 def judge(

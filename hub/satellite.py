@@ -35,8 +35,9 @@ def cache_dir(settings: Settings) -> Path:
 
 def change_params(s: SatelliteSettings) -> ChangeParams:
     return ChangeParams(
-        ndvi_k=s.ndvi_k,
-        soil_k=s.soil_k,
+        min_ndvi_loss=s.min_ndvi_loss,
+        min_soil_gain=s.min_soil_gain,
+        persist_days=s.persist_days,
         min_valid_share=s.min_valid_share,
         min_area_m2=s.min_area_m2,
     )

@@ -15,7 +15,13 @@ from connectors import feeds, satellite
 from connectors.satellite import Parcel, Refresher, RequestBudget, Target, plan
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel, square, synthetic_parcels
+from connectors.sentinel_scenes import (
+    SyntheticParcel,
+    acquisitions,
+    missing,
+    square,
+    synthetic_parcels,
+)
 from graph_schema.geometry import area_m2
 from ingest.model import Message, SensorInfo
 from ingest.pipeline import Pipeline
@@ -24,7 +30,7 @@ from ingest.sqlite_store import SQLiteTelemetryStore
 from vision.change import ChangeParams, ChangeState
 
 pytestmark = pytest.mark.anyio
-START = dt.date(2025, 1, 1)
+START = dt.date(2024, 1, 1)
 TODAY = dt.date(2025, 12, 20)
 SYN = synthetic_parcels(3, seed=11, start=START, end=TODAY)
 BUILD = next(p for p in SYN if p.kind == "construction")
@@ -52,7 +58,7 @@ def _targets() -> list[Target]:
 def _client(sh: LoopbackSentinelHub, cache: Path) -> SentinelClient:
     config = SentinelConfig(
         sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret), cache,
-        history_days=354, retry_sleep_s=0.05,
+        history_days=730, retry_sleep_s=0.05,
     )  # fmt: skip
     return SentinelClient(config)
 
@@ -92,7 +98,9 @@ async def test_a_refresh_stores_series_and_change_state_through_ingest(
         sh.today = later = TODAY + dt.timedelta(days=10)
         newer = await refresher.refresh(_targets(), later)
         assert len(sh.bodies("statistics")) == asked + 3
-        assert newer.new_days == 3 * 2 and newer.stored > 0
+        passes = acquisitions(TODAY + dt.timedelta(days=1), later + dt.timedelta(days=1))
+        expected = sum(not missing(p, d) for p in (BUILD, STABLE, TINY) for d in passes)
+        assert newer.new_days == expected and expected >= 4 and newer.stored > 0
     finally:
         await store.close()
 

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from connectors.satellite import Refresher, RequestBudget, load_targets
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel
+from connectors.sentinel_scenes import SyntheticParcel, acquisitions, missing
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
@@ -61,7 +61,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
             client = SentinelClient(
                 SentinelConfig(
                     sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret),
-                    settings.data_dir / "satellite", history_days=365, retry_sleep_s=0.05,
+                    settings.data_dir / "satellite", history_days=730, retry_sleep_s=0.05,
                 )
             )  # fmt: skip
             refresher = Refresher(
@@ -100,7 +100,9 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
 
         quiet = (await parcel(stable.id))["satellite"]
         assert quiet["state"] == "NO_CHANGE" and quiet["confirmed"] is None
-        assert len(quiet["observations"]) == 73
+        since = TODAY - dt.timedelta(days=730)
+        passes = [d for d in acquisitions(since, TODAY) if not missing(scenes[1], d)]
+        assert len(quiet["observations"]) == len(passes)
     finally:
         await telemetry.close()
 
@@ -135,7 +137,7 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         {
             "HUB_DATA_DIR": str(tmp_path),
             "HUB_SATELLITE_REQUESTS_PER_MINUTE": "60000",
-            "HUB_SATELLITE_HISTORY_DAYS": "210",
+            "HUB_SATELLITE_HISTORY_DAYS": "600",
         }
     )
     telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
