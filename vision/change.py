@@ -15,8 +15,15 @@ share at least ``min_valid_share``):
 
 The first flagged pass *detects*; the change is *confirmed* when the flagged passes have lasted
 ``persist_days`` and number at least ``min_evidence`` with no unflagged clear pass between
-(clouded passes neither confirm nor break the run). A harvest is followed within weeks by the
-next crop or a flooded paddy, a flood's silt by regrowth: they break the run first. A confirmed
+(clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
+even widened to twice the width, is not judged and does not break it either), and the latest is
+not greener than the run's median by ``regrow_margin`` (a bare signature that does not regrow).
+A harvest is followed within weeks by the next crop or a flooded paddy, a flood's silt by
+regrowth: they break the run first. A run that begins within ``after_water_days`` of a pass that
+looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or NDVI
+lost against the window with no BSI or NDBI gained; or NDVI lower and NDBI below the window's
+low quantile by ``min_soil_gain``, as water absorbs the short-wave infrared) must last
+``flood_wait_days``: silt left by a flood is bare until the crop is re-sown. A confirmed
 change is *un-confirmed* (back to ``NONE``, with the day in ``recovered``) when vegetation comes
 back: ``recover_passes`` consecutive clear passes at NDVI ``recover_ndvi`` or more, unflagged; a
 stalled site that weeds take over, in their season.
@@ -73,7 +80,12 @@ class ChangeParams:
     min_references: int = 2
     min_history_days: int = 350
     persist_days: int = 15
-    min_evidence: int = 3
+    min_evidence: int = 2
+    regrow_margin: float = 0.1
+    water_ndvi: float = 0.25
+    water_bsi: float = -0.05
+    after_water_days: int = 30
+    flood_wait_days: int = 60
     recover_ndvi: float = 0.45
     recover_passes: int = 2
     min_valid_share: float = 0.6
@@ -155,12 +167,15 @@ def detect(
     state = ChangeState.INSUFFICIENT_HISTORY
     first_day = ordered[0].day.toordinal() if ordered else 0
     run: list[tuple[dt.date, float]] = []
+    run_ndvi: list[float] = []
+    after_flood = False
     confirm_run: list[tuple[dt.date, float]] = []
     first: dt.date | None = None
     confirmed: dt.date | None = None
     recovered: dt.date | None = None
     healthy = 0
     score = 0.0
+    last_water = -(10**9)  # day number of the last clear pass that looked like standing water
     w = params.window_days
     for obs in ordered:
         if not is_clear(obs, params):
@@ -210,6 +225,9 @@ def detect(
             ),
         )
         flagged = score >= 1.0 and obs.ndvi <= params.bare_ndvi
+        wetter = obs.ndbi <= _quantile(ref_u, params.ref_quantile) - params.min_soil_gain
+        if (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter):
+            last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
         days.append(d)
         ndvi.append(obs.ndvi)
         bsi.append(obs.bsi)
@@ -225,11 +243,19 @@ def detect(
                 healthy = 0
             out.append(ChangeStep(obs.day, True, score, state))
             continue
+        if obs.ndvi <= params.water_ndvi and obs.bsi <= params.water_bsi:
+            last_water = d
         if flagged:
+            if not run:
+                run_ndvi = []
+                after_flood = d - last_water <= params.after_water_days
             run.append((obs.day, score))
+            run_ndvi.append(obs.ndvi)
             first = run[0][0]
             lasted = (obs.day - run[0][0]).days
-            if lasted >= params.persist_days and len(run) >= params.min_evidence:
+            wait = max(params.persist_days, params.flood_wait_days if after_flood else 0)
+            regrowing = obs.ndvi > _quantile(run_ndvi, 0.5) + params.regrow_margin
+            if lasted >= wait and len(run) >= params.min_evidence and not regrowing:
                 state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
             else:
                 state = ChangeState.DETECTED
