@@ -30,6 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
@@ -143,18 +144,60 @@ def plan(
 
 
 class RequestBudget:
-    """Spaces requests to the per-minute quota and stops at the monthly one (per process)."""
+    """Spaces requests to the per-minute quota and stops at the monthly ones: requests and,
+    when ``units_per_month`` is set, processing units. With a ``path`` what was spent this month
+    is kept on disk (written atomically after every request), so a restart does not reset it."""
 
-    def __init__(self, per_minute: int, per_month: int) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        per_month: int,
+        *,
+        units_per_month: float | None = None,
+        path: Path | None = None,
+    ) -> None:
         self.interval_s = 60.0 / per_minute
         self.per_month = per_month
+        self.units_per_month = units_per_month
+        self.path = path
         self.month: tuple[int, int] | None = None
         self.spent = 0
+        self.units = 0.0
         self._next = 0.0
+        self._load()
+
+    def _load(self) -> None:
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            year, month = (int(x) for x in str(data["month"]).split("-"))
+            self.month, self.spent = (year, month), int(data["requests"])
+            self.units = float(data.get("units", 0.0))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # A damaged record: start from zero but say so (the account's own count is truth).
+            log.warning("satellite budget %s unreadable (%s): counting from zero", self.path, exc)
+
+    def _save(self) -> None:
+        if self.path is None or self.month is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "month": f"{self.month[0]:04d}-{self.month[1]:02d}",
+            "requests": self.spent,
+            "units": round(self.units, 4),
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.replace(self.path)
 
     def left(self, today: dt.date) -> int:
         if self.month != (today.year, today.month):
-            self.month, self.spent = (today.year, today.month), 0
+            self.month, self.spent, self.units = (today.year, today.month), 0, 0.0
+        if self.units_per_month is not None and self.units >= self.units_per_month:
+            return 0
         return self.per_month - self.spent
 
     async def take(self, today: dt.date) -> bool:
@@ -166,7 +209,14 @@ class RequestBudget:
         if wait > 0:
             await asyncio.sleep(wait)
         self.spent += 1
+        self._save()
         return True
+
+    def charge(self, today: dt.date, units: float) -> None:
+        """Add a request's processing units (``Refresh.units``)."""
+        self.left(today)
+        self.units += units
+        self._save()
 
 
 # --- series to observations ------------------------------------------------------------------
@@ -230,6 +280,7 @@ class RefreshReport:
     failed_days: int = 0
     stored: int = 0
     skipped_quota: int = 0
+    units: float = 0.0  # processing units, estimated (``SentinelClient.units``)
     errors: dict[str, str] = field(default_factory=dict)  # parcel id → "CODE: message"
 
 
@@ -267,6 +318,8 @@ class Refresher:
                     log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
                     continue
                 report.requests += 1 if result.asked else 0
+                report.units += result.units
+                self.budget.charge(today, result.units)
                 report.new_days += len(result.new_days)
                 report.failed_days += len(result.failed_days)
                 new_days.update(result.new_days)

@@ -184,6 +184,7 @@ class Refresh:
     new_days: tuple[dt.date, ...]
     failed_days: tuple[dt.date, ...]
     series: ParcelSeries
+    units: float = 0.0  # processing units the request cost, estimated
 
 
 class SeriesCache:
@@ -313,7 +314,22 @@ class SentinelClient:
             tuple(dt.date.fromisoformat(d) for d in sorted(new)),
             tuple(dt.date.fromisoformat(d) for d in sorted(failed)),
             series,
+            self.units(dict(geometry), (end - start).days),
         )
+
+    def units(self, geometry: dict[str, Any], days: int) -> float:
+        """Processing units of a daily statistics request, after Sentinel Hub's rules: 512×512
+        pixels and 3 input bands make one unit (5 bands here: B02, B04, B08, B11, SCL; dataMask
+        is free), at least 0.01 per request, and each daily interval counts as a request. An
+        estimate for the budget; the account's dashboard is the truth."""
+        width, height = self._pixels(geometry)
+        per_interval = max(0.01, width * height / 512**2 * 5 / 3)
+        return round(per_interval * max(1, days), 4)
+
+    def _pixels(self, geometry: dict[str, Any]) -> tuple[int, int]:
+        min_x, min_y, max_x, max_y = shape(geometry).bounds
+        resx, resy = self._resolution(geometry)
+        return max(1, math.ceil((max_x - min_x) / resx)), max(1, math.ceil((max_y - min_y) / resy))
 
     def _resolution(self, geometry: dict[str, Any]) -> tuple[float, float]:
         lat = _centre_lat(geometry)

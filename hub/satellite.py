@@ -79,7 +79,12 @@ async def refresh_forever(
         client,
         pipeline,
         params=change_params(s),
-        budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
+        budget=RequestBudget(
+            s.requests_per_minute,
+            s.requests_per_month,
+            units_per_month=s.units_per_month,
+            path=cache_dir(settings) / "budget.json",
+        ),
     )
     while True:
         try:

@@ -536,6 +536,12 @@ class SatelliteSettings(_Section):
     requests_per_month: int = Field(
         default=10_000, ge=1, le=100_000_000, description="Account quota: requests per month."
     )
+    units_per_month: float | None = Field(
+        default=None,
+        gt=0,
+        description="Account quota: processing units per month (estimated per request); unset: "
+        "not counted.",
+    )
     max_attempts: int = Field(
         default=4, ge=1, le=20, description="Attempts per request on 5xx and connection errors."
     )

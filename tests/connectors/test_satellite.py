@@ -155,3 +155,19 @@ async def test_satellite_mqtt_payloads_decode_and_bad_ones_are_dead_letters(
         assert letter.code == "OUT_OF_RANGE"
     finally:
         await store.close()
+
+
+async def test_the_budget_counts_requests_and_units_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "budget.json"
+    budget = RequestBudget(6000, 3, units_per_month=1.0, path=path)
+    assert await budget.take(TODAY) and await budget.take(TODAY)
+    budget.charge(TODAY, 0.4)
+    again = RequestBudget(6000, 3, units_per_month=1.0, path=path)  # the hub restarted
+    assert again.spent == 2 and again.units == pytest.approx(0.4)
+    assert await again.take(TODAY) and not await again.take(TODAY)  # 3 requests a month
+    later = RequestBudget(6000, 3, units_per_month=0.3, path=path)
+    assert later.left(TODAY) == 0  # the units ran out first
+    next_month = TODAY + dt.timedelta(days=15)
+    assert later.left(next_month) == 3 and await later.take(next_month)
+    path.write_text("{not json", encoding="utf-8")
+    assert RequestBudget(6000, 3, path=path).spent == 0  # damaged: counted from zero, no crash
