@@ -51,7 +51,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
     assert len(targets) == 2 and all(t.sensor_id.startswith("sat-") for t in targets)
     built, stable = targets[0].parcels[0], targets[1].parcels[0]
     scenes = [
-        SyntheticParcel(built.id, built.geometry, "construction", ONSET),
+        SyntheticParcel(built.id, built.geometry, "construction", ONSET, cover="forest"),
         SyntheticParcel(stable.id, stable.geometry, "built"),
     ]
     settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
