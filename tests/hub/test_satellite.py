@@ -145,7 +145,7 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         targets = await load_targets(demo_store)
         task = asyncio.create_task(simulate_satellite(settings, demo_store, telemetry))
         wanted = {t.sensor_id for t in targets}
-        for _ in range(240):
+        for _ in range(720):  # up to 6 min on a loaded machine: 600 days of scenes per parcel
             latest = await telemetry.store.latest(sensor_ids=sorted(wanted))
             states = {x.sensor_id: x.value for x in latest if x.metric == "change_state"}
             if set(states) == wanted:
