@@ -26,6 +26,7 @@ from pydantic import SecretStr
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
 from bench.registry import Figures, benchmark
+from bench.satellite_accuracy import HELD_OUT, TUNING_SEED, run_seed
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import (
@@ -42,6 +43,7 @@ from vision.spectral import index_maps, rasterise
 START = dt.date(2021, 7, 1)
 END = START + dt.timedelta(days=365)
 PARCELS = 300
+ACCURACY_PARCELS = int(os.environ.get("BENCH_SATELLITE_PARCELS", "300"))
 
 
 def _ms(seconds: float) -> float:
@@ -114,10 +116,17 @@ def _statistics() -> Figures:
     return {"statistics round trip ms per parcel-year (loopback incl.)": _ms(elapsed)}
 
 
-@benchmark("satellite", "change detection per parcel-year, index maps per parcel (issue 7)")
+@benchmark(
+    "satellite",
+    "change detection accuracy against a year-on-year baseline on generated Zhejiang farmland "
+    "(seed 1 tunes, 2-4 are held out), per parcel-year cost, index maps per parcel",
+)
 async def satellite() -> Figures:
     me0, machine0, t0 = _proc_ticks(os.getpid()), _machine_ticks(), time.monotonic()
     figures: Figures = {}
+    params = ChangeParams()
+    for seed in (TUNING_SEED, *HELD_OUT):
+        figures |= run_seed(seed, params, count=ACCURACY_PARCELS)
     figures |= _detection()
     figures |= _index_maps()
     figures |= _statistics()

@@ -8,8 +8,9 @@ parcels. Per pass day it reports (contract with fusion; names are fixed):
 - ``valid_share``: share of the parcels' pixels that were clear (0..1), for every pass;
 - ``change_score``: the change detector's score (≥ 0; ≥ 1 crosses the thresholds), the
   highest over the parcels;
-- ``change_state``: −1 too small to resolve, 0 no change, 1 detected, 2 confirmed; the most
-  advanced over the parcels that can be resolved (−1 only when none can).
+- ``change_state``: −2 less than a year of history, −1 too small to resolve, 0 no change,
+  1 detected, 2 confirmed; the most advanced over the parcels that can be resolved (−1 only
+  when none can).
 
 Observations are stamped at the pass day's 10:30 local solar time in China (02:30 UTC), when
 Sentinel-2 crosses. ``Refresher`` brings every watched parcel up to date (one statistics request
@@ -29,6 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
@@ -49,7 +51,7 @@ METRICS: dict[str, MetricSpec] = {
     "bsi": MetricSpec("bsi", "index", -1.0, 1.0, Rollup.MEAN),
     "valid_share": MetricSpec("valid_share", "ratio", 0.0, 1.0, Rollup.MEAN),
     "change_score": MetricSpec("change_score", "score", 0.0, 1e6, Rollup.MEAN),
-    "change_state": MetricSpec("change_state", "state", -1.0, 2.0, Rollup.MEAN),
+    "change_state": MetricSpec("change_state", "state", -2.0, 2.0, Rollup.MEAN),
 }
 PASS_TIME_UTC = dt.time(2, 30, tzinfo=dt.UTC)
 DAYS_PER_MONTH = 30.44
@@ -142,18 +144,60 @@ def plan(
 
 
 class RequestBudget:
-    """Spaces requests to the per-minute quota and stops at the monthly one (per process)."""
+    """Spaces requests to the per-minute quota and stops at the monthly ones: requests and,
+    when ``units_per_month`` is set, processing units. With a ``path`` what was spent this month
+    is kept on disk (written atomically after every request), so a restart does not reset it."""
 
-    def __init__(self, per_minute: int, per_month: int) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        per_month: int,
+        *,
+        units_per_month: float | None = None,
+        path: Path | None = None,
+    ) -> None:
         self.interval_s = 60.0 / per_minute
         self.per_month = per_month
+        self.units_per_month = units_per_month
+        self.path = path
         self.month: tuple[int, int] | None = None
         self.spent = 0
+        self.units = 0.0
         self._next = 0.0
+        self._load()
+
+    def _load(self) -> None:
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            year, month = (int(x) for x in str(data["month"]).split("-"))
+            self.month, self.spent = (year, month), int(data["requests"])
+            self.units = float(data.get("units", 0.0))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # A damaged record: start from zero but say so (the account's own count is truth).
+            log.warning("satellite budget %s unreadable (%s): counting from zero", self.path, exc)
+
+    def _save(self) -> None:
+        if self.path is None or self.month is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "month": f"{self.month[0]:04d}-{self.month[1]:02d}",
+            "requests": self.spent,
+            "units": round(self.units, 4),
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.replace(self.path)
 
     def left(self, today: dt.date) -> int:
         if self.month != (today.year, today.month):
-            self.month, self.spent = (today.year, today.month), 0
+            self.month, self.spent, self.units = (today.year, today.month), 0, 0.0
+        if self.units_per_month is not None and self.units >= self.units_per_month:
+            return 0
         return self.per_month - self.spent
 
     async def take(self, today: dt.date) -> bool:
@@ -165,7 +209,14 @@ class RequestBudget:
         if wait > 0:
             await asyncio.sleep(wait)
         self.spent += 1
+        self._save()
         return True
+
+    def charge(self, today: dt.date, units: float) -> None:
+        """Add a request's processing units (``Refresh.units``)."""
+        self.left(today)
+        self.units += units
+        self._save()
 
 
 # --- series to observations ------------------------------------------------------------------
@@ -229,6 +280,7 @@ class RefreshReport:
     failed_days: int = 0
     stored: int = 0
     skipped_quota: int = 0
+    units: float = 0.0  # processing units, estimated (``SentinelClient.units``)
     errors: dict[str, str] = field(default_factory=dict)  # parcel id → "CODE: message"
 
 
@@ -266,6 +318,8 @@ class Refresher:
                     log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
                     continue
                 report.requests += 1 if result.asked else 0
+                report.units += result.units
+                self.budget.charge(today, result.units)
                 report.new_days += len(result.new_days)
                 report.failed_days += len(result.failed_days)
                 new_days.update(result.new_days)
@@ -289,7 +343,9 @@ def parcel_maps(
     bbox, width, height = pixel_grid(parcel.geometry, client.config.resolution_m)
     inside = rasterise(parcel.geometry, bbox, width, height)
     sc = client.scene(bbox, width, height, day)
-    return index_maps(sc.bands, sc.scl, sc.data_mask, inside, day, edge_pixels=edge_pixels)
+    return index_maps(
+        sc.bands, sc.scl, sc.data_mask, inside, day, edge_pixels=edge_pixels, harmonized=True
+    )
 
 
 def judge(

@@ -1,16 +1,28 @@
 """The Sentinel Hub client: per-parcel statistics and band rasters through ``sentinelhub``.
 
 ``SentinelClient.refresh`` asks the Statistical API for one parcel's daily NDVI, NDBI and BSI
-over its clear pixels (SCL cloud, shadow, cirrus and defective classes and ``dataMask`` are
-masked by the evalscript; values harmonized across the 2022 processing baseline with
-``harmonizeValues``), only for days after the last one in the parcel's on-disk cache, and
-keeps failed intervals to ask again next time. ``SentinelClient.scene`` asks the Process API for
-one acquisition's bands (DN, not harmonized: ``vision.spectral`` does that) for index maps.
+over its clear pixels (the SCL classes below and ``dataMask`` are masked by the evalscript;
+values harmonized across the 2022 processing baseline with ``harmonizeValues``), for days after
+the last one in the parcel's on-disk cache, and
+keeps failed intervals to ask again next time. A parcel watched for the first time is backfilled
+``history_days`` (never less than ``MIN_HISTORY_DAYS``: the detector compares with the same weeks
+of the prior year); every later refresh asks the last ``trailing_days`` again, since passes are
+published late. ``SentinelClient.scene`` asks the Process API for one acquisition's bands as
+harmonized DN (the service takes off the BOA offset) for index maps.
+
+Masked SCL classes, after the L2A documentation: 0 no data, 1 saturated, 2 dark area / cast
+shadow, 3 cloud shadow, 7 unclassified (in practice thin cloud and cloud edges), 8/9 cloud,
+10 cirrus, 11 snow. An evalscript sees one pixel at a time, so the statistics cannot buffer
+clouds; cloud edges left clear are caught by class 7 or, when labelled clear, by the
+detector's persistence (one odd pass never confirms). ``vision.spectral.index_maps`` buffers
+clouds by two pixels on the Process API path.
 
 Retries on 5xx and connection errors (``max_attempts``, back-off from ``retry_sleep_s``), 429
-with ``Retry-After`` and per-interval retries of failed statistics are the ``sentinelhub``
-client's own; errors that remain become ``SatelliteError`` with a stable code. Calls block: run
-them in a thread (``asyncio.to_thread``).
+with ``Retry-After`` (at most ``max_rate_limited`` in a row, then ``SATELLITE_RATE_LIMITED``)
+and per-interval retries of failed statistics are the ``sentinelhub`` client's own; a 403 for an
+exhausted quota is ``SATELLITE_QUOTA_EXHAUSTED``, not an authentication error; errors that
+remain become ``SatelliteError`` with a stable code. Calls block: run them in a thread
+(``asyncio.to_thread``).
 """
 
 from __future__ import annotations
@@ -54,6 +66,7 @@ from graph_schema.errors import HubError
 from vision.change import SpectralObservation
 
 _M_PER_DEG = math.radians(1.0) * 6_371_008.8
+MIN_HISTORY_DAYS = 395  # a year and the ±15-day window of the detector, and some slack
 
 STATISTICS_EVALSCRIPT = """//VERSION=3
 function setup() {
@@ -65,8 +78,9 @@ function setup() {
     ]
   };
 }
-// SCL: 0 no data, 1 saturated, 3 cloud shadow, 8/9 cloud medium/high, 10 cirrus.
-const MASKED = [0, 1, 3, 8, 9, 10];
+// SCL: 0 no data, 1 saturated, 2 dark area / cast shadow, 3 cloud shadow, 7 unclassified
+// (mostly thin cloud and cloud edges), 8/9 cloud medium/high, 10 cirrus, 11 snow.
+const MASKED = [0, 1, 2, 3, 7, 8, 9, 10, 11];
 function evaluatePixel(s) {
   const ndvi = index(s.B08, s.B04);
   const ndbi = index(s.B11, s.B08);
@@ -102,6 +116,25 @@ class SatelliteAuthError(SatelliteError):
     code = "SATELLITE_UNAUTHENTICATED"
 
 
+class SatelliteQuotaExhausted(SatelliteError):
+    """HTTP 403 for an exhausted account quota (requests or processing units): the credentials
+    are fine; wait for the quota to renew or raise it."""
+
+    code = "SATELLITE_QUOTA_EXHAUSTED"
+
+
+class SatelliteForbidden(SatelliteError):
+    """HTTP 403 for anything else: the account may not use this collection or endpoint."""
+
+    code = "SATELLITE_FORBIDDEN"
+
+
+class SatelliteRateLimited(SatelliteError):
+    """HTTP 429 still answered after ``max_rate_limited`` tries: the per-minute quota is spent."""
+
+    code = "SATELLITE_RATE_LIMITED"
+
+
 class SatelliteBadResponse(SatelliteError):
     """Sentinel Hub answered something this client cannot read."""
 
@@ -117,7 +150,9 @@ class SentinelConfig:
     cache_dir: Path
     collection_url: str | None = None
     resolution_m: float = 10.0
-    history_days: int = 365
+    history_days: int = 400
+    trailing_days: int = 10
+    max_rate_limited: int = 5
     max_attempts: int = 4
     retry_sleep_s: float = 5.0
     timeout_s: float = 120.0
@@ -149,6 +184,7 @@ class Refresh:
     new_days: tuple[dt.date, ...]
     failed_days: tuple[dt.date, ...]
     series: ParcelSeries
+    units: float = 0.0  # processing units the request cost, estimated
 
 
 class SeriesCache:
@@ -224,6 +260,7 @@ class SentinelClient:
             max_download_attempts=config.max_attempts,
             download_sleep_time=config.retry_sleep_s,
             download_timeout_seconds=config.timeout_s,
+            max_retries=config.max_rate_limited,
         )
         self._token: SentinelHubSession | None = None
         service = config.collection_url or config.base_url
@@ -250,13 +287,20 @@ class SentinelClient:
         today = today or dt.datetime.now(dt.UTC).date()
         series = self.cache.load(parcel_id)
         end = today + dt.timedelta(days=1)
-        start = series.through or today - dt.timedelta(days=self.config.history_days)
+        if series.through is None:
+            # First watch: a year and the comparison window at least, which the detector needs.
+            start = today - dt.timedelta(days=max(self.config.history_days, MIN_HISTORY_DAYS))
+        elif series.through >= end and not series.failed:
+            return Refresh(parcel_id, None, (), (), series)
+        else:
+            # Passes are published hours to days after acquisition: ask the trailing days
+            # again on every refresh, or a pass ingested late would be lost for ever.
+            start = min(series.through, end - dt.timedelta(days=self.config.trailing_days))
         if series.failed:
             start = min(start, min(dt.date.fromisoformat(d) for d in series.failed))
-        if start >= end:
-            return Refresh(parcel_id, None, (), (), series)
         payload = self._statistics(dict(geometry), start, end)
-        new, failed = _parse_statistics(payload)
+        answered, failed = _parse_statistics(payload)
+        new = {d: v for d, v in answered.items() if series.days.get(d) != v}
         asked_failed = {d for d in series.failed if start.isoformat() <= d < end.isoformat()}
         series.failed -= asked_failed
         for day, values in new.items():
@@ -270,7 +314,22 @@ class SentinelClient:
             tuple(dt.date.fromisoformat(d) for d in sorted(new)),
             tuple(dt.date.fromisoformat(d) for d in sorted(failed)),
             series,
+            self.units(dict(geometry), (end - start).days),
         )
+
+    def units(self, geometry: dict[str, Any], days: int) -> float:
+        """Processing units of a daily statistics request, after Sentinel Hub's rules: 512×512
+        pixels and 3 input bands make one unit (5 bands here: B02, B04, B08, B11, SCL; dataMask
+        is free), at least 0.01 per request, and each daily interval counts as a request. An
+        estimate for the budget; the account's dashboard is the truth."""
+        width, height = self._pixels(geometry)
+        per_interval = max(0.01, width * height / 512**2 * 5 / 3)
+        return round(per_interval * max(1, days), 4)
+
+    def _pixels(self, geometry: dict[str, Any]) -> tuple[int, int]:
+        min_x, min_y, max_x, max_y = shape(geometry).bounds
+        resx, resy = self._resolution(geometry)
+        return max(1, math.ceil((max_x - min_x) / resx)), max(1, math.ceil((max_y - min_y) / resy))
 
     def _resolution(self, geometry: dict[str, Any]) -> tuple[float, float]:
         lat = _centre_lat(geometry)
@@ -309,14 +368,15 @@ class SentinelClient:
     def scene(
         self, bbox: tuple[float, float, float, float], width: int, height: int, day: dt.date
     ) -> SceneBands:
-        """One day's DN bands, SCL and dataMask over ``bbox`` (WGS 84) at ``width``×``height``."""
+        """One day's DN bands, SCL and dataMask over ``bbox`` (WGS 84) at ``width``×``height``;
+        the service harmonizes the values (no BOA offset, whatever the processing baseline)."""
         request = SentinelHubRequest(
             evalscript=BANDS_EVALSCRIPT,
             input_data=[
                 SentinelHubRequest.input_data(
                     self._collection,
                     time_interval=(day, day),
-                    other_args={"processing": {"harmonizeValues": False}},
+                    other_args={"processing": {"harmonizeValues": True}},
                 )
             ],
             responses=[SentinelHubRequest.output_response("default", MimeType.TIFF)],
@@ -353,12 +413,20 @@ class SentinelClient:
             raise SatelliteAuthError(
                 f"token refused by {self.config.token_url}: {exc.error}"
             ) from None
-        except OutOfRequestsException as exc:
-            raise SatelliteError(f"rate limit: {exc}") from None
+        except OutOfRequestsException:
+            raise SatelliteRateLimited(
+                f"HTTP 429 {self.config.max_rate_limited} times in a row: per-minute quota spent"
+            ) from None
         except DownloadFailedException as exc:
-            status = getattr(getattr(exc.request_exception, "response", None), "status_code", None)
-            if status in (401, 403):
+            response = getattr(exc.request_exception, "response", None)
+            status = getattr(response, "status_code", None)
+            if status == 401:
                 raise SatelliteAuthError(f"Sentinel Hub refused the token ({status})") from None
+            if status == 403:
+                text = (getattr(response, "text", "") or "")[:500]
+                if any(w in text.lower() for w in ("quota", "processing unit", "limit")):
+                    raise SatelliteQuotaExhausted(f"Sentinel Hub quota exhausted: {text}") from None
+                raise SatelliteForbidden(f"Sentinel Hub forbade the request: {text}") from None
             raise SatelliteError(f"Sentinel Hub download failed: {_first_line(exc)}") from None
         except requests.RequestException as exc:
             raise SatelliteError(f"Sentinel Hub unreachable: {_first_line(exc)}") from None

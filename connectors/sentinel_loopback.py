@@ -5,9 +5,12 @@ in the service's own request and response formats, answering from synthetic parc
 It does not run JavaScript: it answers the evalscripts of ``connectors.sentinel`` (indices with a
 ``dataMask`` output for statistics; DN bands, SCL and dataMask for process) by computing what
 they compute. Faults are queued per endpoint and taken one per request: ``"429"`` (with
-``Retry-After`` in milliseconds, as Sentinel Hub sends it), ``"500"``/``"503"``, ``"partial"``
+``Retry-After`` in milliseconds, as Sentinel Hub sends it), ``"403quota"`` (an exhausted
+quota), ``"500"``/``"503"``, ``"partial"``
 (every other interval fails with ``EXECUTION_ERROR``, status ``PARTIAL``) and ``"failed"``
-(every interval fails, status ``FAILED``). Every request body is kept in ``requests``.
+(every interval fails, status ``FAILED``). Passes the generator marks missing are never served;
+passes in ``late`` are served only from the day given. Every request body is kept in
+``requests``.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from shapely.geometry import Point, shape
 from connectors.sentinel_scenes import (
     SyntheticParcel,
     acquisitions,
+    missing,
     scene,
     scene_stats,
 )
-from vision.spectral import rasterise
+from vision.spectral import BASELINE_04_00, rasterise
 
 TOKEN_PATH = "/auth/realms/main/protocol/openid-connect/token"  # noqa: S105 (a path)
 _M_PER_DEG = math.radians(1.0) * 6_371_008.8
@@ -88,6 +92,8 @@ class LoopbackSentinelHub:
         self.retry_after_ms = retry_after_ms
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.requests: list[Received] = []
+        # Passes the archive publishes late: acquisition day → first day it is served.
+        self.late: dict[dt.date, dt.date] = {}
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -179,6 +185,13 @@ class LoopbackSentinelHub:
                     "application/json",
                     {"Retry-After": str(self.retry_after_ms)},
                 )
+            if fault == "403quota":
+                raise _error(
+                    403,
+                    "Forbidden",
+                    "You have exceeded your monthly quota of processing units.",
+                    "RATE_LIMIT_EXCEEDED",
+                )
             if fault in ("500", "502", "503"):
                 raise _error(int(fault), "Server Error", "try again", "COMMON_EXCEPTION")
             if endpoint == "token":
@@ -263,7 +276,8 @@ class LoopbackSentinelHub:
         height = max(1, math.ceil((max_y - min_y) / resy))
         bbox = (min_x, min_y, min_x + width * resx, min_y + height * resy)
         inside = rasterise(geometry, bbox, width, height)
-        days = [d for d in acquisitions(start, end) if d <= self.today]
+        days = [d for d in acquisitions(start, end) if d <= self.today and not missing(parcel, d)]
+        days = [d for d in days if self.late.get(d, d) <= self.today]
         items: list[dict[str, Any]] = []
         failed = 0
         for n, day in enumerate(days):
@@ -292,7 +306,8 @@ class LoopbackSentinelHub:
         raise _Reply(200, json.dumps(answer).encode(), "application/json", {})
 
     def _process(self, body: dict[str, Any]) -> None:
-        self._collection(body)
+        data = self._collection(body)
+        harmonized = bool(data.get("processing", {}).get("harmonizeValues", True))
         try:
             bbox_list = body["input"]["bounds"]["bbox"]
             time_range = body["input"]["data"][0]["dataFilter"]["timeRange"]
@@ -312,8 +327,9 @@ class LoopbackSentinelHub:
         image = np.zeros((height, width, 6), dtype=np.uint16)
         if days:
             sc = scene(parcel, days[-1], bbox, width, height)
+            offset = 1000 if harmonized and days[-1] >= BASELINE_04_00 else 0
             for i, band in enumerate(("B02", "B04", "B08", "B11")):
-                image[..., i] = sc.bands[band]
+                image[..., i] = np.maximum(sc.bands[band].astype(np.int32) - offset, 0)
             image[..., 4] = sc.scl
             image[..., 5] = sc.data_mask
         buffer = io.BytesIO()

@@ -1,13 +1,36 @@
-"""Synthetic Sentinel-2 L2A scenes of parcels, for the loopback Sentinel Hub, tests and the demo.
+"""Synthetic Sentinel-2 L2A scenes of Zhejiang parcels, for the loopback Sentinel Hub, tests,
+the demo and ``python -m bench satellite``.
 
-A parcel is one of three kinds: ``built`` (an existing plant: roofs, concrete, little green),
-``vegetated`` (fields or grass whose green follows the seasons) and ``construction`` (vegetated
-until ``onset``, then cleared within a few days, bare soil that built-up surface slowly covers).
-Each pixel mixes vegetation, soil and built-up endmember reflectances, plus per-scene haze and
-per-pixel noise. Passes come every 5 days; about a third are overcast, a fifth partly clouded
-(cloud with its shadow), a few hazy. Bands are L2A digital numbers, with the BOA offset of
-+1000 DN on acquisitions from 2022-01-25 (processing baseline 04.00), as the archive has them.
-Everything is deterministic in (parcel id, seed, day).
+Each parcel has a land cover with its crop calendar, and per pixel mixes endmember reflectances
+(vegetation, dry and wet soil, crop residue, paddy water, flood silt, concrete, blue hut roofs,
+green dust nets). Calendars (day of year; every parcel-year shifts them by a few days):
+
+- ``rice``: double-season rice. Winter stubble (or green manure), ploughing in early April,
+  flooded transplanting late April, early-rice harvest about 20 July, late rice transplanted into
+  a flooded field within ten days, harvested early November.
+- ``wheat_maize``: winter wheat (sown November, green-up February, harvest about 28 May), summer
+  maize (sown early June, harvest late September), ploughing in October.
+- ``tea`` (evergreen, pruned after the spring pick in late May), ``orchard`` (deciduous peach
+  and pear, grass between rows), ``forest`` (evergreen broadleaf), ``grass`` (mown now and
+  then), ``fallow`` (reserve land: weeds that die back in winter), ``built`` (a standing plant).
+
+``construction`` parcels are a cover until ``onset``; then clearing spreads over days to weeks,
+often over part of the parcel only; green dust nets go over bare soil, site huts with blue
+roofs appear, and built-up surface rises over months. Some sites stall and weeds come back.
+
+``trap`` events that must not alarm: ``harvest`` (a harvest weeks off the usual date, straw
+taken off: bare soil), ``ploughing`` (deep ploughing and levelling off calendar, bare for one
+to two months), ``paddy_flooding`` (a paddy under water for weeks longer), ``drought`` (a
+summer like 2022's: cover thinned, soil showing, back with the autumn rain), ``flood_silt``
+(a typhoon flood leaves silt over the crop, which is re-sown) and ``abandonment`` (farming
+stops; weeds take over).
+
+Weather and sensor faults follow the Zhejiang season (plum rains in June are the cloudiest):
+overcast passes (SCL 8/9), partial clouds whose thin edges are labelled SCL 7 *or left clear*
+and whose shadows are labelled SCL 3, SCL 2 *or left clear*, blue roofs and bright soil
+mislabelled SCL 8, haze the classifier misses, missing passes, a one-pixel misregistration and
+per-pixel noise. Bands are L2A digital numbers, with the BOA offset of +1000 DN from 2022-01-25
+(processing baseline 04.00), as the archive has them. Deterministic in (parcel id, seed, day).
 """
 
 from __future__ import annotations
@@ -34,27 +57,152 @@ from vision.spectral import (
 )
 
 # Reflectance of B02, B04, B08, B11.
-_VEG = np.array([0.03, 0.03, 0.40, 0.18], dtype=np.float32)
-_SOIL = np.array([0.10, 0.18, 0.25, 0.32], dtype=np.float32)
-_BUILT = np.array([0.15, 0.17, 0.22, 0.26], dtype=np.float32)
+_E = {
+    "veg": (0.030, 0.035, 0.42, 0.19),
+    "soil": (0.10, 0.17, 0.24, 0.31),
+    "wet": (0.06, 0.10, 0.15, 0.17),
+    "residue": (0.07, 0.13, 0.24, 0.30),
+    "water": (0.06, 0.05, 0.03, 0.01),
+    "silt": (0.11, 0.19, 0.26, 0.30),
+    "built": (0.14, 0.16, 0.21, 0.25),
+    "roof": (0.25, 0.15, 0.22, 0.20),
+    "net": (0.05, 0.07, 0.11, 0.16),
+    "subsoil": (0.12, 0.20, 0.25, 0.33),  # graded, compacted site soil, topsoil stripped
+}
+_ENDS = {k: np.array(v, dtype=np.float32) for k, v in _E.items()}
 _M_PER_DEG = math.radians(1.0) * 6_371_008.8
 REVISIT_DAYS = 5
 KINDS = ("built", "vegetated", "construction")
+COVERS = ("rice", "wheat_maize", "tea", "orchard", "forest", "grass", "fallow", "built")
+TRAPS = ("harvest", "ploughing", "paddy_flooding", "drought", "flood_silt", "abandonment")
+
+# Calendars: (day of year, vegetation, water, residue); soil is the rest.
+_CALENDARS: dict[str, tuple[tuple[float, float, float, float], ...]] = {
+    "rice": (
+        (1, 0.12, 0.0, 0.45),
+        (80, 0.18, 0.0, 0.35),
+        (95, 0.03, 0.0, 0.10),  # ploughed
+        (110, 0.04, 0.75, 0.0),  # flooded, transplanted
+        (125, 0.15, 0.55, 0.0),
+        (150, 0.55, 0.20, 0.0),
+        (175, 0.90, 0.0, 0.0),
+        (192, 0.70, 0.0, 0.20),  # ripening
+        (200, 0.62, 0.0, 0.25),
+        (201, 0.05, 0.0, 0.60),  # early-rice harvest
+        (207, 0.04, 0.70, 0.10),  # flooded, late rice transplanted
+        (222, 0.20, 0.50, 0.0),
+        (250, 0.70, 0.10, 0.0),
+        (275, 0.90, 0.0, 0.0),
+        (295, 0.72, 0.0, 0.15),
+        (308, 0.60, 0.0, 0.25),
+        (309, 0.06, 0.0, 0.65),  # late-rice harvest
+        (340, 0.08, 0.0, 0.55),
+        (366, 0.12, 0.0, 0.45),
+    ),
+    "wheat_maize": (
+        (1, 0.30, 0.0, 0.0),
+        (40, 0.38, 0.0, 0.0),
+        (75, 0.75, 0.0, 0.0),
+        (110, 0.92, 0.0, 0.0),
+        (130, 0.65, 0.0, 0.25),
+        (147, 0.45, 0.0, 0.40),
+        (148, 0.05, 0.0, 0.60),  # wheat harvest
+        (158, 0.03, 0.0, 0.35),  # maize sown
+        (172, 0.15, 0.0, 0.20),
+        (200, 0.80, 0.0, 0.0),
+        (232, 0.88, 0.0, 0.0),
+        (258, 0.55, 0.0, 0.30),
+        (268, 0.45, 0.0, 0.40),
+        (269, 0.05, 0.0, 0.55),  # maize harvest
+        (285, 0.02, 0.0, 0.15),  # ploughed
+        (305, 0.03, 0.0, 0.05),  # wheat sown
+        (335, 0.18, 0.0, 0.0),
+        (366, 0.30, 0.0, 0.0),
+    ),
+    "tea": (
+        (1, 0.62, 0.0, 0.0),
+        (90, 0.66, 0.0, 0.0),
+        (140, 0.72, 0.0, 0.0),
+        (142, 0.50, 0.0, 0.10),  # pruned after the spring pick
+        (200, 0.72, 0.0, 0.0),
+        (300, 0.72, 0.0, 0.0),
+        (366, 0.62, 0.0, 0.0),
+    ),
+    "orchard": (
+        (1, 0.30, 0.0, 0.10),
+        (70, 0.35, 0.0, 0.05),
+        (120, 0.70, 0.0, 0.0),
+        (200, 0.82, 0.0, 0.0),
+        (280, 0.70, 0.0, 0.0),
+        (330, 0.40, 0.0, 0.10),
+        (366, 0.30, 0.0, 0.10),
+    ),
+    "forest": (
+        (1, 0.76, 0.0, 0.0),
+        (100, 0.80, 0.0, 0.0),
+        (200, 0.90, 0.0, 0.0),
+        (320, 0.82, 0.0, 0.0),
+        (366, 0.76, 0.0, 0.0),
+    ),
+    "grass": (
+        (1, 0.42, 0.0, 0.15),
+        (70, 0.50, 0.0, 0.10),
+        (130, 0.78, 0.0, 0.0),
+        (230, 0.82, 0.0, 0.0),
+        (320, 0.58, 0.0, 0.10),
+        (366, 0.42, 0.0, 0.15),
+    ),
+    "fallow": (
+        (1, 0.22, 0.0, 0.35),
+        (70, 0.28, 0.0, 0.25),
+        (140, 0.60, 0.0, 0.0),
+        (240, 0.68, 0.0, 0.0),
+        (320, 0.40, 0.0, 0.25),
+        (366, 0.22, 0.0, 0.35),
+    ),
+    "built": ((1, 0.10, 0.0, 0.0), (366, 0.10, 0.0, 0.0)),
+}
+_CAL = {
+    k: tuple(np.array([row[i] for row in v], dtype=np.float64) for i in range(4))
+    for k, v in _CALENDARS.items()
+}
+# Overcast probability per month (Zhejiang: plum rains in June, clearest in autumn).
+_OVERCAST = (0.45, 0.50, 0.55, 0.50, 0.50, 0.72, 0.45, 0.40, 0.40, 0.30, 0.35, 0.38)
 
 
 @dataclass(frozen=True, slots=True)
 class SyntheticParcel:
+    """A parcel and its truth: ``kind`` built/vegetated/construction, its ``cover``, the day
+    construction begins (``onset``), and a ``trap`` event that must not alarm from ``event``."""
+
     id: str
     geometry: dict[str, Any]
     kind: str
     onset: dt.date | None = None
     seed: int = 0
+    cover: str | None = None
+    trap: str | None = None
+    event: dt.date | None = None
 
     def grid(
         self, resolution_m: float = 10.0
     ) -> tuple[tuple[float, float, float, float], int, int]:
         """The parcel's bounding box and a pixel grid of about ``resolution_m``."""
         return pixel_grid(self.geometry, resolution_m)
+
+    @property
+    def land_cover(self) -> str:
+        if self.kind == "built":
+            return "built"
+        if self.cover:
+            return self.cover
+        digest = hashlib.blake2b(self.id.encode(), digest_size=2).digest()
+        return ("rice", "wheat_maize", "grass", "fallow", "orchard", "tea")[digest[0] % 6]
+
+    @property
+    def label(self) -> str:
+        """``construction``, a trap's name, or ``stable``."""
+        return "construction" if self.kind == "construction" else (self.trap or "stable")
 
 
 def square(lon: float, lat: float, area_m2: float) -> dict[str, Any]:
@@ -73,21 +221,67 @@ def acquisitions(start: dt.date, end: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=REVISIT_DAYS * k) for k in range(count)]
 
 
+_STABLE_COVERS: tuple[str, ...] = ("rice", "wheat_maize", "built", "rice", "wheat_maize")
+_STABLE_COVERS += ("tea", "orchard", "forest", "grass", "fallow")
+# Every 20 parcels: 6 construction, 7 stable, 7 traps, interleaved so that a few parcels mix.
+_PATTERN = "CSTCSTCSTCSTCSTCSTST"
+_TRAP_COVERS = {
+    "harvest": ("rice", "wheat_maize"),
+    "ploughing": ("wheat_maize", "fallow", "grass", "rice"),
+    "paddy_flooding": ("rice",),
+    "drought": ("rice", "wheat_maize", "grass", "tea", "orchard", "fallow"),
+    "flood_silt": ("rice", "wheat_maize", "grass", "orchard"),
+    "abandonment": ("rice", "wheat_maize"),
+}
+# The season a trap happens in: (month, day) it may start from, and how many days after.
+_TRAP_SEASONS = {
+    "drought": ((7, 1), 45),  # the summer drought of 2022
+    "flood_silt": ((6, 15), 120),  # plum-rain and typhoon floods
+    "paddy_flooding": ((3, 15), 80),  # flooded early, or waterlogged, before transplanting
+}
+_SITE_COVERS = ("rice", "wheat_maize", "fallow", "grass", "orchard", "tea", "forest")
+
+
 def synthetic_parcels(
     count: int, *, seed: int, start: dt.date, end: dt.date, lon: float = 120.1, lat: float = 30.2
 ) -> list[SyntheticParcel]:
-    """``count`` parcels of 1–12 ha, kinds in turn; construction begins in the middle 60%."""
+    """``count`` parcels of 1–12 ha, interleaved: construction (3 in 10), stable (7 in 20,
+    every cover in turn) and traps (7 in 20, every trap in turn; a drought in summer, a flood
+    from the plum rains to the typhoon season, a paddy flooded in spring). When the span is over
+    a year, onsets and trap events fall after its first year (the history the detector needs)
+    and 60 days before its end; otherwise in its middle 60%."""
     rng = np.random.default_rng(seed)
     span = (end - start).days
+    lo, hi = (365, span - 60) if span > 500 else (int(span * 0.2), int(span * 0.8))
     out = []
+    made = {"S": 0, "T": 0}
     for n in range(count):
-        kind = KINDS[n % len(KINDS)]
+        slot = _PATTERN[n % len(_PATTERN)]
         area = float(rng.uniform(10_000, 120_000))
         geometry = square(lon + 0.02 * (n % 40), lat + 0.02 * (n // 40), area)
-        onset = None
-        if kind == "construction":
-            onset = start + dt.timedelta(days=int(rng.integers(int(span * 0.2), int(span * 0.8))))
-        out.append(SyntheticParcel(f"syn-{seed}-{n:04d}", geometry, kind, onset, seed))
+        day = start + dt.timedelta(days=int(rng.integers(lo, hi)))
+        pick = int(rng.integers(0, 1 << 30))
+        pid = f"syn-{seed}-{n:04d}"
+        if slot == "C":
+            cover = _SITE_COVERS[pick % len(_SITE_COVERS)]
+            out.append(SyntheticParcel(pid, geometry, "construction", day, seed, cover))
+        elif slot == "S":
+            cover = _STABLE_COVERS[made["S"] % len(_STABLE_COVERS)]
+            made["S"] += 1
+            kind = "built" if cover == "built" else "vegetated"
+            out.append(SyntheticParcel(pid, geometry, kind, None, seed, cover))
+        else:
+            trap = TRAPS[made["T"] % len(TRAPS)]
+            made["T"] += 1
+            cover = _TRAP_COVERS[trap][pick % len(_TRAP_COVERS[trap])]
+            if trap in _TRAP_SEASONS:
+                (month, mday), spread = _TRAP_SEASONS[trap]
+                for year in (day.year, day.year - 1, day.year + 1):
+                    moved = dt.date(year, month, mday) + dt.timedelta(days=pick % spread)
+                    if start + dt.timedelta(days=lo) <= moved <= start + dt.timedelta(days=hi):
+                        day = moved
+                        break
+            out.append(SyntheticParcel(pid, geometry, "vegetated", None, seed, cover, trap, day))
     return out
 
 
@@ -106,21 +300,176 @@ def _rng(*parts: object) -> np.random.Generator:
 
 
 @functools.lru_cache(maxsize=4096)
-def _fixed(
-    parcel_id: str, seed: int, height: int, width: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Per pixel: the order in which clearing reaches it, and its lasting texture."""
+def _fixed(parcel_id: str, seed: int, height: int, width: int) -> npt.NDArray[np.float32]:
+    """Per pixel: three random orders (clearing, nets, regrowth) and a lasting texture."""
     fixed = _rng(parcel_id, seed, "fixed")
-    order = fixed.random((height, width), dtype=np.float32)
-    texture = fixed.normal(0, 0.05, (height, width)).astype(np.float32)
-    order.flags.writeable = False
-    texture.flags.writeable = False
-    return order, texture
+    maps = fixed.random((4, height, width), dtype=np.float32)
+    maps[3] = fixed.normal(0, 0.05, (height, width)).astype(np.float32)
+    maps.flags.writeable = False
+    return maps
 
 
-def _green(day: dt.date) -> float:
-    """Vegetation cover over the year: fullest in late July, least in late January."""
-    return 0.55 + 0.25 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 205) / 365.25)
+@functools.lru_cache(maxsize=65536)
+def _params(parcel_id: str, seed: int, name: str) -> tuple[float, ...]:
+    """A parcel's fixed random draws for ``name`` (uniform 0..1)."""
+    return tuple(float(x) for x in _rng(parcel_id, seed, name).random(8))
+
+
+def _shift(parcel: SyntheticParcel, year: int) -> float:
+    """This parcel-year's calendar shift in days (farmers do not all sow on one day)."""
+    own = (_params(parcel.id, parcel.seed, "own")[0] - 0.5) * 14
+    yearly = (_params(parcel.id, parcel.seed, f"year{year}")[0] - 0.5) * 12
+    regional = (_params("region", parcel.seed, f"year{year}")[0] - 0.5) * 8
+    return own + yearly + regional
+
+
+def _calendar(cover: str, doy: float) -> tuple[float, float, float]:
+    xs, veg, water, residue = _CAL[cover]
+    t = (doy - 1) % 365 + 1
+    return (
+        float(np.interp(t, xs, veg)),
+        float(np.interp(t, xs, water)),
+        float(np.interp(t, xs, residue)),
+    )
+
+
+def _ramp(x: float, a: float, b: float) -> float:
+    """0 before ``a``, 1 after ``b``, linear between."""
+    if x <= a:
+        return 0.0
+    return 1.0 if x >= b else (x - a) / (b - a)
+
+
+@dataclass(slots=True)
+class _Cover:
+    """The parcel-wide fractions of one day (pixels vary around them)."""
+
+    veg: float
+    water: float
+    residue: float
+    wet: float = 0.0
+    silt: float = 0.0
+
+
+def _base(parcel: SyntheticParcel, day: dt.date) -> _Cover:
+    cover = parcel.land_cover
+    doy = day.timetuple().tm_yday - _shift(parcel, day.year)
+    veg, water, residue = _calendar(cover, doy)
+    if cover == "grass":  # mown now and then for a couple of weeks
+        p = _params(parcel.id, parcel.seed, f"mow{day.year}")
+        mown = 120 + p[0] * 150
+        if 0 <= day.timetuple().tm_yday - mown < 20 and p[1] < 0.5:
+            veg, residue = veg * 0.55, residue + 0.3
+    c = _Cover(veg, water, residue)
+    trap, event = parcel.trap, parcel.event
+    if trap is None or event is None:
+        return c
+    days = (day - event).days
+    p = _params(parcel.id, parcel.seed, "trap")
+    if trap == "harvest" and event.year == day.year:
+        # A harvest weeks earlier or later than the usual date; the straw is taken off.
+        off = (20 + 15 * p[0]) * (1 if p[1] < 0.5 else -1)
+        doy2 = day.timetuple().tm_yday - _shift(parcel, day.year) - off
+        veg, water, residue = _calendar(cover, doy2)
+        return _Cover(veg, water, residue * 0.3, wet=0.2)
+    if trap == "ploughing" and 0 <= days < 30 + 40 * p[0] + 40:
+        bare_for = 30 + 40 * p[0]
+        if days < bare_for:
+            return _Cover(0.02, 0.0, 0.05, wet=0.3 * p[1])
+        regrow = _ramp(days, bare_for, bare_for + 40)
+        return _Cover(0.02 + regrow * (veg - 0.02), 0.0, 0.0)
+    if trap == "paddy_flooding" and 0 <= days < 30 + 30 * p[0]:
+        return _Cover(min(veg, 0.15), 0.75 + 0.15 * p[1], 0.0)
+    if trap == "drought":
+        # Dry months from the event (summer) onwards; back with the autumn rains.
+        length = 60 + 40 * p[0]
+        if 0 <= days < length + 45:
+            depth = (0.35 + 0.3 * p[1]) * (1.0 - _ramp(days, length, length + 45))
+            depth *= _ramp(days, 0, 20)
+            return _Cover(veg * (1 - depth), water * (1 - depth), residue + veg * depth * 0.5)
+        return c
+    if trap == "flood_silt" and days >= 0:
+        under = 4 + 8 * p[0]
+        regrow_at = under + 15 + 25 * p[1]
+        regrow = _ramp(days, regrow_at, regrow_at + 40 + 40 * p[2])
+        if regrow >= 1.0:
+            return c
+        if days < under:
+            return _Cover(veg * 0.3, 0.85, 0.0)
+        cover_share = 0.5 + 0.5 * p[3]
+        survive = 1.0 - cover_share * (1 - regrow)
+        return _Cover(veg * survive, 0.0, residue * survive, silt=cover_share * (1 - regrow))
+    if trap == "abandonment" and days >= 0:
+        weeds, _, dead = _calendar("fallow", day.timetuple().tm_yday)
+        take = _ramp(days, 0, 60 + 40 * p[0])
+        start_veg = 0.08
+        return _Cover((1 - take) * start_veg + take * weeds, 0.0, (1 - take) * 0.5 + take * dead)
+    return c
+
+
+def _fractions(
+    parcel: SyntheticParcel, day: dt.date, height: int, width: int
+) -> dict[str, npt.NDArray[np.float32]]:
+    maps = _fixed(parcel.id, parcel.seed, height, width)
+    order, net_order, regrow_order, texture = maps[0], maps[1], maps[2], maps[3]
+    c = _base(parcel, day)
+    shape = (height, width)
+    if parcel.land_cover == "built":
+        veg = np.clip(0.10 + texture, 0, 1)
+        roof = (net_order < 0.15).astype(np.float32) * 0.8
+        built = np.clip(0.75 - roof, 0, 1)
+        return {"veg": veg, "built": built, "roof": roof}
+    veg = np.clip(c.veg + texture * (0.3 + c.veg), 0.0, 1.0)
+    out: dict[str, npt.NDArray[np.float32]] = {
+        "veg": veg,
+        "water": np.full(shape, c.water, np.float32),
+        "residue": np.full(shape, c.residue, np.float32),
+    }
+    if c.silt:
+        out["silt"] = np.full(shape, c.silt, np.float32)
+    wet = c.wet
+    if parcel.kind == "construction" and parcel.onset is not None and day >= parcel.onset:
+        days = (day - parcel.onset).days
+        p = _params(parcel.id, parcel.seed, "site")
+        clearing_days = 3 + 37 * p[0] ** 2
+        share = 1.0 if p[1] < 0.55 else 0.6 + 0.4 * p[2]
+        cleared = order < share * min(1.0, (days + 1) / clearing_days)
+        stalled_at = 30 + 60 * p[4] if p[3] < 0.2 else None
+        active = days if stalled_at is None else min(days, stalled_at)
+        nets = cleared & (net_order < (0.6 * p[5]) * _ramp(active, 10, 40))
+        huts = cleared & (net_order > 1 - 0.05 * p[6] * _ramp(active, 5, 25))
+        rise = 0.0 if stalled_at is not None else 0.75 * _ramp(days, 60 + 90 * p[7], 420)
+        regrow = 0.0
+        if stalled_at is not None:
+            weeds, _, _ = _calendar("fallow", day.timetuple().tm_yday)
+            regrow = weeds * _ramp(days, stalled_at + 20, stalled_at + 120)
+        zero = np.float32(0.0)
+        bare_veg = np.where(regrow_order < 0.9, regrow, regrow * 0.5).astype(np.float32)
+        out["veg"] = np.where(cleared, np.where(nets | huts, zero, bare_veg), out["veg"])
+        for k in ("water", "residue", "silt"):
+            if k in out:
+                out[k] = np.where(cleared, zero, out[k])
+        out["net"] = np.where(nets, np.float32(0.95), zero)
+        out["roof"] = np.where(huts, np.float32(0.9), zero)
+        out["built"] = np.where(cleared & ~nets & ~huts, np.float32(rise), zero)
+        out["subsoil"] = np.where(cleared & ~nets & ~huts, np.float32(1.0), zero)
+    out["soil_wet"] = np.full(shape, wet, np.float32)
+    return out
+
+
+def _reflectance(fr: dict[str, npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    covered = np.zeros_like(fr["veg"])
+    refl = np.zeros((*fr["veg"].shape, 4), dtype=np.float32)
+    for k in ("veg", "water", "residue", "silt", "built", "roof", "net", "subsoil"):
+        if k in fr:
+            f = np.clip(fr[k], 0.0, None)
+            f = np.minimum(f, 1.0 - covered)
+            covered += f
+            refl += f[..., None] * _ENDS[k]
+    soil = 1.0 - covered
+    wet = fr.get("soil_wet", np.zeros_like(soil))
+    refl += (soil * (1 - wet))[..., None] * _ENDS["soil"] + (soil * wet)[..., None] * _ENDS["wet"]
+    return refl
 
 
 def scene(
@@ -130,46 +479,85 @@ def scene(
     width: int,
     height: int,
 ) -> Scene:
-    order, texture = _fixed(parcel.id, parcel.seed, height, width)
     rng = _rng(parcel.id, parcel.seed, day.isoformat())
-    veg = np.full((height, width), _green(day), dtype=np.float32) + texture
-    built = np.zeros((height, width), dtype=np.float32)
-    if parcel.kind == "built":
-        veg = np.clip(0.08 + texture, 0, 1)
-        built[:] = 0.65
-    elif parcel.kind == "construction" and parcel.onset is not None and day >= parcel.onset:
-        days = (day - parcel.onset).days
-        clearing = float(_rng(parcel.id, parcel.seed, "clearing").uniform(1.0, 3.0))
-        cleared = order < min(1.0, (days + 1) / clearing)
-        veg = np.where(cleared, np.clip(0.03 + texture * 0.2, 0, 1), veg)
-        built = np.where(cleared, min(0.7, 0.7 * days / 240), 0.0).astype(np.float32)
-    veg = np.clip(veg, 0.0, 1.0)
-    soil = np.clip(1.0 - veg - built, 0.0, 1.0)
-    refl = veg[..., None] * _VEG + soil[..., None] * _SOIL + built[..., None] * _BUILT
-    refl += rng.normal(0, 0.004, 4).astype(np.float32)  # the scene's atmosphere
-    refl += rng.standard_normal((height, width, 4), dtype=np.float32) * np.float32(0.01)
-    scl = np.where(veg > 0.3, 4, 5).astype(np.uint8)  # vegetation / not vegetated
     weather = rng.random()
-    if weather < 0.35:  # overcast
-        scl[:] = 9
-        refl[:] = 0.55
-    elif weather < 0.55:  # a cloud and its shadow somewhere over the parcel
-        cy, cx = rng.uniform(0, height), rng.uniform(0, width)
-        radius = rng.uniform(0.2, 0.8) * max(height, width)
+    overcast = _OVERCAST[day.month - 1]
+    thin = rng.random() < 0.06  # overcast, but only thin cloud, now and then called clear
+    if weather < overcast and not thin:  # overcast: the ground does not show
+        level = np.float32(0.45 + 0.1 * rng.random())
+        dn_cloud = np.full((height, width), round(level * 10_000), dtype=np.uint16)
+        if day >= BASELINE_04_00:
+            dn_cloud += 1000
+        cloud_class = 9 if rng.random() < 0.6 else 8
+        return Scene(
+            {b: dn_cloud for b in ("B02", "B04", "B08", "B11")},
+            np.full((height, width), cloud_class, dtype=np.uint8),
+            np.ones((height, width), dtype=np.uint8),
+        )
+    fr = _fractions(parcel, day, height, width)
+    refl = _reflectance(fr)
+    # One-pixel misregistration now and then: the road beside the parcel slides in.
+    if rng.random() < 0.12:
+        axis = int(rng.integers(0, 2))
+        step = 1 if rng.random() < 0.5 else -1
+        refl = np.roll(refl, step, axis=axis)
+        edge = (0 if step == 1 else -1,)
+        if axis == 0:
+            refl[edge[0], :, :] = _ENDS["built"]
+        else:
+            refl[:, edge[0], :] = _ENDS["built"]
+    refl += rng.normal(0, 0.004, 4).astype(np.float32)  # the scene's atmosphere
+    refl += rng.standard_normal((height, width, 4), dtype=np.float32) * np.float32(0.008)
+    veg = fr["veg"]
+    water = fr.get("water")
+    scl = np.where(veg > 0.35, 4, 5).astype(np.uint8)
+    if water is not None:
+        scl[water > 0.6] = 6
+    # Bright roofs and soil the classifier calls cloud.
+    roof = fr.get("roof")
+    if roof is not None and rng.random() < 0.35:
+        scl[roof > 0.5] = 8
+    bright = (veg < 0.05) & (fr.get("built", np.zeros_like(veg)) < 0.2)
+    if rng.random() < 0.08:
+        scl[bright & (rng.random(veg.shape) < 0.3)] = 8
+    data = np.ones((height, width), dtype=np.uint8)
+    if weather < overcast:  # thin overcast: half the time labelled unclassified, else clear
+        refl += np.float32(0.06 + 0.06 * rng.random())
+        if rng.random() < 0.5:
+            scl[:] = 7
+    elif weather < overcast + 0.25:  # a cloud with thin edges, and its shadow
         yy, xx = np.mgrid[0:height, 0:width]
-        cloud = (yy - cy) ** 2 + (xx - cx) ** 2 < radius**2
-        shadow = (yy - cy - 3) ** 2 + (xx - cx - 3) ** 2 < radius**2
-        refl[shadow & ~cloud] *= 0.4
-        refl[cloud] = 0.5
-        scl[shadow & ~cloud] = 3
-        scl[cloud] = 8
-    elif weather < 0.60:  # thin haze the classifier misses
-        refl += 0.03
+        cy, cx = rng.uniform(-0.3, 1.3) * height, rng.uniform(-0.3, 1.3) * width
+        radius = rng.uniform(0.2, 0.9) * max(height, width)
+        dist = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+        core = dist < radius
+        edge = (dist >= radius) & (dist < radius + 1 + 2 * rng.random())
+        sy, sx = rng.integers(3, 8), rng.integers(-3, 6)
+        shadow = (np.sqrt((yy - cy - sy) ** 2 + (xx - cx - sx) ** 2) < radius) & ~core & ~edge
+        refl[shadow] *= np.float32(0.35)
+        refl[edge] = refl[edge] * 0.6 + np.float32(0.18)
+        refl[core] = 0.45
+        scl[core] = 9 if rng.random() < 0.5 else 8
+        if rng.random() < 0.5:
+            scl[edge] = 7
+        labelled = rng.random()
+        if labelled < 0.5:
+            scl[shadow] = 3
+        elif labelled < 0.7:
+            scl[shadow] = 2
+    elif weather < overcast + 0.33:  # haze the classifier misses
+        haze = 0.015 + 0.04 * rng.random()
+        refl += np.array([haze * 1.6, haze * 1.2, haze * 0.7, haze * 0.2], dtype=np.float32)
     dn = np.clip(np.round(refl * 10_000), 1, 30_000)
     if day >= BASELINE_04_00:
         dn += 1000
     bands = {b: dn[..., i].astype(np.uint16) for i, b in enumerate(("B02", "B04", "B08", "B11"))}
-    return Scene(bands, scl, np.ones((height, width), dtype=np.uint8))
+    return Scene(bands, scl, data)
+
+
+def missing(parcel: SyntheticParcel, day: dt.date) -> bool:
+    """No acquisition (a datastrip gap, a satellite anomaly): about one pass in thirty."""
+    return _rng("missing", parcel.seed, day.isoformat()).random() < 0.035
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,16 +595,27 @@ def scene_stats(sc: Scene, inside: BoolMap, day: dt.date, *, harmonized: bool = 
 def observations(
     parcel: SyntheticParcel, days: list[dt.date], *, resolution_m: float = 10.0
 ) -> list[SpectralObservation]:
-    """The parcel's series as the statistics path reports it (no HTTP)."""
+    """The parcel's series as the statistics path reports it (no HTTP; missing passes left out)."""
     bbox, width, height = parcel.grid(resolution_m)
     inside = rasterise(parcel.geometry, bbox, width, height)
+    samples = int(inside.sum())
     out = []
     for day in days:
-        st = scene_stats(scene(parcel, day, bbox, width, height), inside, day)
-        share = (st.samples - st.no_data) / st.samples if st.samples else 0.0
+        if missing(parcel, day):
+            continue
+        sc = scene(parcel, day, bbox, width, height)
+        valid = inside & clear_mask(sc.scl, sc.data_mask)
+        count = int(valid.sum())
+        share = count / samples if samples else 0.0
+        if not count:
+            out.append(SpectralObservation(day, math.nan, math.nan, math.nan, share))
+            continue
+        # The same values ``scene_stats`` gives, means only (the bench makes many).
+        refl = [harmonize(sc.bands[b][valid], day) for b in ("B02", "B04", "B08", "B11")]
+        ndvi, ndbi, bsi = indices(*refl)
         out.append(
             SpectralObservation(
-                day, st.values["ndvi"][2], st.values["ndbi"][2], st.values["bsi"][2], share
+                day, float(ndvi.mean()), float(ndbi.mean()), float(bsi.mean()), share
             )
         )
     return out

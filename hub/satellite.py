@@ -35,8 +35,9 @@ def cache_dir(settings: Settings) -> Path:
 
 def change_params(s: SatelliteSettings) -> ChangeParams:
     return ChangeParams(
-        ndvi_k=s.ndvi_k,
-        soil_k=s.soil_k,
+        min_ndvi_loss=s.min_ndvi_loss,
+        min_soil_gain=s.min_soil_gain,
+        persist_days=s.persist_days,
         min_valid_share=s.min_valid_share,
         min_area_m2=s.min_area_m2,
     )
@@ -78,7 +79,12 @@ async def refresh_forever(
         client,
         pipeline,
         params=change_params(s),
-        budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
+        budget=RequestBudget(
+            s.requests_per_minute,
+            s.requests_per_month,
+            units_per_month=s.units_per_month,
+            path=cache_dir(settings) / "budget.json",
+        ),
     )
     while True:
         try:

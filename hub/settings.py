@@ -546,7 +546,10 @@ class SatelliteSettings(_Section):
     )
     resolution_m: float = Field(default=10.0, gt=0, le=60, description="Pixel size, m.")
     history_days: int = Field(
-        default=365, ge=30, le=3650, description="First refresh fetches this far back."
+        default=400,
+        ge=30,
+        le=3650,
+        description="First refresh fetches this far back (the detector needs a year).",
     )
     refresh_days: float = Field(
         default=5.0, gt=0, le=90, description="Cadence of refreshes (Sentinel-2 revisits: 5)."
@@ -556,6 +559,12 @@ class SatelliteSettings(_Section):
     )
     requests_per_month: int = Field(
         default=10_000, ge=1, le=100_000_000, description="Account quota: requests per month."
+    )
+    units_per_month: float | None = Field(
+        default=None,
+        gt=0,
+        description="Account quota: processing units per month (estimated per request); unset: "
+        "not counted.",
     )
     max_attempts: int = Field(
         default=4, ge=1, le=20, description="Attempts per request on 5xx and connection errors."
@@ -570,9 +579,17 @@ class SatelliteSettings(_Section):
     min_area_m2: float = Field(
         default=5_000.0, ge=0, description="Parcels smaller than this are marked, not judged."
     )
-    ndvi_k: float = Field(default=3.0, gt=0, le=20, description="NDVI fall, in MAD multiples.")
-    soil_k: float = Field(
-        default=3.0, gt=0, le=20, description="BSI or NDBI rise, in MAD multiples."
+    min_ndvi_loss: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="NDVI fall below the same calendar window of prior years that flags a pass.",
+    )
+    min_soil_gain: float = Field(
+        default=0.05, ge=0, le=1, description="BSI or NDBI rise over that window that flags it."
+    )
+    persist_days: int = Field(
+        default=15, ge=0, le=365, description="Days flagged passes must last to confirm."
     )
 
 

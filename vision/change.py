@@ -1,40 +1,55 @@
-"""Construction on a parcel from its spectral series: vegetation lost to bare soil or built-up
-surface, confirmed by a second clear look. Pure functions; no I/O.
+"""Construction on a parcel from its spectral series, judged against the parcel's own seasons.
+Pure functions; no I/O.
 
-Per clear observation (valid-pixel share at least ``min_valid_share``) the parcel's baseline is
-its own history before that observation: the *level* is the median of the last ``level_window``
-clear, unflagged observations carried to the day along their Theil-Sen slope (bounded, and not
-carried more than ``max_horizon_days`` past the data), so seasons are followed; the *spread* is
-the MAD of the successive differences of the last ``spread_window`` ones (scaled to a standard
-deviation; a trend shifts all differences alike, so the median takes it out), floored at
-``mad_floor`` and widened by ``drift_per_day`` for every day since the last clear look. An
-observation is flagged when
+Farmland changes every few weeks on its own (harvests, ploughing, flooded paddies), so a pass is
+compared, as OPERA DIST-ALERT does, with the *same calendar window* (± ``window_days``) of the
+prior years (up to ``years_back``), never with the last few passes. Per clear pass (valid-pixel
+share at least ``min_valid_share``):
 
-- NDVI fell below the level by ``ndvi_k`` spreads and by at least ``min_ndvi_drop``, and
-- BSI or NDBI rose above its level by ``soil_k`` spreads.
+- *loss*: the NDVI fell below a low quantile (``ref_quantile``) of the prior years' NDVI in the
+  window, by at least ``min_ndvi_loss``. The low quantile, not the median, so that a harvest a
+  week or two off last year's date, or a cloud-dimmed look, is not read as loss;
+- *bare or built*: the NDVI is at most ``bare_ndvi`` and BSI or NDBI rose above a high quantile of
+  the window's values by at least ``min_soil_gain``. Paddy water and floods lower NDVI too, but
+  they lower BSI and NDBI: they are not flagged.
 
-The first flagged observation *detects* a change; ``confirm_after`` consecutive flagged clear
-observations *confirm* it (clouded passes neither confirm nor break the run, an unflagged clear
-one resets it). Flagged observations never enter the baseline, and a confirmed change freezes
-it. A parcel smaller than the sensor resolves (B11 is 20 m: about 0.5 ha) is marked
-``TOO_SMALL`` and not judged at all: a guess would be noise.
+The first flagged pass *detects*; the change is *confirmed* when the flagged passes have lasted
+``persist_days`` and number at least ``min_evidence`` with no unflagged clear pass between
+(clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
+even widened to twice the width, is not judged and does not break it either), and the latest is
+not greener than the run's median by ``regrow_margin`` (a bare signature that does not regrow).
+A harvest is followed within weeks by the next crop or a flooded paddy, a flood's silt by
+regrowth: they break the run first. A run that begins within ``after_water_days`` of a pass that
+looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or NDVI
+lost against the window with no BSI or NDBI gained; or NDVI lower and NDBI below the window's
+low quantile by ``min_soil_gain``, as water absorbs the short-wave infrared) must last
+``flood_wait_days``: silt left by a flood is bare until the crop is re-sown. A confirmed
+change is *un-confirmed* (back to ``NONE``, with the day in ``recovered``) when vegetation comes
+back: ``recover_passes`` consecutive clear passes at NDVI ``recover_ndvi`` or more, unflagged; a
+stalled site that weeds take over, in their season.
+
+Until the series holds a year of history before a pass (``min_history_days``) there is nothing to
+compare with: the state is ``INSUFFICIENT_HISTORY``, not a guess. A parcel smaller than the
+sensor resolves (B11 is 20 m: about 0.5 ha) is ``TOO_SMALL`` and not judged at all.
+
+``confidence`` (0..1) grows with the number of evidence passes and with how far past the
+thresholds they are; it is a ranking aid, not a calibrated probability.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-_MAD_TO_SIGMA = 1.4826
-
 
 class ChangeState(IntEnum):
     """The contract's ``change_state`` values."""
 
+    INSUFFICIENT_HISTORY = -2  # less than a year of history: nothing to compare with
     TOO_SMALL = -1  # smaller than the sensor can resolve: not judged
     NONE = 0
     DETECTED = 1
@@ -56,27 +71,35 @@ class SpectralObservation:
 class ChangeParams:
     """Thresholds of the detector (``HUB_SATELLITE_*`` settings carry the same names)."""
 
-    ndvi_k: float = 3.0
-    soil_k: float = 3.0
-    min_ndvi_drop: float = 0.12
-    mad_floor: float = 0.025
-    level_window: int = 6
-    spread_window: int = 12
-    min_history: int = 5
-    max_slope_per_day: float = 0.004
-    max_horizon_days: int = 30
-    drift_per_day: float = 0.0005
-    confirm_after: int = 2
+    min_ndvi_loss: float = 0.15
+    min_soil_gain: float = 0.05
+    bare_ndvi: float = 0.30
+    window_days: int = 15
+    years_back: int = 3
+    ref_quantile: float = 0.2
+    min_references: int = 2
+    min_history_days: int = 350
+    persist_days: int = 15
+    min_evidence: int = 2
+    regrow_margin: float = 0.1
+    water_ndvi: float = 0.25
+    water_bsi: float = -0.05
+    after_water_days: int = 30
+    flood_wait_days: int = 60
+    recover_ndvi: float = 0.45
+    recover_passes: int = 2
     min_valid_share: float = 0.6
     min_area_m2: float = 5_000.0
 
     def __post_init__(self) -> None:
-        if self.ndvi_k <= 0 or self.soil_k <= 0 or self.mad_floor <= 0:
-            raise ValueError("ndvi_k, soil_k and mad_floor must be positive")
-        if self.confirm_after < 1 or self.level_window < 1 or self.spread_window < 3:
-            raise ValueError("confirm_after and level_window ≥ 1, spread_window ≥ 3")
-        if self.min_history < max(2, self.level_window // 2):
-            raise ValueError("min_history must cover at least half the level window")
+        if self.min_ndvi_loss <= 0 or self.min_soil_gain < 0:
+            raise ValueError("min_ndvi_loss must be positive and min_soil_gain not negative")
+        if self.min_evidence < 1 or self.recover_passes < 1 or self.min_references < 1:
+            raise ValueError("min_evidence, recover_passes and min_references must be ≥ 1")
+        if not 1 <= self.window_days <= 60 or not 1 <= self.years_back <= 10:
+            raise ValueError("window_days must be 1..60 and years_back 1..10")
+        if not 0.0 <= self.ref_quantile <= 1.0:
+            raise ValueError("ref_quantile must be in [0, 1]")
         if not 0.0 < self.min_valid_share <= 1.0:
             raise ValueError("min_valid_share must be in (0, 1]")
 
@@ -87,7 +110,7 @@ class ChangeStep:
 
     day: dt.date
     clear: bool
-    score: float  # ≥ 0; ≥ 1 means both thresholds were crossed; clouded: the last clear one
+    score: float  # ≥ 0; ≥ 1 means the pass was flagged; clouded: the last clear one's
     state: ChangeState
 
 
@@ -98,12 +121,27 @@ class ChangeResult:
     first_detected: dt.date | None
     confirmed: dt.date | None
     steps: tuple[ChangeStep, ...]
+    confidence: float = 0.0  # 0..1; 0 without a detection
+    evidence: tuple[dt.date, ...] = ()  # the flagged passes of the current (or confirming) run
+    recovered: dt.date | None = None  # the last un-confirmation, if any
 
 
 def is_clear(obs: SpectralObservation, params: ChangeParams) -> bool:
     return obs.valid_share >= params.min_valid_share and all(
         math.isfinite(v) for v in (obs.ndvi, obs.ndbi, obs.bsi)
     )
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def _confidence(scores: Sequence[float], params: ChangeParams) -> float:
+    if not scores:
+        return 0.0
+    margin = min(1.0, (sum(min(s, 2.0) for s in scores) / len(scores) - 1.0) + 0.5)
+    return round(max(0.0, margin) * (1.0 - 0.5 ** len(scores)), 3)
 
 
 def detect(
@@ -119,110 +157,123 @@ def detect(
             ChangeStep(o.day, is_clear(o, params), 0.0, ChangeState.TOO_SMALL) for o in ordered
         )
         return ChangeResult(ChangeState.TOO_SMALL, 0.0, None, None, steps)
-    history: list[SpectralObservation] = []
+    # Clear passes: day number, NDVI, max(BSI, NDBI); flagged ones leave the references.
+    days: list[int] = []
+    ndvi: list[float] = []
+    bsi: list[float] = []
+    ndbi: list[float] = []
+    usable: list[bool] = []
     out: list[ChangeStep] = []
-    state = ChangeState.NONE
-    run = 0
+    state = ChangeState.INSUFFICIENT_HISTORY
+    first_day = ordered[0].day.toordinal() if ordered else 0
+    run: list[tuple[dt.date, float]] = []
+    run_ndvi: list[float] = []
+    after_flood = False
+    confirm_run: list[tuple[dt.date, float]] = []
     first: dt.date | None = None
     confirmed: dt.date | None = None
+    recovered: dt.date | None = None
+    healthy = 0
     score = 0.0
-    frozen: _Baseline | None = None
+    last_water = -(10**9)  # day number of the last clear pass that looked like standing water
+    w = params.window_days
     for obs in ordered:
         if not is_clear(obs, params):
-            out.append(ChangeStep(obs.day, False, score, state))  # the last clear look's
+            out.append(ChangeStep(obs.day, False, score, state))
             continue
-        base = frozen or (
-            _baseline(history, obs.day, params) if len(history) >= params.min_history else None
-        )
-        if base is None:
-            history.append(obs)
+        d = obs.day.toordinal()
+        ref_n: list[float] = []
+        ref_b: list[float] = []
+        ref_u: list[float] = []
+        if d - first_day >= params.min_history_days:
+            # The window, widened once when clouds left too few passes in it.
+            for width in (w, 2 * w):
+                for k in range(1, params.years_back + 1):
+                    centre = d - round(365.25 * k)
+                    lo = bisect.bisect_left(days, centre - width)
+                    hi = bisect.bisect_right(days, centre + width)
+                    for j in range(lo, hi):
+                        if usable[j]:
+                            ref_n.append(ndvi[j])
+                            ref_b.append(bsi[j])
+                            ref_u.append(ndbi[j])
+                if len(ref_n) >= params.min_references:
+                    break
+                ref_n, ref_b, ref_u = [], [], []
+        flagged = False
+        if len(ref_n) < params.min_references:
+            # Nothing to compare with: not judged, like a clouded pass (a run is not broken).
+            days.append(d)
+            ndvi.append(obs.ndvi)
+            bsi.append(obs.bsi)
+            ndbi.append(obs.ndbi)
+            usable.append(state is not ChangeState.CONFIRMED and state is not ChangeState.DETECTED)
             out.append(ChangeStep(obs.day, True, 0.0, state))
             continue
-        score, flagged = base.judge(obs, params)
+        if state is ChangeState.INSUFFICIENT_HISTORY:
+            state = ChangeState.NONE
+        loss = _quantile(ref_n, params.ref_quantile) - obs.ndvi
+        gain = max(
+            obs.bsi - _quantile(ref_b, 1.0 - params.ref_quantile),
+            obs.ndbi - _quantile(ref_u, 1.0 - params.ref_quantile),
+        )
+        score = max(
+            0.0,
+            min(
+                loss / params.min_ndvi_loss,
+                gain / params.min_soil_gain if params.min_soil_gain else math.inf,
+            ),
+        )
+        flagged = score >= 1.0 and obs.ndvi <= params.bare_ndvi
+        wetter = obs.ndbi <= _quantile(ref_u, params.ref_quantile) - params.min_soil_gain
+        if (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter):
+            last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
+        days.append(d)
+        ndvi.append(obs.ndvi)
+        bsi.append(obs.bsi)
+        ndbi.append(obs.ndbi)
+        usable.append(not flagged and state is not ChangeState.CONFIRMED)
         if state is ChangeState.CONFIRMED:
+            if not flagged and obs.ndvi >= params.recover_ndvi:
+                healthy += 1
+                if healthy >= params.recover_passes:
+                    state, recovered, healthy = ChangeState.NONE, obs.day, 0
+                    run, first = [], None
+            else:
+                healthy = 0
             out.append(ChangeStep(obs.day, True, score, state))
             continue
+        if obs.ndvi <= params.water_ndvi and obs.bsi <= params.water_bsi:
+            last_water = d
         if flagged:
-            run += 1
-            if run == 1:
-                first = obs.day
+            if not run:
+                run_ndvi = []
+                after_flood = d - last_water <= params.after_water_days
+            run.append((obs.day, score))
+            run_ndvi.append(obs.ndvi)
+            first = run[0][0]
+            lasted = (obs.day - run[0][0]).days
+            wait = max(params.persist_days, params.flood_wait_days if after_flood else 0)
+            regrowing = obs.ndvi > _quantile(run_ndvi, 0.5) + params.regrow_margin
+            if lasted >= wait and len(run) >= params.min_evidence and not regrowing:
+                state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
+            else:
                 state = ChangeState.DETECTED
-            if run >= params.confirm_after:
-                state = ChangeState.CONFIRMED
-                confirmed = obs.day
-                frozen = base
-        else:
-            run = 0
-            first = None
+        elif state is not ChangeState.INSUFFICIENT_HISTORY:
+            run, first = [], None
             state = ChangeState.NONE
-            history.append(obs)
         out.append(ChangeStep(obs.day, True, score, state))
-    return ChangeResult(state, score, first, confirmed, tuple(out))
-
-
-@dataclass(frozen=True, slots=True)
-class _Baseline:
-    ndvi: float
-    ndbi: float
-    bsi: float
-    s_ndvi: float
-    s_ndbi: float
-    s_bsi: float
-
-    def judge(self, obs: SpectralObservation, params: ChangeParams) -> tuple[float, bool]:
-        drop = self.ndvi - obs.ndvi
-        z_ndvi = drop / self.s_ndvi
-        z_soil = max((obs.bsi - self.bsi) / self.s_bsi, (obs.ndbi - self.ndbi) / self.s_ndbi)
-        score = max(0.0, min(z_ndvi / params.ndvi_k, z_soil / params.soil_k))
-        flagged = (
-            z_ndvi >= params.ndvi_k and drop >= params.min_ndvi_drop and z_soil >= params.soil_k
-        )
-        return score, flagged
-
-
-def _baseline(
-    history: Sequence[SpectralObservation], day: dt.date, params: ChangeParams
-) -> _Baseline:
-    recent = history[-params.level_window :]
-    t = [(o.day - day).days for o in recent]
-    window = history[-params.spread_window :]
-    gap = -t[-1]
-
-    def fit(values: list[float], spread: list[float]) -> tuple[float, float]:
-        # The level: the recent history carried to ``day`` along its Theil-Sen slope, so a
-        # seasonal rise or fall is followed rather than read as change.
-        slopes = [
-            (values[j] - values[i]) / (t[j] - t[i])
-            for i in range(len(t))
-            for j in range(i + 1, len(t))
-            if t[j] != t[i]
-        ]
-        # Bounded: no season moves an index faster, and a line is not carried far past its
-        # data (a change that slipped into the history would otherwise drag the level along).
-        limit = params.max_slope_per_day
-        slope = min(max(_median(slopes), -limit), limit) if slopes else 0.0
-        reach = max(t[-1], -params.max_horizon_days)
-        level = _median([v + slope * (reach - ti) for v, ti in zip(values, t, strict=True)])
-        # The spread: MAD of successive differences (a trend shifts them all alike; the
-        # median takes it out), over √2 since a difference carries two draws' noise.
-        diffs = [b - a for a, b in itertools.pairwise(spread)]
-        centre = _median(diffs) if diffs else 0.0
-        mad = _median([abs(d - centre) for d in diffs]) if diffs else 0.0
-        noise = max(_MAD_TO_SIGMA * mad / math.sqrt(2.0), params.mad_floor)
-        # A line carried across a long cloudy gap is less certain the farther it goes.
-        return level, math.hypot(noise, params.drift_per_day * gap)
-
-    ndvi, s_ndvi = fit([o.ndvi for o in recent], [o.ndvi for o in window])
-    ndbi, s_ndbi = fit([o.ndbi for o in recent], [o.ndbi for o in window])
-    bsi, s_bsi = fit([o.bsi for o in recent], [o.bsi for o in window])
-    return _Baseline(ndvi, ndbi, bsi, s_ndvi, s_ndbi, s_bsi)
-
-
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    mid = n // 2
-    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+    current = confirm_run if state is ChangeState.CONFIRMED else run
+    return ChangeResult(
+        state,
+        score,
+        first if state is not ChangeState.CONFIRMED else confirm_run[0][0],
+        confirmed if state is ChangeState.CONFIRMED else None,
+        tuple(out),
+        confidence=_confidence([s for _, s in current], params),
+        evidence=tuple(day for day, _ in current),
+        recovered=recovered,
+    )
 
 
 __all__ = [

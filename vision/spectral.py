@@ -1,10 +1,11 @@
 """Spectral indices and per-parcel index maps from Sentinel-2 L2A bands. Pure numpy; no I/O.
 
 Bands arrive as digital numbers (DN, reflectance × 10,000). Products of processing baseline
-04.00 and later (acquired from 2022-01-25) carry a BOA offset of −1000 DN: ``harmonize`` takes
-it off so values before and after the change compare. Pixels of the scene classification
-layer's no-data, saturated, cloud-shadow, cloud and cirrus classes, and pixels outside
-``dataMask``, are masked; so are the parcel's edge pixels, which mix in the neighbours.
+04.00 and later (acquired from 2022-01-25) carry a BOA offset of −1000 DN: the client asks the
+service for harmonized values; ``harmonize`` takes the offset off for raw DN. Pixels of the
+scene classification layer's no-data, saturated, dark-area, cloud-shadow, unclassified, cloud,
+cirrus and snow classes, pixels within two of a labelled cloud, and pixels outside
+``dataMask`` are masked; so are the parcel's edge pixels, which mix in the neighbours.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ FloatMap = npt.NDArray[np.float32]
 BoolMap = npt.NDArray[np.bool_]
 
 BANDS = ("B02", "B04", "B08", "B11")
-# SCL: 0 no data, 1 saturated/defective, 3 cloud shadow, 8/9 cloud medium/high, 10 cirrus.
-MASKED_SCL = (0, 1, 3, 8, 9, 10)
+# SCL: 0 no data, 1 saturated/defective, 2 dark area / cast shadow, 3 cloud shadow,
+# 7 unclassified (mostly thin cloud and cloud edges), 8/9 cloud medium/high, 10 cirrus,
+# 11 snow. Class 7 also takes some bright soil: a site looks cloudier than it is, which costs
+# passes but never invents a change.
+MASKED_SCL = (0, 1, 2, 3, 7, 8, 9, 10, 11)
+CLOUD_SCL = (8, 9, 10)
 BASELINE_04_00 = dt.date(2022, 1, 25)
 BOA_ADD_OFFSET = -1000.0
 DN_SCALE = 10_000.0
@@ -112,6 +117,11 @@ def erode(mask: BoolMap, pixels: int = 1) -> BoolMap:
     return out
 
 
+def dilate(mask: BoolMap, pixels: int) -> BoolMap:
+    """Grow the mask by ``pixels`` (8-neighbourhood)."""
+    return ~erode(~mask, pixels) if mask.any() else mask.copy()
+
+
 def clear_mask(scl: npt.NDArray[Any], data_mask: npt.NDArray[Any]) -> BoolMap:
     """Pixels with data and a scene class that is neither cloud, shadow, cirrus nor defective."""
     result: BoolMap = (data_mask != 0) & ~np.isin(scl, MASKED_SCL)
@@ -126,6 +136,8 @@ def index_maps(
     acquired: dt.date,
     *,
     edge_pixels: int = 1,
+    harmonized: bool = False,
+    cloud_buffer: int = 2,
 ) -> IndexMaps:
     """Index maps of one acquisition over a rasterised parcel: edges eroded, clouds masked."""
     missing = [b for b in BANDS if b not in bands]
@@ -135,8 +147,15 @@ def index_maps(
     if len(shapes) != 1:
         raise ValueError(f"bands, SCL, dataMask and parcel differ in shape: {sorted(shapes)}")
     inside = erode(parcel, edge_pixels) if edge_pixels else parcel
-    ndvi, ndbi, bsi = indices(*(harmonize(bands[b], acquired) for b in BANDS))
-    valid = inside & clear_mask(scl, data_mask) & np.isfinite(ndvi) & np.isfinite(bsi)
+    if harmonized:  # the service took the offset off already
+        refl = [bands[b].astype(np.float32) / np.float32(DN_SCALE) for b in BANDS]
+    else:
+        refl = [harmonize(bands[b], acquired) for b in BANDS]
+    ndvi, ndbi, bsi = indices(*refl)
+    clear = clear_mask(scl, data_mask)
+    if cloud_buffer:  # cloud edges the classifier left clear lie next to labelled cloud
+        clear &= ~dilate(np.isin(scl, CLOUD_SCL), cloud_buffer)
+    valid = inside & clear & np.isfinite(ndvi) & np.isfinite(bsi)
     valid &= np.isfinite(ndbi)
     nan = np.float32(np.nan)
     return IndexMaps(

@@ -23,19 +23,28 @@ Ctx = Info[Context, None]
 
 @strawberry.enum(description="A parcel's construction-change state (contract: change_state).")
 class SatelliteChangeState(Enum):
+    INSUFFICIENT_HISTORY = strawberry.enum_value(
+        "insufficient_history",
+        description="Less than a year of passes: no same-season comparison yet, so no verdict.",
+    )
     TOO_SMALL = strawberry.enum_value(
         "too_small", description="Smaller than Sentinel-2 resolves (B11 is 20 m): not judged."
     )
     NO_CHANGE = strawberry.enum_value("no_change", description="No change against the baseline.")
     DETECTED = strawberry.enum_value(
-        "detected", description="The latest clear look crossed the thresholds; awaiting a second."
+        "detected",
+        description="Clear passes show vegetation lost to bare or built surface against the "
+        "same weeks of prior years; not yet for long enough.",
     )
     CONFIRMED = strawberry.enum_value(
-        "confirmed", description="Two consecutive clear looks crossed them: construction."
+        "confirmed",
+        description="The loss has lasted across several clear passes: construction. Reverts to "
+        "no_change when vegetation comes back in its season.",
     )
 
 
 _STATES = {
+    ChangeState.INSUFFICIENT_HISTORY: SatelliteChangeState.INSUFFICIENT_HISTORY,
     ChangeState.TOO_SMALL: SatelliteChangeState.TOO_SMALL,
     ChangeState.NONE: SatelliteChangeState.NO_CHANGE,
     ChangeState.DETECTED: SatelliteChangeState.DETECTED,
@@ -64,6 +73,16 @@ class ParcelSatellite:
         description="First pass of the run of flagged passes (null without one)."
     )
     confirmed: dt.date | None = strawberry.field(description="When the change was confirmed.")
+    confidence: float = strawberry.field(
+        description="0..1: grows with the evidence passes and their margin past the thresholds "
+        "(a ranking aid, not a calibrated probability); 0 without a detection."
+    )
+    evidence: list[dt.date] = strawberry.field(
+        description="The flagged clear passes of the current (or confirming) run."
+    )
+    recovered: dt.date | None = strawberry.field(
+        description="When a confirmed change was last withdrawn because vegetation came back."
+    )
     last_pass: dt.date | None = strawberry.field(description="Newest pass in the cache.")
     observations: list[SatelliteObservation] = strawberry.field(
         description="Passes in the window, oldest first."
@@ -113,6 +132,9 @@ def parcel_satellite(
         change_score=result.score,
         first_detected=result.first_detected,
         confirmed=result.confirmed,
+        confidence=result.confidence,
+        evidence=list(result.evidence),
+        recovered=result.recovered,
         last_pass=observations[-1].day if observations else None,
         observations=shown,
     )

@@ -110,7 +110,9 @@ async def _simulate(
                 client_id=sh.client_id,
                 client_secret=SecretStr(sh.client_secret),
                 cache_dir=cache_dir(settings),
-                history_days=s.history_days,
+                # Demo sites were cleared up to 150 days ago; the detector compares with the
+                # same weeks a year before, so the demo fetches that far back.
+                history_days=max(s.history_days, 150 + 400),
                 retry_sleep_s=0.5,
             )
         )

@@ -15,7 +15,13 @@ from connectors import feeds, satellite
 from connectors.satellite import Parcel, Refresher, RequestBudget, Target, plan
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel, square, synthetic_parcels
+from connectors.sentinel_scenes import (
+    SyntheticParcel,
+    acquisitions,
+    missing,
+    square,
+    synthetic_parcels,
+)
 from graph_schema.geometry import area_m2
 from ingest.model import Message, SensorInfo
 from ingest.pipeline import Pipeline
@@ -24,7 +30,7 @@ from ingest.sqlite_store import SQLiteTelemetryStore
 from vision.change import ChangeParams, ChangeState
 
 pytestmark = pytest.mark.anyio
-START = dt.date(2025, 1, 1)
+START = dt.date(2024, 1, 1)
 TODAY = dt.date(2025, 12, 20)
 SYN = synthetic_parcels(3, seed=11, start=START, end=TODAY)
 BUILD = next(p for p in SYN if p.kind == "construction")
@@ -52,7 +58,7 @@ def _targets() -> list[Target]:
 def _client(sh: LoopbackSentinelHub, cache: Path) -> SentinelClient:
     config = SentinelConfig(
         sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret), cache,
-        history_days=354, retry_sleep_s=0.05,
+        history_days=730, retry_sleep_s=0.05,
     )  # fmt: skip
     return SentinelClient(config)
 
@@ -92,7 +98,9 @@ async def test_a_refresh_stores_series_and_change_state_through_ingest(
         sh.today = later = TODAY + dt.timedelta(days=10)
         newer = await refresher.refresh(_targets(), later)
         assert len(sh.bodies("statistics")) == asked + 3
-        assert newer.new_days == 3 * 2 and newer.stored > 0
+        passes = acquisitions(TODAY + dt.timedelta(days=1), later + dt.timedelta(days=1))
+        expected = sum(not missing(p, d) for p in (BUILD, STABLE, TINY) for d in passes)
+        assert newer.new_days == expected and expected >= 4 and newer.stored > 0
     finally:
         await store.close()
 
@@ -147,3 +155,19 @@ async def test_satellite_mqtt_payloads_decode_and_bad_ones_are_dead_letters(
         assert letter.code == "OUT_OF_RANGE"
     finally:
         await store.close()
+
+
+async def test_the_budget_counts_requests_and_units_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "budget.json"
+    budget = RequestBudget(6000, 3, units_per_month=1.0, path=path)
+    assert await budget.take(TODAY) and await budget.take(TODAY)
+    budget.charge(TODAY, 0.4)
+    again = RequestBudget(6000, 3, units_per_month=1.0, path=path)  # the hub restarted
+    assert again.spent == 2 and again.units == pytest.approx(0.4)
+    assert await again.take(TODAY) and not await again.take(TODAY)  # 3 requests a month
+    later = RequestBudget(6000, 3, units_per_month=0.3, path=path)
+    assert later.left(TODAY) == 0  # the units ran out first
+    next_month = TODAY + dt.timedelta(days=15)
+    assert later.left(next_month) == 3 and await later.take(next_month)
+    path.write_text("{not json", encoding="utf-8")
+    assert RequestBudget(6000, 3, path=path).spent == 0  # damaged: counted from zero, no crash

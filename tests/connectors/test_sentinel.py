@@ -1,5 +1,6 @@
-"""The real ``sentinelhub`` client against the loopback Sentinel Hub: statistics (incremental,
-PARTIAL/FAILED intervals, 429 with Retry-After, 5xx), the Process API and errors with codes."""
+"""The real ``sentinelhub`` client against the loopback Sentinel Hub: statistics (incremental
+with a trailing re-ask window, PARTIAL/FAILED intervals, 429 with Retry-After and its bound,
+5xx, 403 quota), the Process API and errors with codes."""
 
 from __future__ import annotations
 
@@ -17,16 +18,18 @@ from connectors.satellite import Parcel, parcel_maps
 from connectors.sentinel import (
     SatelliteAuthError,
     SatelliteError,
+    SatelliteQuotaExhausted,
+    SatelliteRateLimited,
     SentinelClient,
     SentinelConfig,
 )
 from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel, acquisitions, synthetic_parcels
+from connectors.sentinel_scenes import SyntheticParcel, acquisitions, missing, synthetic_parcels
 from vision.spectral import rasterise
 
 START = dt.date(2021, 7, 1)
 END = START + dt.timedelta(days=365)
-PARCELS = synthetic_parcels(6, seed=3, start=START, end=END)
+PARCELS = synthetic_parcels(12, seed=3, start=START, end=END)
 TODAY = dt.date(2022, 5, 1)
 
 
@@ -46,8 +49,9 @@ def _client(
             "loopback-client",
             SecretStr(secret),
             cache,
-            history_days=300,
+            history_days=400,
             max_attempts=3,
+            max_rate_limited=3,
             retry_sleep_s=0.05,
         )
     )
@@ -57,14 +61,20 @@ def _parcel(kind: str) -> SyntheticParcel:
     return next(p for p in PARCELS if p.kind == kind)
 
 
+def _passes(p: SyntheticParcel, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The passes the archive has for ``p`` in [start, end): some are missing, as in life."""
+    return [d for d in acquisitions(start, end) if not missing(p, d)]
+
+
 def test_first_refresh_fetches_history_and_the_second_only_new_dates(
     sh: LoopbackSentinelHub, tmp_path: Path
 ) -> None:
     p = _parcel("vegetated")
     client = _client(sh, tmp_path)
     first = client.refresh(p.id, p.geometry, today=TODAY)
-    assert first.asked == (TODAY - dt.timedelta(days=300), TODAY + dt.timedelta(days=1))
-    assert list(first.new_days) == acquisitions(*first.asked)
+    assert first.asked == (TODAY - dt.timedelta(days=400), TODAY + dt.timedelta(days=1))
+    assert list(first.new_days) == _passes(p, *first.asked)
+    assert len(first.new_days) < len(acquisitions(*first.asked))
     assert (sh.requests[0].endpoint, sh.requests[0].status) == ("token", 200)
     (stats,) = sh.bodies("statistics")
     assert stats["aggregation"]["aggregationInterval"] == {"of": "P1D"}
@@ -82,7 +92,7 @@ def test_first_refresh_fetches_history_and_the_second_only_new_dates(
         "from": f"{TODAY + dt.timedelta(days=1)}T00:00:00Z",
         "to": f"{sh.today + dt.timedelta(days=1)}T00:00:00Z",
     }
-    assert list(later.new_days) == acquisitions(TODAY + dt.timedelta(days=1), sh.today)
+    assert list(later.new_days) == _passes(p, TODAY + dt.timedelta(days=1), sh.today)
     assert len(later.series.days) == len(first.new_days) + len(later.new_days)
 
 
@@ -94,7 +104,47 @@ def test_429_with_retry_after_and_5xx_are_retried(sh: LoopbackSentinelHub, tmp_p
     waited = time.monotonic() - began
     assert [r.status for r in sh.requests if r.endpoint == "statistics"] == [429, 503, 500, 200]
     assert waited >= 0.3  # Retry-After: 300 ms
-    assert len(result.new_days) == len(acquisitions(*result.asked or (TODAY, TODAY)))
+    assert len(result.new_days) == len(_passes(p, *result.asked or (TODAY, TODAY)))
+
+
+def test_a_burst_of_429s_stops_after_the_bound(sh: LoopbackSentinelHub, tmp_path: Path) -> None:
+    p = _parcel("built")
+    sh.fail("statistics", *["429"] * 10)
+    with pytest.raises(SatelliteRateLimited) as limited:
+        _client(sh, tmp_path).refresh(p.id, p.geometry, today=TODAY)
+    assert limited.value.code == "SATELLITE_RATE_LIMITED"
+    assert [r.status for r in sh.requests if r.endpoint == "statistics"] == [429] * 3
+    assert len(sh.faults["statistics"]) == 7  # the rest were never asked for
+
+
+def test_an_exhausted_quota_has_its_own_code(sh: LoopbackSentinelHub, tmp_path: Path) -> None:
+    p = _parcel("built")
+    sh.fail("statistics", "403quota")
+    with pytest.raises(SatelliteQuotaExhausted) as spent:
+        _client(sh, tmp_path).refresh(p.id, p.geometry, today=TODAY)
+    assert spent.value.code == "SATELLITE_QUOTA_EXHAUSTED"
+    assert not isinstance(spent.value, SatelliteAuthError)
+    assert [r.status for r in sh.requests if r.endpoint == "statistics"] == [403]
+
+
+def test_a_pass_published_late_is_fetched_on_the_next_refresh(
+    sh: LoopbackSentinelHub, tmp_path: Path
+) -> None:
+    p = _parcel("vegetated")
+    client = _client(sh, tmp_path)
+    client.refresh(p.id, p.geometry, today=TODAY)
+    sh.today = TODAY + dt.timedelta(days=10)
+    newest = _passes(p, TODAY + dt.timedelta(days=1), sh.today + dt.timedelta(days=1))
+    late = newest[-1]
+    sh.late[late] = late + dt.timedelta(days=4)  # acquired, not yet in the archive
+    first = client.refresh(p.id, p.geometry, today=sh.today)
+    assert late not in first.new_days and late.isoformat() not in first.series.days
+    sh.today = late + dt.timedelta(days=5)
+    second = client.refresh(p.id, p.geometry, today=sh.today)
+    assert second.asked is not None and second.asked[0] <= late
+    assert late in second.new_days
+    # Days asked again that had not changed are not "new".
+    assert all(d > newest[-2] for d in second.new_days)
 
 
 def test_partial_intervals_are_retried_one_by_one(sh: LoopbackSentinelHub, tmp_path: Path) -> None:
@@ -108,7 +158,7 @@ def test_partial_intervals_are_retried_one_by_one(sh: LoopbackSentinelHub, tmp_p
         one_day["from"]
     ) == dt.timedelta(days=1)
     assert result.failed_days == ()
-    assert list(result.new_days) == acquisitions(*result.asked or (TODAY, TODAY))
+    assert list(result.new_days) == _passes(p, *result.asked or (TODAY, TODAY))
 
 
 def test_failed_intervals_are_kept_and_asked_again(sh: LoopbackSentinelHub, tmp_path: Path) -> None:
@@ -118,7 +168,7 @@ def test_failed_intervals_are_kept_and_asked_again(sh: LoopbackSentinelHub, tmp_
     sh.today = TODAY + dt.timedelta(days=15)
     sh.fail("statistics", *["failed"] * 20)
     broken = client.refresh(p.id, p.geometry, today=sh.today)
-    expected = acquisitions(TODAY + dt.timedelta(days=1), sh.today + dt.timedelta(days=1))
+    expected = _passes(p, TODAY + dt.timedelta(days=1), sh.today + dt.timedelta(days=1))
     assert list(broken.failed_days) == expected and broken.new_days == ()
     sh.faults["statistics"].clear()
     sh.today = TODAY + dt.timedelta(days=20)
@@ -156,7 +206,7 @@ def test_process_bands_make_before_and_after_index_maps(
     after = min(d for d in clear if d > p.onset + dt.timedelta(days=10))
     target = Parcel(p.id, p.geometry, 0.0)
     maps = {day: parcel_maps(client, target, day) for day in (before, after)}
-    assert sh.bodies("process")[0]["input"]["data"][0]["processing"] == {"harmonizeValues": False}
+    assert sh.bodies("process")[0]["input"]["data"][0]["processing"] == {"harmonizeValues": True}
     assert maps[before].valid_share > 0.9 and maps[after].valid_share > 0.9
     assert maps[before].inside < int(parcel.sum())  # edge pixels eroded
     ndvi_before, _, bsi_before = maps[before].mean()

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from connectors.satellite import Refresher, RequestBudget, load_targets
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel
+from connectors.sentinel_scenes import SyntheticParcel, acquisitions, missing
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
@@ -52,7 +52,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
     assert len(targets) == 2 and all(t.sensor_id.startswith("sat-") for t in targets)
     built, stable = targets[0].parcels[0], targets[1].parcels[0]
     scenes = [
-        SyntheticParcel(built.id, built.geometry, "construction", ONSET),
+        SyntheticParcel(built.id, built.geometry, "construction", ONSET, cover="forest"),
         SyntheticParcel(stable.id, stable.geometry, "built"),
     ]
     settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
@@ -62,7 +62,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
             client = SentinelClient(
                 SentinelConfig(
                     sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret),
-                    settings.data_dir / "satellite", history_days=365, retry_sleep_s=0.05,
+                    settings.data_dir / "satellite", history_days=730, retry_sleep_s=0.05,
                 )
             )  # fmt: skip
             refresher = Refresher(
@@ -101,7 +101,9 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
 
         quiet = (await parcel(stable.id))["satellite"]
         assert quiet["state"] == "NO_CHANGE" and quiet["confirmed"] is None
-        assert len(quiet["observations"]) == 73
+        since = TODAY - dt.timedelta(days=730)
+        passes = [d for d in acquisitions(since, TODAY) if not missing(scenes[1], d)]
+        assert len(quiet["observations"]) == len(passes)
     finally:
         await telemetry.close()
 
@@ -136,7 +138,7 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         {
             "HUB_DATA_DIR": str(tmp_path),
             "HUB_SATELLITE_REQUESTS_PER_MINUTE": "60000",
-            "HUB_SATELLITE_HISTORY_DAYS": "210",
+            "HUB_SATELLITE_HISTORY_DAYS": "600",
         }
     )
     telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
@@ -154,11 +156,13 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         latest = await telemetry.store.latest(sensor_ids=sorted(wanted))
         states = {x.sensor_id: x.value for x in latest if x.metric == "change_state"}
         assert set(states) == wanted
-        # Construction sites were cleared 20-150 days ago: most are confirmed by now.
+        # Construction sites were cleared 20-150 days ago: most are confirmed by now (the
+        # detector confirms 64-70 % of sites within 60 days on held-out seeds, BENCHMARKS.md;
+        # the newest sites here are younger than that).
         rows = await demo_store.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
         building = [r["id"] for r in rows if r["stage"] == "construction"]
         confirmed = [s for s in building if states.get(s) == 2.0]
-        assert building and len(confirmed) >= 0.8 * len(building)
+        assert building and len(confirmed) >= 0.6 * len(building)
         # The satellite-versus-report scenarios: one project reported not started and one
         # reported suspended are built on. The watch finds exactly those (found, not raised:
         # the demo graph is shared), and no change on a construction site is an alert.
