@@ -491,6 +491,11 @@ def create_app(
             body["telemetry"] = state.telemetry.store.describe()
             if state.telemetry.ingest is not None:
                 body["broker_connected"] = state.telemetry.connected
+                if not state.telemetry.ingest_running:
+                    # The in-process subscriber failed and waits to be restarted.
+                    body["status"] = "unavailable"
+                    body["ingest_error"] = state.telemetry.ingest_failure
+                    return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
     routes = [
@@ -543,6 +548,8 @@ def create_ingest_app(settings: Settings) -> Starlette:
         body["broker_connected"] = connected
         if telemetry is not None and telemetry.ingest is not None and telemetry.ingest.error:
             body["ingest_error"] = telemetry.ingest.error
+        if telemetry is not None and not telemetry.ingest_running:
+            body["ingest_error"] = telemetry.ingest_failure
         if not connected:
             body["status"] = "unavailable"
         return JSONResponse(body, status_code=200 if connected else 503)
