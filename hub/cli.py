@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -194,6 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HubError as exc:
         console.print(f"[red]error ({exc.code}):[/red] {exc}")
         return 1
+    except (OSError, ValueError, csv.Error) as exc:
+        # A file that cannot be read (missing, not UTF-8, not CSV or JSON, a symlinked
+        # --rejects): one clear line, not a traceback; the traceback stays in the debug log.
+        logging.getLogger(__name__).debug("%s failed", args.command, exc_info=True)
+        console.print(f"[red]error (BAD_INPUT):[/red] {escape(str(exc))}", highlight=False)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -333,7 +341,9 @@ def _row_report(report: StatsReport, rejects: Path | None, what: str) -> int:
     for bad in report.bad:
         console.print(str(bad), markup=False, highlight=False, soft_wrap=True)
     if rejects is not None and report.bad:
-        with rejects.open("w", encoding="utf-8") as handle:
+        from hub.bulk.transfer import open_rejects
+
+        with open_rejects(rejects) as handle:
             for bad in report.bad:
                 entry = {
                     "file": str(bad.path),

@@ -102,3 +102,34 @@ def test_export_beside_a_running_hub_then_restore_elsewhere(
     assert "not empty" in capsys.readouterr().err
     assert main(["import", str(out)]) == 1
     assert "hub restore" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("regions.csv", b"\xff\xfe not utf-8\n", "utf-8"),
+        ("regions.jsonl", b'{"code": "330000", "name": "\\u6d59"\n', "JSON"),
+        ("regions.csv", None, "No such file"),
+    ],
+)
+def test_a_bad_file_is_one_clean_error_line_not_a_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes | None,
+    says: str,
+) -> None:
+    _use(monkeypatch, tmp_path / "data")
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    capsys.readouterr()
+    code = main(["import", str(path)])
+    out = capsys.readouterr()
+    assert code in (1, 3), out
+    assert "Traceback" not in out.out + out.err
+    said = " ".join((out.out + out.err).split())
+    if code == 1:
+        assert "error (BAD_INPUT)" in said
+        assert says.lower() in said.lower(), said
