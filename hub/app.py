@@ -32,6 +32,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from graph_schema.errors import Unauthenticated
+from hub import offload
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
@@ -89,6 +90,8 @@ class _GraphQLApp(GraphQL[Context, None]):
             max_depth=http.max_depth,
             max_tokens=http.max_tokens,
             max_aliases=http.max_aliases,
+            max_cost=http.max_cost,
+            max_page_size=http.max_page_size,
             introspection=settings.environment is not Environment.PRODUCTION,
         )
         observers = [graphql_extension(state.metrics)]
@@ -423,11 +426,14 @@ def create_app(
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     limit = settings.http.shutdown_timeout_s
+    # Analytics run in worker processes, killed at the request's deadline (hub.offload).
+    offload.deadline_s = settings.http.timeout_s
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         async with contextlib.AsyncExitStack() as stack:
+            stack.callback(offload.shutdown)
             if owned:
                 state.store = await open_store(settings)
                 stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)

@@ -226,11 +226,19 @@ class HttpSettings(_Section):
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a list returns."
     )
-    max_depth: int = Field(default=12, ge=2, le=50, description="Deepest selection nesting.")
+    # Defaults as strict as graphql-armor's.
+    max_depth: int = Field(default=6, ge=2, le=50, description="Deepest selection nesting.")
     max_tokens: int = Field(
-        default=5000, ge=100, le=1_000_000, description="Most tokens in one GraphQL document."
+        default=1000, ge=100, le=1_000_000, description="Most tokens in one GraphQL document."
     )
-    max_aliases: int = Field(default=50, ge=0, le=10_000, description="Most aliases per document.")
+    max_aliases: int = Field(default=15, ge=0, le=10_000, description="Most aliases per document.")
+    max_cost: int = Field(
+        default=5000,
+        ge=10,
+        le=10_000_000,
+        description="Highest price of one operation (lists multiply by their page size, "
+        "analytic fields have a declared cost); priced before it runs.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, le=100 * 1_048_576, description="Largest request body."
     )
