@@ -9,6 +9,7 @@ from bench import (  # noqa: F401
     chains,
     ingest,
     load,
+    probe,
     satellite,
     sensing,
     telemetry,

@@ -44,6 +44,7 @@ from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
+from hub.throttle import Throttle
 from hub.watch import Watch
 from ingest.bus import EventFilter, LiveBus
 from ingest.store import CommitResult
@@ -107,6 +108,28 @@ class _GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
+        # Per caller (key, else address): a request rate and a number in flight; per address,
+        # failed key guesses. Over either: 429 with Retry-After, before any work.
+        throttle = self._state.throttle
+        source = request.client.host if request.client else "unknown"
+        caller = Throttle.caller(request.headers.get("authorization"), source)
+        wait = throttle.admit(caller, source)
+        if wait is not None:
+            media_type = negotiate(request.headers.get("accept")) or APPLICATION_JSON
+            exc = _Refused(429, f"too many requests; retry after {wait:g} s", code="RATE_LIMITED")
+            body = await self.process_result(request, _request_error(exc.reason, exc.code))
+            return Response(
+                self.encode_json(body),
+                status_code=429,
+                headers={"Retry-After": f"{wait:g}"},
+                media_type=_content_type(media_type),
+            )
+        try:
+            return await self._respond_admitted(request)
+        finally:
+            throttle.release(caller)
+
+    async def _respond_admitted(self, request: Request) -> Response:
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.render_graphql_ide(request)
         media_type = negotiate(request.headers.get("accept"))
@@ -293,6 +316,9 @@ class _GraphQLApp(GraphQL[Context, None]):
             try:
                 principal = await self._state.authenticator.authenticate(authorization)
             except Unauthenticated as exc:
+                if authorization:  # a wrong key, not a missing one: a guess
+                    client = getattr(request, "client", None)
+                    self._state.throttle.failed_authentication(client.host if client else "unknown")
                 raise _Refused(
                     401, str(exc), headers={"WWW-Authenticate": "Bearer"}, code=exc.code
                 ) from None
@@ -335,6 +361,13 @@ class _State:
         self.watch: Watch | None = None
         self.relay: Relay | None = None
         self._authenticator: Authenticator | None = None
+        http = settings.http
+        self.throttle = Throttle(
+            rate_per_s=http.rate_per_s,
+            burst=http.rate_burst,
+            concurrency=http.concurrency,
+            guesses_per_min=settings.auth.guesses_per_min,
+        )
 
     @property
     def authenticator(self) -> Authenticator:

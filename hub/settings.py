@@ -239,6 +239,19 @@ class HttpSettings(_Section):
         description="Highest price of one operation (lists multiply by their page size, "
         "analytic fields have a declared cost); priced before it runs.",
     )
+    rate_per_s: float = Field(
+        default=50.0,
+        gt=0,
+        le=100_000,
+        description="Requests per second one caller (API key, "
+        "else address) may send, sustained; over it: 429 with Retry-After.",
+    )
+    rate_burst: int = Field(
+        default=200, ge=1, le=1_000_000, description="Requests one caller may send at once."
+    )
+    concurrency: int = Field(
+        default=8, ge=1, le=10_000, description="Requests of one caller in flight at once."
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, le=100 * 1_048_576, description="Largest request body."
     )
@@ -267,6 +280,13 @@ class AuthSettings(_Section):
         ge=0,
         le=3600,
         description="How long a verified key is trusted, s: a revocation takes effect within it.",
+    )
+    guesses_per_min: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="Wrong API keys one address may send per minute (a burst of as many); "
+        "past it, its requests get 429 until the allowance refills.",
     )
 
     @field_validator("anonymous_role")
