@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -98,6 +98,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         observers = [graphql_extension(state.metrics)]
         super().__init__(build_schema(limits, observers=observers), **kwargs)
         self._state = state
+        self._watchers: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,7 +180,26 @@ class _GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
         context.role, context.subject = principal.role, principal.subject
         context.key_id = principal.key_id
+        if principal.key_id is not None and context.websocket is not None:
+            assert isinstance(authorization, str)
+            task = asyncio.create_task(self._watch_key(context.websocket, authorization))
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
         return cast(UnsetType, UNSET)
+
+    async def _watch_key(self, websocket: WebSocket, authorization: str) -> None:
+        """Close a subscription socket (4403) once its key is revoked: checked against the
+        store every HUB_AUTH_CACHE_S, as long as the socket is open."""
+        interval = max(0.5, self._state.settings.auth.cache_s)
+        while True:
+            await asyncio.sleep(interval)
+            if WebSocketState.DISCONNECTED in (websocket.client_state, websocket.application_state):
+                return
+            if not await self._state.authenticator.recheck(authorization):
+                log.info("closing a WebSocket: its API key was revoked")
+                with contextlib.suppress(RuntimeError, OSError):
+                    await websocket.close(code=4403, reason="API key revoked")
+                return
 
     async def _check_body(self, request: Request) -> None:
         """Refuse a body over HUB_HTTP_MAX_BODY_BYTES before reading more of it than that."""
@@ -340,6 +360,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
+            websocket=request if isinstance(request, WebSocket) else None,
         )
 
 
