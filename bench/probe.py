@@ -45,9 +45,21 @@ def _free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def _serving(store: FalkorDBStore, port: int) -> AsyncIterator[str]:
-    settings = load_settings({"HUB_AUTH_ANONYMOUS_ROLE": "viewer", "HUB_HTTP_TIMEOUT_S": "300"})
+    # The probe sends back to back: no rate limit here, this measures latency.
+    settings = load_settings(
+        {
+            "HUB_AUTH_ANONYMOUS_ROLE": "viewer",
+            "HUB_HTTP_TIMEOUT_S": "300",
+            "HUB_HTTP_RATE_PER_S": "100000",
+            "HUB_HTTP_RATE_BURST": "100000",
+        }
+    )
     config = uvicorn.Config(
-        create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, store=store),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=600,  # an inline run blocks the loop longer than the default 5 s
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -152,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="restore a backup made by `hub export DIR` into empty stores"
     )
     restore.add_argument("directory", type=Path)
+    restore.add_argument(
+        "--with-keys",
+        action="store_true",
+        help="also restore the backup's API keys (by default they are left out: a backup "
+        "must not be able to bring its own admin key; create new keys with `hub keys create`)",
+    )
 
     sub.add_parser("migrate", help="apply graph schema migrations")
     sub.add_parser("counts", help="print node and relationship counts")
@@ -476,7 +482,11 @@ async def _backup(settings: Settings, directory: Path) -> int:
         telemetry = await backup.open_telemetry_store(settings)
         try:
             content = await backup.export_backup(
-                store, telemetry, directory, page_size=settings.graph.batch_size
+                store,
+                telemetry,
+                directory,
+                page_size=settings.graph.batch_size,
+                signing_key=settings.backup.key,
             )
         finally:
             await telemetry.close()
@@ -502,12 +512,18 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     from hub import backup
 
     content = backup.read_manifest(args.directory)  # before any store is opened
+    backup.verify_signature(args.directory, settings.backup.key)
 
     async def work(store: GraphStore) -> int:
         telemetry = await backup.open_telemetry_store(settings)
         try:
             nodes, rels, tables = await backup.restore_backup(
-                store, telemetry, args.directory, batch_size=settings.graph.batch_size
+                store,
+                telemetry,
+                args.directory,
+                batch_size=settings.graph.batch_size,
+                signing_key=settings.backup.key,
+                with_keys=args.with_keys,
             )
         finally:
             await telemetry.close()

@@ -33,12 +33,30 @@ from graph_schema.errors import ConfigurationError
 from hub.roles import Role
 
 ENV_PREFIX = "HUB_"
-_USERINFO_RE = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")
+# Query parameters that carry credentials (?user=…&pwd=…, ?auth=…, ?token=…, ?sig=…).
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)([?&;][^=&;#]*(?:user|pass|pwd|auth|token|key|secret|sig|cred|session|login)"
+    r"[^=&;#]*=)([^&;#]*)"
+)
 
 
 def mask_url(url: str) -> str:
-    """``scheme://user:secret@host`` becomes ``scheme://user:***@host``."""
-    return _USERINFO_RE.sub(r"\1:***@", url)
+    """A URL with nothing secret left: ``scheme://user:secret@host`` becomes
+    ``scheme://user:***@host`` (the password whole, even one holding ``@`` or ``/``; a userinfo
+    without a colon, a bare token, becomes ``***``), and the value of every query parameter
+    that looks like a credential becomes ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return _SECRET_PARAM_RE.sub(r"\1***", url)
+    # The userinfo ends at the last '@' before any query or fragment: an unencoded password
+    # may itself hold '@' or '/'.
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    if at >= 0:
+        userinfo, rest = rest[:at], rest[at + 1 :]
+        user, colon, _ = userinfo.partition(":")
+        rest = (f"{user}:***@" if colon and "/" not in user else "***@") + rest
+    return scheme + sep + _SECRET_PARAM_RE.sub(r"\1***", rest)
 
 
 class _Section(BaseModel):
@@ -295,6 +313,20 @@ class AuthSettings(_Section):
         if value is not None and value not in (Role.VIEWER, Role.PROMOTER, Role.MONITOR):
             raise ValueError("anonymous access may only be read-only: viewer, promoter or monitor")
         return value
+
+
+class BackupSettings(_Section):
+    """`hub export DIR` and `hub restore DIR`."""
+
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 signature of backup manifests: exports are signed, "
+        "and restore refuses a backup that is unsigned or signed with another key.",
+    )
+
+    @property
+    def key(self) -> bytes | None:
+        return self.signing_key.get_secret_value().encode() if self.signing_key else None
 
 
 class ScoreboardSettings(_Section):
@@ -671,6 +703,7 @@ class Settings(BaseSettings):
     chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
     sensing: SensingSettings = Field(default_factory=SensingSettings)
     fusion: FusionSettings = Field(default_factory=FusionSettings)
