@@ -48,9 +48,9 @@ async def test_the_camera_url_is_for_operators_and_admins(store: FalkorDBStore) 
         data = await hb.ok(store, QUERY, role=role)
         assert data["sensor"]["camera"]["url"] == "rtsp://admin:***@10.0.0.5:554/live?token=***"
     for role in (Role.VIEWER, Role.PROMOTER):
-        data, errors = await hb.run(store, QUERY, role=role)
+        refused, errors = await hb.run(store, QUERY, role=role)
         assert [e["code"] for e in errors] == ["FORBIDDEN"], errors
-        assert "p@ss" not in hb.text(data) and "abc" not in hb.text(data)
+        assert "p@ss" not in hb.text(refused) and "abc" not in hb.text(refused)
     settings = """{ sensor(id: "cam-secret") { camera { fps } } }"""
     data = await hb.ok(store, settings, role=Role.VIEWER)  # the rest stays readable
     assert data["sensor"]["camera"]["fps"] == 2.0
