@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
 from hub.console import console_routes
+from hub.headers import SecurityHeaders
 from hub.logs import RequestContext
 from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
 from hub.relay import Relay, alert_handler
@@ -297,6 +300,10 @@ class _GraphQLApp(GraphQL[Context, None]):
         # One place (hub.api.schema.stamp) gives every error its extensions.code and masks
         # what must not leak: parse, validation and resolver errors alike, as for subscriptions.
         stamp(result.errors)
+        if self._state.settings.environment is Environment.PRODUCTION:
+            # "Did you mean …?" names fields a caller did not know of: not in production.
+            for error in result.errors or []:
+                error.message = _SUGGESTION.sub("", error.message)
         response = await super().process_result(request, result)
         if result.errors and result.data is None and not any(e.path for e in result.errors):
             # A request error (parse, validation, operation, variables): nothing was executed,
@@ -542,6 +549,9 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        return _readyz_for(request, settings, await _readyz(request))
+
+    async def _readyz(request: Request) -> JSONResponse:
         try:
             await state.store.ping()
         except GraphUnavailable as exc:
@@ -569,6 +579,7 @@ def create_app(
     # The web console (hub/console.py): / and /assets/.
     routes += console_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
@@ -598,6 +609,9 @@ def create_ingest_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        return _readyz_for(request, settings, await _readyz(request))
+
+    async def _readyz(request: Request) -> JSONResponse:
         body: dict[str, Any] = {"status": "ready"}
         try:
             await state.store.ping()
@@ -618,9 +632,27 @@ def create_ingest_app(settings: Settings) -> Starlette:
     if settings.metrics.enabled:
         routes.append(Route("/metrics", state.metrics.endpoint))
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
+
+
+def _readyz_for(request: Request, settings: Settings, full: JSONResponse) -> JSONResponse:
+    """``/readyz`` in full (store URLs, data paths, errors) for a loopback caller or one with
+    HUB_METRICS_TOKEN; anyone else learns only the status."""
+    host = request.client.host if request.client is not None else ""
+    token = settings.metrics.token
+    header = request.headers.get("authorization", "")
+    trusted = host in ("127.0.0.1", "::1", "localhost") or (
+        token is not None
+        and header.startswith("Bearer ")
+        and hmac.compare_digest(header[7:].encode(), token.get_secret_value().encode())
+    )
+    if trusted:
+        return full
+    body = json.loads(bytes(full.body))
+    return JSONResponse({"status": body.get("status", "unavailable")}, status_code=full.status_code)
 
 
 async def _bounded(step: str, work: Coroutine[Any, Any, None], limit_s: float) -> None:
@@ -793,11 +825,16 @@ def _request_error(message: str, code: str = "BAD_USER_INPUT") -> ExecutionResul
     return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
 def _decode_json(raw: str | bytes, what: str) -> object:
     try:
         return json.loads(raw)
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
         raise _Refused(400, f"{what} is not valid JSON: {exc}") from exc
+    except RecursionError:  # nested thousands of levels deep: a 400, not a 500 and a trace
+        raise _Refused(400, f"{what} is nested too deeply") from None
 
 
 def _request_data(data: object) -> GraphQLRequestData:
