@@ -191,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "export": _export_command,
         "restore": _restore,
-        "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a)),
+        # Beside a running hub too: a key is revoked without downtime (the hub stops trusting
+        # it within HUB_AUTH_CACHE_S, and closes its open WebSockets).
+        "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a), attach=True),
         "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "migrate": lambda s, a: _with_store(s, _noop),
@@ -219,11 +221,15 @@ def _schema() -> int:
     return 0
 
 
-def _with_store[T](settings: Settings, work: Callable[[GraphStore], Awaitable[T]]) -> T:
+def _with_store[T](
+    settings: Settings, work: Callable[[GraphStore], Awaitable[T]], *, attach: bool = False
+) -> T:
+    """``work`` on the configured store; ``attach``: through the embedded server of a hub
+    already running on the data directory, if one is (else opened as usual)."""
     from hub.app import open_store
 
     async def run() -> T:
-        store = await open_store(settings)
+        store = await open_store(settings, attach=attach)
         try:
             return await work(store)
         finally:

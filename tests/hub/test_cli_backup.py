@@ -134,3 +134,26 @@ def test_a_bad_file_is_one_clean_error_line_not_a_traceback(
     if code == 1:
         assert "error (BAD_INPUT)" in said
         assert says.lower() in said.lower(), said
+
+
+def test_keys_are_revoked_beside_a_running_hub(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hub keys revoke` goes through the running hub's embedded server: no downtime."""
+    data = tmp_path / "data"
+    key = asyncio.run(_seed(data / "graph"))
+    key_id = key.split("_")[1]
+    _use(monkeypatch, data)
+    running = EmbeddedServer(data / "graph")  # what `hub serve` holds while it runs
+    running.start()
+    try:
+        capsys.readouterr()
+        assert main(["keys", "revoke", key_id]) == 0
+        said = capsys.readouterr()
+        assert f"key {key_id} revoked" in said.out + said.err
+        assert main(["keys", "list"]) == 0
+        said = capsys.readouterr()
+        listed = said.out + said.err
+    finally:
+        running.stop()
+    assert key_id in listed and "20" in listed.split(key_id, 1)[1].splitlines()[0]
