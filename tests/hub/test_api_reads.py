@@ -405,7 +405,7 @@ async def test_a_page_costs_the_same_round_trips_whatever_its_size(
     # 100 projects with their (unpaged) segments and parcels price over the default cost
     # budget (hub/api/cost.py); this test is about round trips, so it lifts the budget.
     budget = {"HUB_HTTP_MAX_COST": "1000000"}
-    async with _client(demo_store, **budget) as client:
+    async with _client(demo_store, None, **budget) as client:
         ten = await _round_trips(demo_store, client, 10)
         hundred = await _round_trips(demo_store, client, 100)
     # page, count, owner, region, segments, segment chains, parcels, sensor counts
