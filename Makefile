@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test lint bench schema web
+.PHONY: demo test test-stress test-serial system-deps lint bench schema web
 
 .venv/.bootstrapped: pyproject.toml uv.lock scripts/bootstrap
 	./scripts/bootstrap
@@ -11,8 +11,25 @@ web:
 demo: .venv/.bootstrapped web
 	.venv/bin/hub demo
 
-test: .venv/.bootstrapped web
+# The system packages the tests need (scripts/system-packages): installed when root with apt,
+# otherwise one line naming what is missing and how to get it.
+system-deps:
+	./scripts/system-deps
+
+# The whole suite, in parallel (pytest-xdist, one worker per core); prints the 20 slowest tests.
+test: system-deps .venv/.bootstrapped web
+	.venv/bin/python -m pytest -n auto --dist loadgroup --durations=20
+
+# The same, in one process (easier to debug).
+test-serial: system-deps .venv/.bootstrapped web
 	.venv/bin/python -m pytest
+
+# The time-sensitive tests (marked `timing`) with a CPU hog on every core: they must pass when
+# the machine is busy. scripts/cpu-hog starts one busy process per core and stops them after.
+# STRESS_TESTS narrows the selection (a pytest -m expression; .ci/run leaves out `slow`).
+STRESS_TESTS ?= timing
+test-stress: system-deps .venv/.bootstrapped web
+	./scripts/cpu-hog -- .venv/bin/python -m pytest -n auto --dist loadgroup -m "$(STRESS_TESTS)" --durations=10
 
 lint: .venv/.bootstrapped
 	.venv/bin/ruff check .

@@ -8,6 +8,7 @@ from bench import (  # noqa: F401
     backup,
     chains,
     ingest,
+    ingest_shipped,
     load,
     probe,
     satellite,

@@ -1,5 +1,7 @@
-"""Ingest throughput and latency: publishers in other processes, Mosquitto on loopback, the worker
-(``python -m connectors.worker``) committing durably (SQLite WAL, synchronous=FULL).
+"""Ingest throughput and latency. First ``hub ingest`` as shipped against a bare paho subscriber
+(``bench/ingest_shipped.py``); then publishers in other processes, Mosquitto on loopback, the
+stand-alone worker (``python -m connectors.worker``, its own batch settings, republishing off)
+committing durably (SQLite WAL, synchronous=FULL).
 
 A reading counts once its batch has committed; the worker's ``stored`` counter is read from its
 stats file. Latency is commit time minus the reading's timestamp, which the publisher sets to the
@@ -202,7 +204,11 @@ async def ingest() -> Figures:
 
 
 def _run_all() -> Figures:
-    figures: Figures = {}
+    from bench.ingest_shipped import shipped_vs_bare
+
+    # First `hub ingest` as shipped (a subprocess, default settings) against a bare paho
+    # subscriber in the same run; then the stand-alone worker's phases below.
+    figures: Figures = shipped_vs_bare()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         rig = _start(Path(tmp) / "a", latency=False)
         try:

@@ -16,8 +16,10 @@ reads and analyses frames, and reports through a pipe, one dict per message:
 
 Commands come through another pipe: ``{"t": "offline", "ts": ms}`` (the supervisor declared
 the camera offline: the analyser follows, so the first frame after it reports the recovery),
-``{"t": "rebaseline", "ts": ms}`` and ``{"t": "stop"}``. When that pipe closes — the
-supervisor stopped or died — the process ends.
+``{"t": "rebaseline", "ts": ms, "mark": "..."}`` and ``{"t": "stop"}``. When that pipe closes
+— the supervisor stopped or died — the process ends. With a state path in its start, the
+process keeps the camera's baseline (reference view, MOVED) in that file
+(``connectors.camera_state``): loaded at start, saved whenever it changes.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ import queue
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
+from connectors import camera_state
 from connectors.camera import CameraAnalyser
 from connectors.camera_source import CameraError, DamagedSource, FrameSource, open_source
 from graph_schema.model import CameraConfig
@@ -71,6 +75,43 @@ class Capture:
         self.stopped = False
         if start.get("offline"):  # restarted after a hang: the camera is offline already
             self.analyser.health.offline(round(time.time() * 1000))
+        state = start.get("state")
+        self.state_path = Path(state) if state else None
+        self.mark: str | None = None  # the re-baseline the baseline reflects
+        self._saved = self.analyser.health.revision
+        self._restore(start.get("baseline"))
+
+    def _restore(self, mark: str | None) -> None:
+        """Take up the saved baseline; apply a re-baseline made while nobody watched."""
+        if self.state_path is None:
+            return
+        saved = camera_state.load(self.state_path)
+        health = self.analyser.health
+        if saved is not None and health.restore(saved.baseline):
+            self.mark = saved.mark
+            self._saved = health.revision
+        if mark is not None and mark != self.mark:
+            self._rebaseline(round(time.time() * 1000), mark)
+
+    def _rebaseline(self, ts_ms: int, mark: str) -> None:
+        if mark == self.mark:
+            return  # applied already (the supervisor repeats it to a restarted process)
+        self.mark = mark
+        self.out.readings(self.analyser.rebaseline(ts_ms))
+        self._save(force=True)
+
+    def _save(self, *, force: bool = False) -> None:
+        revision = self.analyser.health.revision
+        if self.state_path is None or (revision == self._saved and not force):
+            return
+        self._saved = revision
+        try:
+            camera_state.save(
+                self.state_path,
+                camera_state.SavedBaseline(self.analyser.health.baseline(), self.mark),
+            )
+        except OSError as exc:
+            self.out.send({"t": "error", "code": "CAMERA_STATE_UNWRITABLE", "message": str(exc)})
 
     def run(self) -> None:
         delay = _BACKOFF[0]
@@ -107,6 +148,7 @@ class Capture:
             ts_ms, frame = item
             self.out.send({"t": "frame", "ts": ts_ms})
             self.out.readings(self.analyser.frame(ts_ms, frame))
+            self._save()
         return True
 
     def _failed(self, exc: CameraError) -> None:
@@ -130,7 +172,7 @@ class Capture:
                 pending = self.analyser.offline(ts)
                 self.out.readings([r for r in pending if r.ts_ms != ts])
             elif kind == "rebaseline":
-                self.out.readings(self.analyser.rebaseline(ts))
+                self._rebaseline(ts, str(command.get("mark") or f"ts:{ts}"))
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -25,10 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from connectors import camera_capture
 from connectors.camera import KIND, METRICS
+from connectors.camera_state import state_path
 from graph_schema.model import CameraConfig
 from graph_schema.monitoring import CONFIGURED_CAMERAS
 from graph_schema.store import GraphStore
@@ -90,6 +92,8 @@ class CameraRunner:
         hang_s: float | None = None,
         clock: Callable[[], float] = time.time,
         stop_at_end: bool = False,
+        state: Path | None = None,
+        baseline: str | None = None,
     ) -> None:
         self.sensor, self.config, self.pipeline = sensor, config, pipeline
         self._source = source or SourceOptions()
@@ -112,18 +116,22 @@ class CameraRunner:
         self._last_frame: float | None = None
         self._started = clock()
         self._times: deque[float] = deque()
-        self._rebaseline: int | None = None
+        self._state = state  # the file keeping the camera's baseline (connectors.camera_state)
+        self._baseline = baseline  # the graph's mark of its last re-baseline, when started
+        self._rebaseline: tuple[int, str] | None = None
 
     # -- control ----------------------------------------------------------------------------
 
     def stop(self) -> None:
         self._stopped.set()
 
-    def rebaseline(self) -> None:
+    def rebaseline(self, mark: str | None = None) -> None:
         """The operator accepted the current view: tell the capture process (now or when it
-        next starts)."""
-        self._rebaseline = round(self._clock() * 1000)
-        self._send({"t": "rebaseline", "ts": self._rebaseline})
+        next starts). ``mark`` names this re-baseline (the graph's ``camera_baseline_at``), so
+        a restarted process that applied it already does not apply it again."""
+        ts = round(self._clock() * 1000)
+        self._rebaseline = (ts, mark or f"ts:{ts}")
+        self._send({"t": "rebaseline", "ts": ts, "mark": self._rebaseline[1]})
 
     def stats(self) -> CameraStats:
         now = self._clock()
@@ -171,6 +179,8 @@ class CameraRunner:
             "loop": self._source.loop,
             "start_ms": self._source.start_ms,
             "offline": self.offline,
+            "state": None if self._state is None else str(self._state),
+            "baseline": self._baseline,
         }
         process = context.Process(
             target=camera_capture.run,
@@ -197,7 +207,8 @@ class CameraRunner:
         self, process: BaseProcess, inbox: asyncio.Queue[dict[str, Any] | None]
     ) -> bool:
         if self._rebaseline is not None:
-            self._send({"t": "rebaseline", "ts": self._rebaseline})
+            ts, mark = self._rebaseline
+            self._send({"t": "rebaseline", "ts": ts, "mark": mark})
         heard = self._clock() + _STARTUP_S - self._hang_s  # until its first word
         next_repeat: float | None = None
         while not self._stopped.is_set():
@@ -330,8 +341,10 @@ class CameraFleet:
         refresh_s: float = 30.0,
         source: SourceOptions | None = None,
         accept: Callable[[str], bool] = lambda sensor_id: True,
+        state_dir: Path | None = None,
     ) -> None:
         self._graph, self._pipeline = graph, pipeline
+        self._state_dir = state_dir  # where each camera's baseline is kept; None: in memory
         self._accept = accept
         self._refresh_s = refresh_s
         self._source = source
@@ -382,10 +395,19 @@ class CameraFleet:
             if sensor_id in self.runners:
                 runner = self.runners[sensor_id][1]
                 if baselines[sensor_id] != self.baselines.get(sensor_id):
-                    runner.rebaseline()
+                    mark = baselines[sensor_id]
+                    runner.rebaseline(None if mark is None else str(mark))
                     self.baselines[sensor_id] = baselines[sensor_id]
                 continue
-            runner = CameraRunner(info, config, self._pipeline, source=self._source)
+            mark = baselines[sensor_id]
+            runner = CameraRunner(
+                info,
+                config,
+                self._pipeline,
+                source=self._source,
+                state=None if self._state_dir is None else state_path(self._state_dir, sensor_id),
+                baseline=None if mark is None else str(mark),
+            )
             task = asyncio.create_task(runner.run(), name=f"camera-{sensor_id}")
             task.add_done_callback(_log_failure)
             self.runners[sensor_id] = (text, runner, task)

@@ -56,6 +56,7 @@ async def main(argv: list[str] | None = None) -> int:
             pipeline,
             refresh_s=args.refresh_s,
             accept=lambda sensor_id: shard_of(sensor_id, shards) == mine,
+            state_dir=args.db.parent / "cameras",
         )
         task = asyncio.create_task(fleet.run())
         loop = asyncio.get_running_loop()

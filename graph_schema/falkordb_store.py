@@ -58,6 +58,7 @@ class FalkorDBStore(GraphStore):
         username: str | None = None,
         query_timeout_ms: int = 30_000,
         socket_timeout_s: float = 60.0,
+        connect_timeout_s: float = 5.0,
         max_connections: int = 16,
     ) -> None:
         super().__init__()
@@ -69,6 +70,7 @@ class FalkorDBStore(GraphStore):
         self._password, self._username = password, username
         self._query_timeout_ms = query_timeout_ms
         self._socket_timeout_s = socket_timeout_s
+        self._connect_timeout_s = connect_timeout_s
         self._max_connections = max_connections
         self._db: FalkorDB | None = None
         self._last_restart = 0.0
@@ -117,7 +119,7 @@ class FalkorDBStore(GraphStore):
                 "max_connections": self._max_connections,
                 "timeout": self._socket_timeout_s,  # wait this long for a free connection
                 "socket_timeout": self._socket_timeout_s,
-                "socket_connect_timeout": 5,
+                "socket_connect_timeout": self._connect_timeout_s,
                 "decode_responses": True,
             }
             if self._socket_path is not None:

@@ -6,6 +6,8 @@ watch and where those projects are.
 
 from __future__ import annotations
 
+from typing import Final
+
 from graph_schema.cypher import Statement
 from graph_schema.reads import IN_REGION
 
@@ -32,6 +34,12 @@ SENSORS_OF_KIND = Statement(
 )
 
 
+# Written by the statements below, outside the model's spec table (for the Neo4j linter).
+LABELS: Final[tuple[str, ...]] = ()
+TYPES: Final[tuple[str, ...]] = ()
+PROPERTIES: Final = ("camera_baseline_at",)
+
+
 # Cameras with a configuration, for the hub's camera poller (the JSON text is parsed there).
 CONFIGURED_CAMERAS = Statement(
     "monitoring.configured_cameras",
@@ -46,6 +54,7 @@ REBASELINE_CAMERAS = Statement(
     "monitoring.rebaseline_cameras",
     "UNWIND $ids AS id MATCH (s:Sensor {id: id}) WHERE s.kind = $kind AND s.camera IS NOT NULL "
     "SET s.camera_baseline_at = $at RETURN s.id AS id ORDER BY s.id",
+    write=True,
 )
 
 

@@ -233,12 +233,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
 def vocabulary() -> tuple[set[str], set[str], set[str]]:
     """Labels, relationship types and property keys of the statement modules outside the
     model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import alerts, financing, keys, land, schedules
+    from graph_schema import alerts, financing, keys, land, monitoring, schedules
 
     labels: set[str] = set()
     types: set[str] = set()
     props: set[str] = set()
-    for module in (financing, land, schedules, keys, alerts):
+    for module in (financing, land, schedules, keys, alerts, monitoring):
         labels |= set(module.LABELS)
         types |= set(module.TYPES)
         props |= set(module.PROPERTIES)

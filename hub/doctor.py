@@ -39,7 +39,7 @@ from graph_schema.migrations import LATEST, current_version
 from graph_schema.store import GraphStore
 from hub.settings import Environment, Settings, mask_url
 from hub.telemetry import mqtt_config
-from ingest.mqtt import EVENTS_PREFIX, INGEST_TOPIC, MqttConfig
+from ingest.mqtt import BROKER_STATS, EVENTS_PREFIX, INGEST_TOPIC, MqttConfig
 
 
 class Status(StrEnum):
@@ -340,6 +340,8 @@ class _Probe:
         self.granted: list[ReasonCode] = []
         self.received = threading.Event()
         self.nonce = secrets.token_hex(8)
+        self.stats: dict[str, int] = {}
+        self.stats_seen = threading.Event()
 
     def on_connect(
         self, client: Client, userdata: Any, flags: ConnectFlags, reason: ReasonCode,
@@ -356,7 +358,13 @@ class _Probe:
         self.subscribed.set()
 
     def on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
-        if msg.payload == self.nonce.encode():
+        stat = BROKER_STATS.get(msg.topic)
+        if stat is not None:
+            with contextlib.suppress(ValueError):
+                self.stats[stat] = int(msg.payload)
+            if len(self.stats) == len(BROKER_STATS):
+                self.stats_seen.set()
+        elif msg.payload == self.nonce.encode():
             self.received.set()
 
 
@@ -449,7 +457,27 @@ def _converse(
         )  # fmt: skip
     else:
         found.append(_ok("broker events", f"{who} can publish and read {EVENTS_PREFIX}/#"))
+    found.append(_waiting(client, probe, timeout_s))
     return found
+
+
+def _waiting(client: Client, probe: _Probe, timeout_s: float) -> Finding:
+    """Messages waiting in sessions whose client is away: a dead ingest worker's share (with
+    HUB_MQTT_PARTITION, or a shared group member with a long session expiry) is not ingested
+    until it returns. From Mosquitto's retained $SYS counters; other brokers: not reported."""
+    client.subscribe([(topic, 0) for topic in BROKER_STATS])
+    if not probe.stats_seen.wait(min(timeout_s, 3.0)):
+        return Finding("broker queue", Status.OK, "BROKER_STATS_UNKNOWN",
+                       "the broker publishes no $SYS session counters to this account "
+                       "(Mosquitto: add the two $SYS lines of deploy/mosquitto/acl)")  # fmt: skip
+    away = probe.stats["sessions_disconnected"]
+    held = probe.stats["messages_stored"]
+    if away and held:
+        return Finding("broker queue", Status.WARN, "BROKER_SESSIONS_WAITING",
+                       f"{held} messages wait on the broker and {away} durable sessions have "
+                       "no client: a stopped ingest worker's share is not ingested until it "
+                       "comes back (restart it; docs/operations.md)")  # fmt: skip
+    return _ok("broker queue", f"{held} messages held, {away} durable sessions away")
 
 
 def _subscribe(

@@ -245,6 +245,7 @@ class _LiveCollector(Collector):
                 ("received", c.received, "Messages ingest received (MQTT and imports)."),
                 ("stored", c.stored, "Readings and attendance records stored (new)."),
                 ("duplicates", c.duplicate, "Readings already stored (redeliveries)."),
+                ("conflicts", c.conflicts, "Re-sends of a stored reading with another value."),
                 ("replayed", c.replayed, "Dead letters replayed successfully."),
                 ("acknowledged", c.acked, "MQTT messages acknowledged after their commit."),
                 ("batches", c.batches, "Telemetry batches committed."),
@@ -277,6 +278,21 @@ class _LiveCollector(Collector):
             )
             if telemetry.ingest is not None:
                 links.add_metric(["ingest"], 1.0 if telemetry.connected else 0.0)
+                stats = telemetry.ingest.broker_stats
+                if "messages_stored" in stats:
+                    yield _gauge(
+                        "hub_broker_messages_stored",
+                        "Messages the broker holds ($SYS): queued for durable sessions whose "
+                        "client is away (a dead worker's share), in flight, retained.",
+                        stats["messages_stored"],
+                    )
+                if "sessions_disconnected" in stats:
+                    yield _gauge(
+                        "hub_broker_sessions_disconnected",
+                        "Durable sessions whose client is away ($SYS): a dead worker's share "
+                        "waits in one until it returns or the session expires.",
+                        stats["sessions_disconnected"],
+                    )
                 yield _gauge(
                     "hub_ingest_held_back",
                     "1 while ingest retries a failing store (see ingestStatus.ingestError).",

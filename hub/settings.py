@@ -185,7 +185,16 @@ class MqttSettings(_Section):
     shared_group: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
-        description="Subscribe as $share/<group>/... so several workers split the load.",
+        description="Subscribe as $share/<group>/... so several workers split the load. With "
+        "Mosquitto 2.0 a broker restart forgets shared subscriptions: what devices publish "
+        "before the members subscribe again is lost (docs/operations.md); prefer partition.",
+    )
+    partition: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]{0,2}/[1-9][0-9]{0,2}$",
+        description="k/n: this worker commits the topics whose hash modulo n is k-1 and "
+        "acknowledges the others unread; n workers with 1/n..n/n split the load on plain "
+        "persistent subscriptions, which survive broker restarts (not with shared_group).",
     )
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://.")
     tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
@@ -200,6 +209,16 @@ class MqttSettings(_Section):
         description="Follow hub/v1/events/... (what ingest workers and other replicas publish) "
         "and feed this hub's live feeds with it: for API replicas that do not ingest.",
     )
+
+    @model_validator(mode="after")
+    def _one_way_to_split(self) -> MqttSettings:
+        if self.partition is not None:
+            k, n = (int(x) for x in self.partition.split("/"))
+            if k > n:
+                raise ValueError(f"HUB_MQTT_PARTITION {self.partition}: k must be 1..n")
+            if self.shared_group is not None:
+                raise ValueError("HUB_MQTT_PARTITION and HUB_MQTT_SHARED_GROUP exclude each other")
+        return self
 
     @field_validator("protocol")
     @classmethod
@@ -622,12 +641,6 @@ class CameraSettings(_Section):
     )
     refresh_s: float = Field(
         default=30.0, gt=0, le=3600, description="How often camera configurations are re-read, s."
-    )
-    threads: int = Field(
-        default=4,
-        ge=1,
-        le=256,
-        description="Unused since issue 24: every camera has a capture process of its own.",
     )
 
 

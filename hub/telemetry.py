@@ -48,10 +48,18 @@ def mqtt_config(mqtt: MqttSettings, *, force_protocol: int | None = None) -> Mqt
         keepalive_s=mqtt.keepalive_s,
         session_expiry_s=mqtt.session_expiry_s,
         shared_group=mqtt.shared_group,
+        partition=_partition(mqtt.partition),
         ca_file=str(mqtt.tls_ca_file) if mqtt.tls_ca_file else None,
         cert_file=str(mqtt.tls_cert_file) if mqtt.tls_cert_file else None,
         key_file=str(mqtt.tls_key_file) if mqtt.tls_key_file else None,
     )
+
+
+def _partition(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, n = (int(x) for x in text.split("/"))
+    return k - 1, n
 
 
 @dataclass
@@ -187,7 +195,12 @@ async def open_telemetry(
     if t.retention_days:
         telemetry.start("retention", keep(store, t.retention_days))
     if settings.camera.enabled:
-        cameras = CameraFleet(graph, pipeline, refresh_s=settings.camera.refresh_s)
+        cameras = CameraFleet(
+            graph,
+            pipeline,
+            refresh_s=settings.camera.refresh_s,
+            state_dir=settings.data_dir / "cameras",  # each camera's reference view
+        )
         telemetry.cameras = cameras
         telemetry.start("cameras", cameras.run())
     if settings.mqtt.ingest if ingest_mqtt is None else ingest_mqtt:

@@ -93,6 +93,11 @@ class BoundedQueue[T]:
     def pending(self) -> int:
         return len(self._queue)
 
+    def take(self, n: int) -> list[T]:
+        """Up to ``n`` queued items, oldest first, without waiting."""
+        queue = self._queue
+        return [queue.popleft() for _ in range(min(n, len(queue)))]
+
     def __aiter__(self) -> AsyncIterator[T]:
         return self
 

@@ -113,6 +113,23 @@ class DeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
+class Conflict:
+    """A reading re-sent with another value: the stored value stays, the sent one is kept here.
+
+    ``attempts`` counts how often that same other value arrived (redeliveries)."""
+
+    id: int
+    sensor_id: str
+    metric: str
+    ts: dt.datetime
+    stored_value: float
+    sent_value: float
+    unit: str
+    arrived_at: dt.datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """A raw message from any source: MQTT topic and payload, or an imported row."""
 
@@ -129,6 +146,7 @@ class Counters:
     readings: int = 0
     stored: int = 0
     duplicate: int = 0
+    conflicts: int = 0
     dead_lettered: int = 0
     replayed: int = 0
     batches: int = 0
@@ -143,6 +161,7 @@ class Counters:
             "readings": self.readings,
             "stored": self.stored,
             "duplicate": self.duplicate,
+            "conflicts": self.conflicts,
             "dead_lettered": self.dead_lettered,
             "replayed": self.replayed,
             "batches": self.batches,

@@ -15,16 +15,19 @@ import functools
 import json
 import logging
 import ssl
+import struct
 import threading
 import time
+import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from paho.mqtt.client import (
     MQTT_CLEAN_START_FIRST_ONLY,
+    PUBACK,
     Client,
     ConnectFlags,
     DisconnectFlags,
@@ -47,6 +50,13 @@ T = TypeVar("T")
 
 INGEST_TOPIC = "hub/v1/+/+"
 EVENTS_PREFIX = "hub/v1/events"
+# Mosquitto's broker-wide counters ($SYS, retained, every sys_interval): messages held for
+# sessions (queued for disconnected durable clients, in flight, retained) and durable sessions
+# whose client is away. A dead worker's waiting share shows in both.
+BROKER_STATS = {
+    "$SYS/broker/store/messages/count": "messages_stored",
+    "$SYS/broker/clients/disconnected": "sessions_disconnected",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,10 @@ class MqttConfig:
     keepalive_s: int = 30
     session_expiry_s: int = 7 * 86400
     shared_group: str | None = None
+    # (index, count): commit only topics whose CRC-32 modulo count is index, acknowledge the
+    # rest unread. Plain persistent subscriptions, which Mosquitto restores after a restart
+    # (it forgets shared ones); every worker receives every message.
+    partition: tuple[int, int] | None = None
     topic: str = INGEST_TOPIC
     receive_maximum: int = 10_000
     reconnect_min_s: float = 0.5
@@ -95,6 +109,18 @@ class MqttConfig:
 
 # Packets the subscriber's network thread reads per wake-up (see _BurstReadClient).
 READ_BURST = 256
+# Events republished in one write (see _BurstReadClient.publish_many).
+REPUBLISH_BATCH = 500
+_PUBACK = struct.Struct("!BBH")
+
+
+def _remaining_length(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 class _BurstReadClient(Client):
@@ -119,6 +145,36 @@ class _BurstReadClient(Client):
                 return MQTTErrorCode.MQTT_ERR_SUCCESS
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
+    # paho queues one packet per call and wakes its network thread through a socket pair each
+    # time: from the event loop's thread that is a GIL hand-over per PUBACK and per republished
+    # event, which cProfile showed as the largest cost of `hub ingest` (BENCHMARKS.md). These
+    # queue many whole packets as one write with one wake-up (same private call as paho's own
+    # ``ack`` and ``publish``; pinned to paho-mqtt 2.x).
+
+    def _queue_packets(self, data: bytes) -> None:
+        # Marked PUBACK so paho runs no PUBLISH bookkeeping (on_publish, message info) after
+        # writing it; the bytes are whole packets, which the broker reads one by one.
+        if data:
+            self._packet_queue(PUBACK, data, 0, 0)
+
+    def ack_many(self, mids: Iterable[int]) -> None:
+        """PUBACK every QoS 1 message id in ``mids`` (``manual_ack``)."""
+        pack = _PUBACK.pack
+        self._queue_packets(b"".join(pack(PUBACK, 2, mid) for mid in mids))
+
+    def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> bool:
+        """Publish at QoS 0, no retain; False (nothing sent) while disconnected."""
+        if self._sock is None or not self.is_connected():
+            return False
+        properties = b"\x00" if self._protocol == MQTTProtocolVersion.MQTTv5 else b""
+        parts = []
+        for topic, payload in messages:
+            name = topic.encode()
+            body = struct.pack("!H", len(name)) + name + properties + payload
+            parts.append(b"\x30" + _remaining_length(len(body)) + body)
+        self._queue_packets(b"".join(parts))
+        return True
+
 
 async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
     """``client.loop_stop()`` without blocking the event loop (an in-process broker may live on
@@ -136,7 +192,7 @@ async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
 
 def make_client(
     config: MqttConfig, *, manual_ack: bool, suffix: str = "", clean: bool = False
-) -> Client:
+) -> _BurstReadClient:
     """A paho client with the configured protocol, login, TLS and reconnect back-off.
     ``clean`` asks for a session the broker need not keep (MQTT 3.1.1's clean session)."""
     protocol = MQTTProtocolVersion.MQTTv5 if config.mqtt5 else MQTTProtocolVersion.MQTTv311
@@ -203,6 +259,9 @@ class MqttIngest:
         self.error: str | None = None
         self._republish = republish and pipeline.bus is not None
         self._republish_queue = republish_queue
+        self._partition = config.partition
+        self.other_partitions = 0  # messages acknowledged unread: other workers' partitions
+        self.broker_stats: dict[str, int] = {}  # BROKER_STATS values, as last published
         self._client = make_client(config, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -228,7 +287,11 @@ class MqttIngest:
             self.config.port,
             flags.session_present,
         )
+        # Always, whatever "session present" says: Mosquitto 2.0 restores a session after a
+        # restart without its shared subscriptions, and an idempotent SUBSCRIBE costs nothing.
         client.subscribe(self.config.subscription, qos=1)
+        # Broker statistics, where the broker offers them (a refusal only leaves them unknown).
+        client.subscribe([(topic, 0) for topic in BROKER_STATS])
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.set)
 
@@ -247,6 +310,19 @@ class MqttIngest:
             self._loop.call_soon_threadsafe(self._disconnected.set)
 
     def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
+        if msg._topic.startswith(b"$SYS/"):
+            stat = BROKER_STATS.get(msg.topic)
+            if stat is not None:
+                with contextlib.suppress(ValueError):
+                    self.broker_stats[stat] = int(msg.payload)
+            return
+        if self._partition is not None:
+            index, count = self._partition
+            if zlib.crc32(msg._topic) % count != index:  # another worker's: theirs to commit
+                if msg.qos:
+                    client.ack(msg.mid, msg.qos)
+                self.other_partitions += 1
+                return
         self._inbox.append(
             (
                 msg.topic,
@@ -372,21 +448,18 @@ class MqttIngest:
     async def _commit(self, batch: Batch, items: list[_Inbound]) -> None:
         await self._retrying("commit", lambda: self.pipeline.commit(batch))
         session = self._session
-        ack = self._client.ack
-        acked = 0
-        for _, _, mid, qos, _, from_session in items:
-            # A message from an earlier connection will be redelivered (and deduplicated); its
-            # packet id may mean another message in the new session, so it is not acked here.
-            if qos and from_session == session:
-                ack(mid, qos)
-                acked += 1
-        self.pipeline.counters.acked += acked
+        # A message from an earlier connection will be redelivered (and deduplicated); its
+        # packet id may mean another message in the new session, so it is not acked here.
+        mids = [mid for _, _, mid, qos, _, s in items if qos == 1 and s == session]
+        self._client.ack_many(mids)
+        self.pipeline.counters.acked += len(mids)
 
     async def _republish_events(self, sub: Subscription) -> None:
+        # Whatever is queued goes out in one write: one wake-up of paho's thread per batch.
         async with sub:
             async for event in sub:
-                topic, body = event_message(event)
-                self._client.publish(topic, body, qos=0)
+                events = [event, *sub.take(REPUBLISH_BATCH - 1)]
+                self._client.publish_many([event_message(e) for e in events])
 
 
 def event_message(event: Event) -> tuple[str, bytes]:

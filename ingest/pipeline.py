@@ -203,6 +203,7 @@ class Pipeline:
         c.readings += len(batch.readings) + len(batch.attendance)
         c.stored += len(result.stored) + len(result.attendance_stored)
         c.duplicate += result.duplicates + result.attendance_duplicates
+        c.conflicts += result.conflicts
         c.batches += 1
         c.last_commit_ms = committed
         if self.bus is not None and self.bus.active:

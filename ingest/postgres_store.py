@@ -40,6 +40,7 @@ from ingest.migrations import (
 )
 from ingest.model import (
     Attendance,
+    Conflict,
     DeadLetter,
     MetricSpec,
     Reading,
@@ -117,6 +118,17 @@ _PG_TYPES: dict[str, dict[str, str]] = {
         "replayed_ms": "int8",
         "digest": "text",
     },
+    "conflicts": {
+        "id": "int8",
+        "sensor_id": "text",
+        "metric": "text",
+        "ts_ms": "int8",
+        "stored_value": "float8",
+        "sent_value": "float8",
+        "unit": "text",
+        "arrived_ms": "int8",
+        "attempts": "int4",
+    },
 }
 assert {t: tuple(c) for t, c in _PG_TYPES.items()} == {
     t: tuple(c.name for c in cols) for t, cols in TABLES.items()
@@ -138,6 +150,12 @@ _INSERT_READINGS = _insert(
     "readings",
     ("sensor_id", "ts_ms", "metric", "value", "unit"),
     "ON CONFLICT DO NOTHING RETURNING sensor_id, metric, ts_ms",
+)
+_ADD_CONFLICTS = _insert(
+    "conflicts",
+    ("sensor_id", "metric", "ts_ms", "stored_value", "sent_value", "unit", "arrived_ms"),
+    "ON CONFLICT (sensor_id, metric, ts_ms, sent_value) DO UPDATE SET "
+    "attempts = conflicts.attempts + 1",
 )
 _ADD_DAILY = _insert(
     "daily",
@@ -403,12 +421,16 @@ class PostgresTelemetryStore(TelemetryStore):
         )
         new = {(s, m, ts) for s, m, ts in await cur.fetchall()}
         stored = result.stored
+        again: list[Reading] = []
         for r in readings:  # in batch order; a key twice in one batch was stored once
             key = (r.sensor_id, r.metric, r.ts_ms)
             if key in new:
                 new.discard(key)
                 stored.append(r)
-        result.duplicates += len(readings) - len(stored)
+            else:
+                again.append(r)
+        if again:
+            await self._sort_resends(conn, again, result, now)
         if not stored:
             return
         keys = sorted({(r.sensor_id, r.metric) for r in stored})
@@ -475,6 +497,46 @@ class PostgresTelemetryStore(TelemetryStore):
             self._rollup(sensor, metric, day, value, samples)
             for (sensor, metric, day), (value, samples) in changed.items()
         )
+
+    async def _sort_resends(
+        self, conn: AsyncConnection[Any], again: list[Reading], result: CommitResult, now: int
+    ) -> None:
+        """Readings whose key was stored already: exact duplicates, or conflicts (another
+        value), which are kept beside the stored reading."""
+        cur = await conn.execute(
+            "SELECT r.sensor_id, r.metric, r.ts_ms, r.value FROM readings r "
+            "JOIN unnest(%b::text[], %b::text[], %b::int8[]) AS k(sensor_id, metric, ts_ms) "
+            "USING (sensor_id, metric, ts_ms)",
+            (
+                [r.sensor_id for r in again],
+                [r.metric for r in again],
+                [r.ts_ms for r in again],
+            ),
+        )
+        kept = {(s, m, t): v for s, m, t, v in await cur.fetchall()}
+        # One row per distinct sent value (one statement may not update a row twice).
+        conflicts: dict[tuple[str, str, int, float], tuple[float, str]] = {}
+        for r in again:
+            value = kept[(r.sensor_id, r.metric, r.ts_ms)]
+            if value == r.value:
+                result.duplicates += 1
+                continue
+            result.conflicts += 1
+            conflicts[(r.sensor_id, r.metric, r.ts_ms, r.value)] = (value, r.unit)
+        if conflicts:
+            rows = list(conflicts.items())
+            await conn.execute(
+                _ADD_CONFLICTS,
+                (
+                    [k[0] for k, _ in rows],
+                    [k[1] for k, _ in rows],
+                    [k[2] for k, _ in rows],
+                    [v[0] for _, v in rows],
+                    [k[3] for k, _ in rows],
+                    [v[1] for _, v in rows],
+                    [now] * len(rows),
+                ),
+            )
 
     async def _days_around(
         self, conn: AsyncConnection[Any], key: tuple[str, str], ts: int
@@ -798,6 +860,17 @@ class PostgresTelemetryStore(TelemetryStore):
             n += (await conn.execute("DELETE FROM attendance WHERE ts_ms < %s", (cutoff,))).rowcount
         return n
 
+    async def conflicts(self, *, after_id: int = 0, limit: int = 100) -> list[Conflict]:
+        rows = await self._fetch(
+            "SELECT id, sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms, "
+            "attempts FROM conflicts WHERE id > %s ORDER BY id LIMIT %s",
+            (after_id, limit),
+        )
+        return [
+            Conflict(i, s, m, from_ms(ts), kept, sent, unit, from_ms(arrived), attempts)
+            for i, s, m, ts, kept, sent, unit, arrived, attempts in rows
+        ]
+
     async def pending_dead_letters(self) -> int:
         [(n,)] = await self._fetch("SELECT count(*) FROM dead_letters WHERE replayed_ms IS NULL")
         return int(n)
@@ -836,11 +909,14 @@ class PostgresTelemetryStore(TelemetryStore):
                             rows = list({tuple(r[i] for i in keys): r for r in rows}.values())
                         await conn.execute(_LOAD[table], _columns(table, rows))
                         seen[table] += len(rows)
-                    # Restored letters keep their ids; new ones must come after them.
-                    await conn.execute(
-                        "SELECT setval(pg_get_serial_sequence('dead_letters', 'id'), "
-                        "coalesce(max(id), 0) + 1, false) FROM dead_letters"
-                    )
+                    # Restored letters and conflicts keep their ids; new ones come after them.
+                    for table in ("dead_letters", "conflicts"):
+                        await conn.execute(
+                            sql.SQL(
+                                "SELECT setval(pg_get_serial_sequence({}, 'id'), "
+                                "coalesce(max(id), 0) + 1, false) FROM {}"
+                            ).format(sql.Literal(table), sql.Identifier(table))
+                        )
             finally:
                 await self._load_sensors(conn)
         return seen

@@ -30,6 +30,7 @@ from ingest.migrations import (
 )
 from ingest.model import (
     Attendance,
+    Conflict,
     DeadLetter,
     MetricSpec,
     Reading,
@@ -67,6 +68,11 @@ T = TypeVar("T")
 
 _INSERT_READING = (
     "INSERT OR IGNORE INTO readings (sensor_id, ts_ms, metric, value, unit) VALUES (?, ?, ?, ?, ?)"
+)
+_CONFLICT = (
+    "INSERT INTO conflicts (sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sensor_id, metric, ts_ms, sent_value) "
+    "DO UPDATE SET attempts = attempts + 1"
 )
 _ADD_DAILY = (
     "INSERT INTO daily (sensor_id, metric, day, value, samples) VALUES (?, ?, ?, ?, ?) "
@@ -157,8 +163,8 @@ class SQLiteTelemetryStore(TelemetryStore):
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="telemetry-read")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
-        # Writer-thread caches: newest point per (sensor, metric), and the sensor registry copy.
-        self._last: dict[tuple[str, str], Point] = {}
+        # Writer-thread cache of the sensor registry. The previous point of each sensor's metric
+        # is never cached: other processes may commit to the same file (shared subscriptions).
         self._sensors: dict[str, SensorInfo] = {}
         self._closed = False
 
@@ -249,8 +255,7 @@ class SQLiteTelemetryStore(TelemetryStore):
             # ROLLBACK would fail and hide the real error.
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            # The caches may hold points and sensors of the rolled-back batch: rebuild them.
-            self._last.clear()
+            # The cache may hold sensors of the rolled-back batch: rebuild it.
             self._sensors = known
             raise
         return result
@@ -272,7 +277,16 @@ class SQLiteTelemetryStore(TelemetryStore):
         for r in readings:
             if execute(_INSERT_READING, (r.sensor_id, r.ts_ms, r.metric, r.value, r.unit)).rowcount:
                 stored.append(r)
-        result.duplicates += len(readings) - len(stored)
+                continue
+            kept = execute(
+                "SELECT value FROM readings WHERE sensor_id = ? AND metric = ? AND ts_ms = ?",
+                (r.sensor_id, r.metric, r.ts_ms),
+            ).fetchone()[0]
+            if kept == r.value:
+                result.duplicates += 1
+            else:
+                result.conflicts += 1
+                execute(_CONFLICT, (r.sensor_id, r.metric, r.ts_ms, kept, r.value, r.unit, now))
         if not stored:
             return
         tz = self._tz
@@ -280,10 +294,15 @@ class SQLiteTelemetryStore(TelemetryStore):
         dirty: dict[tuple[str, str], set[dt.date]] = defaultdict(set)
         units: dict[tuple[str, str], str] = {}
         touched: set[tuple[str, str]] = set()
+        # Newest point per key as of this transaction: read from ``latest`` once, then folded.
+        last: dict[tuple[str, str], Point | None] = {}
         for r in sorted(stored, key=lambda r: (r.sensor_id, r.metric, r.ts_ms)):
             key = (r.sensor_id, r.metric)
             spec = self.metrics.get(r.metric)
-            previous = self._last_point(conn, key)
+            if key in last:
+                previous = last[key]
+            else:
+                previous = last[key] = self._last_point(conn, key)
             point = (r.ts_ms, r.value)
             deltas[(r.sensor_id, r.metric, local_day(r.ts_ms, tz))][1] += 1
             if spec is None:
@@ -294,7 +313,7 @@ class SQLiteTelemetryStore(TelemetryStore):
             else:
                 dirty[key] |= self._days_around(conn, key, r.ts_ms)
             if previous is None or r.ts_ms > previous[0]:
-                self._last[key] = point
+                last[key] = point
                 units[key] = r.unit
                 touched.add(key)
         changed: dict[tuple[str, str, dt.date], tuple[float, int]] = {}
@@ -305,7 +324,9 @@ class SQLiteTelemetryStore(TelemetryStore):
             for day in days:
                 changed[(sensor, metric, day)] = self._recompute_day(conn, sensor, metric, day)
         for key in touched:
-            ts_ms, value = self._last[key]
+            newest = last[key]
+            assert newest is not None
+            ts_ms, value = newest
             execute(
                 "INSERT OR REPLACE INTO latest VALUES (?, ?, ?, ?, ?, ?)",
                 (*key, ts_ms, value, units[key], now),
@@ -316,16 +337,14 @@ class SQLiteTelemetryStore(TelemetryStore):
         )
 
     def _last_point(self, conn: sqlite3.Connection, key: tuple[str, str]) -> Point | None:
-        # The newest point committed before this batch (then each folded one): the cache, or
-        # after a restart the ``latest`` table, which every commit keeps current.
-        point = self._last.get(key)
-        if point is None:
-            row = conn.execute(
-                "SELECT ts_ms, value FROM latest WHERE sensor_id = ? AND metric = ?", key
-            ).fetchone()
-            if row is not None:
-                point = self._last[key] = (row[0], row[1])
-        return point
+        # The newest point committed by any writer, read inside this write transaction (BEGIN
+        # IMMEDIATE holds the file's write lock, so no other process commits in between):
+        # ``latest``, which every commit keeps current. A process-local cache would miss the
+        # other workers' commits and integrate demand and registers over overlapping pairs.
+        row = conn.execute(
+            "SELECT ts_ms, value FROM latest WHERE sensor_id = ? AND metric = ?", key
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def _days_around(self, conn: sqlite3.Connection, key: tuple[str, str], ts: int) -> set[dt.date]:
         # A reading that lands between two stored ones changes the pairs on either side.
@@ -694,7 +713,6 @@ class SQLiteTelemetryStore(TelemetryStore):
                     conn.execute("ROLLBACK")
                 raise
             finally:
-                self._last.clear()
                 self._sensors = {
                     sensor_id: SensorInfo(sensor_id, kind, project)
                     for sensor_id, kind, project in conn.execute("SELECT * FROM sensors")
@@ -702,6 +720,23 @@ class SQLiteTelemetryStore(TelemetryStore):
             return seen
 
         return await self._write(run)
+
+    async def conflicts(self, *, after_id: int = 0, limit: int = 100) -> list[Conflict]:
+        sql = (
+            "SELECT id, sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms, "
+            "attempts FROM conflicts WHERE id > ? ORDER BY id LIMIT ?"
+        )
+
+        def run() -> list[Conflict]:
+            assert self._rconn is not None
+            return [
+                Conflict(i, s, m, from_ms(ts), kept, sent, unit, from_ms(arrived), attempts)
+                for i, s, m, ts, kept, sent, unit, arrived, attempts in self._rconn.execute(
+                    sql, (after_id, limit)
+                )
+            ]
+
+        return await self._read(run)
 
     async def pending_dead_letters(self) -> int:
         def run() -> int:

@@ -9,7 +9,16 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ingest.model import Attendance, DeadLetter, Message, Problem, Reading, Reason, SensorInfo
+from ingest.model import (
+    Attendance,
+    Conflict,
+    DeadLetter,
+    Message,
+    Problem,
+    Reading,
+    Reason,
+    SensorInfo,
+)
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -94,7 +103,9 @@ class Batch:
 @dataclass(slots=True)
 class CommitResult:
     stored: list[Reading] = field(default_factory=list)
+    # Exact re-sends (same value); a re-send with another value is a conflict, not a duplicate.
     duplicates: int = 0
+    conflicts: int = 0
     attendance_stored: list[Attendance] = field(default_factory=list)
     attendance_duplicates: int = 0
     rollups: list[DailyRollup] = field(default_factory=list)
@@ -157,6 +168,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
         "attempts:int",
         "replayed_ms:int?",
         "digest:str",
+    ),
+    "conflicts": _cols(
+        "id:int*",
+        "sensor_id:str",
+        "metric:str",
+        "ts_ms:int",
+        "stored_value:float",
+        "sent_value:float",
+        "unit:str",
+        "arrived_ms:int",
+        "attempts:int",
     ),
 }
 
@@ -233,6 +255,10 @@ class TelemetryStore(ABC):
         limit: int = 100,
     ) -> list[DeadLetter]:
         """Dead letters in id order; ``pending`` only those not replayed yet."""
+
+    @abstractmethod
+    async def conflicts(self, *, after_id: int = 0, limit: int = 100) -> list[Conflict]:
+        """Conflicting re-sends in id order: a reading's key sent again with another value."""
 
     @abstractmethod
     async def pending_dead_letters(self) -> int:

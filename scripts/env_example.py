@@ -39,6 +39,9 @@ MQTT_EVENTS_READER_PASSWORD=
 # With `--profile postgres`: the password of PostgreSQL's `hub` user; then set
 # HUB_TELEMETRY_URL=postgresql://hub:<POSTGRES_PASSWORD>@postgres:5432/telemetry
 POSTGRES_PASSWORD=
+# With `--profile scale`: false, so the hub stops ingesting and the two workers (partitions
+# 1/2 and 2/2) take the whole feed; the hub relays their events (docs/operations.md).
+INGEST_IN_HUB=true
 # Neo4j memory: heap (initial = max) and page cache; size them to the host (docs/operations.md).
 NEO4J_HEAP=1G
 NEO4J_PAGECACHE=2G

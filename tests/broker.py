@@ -10,6 +10,19 @@ import subprocess
 import time
 from pathlib import Path
 
+SECURE_CONF = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "secure.conf"
+
+
+def shipped_autosave() -> tuple[str, int]:
+    """The autosave lines of deploy/mosquitto/secure.conf, and its interval."""
+    lines = [
+        line
+        for line in SECURE_CONF.read_text(encoding="utf-8").splitlines()
+        if line.startswith("autosave_")
+    ]
+    interval = next(int(line.split()[1]) for line in lines if line.startswith("autosave_interval"))
+    return "".join(f"{line}\n" for line in lines), interval
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -27,7 +40,7 @@ def mosquitto_binary() -> str | None:
 class Mosquitto:
     """Mosquitto on loopback with persistence on, so it can be restarted without losing sessions."""
 
-    def __init__(self, directory: Path, *, port: int | None = None) -> None:
+    def __init__(self, directory: Path, *, port: int | None = None, extra: str = "") -> None:
         binary = mosquitto_binary()
         if binary is None:
             raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
@@ -47,7 +60,7 @@ class Mosquitto:
             "max_inflight_messages 0\n"
             # As root, Mosquitto would switch to the mosquitto user, who cannot write here.
             "user root\n"
-            f"log_dest file {directory}/mosquitto.log\n",
+            f"log_dest file {directory}/mosquitto.log\n" + extra,
             encoding="utf-8",
         )
 
@@ -83,6 +96,13 @@ class Mosquitto:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash; Mosquitto saves nothing more."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
         self.process = None
 
     def log(self) -> str:

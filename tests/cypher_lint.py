@@ -2,8 +2,12 @@
 
 Thin wrapper over ``tools/cypher-lint/lint.mjs`` (npm package
 ``@neo4j-cypher/language-support``, pinned in ``tools/cypher-lint/package.json``).
-All statements are linted by ONE node process: the analysis has about a second
-of warm-up and then costs roughly 30 ms per statement, so batch them.
+All statements of a test process are linted by ONE long-lived node process
+(``lint.mjs --lines``, JSON lines on stdin/stdout): the analysis has about a
+second of warm-up and then costs roughly 30 ms per statement, so it is paid
+once, and statements go in batches of ``BATCH`` so that a slow machine shows
+progress instead of one long silence. The ceiling is per batch
+(``BATCH_TIMEOUT_S``, far above the ~2 s a batch takes on an idle machine).
 
 Schema declarations follow the package: a declared parameter is never reported
 as undefined, an undeclared one is an error. Labels and relationship types are
@@ -15,17 +19,20 @@ the database" warnings at all.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +42,8 @@ LINT_SCRIPT = TOOL_DIR / "lint.mjs"
 PACKAGE = "@neo4j-cypher/language-support"
 MIN_NODE_MAJOR = 20
 INSTALL_TIMEOUT_S = 600.0
-DEFAULT_TIMEOUT_S = 300.0
+BATCH = 64
+BATCH_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -202,7 +210,7 @@ def lint_cypher(
     property_keys: Sequence[str] = (),
     check_functions: bool = False,
     check_procedures: bool = False,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float = BATCH_TIMEOUT_S,
 ) -> list[LintDiagnostic]:
     """Lint ``(name, query, declared_params)`` triples; return every diagnostic.
 
@@ -213,12 +221,11 @@ def lint_cypher(
     """
     if not statements:
         return []
-    tool_dir = ensure_installed()
+    # Identical statements (same text and parameters) are linted once.
+    unique: dict[tuple[str, tuple[str, ...]], str] = {}
+    for _, query, params in statements:
+        unique.setdefault((query, tuple(params)), f"s{len(unique)}")
     payload: dict[str, object] = {
-        "statements": [
-            {"name": name, "query": query, "params": list(params)}
-            for name, query, params in statements
-        ],
         "checkFunctions": check_functions,
         "checkProcedures": check_procedures,
     }
@@ -227,26 +234,106 @@ def lint_cypher(
         payload["relationshipTypes"] = list(relationship_types)
     if property_keys:
         payload["propertyKeys"] = list(property_keys)
-    node = shutil.which("node") or "node"
-    try:
-        done = subprocess.run(
-            [node, str(tool_dir / "lint.mjs")],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=timeout,
-            check=False,
-            env={**os.environ, "NODE_NO_WARNINGS": "1"},
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(
-            f"cypher-lint timed out after {timeout:.0f}s on {len(statements)} statements"
-        ) from exc
-    except OSError as exc:
-        raise RuntimeError(f"cypher-lint could not start: {exc}") from exc
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"cypher-lint failed (exit {done.returncode}): {done.stderr.strip()[-4000:]}"
-        )
-    return _parse_output(done.stdout, [name for name, _, _ in statements])
+    todo = [
+        {"name": key, "query": query, "params": list(params)}
+        for (query, params), key in unique.items()
+    ]
+    answers: list[object] = []
+    for first in range(0, len(todo), BATCH):
+        batch = {**payload, "statements": todo[first : first + BATCH]}
+        answers.extend(_linter().request(batch, timeout))
+    by_key: dict[str, list[LintDiagnostic]] = {}
+    for d in _parse_output(json.dumps(answers), [str(t["name"]) for t in todo]):
+        by_key.setdefault(d.statement, []).append(d)
+    return [
+        replace(d, statement=name)
+        for name, query, params in statements
+        for d in by_key.get(unique[(query, tuple(params))], [])
+    ]
+
+
+class _LintProcess:
+    """``node lint.mjs --lines``: one request line in, one answer line out."""
+
+    def __init__(self, tool_dir: Path) -> None:
+        node = shutil.which("node") or "node"
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        try:
+            self._process = subprocess.Popen(
+                [node, str(tool_dir / "lint.mjs"), "--lines"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                text=True,
+                encoding="utf-8",
+                env={**os.environ, "NODE_NO_WARNINGS": "1"},
+            )
+        except OSError as exc:
+            raise RuntimeError(f"cypher-lint could not start: {exc}") from exc
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name="cypher-lint-reader").start()
+        self._lock = threading.Lock()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def _failure(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().strip()[-4000:]
+
+    def request(self, payload: dict[str, object], timeout: float) -> list[object]:
+        with self._lock:
+            assert self._process.stdin is not None
+            try:
+                self._process.stdin.write(json.dumps(payload) + "\n")
+                self._process.stdin.flush()
+            except OSError as exc:
+                raise RuntimeError(f"cypher-lint died: {exc}: {self._failure()}") from exc
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                self.close()
+                raise RuntimeError(
+                    f"cypher-lint answered nothing for {timeout:.0f} s on a batch of "
+                    f"{len(payload['statements'])} statements"  # type: ignore[arg-type]
+                ) from None
+        if line is None:
+            raise RuntimeError(f"cypher-lint exited ({self._process.wait()}): {self._failure()}")
+        answer: Any = json.loads(line)
+        if isinstance(answer, dict):
+            kind = "bad input" if answer.get("badInput") else "failed"
+            raise RuntimeError(f"cypher-lint {kind}: {answer.get('error')}")
+        if not isinstance(answer, list):
+            raise RuntimeError(f"cypher-lint printed no JSON list: {line[:2000]!r}")
+        return answer
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            with suppress(OSError):
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._stderr.close()
+
+
+_process: _LintProcess | None = None
+_process_lock = threading.Lock()
+
+
+def _linter() -> _LintProcess:
+    """This process's linter, started on first use and stopped at exit."""
+    global _process
+    with _process_lock:
+        if _process is None or not _process.alive():
+            _process = _LintProcess(ensure_installed())
+            atexit.register(_process.close)
+        return _process

@@ -83,10 +83,21 @@ def test_hub_services_are_configured_by_real_valid_settings() -> None:
         assert settings.metrics.token is not None
     ids = [services[n]["environment"]["HUB_MQTT_CLIENT_ID"] for n in HUB_SERVICES]
     assert len(set(ids)) == len(ids)  # one persistent session each; a shared id would evict
-    # Ingest: the hub and both workers in one shared group; the replica relays instead.
-    for name in ("hub", "ingest-1", "ingest-2"):
+    # Ingest: no shared group anywhere (Mosquitto 2.0 forgets shared subscriptions on a
+    # restart). A single hub ingests everything; the workers split the feed in two partitions
+    # and, with the scale profile, the hub stops ingesting.
+    hub = services["hub"]["environment"]
+    assert load_settings(_resolved(hub)).mqtt.ingest
+    assert not load_settings({**_resolved(hub), "HUB_MQTT_INGEST": "false"}).mqtt.ingest
+    assert hub["HUB_MQTT_INGEST"] == "${INGEST_IN_HUB:-true}"
+    partitions = set()
+    for name in HUB_SERVICES:
         settings = load_settings(_resolved(services[name]["environment"]))
-        assert settings.mqtt.ingest and settings.mqtt.shared_group == "ingest", name
+        assert settings.mqtt.shared_group is None, name
+        if name.startswith("ingest-"):
+            assert settings.mqtt.ingest, name
+            partitions.add(settings.mqtt.partition)
+    assert partitions == {"1/2", "2/2"}
     replica = load_settings(_resolved(services["api-2"]["environment"]))
     assert not replica.mqtt.ingest and replica.mqtt.relay
     # The API processes serve live feeds of every reading, whichever process ingested it.

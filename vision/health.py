@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 import cv2
+import numpy as np
 
 from vision.motion import luma
 from vision.types import Frame, Gray
@@ -93,6 +94,15 @@ def sharpness(frame: Frame, height: int = 180) -> float:
     return float(std[0, 0]) ** 2
 
 
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What a camera's health must keep across a restart: its reference view (``ViewReference``
+    arrays; none while it is being taken) and whether it was found MOVED (latched)."""
+
+    reference: dict[str, np.ndarray] | None
+    moved: bool
+
+
 # States that win over a latched MOVED while they hold: the picture itself is gone.
 _OVER_MOVED = frozenset({CameraHealth.FROZEN, CameraHealth.TAMPERED, CameraHealth.DARK})
 
@@ -116,9 +126,24 @@ class HealthMonitor:
         self._candidates: list[Frame] = []
         self._next_candidate = -1
         self._next_view = -1
-        self._reference_ms = 0
+        self._reference_ms: int | None = 0  # when the reference was taken (None: restored)
         self._last_match: int | None = None
         self._moved_since: int | None = None
+        # Bumped whenever the baseline changes (a reference taken, renewed or dropped, MOVED
+        # latched or cleared): the owner saves it when this moves.
+        self.revision = 0
+
+    def baseline(self) -> Baseline:
+        return Baseline(self.reference.export(), self.moved)
+
+    def restore(self, baseline: Baseline) -> bool:
+        """Take up a saved baseline (at start); ``False`` when its reference does not fit."""
+        if baseline.reference is not None and not self.reference.restore(baseline.reference):
+            return False
+        self.moved = baseline.moved
+        self._candidates, self._next_candidate = [], -1
+        self._reference_ms = None  # its age counts from the first look
+        return True
 
     def offline(self, ts_ms: int) -> CameraHealth | None:
         """No frames: the source gave up. Returns the new state when it changed."""
@@ -133,6 +158,7 @@ class HealthMonitor:
         self.moved, self._moved_since, self._last_match = False, None, None
         self.reference.clear()
         self._candidates, self._next_candidate = [], -1
+        self.revision += 1
         if self.state is CameraHealth.MOVED:
             self._proposed = CameraHealth.OK
             return self._set(CameraHealth.OK)
@@ -201,8 +227,9 @@ class HealthMonitor:
         elif proposed is CameraHealth.MOVED and self._moved_since is not None:
             since = min(since, self._moved_since)
         held = ts_ms - since >= c.confirm_s * 1000
-        if proposed is CameraHealth.MOVED and held:
+        if proposed is CameraHealth.MOVED and held and not self.moved:
             self.moved = True  # latched: only rebaseline() clears it
+            self.revision += 1
         if self.moved and proposed not in _OVER_MOVED and proposed is not CameraHealth.MOVED:
             proposed = CameraHealth.MOVED
         if proposed != self.state and (held or (self.moved and proposed is CameraHealth.MOVED)):
@@ -221,6 +248,7 @@ class HealthMonitor:
                 if len(self._candidates) >= c.reference_frames:
                     if self.reference.set(self._candidates):
                         self._reference_ms, self._last_match = ts_ms, ts_ms
+                        self.revision += 1
                     self._candidates = []
             return None
         if ts_ms < self._next_view:
@@ -228,6 +256,8 @@ class HealthMonitor:
         self._next_view = ts_ms + round(c.view_every_s * 1000)
         view = self.reference.compare(frame)
         self.last_view = view
+        if self._reference_ms is None:
+            self._reference_ms = ts_ms
         if view is not None and not view.moved(c.view):
             self._last_match = ts_ms
             self._moved_since = None
@@ -254,4 +284,4 @@ class HealthMonitor:
         return state
 
 
-__all__ = ["CameraHealth", "FrameHealth", "HealthConfig", "HealthMonitor", "sharpness"]
+__all__ = ["Baseline", "CameraHealth", "FrameHealth", "HealthConfig", "HealthMonitor", "sharpness"]

@@ -2,17 +2,22 @@
 that only things that persist and hold together count: people and machines, not weather.
 
 Per frame: take the luma plane, shrink it to ``height`` rows and blur it. Then take the light
-out: each row is scaled so that its still pixels match the background's row (``_row_gains``).
-A global change (dusk, a cloud, auto-exposure, mains flicker) moves every row alike and a
-rolling shutter's bands move some rows more than others; both cancel, while an object that
-covers part of a row does not move that row's gain. The levelled plane is compared with a
-running average of earlier frames: pixels that differ by more than ``threshold`` are moving;
-masked pixels and pixels outside the zones never are. An opening removes what is thinner than
-two pixels of the plane (streaks of rain, snowflakes, speckle); what is left is dilated into
-regions, and each region of at least ``min_object`` of the watched area is handed to a
-``vision.tracks.Tracker``. Only regions that continue a *confirmed* track — seen in three of
-the last four frames — are motion: their count is ``objects``, their area ``area``, and those of
-at least ``large_object`` count as machinery.
+out: each row is scaled so that its still pixels match the background's row (``_row_gains``). A
+global change (dusk, a cloud, auto-exposure, mains flicker) moves every row alike and a rolling
+shutter's bands move some rows more than others; both cancel, while an object that covers part
+of a row does not move that row's gain. The levelled plane is compared with a running average of
+earlier frames: pixels that differ by more than ``threshold`` are moving; masked pixels and
+pixels outside the zones never are. An opening removes what is thinner than two pixels of the
+plane (thin streaks of rain, snowflakes, speckle); what is left is dilated into regions. A
+region is dropped when it is smaller than ``min_object`` of the watched area, when a 3x3 erosion
+leaves almost nothing of it (a line or a dot, not a body), or when it is a streak of rain:
+one-signed (only brighter; only darker for the ghosts in a young background), a thin line by its
+second moments, near vertical (``MotionDetector._streak``). Rain through a low-resolution
+picture is thick enough on the plane to survive the erosion; its shape still gives it away. The
+rest go to a ``vision.tracks.Tracker``. Only regions that continue a *confirmed* track — seen in
+three of the last four frames, in place or along a path at a steady pace — are motion: their
+count is ``objects``, their area ``area``, and those of at least ``large_object`` count as
+machinery.
 
 When most of the watched area changes at once (the camera was moved, the lens covered, the
 exposure jumped) the background is reset to the new frame instead of reporting motion
@@ -23,6 +28,7 @@ Everything here is pure computation on numpy arrays; the detector keeps only its
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -46,6 +52,11 @@ class MotionConfig:
     min_object: float = 0.0005  # smallest object, share of the watched area
     large_object: float = 0.02  # objects at least this large count as machinery
     min_active: float = 0.001  # moving share of the watched area that makes a frame active
+    # A region that only brightened, at least streak_ratio times as long as wide, at most
+    # streak_width px wide and within streak_angle degrees of vertical is rain, not a body.
+    streak_ratio: float = 3.0
+    streak_width: float = 4.0
+    streak_angle: float = 35.0
     level_rows: bool = True  # take global light changes and banding out, row by row
     # Share of the watched area changing at once that means a new scene. Frigate uses 0.8 for
     # lights switching on; a camera turned to another part of a site changes about 0.4 of it.
@@ -168,21 +179,23 @@ class MotionDetector:
             # rain or a snowflake is a line or a dot and leaves (almost) nothing; a body does.
             core = cv2.erode(moving, self._kernel) if c.thin > 1 else moving
             solid = np.bincount(labels[core > 0].astype(np.intp), minlength=count)
-            # A streak of rain only adds light, and is long and narrow; a body or a machine
-            # darkens some of what it covers, or is not that narrow.
             hit = moving > 0
-            brighter = np.bincount(
+            pixels = np.bincount(labels[hit].astype(np.intp), minlength=count)
+            light = np.bincount(
                 labels[hit & (levelled > background)].astype(np.intp), minlength=count
             )
-            total_px = np.bincount(labels[hit].astype(np.intp), minlength=count)
             min_px = c.min_object * watched
             for i in range(1, count):
                 x, y, w, h, area = (int(v) for v in stats[i])
                 if area < min_px or solid[i] < max(3, 0.05 * area):
                     continue
-                streak = brighter[i] >= 0.95 * total_px[i] and h >= 3 * w
-                if not streak:
-                    regions.append(Region((x, y, x + w, y + h), float(area)))
+                one_signed = light[i] >= 0.9 * pixels[i] or light[i] <= 0.1 * pixels[i]
+                # A line no longer than the box's diagonal holding this many pixels is at
+                # least this wide: too wide for a streak, no need to measure it.
+                wide = pixels[i] > c.streak_width * math.hypot(w, h)
+                if one_signed and not wide and self._streak(moving, labels, i, (x, y, w, h)):
+                    continue
+                regions.append(Region((x, y, x + w, y + h), float(area)))
         confirmed = self.tracker.update(regions)
         if not confirmed:
             return self._still(small, raw=moved / watched)
@@ -210,6 +223,32 @@ class MotionDetector:
             luma=small,
             raw_area=moved / watched,
             large=tuple(large_flags),
+        )
+
+    def _streak(self, moving: Gray, labels: np.ndarray, label: int,
+                box: tuple[int, int, int, int]) -> bool:  # fmt: skip
+        """Is this one-signed region a streak of rain? A drop near the lens, blurred by the
+        exposure, only adds light and is a thin line, near vertical (wind slants it a little);
+        while the background is young, the streaks of its first frames show as such lines,
+        only darker. The line is measured by the second moments of the region's moving pixels,
+        so a slanted streak is as thin as an upright one (its bounding box is not)."""
+        c = self.config
+        x, y, w, h = box
+        mine = (labels[y : y + h, x : x + w] == label) & (moving[y : y + h, x : x + w] > 0)
+        m = cv2.moments(mine.astype(np.uint8), binaryImage=True)
+        if m["m00"] <= 0:
+            return False
+        vxx, vyy, vxy = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        half = math.sqrt(((vxx - vyy) / 2) ** 2 + vxy**2)
+        major, minor = (vxx + vyy) / 2 + half, max((vxx + vyy) / 2 - half, 0.0)
+        # A uniform bar of length L has variance L^2/12 along it.
+        length, width = math.sqrt(12 * major), math.sqrt(12 * minor)
+        # The major axis's angle from the horizontal, 0..90 degrees either way.
+        tilt = math.degrees(abs(0.5 * math.atan2(2 * vxy, vxx - vyy)))
+        return (
+            length >= c.streak_ratio * max(width, 1.0)
+            and width <= c.streak_width
+            and tilt >= 90.0 - c.streak_angle
         )
 
     def _level(self, small: Gray, background: Gray) -> Gray:

@@ -87,6 +87,38 @@ class ViewReference:
         self._points, self._descriptors, self._size = points, descriptors, size
         return True
 
+    def export(self) -> dict[str, np.ndarray] | None:
+        """The reference as plain arrays (to keep it across a restart); ``None`` without one."""
+        if self._points is None or self._descriptors is None:
+            return None
+        return {
+            "points": self._points,
+            "descriptors": self._descriptors,
+            "size": np.array(self._size, np.int64),
+        }
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> bool:
+        """Take a reference ``export`` gave; ``False`` (and no reference) when it does not fit
+        this configuration: other keypoints or descriptors, or too few of them."""
+        try:
+            points = np.asarray(arrays["points"], np.float32).reshape(-1, 2)
+            descriptors = np.asarray(arrays["descriptors"])
+            width, height = (int(v) for v in np.asarray(arrays["size"]).ravel()[:2])
+        except (KeyError, TypeError, ValueError):
+            return False
+        fits = (
+            descriptors.dtype == np.uint8
+            and descriptors.ndim == 2
+            and descriptors.shape[1] == self._orb.descriptorSize()
+            and len(descriptors) == len(points) >= self.config.min_features
+            and 0 < height <= self.config.height
+            and width > 0
+        )
+        if not fits:
+            return False
+        self._points, self._descriptors, self._size = points, descriptors, (width, height)
+        return True
+
     def compare(self, frame: Frame) -> ViewChange | None:
         """The change against the reference; ``None`` without a reference."""
         if self._descriptors is None or self._points is None:

@@ -193,7 +193,7 @@ async def rebaseline(info: Ctx, ids: list[str]) -> list[str]:
     if fleet is not None:  # this process polls them: at once; others at their next refresh
         for sensor_id in found:
             if sensor_id in fleet.runners:
-                fleet.runners[sensor_id][1].rebaseline()
+                fleet.runners[sensor_id][1].rebaseline(at)
                 fleet.baselines[sensor_id] = at
     return found
 

@@ -397,6 +397,29 @@ class DeadLetterPage:
     has_next_page: bool = strawberry.field(description="More letters follow.")
 
 
+@strawberry.type(
+    description="A reading sent again with another value for the same sensor, metric and time: "
+    "the first value stays stored (raw readings are immutable), this one is kept for review."
+)
+class ReadingConflict:
+    id: int = strawberry.field(name="conflictId", description="Sequence number.")
+    sensor_id: str = strawberry.field(description="The sensor.")
+    metric: str = strawberry.field(description="The metric.")
+    ts: dt.datetime = strawberry.field(description="The reading's timestamp.")
+    stored_value: float = strawberry.field(description="The value stored first, which stays.")
+    sent_value: float = strawberry.field(description="The other value that was sent.")
+    unit: str = strawberry.field(description="Unit of both values.")
+    arrived_at: dt.datetime = strawberry.field(description="When the other value first came.")
+    attempts: int = strawberry.field(description="How often that other value arrived.")
+
+
+@strawberry.type(description="A page of reading conflicts, oldest first.")
+class ReadingConflictPage:
+    nodes: list[ReadingConflict] = strawberry.field(description="The conflicts.")
+    end_cursor: str | None = strawberry.field(description="Pass as after for the next page.")
+    has_next_page: bool = strawberry.field(description="More conflicts follow.")
+
+
 @strawberry.type(description="A dead letter that failed again on replay.")
 class ReplayFailure:
     id: int = strawberry.field(name="letterId", description="The letter.")
@@ -419,6 +442,9 @@ class IngestStatus:
     readings: int = strawberry.field(description="Readings and events decoded.")
     stored: int = strawberry.field(description="Readings and events newly stored.")
     duplicates: int = strawberry.field(description="Redelivered readings stored once already.")
+    conflicts: int = strawberry.field(
+        description="Re-sends of a stored reading with another value (see readingConflicts)."
+    )
     dead_lettered: int = strawberry.field(description="Messages sent to the dead letters.")
     replayed: int = strawberry.field(description="Dead letters stored by a replay.")
     batches: int = strawberry.field(description="Commits.")
@@ -487,6 +513,47 @@ class MonitoringQuery:
         )
 
     @strawberry.field(
+        description="Readings sent again with a different value, oldest first, beside the dead "
+        "letters (monitor, operator and admin roles).",
+        permission_classes=[allow(DEAD_LETTER_READERS)],
+    )
+    async def reading_conflicts(
+        self,
+        info: Ctx,
+        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="endCursor of the previous page.")
+        ] = None,
+    ) -> ReadingConflictPage | None:
+        if not 0 < first <= MAX_DEAD_LETTERS_PAGE:
+            raise InvalidInput(f"first: between 1 and {MAX_DEAD_LETTERS_PAGE}")
+        after_id = 0
+        if after is not None:
+            if not after.isdigit() or len(after) > 18:
+                raise InvalidInput("after: not a cursor from readingConflicts")
+            after_id = int(after)
+        rows = await telemetry_of(info).store.conflicts(after_id=after_id, limit=first + 1)
+        page = rows[:first]
+        return ReadingConflictPage(
+            nodes=[
+                ReadingConflict(
+                    id=c.id,
+                    sensor_id=c.sensor_id,
+                    metric=c.metric,
+                    ts=c.ts,
+                    stored_value=c.stored_value,
+                    sent_value=c.sent_value,
+                    unit=c.unit,
+                    arrived_at=c.arrived_at,
+                    attempts=c.attempts,
+                )
+                for c in page
+            ],
+            end_cursor=str(page[-1].id) if page else None,
+            has_next_page=len(rows) > first,
+        )
+
+    @strawberry.field(
         description="Ingest counters and broker link (not for the bank role).",
         permission_classes=[allow(MONITORING_READERS)],
     )
@@ -500,6 +567,7 @@ class MonitoringQuery:
             readings=c.readings,
             stored=c.stored,
             duplicates=c.duplicate,
+            conflicts=c.conflicts,
             dead_lettered=c.dead_lettered,
             replayed=c.replayed,
             batches=c.batches,

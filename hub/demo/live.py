@@ -208,16 +208,25 @@ class Site:
             idle=not completed and rng.random() < IDLE_SHARE,
         )
 
-    def working(self, moment: dt.datetime, tz: ZoneInfo) -> bool:
-        return not (
-            self.idle and moment >= dt.datetime.now(dt.UTC) - dt.timedelta(days=self.idle_days)
-        )
+    def working(self, moment: dt.datetime, tz: ZoneInfo, now: dt.datetime | None = None) -> bool:
+        """Whether the site works at ``moment``. An idle site stopped at the start of the local
+        day ``idle_days`` before ``now``'s (the clock's time, by default the wall clock's), so
+        it has ``idle_days`` whole idle days behind it whatever the hour: a stop counted from
+        this very hour left a part-worked first day, and how many idle days the hub saw
+        depended on when the demo (or a test) ran."""
+        if not self.idle:
+            return True
+        now = now or dt.datetime.now(dt.UTC)
+        stop_day = now.astimezone(tz).date() - dt.timedelta(days=self.idle_days)
+        return moment < dt.datetime.combine(stop_day, dt.time(), tz)
 
-    def power_kw(self, moment: dt.datetime, tz: ZoneInfo, jitter: float) -> float:
+    def power_kw(
+        self, moment: dt.datetime, tz: ZoneInfo, jitter: float, now: dt.datetime | None = None
+    ) -> float:
         """Mean site demand at ``moment``: the working day's shape, weekends and idling."""
         local = moment.astimezone(tz)
         hour = local.hour + local.minute / 60
-        if not self.working(moment, tz):
+        if not self.working(moment, tz, now):
             return self.peak_kw * 0.02 * jitter
         if self.completed:
             return self.peak_kw * (0.5 if 8 <= hour < 18 else 0.2) * jitter
@@ -322,7 +331,7 @@ def meter_history(
     out: list[dict[str, Any]] = []
     while moment < end:
         moment += dt.timedelta(hours=1)
-        kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15))
+        kwh = site.power_kw(moment, tz, rng.uniform(0.85, 1.15), now)
         out.append({"ts": _iso(moment), "metric": "energy_kwh", "value": round(kwh, 3),
                     "unit": "kWh"})  # fmt: skip
     return out
@@ -349,7 +358,7 @@ async def _history(
                 events = [
                     {"ts": _iso(at), "worker_id": worker, "direction": direction}
                     for at, worker, direction in _passes(site, day_, tz)
-                    if at <= now and site.working(at, tz)
+                    if at <= now and site.working(at, tz, now)
                 ]
                 if events:
                     publisher.send(f"hub/v1/labor/{gate}", {"events": events})

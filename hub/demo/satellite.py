@@ -16,7 +16,13 @@ import logging
 
 from pydantic import SecretStr
 
-from connectors.satellite import Refresher, RequestBudget, Target, load_targets
+from connectors.satellite import (
+    Refresher,
+    RefreshReport,
+    RequestBudget,
+    Target,
+    load_targets,
+)
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import SyntheticParcel
@@ -55,10 +61,25 @@ def scenes_for(
 
 async def simulate_satellite(settings: Settings, graph: GraphStore, telemetry: Telemetry) -> None:
     """Refresh the demo's parcels from the loopback once a day until cancelled."""
+    await _simulate(settings, graph, telemetry, once=False)
+
+
+async def refresh_satellite_once(
+    settings: Settings, graph: GraphStore, telemetry: Telemetry
+) -> RefreshReport | None:
+    """Refresh the demo's parcels from the loopback one time and return the report (None
+    without parcels): an explicit trigger, so a test waits for the refresh itself, not for
+    its readings to show up in time."""
+    return await _simulate(settings, graph, telemetry, once=True)
+
+
+async def _simulate(
+    settings: Settings, graph: GraphStore, telemetry: Telemetry, *, once: bool
+) -> RefreshReport | None:
     targets = await load_targets(graph)
     if not targets:
         log.warning("demo satellite: no satellite sensors with parcels in the graph")
-        return
+        return None
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
     stages = {row["project_code"]: row["stage"] for row in rows}
     s = settings.satellite
@@ -89,4 +110,6 @@ async def simulate_satellite(settings: Settings, graph: GraphStore, telemetry: T
                 "%d readings stored",
                 report.parcels, sh.base_url, report.stored,
             )  # fmt: skip
+            if once:
+                return report
             await asyncio.sleep(86400)

@@ -327,6 +327,7 @@ async def test_a_video_file_through_the_runner_reaches_the_store_and_the_live_fe
         await store.close()
 
 
+@pytest.mark.timing
 def test_a_paced_file_loops_in_real_time_with_fresh_frames(tmp_path: Path) -> None:
     scene = Scene(160, 90, seed=4, movers=[Mover(10, 30, 20, 20, 6, 0)])
     video = write_video(tmp_path / "loop.avi", [scene.frame() for _ in range(5)], 5)  # 1 s
@@ -336,7 +337,10 @@ def test_a_paced_file_loops_in_real_time_with_fresh_frames(tmp_path: Path) -> No
         items = [source.read() for _ in range(12)]  # 2.4 s: two loops and a bit
     finally:
         source.close()
-    assert 2.0 < time.monotonic() - started < 3.5  # played, not raced through
+    played = time.monotonic() - started
+    print(f"12 frames at 5 fps played in {played:.2f} s")
+    # Played, not raced through (a lower bound: a busy machine only makes it later).
+    assert played > 2.0
     frames = [f for f in items if f is not None]
     assert [f[0] - frames[0][0] for f in frames] == [i * 200 for i in range(12)]
     # After a loop the clip plays again from its start (frame 5 is frame 0 again, not stuck).

@@ -40,6 +40,7 @@ def _schema() -> tuple[list[str], list[str], list[str]]:
     return labels, types, sorted(props)
 
 
+@pytest.mark.timing
 def test_every_neo4j_statement_lints_clean() -> None:
     statements = catalog(Dialect.NEO4J)
     assert len(statements) > 50  # the catalog really enumerates the generated statements

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
+from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub.demo import DemoData, Scale, generate
 from hub.seed import seed_demo
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
+from tests.graphs import fresh_graph
 
 
 @pytest.fixture(scope="session")
@@ -21,13 +22,13 @@ def demo_data() -> DemoData:
 
 
 @pytest.fixture(scope="session")
-async def demo_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    """Shared and read-only: tests that write use the empty ``store`` fixture instead."""
-    graph = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("demo")) / "graph")
-    await migrate(graph)
-    await seed_demo(graph, "demo")
-    yield graph
-    await graph.close()
+async def demo_store(falkordb_server: EmbeddedServer) -> AsyncIterator[FalkorDBStore]:
+    """Shared and read-only: tests that write use the empty ``store`` fixture instead. A graph
+    on this process's embedded FalkorDB, seeded once per session."""
+    async with fresh_graph(falkordb_server, "demo") as graph:
+        await migrate(graph)
+        await seed_demo(graph, "demo")
+        yield graph
 
 
 @pytest.fixture(scope="session")

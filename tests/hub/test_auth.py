@@ -8,7 +8,6 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 from graph_schema.errors import ConfigurationError, InvalidInput, NotFound
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.keys import FETCH_KEY
-from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from hub.app import create_app
 from hub.auth import create_key, list_keys, revoke_key
@@ -34,16 +32,14 @@ UPSERT = """mutation { upsertRegions(items: [{code: "330000", name: "浙江省",
 
 
 @pytest.fixture
-async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(tmp_path / "graph")
-    await migrate(store)
+async def graph(store: FalkorDBStore) -> FalkorDBStore:
+    """A graph of the test's own on the shared embedded FalkorDB (tests/conftest.py)."""
     region = {"code": "330000", "name": "浙江省", "level": "province"}
     await import_records(store, "region", [validate("region", region)])
     bank = {"id": "bank-zj-1", "name": "测试银行浙江分行", "kind": "state_owned",
             "region_code": "330000"}  # fmt: skip
     await import_records(store, "bank", [validate("bank", bank)])
-    yield store
-    await store.close()
+    return store
 
 
 async def _post(
@@ -179,6 +175,7 @@ def test_the_keys_command_creates_lists_and_revokes(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "BAD_USER_INPUT" in missing.stderr
 
 
+@pytest.mark.timing
 async def test_keys_are_checked_concurrently_without_mixing_callers(
     graph: FalkorDBStore,
 ) -> None:

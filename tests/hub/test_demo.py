@@ -338,6 +338,8 @@ def test_sensors_watch_the_sites(demo: DemoData) -> None:
     assert 0 < len(metered) < len(completed)
 
 
+@pytest.mark.slow
+@pytest.mark.timing
 def test_hubei_scale(hubei: tuple[DemoData, float]) -> None:
     data, seconds = hubei
     counts = data.counts()
@@ -354,7 +356,8 @@ def test_hubei_scale(hubei: tuple[DemoData, float]) -> None:
     assert _annual_completion(data.project) == pytest.approx(0.937, abs=0.0005)
     assert len({e.name for e in data.enterprise}) == counts["enterprise"]
     assert len({p.code for p in data.project}) == 11_287
-    assert seconds < 60, f"HUBEI took {seconds:.1f} s"
+    # Its speed is a benchmark's business (python -m bench load_hubei), not an assertion's.
+    print(f"generated and validated hubei scale in {seconds:.1f} s")
 
 
 def test_records_round_trip_through_validation(demo: DemoData) -> None:

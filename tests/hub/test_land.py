@@ -24,7 +24,6 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from shapely.geometry import shape
 
 from graph_schema.errors import InvalidInput
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
 from hub import land, redline
 from hub.clock import ZONE
 from hub.land_import import import_land_files
@@ -70,9 +68,8 @@ PARCEL_AREA = _cell_area(120.00, 30.00, 120.01, 30.01)
 
 
 @pytest.fixture
-async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(tmp_path / "graph")
-    await migrate(store)
+async def graph(store: FalkorDBStore) -> FalkorDBStore:
+    """A graph of the test's own on the shared embedded FalkorDB (tests/conftest.py)."""
     await hb.build(store)
     data = await hb.ok(store, TRACK, role=Role.OPERATOR, p=hb.P1, t="APPROVED", s="2025-01-01")
     assert data["trackLand"]["total"] == 26
@@ -84,8 +81,7 @@ async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
     ]
     data = await hb.ok(store, COMPLETE, role=Role.OPERATOR, now=FEB_1, items=done)
     assert data["completeLandNodes"]["accepted"] == 2
-    yield store
-    await store.close()
+    return store
 
 
 def test_templates_are_the_seed_stages() -> None:

@@ -45,6 +45,7 @@ SPECIAL: dict[tuple[str, str], frozenset[Role]] = {
     ("query", "creditTotals"): EVERYONE,
     ("query", "financingNeeds"): WRITERS,
     ("query", "deadLetters"): DEAD_LETTER_READERS,
+    ("query", "readingConflicts"): DEAD_LETTER_READERS,
     ("mutation", "expressFinancingInterest"): BANK,
     ("mutation", "setFinancingPreference"): BANK_OR_WRITERS,
     ("mutation", "recordCredit"): BANK_OR_WRITERS,

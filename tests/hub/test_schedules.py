@@ -35,14 +35,11 @@ P2's approvals (enterprise, limit 45 working days; 2025 holidays and make-up day
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
 from hub import approvals
 from hub.roles import Role
 from tests.hub import handbuilt as hb
@@ -89,9 +86,8 @@ def _item(code: str, phase: str, start: str | None, done: str | None, **kw: Any)
 
 
 @pytest.fixture
-async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(tmp_path / "graph")
-    await migrate(store)
+async def graph(store: FalkorDBStore) -> FalkorDBStore:
+    """A graph of the test's own on the shared embedded FalkorDB (tests/conftest.py)."""
     await hb.build(store)
     tasks = [
         _task("t1", "可研批复", "发改局", 1, "2025-01-01..2025-02-28", "2025-01-05..2025-03-10"),
@@ -118,8 +114,7 @@ async def graph(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
     ]
     data = await hb.ok(store, APPROVALS, role=Role.OPERATOR, items=items)
     assert data["upsertApprovalItems"]["accepted"] == 5
-    yield store
-    await store.close()
+    return store
 
 
 SCHEDULE = """query($p: String!, $y: Float!, $r: Float!) { projectSchedule(projectCode: $p) {

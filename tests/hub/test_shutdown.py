@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -15,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.app import _bounded
 from hub.demo.live import embedded_broker
 from tests.broker import free_port
+from tests.waiting import finishes
 
 pytestmark = pytest.mark.anyio
 
@@ -24,24 +24,32 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.mark.timing
 async def test_a_step_that_swallows_its_cancellation_is_left_behind(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     release = asyncio.Event()
+    cancelled, finished = [], []
 
     async def stubborn() -> None:
-        while not release.is_set():
-            try:
-                await asyncio.sleep(10)
-            except asyncio.CancelledError:
-                continue  # a library that "handles" cancellation by carrying on
+        try:
+            while not release.is_set():
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    cancelled.append(1)
+                    continue  # a library that "handles" cancellation by carrying on
+        finally:
+            finished.append(1)
 
-    started = time.perf_counter()
     with caplog.at_level(logging.INFO, logger="hub.app"):
-        await _bounded("stubborn part", stubborn(), 0.5)
-    elapsed = time.perf_counter() - started
+        # The step never ends by itself: _bounded returning at all is the point (the ceiling
+        # only keeps a regression from hanging the suite).
+        await finishes(_bounded("stubborn part", stubborn(), 0.5), ceiling=60, what="bounded")
+    for _ in range(3):
+        await asyncio.sleep(0)  # let the cancellation reach it
+    assert cancelled == [1] and finished == []  # cancelled, swallowed it, left behind
     release.set()
-    assert 0.5 <= elapsed < 2.0
     assert "shutdown: stubborn part did not stop within" in caplog.text
 
 
@@ -62,10 +70,12 @@ async def test_a_step_that_stops_is_timed_and_its_failure_logged(
     assert "disk gone" in caplog.text
 
 
+@pytest.mark.timing
 async def test_embedded_broker_stops_with_a_connection_that_never_sent_connect() -> None:
     port = free_port()
     url = f"mqtt://127.0.0.1:{port}"
-    context = embedded_broker(url, shutdown_s=20)
+    # A stop that waited out its grace period would take 10 min: far past the ceiling below.
+    context = embedded_broker(url, shutdown_s=600)
     await context.__aenter__()
     try:
         # A real client works, then leaves.
@@ -77,11 +87,9 @@ async def test_embedded_broker_stops_with_a_connection_that_never_sent_connect()
         raw = socket.create_connection(("127.0.0.1", port))
         await asyncio.sleep(0.3)
     finally:
-        started = time.perf_counter()
         # Without the fix this waits forever (Server.wait_closed waits for every connection).
-        await asyncio.wait_for(context.__aexit__(None, None, None), 30)
-        elapsed = time.perf_counter() - started
-    assert elapsed < 5, f"the broker took {elapsed:.1f} s to stop"
+        # Idle it stops at once; the ceiling is far above that and far below the grace period.
+        await finishes(context.__aexit__(None, None, None), ceiling=120, what="broker stop")
     # The straggler was cut off and the port is free again.
     raw.settimeout(2)
     assert raw.recv(1) == b""

@@ -22,6 +22,7 @@ import pytest
 from psycopg import sql
 
 from connectors import feeds
+from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub.seed import seed_demo
@@ -29,6 +30,7 @@ from ingest.postgres_store import PostgresTelemetryStore
 from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import TelemetryStore
 from tests.broker import Mosquitto
+from tests.graphs import fresh_graph
 from tests.postgres import PostgresServer
 
 SALT = b"test-salt-not-secret"
@@ -50,13 +52,30 @@ async def telemetry(tmp_path: Path) -> AsyncIterator[SQLiteTelemetryStore]:
 
 
 @pytest.fixture(scope="session")
-async def sensor_graph(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    """The demo province in a real embedded FalkorDB; tests may only add sensors with new ids."""
-    graph = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("ingest")) / "graph")
-    await migrate(graph)
-    await seed_demo(graph, "demo")
-    yield graph
-    await graph.close()
+async def sensor_graph(falkordb_server: EmbeddedServer) -> AsyncIterator[FalkorDBStore]:
+    """The demo province in a graph of its own on this process's embedded FalkorDB; tests may
+    only add sensors with new ids."""
+    async with fresh_graph(falkordb_server, "ingest") as graph:
+        await migrate(graph)
+        await seed_demo(graph, "demo")
+        yield graph
+
+
+@pytest.fixture(scope="session")
+async def worker_graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A seeded embedded graph, closed (saved) so each ``hub ingest`` subprocess can start
+    from a copy of it (tests/ingest/workers.py), and six of its power meters."""
+    from tests.ingest.helpers import demo_sensors
+
+    path = Path(tmp_path_factory.mktemp("workers")) / "graph"
+    graph = await FalkorDBStore.embedded(path)
+    try:
+        await migrate(graph)
+        await seed_demo(graph, "demo")
+        sensors = [s.id for s in await demo_sensors(graph, "power", 6)]
+    finally:
+        await graph.close()
+    return path, sensors
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,10 @@ async def fill(store: TelemetryStore) -> None:
         Batch(dead=[(Message(s, p, at(2, 9)), Problem(r, m)) for s, p, r, m in letters])
     )
     await store.commit(Batch(replayed=[dead.dead_letter_ids[2]]))
+    # A conflicting re-send of the first interval reading.
+    await store.commit(
+        Batch(readings=[Reading(METER.id, at(2, 8, 15), "energy_kwh", 9.5, "kWh")], sensors=SENSORS)
+    )
 
 
 async def state(store: TelemetryStore) -> dict[str, Any]:
@@ -83,6 +87,7 @@ async def state(store: TelemetryStore) -> dict[str, Any]:
         "latest": await store.latest(),
         "letters": await store.dead_letters(pending=False, limit=1000),
         "pending": await store.pending_dead_letters(),
+        "conflicts": await store.conflicts(),
         "counts": await store.counts(),
     }
 
@@ -111,16 +116,17 @@ async def test_a_backup_restores_into_the_other_adapter_and_again_changes_nothin
     counts = await dump_telemetry(original, tmp_path / "a")
     assert counts == {
         "sensors": 3, "readings": 17, "latest": 4, "daily": 5, "attendance": 3,
-        "headcount": 2, "dead_letters": 3,
+        "headcount": 2, "dead_letters": 3, "conflicts": 1,
     }  # fmt: skip
     manifest = json.loads((tmp_path / "a" / MANIFEST).read_text())
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     assert {t: e["rows"] for t, e in manifest["tables"].items()} == counts
 
     restored = await adapters[target].open("target")
     assert await restore_telemetry(restored, tmp_path / "a") == counts
     expected = await state(original)
     assert expected["daily"] and expected["headcount"] and expected["letters"]  # not vacuous
+    assert expected["conflicts"]
     assert await state(restored) == expected
     await dump_telemetry(restored, tmp_path / "b")
     assert table_files(tmp_path / "b") == table_files(tmp_path / "a")

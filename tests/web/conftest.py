@@ -104,7 +104,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a ceiling: idle, the demo serves in well under 60 s
         while True:
             assert process.poll() is None, log.read_text(encoding="utf-8")
             try:

@@ -18,6 +18,12 @@
 // Exit code: 0 when linting ran (whatever the diagnostics), 2 for bad input,
 // 1 when the linter itself failed. Errors go to stderr.
 //
+// Batch mode (`node lint.mjs --lines`): stdin is JSON lines, each one request
+// in the format above; for each, one line of output in the same order: the
+// result array, or {"error": "...", "badInput": true|false} for a request that
+// failed (the process carries on). One long-lived process pays the warm-up
+// once, however many batches it is sent.
+//
 // Schema semantics (from the package's syntaxValidation.ts):
 //  * parameters: {name: value}; a parameter counts as declared when its value
 //    is not undefined. Undeclared parameters are reported as errors.
@@ -220,4 +226,28 @@ async function main() {
   }
 }
 
-await main();
+async function serveLines() {
+  const readline = await import('node:readline');
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let reply;
+    try {
+      const { options, statements } = parseInput(line);
+      const lint = await makeLinter(options);
+      reply = statements.map((stmt) => ({ name: stmt.name, diagnostics: lintOne(lint, stmt) }));
+    } catch (err) {
+      reply = {
+        error: err instanceof InputError ? err.message : String(err?.stack ?? err),
+        badInput: err instanceof InputError,
+      };
+    }
+    process.stdout.write(JSON.stringify(reply) + '\n');
+  }
+}
+
+if (process.argv.includes('--lines')) {
+  await serveLines();
+} else {
+  await main();
+}

@@ -1,0 +1,259 @@
+"""``hub ingest`` as shipped against a bare paho subscriber, draining the same backlog in one run.
+
+Both hold a persistent QoS 1 session on ``hub/v1/+/+`` on one Mosquitto (persistence on, the
+shipped autosave lines). With both sessions subscribed and away, publishers put N single-reading
+messages on the broker; then each subscriber in turn connects and drains its copy:
+
+- bare: paho-mqtt 2.x, ``on_message`` counts, paho acknowledges (the floor any Python
+  subscriber pays);
+- ``hub ingest``: the real command in a subprocess with default settings (batch size, linger,
+  republishing on, SQLite WAL ``synchronous=FULL``), configured as docker-compose.yml's worker
+  (``HUB_MQTT_PARTITION`` unset: one worker takes everything); rate = readings committed
+  between the first and the last commit, read from its ``/metrics``.
+
+Then two ``hub ingest`` workers (partitions 1/2 and 2/2) drain a backlog of the same size
+together, for the scaling ratio. The machine is shared: CPU used by other processes during each
+drain is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from paho.mqtt.client import Client, MQTTMessage
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from bench.ingest import _machine_ticks, _proc_ticks
+from bench.registry import Figures, benchmark
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 40_000
+
+
+def _seed(graph: Path) -> list[str]:
+    from graph_schema.falkordb_store import FalkorDBStore
+    from graph_schema.migrations import migrate
+    from hub.seed import seed_demo
+    from tests.ingest.helpers import demo_sensors
+
+    async def run() -> list[str]:
+        store = await FalkorDBStore.embedded(graph)
+        try:
+            await migrate(store)
+            await seed_demo(store, "demo")
+            return [s.id for s in await demo_sensors(store, "power", 200)]
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _bare(port: int, connect_only: bool = False) -> tuple[Client, list[float]]:
+    seen: list[float] = []
+    client = Client(
+        CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=MQTTProtocolVersion.MQTTv5
+    )
+
+    def on_message(c: Client, u: object, msg: MQTTMessage) -> None:
+        seen.append(time.perf_counter())
+
+    client.on_message = on_message
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 3600
+    props.ReceiveMaximum = 10_000
+    client.connect("127.0.0.1", port, clean_start=False, properties=props)
+    if connect_only:
+        client.subscribe("hub/v1/+/+", qos=1)
+    client.loop_start()
+    return client, seen
+
+
+def _publish(port: int, sensors: list[str], n: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    client = Client(CallbackAPIVersion.VERSION2, client_id="bench-backlog-pub")
+    acked: set[int] = set()
+    client.on_publish = lambda c, u, mid, rc, p: acked.add(mid)
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    mids = []
+    for i in range(n):
+        sensor = sensors[i % len(sensors)]
+        ts = start + timedelta(seconds=5 * (i // len(sensors)))
+        body = {"ts": ts.isoformat(), "metric": "energy_kwh", "value": 0.25, "unit": "kWh"}
+        mids.append(client.publish(f"hub/v1/power/{sensor}", json.dumps(body), qos=1).mid)
+        while len(mids) - len(acked) > 900:
+            time.sleep(0.001)
+    while not acked.issuperset(mids):
+        time.sleep(0.01)
+    client.loop_stop()
+    client.disconnect()
+
+
+class _Hub:
+    def __init__(self, tmp: Path, graph: Path, broker_url: str, name: str, extra: dict[str, str]):
+        self.data = tmp / name
+        shutil.copytree(graph, self.data / "graph")
+        sock = __import__("socket").socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HUB_DATA_DIR": str(self.data),
+            "HUB_HTTP_PORT": str(self.port),
+            "HUB_MQTT_URL": broker_url,
+            "HUB_MQTT_CLIENT_ID": name,
+            "HUB_TELEMETRY_URL": f"sqlite:///{tmp / 'telemetry.db'}",
+            "HUB_TELEMETRY_LABOR_SALT": "bench",
+            "HUB_CAMERA_ENABLED": "false",
+            **extra,
+        }
+        self.log = (tmp / f"{name}.log").open("wb")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "ingest"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def metric(self, name: str) -> float | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.split()[-1])
+        return None
+
+    def wait_connected(self) -> None:
+        deadline = time.monotonic() + 180
+        while self.metric("hub_broker_connected") != 1.0:
+            assert self.process is not None and self.process.poll() is None, "hub ingest died"
+            if time.monotonic() > deadline:
+                raise RuntimeError("hub ingest did not connect")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(60)
+
+
+def _drain(hubs: list[_Hub], n: int) -> tuple[float, float]:
+    """Start the hubs, return (readings/s between the first and last commit, other CPU %)."""
+    for h in hubs:
+        h.start()
+    first: float | None = None
+    ticks0 = machine0 = 0
+    deadline = time.monotonic() + 600
+    while True:
+        stored = sum(h.metric("hub_ingest_stored_total") or 0.0 for h in hubs)
+        now = time.perf_counter()
+        if first is None and stored > 0:
+            first, base = now, stored
+            machine0 = _machine_ticks()
+            ticks0 = sum(_proc_ticks(h.process.pid) for h in hubs if h.process)
+        if stored >= n:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"drained {stored} of {n}")
+        time.sleep(0.2)
+    assert first is not None
+    elapsed = now - first
+    ours = sum(_proc_ticks(h.process.pid) for h in hubs if h.process) - ticks0
+    other = max(0, _machine_ticks() - machine0 - ours)
+    tick = os.sysconf("SC_CLK_TCK")
+    return (n - base) / elapsed, 100.0 * other / tick / elapsed / (os.cpu_count() or 1)
+
+
+def shipped_vs_bare() -> Figures:
+    sys.path.insert(0, str(ROOT))
+    from tests.broker import Mosquitto, shipped_autosave
+
+    figures: Figures = {}
+    with tempfile.TemporaryDirectory(prefix="bench-shipped-") as tmp_name:
+        tmp = Path(tmp_name)
+        graph = tmp / "graph"
+        sensors = _seed(graph)
+        broker = Mosquitto(tmp / "mosquitto", extra=shipped_autosave()[0])
+        broker.start()
+        try:
+            one = _Hub(tmp / "one", graph, broker.url, "bench-hub", {})
+            one.start()  # subscribe once, so the session queues the backlog
+            one.wait_connected()
+            one.stop()
+            bare, seen = _bare(broker.port, connect_only=True)
+            time.sleep(0.5)
+            bare.loop_stop()
+            bare.disconnect()
+            _publish(broker.port, sensors, N)
+
+            machine0 = _machine_ticks()
+            bare, seen = _bare(broker.port)
+            deadline = time.monotonic() + 300
+            while len(seen) < N and time.monotonic() < deadline:
+                time.sleep(0.05)
+            bare.loop_stop()
+            bare.disconnect()
+            bare_rate = (len(seen) - 1) / (seen[-1] - seen[0])
+            elapsed = seen[-1] - seen[0]
+            tick = os.sysconf("SC_CLK_TCK")
+            busy = max(0, _machine_ticks() - machine0) / tick / elapsed
+            figures["bare paho subscriber, msg/s"] = round(bare_rate)
+            figures["bare: machine busy % (all processes)"] = round(
+                100 * busy / (os.cpu_count() or 1)
+            )
+
+            hub_rate, other = _drain([one], N)
+            one.stop()
+            figures["hub ingest (default settings), readings/s"] = round(hub_rate)
+            figures["hub ingest: other processes' CPU %"] = round(other)
+            figures["hub ingest / bare paho"] = round(hub_rate / bare_rate, 2)
+
+            two = [
+                _Hub(tmp / "two", graph, broker.url, f"bench-part-{k}",
+                     {"HUB_MQTT_PARTITION": f"{k}/2"})
+                for k in (1, 2)
+            ]  # fmt: skip
+            for h in two:
+                h.start()
+            for h in two:
+                h.wait_connected()
+            for h in two:
+                h.stop()
+            _publish(broker.port, sensors, N)
+            pair_rate, other = _drain(two, N)
+            for h in two:
+                h.stop()
+            figures["2 hub ingest workers (partitions), readings/s"] = round(pair_rate)
+            figures["2 workers: other processes' CPU %"] = round(other)
+            figures["2 workers / 1"] = round(pair_rate / hub_rate, 2)
+        finally:
+            broker.stop()
+    return figures
+
+
+@benchmark(
+    "ingest-shipped",
+    "hub ingest with default settings vs a bare paho subscriber, one backlog, one run",
+)
+async def ingest_shipped() -> Figures:
+    return await asyncio.to_thread(shipped_vs_bare)
