@@ -10,6 +10,7 @@ from bench import (  # noqa: F401
     ingest,
     ingest_shipped,
     load,
+    probe,
     satellite,
     sensing,
     telemetry,

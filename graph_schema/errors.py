@@ -6,7 +6,8 @@ failed::
 
     HubError                      INTERNAL
     ├── InvalidInput              BAD_USER_INPUT
-    │   └── InvalidRecord         BAD_USER_INPUT  (one record, with field-level reasons)
+    │   ├── InvalidRecord         BAD_USER_INPUT  (one record, with field-level reasons)
+    │   └── UnstorableText        INVALID_TEXT    (NUL or a lone surrogate in a parameter)
     ├── NotFound                  NOT_FOUND
     ├── ConfigurationError        INTERNAL        (bad settings; raised at start)
     └── GraphError                INTERNAL
@@ -16,8 +17,10 @@ failed::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class HubError(Exception):
@@ -38,6 +41,7 @@ class Problem:
 
     field: str
     message: str
+    code: str | None = None  # a more precise error code than the exception's, e.g. INVALID_TEXT
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
@@ -52,6 +56,40 @@ class InvalidRecord(InvalidInput):
         self.problems = tuple(problems)
         reasons = "; ".join(str(p) for p in self.problems)
         super().__init__(f"invalid {entity} {key or '(no key)'}: {reasons}")
+
+
+class UnstorableText(InvalidInput):
+    """A statement parameter holds text no graph store accepts (checked before it is sent)."""
+
+    code = "INVALID_TEXT"
+
+
+# Text the graph stores refuse: FalkorDB rejects a parameter holding NUL (failing the whole
+# statement, so a whole batch), and a lone surrogate (JSON "\ud800") cannot be encoded as UTF-8
+# for any store. Records refuse it per field (``graph_schema.model``); statements refuse it
+# before they are sent.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: Any) -> str | None:
+    """Why ``value`` (a string, or lists and maps of them) cannot be stored; ``None`` if it can."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found is None:
+            return None
+        what = "a NUL character" if found.group() == "\x00" else "a lone UTF-16 surrogate"
+        return f"text contains {what} (at position {found.start()}), which cannot be stored"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problem = unstorable_text(k) or unstorable_text(v)
+            if problem is not None:
+                return problem
+    elif isinstance(value, list | tuple):
+        for v in value:
+            problem = unstorable_text(v)
+            if problem is not None:
+                return problem
+    return None
 
 
 class NotFound(HubError):

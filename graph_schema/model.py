@@ -25,9 +25,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from graph_schema import geometry
-from graph_schema.errors import InvalidRecord, Problem
+from graph_schema.errors import InvalidRecord, Problem, UnstorableText, unstorable_text
 from graph_schema.identifiers import (
     project_code_problem,
     region_code_problem,
@@ -133,6 +134,14 @@ class Record(BaseModel):
     """Base of every entity record: strict about unknown fields, immutable once validated."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        problem = unstorable_text(value)
+        if problem is not None:
+            raise PydanticCustomError(UnstorableText.code, problem)
+        return value
 
     # Filled by ``EntitySpec``; keeps the record and its graph mapping side by side.
     entity: ClassVar[str]
@@ -733,7 +742,12 @@ def validate(entity: str, data: dict[str, Any]) -> Record:
         key_field = SPECS[entity].key if entity in SPECS else None
         key = data.get(key_field) if key_field else None
         problems = [
-            Problem(".".join(str(p) for p in err["loc"]), _message(err)) for err in exc.errors()
+            Problem(
+                ".".join(str(p) for p in err["loc"]),
+                _message(err),
+                UnstorableText.code if err["type"] == UnstorableText.code else None,
+            )
+            for err in exc.errors()
         ]
         raise InvalidRecord(entity, str(key) if key is not None else None, problems) from None
 

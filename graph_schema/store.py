@@ -10,6 +10,7 @@ from typing import Any
 
 from graph_schema.cypher import Statement
 from graph_schema.dialect import RULES, Dialect, DialectRules, SchemaElement
+from graph_schema.errors import UnstorableText, unstorable_text
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
@@ -86,4 +87,8 @@ def check_params(statement: Statement, params: Params | None) -> dict[str, Any]:
     missing = statement.params - given.keys()
     if missing:
         raise ValueError(f"{statement.name}: missing parameters {sorted(missing)}")
+    for name, value in given.items():
+        problem = unstorable_text(value)
+        if problem is not None:
+            raise UnstorableText(f"{statement.name}: parameter {name}: {problem}")
     return given

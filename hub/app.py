@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -32,12 +34,14 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
 from graph_schema.errors import Unauthenticated
+from hub import offload
 from hub.alerts_notify import start_notifier
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
 from hub.console import console_routes
+from hub.headers import SecurityHeaders
 from hub.logs import RequestContext
 from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
 from hub.relay import Relay, alert_handler
@@ -45,6 +49,7 @@ from hub.roles import Role
 from hub.settings import Environment, Settings
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
 from hub.texts import language
+from hub.throttle import Throttle
 from hub.watch import Watch
 from ingest.bus import EventFilter, LiveBus
 from ingest.store import CommitResult
@@ -91,11 +96,14 @@ class _GraphQLApp(GraphQL[Context, None]):
             max_depth=http.max_depth,
             max_tokens=http.max_tokens,
             max_aliases=http.max_aliases,
+            max_cost=http.max_cost,
+            max_page_size=http.max_page_size,
             introspection=settings.environment is not Environment.PRODUCTION,
         )
         observers = [graphql_extension(state.metrics)]
         super().__init__(build_schema(limits, observers=observers), **kwargs)
         self._state = state
+        self._watchers: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,6 +114,28 @@ class _GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
+        # Per caller (key, else address): a request rate and a number in flight; per address,
+        # failed key guesses. Over either: 429 with Retry-After, before any work.
+        throttle = self._state.throttle
+        source = request.client.host if request.client else "unknown"
+        caller = Throttle.caller(request.headers.get("authorization"), source)
+        wait = throttle.admit(caller, source)
+        if wait is not None:
+            media_type = negotiate(request.headers.get("accept")) or APPLICATION_JSON
+            exc = _Refused(429, f"too many requests; retry after {wait:g} s", code="RATE_LIMITED")
+            body = await self.process_result(request, _request_error(exc.reason, exc.code))
+            return Response(
+                self.encode_json(body),
+                status_code=429,
+                headers={"Retry-After": f"{wait:g}"},
+                media_type=_content_type(media_type),
+            )
+        try:
+            return await self._respond_admitted(request)
+        finally:
+            throttle.release(caller)
+
+    async def _respond_admitted(self, request: Request) -> Response:
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.render_graphql_ide(request)
         media_type = negotiate(request.headers.get("accept"))
@@ -155,7 +185,26 @@ class _GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
         context.role, context.subject = principal.role, principal.subject
         context.key_id = principal.key_id
+        if principal.key_id is not None and context.websocket is not None:
+            assert isinstance(authorization, str)
+            task = asyncio.create_task(self._watch_key(context.websocket, authorization))
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
         return cast(UnsetType, UNSET)
+
+    async def _watch_key(self, websocket: WebSocket, authorization: str) -> None:
+        """Close a subscription socket (4403) once its key is revoked: checked against the
+        store every HUB_AUTH_CACHE_S, as long as the socket is open."""
+        interval = max(0.5, self._state.settings.auth.cache_s)
+        while True:
+            await asyncio.sleep(interval)
+            if WebSocketState.DISCONNECTED in (websocket.client_state, websocket.application_state):
+                return
+            if not await self._state.authenticator.recheck(authorization):
+                log.info("closing a WebSocket: its API key was revoked")
+                with contextlib.suppress(RuntimeError, OSError):
+                    await websocket.close(code=4403, reason="API key revoked")
+                return
 
     async def _check_body(self, request: Request) -> None:
         """Refuse a body over HUB_HTTP_MAX_BODY_BYTES before reading more of it than that."""
@@ -253,6 +302,10 @@ class _GraphQLApp(GraphQL[Context, None]):
         # One place (hub.api.schema.stamp) gives every error its extensions.code and masks
         # what must not leak: parse, validation and resolver errors alike, as for subscriptions.
         stamp(result.errors)
+        if self._state.settings.environment is Environment.PRODUCTION:
+            # "Did you mean …?" names fields a caller did not know of: not in production.
+            for error in result.errors or []:
+                error.message = _SUGGESTION.sub("", error.message)
         response = await super().process_result(request, result)
         if result.errors and result.data is None and not any(e.path for e in result.errors):
             # A request error (parse, validation, operation, variables): nothing was executed,
@@ -292,6 +345,9 @@ class _GraphQLApp(GraphQL[Context, None]):
             try:
                 principal = await self._state.authenticator.authenticate(authorization)
             except Unauthenticated as exc:
+                if authorization:  # a wrong key, not a missing one: a guess
+                    client = getattr(request, "client", None)
+                    self._state.throttle.failed_authentication(client.host if client else "unknown")
                 raise _Refused(
                     401, str(exc), headers={"WWW-Authenticate": "Bearer"}, code=exc.code
                 ) from None
@@ -317,6 +373,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             language=language(
                 request.query_params.get("lang") or request.headers.get("accept-language")
             ),
+            websocket=request if isinstance(request, WebSocket) else None,
         )
 
 
@@ -338,6 +395,13 @@ class _State:
         self.watch: Watch | None = None
         self.relay: Relay | None = None
         self._authenticator: Authenticator | None = None
+        http = settings.http
+        self.throttle = Throttle(
+            rate_per_s=http.rate_per_s,
+            burst=http.rate_burst,
+            concurrency=http.concurrency,
+            guesses_per_min=settings.auth.guesses_per_min,
+        )
 
     @property
     def authenticator(self) -> Authenticator:
@@ -429,11 +493,14 @@ def create_app(
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
 
     limit = settings.http.shutdown_timeout_s
+    # Analytics run in worker processes, killed at the request's deadline (hub.offload).
+    offload.deadline_s = settings.http.timeout_s
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         async with contextlib.AsyncExitStack() as stack:
+            stack.callback(offload.shutdown)
             if owned:
                 state.store = await open_store(settings)
                 stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
@@ -495,6 +562,9 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        return _readyz_for(request, settings, await _readyz(request))
+
+    async def _readyz(request: Request) -> JSONResponse:
         try:
             await state.store.ping()
         except GraphUnavailable as exc:
@@ -504,6 +574,11 @@ def create_app(
             body["telemetry"] = state.telemetry.store.describe()
             if state.telemetry.ingest is not None:
                 body["broker_connected"] = state.telemetry.connected
+                if not state.telemetry.ingest_running:
+                    # The in-process subscriber failed and waits to be restarted.
+                    body["status"] = "unavailable"
+                    body["ingest_error"] = state.telemetry.ingest_failure
+                    return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
     routes = [
@@ -517,6 +592,7 @@ def create_app(
     # The web console (hub/console.py): / and /assets/.
     routes += console_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
@@ -546,6 +622,9 @@ def create_ingest_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        return _readyz_for(request, settings, await _readyz(request))
+
+    async def _readyz(request: Request) -> JSONResponse:
         body: dict[str, Any] = {"status": "ready"}
         try:
             await state.store.ping()
@@ -556,6 +635,8 @@ def create_ingest_app(settings: Settings) -> Starlette:
         body["broker_connected"] = connected
         if telemetry is not None and telemetry.ingest is not None and telemetry.ingest.error:
             body["ingest_error"] = telemetry.ingest.error
+        if telemetry is not None and not telemetry.ingest_running:
+            body["ingest_error"] = telemetry.ingest_failure
         if not connected:
             body["status"] = "unavailable"
         return JSONResponse(body, status_code=200 if connected else 503)
@@ -564,9 +645,27 @@ def create_ingest_app(settings: Settings) -> Starlette:
     if settings.metrics.enabled:
         routes.append(Route("/metrics", state.metrics.endpoint))
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
+
+
+def _readyz_for(request: Request, settings: Settings, full: JSONResponse) -> JSONResponse:
+    """``/readyz`` in full (store URLs, data paths, errors) for a loopback caller or one with
+    HUB_METRICS_TOKEN; anyone else learns only the status."""
+    host = request.client.host if request.client is not None else ""
+    token = settings.metrics.token
+    header = request.headers.get("authorization", "")
+    trusted = host in ("127.0.0.1", "::1", "localhost") or (
+        token is not None
+        and header.startswith("Bearer ")
+        and hmac.compare_digest(header[7:].encode(), token.get_secret_value().encode())
+    )
+    if trusted:
+        return full
+    body = json.loads(bytes(full.body))
+    return JSONResponse({"status": body.get("status", "unavailable")}, status_code=full.status_code)
 
 
 async def _bounded(step: str, work: Coroutine[Any, Any, None], limit_s: float) -> None:
@@ -740,11 +839,16 @@ def _request_error(message: str, code: str = "BAD_USER_INPUT") -> ExecutionResul
     return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
 def _decode_json(raw: str | bytes, what: str) -> object:
     try:
         return json.loads(raw)
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
         raise _Refused(400, f"{what} is not valid JSON: {exc}") from exc
+    except RecursionError:  # nested thousands of levels deep: a 400, not a 500 and a trace
+        raise _Refused(400, f"{what} is nested too deeply") from None
 
 
 def _request_data(data: object) -> GraphQLRequestData:

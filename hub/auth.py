@@ -25,7 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from graph_schema.errors import InvalidInput, NotFound, Unauthenticated
+from graph_schema.errors import GraphUnavailable, InvalidInput, NotFound, Unauthenticated
 from graph_schema.keys import CREATE_KEY, FETCH_KEY, LIST_KEYS, REVOKE_KEY
 from graph_schema.model import SPECS
 from graph_schema.statements import existing_keys
@@ -145,6 +145,22 @@ class Authenticator:
         if principal is None:
             raise Unauthenticated("unknown or revoked API key")
         return principal
+
+    async def recheck(self, authorization: str) -> bool:
+        """Whether the key of ``authorization`` is still good, asked of the store (not the
+        cache): open WebSockets call this every cache period, so a revocation reaches them
+        within it. A store that cannot answer counts as still good (the next check decides)."""
+        scheme, _, token = authorization.strip().partition(" ")
+        match = _KEY_RE.match(token.strip())
+        if scheme.lower() != "bearer" or match is None:
+            return False
+        try:
+            principal = await self._verify(*match.groups())
+        except GraphUnavailable:
+            return True
+        if principal is None:
+            self._cache.pop(token, None)
+        return principal is not None
 
     async def _verify(self, key_id: str, secret: str) -> Principal | None:
         rows = await self._store.run(FETCH_KEY, {"id": key_id})

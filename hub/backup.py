@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -32,10 +35,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph_schema import backup as statements
-from graph_schema.errors import HubError, InvalidInput
+from graph_schema.errors import HubError, InvalidInput, unstorable_text
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import LATEST, current_version
-from graph_schema.statements import COUNT_NODES, COUNT_RELATIONSHIPS
+from graph_schema.model import EDGES, ENTITIES
+from graph_schema.statements import COUNT_NODES, COUNT_RELATIONSHIPS, vocabulary
 from graph_schema.store import GraphStore
 from hub.settings import Settings
 from ingest import connect
@@ -45,6 +49,7 @@ from ingest.store import TelemetryStore
 FORMAT = "e-ledger-hub backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
 GRAPH = "graph"
 TELEMETRY = "telemetry"
 NODES = "nodes.jsonl"
@@ -71,7 +76,7 @@ class _Writer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._out: IO[bytes] = path.open("wb")
+        self._out: IO[bytes] = private_file(path)
         self._digest = hashlib.sha256()
         self.rows = 0
 
@@ -166,7 +171,18 @@ async def _dump(store: GraphStore, directory: Path, page_size: int) -> GraphDump
 
 
 def check_files(directory: Path, files: dict[str, dict[str, Any]]) -> None:
-    """Every file is there, with the rows and the SHA-256 the manifest says."""
+    """Exactly the dump's files are there (a manifest cannot leave one out, and nothing else
+    lies beside them), each with the rows and the SHA-256 the manifest says."""
+    if not isinstance(files, dict) or set(files) != {NODES, RELATIONSHIPS}:
+        listed = sorted(files) if isinstance(files, dict) else files
+        raise BackupRefused(
+            f"the manifest lists {listed}; a graph dump is {NODES} and {RELATIONSHIPS}"
+        )
+    present = {p.name for p in directory.iterdir()} if directory.is_dir() else set()
+    if present - set(files):
+        raise BackupRefused(
+            f"{directory} holds files the manifest does not list: {sorted(present - set(files))}"
+        )
     for name, entry in files.items():
         path = directory / name
         if not path.is_file():
@@ -204,35 +220,99 @@ async def ensure_empty(store: GraphStore) -> None:
 
 
 async def restore_graph(
-    store: GraphStore, directory: Path, *, batch_size: int = 5000
+    store: GraphStore, directory: Path, *, batch_size: int = 5000, with_keys: bool = False
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Create the nodes and relationships of a graph dump in ``store``, which must hold no
-    data; returns the counts afterwards (per label and type)."""
+    data; returns the counts afterwards (per label and type). Every node and relationship is
+    checked against the model first (labels, types, property names and values); API keys are
+    restored only ``with_keys`` (a crafted backup must not bring its own admin key)."""
     await ensure_empty(store)
+    labels, types = model_vocabulary()
+    skipped: set[Any] = set()
     ids: dict[Any, Any] = {}
     dialect = store.dialect
     for batch in _lines(directory / NODES, batch_size):
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for item in batch:
-            groups.setdefault(tuple(item["labels"]), []).append(
-                {"id": item["id"], "props": item["props"]}
-            )
-        for labels, rows in groups.items():
-            created = await store.run(statements.create_nodes(dialect, labels), {"rows": rows})
+            node_labels = check_node(item, labels)
+            if KEY_LABEL in node_labels and not with_keys:
+                skipped.add(item["id"])
+                continue
+            groups.setdefault(node_labels, []).append({"id": item["id"], "props": item["props"]})
+        for node_labels, rows in groups.items():
+            created = await store.run(statements.create_nodes(dialect, node_labels), {"rows": rows})
             ids.update((r["old"], r["new"]) for r in created)
     for batch in _lines(directory / RELATIONSHIPS, batch_size):
         by_type: dict[str, list[dict[str, Any]]] = {}
         for item in batch:
+            rel_type = check_relationship(item, types)
+            if item["start"] in skipped or item["end"] in skipped:
+                continue
             try:
                 start, end = ids[item["start"]], ids[item["end"]]
             except KeyError as exc:
                 raise BackupRefused(f"a relationship names node {exc} the dump lacks") from None
-            by_type.setdefault(item["type"], []).append(
+            by_type.setdefault(rel_type, []).append(
                 {"start": start, "end": end, "props": item["props"]}
             )
         for rel_type, rows in by_type.items():
             await store.run(statements.create_relationships(dialect, rel_type), {"rows": rows})
     return await counts(store)
+
+
+KEY_LABEL = "ApiKey"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_SCALARS = (str, int, float, bool)
+
+
+def model_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
+    """The node labels and relationship types the model knows (entities, links, edges, and
+    the statement modules' own: alerts, financing, land, schedules, keys)."""
+    extra_labels, extra_types, _ = vocabulary()
+    labels = {spec.label for spec in ENTITIES} | extra_labels
+    types = {link.type for spec in ENTITIES for link in spec.links}
+    types |= {spec.relationship for spec in EDGES} | extra_types
+    return frozenset(labels), frozenset(types)
+
+
+def _check_props(props: Any, where: str) -> None:
+    if not isinstance(props, dict):
+        raise BackupRefused(f"{where}: props must be an object")
+    for name, value in props.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise BackupRefused(f"{where}: {name!r} is not a property name")
+        values = value if isinstance(value, list) else [value]
+        if not all(v is None or isinstance(v, _SCALARS) for v in values):
+            raise BackupRefused(f"{where}: property {name} is not a scalar or a list of them")
+        problem = unstorable_text(value)
+        if problem is not None:
+            raise BackupRefused(f"{where}: property {name}: {problem}")
+
+
+def check_node(item: Any, labels: frozenset[str]) -> tuple[str, ...]:
+    """A dumped node's labels, once it is shaped as the model says; else ``BackupRefused``."""
+    if not isinstance(item, dict) or set(item) != {"id", "labels", "props"}:
+        raise BackupRefused(f"a node must be {{id, labels, props}}: {str(item)[:200]}")
+    found = item["labels"]
+    if not isinstance(found, list) or not found or not all(isinstance(x, str) for x in found):
+        raise BackupRefused(f"node {item['id']!r}: labels must be a non-empty list of names")
+    unknown = sorted(set(found) - labels)
+    if unknown:
+        raise BackupRefused(f"node {item['id']!r}: labels {unknown} are not in the model")
+    _check_props(item["props"], f"node {item['id']!r}")
+    return tuple(found)
+
+
+def check_relationship(item: Any, types: frozenset[str]) -> str:
+    if not isinstance(item, dict) or set(item) != {"type", "start", "end", "props"}:
+        raise BackupRefused(
+            f"a relationship must be {{type, start, end, props}}: {str(item)[:200]}"
+        )
+    rel_type = item["type"]
+    if not isinstance(rel_type, str) or rel_type not in types:
+        raise BackupRefused(f"relationship type {rel_type!r} is not in the model")
+    _check_props(item["props"], f"a {rel_type} relationship")
+    return rel_type
 
 
 async def open_telemetry_store(settings: Settings) -> TelemetryStore:
@@ -246,26 +326,100 @@ async def open_telemetry_store(settings: Settings) -> TelemetryStore:
 
 
 async def export_backup(
-    graph: GraphStore, telemetry: TelemetryStore, directory: Path, *, page_size: int = 5000
+    graph: GraphStore,
+    telemetry: TelemetryStore,
+    directory: Path,
+    *,
+    page_size: int = 5000,
+    signing_key: bytes | None = None,
 ) -> dict[str, Any]:
     """The whole backup: graph, telemetry, then the manifest (so a directory with a manifest
-    is a finished backup). ``directory`` must be new or empty."""
+    is a finished backup), signed (HMAC-SHA256, ``manifest.sig``) when ``signing_key`` is
+    given. ``directory`` must be new or empty; what is written is the owner's alone (files
+    0600, directories 0700)."""
     prepare(directory)
+    (directory / GRAPH).mkdir(mode=0o700)
     dump = await dump_graph(graph, directory / GRAPH, page_size=page_size)
     tables = await dump_telemetry(telemetry, directory / TELEMETRY)
     content = manifest(dump, tables)
+    content["telemetry"]["manifest_sha256"] = _sha256(directory / TELEMETRY / MANIFEST)
     write_manifest(directory, content)
+    if signing_key:
+        (directory / SIGNATURE).write_text(sign(directory / MANIFEST, signing_key) + "\n")
+    make_private(directory)
     return content
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sign(manifest_path: Path, key: bytes) -> str:
+    return hmac.new(key, manifest_path.read_bytes(), hashlib.sha256).hexdigest()
+
+
+def verify_signature(directory: Path, key: bytes | None) -> bool:
+    """With a key: the manifest must carry its valid signature (else ``BackupRefused``).
+    Without one: whether the backup is signed at all (it cannot be checked here)."""
+    path = directory / SIGNATURE
+    if key is None:
+        return path.exists()
+    if not path.is_file():
+        raise BackupRefused(
+            f"{directory} is not signed, and HUB_BACKUP_SIGNING_KEY is set: refusing an "
+            "unsigned backup"
+        )
+    found = path.read_text(encoding="utf-8").strip()
+    if not hmac.compare_digest(found, sign(directory / MANIFEST, key)):
+        raise BackupRefused(f"{path}: the signature does not match the manifest (edited, or "
+                            "signed with another key)")  # fmt: skip
+    return True
+
+
+def make_private(directory: Path) -> None:
+    """Directories 0700, files 0600: a backup holds key hashes and personal data."""
+    directory.chmod(0o700)
+    for path in directory.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def private_file(path: Path) -> IO[bytes]:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 async def restore_backup(
-    graph: GraphStore, telemetry: TelemetryStore, directory: Path, *, batch_size: int = 5000
+    graph: GraphStore,
+    telemetry: TelemetryStore,
+    directory: Path,
+    *,
+    batch_size: int = 5000,
+    signing_key: bytes | None = None,
+    with_keys: bool = False,
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Check everything, restore the telemetry (one transaction, checked before it writes),
-    then the graph into an empty store; returns node, relationship and table counts."""
+    then the graph into an empty store; returns node, relationship and table counts.
+
+    With ``signing_key``, an unsigned or wrongly signed backup is refused. Every file of the
+    directory must be listed in a manifest and match it. API keys are restored only
+    ``with_keys``; without, the counts expected leave them out."""
+    verify_signature(directory, signing_key)
     content = read_manifest(directory)
     part = content["graph"]
+    expected = {MANIFEST, SIGNATURE, GRAPH, TELEMETRY}
+    extra = {p.name for p in directory.iterdir()} - expected
+    if extra:
+        raise BackupRefused(f"{directory} holds files no manifest lists: {sorted(extra)}")
     check_files(directory / GRAPH, part["files"])
+    if content.get("telemetry") is not None:
+        listed = content["telemetry"].get("manifest_sha256")
+        path = directory / TELEMETRY / MANIFEST
+        if not isinstance(listed, str) or not path.is_file() or _sha256(path) != listed:
+            raise BackupRefused(f"{path} does not match the backup's manifest")
+    elif (directory / TELEMETRY).exists():
+        raise BackupRefused(f"{directory / TELEMETRY} is not listed in the manifest")
     await ensure_empty(graph)
     tables: dict[str, int] = {}
     if content.get("telemetry") is not None:
@@ -274,8 +428,13 @@ async def restore_backup(
             raise BackupRefused(
                 f"telemetry restored {tables}, the manifest says {content['telemetry']['tables']}"
             )
-    nodes, rels = await restore_graph(graph, directory / GRAPH, batch_size=batch_size)
-    if (nodes, rels) != (part["nodes"], part["relationships"]):
+    nodes, rels = await restore_graph(
+        graph, directory / GRAPH, batch_size=batch_size, with_keys=with_keys
+    )
+    want_nodes = dict(part["nodes"])
+    if not with_keys:
+        want_nodes.pop(KEY_LABEL, None)  # keys have no relationships
+    if (nodes, rels) != (want_nodes, part["relationships"]):
         raise BackupRefused(
             "the restored graph's counts differ from the manifest's: "
             f"{nodes} {rels} against {part['nodes']} {part['relationships']}"
@@ -342,4 +501,5 @@ def prepare(directory: Path) -> None:
     """An export writes into a new or empty directory only: never over an older backup."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise BackupRefused(f"{directory} exists and is not an empty directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)

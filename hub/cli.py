@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -150,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="restore a backup made by `hub export DIR` into empty stores"
     )
     restore.add_argument("directory", type=Path)
+    restore.add_argument(
+        "--with-keys",
+        action="store_true",
+        help="also restore the backup's API keys (by default they are left out: a backup "
+        "must not be able to bring its own admin key; create new keys with `hub keys create`)",
+    )
 
     sub.add_parser("migrate", help="apply graph schema migrations")
     sub.add_parser("counts", help="print node and relationship counts")
@@ -183,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "export": _export_command,
         "restore": _restore,
-        "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a)),
+        # Beside a running hub too: a key is revoked without downtime (the hub stops trusting
+        # it within HUB_AUTH_CACHE_S, and closes its open WebSockets).
+        "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a), attach=True),
         "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
         "migrate": lambda s, a: _with_store(s, _noop),
@@ -193,6 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](settings, args)
     except HubError as exc:
         console.print(f"[red]error ({exc.code}):[/red] {exc}")
+        return 1
+    except (OSError, ValueError, csv.Error) as exc:
+        # A file that cannot be read (missing, not UTF-8, not CSV or JSON, a symlinked
+        # --rejects): one clear line, not a traceback; the traceback stays in the debug log.
+        logging.getLogger(__name__).debug("%s failed", args.command, exc_info=True)
+        console.print(f"[red]error (BAD_INPUT):[/red] {escape(str(exc))}", highlight=False)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -205,11 +221,15 @@ def _schema() -> int:
     return 0
 
 
-def _with_store[T](settings: Settings, work: Callable[[GraphStore], Awaitable[T]]) -> T:
+def _with_store[T](
+    settings: Settings, work: Callable[[GraphStore], Awaitable[T]], *, attach: bool = False
+) -> T:
+    """``work`` on the configured store; ``attach``: through the embedded server of a hub
+    already running on the data directory, if one is (else opened as usual)."""
     from hub.app import open_store
 
     async def run() -> T:
-        store = await open_store(settings)
+        store = await open_store(settings, attach=attach)
         try:
             return await work(store)
         finally:
@@ -333,7 +353,9 @@ def _row_report(report: StatsReport, rejects: Path | None, what: str) -> int:
     for bad in report.bad:
         console.print(str(bad), markup=False, highlight=False, soft_wrap=True)
     if rejects is not None and report.bad:
-        with rejects.open("w", encoding="utf-8") as handle:
+        from hub.bulk.transfer import open_rejects
+
+        with open_rejects(rejects) as handle:
             for bad in report.bad:
                 entry = {
                     "file": str(bad.path),
@@ -466,7 +488,11 @@ async def _backup(settings: Settings, directory: Path) -> int:
         telemetry = await backup.open_telemetry_store(settings)
         try:
             content = await backup.export_backup(
-                store, telemetry, directory, page_size=settings.graph.batch_size
+                store,
+                telemetry,
+                directory,
+                page_size=settings.graph.batch_size,
+                signing_key=settings.backup.key,
             )
         finally:
             await telemetry.close()
@@ -492,12 +518,18 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     from hub import backup
 
     content = backup.read_manifest(args.directory)  # before any store is opened
+    backup.verify_signature(args.directory, settings.backup.key)
 
     async def work(store: GraphStore) -> int:
         telemetry = await backup.open_telemetry_store(settings)
         try:
             nodes, rels, tables = await backup.restore_backup(
-                store, telemetry, args.directory, batch_size=settings.graph.batch_size
+                store,
+                telemetry,
+                args.directory,
+                batch_size=settings.graph.batch_size,
+                signing_key=settings.backup.key,
+                with_keys=args.with_keys,
             )
         finally:
             await telemetry.close()

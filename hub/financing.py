@@ -563,11 +563,35 @@ class CreditTotal:
     loans: int
 
 
+# Small-cell suppression, as statistics offices do: a total over fewer loans than this would
+# give away single loans' amounts (a county with one loan showed that loan exactly).
+MIN_CELL_LOANS = 3
+SUPPRESSED = "suppressed"
+
+
+def suppress_small_cells(rows: list[CreditTotal]) -> list[CreditTotal]:
+    """Cells of fewer than ``MIN_CELL_LOANS`` loans leave the table; together they make one
+    ``suppressed`` row when that row has enough loans itself (else they are dropped, since
+    even their sum would reveal too much)."""
+    kept = [r for r in rows if r.loans >= MIN_CELL_LOANS]
+    small = [r for r in rows if r.loans < MIN_CELL_LOANS]
+    loans = sum(r.loans for r in small)
+    if small and loans >= MIN_CELL_LOANS:
+        granted = round(sum(r.granted for r in small), 6)
+        disbursed = round(sum(r.disbursed for r in small), 6)
+        kept.append(
+            CreditTotal(SUPPRESSED, f"{len(small)} groups of under {MIN_CELL_LOANS} loans",
+                        granted, disbursed, loans)
+        )  # fmt: skip
+    return kept
+
+
 async def credit_totals(
     store: GraphStore, by: str, *, level: str = "city", bank: str | None = None
 ) -> list[CreditTotal]:
     """Credit granted and disbursed (万元), by bank or by region at ``level`` (province, city
-    or county); only ``bank``'s own lending when given."""
+    or county); only ``bank``'s own lending when given. Small cells are the caller's to
+    suppress (``suppress_small_cells``): a bank sees its own lending whole."""
     rows = await store.run(fs.CREDIT_ROWS)
     if bank is not None:
         rows = [r for r in rows if r["bank"] == bank]

@@ -51,6 +51,7 @@ from graph_schema.model import (
 from graph_schema.periods import Granularity, Period, parse_period
 from graph_schema.scoreboard import CITIES
 from graph_schema.store import GraphStore
+from hub.offload import offload
 from hub.sensing import barometer as bm
 from hub.sensing import forecast as fc
 from hub.sensing import race as rc
@@ -387,7 +388,8 @@ async def investment_forecast(
         else:
             lagged[name] = aligned(series.get(name, []))
     try:
-        result = fc.forecast(
+        result = await offload(
+            fc.forecast,
             aligned(own),
             lagged,
             max_lag=settings.forecast_max_lag,
@@ -543,17 +545,37 @@ async def race_history(
     series = await values_for(store, regions, sorted(chosen), periods, known)
     how = normalisation or rc.Normalisation(settings.race_normalisation)
     higher = {name: known[name].polarity is Polarity.POSITIVE for name in chosen}
+    # Normalising and ranking every region on every indicator, per period, is pure arithmetic:
+    # in a worker process (hub.offload), off the event loop, stopped at the deadline.
+    tables = await offload(
+        _race_periods,
+        periods,
+        regions,
+        series,
+        chosen,
+        higher,
+        how,
+        leaders or settings.race_leaders,
+    )
+    return [
+        Race(p, how, chosen, {n: known[n] for n in chosen}, entries)
+        for p, entries in zip(periods, tables, strict=True)
+    ]
+
+
+def _race_periods(
+    periods: Sequence[Period],
+    regions: Sequence[str],
+    series: Mapping[str, Mapping[str, Sequence[Observation]]],
+    chosen: Mapping[str, float],
+    higher: Mapping[str, bool],
+    how: rc.Normalisation,
+    leaders: int,
+) -> list[Any]:
     out = []
     for p in periods:
         table = {r: {n: value_at(series[r].get(n, []), p) for n in chosen} for r in regions}
-        entries = rc.race(
-            table,
-            chosen,
-            higher,
-            normalisation=how,
-            leaders=leaders or settings.race_leaders,
-        )
-        out.append(Race(p, how, chosen, {n: known[n] for n in chosen}, entries))
+        out.append(rc.race(table, chosen, higher, normalisation=how, leaders=leaders))
     return out
 
 

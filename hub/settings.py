@@ -33,12 +33,30 @@ from graph_schema.errors import ConfigurationError
 from hub.roles import Role
 
 ENV_PREFIX = "HUB_"
-_USERINFO_RE = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")
+# Query parameters that carry credentials (?user=…&pwd=…, ?auth=…, ?token=…, ?sig=…).
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)([?&;][^=&;#]*(?:user|pass|pwd|auth|token|key|secret|sig|cred|session|login)"
+    r"[^=&;#]*=)([^&;#]*)"
+)
 
 
 def mask_url(url: str) -> str:
-    """``scheme://user:secret@host`` becomes ``scheme://user:***@host``."""
-    return _USERINFO_RE.sub(r"\1:***@", url)
+    """A URL with nothing secret left: ``scheme://user:secret@host`` becomes
+    ``scheme://user:***@host`` (the password whole, even one holding ``@`` or ``/``; a userinfo
+    without a colon, a bare token, becomes ``***``), and the value of every query parameter
+    that looks like a credential becomes ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return _SECRET_PARAM_RE.sub(r"\1***", url)
+    # The userinfo ends at the last '@' before any query or fragment: an unencoded password
+    # may itself hold '@' or '/'.
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    if at >= 0:
+        userinfo, rest = rest[:at], rest[at + 1 :]
+        user, colon, _ = userinfo.partition(":")
+        rest = (f"{user}:***@" if colon and "/" not in user else "***@") + rest
+    return scheme + sep + _SECRET_PARAM_RE.sub(r"\1***", rest)
 
 
 class _Section(BaseModel):
@@ -245,11 +263,32 @@ class HttpSettings(_Section):
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a list returns."
     )
-    max_depth: int = Field(default=12, ge=2, le=50, description="Deepest selection nesting.")
+    # Defaults as strict as graphql-armor's.
+    max_depth: int = Field(default=6, ge=2, le=50, description="Deepest selection nesting.")
     max_tokens: int = Field(
-        default=5000, ge=100, le=1_000_000, description="Most tokens in one GraphQL document."
+        default=1000, ge=100, le=1_000_000, description="Most tokens in one GraphQL document."
     )
-    max_aliases: int = Field(default=50, ge=0, le=10_000, description="Most aliases per document.")
+    max_aliases: int = Field(default=15, ge=0, le=10_000, description="Most aliases per document.")
+    max_cost: int = Field(
+        default=5000,
+        ge=10,
+        le=10_000_000,
+        description="Highest price of one operation (lists multiply by their page size, "
+        "analytic fields have a declared cost); priced before it runs.",
+    )
+    rate_per_s: float = Field(
+        default=50.0,
+        gt=0,
+        le=100_000,
+        description="Requests per second one caller (API key, "
+        "else address) may send, sustained; over it: 429 with Retry-After.",
+    )
+    rate_burst: int = Field(
+        default=200, ge=1, le=1_000_000, description="Requests one caller may send at once."
+    )
+    concurrency: int = Field(
+        default=8, ge=1, le=10_000, description="Requests of one caller in flight at once."
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, le=100 * 1_048_576, description="Largest request body."
     )
@@ -279,6 +318,13 @@ class AuthSettings(_Section):
         le=3600,
         description="How long a verified key is trusted, s: a revocation takes effect within it.",
     )
+    guesses_per_min: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="Wrong API keys one address may send per minute (a burst of as many); "
+        "past it, its requests get 429 until the allowance refills.",
+    )
 
     @field_validator("anonymous_role")
     @classmethod
@@ -286,6 +332,20 @@ class AuthSettings(_Section):
         if value is not None and value not in (Role.VIEWER, Role.PROMOTER, Role.MONITOR):
             raise ValueError("anonymous access may only be read-only: viewer, promoter or monitor")
         return value
+
+
+class BackupSettings(_Section):
+    """`hub export DIR` and `hub restore DIR`."""
+
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 signature of backup manifests: exports are signed, "
+        "and restore refuses a backup that is unsigned or signed with another key.",
+    )
+
+    @property
+    def key(self) -> bytes | None:
+        return self.signing_key.get_secret_value().encode() if self.signing_key else None
 
 
 class ScoreboardSettings(_Section):
@@ -678,6 +738,7 @@ class Settings(BaseSettings):
     chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)
     sensing: SensingSettings = Field(default_factory=SensingSettings)
     fusion: FusionSettings = Field(default_factory=FusionSettings)

@@ -80,6 +80,10 @@ class Telemetry:
     stoppers: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _ingest_task: asyncio.Task[None] | None = None
+    # Whether the subscriber's run() is going; False while the supervisor waits to restart it.
+    ingest_running: bool = False
+    ingest_restarts: int = 0
+    ingest_failure: str | None = None  # the last failure that stopped the subscriber
 
     def start(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a background coroutine until ``close``; its failure is logged, not raised."""
@@ -90,7 +94,32 @@ class Telemetry:
 
     @property
     def connected(self) -> bool:
-        return self.ingest is not None and self.ingest.connected.is_set()
+        """The subscriber is running and connected: what ``/readyz`` reports."""
+        return self.ingest is not None and self.ingest_running and self.ingest.connected.is_set()
+
+    async def supervise_ingest(self, ingest: MqttIngest) -> None:
+        """Run the subscriber; if it fails, log it and restart it with back-off (not ready
+        meanwhile). Nothing it took was acknowledged, so the broker redelivers it all."""
+        delay = ingest.config.reconnect_min_s
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            self.ingest_running = True
+            try:
+                await ingest.run()
+                return  # stopped on purpose
+            except Exception as exc:
+                if ingest.stopping:
+                    return
+                self.ingest_failure = f"ingest failed ({type(exc).__name__}: {exc})"
+                log.error("MQTT ingest failed; restarting in %.1f s", delay, exc_info=True)
+            finally:
+                self.ingest_running = False
+            if loop.time() - started > 60:
+                delay = ingest.config.reconnect_min_s  # it had been healthy: start over
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, ingest.config.reconnect_max_s)
+            self.ingest_restarts += 1
 
     async def close(self) -> None:
         for stop in self.stoppers:
@@ -183,7 +212,9 @@ async def open_telemetry(
             linger_s=t.batch_latency_ms / 1000,
             republish=settings.mqtt.republish,
         )
-        telemetry._ingest_task = telemetry.start("mqtt-ingest", telemetry.ingest.run())
+        telemetry._ingest_task = telemetry.start(
+            "mqtt-ingest", telemetry.supervise_ingest(telemetry.ingest)
+        )
         log.info("MQTT ingest: subscribing to %s on %s:%s", config.subscription, config.host,
                  config.port)  # fmt: skip
     log.info("telemetry store: %s", store.describe())

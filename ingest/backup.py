@@ -64,7 +64,7 @@ def _sync_write(path: Path, data: bytes) -> None:
 
 async def dump_telemetry(store: TelemetryStore, directory: Path) -> dict[str, int]:
     """Write every table of ``store`` under ``directory``; return rows written per table."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     # A dump that stops half-way must not pass for a backup: the manifest comes last.
     (directory / MANIFEST).unlink(missing_ok=True)
     counts: dict[str, int] = {}
@@ -138,6 +138,10 @@ def _manifest(directory: Path) -> dict[str, dict[str, Any]]:
     tables = manifest.get("tables")
     if not isinstance(tables, dict):
         raise BackupInvalid("BAD_MANIFEST", f"{path}: no tables")
+    # Every table, not what the manifest chooses to list: "tables": {} must not skip the checks.
+    if set(tables) != set(TABLES):
+        missing = sorted(set(TABLES) - set(tables))
+        raise BackupInvalid("BAD_MANIFEST", f"{path}: tables {missing} are not listed")
     out: dict[str, dict[str, Any]] = {}
     for table, entry in tables.items():
         if table not in TABLES:
@@ -156,6 +160,11 @@ def _manifest(directory: Path) -> dict[str, dict[str, Any]]:
 def _check(directory: Path) -> dict[str, dict[str, Any]]:
     """Every check a restore makes before it writes; returns the manifest's tables."""
     tables = _manifest(directory)
+    listed = {MANIFEST} | {entry["file"] for entry in tables.values()}
+    unlisted = sorted(p.name for p in directory.iterdir() if p.name not in listed)
+    if unlisted:
+        raise BackupInvalid("UNLISTED_FILE", f"{directory} holds files the manifest does not "
+                            f"list: {unlisted}")  # fmt: skip
     for entry in tables.values():
         path = directory / entry["file"]
         if not path.is_file():

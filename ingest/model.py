@@ -88,6 +88,8 @@ class Reason(StrEnum):
     FUTURE = "FUTURE"  # timestamp beyond the tolerated clock skew
     EXPIRED = "EXPIRED"  # older than raw-reading retention: cannot be rolled up any more
     OUT_OF_RANGE = "OUT_OF_RANGE"  # value outside the metric's plausible range
+    TOO_LARGE = "TOO_LARGE"  # payload bytes or readings per message over the limit
+    TOO_DEEP = "TOO_DEEP"  # JSON nested deeper than any reading needs (checked before parsing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -432,6 +432,10 @@ class MqttIngest:
         as alerts, go out beside the republished readings)."""
         self._client.publish(topic, payload, qos=0)
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stop(self) -> None:
         self._stopping = True
         if self._wake is not None:

@@ -16,8 +16,11 @@ then also goes to the dead letters, and replaying it later stores only what is s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,6 +30,7 @@ from ingest.model import MetricSpec, Observation, Problem, Reading, Reason
 TOPIC_PREFIX = "hub/v1/"
 KINDS = frozenset({"power", "labor", "camera", "satellite"})
 Decoded = tuple[list[Observation], list[Problem]]
+log = logging.getLogger(__name__)
 
 
 class Decoder(Protocol):
@@ -187,3 +191,110 @@ def check_time(ts: int, now_ms: int, future_ms: int, max_age_ms: int | None) -> 
         raise InvalidReading(Reason.FUTURE, f"timestamp is {ahead:.0f} s in the future")
     if max_age_ms is not None and ts < now_ms - max_age_ms:
         raise InvalidReading(Reason.EXPIRED, "timestamp is older than raw-reading retention")
+
+
+# -- poison messages ---------------------------------------------------------------------------
+#
+# One message must never stop ingest: a payload nested 1,500 levels deep made ``json.loads``
+# raise RecursionError, which nothing caught, so the ingest task died, the message stayed
+# unacknowledged and the broker redelivered it to every restart. Payloads are screened for size
+# and nesting before any parser sees them, and whatever a decoder raises becomes a dead letter.
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadLimits:
+    """What one message may be. ``max_bytes`` matches the broker's ``message_size_limit``."""
+
+    max_bytes: int = 1 << 20
+    max_depth: int = 16  # a batch of ThingsBoard readings needs 4
+    max_items: int = 10_000  # readings (or problems) decoded from one message
+    keep_bytes: int = 4096  # of a payload that is too large or unreadable, kept as dead letter
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPEN = frozenset(b"[{")
+
+
+def nesting_depth(payload: bytes, stop_at: int) -> int:
+    """How deep the JSON brackets of ``payload`` nest (strings skipped), without parsing it;
+    counting stops once past ``stop_at``."""
+    brackets = _STRING.sub(b"", payload).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for b in brackets:
+        if b in _OPEN:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop_at:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def screen(payload: bytes, limits: PayloadLimits) -> Problem | None:
+    """Refuse a payload too large or too deep to parse safely; ``None`` when it may be parsed."""
+    if len(payload) > limits.max_bytes:
+        return Problem(
+            Reason.TOO_LARGE, f"payload of {len(payload)} bytes exceeds {limits.max_bytes}"
+        )
+    # Cheap first: a payload cannot nest deeper than it has opening brackets.
+    opening = payload.count(b"[") + payload.count(b"{")
+    if opening > limits.max_depth and nesting_depth(payload, limits.max_depth) > limits.max_depth:
+        return Problem(Reason.TOO_DEEP, f"JSON nested deeper than {limits.max_depth} levels")
+    return None
+
+
+def decode_guarded(
+    decoder: Decoder,
+    payload: bytes,
+    sensor_id: str | None,
+    now_ms: int,
+    limits: PayloadLimits,
+) -> Decoded:
+    """``decoder`` on ``payload``, screened first; anything it raises is the message's problem
+    (RecursionError, MemoryError, a bug in a decoder), never the caller's."""
+    refused = screen(payload, limits)
+    if refused is not None:
+        return [], [refused]
+    try:
+        observations, problems = decoder(payload, sensor_id, now_ms)
+    except Exception as exc:  # one message's failure, whatever its type
+        log.warning("the %s decoder failed on a message", decoder.kind, exc_info=True)
+        return [], [Problem(Reason.UNDECODABLE, f"undecodable: {type(exc).__name__}")]
+    if len(observations) + len(problems) > limits.max_items:
+        count = len(observations) + len(problems)
+        return [], [
+            Problem(Reason.TOO_LARGE, f"{count} readings exceed {limits.max_items} per message")
+        ]
+    return observations, problems
+
+
+def dead_letter_payload(
+    decoder: Decoder | None, payload: bytes, problems: list[Problem], limits: PayloadLimits
+) -> tuple[bytes, Problem]:
+    """What a dead letter keeps of ``payload`` and why, redacted by the decoder.
+
+    A payload refused for its size or depth (or one the redactor cannot read) keeps only its
+    first ``keep_bytes``, with its size and SHA-256 in the message, so one device cannot fill
+    the disk with dead letters; any other keeps it whole, for replay."""
+    problem = merge(problems)
+    cut = len(payload) > limits.max_bytes or any(p.code in _SCREENED for p in problems)
+    kept = payload[: limits.keep_bytes] if cut else payload
+    if decoder is not None:
+        try:
+            kept = decoder.redact(kept)
+        except Exception:  # a payload the redactor cannot read keeps nothing but its digest
+            log.warning("the %s redactor failed on a message", decoder.kind, exc_info=True)
+            kept = f"<unreadable {decoder.kind} payload of {len(payload)} bytes>".encode()
+            cut = True
+    if not cut:
+        return kept, problem
+    kept = kept[: limits.keep_bytes]
+    digest = hashlib.sha256(payload).hexdigest()
+    note = f" [payload {len(payload)} bytes, sha256 {digest}; first {len(kept)} bytes kept]"
+    return kept, Problem(problem.code, problem.message + note)
+
+
+_SCREENED = frozenset({Reason.TOO_LARGE, Reason.TOO_DEEP})

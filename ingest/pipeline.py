@@ -23,7 +23,13 @@ from ingest.model import (
     Reason,
     SensorInfo,
 )
-from ingest.payloads import Decoder, merge, route
+from ingest.payloads import (
+    Decoder,
+    PayloadLimits,
+    dead_letter_payload,
+    decode_guarded,
+    route,
+)
 from ingest.sensors import SensorRegistry
 from ingest.store import Batch, CommitResult, TelemetryStore
 
@@ -53,6 +59,7 @@ class Pipeline:
         bus: LiveBus | None = None,
         counters: Counters | None = None,
         on_commit: CommitHook | None = None,
+        limits: PayloadLimits | None = None,
     ) -> None:
         self.store = store
         self.sensors = sensors
@@ -61,6 +68,7 @@ class Pipeline:
         self.counters = counters or Counters()
         self.on_commit = on_commit
         self.on_batch: BatchHook | None = None
+        self.limits = limits or PayloadLimits()
 
     async def process(self, messages: Sequence[Message]) -> CommitResult:
         """Decode, validate and commit one batch; return what was stored."""
@@ -134,7 +142,9 @@ class Pipeline:
                 problem = Problem(Reason.BAD_TOPIC, f"no decoder for {message.source!r}")
                 decoded.append(([], [problem], None))
                 continue
-            observations, problems = decoder(message.payload, target.sensor_id, now)
+            observations, problems = decode_guarded(
+                decoder, message.payload, target.sensor_id, now, self.limits
+            )
             decoded.append((observations, problems, decoder))
             wanted.update(o.sensor_id for o in observations)
             if target.sensor_id is not None:
@@ -168,12 +178,10 @@ class Pipeline:
                 else:
                     batch.attendance.append(obs)
             if problems:
-                merged = merge(problems)
-                kept = message
-                if decoder is not None:
-                    kept = Message(
-                        message.source, decoder.redact(message.payload), message.arrived_ms
-                    )
+                payload, merged = dead_letter_payload(
+                    decoder, message.payload, problems, self.limits
+                )
+                kept = Message(message.source, payload, message.arrived_ms)
                 batch.dead.append((kept, merged))
                 outcome.append(merged)
             else:

@@ -5,6 +5,7 @@ health check command passes under the ACL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -47,18 +48,28 @@ def secured(tmp_path: Path) -> Iterator[Mosquitto]:
     # start.sh again (a restart): the devices added meanwhile are kept.
     subprocess.run(["sh", str(DEPLOY / "start.sh")], env=env, check=True)
     broker = Mosquitto(tmp_path / "broker")
-    settings = (DEPLOY / "secure.conf").read_text(encoding="utf-8")
-    kept = [
-        line
-        for line in settings.splitlines()
-        if line.startswith(("allow_anonymous", "max_queued_messages"))
-    ]
-    text = broker.config.read_text(encoding="utf-8").replace("allow_anonymous true\n", "")
-    text += "\n".join(kept) + "\n" + f"password_file {accounts}\nacl_file {DEPLOY / 'acl'}\n"
-    broker.config.write_text(text, encoding="utf-8")
+    broker.config.write_text(_exact_config(broker, accounts), encoding="utf-8")
     broker.start()
     yield broker
     broker.stop()
+
+
+def _exact_config(broker: Mosquitto, accounts: Path) -> str:
+    """deploy/mosquitto/secure.conf line for line, as compose mounts it; only what names the
+    container (its port, paths) is swapped for this test's, and the test runs as root."""
+    swapped = {
+        "listener": f"listener {broker.port} 127.0.0.1",
+        "persistence_location": f"persistence_location {broker.directory}/",
+        "password_file": f"password_file {accounts}",
+        "acl_file": f"acl_file {DEPLOY / 'acl'}",
+    }
+    lines = []
+    for line in (DEPLOY / "secure.conf").read_text(encoding="utf-8").splitlines():
+        word = line.split(" ", 1)[0]
+        lines.append(swapped.pop(word, line))
+    assert not swapped, f"secure.conf lacks {sorted(swapped)}"
+    lines += ["user root", f"log_dest file {broker.directory}/mosquitto.log"]
+    return "\n".join(lines) + "\n"
 
 
 def _client(port: int, user: str | None, password: str | None, name: str) -> Client:
@@ -92,6 +103,7 @@ def test_devices_publish_only_to_their_own_topics(secured: Mosquitto) -> None:
     hub = _client(secured.port, "hub", "hub-pw", "acl-hub")
     got = _collect(hub)
     hub.subscribe("hub/v1/+/+", qos=1)
+    hub.subscribe("hub/v1/events/#", qos=1)  # a forged event would show here
     worker = _client(secured.port, "hub", "hub-pw", "acl-worker")
     shared = _collect(worker)
     worker.subscribe("$share/ingest/hub/v1/+/+", qos=1)
@@ -100,6 +112,8 @@ def test_devices_publish_only_to_their_own_topics(secured: Mosquitto) -> None:
     device.publish("hub/v1/power/pwr-acl-1", b"mine", qos=1).wait_for_publish(5)
     device.publish("hub/v1/power/pwr-acl-2", b"someone else's", qos=1).wait_for_publish(5)
     device.publish("hub/v1/events/power/pwr-acl-1", b"fake event", qos=1).wait_for_publish(5)
+    device.publish("hub/v1/events/pwr-acl-1", b"forged", qos=1).wait_for_publish(5)
+    device.publish("hub/v1/thing/pwr-acl-1", b"no such kind", qos=1).wait_for_publish(5)
     _wait(lambda: "hub/v1/power/pwr-acl-1" in got and shared)
     time.sleep(0.5)  # anything refused would have arrived by now
     for client in (hub, worker, device):
@@ -203,3 +217,28 @@ async def test_doctor_on_the_secured_broker(secured: Mosquitto, tmp_path: Path) 
         found = await run(user, password)
         assert found["BROKER_EVENTS_DENIED"].failed, found
         assert user in found["BROKER_EVENTS_DENIED"].message
+
+
+def test_a_message_over_1_mib_is_refused_and_the_next_arrives(secured: Mosquitto) -> None:
+    hub = _client(secured.port, "hub", "hub-pw", "size-hub")
+    got: list[tuple[str, int]] = []
+    hub.on_message = lambda c, u, msg: got.append((msg.topic, len(msg.payload)))
+    hub.subscribe("hub/v1/+/+", qos=1)
+    device = _client(secured.port, "pwr-acl-1", "dev-pw", "size-dev")
+    time.sleep(0.5)
+    big = device.publish("hub/v1/power/pwr-acl-1", b"x" * (1024 * 1024 + 1), qos=1)
+    # Mosquitto refuses it: the MQTT 5 client is told the limit and disconnected if it sends.
+    with contextlib.suppress(RuntimeError, ValueError):
+        big.wait_for_publish(5)
+    device.loop_stop()
+    device.disconnect()
+    again = _client(secured.port, "pwr-acl-1", "dev-pw", "size-dev-2")
+    time.sleep(0.3)
+    again.publish("hub/v1/power/pwr-acl-1", b"y" * (1024 * 1024 - 64), qos=1).wait_for_publish(10)
+    again.publish("hub/v1/power/pwr-acl-1", b"small", qos=1).wait_for_publish(10)
+    _wait(lambda: len(got) >= 2, 10)
+    time.sleep(0.5)
+    for client in (hub, again):
+        client.loop_stop()
+        client.disconnect()
+    assert got == [("hub/v1/power/pwr-acl-1", 1024 * 1024 - 64), ("hub/v1/power/pwr-acl-1", 5)]

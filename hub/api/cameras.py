@@ -14,6 +14,7 @@ from strawberry.types import Info
 from graph_schema.errors import InvalidInput
 from graph_schema.model import CameraConfig
 from graph_schema.monitoring import REBASELINE_CAMERAS
+from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.settings import mask_url
 
@@ -124,7 +125,16 @@ class CameraLive:
 
 @strawberry.type(description="A camera's configuration, as stored on its sensor.")
 class CameraSettings:
-    url: str = strawberry.field(description="Where frames come from (a password is masked).")
+    masked_url: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Where frames come from, with its credentials masked (user password, "
+        "credential-like query parameters); operators and admins only.",
+        permission_classes=[allow(WRITERS)],
+    )
+    def url(self) -> str:
+        return self.masked_url
+
     source: CameraSource = strawberry.field(description="Stream or snapshot.")
     fps: float = strawberry.field(description="Frames analysed per second.")
     interval_s: float = strawberry.field(description="Seconds per camera observation.")
@@ -164,7 +174,7 @@ class CameraSettings:
     def from_json(cls, text: str, sensor_id: str = "") -> CameraSettings:
         config = CameraConfig.model_validate(json.loads(text))
         data = config.model_dump()
-        data["url"] = mask_url(config.url)
+        data["masked_url"] = mask_url(data.pop("url"))
         data["source"] = CameraSource(config.source.value)
         return cls(**data, sensor_id=sensor_id)
 

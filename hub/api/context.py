@@ -47,6 +47,8 @@ class Context:
     # Authorization header; hub.app.on_ws_connect authenticates from them.
     connection_params: dict[str, Any] | None = None
     upgrade_authorization: str | None = None
+    # WebSocket only: the socket, closed (4403) when its key is revoked.
+    websocket: Any = None
     # Evidence, MPI and alerts (issue 8); None when they do not run in this hub.
     watch: Watch | None = None
     # The language of rendered texts (Accept-Language; hub.texts).

@@ -428,7 +428,9 @@ class FinancingQuery:
         return FinancingPreference.of(found) if found else None
 
     @strawberry.field(
-        description="Credit granted and disbursed, by bank or region (a bank sees its own).",
+        description="Credit granted and disbursed, by bank or region (a bank sees its own). "
+        "For viewers and promoters, groups of fewer than 3 loans are suppressed (merged into "
+        "one `suppressed` row when that has 3 or more).",
         permission_classes=[allow(frozenset(Role) - {Role.ANONYMOUS})],
     )
     async def credit_totals(
@@ -445,6 +447,9 @@ class FinancingQuery:
         rows = await fin.credit_totals(
             info.context.store, str(by.value), level=region_level, bank=bank
         )
+        if bank is None and info.context.role not in WRITERS:
+            # Viewers and promoters get statistics, never a single loan's amount.
+            rows = fin.suppress_small_cells(rows)
         return [
             CreditTotal(
                 key=r.key, name=r.name, granted=r.granted, disbursed=r.disbursed, loans=r.loans

@@ -315,7 +315,9 @@ def _record_data(item: Any) -> dict[str, Any]:
 
 
 def _errors(code: str, problems: tuple[Problem, ...] | list[Problem]) -> list[ItemError]:
-    return [ItemError(code=code, field=p.field or None, message=p.message) for p in problems]
+    return [
+        ItemError(code=p.code or code, field=p.field or None, message=p.message) for p in problems
+    ]
 
 
 def _check_size(items: list[Any]) -> None:

@@ -32,6 +32,7 @@ from hub.api import lists, lookahead, paging
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
+from hub.api.cost import cost_rule
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
@@ -435,7 +436,9 @@ class _Schema(strawberry.Schema):
                 log.info("%s: %s", error_code(error), error.message)
 
 
-MAX_DEPTH = 12
+# At least as strict as graphql-armor's defaults (depth 6, 15 aliases, 1,000 tokens, cost
+# 5,000); the price of an operation is hub.api.cost's.
+MAX_DEPTH = 6
 # Distinct operation texts whose parsed and validated documents are kept: front ends send a
 # small fixed set, and a text outside the caches is simply parsed and validated again.
 _CACHED_DOCUMENTS = 512
@@ -446,8 +449,10 @@ class Limits:
     """What one operation may ask for (HUB_HTTP_* settings)."""
 
     max_depth: int = MAX_DEPTH
-    max_tokens: int = 5000
-    max_aliases: int = 50
+    max_tokens: int = 1000
+    max_aliases: int = 15
+    max_cost: int = 5000
+    max_page_size: int = 100
     introspection: bool = True
 
 
@@ -458,6 +463,7 @@ def _shape_rules(limits: Limits) -> type[AddValidationRules]:
     rules: list[type[ASTValidationRule]] = [
         create_validator(limits.max_depth, None, None),
         create_alias_validator(limits.max_aliases),
+        cost_rule(limits.max_cost, limits.max_page_size),
     ]
 
     class ShapeLimits(AddValidationRules):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from graph_schema import statements as st
 from graph_schema.errors import InvalidRecord, Problem
@@ -50,6 +51,23 @@ def order_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     return sorted(found, key=lambda item: (LOAD_ORDER.index(item[0]), str(item[1])))
 
 
+def open_rejects(path: Path) -> TextIO:
+    """Open a rejects file for writing, refusing a symlink (a rejects file holds the rows'
+    data: a link planted at its path must not redirect it); created 0600.
+
+    Text the file cannot encode (a lone surrogate from a JSON escape) is written back as its
+    JSON escape, so every line still parses."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if path.is_symlink():
+            raise FormatError(
+                f"--rejects {path} is a symbolic link; refusing to follow it"
+            ) from None
+        raise FormatError(f"cannot write --rejects {path}: {exc.strerror}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace")
+
+
 class _Rejects:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -58,11 +76,15 @@ class _Rejects:
     def write(self, row: RawRow, problems: Iterable[Problem | str]) -> None:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", encoding="utf-8")
+            self._handle = open_rejects(self.path)
+        problems = list(problems)
         entry = {
             "file": str(row.path),
             "line": row.line,
             "entity": row.entity,
+            "codes": [
+                (p.code if isinstance(p, Problem) else None) or "BAD_USER_INPUT" for p in problems
+            ],
             "reasons": [str(p) for p in problems],
             "data": row.data,
         }

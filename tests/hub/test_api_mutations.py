@@ -7,6 +7,7 @@ read-only one.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,35 @@ async def test_cursors_stay_valid_while_rows_are_inserted_before_them(
     assert again["nodes"] == second["nodes"]
     top = (await gql(operator, query))["projects"]
     assert top["nodes"][0]["code"] == early["code"]
+
+
+async def test_text_the_store_refuses_is_one_rejected_item_not_a_failed_batch(
+    operator: httpx.AsyncClient, demo_data: DemoData
+) -> None:
+    """A NUL made FalkorDB refuse the batch's parameters: the whole upsertProjects was INTERNAL.
+    Now that item is rejected with INVALID_TEXT and the others are stored."""
+    base = next(p for p in demo_data.records("project") if isinstance(p, Project))
+    region = base.region_code
+    good = _project_input(demo_data, f"2026-{region}-35-01-TSTN01")
+    nul = _project_input(demo_data, f"2026-{region}-35-01-TSTN02", name="项目\u0000名称")
+    surrogate = _project_input(demo_data, f"2026-{region}-35-01-TSTN03", name="项目\ud800")
+    linked = _project_input(
+        demo_data, f"2026-{region}-35-01-TSTN04", segmentIds=[*base.segment_ids, "seg\x00"]
+    )
+    # As a client would send it: JSON escapes (a lone surrogate cannot be sent as UTF-8).
+    body = json.dumps(
+        {"query": UPSERT_PROJECTS, "variables": {"items": [good, nul, surrogate, linked]}}
+    )
+    response = await operator.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    result = response.json()["data"]["upsertProjects"]
+    assert (result["created"], result["rejected"]) == (1, 3)
+    assert result["items"][0]["outcome"] == "CREATED"
+    for item, field in zip(result["items"][1:], ["name", "name", "segment_ids"], strict=True):
+        assert item["outcome"] == "REJECTED"
+        assert [(e["code"], e["field"]) for e in item["errors"]] == [("INVALID_TEXT", field)]
+    found = await gql(operator, "query($c: String!) { project(code: $c) { name } }", c=good["code"])
+    assert found["project"]["name"] == "测试新建项目"

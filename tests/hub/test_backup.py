@@ -78,7 +78,8 @@ async def test_export_then_restore_answers_identically(
     assert dump.consistent and "GRAPH.COPY" in dump.consistency
     restored = await _fresh(tmp_path / "restored")
     try:
-        after = await backup.restore_graph(restored, tmp_path / "backup")
+        # API keys come back only when asked for (hub restore --with-keys).
+        after = await backup.restore_graph(restored, tmp_path / "backup", with_keys=True)
         assert after == await backup.counts(copy) == (dump.nodes, dump.relationships)
         # The demo itself round-tripped too (fixture), so every label and type is covered;
         # other tests may have made keys in the shared demo store before.
@@ -95,21 +96,21 @@ async def test_export_then_restore_answers_identically(
 async def test_the_files_and_manifest_say_what_was_written(
     demo_store: FalkorDBStore, tmp_path: Path
 ) -> None:
-    dump = await backup.dump_graph(demo_store, tmp_path / "b")
+    dump = await backup.dump_graph(demo_store, tmp_path / "b" / "graph")
     content = backup.manifest(dump, None)
     backup.write_manifest(tmp_path / "b", content)
     found = backup.read_manifest(tmp_path / "b")
     assert found["graph"]["nodes"] == dump.nodes
-    backup.check_files(tmp_path / "b", found["graph"]["files"])
-    lines = (tmp_path / "b" / backup.NODES).read_text(encoding="utf-8").splitlines()
+    backup.check_files(tmp_path / "b" / "graph", found["graph"]["files"])
+    lines = (tmp_path / "b" / "graph" / backup.NODES).read_text(encoding="utf-8").splitlines()
     assert len(lines) == sum(1 for _ in lines) == found["graph"]["files"][backup.NODES]["rows"]
     first = json.loads(lines[0])
     assert set(first) == {"id", "labels", "props"}
     # A damaged file is refused before anything is written.
-    with (tmp_path / "b" / backup.RELATIONSHIPS).open("ab") as handle:
+    with (tmp_path / "b" / "graph" / backup.RELATIONSHIPS).open("ab") as handle:
         handle.write(b'{"type": "PART_OF", "start": 1, "end": 2, "props": {}}\n')
     with pytest.raises(backup.BackupRefused, match="does not match"):
-        backup.check_files(tmp_path / "b", found["graph"]["files"])
+        backup.check_files(tmp_path / "b" / "graph", found["graph"]["files"])
 
 
 async def test_restore_refuses_a_store_with_data(demo_store: FalkorDBStore, tmp_path: Path) -> None:
@@ -167,3 +168,165 @@ async def test_an_empty_graph_backs_up_and_restores(tmp_path: Path) -> None:
         assert await backup.restore_graph(store, tmp_path / "b") == ({}, {})
     finally:
         await store.close()
+
+
+# -- crafted backups (the attack session's): every file listed and matching, signed when a key
+# is set, checked against the model, API keys only on request, owner-only permissions.
+
+
+async def _small_backup(tmp_path: Path, key: bytes | None = None) -> Path:
+    """A small graph (two regions and an admin key) exported with its telemetry."""
+    from connectors import feeds
+    from graph_schema.model import validate
+    from graph_schema.writer import upsert
+    from ingest.sqlite_store import SQLiteTelemetryStore
+
+    graph = await _fresh(tmp_path / "src")
+    telemetry = await SQLiteTelemetryStore.open(tmp_path / "src.db", feeds.metrics())
+    try:
+        regions = [
+            {"code": "330000", "name": "浙江省", "level": "province"},
+            {"code": "330100", "name": "杭州市", "level": "city", "parent_code": "330000"},
+        ]
+        await upsert(graph, "region", [validate("region", r) for r in regions])
+        await create_key(graph, Role.ADMIN, name="the source's admin")
+        out = tmp_path / "backup"
+        await backup.export_backup(graph, telemetry, out, signing_key=key)
+    finally:
+        await telemetry.close()
+        await graph.close()
+    return out
+
+
+async def _restore(
+    tmp_path: Path, directory: Path, name: str, **options: Any
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    from connectors import feeds
+    from ingest.sqlite_store import SQLiteTelemetryStore
+
+    graph = await _fresh(tmp_path / name)
+    telemetry = await SQLiteTelemetryStore.open(tmp_path / f"{name}.db", feeds.metrics())
+    try:
+        return await backup.restore_backup(graph, telemetry, directory, **options)
+    finally:
+        await telemetry.close()
+        await graph.close()
+
+
+def _reseal(directory: Path) -> None:
+    """Make the manifest agree with edited graph files, as an attacker would."""
+    import hashlib
+
+    content = json.loads((directory / backup.MANIFEST).read_text(encoding="utf-8"))
+    for name in (backup.NODES, backup.RELATIONSHIPS):
+        data = (directory / "graph" / name).read_bytes()
+        content["graph"]["files"][name] = {
+            "rows": data.count(b"\n"),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    backup.write_manifest(directory, content)
+
+
+async def test_a_backup_is_private_and_restores_without_its_keys_unless_asked(
+    tmp_path: Path,
+) -> None:
+    directory = await _small_backup(tmp_path)
+    modes = {p.relative_to(directory).as_posix(): p.stat().st_mode & 0o777
+             for p in [directory, *directory.rglob("*")]}  # fmt: skip
+    assert modes["."] == 0o700 and modes["graph"] == 0o700 and modes["telemetry"] == 0o700
+    assert {m for name, m in modes.items() if "." in name and name != "."} == {0o600}
+    nodes, _, _ = await _restore(tmp_path, directory, "plain")
+    assert nodes == {"Region": 2}  # the key was left out
+    nodes, _, _ = await _restore(tmp_path, directory, "keys", with_keys=True)
+    assert nodes == {"Region": 2, "ApiKey": 1}
+
+
+async def test_a_crafted_admin_key_does_not_become_a_backdoor(tmp_path: Path) -> None:
+    directory = await _small_backup(tmp_path)
+    nodes = directory / "graph" / backup.NODES
+    props = {"id": "0123456789ab", "hash": "0" * 64, "role": "admin", "name": "backdoor"}
+    planted = {"id": 999999, "labels": ["ApiKey"], "props": props}
+    nodes.write_text(nodes.read_text(encoding="utf-8") + json.dumps(planted) + "\n")
+    _reseal(directory)
+    content = json.loads((directory / backup.MANIFEST).read_text(encoding="utf-8"))
+    content["graph"]["nodes"]["ApiKey"] = 2
+    backup.write_manifest(directory, content)
+    restored, _, _ = await _restore(tmp_path, directory, "r")
+    assert "ApiKey" not in restored
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        ("empty files", "a graph dump is"),
+        ("extra file", "does not list"),
+        ("extra top-level", "no manifest lists"),
+        ("unknown label", "not in the model"),
+        ("unknown type", "not in the model"),
+        ("map property", "not a scalar"),
+        ("empty telemetry tables", "not listed"),
+        ("telemetry manifest edited", "does not match"),
+    ],
+)
+async def test_crafted_backups_are_refused(tmp_path: Path, edit: str, says: str) -> None:
+    from ingest.errors import BackupInvalid
+
+    directory = await _small_backup(tmp_path)
+    manifest = directory / backup.MANIFEST
+    content = json.loads(manifest.read_text(encoding="utf-8"))
+    nodes = directory / "graph" / backup.NODES
+    rels = directory / "graph" / backup.RELATIONSHIPS
+    if edit == "empty files":
+        content["graph"]["files"] = {}
+        backup.write_manifest(directory, content)
+    elif edit == "extra file":
+        (directory / "graph" / "more.jsonl").write_text("{}\n")
+    elif edit == "extra top-level":
+        (directory / "notes.txt").write_text("hello\n")
+    elif edit in ("unknown label", "map property"):
+        node = {"id": 424242, "labels": ["Backdoor"] if edit == "unknown label" else ["Region"],
+                "props": {"code": "339900", "x": {"nested": 1}} if edit == "map property"
+                else {}}  # fmt: skip
+        nodes.write_text(nodes.read_text(encoding="utf-8") + json.dumps(node) + "\n")
+        _reseal(directory)
+    elif edit == "unknown type":
+        first = json.loads(nodes.read_text(encoding="utf-8").splitlines()[0])["id"]
+        rel = {"type": "OWNS_EVERYTHING", "start": first, "end": first, "props": {}}
+        rels.write_text(rels.read_text(encoding="utf-8") + json.dumps(rel) + "\n")
+        _reseal(directory)
+    elif edit == "empty telemetry tables":
+        inner = directory / "telemetry" / "manifest.json"
+        found = json.loads(inner.read_text(encoding="utf-8"))
+        found["tables"] = {}
+        inner.write_text(json.dumps(found))
+        content["telemetry"]["manifest_sha256"] = hashlib_of(inner)
+        backup.write_manifest(directory, content)
+    elif edit == "telemetry manifest edited":
+        inner = directory / "telemetry" / "manifest.json"
+        inner.write_text(inner.read_text(encoding="utf-8") + " ")
+    with pytest.raises((backup.BackupRefused, BackupInvalid), match=says):
+        await _restore(tmp_path, directory, "r")
+
+
+def hashlib_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def test_signed_backups(tmp_path: Path) -> None:
+    key = b"backup-signing-key-for-tests"
+    directory = await _small_backup(tmp_path, key)
+    assert (directory / backup.SIGNATURE).is_file()
+    nodes, _, _ = await _restore(tmp_path, directory, "ok", signing_key=key)
+    assert nodes == {"Region": 2}
+    with pytest.raises(backup.BackupRefused, match="signature does not match"):
+        await _restore(tmp_path, directory, "other", signing_key=b"another key")
+    content = json.loads((directory / backup.MANIFEST).read_text(encoding="utf-8"))
+    content["graph"]["nodes"]["Region"] = 3
+    backup.write_manifest(directory, content)
+    with pytest.raises(backup.BackupRefused, match="signature does not match"):
+        await _restore(tmp_path, directory, "edited", signing_key=key)
+    (directory / backup.SIGNATURE).unlink()
+    with pytest.raises(backup.BackupRefused, match="not signed"):
+        await _restore(tmp_path, directory, "unsigned", signing_key=key)

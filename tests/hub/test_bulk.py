@@ -106,3 +106,41 @@ async def test_files_named_after_no_entity_are_refused(
     (tmp_path / "stuff.csv").write_text("a\n1\n", encoding="utf-8")
     with pytest.raises(FormatError, match="cannot tell the entity"):
         await import_files(store, [tmp_path / "stuff.csv"], rejects_path=tmp_path / "r.jsonl")
+
+
+async def test_text_the_store_refuses_is_one_rejected_row(
+    store: FalkorDBStore, tmp_path: Path
+) -> None:
+    """One NUL made FalkorDB refuse a whole batch: `hub import` stored 0 of 2. Now the row is
+    rejected with INVALID_TEXT and the other lands; the rejects file still parses."""
+    rows = [
+        {"code": "330000", "name": "浙江省", "level": "province"},
+        {"code": "320000", "name": "江苏\u0000省", "level": "province"},
+        {"code": "310000", "name": "上海\ud800", "level": "province"},
+    ]
+    (tmp_path / "regions.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    summary = await import_files(store, [tmp_path / "regions.jsonl"], rejects_path=rejects)
+    assert summary.counts["region"][Outcome.REJECTED] == 2
+    assert summary.total(Outcome.REJECTED) == 2
+    assert sum(summary.total(o) for o in Outcome) == 3
+    entries = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(e["line"], e["codes"]) for e in entries] == [
+        (2, ["INVALID_TEXT"]),
+        (3, ["INVALID_TEXT"]),
+    ]
+    assert entries[1]["data"]["name"] == "上海\ud800"  # written back as its JSON escape
+    assert rejects.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_symlinked_rejects_path_is_refused(store: FalkorDBStore, tmp_path: Path) -> None:
+    (tmp_path / "regions.csv").write_text("code,name,level\n33000X,坏,province\n", encoding="utf-8")
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("precious\n", encoding="utf-8")
+    link = tmp_path / "rejects.jsonl"
+    link.symlink_to(target)
+    with pytest.raises(FormatError, match="symbolic link"):
+        await import_files(store, [tmp_path / "regions.csv"], rejects_path=link)
+    assert target.read_text(encoding="utf-8") == "precious\n"

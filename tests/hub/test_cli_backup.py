@@ -91,7 +91,8 @@ def test_export_beside_a_running_hub_then_restore_elsewhere(
     assert main(["export", str(out)]) == 1
 
     _use(monkeypatch, target)
-    assert main(["restore", str(out)]) == 0
+    # API keys come back only when asked for: a backup must not bring its own admin key.
+    assert main(["restore", "--with-keys", str(out)]) == 0
     assert _counts(capsys) == before
     readings = asyncio.run(_telemetry_view(target))
     assert readings == asyncio.run(_telemetry_view(source))
@@ -102,3 +103,57 @@ def test_export_beside_a_running_hub_then_restore_elsewhere(
     assert "not empty" in capsys.readouterr().err
     assert main(["import", str(out)]) == 1
     assert "hub restore" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("regions.csv", b"\xff\xfe not utf-8\n", "utf-8"),
+        ("regions.jsonl", b'{"code": "330000", "name": "\\u6d59"\n', "JSON"),
+        ("regions.csv", None, "No such file"),
+    ],
+)
+def test_a_bad_file_is_one_clean_error_line_not_a_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes | None,
+    says: str,
+) -> None:
+    _use(monkeypatch, tmp_path / "data")
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    capsys.readouterr()
+    code = main(["import", str(path)])
+    out = capsys.readouterr()
+    assert code in (1, 3), out
+    assert "Traceback" not in out.out + out.err
+    said = " ".join((out.out + out.err).split())
+    if code == 1:
+        assert "error (BAD_INPUT)" in said
+        assert says.lower() in said.lower(), said
+
+
+def test_keys_are_revoked_beside_a_running_hub(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hub keys revoke` goes through the running hub's embedded server: no downtime."""
+    data = tmp_path / "data"
+    key = asyncio.run(_seed(data / "graph"))
+    key_id = key.split("_")[1]
+    _use(monkeypatch, data)
+    running = EmbeddedServer(data / "graph")  # what `hub serve` holds while it runs
+    running.start()
+    try:
+        capsys.readouterr()
+        assert main(["keys", "revoke", key_id]) == 0
+        said = capsys.readouterr()
+        assert f"key {key_id} revoked" in said.out + said.err
+        assert main(["keys", "list"]) == 0
+        said = capsys.readouterr()
+        listed = said.out + said.err
+    finally:
+        running.stop()
+    assert key_id in listed and "20" in listed.split(key_id, 1)[1].splitlines()[0]

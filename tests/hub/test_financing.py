@@ -442,7 +442,16 @@ async def test_credit_is_totalled_by_region_and_bank(graph: FalkorDBStore) -> No
     await hb.ok(graph, record, role=Role.OPERATOR, items=again)
     totals = """query($by: CreditGrouping!, $level: String!) {
       creditTotals(by: $by, regionLevel: $level) { key name granted disbursed loans } }"""
+    # Viewers get statistics: no group of fewer than 3 loans (each bank has one here), only
+    # their sum, which covers 3.
+    suppressed = {"key": "suppressed", "name": "3 groups of under 3 loans",
+                  "granted": 11600.0, "disbursed": 2600.0, "loans": 3}  # fmt: skip
     data = await hb.ok(graph, totals, role=Role.VIEWER, by="BANK", level="city")
+    assert data["creditTotals"] == [suppressed]
+    data = await hb.ok(graph, totals, role=Role.VIEWER, by="REGION", level="city")
+    assert data["creditTotals"] == [{**suppressed, "name": "2 groups of under 3 loans"}]
+    # Operators see every cell.
+    data = await hb.ok(graph, totals, role=Role.OPERATOR, by="BANK", level="city")
     assert data["creditTotals"] == [
         {"key": "bank-c", "name": "丙农商银行", "granted": 8000.0, "disbursed": 0.0, "loans": 1},
         {
@@ -460,7 +469,7 @@ async def test_credit_is_totalled_by_region_and_bank(graph: FalkorDBStore) -> No
             "loans": 1,
         },
     ]
-    data = await hb.ok(graph, totals, role=Role.VIEWER, by="REGION", level="city")
+    data = await hb.ok(graph, totals, role=Role.OPERATOR, by="REGION", level="city")
     assert data["creditTotals"] == [
         {"key": "330100", "name": "杭州市", "granted": 11000.0, "disbursed": 2000.0, "loans": 2},
         {"key": "330200", "name": "宁波市", "granted": 600.0, "disbursed": 600.0, "loans": 1},

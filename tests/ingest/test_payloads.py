@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -9,7 +10,14 @@ import pytest
 
 from connectors import power
 from ingest.model import Reading, Reason
-from ingest.payloads import Route, route
+from ingest.payloads import (
+    PayloadLimits,
+    Route,
+    dead_letter_payload,
+    decode_guarded,
+    nesting_depth,
+    route,
+)
 
 NOW = 1_740_800_000_000  # 2025-03-01T03:33:20Z
 decode = power.decoder(future_tolerance_s=300, max_age_s=30 * 86400)
@@ -67,3 +75,75 @@ def test_routes() -> None:
     assert route("power-csv:file.csv:12") == Route("power-csv", None)
     assert route("hub/v1/power/m1/extra") is None
     assert route("hub/v1/water/m1") is None
+
+
+# -- poison messages: screened before parsing, bounded as dead letters ------------------------
+
+LIMITS = PayloadLimits()
+
+
+@pytest.mark.parametrize(
+    ("payload", "depth"),
+    [
+        (b"{}", 1),
+        (b'[{"a": [1, {"b": 2}]}]', 4),
+        (b'["[[[[", "{{{{"]', 1),  # brackets inside strings do not nest
+        (b'["a\\"[[[[[[", 1]', 1),  # nor behind an escaped quote
+        (b"[" * 40 + b"]" * 40, 17),  # counting stops past the limit
+    ],
+)
+def test_nesting_depth_is_measured_without_parsing(payload: bytes, depth: int) -> None:
+    assert nesting_depth(payload, 16) == depth
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"[" * 1500 + b"]" * 1500, Reason.TOO_DEEP),  # json.loads raised RecursionError
+        (b'{"a":' * 17 + b"1" + b"}" * 17, Reason.TOO_DEEP),
+        (b"[" + b"0," * (1 << 19) + b"0]", Reason.TOO_LARGE),  # over 1 MiB
+        (b'{"ts": "2025-03-01T03:00:00Z", "metric": "energy_kwh", "unit": "kWh", "value": 1'
+         + b"0" * 400 + b"}", Reason.UNDECODABLE),  # OverflowError in math.isfinite
+        (json.dumps([{"ts": NOW - i, "values": {"energy_kwh": 1}} for i in range(10_001)])
+         .encode(), Reason.TOO_LARGE),
+    ],
+)  # fmt: skip
+def test_a_poison_payload_is_one_problem_never_an_exception(payload: bytes, code: Reason) -> None:
+    observations, problems = decode_guarded(decode, payload, "m1", NOW, LIMITS)
+    assert observations == []
+    assert [p.code for p in problems] == [code]
+
+
+def test_a_decoder_that_raises_anything_gives_a_problem() -> None:
+    class Broken:
+        kind = "power"
+
+        def __call__(self, payload: bytes, sensor_id: str | None, now_ms: int) -> Any:
+            raise MemoryError
+
+        def redact(self, payload: bytes) -> bytes:
+            raise RecursionError
+
+    _, problems = decode_guarded(Broken(), b"{}", "m1", NOW, LIMITS)
+    assert [(p.code, p.message) for p in problems] == [
+        (Reason.UNDECODABLE, "undecodable: MemoryError")
+    ]
+    kept, problem = dead_letter_payload(Broken(), b"{}" * 10, problems, LIMITS)
+    assert kept == b"<unreadable power payload of 20 bytes>"
+    assert hashlib.sha256(b"{}" * 10).hexdigest() in problem.message
+
+
+def test_dead_letters_keep_a_bounded_prefix_and_digest_of_refused_payloads() -> None:
+    big = b'{"x": "' + b"y" * (2 << 20) + b'"}'
+    _, problems = decode_guarded(decode, big, "m1", NOW, LIMITS)
+    kept, problem = dead_letter_payload(decode, big, problems, LIMITS)
+    assert kept == big[: LIMITS.keep_bytes]
+    assert problem.code is Reason.TOO_LARGE
+    assert f"sha256 {hashlib.sha256(big).hexdigest()}" in problem.message
+    # A payload refused for its content is kept whole, for replay.
+    batch = json.dumps([{"ts": NOW - i, "values": {"energy_kwh": -5}} for i in range(300)])
+    _, problems = decode_guarded(decode, batch.encode(), "m1", NOW, LIMITS)
+    kept, problem = dead_letter_payload(decode, batch.encode(), problems, LIMITS)
+    assert len(kept) > LIMITS.keep_bytes
+    assert kept == batch.encode()
+    assert problem.code is Reason.OUT_OF_RANGE
