@@ -43,11 +43,13 @@ interface ChainAnswer {
   };
 }
 
+// Pages sized to what a province holds (up to 21 prefectures, a few dozen counties each), so
+// the query stays inside the API's cost limit (lists multiply by their page size).
 const INIT = `{
   industryChains(first: 50) { nodes { chainId name nameEn } }
-  regions(where: {level: PROVINCE}) { nodes { code name nameEn
-    children(first: 100) { nodes { code name nameEn
-      children(first: 100) { nodes { code name nameEn } } } } } } }`;
+  regions(where: {level: PROVINCE}, first: 3) { nodes { code name nameEn
+    children(first: 25) { nodes { code name nameEn
+      children(first: 40) { nodes { code name nameEn } } } } } } }`;
 
 const MAP = `query ChainMap($chain: String!, $region: String!) {
   industryChain(id: $chain) { chainId
