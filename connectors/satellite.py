@@ -328,7 +328,9 @@ class Refresher:
         return report
 
     async def _commit(self, target: Target, days: set[dt.date]) -> int:
-        results = judge(self.client.cache, target, self.params)
+        # The detector over a parcel's whole history (and the cache read) is CPU work: off the
+        # event loop, so a backfill of hundreds of parcels does not stall live readings.
+        results = await asyncio.to_thread(judge, self.client.cache, target, self.params)
         out = readings(target, results, days)
         info = SensorInfo(target.sensor_id, KIND, target.project_code)
         committed = await self.pipeline.commit_observations(out, {info.id: info})

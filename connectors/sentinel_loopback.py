@@ -15,15 +15,19 @@ passes in ``late`` are served only from the day given. Every request body is kep
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
 import math
+import multiprocessing
+import multiprocessing.connection
 import secrets
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -361,3 +365,57 @@ def _hashed_parcel(geometry: dict[str, Any]) -> SyntheticParcel:
         dt.date(2025, 1, 1) + dt.timedelta(days=digest % 600) if kind == "construction" else None
     )
     return SyntheticParcel(f"anon-{digest:x}", geometry, kind, onset, 0)
+
+
+# --- in a process of its own ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoopbackAddress:
+    """Where a loopback Sentinel Hub in another process answers, and its credentials."""
+
+    base_url: str
+    client_id: str
+    client_secret: str
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + TOKEN_PATH
+
+
+def _serve(
+    parcels: list[SyntheticParcel], today: dt.date, conn: multiprocessing.connection.Connection
+) -> None:
+    hub = LoopbackSentinelHub(parcels, today=today).start()
+    conn.send(LoopbackAddress(hub.base_url, hub.client_id, hub.client_secret))
+    with contextlib.suppress(EOFError, OSError):
+        conn.recv()  # until the parent says stop, or is gone
+    hub.stop()
+
+
+@contextlib.asynccontextmanager
+async def loopback_process(
+    parcels: Sequence[SyntheticParcel], *, today: dt.date
+) -> AsyncIterator[LoopbackAddress]:
+    """A loopback Sentinel Hub in a spawned process. Rendering scenes is CPU work in Python; in
+    a thread of the hub's own process it held the GIL against the event loop, and a demo
+    refresh (hundreds of parcels, a year and a half of passes) delayed live readings on the
+    wall by tens of seconds."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(
+        target=_serve, args=(list(parcels), today, child), name="sentinel-loopback", daemon=True
+    )
+    process.start()
+    child.close()
+    try:
+        address: LoopbackAddress = await asyncio.to_thread(parent.recv)
+        yield address
+    finally:
+        with contextlib.suppress(OSError):
+            parent.send(None)
+        parent.close()
+        await asyncio.to_thread(process.join, 10)
+        if process.is_alive():
+            process.kill()
+            await asyncio.to_thread(process.join)

@@ -26,7 +26,7 @@ from connectors.satellite import (
     load_targets,
 )
 from connectors.sentinel import SentinelClient, SentinelConfig
-from connectors.sentinel_loopback import LoopbackSentinelHub
+from connectors.sentinel_loopback import loopback_process
 from connectors.sentinel_scenes import SyntheticParcel
 from graph_schema.model import ProjectStage
 from graph_schema.monitoring import SENSORS_OF_KIND
@@ -101,35 +101,36 @@ async def _simulate(
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["satellite"]})
     stages = {row["project_code"]: row["stage"] for row in rows}
     s = settings.satellite
-    today = dt.datetime.now(dt.UTC).date()
-    with LoopbackSentinelHub(scenes_for(targets, stages, today), today=today) as sh:
-        client = SentinelClient(
-            SentinelConfig(
-                base_url=sh.base_url,
-                token_url=sh.token_url,
-                client_id=sh.client_id,
-                client_secret=SecretStr(sh.client_secret),
-                cache_dir=cache_dir(settings),
-                # Demo sites were cleared up to 150 days ago; the detector compares with the
-                # same weeks a year before, so the demo fetches that far back.
-                history_days=max(s.history_days, 150 + 400),
-                retry_sleep_s=0.5,
+    while True:
+        today = dt.datetime.now(dt.UTC).date()
+        # The stand-in renders scenes in a process of its own, so the hub's event loop (live
+        # readings, the API) keeps its interpreter while a refresh runs; one per day's round.
+        async with loopback_process(scenes_for(targets, stages, today), today=today) as sh:
+            client = SentinelClient(
+                SentinelConfig(
+                    base_url=sh.base_url,
+                    token_url=sh.token_url,
+                    client_id=sh.client_id,
+                    client_secret=SecretStr(sh.client_secret),
+                    cache_dir=cache_dir(settings),
+                    # Demo sites were cleared up to 150 days ago; the detector compares with
+                    # the same weeks a year before, so the demo fetches that far back.
+                    history_days=max(s.history_days, 150 + 400),
+                    retry_sleep_s=0.5,
+                )
             )
-        )
-        refresher = Refresher(
-            client,
-            telemetry.pipeline,
-            params=change_params(s),
-            budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
-        )
-        while True:
-            sh.today = today = dt.datetime.now(dt.UTC).date()
+            refresher = Refresher(
+                client,
+                telemetry.pipeline,
+                params=change_params(s),
+                budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
+            )
             report = await refresher.refresh(targets, today)
-            log.info(
-                "demo satellite: %d parcels refreshed from the loopback Sentinel Hub at %s, "
-                "%d readings stored",
-                report.parcels, sh.base_url, report.stored,
-            )  # fmt: skip
-            if once:
-                return report
-            await asyncio.sleep(86400)
+        log.info(
+            "demo satellite: %d parcels refreshed from the loopback Sentinel Hub, "
+            "%d readings stored",
+            report.parcels, report.stored,
+        )  # fmt: skip
+        if once:
+            return report
+        await asyncio.sleep(86400)
