@@ -332,9 +332,20 @@ class Refresher:
         # event loop, so a backfill of hundreds of parcels does not stall live readings.
         results = await asyncio.to_thread(judge, self.client.cache, target, self.params)
         out = readings(target, results, days)
+        if not out:
+            return 0
         info = SensorInfo(target.sensor_id, KIND, target.project_code)
-        committed = await self.pipeline.commit_observations(out, {info.id: info})
-        return len(committed.stored)
+        # Only the newest pass is news for live subscribers (the wall's feed); a backfill of a
+        # year and more of passes is stored without flooding them.
+        newest = max(r.ts_ms for r in out)
+        history = [r for r in out if r.ts_ms < newest]
+        stored = 0
+        if history:
+            done = await self.pipeline.commit_observations(history, {info.id: info}, live=False)
+            stored += len(done.stored)
+        latest = [r for r in out if r.ts_ms == newest]
+        stored += len((await self.pipeline.commit_observations(latest, {info.id: info})).stored)
+        return stored
 
 
 def parcel_maps(

@@ -90,13 +90,18 @@ class Pipeline:
         return await self._commit(batch)
 
     async def commit_observations(
-        self, observations: Sequence[Observation], sensors: Mapping[str, SensorInfo]
+        self,
+        observations: Sequence[Observation],
+        sensors: Mapping[str, SensorInfo],
+        *,
+        live: bool = True,
     ) -> CommitResult:
-        """Commit observations a connector already validated against ``sensors``."""
+        """Commit observations a connector already validated against ``sensors``; with
+        ``live=False`` (a backfill of history) nothing goes out on the live bus."""
         batch = Batch(sensors=dict(sensors))
         for obs in observations:
             (batch.readings if isinstance(obs, Reading) else batch.attendance).append(obs)  # type: ignore[arg-type]
-        return await self._commit(batch)
+        return await self._commit(batch, live=live)
 
     async def replay(
         self, *, ids: Sequence[int] | None = None, code: Reason | None = None, limit: int = 1000
@@ -188,7 +193,7 @@ class Pipeline:
                 outcome.append(None)
         return batch, outcome
 
-    async def _commit(self, batch: Batch) -> CommitResult:
+    async def _commit(self, batch: Batch, *, live: bool = True) -> CommitResult:
         started = time.perf_counter()
         committed_ok = False
         try:
@@ -206,7 +211,7 @@ class Pipeline:
         c.conflicts += result.conflicts
         c.batches += 1
         c.last_commit_ms = committed
-        if self.bus is not None and self.bus.active:
+        if live and self.bus is not None and self.bus.active:
             self.bus.publish(_events(result, batch.sensors))
             c.bus_dropped = self.bus.dropped
         if self.on_commit is not None:
