@@ -83,6 +83,15 @@ def _client(port: int, user: str | None, password: str | None, name: str) -> Cli
     return client
 
 
+def _subscribe(client: Client, topic: str, qos: int) -> None:
+    """Subscribe and wait for the broker's SUBACK, so what is published next is seen."""
+    acked: set[int] = set()
+    client.on_subscribe = lambda c, u, mid, codes, props: acked.add(mid)
+    _, mid = client.subscribe(topic, qos=qos)
+    _wait(lambda: mid in acked, 60)
+    assert mid in acked, f"no SUBACK for {topic}"
+
+
 def _collect(client: Client) -> list[str]:
     got: list[str] = []
 
@@ -102,13 +111,12 @@ def _wait(check: Any, timeout: float = 3.0) -> None:
 def test_devices_publish_only_to_their_own_topics(secured: Mosquitto) -> None:
     hub = _client(secured.port, "hub", "hub-pw", "acl-hub")
     got = _collect(hub)
-    hub.subscribe("hub/v1/+/+", qos=1)
-    hub.subscribe("hub/v1/events/#", qos=1)  # a forged event would show here
+    _subscribe(hub, "hub/v1/+/+", 1)
+    _subscribe(hub, "hub/v1/events/#", 1)  # a forged event would show here
     worker = _client(secured.port, "hub", "hub-pw", "acl-worker")
     shared = _collect(worker)
-    worker.subscribe("$share/ingest/hub/v1/+/+", qos=1)
+    _subscribe(worker, "$share/ingest/hub/v1/+/+", 1)
     device = _client(secured.port, "pwr-acl-1", "dev-pw", "acl-dev")
-    time.sleep(0.5)
     device.publish("hub/v1/power/pwr-acl-1", b"mine", qos=1).wait_for_publish(5)
     device.publish("hub/v1/power/pwr-acl-2", b"someone else's", qos=1).wait_for_publish(5)
     device.publish("hub/v1/events/power/pwr-acl-1", b"fake event", qos=1).wait_for_publish(5)
@@ -126,12 +134,11 @@ def test_devices_publish_only_to_their_own_topics(secured: Mosquitto) -> None:
 def test_the_hub_relays_events_and_readers_only_read(secured: Mosquitto) -> None:
     replica = _client(secured.port, "hub", "hub-pw", "acl-replica")
     relayed = _collect(replica)
-    replica.subscribe("hub/v1/events/#", qos=0)
+    _subscribe(replica, "hub/v1/events/#", 0)
     reader = _client(secured.port, "events-reader", "reader-pw", "acl-reader")
     read = _collect(reader)
-    reader.subscribe("hub/v1/events/#", qos=0)
+    _subscribe(reader, "hub/v1/events/#", 0)
     publisher = _client(secured.port, "hub", "hub-pw", "acl-publisher")
-    time.sleep(0.5)
     publisher.publish("hub/v1/events/power/pwr-acl-1", b"{}", qos=1).wait_for_publish(5)
     reader.publish("hub/v1/events/power/pwr-acl-1", b"forged", qos=1).wait_for_publish(5)
     _wait(lambda: relayed and read)
@@ -223,9 +230,8 @@ def test_a_message_over_1_mib_is_refused_and_the_next_arrives(secured: Mosquitto
     hub = _client(secured.port, "hub", "hub-pw", "size-hub")
     got: list[tuple[str, int]] = []
     hub.on_message = lambda c, u, msg: got.append((msg.topic, len(msg.payload)))
-    hub.subscribe("hub/v1/+/+", qos=1)
+    _subscribe(hub, "hub/v1/+/+", 1)
     device = _client(secured.port, "pwr-acl-1", "dev-pw", "size-dev")
-    time.sleep(0.5)
     big = device.publish("hub/v1/power/pwr-acl-1", b"x" * (1024 * 1024 + 1), qos=1)
     # Mosquitto refuses it: the MQTT 5 client is told the limit and disconnected if it sends.
     with contextlib.suppress(RuntimeError, ValueError):
@@ -233,7 +239,6 @@ def test_a_message_over_1_mib_is_refused_and_the_next_arrives(secured: Mosquitto
     device.loop_stop()
     device.disconnect()
     again = _client(secured.port, "pwr-acl-1", "dev-pw", "size-dev-2")
-    time.sleep(0.3)
     again.publish("hub/v1/power/pwr-acl-1", b"y" * (1024 * 1024 - 64), qos=1).wait_for_publish(10)
     again.publish("hub/v1/power/pwr-acl-1", b"small", qos=1).wait_for_publish(10)
     _wait(lambda: len(got) >= 2, 10)
