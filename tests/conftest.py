@@ -15,6 +15,7 @@ import pytest
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
+from hub.seed import seed_demo
 from tests.graphs import START_TIMEOUT_S, fresh_graph
 
 
@@ -30,6 +31,16 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+async def demo_template(falkordb_server: EmbeddedServer) -> AsyncIterator[str]:
+    """The name of a graph on this process's FalkorDB holding the migrated demo province,
+    seeded once per process and never written: fixtures take copies of it (``copied_graph``)."""
+    async with fresh_graph(falkordb_server, "template") as graph:
+        await migrate(graph)
+        await seed_demo(graph, "demo")
+        yield graph.graph_name
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,14 +30,14 @@ from graphql import (
     get_named_type,
 )
 
+from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
 from graph_schema.statements import COUNT_NODES
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.roles import Role
-from hub.seed import seed_demo
 from hub.settings import load_settings
+from tests.graphs import copied_graph
 from tests.hub.keys import key_headers
 
 pytestmark = pytest.mark.anyio
@@ -128,12 +127,11 @@ CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-async def province(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("inject")) / "graph")
-    await migrate(store)
-    await seed_demo(store, "demo")
-    yield store
-    await store.close()
+async def province(
+    falkordb_server: EmbeddedServer, demo_template: str
+) -> AsyncIterator[FalkorDBStore]:
+    async with copied_graph(falkordb_server, demo_template, "inject") as graph:
+        yield graph
 
 
 @pytest.fixture(scope="module")
