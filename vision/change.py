@@ -58,13 +58,18 @@ class ChangeState(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class SpectralObservation:
-    """One pass over a parcel: mean indices over its valid pixels and the valid share."""
+    """One pass over a parcel: mean indices over its valid pixels and the valid share, and the
+    indices' standard deviations over the same pixels (the Statistical API's ``stDev``; NaN when
+    unknown)."""
 
     day: dt.date
     ndvi: float
     ndbi: float
     bsi: float
     valid_share: float
+    ndvi_sd: float = math.nan
+    ndbi_sd: float = math.nan
+    bsi_sd: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,11 @@ class ChangeParams:
     flood_wait_days: int = 60
     recover_ndvi: float = 0.45
     recover_passes: int = 2
+    min_texture_gain: float = 0.03
+    uniform_wait_days: int = 75
+    bare_season_gain: float = 0.03
+    site_ndvi: float = 0.15
+    texture_floor_quantile: float = 0.1
     min_valid_share: float = 0.6
     min_area_m2: float = 5_000.0
 
@@ -144,6 +154,27 @@ def _confidence(scores: Sequence[float], params: ChangeParams) -> float:
     return round(max(0.0, margin) * (1.0 - 0.5 ** len(scores)), 3)
 
 
+def _texture_gain(
+    obs: SpectralObservation, floor_n: list[float], floor_u: list[float], params: ChangeParams
+) -> float:
+    """How much patchier the parcel is than its own floor: the rise of the within-parcel
+    standard deviation of NDVI or NDBI above a low quantile of its past clear passes' (0 when
+    the standard deviations are unknown). A ploughed or harvested field is as uniform as the
+    field ever is; a site's nets, huts and uncleared corners are not."""
+    best = 0.0
+    for sd, ordered in ((obs.ndvi_sd, floor_n), (obs.ndbi_sd, floor_u)):
+        if math.isfinite(sd) and len(ordered) >= params.min_references:
+            best = max(best, sd - ordered[int(params.texture_floor_quantile * (len(ordered) - 1))])
+    return best
+
+
+def _keep_floor(obs: SpectralObservation, floor_n: list[float], floor_u: list[float]) -> None:
+    if math.isfinite(obs.ndvi_sd):
+        bisect.insort(floor_n, obs.ndvi_sd)
+    if math.isfinite(obs.ndbi_sd):
+        bisect.insort(floor_u, obs.ndbi_sd)
+
+
 def detect(
     series: Sequence[SpectralObservation],
     *,
@@ -162,12 +193,15 @@ def detect(
     ndvi: list[float] = []
     bsi: list[float] = []
     ndbi: list[float] = []
+    floor_n: list[float] = []  # sorted standard deviations of the usable clear passes
+    floor_u: list[float] = []
     usable: list[bool] = []
     out: list[ChangeStep] = []
     state = ChangeState.INSUFFICIENT_HISTORY
     first_day = ordered[0].day.toordinal() if ordered else 0
     run: list[tuple[dt.date, float]] = []
     run_ndvi: list[float] = []
+    run_textured = 0
     after_flood = False
     confirm_run: list[tuple[dt.date, float]] = []
     first: dt.date | None = None
@@ -208,6 +242,8 @@ def detect(
             bsi.append(obs.bsi)
             ndbi.append(obs.ndbi)
             usable.append(state is not ChangeState.CONFIRMED and state is not ChangeState.DETECTED)
+            if usable[-1]:
+                _keep_floor(obs, floor_n, floor_u)
             out.append(ChangeStep(obs.day, True, 0.0, state))
             continue
         if state is ChangeState.INSUFFICIENT_HISTORY:
@@ -224,7 +260,14 @@ def detect(
                 gain / params.min_soil_gain if params.min_soil_gain else math.inf,
             ),
         )
-        flagged = score >= 1.0 and obs.ndvi <= params.bare_ndvi
+        texture = _texture_gain(obs, floor_n, floor_u, params)
+        textured = texture >= params.min_texture_gain
+        sitelike = textured or obs.ndvi <= params.site_ndvi
+        flagged = score >= 1.0 and (obs.ndvi <= params.bare_ndvi or textured)
+        if not flagged and sitelike and obs.ndvi <= params.bare_ndvi:
+            # Already bare in this window of past years (winter stubble): a site shows as new
+            # patchiness with more bare or built surface than the window's bare fields had.
+            flagged = loss >= 0.0 and gain >= params.bare_season_gain
         wetter = obs.ndbi <= _quantile(ref_u, params.ref_quantile) - params.min_soil_gain
         if (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter):
             last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
@@ -233,6 +276,8 @@ def detect(
         bsi.append(obs.bsi)
         ndbi.append(obs.ndbi)
         usable.append(not flagged and state is not ChangeState.CONFIRMED)
+        if usable[-1]:
+            _keep_floor(obs, floor_n, floor_u)
         if state is ChangeState.CONFIRMED:
             if not flagged and obs.ndvi >= params.recover_ndvi:
                 healthy += 1
@@ -248,12 +293,18 @@ def detect(
         if flagged:
             if not run:
                 run_ndvi = []
+                run_textured = 0
                 after_flood = d - last_water <= params.after_water_days
-            run.append((obs.day, score))
+            run.append((obs.day, max(score, 1.0)))
             run_ndvi.append(obs.ndvi)
+            run_textured += sitelike
             first = run[0][0]
             lasted = (obs.day - run[0][0]).days
-            wait = max(params.persist_days, params.flood_wait_days if after_flood else 0)
+            patchy = run_textured >= params.min_evidence
+            wait = max(
+                params.persist_days if patchy else params.uniform_wait_days,
+                params.flood_wait_days if after_flood else 0,
+            )
             regrowing = obs.ndvi > _quantile(run_ndvi, 0.5) + params.regrow_margin
             if lasted >= wait and len(run) >= params.min_evidence and not regrowing:
                 state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
