@@ -84,7 +84,7 @@ class ChangeParams:
     ref_quantile: float = 0.2
     min_references: int = 2
     min_history_days: int = 350
-    persist_days: int = 15
+    persist_days: int = 10
     min_evidence: int = 2
     regrow_margin: float = 0.1
     water_ndvi: float = 0.25
@@ -93,10 +93,12 @@ class ChangeParams:
     flood_wait_days: int = 60
     recover_ndvi: float = 0.45
     recover_passes: int = 2
-    min_texture_gain: float = 0.03
+    min_texture_gain: float = 0.035
     uniform_wait_days: int = 75
     bare_season_gain: float = 0.03
     site_ndvi: float = 0.15
+    strong_texture_gain: float = 0.05
+    site_bsi: float = 0.0
     texture_floor_quantile: float = 0.1
     min_valid_share: float = 0.6
     min_area_m2: float = 5_000.0
@@ -262,14 +264,18 @@ def detect(
         )
         texture = _texture_gain(obs, floor_n, floor_u, params)
         textured = texture >= params.min_texture_gain
-        sitelike = textured or obs.ndvi <= params.site_ndvi
+        sitelike = (textured or obs.ndvi <= params.site_ndvi) and obs.bsi > params.site_bsi
         flagged = score >= 1.0 and (obs.ndvi <= params.bare_ndvi or textured)
         if not flagged and sitelike and obs.ndvi <= params.bare_ndvi:
             # Already bare in this window of past years (winter stubble): a site shows as new
             # patchiness with more bare or built surface than the window's bare fields had.
             flagged = loss >= 0.0 and gain >= params.bare_season_gain
+        if not flagged and obs.ndvi <= params.bare_ndvi and texture >= params.strong_texture_gain:
+            flagged = gain >= -params.min_soil_gain and obs.bsi > params.site_bsi
         wetter = obs.ndbi <= _quantile(ref_u, params.ref_quantile) - params.min_soil_gain
-        if (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter):
+        if obs.ndvi <= params.bare_ndvi and (
+            (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter)
+        ):
             last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
         days.append(d)
         ndvi.append(obs.ndvi)
