@@ -9,20 +9,38 @@ share at least ``min_valid_share``):
 - *loss*: the NDVI fell below a low quantile (``ref_quantile``) of the prior years' NDVI in the
   window, by at least ``min_ndvi_loss``. The low quantile, not the median, so that a harvest a
   week or two off last year's date, or a cloud-dimmed look, is not read as loss;
-- *bare or built*: the NDVI is at most ``bare_ndvi`` and BSI or NDBI rose above a high quantile of
-  the window's values by at least ``min_soil_gain``. Paddy water and floods lower NDVI too, but
-  they lower BSI and NDBI: they are not flagged.
+- *bare or built*: BSI or NDBI rose above a high quantile of the window's values by at least
+  ``min_soil_gain``, and the NDVI is at most ``bare_ndvi`` or the pass is *patchy* (below).
+  Paddy water and floods lower NDVI too, but they lower BSI and NDBI: they are not flagged.
 
-The first flagged pass *detects*; the change is *confirmed* when the flagged passes have lasted
-``persist_days`` and number at least ``min_evidence`` with no unflagged clear pass between
+A pass is flagged when both hold (``score`` ≥ 1). Two more kinds of pass are flagged where the
+window itself was bare (winter stubble, a ploughed paddy), so loss cannot show:
+
+- *patchiness*: the Statistical API's per-parcel ``stDev`` of NDVI or NDBI rose above a low
+  quantile (``texture_floor_quantile``) of the parcel's own past clear passes by
+  ``min_texture_gain``. A ploughed, harvested or silted field is as uniform as the field ever
+  is; a site's dust nets, huts, graded patches and uncleared corners are not. A patchy bare pass
+  (NDVI at most ``bare_ndvi``, BSI above ``site_bsi``) is flagged when it is no greener and at
+  least ``bare_season_gain`` barer or more built than the window, or at any soil level not
+  ``min_soil_gain`` below the window when the rise reaches ``strong_texture_gain``;
+- *subsoil-bare*: NDVI at most ``site_ndvi`` with BSI above ``site_bsi``, under the same
+  ``bare_season_gain`` rule: graded, compacted subsoil carries no residue or weeds and is barer
+  than a ploughed topsoil.
+
+The first flagged pass *detects*; the change is *confirmed* when the flagged passes number at
+least ``min_evidence`` and have lasted ``persist_days`` if the run looks like a site (at least
+``min_evidence`` patchy passes with positive BSI, or a median NDVI at most ``site_ndvi``), and
+``uniform_wait_days`` if it does not (a uniform bare field: ploughing leaves one for one to two
+months, then the crop is sown), with no unflagged clear pass between
 (clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
 even widened to twice the width, is not judged and does not break it either), and the latest is
 not greener than the run's median by ``regrow_margin`` (a bare signature that does not regrow).
 A harvest is followed within weeks by the next crop or a flooded paddy, a flood's silt by
 regrowth: they break the run first. A run that begins within ``after_water_days`` of a pass that
-looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or NDVI
-lost against the window with no BSI or NDBI gained; or NDVI lower and NDBI below the window's
-low quantile by ``min_soil_gain``, as water absorbs the short-wave infrared) must last
+looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or, at
+an NDVI of at most ``bare_ndvi``, NDVI lost against the window with no BSI or NDBI gained, or
+NDVI lower and NDBI below the window's low quantile by ``min_soil_gain``, as water absorbs the
+short-wave infrared; a hazy look at a green canopy is not water) must last
 ``flood_wait_days``: silt left by a flood is bare until the crop is re-sown. A confirmed
 change is *un-confirmed* (back to ``NONE``, with the day in ``recovered``) when vegetation comes
 back: ``recover_passes`` consecutive clear passes at NDVI ``recover_ndvi`` or more, unflagged; a
@@ -303,10 +321,16 @@ def detect(
                 after_flood = d - last_water <= params.after_water_days
             run.append((obs.day, max(score, 1.0)))
             run_ndvi.append(obs.ndvi)
-            run_textured += sitelike
+            run_textured += textured and obs.bsi > params.site_bsi
             first = run[0][0]
             lasted = (obs.day - run[0][0]).days
-            patchy = run_textured >= params.min_evidence
+            # A site: patchy passes, or a run mostly as bare as graded subsoil. Otherwise a
+            # uniform bare field, as ploughing leaves, must stay bare past the ploughing season.
+            patchy = run_textured >= params.min_evidence or (
+                len(run) >= params.min_evidence
+                and _quantile(run_ndvi, 0.5) <= params.site_ndvi
+                and obs.bsi > params.site_bsi
+            )
             wait = max(
                 params.persist_days if patchy else params.uniform_wait_days,
                 params.flood_wait_days if after_flood else 0,
