@@ -254,7 +254,7 @@ def test_a_reading_published_to_the_broker_reaches_the_wall_live(
             started = time.monotonic()
             sends = 0
             # The live feed may drop the oldest events for a slow page (that is its contract),
-            # so on a loaded machine the reading is sends again, with a fresh time, until the
+            # so on a loaded machine the reading is sent again, with a fresh time, until the
             # wall shows it. Idle, the first one is on the wall well under 2 s.
             while True:
                 payload = {
