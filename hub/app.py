@@ -41,6 +41,8 @@ from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, Principal
 from hub.chains import Rules
 from hub.console import console_routes
+from hub.graphiql import graphiql_routes
+from hub.graphiql import page as graphiql_page
 from hub.headers import SecurityHeaders
 from hub.logs import RequestContext
 from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
@@ -223,6 +225,11 @@ class _GraphQLApp(GraphQL[Context, None]):
             chunks.append(chunk)
         # Starlette serves request.body() from this cache once the stream has been read.
         request._body = b"".join(chunks)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # Our own page (hub/graphiql.py): its scripts come from this hub, not strawberry's CDN.
+        return graphiql_page()
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A browser asks for HTML; curl's bare */* gets the JSON "no query" error instead.
@@ -591,6 +598,9 @@ def create_app(
         routes.append(Route("/metrics", state.metrics.endpoint))
     # The web console (hub/console.py): / and /assets/.
     routes += console_routes()
+    if settings.graphiql:
+        # GraphiQL's scripts and styles (hub/graphiql.py), served here: no CDN.
+        routes += graphiql_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
