@@ -486,21 +486,30 @@ async def _keys(store: GraphStore, args: argparse.Namespace) -> int:
         at = await revoke_key(store, args.key_id)
         console.print(f"key {args.key_id} revoked at {at}")
         return 0
+
+    def minute(iso: str) -> str:
+        return dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
     table = Table(
-        "id", "name", "role", "bank", "created", "expires", "revoked", "state", title="API keys"
+        "id", "name", "role", "bank", "created (UTC)", "expires (UTC)", "state", title="API keys"
     )
     for k in await list_keys(store):
+        state = k.state(now)
+        if k.revoked_at is not None:
+            state = f"revoked {minute(k.revoked_at)}"
         table.add_row(
             k.id,
             k.name or "",
             k.role.value,
             k.bank_id or "",
-            k.created_at,
-            k.expires_at or "never",
-            k.revoked_at or "",
-            k.state(now),
+            minute(k.created_at),
+            minute(k.expires_at) if k.expires_at else "never",
+            state,
         )
-    Console().print(table)
+    out = Console()
+    if not out.is_terminal:  # piped or captured: one line per key, not wrapped at 80 columns
+        out = Console(width=160)
+    out.print(table)
     return 0
 
 
