@@ -49,6 +49,7 @@ async def own_store(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
     await graph.close()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``pytest -n auto --dist loadgroup``, keep each module that has a module-scoped
     fixture (a demo hub, a seeded graph, a browser) on one worker, so it is built once instead
