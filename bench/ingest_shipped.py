@@ -11,9 +11,14 @@ messages on the broker; then each subscriber in turn connects and drains its cop
   (``HUB_MQTT_PARTITION`` unset: one worker takes everything); rate = readings committed
   between the first and the last commit, read from its ``/metrics``.
 
-Then two ``hub ingest`` workers (partitions 1/2 and 2/2) drain a backlog of the same size
-together, for the scaling ratio. The machine is shared: CPU used by other processes during each
-drain is reported.
+Then two ``hub ingest`` workers (partitions 1/2 and 2/2: the broker sends each the topics of its
+share of the sensors) drain a backlog of the same size together, for the scaling ratio.
+
+Last, latency as shipped: one ``hub ingest`` (default settings) takes 5,000 msg/s from
+``bench/mqtt_publisher.py`` processes (1,000 registered meters, each reading's ``ts`` the moment
+it was encoded, ms); a subscriber on ``hub/v1/events/power/#`` times every republished reading:
+publish → committed → republished. The machine is shared: CPU used by other processes during
+each phase is reported.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from paho.mqtt.client import Client, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -41,9 +48,14 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 40_000
 
 
+LATENCY_SENSORS = 1000  # bench/mqtt_publisher.py's meters pwr-b0..pwr-b999
+
+
 def _seed(graph: Path) -> list[str]:
     from graph_schema.falkordb_store import FalkorDBStore
     from graph_schema.migrations import migrate
+    from graph_schema.model import Sensor
+    from graph_schema.writer import upsert
     from hub.seed import seed_demo
     from tests.ingest.helpers import demo_sensors
 
@@ -52,7 +64,14 @@ def _seed(graph: Path) -> list[str]:
         try:
             await migrate(store)
             await seed_demo(store, "demo")
-            return [s.id for s in await demo_sensors(store, "power", 200)]
+            meters = await demo_sensors(store, "power", 200)
+            project = meters[0].project_code
+            extra = [
+                Sensor(id=f"pwr-b{i}", kind="power", project_code=project)
+                for i in range(LATENCY_SENSORS)
+            ]
+            await upsert(store, "sensor", extra)
+            return [s.id for s in meters]
         finally:
             await store.close()
 
@@ -79,10 +98,11 @@ def _bare(port: int, connect_only: bool = False) -> tuple[Client, list[float]]:
     return client, seen
 
 
-def _publish(port: int, sensors: list[str], n: int) -> None:
+def _publish(port: int, sensors: list[str], n: int, days_back: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    # Each backlog its own days: a reading already stored would be a duplicate, not counted.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days_back)
     client = Client(CallbackAPIVersion.VERSION2, client_id="bench-backlog-pub")
     acked: set[int] = set()
     client.on_publish = lambda c, u, mid, rc, p: acked.add(mid)
@@ -204,7 +224,7 @@ def shipped_vs_bare() -> Figures:
             time.sleep(0.5)
             bare.loop_stop()
             bare.disconnect()
-            _publish(broker.port, sensors, N)
+            _publish(broker.port, sensors, N, days_back=3)
 
             machine0 = _machine_ticks()
             bare, seen = _bare(broker.port)
@@ -239,16 +259,95 @@ def shipped_vs_bare() -> Figures:
                 h.wait_connected()
             for h in two:
                 h.stop()
-            _publish(broker.port, sensors, N)
+            _publish(broker.port, sensors, N, days_back=6)
             pair_rate, other = _drain(two, N)
             for h in two:
                 h.stop()
             figures["2 hub ingest workers (partitions), readings/s"] = round(pair_rate)
             figures["2 workers: other processes' CPU %"] = round(other)
             figures["2 workers / 1"] = round(pair_rate / hub_rate, 2)
+
+        finally:
+            broker.stop()
+        # A fresh broker (same settings): the sessions above would queue this traffic too.
+        broker = Mosquitto(tmp / "mosquitto-latency", extra=shipped_autosave()[0])
+        broker.start()
+        try:
+            figures |= _latency(tmp, graph, broker)
         finally:
             broker.stop()
     return figures
+
+
+def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int = 12) -> Figures:
+    """One ``hub ingest`` (default settings) at ``rate`` msg/s: publish → commit → republish."""
+    hub = _Hub(tmp / "latency", graph, broker.url, "bench-latency", {})
+    delays: list[float] = []
+    watcher = Client(CallbackAPIVersion.VERSION2, client_id="bench-events")
+
+    def on_message(c: Client, u: object, msg: MQTTMessage) -> None:
+        body = json.loads(msg.payload)
+        if body.get("type") == "reading":
+            sent = datetime.fromisoformat(body["ts"]).timestamp()
+            delays.append(1000 * (time.time() - sent))
+
+    watcher.on_message = on_message
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.subscribe("hub/v1/events/power/+", qos=0)
+    watcher.loop_start()
+    hub.start()
+    try:
+        hub.wait_connected()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        share = LATENCY_SENSORS // 2
+        machine0, t0 = _machine_ticks(), time.monotonic()
+        ticks0 = _proc_ticks(hub.process.pid) if hub.process else 0
+
+        def command(p: int) -> list[str]:
+            return [
+                sys.executable, "-m", "bench.mqtt_publisher", "--port", str(broker.port),
+                "--rate", str(rate / 2), "--seconds", str(seconds), "--first", str(p * share),
+                "--sensors", str(share), "--client-id", f"bench-latency-pub-{p}",
+            ]  # fmt: skip
+
+        pubs = [
+            subprocess.Popen(command(p), cwd=ROOT, env=env, stdout=subprocess.PIPE)
+            for p in range(2)
+        ]
+        reports = [json.loads(p.communicate(timeout=seconds + 120)[0]) for p in pubs]
+        published = sum(int(r["acked"]) for r in reports)
+        offered = sum(r["sent"] / r["sending_s"] for r in reports)
+        deadline = time.monotonic() + 120
+        while (hub.metric("hub_ingest_stored_total") or 0) < published:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)  # the last republished events are on their way (QoS 0, loopback)
+        elapsed = time.monotonic() - t0
+        ours = (_proc_ticks(hub.process.pid) if hub.process else 0) - ticks0
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = max(0, _machine_ticks() - machine0) / tick / elapsed / (os.cpu_count() or 1)
+        stored = int(hub.metric("hub_ingest_stored_total") or 0)
+    finally:
+        hub.stop()
+        watcher.loop_stop()
+        watcher.disconnect()
+    ordered = sorted(delays)
+
+    def pct(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else -1
+
+    return {
+        "latency: offered (publishers achieved), msg/s": round(offered),
+        "latency: published (broker acked)": published,
+        "latency: stored by hub ingest": stored,
+        "latency: republished readings timed": len(ordered),
+        "latency: publish → commit → republish p50 ms": pct(0.50),
+        "latency: p99 ms": pct(0.99),
+        "latency: max ms": round(ordered[-1], 1) if ordered else -1,
+        "latency: hub ingest CPU (cores)": round(ours / tick / elapsed, 2),
+        "latency: machine busy % (all processes)": round(100 * busy),
+    }
 
 
 @benchmark(

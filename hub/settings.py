@@ -192,9 +192,10 @@ class MqttSettings(_Section):
     partition: str | None = Field(
         default=None,
         pattern=r"^[1-9][0-9]{0,2}/[1-9][0-9]{0,2}$",
-        description="k/n: this worker commits the topics whose hash modulo n is k-1 and "
-        "acknowledges the others unread; n workers with 1/n..n/n split the load on plain "
-        "persistent subscriptions, which survive broker restarts (not with shared_group).",
+        description="k/n: this worker subscribes to the topics of the registered sensors whose "
+        "id hash modulo n is k-1, so the broker splits the feed between n workers 1/n..n/n on "
+        "plain persistent subscriptions, which survive broker restarts (not with shared_group). "
+        "Readings from unregistered sensors reach no worker: register sensors first.",
     )
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://.")
     tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")

@@ -76,10 +76,11 @@ class MqttConfig:
     keepalive_s: int = 30
     session_expiry_s: int = 7 * 86400
     shared_group: str | None = None
-    # (index, count): commit only topics whose CRC-32 modulo count is index, acknowledge the
-    # rest unread. Plain persistent subscriptions, which Mosquitto restores after a restart
-    # (it forgets shared ones); every worker receives every message.
+    # (index, count): subscribe only to the topics of the registered sensors whose id's CRC-32
+    # modulo count is index (plain persistent subscriptions, which Mosquitto restores after a
+    # restart; it forgets shared ones). The broker splits the feed: a worker receives its share.
     partition: tuple[int, int] | None = None
+    partition_refresh_s: float = 15.0  # how often the registry is read for new sensors
     topic: str = INGEST_TOPIC
     receive_maximum: int = 10_000
     reconnect_min_s: float = 0.5
@@ -107,6 +108,18 @@ class MqttConfig:
         return f"$share/{self.shared_group}/{self.topic}" if self.shared_group else self.topic
 
 
+def partition_of(sensor_id: str, count: int) -> int:
+    """The partition (0-based) a sensor's topics belong to among ``count`` workers."""
+    return zlib.crc32(sensor_id.encode()) % count
+
+
+def _subscribable(sensor_id: str) -> bool:
+    # A topic level that is a literal topic name: no wildcard, separator or NUL.
+    return bool(sensor_id) and not any(c in sensor_id for c in "+#/\x00")
+
+
+# Topic filters per SUBSCRIBE packet when a partition subscribes to its sensors.
+SUBSCRIBE_CHUNK = 500
 # Packets the subscriber's network thread reads per wake-up (see _BurstReadClient).
 READ_BURST = 256
 # Events republished in one write (see _BurstReadClient.publish_many).
@@ -261,11 +274,18 @@ class MqttIngest:
         self._republish_queue = republish_queue
         self._partition = config.partition
         self.other_partitions = 0  # messages acknowledged unread: other workers' partitions
+        # Partition mode: the topic filters this worker owns (hub/v1/+/<sensor_id>), written on
+        # the event loop and read by paho's thread on connect, hence the lock.
+        self._owned: set[str] = set()
+        self._owned_lock = threading.Lock()
+        self._pending_subacks: set[int] = set()
+        self._suback_waiters: dict[int, asyncio.Future[None]] = {}
         self.broker_stats: dict[str, int] = {}  # BROKER_STATS values, as last published
         self._client = make_client(config, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     # -- paho's thread ---------------------------------------------------------------------
 
@@ -289,11 +309,51 @@ class MqttIngest:
         )
         # Always, whatever "session present" says: Mosquitto 2.0 restores a session after a
         # restart without its shared subscriptions, and an idempotent SUBSCRIBE costs nothing.
-        client.subscribe(self.config.subscription, qos=1)
+        # Connected (ready) once the broker has granted the data subscriptions.
+        mids: list[int | None] = []
+        if self._partition is None:
+            mids.append(client.subscribe(self.config.subscription, qos=1)[1])
+        else:
+            # A session made before partitioning (or by an older version) may still hold the
+            # whole feed: drop it, or this worker would receive everything again.
+            client.unsubscribe(self.config.topic)
+            with self._owned_lock:
+                owned = sorted(self._owned)
+            for i in range(0, len(owned), SUBSCRIBE_CHUNK):
+                chunk = [(f, 1) for f in owned[i : i + SUBSCRIBE_CHUNK]]
+                mids.append(client.subscribe(chunk)[1])
+        pending = {mid for mid in mids if mid is not None}
+        self._pending_subacks = pending
         # Broker statistics, where the broker offers them (a refusal only leaves them unknown).
         client.subscribe([(topic, 0) for topic in BROKER_STATS])
-        if self._loop is not None:
+        if not pending and self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.set)
+
+    def _on_subscribe(
+        self,
+        client: Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("MQTT subscription refused: %s", ", ".join(str(r) for r in reasons))
+        if self._loop is None:
+            return
+        pending = self._pending_subacks
+        if mid in pending:
+            pending.discard(mid)
+            if not pending:
+                self._loop.call_soon_threadsafe(self.connected.set)
+        self._loop.call_soon_threadsafe(self._granted, mid)
+
+    def _granted(self, mid: int) -> None:
+        # On the event loop: refresh_partition registers its waiter in the same step as its
+        # SUBSCRIBE, so a SUBACK cannot get here first.
+        waiter = self._suback_waiters.pop(mid, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _on_disconnect(
         self,
@@ -317,8 +377,11 @@ class MqttIngest:
                     self.broker_stats[stat] = int(msg.payload)
             return
         if self._partition is not None:
+            # The broker sends only this partition's topics; one from an older subscription
+            # the session still held is another worker's to commit.
             index, count = self._partition
-            if zlib.crc32(msg._topic) % count != index:  # another worker's: theirs to commit
+            sensor = msg._topic.rpartition(b"/")[2]
+            if zlib.crc32(sensor) % count != index:
                 if msg.qos:
                     client.ack(msg.mid, msg.qos)
                 self.other_partitions += 1
@@ -347,6 +410,11 @@ class MqttIngest:
         """Connect (retrying in the background) and ingest until ``stop``."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        refresher = None
+        if self._partition is not None:
+            # The first share before connecting, so the first SUBSCRIBE holds it all.
+            await self._retrying("sensor registry", self.refresh_partition)
+            refresher = asyncio.create_task(self._refresh_partition_forever())
         self._client.connect_async(
             self.config.host,
             self.config.port,
@@ -385,6 +453,8 @@ class MqttIngest:
                 await asyncio.gather(committing, return_exceptions=True)
             if republisher is not None:
                 republisher.cancel()
+            if refresher is not None:
+                refresher.cancel()
             self._disconnected.clear()
             # paho does not drain queued packets before a DISCONNECT (the tests saw the last
             # batch's PUBACKs lost and those readings redelivered): wait until they are out.
@@ -401,6 +471,52 @@ class MqttIngest:
             # Joining paho's thread blocks for up to a select timeout: not on the event loop,
             # which may be serving an in-process broker that thread is talking to.
             await stop_network_thread(self._client)
+
+    async def refresh_partition(self) -> int:
+        """Subscribe to the topics of this partition's sensors registered since the last call;
+        returns how many filters were added. (No-op without a partition.)"""
+        if self._partition is None:
+            return 0
+        index, count = self._partition
+        prefix = self.config.topic.rpartition("/")[0] + "/"
+        ids = await self.pipeline.sensors.ids()
+        wanted = {prefix + s for s in ids if _subscribable(s) and partition_of(s, count) == index}
+        with self._owned_lock:
+            new = sorted(wanted - self._owned)
+            self._owned.update(new)
+        # While disconnected paho refuses these; the next connect subscribes to all owned.
+        # Otherwise this returns once the broker has granted them.
+        loop = asyncio.get_running_loop()
+        waiters = []
+        for i in range(0, len(new), SUBSCRIBE_CHUNK):
+            rc, mid = self._client.subscribe([(f, 1) for f in new[i : i + SUBSCRIBE_CHUNK]])
+            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+                self._suback_waiters[mid] = waiter = loop.create_future()
+                waiters.append(waiter)
+        if waiters:
+            try:
+                await asyncio.wait_for(asyncio.gather(*waiters), 30)
+            except TimeoutError:
+                log.warning("partition: no SUBACK within 30 s; the next connect subscribes")
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        if new:
+            log.info("partition %d/%d: subscribed to %d more sensors", index + 1, count, len(new))
+        return len(new)
+
+    @property
+    def partition_topics(self) -> int:
+        """How many sensor topic filters this partition holds."""
+        return len(self._owned)
+
+    async def _refresh_partition_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.partition_refresh_s)
+            try:
+                await self.refresh_partition()
+            except HubError as exc:
+                log.warning("partition refresh failed (%s); retrying later", exc)
 
     async def _linger(self) -> None:
         # A batch waits for company until its oldest message is linger_s old: fewer, larger
