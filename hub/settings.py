@@ -197,6 +197,13 @@ class MqttSettings(_Section):
         "plain persistent subscriptions, which survive broker restarts (not with shared_group). "
         "Readings from unregistered sensors reach no worker: register sensors first.",
     )
+    adopt_after_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="With partition: a worker down this long (crashed or stopped) has its "
+        "partition adopted by a live one, which takes over its broker session, queue included, "
+        "until it returns; 0: never (its share then waits on the broker).",
+    )
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://.")
     tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
     tls_key_file: Path | None = Field(default=None, description="Client key (mutual TLS).")

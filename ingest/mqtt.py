@@ -21,7 +21,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -50,6 +50,9 @@ T = TypeVar("T")
 
 INGEST_TOPIC = "hub/v1/+/+"
 EVENTS_PREFIX = "hub/v1/events"
+# Each partitioned worker's state, retained: "up" on connect, "down" as its will (a crash) and
+# when it stops. Topic .../<k>-of-<n>; the relay and dashboards ignore it (no reading type).
+PARTITION_STATUS = f"{EVENTS_PREFIX}/ingest/partitions"
 # Mosquitto's broker-wide counters ($SYS, retained, every sys_interval): messages held for
 # sessions (queued for disconnected durable clients, in flight, retained) and durable sessions
 # whose client is away. A dead worker's waiting share shows in both.
@@ -81,6 +84,10 @@ class MqttConfig:
     # restart; it forgets shared ones). The broker splits the feed: a worker receives its share.
     partition: tuple[int, int] | None = None
     partition_refresh_s: float = 15.0  # how often the registry is read for new sensors
+    # A partition whose worker has been down this long (its status on PARTITION_STATUS says so)
+    # is adopted by a live worker: it connects a second client with the dead worker's client id,
+    # so the broker hands it that session, queue included. 0: never adopt.
+    adopt_after_s: float = 30.0
     topic: str = INGEST_TOPIC
     receive_maximum: int = 10_000
     reconnect_min_s: float = 0.5
@@ -118,8 +125,36 @@ def _subscribable(sensor_id: str) -> bool:
     return bool(sensor_id) and not any(c in sensor_id for c in "+#/\x00")
 
 
+def status_topic(index: int, count: int) -> str:
+    return f"{PARTITION_STATUS}/{index + 1}-of-{count}"
+
+
+def status_payload(index: int, count: int, client_id: str, state: str) -> bytes:
+    body = {
+        "type": "ingest-partition",
+        "partition": f"{index + 1}/{count}",
+        "client_id": client_id,
+        "state": state,
+    }
+    return json.dumps(body).encode()
+
+
+def parse_status(payload: bytes) -> tuple[int, int, str, str] | None:
+    """(index, count, client id, state) of a partition status message, or None."""
+    try:
+        body = json.loads(payload)
+        k, n = (int(x) for x in str(body["partition"]).split("/"))
+        client_id, state = str(body["client_id"]), str(body["state"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not 1 <= k <= n or state not in ("up", "down") or not client_id:
+        return None
+    return k - 1, n, client_id, state
+
+
 # Topic filters per SUBSCRIBE packet when a partition subscribes to its sensors.
 SUBSCRIBE_CHUNK = 500
+_STATUS_BYTES = PARTITION_STATUS.encode() + b"/"
 # Packets the subscriber's network thread reads per wake-up (see _BurstReadClient).
 READ_BURST = 256
 # Events republished in one write (see _BurstReadClient.publish_many).
@@ -204,7 +239,12 @@ async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
 
 
 def make_client(
-    config: MqttConfig, *, manual_ack: bool, suffix: str = "", clean: bool = False
+    config: MqttConfig,
+    *,
+    manual_ack: bool,
+    suffix: str = "",
+    clean: bool = False,
+    reconnect: bool = True,
 ) -> _BurstReadClient:
     """A paho client with the configured protocol, login, TLS and reconnect back-off.
     ``clean`` asks for a session the broker need not keep (MQTT 3.1.1's clean session)."""
@@ -215,6 +255,7 @@ def make_client(
         protocol=protocol,
         clean_session=None if config.mqtt5 else clean,
         manual_ack=manual_ack,
+        reconnect_on_failure=reconnect,
     )
     if config.username is not None:
         client.username_pw_set(config.username, config.password)
@@ -255,6 +296,7 @@ class MqttIngest:
         linger_s: float = 0.01,
         republish: bool = True,
         republish_queue: int = 10_000,
+        adopted: bool = False,
     ) -> None:
         self.pipeline = pipeline
         self.config = config
@@ -281,7 +323,23 @@ class MqttIngest:
         self._pending_subacks: set[int] = set()
         self._suback_waiters: dict[int, asyncio.Future[None]] = {}
         self.broker_stats: dict[str, int] = {}  # BROKER_STATS values, as last published
-        self._client = make_client(config, manual_ack=True)
+        # An adopted partition: this client holds a dead worker's session for a live one; it
+        # announces nothing, adopts nothing and ends at its first disconnect (the owner's
+        # return takes the session over) instead of reconnecting.
+        self._adopted = adopted
+        self._announce = config.partition is not None and not adopted
+        # Partition index -> (client id, state, since when (monotonic)) of the other workers.
+        self._peers: dict[int, tuple[str, str, float]] = {}
+        self._adopters: dict[int, tuple[MqttIngest, asyncio.Task[None]]] = {}
+        self._client = make_client(config, manual_ack=True, reconnect=not adopted)
+        if self._announce and config.partition is not None:
+            index, count = config.partition
+            self._client.will_set(
+                status_topic(index, count),
+                status_payload(index, count, config.client_id, "down"),
+                qos=1,
+                retain=True,
+            )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -326,6 +384,11 @@ class MqttIngest:
         self._pending_subacks = pending
         # Broker statistics, where the broker offers them (a refusal only leaves them unknown).
         client.subscribe([(topic, 0) for topic in BROKER_STATS])
+        if self._announce and self._partition is not None:
+            index, count = self._partition
+            client.subscribe(f"{PARTITION_STATUS}/+", qos=1)
+            up = status_payload(index, count, self.config.client_id, "up")
+            client.publish(status_topic(index, count), up, qos=1, retain=True)
         if not pending and self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.set)
 
@@ -363,7 +426,12 @@ class MqttIngest:
         reason: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        if not self._stopping:
+        if self._adopted:
+            if not self._stopping:
+                log.warning("adopted session %s ended (%s)", self.config.client_id, reason)
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self.stop)
+        elif not self._stopping:
             log.warning("MQTT disconnected (%s); reconnecting with back-off", reason)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.clear)
@@ -375,6 +443,13 @@ class MqttIngest:
             if stat is not None:
                 with contextlib.suppress(ValueError):
                     self.broker_stats[stat] = int(msg.payload)
+            return
+        if msg._topic.startswith(_STATUS_BYTES):
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            status = parse_status(bytes(msg.payload))
+            if status is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._peer_status, *status)
             return
         if self._partition is not None:
             # The broker sends only this partition's topics; one from an older subscription
@@ -415,6 +490,9 @@ class MqttIngest:
             # The first share before connecting, so the first SUBSCRIBE holds it all.
             await self._retrying("sensor registry", self.refresh_partition)
             refresher = asyncio.create_task(self._refresh_partition_forever())
+        adopting = None
+        if self._announce and self.config.adopt_after_s > 0:
+            adopting = asyncio.create_task(self._adopt_forever())
         self._client.connect_async(
             self.config.host,
             self.config.port,
@@ -455,11 +533,23 @@ class MqttIngest:
                 republisher.cancel()
             if refresher is not None:
                 refresher.cancel()
+            if adopting is not None:
+                adopting.cancel()
+            await self._release_adopted()
             self._disconnected.clear()
+            if self._announce and self._partition is not None and self._client.is_connected():
+                # Stopped is down too: after adopt_after_s a live worker takes the share.
+                index, count = self._partition
+                down = status_payload(index, count, self.config.client_id, "down")
+                self._client.publish(status_topic(index, count), down, qos=1, retain=True)
             # paho does not drain queued packets before a DISCONNECT (the tests saw the last
             # batch's PUBACKs lost and those readings redelivered): wait until they are out.
             deadline = time.monotonic() + 5
-            while self._client.want_write() and time.monotonic() < deadline:
+            while (
+                self._client.want_write()
+                and self._client.is_connected()
+                and time.monotonic() < deadline
+            ):
                 await asyncio.sleep(0.005)
             self._client.disconnect()
             # The acknowledgements of the last commit are queued before the DISCONNECT: wait
@@ -504,6 +594,87 @@ class MqttIngest:
         if new:
             log.info("partition %d/%d: subscribed to %d more sensors", index + 1, count, len(new))
         return len(new)
+
+    # -- adopting a dead worker's partition ------------------------------------------------
+
+    def _peer_status(self, index: int, count: int, client_id: str, state: str) -> None:
+        if self._partition is None or count != self._partition[1] or index == self._partition[0]:
+            return  # another split (workers restarted with a new n) or this worker's own
+        known = self._peers.get(index)
+        if known is None or known[:2] != (client_id, state):
+            self._peers[index] = (client_id, state, time.monotonic())
+            log.info("partition %d/%d (%s) is %s", index + 1, count, client_id, state)
+
+    def _designated(self, index: int) -> bool:
+        """Whether this worker adopts ``index``: the first live partition after it, in
+        order, so every worker that sees the same states picks the same adopter."""
+        assert self._partition is not None
+        own, count = self._partition
+        live = [own, *(k for k, (_, state, _) in self._peers.items() if state == "up")]
+        return min(live, key=lambda k: (k - index) % count) == own
+
+    async def _adopt_forever(self) -> None:
+        assert self._partition is not None
+        tick = min(1.0, self.config.adopt_after_s)
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for index, (client_id, state, since) in list(self._peers.items()):
+                running = self._adopters.get(index)
+                if running is not None and running[1].done():
+                    del self._adopters[index]
+                    running = None
+                    if state == "down":  # the session ended: wait again before retrying
+                        self._peers[index] = (client_id, state, now)
+                        continue
+                if state == "up":
+                    if running is not None:
+                        running[0].stop()  # its owner is back (and has taken the session)
+                    continue
+                if (
+                    running is None
+                    and now - since >= self.config.adopt_after_s
+                    and self._designated(index)
+                ):
+                    self._adopters[index] = self._adopt(index, client_id)
+
+    def _adopt(self, index: int, client_id: str) -> tuple[MqttIngest, asyncio.Task[None]]:
+        assert self._partition is not None
+        count = self._partition[1]
+        log.warning(
+            "partition %d/%d (%s) has been down for %.0f s: adopting its session",
+            index + 1,
+            count,
+            client_id,
+            self.config.adopt_after_s,
+        )
+        config = replace(self.config, client_id=client_id, partition=(index, count))
+        adopter = MqttIngest(
+            self.pipeline,
+            config,
+            batch_size=self.batch_size,
+            linger_s=self.linger_s,
+            republish=False,  # this worker's republisher sends every event the pipeline makes
+            adopted=True,
+        )
+        return adopter, asyncio.create_task(adopter.run())
+
+    async def _release_adopted(self) -> None:
+        adopters = list(self._adopters.values())
+        self._adopters.clear()
+        for adopter, _ in adopters:
+            adopter.stop()
+        await asyncio.gather(*(task for _, task in adopters), return_exceptions=True)
+
+    @property
+    def adopted_partitions(self) -> list[str]:
+        """The other workers' partitions this one holds now, as ``k/n``."""
+        count = self._partition[1] if self._partition else 0
+        return [
+            f"{index + 1}/{count}"
+            for index, (adopter, task) in sorted(self._adopters.items())
+            if not task.done() and adopter.connected.is_set()
+        ]
 
     @property
     def partition_topics(self) -> int:
