@@ -125,3 +125,69 @@ async def test_the_broker_sends_each_worker_its_share_across_a_restart(
     finally:
         pub.loop_stop()
         pub.disconnect()
+
+
+def split_worker(
+    broker: Mosquitto, telemetry: SQLiteTelemetryStore, registry: StaticSensors, k: int
+) -> MqttIngest:
+    pipeline = Pipeline(telemetry, registry, feeds.decoders(labor_salt=SALT))
+    config = MqttConfig.from_url(
+        broker.url,
+        client_id=f"split-{k + 1}",
+        partition=(k, 2),
+        partition_refresh_s=3600,
+        adopt_after_s=0.2,
+    )
+    return MqttIngest(pipeline, config, linger_s=0.005)
+
+
+async def test_a_stopped_workers_share_is_adopted_until_it_returns(
+    broker: Mosquitto, telemetry: SQLiteTelemetryStore
+) -> None:
+    registry = StaticSensors({s: SensorInfo(s, "power", "P-SPLIT") for s in SENSORS})
+    share = [sum(1 for s in SENSORS if partition_of(s, 2) == k) for k in range(2)]
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    one, two = (split_worker(broker, telemetry, registry, k) for k in range(2))
+    tasks = {w: asyncio.create_task(w.run()) for w in (one, two)}
+    pub = publisher(broker.port, "adopt-gateway")
+    try:
+        for w in (one, two):
+            await asyncio.wait_for(w.connected.wait(), 30)
+        # Worker 2 stops (its status says down); worker 1 adopts its session after the delay.
+        two.stop()
+        await tasks.pop(two)
+        await eventually(
+            lambda: one.adopted_partitions == ["2/2"], timeout=30, what="partition 2 adopted"
+        )
+        for s in SENSORS:
+            pub.publish(f"hub/v1/power/{s}", reading(now, 1.0), qos=1).wait_for_publish()
+        await eventually(
+            lambda: one.pipeline.counters.stored == len(SENSORS),
+            timeout=30,
+            what="both shares stored by the live worker",
+        )
+        # Worker 2 returns: its connection takes the session back, the adopter ends.
+        back = split_worker(broker, telemetry, registry, 1)
+        tasks[back] = asyncio.create_task(back.run())
+        await asyncio.wait_for(back.connected.wait(), 30)
+        await eventually(
+            lambda: one.adopted_partitions == [], timeout=30, what="partition 2 handed back"
+        )
+        later = now + dt.timedelta(minutes=1)
+        for s in SENSORS:
+            pub.publish(f"hub/v1/power/{s}", reading(later, 2.0), qos=1).wait_for_publish()
+        await eventually(
+            lambda: (
+                back.pipeline.counters.stored == share[1]
+                and one.pipeline.counters.stored == len(SENSORS) + share[0]
+            ),
+            timeout=30,
+            what="each share stored by its own worker again",
+        )
+        assert (await telemetry.counts()).readings == 2 * len(SENSORS)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        for w in tasks:
+            w.stop()
+        await asyncio.gather(*tasks.values())
