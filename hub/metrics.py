@@ -294,6 +294,12 @@ class _LiveCollector(Collector):
                         stats["sessions_disconnected"],
                     )
                 if telemetry.ingest.config.partition is not None:
+                    yield _counter(
+                        "hub_ingest_other_partitions",
+                        "Messages for another worker's partition, acknowledged unread (a "
+                        "session that still held an older subscription).",
+                        telemetry.ingest.other_partitions,
+                    )
                     yield _gauge(
                         "hub_ingest_adopted_partitions",
                         "Other workers' partitions this worker holds because they have been "
