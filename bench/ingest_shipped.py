@@ -343,7 +343,7 @@ def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int
                 break
             time.sleep(0.2)
         # From the first publication (the publishers' start, same monotonic clock) to the
-        # last commit: the publishers' own start-up is outside it.
+        # publishers' exit or the last commit, whichever is later: their start-up is outside.
         window = time.monotonic() - min(float(r["started"]) for r in reports)
         ours = (_proc_ticks(hub.process.pid) if hub.process else 0) - ticks0
         time.sleep(1.0)  # the last republished events are on their way (QoS 0, loopback)
@@ -368,7 +368,7 @@ def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int
         f"latency {rate}/s: publish → commit → republish p50 ms": pct(0.50),
         f"latency {rate}/s: p99 ms": pct(0.99),
         f"latency {rate}/s: max ms": round(ordered[-1], 1) if ordered else -1,
-        f"latency {rate}/s: committed/s, first publish to last commit": round(stored / window),
+        f"latency {rate}/s: committed/s, first publish to publishers' exit": round(stored / window),
         f"latency {rate}/s: hub ingest CPU (cores)": round(ours / tick / window, 2),
         f"latency {rate}/s: machine busy % (all processes)": round(100 * busy),
     }
