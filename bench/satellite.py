@@ -119,7 +119,7 @@ def _statistics() -> Figures:
 @benchmark(
     "satellite",
     "change detection accuracy against a year-on-year baseline on generated Zhejiang farmland "
-    "(seed 1 tunes, 2-4 are held out), per parcel-year cost, index maps per parcel",
+    "(seed 1 tunes, 2-7 are held out), per parcel-year cost, index maps per parcel",
 )
 async def satellite() -> Figures:
     me0, machine0, t0 = _proc_ticks(os.getpid()), _machine_ticks(), time.monotonic()

@@ -162,17 +162,23 @@ class SentinelConfig:
 @dataclass(slots=True)
 class ParcelSeries:
     """A parcel's cached daily statistics: ``days`` maps ISO day → (ndvi, ndbi, bsi, share,
-    valid pixels); ``through`` is the exclusive end of what was asked; ``failed`` days are
-    asked again on the next refresh."""
+    valid pixels); ``spread`` maps ISO day → the indices' standard deviations over the same
+    pixels (the Statistical API's ``stDev``: a site is patchier than a ploughed field; absent in
+    caches written before it was kept); ``through`` is the exclusive end of what was asked;
+    ``failed`` days are asked again on the next refresh."""
 
     parcel_id: str
     through: dt.date | None = None
     days: dict[str, tuple[float, float, float, float, int]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
+    spread: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def observations(self) -> list[SpectralObservation]:
+        unknown = (math.nan, math.nan, math.nan)
         return [
-            SpectralObservation(dt.date.fromisoformat(day), v[0], v[1], v[2], v[3])
+            SpectralObservation(
+                dt.date.fromisoformat(day), v[0], v[1], v[2], v[3], *self.spread.get(day, unknown)
+            )
             for day, v in sorted(self.days.items())
         ]
 
@@ -211,6 +217,7 @@ class SeriesCache:
             dt.date.fromisoformat(through) if through else None,
             {k: (v[0], v[1], v[2], v[3], int(v[4])) for k, v in data.get("days", {}).items()},
             set(data.get("failed", [])),
+            {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in data.get("spread", {}).items()},
         )
 
     def save(self, series: ParcelSeries) -> None:
@@ -221,6 +228,7 @@ class SeriesCache:
             "through": series.through.isoformat() if series.through else None,
             "days": dict(sorted(series.days.items())),
             "failed": sorted(series.failed),
+            "spread": dict(sorted(series.spread.items())),
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
@@ -299,7 +307,8 @@ class SentinelClient:
         if series.failed:
             start = min(start, min(dt.date.fromisoformat(d) for d in series.failed))
         payload = self._statistics(dict(geometry), start, end)
-        answered, failed = _parse_statistics(payload)
+        answered, failed, spread = _parse_statistics(payload)
+        series.spread.update(spread)
         new = {d: v for d, v in answered.items() if series.days.get(d) != v}
         asked_failed = {d for d in series.failed if start.isoformat() <= d < end.isoformat()}
         series.failed -= asked_failed
@@ -449,11 +458,17 @@ def _centre_lat(geometry: Mapping[str, Any]) -> float:
 
 def _parse_statistics(
     payload: Any,
-) -> tuple[dict[str, tuple[float, float, float, float, int]], set[str]]:
-    """Days with values, and days whose interval failed, from a statistics response."""
+) -> tuple[
+    dict[str, tuple[float, float, float, float, int]],
+    set[str],
+    dict[str, tuple[float, float, float]],
+]:
+    """Days with values, days whose interval failed, and the days' standard deviations (NaN
+    where the answer has none), from a statistics response."""
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         raise SatelliteBadResponse("statistics answer has no data list")
     new: dict[str, tuple[float, float, float, float, int]] = {}
+    spread: dict[str, tuple[float, float, float]] = {}
     failed: set[str] = set()
     for item in payload["data"]:
         try:
@@ -467,8 +482,10 @@ def _parse_statistics(
             samples = int(stats[0]["sampleCount"])
             valid = samples - int(stats[0]["noDataCount"])
             means = [float(s["mean"]) for s in stats]  # "NaN" when nothing was clear
+            sds = [float(s.get("stDev", "NaN")) for s in stats]
         except (KeyError, TypeError, ValueError) as exc:
             raise SatelliteBadResponse(f"statistics interval unreadable: {exc!r}") from None
         share = valid / samples if samples else 0.0
         new[day] = (means[0], means[1], means[2], share, valid)
-    return new, failed
+        spread[day] = (sds[0], sds[1], sds[2])
+    return new, failed, spread

@@ -610,12 +610,19 @@ def observations(
         if not count:
             out.append(SpectralObservation(day, math.nan, math.nan, math.nan, share))
             continue
-        # The same values ``scene_stats`` gives, means only (the bench makes many).
+        # The same values ``scene_stats`` gives, means and standard deviations.
         refl = [harmonize(sc.bands[b][valid], day) for b in ("B02", "B04", "B08", "B11")]
         ndvi, ndbi, bsi = indices(*refl)
         out.append(
             SpectralObservation(
-                day, float(ndvi.mean()), float(ndbi.mean()), float(bsi.mean()), share
+                day,
+                float(ndvi.mean()),
+                float(ndbi.mean()),
+                float(bsi.mean()),
+                share,
+                float(ndvi.std()),
+                float(ndbi.std()),
+                float(bsi.std()),
             )
         )
     return out

@@ -657,7 +657,11 @@ class SatelliteSettings(_Section):
         default=0.05, ge=0, le=1, description="BSI or NDBI rise over that window that flags it."
     )
     persist_days: int = Field(
-        default=15, ge=0, le=365, description="Days flagged passes must last to confirm."
+        default=10,
+        ge=0,
+        le=365,
+        description="Days flagged passes that look like a site (patchy, or as bare as graded "
+        "subsoil) must last to confirm; a uniform bare run waits 75 days (ploughing).",
     )
 
 

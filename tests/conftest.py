@@ -15,6 +15,7 @@ import pytest
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
+from hub.seed import seed_demo
 from tests.graphs import START_TIMEOUT_S, fresh_graph
 
 
@@ -30,6 +31,16 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+async def demo_template(falkordb_server: EmbeddedServer) -> AsyncIterator[str]:
+    """The name of a graph on this process's FalkorDB holding the migrated demo province,
+    seeded once per process and never written: fixtures take copies of it (``copied_graph``)."""
+    async with fresh_graph(falkordb_server, "template") as graph:
+        await migrate(graph)
+        await seed_demo(graph, "demo")
+        yield graph.graph_name
 
 
 @pytest.fixture
@@ -49,6 +60,7 @@ async def own_store(tmp_path: Path) -> AsyncIterator[FalkorDBStore]:
     await graph.close()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``pytest -n auto --dist loadgroup``, keep each module that has a module-scoped
     fixture (a demo hub, a seeded graph, a browser) on one worker, so it is built once instead

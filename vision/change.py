@@ -9,20 +9,38 @@ share at least ``min_valid_share``):
 - *loss*: the NDVI fell below a low quantile (``ref_quantile``) of the prior years' NDVI in the
   window, by at least ``min_ndvi_loss``. The low quantile, not the median, so that a harvest a
   week or two off last year's date, or a cloud-dimmed look, is not read as loss;
-- *bare or built*: the NDVI is at most ``bare_ndvi`` and BSI or NDBI rose above a high quantile of
-  the window's values by at least ``min_soil_gain``. Paddy water and floods lower NDVI too, but
-  they lower BSI and NDBI: they are not flagged.
+- *bare or built*: BSI or NDBI rose above a high quantile of the window's values by at least
+  ``min_soil_gain``, and the NDVI is at most ``bare_ndvi`` or the pass is *patchy* (below).
+  Paddy water and floods lower NDVI too, but they lower BSI and NDBI: they are not flagged.
 
-The first flagged pass *detects*; the change is *confirmed* when the flagged passes have lasted
-``persist_days`` and number at least ``min_evidence`` with no unflagged clear pass between
+A pass is flagged when both hold (``score`` ≥ 1). Two more kinds of pass are flagged where the
+window itself was bare (winter stubble, a ploughed paddy), so loss cannot show:
+
+- *patchiness*: the Statistical API's per-parcel ``stDev`` of NDVI or NDBI rose above a low
+  quantile (``texture_floor_quantile``) of the parcel's own past clear passes by
+  ``min_texture_gain``. A ploughed, harvested or silted field is as uniform as the field ever
+  is; a site's dust nets, huts, graded patches and uncleared corners are not. A patchy bare pass
+  (NDVI at most ``bare_ndvi``, BSI above ``site_bsi``) is flagged when it is no greener and at
+  least ``bare_season_gain`` barer or more built than the window, or at any soil level not
+  ``min_soil_gain`` below the window when the rise reaches ``strong_texture_gain``;
+- *subsoil-bare*: NDVI at most ``site_ndvi`` with BSI above ``site_bsi``, under the same
+  ``bare_season_gain`` rule: graded, compacted subsoil carries no residue or weeds and is barer
+  than a ploughed topsoil.
+
+The first flagged pass *detects*; the change is *confirmed* when the flagged passes number at
+least ``min_evidence`` and have lasted ``persist_days`` if the run looks like a site (at least
+``min_evidence`` patchy passes with positive BSI, or a median NDVI at most ``site_ndvi``), and
+``uniform_wait_days`` if it does not (a uniform bare field: ploughing leaves one for one to two
+months, then the crop is sown), with no unflagged clear pass between
 (clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
 even widened to twice the width, is not judged and does not break it either), and the latest is
 not greener than the run's median by ``regrow_margin`` (a bare signature that does not regrow).
 A harvest is followed within weeks by the next crop or a flooded paddy, a flood's silt by
 regrowth: they break the run first. A run that begins within ``after_water_days`` of a pass that
-looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or NDVI
-lost against the window with no BSI or NDBI gained; or NDVI lower and NDBI below the window's
-low quantile by ``min_soil_gain``, as water absorbs the short-wave infrared) must last
+looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or, at
+an NDVI of at most ``bare_ndvi``, NDVI lost against the window with no BSI or NDBI gained, or
+NDVI lower and NDBI below the window's low quantile by ``min_soil_gain``, as water absorbs the
+short-wave infrared; a hazy look at a green canopy is not water) must last
 ``flood_wait_days``: silt left by a flood is bare until the crop is re-sown. A confirmed
 change is *un-confirmed* (back to ``NONE``, with the day in ``recovered``) when vegetation comes
 back: ``recover_passes`` consecutive clear passes at NDVI ``recover_ndvi`` or more, unflagged; a
@@ -58,13 +76,18 @@ class ChangeState(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class SpectralObservation:
-    """One pass over a parcel: mean indices over its valid pixels and the valid share."""
+    """One pass over a parcel: mean indices over its valid pixels and the valid share, and the
+    indices' standard deviations over the same pixels (the Statistical API's ``stDev``; NaN when
+    unknown)."""
 
     day: dt.date
     ndvi: float
     ndbi: float
     bsi: float
     valid_share: float
+    ndvi_sd: float = math.nan
+    ndbi_sd: float = math.nan
+    bsi_sd: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +102,7 @@ class ChangeParams:
     ref_quantile: float = 0.2
     min_references: int = 2
     min_history_days: int = 350
-    persist_days: int = 15
+    persist_days: int = 10
     min_evidence: int = 2
     regrow_margin: float = 0.1
     water_ndvi: float = 0.25
@@ -88,6 +111,13 @@ class ChangeParams:
     flood_wait_days: int = 60
     recover_ndvi: float = 0.45
     recover_passes: int = 2
+    min_texture_gain: float = 0.035
+    uniform_wait_days: int = 75
+    bare_season_gain: float = 0.03
+    site_ndvi: float = 0.15
+    strong_texture_gain: float = 0.05
+    site_bsi: float = 0.0
+    texture_floor_quantile: float = 0.1
     min_valid_share: float = 0.6
     min_area_m2: float = 5_000.0
 
@@ -144,6 +174,27 @@ def _confidence(scores: Sequence[float], params: ChangeParams) -> float:
     return round(max(0.0, margin) * (1.0 - 0.5 ** len(scores)), 3)
 
 
+def _texture_gain(
+    obs: SpectralObservation, floor_n: list[float], floor_u: list[float], params: ChangeParams
+) -> float:
+    """How much patchier the parcel is than its own floor: the rise of the within-parcel
+    standard deviation of NDVI or NDBI above a low quantile of its past clear passes' (0 when
+    the standard deviations are unknown). A ploughed or harvested field is as uniform as the
+    field ever is; a site's nets, huts and uncleared corners are not."""
+    best = 0.0
+    for sd, ordered in ((obs.ndvi_sd, floor_n), (obs.ndbi_sd, floor_u)):
+        if math.isfinite(sd) and len(ordered) >= params.min_references:
+            best = max(best, sd - ordered[int(params.texture_floor_quantile * (len(ordered) - 1))])
+    return best
+
+
+def _keep_floor(obs: SpectralObservation, floor_n: list[float], floor_u: list[float]) -> None:
+    if math.isfinite(obs.ndvi_sd):
+        bisect.insort(floor_n, obs.ndvi_sd)
+    if math.isfinite(obs.ndbi_sd):
+        bisect.insort(floor_u, obs.ndbi_sd)
+
+
 def detect(
     series: Sequence[SpectralObservation],
     *,
@@ -162,12 +213,15 @@ def detect(
     ndvi: list[float] = []
     bsi: list[float] = []
     ndbi: list[float] = []
+    floor_n: list[float] = []  # sorted standard deviations of the usable clear passes
+    floor_u: list[float] = []
     usable: list[bool] = []
     out: list[ChangeStep] = []
     state = ChangeState.INSUFFICIENT_HISTORY
     first_day = ordered[0].day.toordinal() if ordered else 0
     run: list[tuple[dt.date, float]] = []
     run_ndvi: list[float] = []
+    run_textured = 0
     after_flood = False
     confirm_run: list[tuple[dt.date, float]] = []
     first: dt.date | None = None
@@ -208,6 +262,8 @@ def detect(
             bsi.append(obs.bsi)
             ndbi.append(obs.ndbi)
             usable.append(state is not ChangeState.CONFIRMED and state is not ChangeState.DETECTED)
+            if usable[-1]:
+                _keep_floor(obs, floor_n, floor_u)
             out.append(ChangeStep(obs.day, True, 0.0, state))
             continue
         if state is ChangeState.INSUFFICIENT_HISTORY:
@@ -224,15 +280,28 @@ def detect(
                 gain / params.min_soil_gain if params.min_soil_gain else math.inf,
             ),
         )
-        flagged = score >= 1.0 and obs.ndvi <= params.bare_ndvi
+        texture = _texture_gain(obs, floor_n, floor_u, params)
+        textured = texture >= params.min_texture_gain
+        sitelike = (textured or obs.ndvi <= params.site_ndvi) and obs.bsi > params.site_bsi
+        flagged = score >= 1.0 and (obs.ndvi <= params.bare_ndvi or textured)
+        if not flagged and sitelike and obs.ndvi <= params.bare_ndvi:
+            # Already bare in this window of past years (winter stubble): a site shows as new
+            # patchiness with more bare or built surface than the window's bare fields had.
+            flagged = loss >= 0.0 and gain >= params.bare_season_gain
+        if not flagged and obs.ndvi <= params.bare_ndvi and texture >= params.strong_texture_gain:
+            flagged = gain >= -params.min_soil_gain and obs.bsi > params.site_bsi
         wetter = obs.ndbi <= _quantile(ref_u, params.ref_quantile) - params.min_soil_gain
-        if (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter):
+        if obs.ndvi <= params.bare_ndvi and (
+            (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter)
+        ):
             last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
         days.append(d)
         ndvi.append(obs.ndvi)
         bsi.append(obs.bsi)
         ndbi.append(obs.ndbi)
         usable.append(not flagged and state is not ChangeState.CONFIRMED)
+        if usable[-1]:
+            _keep_floor(obs, floor_n, floor_u)
         if state is ChangeState.CONFIRMED:
             if not flagged and obs.ndvi >= params.recover_ndvi:
                 healthy += 1
@@ -248,12 +317,24 @@ def detect(
         if flagged:
             if not run:
                 run_ndvi = []
+                run_textured = 0
                 after_flood = d - last_water <= params.after_water_days
-            run.append((obs.day, score))
+            run.append((obs.day, max(score, 1.0)))
             run_ndvi.append(obs.ndvi)
+            run_textured += textured and obs.bsi > params.site_bsi
             first = run[0][0]
             lasted = (obs.day - run[0][0]).days
-            wait = max(params.persist_days, params.flood_wait_days if after_flood else 0)
+            # A site: patchy passes, or a run mostly as bare as graded subsoil. Otherwise a
+            # uniform bare field, as ploughing leaves, must stay bare past the ploughing season.
+            patchy = run_textured >= params.min_evidence or (
+                len(run) >= params.min_evidence
+                and _quantile(run_ndvi, 0.5) <= params.site_ndvi
+                and obs.bsi > params.site_bsi
+            )
+            wait = max(
+                params.persist_days if patchy else params.uniform_wait_days,
+                params.flood_wait_days if after_flood else 0,
+            )
             regrowing = obs.ndvi > _quantile(run_ndvi, 0.5) + params.regrow_margin
             if lasted >= wait and len(run) >= params.min_evidence and not regrowing:
                 state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)

@@ -5,6 +5,7 @@ with a trailing re-ask window, PARTIAL/FAILED intervals, 429 with Retry-After an
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -24,7 +25,13 @@ from connectors.sentinel import (
     SentinelConfig,
 )
 from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel, acquisitions, missing, synthetic_parcels
+from connectors.sentinel_scenes import (
+    SyntheticParcel,
+    acquisitions,
+    missing,
+    observations,
+    synthetic_parcels,
+)
 from vision.spectral import rasterise
 
 START = dt.date(2021, 7, 1)
@@ -80,6 +87,19 @@ def test_first_refresh_fetches_history_and_the_second_only_new_dates(
     assert stats["aggregation"]["aggregationInterval"] == {"of": "P1D"}
     assert stats["input"]["data"][0]["processing"] == {"harmonizeValues": True}
     assert "dataMask" in stats["aggregation"]["evalscript"]
+    # The within-parcel standard deviations (``stDev``) come with the means and survive the
+    # cache on disk: they are what tells a patchy site from a uniformly ploughed field.
+    cached = {o.day: o for o in _client(sh, tmp_path).cache.load(p.id).observations()}
+    direct = {o.day: o for o in observations(p, list(first.new_days))}
+    assert cached.keys() == direct.keys()
+    clear = [d for d, o in direct.items() if math.isfinite(o.ndvi)]
+    assert clear
+    for day in clear:
+        got, want = cached[day], direct[day]
+        assert (got.ndvi_sd, got.ndbi_sd, got.bsi_sd) == pytest.approx(
+            (want.ndvi_sd, want.ndbi_sd, want.bsi_sd), abs=1e-4
+        )
+        assert got.ndvi_sd > 0.0
 
     # Nothing new yet: no request at all. Then the archive grows by 20 days.
     again = _client(sh, tmp_path).refresh(p.id, p.geometry, today=TODAY)

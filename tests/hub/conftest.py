@@ -8,12 +8,10 @@ import pytest
 
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
 from hub.demo import DemoData, Scale, generate
-from hub.seed import seed_demo
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
-from tests.graphs import fresh_graph
+from tests.graphs import copied_graph
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +20,12 @@ def demo_data() -> DemoData:
 
 
 @pytest.fixture(scope="session")
-async def demo_store(falkordb_server: EmbeddedServer) -> AsyncIterator[FalkorDBStore]:
-    """Shared and read-only: tests that write use the empty ``store`` fixture instead. A graph
-    on this process's embedded FalkorDB, seeded once per session."""
-    async with fresh_graph(falkordb_server, "demo") as graph:
-        await migrate(graph)
-        await seed_demo(graph, "demo")
+async def demo_store(
+    falkordb_server: EmbeddedServer, demo_template: str
+) -> AsyncIterator[FalkorDBStore]:
+    """Shared and read-only: tests that write use the empty ``store`` fixture instead. A copy
+    of the demo province on this process's embedded FalkorDB, made once per session."""
+    async with copied_graph(falkordb_server, demo_template, "demo") as graph:
         yield graph
 
 

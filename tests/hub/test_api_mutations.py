@@ -9,21 +9,20 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
-from graph_schema.migrations import migrate
 from graph_schema.model import Project
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
-from hub.seed import seed_demo
 from hub.settings import load_settings
+from tests.graphs import copied_graph
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
@@ -31,12 +30,11 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-async def writable(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("w")) / "graph")
-    await migrate(store)
-    await seed_demo(store, "demo")
-    yield store
-    await store.close()
+async def writable(
+    falkordb_server: EmbeddedServer, demo_template: str
+) -> AsyncIterator[FalkorDBStore]:
+    async with copied_graph(falkordb_server, demo_template, "writable") as graph:
+        yield graph
 
 
 @contextlib.asynccontextmanager

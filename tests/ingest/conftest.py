@@ -30,7 +30,7 @@ from ingest.postgres_store import PostgresTelemetryStore
 from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import TelemetryStore
 from tests.broker import Mosquitto
-from tests.graphs import fresh_graph
+from tests.graphs import copied_graph
 from tests.postgres import PostgresServer
 
 SALT = b"test-salt-not-secret"
@@ -52,12 +52,12 @@ async def telemetry(tmp_path: Path) -> AsyncIterator[SQLiteTelemetryStore]:
 
 
 @pytest.fixture(scope="session")
-async def sensor_graph(falkordb_server: EmbeddedServer) -> AsyncIterator[FalkorDBStore]:
+async def sensor_graph(
+    falkordb_server: EmbeddedServer, demo_template: str
+) -> AsyncIterator[FalkorDBStore]:
     """The demo province in a graph of its own on this process's embedded FalkorDB; tests may
     only add sensors with new ids."""
-    async with fresh_graph(falkordb_server, "ingest") as graph:
-        await migrate(graph)
-        await seed_demo(graph, "demo")
+    async with copied_graph(falkordb_server, demo_template, "ingest") as graph:
         yield graph
 
 

@@ -164,3 +164,38 @@ def test_bad_parameters_are_refused() -> None:
         ChangeParams(min_ndvi_loss=0)
     with pytest.raises(ValueError, match="window_days"):
         ChangeParams(window_days=0)
+
+
+def _textured(day: dt.date, ndvi: float, bsi: float, sd: float) -> SpectralObservation:
+    return SpectralObservation(day, ndvi, bsi - 0.05, bsi, 1.0, sd, sd, sd)
+
+
+@pytest.mark.parametrize(("sd", "confirms"), [(0.03, False), (0.09, True)])
+def test_a_uniform_bare_field_is_ploughing_until_it_lasts_and_a_patchy_one_a_site(
+    sd: float, confirms: bool
+) -> None:
+    # The same means after the onset (NDVI 0.19: ploughed topsoil, not graded subsoil); only the
+    # within-parcel spread differs. Uniform, as ploughing leaves a field, it must outlast the
+    # ploughing season; patchy, as dust nets and huts leave a site, it confirms in weeks.
+    onset = dt.date(2022, 9, 1)
+    series = [_textured(d, _seasonal(d), -0.5 * _seasonal(d) + 0.2, 0.03) for d in _days(onset)]
+    sown = onset + dt.timedelta(days=50)
+    for d in acquisitions(onset, END):
+        if d < sown:
+            series.append(_textured(d, 0.19, 0.16, sd))
+        else:  # uniform: the next crop comes up; patchy: the site stays as it is
+            grown = min(1.0, (d - sown).days / 40) if not confirms else 0.0
+            ndvi = 0.19 + grown * (_seasonal(d) - 0.19)
+            series.append(_textured(d, ndvi, -0.5 * ndvi + 0.255, sd))
+    result = detect(series, area_m2=40_000, params=PARAMS)
+    confirmed = [s.day for s in result.steps if s.state is ChangeState.CONFIRMED]
+    detected = [s.day for s in result.steps if s.state is ChangeState.DETECTED]
+    assert detected and detected[0] == acquisitions(onset, END)[0]  # both are noticed at once
+    if confirms:
+        assert confirmed and (confirmed[0] - onset).days <= 30
+    else:
+        assert confirmed == [] and result.state is ChangeState.NONE
+
+
+def _days(until: dt.date) -> list[dt.date]:
+    return acquisitions(START, until)

@@ -224,6 +224,8 @@ def test_a_click_on_a_chokepoint_shows_its_target_enterprises(browser: Browser, 
 def test_a_reading_published_to_the_broker_reaches_the_wall_live(
     browser: Browser, demo: Demo
 ) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     sensor = demo.query("{ sensors(where: {kind: [POWER]}, first: 1) { nodes { sensorId } } }")[
         "sensors"
     ]["nodes"][0]["sensorId"]
@@ -238,26 +240,40 @@ def test_a_reading_published_to_the_broker_reaches_the_wall_live(
         with console(browser, demo, "#/wall") as tab:
             page = tab.page
             page.wait_for_selector("[data-testid=feed-state][data-state=live]")
+            # "live" means the socket is acknowledged; the hub registers the subscription a
+            # moment later. The demo's meters report every second, so the first row shown
+            # proves readings flow to this page before ours is sent.
+            page.locator("[data-testid=feed-row]").first.wait_for(timeout=120_000)
             # Narrow the wall's feed to this sensor, as an operator would, so the row is not
             # pushed out by the other meters before it is seen.
             page.locator("[data-testid=feed-filter]").fill(sensor)
             value = 4321.125
-            payload = {
-                "ts": dt.datetime.now(dt.UTC).isoformat(),
-                "metric": "energy_kwh",
-                "value": value,
-                "unit": "kWh",
-            }
-            started = time.monotonic()
-            mqtt.publish(f"hub/v1/power/{sensor}", json.dumps(payload), qos=1)
             row = page.locator(
                 f"[data-testid=feed-row][data-sensor='{sensor}'][data-value='{value}']"
             )
-            # Idle: well under 2 s. The ceiling is generous: in the demo's first minutes its
-            # satellite backfill (a year and a half of passes for every parcel) loads the hub.
-            row.first.wait_for(timeout=120_000)
+            started = time.monotonic()
+            sent = 0
+            # The live feed may drop the oldest events for a slow page (that is its contract),
+            # so on a loaded machine the reading is sent again, with a fresh time, until the
+            # wall shows it. Idle, the first one is on the wall well under 2 s.
+            while True:
+                payload = {
+                    "ts": dt.datetime.now(dt.UTC).isoformat(),
+                    "metric": "energy_kwh",
+                    "value": value,
+                    "unit": "kWh",
+                }
+                mqtt.publish(
+                    f"hub/v1/power/{sensor}", json.dumps(payload), qos=1
+                ).wait_for_publish()
+                sent += 1
+                try:
+                    row.first.wait_for(timeout=10_000)
+                    break
+                except PlaywrightTimeoutError:
+                    assert sent < 12, f"the reading never reached the wall after {sent} sends"
             took = time.monotonic() - started
-            print(f"published reading on the wall after {took * 1000:.0f} ms")
+            print(f"published reading on the wall after {took * 1000:.0f} ms, {sent} send(s)")
             tab.shot("live-feed")
             assert tab.errors == []
     finally:
