@@ -746,7 +746,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
         plain = tuple(n for n, f in ns.filters.items() if f.op is not Op.SEARCH)
         shapes = [plain] + ([tuple(ns.filters)] if ns.fulltext else [])
         for filters in shapes:
-            first = True
+            leading = True
             for sort in ns.sorts:
                 if ns.sorts[sort].prop or "search" in filters:
                     order = Order(((sort, True),), backward=sort == ns.default_sort)
@@ -756,9 +756,8 @@ def catalog(dialect: Dialect) -> list[Statement]:
                     # Neo4j linter pays per character, and repeating every filter for each
                     # of a set's 20 sorts was most of its minute.
                     searched = tuple(f for f in filters if ns.filters[f].op is Op.SEARCH)
-                    shown = filters if first else searched
-                    out.append(page(entity, shown, order, True, dialect))
-                    first = False
+                    out.append(page(entity, filters if leading else searched, order, True, dialect))
+                    leading = False
             out.append(count(entity, filters, dialect))
         out.append(page(entity, (), default_order(entity), False, dialect))
         out.append(aggregate(entity, plain, dialect))
