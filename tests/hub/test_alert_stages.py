@@ -24,7 +24,7 @@ from graph_schema import schedules as ss
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import ProjectStage, validate
 from graph_schema.writer import Outcome
-from hub import fusion, land, schedules, texts
+from hub import fusion, land, mpi, schedules, texts
 from hub.alerts import Alert, AlertFilter, AlertType, Severity, Status
 from hub.api.context import Context
 from hub.bulk import import_records
@@ -270,6 +270,45 @@ def test_accept_language_picks_zh_by_default_and_en_when_asked() -> None:
     # An unknown code or a missing parameter is shown as data, never an error.
     assert texts.render("NO_SUCH_CODE", {"a": 1}) == "NO_SUCH_CODE(a=1)"
     assert texts.render("PROJECT_IDLE", {"days": 3}).startswith("PROJECT_IDLE(")
+
+
+def test_every_reason_code_renders_in_both_languages_without_english_in_zh() -> None:
+    # Chokepoint, target and MPI reasons are codes plus parameters like alerts: every code a
+    # contribution can carry has a template, and its Chinese words hold no Latin letters.
+    mismatch = {"kind": "NO_ACTIVITY", "params": {"feeds": ["power", "labor"], "days": 7,
+                "first": "2026-11-01", "last": "2026-11-07"}}  # fmt: skip
+    samples: dict[str, dict[str, object]] = {
+        "MPI_SUSPENDED": {},
+        "MPI_POWER": {"share": 0.3, "n": 2, "days": 5},
+        "MPI_ACTIVITY": {"n": 0, "days": 4},
+        "MPI_NO_EVIDENCE": {"stage": "construction"},
+        "MPI_STARTED": {"planned": "2026-03-01", "started": "2026-03-09"},
+        "MPI_NOT_STARTED": {"planned": "2026-03-01"},
+        "MPI_COMPLETION": {"done": 270.0, "plan": 300.0},
+        "MPI_AGREES": {"days": 12},
+        "MPI_MISMATCH": {"mismatches": [mismatch]},
+        "CHOKEPOINT_FEW_LOCAL": {"count": 1, "minimum": 3},
+        "CHOKEPOINT_FEW_AGAINST_PEERS": {"count": 1, "median": "4", "ratio": "0.5"},
+        "CHOKEPOINT_DEMAND_OUTSIDE": {"covered": 0.25, "external": 0.75},
+        "CHOKEPOINT_SINGLE_SUPPLIER": {"top": 0.8},
+        "TARGET_OUTPUT": {"amount": "5,000"},
+        "TARGET_PATENTS": {"count": 50},
+        "TARGET_TAG": {"tag": "little_giant"},
+        "TARGET_GROWTH": {"growth": "+40.0"},
+    }
+    assert set(mpi.REASON_PARAMS) <= set(samples)
+    for code, params in samples.items():
+        if code in mpi.REASON_PARAMS:
+            assert set(params) == set(mpi.REASON_PARAMS[code]), code
+        zh, en = texts.render(code, params, texts.Lang.ZH), texts.render(code, params)
+        assert code not in zh and code not in en, (zh, en)
+        assert LATIN.findall(zh) == [], zh
+    assert texts.render("MPI_COMPLETION", samples["MPI_COMPLETION"], texts.Lang.EN) == (
+        "270 of 300 万元"
+    )
+    assert texts.render("MPI_MISMATCH", samples["MPI_MISMATCH"]) == (
+        "上报施工建设，但 2026-11-01 至 2026-11-07 的 7 天里电力、劳务闸机均无活动"
+    )
 
 
 async def test_alert_counts_by_severity_type_and_region(watch: Watch) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -240,8 +241,8 @@ ALERTS = """query ($after: String, $region: String) {
     totalCount pageInfo { hasNextPage endCursor } nodes { alertId type subject status } } }"""
 MPI = """{ mpi(period: "2026-11-H2") { period end
   regions(level: "county") { code mpi warning rank
-    resumption { rate basis counted projects(counted: false) { projectCode reason } }
-    verification { rate } } } }"""
+    resumption { rate basis counted projects(counted: false) { projectCode code params reason } }
+    verification { rate projects(counted: false) { projectCode code params reason } } } } }"""
 ACTIVITY = """query ($p: String!) { projectActivity(project: $p, days: 2) {
   day status confidence provisional powerResumed
   feeds { kind level value baseline share note } } }"""
@@ -293,6 +294,15 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     a = counties[1]
     assert a["resumption"]["rate"] == 0.5 and a["verification"]["rate"] == pytest.approx(1 / 3)
     assert [p["projectCode"] for p in a["resumption"]["projects"]] == [IDLE]
+    # Drill-down reasons are data (code, params) and words in the request's language (zh).
+    [idle] = a["resumption"]["projects"]
+    assert (idle["code"], idle["params"]["n"], idle["params"]["days"]) == ("MPI_POWER", 0, 4)
+    assert idle["reason"].startswith("4 天中有 0 天用电达到基线的")
+    against = a["verification"]["projects"]
+    assert {p["code"] for p in against} == {"MPI_MISMATCH"} and len(against) == 2
+    kinds = {m["kind"] for p in against for m in p["params"]["mismatches"]}
+    assert kinds == {"NO_ACTIVITY", "SATELLITE_CONSTRUCTION"}
+    assert not [p["reason"] for p in against if re.search("[A-Za-z]", p["reason"])]
     _, errors = await _gql(watch, '{ mpi(period: "2026-11-H3") { period } }')
     assert errors == ["BAD_USER_INPUT"]
     _, errors = await _gql(watch, MPI, role=Role.BANK)
@@ -309,12 +319,17 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     assert (power["level"], power["value"], power["baseline"], power["share"]) == (
         "LOW", 20.0, 100.0, 0.2,
     )  # fmt: skip
-    mismatches = '{ verificationMismatches(region: "330106") { projectCode kind explanation } }'
+    mismatches = """{ verificationMismatches(region: "330106") {
+        projectCode kind code params explanation } }"""
     data, errors = await _gql(watch, mismatches)
     assert data is not None
-    assert [(m["projectCode"], m["kind"]) for m in data["verificationMismatches"]] == [
+    found = data["verificationMismatches"]
+    assert [(m["projectCode"], m["kind"]) for m in found] == [
         (IDLE, "NO_ACTIVITY"), (LATE, "SATELLITE_CONSTRUCTION"),
     ]  # fmt: skip
+    assert found[1]["code"] == "MISMATCH_SATELLITE_CONSTRUCTION_DETAIL"
+    assert found[1]["params"]["stage"] == "preparation"
+    assert found[1]["explanation"].startswith("上报未开工（前期工作），但卫星在")
 
 
 ACTIVITIES = """query ($region: String, $statuses: [ActivityStatus!]) {
