@@ -341,5 +341,15 @@ async def test_alert_counts_by_severity_type_and_region(watch: Watch) -> None:
     assert counts["byRegion"] == [{"key": sites.A, "count": 5}, {"key": sites.B, "count": 1}]
     data, _ = await run(Role.VIEWER, active=True, region=sites.B, severities=["CRITICAL"])
     assert data is not None and data["alertCounts"]["total"] == 1
+    # By the stage the project reports now (the wall's stage filter): the not-started
+    # project's mismatch alone; nothing on completed projects.
+    data, _ = await run(Role.VIEWER, active=True, stages=["PLANNING", "PREPARATION"])
+    assert data is not None and data["alertCounts"]["byType"] == [
+        {"key": "VERIFICATION_MISMATCH", "count": 1}
+    ]
+    data, _ = await run(Role.VIEWER, active=True, stages=["COMPLETED"])
+    assert data is not None and data["alertCounts"]["total"] == 0
+    data, _ = await run(Role.VIEWER, active=True, stages=["CONSTRUCTION"])
+    assert data is not None and data["alertCounts"]["total"] == counts["total"] - 1
     _, errors = await run(Role.BANK)
     assert errors and (errors[0].extensions or {}).get("code") == "FORBIDDEN"
