@@ -283,9 +283,14 @@ def test_acknowledging_an_alert_in_the_console_changes_its_state(
         row.locator("[data-testid=alert-ack]").click()
         page.locator("[data-testid=alert-note] .warn").wait_for()
         assert demo.query(ALERT, {"id": alert_id})["alert"]["status"] == "ACTIVE_UNACK"
-        # With the monitor's key, entered in the console, it may.
+        # With the monitor's key, entered on the settings page (the wall has no key box; its
+        # note links there), it may.
+        assert page.locator("[data-testid=api-key]").count() == 0
+        page.locator("[data-testid=alert-note] [data-testid=goto-settings]").click()
         page.locator("[data-testid=api-key]").fill(demo.keys["monitor"])
         page.locator("[data-testid=api-key-save]").click()
+        page.locator("[data-testid=key-state][data-state=set]").wait_for()
+        page.locator("[data-testid=nav-wall]").click()
         row.wait_for()
         row.locator("[data-testid=alert-ack]").click()
         page.locator(
