@@ -244,7 +244,7 @@ function liveFeed(box: HTMLElement, state: HTMLElement, rate: HTMLElement): () =
   const kinds = new Set(["POWER", "LABOR", "CAMERA"]);
   let rollups = false;
   const toggles = ["POWER", "LABOR", "CAMERA", "SATELLITE"].map((k) => {
-    const b = h("button", { class: `toggle kind-${k.toLowerCase()}${kinds.has(k) ? " on" : ""}`, type: "button", title: k, "data-testid": `feed-kind-${k}` }, kindTag(k));
+    const b = h("button", { class: `toggle kind-${k.toLowerCase()}${kinds.has(k) ? " on" : ""}`, type: "button", title: tx(k), "data-testid": `feed-kind-${k}` }, kindTag(k));
     b.addEventListener("click", () => {
       if (kinds.has(k)) kinds.delete(k);
       else kinds.add(k);
@@ -510,6 +510,8 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
       data.alerts.nodes.forEach((a) => put(a, false));
       if (!data.alerts.nodes.length) list.append(h("li", { class: "muted", "data-testid": "alert-none" }, t("noAlerts")));
       drawCounts(data.alertCounts);
+      // What the list shows now, for a reader (or a test) to know the reload is done.
+      Object.assign(list.dataset, { region: region.value, type: type.value, severity: severity.value, stage: stage.value });
       if (box.firstChild !== tools) clear(box, tools, counts, note, list);
     } catch (exc) {
       if (alive() && mine === generation) clear(box, failure(exc));
