@@ -50,8 +50,11 @@ export function mountWall(root: HTMLElement): Cleanup {
   void drawMap(mapBox, mapLegend, () => alive, stops);
   stops.push(liveFeed(feedBox, feedState, feedRate));
   stops.push(alertList(alertBox, alertCount, () => alive));
-  void mpiTable(mpiBox, mpiPeriod, () => alive);
-  void headline(headBox, () => alive);
+  // One MPI answer for the table and the headline (the board is computed per request).
+  const board = query<MpiAnswer>(MPI);
+  board.catch(() => undefined); // each user reports the failure in its own panel
+  void mpiTable(mpiBox, mpiPeriod, () => alive, board);
+  void headline(headBox, () => alive, board);
   return () => stops.forEach((f) => f());
 }
 
@@ -562,7 +565,6 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
 
 // --- province headline -----------------------------------------------------------------------
 
-const HEAD_MPI = `{ mpi { end regions(level: "province") { code name mpi warning } } }`;
 const HEADLINE = `query Headline($year: String!) {
   projects(first: 1) { totalCount }
   cityScoreboard(period: $year) { cities { completion { projectCount plannedInvestment completedInvestment } } }
@@ -582,9 +584,9 @@ function figure(id: string, label: string, value: Child, under: Child = null): H
 /** 万元 as 亿元 on the big screen. */
 const yi = (wan: number) => fmt(wan / 10_000, 1);
 
-async function headline(box: HTMLElement, alive: () => boolean): Promise<void> {
+async function headline(box: HTMLElement, alive: () => boolean, mpi: Promise<MpiAnswer>): Promise<void> {
   try {
-    const board = await query<{ mpi: { end: string; regions: { code: string; name: string; mpi: number | null; warning: string | null }[] } }>(HEAD_MPI);
+    const board = await mpi;
     const year = board.mpi.end.slice(0, 4);
     // Parts a role may not read (supervision cases) come back as errors beside the rest.
     const answer = await request<HeadlineData>(HEADLINE, { year });
@@ -600,7 +602,7 @@ async function headline(box: HTMLElement, alive: () => boolean): Promise<void> {
     const overdue = cases?.filter((c) => c.overdue).length ?? 0;
     clear(
       box,
-      board.mpi.regions.map((p) =>
+      board.mpi.province.map((p) =>
         figure(
           "mpi",
           `${p.name} ${t("mpiShort")}`,
@@ -650,7 +652,11 @@ interface RegionMpi {
 }
 const RATE_FIELDS = "rate basis counted";
 const MPI = `{ mpi { period end regions(level: "city") { code name mpi warning rank
-  resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } } } }`;
+  resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
+  province: regions(level: "province") { code name mpi warning } } }`;
+interface MpiAnswer {
+  mpi: { period: string; end: string; regions: RegionMpi[]; province: { code: string; name: string; mpi: number | null; warning: string | null }[] };
+}
 const DRILL = `query Drill($code: String!) { mpi { regions(level: "county", within: $code) { code name mpi warning rank
     resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
   region(code: $code) { code name
@@ -659,9 +665,9 @@ const DRILL = `query Drill($code: String!) { mpi { regions(level: "county", with
     verification { projects(counted: false) { projectCode reason } } } } }`;
 const RATES = ["resumption", "start", "completion", "verification"] as const;
 
-async function mpiTable(box: HTMLElement, periodEl: HTMLElement, alive: () => boolean): Promise<void> {
+async function mpiTable(box: HTMLElement, periodEl: HTMLElement, alive: () => boolean, board: Promise<MpiAnswer>): Promise<void> {
   try {
-    const data = await query<{ mpi: { period: string; end: string; regions: RegionMpi[] } }>(MPI);
+    const data = await board;
     if (!alive()) return;
     periodEl.textContent = `${t("period")} ${data.mpi.period} · ${t("asOf")} ${data.mpi.end}`;
     const drill = h("div", { class: "drill", "data-testid": "mpi-drill" });
