@@ -2,12 +2,13 @@
 
 The hand-built province (tests/hub/sites.py) carries one trigger for each alert type:
 IDLE's meter has been down to 2% for eight days and its gate silent (PROJECT_IDLE,
-VERIFICATION_MISMATCH NO_ACTIVITY, FEED_STALE), LOW's second camera is tampered
-(CAMERA_HEALTH), the satellite confirmed a change on LATE's parcel two days ago
-(SATELLITE_CHANGE or the mismatch SATELLITE_CONSTRUCTION), and ACT tracks land nodes long
-overdue (LAND_NODE_OVERDUE). The same graph and readings are re-reported stage after stage,
-and the active alerts must be exactly the ones the documented rules open, with the others
-cleared.
+VERIFICATION_MISMATCH NO_ACTIVITY; the gate is not stale: nobody passes a stopped site's
+gate), LOW's second camera is tampered (CAMERA_HEALTH) and its gate, added here, last
+reported three days ago while its meter shows work (FEED_STALE), the satellite confirmed a
+change on LATE's parcel two days ago (SATELLITE_CHANGE or the mismatch
+SATELLITE_CONSTRUCTION), and ACT tracks land nodes long overdue (LAND_NODE_OVERDUE). The
+same graph and readings are re-reported stage after stage, and the active alerts must be
+exactly the ones the documented rules open, with the others cleared.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from hub import fusion, land, mpi, schedules, texts
 from hub.alerts import Alert, AlertFilter, AlertType, Severity, Status
 from hub.api.context import Context
 from hub.bulk import import_records
-from hub.clock import fixed
+from hub.clock import ZONE, fixed
 from hub.roles import Role
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from hub.watch import Watch
 from ingest.bus import LiveBus
+from ingest.model import Attendance, SensorInfo, to_ms
 from tests.hub import handbuilt, sites
 from tests.hub.sites import ACT, IDLE, LATE, LOW, D
 
@@ -43,7 +45,7 @@ WALKED = (ACT, IDLE, LATE, LOW)
 
 # Stage-independent: a device fault or overdue paperwork is news whatever the stage.
 ALWAYS = {
-    (AlertType.FEED_STALE, "lab-idle", Severity.MINOR),
+    (AlertType.FEED_STALE, "lab-low", Severity.MINOR),
     (AlertType.CAMERA_HEALTH, "cam-low-2", Severity.CRITICAL),
     (AlertType.LAND_NODE_OVERDUE, ACT, Severity.MAJOR),
 }
@@ -91,6 +93,14 @@ async def watch(store: FalkorDBStore, tmp_path: Path) -> AsyncIterator[Watch]:
     telemetry = await sites.open_telemetry(tmp_path / "telemetry.db")
     pipe = sites.pipeline(store, telemetry, LiveBus())
     await pipe.commit_observations(sites.history(), sites.sensor_infos())
+    # A gate on LOW (working) that went silent three days ago: stale, unlike IDLE's.
+    gate = {"id": "lab-low", "kind": "labor", "project_code": LOW, "stale_after_s": 86400}
+    await import_records(store, "sensor", [validate("sensor", gate)])
+    morning = to_ms(dt.datetime.combine(D - dt.timedelta(days=3), dt.time(8), ZONE))
+    await pipe.commit_observations(
+        [Attendance("lab-low", morning, sites.worker(0), "in", LOW)],
+        {"lab-low": SensorInfo("lab-low", "labor", LOW)},
+    )
     await land.track(store, ACT, land.TemplateKind.FILED, dt.date(2026, 1, 5))
     yield Watch(
         store,
@@ -338,7 +348,7 @@ async def test_alert_counts_by_severity_type_and_region(watch: Watch) -> None:
         "VERIFICATION_MISMATCH": 2, "FEED_STALE": 1, "CAMERA_HEALTH": 1, "PROJECT_IDLE": 1,
         "LAND_NODE_OVERDUE": 1,
     }  # fmt: skip
-    assert counts["byRegion"] == [{"key": sites.A, "count": 5}, {"key": sites.B, "count": 1}]
+    assert counts["byRegion"] == [{"key": sites.A, "count": 4}, {"key": sites.B, "count": 2}]
     data, _ = await run(Role.VIEWER, active=True, region=sites.B, severities=["CRITICAL"])
     assert data is not None and data["alertCounts"]["total"] == 1
     # By the stage the project reports now (the wall's stage filter): the not-started
