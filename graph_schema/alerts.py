@@ -113,6 +113,7 @@ _FILTER = (
     "AND ($severities IS NULL OR a.severity IN $severities) "
     "AND ($statuses IS NULL OR a.status IN $statuses) "
     "AND ($project IS NULL OR a.project_code = $project) "
+    "AND ($projects IS NULL OR a.project_code IN $projects) "
     "AND ($subject IS NULL OR a.subject = $subject) "
     "AND ($since IS NULL OR a.raised_at >= $since) "
 )

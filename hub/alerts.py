@@ -267,6 +267,7 @@ class AlertFilter:
     project_code: str | None = None
     subject: str | None = None
     since: dt.datetime | None = None
+    projects: tuple[str, ...] | None = None  # only these projects' alerts (the stage filter)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -275,6 +276,7 @@ class AlertFilter:
             "severities": [s.value for s in self.severities] if self.severities else None,
             "statuses": [s.value for s in self.statuses] if self.statuses is not None else None,
             "project": self.project_code,
+            "projects": list(self.projects) if self.projects is not None else None,
             "subject": self.subject,
             "since": stamp(self.since) if self.since is not None else None,
         }

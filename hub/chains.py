@@ -39,6 +39,7 @@ from graph_schema import chains as st
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.model import Tier
 from graph_schema.store import GraphStore, Row
+from hub import texts
 
 TIER_ORDER = {Tier.UPSTREAM: 0, Tier.MIDSTREAM: 1, Tier.DOWNSTREAM: 2}
 MAX_HOPS = 6
@@ -306,10 +307,15 @@ class Rule(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Reason:
     rule: Rule
-    message: str
+    code: str  # the finding as data (hub.texts CHOKEPOINT_*), rendered per language
+    params: dict[str, Any]
     value: float
     threshold: float
     strength: float  # 0..1, how far past the threshold
+
+    @property
+    def message(self) -> str:
+        return texts.render(self.code, self.params, texts.Lang.EN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +342,8 @@ def judge(
         reasons.append(
             Reason(
                 Rule.FEW_LOCAL_ENTERPRISES,
-                f"{count} local enterprises, fewer than the minimum of {rules.min_enterprises}",
+                "CHOKEPOINT_FEW_LOCAL",
+                {"count": count, "minimum": rules.min_enterprises},
                 count,
                 rules.min_enterprises,
                 strength,
@@ -349,8 +356,8 @@ def judge(
             reasons.append(
                 Reason(
                     Rule.FEW_LOCAL_ENTERPRISES,
-                    f"{count} local enterprises against a median of {median:g} in peer "
-                    f"regions (bar: {rules.peer_ratio:g} × median)",
+                    "CHOKEPOINT_FEW_AGAINST_PEERS",
+                    {"count": count, "median": f"{median:g}", "ratio": f"{rules.peer_ratio:g}"},
                     count,
                     bar,
                     1.0 - count / bar,
@@ -362,8 +369,8 @@ def judge(
             reasons.append(
                 Reason(
                     Rule.DEMAND_SUPPLIED_FROM_OUTSIDE,
-                    f"local output covers {1 - external:.0%} of local downstream demand; "
-                    f"{external:.0%} comes from outside",
+                    "CHOKEPOINT_DEMAND_OUTSIDE",
+                    {"covered": round(1 - external, 4), "external": round(external, 4)},
                     external,
                     rules.external_share,
                     external,
@@ -375,7 +382,8 @@ def judge(
                 reasons.append(
                     Reason(
                         Rule.SINGLE_LOCAL_SUPPLIER,
-                        f"the largest local supplier makes {top:.0%} of local output",
+                        "CHOKEPOINT_SINGLE_SUPPLIER",
+                        {"top": round(top, 4)},
                         top,
                         rules.single_supplier_share,
                         top,
@@ -434,7 +442,10 @@ class Target:
     props: dict[str, Any]
     region_code: str
     score: float
-    reasons: list[str]
+    reasons: list[tuple[str, dict[str, Any]]]  # (hub.texts code TARGET_*, parameters)
+
+    def words(self, lang: texts.Lang = texts.Lang.EN) -> list[str]:
+        return [texts.render(code, params, lang) for code, params in self.reasons]
 
 
 def _scaled(values: Sequence[float]) -> list[float]:
@@ -466,12 +477,14 @@ def rank_targets(candidates: Sequence[tuple[dict[str, Any], str]]) -> list[Targe
             + WEIGHTS["tags"] * tag_points
             + WEIGHTS["growth"] * growth_points
         )
-        reasons = [f"output {float(p.get('output') or 0):,.0f} 万元"]
+        reasons: list[tuple[str, dict[str, Any]]] = [
+            ("TARGET_OUTPUT", {"amount": f"{float(p.get('output') or 0):,.0f}"})
+        ]
         if p.get("patents"):
-            reasons.append(f"{int(p['patents'])} patents")
-        reasons += [f"tagged {t}" for t in tags if t in TAG_POINTS]
+            reasons.append(("TARGET_PATENTS", {"count": int(p["patents"])}))
+        reasons += [("TARGET_TAG", {"tag": t}) for t in tags if t in TAG_POINTS]
         if growth is not None:
-            reasons.append(f"output growth {float(growth):+.1f}% a year")
+            reasons.append(("TARGET_GROWTH", {"growth": f"{float(growth):+.1f}"}))
         ranked.append(Target(p, home, round(100 * value, 1), reasons))
     ranked.sort(key=lambda t: (-t.score, str(t.props.get("uscc"))))
     return ranked

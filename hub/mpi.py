@@ -36,6 +36,7 @@ from enum import StrEnum
 from typing import Any
 
 from graph_schema.errors import InvalidInput
+from hub import texts
 from hub.financing import RegionTree
 from hub.fusion import Activity, DayEvidence, Mismatch, Project
 from hub.scoreboard import WarningLevel, ranks, schedule_share, warning
@@ -117,12 +118,34 @@ class Contribution:
     rate: RateKind
     basis: float  # 1 for counts; the annual plan for completion
     counted: float  # 1/0 for counts; the completed amount for completion
-    why: str  # the reason, formatted on demand (a board holds hundreds of thousands)
-    args: tuple[Any, ...] = ()
+    code: str  # why, as a hub.texts code (MPI_*); its parameters are named in REASON_PARAMS
+    args: tuple[Any, ...] = ()  # kept positional: a board holds hundreds of thousands
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {
+            name: v.isoformat() if isinstance(v, dt.date) else v
+            for name, v in zip(REASON_PARAMS[self.code], self.args, strict=True)
+        }
 
     @property
     def reason(self) -> str:
-        return self.why.format(*self.args)
+        """In English (the API renders ``code`` and ``params`` in the request's language)."""
+        return texts.render(self.code, self.params, texts.Lang.EN)
+
+
+# The parameters' names of each reason code, in the order Contribution.args holds them.
+REASON_PARAMS: dict[str, tuple[str, ...]] = {
+    "MPI_SUSPENDED": (),
+    "MPI_POWER": ("share", "n", "days"),
+    "MPI_ACTIVITY": ("n", "days"),
+    "MPI_NO_EVIDENCE": ("stage",),
+    "MPI_STARTED": ("planned", "started"),
+    "MPI_NOT_STARTED": ("planned",),
+    "MPI_COMPLETION": ("done", "plan"),
+    "MPI_AGREES": ("days",),
+    "MPI_MISMATCH": ("mismatches",),
+}
 
 
 def contributions(
@@ -146,50 +169,51 @@ def contributions(
     if project.kind == "continuing" and not ended:
         powered = [e.power_resumed for e in span if e.power_resumed is not None]
         if project.stage == "suspended":
-            out.append(Contribution(code, region, RateKind.RESUMPTION, 1, 0, "reported suspended"))
+            out.append(Contribution(code, region, RateKind.RESUMPTION, 1, 0, "MPI_SUSPENDED"))
         elif powered:
             n = sum(powered)
             out.append(
                 Contribution(code, region, RateKind.RESUMPTION, 1, 1 if n else 0,
-                             "power at or above {:.0%} of baseline on {} of {} days",
+                             "MPI_POWER",
                              (rules.resumption_share, n, len(powered)))
             )  # fmt: skip
         elif observed:
             n = sum(e.status is Activity.ACTIVE for e in observed)
             out.append(
                 Contribution(code, region, RateKind.RESUMPTION, 1, 1 if n else 0,
-                             "no power readings; ACTIVE on {} of {} observed days",
+                             "MPI_ACTIVITY",
                              (n, len(observed)))
             )  # fmt: skip
         else:
             yes = project.stage == "construction"
             out.append(
                 Contribution(code, region, RateKind.RESUMPTION, 1, 1 if yes else 0,
-                             "no evidence; reported {}", (project.stage,))
+                             "MPI_NO_EVIDENCE", (project.stage,))
             )  # fmt: skip
     due = project.planned_start
     if project.kind == "new" and due is not None and due.year == end.year and due <= end:
         started = project.actual_start is not None and project.actual_start <= end
         out.append(
             Contribution(code, region, RateKind.START, 1, 1 if started else 0,
-                         "planned {}, started {}" if started else "planned {}, not started",
+                         "MPI_STARTED" if started else "MPI_NOT_STARTED",
                          (due, project.actual_start) if started else (due,))
         )  # fmt: skip
     if project.annual_plan > 0:
         out.append(
             Contribution(code, region, RateKind.COMPLETION, project.annual_plan,
-                         project.year_completed, "{:g} of {:g} 万元",
+                         project.year_completed, "MPI_COMPLETION",
                          (project.year_completed, project.annual_plan))
         )  # fmt: skip
     if observed:
         against = [m for m in found if m.since <= end]
         if against:
-            text = "; ".join(m.explanation for m in against)
-            out.append(Contribution(code, region, RateKind.VERIFICATION, 1, 0, "{}", (text,)))
+            why = tuple({"kind": m.kind.value, "params": dict(m.params)} for m in against)
+            out.append(Contribution(code, region, RateKind.VERIFICATION, 1, 0, "MPI_MISMATCH",
+                                    (why,)))  # fmt: skip
         else:
             out.append(
                 Contribution(code, region, RateKind.VERIFICATION, 1, 1,
-                             "evidence on {} days agrees", (len(observed),))
+                             "MPI_AGREES", (len(observed),))
             )  # fmt: skip
     return out
 

@@ -80,6 +80,34 @@ SATELLITE_REASONS: Final = {
     "REPORTED_STANDSTILL": ("当月上报完成投资为零", "no investment was reported for the month"),
 }
 
+# Verification mismatches without the project's name (the project is named around them: MPI
+# drill-downs, the verificationMismatches list); alerts put "{project}: " before these.
+MISMATCH_DETAILS: Final[dict[str, tuple[str, str]]] = {
+    "NO_ACTIVITY": (
+        "上报施工建设，但 {first} 至 {last} 的 {days} 天里{feeds}均无活动",
+        "reported under construction, but {feeds} showed no activity on any of the "
+        "{days} days from {first} to {last}",
+    ),
+    "INVESTMENT_JUMP": (
+        "{month} 上报完成投资 {amount} 万元，为此前月份中位数 {median} 的 {ratio} 倍，"
+        "但当月 {days} 个观测日中仅 {active_share} 为施工状态",
+        "reported {amount} 万元 in {month}, {ratio}× the median {median} of earlier "
+        "months, but only {active_share} of that month's {days} observed days were ACTIVE",
+    ),
+    "SATELLITE_CONSTRUCTION": (
+        "上报未开工（{stage}），但卫星在 {day} 发现地块有施工变化",
+        "reported not started ({stage}), but the satellite shows construction on its "
+        "parcel on {day}",
+    ),
+}
+ENTERPRISE_TAGS: Final = {
+    "chain_leader": ("链主企业", "chain leader"),
+    "listed": ("上市企业", "listed"),
+    "little_giant": ("专精特新“小巨人”", "little giant"),
+    "high_tech": ("高新技术企业", "high-tech"),
+    "above_designated_size": ("规上企业", "above designated size"),
+}
+
 # code -> (zh, en)
 TEMPLATES: Final[dict[str, tuple[str, str]]] = {
     "FEED_STALE": (
@@ -89,22 +117,6 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
     "PROJECT_IDLE": (
         "{project}：施工建设中，已连续 {days} 天停工",
         "{project}: under construction, IDLE for {days} days",
-    ),
-    "MISMATCH_NO_ACTIVITY": (
-        "{project}：上报施工建设，但 {first} 至 {last} 的 {days} 天里{feeds}均无活动",
-        "{project}: reported under construction, but {feeds} showed no activity on any of the "
-        "{days} days from {first} to {last}",
-    ),
-    "MISMATCH_INVESTMENT_JUMP": (
-        "{project}：{month} 上报完成投资 {amount} 万元，为此前月份中位数 {median} 的 {ratio} 倍，"
-        "但当月 {days} 个观测日中仅 {active_share} 为施工状态",
-        "{project}: reported {amount} 万元 in {month}, {ratio}× the median {median} of earlier "
-        "months, but only {active_share} of that month's {days} observed days were ACTIVE",
-    ),
-    "MISMATCH_SATELLITE_CONSTRUCTION": (
-        "{project}：上报未开工（{stage}），但卫星在 {day} 发现地块有施工变化",
-        "{project}: reported not started ({stage}), but the satellite shows construction on its "
-        "parcel on {day}",
     ),
     "CAMERA_HEALTH": (
         "摄像头 {camera}：{fault}，始于 {since}",
@@ -137,7 +149,52 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
         "{project}：{count} 个用地节点逾期（{nodes}）",
         "{project}: {count} land nodes overdue ({nodes})",
     ),
+    # Why a chain segment is a chokepoint (hub.chains.judge), one code per rule that holds.
+    "CHOKEPOINT_FEW_LOCAL": (
+        "本地企业 {count} 家，少于最低 {minimum} 家",
+        "{count} local enterprises, fewer than the minimum of {minimum}",
+    ),
+    "CHOKEPOINT_FEW_AGAINST_PEERS": (
+        "本地企业 {count} 家，同级地区中位数为 {median} 家（门槛：中位数 × {ratio}）",
+        "{count} local enterprises against a median of {median} in peer regions "
+        "(bar: {ratio} × median)",
+    ),
+    "CHOKEPOINT_DEMAND_OUTSIDE": (
+        "本地产值只满足本地下游需求的 {covered}，{external} 来自外地",
+        "local output covers {covered} of local downstream demand; {external} comes from outside",
+    ),
+    "CHOKEPOINT_SINGLE_SUPPLIER": (
+        "最大的本地供应商占本地产值的 {top}",
+        "the largest local supplier makes {top} of local output",
+    ),
+    # What a target enterprise's score rests on (hub.chains.rank_targets).
+    "TARGET_OUTPUT": ("产值 {amount} 万元", "output {amount} 万元"),
+    "TARGET_PATENTS": ("专利 {count} 项", "{count} patents"),
+    "TARGET_TAG": ("{tag}", "tagged {tag}"),
+    "TARGET_GROWTH": ("产值年增长 {growth}%", "output growth {growth}% a year"),
+    # Why a project counts or not for an MPI rate (hub.mpi.contributions).
+    "MPI_SUSPENDED": ("上报为停缓建", "reported suspended"),
+    "MPI_POWER": (
+        "{days} 天中有 {n} 天用电达到基线的 {share} 以上",
+        "power at or above {share} of baseline on {n} of {days} days",
+    ),
+    "MPI_ACTIVITY": (
+        "无用电数据；{days} 个观测日中有 {n} 天为施工状态",
+        "no power readings; ACTIVE on {n} of {days} observed days",
+    ),
+    "MPI_NO_EVIDENCE": ("无监测证据；上报为{stage}", "no evidence; reported {stage}"),
+    "MPI_STARTED": (
+        "计划 {planned} 开工，已于 {started} 开工",
+        "planned {planned}, started {started}",
+    ),
+    "MPI_NOT_STARTED": ("计划 {planned} 开工，尚未开工", "planned {planned}, not started"),
+    "MPI_COMPLETION": ("完成 {done} 万元，年度计划 {plan} 万元", "{done} of {plan} 万元"),
+    "MPI_AGREES": ("{days} 天的监测证据与上报一致", "evidence on {days} days agrees"),
+    "MPI_MISMATCH": ("{mismatches}", "{mismatches}"),
 }
+for _kind, (_zh, _en) in MISMATCH_DETAILS.items():
+    TEMPLATES[f"MISMATCH_{_kind}"] = ("{project}：" + _zh, "{project}: " + _en)
+    TEMPLATES[f"MISMATCH_{_kind}_DETAIL"] = (_zh, _en)
 
 
 def _span(seconds: Any, lang: Lang) -> str:
@@ -167,6 +224,18 @@ def _nodes(nodes: Any, lang: Lang) -> str:
     )
 
 
+def _share(value: Any, lang: Lang) -> str:
+    return f"{float(value):.0%}"
+
+
+def _mismatches(found: Any, lang: Lang) -> str:
+    """Mismatches given as ``[{"kind": ..., "params": {...}}]``, each rendered, joined."""
+    sep = "；" if lang is Lang.ZH else "; "
+    return sep.join(
+        render(f"MISMATCH_{m.get('kind')}_DETAIL", m.get("params") or {}, lang) for m in found or []
+    )
+
+
 LEVELS: Final = {"county": ("县", "county"), "city": ("市", "city"), "province": ("省", "province")}
 
 _PREPARE: Final[dict[str, Callable[[Any, Lang], str]]] = {
@@ -183,6 +252,14 @@ _PREPARE: Final[dict[str, Callable[[Any, Lang], str]]] = {
     "state": lambda v, lang: _pick(CHANGE_STATES, 2 if int(v) >= 2 else 1, lang),
     "nodes": _nodes,
     "active_share": lambda v, lang: f"{float(v):.0%}",
+    "tag": lambda v, lang: _pick(ENTERPRISE_TAGS, v, lang),
+    "covered": _share,
+    "external": _share,
+    "top": _share,
+    "share": _share,
+    "mismatches": _mismatches,
+    "done": lambda v, lang: f"{float(v):g}",
+    "plan": lambda v, lang: f"{float(v):g}",
 }
 
 

@@ -242,7 +242,10 @@ class Watch:
 
     async def stale_findings(self, now: dt.datetime) -> list[Finding]:
         """Every sensor whose newest reading is older than its timeout (a sensor that never
-        reported is NO_DATA, not stale)."""
+        reported is NO_DATA, not stale). A labor gate is not stale while its project is idle
+        (an idle run of complete days, judged from its other feeds): a gate reports passes, a
+        stopped site has none, and the stop is the news (PROJECT_IDLE, or 非施工期), not the
+        gate. A gate silent on a site whose meter shows work, or shows nothing, is stale."""
         snap = await self.current()
         latest = await self.telemetry.latest()
         newest: dict[str, dt.datetime] = {}
@@ -254,6 +257,9 @@ class Watch:
             ts = newest.get(s.id)
             timeout = s.stale_after_s or self.inactivity_timeout_s
             if ts is None or (now - ts).total_seconds() <= timeout:
+                continue
+            history = snap.history.get(s.project_code or "")
+            if s.kind == "labor" and history and fusion.idle_run(history, snap.today) > 0:
                 continue
             silent = now - ts
             findings.append(

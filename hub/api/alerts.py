@@ -25,6 +25,7 @@ from graph_schema.errors import HubError, InvalidInput
 from hub import alerts as al
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.context import Context
+from hub.api.enums import ProjectStage
 from hub.api.types import PageInfo
 from hub.clock import clock_of
 from hub.roles import Role
@@ -250,8 +251,13 @@ class AlertFilterInput:
     since: dt.datetime | None = strawberry.field(
         default=None, description="Raised at or after this moment."
     )
+    stages: list[ProjectStage] | None = strawberry.field(
+        default=None,
+        description="Only alerts of projects that report one of these stages now (alerts "
+        "without a project, such as a sensor's, are left out).",
+    )
 
-    def to_filter(self) -> al.AlertFilter:
+    def to_filter(self, projects: tuple[str, ...] | None = None) -> al.AlertFilter:
         statuses = [al.Status(str(s.value)) for s in self.statuses] if self.statuses else None
         if self.active is not None:
             wanted = {s for s in al.Status if s.active == self.active}
@@ -270,7 +276,17 @@ class AlertFilterInput:
             project_code=self.project_code,
             subject=self.subject,
             since=self.since,
+            projects=projects,
         )
+
+    async def resolve(self, info: Ctx) -> al.AlertFilter:
+        """The filter, with ``stages`` turned into the projects that report them now."""
+        if self.stages is None:
+            return self.to_filter()
+        wanted = {str(s.value) for s in self.stages}
+        snap = await watch_of(info).current()
+        codes = tuple(sorted(c for c, p in snap.projects.items() if p.stage in wanted))
+        return self.to_filter(codes)
 
 
 def _cursor(a: al.Alert) -> str:
@@ -315,7 +331,7 @@ class AlertQuery:
     ) -> AlertConnection:
         if not 0 < first <= MAX_PAGE:
             raise InvalidInput(f"first: between 1 and {MAX_PAGE}")
-        where = (filter or AlertFilterInput()).to_filter()
+        where = await (filter or AlertFilterInput()).resolve(info)
         position = _after(after) if after is not None else None
         rows = await watch_of(info).alerts.list(where, limit=first + 1, after=position)
         page = rows[:first]
@@ -377,7 +393,7 @@ class AlertCountQuery:
             AlertFilterInput | None, strawberry.argument(description="Which alerts.")
         ] = None,
     ) -> AlertCounts:
-        where = (filter or AlertFilterInput()).to_filter()
+        where = await (filter or AlertFilterInput()).resolve(info)
         found = await watch_of(info).alerts.counts(where)
         return AlertCounts(
             total=sum(found["severity"].values()),

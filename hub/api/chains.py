@@ -8,18 +8,20 @@ beneficiaries) page by position: their order is a computed score, not a stored k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
-from hub import chains
+from hub import chains, texts
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
 from hub.api.paging import decode_cursor, encode_cursor, window
+from hub.api.texts import MESSAGE, Text, lang
 from hub.api.types import (
     After,
     Before,
@@ -152,10 +154,15 @@ class ChainMap:
 @strawberry.type(description="Why a segment is a chokepoint: one rule that holds.")
 class ChokepointReason:
     rule: ChokepointRule = strawberry.field(description="The rule.")
-    message: str = strawberry.field(description="What was found, in words.")
+    code: str = strawberry.field(description="What was found, as a stable code (CHOKEPOINT_*).")
+    params: JSON = strawberry.field(description="The finding's parameters, by name.")
     value: float = strawberry.field(description="The measured value.")
     threshold: float = strawberry.field(description="The threshold it was held against.")
     strength: float = strawberry.field(description="How far past the threshold, 0 to 1.")
+
+    @strawberry.field(description="What was found, in words. " + MESSAGE)
+    def message(self, info: Ctx) -> str:
+        return texts.render(self.code, cast(Mapping[str, Any], self.params), lang(info))
 
 
 @strawberry.type(description="A chain segment whose local coverage in a region is weak.")
@@ -196,9 +203,15 @@ class ChokepointReport:
 class Target:
     rank: int = strawberry.field(description="1 for the best.")
     score: float = strawberry.field(description="0-100: output, patents, labels and growth.")
-    reasons: list[str] = strawberry.field(description="What the score rests on, in words.")
+    reason_texts: list[Text] = strawberry.field(
+        description="What the score rests on, as data: codes (TARGET_*), parameters, words."
+    )
     enterprise: Enterprise = strawberry.field(description="The enterprise.")
     region_code: str = strawberry.field(description="Where it is registered.")
+
+    @strawberry.field(description="What the score rests on, in words. " + MESSAGE)
+    def reasons(self, info: Ctx) -> list[str]:
+        return [t.message(info) for t in self.reason_texts]
 
 
 @strawberry.type(description="A target and its position.")
@@ -283,7 +296,7 @@ def target_connection(
         Target(
             rank=i + 1,
             score=found[i].score,
-            reasons=found[i].reasons,
+            reason_texts=[Text.of(code, params) for code, params in found[i].reasons],
             enterprise=Enterprise.from_props(found[i].props),
             region_code=found[i].region_code,
         )
@@ -396,7 +409,8 @@ async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> Chokepoin
                 reasons=[
                     ChokepointReason(
                         rule=ChokepointRule(r.rule.value),
-                        message=r.message,
+                        code=r.code,
+                        params=cast(JSON, r.params),
                         value=r.value,
                         threshold=r.threshold,
                         strength=round(r.strength, 4),

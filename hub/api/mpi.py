@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput, NotFound
-from hub import fusion
+from hub import fusion, texts
 from hub import mpi as index
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.alerts import watch_of
 from hub.api.context import Context
 from hub.api.monitoring import project_code_of
 from hub.api.scoreboard import ScoreboardWarning
+from hub.api.texts import MESSAGE, lang
 from hub.scoreboard import WarningLevel
 
 Ctx = Info[Context, None]
@@ -176,7 +178,12 @@ class VerificationMismatch:
     region_code: str | None = strawberry.field(description="Its region.")
     kind: MismatchKind = strawberry.field(description="Which disagreement.")
     since: dt.date = strawberry.field(description="From when.")
-    explanation: str = strawberry.field(description="Why, with the figures.")
+    code: str = strawberry.field(description="Why, as a stable code (MISMATCH_<kind>_DETAIL).")
+    params: JSON = strawberry.field(description="Its parameters (the figures), by name.")
+
+    @strawberry.field(description="Why, with the figures. " + MESSAGE)
+    def explanation(self, info: Ctx) -> str:
+        return texts.render(self.code, cast(Mapping[str, Any], self.params), lang(info))
 
 
 @strawberry.type(description="A project behind an MPI rate.")
@@ -187,7 +194,12 @@ class MpiEntry:
     counted: float = strawberry.field(
         description="1 if it counts for the rate, else 0 (completion: completed, 万元)."
     )
-    reason: str = strawberry.field(description="Why, with the evidence.")
+    code: str = strawberry.field(description="Why, as a stable code (MPI_*).")
+    params: JSON = strawberry.field(description="Its parameters (the evidence), by name.")
+
+    @strawberry.field(description="Why, with the evidence. " + MESSAGE)
+    def reason(self, info: Ctx) -> str:
+        return texts.render(self.code, cast(Mapping[str, Any], self.params), lang(info))
 
 
 @strawberry.type(description="One of the MPI's four rates in one region.")
@@ -221,7 +233,8 @@ class MpiRate:
                     region_code=c.region_code,
                     basis=c.basis,
                     counted=c.counted,
-                    reason=c.reason,
+                    code=c.code,
+                    params=cast(JSON, c.params),
                 )
             )
         return out
@@ -476,7 +489,8 @@ class MpiQuery:
                     region_code=project.region_code,
                     kind=MismatchKind(m.kind.value),
                     since=m.since,
-                    explanation=m.explanation,
+                    code=f"MISMATCH_{m.kind.value}_DETAIL",
+                    params=cast(JSON, dict(m.params)),
                 )
                 for m in found
             ]

@@ -446,7 +446,8 @@ async def simulate(
             log.info("demo simulator: publishing history for %d meters and %d gates",
                      len(meters), gates)  # fmt: skip
             publisher.baseline = (telemetry.pipeline.counters.received, publisher.published)
-            await _history(publisher, telemetry, ordered, silent, tz, started)
+            await _history(publisher, telemetry, scenarios_first(ordered, silent), silent, tz,
+                           started)  # fmt: skip
         await live
     finally:
         malformed.cancel()
@@ -497,6 +498,23 @@ def plan(rows: list[dict[str, Any]], now: dt.datetime, tz: ZoneInfo) -> tuple[li
         {meter for _, meter in meters[:: len(meters) // n_silent][:n_silent]} if n_silent else set()
     )
     return ordered, silent
+
+
+def scenarios_first(sites: list[Site], silent: set[str]) -> list[Site]:
+    """The order the history is published in: the scripted scenarios' sites first (the long
+    stop, whose county goes red and whose case escalates; the sites with a silent meter; the
+    short stops), then the rest, each group by project code. The whole history takes the best
+    part of an hour on a busy machine (688 meters, one site at a time, paced by ingest's
+    commits); this way every scenario plays within minutes of the start."""
+
+    def rank(site: Site) -> int:
+        if site.idle and site.idle_days == LONG_IDLE_DAYS:
+            return 0
+        if set(site.meters) & silent:
+            return 1
+        return 2 if site.idle else 3
+
+    return sorted(sites, key=lambda site: (rank(site), site.project_code))
 
 
 def long_stop(sites: list[Site]) -> Site | None:

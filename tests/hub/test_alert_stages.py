@@ -2,12 +2,13 @@
 
 The hand-built province (tests/hub/sites.py) carries one trigger for each alert type:
 IDLE's meter has been down to 2% for eight days and its gate silent (PROJECT_IDLE,
-VERIFICATION_MISMATCH NO_ACTIVITY, FEED_STALE), LOW's second camera is tampered
-(CAMERA_HEALTH), the satellite confirmed a change on LATE's parcel two days ago
-(SATELLITE_CHANGE or the mismatch SATELLITE_CONSTRUCTION), and ACT tracks land nodes long
-overdue (LAND_NODE_OVERDUE). The same graph and readings are re-reported stage after stage,
-and the active alerts must be exactly the ones the documented rules open, with the others
-cleared.
+VERIFICATION_MISMATCH NO_ACTIVITY; the gate is not stale: nobody passes a stopped site's
+gate), LOW's second camera is tampered (CAMERA_HEALTH) and its gate, added here, last
+reported three days ago while its meter shows work (FEED_STALE), the satellite confirmed a
+change on LATE's parcel two days ago (SATELLITE_CHANGE or the mismatch
+SATELLITE_CONSTRUCTION), and ACT tracks land nodes long overdue (LAND_NODE_OVERDUE). The
+same graph and readings are re-reported stage after stage, and the active alerts must be
+exactly the ones the documented rules open, with the others cleared.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ from graph_schema import schedules as ss
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import ProjectStage, validate
 from graph_schema.writer import Outcome
-from hub import fusion, land, schedules, texts
+from hub import fusion, land, mpi, schedules, texts
 from hub.alerts import Alert, AlertFilter, AlertType, Severity, Status
 from hub.api.context import Context
 from hub.bulk import import_records
-from hub.clock import fixed
+from hub.clock import ZONE, fixed
 from hub.roles import Role
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from hub.watch import Watch
 from ingest.bus import LiveBus
+from ingest.model import Attendance, SensorInfo, to_ms
 from tests.hub import handbuilt, sites
 from tests.hub.sites import ACT, IDLE, LATE, LOW, D
 
@@ -43,7 +45,7 @@ WALKED = (ACT, IDLE, LATE, LOW)
 
 # Stage-independent: a device fault or overdue paperwork is news whatever the stage.
 ALWAYS = {
-    (AlertType.FEED_STALE, "lab-idle", Severity.MINOR),
+    (AlertType.FEED_STALE, "lab-low", Severity.MINOR),
     (AlertType.CAMERA_HEALTH, "cam-low-2", Severity.CRITICAL),
     (AlertType.LAND_NODE_OVERDUE, ACT, Severity.MAJOR),
 }
@@ -91,6 +93,14 @@ async def watch(store: FalkorDBStore, tmp_path: Path) -> AsyncIterator[Watch]:
     telemetry = await sites.open_telemetry(tmp_path / "telemetry.db")
     pipe = sites.pipeline(store, telemetry, LiveBus())
     await pipe.commit_observations(sites.history(), sites.sensor_infos())
+    # A gate on LOW (working) that went silent three days ago: stale, unlike IDLE's.
+    gate = {"id": "lab-low", "kind": "labor", "project_code": LOW, "stale_after_s": 86400}
+    await import_records(store, "sensor", [validate("sensor", gate)])
+    morning = to_ms(dt.datetime.combine(D - dt.timedelta(days=3), dt.time(8), ZONE))
+    await pipe.commit_observations(
+        [Attendance("lab-low", morning, sites.worker(0), "in", LOW)],
+        {"lab-low": SensorInfo("lab-low", "labor", LOW)},
+    )
     await land.track(store, ACT, land.TemplateKind.FILED, dt.date(2026, 1, 5))
     yield Watch(
         store,
@@ -272,6 +282,45 @@ def test_accept_language_picks_zh_by_default_and_en_when_asked() -> None:
     assert texts.render("PROJECT_IDLE", {"days": 3}).startswith("PROJECT_IDLE(")
 
 
+def test_every_reason_code_renders_in_both_languages_without_english_in_zh() -> None:
+    # Chokepoint, target and MPI reasons are codes plus parameters like alerts: every code a
+    # contribution can carry has a template, and its Chinese words hold no Latin letters.
+    mismatch = {"kind": "NO_ACTIVITY", "params": {"feeds": ["power", "labor"], "days": 7,
+                "first": "2026-11-01", "last": "2026-11-07"}}  # fmt: skip
+    samples: dict[str, dict[str, object]] = {
+        "MPI_SUSPENDED": {},
+        "MPI_POWER": {"share": 0.3, "n": 2, "days": 5},
+        "MPI_ACTIVITY": {"n": 0, "days": 4},
+        "MPI_NO_EVIDENCE": {"stage": "construction"},
+        "MPI_STARTED": {"planned": "2026-03-01", "started": "2026-03-09"},
+        "MPI_NOT_STARTED": {"planned": "2026-03-01"},
+        "MPI_COMPLETION": {"done": 270.0, "plan": 300.0},
+        "MPI_AGREES": {"days": 12},
+        "MPI_MISMATCH": {"mismatches": [mismatch]},
+        "CHOKEPOINT_FEW_LOCAL": {"count": 1, "minimum": 3},
+        "CHOKEPOINT_FEW_AGAINST_PEERS": {"count": 1, "median": "4", "ratio": "0.5"},
+        "CHOKEPOINT_DEMAND_OUTSIDE": {"covered": 0.25, "external": 0.75},
+        "CHOKEPOINT_SINGLE_SUPPLIER": {"top": 0.8},
+        "TARGET_OUTPUT": {"amount": "5,000"},
+        "TARGET_PATENTS": {"count": 50},
+        "TARGET_TAG": {"tag": "little_giant"},
+        "TARGET_GROWTH": {"growth": "+40.0"},
+    }
+    assert set(mpi.REASON_PARAMS) <= set(samples)
+    for code, params in samples.items():
+        if code in mpi.REASON_PARAMS:
+            assert set(params) == set(mpi.REASON_PARAMS[code]), code
+        zh, en = texts.render(code, params, texts.Lang.ZH), texts.render(code, params)
+        assert code not in zh and code not in en, (zh, en)
+        assert LATIN.findall(zh) == [], zh
+    assert texts.render("MPI_COMPLETION", samples["MPI_COMPLETION"], texts.Lang.EN) == (
+        "270 of 300 万元"
+    )
+    assert texts.render("MPI_MISMATCH", samples["MPI_MISMATCH"]) == (
+        "上报施工建设，但 2026-11-01 至 2026-11-07 的 7 天里电力、劳务闸机均无活动"
+    )
+
+
 async def test_alert_counts_by_severity_type_and_region(watch: Watch) -> None:
     await watch.refresh()
     await watch.check_all()
@@ -299,8 +348,18 @@ async def test_alert_counts_by_severity_type_and_region(watch: Watch) -> None:
         "VERIFICATION_MISMATCH": 2, "FEED_STALE": 1, "CAMERA_HEALTH": 1, "PROJECT_IDLE": 1,
         "LAND_NODE_OVERDUE": 1,
     }  # fmt: skip
-    assert counts["byRegion"] == [{"key": sites.A, "count": 5}, {"key": sites.B, "count": 1}]
+    assert counts["byRegion"] == [{"key": sites.A, "count": 4}, {"key": sites.B, "count": 2}]
     data, _ = await run(Role.VIEWER, active=True, region=sites.B, severities=["CRITICAL"])
     assert data is not None and data["alertCounts"]["total"] == 1
+    # By the stage the project reports now (the wall's stage filter): the not-started
+    # project's mismatch alone; nothing on completed projects.
+    data, _ = await run(Role.VIEWER, active=True, stages=["PLANNING", "PREPARATION"])
+    assert data is not None and data["alertCounts"]["byType"] == [
+        {"key": "VERIFICATION_MISMATCH", "count": 1}
+    ]
+    data, _ = await run(Role.VIEWER, active=True, stages=["COMPLETED"])
+    assert data is not None and data["alertCounts"]["total"] == 0
+    data, _ = await run(Role.VIEWER, active=True, stages=["CONSTRUCTION"])
+    assert data is not None and data["alertCounts"]["total"] == counts["total"] - 1
     _, errors = await run(Role.BANK)
     assert errors and (errors[0].extensions or {}).get("code") == "FORBIDDEN"

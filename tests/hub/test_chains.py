@@ -32,7 +32,7 @@ from graph_schema.identifiers import make_uscc
 from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from graph_schema.writer import upsert
-from hub import chains
+from hub import chains, texts
 from hub.app import create_app
 from hub.settings import load_settings
 from tests.hub.keys import ANONYMOUS_VIEWER
@@ -256,8 +256,12 @@ async def test_targets_rank_outside_enterprises_without_a_project_in_the_region(
     for target in found:
         assert target.score == pytest.approx(100 * expected[target.props["uscc"]], abs=0.06)
     assert found[0].region_code == "330302"
-    assert "output growth +40.0% a year" in found[0].reasons
-    assert "tagged chain_leader" in found[1].reasons
+    # Reasons are data: a code and parameters each, rendered per language.
+    assert ("TARGET_GROWTH", {"growth": "+40.0"}) in found[0].reasons
+    assert ("TARGET_TAG", {"tag": "chain_leader"}) in found[1].reasons
+    assert "output growth +40.0% a year" in found[0].words(texts.Lang.EN)
+    assert "产值年增长 +40.0%" in found[0].words(texts.Lang.ZH)
+    assert "链主企业" in found[1].words(texts.Lang.ZH)
 
     helped = await chains.beneficiaries(chain_store, "tc.ore", "330100")
     assert [b.props["uscc"] for b in helped] == [E[6], *sorted([E[7], E[8]])]
@@ -367,12 +371,14 @@ async def test_the_map_and_its_drill_down_over_graphql(chain_store: FalkorDBStor
 CHOKE = """query { industryChain(id: "tc") { chokepoints(region: "330100") {
   thresholds { minEnterprises peerRatio externalShare singleSupplierShare }
   chokepoints { score segment { segmentId } peerMedianEnterprises downstreamOutput
-                reasons { rule value threshold strength message } } } } }"""
+                reasons { rule value threshold strength code params message } } } } }"""
 
 
 async def test_chokepoints_over_graphql_use_the_settings(chain_store: FalkorDBStore) -> None:
     async with _client(chain_store, HUB_CHAINS_MIN_ENTERPRISES="1") as client:
         report = (await _data(client, CHOKE))["industryChain"]["chokepoints"]
+        client.headers["Accept-Language"] = "en-GB,en;q=0.9"
+        english = (await _data(client, CHOKE))["industryChain"]["chokepoints"]
     assert report["thresholds"] == {
         "minEnterprises": 1,
         "peerRatio": 0.5,
@@ -384,14 +390,21 @@ async def test_chokepoints_over_graphql_use_the_settings(chain_store: FalkorDBSt
     bms = report["chokepoints"][-1]
     assert bms["peerMedianEnterprises"] == 4.0
     assert bms["reasons"][0]["rule"] == "FEW_LOCAL_ENTERPRISES"
-    assert "median of 4" in bms["reasons"][0]["message"]
+    # The reason as data, its words in Chinese by default and in English when asked.
+    assert bms["reasons"][0]["code"] == "CHOKEPOINT_FEW_AGAINST_PEERS"
+    assert bms["reasons"][0]["params"] == {"count": 1, "median": "4", "ratio": "0.5"}
+    assert (
+        bms["reasons"][0]["message"] == "本地企业 1 家，同级地区中位数为 4 家（门槛：中位数 × 0.5）"
+    )
+    assert "median of 4" in english["chokepoints"][-1]["reasons"][0]["message"]
 
 
 TARGETS = """query($first: Int, $after: String, $last: Int, $before: String) {
   segment(id: "tc.ore") {
     targets(region: "330100", first: $first, after: $after, last: $last, before: $before) {
       totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { cursor node { rank score regionCode enterprise { uscc outputGrowth } } }
+      edges { cursor node { rank score regionCode reasons reasonTexts { code params message }
+                            enterprise { uscc outputGrowth } } }
     }
     beneficiaries(region: "330100", first: 1) { totalCount nodes { enterprise { uscc } } }
     neighbourhood(hops: 1) {
@@ -409,6 +422,14 @@ async def test_targets_page_forward_and_back_over_graphql(chain_store: FalkorDBS
         assert [e["node"]["enterprise"]["uscc"] for e in targets["edges"]] == [E[3], E[2]]
         assert [e["node"]["rank"] for e in targets["edges"]] == [1, 2]
         assert targets["edges"][0]["node"]["enterprise"]["outputGrowth"] == 40.0
+        best = targets["edges"][0]["node"]
+        growth = {
+            "code": "TARGET_GROWTH",
+            "params": {"growth": "+40.0"},
+            "message": "产值年增长 +40.0%",
+        }
+        assert growth in best["reasonTexts"]
+        assert best["reasons"] == [t["message"] for t in best["reasonTexts"]]
         assert targets["pageInfo"]["hasNextPage"] and not targets["pageInfo"]["hasPreviousPage"]
         after = targets["pageInfo"]["endCursor"]
         rest = (await _data(client, TARGETS, first=2, after=after))["segment"]["targets"]

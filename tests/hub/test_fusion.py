@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,8 @@ async def test_checks_raise_the_expected_alerts(watch: Watch) -> None:
         (AlertType.PROJECT_IDLE, IDLE, Severity.MAJOR),  # 7 complete days ≥ 7
         (AlertType.VERIFICATION_MISMATCH, f"{IDLE}/NO_ACTIVITY", Severity.MAJOR),
         (AlertType.VERIFICATION_MISMATCH, f"{LATE}/SATELLITE_CONSTRUCTION", Severity.MAJOR),
-        (AlertType.FEED_STALE, "lab-idle", Severity.MINOR),  # silent 8 days, timeout 1 day
+        # lab-idle, silent 8 days (timeout 1 day), is not stale: its site is idle, and
+        # nobody passes a stopped site's gate.
         (AlertType.CAMERA_HEALTH, "cam-low-2", Severity.CRITICAL),  # tampered
         # sat-late's change on LATE (preparation, not started) is the mismatch above, not a
         # second SATELLITE_CHANGE alert.
@@ -143,7 +145,7 @@ async def test_checks_raise_the_expected_alerts(watch: Watch) -> None:
     await watch.check_all()
     assert await watch.alerts.count(AlertFilter(statuses=ACTIVE)) == len(seen)
     # Every alert propagates to the city and the province; county B sees only its own.
-    assert await watch.alerts.count(AlertFilter(region="330000", statuses=ACTIVE)) == 5
+    assert await watch.alerts.count(AlertFilter(region="330000", statuses=ACTIVE)) == 4
     in_b = await watch.alerts.list(AlertFilter(region=sites.B, statuses=ACTIVE), limit=10)
     assert [a.subject for a in in_b] == ["cam-low-2"]
 
@@ -240,8 +242,8 @@ ALERTS = """query ($after: String, $region: String) {
     totalCount pageInfo { hasNextPage endCursor } nodes { alertId type subject status } } }"""
 MPI = """{ mpi(period: "2026-11-H2") { period end
   regions(level: "county") { code mpi warning rank
-    resumption { rate basis counted projects(counted: false) { projectCode reason } }
-    verification { rate } } } }"""
+    resumption { rate basis counted projects(counted: false) { projectCode code params reason } }
+    verification { rate projects(counted: false) { projectCode code params reason } } } } }"""
 ACTIVITY = """query ($p: String!) { projectActivity(project: $p, days: 2) {
   day status confidence provisional powerResumed
   feeds { kind level value baseline share note } } }"""
@@ -254,7 +256,7 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     assert not errors and data is not None
     page = data["alerts"]
     assert (page["totalCount"], len(page["nodes"]), page["pageInfo"]["hasNextPage"]) == (
-        5, 2, True,
+        4, 2, True,
     )  # fmt: skip
     seen = [n["alertId"] for n in page["nodes"]]
     while page["pageInfo"]["hasNextPage"]:
@@ -262,7 +264,7 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
         assert data is not None
         page = data["alerts"]
         seen += [n["alertId"] for n in page["nodes"]]
-    assert len(seen) == len(set(seen)) == 5
+    assert len(seen) == len(set(seen)) == 4
     _, errors = await _gql(watch, ALERTS, after="bm90IGEgY3Vyc29y")
     assert errors == ["BAD_USER_INPUT"]
     # Banks see no alerts; viewers read but cannot acknowledge; monitors can.
@@ -293,6 +295,15 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     a = counties[1]
     assert a["resumption"]["rate"] == 0.5 and a["verification"]["rate"] == pytest.approx(1 / 3)
     assert [p["projectCode"] for p in a["resumption"]["projects"]] == [IDLE]
+    # Drill-down reasons are data (code, params) and words in the request's language (zh).
+    [idle] = a["resumption"]["projects"]
+    assert (idle["code"], idle["params"]["n"], idle["params"]["days"]) == ("MPI_POWER", 0, 4)
+    assert idle["reason"].startswith("4 天中有 0 天用电达到基线的")
+    against = a["verification"]["projects"]
+    assert {p["code"] for p in against} == {"MPI_MISMATCH"} and len(against) == 2
+    kinds = {m["kind"] for p in against for m in p["params"]["mismatches"]}
+    assert kinds == {"NO_ACTIVITY", "SATELLITE_CONSTRUCTION"}
+    assert not [p["reason"] for p in against if re.search("[A-Za-z]", p["reason"])]
     _, errors = await _gql(watch, '{ mpi(period: "2026-11-H3") { period } }')
     assert errors == ["BAD_USER_INPUT"]
     _, errors = await _gql(watch, MPI, role=Role.BANK)
@@ -309,12 +320,17 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     assert (power["level"], power["value"], power["baseline"], power["share"]) == (
         "LOW", 20.0, 100.0, 0.2,
     )  # fmt: skip
-    mismatches = '{ verificationMismatches(region: "330106") { projectCode kind explanation } }'
+    mismatches = """{ verificationMismatches(region: "330106") {
+        projectCode kind code params explanation } }"""
     data, errors = await _gql(watch, mismatches)
     assert data is not None
-    assert [(m["projectCode"], m["kind"]) for m in data["verificationMismatches"]] == [
+    found = data["verificationMismatches"]
+    assert [(m["projectCode"], m["kind"]) for m in found] == [
         (IDLE, "NO_ACTIVITY"), (LATE, "SATELLITE_CONSTRUCTION"),
     ]  # fmt: skip
+    assert found[1]["code"] == "MISMATCH_SATELLITE_CONSTRUCTION_DETAIL"
+    assert found[1]["params"]["stage"] == "preparation"
+    assert found[1]["explanation"].startswith("上报未开工（前期工作），但卫星在")
 
 
 ACTIVITIES = """query ($region: String, $statuses: [ActivityStatus!]) {

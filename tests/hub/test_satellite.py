@@ -179,9 +179,14 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         # A seasonal field can pass for change now and then (a detector's false positive, not
         # the scenario); never on a construction site.
         assert all(stages[str(f.project_code)] != "construction" for f in sats)
-        # The pre-start one's parcel shows change too (its SATELLITE_CONSTRUCTION mismatch is
-        # not asserted here: on the loopback's scenes it did not show in two runs, open).
+        # The pre-start one's parcel shows construction too: a verification mismatch
+        # (SATELLITE_CONSTRUCTION, from the project findings, not the device ones).
         [pre_start] = [c for c, stage in planted.items() if stage != "suspended"]
         assert snap.projects[pre_start].actual_start is None
+        _, mismatched = await watch.project_findings()
+        built_on = {
+            f.project_code for f in mismatched if f.subject.endswith("/SATELLITE_CONSTRUCTION")
+        }
+        assert pre_start in built_on, sorted(f.subject for f in mismatched)
     finally:
         await telemetry.close()

@@ -2,6 +2,7 @@
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { t } from "./i18n";
 
 export interface Line {
   label: string;
@@ -40,7 +41,7 @@ export function timePanel(
         { ...AXIS, label: opts.unit, size: 64, labelSize: 18 },
       ],
       series: [
-        {},
+        { label: t("time") },
         ...lines.map((l) => ({
           label: l.label,
           stroke: l.colour,

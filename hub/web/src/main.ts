@@ -1,17 +1,19 @@
-// The console shell: header (navigation, language, API key) and a hash router over the pages.
+// The console shell: header (navigation, language, whether a key is in use) and a hash router
+// over the pages; the API key is entered on the settings page.
 
 import "./style.css";
-import { ApiError, apiKey, request, setApiKey } from "./api";
+import { apiKey } from "./api";
 import { clear, h } from "./dom";
 import { lang, setLang, t } from "./i18n";
 import { mountChains } from "./pages/chains";
 import { mountProject } from "./pages/project";
+import { mountSettings } from "./pages/settings";
 import { mountWall } from "./pages/wall";
 
 export type Cleanup = () => void;
-export type Page = (root: HTMLElement, params: URLSearchParams, rest: string[]) => Cleanup | void;
+export type Page = (root: HTMLElement, params: URLSearchParams, rest: string[], rerender: () => void) => Cleanup | void;
 
-const PAGES: Record<string, Page> = { wall: mountWall, chains: mountChains, project: mountProject };
+const PAGES: Record<string, Page> = { wall: mountWall, chains: mountChains, project: mountProject, settings: mountSettings };
 
 const app = document.getElementById("app")!;
 const header = h("header", { class: "top" });
@@ -35,63 +37,18 @@ function render(): void {
   renderHeader(r.name);
   main.replaceChildren();
   main.className = `page page-${r.name}`;
-  cleanup = PAGES[r.name]!(main, r.params, r.rest);
+  cleanup = PAGES[r.name]!(main, r.params, r.rest, render);
 }
 
 function renderHeader(active: string): void {
   const link = (name: string, label: string) =>
     h("a", { href: `#/${name}`, class: name === active ? "active" : "", "data-testid": `nav-${name}` }, label);
-  const keyInput = h("input", {
-    type: "password",
-    class: "key",
-    placeholder: t("keyPlaceholder"),
-    autocomplete: "off",
-    spellcheck: "false",
-    "data-testid": "api-key",
-    "aria-label": t("apiKey"),
-  });
-  keyInput.value = apiKey() ?? "";
-  const status = h("span", { class: "key-status", "data-testid": "key-status" }, apiKey() ? t("keySet") : t("anonymous"));
-  const save = async (): Promise<void> => {
-    const previous = apiKey();
-    setApiKey(keyInput.value);
-    try {
-      await request("{ __typename }");
-      render();
-    } catch (exc) {
-      const code = exc instanceof ApiError ? exc.code : "";
-      status.textContent = code === "UNAUTHENTICATED" ? t("keyRejected") : String((exc as Error).message);
-      status.classList.add("bad");
-      setApiKey(previous);
-    }
-  };
-  const form = h(
-    "form",
-    {
-      class: "keybox",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        void save();
-      },
-    },
-    h("label", null, t("apiKey")),
-    keyInput,
-    h("button", { type: "submit", "data-testid": "api-key-save" }, t("save")),
-    apiKey()
-      ? h(
-          "button",
-          {
-            type: "button",
-            class: "ghost",
-            onclick: () => {
-              setApiKey(null);
-              render();
-            },
-          },
-          t("signOut"),
-        )
-      : null,
-    status,
+  // The header only says whether a key is in use; the key itself is entered on the settings
+  // page, so the wall (a big screen) shows no key box.
+  const keyState = h(
+    "a",
+    { href: "#/settings", class: "key-state", "data-testid": "key-state", "data-state": apiKey() ? "set" : "anonymous" },
+    apiKey() ? t("keySet") : t("anonymous"),
   );
   const langButton = h(
     "button",
@@ -108,9 +65,9 @@ function renderHeader(active: string): void {
   clear(
     header,
     h("div", { class: "brand" }, h("span", { class: "logo" }, "e"), t("title")),
-    h("nav", null, link("wall", t("navWall")), link("chains", t("navChains"))),
+    h("nav", null, link("wall", t("navWall")), link("chains", t("navChains")), link("settings", t("navSettings"))),
     h("div", { class: "spacer" }),
-    form,
+    keyState,
     langButton,
   );
 }

@@ -215,7 +215,7 @@ function drawEvidence(el: HTMLElement, p: Project, days: { day: string; status: 
     const v = byDay.get(d)!.map((o) => o[k]).filter((x): x is number => x !== null);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
-  const states = p.parcels.nodes.map((x) => x.satellite?.state).filter(Boolean).join(", ");
+  const states = [...new Set(p.parcels.nodes.map((x) => x.satellite?.state).filter((x): x is string => !!x))].map(tx).join(", ");
   chart(`${t("satellite")}${states ? ` · ${states}` : ""}`, satDays.map((d) => dayStart(d) + 43200), [
     { label: "NDVI", colour: "#3fb950", values: satDays.map((d) => mean(d, "ndvi")) },
     { label: "NDBI", colour: "#f78166", values: satDays.map((d) => mean(d, "ndbi")) },
@@ -239,7 +239,7 @@ function drawLand(l: Land | null): HTMLElement {
   return h(
     "div",
     null,
-    h("p", null, `${l.template} · ${l.done}/${l.total} ${t("done")} (${pct(l.share)})`, l.overdueNodes ? h("span", { class: "warn" }, ` · ${l.overdueNodes} ${t("overdue")}`) : null),
+    h("p", null, `${tx(l.template)} · ${l.done}/${l.total} ${t("done")} (${pct(l.share)})`, l.overdueNodes ? h("span", { class: "warn" }, ` · ${l.overdueNodes} ${t("overdue")}`) : null),
     h("ol", { class: "stages" }, l.stages.map((st) =>
       h("li", { "data-testid": "land-stage", "data-status": st.status },
         h("span", { class: "stage-name" }, nm(st.name, st.nameEn)),
@@ -302,7 +302,7 @@ function drawGantt(el: HTMLElement, sch: Schedule | null): void {
     el,
     h("div", { class: "legend small" },
       h("span", { class: "legend-item" }, h("i", { class: "planned-swatch" }), t("plannedBar")),
-      ...Object.entries(TASK_COLOURS).map(([k, c]) => h("span", { class: "legend-item" }, h("i", { style: { background: c } }), k)),
+      ...Object.entries(TASK_COLOURS).map(([k, c]) => h("span", { class: "legend-item" }, h("i", { style: { background: c } }), tx(k))),
       sch.lateTasks ? h("span", { class: "warn" }, t("lateTasks", { n: sch.lateTasks })) : null),
     svg,
   );
@@ -319,7 +319,7 @@ function drawCurve(el: HTMLElement, sch: Schedule | null): void {
   clear(
     el,
     latest
-      ? h("p", null, `${latest.month}: ${fmt(latest.deviation)} 万元 (${fmt(latest.deviationPoints, 1)} pt) `,
+      ? h("p", null, `${latest.month}: ${fmt(latest.deviation)} 万元 (${t("pointsN", { n: fmt(latest.deviationPoints, 1) })}) `,
           latest.warning ? h("span", { class: "light", style: { background: WARNING_COLOURS[latest.warning] } }) : null)
       : null,
     box,
@@ -347,11 +347,11 @@ function drawFinancing(needs: Need[]): HTMLElement {
   if (!needs.length) return h("p", { class: "muted" }, t("noFinancing"));
   return h("div", null, needs.map((n) =>
     h("div", { class: "need", "data-testid": "financing-need" },
-      h("p", null, h("strong", null, `${fmt(n.amount)} 万元`), ` · ${n.termMonths} ${t("term").replace(/ ?\(.*\)/, "")} · ${n.purpose} · ${n.collateral} · ${n.submittedOn}`),
+      h("p", null, h("strong", null, `${fmt(n.amount)} 万元`), ` · ${n.termMonths} ${t("term").replace(/ ?\(.*\)/, "")} · ${tx(n.purpose)} · ${tx(n.collateral)} · ${n.submittedOn}`),
       h("table", { class: "mini" },
         h("thead", null, h("tr", null, h("th", null, t("matches")), h("th", null, t("score")), h("th", null, t("interest")), h("th", null, t("consent")))),
         h("tbody", null, n.matches.slice(0, 8).map((m) =>
           h("tr", null, h("td", null, m.bankName), h("td", { class: "num" }, m.score),
             h("td", null, m.interest.expressedAt ? "✓" : "—"),
-            h("td", null, m.interest.consent ? badge(m.interest.consent, m.interest.consent === "GRANTED" ? "#2fb171" : m.interest.consent === "DECLINED" ? "#e5534b" : "#e3b341") : "—"))))))));
+            h("td", null, m.interest.consent ? badge(tx(m.interest.consent), m.interest.consent === "GRANTED" ? "#2fb171" : m.interest.consent === "DECLINED" ? "#e5534b" : "#e3b341") : "—"))))))));
 }

@@ -1,9 +1,12 @@
-// Monitoring wall: projects on a map coloured by activity, the live feed, the alert list with
-// acknowledge/clear, and the MPI table with its drill-down. Sized for a 1920x1080 wall screen;
+// Monitoring wall: the province headline (projects, this year's planned and completed
+// investment, MPI, open supervision cases by severity), projects on a map coloured by
+// stage-aware activity, the live feed, the alert list with its filters (region, type, severity,
+// stage), counts and acknowledge/clear, and the MPI table with its drill-down. No key box: keys
+// are entered on the settings page. Sized for a 1920x1080 wall screen;
 // on a laptop the same panels shrink, below 1100 px they stack.
 
 import { ApiError, query, request, subscribe, type Subscription } from "../api";
-import { clear, fmt, h, pct, s } from "../dom";
+import { clear, fmt, h, pct, s, type Child } from "../dom";
 import { nm, t, tx, type TextKey } from "../i18n";
 import type { Cleanup } from "../main";
 import {
@@ -30,10 +33,12 @@ export function mountWall(root: HTMLElement): Cleanup {
   const feedRate = h("span", { class: "muted" });
   const alertCount = h("span", { class: "count", "data-testid": "alert-count" });
   const mpiPeriod = h("span", { class: "count" });
+  const headBox = h("div", { class: "headline", "data-testid": "headline" }, loading());
   root.append(
     h(
       "div",
       { class: "wall" },
+      h("section", { class: "panel wall-head", "data-testid": "headline-panel" }, headBox),
       panel([t("projectMap"), mapLegend], { class: "panel wall-map", "data-testid": "map-panel" }, mapBox),
       panel([t("liveFeed"), feedState, feedRate], { class: "panel wall-feed", "data-testid": "live-feed" }, feedBox),
       panel([t("mpi"), mpiPeriod], { class: "panel wall-mpi", "data-testid": "mpi" }, mpiBox),
@@ -45,7 +50,11 @@ export function mountWall(root: HTMLElement): Cleanup {
   void drawMap(mapBox, mapLegend, () => alive, stops);
   stops.push(liveFeed(feedBox, feedState, feedRate));
   stops.push(alertList(alertBox, alertCount, () => alive));
-  void mpiTable(mpiBox, mpiPeriod, () => alive);
+  // One MPI answer for the table and the headline (the board is computed per request).
+  const board = query<MpiAnswer>(MPI);
+  board.catch(() => undefined); // each user reports the failure in its own panel
+  void mpiTable(mpiBox, mpiPeriod, () => alive, board);
+  void headline(headBox, () => alive, board);
   return () => stops.forEach((f) => f());
 }
 
@@ -238,7 +247,7 @@ function liveFeed(box: HTMLElement, state: HTMLElement, rate: HTMLElement): () =
   const kinds = new Set(["POWER", "LABOR", "CAMERA"]);
   let rollups = false;
   const toggles = ["POWER", "LABOR", "CAMERA", "SATELLITE"].map((k) => {
-    const b = h("button", { class: `toggle kind-${k.toLowerCase()}${kinds.has(k) ? " on" : ""}`, type: "button", title: k, "data-testid": `feed-kind-${k}` }, kindTag(k));
+    const b = h("button", { class: `toggle kind-${k.toLowerCase()}${kinds.has(k) ? " on" : ""}`, type: "button", title: tx(k), "data-testid": `feed-kind-${k}` }, kindTag(k));
     b.addEventListener("click", () => {
       if (kinds.has(k)) kinds.delete(k);
       else kinds.add(k);
@@ -334,12 +343,78 @@ interface Alert {
   acknowledgedBy: string | null;
 }
 const ALERT_FIELDS = "alertId type severity status message projectCode raisedAt updatedAt acknowledgedBy";
-const ALERTS = `{ alerts(filter: {active: true}, first: 40) { totalCount nodes { ${ALERT_FIELDS} } } }`;
 const ALERT_FEED = `subscription Alerts { alertFeed { change alert { ${ALERT_FIELDS} } } }`;
+// The list and its counts under one filter (the same variables for both).
+const ALERTS = `query Alerts($f: AlertFilterInput!) {
+  alerts(filter: $f, first: 40) { totalCount
+    nodes { alertId type severity status message projectCode raisedAt updatedAt acknowledgedBy } }
+  alertCounts(filter: $f) { total bySeverity { key count } byType { key count } byRegion { key count } } }`;
+const REGIONS = `query Regions($after: String) { regions(first: 100, after: $after) {
+  pageInfo { hasNextPage endCursor } nodes { code name nameEn level parent { code } } } }`;
+
+const ALERT_TYPES = ["PROJECT_IDLE", "VERIFICATION_MISMATCH", "SATELLITE_CHANGE", "LAND_NODE_OVERDUE", "FEED_STALE", "CAMERA_HEALTH"];
+const SEVERITIES = ["CRITICAL", "MAJOR", "MINOR", "WARNING", "INDETERMINATE"];
+const STAGES = ["CONSTRUCTION", "PLANNING", "PREPARATION", "SUSPENDED", "COMPLETED"];
+
+interface Keyed {
+  key: string;
+  count: number;
+}
+interface RegionInfo {
+  code: string;
+  name: string;
+  nameEn: string | null;
+  level: string;
+  parent: { code: string } | null;
+}
+
+/** Every region by code (a province has about a hundred: two pages). */
+async function regionIndex(): Promise<Map<string, RegionInfo>> {
+  const found = new Map<string, RegionInfo>();
+  let after: string | null = null;
+  for (;;) {
+    const page: { regions: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: RegionInfo[] } } =
+      await query(REGIONS, { after });
+    page.regions.nodes.forEach((r) => found.set(r.code, r));
+    if (!page.regions.pageInfo.hasNextPage) return found;
+    after = page.regions.pageInfo.endCursor;
+  }
+}
+
+/** The city a region is in (itself when it is one); null above city level. */
+function cityOf(code: string, regions: Map<string, RegionInfo>): string | null {
+  for (let r = regions.get(code); r; r = r.parent ? regions.get(r.parent.code) : undefined) {
+    if (r.level === "CITY") return r.code;
+  }
+  return null;
+}
 
 function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): () => void {
   const note = h("div", { class: "note", "data-testid": "alert-note" });
   const list = h("ol", { class: "alerts", "data-testid": "alert-list" });
+  const counts = h("div", { class: "alert-counts", "data-testid": "alert-counts" });
+  const pick = (name: string, all: TextKey, options: [string, string][]) =>
+    h("select", { "data-testid": `alert-filter-${name}`, "aria-label": t(all) },
+      h("option", { value: "" }, t(all)),
+      options.map(([value, label]) => h("option", { value }, label)));
+  const region = pick("region", "allRegions", []);
+  const type = pick("type", "allTypes", ALERT_TYPES.map((k) => [k, tx(k)]));
+  const severity = pick("severity", "allSeverities", SEVERITIES.map((k) => [k, tx(k)]));
+  const stage = pick("stage", "allStages", STAGES.map((k) => [k, tx(k)]));
+  const selects = [region, type, severity, stage];
+  const filtered = () => selects.some((el) => el.value !== "");
+  const filter = (): Record<string, unknown> => ({
+    active: true,
+    region: region.value || null,
+    types: type.value ? [type.value] : null,
+    severities: severity.value ? [severity.value] : null,
+    stages: stage.value ? [stage.value] : null,
+  });
+  let regions = new Map<string, RegionInfo>();
+  const regionName = (code: string) => {
+    const r = regions.get(code);
+    return r ? nm(r.name, r.nameEn) : code;
+  };
   let total = 0;
   const setCount = () => (count.textContent = t("activeAlerts", { n: total }));
   const put = (a: Alert, top: boolean) => {
@@ -362,7 +437,12 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
       put(updated, false);
     } catch (exc) {
       const code = exc instanceof ApiError ? exc.code : "";
-      clear(note, code === "FORBIDDEN" || code === "UNAUTHENTICATED" ? h("span", { class: "warn" }, t("ackNeedsKey")) : failure(exc));
+      clear(
+        note,
+        code === "FORBIDDEN" || code === "UNAUTHENTICATED"
+          ? h("span", { class: "warn" }, t("ackNeedsKey"), " ", h("a", { href: "#/settings", "data-testid": "goto-settings" }, t("gotoSettings")))
+          : failure(exc),
+      );
     }
   };
   function alertRow(a: Alert): HTMLElement {
@@ -370,7 +450,7 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
     const unacked = a.status.endsWith("UNACK");
     return h(
       "li",
-      { class: `alert-row sev-${a.severity.toLowerCase()} st-${a.status.toLowerCase()}`, "data-testid": "alert-row", "data-alert-id": a.alertId, "data-status": a.status },
+      { class: `alert-row sev-${a.severity.toLowerCase()} st-${a.status.toLowerCase()}`, "data-testid": "alert-row", "data-alert-id": a.alertId, "data-status": a.status, "data-type": a.type, "data-severity": a.severity },
       h("div", { class: "alert-head" },
         badge(tx(a.severity), SEVERITY_COLOURS[a.severity] ?? "#888"),
         h("span", { class: "alert-type" }, tx(a.type)),
@@ -384,31 +464,172 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
         active ? h("button", { type: "button", class: "ghost", "data-testid": "alert-clear", onclick: () => act(a, "clearAlert") }, t("clear")) : null),
     );
   }
-  void (async () => {
+  /** A count that sets its filter when clicked. */
+  const chip = (select: HTMLSelectElement, key: string, label: string, n: number, colour?: string): HTMLElement =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: `chip${select.value === key ? " on" : ""}`,
+        "data-testid": "alert-count-chip",
+        "data-key": key,
+        style: colour ? { "--c": colour } : undefined,
+        onclick: () => {
+          select.value = select.value === key ? "" : key;
+          void load();
+        },
+      },
+      `${label} ${n}`,
+    );
+  const drawCounts = (c: { bySeverity: Keyed[]; byType: Keyed[]; byRegion: Keyed[] }) => {
+    // Own regions are mostly counties: the wall counts them by city.
+    const byCity = new Map<string, number>();
+    for (const r of c.byRegion) {
+      const city = cityOf(r.key, regions) ?? r.key;
+      byCity.set(city, (byCity.get(city) ?? 0) + r.count);
+    }
+    const cities = [...byCity].sort((a, b) => b[1] - a[1]);
+    const row = (label: TextKey, chips: Child[]) =>
+      chips.length ? h("div", { class: "chip-row" }, h("span", { class: "muted small" }, t(label)), chips) : null;
+    clear(
+      counts,
+      row("severity", c.bySeverity.map((k) => chip(severity, k.key, tx(k.key), k.count, SEVERITY_COLOURS[k.key]))),
+      row("alertType", c.byType.map((k) => chip(type, k.key, tx(k.key), k.count))),
+      row("region", cities.map(([code, n]) => chip(region, code, code === "none" ? t("none") : regionName(code), n))),
+    );
+  };
+  let generation = 0;
+  async function load(): Promise<void> {
+    const mine = ++generation;
     try {
-      const data = await query<{ alerts: { totalCount: number; nodes: Alert[] } }>(ALERTS);
-      if (!alive()) return;
+      const data = await query<{
+        alerts: { totalCount: number; nodes: Alert[] };
+        alertCounts: { total: number; bySeverity: Keyed[]; byType: Keyed[]; byRegion: Keyed[] };
+      }>(ALERTS, { f: filter() });
+      if (!alive() || mine !== generation) return;
       total = data.alerts.totalCount;
       setCount();
-      clear(box, note, list);
+      list.replaceChildren();
       data.alerts.nodes.forEach((a) => put(a, false));
+      if (!data.alerts.nodes.length) list.append(h("li", { class: "muted", "data-testid": "alert-none" }, t("noAlerts")));
+      drawCounts(data.alertCounts);
+      // What the list shows now, for a reader (or a test) to know the reload is done.
+      Object.assign(list.dataset, { region: region.value, type: type.value, severity: severity.value, stage: stage.value });
+      if (box.firstChild !== tools) clear(box, tools, counts, note, list);
     } catch (exc) {
-      if (alive()) clear(box, failure(exc));
+      if (alive() && mine === generation) clear(box, failure(exc));
     }
+  }
+  selects.forEach((el) => el.addEventListener("change", () => void load()));
+  const tools = h("div", { class: "alert-tools" }, selects);
+  void (async () => {
+    try {
+      regions = await regionIndex();
+    } catch {
+      /* without names the counts show region codes */
+    }
+    if (!alive()) return;
+    for (const r of [...regions.values()].filter((x) => x.level === "CITY")) {
+      region.append(h("option", { value: r.code }, nm(r.name, r.nameEn)));
+    }
+    await load();
   })();
+  // Live changes: a row already shown is updated in place; with no filter a new alert goes on
+  // top. Counts (and, under a filter, the list) are asked again at most every 5 s.
+  let reload: number | undefined;
+  const later = () => {
+    if (reload === undefined) reload = window.setTimeout(() => ((reload = undefined), void load()), 5_000);
+  };
   const sub = subscribe<{ alertFeed: { change: string; alert: Alert } }>(
     ALERT_FEED,
     {},
     ({ alertFeed }) => {
-      if (alertFeed.change === "RAISED") total += 1;
-      if (alertFeed.change === "CLEARED") total = Math.max(0, total - 1);
-      setCount();
-      put(alertFeed.alert, alertFeed.change === "RAISED");
+      const shown = list.querySelector(`[data-alert-id="${CSS.escape(alertFeed.alert.alertId)}"]`);
+      if (shown) put(alertFeed.alert, false);
+      else if (!filtered() && alertFeed.change === "RAISED") {
+        list.querySelector("[data-testid=alert-none]")?.remove();
+        put(alertFeed.alert, true);
+        total += 1;
+        setCount();
+      }
       while (list.children.length > 80) list.lastElementChild?.remove();
+      later();
     },
     () => undefined,
   );
-  return () => sub.close();
+  return () => {
+    sub.close();
+    window.clearTimeout(reload);
+  };
+}
+
+// --- province headline -----------------------------------------------------------------------
+
+const HEADLINE = `query Headline($year: String!) {
+  projects(first: 1) { totalCount }
+  cityScoreboard(period: $year) { cities { completion { projectCount plannedInvestment completedInvestment } } }
+  supervisionCases(statuses: [OPEN, REPLIED]) { alertSeverity overdue } }`;
+
+interface HeadlineData {
+  projects: { totalCount: number } | null;
+  cityScoreboard: { cities: { completion: { projectCount: number; plannedInvestment: number; completedInvestment: number } }[] } | null;
+  supervisionCases: { alertSeverity: string; overdue: boolean }[] | null;
+}
+
+/** One headline figure: its label, its value, and a line under it. */
+function figure(id: string, label: string, value: Child, under: Child = null): HTMLElement {
+  return h("div", { class: "figure", "data-testid": `headline-${id}` }, h("span", { class: "label" }, label), h("strong", { class: "value" }, value), h("span", { class: "under" }, under));
+}
+
+/** 万元 as 亿元 on the big screen. */
+const yi = (wan: number) => fmt(wan / 10_000, 1);
+
+async function headline(box: HTMLElement, alive: () => boolean, mpi: Promise<MpiAnswer>): Promise<void> {
+  try {
+    const board = await mpi;
+    const year = board.mpi.end.slice(0, 4);
+    // Parts a role may not read (supervision cases) come back as errors beside the rest.
+    const answer = await request<HeadlineData>(HEADLINE, { year });
+    if (!alive()) return;
+    const d = answer.data!;
+    const rates = d.cityScoreboard?.cities.map((c) => c.completion) ?? [];
+    const planned = rates.reduce((a, r) => a + r.plannedInvestment, 0);
+    const completed = rates.reduce((a, r) => a + r.completedInvestment, 0);
+    const listed = rates.reduce((a, r) => a + r.projectCount, 0);
+    const cases = d.supervisionCases;
+    const bySeverity = new Map<string, number>();
+    cases?.forEach((c) => bySeverity.set(c.alertSeverity, (bySeverity.get(c.alertSeverity) ?? 0) + 1));
+    const overdue = cases?.filter((c) => c.overdue).length ?? 0;
+    clear(
+      box,
+      board.mpi.province.map((p) =>
+        figure(
+          "mpi",
+          `${p.name} ${t("mpiShort")}`,
+          [h("span", { class: "light", style: { background: p.warning ? WARNING_COLOURS[p.warning] : "#6e7781" } }), fmt(p.mpi, 1)],
+          `${t("asOf")} ${board.mpi.end}`,
+        ),
+      ),
+      figure("projects", t("projects"), fmt(d.projects?.totalCount ?? null), t("listedThisYear", { n: listed })),
+      figure("planned", t("plannedYear", { y: year }), d.cityScoreboard ? yi(planned) : "—", t("yiYuan")),
+      figure("completed", t("completedYear", { y: year }), d.cityScoreboard ? yi(completed) : "—", planned ? `${t("yiYuan")} · ${pct(completed / planned, 1)}` : t("yiYuan")),
+      figure(
+        "cases",
+        t("openCases"),
+        cases ? fmt(cases.length) : "—",
+        cases
+          ? [
+              SEVERITIES.filter((k) => bySeverity.has(k)).map((k) =>
+                badge(`${tx(k)} ${bySeverity.get(k)}`, SEVERITY_COLOURS[k] ?? "#888", { "data-testid": "headline-case-severity", "data-key": k }),
+              ),
+              overdue ? h("span", { class: "warn" }, t("overdueN", { n: overdue })) : null,
+            ]
+          : t("forbidden"),
+      ),
+    );
+  } catch (exc) {
+    if (alive()) clear(box, failure(exc));
+  }
 }
 
 // --- MPI -------------------------------------------------------------------------------------
@@ -431,7 +652,11 @@ interface RegionMpi {
 }
 const RATE_FIELDS = "rate basis counted";
 const MPI = `{ mpi { period end regions(level: "city") { code name mpi warning rank
-  resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } } } }`;
+  resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
+  province: regions(level: "province") { code name mpi warning } } }`;
+interface MpiAnswer {
+  mpi: { period: string; end: string; regions: RegionMpi[]; province: { code: string; name: string; mpi: number | null; warning: string | null }[] };
+}
 const DRILL = `query Drill($code: String!) { mpi { regions(level: "county", within: $code) { code name mpi warning rank
     resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
   region(code: $code) { code name
@@ -440,9 +665,9 @@ const DRILL = `query Drill($code: String!) { mpi { regions(level: "county", with
     verification { projects(counted: false) { projectCode reason } } } } }`;
 const RATES = ["resumption", "start", "completion", "verification"] as const;
 
-async function mpiTable(box: HTMLElement, periodEl: HTMLElement, alive: () => boolean): Promise<void> {
+async function mpiTable(box: HTMLElement, periodEl: HTMLElement, alive: () => boolean, board: Promise<MpiAnswer>): Promise<void> {
   try {
-    const data = await query<{ mpi: { period: string; end: string; regions: RegionMpi[] } }>(MPI);
+    const data = await board;
     if (!alive()) return;
     periodEl.textContent = `${t("period")} ${data.mpi.period} · ${t("asOf")} ${data.mpi.end}`;
     const drill = h("div", { class: "drill", "data-testid": "mpi-drill" });
