@@ -47,7 +47,10 @@ def health(readings: list[Reading]) -> list[tuple[float, CameraHealth]]:
 
 @cache  # the plates are medians of whole clips: computed once, read by every case
 def still_scenes() -> dict[str, Frame]:
-    return {"walkers": plate(list(walkers(1))), "traffic": plate(list(traffic()))}
+    scenes = {"walkers": plate(list(walkers(1))), "traffic": plate(list(traffic()))}
+    for picture in scenes.values():
+        picture.setflags(write=False)  # shared between cases: a variant must not draw on it
+    return scenes
 
 
 WEATHER: dict[str, Callable[[Frame, np.random.Generator], Frame]] = {
