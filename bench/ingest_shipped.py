@@ -11,9 +11,16 @@ messages on the broker; then each subscriber in turn connects and drains its cop
   (``HUB_MQTT_PARTITION`` unset: one worker takes everything); rate = readings committed
   between the first and the last commit, read from its ``/metrics``.
 
-Then two ``hub ingest`` workers (partitions 1/2 and 2/2) drain a backlog of the same size
-together, for the scaling ratio. The machine is shared: CPU used by other processes during each
-drain is reported.
+Then two ``hub ingest`` workers (partitions 1/2 and 2/2: the broker sends each the topics of its
+share of the sensors) drain a backlog of the same size together, for the scaling ratio: readings
+committed per second while both drain (from both workers' first commit to the first one's last,
+so their unequal start-up is not counted; see ``_drain``).
+
+Last, latency as shipped: one ``hub ingest`` (default settings) takes 5,000 msg/s from
+``bench/mqtt_publisher.py`` processes (1,000 registered meters, each reading's ``ts`` the moment
+it was encoded, ms); a subscriber on ``hub/v1/events/power/#`` times every republished reading:
+publish → committed → republished. The machine is shared: CPU used by other processes during
+each phase is reported.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from paho.mqtt.client import Client, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -41,9 +50,14 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 40_000
 
 
+LATENCY_SENSORS = 1000  # bench/mqtt_publisher.py's meters pwr-b0..pwr-b999
+
+
 def _seed(graph: Path) -> list[str]:
     from graph_schema.falkordb_store import FalkorDBStore
     from graph_schema.migrations import migrate
+    from graph_schema.model import Sensor
+    from graph_schema.writer import upsert
     from hub.seed import seed_demo
     from tests.ingest.helpers import demo_sensors
 
@@ -52,7 +66,14 @@ def _seed(graph: Path) -> list[str]:
         try:
             await migrate(store)
             await seed_demo(store, "demo")
-            return [s.id for s in await demo_sensors(store, "power", 200)]
+            meters = await demo_sensors(store, "power", 200)
+            project = meters[0].project_code
+            extra = [
+                Sensor(id=f"pwr-b{i}", kind="power", project_code=project)
+                for i in range(LATENCY_SENSORS)
+            ]
+            await upsert(store, "sensor", extra)
+            return [s.id for s in meters]
         finally:
             await store.close()
 
@@ -79,10 +100,11 @@ def _bare(port: int, connect_only: bool = False) -> tuple[Client, list[float]]:
     return client, seen
 
 
-def _publish(port: int, sensors: list[str], n: int) -> None:
+def _publish(port: int, sensors: list[str], n: int, days_back: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    # Each backlog its own days: a reading already stored would be a duplicate, not counted.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days_back)
     client = Client(CallbackAPIVersion.VERSION2, client_id="bench-backlog-pub")
     acked: set[int] = set()
     client.on_publish = lambda c, u, mid, rc, p: acked.add(mid)
@@ -157,31 +179,36 @@ class _Hub:
             self.process.wait(60)
 
 
-def _drain(hubs: list[_Hub], n: int) -> tuple[float, float]:
-    """Start the hubs, return (readings/s between the first and last commit, other CPU %)."""
+def _drain(hubs: list[_Hub], shares: list[int]) -> tuple[float, float]:
+    """Start the hubs on their backlogs (``shares[i]`` readings for ``hubs[i]``); return
+    (readings/s committed while all of them drain, other processes' CPU %).
+
+    The window opens when every hub has committed its first batch and closes when the first
+    one has committed its whole share: start-up (a minute on a loaded machine, never equal for
+    two processes) and the tail of the last one are outside it, so two workers are compared
+    with one on the time they really drained together. For one hub: first to last commit."""
     for h in hubs:
         h.start()
-    first: float | None = None
-    ticks0 = machine0 = 0
+    opened: tuple[float, float, int] | None = None  # time, stored, machine ticks
+    ticks0 = 0
     deadline = time.monotonic() + 600
     while True:
-        stored = sum(h.metric("hub_ingest_stored_total") or 0.0 for h in hubs)
+        stored = [h.metric("hub_ingest_stored_total") or 0.0 for h in hubs]
         now = time.perf_counter()
-        if first is None and stored > 0:
-            first, base = now, stored
-            machine0 = _machine_ticks()
+        if opened is None and all(stored):
+            opened = now, sum(stored), _machine_ticks()
             ticks0 = sum(_proc_ticks(h.process.pid) for h in hubs if h.process)
-        if stored >= n:
+        if opened is not None and any(s >= n for s, n in zip(stored, shares, strict=True)):
             break
         if time.monotonic() > deadline:
-            raise RuntimeError(f"drained {stored} of {n}")
+            raise RuntimeError(f"drained {stored} of {shares}")
         time.sleep(0.2)
-    assert first is not None
-    elapsed = now - first
+    start, base, machine0 = opened
+    elapsed = now - start
     ours = sum(_proc_ticks(h.process.pid) for h in hubs if h.process) - ticks0
     other = max(0, _machine_ticks() - machine0 - ours)
     tick = os.sysconf("SC_CLK_TCK")
-    return (n - base) / elapsed, 100.0 * other / tick / elapsed / (os.cpu_count() or 1)
+    return (sum(stored) - base) / elapsed, 100.0 * other / tick / elapsed / (os.cpu_count() or 1)
 
 
 def shipped_vs_bare() -> Figures:
@@ -204,7 +231,7 @@ def shipped_vs_bare() -> Figures:
             time.sleep(0.5)
             bare.loop_stop()
             bare.disconnect()
-            _publish(broker.port, sensors, N)
+            _publish(broker.port, sensors, N, days_back=3)
 
             machine0 = _machine_ticks()
             bare, seen = _bare(broker.port)
@@ -222,7 +249,7 @@ def shipped_vs_bare() -> Figures:
                 100 * busy / (os.cpu_count() or 1)
             )
 
-            hub_rate, other = _drain([one], N)
+            hub_rate, other = _drain([one], [N])
             one.stop()
             figures["hub ingest (default settings), readings/s"] = round(hub_rate)
             figures["hub ingest: other processes' CPU %"] = round(other)
@@ -239,16 +266,112 @@ def shipped_vs_bare() -> Figures:
                 h.wait_connected()
             for h in two:
                 h.stop()
-            _publish(broker.port, sensors, N)
-            pair_rate, other = _drain(two, N)
+            _publish(broker.port, sensors, N, days_back=6)
+            from ingest.mqtt import partition_of
+
+            owners = [partition_of(sensors[i % len(sensors)], 2) for i in range(N)]
+            pair_rate, other = _drain(two, [owners.count(k) for k in range(2)])
+            received = [int(h.metric("hub_ingest_received_total") or 0) for h in two]
+            skipped = [int(h.metric("hub_ingest_other_partitions_total") or 0) for h in two]
             for h in two:
                 h.stop()
+            figures["2 workers: received by worker 1, 2 (their shares)"] = (
+                f"{received[0]}, {received[1]} ({owners.count(0)}, {owners.count(1)})"
+            )
+            figures["2 workers: received for the other worker, skipped"] = (
+                f"{skipped[0]}, {skipped[1]}"
+            )
             figures["2 hub ingest workers (partitions), readings/s"] = round(pair_rate)
             figures["2 workers: other processes' CPU %"] = round(other)
             figures["2 workers / 1"] = round(pair_rate / hub_rate, 2)
+
+        finally:
+            broker.stop()
+        # A fresh broker (same settings): the sessions above would queue this traffic too.
+        broker = Mosquitto(tmp / "mosquitto-latency", extra=shipped_autosave()[0])
+        broker.start()
+        try:
+            # At the target, then at a rate this shared machine keeps up with.
+            for rate in (5000, 1000):
+                figures |= _latency(tmp, graph, broker, rate)
         finally:
             broker.stop()
     return figures
+
+
+def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int = 12) -> Figures:
+    """One ``hub ingest`` (default settings) at ``rate`` msg/s: publish → commit → republish."""
+    hub = _Hub(tmp / f"latency-{rate}", graph, broker.url, f"bench-latency-{rate}", {})
+    delays: list[float] = []
+    watcher = Client(CallbackAPIVersion.VERSION2, client_id="bench-events")
+
+    def on_message(c: Client, u: object, msg: MQTTMessage) -> None:
+        body = json.loads(msg.payload)
+        if body.get("type") == "reading":
+            sent = datetime.fromisoformat(body["ts"]).timestamp()
+            delays.append(1000 * (time.time() - sent))
+
+    watcher.on_message = on_message
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.subscribe("hub/v1/events/power/+", qos=0)
+    watcher.loop_start()
+    hub.start()
+    try:
+        hub.wait_connected()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        share = LATENCY_SENSORS // 2
+        machine0, t0 = _machine_ticks(), time.monotonic()
+        ticks0 = _proc_ticks(hub.process.pid) if hub.process else 0
+
+        def command(p: int) -> list[str]:
+            return [
+                sys.executable, "-m", "bench.mqtt_publisher", "--port", str(broker.port),
+                "--rate", str(rate / 2), "--seconds", str(seconds), "--first", str(p * share),
+                "--sensors", str(share), "--client-id", f"bench-latency-pub-{p}",
+            ]  # fmt: skip
+
+        pubs = [
+            subprocess.Popen(command(p), cwd=ROOT, env=env, stdout=subprocess.PIPE)
+            for p in range(2)
+        ]
+        reports = [json.loads(p.communicate(timeout=seconds + 120)[0]) for p in pubs]
+        published = sum(int(r["acked"]) for r in reports)
+        offered = sum(r["sent"] / r["sending_s"] for r in reports)
+        deadline = time.monotonic() + 120
+        while (hub.metric("hub_ingest_stored_total") or 0) < published:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        # From the first publication (the publishers' start, same monotonic clock) to the
+        # publishers' exit or the last commit, whichever is later: their start-up is outside.
+        window = time.monotonic() - min(float(r["started"]) for r in reports)
+        ours = (_proc_ticks(hub.process.pid) if hub.process else 0) - ticks0
+        time.sleep(1.0)  # the last republished events are on their way (QoS 0, loopback)
+        elapsed = time.monotonic() - t0
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = max(0, _machine_ticks() - machine0) / tick / elapsed / (os.cpu_count() or 1)
+        stored = int(hub.metric("hub_ingest_stored_total") or 0)
+    finally:
+        hub.stop()
+        watcher.loop_stop()
+        watcher.disconnect()
+    ordered = sorted(delays)
+
+    def pct(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else -1
+
+    return {
+        f"latency {rate}/s: offered (publishers achieved), msg/s": round(offered),
+        f"latency {rate}/s: published (broker acked)": published,
+        f"latency {rate}/s: stored by hub ingest": stored,
+        f"latency {rate}/s: republished readings timed": len(ordered),
+        f"latency {rate}/s: publish → commit → republish p50 ms": pct(0.50),
+        f"latency {rate}/s: p99 ms": pct(0.99),
+        f"latency {rate}/s: max ms": round(ordered[-1], 1) if ordered else -1,
+        f"latency {rate}/s: committed/s, first publish to publishers' exit": round(stored / window),
+        f"latency {rate}/s: hub ingest CPU (cores)": round(ours / tick / window, 2),
+        f"latency {rate}/s: machine busy % (all processes)": round(100 * busy),
+    }
 
 
 @benchmark(

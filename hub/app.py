@@ -38,9 +38,12 @@ from hub import offload
 from hub.alerts_notify import start_notifier
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
-from hub.auth import Authenticator, Principal
+from hub.auth import Authenticator, KeyExpired, Principal
 from hub.chains import Rules
+from hub.clock import Clock, system_clock
 from hub.console import console_routes
+from hub.graphiql import graphiql_routes
+from hub.graphiql import page as graphiql_page
 from hub.headers import SecurityHeaders
 from hub.logs import RequestContext
 from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
@@ -193,17 +196,18 @@ class _GraphQLApp(GraphQL[Context, None]):
         return cast(UnsetType, UNSET)
 
     async def _watch_key(self, websocket: WebSocket, authorization: str) -> None:
-        """Close a subscription socket (4403) once its key is revoked: checked against the
-        store every HUB_AUTH_CACHE_S, as long as the socket is open."""
+        """Close a subscription socket (4403) once its key is revoked or has expired: checked
+        against the store every HUB_AUTH_CACHE_S, as long as the socket is open."""
         interval = max(0.5, self._state.settings.auth.cache_s)
         while True:
             await asyncio.sleep(interval)
             if WebSocketState.DISCONNECTED in (websocket.client_state, websocket.application_state):
                 return
-            if not await self._state.authenticator.recheck(authorization):
-                log.info("closing a WebSocket: its API key was revoked")
+            reason = await self._state.authenticator.recheck(authorization)
+            if reason is not None:
+                log.info("closing a WebSocket: its API key was %s", reason)
                 with contextlib.suppress(RuntimeError, OSError):
-                    await websocket.close(code=4403, reason="API key revoked")
+                    await websocket.close(code=4403, reason=f"API key {reason}")
                 return
 
     async def _check_body(self, request: Request) -> None:
@@ -223,6 +227,11 @@ class _GraphQLApp(GraphQL[Context, None]):
             chunks.append(chunk)
         # Starlette serves request.body() from this cache once the stream has been read.
         request._body = b"".join(chunks)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # Our own page (hub/graphiql.py): its scripts come from this hub, not strawberry's CDN.
+        return graphiql_page()
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A browser asks for HTML; curl's bare */* gets the JSON "no query" error instead.
@@ -345,7 +354,8 @@ class _GraphQLApp(GraphQL[Context, None]):
             try:
                 principal = await self._state.authenticator.authenticate(authorization)
             except Unauthenticated as exc:
-                if authorization:  # a wrong key, not a missing one: a guess
+                if authorization and not isinstance(exc, KeyExpired):
+                    # A wrong key, not a missing or an expired one: a guess.
                     client = getattr(request, "client", None)
                     self._state.throttle.failed_authentication(client.host if client else "unknown")
                 raise _Refused(
@@ -384,8 +394,10 @@ class _State:
         store: GraphStore | None,
         batching: bool,
         telemetry: Telemetry | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.batching = batching
         self.metrics = Metrics(settings.metrics)
         self._store: GraphStore | None = None
@@ -409,7 +421,10 @@ class _State:
         if self._authenticator is None:
             auth = self.settings.auth
             self._authenticator = Authenticator(
-                self.store, anonymous_role=auth.anonymous_role, cache_s=auth.cache_s
+                self.store,
+                anonymous_role=auth.anonymous_role,
+                cache_s=auth.cache_s,
+                clock=self.clock,
             )
         return self._authenticator
 
@@ -480,14 +495,16 @@ def create_app(
     batching: bool = True,
     demo: DemoFeeds | None = None,
     watch: Watch | None = None,
+    clock: Clock = system_clock,
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it (and ``telemetry``, which is then
     optional); otherwise the lifespan opens both, starts MQTT ingest and, for ``demo``, the
     embedded broker and the feed simulator.
 
     ``batching=False`` resolves each related field with its own store call; only the benchmark
-    uses it, as the naive baseline."""
-    state = _State(settings, store, batching, telemetry)
+    uses it, as the naive baseline. ``clock`` is what key expiry is judged by (tests inject
+    one)."""
+    state = _State(settings, store, batching, telemetry, clock)
     state.watch = watch
     state.metrics.watch = watch
     graphql = _GraphQLApp(state, graphql_ide="graphiql" if settings.graphiql else None)
@@ -591,6 +608,9 @@ def create_app(
         routes.append(Route("/metrics", state.metrics.endpoint))
     # The web console (hub/console.py): / and /assets/.
     routes += console_routes()
+    if settings.graphiql:
+        # GraphiQL's scripts and styles (hub/graphiql.py), served here: no CDN.
+        routes += graphiql_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)

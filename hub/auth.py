@@ -12,6 +12,11 @@ A key's role decides what it may do; a bank key is bound to one bank, which beco
 request's subject. Without a key a request gets ``HUB_AUTH_ANONYMOUS_ROLE`` (read-only roles
 only), or is refused as UNAUTHENTICATED when that is unset. Verified keys are trusted for
 ``HUB_AUTH_CACHE_S`` seconds, so a revocation takes effect within that time on every replica.
+
+A key may expire (``hub keys create --expires-in 90d`` or ``--expires 2027-03-31``): from its
+``expires_at`` on it is refused with ``KEY_EXPIRED`` (checked on every request, cache or not,
+against the authenticator's injectable clock), and open WebSockets of it are closed with 4403
+like those of a revoked key. Keys without an expiry never expire.
 """
 
 from __future__ import annotations
@@ -30,12 +35,23 @@ from graph_schema.keys import CREATE_KEY, FETCH_KEY, LIST_KEYS, REVOKE_KEY
 from graph_schema.model import SPECS
 from graph_schema.statements import existing_keys
 from graph_schema.store import GraphStore
+from hub.clock import Clock, system_clock
 from hub.roles import Role
 
 PREFIX = "elh"
 _KEY_RE = re.compile(r"^elh_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 # Roles a caller without a key may be given: none of them writes or sees finance details.
 READ_ONLY_ROLES = frozenset({Role.VIEWER, Role.PROMOTER, Role.MONITOR})
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_UNITS = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1)}
+# The longest life a key may be given: ten years.
+MAX_LIFE = dt.timedelta(days=3653)
+
+
+class KeyExpired(Unauthenticated):
+    """A real key past its expiry date: the caller needs a new one (``hub keys create``)."""
+
+    code = "KEY_EXPIRED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,7 @@ class Principal:
     role: Role
     subject: str | None = None
     key_id: str | None = None
+    expires_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +72,73 @@ class KeyInfo:
     bank_id: str | None
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = None
+
+    def state(self, now: dt.datetime) -> str:
+        """``active``, ``revoked`` or ``expired`` at ``now``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and dt.datetime.fromisoformat(self.expires_at) <= now:
+            return "expired"
+        return "active"
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def expiry(
+    *, expires_in: str | None = None, expires: str | None = None, now: dt.datetime
+) -> dt.datetime | None:
+    """When a key made at ``now`` expires: ``expires_in`` a duration (``90d``, ``12h``,
+    ``4w``) or ``expires`` a date (``2027-03-31``: the start of that day, UTC) or an ISO
+    date-time (UTC when it names no offset). Neither: never. It must be after ``now`` and
+    at most ``MAX_LIFE`` ahead."""
+    if expires_in is not None and expires is not None:
+        raise InvalidInput("give --expires-in or --expires, not both")
+    if expires_in is not None:
+        match = _DURATION_RE.match(expires_in)
+        if match is None:
+            raise InvalidInput(
+                f"--expires-in {expires_in!r}: a number and a unit, h, d or w (e.g. 90d)"
+            )
+        count = int(match.group(1))
+        if count > MAX_LIFE / _UNITS[match.group(2)]:
+            raise InvalidInput(f"--expires-in {expires_in!r}: at most {MAX_LIFE.days} days")
+        at = now + count * _UNITS[match.group(2)]
+    elif expires is not None:
+        try:
+            at = dt.datetime.fromisoformat(expires.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"--expires {expires!r}: a date (2027-03-31) or an ISO date-time"
+            ) from None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+    else:
+        return None
+    at = at.astimezone(dt.UTC).replace(microsecond=0)
+    if at <= now:
+        raise InvalidInput(f"the key would expire at {at.isoformat()}, which is not in the future")
+    if at - now > MAX_LIFE:
+        raise InvalidInput(f"a key may live at most {MAX_LIFE.days} days")
+    return at
+
+
 async def create_key(
-    store: GraphStore, role: Role, *, name: str | None = None, bank_id: str | None = None
+    store: GraphStore,
+    role: Role,
+    *,
+    name: str | None = None,
+    bank_id: str | None = None,
+    expires_at: dt.datetime | None = None,
+    clock: Clock = system_clock,
 ) -> tuple[str, KeyInfo]:
-    """Store a new key and return it in plain text (the only time it exists) with its record."""
+    """Store a new key and return it in plain text (the only time it exists) with its record.
+    With ``expires_at`` (an aware date-time after ``clock()``), it is refused from then on."""
+    now = clock()
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+        raise InvalidInput("a key's expiry must be a time zone aware moment in the future")
     if role is Role.ANONYMOUS:
         raise InvalidInput("a key needs a role other than anonymous")
     if (role is Role.BANK) != (bank_id is not None):
@@ -77,7 +151,8 @@ async def create_key(
         raise InvalidInput("name: at most 200 characters")
     key_id = secrets.token_hex(6)
     secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    created = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    expires = expires_at.astimezone(dt.UTC).isoformat(timespec="seconds") if expires_at else None
     await store.run(
         CREATE_KEY,
         {
@@ -87,14 +162,24 @@ async def create_key(
             "bank_id": bank_id,
             "name": name,
             "created_at": created,
+            "expires_at": expires,
         },
     )
-    return f"{PREFIX}_{key_id}_{secret}", KeyInfo(key_id, name, role, bank_id, created, None)
+    info = KeyInfo(key_id, name, role, bank_id, created, None, expires)
+    return f"{PREFIX}_{key_id}_{secret}", info
 
 
 async def list_keys(store: GraphStore) -> list[KeyInfo]:
     return [
-        KeyInfo(r["id"], r["name"], Role(r["role"]), r["bank_id"], r["created_at"], r["revoked_at"])
+        KeyInfo(
+            r["id"],
+            r["name"],
+            Role(r["role"]),
+            r["bank_id"],
+            r["created_at"],
+            r["revoked_at"],
+            r["expires_at"],
+        )
         for r in await store.run(LIST_KEYS)
     ]
 
@@ -112,11 +197,17 @@ class Authenticator:
     """Turns an ``Authorization`` value into a ``Principal``, with a short cache."""
 
     def __init__(
-        self, store: GraphStore, *, anonymous_role: Role | None, cache_s: float = 30.0
+        self,
+        store: GraphStore,
+        *,
+        anonymous_role: Role | None,
+        cache_s: float = 30.0,
+        clock: Clock = system_clock,
     ) -> None:
         self._store = store
         self._anonymous = anonymous_role
         self._cache_s = cache_s
+        self._clock = clock
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -144,23 +235,31 @@ class Authenticator:
             self._cache[token] = (now + self._cache_s, principal)
         if principal is None:
             raise Unauthenticated("unknown or revoked API key")
+        if self.expired(principal):
+            raise KeyExpired(f"API key {principal.key_id} expired; ask for a new one")
         return principal
 
-    async def recheck(self, authorization: str) -> bool:
-        """Whether the key of ``authorization`` is still good, asked of the store (not the
-        cache): open WebSockets call this every cache period, so a revocation reaches them
-        within it. A store that cannot answer counts as still good (the next check decides)."""
+    def expired(self, principal: Principal) -> bool:
+        """Whether ``principal``'s key has expired by the authenticator's clock."""
+        return principal.expires_at is not None and principal.expires_at <= self._clock()
+
+    async def recheck(self, authorization: str) -> str | None:
+        """Why the key of ``authorization`` is no longer good (``revoked``, ``expired``), or
+        ``None`` while it is, asked of the store (not the cache): open WebSockets call this
+        every cache period, so a revocation reaches them within it. A store that cannot
+        answer counts as still good (the next check decides)."""
         scheme, _, token = authorization.strip().partition(" ")
         match = _KEY_RE.match(token.strip())
         if scheme.lower() != "bearer" or match is None:
-            return False
+            return "revoked"
         try:
             principal = await self._verify(*match.groups())
         except GraphUnavailable:
-            return True
+            return None
         if principal is None:
             self._cache.pop(token, None)
-        return principal is not None
+            return "revoked"
+        return "expired" if self.expired(principal) else None
 
     async def _verify(self, key_id: str, secret: str) -> Principal | None:
         rows = await self._store.run(FETCH_KEY, {"id": key_id})
@@ -169,4 +268,6 @@ class Authenticator:
         row = rows[0]
         if not hmac.compare_digest(str(row["hash"]), _hash(secret)):
             return None
-        return Principal(Role(row["role"]), row["bank_id"], key_id)
+        expires = row.get("expires_at")
+        expires_at = dt.datetime.fromisoformat(str(expires)) if expires is not None else None
+        return Principal(Role(row["role"]), row["bank_id"], key_id, expires_at)

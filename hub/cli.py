@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import datetime as dt
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -132,7 +133,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--bank", help="the bank a bank key is bound to (bank id)")
     create.add_argument("--name", help="who or what uses the key")
-    keys_sub.add_parser("list", help="list keys (never the keys themselves)")
+    life = create.add_mutually_exclusive_group()
+    life.add_argument(
+        "--expires-in",
+        metavar="DURATION",
+        help="the key expires this long from now: a number and h, d or w (e.g. 90d); "
+        "refused with KEY_EXPIRED from then on (default: never expires)",
+    )
+    life.add_argument(
+        "--expires",
+        metavar="WHEN",
+        help="the key expires at this date (2027-03-31: its start, UTC) or ISO date-time",
+    )
+    keys_sub.add_parser(
+        "list", help="list keys with their expiry and state (never the keys themselves)"
+    )
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
 
@@ -447,11 +462,23 @@ async def _import_telemetry(store: GraphStore, args: argparse.Namespace, setting
 
 
 async def _keys(store: GraphStore, args: argparse.Namespace) -> int:
-    from hub.auth import create_key, list_keys, revoke_key
+    from hub.auth import create_key, expiry, list_keys, revoke_key
 
+    now = dt.datetime.now(dt.UTC)
     if args.keys_command == "create":
-        key, info = await create_key(store, Role(args.role), name=args.name, bank_id=args.bank)
-        console.print(f"created key {info.id} ({info.role.value}); it is shown only this once:")
+        expires_at = expiry(expires_in=args.expires_in, expires=args.expires, now=now)
+        key, info = await create_key(
+            store,
+            Role(args.role),
+            name=args.name,
+            bank_id=args.bank,
+            expires_at=expires_at,
+            clock=lambda: now,
+        )
+        until = f", expires {info.expires_at}" if info.expires_at else ", does not expire"
+        console.print(
+            f"created key {info.id} ({info.role.value}{until}); it is shown only this once:"
+        )
         # The key alone on stdout, so scripts can capture it.
         sys.stdout.write(key + "\n")
         return 0
@@ -459,12 +486,30 @@ async def _keys(store: GraphStore, args: argparse.Namespace) -> int:
         at = await revoke_key(store, args.key_id)
         console.print(f"key {args.key_id} revoked at {at}")
         return 0
-    table = Table("id", "name", "role", "bank", "created", "revoked", title="API keys")
+
+    def minute(iso: str) -> str:
+        return dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+    table = Table(
+        "id", "name", "role", "bank", "created (UTC)", "expires (UTC)", "state", title="API keys"
+    )
     for k in await list_keys(store):
+        state = k.state(now)
+        if k.revoked_at is not None:
+            state = f"revoked {minute(k.revoked_at)}"
         table.add_row(
-            k.id, k.name or "", k.role.value, k.bank_id or "", k.created_at, k.revoked_at or ""
+            k.id,
+            k.name or "",
+            k.role.value,
+            k.bank_id or "",
+            minute(k.created_at),
+            minute(k.expires_at) if k.expires_at else "never",
+            state,
         )
-    Console().print(table)
+    out = Console()
+    if not out.is_terminal:  # piped or captured: one line per key, not wrapped at 80 columns
+        out = Console(width=160)
+    out.print(table)
     return 0
 
 

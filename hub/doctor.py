@@ -476,7 +476,8 @@ def _waiting(client: Client, probe: _Probe, timeout_s: float) -> Finding:
         return Finding("broker queue", Status.WARN, "BROKER_SESSIONS_WAITING",
                        f"{held} messages wait on the broker and {away} durable sessions have "
                        "no client: a stopped ingest worker's share is not ingested until it "
-                       "comes back (restart it; docs/operations.md)")  # fmt: skip
+                       "comes back or, with HUB_MQTT_PARTITION, a live worker adopts it after "
+                       "HUB_MQTT_ADOPT_AFTER_S (restart it; docs/operations.md)")  # fmt: skip
     return _ok("broker queue", f"{held} messages held, {away} durable sessions away")
 
 

@@ -1,7 +1,7 @@
 """Security headers on every HTTP response: a Content-Security-Policy the console runs under
 (everything from this origin, WebSockets back to it, no inline script), no framing, no MIME
-sniffing, no referrer. GraphiQL's page (development only) loads its scripts from a CDN and
-inline, so it alone gets a policy that allows that."""
+sniffing, no referrer. GraphiQL's page (development only) runs under the same policy: its
+scripts and styles are served by the hub (``hub.graphiql``)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
-)
-# strawberry's GraphiQL page: unpkg.com scripts and styles, an inline bootstrap script.
-GRAPHIQL_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; "
-    "font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'"
 )
 _FIXED = (
     (b"x-frame-options", b"DENY"),
@@ -41,13 +34,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                html = any(
-                    name.lower() == b"content-type" and value.startswith(b"text/html")
-                    for name, value in headers
-                )
-                graphiql = html and scope.get("path") == "/graphql"
-                csp = GRAPHIQL_CSP if graphiql else CONSOLE_CSP
-                for name, value in (*_FIXED, (b"content-security-policy", csp.encode())):
+                for name, value in (*_FIXED, (b"content-security-policy", CONSOLE_CSP.encode())):
                     if name not in present:
                         headers.append((name, value))
                 message = {**message, "headers": headers}

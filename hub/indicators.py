@@ -74,6 +74,7 @@ _GRANULARITY: Final = {
 MAX_STEPS: Final = 240  # periods in one history request
 
 Series = dict[str, list[Observation]]  # indicator → observations in period order
+ValueRow = tuple[Any, Any, Any, Any]  # region, indicator, period label, value: as stored
 
 
 # --- import and checks -------------------------------------------------------------------------
@@ -133,9 +134,17 @@ async def values(
     """region → indicator → observations in period order. Given the ``known`` indicators,
     values whose period is not of their indicator's frequency (stored before the frequency
     was changed) are left out."""
+    return _by_region(regions, await value_rows(store, regions, names), granularities(known))
+
+
+async def value_rows(
+    store: GraphStore, regions: Sequence[str], names: Sequence[str]
+) -> list[ValueRow]:
+    """The stored values of ``names`` in ``regions``, as plain tuples: what the analytics send
+    to their worker process, which parses and orders them there (``_by_region``), off the
+    event loop."""
     rows = await store.run(VALUES, {"regions": list(regions), "indicators": list(names)})
-    found = ((r["region"], r["indicator"], r["period"], r["value"]) for r in rows)
-    return _by_region(regions, found, known)
+    return [(r["region"], r["indicator"], r["period"], r["value"]) for r in rows]
 
 
 def readings_of(period: Period) -> list[str]:
@@ -158,24 +167,40 @@ async def values_for(
     known: Mapping[str, Indicator] | None = None,
 ) -> dict[str, Series]:
     """Like ``values``, but only what ``value_at`` reads for ``periods``, looked up by key."""
+    rows = await value_rows_for(store, regions, names, periods)
+    return _by_region(regions, rows, granularities(known))
+
+
+async def value_rows_for(
+    store: GraphStore, regions: Sequence[str], names: Sequence[str], periods: Sequence[Period]
+) -> list[ValueRow]:
+    """``values_for``'s rows, as plain tuples (see ``value_rows``)."""
     labels = sorted({label for p in periods for label in readings_of(p)})
     keys = [f"{n}/{r}/{label}" for r in regions for n in names for label in labels]
     rows = await store.run(VALUES_BY_KEY, {"keys": keys})
     keyed = ((str(row["key"]).split("/"), row["value"]) for row in rows)
-    return _by_region(regions, ((r, n, label, v) for (n, r, label), v in keyed), known)
+    return [(r, n, label, v) for (n, r, label), v in keyed]
+
+
+def granularities(known: Mapping[str, Indicator] | None) -> dict[str, Granularity] | None:
+    """Each indicator's period length, by id: what ``_by_region`` needs of ``known``."""
+    if known is None:
+        return None
+    return {name: _GRANULARITY[i.frequency] for name, i in known.items()}
 
 
 def _by_region(
     regions: Sequence[str],
-    rows: Iterable[tuple[Any, Any, Any, Any]],
-    known: Mapping[str, Indicator] | None,
+    rows: Iterable[ValueRow],
+    granularity: Mapping[str, Granularity] | None,
 ) -> dict[str, Series]:
-    """(region, indicator, period, value) rows → region → indicator → observations in order."""
+    """(region, indicator, period, value) rows → region → indicator → observations in order;
+    a value whose period is not of its indicator's ``granularity`` is left out."""
     out: dict[str, Series] = {r: defaultdict(list) for r in regions}
     for region, name, label, value in rows:
         period = parse_period(label)
-        indicator = known.get(name) if known is not None else None
-        if indicator is not None and period.granularity is not _GRANULARITY[indicator.frequency]:
+        wanted = granularity.get(name) if granularity is not None else None
+        if wanted is not None and period.granularity is not wanted:
             continue
         out[region][name].append(Observation(period, float(value)))
     for series in out.values():
@@ -293,22 +318,38 @@ async def barometer_history(
     await require_region(store, region)
     known = await indicators(store)
     chosen = gauges(known, _weights(weights))
-    series = (await values(store, [region], sorted(chosen), known))[region]
-    heat_bands = bands(settings)
+    rows = await value_rows(store, [region], sorted(chosen))
+    # Parsing the series and reading every period is pure Python: in a worker process
+    # (hub.offload), off the event loop, stopped at the deadline.
+    readings = await offload(
+        _barometer_readings,
+        rows,
+        region,
+        granularities(known),
+        chosen,
+        [p.end for p in periods],
+        bands(settings),
+        settings.min_history,
+        settings.history_window,
+    )
+    return [Barometer(region, p, r) for p, r in zip(periods, readings, strict=True)]
+
+
+def _barometer_readings(
+    rows: Sequence[ValueRow],
+    region: str,
+    granularity: Mapping[str, Granularity] | None,
+    chosen: Mapping[str, bm.Gauge],
+    ends: Sequence[dt.date],
+    heat_bands: bm.HeatBands,
+    min_history: int,
+    window: int,
+) -> list[bm.Reading]:
+    """The barometer's readings at each of ``ends`` (runs in the worker process)."""
+    series = _by_region([region], rows, granularity)[region]
     return [
-        Barometer(
-            region,
-            p,
-            bm.reading(
-                chosen,
-                series,
-                p.end,
-                heat_bands,
-                min_history=settings.min_history,
-                window=settings.history_window,
-            ),
-        )
-        for p in periods
+        bm.reading(chosen, series, end, heat_bands, min_history=min_history, window=window)
+        for end in ends
     ]
 
 
@@ -356,18 +397,56 @@ async def investment_forecast(
     if unknown:
         raise NotFound(f"indicators not found: {', '.join(unknown)}")
     names = [n for n in names if n != target.id]
-    series = (await values(store, [region], [target.id, *names], known))[region]
+    rows = await value_rows(store, [region], [target.id, *names])
+    frequencies = {n: known[n].frequency for n in (target.id, *names)}
+    # Parsing the series, aligning them and fitting the model are pure Python: in a worker
+    # process (hub.offload), off the event loop, stopped at the deadline. It sends back the
+    # period trained through and the model's result, nothing else.
+    try:
+        trained, result = await offload(
+            _forecast,
+            rows,
+            region,
+            target.id,
+            names,
+            frequencies,
+            cutoff,
+            max_lag=settings.forecast_max_lag,
+            min_train=settings.forecast_min_train,
+            confidence=settings.confidence,
+        )
+    except fc.NotEnoughData as exc:
+        raise InvalidInput(f"region {region}: {exc}") from None
+    return InvestmentForecast(region, target, next_period(trained), trained, result)
+
+
+def _forecast(
+    rows: Sequence[ValueRow],
+    region: str,
+    target: str,
+    names: Sequence[str],
+    frequencies: Mapping[str, Frequency],
+    cutoff: dt.date | None,
+    *,
+    max_lag: int,
+    min_train: int,
+    confidence: float,
+) -> tuple[Period, fc.Forecast]:
+    """``investment_forecast``'s work on the rows (runs in the worker process)."""
+    granularity = {n: _GRANULARITY[f] for n, f in frequencies.items()}
+    series = _by_region([region], rows, granularity)[region]
     if cutoff is not None:
         series = {n: [o for o in obs if o.period.end <= cutoff] for n, obs in series.items()}
-    own = series.get(target.id, [])
+    own = series.get(target, [])
     if not own:
-        raise InvalidInput(f"region {region} has no values of {target.id} by then")
-    granularity = _GRANULARITY[target.frequency]
+        raise InvalidInput(f"region {region} has no values of {target} by then")
+    target_frequency = frequencies[target]
+    granularity_of_target = granularity[target]
     periods = [o.period for o in own] + [
         o.period
         for n in names
         for o in series.get(n, [])
-        if o.period.granularity is granularity and o.period < own[-1].period
+        if o.period.granularity is granularity_of_target and o.period < own[-1].period
     ]
     grid = steps(min(periods), own[-1].period, limit=None)
     position = {p.label: k for k, p in enumerate(grid)}
@@ -383,23 +462,14 @@ async def investment_forecast(
     lagged: dict[str, list[float | None]] = {}
     excluded: dict[str, str] = {}
     for name in names:
-        if known[name].frequency is not target.frequency:
-            excluded[name] = f"{known[name].frequency}; the target is {target.frequency}"
+        if frequencies[name] is not target_frequency:
+            excluded[name] = f"{frequencies[name]}; the target is {target_frequency}"
         else:
             lagged[name] = aligned(series.get(name, []))
-    try:
-        result = await offload(
-            fc.forecast,
-            aligned(own),
-            lagged,
-            max_lag=settings.forecast_max_lag,
-            min_train=settings.forecast_min_train,
-            confidence=settings.confidence,
-        )
-    except fc.NotEnoughData as exc:
-        raise InvalidInput(f"region {region}: {exc}") from None
-    result = dataclasses.replace(result, excluded={**result.excluded, **excluded})
-    return InvestmentForecast(region, target, next_period(grid[-1]), grid[-1], result)
+    result = fc.forecast(
+        aligned(own), lagged, max_lag=max_lag, min_train=min_train, confidence=confidence
+    )
+    return grid[-1], dataclasses.replace(result, excluded={**result.excluded, **excluded})
 
 
 # --- target derivation ------------------------------------------------------------------------
@@ -426,7 +496,32 @@ async def derive_investment_target(
     for name in (gdp, inv):
         if name not in known:
             raise NotFound(f"indicator {name} not found")
-    series = (await values(store, [region], [gdp, inv], known))[region]
+    rows = await value_rows(store, [region], [gdp, inv])
+    # In a worker process (hub.offload), like the other analytics: off the event loop.
+    derivation, pairs = await offload(
+        _derive,
+        rows,
+        region,
+        gdp,
+        inv,
+        granularities(known),
+        gdp_target,
+        confidence or settings.confidence,
+    )
+    return TargetDerivation(region, derivation, pairs)
+
+
+def _derive(
+    rows: Sequence[ValueRow],
+    region: str,
+    gdp: str,
+    inv: str,
+    granularity: Mapping[str, Granularity] | None,
+    gdp_target: float,
+    confidence: float,
+) -> tuple[tg.Derivation, list[tuple[Period, float, float]]]:
+    """``derive_investment_target``'s work on the rows (runs in the worker process)."""
+    series = _by_region([region], rows, granularity)[region]
     pairs = []
     for o in series.get(gdp, []):
         i = value_at(series.get(inv, []), o.period)
@@ -434,12 +529,12 @@ async def derive_investment_target(
             pairs.append((o.period, i, o.value))
     try:
         relation = tg.fit([p[1] for p in pairs], [p[2] for p in pairs])
-        derivation = tg.derive(relation, gdp_target, confidence=confidence or settings.confidence)
+        derivation = tg.derive(relation, gdp_target, confidence=confidence)
     except tg.NoRelation as exc:
         raise InvalidInput(f"region {region}: {exc}") from None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    return TargetDerivation(region, derivation, pairs)
+    return derivation, pairs
 
 
 # --- tracking ---------------------------------------------------------------------------------
@@ -469,31 +564,65 @@ async def tracking(
     known = await indicators(store)
     regions = sorted({str(r["region"]) for r in rows})
     names = sorted({str(r["indicator"]) for r in rows})
-    series = await values(store, regions, names, known) if rows else {}
+    if not rows:
+        return []
+    values_found = await value_rows(store, regions, names)
     thresholds = tr.Thresholds(settings.tracking_red, settings.tracking_yellow)
-    out = []
-    for row in sorted(rows, key=lambda r: (r["region"], r["indicator"])):
-        indicator = known[row["indicator"]]
-        basis = TargetBasis(row["basis"])
-        out.append(
-            Tracked(
-                indicator,
-                row["region"],
-                year,
+    targets = sorted(
+        (
+            (
+                str(row["region"]),
+                known[row["indicator"]],
                 float(row["target"]),
-                basis,
-                tr.progress(
-                    float(row["target"]),
-                    tr.Basis(basis.value),
-                    year,
-                    series[row["region"]].get(indicator.id, []),
-                    thresholds,
-                    higher_is_better=indicator.polarity is Polarity.POSITIVE,
-                    as_of=as_of,
-                ),
+                TargetBasis(row["basis"]),
             )
+            for row in rows
+        ),
+        key=lambda t: (t[0], t[1].id),
+    )
+    # Parsing the series and each target's progress in a worker process (hub.offload).
+    progress = await offload(
+        _progress,
+        values_found,
+        regions,
+        granularities(known),
+        [
+            (region_, i.id, target, tr.Basis(basis.value), i.polarity is Polarity.POSITIVE)
+            for region_, i, target, basis in targets
+        ],
+        year,
+        thresholds,
+        as_of,
+    )
+    return [
+        Tracked(indicator, region_, year, target, basis, found)
+        for (region_, indicator, target, basis), found in zip(targets, progress, strict=True)
+    ]
+
+
+def _progress(
+    rows: Sequence[ValueRow],
+    regions: Sequence[str],
+    granularity: Mapping[str, Granularity] | None,
+    targets: Sequence[tuple[str, str, float, tr.Basis, bool]],
+    year: int,
+    thresholds: tr.Thresholds,
+    as_of: dt.date | None,
+) -> list[tr.Progress]:
+    """Each target's progress (runs in the worker process)."""
+    series = _by_region(regions, rows, granularity)
+    return [
+        tr.progress(
+            target,
+            basis,
+            year,
+            series[region].get(name, []),
+            thresholds,
+            higher_is_better=higher,
+            as_of=as_of,
         )
-    return out
+        for region, name, target, basis, higher in targets
+    ]
 
 
 # --- race -------------------------------------------------------------------------------------
@@ -542,16 +671,18 @@ async def race_history(
     if not any(w > 0 for w in chosen.values()):
         raise InvalidInput("no race indicators: give weights or set race weights on indicators")
     regions = await race_field(store, within)
-    series = await values_for(store, regions, sorted(chosen), periods, known)
+    rows = await value_rows_for(store, regions, sorted(chosen), periods)
     how = normalisation or rc.Normalisation(settings.race_normalisation)
     higher = {name: known[name].polarity is Polarity.POSITIVE for name in chosen}
-    # Normalising and ranking every region on every indicator, per period, is pure arithmetic:
-    # in a worker process (hub.offload), off the event loop, stopped at the deadline.
+    # Parsing the values, normalising and ranking every region on every indicator, per period,
+    # is pure Python: in a worker process (hub.offload), off the event loop, stopped at the
+    # deadline.
     tables = await offload(
         _race_periods,
         periods,
         regions,
-        series,
+        rows,
+        granularities(known),
         chosen,
         higher,
         how,
@@ -566,12 +697,15 @@ async def race_history(
 def _race_periods(
     periods: Sequence[Period],
     regions: Sequence[str],
-    series: Mapping[str, Mapping[str, Sequence[Observation]]],
+    rows: Sequence[ValueRow],
+    granularity: Mapping[str, Granularity] | None,
     chosen: Mapping[str, float],
     higher: Mapping[str, bool],
     how: rc.Normalisation,
     leaders: int,
 ) -> list[Any]:
+    """The race's entries for each period (runs in the worker process)."""
+    series = _by_region(regions, rows, granularity)
     out = []
     for p in periods:
         table = {r: {n: value_at(series[r].get(n, []), p) for n in chosen} for r in regions}

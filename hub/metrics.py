@@ -293,6 +293,19 @@ class _LiveCollector(Collector):
                         "waits in one until it returns or the session expires.",
                         stats["sessions_disconnected"],
                     )
+                if telemetry.ingest.config.partition is not None:
+                    yield _counter(
+                        "hub_ingest_other_partitions",
+                        "Messages for another worker's partition, acknowledged unread (a "
+                        "session that still held an older subscription).",
+                        telemetry.ingest.other_partitions,
+                    )
+                    yield _gauge(
+                        "hub_ingest_adopted_partitions",
+                        "Other workers' partitions this worker holds because they have been "
+                        "down for HUB_MQTT_ADOPT_AFTER_S (their broker sessions, queue included).",
+                        len(telemetry.ingest.adopted_partitions),
+                    )
                 yield _gauge(
                     "hub_ingest_held_back",
                     "1 while ingest retries a failing store (see ingestStatus.ingestError).",

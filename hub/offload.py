@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import pickle
+import signal
 import struct
 import sys
 from collections.abc import Callable
@@ -85,8 +86,15 @@ class _Worker:
         return pickle.loads(body)  # noqa: S301 - our own worker's answer
 
     def kill(self) -> None:
+        # By pid: the process's transport may belong to an event loop that is closed by now
+        # (a pool left from an earlier ``asyncio.run``). Closing the transport marks it closed
+        # even then, so it does not try to close itself on that loop when it is collected.
         with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
+            os.kill(self.process.pid, signal.SIGKILL)
+        transport: asyncio.BaseTransport | None = getattr(self.process, "_transport", None)
+        if transport is not None:
+            with contextlib.suppress(RuntimeError):
+                transport.close()
 
 
 class WorkerPool:
@@ -153,6 +161,7 @@ class WorkerPool:
 
 
 _pool: WorkerPool | None = None
+_pool_loop: asyncio.AbstractEventLoop | None = None
 # The deadline of analytics when the caller gives none (HUB_HTTP_TIMEOUT_S sets it per hub).
 deadline_s = 30.0
 # On the event loop instead: only ``python -m bench probe``'s baseline sets it.
@@ -160,10 +169,16 @@ inline = False
 
 
 def pool() -> WorkerPool:
-    """The process-wide pool (started lazily, on the first analytic call)."""
-    global _pool
+    """The process-wide pool (started lazily, on the first analytic call). Its pipes and
+    semaphore belong to one event loop: on another (a second ``asyncio.run``), the old pool's
+    workers are stopped and a new pool starts."""
+    global _pool, _pool_loop
+    loop = asyncio.get_running_loop()
+    if _pool is not None and _pool_loop is not loop:
+        _pool.close()
+        _pool = None
     if _pool is None:
-        _pool = WorkerPool()
+        _pool, _pool_loop = WorkerPool(), loop
     return _pool
 
 
@@ -176,10 +191,10 @@ async def offload[T](fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def shutdown() -> None:
-    global _pool
+    global _pool, _pool_loop
     if _pool is not None:
         _pool.close()
-        _pool = None
+        _pool, _pool_loop = None, None
 
 
 if __name__ == "__main__":

@@ -192,9 +192,17 @@ class MqttSettings(_Section):
     partition: str | None = Field(
         default=None,
         pattern=r"^[1-9][0-9]{0,2}/[1-9][0-9]{0,2}$",
-        description="k/n: this worker commits the topics whose hash modulo n is k-1 and "
-        "acknowledges the others unread; n workers with 1/n..n/n split the load on plain "
-        "persistent subscriptions, which survive broker restarts (not with shared_group).",
+        description="k/n: this worker subscribes to the topics of the registered sensors whose "
+        "id hash modulo n is k-1, so the broker splits the feed between n workers 1/n..n/n on "
+        "plain persistent subscriptions, which survive broker restarts (not with shared_group). "
+        "Readings from unregistered sensors reach no worker: register sensors first.",
+    )
+    adopt_after_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="With partition: a worker down this long (crashed or stopped) has its "
+        "partition adopted by a live one, which takes over its broker session, queue included, "
+        "until it returns; 0: never (its share then waits on the broker).",
     )
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://.")
     tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")

@@ -49,6 +49,7 @@ def mqtt_config(mqtt: MqttSettings, *, force_protocol: int | None = None) -> Mqt
         session_expiry_s=mqtt.session_expiry_s,
         shared_group=mqtt.shared_group,
         partition=_partition(mqtt.partition),
+        adopt_after_s=mqtt.adopt_after_s,
         ca_file=str(mqtt.tls_ca_file) if mqtt.tls_ca_file else None,
         cert_file=str(mqtt.tls_cert_file) if mqtt.tls_cert_file else None,
         key_file=str(mqtt.tls_key_file) if mqtt.tls_key_file else None,

@@ -21,7 +21,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -50,6 +50,9 @@ T = TypeVar("T")
 
 INGEST_TOPIC = "hub/v1/+/+"
 EVENTS_PREFIX = "hub/v1/events"
+# Each partitioned worker's state, retained: "up" on connect, "down" as its will (a crash) and
+# when it stops. Topic .../<k>-of-<n>; the relay and dashboards ignore it (no reading type).
+PARTITION_STATUS = f"{EVENTS_PREFIX}/ingest/partitions"
 # Mosquitto's broker-wide counters ($SYS, retained, every sys_interval): messages held for
 # sessions (queued for disconnected durable clients, in flight, retained) and durable sessions
 # whose client is away. A dead worker's waiting share shows in both.
@@ -76,10 +79,15 @@ class MqttConfig:
     keepalive_s: int = 30
     session_expiry_s: int = 7 * 86400
     shared_group: str | None = None
-    # (index, count): commit only topics whose CRC-32 modulo count is index, acknowledge the
-    # rest unread. Plain persistent subscriptions, which Mosquitto restores after a restart
-    # (it forgets shared ones); every worker receives every message.
+    # (index, count): subscribe only to the topics of the registered sensors whose id's CRC-32
+    # modulo count is index (plain persistent subscriptions, which Mosquitto restores after a
+    # restart; it forgets shared ones). The broker splits the feed: a worker receives its share.
     partition: tuple[int, int] | None = None
+    partition_refresh_s: float = 15.0  # how often the registry is read for new sensors
+    # A partition whose worker has been down this long (its status on PARTITION_STATUS says so)
+    # is adopted by a live worker: it connects a second client with the dead worker's client id,
+    # so the broker hands it that session, queue included. 0: never adopt.
+    adopt_after_s: float = 30.0
     topic: str = INGEST_TOPIC
     receive_maximum: int = 10_000
     reconnect_min_s: float = 0.5
@@ -107,6 +115,46 @@ class MqttConfig:
         return f"$share/{self.shared_group}/{self.topic}" if self.shared_group else self.topic
 
 
+def partition_of(sensor_id: str, count: int) -> int:
+    """The partition (0-based) a sensor's topics belong to among ``count`` workers."""
+    return zlib.crc32(sensor_id.encode()) % count
+
+
+def _subscribable(sensor_id: str) -> bool:
+    # A topic level that is a literal topic name: no wildcard, separator or NUL.
+    return bool(sensor_id) and not any(c in sensor_id for c in "+#/\x00")
+
+
+def status_topic(index: int, count: int) -> str:
+    return f"{PARTITION_STATUS}/{index + 1}-of-{count}"
+
+
+def status_payload(index: int, count: int, client_id: str, state: str) -> bytes:
+    body = {
+        "type": "ingest-partition",
+        "partition": f"{index + 1}/{count}",
+        "client_id": client_id,
+        "state": state,
+    }
+    return json.dumps(body).encode()
+
+
+def parse_status(payload: bytes) -> tuple[int, int, str, str] | None:
+    """(index, count, client id, state) of a partition status message, or None."""
+    try:
+        body = json.loads(payload)
+        k, n = (int(x) for x in str(body["partition"]).split("/"))
+        client_id, state = str(body["client_id"]), str(body["state"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not 1 <= k <= n or state not in ("up", "down") or not client_id:
+        return None
+    return k - 1, n, client_id, state
+
+
+# Topic filters per SUBSCRIBE packet when a partition subscribes to its sensors.
+SUBSCRIBE_CHUNK = 500
+_STATUS_BYTES = PARTITION_STATUS.encode() + b"/"
 # Packets the subscriber's network thread reads per wake-up (see _BurstReadClient).
 READ_BURST = 256
 # Events republished in one write (see _BurstReadClient.publish_many).
@@ -191,7 +239,12 @@ async def stop_network_thread(client: Client, timeout_s: float = 5.0) -> None:
 
 
 def make_client(
-    config: MqttConfig, *, manual_ack: bool, suffix: str = "", clean: bool = False
+    config: MqttConfig,
+    *,
+    manual_ack: bool,
+    suffix: str = "",
+    clean: bool = False,
+    reconnect: bool = True,
 ) -> _BurstReadClient:
     """A paho client with the configured protocol, login, TLS and reconnect back-off.
     ``clean`` asks for a session the broker need not keep (MQTT 3.1.1's clean session)."""
@@ -202,6 +255,7 @@ def make_client(
         protocol=protocol,
         clean_session=None if config.mqtt5 else clean,
         manual_ack=manual_ack,
+        reconnect_on_failure=reconnect,
     )
     if config.username is not None:
         client.username_pw_set(config.username, config.password)
@@ -242,6 +296,7 @@ class MqttIngest:
         linger_s: float = 0.01,
         republish: bool = True,
         republish_queue: int = 10_000,
+        adopted: bool = False,
     ) -> None:
         self.pipeline = pipeline
         self.config = config
@@ -261,11 +316,34 @@ class MqttIngest:
         self._republish_queue = republish_queue
         self._partition = config.partition
         self.other_partitions = 0  # messages acknowledged unread: other workers' partitions
+        # Partition mode: the topic filters this worker owns (hub/v1/+/<sensor_id>), written on
+        # the event loop and read by paho's thread on connect, hence the lock.
+        self._owned: set[str] = set()
+        self._owned_lock = threading.Lock()
+        self._pending_subacks: set[int] = set()
+        self._suback_waiters: dict[int, asyncio.Future[None]] = {}
         self.broker_stats: dict[str, int] = {}  # BROKER_STATS values, as last published
-        self._client = make_client(config, manual_ack=True)
+        # An adopted partition: this client holds a dead worker's session for a live one; it
+        # announces nothing, adopts nothing and ends at its first disconnect (the owner's
+        # return takes the session over) instead of reconnecting.
+        self._adopted = adopted
+        self._announce = config.partition is not None and not adopted
+        # Partition index -> (client id, state, since when (monotonic)) of the other workers.
+        self._peers: dict[int, tuple[str, str, float]] = {}
+        self._adopters: dict[int, tuple[MqttIngest, asyncio.Task[None]]] = {}
+        self._client = make_client(config, manual_ack=True, reconnect=not adopted)
+        if self._announce and config.partition is not None:
+            index, count = config.partition
+            self._client.will_set(
+                status_topic(index, count),
+                status_payload(index, count, config.client_id, "down"),
+                qos=1,
+                retain=True,
+            )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     # -- paho's thread ---------------------------------------------------------------------
 
@@ -289,11 +367,56 @@ class MqttIngest:
         )
         # Always, whatever "session present" says: Mosquitto 2.0 restores a session after a
         # restart without its shared subscriptions, and an idempotent SUBSCRIBE costs nothing.
-        client.subscribe(self.config.subscription, qos=1)
+        # Connected (ready) once the broker has granted the data subscriptions.
+        mids: list[int | None] = []
+        if self._partition is None:
+            mids.append(client.subscribe(self.config.subscription, qos=1)[1])
+        else:
+            # A session made before partitioning (or by an older version) may still hold the
+            # whole feed: drop it, or this worker would receive everything again.
+            client.unsubscribe(self.config.topic)
+            with self._owned_lock:
+                owned = sorted(self._owned)
+            for i in range(0, len(owned), SUBSCRIBE_CHUNK):
+                chunk = [(f, 1) for f in owned[i : i + SUBSCRIBE_CHUNK]]
+                mids.append(client.subscribe(chunk)[1])
+        pending = {mid for mid in mids if mid is not None}
+        self._pending_subacks = pending
         # Broker statistics, where the broker offers them (a refusal only leaves them unknown).
         client.subscribe([(topic, 0) for topic in BROKER_STATS])
-        if self._loop is not None:
+        if self._announce and self._partition is not None:
+            index, count = self._partition
+            client.subscribe(f"{PARTITION_STATUS}/+", qos=1)
+            up = status_payload(index, count, self.config.client_id, "up")
+            client.publish(status_topic(index, count), up, qos=1, retain=True)
+        if not pending and self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.set)
+
+    def _on_subscribe(
+        self,
+        client: Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("MQTT subscription refused: %s", ", ".join(str(r) for r in reasons))
+        if self._loop is None:
+            return
+        pending = self._pending_subacks
+        if mid in pending:
+            pending.discard(mid)
+            if not pending:
+                self._loop.call_soon_threadsafe(self.connected.set)
+        self._loop.call_soon_threadsafe(self._granted, mid)
+
+    def _granted(self, mid: int) -> None:
+        # On the event loop: refresh_partition registers its waiter in the same step as its
+        # SUBSCRIBE, so a SUBACK cannot get here first.
+        waiter = self._suback_waiters.pop(mid, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _on_disconnect(
         self,
@@ -303,7 +426,12 @@ class MqttIngest:
         reason: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        if not self._stopping:
+        if self._adopted:
+            if not self._stopping:
+                log.warning("adopted session %s ended (%s)", self.config.client_id, reason)
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self.stop)
+        elif not self._stopping:
             log.warning("MQTT disconnected (%s); reconnecting with back-off", reason)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.connected.clear)
@@ -316,9 +444,19 @@ class MqttIngest:
                 with contextlib.suppress(ValueError):
                     self.broker_stats[stat] = int(msg.payload)
             return
+        if msg._topic.startswith(_STATUS_BYTES):
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            status = parse_status(bytes(msg.payload))
+            if status is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._peer_status, *status)
+            return
         if self._partition is not None:
+            # The broker sends only this partition's topics; one from an older subscription
+            # the session still held is another worker's to commit.
             index, count = self._partition
-            if zlib.crc32(msg._topic) % count != index:  # another worker's: theirs to commit
+            sensor = msg._topic.rpartition(b"/")[2]
+            if zlib.crc32(sensor) % count != index:
                 if msg.qos:
                     client.ack(msg.mid, msg.qos)
                 self.other_partitions += 1
@@ -347,6 +485,14 @@ class MqttIngest:
         """Connect (retrying in the background) and ingest until ``stop``."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        refresher = None
+        if self._partition is not None:
+            # The first share before connecting, so the first SUBSCRIBE holds it all.
+            await self._retrying("sensor registry", self.refresh_partition)
+            refresher = asyncio.create_task(self._refresh_partition_forever())
+        adopting = None
+        if self._announce and self.config.adopt_after_s > 0:
+            adopting = asyncio.create_task(self._adopt_forever())
         self._client.connect_async(
             self.config.host,
             self.config.port,
@@ -385,11 +531,25 @@ class MqttIngest:
                 await asyncio.gather(committing, return_exceptions=True)
             if republisher is not None:
                 republisher.cancel()
+            if refresher is not None:
+                refresher.cancel()
+            if adopting is not None:
+                adopting.cancel()
+            await self._release_adopted()
             self._disconnected.clear()
+            if self._announce and self._partition is not None and self._client.is_connected():
+                # Stopped is down too: after adopt_after_s a live worker takes the share.
+                index, count = self._partition
+                down = status_payload(index, count, self.config.client_id, "down")
+                self._client.publish(status_topic(index, count), down, qos=1, retain=True)
             # paho does not drain queued packets before a DISCONNECT (the tests saw the last
             # batch's PUBACKs lost and those readings redelivered): wait until they are out.
             deadline = time.monotonic() + 5
-            while self._client.want_write() and time.monotonic() < deadline:
+            while (
+                self._client.want_write()
+                and self._client.is_connected()
+                and time.monotonic() < deadline
+            ):
                 await asyncio.sleep(0.005)
             self._client.disconnect()
             # The acknowledgements of the last commit are queued before the DISCONNECT: wait
@@ -401,6 +561,133 @@ class MqttIngest:
             # Joining paho's thread blocks for up to a select timeout: not on the event loop,
             # which may be serving an in-process broker that thread is talking to.
             await stop_network_thread(self._client)
+
+    async def refresh_partition(self) -> int:
+        """Subscribe to the topics of this partition's sensors registered since the last call;
+        returns how many filters were added. (No-op without a partition.)"""
+        if self._partition is None:
+            return 0
+        index, count = self._partition
+        prefix = self.config.topic.rpartition("/")[0] + "/"
+        ids = await self.pipeline.sensors.ids()
+        wanted = {prefix + s for s in ids if _subscribable(s) and partition_of(s, count) == index}
+        with self._owned_lock:
+            new = sorted(wanted - self._owned)
+            self._owned.update(new)
+        # While disconnected paho refuses these; the next connect subscribes to all owned.
+        # Otherwise this returns once the broker has granted them.
+        loop = asyncio.get_running_loop()
+        waiters = []
+        for i in range(0, len(new), SUBSCRIBE_CHUNK):
+            rc, mid = self._client.subscribe([(f, 1) for f in new[i : i + SUBSCRIBE_CHUNK]])
+            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+                self._suback_waiters[mid] = waiter = loop.create_future()
+                waiters.append(waiter)
+        if waiters:
+            try:
+                await asyncio.wait_for(asyncio.gather(*waiters), 30)
+            except TimeoutError:
+                log.warning("partition: no SUBACK within 30 s; the next connect subscribes")
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        if new:
+            log.info("partition %d/%d: subscribed to %d more sensors", index + 1, count, len(new))
+        return len(new)
+
+    # -- adopting a dead worker's partition ------------------------------------------------
+
+    def _peer_status(self, index: int, count: int, client_id: str, state: str) -> None:
+        if self._partition is None or count != self._partition[1] or index == self._partition[0]:
+            return  # another split (workers restarted with a new n) or this worker's own
+        known = self._peers.get(index)
+        if known is None or known[:2] != (client_id, state):
+            self._peers[index] = (client_id, state, time.monotonic())
+            log.info("partition %d/%d (%s) is %s", index + 1, count, client_id, state)
+
+    def _designated(self, index: int) -> bool:
+        """Whether this worker adopts ``index``: the first live partition after it, in
+        order, so every worker that sees the same states picks the same adopter."""
+        assert self._partition is not None
+        own, count = self._partition
+        live = [own, *(k for k, (_, state, _) in self._peers.items() if state == "up")]
+        return min(live, key=lambda k: (k - index) % count) == own
+
+    async def _adopt_forever(self) -> None:
+        assert self._partition is not None
+        tick = min(1.0, self.config.adopt_after_s)
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for index, (client_id, state, since) in list(self._peers.items()):
+                running = self._adopters.get(index)
+                if running is not None and running[1].done():
+                    del self._adopters[index]
+                    running = None
+                    if state == "down":  # the session ended: wait again before retrying
+                        self._peers[index] = (client_id, state, now)
+                        continue
+                if state == "up":
+                    if running is not None:
+                        running[0].stop()  # its owner is back (and has taken the session)
+                    continue
+                if (
+                    running is None
+                    and now - since >= self.config.adopt_after_s
+                    and self._designated(index)
+                ):
+                    self._adopters[index] = self._adopt(index, client_id)
+
+    def _adopt(self, index: int, client_id: str) -> tuple[MqttIngest, asyncio.Task[None]]:
+        assert self._partition is not None
+        count = self._partition[1]
+        log.warning(
+            "partition %d/%d (%s) has been down for %.0f s: adopting its session",
+            index + 1,
+            count,
+            client_id,
+            self.config.adopt_after_s,
+        )
+        config = replace(self.config, client_id=client_id, partition=(index, count))
+        adopter = MqttIngest(
+            self.pipeline,
+            config,
+            batch_size=self.batch_size,
+            linger_s=self.linger_s,
+            republish=False,  # this worker's republisher sends every event the pipeline makes
+            adopted=True,
+        )
+        return adopter, asyncio.create_task(adopter.run())
+
+    async def _release_adopted(self) -> None:
+        adopters = list(self._adopters.values())
+        self._adopters.clear()
+        for adopter, _ in adopters:
+            adopter.stop()
+        await asyncio.gather(*(task for _, task in adopters), return_exceptions=True)
+
+    @property
+    def adopted_partitions(self) -> list[str]:
+        """The other workers' partitions this one holds now, as ``k/n``."""
+        count = self._partition[1] if self._partition else 0
+        return [
+            f"{index + 1}/{count}"
+            for index, (adopter, task) in sorted(self._adopters.items())
+            if not task.done() and adopter.connected.is_set()
+        ]
+
+    @property
+    def partition_topics(self) -> int:
+        """How many sensor topic filters this partition holds."""
+        return len(self._owned)
+
+    async def _refresh_partition_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.partition_refresh_s)
+            try:
+                await self.refresh_partition()
+            except HubError as exc:
+                log.warning("partition refresh failed (%s); retrying later", exc)
 
     async def _linger(self) -> None:
         # A batch waits for company until its oldest message is linger_s old: fewer, larger

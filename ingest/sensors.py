@@ -3,17 +3,18 @@
 The graph is the source of truth (``(:Sensor {id, kind})-[:MONITORS]->(:Project)``).
 ``GraphSensors`` asks it in one statement per batch of unknown ids and caches answers: known
 sensors for a while, unknown ones briefly, so a sensor registered later is picked up soon and a
-dead-letter replay (``fresh=True``) sees it at once.
+dead-letter replay (``fresh=True``) sees it at once. ``ids`` lists every registered sensor: a
+partitioned worker subscribes to its share of their topics (ingest/mqtt.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from graph_schema.model import SPECS
-from graph_schema.statements import fetch_existing
+from graph_schema.statements import export_page, fetch_existing
 from graph_schema.store import GraphStore
 from ingest.model import SensorInfo
 
@@ -22,6 +23,8 @@ class SensorRegistry(Protocol):
     async def resolve(
         self, ids: Collection[str], *, fresh: bool = False
     ) -> dict[str, SensorInfo]: ...
+
+    async def ids(self) -> list[str]: ...
 
 
 class GraphSensors:
@@ -34,6 +37,24 @@ class GraphSensors:
         self._ttl = ttl_s
         self._unknown_ttl = unknown_ttl_s
         self._cache: dict[str, tuple[float, SensorInfo | None]] = {}
+
+    async def ids(self, page: int = 5000) -> list[str]:
+        """Every registered sensor id, in pages (keyset, stable while sensors are added); the
+        answers also refresh the cache."""
+        out: list[str] = []
+        after = ""
+        while True:
+            rows = await self._graph.run(
+                export_page(SPECS["sensor"]), {"after": after, "limit": page}
+            )
+            now = time.monotonic()
+            for row in rows:
+                info = _info(row)
+                self._cache[info.id] = (now + self._ttl, info)
+                out.append(info.id)
+            if len(rows) < page:
+                return out
+            after = out[-1]
 
     async def resolve(self, ids: Collection[str], *, fresh: bool = False) -> dict[str, SensorInfo]:
         now = time.monotonic()
@@ -50,10 +71,7 @@ class GraphSensors:
             rows = await self._graph.run(fetch_existing(SPECS["sensor"]), {"keys": missing})
             found = {}
             for row in rows:
-                projects = row.get("project_code") or []
-                info = SensorInfo(
-                    row["key"], row["props"]["kind"], projects[0] if projects else None
-                )
+                info = _info(row)
                 found[info.id] = info
             for sensor_id in missing:
                 hit_info = found.get(sensor_id)
@@ -62,6 +80,11 @@ class GraphSensors:
                 if hit_info is not None:
                     out[sensor_id] = hit_info
         return out
+
+
+def _info(row: Mapping[str, Any]) -> SensorInfo:
+    projects = row.get("project_code") or []
+    return SensorInfo(row["key"], row["props"]["kind"], projects[0] if projects else None)
 
 
 class StaticSensors:
@@ -75,3 +98,6 @@ class StaticSensors:
 
     async def resolve(self, ids: Collection[str], *, fresh: bool = False) -> dict[str, SensorInfo]:
         return {i: self._sensors[i] for i in ids if i in self._sensors}
+
+    async def ids(self) -> list[str]:
+        return list(self._sensors)

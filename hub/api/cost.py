@@ -54,7 +54,9 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Query", "raceHistory"): 400,
     ("Query", "regionalRace"): 100,
     ("Query", "barometer"): 100,
-    ("Query", "barometers"): 100,
+    # Up to 240 periods, each read over the region's history: 240 months measured about 2x a
+    # forecast's CPU; priced as the other histories.
+    ("Query", "barometerHistory"): 400,
     ("Query", "indicatorTracking"): 100,
 }
 _PAGE_ARGS = ("first", "last")

@@ -1,9 +1,9 @@
 """The GraphQL schema: queries over every entity, mutations, and the one error-code table.
 
 Every error a client sees carries ``extensions.code`` from one set: BAD_USER_INPUT, NOT_FOUND,
-UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE, TIMEOUT, INTERNAL. Hub errors map by class; anything
-else is masked as INTERNAL (message replaced, details logged) so no stack trace or store detail
-leaks.
+UNAUTHENTICATED (KEY_EXPIRED for an expired key), FORBIDDEN, UNAVAILABLE, TIMEOUT, INTERNAL.
+Hub errors map by class; anything else is masked as INTERNAL (message replaced, details logged)
+so no stack trace or store detail leaks.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ anonymous access only when a setting allows it (and then read-only), the `hub ke
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -19,7 +20,7 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.keys import FETCH_KEY
 from graph_schema.model import validate
 from hub.app import create_app
-from hub.auth import create_key, list_keys, revoke_key
+from hub.auth import MAX_LIFE, create_key, expiry, list_keys, revoke_key
 from hub.bulk import import_records
 from hub.roles import Role
 from hub.settings import load_settings
@@ -161,18 +162,105 @@ def test_the_keys_command_creates_lists_and_revokes(tmp_path: Path) -> None:
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
 
-    created = hub("create", "--role", "monitor", "--name", "wall screen")
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    created = hub("create", "--role", "monitor", "--name", "wall screen", "--expires-in", "90d")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     assert key.startswith("elh_") and "shown only this once" in created.stderr
     key_id = key.split("_")[1]
     listed = hub("list")
     assert key_id in listed.stdout and "wall screen" in listed.stdout
+    [row] = [line for line in listed.stdout.splitlines() if key_id in line]
+    # The table's cells are split by "│": created, then expires (UTC, to the minute).
+    cells = [c.strip() for c in row.split("│")]
+    made, expires = (
+        dt.datetime.strptime(c, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+        for c in cells
+        if c.count(":") == 1
+    )
+    assert made >= before.replace(second=0) and expires - made == dt.timedelta(days=90)
+    assert "active" in cells
     assert key not in listed.stdout and key.split("_", 2)[2] not in listed.stdout
     assert hub("revoke", key_id).returncode == 0
     assert "revoked" in hub("revoke", key_id).stderr
     missing = hub("create", "--role", "bank")
     assert missing.returncode == 1 and "BAD_USER_INPUT" in missing.stderr
+
+
+async def test_an_expired_key_is_refused_with_its_own_code_cached_or_not(
+    graph: FalkorDBStore,
+) -> None:
+    now = [dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)]
+
+    def clock() -> dt.datetime:
+        return now[0]
+
+    at = now[0] + dt.timedelta(days=90)
+    key, info = await create_key(graph, Role.VIEWER, expires_at=at, clock=clock)
+    never, _ = await create_key(graph, Role.VIEWER, clock=clock)
+    assert info.expires_at == "2026-05-30T09:00:00+00:00"
+    # One app throughout: its key cache (30 s by default) must not outlive the expiry.
+    app = create_app(load_settings({"HUB_AUTH_GUESSES_PER_MIN": "2"}), store=graph, clock=clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as client:
+
+        async def post(with_key: str) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {with_key}"}
+            return await client.post("/graphql", json={"query": REGIONS}, headers=headers)
+
+        assert (await post(key)).status_code == 200
+        now[0] = at - dt.timedelta(seconds=1)
+        assert (await post(key)).status_code == 200
+        now[0] = at
+        for _ in range(4):  # an expired key is no guess: never throttled as one
+            refused = await post(key)
+            assert refused.status_code == 401 and _codes(refused) == ["KEY_EXPIRED"]
+            assert "expired" in refused.json()["errors"][0]["message"]
+        assert (await post(never)).status_code == 200
+    listed = {k.id: k for k in await list_keys(graph)}
+    assert listed[info.id].expires_at == info.expires_at
+    assert listed[info.id].state(now[0]) == "expired"
+    assert listed[info.id].state(at - dt.timedelta(seconds=1)) == "active"
+
+
+NOW = dt.datetime(2026, 12, 7, 11, 30, 15, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "expires", "at"),
+    [
+        ("90d", None, NOW + dt.timedelta(days=90)),
+        (" 12h ", None, NOW + dt.timedelta(hours=12)),
+        ("4w", None, NOW + dt.timedelta(weeks=4)),
+        (None, "2027-03-31", dt.datetime(2027, 3, 31, tzinfo=dt.UTC)),
+        (None, "2027-03-31T12:00+08:00", dt.datetime(2027, 3, 31, 4, tzinfo=dt.UTC)),
+        (None, None, None),
+    ],
+)
+def test_a_keys_expiry_from_a_duration_or_a_date(
+    expires_in: str | None, expires: str | None, at: dt.datetime | None
+) -> None:
+    assert expiry(expires_in=expires_in, expires=expires, now=NOW) == at
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "expires", "message"),
+    [
+        ("90x", None, "h, d or w"),
+        ("-1d", None, "h, d or w"),
+        ("0d", None, "not in the future"),
+        ("99999999999999999999w", None, "at most"),
+        (None, "2026-12-07", "not in the future"),
+        (None, "next tuesday", "a date"),
+        (None, "2040-01-01", "at most"),
+        ("1d", "2027-01-01", "not both"),
+    ],
+)
+def test_a_bad_expiry_is_refused(expires_in: str | None, expires: str | None, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        expiry(expires_in=expires_in, expires=expires, now=NOW)
+    assert MAX_LIFE.days == 3653
 
 
 @pytest.mark.timing

@@ -4,9 +4,12 @@ on a real embedded FalkorDB; the drift test runs `hub schema` itself."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 from collections.abc import AsyncIterator, Mapping
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,8 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.cli import main
+from hub.graphiql import GRAPHIQL_DIR
+from hub.headers import CONSOLE_CSP
 from hub.settings import load_settings
 from tests.hub.keys import ANONYMOUS_VIEWER
 
@@ -313,7 +318,81 @@ async def test_browsers_get_graphiql_in_development(client: httpx.AsyncClient, a
     response = await client.get("/graphql", headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "<title>Strawberry GraphiQL</title>" in response.text
+    assert "<title>E-Ledger Hub · GraphiQL</title>" in response.text
+
+
+class _PageParts(HTMLParser):
+    """What an HTML page loads (script src, stylesheet href) and any inline script or style."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[tuple[str, str]] = []  # (tag, url)
+        self.inline: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if "style" in found:
+            self.inline.append(f"style attribute on <{tag}>")
+        if any(name.startswith("on") for name in found):
+            self.inline.append(f"event handler on <{tag}>")
+        if tag == "script":
+            if found.get("src"):
+                self.loads.append((tag, str(found["src"])))
+            else:
+                self._in = tag
+        elif tag == "link":
+            self.loads.append((tag, str(found.get("href"))))
+        elif tag == "style":
+            self._in = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in is not None and data.strip():
+            self.inline.append(f"inline <{self._in}>")
+
+
+async def test_graphiql_loads_only_this_hubs_files_under_the_strict_csp(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/graphql", headers={"Accept": BROWSER_ACCEPT})
+    csp = page.headers["content-security-policy"]
+    assert csp == CONSOLE_CSP  # the console's policy: no CDN, no inline script or style
+    parts = _PageParts()
+    parts.feed(page.text)
+    assert parts.inline == []
+    assert not re.search(r"https?://|//[a-z]", page.text, re.IGNORECASE)
+    urls = {tag: [u for t, u in parts.loads if t == tag] for tag in ("script", "link")}
+    assert [u.rsplit("/", 1)[-1] for u in urls["script"]] == [
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "graphiql.min.js",
+        "start.js",
+    ]
+    assert len(urls["link"]) == 2
+    expected = {"script": "text/javascript; charset=utf-8", "link": "text/css; charset=utf-8"}
+    for tag, url in parts.loads:
+        assert url.startswith("/graphiql/"), url
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"] == expected[tag], url
+        assert asset.headers["x-content-type-options"] == "nosniff"
+        assert asset.content == (GRAPHIQL_DIR / url.removeprefix("/graphiql/")).read_bytes()
+    # The bundle is the vendored release that sets the global start.js uses, with no CDN fetch.
+    bundle = (await client.get("/graphiql/vendor/graphiql.min.js")).text
+    assert "window.GraphiQL =" in bundle and "unpkg.com" not in bundle
+    # Byte for byte the npm releases whose sums VENDOR.md records (update-vendor.sh checks
+    # them against the registry).
+    vendor_md = (GRAPHIQL_DIR / "VENDOR.md").read_text()
+    sums = re.findall(r"^    ([0-9a-f]{64})  (\S+)$", vendor_md, re.M)
+    assert {name for _, name in sums} >= {"graphiql.min.js", "react.production.min.js"}
+    for digest, name in sums:
+        assert hashlib.sha256((GRAPHIQL_DIR / "vendor" / name).read_bytes()).hexdigest() == digest
+    # Only the listed assets: not the page's sources, licences or anything by path tricks.
+    for other in ("/graphiql/index.html", "/graphiql/VENDOR.md", "/graphiql/../graphiql.py"):
+        assert (await client.get(other)).status_code == 404, other
 
 
 async def test_clients_that_do_not_ask_for_html_get_no_graphiql(
@@ -337,6 +416,8 @@ async def test_no_graphiql_when_turned_off_or_in_production(
         page = await http.get("/graphql", headers={"Accept": BROWSER_ACCEPT})
         html_only = await http.get("/graphql", headers={"Accept": "text/html"})
         query = await http.get("/graphql", params={"query": "{ industryChains { totalCount } }"})
+        asset = await http.get("/graphiql/start.js")
+    assert asset.status_code == 404  # nor GraphiQL's assets
     assert page.status_code == 400
     assert page.headers["content-type"] == GRAPHQL_RESPONSE
     assert "GraphiQL" not in page.text

@@ -1,8 +1,10 @@
-"""A revoked key loses its open WebSockets: closed with 4403 within HUB_AUTH_CACHE_S (the attack
-session's socket kept delivering 961 events for 40-70 s after HTTP refused its key)."""
+"""A revoked or expired key loses its open WebSockets: closed with 4403 within HUB_AUTH_CACHE_S
+(the attack session's socket kept delivering 961 events for 40-70 s after HTTP refused its
+key)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +14,8 @@ import websockets
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
-from hub.auth import revoke_key
+from hub.auth import create_key, revoke_key
+from hub.roles import Role
 from hub.settings import load_settings
 from hub.telemetry import open_telemetry
 from tests.broker import free_port
@@ -27,7 +30,7 @@ async def _drain(feed: Feed) -> None:
         await feed.next(timeout=30)
 
 
-async def test_a_revoked_key_loses_its_open_subscription_within_the_cache_period(
+async def test_a_revoked_or_expired_key_loses_its_open_subscription_within_the_cache_period(
     tmp_path: Path,
 ) -> None:
     key = await _seed(tmp_path / "data" / "graph")
@@ -43,8 +46,13 @@ async def test_a_revoked_key_loses_its_open_subscription_within_the_cache_period
     )
     graph = await FalkorDBStore.embedded(tmp_path / "data" / "graph")
     telemetry = await open_telemetry(settings, graph, ingest_mqtt=False)
+    now = [dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)]  # the hub's clock, for expiry
+    expires_at = now[0] + dt.timedelta(days=30)
+    expiring, _ = await create_key(
+        graph, Role.OPERATOR, expires_at=expires_at, clock=lambda: now[0]
+    )
     try:
-        app = create_app(settings, store=graph, telemetry=telemetry)
+        app = create_app(settings, store=graph, telemetry=telemetry, clock=lambda: now[0])
         async with running(app, settings.http.port) as address:
             async with Feed.open(address, {"Authorization": f"Bearer {key}"}) as feed:
                 await feed.subscribe("1", FEED, projects=[A])
@@ -59,6 +67,18 @@ async def test_a_revoked_key_loses_its_open_subscription_within_the_cache_period
             with pytest.raises((websockets.ConnectionClosed, AssertionError)):
                 async with Feed.open(address, {"Authorization": f"Bearer {key}"}) as again:
                     await again.next(timeout=10)
+            # An expiring key's socket lives until its expiry, then goes the same way.
+            async with Feed.open(address, {"Authorization": f"Bearer {expiring}"}) as feed:
+                await feed.subscribe("1", FEED, projects=[A])
+                now[0] = expires_at
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await _drain(feed)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+            assert closed.value.rcvd.reason == "API key expired"
+            with pytest.raises(websockets.ConnectionClosed) as refused:
+                async with Feed.open(address, {"Authorization": f"Bearer {expiring}"}) as again:
+                    await again.next(timeout=10)
+            assert refused.value.rcvd is not None and refused.value.rcvd.code == 4403
     finally:
         await telemetry.close()
         await graph.close()

@@ -17,7 +17,6 @@ import datetime as dt
 import re
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.doctor import Status, _broker
 from hub.settings import load_settings
 from ingest.model import to_ms
+from ingest.mqtt import partition_of
 from tests.broker import Mosquitto, shipped_autosave
 from tests.ingest.workers import (
     HubWorker,
@@ -93,7 +93,11 @@ def _workers(tmp_path: Path, graph: Path, broker: Mosquitto, url: str) -> list[H
             mqtt_url=broker.url,
             telemetry_url=url,
             group=None,
-            extra={"HUB_MQTT_PARTITION": f"{k}/2", "HUB_MQTT_REPUBLISH": "false"},
+            extra={
+                "HUB_MQTT_PARTITION": f"{k}/2",
+                "HUB_MQTT_REPUBLISH": "false",
+                "HUB_MQTT_ADOPT_AFTER_S": "2",
+            },
         )
         for k in (1, 2)
     ]
@@ -165,29 +169,42 @@ async def test_restarts_and_a_crash_mid_stream_stay_within_the_documented_bound(
         _, wrong, examples = rollup_mismatches(url)
         assert wrong == 0, examples
 
-        # A worker dies and stays down: its partition waits on the broker, and the live
-        # worker's /metrics says so (the broker's $SYS counters).
+        # A worker crashes mid-stream and stays down: after HUB_MQTT_ADOPT_AFTER_S the live
+        # worker adopts its partition (takes its broker session over, queue included), so its
+        # share keeps being stored; when it returns it takes its session back.
         live, dead = workers
-        dead.stop()
         later = _later(sensors)
-        theirs = sum(1 for topic, _ in later if zlib.crc32(topic.encode()) % 2 == 1)
+        theirs = sum(1 for topic, _ in later if partition_of(topic.rpartition("/")[2], 2) == 1)
         assert theirs > 0
-        gateway = Gateway(mosquitto.port, "restart-later")
-        assert gateway.acked.issuperset(gateway.send(later))
-        gateway.close()
-        deadline = time.monotonic() + 30
-        while True:
-            text = live.metrics() or ""
-            away = sample(text, "hub_broker_sessions_disconnected")
-            held = sample(text, "hub_broker_messages_stored")
-            if away is not None and held is not None and away >= 1 and held >= theirs:
-                break
-            assert time.monotonic() < deadline, f"not reported: away {away}, held {held}"
-            time.sleep(0.2)
         before = stored_readings(url)
+        gateway = Gateway(mosquitto.port, "restart-later")
+        crash = len(later) // 3
+        mids = gateway.send(later, lambda n: dead.kill() if n == crash else None)
+        assert gateway.acked.issuperset(mids)
+        gateway.close()
+        assert dead.process is not None and dead.process.poll() is not None  # killed
+        deadline = time.monotonic() + 120
+        while stored_readings(url) - before < len(later):
+            assert time.monotonic() < deadline, (
+                f"{stored_readings(url) - before} of {len(later)} stored with a worker down; "
+                f"live worker: {live.log()}"
+            )
+            time.sleep(0.2)
+        assert sample(live.metrics() or "", "hub_ingest_adopted_partitions") == 1.0
+        assert stored_readings(url) - before == len(later)  # every one, none twice
         dead.start()
         dead.wait_subscribed()
-        assert _drain(mosquitto.port, sensors, url) - before == theirs
+        # It evicted the adopter: the live worker holds no other partition again, and the
+        # returned worker stores its own share's readings.
+        deadline = time.monotonic() + 60
+        while sample(live.metrics() or "", "hub_ingest_adopted_partitions") != 0.0:
+            assert time.monotonic() < deadline, "the live worker kept the returned partition"
+            time.sleep(0.2)
+        assert _drain(mosquitto.port, sensors, url) - before == len(later)
+        returned = sample(dead.metrics() or "", "hub_ingest_stored_total")
+        assert returned is not None and returned >= sum(
+            1 for s in sensors if partition_of(s, 2) == 1
+        )
     finally:
         for w in workers:
             w.stop()

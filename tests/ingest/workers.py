@@ -105,6 +105,12 @@ class HubWorker:
         path = self.data.parent / f"{self.name}-{self.starts - 1}.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
+    def kill(self) -> None:
+        """A crash: SIGKILL, nothing flushed, no DISCONNECT (the broker sends the will)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

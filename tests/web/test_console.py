@@ -242,7 +242,7 @@ def test_a_reading_published_to_the_broker_reaches_the_wall_live(
             page.wait_for_selector("[data-testid=feed-state][data-state=live]")
             # "live" means the socket is acknowledged; the hub registers the subscription a
             # moment later. The demo's meters report every second, so the first row shown
-            # proves readings flow to this page before ours is sent.
+            # proves readings flow to this page before ours is sends.
             page.locator("[data-testid=feed-row]").first.wait_for(timeout=120_000)
             # Narrow the wall's feed to this sensor, as an operator would, so the row is not
             # pushed out by the other meters before it is seen.
@@ -252,7 +252,7 @@ def test_a_reading_published_to_the_broker_reaches_the_wall_live(
                 f"[data-testid=feed-row][data-sensor='{sensor}'][data-value='{value}']"
             )
             started = time.monotonic()
-            sent = 0
+            sends = 0
             # The live feed may drop the oldest events for a slow page (that is its contract),
             # so on a loaded machine the reading is sent again, with a fresh time, until the
             # wall shows it. Idle, the first one is on the wall well under 2 s.
@@ -266,14 +266,14 @@ def test_a_reading_published_to_the_broker_reaches_the_wall_live(
                 mqtt.publish(
                     f"hub/v1/power/{sensor}", json.dumps(payload), qos=1
                 ).wait_for_publish()
-                sent += 1
+                sends += 1
                 try:
                     row.first.wait_for(timeout=10_000)
                     break
                 except PlaywrightTimeoutError:
-                    assert sent < 12, f"the reading never reached the wall after {sent} sends"
+                    assert sends < 12, f"the reading never reached the wall after {sends} sends"
             took = time.monotonic() - started
-            print(f"published reading on the wall after {took * 1000:.0f} ms, {sent} send(s)")
+            print(f"published reading on the wall after {took * 1000:.0f} ms, {sends} send(s)")
             tab.shot("live-feed")
             assert tab.errors == []
     finally:
