@@ -41,7 +41,9 @@ def shard_of(sensor_id: str, count: int) -> int:
     return zlib.crc32(sensor_id.encode()) % count
 
 
-async def main(argv: list[str] | None = None) -> int:
+async def main(argv: list[str] | None = None, *, stop: asyncio.Event | None = None) -> int:
+    """Poll this shard's cameras until SIGTERM/SIGINT, ``--seconds``, or ``stop`` is set (an
+    embedding caller's own trigger, as a signal is from a shell)."""
     args = _args(argv)
     index, _, count = args.shard.partition("/")
     mine, shards = int(index), int(count)
@@ -62,6 +64,10 @@ async def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
+        if stop is not None:
+            stop_task = asyncio.create_task(stop.wait())
+            stop_task.add_done_callback(lambda _: task.cancel())
+            task.add_done_callback(lambda _: stop_task.cancel())
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(task, args.seconds)
     finally:

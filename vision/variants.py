@@ -10,6 +10,7 @@ panned, rotated or zoomed. Nothing here reads or writes files.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -85,11 +86,18 @@ def defocus(frame: Frame, radius: float = 4.0) -> Frame:
 
 def covered(frame: Frame, rng: Rng, *, tint: tuple[int, int, int] = (70, 90, 110)) -> Frame:
     """A bag or tape over the lens: the light that gets through, flat and tinted, and noise."""
+    return covering(frame, tint=tint)(rng)
+
+
+def covering(frame: Frame, *, tint: tuple[int, int, int] = (70, 90, 110)) -> Callable[[Rng], Frame]:
+    """``covered`` for many frames of one view: the light through the cover (a wide blur, the
+    costly part) is computed once, and every call adds fresh noise, so
+    ``covering(f)(rng)`` is ``covered(f, rng)`` pixel for pixel."""
     flat = np.empty_like(frame)
     flat[...] = tint if frame.ndim == 3 else int(np.mean(tint))
     shade = cv2.GaussianBlur(frame, (0, 0), 40).astype(np.float32) / 255.0
-    out = flat.astype(np.float32) * (0.85 + 0.3 * shade)
-    return noise(_u8(out), rng, 1.5)
+    lens = _u8(flat.astype(np.float32) * (0.85 + 0.3 * shade))
+    return lambda rng: noise(lens, rng, 1.5)
 
 
 def black(frame: Frame) -> Frame:
@@ -118,6 +126,7 @@ __all__ = [
     "banding",
     "black",
     "covered",
+    "covering",
     "defocus",
     "gain",
     "low_light",

@@ -6,6 +6,7 @@ dead camera as an ``offline`` observation in a real SQLite store."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import http.server
 import threading
 import time
@@ -255,10 +256,27 @@ async def test_stand_alone_workers_split_the_cameras_and_ingest(tmp_path: Path) 
     assert 0 < len(mine) < len(ids)  # the ids split between two workers
     db = tmp_path / "telemetry.db"
     argv = ["--db", str(db), "--graph-url", f"embedded://{tmp_path / 'graph'}", "--shard", "1/2"]
-    # Long enough for each camera's capture process to start and report a few intervals.
-    assert await camera_worker.main([*argv, "--seconds", "15", "--refresh-s", "60"]) == 0
+    # The worker runs until every camera of its shard has reported, and then one more interval
+    # each (by which time a camera of the other shard, polled by mistake, would have reported
+    # too: all six play the same file); --seconds is only the ceiling of a hang.
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        camera_worker.main([*argv, "--seconds", "300", "--refresh-s", "60"], stop=stop)
+    )
     store = await SQLiteTelemetryStore.open(db, feeds.metrics())
     try:
+        first: dict[str, dt.datetime] | None = None
+        while not worker.done():
+            latest: dict[str, dt.datetime] = {}
+            for r in await store.latest(sensor_ids=ids):
+                latest[r.sensor_id] = max(r.ts, latest.get(r.sensor_id, r.ts))
+            if first is None and set(mine) <= set(latest):
+                first = {i: latest[i] for i in mine}
+            if first is not None and all(latest[i] > first[i] for i in mine):
+                break
+            await asyncio.sleep(0.2)
+        stop.set()
+        assert await worker == 0
         heard = {r.sensor_id for r in await store.latest(sensor_ids=ids)}
     finally:
         await store.close()

@@ -138,7 +138,8 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
         {
             "HUB_DATA_DIR": str(tmp_path),
             "HUB_SATELLITE_REQUESTS_PER_MINUTE": "60000",
-            "HUB_SATELLITE_HISTORY_DAYS": "600",
+            # No HUB_SATELLITE_HISTORY_DAYS: the demo's own floor (550 days: a year and the
+            # detector's window before the oldest site clearing, 149 days ago) is the history.
         }
     )
     telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
