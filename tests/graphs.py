@@ -17,7 +17,9 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import redis.asyncio as redis_asyncio
 from redis import exceptions as redis_errors
 
 from graph_schema.falkordb_server import EmbeddedServer
@@ -28,6 +30,7 @@ from graph_schema.falkordb_store import FalkorDBStore
 # on a busy machine: the hub's 5 s default failed tests there.)
 START_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 60.0
+COPY_TIMEOUT_S = 600.0
 
 _graphs = itertools.count()
 
@@ -64,17 +67,23 @@ async def copied_graph(
     store = FalkorDBStore(
         socket_path=server.socket_path, graph=name, connect_timeout_s=CONNECT_TIMEOUT_S
     )
+    # The copy has a client of its own without the store's 60 s socket timeout: with both
+    # cores taken by a CPU hog it took longer than that (it forks the server, and the child
+    # serializes the graph while the parent loads it). COPY_TIMEOUT_S is the ceiling.
+    copier: Any = redis_asyncio.Redis(unix_socket_path=str(server.socket_path))  # untyped calls
     try:
         await store.ping()
-        connection = store._connect().connection
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + COPY_TIMEOUT_S
         while True:
             try:
-                await connection.execute_command("GRAPH.COPY", source, name)
+                await asyncio.wait_for(
+                    copier.execute_command("GRAPH.COPY", source, name),
+                    max(1.0, deadline - time.monotonic()),
+                )
                 break
             except redis_errors.ResponseError as exc:
                 # The copy forks the server, which it cannot while another child (a background
-                # save by the embedded server's snapshot rules) runs: poll until that ends.
+                # save or AOF rewrite of the embedded server) runs: poll until that ends.
                 if "could not fork" not in str(exc) or time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.05)
@@ -83,3 +92,4 @@ async def copied_graph(
         with contextlib.suppress(redis_errors.RedisError, OSError):
             await store._connect().connection.execute_command("GRAPH.DELETE", name)
         await store.close()
+        await copier.aclose()
