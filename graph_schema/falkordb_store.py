@@ -351,11 +351,6 @@ class FalkorDBStore(GraphStore):
                 with contextlib.suppress(*_UNAVAILABLE, redis_errors.ResponseError):
                     await connection.execute_command("GRAPH.DELETE", name)
 
-    @property
-    def graph_name(self) -> str:
-        """The FalkorDB graph (key) this store reads and writes."""
-        return self._graph_name
-
     async def close(self) -> None:
         self._closed = True
         if self._borrowed:

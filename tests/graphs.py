@@ -10,16 +10,12 @@ of their own (killing it, restarting it, two hubs on one directory) use ``own_st
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import os
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import redis.asyncio as redis_asyncio
 from redis import exceptions as redis_errors
 
 from graph_schema.falkordb_server import EmbeddedServer
@@ -30,6 +26,8 @@ from graph_schema.falkordb_store import FalkorDBStore
 # on a busy machine: the hub's 5 s default failed tests there.)
 START_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 60.0
+# A copy of the demo province (``store.snapshot()``, GRAPH.COPY) took over a minute with a CPU
+# hog on both cores: the template's client waits up to this long for one command.
 COPY_TIMEOUT_S = 600.0
 
 _graphs = itertools.count()
@@ -41,11 +39,16 @@ def graph_name(prefix: str = "test") -> str:
 
 
 @asynccontextmanager
-async def fresh_graph(server: EmbeddedServer, prefix: str = "test") -> AsyncIterator[FalkorDBStore]:
+async def fresh_graph(
+    server: EmbeddedServer, prefix: str = "test", *, socket_timeout_s: float = 60.0
+) -> AsyncIterator[FalkorDBStore]:
     """A client of ``server`` on a new, empty graph; the graph is deleted on exit."""
     name = graph_name(prefix)
     store = FalkorDBStore(
-        socket_path=server.socket_path, graph=name, connect_timeout_s=CONNECT_TIMEOUT_S
+        socket_path=server.socket_path,
+        graph=name,
+        connect_timeout_s=CONNECT_TIMEOUT_S,
+        socket_timeout_s=socket_timeout_s,
     )
     try:
         await store.ping()
@@ -54,42 +57,3 @@ async def fresh_graph(server: EmbeddedServer, prefix: str = "test") -> AsyncIter
         with contextlib.suppress(redis_errors.RedisError, OSError):
             await store._connect().connection.execute_command("GRAPH.DELETE", name)
         await store.close()
-
-
-@asynccontextmanager
-async def copied_graph(
-    server: EmbeddedServer, source: str, prefix: str = "copy"
-) -> AsyncIterator[FalkorDBStore]:
-    """A client of ``server`` on a new graph holding a copy of graph ``source`` (nodes, edges,
-    indexes and constraints: ``GRAPH.COPY``, about a second for the demo province instead of
-    the ten a seed takes); the copy is deleted on exit."""
-    name = graph_name(prefix)
-    store = FalkorDBStore(
-        socket_path=server.socket_path, graph=name, connect_timeout_s=CONNECT_TIMEOUT_S
-    )
-    # The copy has a client of its own without the store's 60 s socket timeout: with both
-    # cores taken by a CPU hog it took longer than that (it forks the server, and the child
-    # serializes the graph while the parent loads it). COPY_TIMEOUT_S is the ceiling.
-    copier: Any = redis_asyncio.Redis(unix_socket_path=str(server.socket_path))  # untyped calls
-    try:
-        await store.ping()
-        deadline = time.monotonic() + COPY_TIMEOUT_S
-        while True:
-            try:
-                await asyncio.wait_for(
-                    copier.execute_command("GRAPH.COPY", source, name),
-                    max(1.0, deadline - time.monotonic()),
-                )
-                break
-            except redis_errors.ResponseError as exc:
-                # The copy forks the server, which it cannot while another child (a background
-                # save or AOF rewrite of the embedded server) runs: poll until that ends.
-                if "could not fork" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
-        yield store
-    finally:
-        with contextlib.suppress(redis_errors.RedisError, OSError):
-            await store._connect().connection.execute_command("GRAPH.DELETE", name)
-        await store.close()
-        await copier.aclose()

@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.demo import DemoData, Scale, generate
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
-from tests.graphs import copied_graph
 
 
 @pytest.fixture(scope="session")
@@ -21,11 +19,11 @@ def demo_data() -> DemoData:
 
 @pytest.fixture(scope="session")
 async def demo_store(
-    falkordb_server: EmbeddedServer, demo_template: str
+    demo_template: FalkorDBStore,
 ) -> AsyncIterator[FalkorDBStore]:
     """Shared and read-only: tests that write use the empty ``store`` fixture instead. A copy
     of the demo province on this process's embedded FalkorDB, made once per session."""
-    async with copied_graph(falkordb_server, demo_template, "demo") as graph:
+    async with demo_template.snapshot() as graph:
         yield graph
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.model import Project
@@ -22,7 +21,6 @@ from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
 from hub.settings import load_settings
-from tests.graphs import copied_graph
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
@@ -31,9 +29,9 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(scope="module")
 async def writable(
-    falkordb_server: EmbeddedServer, demo_template: str
+    demo_template: FalkorDBStore,
 ) -> AsyncIterator[FalkorDBStore]:
-    async with copied_graph(falkordb_server, demo_template, "writable") as graph:
+    async with demo_template.snapshot() as graph:
         yield graph
 
 

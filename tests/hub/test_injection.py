@@ -30,14 +30,12 @@ from graphql import (
     get_named_type,
 )
 
-from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.statements import COUNT_NODES
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.roles import Role
 from hub.settings import load_settings
-from tests.graphs import copied_graph
 from tests.hub.keys import key_headers
 
 pytestmark = pytest.mark.anyio
@@ -128,9 +126,9 @@ CASES = _cases()
 
 @pytest.fixture(scope="module")
 async def province(
-    falkordb_server: EmbeddedServer, demo_template: str
+    demo_template: FalkorDBStore,
 ) -> AsyncIterator[FalkorDBStore]:
-    async with copied_graph(falkordb_server, demo_template, "inject") as graph:
+    async with demo_template.snapshot() as graph:
         yield graph
 
 

@@ -22,7 +22,6 @@ import pytest
 from psycopg import sql
 
 from connectors import feeds
-from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub.seed import seed_demo
@@ -30,7 +29,6 @@ from ingest.postgres_store import PostgresTelemetryStore
 from ingest.sqlite_store import SQLiteTelemetryStore
 from ingest.store import TelemetryStore
 from tests.broker import Mosquitto
-from tests.graphs import copied_graph
 from tests.postgres import PostgresServer
 
 SALT = b"test-salt-not-secret"
@@ -53,11 +51,11 @@ async def telemetry(tmp_path: Path) -> AsyncIterator[SQLiteTelemetryStore]:
 
 @pytest.fixture(scope="session")
 async def sensor_graph(
-    falkordb_server: EmbeddedServer, demo_template: str
+    demo_template: FalkorDBStore,
 ) -> AsyncIterator[FalkorDBStore]:
     """The demo province in a graph of its own on this process's embedded FalkorDB; tests may
     only add sensors with new ids."""
-    async with copied_graph(falkordb_server, demo_template, "ingest") as graph:
+    async with demo_template.snapshot() as graph:
         yield graph
 
 
