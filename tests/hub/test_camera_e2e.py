@@ -4,7 +4,7 @@ camera observations come back from ``project { monitoring }``; a bad mask polygo
 with ``BAD_USER_INPUT``; changing the configuration over GraphQL restarts the camera's runner.
 Beside it, a camera whose file is gone and one whose file is damaged: their sensor status is
 OFFLINE (it follows camera health), and the frame rate and frame age of each camera are in
-GraphQL (``camera { live }``) and in ``/metrics``."""
+GraphQL (``camera { live }``) and in ``/metrics``; people counts say which detector made them."""
 
 from __future__ import annotations
 
@@ -173,11 +173,15 @@ async def test_a_registered_video_file_produces_camera_observations(tmp_path: Pa
         while True:
             monitoring = (await gql(hub, MONITORING, **window))["project"]["monitoring"]
             cam = next(s for s in monitoring["sensors"] if s["sensorId"] == "cam-e2e")
-            if "persons" in {r["metric"] for r in cam["latest"]}:
+            if {"persons", "persons_detector"} <= {r["metric"] for r in cam["latest"]}:
                 break
             assert time.monotonic() < deadline, cam
             await asyncio.sleep(0.3)
         assert cam["camera"]["persons"] is True
+        # The API says which detector counted: 1, the SSDLite CNN (2 would be HOG, the fallback).
+        latest = {r["metric"]: r for r in cam["latest"]}
+        assert latest["persons_detector"]["value"] == 1.0
+        assert latest["persons_detector"]["unit"] == "code"
 
         # The operator accepts the current view: the graph records it and unknown ids are skipped.
         rebased = await gql(
