@@ -3,8 +3,9 @@ the hub (``hub serve`` in this process: embedded graph, SQLite telemetry, real u
 camera observations come back from ``project { monitoring }``; a bad mask polygon is refused
 with ``BAD_USER_INPUT``; changing the configuration over GraphQL restarts the camera's runner.
 Beside it, a camera whose file is gone and one whose file is damaged: their sensor status is
-OFFLINE (it follows camera health), and the frame rate and frame age of each camera are in
-GraphQL (``camera { live }``) and in ``/metrics``; people counts say which detector made them."""
+OFFLINE (it follows camera health; DEGRADED for a camera that finds every picture dark), and
+the frame rate and frame age of each camera are in GraphQL (``camera { live }``) and in
+``/metrics``; people counts say which detector made them."""
 
 from __future__ import annotations
 
@@ -107,8 +108,10 @@ async def test_a_registered_video_file_produces_camera_observations(tmp_path: Pa
             camera_input(video, masks=[strip]),
             camera_input(tmp_path / "gone.mp4", "cam-gone", offlineS=1),
             camera_input(damaged, "cam-damaged", offlineS=1),
+            # Every picture is dark to it: DARK once that held for 10 s (confirmation).
+            camera_input(video, "cam-dark", fps=1, darkLuma=250, brightLuma=255),
         ])  # fmt: skip
-        assert created["upsertSensors"]["created"] == 3
+        assert created["upsertSensors"]["created"] == 4
         now = dt.datetime.now(dt.UTC)
         window = {
             "code": A,
@@ -189,3 +192,11 @@ async def test_a_registered_video_file_produces_camera_observations(tmp_path: Pa
             ids=["cam-e2e", "cam-unknown"],
         )  # fmt: skip
         assert rebased["rebaselineCameras"] == ["cam-e2e"]
+
+        # A picture that cannot be trusted: the sensor is DEGRADED, neither ONLINE nor OFFLINE.
+        query = '{ sensor(id: "cam-dark") { status latest { metric value } } }'
+        deadline = time.monotonic() + 300  # a ceiling; idle: the 10 s confirmation has passed
+        while (dark := (await gql(hub, query))["sensor"])["status"] != "DEGRADED":
+            assert time.monotonic() < deadline, dark
+            await asyncio.sleep(0.3)
+        assert {"metric": "camera_health", "value": 3.0} in dark["latest"]  # DARK
