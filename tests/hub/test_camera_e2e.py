@@ -95,7 +95,7 @@ async def test_a_registered_video_file_produces_camera_observations(tmp_path: Pa
         }
     )
     async with serving(settings) as hub:
-        bad = {"masks": [[[0, 0], [2, 0], [1, 1]]]}
+        bad: dict[str, Any] = {"masks": [[[0, 0], [2, 0], [1, 1]]]}
         refused = (await gql(hub, UPSERT, items=[camera_input(video, **bad)]))["upsertSensors"]
         assert refused["rejected"] == 1
         error = refused["items"][0]["errors"][0]
