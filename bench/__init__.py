@@ -6,6 +6,7 @@ from bench import (  # noqa: F401
     alerts,
     api,
     backup,
+    camera_fleet,
     chains,
     ingest,
     ingest_shipped,

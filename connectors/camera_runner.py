@@ -105,6 +105,7 @@ class CameraRunner:
         self._stop_at_end = stop_at_end
         self._stopped = asyncio.Event()
         self._process: BaseProcess | None = None
+        self._starting: asyncio.Future[None] | None = None
         self._commands: Connection | None = None
         self._interval_ms = round(config.interval_s * 1000)
         self.committed = 0
@@ -190,12 +191,14 @@ class CameraRunner:
         )
         inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(None, process.start)
-        finally:
-            commands_out.close()
-            reports_in.close()
-        self._process, self._commands = process, commands_in
+        # The watchdog runs while the process starts: a start waits for the fork server (its
+        # first start imports OpenCV and the models; busy, that takes seconds) and for a thread
+        # of the default executor (a few, shared by the fleet), and a camera with no frame is
+        # offline after ``offline_s`` however long its neighbours' starts keep it waiting.
+        starting = loop.run_in_executor(None, process.start)
+        starting.add_done_callback(lambda _: _close(commands_out, reports_in))
+        self._process, self._commands, self._starting = process, commands_in, starting
+        # Readable at the end of the process, or when a failed start closed the parent's end.
         loop.add_reader(reports_out.fileno(), _receive, reports_out, inbox)
         try:
             return await self._watch(process, inbox)
@@ -243,7 +246,7 @@ class CameraRunner:
                     return False
                 continue
             message = get.result()
-            if message is None:  # the process ended
+            if message is None:  # the process ended, or never started
                 await self._kill()
                 if process.exitcode not in (0, None):
                     self._failed("CAMERA_CAPTURE_EXITED", f"capture exited with {process.exitcode}")
@@ -306,12 +309,19 @@ class CameraRunner:
     async def _kill(self) -> None:
         process, self._process = self._process, None
         commands, self._commands = self._commands, None
+        starting, self._starting = self._starting, None
         if commands is not None:
             with contextlib.suppress(OSError, ValueError):
                 commands.send({"t": "stop"})
             commands.close()
         if process is None:
             return
+        if starting is not None:
+            try:
+                await asyncio.shield(starting)  # a process is joined only once it started
+            except Exception as exc:  # noqa: BLE001 - the supervisor: whatever a start raises
+                self._failed("CAMERA_CAPTURE_START", f"capture process did not start: {exc}")
+                return
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, process.join, _STOP_GRACE_S)
         if process.exitcode is None:
@@ -432,6 +442,11 @@ def _receive(conn: Connection, inbox: asyncio.Queue[dict[str, Any] | None]) -> N
         return
     if isinstance(message, dict):
         inbox.put_nowait(message)
+
+
+def _close(*conns: Connection) -> None:
+    for conn in conns:
+        conn.close()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

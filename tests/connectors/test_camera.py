@@ -1,12 +1,13 @@
 """Cameras: generated video files with known ground truth through the frame source and the
 analyser; health of frozen, dark, blurred and covered streams; bad input (missing file, corrupt
-file, refused stream, bad polygons, an HTTP snapshot that is not an image) as stable codes; a
-dead camera as an ``offline`` observation in a real SQLite store."""
+file, refused stream, a stream that stops, bad polygons, an HTTP snapshot that is not an image)
+as stable codes; a dead camera as an ``offline`` observation in a real SQLite store."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import http.server
 import threading
 import time
@@ -23,6 +24,7 @@ from connectors.camera_source import (
     CorruptFrame,
     DamagedSource,
     SnapshotSource,
+    StreamLost,
     StreamSource,
 )
 from graph_schema.errors import InvalidRecord
@@ -163,6 +165,27 @@ def test_bad_sources_raise_stable_codes(tmp_path: Path) -> None:
     with pytest.raises(CameraUnreachable) as refused:
         StreamSource(f"rtsp://user:secret@127.0.0.1:{free_port()}/live", 2)
     assert "secret" not in str(refused.value)
+
+
+def test_a_stream_that_stops_sending_is_lost_not_a_silent_end(tmp_path: Path) -> None:
+    site_video(tmp_path / "site.avi", idle_s=1, busy_s=1)  # served once over HTTP, then closed
+    files = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), files)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = StreamSource(f"http://127.0.0.1:{server.server_port}/site.avi", 5)
+
+    def play_through() -> None:
+        for _ in range(1000):  # a ceiling: the stream has 20 frames
+            source.read()
+
+    try:
+        with pytest.raises(StreamLost) as lost:
+            play_through()
+    finally:
+        source.close()
+        server.shutdown()
+        server.server_close()
+    assert lost.value.code == "CAMERA_STREAM_LOST"
 
 
 def test_bad_polygons_are_refused_with_the_reason() -> None:
