@@ -3,14 +3,16 @@ Playwright. Every page loads without console errors at wall (1920x1080) and lapt
 size, a click on a chokepoint lists its target enterprises, a reading published to the demo's
 broker reaches the wall live (the test prints how long it took and waits up to 20 s, ten times
 the idle figure: speed belongs to bench/, not to assertions), and acknowledging an alert in the
-console changes its state (checked through GraphQL too). Screenshots:
-$HUB_TEST_ARTIFACTS/web (default
+console changes its state (checked through GraphQL too). Screenshots, for a person to look at
+the layout, are taken when HUB_TEST_SCREENSHOTS=1 (they assert nothing and cost seconds of
+Chromium's software rendering at wall size): $HUB_TEST_ARTIFACTS/web (default
 tests/artifacts/web)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -54,6 +56,9 @@ class Console:
         return out
 
     def shot(self, name: str) -> None:
+        if os.environ.get("HUB_TEST_SCREENSHOTS") != "1":
+            return
+        self.page.wait_for_timeout(500)  # let transitions settle for the picture
         size = self.page.viewport_size or {"width": 0, "height": 0}
         self.page.screenshot(path=artifacts() / f"{name}-{size['width']}x{size['height']}.png")
 
@@ -142,7 +147,6 @@ def test_every_page_loads_without_console_errors(
         assert warnings <= {"GREEN", "YELLOW", "RED"}
         rows.first.click()
         page.locator("[data-testid=mpi-drill] [data-testid=mpi-row]").first.wait_for()
-        page.wait_for_timeout(500)
         tab.shot(f"wall-{label}")
         assert tab.errors == []
 
@@ -169,7 +173,6 @@ def test_every_page_loads_without_console_errors(
         assert page.locator("[data-testid=evidence] .chart").count() == 4
         name = demo.query("query ($c: String!) { project(code: $c) { name } }", {"c": code})
         assert page.locator("[data-testid=project-name]").inner_text() == name["project"]["name"]
-        page.wait_for_timeout(500)
         tab.shot(f"project-{label}")
         assert tab.errors == []
 
