@@ -60,7 +60,7 @@ class Demo:
             data=json.dumps({"query": query, "variables": variables or {}}).encode(),
             headers=headers,
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=180) as response:
             body: dict[str, Any] = json.loads(response.read())
         assert not body.get("errors"), body["errors"]
         data: dict[str, Any] = body["data"]

@@ -72,7 +72,9 @@ def console(
         context.add_init_script(f"localStorage.setItem('elh.apiKey', {json.dumps(key)})")
     try:
         tab = Console(context.new_page())
-        tab.page.set_default_timeout(30_000)
+        # A ceiling against hangs: idle a page answers in about a second; at a load average of 20
+        # the wall's map took over 30 s.
+        tab.page.set_default_timeout(180_000)
         tab.page.goto(demo.url + path)
         yield tab
     finally:
