@@ -47,10 +47,11 @@ from starlette.types import Receive, Scope, Send
 
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
-from hub.app import create_app, freeze_startup_heap, open_store
+from hub.app import create_app, freeze_startup_heap
 from hub.demo import Scale, generate
 from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
+from hub.store import open_store
 
 # --- what is measured -------------------------------------------------------------------------
 

@@ -34,10 +34,11 @@ from bench.api import (
 )
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
-from hub.app import create_app, open_store
+from hub.app import create_app
 from hub.demo import Scale, generate
 from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
+from hub.store import open_store
 
 PROVINCE = "330000"
 CHAINS = ("nev", "ic", "bio", "materials")

@@ -27,10 +27,10 @@ from bench.api import (
 )
 from bench.chains import _reference
 from bench.registry import Figures, benchmark
-from hub.app import open_store
 from hub.demo import Scale, generate
 from hub.seed import seed_demo
 from hub.settings import load_settings
+from hub.store import open_store
 
 BAROMETER = """
 query Barometer($region: String!) {

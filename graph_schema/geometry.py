@@ -6,9 +6,9 @@ import json
 import math
 from typing import Any
 
-from shapely.affinity import scale
-from shapely.geometry import shape
-from shapely.validation import explain_validity
+# shapely (and numpy under it) is imported where a polygon is checked, not with the module:
+# graph_schema.model imports this module, and every `hub` command imports the model, most of
+# them (`hub keys list`, `hub counts`) without ever reading a parcel.
 
 # China's extent with a margin; a parcel outside it is a swapped or projected coordinate pair.
 _LON_RANGE = (73.0, 136.0)
@@ -29,6 +29,9 @@ def geometry_problem(geojson: Any) -> str | None:
     problem = _coordinates_problem(coords)
     if problem is not None:
         return problem
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
     try:
         geom = shape(geojson)
     except (ValueError, TypeError, IndexError, AttributeError) as exc:
@@ -69,12 +72,17 @@ def _is_position(value: Any) -> bool:
 
 def centroid(geojson: dict[str, Any]) -> tuple[float, float]:
     """Longitude and latitude of the polygon's centroid."""
+    from shapely.geometry import shape
+
     point = shape(geojson).centroid
     return round(float(point.x), 7), round(float(point.y), 7)
 
 
 def area_m2(geojson: dict[str, Any]) -> float:
     """Approximate area in square metres (local equirectangular projection; fine for parcels)."""
+    from shapely.affinity import scale
+    from shapely.geometry import shape
+
     geom = shape(geojson)
     lat0 = math.radians(geom.centroid.y)
     k_lon = math.radians(1.0) * _EARTH_RADIUS_M * math.cos(lat0)

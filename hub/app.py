@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph_schema import GraphStore, GraphUnavailable, migrate, open_graph_store
+from graph_schema import GraphStore, GraphUnavailable
 from graph_schema.errors import Unauthenticated
 from hub import offload
 from hub.alerts_notify import start_notifier
@@ -50,6 +50,7 @@ from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
 from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
+from hub.store import open_store
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
 from hub.texts import language
 from hub.throttle import Throttle
@@ -440,35 +441,6 @@ class _State:
         self._store = MeasuredGraphStore(value, self.metrics) if value is not None else None
 
 
-async def open_store(settings: Settings, *, attach: bool = False) -> GraphStore:
-    """The graph store, migrated and with its indexes built. ``attach`` uses the embedded
-    server of a hub already running on the data dir (tools such as ``hub export``)."""
-    g = settings.graph
-    store = await open_graph_store(
-        g.url,
-        attach=attach,
-        data_dir=settings.data_dir,
-        user=g.user,
-        password=g.password.get_secret_value() if g.password else None,
-        database=g.database,
-        graph_name=g.name,
-        pool_size=g.pool_size,
-        query_timeout_s=g.timeout_s,
-    )
-    try:
-        report = await migrate(store)
-        if report.to_version != report.from_version:
-            log.info("graph schema migrated %s -> %s", report.from_version, report.to_version)
-        # Serve only once indexes answer: a full-text search on a rebuilding index finds nothing.
-        building = await store.wait_until_indexed(timeout_s=max(g.timeout_s * 10, 120))
-        if building:
-            log.info("waited for %d indexes to finish building", building)
-    except BaseException:
-        await store.close()  # an embedded server must not outlive a start that failed
-        raise
-    return store
-
-
 def freeze_startup_heap() -> None:
     """Move what start-up allocated (modules, schema, store clients) out of the garbage
     collector's reach. Full collections then walk only request garbage: at hubei scale their
@@ -485,6 +457,11 @@ class DemoFeeds:
     # Start an embedded amqtt broker on HUB_MQTT_URL's port (no HUB_MQTT_URL was given).
     embedded_broker: bool = True
     simulate: bool = True
+    # Run on the store as soon as it is open, before the feeds start: the demo seeds (on its
+    # first run) and makes its keys here, on the store it then serves. Opening the store apart
+    # for each step started the embedded FalkorDB three times, and each start reloads the whole
+    # graph and rebuilds its indexes.
+    prepare: Callable[[GraphStore], Awaitable[None]] | None = None
 
 
 def create_app(
@@ -519,9 +496,14 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(offload.shutdown)
             if owned:
-                state.store = await open_store(settings)
+                opened = await open_store(settings)
+                state.store = opened
                 stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
                 log.info("graph store: %s", state.store.describe())
+                if demo is not None and demo.prepare is not None:
+                    await demo.prepare(opened)
+                    # Indexes follow writes; this only checks that none is still building.
+                    await opened.wait_until_indexed(max(settings.graph.timeout_s * 10, 120))
                 force_protocol = None
                 if demo is not None and demo.embedded_broker:
                     from hub.demo.live import embedded_broker

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from graph_schema import GraphStore, HubError
@@ -25,10 +24,13 @@ from hub.logs import configure as configure_logging
 from hub.roles import Role
 from hub.settings import Settings, load_settings
 
+# What a command needs beyond this list it imports itself, when it runs: the app (GraphQL
+# schema, camera and satellite stacks), the telemetry stack and the importers cost seconds of
+# start-up that `hub keys list` or `hub counts` should not pay.
 if TYPE_CHECKING:
-    from hub.app import DemoFeeds
+    from rich.progress import Progress
 
-if TYPE_CHECKING:
+    from hub.app import DemoFeeds
     from hub.statistics import StatsReport
 
 console = Console(stderr=True)
@@ -209,8 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Beside a running hub too: a key is revoked without downtime (the hub stops trusting
         # it within HUB_AUTH_CACHE_S, and closes its open WebSockets).
         "keys": lambda s, a: _with_store(s, lambda store: _keys(store, a), attach=True),
-        "import-power": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
-        "import-labor": lambda s, a: _with_store(s, lambda store: _import_telemetry(store, a, s)),
+        "import-power": lambda s, a: _with_store(
+            s, lambda store: _import_telemetry(store, a, s, b"")
+        ),
+        "import-labor": _import_labor,
         "migrate": lambda s, a: _with_store(s, _noop),
         "counts": lambda s, a: _with_store(s, _counts),
     }
@@ -241,7 +245,7 @@ def _with_store[T](
 ) -> T:
     """``work`` on the configured store; ``attach``: through the embedded server of a hub
     already running on the data directory, if one is (else opened as usual)."""
-    from hub.app import open_store
+    from hub.store import open_store
 
     async def run() -> T:
         store = await open_store(settings, attach=attach)
@@ -276,6 +280,14 @@ async def _counts(store: GraphStore) -> int:
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -412,9 +424,21 @@ def _date(text: str) -> Any:
 EXIT_REJECTED_ROWS = 3
 
 
-async def _import_telemetry(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
-    """Power CSVs and labor exports through the same pipeline as MQTT: validated against the
-    graph's sensors, idempotent, bad rows dead-lettered with file and line."""
+def _import_labor(settings: Settings, args: argparse.Namespace) -> int:
+    # Refused before the graph store is opened: nothing to import without the salt.
+    if settings.telemetry.labor_salt is None:
+        console.print("[red]set HUB_TELEMETRY_LABOR_SALT: worker ids are hashed with it[/red]")
+        return 2
+    salt = settings.telemetry.labor_salt.get_secret_value().encode()
+    return _with_store(settings, lambda store: _import_telemetry(store, args, settings, salt))
+
+
+async def _import_telemetry(
+    store: GraphStore, args: argparse.Namespace, settings: Settings, salt: bytes
+) -> int:
+    """Power CSVs and labor exports (worker ids hashed with ``salt``) through the same
+    pipeline as MQTT: validated against the graph's sensors, idempotent, bad rows
+    dead-lettered with file and line."""
     import datetime as dt
 
     import httpx
@@ -423,12 +447,6 @@ async def _import_telemetry(store: GraphStore, args: argparse.Namespace, setting
     from hub.telemetry import open_telemetry
     from ingest.imports import ImportReport
 
-    salt = b""
-    if args.command == "import-labor":
-        if settings.telemetry.labor_salt is None:
-            console.print("[red]set HUB_TELEMETRY_LABOR_SALT: worker ids are hashed with it[/red]")
-            return 2
-        salt = settings.telemetry.labor_salt.get_secret_value().encode()
     telemetry = await open_telemetry(settings, store, ingest_mqtt=False)
     reports: dict[str, ImportReport] = {}
     try:
@@ -525,7 +543,7 @@ def _export_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _backup(settings: Settings, directory: Path) -> int:
     from hub import backup
-    from hub.app import open_store
+    from hub.store import open_store
 
     backup.prepare(directory)
     store = await open_store(settings, attach=True)
@@ -706,29 +724,29 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from hub.app import DemoFeeds
     from hub.seed import is_seeded
 
-    async def prepare(store: GraphStore) -> int:
+    async def prepare(store: GraphStore) -> None:
+        # In the serving process, on the store it serves (hub.app.DemoFeeds.prepare).
         if await is_seeded(store):
             console.print("demo data already present; not reseeding")
-            return 0
-        return await _seed(store, args.scale, 2026, settings)
+        else:
+            await _seed(store, args.scale, 2026, settings)
+        keys = await demo_keys(store, settings.data_dir)
+        table = Table("role", "API key (Authorization: Bearer ...)", title="demo API keys")
+        for role, key in keys.items():
+            table.add_row(role, key)
+        console.print(table)
 
-    _with_store(settings, prepare)
-    keys = _with_store(settings, lambda store: demo_keys(store, settings.data_dir))
     if "anonymous_role" not in settings.auth.model_fields_set:
         # The demo reads without a key (GraphiQL works at once); writes need one of the keys.
         auth = settings.auth.model_copy(update={"anonymous_role": Role.VIEWER})
         settings = settings.model_copy(update={"auth": auth})
-    table = Table("role", "API key (Authorization: Bearer ...)", title="demo API keys")
-    for role, key in keys.items():
-        table.add_row(role, key)
-    console.print(table)
     broker = "url" not in settings.mqtt.model_fields_set
     if broker and args.broker_port is not None:
         url = f"mqtt://127.0.0.1:{args.broker_port}"
         settings = settings.model_copy(
             update={"mqtt": settings.mqtt.model_copy(update={"url": url})}
         )
-    feeds = DemoFeeds(labor_salt=demo_salt(settings), embedded_broker=broker)
+    feeds = DemoFeeds(labor_salt=demo_salt(settings), embedded_broker=broker, prepare=prepare)
     where = "an embedded amqtt broker" if broker else settings.mqtt.url
     return _serve(
         settings,

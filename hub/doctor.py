@@ -79,10 +79,27 @@ async def diagnose(settings: Settings, *, timeout_s: float = 5.0) -> list[Findin
     concurrently, so the whole takes about the slowest one."""
     found = _settings(settings)
     found.append(await asyncio.to_thread(_data_dir, settings.data_dir))
+    _load_adapters(settings)
     graph, telemetry, broker = await asyncio.gather(
         _graph(settings, timeout_s), _telemetry(settings, timeout_s), _broker(settings, timeout_s)
     )
     return [*found, *graph, *telemetry, *broker]
+
+
+def _load_adapters(s: Settings) -> None:
+    """Import the store adapters the settings name before any check's clock starts. The checks
+    share one event loop: an import inside one (the Neo4j driver, redis, psycopg: seconds on a
+    busy machine) stopped the loop, and another check's connection timed out meanwhile."""
+    graph = urlsplit(s.graph.url).scheme
+    if graph in NEO4J_SCHEMES:
+        import graph_schema.neo4j_store
+    else:
+        import graph_schema.falkordb_server
+        import graph_schema.falkordb_store  # noqa: F401
+    if urlsplit(s.telemetry.url).scheme == "sqlite":
+        import ingest.sqlite_store
+    else:
+        import ingest.postgres_store  # noqa: F401
 
 
 def render(findings: list[Finding]) -> Table:
@@ -258,8 +275,6 @@ def _unresolvable(host: str) -> bool:
 
 
 async def _telemetry(s: Settings, timeout_s: float) -> list[Finding]:
-    from urllib.parse import urlsplit
-
     from connectors import feeds
     from ingest.connect import open_telemetry_store, sqlite_path
 
@@ -339,6 +354,10 @@ class _Probe:
         self.subscribed = threading.Event()
         self.granted: list[ReasonCode] = []
         self.received = threading.Event()
+        # Set when the test event came back, or the broker refused it in its PUBACK (MQTT 5:
+        # Mosquitto answers 0x87 "not authorized" at once), so a denial needs no timeout.
+        self.answered = threading.Event()
+        self.refused: ReasonCode | None = None
         self.nonce = secrets.token_hex(8)
         self.stats: dict[str, int] = {}
         self.stats_seen = threading.Event()
@@ -366,6 +385,15 @@ class _Probe:
                 self.stats_seen.set()
         elif msg.payload == self.nonce.encode():
             self.received.set()
+            self.answered.set()
+
+    def on_publish(
+        self, client: Client, userdata: Any, mid: int, reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:  # fmt: skip
+        if reason.is_failure:
+            self.refused = reason
+            self.answered.set()
 
 
 def _probe_broker(config: MqttConfig, timeout_s: float, url: str) -> list[Finding]:
@@ -386,6 +414,7 @@ def _probe_broker(config: MqttConfig, timeout_s: float, url: str) -> list[Findin
     client.on_connect = probe.on_connect
     client.on_subscribe = probe.on_subscribe
     client.on_message = probe.on_message
+    client.on_publish = probe.on_publish
     if config.username is not None:
         client.username_pw_set(config.username, config.password)
     try:
@@ -449,10 +478,14 @@ def _converse(
     if read.failed:
         return [*found, read]
     info = client.publish(topic, probe.nonce.encode(), qos=1)
-    if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not probe.received.wait(timeout_s):
+    if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+        probe.answered.wait(timeout_s)
+    if not probe.received.is_set():
+        denial = probe.refused
+        why = f"the broker refused it ({denial})" if denial else "it did not come back"
         found.append(
             Finding("broker", Status.FAIL, "BROKER_EVENTS_DENIED",
-                    f"a test event {who} published on {EVENTS_PREFIX}/... did not come back: "
+                    f"a test event {who} published on {EVENTS_PREFIX}/...: {why}: "
                     + events_denied)
         )  # fmt: skip
     else:

@@ -54,8 +54,8 @@ async def test_migrating_again_from_scratch_changes_nothing(store: FalkorDBStore
 
 
 async def test_a_store_behind_is_brought_up_on_start(tmp_path: Path) -> None:
-    from hub.app import open_store
     from hub.settings import load_settings
+    from hub.store import open_store
 
     settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
     store = await open_store(settings)

@@ -34,7 +34,8 @@ def _query(port: int, query: str, *, key: str | None = None) -> dict[str, Any]:
         data=json.dumps({"query": query}).encode(),
         headers=headers,
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    # A ceiling, not a speed target: under a loaded CI a first query after start took over 10 s.
+    with urllib.request.urlopen(request, timeout=60) as response:
         body: dict[str, Any] = json.loads(response.read())
         return body
 

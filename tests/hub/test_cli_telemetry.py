@@ -11,6 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from hub import cli
 from tests.hub.test_monitoring import _seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +31,30 @@ def _hub(data: Path, *args: str, salt: str | None = "cli-salt") -> subprocess.Co
     )  # fmt: skip
 
 
-def test_power_csv_import_is_idempotent_and_names_bad_rows(tmp_path: Path) -> None:
+def _in_process(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    data: Path,
+    *args: str,
+    salt: str | None = "cli-salt",
+) -> tuple[int, str]:
+    """The same command through main() in this process (no interpreter start-up and imports):
+    its exit status and what it wrote to stderr."""
+    monkeypatch.setenv("HUB_DATA_DIR", str(data))
+    monkeypatch.setenv("HUB_LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("HUB_TELEMETRY_LABOR_SALT", raising=False)
+    if salt is not None:
+        monkeypatch.setenv("HUB_TELEMETRY_LABOR_SALT", salt)
+    monkeypatch.chdir(data.parent)  # no stray .env
+    monkeypatch.setattr(cli.console, "width", 200)  # what COLUMNS=200 does for the subprocess
+    capsys.readouterr()
+    code = cli.main(list(args))
+    return code, capsys.readouterr().err
+
+
+def test_power_csv_import_is_idempotent_and_names_bad_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     asyncio.run(_seed(data / "graph"))
     csv = tmp_path / "meters.csv"
@@ -50,12 +76,16 @@ def test_power_csv_import_is_idempotent_and_names_bad_rows(tmp_path: Path) -> No
     assert "power-csv:meters.csv:4: UNKNOWN_SENSOR" in first.stderr
     assert "power-csv:meters.csv:5: INVALID" in first.stderr
     assert "power-csv:meters.csv:6: EXPIRED" in first.stderr
-    again = _hub(data, "import-power", str(csv))
-    row = next(line for line in again.stderr.splitlines() if "meters.csv" in line and "│" in line)
+    # The second run through main() in this process: the same command, the same stores.
+    code, again = _in_process(monkeypatch, capsys, data, "import-power", str(csv))
+    assert code == 3, again
+    row = next(line for line in again.splitlines() if "meters.csv" in line and "│" in line)
     assert [c.strip() for c in row.split("│")[2:6]] == ["5", "0", "2", "3"]
 
 
-def test_labor_exports_from_a_directory_are_hashed_and_archived(tmp_path: Path) -> None:
+def test_labor_exports_from_a_directory_are_hashed_and_archived(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     asyncio.run(_seed(data / "graph"))
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
@@ -68,8 +98,10 @@ def test_labor_exports_from_a_directory_are_hashed_and_archived(tmp_path: Path) 
          "direction": "出", "timestamp": f"{day} 17:30:00"},
     ]  # fmt: skip
     (inbox / f"{day}.json").write_text(json.dumps(events, ensure_ascii=False), "utf-8")
-    refused = _hub(data, "import-labor", "--dir", str(inbox), salt=None)
-    assert refused.returncode == 2 and "HUB_TELEMETRY_LABOR_SALT" in refused.stderr
+    code, refused = _in_process(monkeypatch, capsys, data, "import-labor", "--dir", str(inbox),
+                                salt=None)  # fmt: skip
+    assert code == 2 and "HUB_TELEMETRY_LABOR_SALT" in refused
+    assert list(inbox.iterdir())  # refused: nothing imported, nothing moved
     done = _hub(data, "import-labor", "--dir", str(inbox), "--archive", str(archive))
     assert done.returncode == 0, done.stderr
     assert not list(inbox.iterdir()) and (archive / f"{day}.json").exists()
