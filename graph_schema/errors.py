@@ -17,6 +17,7 @@ failed::
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,8 +72,26 @@ class UnstorableText(InvalidInput):
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# In JSON (ASCII) both come out as escapes: ``\u0000`` and ``\ud800``-``\udfff``.
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|d[89a-f])")
+
+
 def unstorable_text(value: Any) -> str | None:
     """Why ``value`` (a string, or lists and maps of them) cannot be stored; ``None`` if it can."""
+    if isinstance(value, dict | list | tuple):
+        # A statement's parameters are thousands of values: one pass of the JSON encoder (C)
+        # clears nearly all of them. A hit (or a value JSON cannot spell) takes the walk below,
+        # which also says where; a backslash typed before "u0000" is a hit the walk clears.
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None and _ESCAPED_UNSTORABLE.search(text) is None:
+            return None
+    return _unstorable(value)
+
+
+def _unstorable(value: Any) -> str | None:
     if isinstance(value, str):
         found = _UNSTORABLE.search(value)
         if found is None:
@@ -81,12 +100,12 @@ def unstorable_text(value: Any) -> str | None:
         return f"text contains {what} (at position {found.start()}), which cannot be stored"
     if isinstance(value, dict):
         for k, v in value.items():
-            problem = unstorable_text(k) or unstorable_text(v)
+            problem = _unstorable(k) or _unstorable(v)
             if problem is not None:
                 return problem
     elif isinstance(value, list | tuple):
         for v in value:
-            problem = unstorable_text(v)
+            problem = _unstorable(v)
             if problem is not None:
                 return problem
     return None

@@ -12,7 +12,7 @@ Amounts are in 万元 (10,000 CNY), the unit of Chinese investment statistics. D
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Final
 
@@ -594,14 +594,15 @@ class EntitySpec:
     links: tuple[Link, ...] = ()
     # Properties stored as JSON text because graph properties cannot hold maps.
     json_fields: tuple[str, ...] = ()
+    # Derived from the above once (a bulk import asks for them for every row).
+    link_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    property_fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def link_fields(self) -> frozenset[str]:
-        return frozenset(link.field for link in self.links)
-
-    @property
-    def property_fields(self) -> tuple[str, ...]:
-        return tuple(f for f in self.record.model_fields if f not in self.link_fields)
+    def __post_init__(self) -> None:
+        links = frozenset(link.field for link in self.links)
+        object.__setattr__(self, "link_fields", links)
+        fields = tuple(f for f in self.record.model_fields if f not in links)
+        object.__setattr__(self, "property_fields", fields)
 
 
 @dataclass(frozen=True, slots=True)

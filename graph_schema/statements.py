@@ -26,24 +26,39 @@ def _target(link: Link) -> EntitySpec:
     return SPECS[link.target]
 
 
-def _link_projection(spec: EntitySpec, var: str = "n") -> str:
+def _collect_links(spec: EntitySpec, carried: str, var: str = "n") -> str:
+    """``OPTIONAL MATCH`` + ``collect`` per link, each a list of target keys named after the
+    link's field, carried along with ``carried``.
+
+    FalkorDB plans a pattern comprehension (``[(n)-[:R]->(t) | t.key]``) as an apply with a
+    traversal per row, about ten times the cost of the same traversal as an ``OPTIONAL MATCH``
+    (measured 2026-12-07 on the demo province: 0.14 ms against 0.015 ms of server CPU per row
+    and link); a fetch or export page of thousands of rows spent most of its time there."""
     parts = []
+    names = [carried]
     for i, link in enumerate(spec.links):
         target = _target(link)
         parts.append(
-            f"[({var})-[:{identifier(link.type)}]->(t{i}:{_label(target)}) | t{i}.{_key(target)}]"
-            f" AS {identifier(link.field)}"
+            f" OPTIONAL MATCH ({var})-[:{identifier(link.type)}]->(t{i}:{_label(target)})"
+            f" WITH {', '.join(names)}, collect(t{i}.{_key(target)}) AS {identifier(link.field)}"
         )
-    return "".join(", " + p for p in parts)
+        names.append(identifier(link.field))
+    return "".join(parts)
+
+
+def _link_fields(spec: EntitySpec) -> str:
+    return "".join(f", {identifier(link.field)}" for link in spec.links)
 
 
 @cache
 def fetch_existing(spec: EntitySpec) -> Statement:
-    """Current properties and link targets of the nodes with the given keys."""
+    """Current properties and link targets of the nodes with the given keys (one row per
+    key found; a key given twice is one row, so its links are not collected twice)."""
     return Statement(
         f"{spec.name}.fetch",
-        f"UNWIND $keys AS key MATCH (n:{_label(spec)} {{{_key(spec)}: key}}) "
-        f"RETURN key, properties(n) AS props{_link_projection(spec)}",
+        f"UNWIND $keys AS key WITH DISTINCT key MATCH (n:{_label(spec)} {{{_key(spec)}: key}})"
+        f"{_collect_links(spec, 'key, n')} "
+        f"RETURN key, properties(n) AS props{_link_fields(spec)}",
     )
 
 
@@ -97,9 +112,20 @@ def export_page(spec: EntitySpec) -> Statement:
     return Statement(
         f"{spec.name}.export",
         f"MATCH (n:{_label(spec)}) WHERE n.{_key(spec)} > $after "
-        f"WITH n ORDER BY n.{_key(spec)} LIMIT $limit "
-        f"RETURN n.{_key(spec)} AS key, properties(n) AS props{_link_projection(spec)}",
+        f"WITH n ORDER BY n.{_key(spec)} LIMIT $limit{_collect_links(spec, 'n')} "
+        f"RETURN n.{_key(spec)} AS key, properties(n) AS props{_link_fields(spec)} "
+        "ORDER BY key",
     )
+
+
+@cache
+def all_keys(spec: EntitySpec) -> Statement:
+    """Every key of the entity (unordered): a whole export lists them once, then fetches them
+    in pages with ``fetch_existing``. Keyset pages (``export_page``) cost a range scan of every
+    key after ``$after`` and a sort of them each, so a whole export paged that way grows with
+    the square of the entity's size (22,044 indicator values in pages of 700: 1.1 s of server
+    CPU, against 12 ms for this label scan)."""
+    return Statement(f"{spec.name}.keys", f"MATCH (n:{_label(spec)}) RETURN n.{_key(spec)} AS key")
 
 
 @cache
@@ -174,6 +200,7 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
         existing_keys(spec),
         upsert_nodes(spec),
         export_page(spec),
+        all_keys(spec),
         delete_nodes(spec),
     ]
     for link in spec.links:

@@ -9,13 +9,13 @@ Each record comes out ``created``, ``updated``, ``unchanged`` (nothing written) 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from graph_schema import statements as st
-from graph_schema.errors import Problem
+from graph_schema.errors import GraphQueryError, InvalidInput, Problem
 from graph_schema.model import (
     EDGE_SPECS,
     SPECS,
@@ -132,6 +132,7 @@ async def _upsert_round(
 
     outcomes: dict[int, Outcome] = {}
     to_write: list[tuple[Record, dict[str, Any], bool]] = []  # record, props, existed
+    written: list[int] = []  # the record index of each item of to_write
     for i, record in accepted:
         props = to_properties(spec, record)
         before = current.get(record.key())
@@ -143,9 +144,14 @@ async def _upsert_round(
         else:
             outcomes[i] = Outcome.UPDATED
         to_write.append((record, props, before is not None))
+        written.append(i)
 
     if to_write:
-        await store.run_in_transaction(_write_steps(spec, to_write))
+        refused = await _write_chunk(store, to_write, lambda items: _write_steps(spec, items))
+        for local, problem in refused.items():
+            i = written[local]
+            problems[i] = [problem]
+            del outcomes[i]
 
     for i in range(len(records)):
         if i in problems:
@@ -155,6 +161,31 @@ async def _upsert_round(
             result.outcomes.append(outcomes[i])
         result.counts[result.outcomes[-1]] += 1
     return result
+
+
+async def _write_chunk[Item](
+    store: GraphStore, items: Sequence[Item], steps_of: Callable[[list[Item]], list[Step]]
+) -> dict[int, Problem]:
+    """Write ``items`` in one transaction; if the store refuses it, write them one by one, so
+    that an item the store refuses (a uniqueness constraint, say) is that item's rejection and
+    the rest land. Returns the refused items by position, with the store's reason. When every
+    item of several is refused, the statement is at fault, not the items: that error is raised.
+    Writing the items again after a partly applied transaction is safe: the writes MERGE."""
+    try:
+        await store.run_in_transaction(steps_of(list(items)))
+        return {}
+    except (GraphQueryError, InvalidInput) as exc:
+        first = exc
+    refused: dict[int, Problem] = {}
+    for index, item in enumerate(items):
+        try:
+            await store.run_in_transaction(steps_of([item]))
+        except (GraphQueryError, InvalidInput) as exc:
+            code = exc.code if isinstance(exc, InvalidInput) else InvalidInput.code
+            refused[index] = Problem("", f"the graph store refused it: {exc}", code)
+    if len(items) > 1 and len(refused) == len(items):
+        raise first
+    return refused
 
 
 def _same(spec: EntitySpec, record: Record, props: dict[str, Any], before: dict[str, Any]) -> bool:
@@ -202,6 +233,7 @@ async def _upsert_edges(
     existing_rows = await store.run(st.fetch_edges(edge), {"rows": pairs})
     existing = {(row["source"], row["target"]) for row in existing_rows}
     new: list[dict[str, Any]] = []
+    created: list[int] = []  # the record index of each pair in new
     seen: set[tuple[str, str]] = set()
     for i, pair in enumerate(pairs):
         missing = [p for p in (pair["source"], pair["target"]) if p not in known]
@@ -212,13 +244,21 @@ async def _upsert_edges(
                     i, records[i].key(), (Problem("", f"no {edge.source} {', '.join(missing)}"),)
                 )
             )
-        elif (pair["source"], pair["target"]) in existing | seen:
+        elif (ends_of := (pair["source"], pair["target"])) in existing or ends_of in seen:
             result.outcomes.append(Outcome.UNCHANGED)
         else:
-            seen.add((pair["source"], pair["target"]))
+            seen.add(ends_of)
             new.append(pair)
+            created.append(i)
             result.outcomes.append(Outcome.CREATED)
-        result.counts[result.outcomes[-1]] += 1
     if new:
-        await store.run(st.merge_edges(edge), {"rows": new})
+        refused = await _write_chunk(
+            store, new, lambda rows: [(st.merge_edges(edge), {"rows": rows})]
+        )
+        for local, problem in refused.items():
+            i = created[local]
+            result.outcomes[i] = Outcome.REJECTED
+            result.rejections.append(Rejection(i, records[i].key(), (problem,)))
+        result.rejections.sort(key=lambda r: r.index)
+    result.counts.update(result.outcomes)
     return result

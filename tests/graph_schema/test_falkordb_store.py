@@ -41,6 +41,31 @@ async def test_parameters_carry_any_string_safely(store: FalkorDBStore) -> None:
     assert (await store.run(COUNT))[0]["n"] == 2
 
 
+def test_the_parameter_header_is_spelled_as_the_client_spells_it() -> None:
+    """The store builds the ``CYPHER ...`` header itself (faster); the text must be the
+    client's to the byte, for every kind of value a statement sends."""
+    from falkordb.asyncio.graph import AsyncGraph
+
+    from graph_schema.model import RegionLevel
+
+    params = {
+        "rows": [
+            {"key": "a", "props": {"name": "x\"}) //\\' \n 中文", "n": 3, "f": 1.5e-7}},
+            {"key": "", "props": {"big": 10**20, "t": True, "no": None, "l": [1, "b", [2.0]]}},
+        ],
+        "after": "",
+        "limit": 700,
+        "level": RegionLevel.CITY,  # a str subclass
+        "pair": ("a", -1.0),
+        "empty": [],
+        "map": {},
+        "inf": float("inf"),
+    }
+    client = AsyncGraph.__new__(AsyncGraph)
+    assert falkordb_store.params_header(params) == client._build_params_header(params)
+    assert falkordb_store.params_header({}) == ""
+
+
 async def test_missing_parameters_fail_before_sending(store: FalkorDBStore) -> None:
     before = store.stats.round_trips
     with pytest.raises(ValueError, match=r"missing parameters \['id'\]"):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
+from graph_schema.cypher import Statement
+from graph_schema.dialect import UniqueKey
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.statements import vocabulary
 from graph_schema.writer import Outcome
 from hub.bulk import export_files, graph_counts, import_files
 from hub.bulk.formats import FILE_STEMS, FormatError
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -20,6 +24,9 @@ pytestmark = pytest.mark.anyio
 # Financing, land tracking, schedules and approvals (issue 9) live outside the model's
 # entity table and are not in the export format yet: the round trip covers the entities.
 _LABELS, _TYPES, _ = vocabulary()
+_CONSTRAINTS = Statement(
+    "test.constraints", "CALL db.constraints() YIELD label, status RETURN label, status"
+)
 
 
 def _without_schema(counts: dict[str, int]) -> dict[str, int]:
@@ -155,3 +162,40 @@ async def test_a_symlinked_rejects_path_is_refused(store: FalkorDBStore, tmp_pat
     with pytest.raises(FormatError, match="symbolic link"):
         await import_files(store, [tmp_path / "regions.csv"], rejects_path=link)
     assert target.read_text(encoding="utf-8") == "precious\n"
+
+
+async def test_a_row_the_store_refuses_is_one_rejected_row_and_the_rest_lands(
+    store: FalkorDBStore, tmp_path: Path
+) -> None:
+    """The writer sends a chunk of rows in one transaction; when the store refuses it (here a
+    uniqueness rule on region names that the model does not have, so only the store can tell),
+    the chunk is written again row by row: the refused row is rejected with the store's
+    reason, the others land."""
+    await store.ensure_schema(UniqueKey("Region", "name"))
+    loop = asyncio.get_running_loop()
+
+    def operational() -> bool:
+        rows = asyncio.run_coroutine_threadsafe(store.run(_CONSTRAINTS), loop).result()
+        return any(r["label"] == "Region" and r["status"] == "OPERATIONAL" for r in rows)
+
+    await asyncio.to_thread(wait_until, operational, ceiling=60, what="constraint built")
+    (tmp_path / "regions.csv").write_text(
+        "code,name,level,parent_code\n"
+        "330000,浙江省,province,\n"
+        "330100,杭州市,city,330000\n"
+        "330200,杭州市,city,330000\n"
+        "330300,温州市,city,330000\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    summary = await import_files(store, [tmp_path / "regions.csv"], rejects_path=rejects)
+    assert summary.counts["region"] == {Outcome.CREATED: 3, Outcome.REJECTED: 1}
+    entries = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(e["line"], e["codes"], e["data"]["code"]) for e in entries] == [
+        (4, ["BAD_USER_INPUT"], "330200")
+    ]
+    assert "unique constraint" in entries[0]["reasons"][0]
+    nodes, _ = await graph_counts(store)
+    assert nodes["Region"] == 3
+    again = await import_files(store, [tmp_path / "regions.csv"], rejects_path=rejects)
+    assert again.counts["region"] == {Outcome.UNCHANGED: 3, Outcome.REJECTED: 1}
