@@ -618,6 +618,17 @@ def interval_stats(
 
     It mirrors ``scene``, ``_fractions``, ``_reflectance`` and ``scene_stats``: a change to one
     of them is a change here (``tests/connectors/test_sentinel_scenes.py`` compares the two)."""
+    # Days are independent: a large parcel's interval goes in slices (a few arrays of
+    # days × pixels × bands float32 each; ``_PIXEL_DAYS`` keeps one to tens of MB).
+    step = max(1, _PIXEL_DAYS // max(1, width * height))
+    if len(days) > step:
+        return [
+            s
+            for k in range(0, len(days), step)
+            for s in interval_stats(
+                parcel, days[k : k + step], bbox, width, height, inside, harmonized=harmonized
+            )
+        ]
     samples = int(inside.sum())
     shape = (height, width)
     out: list[Stats | None] = [None] * len(days)
@@ -788,6 +799,7 @@ def _weather(
 
 
 _INDICES = ("ndvi", "ndbi", "bsi")
+_PIXEL_DAYS = 1_000_000
 
 
 def _masked_stats(
