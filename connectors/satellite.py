@@ -28,7 +28,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,15 +201,18 @@ class RequestBudget:
         return self.per_month - self.spent
 
     async def take(self, today: dt.date) -> bool:
+        """Wait for the request's turn under the per-minute quota; False when a monthly one is
+        spent. The request is counted before the wait, so that concurrent takers never spend
+        more than the month holds (one cancelled while it waits stays counted)."""
         if self.left(today) <= 0:
             return False
         now = time.monotonic()
         wait = self._next - now
         self._next = max(now, self._next) + self.interval_s
-        if wait > 0:
-            await asyncio.sleep(wait)
         self.spent += 1
         self._save()
+        if wait > 0:
+            await asyncio.sleep(wait)
         return True
 
     def charge(self, today: dt.date, units: float) -> None:
@@ -285,7 +288,13 @@ class RefreshReport:
 
 
 class Refresher:
-    """Brings watched parcels up to date and commits what is new through the pipeline."""
+    """Brings watched parcels up to date and commits what is new through the pipeline.
+
+    ``concurrency`` targets are refreshed at once: while one target's readings are judged and
+    committed, the next parcels are being fetched (each request in a thread of its own; the
+    budget still spaces requests to the per-minute quota). Sentinel Hub takes seconds to
+    answer a year and more of statistics: a backfill of a province waits on its answers, not
+    on this process."""
 
     def __init__(
         self,
@@ -294,29 +303,38 @@ class Refresher:
         *,
         params: ChangeParams,
         budget: RequestBudget,
+        concurrency: int = 1,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.client = client
         self.pipeline = pipeline
         self.params = params
         self.budget = budget
+        self.concurrency = concurrency
 
     async def refresh(self, targets: Sequence[Target], today: dt.date) -> RefreshReport:
         report = RefreshReport()
-        for target in targets:
+        # A parcel two targets share is fetched by one at a time (the second finds it up to
+        # date, as it would one after the other): the cache file is not written twice at once.
+        busy: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+        async def one(target: Target) -> None:
             new_days: set[dt.date] = set()
             for parcel in target.parcels:
                 report.parcels += 1
-                if not await self.budget.take(today):
-                    report.skipped_quota += 1
-                    continue
-                try:
-                    result = await asyncio.to_thread(
-                        self.client.refresh, parcel.id, parcel.geometry, today
-                    )
-                except SatelliteError as exc:
-                    report.errors[parcel.id] = f"{exc.code}: {exc}"
-                    log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
-                    continue
+                async with busy[parcel.id]:
+                    if not await self.budget.take(today):
+                        report.skipped_quota += 1
+                        continue
+                    try:
+                        result = await asyncio.to_thread(
+                            self.client.refresh, parcel.id, parcel.geometry, today
+                        )
+                    except SatelliteError as exc:
+                        report.errors[parcel.id] = f"{exc.code}: {exc}"
+                        log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
+                        continue
                 report.requests += 1 if result.asked else 0
                 report.units += result.units
                 self.budget.charge(today, result.units)
@@ -324,7 +342,10 @@ class Refresher:
                 report.failed_days += len(result.failed_days)
                 new_days.update(result.new_days)
             if new_days:
-                report.stored += await self._commit(target, new_days)
+                stored = await self._commit(target, new_days)
+                report.stored += stored  # not ``+= await``: other targets add meanwhile
+
+        await _bounded((one(t) for t in targets), self.concurrency)
         return report
 
     async def _commit(self, target: Target, days: set[dt.date]) -> int:
@@ -346,6 +367,32 @@ class Refresher:
         latest = [r for r in out if r.ts_ms == newest]
         stored += len((await self.pipeline.commit_observations(latest, {info.id: info})).stored)
         return stored
+
+
+async def _bounded(jobs: Iterable[Coroutine[Any, Any, None]], limit: int) -> None:
+    """Run ``jobs`` in order, at most ``limit`` at once; the first failure cancels the others
+    and is raised as it is."""
+    running: set[asyncio.Task[None]] = set()
+
+    async def settle() -> None:
+        nonlocal running
+        done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        failures = [e for e in (t.exception() for t in done) if e is not None]
+        if failures:
+            raise failures[0]
+
+    try:
+        for job in jobs:
+            if len(running) >= limit:
+                await settle()
+            running.add(asyncio.ensure_future(job))
+        while running:
+            await settle()
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
 
 
 def parcel_maps(

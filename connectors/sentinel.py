@@ -32,6 +32,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -271,6 +272,7 @@ class SentinelClient:
             max_retries=config.max_rate_limited,
         )
         self._token: SentinelHubSession | None = None
+        self._token_lock = threading.Lock()  # refreshes of several parcels run in threads
         service = config.collection_url or config.base_url
         # Without its own service URL the collection's requests would go to the default service.
         name = "s2l2a_" + hashlib.blake2b(service.encode(), digest_size=4).hexdigest()
@@ -279,9 +281,10 @@ class SentinelClient:
     def _session(self) -> SentinelHubSession:
         # Our own session, not sentinelhub's process-wide cache (keyed by client id and base
         # URL only): two configurations never share a token.
-        if self._token is None:
-            self._token = SentinelHubSession(config=self._sh)
-        return self._token
+        with self._token_lock:
+            if self._token is None:
+                self._token = SentinelHubSession(config=self._sh)
+            return self._token
 
     def __repr__(self) -> str:
         return f"SentinelClient({self.config.base_url!r}, client_id={self.config.client_id!r})"

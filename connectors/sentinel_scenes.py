@@ -48,6 +48,8 @@ import numpy.typing as npt
 from vision.change import SpectralObservation
 from vision.spectral import (
     BASELINE_04_00,
+    BOA_ADD_OFFSET,
+    DN_SCALE,
     BoolMap,
     clear_mask,
     harmonize,
@@ -557,7 +559,13 @@ def scene(
 
 def missing(parcel: SyntheticParcel, day: dt.date) -> bool:
     """No acquisition (a datastrip gap, a satellite anomaly): about one pass in thirty."""
-    return _rng("missing", parcel.seed, day.isoformat()).random() < 0.035
+    return _missing(parcel.seed, day)
+
+
+@functools.lru_cache(maxsize=8192)
+def _missing(seed: int, day: dt.date) -> bool:
+    # The same for every parcel of a seed: drawn once per day, not once per parcel-day.
+    return _rng("missing", seed, day.isoformat()).random() < 0.035
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,6 +598,340 @@ def scene_stats(sc: Scene, inside: BoolMap, day: dt.date, *, harmonized: bool = 
         )
     samples = int(inside.sum())
     return Stats(samples, samples - int(valid.sum()), values)
+
+
+def interval_stats(
+    parcel: SyntheticParcel,
+    days: list[dt.date],
+    bbox: tuple[float, float, float, float],
+    width: int,
+    height: int,
+    inside: BoolMap,
+    *,
+    harmonized: bool = True,
+) -> list[Stats]:
+    """``scene_stats(scene(parcel, day, bbox, width, height), inside, day)`` for each of
+    ``days``, bit for bit, with the pixel work of all the days done at once (a day axis, bands
+    first so that every array operation runs over long rows): what the loopback's statistics
+    answer for a parcel's whole interval. Per day only the random draws remain (each day's
+    generator, drawn in ``scene``'s order), and the sums of the means and deviations.
+
+    It mirrors ``scene``, ``_fractions``, ``_reflectance`` and ``scene_stats``: a change to one
+    of them is a change here (``tests/connectors/test_sentinel_scenes.py`` compares the two)."""
+    # Days are independent: a large parcel's interval goes in slices (a few arrays of
+    # days × pixels × bands float32 each; ``_PIXEL_DAYS`` keeps one to tens of MB).
+    step = max(1, _PIXEL_DAYS // max(1, width * height))
+    if len(days) > step:
+        return [
+            s
+            for k in range(0, len(days), step)
+            for s in interval_stats(
+                parcel, days[k : k + step], bbox, width, height, inside, harmonized=harmonized
+            )
+        ]
+    samples = int(inside.sum())
+    shape = (height, width)
+    out: list[Stats | None] = [None] * len(days)
+    draws = _Draws.of(parcel, days, shape, _roofed(parcel, days))
+    for i in draws.overcast:
+        out[i] = Stats(samples, samples, {k: (math.nan,) * 4 for k in _INDICES})
+    n = len(draws.kept)
+    if n:
+        kept_days = [days[i] for i in draws.kept]
+        fr = _interval_fractions(parcel, kept_days, height, width)
+        refl = _reflectance_bands(fr)  # (band, day, row, column)
+        if refl.shape[1] != n:  # a standing plant: the same ground every day
+            refl = np.repeat(refl, n, axis=1)
+        # One-pixel misregistration now and then: the road beside the parcel slides in.
+        built_end = _ENDS["built"][:, None]
+        for j, axis, step in draws.rolls:
+            refl[:, j] = np.roll(refl[:, j], step, axis=axis + 1)
+            edge = 0 if step == 1 else -1
+            if axis == 0:
+                refl[:, j, edge, :] = built_end
+            else:
+                refl[:, j, :, edge] = built_end
+        refl += draws.atmosphere.T[:, :, None, None]
+        refl += np.moveaxis(draws.noise * np.float32(0.008), 3, 0)
+        veg = np.broadcast_to(fr["veg"], (n, *shape))
+        scl = np.where(veg > 0.35, 4, 5).astype(np.uint8)
+        if "water" in fr:
+            scl[np.broadcast_to(fr["water"], (n, *shape)) > 0.6] = 6
+        # Bright roofs and soil the classifier calls cloud.
+        if "roof" in fr and draws.roofs.any():
+            roof = np.broadcast_to(fr["roof"], (n, *shape))
+            scl[draws.roofs[:, None, None] & (roof > 0.5)] = 8
+        bright = veg < 0.05
+        if "built" in fr:
+            bright &= np.broadcast_to(fr["built"], (n, *shape)) < 0.2
+        scl[bright & draws.bright] = 8
+        _weather(refl, scl, draws, shape)
+        dn = np.clip(np.round(refl * 10_000), 1, 30_000)
+        del refl
+        offset = np.array([d >= BASELINE_04_00 for d in kept_days])
+        dn[:, offset] += 1000
+        # ``scene_stats``: reflectance from the DN bands, the evalscript's indices and mask.
+        values = dn.astype(np.uint16).astype(np.float32)
+        del dn
+        if harmonized:
+            values[:, offset] += np.float32(BOA_ADD_OFFSET)
+        values /= np.float32(DN_SCALE)
+        maps = indices(values[0], values[1], values[2], values[3])
+        del values
+        valid = inside & clear_mask(scl, np.ones_like(scl))
+        for i, (count, values_of) in zip(draws.kept, _masked_stats(maps, valid), strict=True):
+            out[i] = Stats(samples, samples - count, values_of)
+    return [s for s in out if s is not None]
+
+
+@dataclass(slots=True)
+class _Draws:
+    """What ``scene`` draws from each day's generator, in its order, for ``interval_stats``:
+    ``kept`` the days the ground shows on (index into the days), ``overcast`` the others;
+    per kept day (index into ``kept``) a misregistration, the atmosphere and pixel noise, the
+    SCL mislabellings, and the weather: thin overcast, a cloud or haze."""
+
+    overcast: list[int]
+    kept: list[int]
+    rolls: list[tuple[int, int, int]]  # (kept day, axis, step)
+    atmosphere: npt.NDArray[np.float32]  # (day, band)
+    noise: npt.NDArray[np.float32]  # (day, row, column, band), before scaling
+    roofs: npt.NDArray[np.bool_]  # (day,): roofs labelled cloud
+    bright: npt.NDArray[np.bool_]  # (day, row, column): bright soil labelled cloud
+    thin: list[tuple[int, np.float32, bool]]  # (kept day, brightening, labelled SCL 7)
+    # (kept day, cy, cx, radius, rim's outer radius, sy, sx, core class, rim SCL 7, shadow class)
+    clouds: list[tuple[int, float, float, float, float, int, int, int, bool, int]]
+    haze: list[tuple[int, npt.NDArray[np.float32]]]
+
+    @classmethod
+    def of(
+        cls,
+        parcel: SyntheticParcel,
+        days: list[dt.date],
+        shape: tuple[int, int],
+        roofed: list[bool],
+    ) -> _Draws:
+        height, width = shape
+        noise = np.empty((len(days), height, width, 4), dtype=np.float32)
+        atmosphere = np.empty((len(days), 4), dtype=np.float32)
+        roofs = np.zeros(len(days), dtype=np.bool_)
+        bright = np.zeros((len(days), height, width), dtype=np.bool_)
+        d = cls([], [], [], atmosphere, noise, roofs, bright, [], [], [])
+        for i, day in enumerate(days):
+            rng = _rng(parcel.id, parcel.seed, day.isoformat())
+            weather = rng.random()
+            overcast = _OVERCAST[day.month - 1]
+            thin = rng.random() < 0.06
+            if weather < overcast and not thin:
+                d.overcast.append(i)
+                continue
+            j = len(d.kept)
+            d.kept.append(i)
+            if rng.random() < 0.12:
+                axis = int(rng.integers(0, 2))
+                d.rolls.append((j, axis, 1 if rng.random() < 0.5 else -1))
+            atmosphere[j] = rng.normal(0, 0.004, 4).astype(np.float32)
+            rng.standard_normal((height, width, 4), dtype=np.float32, out=noise[j])
+            if roofed[i] and rng.random() < 0.35:
+                roofs[j] = True
+            if rng.random() < 0.08:
+                bright[j] = rng.random(shape) < 0.3
+            if weather < overcast:
+                level = np.float32(0.06 + 0.06 * rng.random())
+                d.thin.append((j, level, rng.random() < 0.5))
+            elif weather < overcast + 0.25:
+                cy, cx = rng.uniform(-0.3, 1.3) * height, rng.uniform(-0.3, 1.3) * width
+                radius = rng.uniform(0.2, 0.9) * max(height, width)
+                reach = radius + 1 + 2 * rng.random()
+                sy, sx = int(rng.integers(3, 8)), int(rng.integers(-3, 6))
+                core = 9 if rng.random() < 0.5 else 8
+                rim = rng.random() < 0.5
+                labelled = rng.random()
+                shadow = 3 if labelled < 0.5 else (2 if labelled < 0.7 else 0)
+                d.clouds.append((j, cy, cx, radius, reach, sy, sx, core, rim, shadow))
+            elif weather < overcast + 0.33:
+                haze = 0.015 + 0.04 * rng.random()
+                tint = np.array([haze * 1.6, haze * 1.2, haze * 0.7, haze * 0.2], np.float32)
+                d.haze.append((j, tint))
+        n = len(d.kept)
+        d.atmosphere, d.noise, d.roofs, d.bright = atmosphere[:n], noise[:n], roofs[:n], bright[:n]
+        return d
+
+
+def _weather(
+    refl: npt.NDArray[np.float32],
+    scl: npt.NDArray[np.uint8],
+    draws: _Draws,
+    shape: tuple[int, int],
+) -> None:
+    """``scene``'s thin overcast, clouds with their rims and shadows, and haze, on the days
+    drawn, in place (band, day, row, column)."""
+    if draws.thin:
+        at = [t[0] for t in draws.thin]
+        refl[:, at] += np.array([t[1] for t in draws.thin], np.float32)[None, :, None, None]
+        scl[[t[0] for t in draws.thin if t[2]]] = 7
+    if draws.clouds:
+        c = draws.clouds
+        at = [x[0] for x in c]
+
+        def col(k: int) -> npt.NDArray[Any]:
+            return np.array([x[k] for x in c])[:, None, None]
+
+        yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+        cy, cx, radius, sy, sx = col(1), col(2), col(3), col(5), col(6)
+        dist = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+        core = dist < radius
+        rim = (dist >= radius) & (dist < col(4))
+        shadow = np.sqrt((yy - cy - sy) ** 2 + (xx - cx - sx) ** 2) < radius
+        shadow &= ~core & ~rim
+        r = refl[:, at]
+        r = np.where(shadow, r * np.float32(0.35), r)
+        r = np.where(rim, r * 0.6 + np.float32(0.18), r)
+        refl[:, at] = np.where(core, np.float32(0.45), r)
+        s = scl[at]
+        s = np.where(core, col(7), s)
+        s = np.where(rim & col(8), 7, s)
+        s = np.where(shadow & (col(9) > 0), col(9), s)
+        scl[at] = s.astype(np.uint8)
+    if draws.haze:
+        at = [h[0] for h in draws.haze]
+        refl[:, at] += np.stack([h[1] for h in draws.haze], axis=1)[:, :, None, None]
+
+
+_INDICES = ("ndvi", "ndbi", "bsi")
+_PIXEL_DAYS = 1_000_000
+
+
+def _masked_stats(
+    maps: tuple[npt.NDArray[np.float32], ...], valid: npt.NDArray[np.bool_]
+) -> list[tuple[int, dict[str, tuple[float, float, float, float]]]]:
+    """Per day (axis 0): the valid pixels and each map's min, max, mean and standard deviation
+    over them, as ``ndarray.min``, ``max``, ``mean`` and ``std`` give them for the day's
+    ``arr[valid]`` (float32 pairwise sums over the same values in the same order; the mean
+    divided in double and rounded to float32, as numpy does)."""
+    counts = [int(c) for c in valid.sum(axis=(1, 2))]
+    starts = np.concatenate(([0], np.cumsum(counts))).tolist()
+    days = range(len(counts))
+    out: list[tuple[int, dict[str, tuple[float, float, float, float]]]] = [(c, {}) for c in counts]
+    for name, arr in zip(_INDICES, maps, strict=True):
+        flat = arr[valid]
+        means = np.zeros(len(counts), dtype=np.float32)
+        for j in days:
+            if counts[j]:
+                means[j] = np.float32(
+                    float(np.add.reduce(flat[starts[j] : starts[j + 1]])) / counts[j]
+                )
+        deviations = arr - means[:, None, None]
+        deviations *= deviations
+        flat_dev = deviations[valid]
+        for j in days:
+            c = counts[j]
+            if not c:
+                out[j][1][name] = (math.nan,) * 4
+                continue
+            v = flat[starts[j] : starts[j + 1]]
+            var = np.float32(float(np.add.reduce(flat_dev[starts[j] : starts[j + 1]])) / c)
+            out[j][1][name] = (
+                float(np.minimum.reduce(v)),
+                float(np.maximum.reduce(v)),
+                float(means[j]),
+                float(np.sqrt(var)),
+            )
+    return out
+
+
+def _roofed(parcel: SyntheticParcel, days: list[dt.date]) -> list[bool]:
+    """Days whose ``_fractions`` have a ``roof`` (``scene`` draws for mislabelled roofs then)."""
+    if parcel.land_cover == "built":
+        return [True] * len(days)
+    site = parcel.kind == "construction" and parcel.onset is not None
+    return [site and parcel.onset is not None and day >= parcel.onset for day in days]
+
+
+def _interval_fractions(
+    parcel: SyntheticParcel, days: list[dt.date], height: int, width: int
+) -> dict[str, npt.NDArray[np.float32]]:
+    """``_fractions`` of each day, stacked on a leading day axis (length 1 for a standing
+    plant, which never changes). A fraction ``_fractions`` leaves out on a day is zero here,
+    which ``_reflectance`` adds as nothing."""
+    maps = _fixed(parcel.id, parcel.seed, height, width)
+    order, net_order, regrow_order, texture = maps[0], maps[1], maps[2], maps[3]
+    if parcel.land_cover == "built":
+        one = _fractions(parcel, days[0], height, width)
+        return {k: v[None] for k, v in one.items()}
+    covers = [_base(parcel, day) for day in days]
+
+    def per_day(values: list[float]) -> npt.NDArray[np.float32]:
+        # A Python float meets a float32 map as a float32 (NEP 50): cast the same way.
+        return np.array(values, dtype=np.float64).astype(np.float32)[:, None, None]
+
+    n = len(days)
+    c_veg = per_day([c.veg for c in covers])
+    gain = per_day([0.3 + c.veg for c in covers])
+    veg = np.clip(c_veg + texture * gain, 0.0, 1.0)
+    out: dict[str, npt.NDArray[np.float32]] = {
+        "veg": veg,
+        "water": np.broadcast_to(per_day([c.water for c in covers]), veg.shape),
+        "residue": np.broadcast_to(per_day([c.residue for c in covers]), veg.shape),
+        "silt": np.broadcast_to(per_day([c.silt for c in covers]), veg.shape),
+    }
+    onset = parcel.onset
+    if parcel.kind == "construction" and onset is not None and any(d >= onset for d in days):
+        p = _params(parcel.id, parcel.seed, "site")
+        clearing_days = 3 + 37 * p[0] ** 2
+        share = 1.0 if p[1] < 0.55 else 0.6 + 0.4 * p[2]
+        stalled_at = 30 + 60 * p[4] if p[3] < 0.2 else None
+        after = np.array([d >= onset for d in days])[:, None, None]
+        elapsed = [(d - onset).days for d in days]
+        active = [e if stalled_at is None else min(e, stalled_at) for e in elapsed]
+        cleared = after & (
+            order < per_day([share * min(1.0, (e + 1) / clearing_days) for e in elapsed])
+        )
+        nets = cleared & (net_order < per_day([(0.6 * p[5]) * _ramp(a, 10, 40) for a in active]))
+        huts = cleared & (net_order > per_day([1 - 0.05 * p[6] * _ramp(a, 5, 25) for a in active]))
+        rise = [
+            0.0 if stalled_at is not None else 0.75 * _ramp(e, 60 + 90 * p[7], 420) for e in elapsed
+        ]
+        regrow = np.zeros(n)
+        if stalled_at is not None:
+            for j, (day, e) in enumerate(zip(days, elapsed, strict=True)):
+                weeds, _, _ = _calendar("fallow", day.timetuple().tm_yday)
+                regrow[j] = weeds * _ramp(e, stalled_at + 20, stalled_at + 120)
+        zero = np.float32(0.0)
+        r = regrow[:, None, None]
+        bare_veg = np.where(regrow_order < 0.9, r, r * 0.5).astype(np.float32)
+        out["veg"] = np.where(cleared, np.where(nets | huts, zero, bare_veg), out["veg"])
+        for k in ("water", "residue", "silt"):
+            out[k] = np.where(cleared, zero, out[k])
+        ground = cleared & ~nets & ~huts
+        out["net"] = np.where(nets, np.float32(0.95), zero)
+        out["roof"] = np.where(huts, np.float32(0.9), zero)
+        out["built"] = np.where(ground, per_day(rise), zero)
+        out["subsoil"] = np.where(ground, np.float32(1.0), zero)
+    out["soil_wet"] = np.broadcast_to(per_day([c.wet for c in covers]), veg.shape)
+    return out
+
+
+def _reflectance_bands(fr: dict[str, npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    """``_reflectance`` with the band axis first (``f[..., None] * end`` runs over rows of
+    four; per band it runs over the whole map): the same products and sums, element by
+    element."""
+    shape = np.broadcast_shapes(*(v.shape for v in fr.values()))
+    covered = np.zeros(shape, dtype=np.float32)
+    refl = np.zeros((4, *shape), dtype=np.float32)
+    for k in ("veg", "water", "residue", "silt", "built", "roof", "net", "subsoil"):
+        if k in fr:
+            f = np.clip(fr[k], 0.0, None)
+            f = np.minimum(f, 1.0 - covered)
+            covered += f
+            for b in range(4):
+                refl[b] += f * _ENDS[k][b]
+    soil = 1.0 - covered
+    wet = fr.get("soil_wet", np.zeros_like(soil))
+    dry_soil, wet_soil = soil * (1 - wet), soil * wet
+    for b in range(4):
+        refl[b] += dry_soil * _ENDS["soil"][b] + wet_soil * _ENDS["wet"][b]
+    return refl
 
 
 def observations(

@@ -85,6 +85,7 @@ async def refresh_forever(
             units_per_month=s.units_per_month,
             path=cache_dir(settings) / "budget.json",
         ),
+        concurrency=s.concurrency,
     )
     while True:
         try:

@@ -634,6 +634,12 @@ class SatelliteSettings(_Section):
         description="Account quota: processing units per month (estimated per request); unset: "
         "not counted.",
     )
+    concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Parcels fetched at once (the per-minute quota still spaces the requests).",
+    )
     max_attempts: int = Field(
         default=4, ge=1, le=20, description="Attempts per request on 5xx and connection errors."
     )

@@ -124,6 +124,7 @@ async def _simulate(
                 telemetry.pipeline,
                 params=change_params(s),
                 budget=RequestBudget(s.requests_per_minute, s.requests_per_month),
+                concurrency=s.concurrency,
             )
             report = await refresher.refresh(targets, today)
         log.info(

@@ -105,6 +105,31 @@ async def test_a_refresh_stores_series_and_change_state_through_ingest(
         await store.close()
 
 
+async def test_targets_refreshed_at_once_store_what_one_at_a_time_does(
+    sh: LoopbackSentinelHub, tmp_path: Path
+) -> None:
+    got = {}
+    for concurrency in (1, 3):
+        store = await SQLiteTelemetryStore.open(tmp_path / f"{concurrency}.db", feeds.metrics())
+        try:
+            pipeline = Pipeline(store, StaticSensors({}), feeds.decoders(labor_salt=None))
+            refresher = Refresher(
+                _client(sh, tmp_path / f"cache-{concurrency}"),
+                pipeline,
+                params=ChangeParams(),
+                budget=RequestBudget(per_minute=6000, per_month=10_000),
+                concurrency=concurrency,
+            )
+            report = await refresher.refresh(_targets(), TODAY)
+            assert report.errors == {} and report.requests == 3
+            latest = sorted((x.sensor_id, x.metric, x.ts, x.value) for x in await store.latest())
+            got[concurrency] = (report.stored, report.new_days, latest)
+        finally:
+            await store.close()
+    # The report adds up every target's readings (none lost to another target's commit).
+    assert got[3] == got[1] and got[1][0] > 0
+
+
 async def test_the_monthly_quota_stops_requests(sh: LoopbackSentinelHub, tmp_path: Path) -> None:
     store = await SQLiteTelemetryStore.open(tmp_path / "t.db", feeds.metrics())
     try:
