@@ -289,15 +289,7 @@ async def _execute(conn: AsyncConnection[Any], op: Op) -> list[Any]:
         return []
     if op.one_row:
         assert isinstance(statement, sql.Insert)
-        async with conn.cursor() as cur:
-            query = sql.POSTGRES.insert(statement, one_row=True)
-            await cur.executemany(query, rows, returning=bool(statement.returning))
-            out = []
-            while statement.returning:
-                out.extend(await cur.fetchall())
-                if not cur.nextset():
-                    break
-            return out
+        return await _insert_each(conn, statement, rows)
     query = sql.render(sql.POSTGRES, statement)
     if isinstance(statement, str):
         out = []
@@ -308,6 +300,21 @@ async def _execute(conn: AsyncConnection[Any], op: Op) -> list[Any]:
         return out
     cur = await conn.execute(query, [list(c) for c in zip(*rows, strict=True)])
     return await cur.fetchall() if cur.description is not None else []
+
+
+async def _insert_each(
+    conn: AsyncConnection[Any], statement: sql.Insert, rows: Sequence[tuple[Any, ...]]
+) -> list[Any]:
+    """One ``INSERT ... VALUES`` a row, pipelined; the rows they all return."""
+    query = sql.POSTGRES.insert(statement, one_row=True)
+    out: list[Any] = []
+    async with conn.cursor() as cur:
+        await cur.executemany(query, rows, returning=bool(statement.returning))
+        while statement.returning:
+            out.extend(await cur.fetchall())
+            if not cur.nextset():
+                break
+    return out
 
 
 def _columns(table: str, rows: Sequence[Row]) -> list[list[Any]]:
