@@ -5,11 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ingest.model import Rollup
 from ingest.store import Bucket, SeriesPoint
-
-# Rollups whose daily figure does not depend on the order readings arrive in.
-ORDER_FREE = frozenset({Rollup.SUM, Rollup.MEAN})
 
 
 def bucketed(

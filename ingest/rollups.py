@@ -9,10 +9,16 @@ order, so both paths use exactly these functions.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from ingest.model import MetricSpec, Rollup
+from ingest.model import MetricSpec, Reading, Rollup
+
+# Rollups whose daily figure does not depend on the order readings arrive in.
+ORDER_FREE = frozenset({Rollup.SUM, Rollup.MEAN})
 
 Point = tuple[int, float]  # (ts_ms, value)
 DAY_MS = 86_400_000
@@ -138,3 +144,53 @@ def median(values: list[float]) -> float | None:
         return None
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+Key = tuple[str, str]  # (sensor_id, metric)
+
+
+@dataclass(slots=True)
+class Fold:
+    """What a commit's new readings change.
+
+    ``amounts``: per (sensor, metric, day), [amount, samples] to add to the day's rollup.
+    ``late``: (key, ts) of readings that landed before the newest stored point of an
+    order-dependent metric: the days around them are recomputed from raw readings instead.
+    ``newest``: per key whose newest point moved forward, that point and its unit.
+    """
+
+    amounts: dict[tuple[str, str, dt.date], list[float]] = field(
+        default_factory=lambda: defaultdict(lambda: [0.0, 0])
+    )
+    late: list[tuple[Key, int]] = field(default_factory=list)
+    newest: dict[Key, tuple[Point, str]] = field(default_factory=dict)
+
+
+def fold(
+    readings: Iterable[Reading],
+    previous: Mapping[Key, Point],
+    metrics: Mapping[str, MetricSpec],
+    tz: dt.tzinfo,
+) -> Fold:
+    """Fold newly stored ``readings`` into rollup changes, given the newest point per key before
+    them (``previous``, from ``latest``)."""
+    out = Fold()
+    last = dict(previous)
+    for r in sorted(readings, key=lambda r: (r.sensor_id, r.metric, r.ts_ms)):
+        key = (r.sensor_id, r.metric)
+        spec = metrics.get(r.metric)
+        before = last.get(key)
+        point = (r.ts_ms, r.value)
+        out.amounts[(r.sensor_id, r.metric, local_day(r.ts_ms, tz))][1] += 1
+        in_order = before is None or r.ts_ms > before[0]
+        if spec is None:
+            pass
+        elif in_order or spec.rollup in ORDER_FREE:
+            for day, amount in contributions(spec, before, point, tz):
+                out.amounts[(r.sensor_id, r.metric, day)][0] += amount
+        else:
+            out.late.append((key, r.ts_ms))
+        if in_order:
+            last[key] = point
+            out.newest[key] = (point, r.unit)
+    return out
