@@ -16,10 +16,12 @@ share at least ``min_valid_share``):
 A pass is flagged when both hold (``score`` ≥ 1). Two more kinds of pass are flagged where the
 window itself was bare (winter stubble, a ploughed paddy), so loss cannot show:
 
-- *patchiness*: the Statistical API's per-parcel ``stDev`` of NDVI or NDBI rose above a low
-  quantile (``texture_floor_quantile``) of the parcel's own past clear passes by
-  ``min_texture_gain``. A ploughed, harvested or silted field is as uniform as the field ever
-  is; a site's dust nets, huts, graded patches and uncleared corners are not. A patchy bare pass
+- *patchiness*: the Statistical API's per-parcel ``stDev`` of NDBI rose above a low quantile
+  (``texture_floor_quantile``) of the parcel's own past clear passes by ``min_texture_gain``
+  (NDVI's spread is not used: a thin cloud edge the mask leaves clear, a flat brightening,
+  spreads NDVI two to three times as much as NDBI, and made harvests and droughts patchy). A
+  ploughed, harvested or silted field is as uniform as the field ever is; a site's dust nets,
+  huts, graded patches and uncleared corners are not. A patchy bare pass
   (NDVI at most ``bare_ndvi``, BSI above ``site_bsi``) is flagged when it is no greener and at
   least ``bare_season_gain`` barer or more built than the window, or at any soil level not
   ``min_soil_gain`` below the window when the rise reaches ``strong_texture_gain``;
@@ -29,9 +31,18 @@ window itself was bare (winter stubble, a ploughed paddy), so loss cannot show:
 
 The first flagged pass *detects*; the change is *confirmed* when the flagged passes number at
 least ``min_evidence`` and have lasted ``persist_days`` if the run looks like a site (at least
-``min_evidence`` patchy passes with positive BSI, or a median NDVI at most ``site_ndvi``), and
-``uniform_wait_days`` if it does not (a uniform bare field: ploughing leaves one for one to two
-months, then the crop is sown), with no unflagged clear pass between
+``min_evidence`` patchy passes with positive BSI, or one patchy pass and ``min_evidence``
+site-like ones: patchy or subsoil-bare), ``fast_persist_days`` if ``min_evidence`` of its passes
+are strongly patchy (NDBI spread up by ``strong_texture_gain``, bare, positive BSI),
+``subsoil_persist_days`` if it is uniformly as bare as graded subsoil (median NDVI at most
+``site_ndvi`` and median BSI - NDVI at least ``subsoil_contrast``: haze lowers both indices of a
+ploughed topsoil together, graded subsoil is barer for its greenness), and ``uniform_wait_days``
+otherwise (a uniform bare field: ploughing leaves one for one to two months, then the crop is
+sown). Persistence is counted in days with a cap in clear passes: when clouds hide the parcel
+for ``lone_gap_days`` after a strongly patchy pass (NDVI at least ``lone_min_ndvi``: a paddy
+partly under water is patchy too), that pass confirms alone, on the clouded step (Zhejiang's
+plum rains and winter leave 40-60 days between clear passes). A run has no unflagged clear pass
+between
 (clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
 even widened to twice the width, is not judged and does not break it either), and the latest is
 not greener than the run's median by ``regrow_margin`` (a bare signature that does not regrow).
@@ -118,8 +129,13 @@ class ChangeParams:
     strong_texture_gain: float = 0.05
     site_bsi: float = 0.0
     texture_floor_quantile: float = 0.1
-    min_valid_share: float = 0.6
+    min_valid_share: float = 0.4
     min_area_m2: float = 5_000.0
+    lone_gap_days: int = 15
+    fast_persist_days: int = 5
+    subsoil_persist_days: int = 10
+    subsoil_contrast: float = 0.02
+    lone_min_ndvi: float = 0.05
 
     def __post_init__(self) -> None:
         if self.min_ndvi_loss <= 0 or self.min_soil_gain < 0:
@@ -174,18 +190,18 @@ def _confidence(scores: Sequence[float], params: ChangeParams) -> float:
     return round(max(0.0, margin) * (1.0 - 0.5 ** len(scores)), 3)
 
 
-def _texture_gain(
+def _texture_gains(
     obs: SpectralObservation, floor_n: list[float], floor_u: list[float], params: ChangeParams
-) -> float:
+) -> tuple[float, float]:
     """How much patchier the parcel is than its own floor: the rise of the within-parcel
     standard deviation of NDVI or NDBI above a low quantile of its past clear passes' (0 when
     the standard deviations are unknown). A ploughed or harvested field is as uniform as the
     field ever is; a site's nets, huts and uncleared corners are not."""
-    best = 0.0
-    for sd, ordered in ((obs.ndvi_sd, floor_n), (obs.ndbi_sd, floor_u)):
+    gains = [0.0, 0.0]
+    for i, (sd, ordered) in enumerate(((obs.ndvi_sd, floor_n), (obs.ndbi_sd, floor_u))):
         if math.isfinite(sd) and len(ordered) >= params.min_references:
-            best = max(best, sd - ordered[int(params.texture_floor_quantile * (len(ordered) - 1))])
-    return best
+            gains[i] = sd - ordered[int(params.texture_floor_quantile * (len(ordered) - 1))]
+    return gains[0], gains[1]
 
 
 def _keep_floor(obs: SpectralObservation, floor_n: list[float], floor_u: list[float]) -> None:
@@ -221,7 +237,10 @@ def detect(
     first_day = ordered[0].day.toordinal() if ordered else 0
     run: list[tuple[dt.date, float]] = []
     run_ndvi: list[float] = []
+    run_contrast: list[float] = []
     run_textured = 0
+    run_sitelike = 0
+    run_strong: list[bool] = []
     after_flood = False
     confirm_run: list[tuple[dt.date, float]] = []
     first: dt.date | None = None
@@ -233,6 +252,15 @@ def detect(
     w = params.window_days
     for obs in ordered:
         if not is_clear(obs, params):
+            if (
+                state is ChangeState.DETECTED
+                and params.lone_gap_days
+                and run
+                and run_strong[-1]
+                and not after_flood
+                and (obs.day - run[-1][0]).days >= params.lone_gap_days
+            ):
+                state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
             out.append(ChangeStep(obs.day, False, score, state))
             continue
         d = obs.day.toordinal()
@@ -280,7 +308,8 @@ def detect(
                 gain / params.min_soil_gain if params.min_soil_gain else math.inf,
             ),
         )
-        texture = _texture_gain(obs, floor_n, floor_u, params)
+        _, texture_u = _texture_gains(obs, floor_n, floor_u, params)
+        texture = texture_u  # a thin cloud edge left clear spreads NDVI, hardly NDBI
         textured = texture >= params.min_texture_gain
         sitelike = (textured or obs.ndvi <= params.site_ndvi) and obs.bsi > params.site_bsi
         flagged = score >= 1.0 and (obs.ndvi <= params.bare_ndvi or textured)
@@ -317,22 +346,42 @@ def detect(
         if flagged:
             if not run:
                 run_ndvi = []
+                run_contrast = []
                 run_textured = 0
+                run_sitelike = 0
+                run_strong = []
                 after_flood = d - last_water <= params.after_water_days
             run.append((obs.day, max(score, 1.0)))
             run_ndvi.append(obs.ndvi)
+            run_contrast.append(obs.bsi - obs.ndvi)
             run_textured += textured and obs.bsi > params.site_bsi
+            run_sitelike += sitelike
+            run_strong.append(
+                obs.bsi > params.site_bsi
+                and obs.ndvi <= params.bare_ndvi
+                and texture_u >= params.strong_texture_gain
+                and obs.ndvi >= params.lone_min_ndvi
+            )
             first = run[0][0]
             lasted = (obs.day - run[0][0]).days
             # A site: patchy passes, or a run mostly as bare as graded subsoil. Otherwise a
             # uniform bare field, as ploughing leaves, must stay bare past the ploughing season.
-            patchy = run_textured >= params.min_evidence or (
+            subsoil = (
                 len(run) >= params.min_evidence
                 and _quantile(run_ndvi, 0.5) <= params.site_ndvi
                 and obs.bsi > params.site_bsi
+                and _quantile(run_contrast, 0.5) >= params.subsoil_contrast
             )
+            patchy = run_textured >= params.min_evidence or (
+                run_textured >= 1 and run_sitelike >= params.min_evidence
+            )
+            fast = sum(run_strong) >= params.min_evidence
             wait = max(
-                params.persist_days if patchy else params.uniform_wait_days,
+                (params.fast_persist_days if fast else params.persist_days)
+                if patchy
+                else params.subsoil_persist_days
+                if subsoil
+                else params.uniform_wait_days,
                 params.flood_wait_days if after_flood else 0,
             )
             regrowing = obs.ndvi > _quantile(run_ndvi, 0.5) + params.regrow_margin

@@ -199,3 +199,25 @@ def test_a_uniform_bare_field_is_ploughing_until_it_lasts_and_a_patchy_one_a_sit
 
 def _days(until: dt.date) -> list[dt.date]:
     return acquisitions(START, until)
+
+
+@pytest.mark.parametrize(("sd", "confirms"), [(0.03, False), (0.12, True)])
+def test_one_patchy_pass_before_weeks_of_clouds_confirms_alone_a_uniform_one_does_not(
+    sd: float, confirms: bool
+) -> None:
+    # As in the plum rains: one clear look at the cleared parcel, then only clouds. A patchy one
+    # (nets, huts) confirms on a clouded pass once the gap has lasted; a uniform bare one (a
+    # ploughed field looks the same) waits for more evidence.
+    onset = dt.date(2022, 9, 1)
+    series = [_textured(d, _seasonal(d), -0.5 * _seasonal(d) + 0.2, 0.03) for d in _days(onset)]
+    later = acquisitions(onset, onset + dt.timedelta(days=45))
+    series.append(_textured(later[0], 0.2, 0.16, sd))
+    series += [_obs(d, 0.9, 0.9, share=0.1) for d in later[1:]]
+    result = detect(series, area_m2=40_000, params=PARAMS)
+    confirmed = [s for s in result.steps if s.state is ChangeState.CONFIRMED]
+    if confirms:
+        assert confirmed and not confirmed[0].clear
+        assert (confirmed[0].day - later[0]).days >= PARAMS.lone_gap_days
+        assert result.evidence == (later[0],)
+    else:
+        assert confirmed == [] and result.state is ChangeState.DETECTED
