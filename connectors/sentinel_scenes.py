@@ -734,7 +734,7 @@ class _Draws:
         for i, day in enumerate(days):
             rng = _rng(parcel.id, parcel.seed, day.isoformat())
             weather = rng.random()
-            overcast = _OVERCAST[day.month - 1]
+            overcast = _overcast(day)
             thin = rng.random() < 0.06
             if weather < overcast and not thin:
                 d.overcast.append(i)

@@ -648,7 +648,7 @@ class SatelliteSettings(_Section):
     )
     timeout_s: float = Field(default=120.0, gt=0, le=3600, description="Per-request timeout, s.")
     min_valid_share: float = Field(
-        default=0.6, gt=0, le=1, description="Share of clear pixels an observation needs."
+        default=0.4, gt=0, le=1, description="Share of clear pixels an observation needs."
     )
     min_area_m2: float = Field(
         default=5_000.0, ge=0, description="Parcels smaller than this are marked, not judged."

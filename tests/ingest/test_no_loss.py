@@ -63,7 +63,7 @@ class Worker:
         self.process.send_signal(signal.SIGTERM)
         assert self.process.wait(30) == 0
 
-    def wait_connected(self, timeout: float = 20) -> None:
+    def wait_connected(self, timeout: float = 180) -> None:  # a ceiling: idle, ~3 s
         """Until this run's stats say it is subscribed (its signal handlers are in place)."""
         path = self.tmp / f"stats-{self.starts - 1}.json"
         deadline = time.monotonic() + timeout
