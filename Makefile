@@ -16,9 +16,11 @@ demo: .venv/.bootstrapped web
 system-deps:
 	./scripts/system-deps
 
-# The whole suite, in parallel (pytest-xdist, one worker per core); prints the 20 slowest tests.
+# The whole suite, in parallel (pytest-xdist, TEST_WORKERS processes, by default one per core);
+# prints the 20 slowest tests.
+TEST_WORKERS ?= auto
 test: system-deps .venv/.bootstrapped web
-	.venv/bin/python -m pytest -n auto --dist loadgroup --durations=20
+	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
 # The same, in one process (easier to debug).
 test-serial: system-deps .venv/.bootstrapped web
