@@ -15,15 +15,14 @@ configured fps ± 10 %). Wall-clock figures: other work on the machine weighs on
 from __future__ import annotations
 
 import asyncio
-import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from bench.registry import Figures, benchmark
 from connectors import feeds
 from connectors.camera_runner import CameraRunner
+from connectors.silent_cameras import SilentListeners
 from graph_schema.model import CameraConfig
 from ingest.model import SensorInfo
 from ingest.pipeline import Pipeline
@@ -35,36 +34,9 @@ DEAD, LIVE, FPS = 8, 2, 2.0
 WINDOW_S = 20.0
 
 
-class _Silent:
-    """Listeners that accept every connection and never answer (a hung camera firmware)."""
-
-    def __init__(self, count: int) -> None:
-        self.sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
-        self.held: list[socket.socket] = []
-        self._stop = threading.Event()
-        for s in self.sockets:
-            s.settimeout(0.2)
-            threading.Thread(target=self._accept, args=(s,), daemon=True).start()
-
-    def _accept(self, server: socket.socket) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self._stop.set()
-        for s in self.sockets + self.held:
-            s.close()
-
-
 @benchmark("camera-fleet", "8 dead cameras (TCP accepted, no answer) beside 2 live: OFFLINE, fps")
 async def run() -> Figures:
-    silent = _Silent(DEAD)
+    silent = SilentListeners(DEAD)
     with tempfile.TemporaryDirectory() as tmp:
         store = await SQLiteTelemetryStore.open(Path(tmp) / "t.db", feeds.metrics())
         try:
@@ -74,7 +46,7 @@ async def run() -> Figures:
             silent.close()
 
 
-async def _measure(store: SQLiteTelemetryStore, silent: _Silent) -> Figures:
+async def _measure(store: SQLiteTelemetryStore, silent: SilentListeners) -> Figures:
     dead = {
         f"cam-dead-{i}": CameraConfig(url=f"rtsp://127.0.0.1:{s.getsockname()[1]}/live", fps=FPS)
         for i, s in enumerate(silent.sockets)

@@ -10,8 +10,6 @@ load the capture processes run late, and speed is bench/'s business."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 
 from connectors import feeds
 from connectors.camera_runner import CameraFleet
+from connectors.silent_cameras import SilentListeners
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import validate
 from hub.bulk import import_records
@@ -37,41 +36,9 @@ DEAD_OFFLINE_S, LIVE_OFFLINE_S, FPS = 2.0, 10.0, 2.0
 WINDOW_S = 8.0  # the live cameras' rate, measured over this long after their first frames
 
 
-class _Silent:
-    """TCP listeners that accept every connection and never send a byte (a camera whose
-    firmware hung, a port forwarded to nothing that answers)."""
-
-    def __init__(self, count: int) -> None:
-        self.sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
-        self.held: list[socket.socket] = []
-        self._stop = threading.Event()
-        for s in self.sockets:
-            s.settimeout(0.2)
-            threading.Thread(target=self._accept, args=(s,), daemon=True).start()
-
-    @property
-    def ports(self) -> list[int]:
-        return [s.getsockname()[1] for s in self.sockets]
-
-    def _accept(self, server: socket.socket) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self._stop.set()
-        for s in self.sockets + self.held:
-            s.close()
-
-
 @pytest.fixture
-def silent() -> Iterator[_Silent]:
-    servers = _Silent(DEAD)
+def silent() -> Iterator[SilentListeners]:
+    servers = SilentListeners(DEAD)
     yield servers
     servers.close()
 
@@ -79,7 +46,7 @@ def silent() -> Iterator[_Silent]:
 @pytest.mark.anyio
 @pytest.mark.timing
 async def test_dead_cameras_go_offline_and_live_ones_keep_delivering(
-    tmp_path: Path, silent: _Silent
+    tmp_path: Path, silent: SilentListeners
 ) -> None:
     await _seed(tmp_path / "graph")
     graph = await FalkorDBStore.embedded(tmp_path / "graph")
