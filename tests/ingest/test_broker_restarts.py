@@ -37,6 +37,7 @@ from tests.ingest.workers import (
     stored_readings,
     traffic,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -192,10 +193,12 @@ async def test_restarts_and_a_crash_mid_stream_stay_within_the_documented_bound(
             time.sleep(0.2)
         # The share was drained by an adopter; the gauge counts it while its connection is up,
         # which a loaded machine may be re-establishing at the instant of one scrape: wait.
-        deadline = time.monotonic() + 60
-        while sample(live.metrics() or "", "hub_ingest_adopted_partitions") != 1.0:
-            assert time.monotonic() < deadline, f"no adopted partition: {live.log()}"
-            time.sleep(0.2)
+        wait_until(
+            lambda: sample(live.metrics() or "", "hub_ingest_adopted_partitions") == 1.0,
+            ceiling=60,
+            what="the live worker reports the adopted partition",
+            interval=0.2,
+        )
         assert stored_readings(url) - before == len(later)  # every one, none twice
         dead.start()
         dead.wait_subscribed()
