@@ -70,9 +70,10 @@ class Pipeline:
         self.on_batch: BatchHook | None = None
         self.limits = limits or PayloadLimits()
 
-    async def process(self, messages: Sequence[Message]) -> CommitResult:
-        """Decode, validate and commit one batch; return what was stored."""
-        return await self.commit(await self.prepare(messages))
+    async def process(self, messages: Sequence[Message], *, live: bool = True) -> CommitResult:
+        """Decode, validate and commit one batch; return what was stored. With ``live=False``
+        (a backfill of history) nothing goes out on the live bus."""
+        return await self._commit(await self.prepare(messages), live=live)
 
     async def prepare(self, messages: Sequence[Message]) -> Batch:
         """Decode and validate one batch without writing it: a source may prepare the next
