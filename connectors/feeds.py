@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors import camera, labor, power, satellite
+from connectors import camera, labor, power, satellite, water
 from connectors.spec import DecoderOptions, FeedSpec, FusionRole
 from ingest.model import MetricSpec
 from ingest.payloads import Decoder
@@ -23,6 +23,7 @@ FEEDS: Final[tuple[FeedSpec, ...]] = (
     labor.FEED,
     camera.FEED,
     satellite.FEED,
+    water.FEED,
 )
 BY_KIND: Final = {f.kind: f for f in FEEDS}
 KINDS: Final = tuple(BY_KIND)

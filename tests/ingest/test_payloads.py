@@ -73,6 +73,7 @@ def test_a_batch_keeps_its_good_readings() -> None:
 
 def test_routes() -> None:
     assert route("hub/v1/power/m1", feeds.KINDS) == Route("power", "m1")
+    assert route("hub/v1/water/m1", feeds.KINDS) == Route("water", "m1")
     assert route("power-csv:file.csv:12", feeds.KINDS) == Route("power-csv", None)
     assert route("hub/v1/power/m1/extra", feeds.KINDS) is None
     assert route("hub/v1/gas/m1", feeds.KINDS) is None  # a kind the feeds' table lacks
