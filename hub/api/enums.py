@@ -91,6 +91,7 @@ def _sensor_kind() -> type[Enum]:
     return strawberry.enum(kinds, description="What a sensor reports.")
 
 
+# mypy cannot follow an Enum built from data: it sees a plain Enum, which is what fields need.
 if TYPE_CHECKING:
     SensorKind = Enum
 else:
