@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
+from connectors.spec import DecoderOptions, FeedSpec, FusionRole
 from graph_schema.satellite import SATELLITE_TARGETS
 from graph_schema.store import GraphStore
 from ingest.model import MetricSpec, Reading, Rollup, SensorInfo
-from ingest.payloads import ReadingDecoder
+from ingest.payloads import Decoder, ReadingDecoder
 from ingest.pipeline import Pipeline
 from vision.change import ChangeParams, ChangeResult, ChangeState, detect, is_clear
 from vision.spectral import IndexMaps, index_maps, pixel_grid, rasterise
@@ -423,7 +424,17 @@ def judge(
     return out
 
 
+def _decoders(o: DecoderOptions) -> dict[str, Decoder]:
+    return {KIND: decoder(future_tolerance_s=o.future_tolerance_s, max_age_s=o.max_age_s)}
+
+
+FEED = FeedSpec(
+    KIND, "Satellite view of a parcel.", "卫星", None, METRICS, _decoders, FusionRole.REMOTE
+)
+
+
 __all__ = [
+    "FEED",
     "KIND",
     "METRICS",
     "Parcel",

@@ -29,6 +29,7 @@ from ingest.payloads import (
     dead_letter_payload,
     decode_guarded,
     route,
+    topic_kinds,
 )
 from ingest.sensors import SensorRegistry
 from ingest.store import Batch, CommitResult, TelemetryStore
@@ -64,6 +65,7 @@ class Pipeline:
         self.store = store
         self.sensors = sensors
         self.decoders = dict(decoders)
+        self.topic_kinds = topic_kinds(self.decoders)
         self.bus = bus
         self.counters = counters or Counters()
         self.on_commit = on_commit
@@ -142,7 +144,7 @@ class Pipeline:
         decoded: list[tuple[list[Observation], list[Problem], Decoder | None]] = []
         wanted: set[str] = set()
         for message in messages:
-            target = route(message.source)
+            target = route(message.source, self.topic_kinds)
             decoder = self.decoders.get(target.decoder) if target else None
             if target is None or decoder is None:
                 problem = Problem(Reason.BAD_TOPIC, f"no decoder for {message.source!r}")
@@ -160,7 +162,7 @@ class Pipeline:
         outcome: list[Problem | None] = []
         for message, (observations, problems, decoder) in zip(messages, decoded, strict=True):
             kind = decoder.kind if decoder is not None else None
-            target = route(message.source)
+            target = route(message.source, self.topic_kinds)
             if target is not None and target.sensor_id is not None and kind is not None:
                 refused = _sensor_problem(known.get(target.sensor_id), target.sensor_id, kind)
                 if refused is not None:
