@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
 from bench.registry import Figures, benchmark
-from bench.satellite_accuracy import FRESH, HELD_OUT, TUNING_SEED, run_seed
+from bench.satellite_accuracy import FRESH, FRESH_LANDSAT, HELD_OUT, LANDSAT, TUNING_SEED, run_seed
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import (
@@ -44,6 +44,15 @@ START = dt.date(2021, 7, 1)
 END = START + dt.timedelta(days=365)
 PARCELS = 300
 ACCURACY_PARCELS = int(os.environ.get("BENCH_SATELLITE_PARCELS", "300"))
+# Seeds of the accuracy part, comma-separated (default: all of them, in the order below).
+SEEDS = tuple(
+    int(s)
+    for s in os.environ.get(
+        "BENCH_SATELLITE_SEEDS",
+        ",".join(map(str, (TUNING_SEED, *HELD_OUT, *FRESH, *FRESH_LANDSAT))),
+    ).split(",")
+    if s.strip()
+)
 
 
 def _ms(seconds: float) -> float:
@@ -119,14 +128,16 @@ def _statistics() -> Figures:
 @benchmark(
     "satellite",
     "change detection accuracy against a year-on-year baseline on generated Zhejiang farmland "
-    "(seed 1 tunes, 2-7 were looked at, 8-12 are fresh), per parcel-year cost, index maps per "
-    "parcel",
+    "(seed 1 tunes, 2-12 were looked at, 13-17 are fresh; BENCH_SATELLITE_SEEDS picks seeds, "
+    "BENCH_SATELLITE_LANDSAT=0 leaves Landsat 8/9 out), per parcel-year cost, index maps "
+    "per parcel",
 )
 async def satellite() -> Figures:
     me0, machine0, t0 = _proc_ticks(os.getpid()), _machine_ticks(), time.monotonic()
     figures: Figures = {}
     params = ChangeParams()
-    for seed in (TUNING_SEED, *HELD_OUT, *FRESH):
+    figures["optical sources"] = "Sentinel-2 + Landsat 8/9" if LANDSAT else "Sentinel-2"
+    for seed in SEEDS:
         figures |= run_seed(seed, params, count=ACCURACY_PARCELS)
     figures |= _detection()
     figures |= _index_maps()
