@@ -3,6 +3,7 @@ that stalls and regrows, insufficient history, and the rules on hand-made series
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -270,7 +271,7 @@ def test_a_coarser_look_showing_part_of_the_loss_does_not_break_a_run() -> None:
     assert alone == onset + dt.timedelta(days=10)
     # A blurred Landsat pass between: greener than the bare subsoil, no soil gained to speak of.
     blurred = SpectralObservation(onset + dt.timedelta(days=7), 0.16, -0.2, -0.07, 1.0)
-    with_landsat = [*series, SpectralObservation(*_fields(blurred)[:5], sensor="landsat")]
+    with_landsat = [*series, dataclasses.replace(blurred, sensor="landsat")]
     assert detect(with_landsat, area_m2=40_000, params=PARAMS).confirmed == alone
     # The same look from Sentinel-2's 10 m pixels is a contradiction: the run starts again.
     with_s2 = [*series, blurred]
@@ -280,7 +281,3 @@ def test_a_coarser_look_showing_part_of_the_loss_does_not_break_a_run() -> None:
         onset + dt.timedelta(days=7), 0.7, -0.2, -0.1, 1.0, sensor="landsat"
     )
     assert detect([*series, green], area_m2=40_000, params=PARAMS).confirmed != alone
-
-
-def _fields(o: SpectralObservation) -> tuple[object, ...]:
-    return (o.day, o.ndvi, o.ndbi, o.bsi, o.valid_share)
