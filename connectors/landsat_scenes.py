@@ -43,6 +43,7 @@ import numpy.typing as npt
 from connectors.sentinel_scenes import (
     _ENDS,
     REVISIT_DAYS,
+    Stats,
     SyntheticParcel,
     _fractions,
     _overcast,
@@ -195,42 +196,41 @@ def landsat_pass(
     return refl, qa
 
 
+def landsat_stats(parcel: SyntheticParcel, day: dt.date) -> Stats | None:
+    """What our Landsat evalscript's statistics say about one pass over the parcel (its 30 m
+    pixels mostly inside), or None when the pass is missing."""
+    got = landsat_pass(parcel, day)
+    if got is None:
+        return None
+    refl, qa = got
+    _, _, inside = _grid(parcel)
+    samples = int(inside.sum())
+    valid = inside & ((qa & QA_MASKED) == 0)
+    count = int(valid.sum())
+    if not count:
+        return Stats(samples, samples, {k: (math.nan,) * 4 for k in ("ndvi", "ndbi", "bsi")})
+    maps = indices(*(refl[..., i][valid] for i in range(4)))
+    values = {
+        name: (float(v.min()), float(v.max()), float(v.mean()), float(v.std()))
+        for name, v in zip(("ndvi", "ndbi", "bsi"), maps, strict=True)
+    }
+    return Stats(samples, samples - count, values)
+
+
 def landsat_observations(
     parcel: SyntheticParcel, days: list[tuple[dt.date, str]]
 ) -> list[SpectralObservation]:
     """The parcel's Landsat series as the Statistical API path reports it (missing passes left
     out), in the same form as ``sentinel_scenes.observations``, marked ``sensor="landsat"``."""
-    _, _, inside = _grid(parcel)
-    samples = int(inside.sum())
     out = []
-    seen: set[dt.date] = set()
-    for day, _name in days:
-        if day in seen:
+    for day in sorted({d for d, _ in days}):
+        st = landsat_stats(parcel, day)
+        if st is None:
             continue
-        seen.add(day)
-        got = landsat_pass(parcel, day)
-        if got is None:
-            continue
-        refl, qa = got
-        valid = inside & ((qa & QA_MASKED) == 0)
-        count = int(valid.sum())
-        share = count / samples if samples else 0.0
-        if not count:
-            out.append(SpectralObservation(day, math.nan, math.nan, math.nan, share, sensor=SENSOR))
-            continue
-        ndvi, ndbi, bsi = indices(*(refl[..., i][valid] for i in range(4)))
+        share = (st.samples - st.no_data) / st.samples if st.samples else 0.0
+        n, u, b = st.values["ndvi"], st.values["ndbi"], st.values["bsi"]
         out.append(
-            SpectralObservation(
-                day,
-                float(ndvi.mean()),
-                float(ndbi.mean()),
-                float(bsi.mean()),
-                share,
-                float(ndvi.std()),
-                float(ndbi.std()),
-                float(bsi.std()),
-                sensor=SENSOR,
-            )
+            SpectralObservation(day, n[2], u[2], b[2], share, n[3], u[3], b[3], sensor=SENSOR)
         )
     return out
 
@@ -242,4 +242,5 @@ __all__ = [
     "landsat_acquisitions",
     "landsat_observations",
     "landsat_pass",
+    "landsat_stats",
 ]

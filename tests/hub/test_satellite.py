@@ -63,6 +63,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
                 SentinelConfig(
                     sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret),
                     settings.data_dir / "satellite", history_days=730, retry_sleep_s=0.05,
+                    landsat=settings.satellite.landsat,  # on by default: both sources
                 )
             )  # fmt: skip
             refresher = Refresher(
