@@ -6,8 +6,9 @@ maps per parcel, plus the statistics round trip through the real client and the 
   only the detector is timed; each parcel is timed alone, best of 3.
 - *index maps*: ``vision.spectral.index_maps`` (harmonize, indices, SCL/dataMask mask, 1-pixel
   edge erosion) plus ``rasterise`` of the polygon, for parcels of 2, 10 and 40 ha at 10 m.
-- *statistics*: one parcel-year through ``SentinelClient.refresh`` against the loopback Sentinel
-  Hub (its scene synthesis and statistics included: an upper bound on the client's own cost).
+- *statistics*: one parcel-year through ``SentinelClient.refresh`` (both sources unless
+  ``BENCH_SATELLITE_LANDSAT=0``) against the loopback Sentinel Hub (its scene synthesis and
+  statistics included: an upper bound on the client's own cost).
 
 CPU of every other process on the machine is reported as a share of the 2 cores, as in
 ``bench ingest``. Run alone under the lock: ``flock /tmp/bench.lock python -m bench satellite``.
@@ -114,7 +115,7 @@ def _statistics() -> Figures:
         client = SentinelClient(
             SentinelConfig(
                 sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret), Path(tmp),
-                history_days=365,
+                history_days=365, landsat=LANDSAT,
             )
         )  # fmt: skip
         client.refresh("warm-up", parcels[0].geometry, today=END)

@@ -255,7 +255,11 @@ def readings(
         for day, ndvi, ndbi, bsi, share, valid in rows:
             by_day[day].append((parcel_id, (ndvi, ndbi, bsi, share, valid)))
         for step in result.steps:
-            steps[(parcel_id, step.day)] = (step.score, step.state, step.clear)
+            # Two passes on one day (Sentinel-2 and Landsat): the row is Sentinel-2's, which
+            # comes first, and so is whether it was clear; the state is the day's last.
+            first = steps.get((parcel_id, step.day))
+            seen = step.clear if first is None else first[2]
+            steps[(parcel_id, step.day)] = (step.score, step.state, seen)
     out: list[Reading] = []
     for day in sorted(set(days)):
         looks = by_day.get(day)
@@ -350,6 +354,10 @@ class Refresher:
                         report.errors[parcel.id] = f"{exc.code}: {exc}"
                         log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
                         continue
+                failure = result.landsat_error
+                if failure is not None:
+                    report.errors[f"{parcel.id} landsat"] = f"{failure.code}: {failure}"
+                    log.warning("Landsat statistics of parcel %s failed: %s", parcel.id, failure)
                 report.requests += result.requests if result.asked else 0
                 report.units += result.units
                 self.budget.charge(today, result.units)

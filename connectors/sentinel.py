@@ -249,6 +249,7 @@ class Refresh:
     series: ParcelSeries
     units: float = 0.0  # processing units the requests cost, estimated
     requests: int = 1  # statistics requests sent (one per optical source asked)
+    landsat_error: SatelliteError | None = None  # Landsat's request failed; Sentinel-2's stands
 
 
 class SeriesCache:
@@ -399,15 +400,22 @@ class SentinelClient:
             series.through = end
             units += self.units(dict(geometry), (end - start).days)
             requests += 1
+        landsat_error: SatelliteError | None = None
         if landsat is not None:
-            payload = self._statistics(dict(geometry), landsat, end, landsat=True)
-            new |= _merge(
-                series.landsat, series.landsat_spread, series.landsat_failed, payload, landsat,
-                end, failed,
-            )  # fmt: skip
-            series.landsat_through = end
-            units += self.units(dict(geometry), (end - landsat).days, landsat=True)
             requests += 1
+            units += self.units(dict(geometry), (end - landsat).days, landsat=True)
+            try:
+                payload = self._statistics(dict(geometry), landsat, end, landsat=True)
+            except SatelliteError as exc:
+                # Sentinel-2's answer stands; Landsat's cursor stays, so the next refresh asks
+                # its days again (a service without landsat-ot-l2 says so on every refresh).
+                landsat_error = exc
+            else:
+                new |= _merge(
+                    series.landsat, series.landsat_spread, series.landsat_failed, payload,
+                    landsat, end, failed,
+                )  # fmt: skip
+                series.landsat_through = end
         self.cache.save(series)
         return Refresh(
             parcel_id,
@@ -417,6 +425,7 @@ class SentinelClient:
             series,
             round(units, 4),
             requests,
+            landsat_error,
         )
 
     def _start(self, through: dt.date | None, failed: set[str], today: dt.date) -> dt.date | None:

@@ -9,7 +9,8 @@ they compute. Statistics of ``landsat-ot-l2`` come from ``connectors.landsat_sce
 Faults are queued per endpoint and taken one per request: ``"429"`` (with ``Retry-After`` in
 milliseconds, as Sentinel Hub sends it), ``"403quota"`` (an exhausted quota), ``"500"``/``"503"``,
 ``"partial"`` (every other interval fails with ``EXECUTION_ERROR``, status ``PARTIAL``) and
-``"failed"`` (every interval fails, status ``FAILED``). Passes the generator marks missing are
+``"failed"`` (every interval fails, status ``FAILED``); ``"ok"`` answers as usual (to fault the
+request after it). Passes the generator marks missing are
 never served; passes in ``late`` are served only from the day given. Every request body is kept
 in ``requests``.
 """

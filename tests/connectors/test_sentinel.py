@@ -300,3 +300,19 @@ def test_landsat_is_asked_in_its_own_collection_and_merged_by_day(
     sh.today = TODAY + dt.timedelta(days=30)
     assert off.refresh(p.id, p.geometry, today=sh.today).requests == 1
     assert any(o.sensor == "landsat" for o in off.cache.load(p.id).observations())
+
+
+def test_a_failed_landsat_request_leaves_sentinel_2_standing_and_is_asked_again(
+    sh: LoopbackSentinelHub, tmp_path: Path
+) -> None:
+    p = _parcel("construction")
+    client = _client(sh, tmp_path, landsat=True)
+    sh.fail("statistics", "ok", "403quota")  # Sentinel-2's request passes, Landsat's is refused
+    got = client.refresh(p.id, p.geometry, today=TODAY)
+    assert got.requests == 2
+    assert got.landsat_error is not None and got.landsat_error.code == "SATELLITE_QUOTA_EXHAUSTED"
+    cached = client.cache.load(p.id)
+    assert cached.days and not cached.landsat and cached.landsat_through is None
+    again = client.refresh(p.id, p.geometry, today=TODAY)
+    assert again.landsat_error is None and again.requests == 1  # Landsat alone
+    assert client.cache.load(p.id).landsat
