@@ -57,6 +57,17 @@ change is *un-confirmed* (back to ``NONE``, with the day in ``recovered``) when 
 back: ``recover_passes`` consecutive clear passes at NDVI ``recover_ndvi`` or more, unflagged; a
 stalled site that weeds take over, in their season.
 
+Two optical sources (``SpectralObservation.sensor``): Sentinel-2 (10 m, the reference) and
+Landsat 8/9 (30 m). Each parcel learns Landsat's bias per index from usable clear passes of the
+two at most ``pair_days`` apart (their median difference, from ``min_pairs`` pairs; zero
+before), and takes it off Landsat's values wherever they are read. The spread floor is kept per
+sensor, and Landsat's spread is not read as patchiness (30 m pixels blur nets and huts; what
+spread is left is mostly a cloud rim CFMask did not dilate over). The subsoil rule reads the
+run's Sentinel-2 passes when it has ``min_evidence`` of them (a 30 m pixel mixes in uncleared
+corners and the road). A Landsat pass that is not flagged but shows part of the loss (score at
+least ``secondary_break_score``) and no regrowth neither confirms nor breaks a run, like a
+clouded pass.
+
 Until the series holds a year of history before a pass (``min_history_days``) there is nothing to
 compare with: the state is ``INSUFFICIENT_HISTORY``, not a guess. A parcel smaller than the
 sensor resolves (B11 is 20 m: about 0.5 ha) is ``TOO_SMALL`` and not judged at all.
