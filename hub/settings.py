@@ -606,10 +606,12 @@ class SatelliteSettings(_Section):
         description="Service URL of the Sentinel-2 L2A collection; unset: the base URL.",
     )
     landsat: bool = Field(
-        default=True,
+        default=False,
         description="Landsat 8/9 Collection-2 L2 passes as well as Sentinel-2's (about 45 more "
-        "looks a year through clouds; a second statistics request per parcel); false: "
-        "Sentinel-2 alone.",
+        "looks a year through clouds, under a point more sites confirmed within 60 days on "
+        "the bench; a second statistics request per parcel, so a quota covers half the "
+        "parcels). Off by default: CDSE, the default service, is not known to serve "
+        "landsat-ot-l2; turn it on with a service that does (HUB_SATELLITE_LANDSAT_URL).",
     )
     landsat_url: str | None = Field(
         default=None,

@@ -56,7 +56,8 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
         SyntheticParcel(built.id, built.geometry, "construction", ONSET, cover="forest"),
         SyntheticParcel(stable.id, stable.geometry, "built"),
     ]
-    settings = load_settings({"HUB_DATA_DIR": str(tmp_path)})
+    # Both sources, as a service that serves landsat-ot-l2 would be set up.
+    settings = load_settings({"HUB_DATA_DIR": str(tmp_path), "HUB_SATELLITE_LANDSAT": "true"})
     telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
     try:
         with LoopbackSentinelHub(scenes, today=TODAY) as sh:
@@ -64,7 +65,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
                 SentinelConfig(
                     sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret),
                     settings.data_dir / "satellite", history_days=730, retry_sleep_s=0.05,
-                    landsat=settings.satellite.landsat,  # on by default: both sources
+                    landsat=settings.satellite.landsat,
                 )
             )  # fmt: skip
             refresher = Refresher(
@@ -108,7 +109,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
         landsat = landsat_observations(scenes[1], landsat_acquisitions(since, TODAY))
         sensors = [o["sensor"] for o in quiet["observations"]]
         assert sensors.count("sentinel-2") == len(passes)
-        assert sensors.count("landsat") == len(landsat) > 50  # HUB_SATELLITE_LANDSAT: on
+        assert sensors.count("landsat") == len(landsat) > 50
     finally:
         await telemetry.close()
 
