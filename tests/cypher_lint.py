@@ -4,7 +4,7 @@ Thin wrapper over ``tools/cypher-lint/lint.mjs`` (npm package
 ``@neo4j-cypher/language-support``, pinned in ``tools/cypher-lint/package.json``).
 All statements of a test process are linted by ONE long-lived node process
 (``lint.mjs --lines``, JSON lines on stdin/stdout): the analysis has about a
-second of warm-up and then costs about 0.19 CPU-seconds per statement (Neo4j's
+second of warm-up and then costs about 0.09 CPU-seconds per statement (Neo4j's
 semantic analysis, TeaVM-compiled; package 2.0.0-next.38 on Node 20, measured
 2026-12-07), so it is paid once, and statements go in batches of ``BATCH`` so
 that a slow machine shows progress instead of one long silence. The ceiling is
@@ -45,7 +45,7 @@ PACKAGE = "@neo4j-cypher/language-support"
 MIN_NODE_MAJOR = 20
 INSTALL_TIMEOUT_S = 600.0
 BATCH = 64
-# A hang detector, not a speed check: 64 statements cost ~12 CPU-s, and at a load average of
+# A hang detector, not a speed check: 64 statements cost ~6 CPU-s, and at a load average of
 # 20 on two cores a batch took over 120 s (the first ceiling) in a passing run.
 BATCH_TIMEOUT_S = 900.0
 
