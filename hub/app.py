@@ -56,6 +56,7 @@ from hub.texts import language
 from hub.throttle import Throttle
 from hub.watch import Watch
 from ingest.bus import EventFilter, LiveBus
+from ingest.model import Counters
 from ingest.store import CommitResult
 
 log = logging.getLogger(__name__)
@@ -614,6 +615,9 @@ def create_ingest_app(settings: Settings) -> Starlette:
             state.store = await open_store(settings)
             stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
             state.telemetry = await open_telemetry(settings, state.store, ingest_mqtt=True)
+            # Last, once the subscriber has committed and acknowledged its final batch: what
+            # this run ingested (/metrics is gone by then), for the operator and the tests.
+            stack.callback(_log_totals, state.telemetry.pipeline.counters)
             stack.push_async_callback(_bounded, "telemetry", _close_telemetry(state), limit)
             state.metrics.attach(state.telemetry)
             log.info("ingest worker: graph %s", state.store.describe())
@@ -651,6 +655,15 @@ def create_ingest_app(settings: Settings) -> Starlette:
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
+
+
+def _log_totals(counters: Counters) -> None:
+    totals = counters.as_dict()
+    log.info(
+        "ingest worker stopped: %s",
+        ", ".join(f"{k} {v}" for k, v in totals.items() if isinstance(v, int)),
+        extra={"ingest": totals},
+    )
 
 
 def _readyz_for(request: Request, settings: Settings, full: JSONResponse) -> JSONResponse:
