@@ -53,12 +53,9 @@ class Worker(HubWorker):
         self.broker = broker
 
     def terminate(self) -> None:
-        """SIGTERM: a graceful stop, which must finish (its exit is the signal's, re-raised
-        once the shutdown is done, as uvicorn does)."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(30) in (0, -signal.SIGTERM), self.log()
-        assert self.totals(self.starts - 1) is not None, "the worker did not stop cleanly"
+        assert self.process.wait(30) == 0, self.log()
 
     def totals(self, run: int) -> dict[str, int] | None:
         """What run ``run`` ingested, from the line ``hub ingest`` logs once it has stopped."""
