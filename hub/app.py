@@ -475,9 +475,14 @@ def create_app(
     watch: Watch | None = None,
     clock: Clock = system_clock,
 ) -> Starlette:
-    """The ASGI app. With ``store`` given, the caller owns it (and ``telemetry``, which is then
-    optional); otherwise the lifespan opens both, starts MQTT ingest and, for ``demo``, the
-    embedded broker and the feed simulator.
+    """The ASGI app; its lifespan is the hub's start-up: open the graph store, prepare the
+    demo, start the embedded broker, open telemetry (MQTT ingest, cameras, satellite as the
+    settings say), the relay, the watch and the demo feeds; then stop them in reverse.
+
+    ``store`` and ``telemetry``, when given, are used instead of opening them from the settings
+    (tests inject the stores their fixtures hold); their caller owns and closes them, and
+    everything else still starts as configured. ``watch`` likewise replaces the one
+    ``HUB_ALERTS_ENABLED`` would start.
 
     ``batching=False`` resolves each related field with its own store call; only the benchmark
     uses it, as the naive baseline. ``clock`` is what key expiry is judged by (tests inject
@@ -493,26 +498,28 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owned = store is None
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(offload.shutdown)
-            if owned:
+            if store is None:
                 opened = await open_store(settings)
                 state.store = opened
                 stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
-                log.info("graph store: %s", state.store.describe())
-                if demo is not None and demo.prepare is not None:
-                    await demo.prepare(opened)
-                    # Indexes follow writes; this only checks that none is still building.
-                    await opened.wait_until_indexed(max(settings.graph.timeout_s * 10, 120))
-                force_protocol = None
-                if demo is not None and demo.embedded_broker:
-                    from hub.demo.live import embedded_broker
+            else:
+                opened = store
+            log.info("graph store: %s", state.store.describe())
+            if demo is not None and demo.prepare is not None:
+                await demo.prepare(opened)
+                # Indexes follow writes; this only checks that none is still building.
+                await opened.wait_until_indexed(max(settings.graph.timeout_s * 10, 120))
+            force_protocol = None
+            if demo is not None and demo.embedded_broker:
+                from hub.demo.live import embedded_broker
 
-                    await stack.enter_async_context(
-                        embedded_broker(settings.mqtt.url, shutdown_s=limit)
-                    )
-                    force_protocol = 4  # amqtt speaks MQTT 3.1.1
+                await stack.enter_async_context(
+                    embedded_broker(settings.mqtt.url, shutdown_s=limit)
+                )
+                force_protocol = 4  # amqtt speaks MQTT 3.1.1
+            if telemetry is None:
                 state.telemetry = await open_telemetry(
                     settings,
                     state.store,
@@ -520,41 +527,43 @@ def create_app(
                     force_protocol=force_protocol,
                 )
                 stack.push_async_callback(_bounded, "telemetry", _close_telemetry(state), limit)
-                state.metrics.attach(state.telemetry)
-                if settings.mqtt.relay:
-                    state.relay = start_relay(settings, state.telemetry)
-                    state.metrics.relay = state.relay
-                if settings.alerts.enabled:
-                    state.watch = start_watch(settings, state.store, state.telemetry, state.relay)
-                    state.metrics.watch = state.watch
-                    if state.relay is not None:
-                        state.relay.on_alert = alert_handler(state.watch)
-                if demo is not None and demo.simulate:
-                    from hub.demo.live import simulate
+            else:
+                state.telemetry = telemetry
+            state.metrics.attach(state.telemetry)
+            if settings.mqtt.relay:
+                state.relay = start_relay(settings, state.telemetry)
+                state.metrics.relay = state.relay
+            if settings.alerts.enabled and watch is None:
+                state.watch = start_watch(settings, state.store, state.telemetry, state.relay)
+                state.metrics.watch = state.watch
+                if state.relay is not None:
+                    state.relay.on_alert = alert_handler(state.watch)
+            if demo is not None and demo.simulate:
+                from hub.demo.live import simulate
+
+                state.telemetry.start(
+                    "simulator",
+                    simulate(
+                        settings,
+                        state.store,
+                        state.telemetry,
+                        protocol=force_protocol or settings.mqtt.protocol,
+                    ),
+                )
+                if state.watch is not None:
+                    from hub.demo.live import demo_supervision
 
                     state.telemetry.start(
-                        "simulator",
-                        simulate(
-                            settings,
-                            state.store,
-                            state.telemetry,
-                            protocol=force_protocol or settings.mqtt.protocol,
-                        ),
+                        "demo-supervision",
+                        demo_supervision(state.watch, state.store, settings),
                     )
-                    if state.watch is not None:
-                        from hub.demo.live import demo_supervision
+                if not settings.satellite.enabled:
+                    from hub.demo.satellite import simulate_satellite
 
-                        state.telemetry.start(
-                            "demo-supervision",
-                            demo_supervision(state.watch, state.store, settings),
-                        )
-                    if not settings.satellite.enabled:
-                        from hub.demo.satellite import simulate_satellite
-
-                        state.telemetry.start(
-                            "satellite-simulator",
-                            simulate_satellite(settings, state.store, state.telemetry),
-                        )
+                    state.telemetry.start(
+                        "satellite-simulator",
+                        simulate_satellite(settings, state.store, state.telemetry),
+                    )
             freeze_startup_heap()
             yield
 
