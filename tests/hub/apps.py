@@ -10,7 +10,10 @@ and the cameras. Telemetry, when not injected, is a fresh SQLite file under ``HU
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,11 +30,23 @@ API_ONLY = {
 }
 
 
+_shared: list[Path] = []
+
+
+def _shared_data_dir() -> Path:
+    # One per test process, removed at its exit: the telemetry file apps open when a test
+    # gives them none (migrated once, then only opened), never the repository's ./data.
+    if not _shared:
+        path = Path(tempfile.mkdtemp(prefix="hub-api-tests-"))
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _shared.append(path)
+    return _shared[0]
+
+
 def api_settings(env: Mapping[str, str] | None = None, data_dir: Path | None = None) -> Settings:
-    """Settings for an API test: ``env`` over :data:`API_ONLY`, data under ``data_dir``."""
-    base: dict[str, str] = dict(API_ONLY)
-    if data_dir is not None:
-        base["HUB_DATA_DIR"] = str(data_dir)
+    """Settings for an API test: ``env`` over :data:`API_ONLY`, data under ``data_dir`` (by
+    default a directory this test process shares)."""
+    base = {**API_ONLY, "HUB_DATA_DIR": str(data_dir or _shared_data_dir())}
     return load_settings({**base, **(env or {})})
 
 
@@ -66,9 +81,12 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def started(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client of ``app`` once its lifespan has started it."""
+async def started(
+    app: ASGIApp, *, client: tuple[str, int] = ("127.0.0.1", 123), **options: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of ``app`` (calling from ``client``; ``options`` go to
+    ``httpx.AsyncClient``) once its lifespan has started it."""
     async with lifespan(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+        transport = httpx.ASGITransport(app=app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub", **options) as http:
             yield http
