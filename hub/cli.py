@@ -667,7 +667,7 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.app import create_ingest_app
+    from hub.ingest_app import create_ingest_app
 
     mqtt = settings.mqtt
     group = f" in shared group {mqtt.shared_group}" if mqtt.shared_group else ""
