@@ -6,8 +6,9 @@ maps per parcel, plus the statistics round trip through the real client and the 
   only the detector is timed; each parcel is timed alone, best of 3.
 - *index maps*: ``vision.spectral.index_maps`` (harmonize, indices, SCL/dataMask mask, 1-pixel
   edge erosion) plus ``rasterise`` of the polygon, for parcels of 2, 10 and 40 ha at 10 m.
-- *statistics*: one parcel-year through ``SentinelClient.refresh`` against the loopback Sentinel
-  Hub (its scene synthesis and statistics included: an upper bound on the client's own cost).
+- *statistics*: one parcel-year through ``SentinelClient.refresh`` (both sources unless
+  ``BENCH_SATELLITE_LANDSAT=0``) against the loopback Sentinel Hub (its scene synthesis and
+  statistics included: an upper bound on the client's own cost).
 
 CPU of every other process on the machine is reported as a share of the 2 cores, as in
 ``bench ingest``. Run alone under the lock: ``flock /tmp/bench.lock python -m bench satellite``.
@@ -26,7 +27,7 @@ from pydantic import SecretStr
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
 from bench.registry import Figures, benchmark
-from bench.satellite_accuracy import FRESH, HELD_OUT, TUNING_SEED, run_seed
+from bench.satellite_accuracy import FRESH, FRESH_LANDSAT, HELD_OUT, LANDSAT, TUNING_SEED, run_seed
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import (
@@ -44,6 +45,15 @@ START = dt.date(2021, 7, 1)
 END = START + dt.timedelta(days=365)
 PARCELS = 300
 ACCURACY_PARCELS = int(os.environ.get("BENCH_SATELLITE_PARCELS", "300"))
+# Seeds of the accuracy part, comma-separated (default: all of them, in the order below).
+SEEDS = tuple(
+    int(s)
+    for s in os.environ.get(
+        "BENCH_SATELLITE_SEEDS",
+        ",".join(map(str, (TUNING_SEED, *HELD_OUT, *FRESH, *FRESH_LANDSAT))),
+    ).split(",")
+    if s.strip()
+)
 
 
 def _ms(seconds: float) -> float:
@@ -105,7 +115,7 @@ def _statistics() -> Figures:
         client = SentinelClient(
             SentinelConfig(
                 sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret), Path(tmp),
-                history_days=365,
+                history_days=365, landsat=LANDSAT,
             )
         )  # fmt: skip
         client.refresh("warm-up", parcels[0].geometry, today=END)
@@ -119,14 +129,16 @@ def _statistics() -> Figures:
 @benchmark(
     "satellite",
     "change detection accuracy against a year-on-year baseline on generated Zhejiang farmland "
-    "(seed 1 tunes, 2-7 were looked at, 8-12 are fresh), per parcel-year cost, index maps per "
-    "parcel",
+    "(seed 1 tunes, 2-12 were looked at, 13-17 are fresh; BENCH_SATELLITE_SEEDS picks seeds, "
+    "BENCH_SATELLITE_LANDSAT=0 leaves Landsat 8/9 out), per parcel-year cost, index maps "
+    "per parcel",
 )
 async def satellite() -> Figures:
     me0, machine0, t0 = _proc_ticks(os.getpid()), _machine_ticks(), time.monotonic()
     figures: Figures = {}
     params = ChangeParams()
-    for seed in (TUNING_SEED, *HELD_OUT, *FRESH):
+    figures["optical sources"] = "Sentinel-2 + Landsat 8/9" if LANDSAT else "Sentinel-2"
+    for seed in SEEDS:
         figures |= run_seed(seed, params, count=ACCURACY_PARCELS)
     figures |= _detection()
     figures |= _index_maps()

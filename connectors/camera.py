@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import math
 
+from connectors.spec import DecoderOptions, FeedSpec, FusionRole
 from graph_schema.model import CameraConfig
 from ingest.model import MetricSpec, Reading, Rollup
-from ingest.payloads import ReadingDecoder
+from ingest.payloads import Decoder, ReadingDecoder
 from vision.activity import Interval, MotionSwitch, SwitchConfig
 from vision.health import CameraHealth, HealthConfig, HealthMonitor
 from vision.motion import MotionConfig, MotionDetector
@@ -190,3 +191,10 @@ class CameraAnalyser:
         self._interval = Interval()
         self._interval_end = None
         return out
+
+
+def _decoders(o: DecoderOptions) -> dict[str, Decoder]:
+    return {KIND: decoder(future_tolerance_s=o.future_tolerance_s, max_age_s=o.max_age_s)}
+
+
+FEED = FeedSpec(KIND, "Site video camera.", "视频", None, METRICS, _decoders, FusionRole.SITE)

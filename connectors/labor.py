@@ -29,9 +29,10 @@ from typing import Any
 
 import httpx
 
+from connectors.spec import DecoderOptions, FeedSpec, FusionRole, StaleLevel
 from ingest.imports import ImportReport, import_rows, read_csv
 from ingest.model import Attendance, Observation, Problem, Reason
-from ingest.payloads import Decoded, InvalidReading, check_time, parse_time
+from ingest.payloads import Decoded, Decoder, InvalidReading, check_time, parse_time
 from ingest.pipeline import Pipeline
 from ingest.rollups import zone
 from ingest.store import DEFAULT_TZ, Headcount, TelemetryStore
@@ -246,3 +247,30 @@ async def headcount(
     for h in rows:
         days.setdefault(h.project_code, {})[h.day] = h.workers
     return [ProjectHeadcount(code, d) for code, d in days.items()]
+
+
+def _decoders(o: DecoderOptions) -> dict[str, Decoder]:
+    """Without a salt, labor messages are refused (``LaborOff``) rather than stored with
+    unhashed or unhashable worker ids."""
+    attendance: Decoder = (
+        AttendanceDecoder(
+            o.labor_salt, tz=o.tz, future_tolerance_s=o.future_tolerance_s, max_age_s=o.max_age_s
+        )
+        if o.labor_salt
+        else LaborOff()
+    )
+    return {KIND: attendance, EXPORT_SCHEME: attendance}
+
+
+# Attendance is kept in its own table (hashed workers), so the feed declares no metrics.
+FEED = FeedSpec(
+    KIND,
+    "Real-name attendance gate (people).",
+    "劳务闸机",
+    "person",
+    {},
+    _decoders,
+    FusionRole.SITE,
+    StaleLevel.MINOR,
+    fields=("headcount",),
+)

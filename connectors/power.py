@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.spec import DecoderOptions, FeedSpec, FusionRole, StaleLevel
 from ingest.imports import ImportReport, import_rows, read_csv
 from ingest.model import MetricSpec, Problem, Reading, Reason, Rollup
-from ingest.payloads import Decoded, InvalidReading, ReadingDecoder, check_time
+from ingest.payloads import Decoded, Decoder, InvalidReading, ReadingDecoder, check_time
 from ingest.pipeline import Pipeline
 from ingest.rollups import daily, median, zone
+from ingest.rollups import pick_daily as rollups_pick_daily
 from ingest.store import DEFAULT_TZ, DailyRollup, TelemetryStore
 
 KIND = "power"
@@ -78,15 +80,7 @@ def meter_daily_kwh(readings: Sequence[Reading], tz: str = DEFAULT_TZ) -> dict[d
 
 def pick_daily(rollups: Iterable[DailyRollup]) -> dict[tuple[str, dt.date], float]:
     """(meter, day) → kWh from stored rollups, taking each meter-day's preferred metric."""
-    best: dict[tuple[str, dt.date], tuple[int, float]] = {}
-    for d in rollups:
-        if d.metric not in METRICS:
-            continue
-        rank = PREFERENCE.index(d.metric)
-        key = (d.sensor_id, d.day)
-        if key not in best or rank < best[key][0]:
-            best[key] = (rank, d.value)
-    return {key: value for key, (_, value) in best.items()}
+    return rollups_pick_daily(rollups, PREFERENCE)
 
 
 def baseline(days: Mapping[dt.date, float], *, active_kwh: float = 1.0) -> float | None:
@@ -193,3 +187,23 @@ async def import_csv(
     for _, row in rows:
         row.setdefault("tz", tz)
     return await import_rows(pipeline, CSV_SCHEME, path.name, rows, chunk=chunk)
+
+
+def _decoders(o: DecoderOptions) -> dict[str, Decoder]:
+    return {
+        KIND: decoder(future_tolerance_s=o.future_tolerance_s, max_age_s=o.max_age_s),
+        CSV_SCHEME: CsvRowDecoder(future_tolerance_s=o.future_tolerance_s, max_age_s=o.max_age_s),
+    }
+
+
+FEED = FeedSpec(
+    KIND,
+    "Electricity meter (kWh).",
+    "电力",
+    "kWh",
+    METRICS,
+    _decoders,
+    FusionRole.SITE,
+    StaleLevel.MINOR,
+    fields=("energy",),
+)

@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
+from connectors.spec import DecoderOptions, FeedSpec, FusionRole
 from graph_schema.satellite import SATELLITE_TARGETS
 from graph_schema.store import GraphStore
 from ingest.model import MetricSpec, Reading, Rollup, SensorInfo
-from ingest.payloads import ReadingDecoder
+from ingest.payloads import Decoder, ReadingDecoder
 from ingest.pipeline import Pipeline
 from vision.change import ChangeParams, ChangeResult, ChangeState, detect, is_clear
 from vision.spectral import IndexMaps, index_maps, pixel_grid, rasterise
@@ -126,20 +127,29 @@ class RefreshPlan:
 
 
 def plan(
-    parcels: int, *, refresh_days: float, requests_per_minute: int, requests_per_month: int
+    parcels: int,
+    *,
+    refresh_days: float,
+    requests_per_minute: int,
+    requests_per_month: int,
+    requests_per_parcel: int = 1,
 ) -> RefreshPlan:
+    """``requests_per_parcel``: statistics requests per parcel refresh (2 with Landsat 8/9)."""
     if refresh_days <= 0 or requests_per_minute <= 0 or requests_per_month <= 0:
         raise ValueError("cadence and quotas must be positive")
+    if requests_per_parcel < 1:
+        raise ValueError("requests_per_parcel must be at least 1")
     rounds = DAYS_PER_MONTH / refresh_days
+    asks = parcels * requests_per_parcel
     return RefreshPlan(
         parcels=parcels,
         refresh_days=refresh_days,
         requests_per_minute=requests_per_minute,
         requests_per_month=requests_per_month,
-        requests_per_month_needed=math.ceil(parcels * rounds),
-        parcels_covered=int(requests_per_month / rounds),
-        minutes_per_round=parcels / requests_per_minute,
-        fastest_cadence_days=DAYS_PER_MONTH * parcels / requests_per_month if parcels else 0.0,
+        requests_per_month_needed=math.ceil(asks * rounds),
+        parcels_covered=int(requests_per_month / (rounds * requests_per_parcel)),
+        minutes_per_round=asks / requests_per_minute,
+        fastest_cadence_days=DAYS_PER_MONTH * asks / requests_per_month if parcels else 0.0,
     )
 
 
@@ -246,7 +256,11 @@ def readings(
         for day, ndvi, ndbi, bsi, share, valid in rows:
             by_day[day].append((parcel_id, (ndvi, ndbi, bsi, share, valid)))
         for step in result.steps:
-            steps[(parcel_id, step.day)] = (step.score, step.state, step.clear)
+            # Two passes on one day (Sentinel-2 and Landsat): the row is Sentinel-2's, which
+            # comes first, and so is whether it was clear; the state is the day's last.
+            first = steps.get((parcel_id, step.day))
+            seen = step.clear if first is None else first[2]
+            steps[(parcel_id, step.day)] = (step.score, step.state, seen)
     out: list[Reading] = []
     for day in sorted(set(days)):
         looks = by_day.get(day)
@@ -324,7 +338,13 @@ class Refresher:
             for parcel in target.parcels:
                 report.parcels += 1
                 async with busy[parcel.id]:
-                    if not await self.budget.take(today):
+                    # One request per optical source (Sentinel-2, and Landsat 8/9 when on).
+                    if not all(
+                        [
+                            await self.budget.take(today)
+                            for _ in range(self.client.requests_per_refresh)
+                        ]
+                    ):
                         report.skipped_quota += 1
                         continue
                     try:
@@ -335,7 +355,11 @@ class Refresher:
                         report.errors[parcel.id] = f"{exc.code}: {exc}"
                         log.warning("satellite refresh of parcel %s failed: %s", parcel.id, exc)
                         continue
-                report.requests += 1 if result.asked else 0
+                failure = result.landsat_error
+                if failure is not None:
+                    report.errors[f"{parcel.id} landsat"] = f"{failure.code}: {failure}"
+                    log.warning("Landsat statistics of parcel %s failed: %s", parcel.id, failure)
+                report.requests += result.requests if result.asked else 0
                 report.units += result.units
                 self.budget.charge(today, result.units)
                 report.new_days += len(result.new_days)
@@ -415,15 +439,23 @@ def judge(
     out = {}
     for parcel in target.parcels:
         series = cache.load(parcel.id)
-        rows = [
-            (dt.date.fromisoformat(day), *values) for day, values in sorted(series.days.items())
-        ]
+        rows = series.rows()
         result = detect(series.observations(), area_m2=parcel.area_m2, params=params)
         out[parcel.id] = (result, rows)
     return out
 
 
+def _decoders(o: DecoderOptions) -> dict[str, Decoder]:
+    return {KIND: decoder(future_tolerance_s=o.future_tolerance_s, max_age_s=o.max_age_s)}
+
+
+FEED = FeedSpec(
+    KIND, "Satellite view of a parcel.", "卫星", None, METRICS, _decoders, FusionRole.REMOTE
+)
+
+
 __all__ = [
+    "FEED",
     "KIND",
     "METRICS",
     "Parcel",

@@ -82,6 +82,32 @@ function evaluatePixel(s) {
 }
 """
 
+# Landsat 8/9 Collection-2 L2 (``landsat-ot-l2``): B02 blue, B04 red, B05 NIR, B06 SWIR 1 as
+# surface reflectance (the service applies Collection 2's scale, DN x 0.0000275 - 0.2), and BQA,
+# Collection 2's QA_PIXEL: bit 0 fill, 1 dilated cloud, 2 cirrus, 3 cloud, 4 cloud shadow.
+LANDSAT_STATISTICS_EVALSCRIPT = """//VERSION=3
+function setup() {
+  return {
+    input: [{bands: ["B02", "B04", "B05", "B06", "BQA", "dataMask"]}],
+    output: [
+      {id: "indices", bands: 3, sampleType: "FLOAT32"},
+      {id: "dataMask", bands: 1}
+    ]
+  };
+}
+const MASKED_BITS = 31;  // fill, dilated cloud, cirrus, cloud, cloud shadow
+function evaluatePixel(s) {
+  const ndvi = index(s.B05, s.B04);
+  const ndbi = index(s.B06, s.B05);
+  const bsi = index(s.B06 + s.B04, s.B05 + s.B02);
+  const clear = s.dataMask === 1 && (s.BQA & MASKED_BITS) === 0
+    && isFinite(ndvi) && isFinite(ndbi) && isFinite(bsi);
+  return {indices: [ndvi, ndbi, bsi], dataMask: [clear ? 1 : 0]};
+}
+"""
+LANDSAT_RESOLUTION_M = 30.0
+LANDSAT = "landsat"
+
 BANDS_EVALSCRIPT = """//VERSION=3
 function setup() {
   return {
@@ -148,6 +174,11 @@ class SentinelConfig:
     retry_sleep_s: float = 5.0
     timeout_s: float = 120.0
     interval_retries: int = 2
+    # Landsat 8/9 passes as well as Sentinel-2's (issue 23: about 45 more looks a year through
+    # Zhejiang's clouds; the hub turns it on by default, HUB_SATELLITE_LANDSAT); ``landsat_url``
+    # is the service that holds ``landsat-ot-l2`` (unset: ``collection_url`` or the base URL).
+    landsat: bool = False
+    landsat_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -163,25 +194,52 @@ class ParcelSeries:
     days: dict[str, tuple[float, float, float, float, int]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     spread: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    # The same for Landsat 8/9 passes (kept apart: another sensor, its own bias and pixels).
+    landsat_through: dt.date | None = None
+    landsat: dict[str, tuple[float, float, float, float, int]] = field(default_factory=dict)
+    landsat_failed: set[str] = field(default_factory=set)
+    landsat_spread: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def observations(self) -> list[SpectralObservation]:
+        """Both sensors' passes in day order (Sentinel-2 first on a day both passed)."""
         unknown = (math.nan, math.nan, math.nan)
-        return [
+        out = [
             SpectralObservation(
                 dt.date.fromisoformat(day), v[0], v[1], v[2], v[3], *self.spread.get(day, unknown)
             )
-            for day, v in sorted(self.days.items())
+            for day, v in self.days.items()
         ]
+        out += [
+            SpectralObservation(
+                dt.date.fromisoformat(day),
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                *self.landsat_spread.get(day, unknown),
+                sensor=LANDSAT,
+            )
+            for day, v in self.landsat.items()
+        ]
+        return sorted(out, key=lambda o: (o.day, o.sensor != "sentinel-2"))
+
+    def rows(self) -> list[tuple[dt.date, float, float, float, float, int]]:
+        """(day, ndvi, ndbi, bsi, share, valid px) per day passed: Sentinel-2's, and Landsat's
+        on days Sentinel-2 did not pass."""
+        merged = {**self.landsat, **self.days}
+        return [(dt.date.fromisoformat(day), *v) for day, v in sorted(merged.items())]
 
 
 @dataclass(frozen=True, slots=True)
 class Refresh:
     parcel_id: str
     asked: tuple[dt.date, dt.date] | None  # the time range requested, None when up to date
-    new_days: tuple[dt.date, ...]
+    new_days: tuple[dt.date, ...]  # either sensor's
     failed_days: tuple[dt.date, ...]
     series: ParcelSeries
-    units: float = 0.0  # processing units the request cost, estimated
+    units: float = 0.0  # processing units the requests cost, estimated
+    requests: int = 1  # statistics requests sent (one per optical source asked)
+    landsat_error: SatelliteError | None = None  # Landsat's request failed; Sentinel-2's stands
 
 
 class SeriesCache:
@@ -203,12 +261,17 @@ class SeriesCache:
         except (OSError, ValueError):
             return ParcelSeries(parcel_id)  # a damaged cache is refetched, not fatal
         through = data.get("through")
+        landsat_through = data.get("landsat_through")
         return ParcelSeries(
             parcel_id,
             dt.date.fromisoformat(through) if through else None,
-            {k: (v[0], v[1], v[2], v[3], int(v[4])) for k, v in data.get("days", {}).items()},
+            _values(data.get("days", {})),
             set(data.get("failed", [])),
-            {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in data.get("spread", {}).items()},
+            _spread(data.get("spread", {})),
+            dt.date.fromisoformat(landsat_through) if landsat_through else None,
+            _values(data.get("landsat", {})),
+            set(data.get("landsat_failed", [])),
+            _spread(data.get("landsat_spread", {})),
         )
 
     def save(self, series: ParcelSeries) -> None:
@@ -220,10 +283,24 @@ class SeriesCache:
             "days": dict(sorted(series.days.items())),
             "failed": sorted(series.failed),
             "spread": dict(sorted(series.spread.items())),
+            "landsat_through": (
+                series.landsat_through.isoformat() if series.landsat_through else None
+            ),
+            "landsat": dict(sorted(series.landsat.items())),
+            "landsat_failed": sorted(series.landsat_failed),
+            "landsat_spread": dict(sorted(series.landsat_spread.items())),
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.replace(path)
+
+
+def _values(raw: dict[str, Any]) -> dict[str, tuple[float, float, float, float, int]]:
+    return {k: (v[0], v[1], v[2], v[3], int(v[4])) for k, v in raw.items()}
+
+
+def _spread(raw: dict[str, Any]) -> dict[str, tuple[float, float, float]]:
+    return {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in raw.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +347,14 @@ class SentinelClient:
         # Without its own service URL the collection's requests would go to the default service.
         name = "s2l2a_" + hashlib.blake2b(service.encode(), digest_size=4).hexdigest()
         self._collection = DataCollection.SENTINEL2_L2A.define_from(name, service_url=service)
+        landsat_service = config.landsat_url or service
+        name = "lot2_" + hashlib.blake2b(landsat_service.encode(), digest_size=4).hexdigest()
+        self._landsat = DataCollection.LANDSAT_OT_L2.define_from(name, service_url=landsat_service)
+
+    @property
+    def requests_per_refresh(self) -> int:
+        """Statistics requests one parcel's refresh sends: one per optical source."""
+        return 2 if self.config.landsat else 1
 
     def _session(self) -> SentinelHubSession:
         # Our own session, not sentinelhub's process-wide cache (keyed by client id and base
@@ -293,57 +378,92 @@ class SentinelClient:
         today = today or dt.datetime.now(dt.UTC).date()
         series = self.cache.load(parcel_id)
         end = today + dt.timedelta(days=1)
-        if series.through is None:
-            # First watch: a year and the comparison window at least, which the detector needs.
-            start = today - dt.timedelta(days=max(self.config.history_days, MIN_HISTORY_DAYS))
-        elif series.through >= end and not series.failed:
-            return Refresh(parcel_id, None, (), (), series)
-        else:
-            # Passes are published hours to days after acquisition: ask the trailing days
-            # again on every refresh, or a pass ingested late would be lost for ever.
-            start = min(series.through, end - dt.timedelta(days=self.config.trailing_days))
-        if series.failed:
-            start = min(start, min(dt.date.fromisoformat(d) for d in series.failed))
-        payload = self._statistics(dict(geometry), start, end)
-        answered, failed, spread = _parse_statistics(payload)
-        series.spread.update(spread)
-        new = {d: v for d, v in answered.items() if series.days.get(d) != v}
-        asked_failed = {d for d in series.failed if start.isoformat() <= d < end.isoformat()}
-        series.failed -= asked_failed
-        for day, values in new.items():
-            series.days[day] = values
-        series.failed |= failed
-        series.through = end
+        start = self._start(series.through, series.failed, today)
+        landsat = self._start(series.landsat_through, series.landsat_failed, today)
+        if not self.config.landsat:
+            landsat = None
+        if start is None and landsat is None:
+            return Refresh(parcel_id, None, (), (), series, requests=0)
+        new: set[str] = set()
+        failed: set[str] = set()
+        units = 0.0
+        requests = 0
+        asked = [s for s in (start, landsat) if s is not None]
+        if start is not None:
+            payload = self._statistics(dict(geometry), start, end)
+            new |= _merge(series.days, series.spread, series.failed, payload, start, end, failed)
+            series.through = end
+            units += self.units(dict(geometry), (end - start).days)
+            requests += 1
+        landsat_error: SatelliteError | None = None
+        if landsat is not None:
+            requests += 1
+            units += self.units(dict(geometry), (end - landsat).days, landsat=True)
+            try:
+                payload = self._statistics(dict(geometry), landsat, end, landsat=True)
+            except SatelliteError as exc:
+                # Sentinel-2's answer stands; Landsat's cursor stays, so the next refresh asks
+                # its days again (a service without landsat-ot-l2 says so on every refresh).
+                landsat_error = exc
+            else:
+                new |= _merge(
+                    series.landsat, series.landsat_spread, series.landsat_failed, payload,
+                    landsat, end, failed,
+                )  # fmt: skip
+                series.landsat_through = end
         self.cache.save(series)
         return Refresh(
             parcel_id,
-            (start, end),
+            (min(asked), end),
             tuple(dt.date.fromisoformat(d) for d in sorted(new)),
             tuple(dt.date.fromisoformat(d) for d in sorted(failed)),
             series,
-            self.units(dict(geometry), (end - start).days),
+            round(units, 4),
+            requests,
+            landsat_error,
         )
 
-    def units(self, geometry: dict[str, Any], days: int) -> float:
+    def _start(self, through: dt.date | None, failed: set[str], today: dt.date) -> dt.date | None:
+        """The first day to ask one source for, or None when it is up to date."""
+        end = today + dt.timedelta(days=1)
+        if through is None:
+            # First watch: a year and the comparison window at least, which the detector needs.
+            start = today - dt.timedelta(days=max(self.config.history_days, MIN_HISTORY_DAYS))
+        elif through >= end and not failed:
+            return None
+        else:
+            # Passes are published hours to days after acquisition: ask the trailing days
+            # again on every refresh, or a pass ingested late would be lost for ever.
+            start = min(through, end - dt.timedelta(days=self.config.trailing_days))
+        if failed:
+            start = min(start, min(dt.date.fromisoformat(d) for d in failed))
+        return start
+
+    def units(self, geometry: dict[str, Any], days: int, *, landsat: bool = False) -> float:
         """Processing units of a daily statistics request, after Sentinel Hub's rules: 512×512
-        pixels and 3 input bands make one unit (5 bands here: B02, B04, B08, B11, SCL; dataMask
-        is free), at least 0.01 per request, and each daily interval counts as a request. An
-        estimate for the budget; the account's dashboard is the truth."""
-        width, height = self._pixels(geometry)
+        pixels and 3 input bands make one unit (5 bands here: B02, B04, B08, B11, SCL, or
+        Landsat's B02, B04, B05, B06, BQA at 30 m; dataMask is free), at least 0.01 per
+        request, and each daily interval counts as a request. An estimate for the budget; the
+        account's dashboard is the truth."""
+        width, height = self._pixels(geometry, LANDSAT_RESOLUTION_M if landsat else None)
         per_interval = max(0.01, width * height / 512**2 * 5 / 3)
         return round(per_interval * max(1, days), 4)
 
-    def _pixels(self, geometry: dict[str, Any]) -> tuple[int, int]:
+    def _pixels(self, geometry: dict[str, Any], res_m: float | None = None) -> tuple[int, int]:
         min_x, min_y, max_x, max_y = shape(geometry).bounds
-        resx, resy = self._resolution(geometry)
+        resx, resy = self._resolution(geometry, res_m)
         return max(1, math.ceil((max_x - min_x) / resx)), max(1, math.ceil((max_y - min_y) / resy))
 
-    def _resolution(self, geometry: dict[str, Any]) -> tuple[float, float]:
+    def _resolution(
+        self, geometry: dict[str, Any], res_m: float | None = None
+    ) -> tuple[float, float]:
         lat = _centre_lat(geometry)
-        res = self.config.resolution_m
+        res = res_m or self.config.resolution_m
         return res / (_M_PER_DEG * math.cos(math.radians(lat))), res / _M_PER_DEG
 
-    def _statistics(self, geometry: dict[str, Any], start: dt.date, end: dt.date) -> Any:
+    def _statistics(
+        self, geometry: dict[str, Any], start: dt.date, end: dt.date, *, landsat: bool = False
+    ) -> Any:
         from sentinelhub.api.statistical import SentinelHubStatistical
         from sentinelhub.constants import CRS
         from sentinelhub.download.sentinelhub_statistical_client import (
@@ -351,18 +471,20 @@ class SentinelClient:
         )
         from sentinelhub.geometry import Geometry
 
+        if landsat:  # Collection 2 L2 is one product line: nothing to harmonize
+            data = SentinelHubStatistical.input_data(self._landsat)
+        else:
+            data = SentinelHubStatistical.input_data(
+                self._collection, other_args={"processing": {"harmonizeValues": True}}
+            )
         request = SentinelHubStatistical(
             aggregation=SentinelHubStatistical.aggregation(
-                evalscript=STATISTICS_EVALSCRIPT,
+                evalscript=LANDSAT_STATISTICS_EVALSCRIPT if landsat else STATISTICS_EVALSCRIPT,
                 time_interval=(_midnight(start), _midnight(end)),
                 aggregation_interval="P1D",
-                resolution=self._resolution(geometry),
+                resolution=self._resolution(geometry, LANDSAT_RESOLUTION_M if landsat else None),
             ),
-            input_data=[
-                SentinelHubStatistical.input_data(
-                    self._collection, other_args={"processing": {"harmonizeValues": True}}
-                )
-            ],
+            input_data=[data],
             geometry=Geometry(geometry, crs=CRS.WGS84),
             config=self._sh,
         )
@@ -470,6 +592,27 @@ def _first_line(exc: Exception) -> str:
 def _centre_lat(geometry: Mapping[str, Any]) -> float:
     _, min_y, _, max_y = shape(geometry).bounds
     return float(min_y + max_y) / 2
+
+
+def _merge(
+    days: dict[str, tuple[float, float, float, float, int]],
+    spread: dict[str, tuple[float, float, float]],
+    failed: set[str],
+    payload: Any,
+    start: dt.date,
+    end: dt.date,
+    failed_now: set[str],
+) -> set[str]:
+    """Take one source's statistics answer for [start, end) into its cached days; return the
+    days new or changed, and add the intervals that failed to ``failed_now``."""
+    answered, failed_days, spreads = _parse_statistics(payload)
+    spread.update(spreads)
+    new = {d: v for d, v in answered.items() if days.get(d) != v}
+    failed -= {d for d in failed if start.isoformat() <= d < end.isoformat()}
+    days.update(new)
+    failed |= failed_days
+    failed_now |= failed_days
+    return set(new)
 
 
 def _parse_statistics(

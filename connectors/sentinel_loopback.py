@@ -4,13 +4,15 @@ in the service's own request and response formats, answering from synthetic parc
 
 It does not run JavaScript: it answers the evalscripts of ``connectors.sentinel`` (indices with a
 ``dataMask`` output for statistics; DN bands, SCL and dataMask for process) by computing what
-they compute. Faults are queued per endpoint and taken one per request: ``"429"`` (with
-``Retry-After`` in milliseconds, as Sentinel Hub sends it), ``"403quota"`` (an exhausted
-quota), ``"500"``/``"503"``, ``"partial"``
-(every other interval fails with ``EXECUTION_ERROR``, status ``PARTIAL``) and ``"failed"``
-(every interval fails, status ``FAILED``). Passes the generator marks missing are never served;
-passes in ``late`` are served only from the day given. Every request body is kept in
-``requests``.
+they compute. Statistics of ``landsat-ot-l2`` come from ``connectors.landsat_scenes`` (Landsat
+8/9 days, the parcel's 30 m pixels whatever resolution was asked, ``BQA`` bits 0-4 masked).
+Faults are queued per endpoint and taken one per request: ``"429"`` (with ``Retry-After`` in
+milliseconds, as Sentinel Hub sends it), ``"403quota"`` (an exhausted quota), ``"500"``/``"503"``,
+``"partial"`` (every other interval fails with ``EXECUTION_ERROR``, status ``PARTIAL``) and
+``"failed"`` (every interval fails, status ``FAILED``); ``"ok"`` answers as usual (to fault the
+request after it). Passes the generator marks missing are
+never served; passes in ``late`` are served only from the day given. Every request body is kept
+in ``requests``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ import numpy as np
 from shapely import STRtree
 from shapely.geometry import Point, shape
 
+from connectors.landsat_scenes import landsat_acquisitions, landsat_stats
 from connectors.sentinel_scenes import (
+    Stats,
     SyntheticParcel,
     acquisitions,
     interval_stats,
@@ -48,7 +52,8 @@ from vision.spectral import BASELINE_04_00, rasterise
 
 TOKEN_PATH = "/auth/realms/main/protocol/openid-connect/token"  # noqa: S105 (a path)
 _M_PER_DEG = math.radians(1.0) * 6_371_008.8
-_COLLECTIONS = ("sentinel-2-l2a", "S2L2A")
+_COLLECTIONS = ("sentinel-2-l2a", "S2L2A", "landsat-ot-l2")
+_LANDSAT = "landsat-ot-l2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +279,19 @@ class LoopbackSentinelHub:
             )
         end = end_moment.date() + (dt.timedelta(days=1) if end_moment.time() else dt.timedelta())
         parcel = self._parcel(geometry)
+        if data.get("type") == _LANDSAT:
+            if "BQA" not in evalscript:
+                raise _error(400, "Bad Request", "landsat-ot-l2 has no SCL", "EXECUTION_ERROR")
+            passes = [d for d, _ in landsat_acquisitions(start, end) if d <= self.today]
+            passes = sorted({d for d in passes if self.late.get(d, d) <= self.today})
+            rendered = [(d, landsat_stats(parcel, d)) for d in passes]
+            shown = [(d, st) for d, st in rendered if st is not None]
+            broken = {
+                n
+                for n in range(len(shown))
+                if fault == "failed" or (fault == "partial" and n % 2 == 1)
+            }
+            raise _Reply(200, _answer(shown, broken), "application/json", {})
         min_x, min_y, max_x, max_y = shape(geometry).bounds
         width = max(1, math.ceil((max_x - min_x) / resx))
         height = max(1, math.ceil((max_y - min_y) / resy))
@@ -346,14 +364,21 @@ def _statistics_answer(
             harmonized=harmonized,
         )
     )
+    return _answer(
+        [(d, None if n in broken else next(rendered)) for n, d in enumerate(days)], broken
+    )
+
+
+def _answer(days: Sequence[tuple[dt.date, Stats | None]], broken: set[int]) -> bytes:
+    """The statistics answer's body: per day its stats (``broken`` ones, by index, fail with
+    ``EXECUTION_ERROR``)."""
     items: list[dict[str, Any]] = []
-    for n, day in enumerate(days):
+    for n, (day, st) in enumerate(days):
         span = {"from": f"{day}T00:00:00Z", "to": f"{day + dt.timedelta(days=1)}T00:00:00Z"}
-        if n in broken:
+        if n in broken or st is None:
             error = {"type": "EXECUTION_ERROR", "message": "Failed to process the interval"}
             items.append({"interval": span, "error": error})
             continue
-        st = next(rendered)
         bands = {
             f"B{i}": {"stats": _stats(st.values[name], st.samples, st.no_data)}
             for i, name in enumerate(("ndvi", "ndbi", "bsi"))

@@ -94,13 +94,6 @@ class BankKind(StrEnum):
     RURAL = "rural"
 
 
-class SensorKind(StrEnum):
-    POWER = "power"
-    LABOR = "labor"
-    CAMERA = "camera"
-    SATELLITE = "satellite"
-
-
 def _checked(problem_of: Any) -> AfterValidator:
     def check(value: str) -> str:
         problem = problem_of(value)
@@ -118,6 +111,10 @@ Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 SegmentId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}\.[a-z][a-z0-9_-]{0,47}$")]
 # Parcel numbers vary by city; keep them printable and free of separators used in topics/CSV.
 ParcelId = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]{2,63}$")]
+# A sensor's kind names its feed (``hub/v1/<kind>/<sensor_id>``). The feeds are declared once, in
+# ``connectors.feeds``, which this layer does not import: the hub checks a kind against that
+# table where sensors come in (GraphQL's SensorKind enum, bulk import); here it is a topic level.
+FeedKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 # Sensor ids appear in MQTT topics, so they exclude '/', '+', '#' and whitespace.
 SensorId = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")]
 BankId = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]{1,63}$")]
@@ -399,7 +396,7 @@ class CameraConfig(BaseModel):
 class Sensor(Record):
     entity = "sensor"
     id: SensorId
-    kind: SensorKind
+    kind: FeedKind
     project_code: ProjectCode
     name: str | None = Field(default=None, max_length=200)
     unit: str | None = Field(default=None, max_length=16, description="e.g. kWh, person.")

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from connectors import power
+from connectors import camera, feeds, labor, power, satellite
+from connectors.spec import FusionRole
 from graph_schema import fusion as gf
 from graph_schema.store import GraphStore
 from hub.settings import FusionSettings
@@ -64,7 +65,9 @@ CAMERA_HEALTH_NAMES = {
     7: "moved",
     8: "damaged",
 }
-FEEDS = ("power", "labor", "camera", "satellite")
+# The feeds that are evidence (``connectors.feeds``), and those of them seen on the site.
+FEEDS = feeds.fusion_kinds(FusionRole.SITE, FusionRole.REMOTE)
+SITE_FEEDS = frozenset(feeds.fusion_kinds(FusionRole.SITE))
 
 
 class Level(StrEnum):
@@ -121,7 +124,7 @@ class DayEvidence:
     @property
     def power_resumed(self) -> bool | None:
         """The 30% rule: None without a power reading that day."""
-        f = self.feed("power")
+        f = self.feed(power.KIND)
         return None if f is None or f.level is None else f.level is Level.ACTIVE
 
 
@@ -212,10 +215,10 @@ def inputs_of(
     """Group telemetry rows by project."""
     out = {code: Inputs() for code in projects}
     for s in sensors:
-        if s.kind == "labor" and s.project_code in out:
+        if s.kind == labor.KIND and s.project_code in out:
             out[s.project_code].has_gate = True
     by_project_power: dict[str, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
-    power_rows = [r for r in rollups if r.kind == "power" and r.project_code in out]
+    power_rows = [r for r in rollups if r.kind == power.KIND and r.project_code in out]
     best = power.pick_daily(power_rows)
     project_of = {r.sensor_id: r.project_code for r in power_rows}
     for (meter, day), kwh in best.items():
@@ -226,11 +229,11 @@ def inputs_of(
         if r.project_code not in out:
             continue
         target = out[r.project_code]
-        if r.kind == "camera" and r.metric == CAMERA_ACTIVE:
+        if r.kind == camera.KIND and r.metric == CAMERA_ACTIVE:
             target.camera.setdefault(r.sensor_id, {})[r.day] = r.value
-        elif r.kind == "satellite" and r.metric == SATELLITE_STATE:
+        elif r.kind == satellite.KIND and r.metric == SATELLITE_STATE:
             target.satellite[r.day] = r.value
-        elif r.kind == "satellite" and r.metric == SATELLITE_VALID:
+        elif r.kind == satellite.KIND and r.metric == SATELLITE_VALID:
             target.satellite_valid[r.day] = r.value
     for h in headcounts:
         if h.project_code in out:
@@ -239,10 +242,10 @@ def inputs_of(
         if row.project_code not in out:
             continue
         target = out[row.project_code]
-        if row.kind == "labor":
+        if row.kind == labor.KIND:
             if target.gate_seen is None or row.ts > target.gate_seen:
                 target.gate_seen = row.ts
-        elif row.kind == "camera" and row.metric == CAMERA_HEALTH:
+        elif row.kind == camera.KIND and row.metric == CAMERA_HEALTH:
             target.camera_health[row.sensor_id] = round(row.value)
     for m in months:
         if m["code"] in out and m.get("actual") is not None:
@@ -276,12 +279,12 @@ def power_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> FeedE
     base = power.baseline(inputs.power)
     kwh = inputs.power.get(day)
     if kwh is None:
-        return FeedEvidence("power", None, None, base, "no meter reading that day")
+        return FeedEvidence(power.KIND, None, None, base, "no meter reading that day")
     if base is None:
-        return FeedEvidence("power", Level.IDLE, kwh, None, f"{kwh:.1f} kWh; never active")
+        return FeedEvidence(power.KIND, Level.IDLE, kwh, None, f"{kwh:.1f} kWh; never active")
     level = _by_share(kwh / base, rules)
     note = f"{kwh:.1f} kWh, {kwh / base:.0%} of its {base:.1f} kWh baseline"
-    return FeedEvidence("power", level, kwh, base, note)
+    return FeedEvidence(power.KIND, level, kwh, base, note)
 
 
 def labor_evidence(
@@ -294,18 +297,24 @@ def labor_evidence(
     if workers > 0:
         share = workers / base if base else 1.0
         level = Level.ACTIVE if share >= rules.resumption_share else Level.LOW
-        return FeedEvidence("labor", level, workers, base, f"{workers} workers at the gates")
+        return FeedEvidence(labor.KIND, level, workers, base, f"{workers} workers at the gates")
     day_start = dt.datetime.combine(day, dt.time(), tz)
     if inputs.gate_seen is None or inputs.gate_seen < day_start:
-        return FeedEvidence("labor", None, None, base, "the gate has not reported since")
+        return FeedEvidence(labor.KIND, None, None, base, "the gate has not reported since")
     if project.stage != "construction":
-        return FeedEvidence("labor", None, 0, base, f"no workers; not expected ({project.stage})")
+        return FeedEvidence(
+            labor.KIND, None, 0, base, f"no workers; not expected ({project.stage})"
+        )
     if project.permit_date is None:
-        return FeedEvidence("labor", None, 0, base, "no workers; no construction permit on record")
+        return FeedEvidence(
+            labor.KIND, None, 0, base, "no workers; no construction permit on record"
+        )
     expected_from = project.permit_date + dt.timedelta(days=rules.permit_grace_days)
     if day < expected_from:
-        return FeedEvidence("labor", None, 0, base, f"no workers; expected from {expected_from}")
-    return FeedEvidence("labor", Level.IDLE, 0, base, f"no workers; expected since {expected_from}")
+        return FeedEvidence(labor.KIND, None, 0, base, f"no workers; expected from {expected_from}")
+    return FeedEvidence(
+        labor.KIND, Level.IDLE, 0, base, f"no workers; expected since {expected_from}"
+    )
 
 
 def camera_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> FeedEvidence | None:
@@ -320,7 +329,7 @@ def camera_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> Feed
     )
     suffix = f" (not used: {faults})" if faults else ""
     if not values:
-        return FeedEvidence("camera", None, None, None, "no healthy camera reported" + suffix)
+        return FeedEvidence(camera.KIND, None, None, None, "no healthy camera reported" + suffix)
     best = max(values)
     if best >= rules.camera_active:
         level = Level.ACTIVE
@@ -328,7 +337,7 @@ def camera_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> Feed
         level = Level.LOW
     else:
         level = Level.IDLE
-    return FeedEvidence("camera", level, best, None, f"activity {best:.0%} of the day" + suffix)
+    return FeedEvidence(camera.KIND, level, best, None, f"activity {best:.0%} of the day" + suffix)
 
 
 def satellite_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> FeedEvidence | None:
@@ -337,7 +346,7 @@ def satellite_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> F
     since = day - dt.timedelta(days=rules.satellite_days - 1)
     passes = [d for d in inputs.satellite if since <= d <= day]
     if not passes:
-        return FeedEvidence("satellite", None, None, None, "no pass in the last "
+        return FeedEvidence(satellite.KIND, None, None, None, "no pass in the last "
                             f"{rules.satellite_days} days")  # fmt: skip
     # A cloudy pass says nothing: the newest clear one within the window stands.
     clear = [d for d in passes if inputs.satellite_valid.get(d, 1.0) >= 0.5]
@@ -345,15 +354,17 @@ def satellite_evidence(inputs: Inputs, day: dt.date, rules: FusionSettings) -> F
         last = max(passes)
         valid = inputs.satellite_valid[last]
         state = round(inputs.satellite[last])
-        return FeedEvidence("satellite", None, state, None, f"{last}: {valid:.0%} clear, clouds")
+        return FeedEvidence(satellite.KIND, None, state, None, f"{last}: {valid:.0%} clear, clouds")
     last = max(clear)
     state = round(inputs.satellite[last])
     if state < 0:
-        return FeedEvidence("satellite", None, state, None, f"{last}: parcel too small to resolve")
+        return FeedEvidence(
+            satellite.KIND, None, state, None, f"{last}: parcel too small to resolve"
+        )
     if state >= 1:
         word = "confirmed" if state >= 2 else "detected"
-        return FeedEvidence("satellite", Level.ACTIVE, state, None, f"{last}: change {word}")
-    return FeedEvidence("satellite", Level.IDLE, state, None, f"{last}: no change")
+        return FeedEvidence(satellite.KIND, Level.ACTIVE, state, None, f"{last}: change {word}")
+    return FeedEvidence(satellite.KIND, Level.IDLE, state, None, f"{last}: no change")
 
 
 def _weight(kind: str, rules: FusionSettings) -> float:
@@ -418,7 +429,7 @@ def last_complete(history: Mapping[dt.date, DayEvidence], today: dt.date) -> dt.
     satellite's newest pass, up to ``satellite_days`` old, says nothing about today.)"""
     e = history.get(today)
     if e is not None and e.partial:
-        site = [f for f in e.feeds if f.kind != "satellite" and f.level is not None]
+        site = [f for f in e.feeds if f.kind in SITE_FEEDS and f.level is not None]
         if e.status is Activity.NO_DATA or not site:
             return today - dt.timedelta(days=1)
     return today
@@ -482,7 +493,7 @@ def mismatches(
 
 def _silent_site(e: DayEvidence) -> bool:
     """Evidence from power, labor or camera, and none of it active or low."""
-    site = [f for f in e.feeds if f.kind in ("power", "labor", "camera") and f.level is not None]
+    site = [f for f in e.feeds if f.kind in SITE_FEEDS and f.level is not None]
     return bool(site) and all(f.level is Level.IDLE for f in site)
 
 

@@ -61,6 +61,8 @@ def sentinel_client(settings: Settings) -> SentinelClient:
             client_secret=s.client_secret,
             cache_dir=cache_dir(settings),
             collection_url=s.collection_url,
+            landsat=s.landsat,
+            landsat_url=s.landsat_url,
             resolution_m=s.resolution_m,
             history_days=s.history_days,
             max_attempts=s.max_attempts,
@@ -102,6 +104,7 @@ async def refresh_forever(
                 refresh_days=s.refresh_days,
                 requests_per_minute=s.requests_per_minute,
                 requests_per_month=s.requests_per_month,
+                requests_per_parcel=client.requests_per_refresh,
             ).describe(),
         )
         report = await refresher.refresh(targets, dt.datetime.now(dt.UTC).date())

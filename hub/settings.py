@@ -605,6 +605,17 @@ class SatelliteSettings(_Section):
         default=None,
         description="Service URL of the Sentinel-2 L2A collection; unset: the base URL.",
     )
+    landsat: bool = Field(
+        default=True,
+        description="Landsat 8/9 Collection-2 L2 passes as well as Sentinel-2's (about 45 more "
+        "looks a year through clouds; a second statistics request per parcel); false: "
+        "Sentinel-2 alone.",
+    )
+    landsat_url: str | None = Field(
+        default=None,
+        description="Service URL of the landsat-ot-l2 collection (Sentinel Hub serves it from "
+        "https://services-uswest2.sentinel-hub.com); unset: the Sentinel-2 collection's URL.",
+    )
     client_id: str | None = Field(default=None, description="OAuth2 client id.")
     client_secret: SecretStr | None = Field(
         default=None, description="OAuth2 client secret; never logged."

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, Final
 
+from connectors import feeds
+
 
 class Lang(StrEnum):
     ZH = "zh"
@@ -56,12 +58,7 @@ STAGES: Final = {
     "completed": ("竣工验收", "completed"),
     "suspended": ("停缓建", "suspended"),
 }
-FEEDS: Final = {
-    "power": ("电力", "power"),
-    "labor": ("劳务闸机", "labor"),
-    "camera": ("视频", "camera"),
-    "satellite": ("卫星", "satellite"),
-}
+FEEDS: Final = {f.kind: (f.name_zh, f.kind) for f in feeds.FEEDS}
 CAMERA_FAULTS: Final = {
     1: ("离线", "offline"),
     2: ("画面冻结", "frozen"),

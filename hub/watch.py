@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from connectors import camera, feeds, labor, satellite
 from graph_schema import alerts as ga
 from graph_schema.chains import REGIONS
 from graph_schema.errors import HubError
@@ -259,14 +260,14 @@ class Watch:
             if ts is None or (now - ts).total_seconds() <= timeout:
                 continue
             history = snap.history.get(s.project_code or "")
-            if s.kind == "labor" and history and fusion.idle_run(history, snap.today) > 0:
+            if s.kind == labor.KIND and history and fusion.idle_run(history, snap.today) > 0:
                 continue
             silent = now - ts
             findings.append(
                 Finding(
                     AlertType.FEED_STALE,
                     s.id,
-                    Severity.MINOR if s.kind in ("power", "labor") else Severity.WARNING,
+                    _stale_severity(s.kind),
                     f"{s.kind} sensor {s.id} silent for {_span(silent)} "
                     f"(timeout {_span_s(timeout)})",
                     project_code=s.project_code,
@@ -426,7 +427,7 @@ class Watch:
         await self.check_cases()
 
     def _camera(self, row: Latest) -> Finding | None:
-        if row.kind != "camera" or row.metric != fusion.CAMERA_HEALTH:
+        if row.kind != camera.KIND or row.metric != fusion.CAMERA_HEALTH:
             return None
         code = round(row.value)
         if code == 0:
@@ -453,7 +454,7 @@ class Watch:
         """A change is an alert only where it contradicts the project's report
         (``fusion.satellite_verdict``); on a construction site whose report agrees it is
         evidence, shown in the project's activity, not an alert."""
-        if row.kind != "satellite" or row.metric != fusion.SATELLITE_STATE or row.value < 1:
+        if row.kind != satellite.KIND or row.metric != fusion.SATELLITE_STATE or row.value < 1:
             return None
         project = snap.projects.get(row.project_code or "")
         if project is None:
@@ -505,14 +506,14 @@ class Watch:
             event.sensor_id, event.project_code, event.kind, event.metric, event.ts,
             event.value, event.unit, now,
         )  # fmt: skip
-        if event.kind == "camera":
+        if event.kind == camera.KIND:
             finding = self._camera(row)
         else:
             finding = self._satellite(row, await self.current())
-        kind = AlertType.CAMERA_HEALTH if event.kind == "camera" else AlertType.SATELLITE_CHANGE
+        kind = AlertType.CAMERA_HEALTH if event.kind == camera.KIND else AlertType.SATELLITE_CHANGE
         if finding is not None:
             await self.alerts.raise_all([finding], now)
-        elif event.kind in ("camera", "satellite"):
+        elif event.kind in (camera.KIND, satellite.KIND):
             await self.alerts.clear_keys([active_key(kind, event.sensor_id)], now, "recovered")
 
     async def follow(self, bus: Any) -> None:
@@ -583,6 +584,12 @@ class Watch:
             await work
         except HubError as exc:
             log.error("watch: %s failed: %s", what, exc)
+
+
+def _stale_severity(kind: str) -> Severity:
+    """The feed's own (``connectors.feeds``); a kind the table lacks warns."""
+    feed = feeds.BY_KIND.get(kind)
+    return Severity(feed.stale.value) if feed is not None else Severity.WARNING
 
 
 def _span(delta: dt.timedelta) -> str:

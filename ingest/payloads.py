@@ -21,14 +21,13 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ingest.model import MetricSpec, Observation, Problem, Reading, Reason
 
 TOPIC_PREFIX = "hub/v1/"
-KINDS = frozenset({"power", "labor", "camera", "satellite"})
 Decoded = tuple[list[Observation], list[Problem]]
 log = logging.getLogger(__name__)
 
@@ -51,15 +50,22 @@ class Route:
     sensor_id: str | None
 
 
-def route(source: str) -> Route | None:
-    """``hub/v1/<kind>/<sensor_id>`` or ``<scheme>:<anything>``; ``None`` when neither."""
+def route(source: str, kinds: Collection[str]) -> Route | None:
+    """``hub/v1/<kind>/<sensor_id>`` with a kind of ``kinds`` (the feeds' table,
+    ``connectors.feeds``), or ``<scheme>:<anything>``; ``None`` when neither."""
     if source.startswith(TOPIC_PREFIX):
         parts = source.split("/")
-        if len(parts) != 4 or parts[2] not in KINDS or not parts[3]:
+        if len(parts) != 4 or parts[2] not in kinds or not parts[3]:
             return None
         return Route(parts[2], parts[3])
     scheme, sep, _ = source.partition(":")
     return Route(scheme, None) if sep and scheme else None
+
+
+def topic_kinds(decoders: Mapping[str, Decoder]) -> frozenset[str]:
+    """The topic kinds among ``decoders``' keys: those filed under their decoder's own kind.
+    The others are import schemes (``power-csv``), which name no topic."""
+    return frozenset(key for key, decoder in decoders.items() if decoder.kind == key)
 
 
 class InvalidReading(ValueError):

@@ -29,6 +29,7 @@ from ingest.payloads import (
     dead_letter_payload,
     decode_guarded,
     route,
+    topic_kinds,
 )
 from ingest.sensors import SensorRegistry
 from ingest.store import Batch, CommitResult, TelemetryStore
@@ -64,15 +65,17 @@ class Pipeline:
         self.store = store
         self.sensors = sensors
         self.decoders = dict(decoders)
+        self.topic_kinds = topic_kinds(self.decoders)
         self.bus = bus
         self.counters = counters or Counters()
         self.on_commit = on_commit
         self.on_batch: BatchHook | None = None
         self.limits = limits or PayloadLimits()
 
-    async def process(self, messages: Sequence[Message]) -> CommitResult:
-        """Decode, validate and commit one batch; return what was stored."""
-        return await self.commit(await self.prepare(messages))
+    async def process(self, messages: Sequence[Message], *, live: bool = True) -> CommitResult:
+        """Decode, validate and commit one batch; return what was stored. With ``live=False``
+        (a backfill of history) nothing goes out on the live bus."""
+        return await self._commit(await self.prepare(messages), live=live)
 
     async def prepare(self, messages: Sequence[Message]) -> Batch:
         """Decode and validate one batch without writing it: a source may prepare the next
@@ -141,7 +144,7 @@ class Pipeline:
         decoded: list[tuple[list[Observation], list[Problem], Decoder | None]] = []
         wanted: set[str] = set()
         for message in messages:
-            target = route(message.source)
+            target = route(message.source, self.topic_kinds)
             decoder = self.decoders.get(target.decoder) if target else None
             if target is None or decoder is None:
                 problem = Problem(Reason.BAD_TOPIC, f"no decoder for {message.source!r}")
@@ -159,7 +162,7 @@ class Pipeline:
         outcome: list[Problem | None] = []
         for message, (observations, problems, decoder) in zip(messages, decoded, strict=True):
             kind = decoder.kind if decoder is not None else None
-            target = route(message.source)
+            target = route(message.source, self.topic_kinds)
             if target is not None and target.sensor_id is not None and kind is not None:
                 refused = _sensor_problem(known.get(target.sensor_id), target.sensor_id, kind)
                 if refused is not None:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ingest.model import MetricSpec, Reading, Rollup
+
+if TYPE_CHECKING:
+    from ingest.store import DailyRollup
 
 # Rollups whose daily figure does not depend on the order readings arrive in.
 ORDER_FREE = frozenset({Rollup.SUM, Rollup.MEAN})
@@ -144,6 +148,22 @@ def median(values: list[float]) -> float | None:
         return None
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def pick_daily(
+    rollups: Iterable[DailyRollup], preference: Sequence[str]
+) -> dict[tuple[str, dt.date], float]:
+    """(sensor, day) → value from stored rollups, taking each sensor-day's most preferred
+    metric of ``preference`` (a meter reporting interval and register figures counts once)."""
+    best: dict[tuple[str, dt.date], tuple[int, float]] = {}
+    for d in rollups:
+        if d.metric not in preference:
+            continue
+        rank = preference.index(d.metric)
+        key = (d.sensor_id, d.day)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, d.value)
+    return {key: value for key, (_, value) in best.items()}
 
 
 Key = tuple[str, str]  # (sensor_id, metric)

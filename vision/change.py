@@ -57,6 +57,17 @@ change is *un-confirmed* (back to ``NONE``, with the day in ``recovered``) when 
 back: ``recover_passes`` consecutive clear passes at NDVI ``recover_ndvi`` or more, unflagged; a
 stalled site that weeds take over, in their season.
 
+Two optical sources (``SpectralObservation.sensor``): Sentinel-2 (10 m, the reference) and
+Landsat 8/9 (30 m). Each parcel learns Landsat's bias per index from usable clear passes of the
+two at most ``pair_days`` apart (their median difference, from ``min_pairs`` pairs; zero
+before), and takes it off Landsat's values wherever they are read. The spread floor is kept per
+sensor, and Landsat's spread is not read as patchiness (30 m pixels blur nets and huts; what
+spread is left is mostly a cloud rim CFMask did not dilate over). The subsoil rule reads the
+run's Sentinel-2 passes when it has ``min_evidence`` of them (a 30 m pixel mixes in uncleared
+corners and the road). A Landsat pass that is not flagged but shows part of the loss (score at
+least ``secondary_break_score``) and no regrowth neither confirms nor breaks a run, like a
+clouded pass.
+
 Until the series holds a year of history before a pass (``min_history_days``) there is nothing to
 compare with: the state is ``INSUFFICIENT_HISTORY``, not a guess. A parcel smaller than the
 sensor resolves (B11 is 20 m: about 0.5 ha) is ``TOO_SMALL`` and not judged at all.
@@ -71,7 +82,7 @@ import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 
@@ -99,6 +110,7 @@ class SpectralObservation:
     ndvi_sd: float = math.nan
     ndbi_sd: float = math.nan
     bsi_sd: float = math.nan
+    sensor: str = "sentinel-2"  # or "landsat": Landsat 8/9 Collection-2 L2, 30 m
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +148,9 @@ class ChangeParams:
     subsoil_persist_days: int = 10
     subsoil_contrast: float = 0.02
     lone_min_ndvi: float = 0.05
+    pair_days: int = 3
+    secondary_break_score: float = 0.5
+    min_pairs: int = 3
 
     def __post_init__(self) -> None:
         if self.min_ndvi_loss <= 0 or self.min_soil_gain < 0:
@@ -148,6 +163,8 @@ class ChangeParams:
             raise ValueError("ref_quantile must be in [0, 1]")
         if not 0.0 < self.min_valid_share <= 1.0:
             raise ValueError("min_valid_share must be in (0, 1]")
+        if self.pair_days < 0 or self.min_pairs < 1:
+            raise ValueError("pair_days must not be negative and min_pairs must be ≥ 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +228,47 @@ def _keep_floor(obs: SpectralObservation, floor_n: list[float], floor_u: list[fl
         bisect.insort(floor_u, obs.ndbi_sd)
 
 
+REFERENCE_SENSOR = "sentinel-2"
+
+
+class _Harmonizer:
+    """Each other sensor's bias against Sentinel-2 on this parcel, per index: the median
+    difference of pairs of usable clear passes at most ``pair_days`` apart, once there are
+    ``min_pairs`` of them (zero before). Band responses, view angles and atmospheric
+    corrections differ by sensor and by surface, so one parcel's own pairs say more than a
+    global coefficient."""
+
+    __slots__ = ("_last", "_pairs", "_params", "offsets")
+
+    def __init__(self, params: ChangeParams) -> None:
+        self._params = params
+        self._last: dict[str, tuple[int, float, float, float]] = {}
+        self._pairs: dict[str, tuple[list[float], list[float], list[float]]] = {}
+        self.offsets: dict[str, tuple[float, float, float]] = {REFERENCE_SENSOR: (0.0, 0.0, 0.0)}
+
+    def offset(self, sensor: str) -> tuple[float, float, float]:
+        return self.offsets.get(sensor, (0.0, 0.0, 0.0))
+
+    def learn(self, obs: SpectralObservation, d: int) -> None:
+        """Record a usable clear pass (raw values) and any pair it makes."""
+        values = (d, obs.ndvi, obs.bsi, obs.ndbi)
+        self._last[obs.sensor] = values
+        if obs.sensor == REFERENCE_SENSOR:
+            others = [(s, v, values) for s, v in self._last.items() if s != REFERENCE_SENSOR]
+        else:
+            ref = self._last.get(REFERENCE_SENSOR)
+            others = [(obs.sensor, values, ref)] if ref is not None else []
+        for sensor, other, ref in others:
+            if abs(other[0] - ref[0]) > self._params.pair_days:
+                continue
+            pairs = self._pairs.setdefault(sensor, ([], [], []))
+            for i in range(3):
+                bisect.insort(pairs[i], other[i + 1] - ref[i + 1])
+            if len(pairs[0]) >= self._params.min_pairs:
+                mid = len(pairs[0]) // 2
+                self.offsets[sensor] = (pairs[0][mid], pairs[1][mid], pairs[2][mid])
+
+
 def detect(
     series: Sequence[SpectralObservation],
     *,
@@ -229,15 +287,19 @@ def detect(
     ndvi: list[float] = []
     bsi: list[float] = []
     ndbi: list[float] = []
-    floor_n: list[float] = []  # sorted standard deviations of the usable clear passes
-    floor_u: list[float] = []
+    # Sorted standard deviations of the usable clear passes, per sensor (30 m pixels blur).
+    floors: dict[str, tuple[list[float], list[float]]] = {}
     usable: list[bool] = []
+    sensors: list[str] = []
+    harmonizer = _Harmonizer(params)
     out: list[ChangeStep] = []
     state = ChangeState.INSUFFICIENT_HISTORY
     first_day = ordered[0].day.toordinal() if ordered else 0
     run: list[tuple[dt.date, float]] = []
     run_ndvi: list[float] = []
     run_contrast: list[float] = []
+    ref_ndvi: list[float] = []  # the run's Sentinel-2 passes
+    ref_contrast: list[float] = []
     run_textured = 0
     run_sitelike = 0
     run_strong: list[bool] = []
@@ -264,6 +326,11 @@ def detect(
             out.append(ChangeStep(obs.day, False, score, state))
             continue
         d = obs.day.toordinal()
+        raw = obs
+        if obs.sensor != REFERENCE_SENSOR:
+            off_n, off_b, off_u = harmonizer.offset(obs.sensor)
+            obs = replace(obs, ndvi=obs.ndvi - off_n, bsi=obs.bsi - off_b, ndbi=obs.ndbi - off_u)
+        floor_n, floor_u = floors.setdefault(obs.sensor, ([], []))
         ref_n: list[float] = []
         ref_b: list[float] = []
         ref_u: list[float] = []
@@ -276,9 +343,10 @@ def detect(
                     hi = bisect.bisect_right(days, centre + width)
                     for j in range(lo, hi):
                         if usable[j]:
-                            ref_n.append(ndvi[j])
-                            ref_b.append(bsi[j])
-                            ref_u.append(ndbi[j])
+                            o_n, o_b, o_u = harmonizer.offset(sensors[j])
+                            ref_n.append(ndvi[j] - o_n)
+                            ref_b.append(bsi[j] - o_b)
+                            ref_u.append(ndbi[j] - o_u)
                 if len(ref_n) >= params.min_references:
                     break
                 ref_n, ref_b, ref_u = [], [], []
@@ -286,12 +354,14 @@ def detect(
         if len(ref_n) < params.min_references:
             # Nothing to compare with: not judged, like a clouded pass (a run is not broken).
             days.append(d)
-            ndvi.append(obs.ndvi)
-            bsi.append(obs.bsi)
-            ndbi.append(obs.ndbi)
+            ndvi.append(raw.ndvi)
+            bsi.append(raw.bsi)
+            ndbi.append(raw.ndbi)
+            sensors.append(raw.sensor)
             usable.append(state is not ChangeState.CONFIRMED and state is not ChangeState.DETECTED)
             if usable[-1]:
                 _keep_floor(obs, floor_n, floor_u)
+                harmonizer.learn(raw, d)
             out.append(ChangeStep(obs.day, True, 0.0, state))
             continue
         if state is ChangeState.INSUFFICIENT_HISTORY:
@@ -309,6 +379,10 @@ def detect(
             ),
         )
         _, texture_u = _texture_gains(obs, floor_n, floor_u, params)
+        if obs.sensor != REFERENCE_SENSOR:
+            # 30 m pixels blur nets and huts into their neighbours; what spread is left on a
+            # Landsat pass is mostly a cloud rim CFMask did not dilate over.
+            texture_u = 0.0
         texture = texture_u  # a thin cloud edge left clear spreads NDVI, hardly NDBI
         textured = texture >= params.min_texture_gain
         sitelike = (textured or obs.ndvi <= params.site_ndvi) and obs.bsi > params.site_bsi
@@ -325,12 +399,14 @@ def detect(
         ):
             last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
         days.append(d)
-        ndvi.append(obs.ndvi)
-        bsi.append(obs.bsi)
-        ndbi.append(obs.ndbi)
+        ndvi.append(raw.ndvi)
+        bsi.append(raw.bsi)
+        ndbi.append(raw.ndbi)
+        sensors.append(raw.sensor)
         usable.append(not flagged and state is not ChangeState.CONFIRMED)
         if usable[-1]:
             _keep_floor(obs, floor_n, floor_u)
+            harmonizer.learn(raw, d)
         if state is ChangeState.CONFIRMED:
             if not flagged and obs.ndvi >= params.recover_ndvi:
                 healthy += 1
@@ -347,6 +423,8 @@ def detect(
             if not run:
                 run_ndvi = []
                 run_contrast = []
+                ref_ndvi = []
+                ref_contrast = []
                 run_textured = 0
                 run_sitelike = 0
                 run_strong = []
@@ -354,6 +432,9 @@ def detect(
             run.append((obs.day, max(score, 1.0)))
             run_ndvi.append(obs.ndvi)
             run_contrast.append(obs.bsi - obs.ndvi)
+            if obs.sensor == REFERENCE_SENSOR:
+                ref_ndvi.append(obs.ndvi)
+                ref_contrast.append(obs.bsi - obs.ndvi)
             run_textured += textured and obs.bsi > params.site_bsi
             run_sitelike += sitelike
             run_strong.append(
@@ -366,11 +447,15 @@ def detect(
             lasted = (obs.day - run[0][0]).days
             # A site: patchy passes, or a run mostly as bare as graded subsoil. Otherwise a
             # uniform bare field, as ploughing leaves, must stay bare past the ploughing season.
+            # How bare: from Sentinel-2's 10 m looks when the run has enough of them (a 30 m
+            # pixel mixes in the uncleared corners and the road, and reads greener).
+            sharp = len(ref_ndvi) >= params.min_evidence
             subsoil = (
                 len(run) >= params.min_evidence
-                and _quantile(run_ndvi, 0.5) <= params.site_ndvi
+                and _quantile(ref_ndvi if sharp else run_ndvi, 0.5) <= params.site_ndvi
                 and obs.bsi > params.site_bsi
-                and _quantile(run_contrast, 0.5) >= params.subsoil_contrast
+                and _quantile(ref_contrast if sharp else run_contrast, 0.5)
+                >= params.subsoil_contrast
             )
             patchy = run_textured >= params.min_evidence or (
                 run_textured >= 1 and run_sitelike >= params.min_evidence
@@ -389,6 +474,22 @@ def detect(
                 state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
             else:
                 state = ChangeState.DETECTED
+        elif (
+            state is ChangeState.DETECTED
+            and run
+            and obs.sensor != REFERENCE_SENSOR
+            and score >= params.secondary_break_score
+            and obs.ndvi <= _quantile(run_ndvi, 0.5) + params.regrow_margin
+        ):
+            # A coarser sensor's look that shows part of the loss and no regrowth: it neither
+            # confirms nor breaks the run, like a clouded pass (30 m pixels blur a site).
+            if (
+                params.lone_gap_days
+                and run_strong[-1]
+                and not after_flood
+                and (obs.day - run[-1][0]).days >= params.lone_gap_days
+            ):
+                state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
         elif state is not ChangeState.INSUFFICIENT_HISTORY:
             run, first = [], None
             state = ChangeState.NONE

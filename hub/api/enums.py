@@ -4,8 +4,11 @@ graph property straight to its GraphQL value; each value carries its Chinese pro
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
+
+from connectors.feeds import FEEDS
 
 
 @strawberry.enum(description="Administrative level of a region (GB/T 2260).")
@@ -80,12 +83,19 @@ class BankKind(Enum):
     RURAL = strawberry.enum_value("rural", description="农村商业银行/农信社.")
 
 
-@strawberry.enum(description="What a sensor reports.")
-class SensorKind(Enum):
-    POWER = strawberry.enum_value("power", description="Electricity meter (kWh).")
-    LABOR = strawberry.enum_value("labor", description="Real-name attendance gate (people).")
-    CAMERA = strawberry.enum_value("camera", description="Site video camera.")
-    SATELLITE = strawberry.enum_value("satellite", description="Satellite view of a parcel.")
+def _sensor_kind() -> type[Enum]:
+    """One value per feed of ``connectors.feeds``, in its order, described by the feed."""
+    values = {f.kind.upper(): strawberry.enum_value(f.kind, description=f.description)
+              for f in FEEDS}  # fmt: skip
+    kinds: type[Enum] = Enum("SensorKind", values)  # type: ignore[misc]
+    return strawberry.enum(kinds, description="What a sensor reports.")
+
+
+# mypy cannot follow an Enum built from data: it sees a plain Enum, which is what fields need.
+if TYPE_CHECKING:
+    SensorKind = Enum
+else:
+    SensorKind = _sensor_kind()
 
 
 @strawberry.enum(description="Sort direction.")

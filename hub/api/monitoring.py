@@ -24,6 +24,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from connectors import labor, power
+from connectors.feeds import FEEDS
+from connectors.spec import DailyTotal
 from graph_schema.errors import InvalidInput
 from graph_schema.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
 from hub.api.access import MONITORING_READERS, WRITERS, allow
@@ -200,8 +202,24 @@ class ProjectEnergy:
     )
 
 
+def _daily_total(total: DailyTotal) -> Any:
+    async def resolve(root: Any, info: Ctx) -> list[DailyValue]:
+        start, end = root._days()
+        days = await total.days(telemetry_of(info).store, root.project_code, start, end)
+        return [DailyValue(day=d, value=v) for d, v in sorted(days.items())]
+
+    return strawberry.field(resolver=resolve, description=total.description)
+
+
+# One field per feed that declares a daily total (``connectors.feeds``), e.g. ``water``.
+FeedTotals = strawberry.type(
+    type("FeedTotals", (), {f.total.field: _daily_total(f.total) for f in FEEDS if f.total}),
+    description="Daily totals of the feeds that declare one.",
+)
+
+
 @strawberry.type(description="A project's monitoring data over a time window.")
-class ProjectMonitoring:
+class ProjectMonitoring(FeedTotals):  # type: ignore[misc, valid-type]
     project_code: str = strawberry.field(description="The project.")
     start: dt.datetime = strawberry.field(name="from", description="Window start (inclusive).")
     end: dt.datetime = strawberry.field(name="to", description="Window end (exclusive).")

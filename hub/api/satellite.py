@@ -52,9 +52,13 @@ _STATES = {
 }
 
 
-@strawberry.type(description="One Sentinel-2 pass over the parcel.")
+@strawberry.type(description="One optical pass over the parcel (Sentinel-2 or Landsat 8/9).")
 class SatelliteObservation:
     day: dt.date = strawberry.field(description="Acquisition day (UTC).")
+    sensor: str = strawberry.field(
+        description="`sentinel-2` (10 m) or `landsat` (Landsat 8/9 Collection-2 L2, 30 m); "
+        "values are the sensor's own, before the detector's cross-sensor correction."
+    )
     ndvi: float | None = strawberry.field(description="Mean NDVI of the clear pixels.")
     ndbi: float | None = strawberry.field(description="Mean NDBI of the clear pixels.")
     bsi: float | None = strawberry.field(description="Mean bare-soil index of the clear pixels.")
@@ -115,6 +119,7 @@ def parcel_satellite(
     shown = [
         SatelliteObservation(
             day=o.day,
+            sensor=o.sensor,
             ndvi=_num(o.ndvi),
             ndbi=_num(o.ndbi),
             bsi=_num(o.bsi),

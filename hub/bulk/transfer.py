@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from connectors import feeds
 from graph_schema import statements as st
 from graph_schema.errors import InvalidRecord, Problem
 from graph_schema.model import (
@@ -18,6 +19,7 @@ from graph_schema.model import (
     LOAD_ORDER,
     SPECS,
     Record,
+    Sensor,
     validate,
 )
 from graph_schema.store import GraphStore
@@ -155,6 +157,13 @@ def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield batch
 
 
+def _unknown_feed(record: Record) -> Problem | None:
+    """A sensor's kind must be a feed of ``connectors.feeds`` (the model only checks its form)."""
+    if not isinstance(record, Sensor) or record.kind in feeds.BY_KIND:
+        return None
+    return Problem("kind", f"{record.kind!r} is not one of {', '.join(feeds.KINDS)}")
+
+
 async def _import_batch(
     store: GraphStore, entity: str, rows: list[RawRow], summary: ImportSummary, rejects: _Rejects
 ) -> None:
@@ -165,10 +174,17 @@ async def _import_batch(
             summary.add(entity, Outcome.REJECTED)
             continue
         try:
-            valid.append((row, validate(entity, row.data)))
+            record = validate(entity, row.data)
         except InvalidRecord as exc:
             rejects.write(row, exc.problems)
             summary.add(entity, Outcome.REJECTED)
+            continue
+        unknown = _unknown_feed(record)
+        if unknown is not None:
+            rejects.write(row, [unknown])
+            summary.add(entity, Outcome.REJECTED)
+            continue
+        valid.append((row, record))
     if not valid:
         return
     result = await upsert(store, entity, [record for _, record in valid])

@@ -7,7 +7,9 @@ ingest path (broker → subscriber → pipeline → telemetry store → live bus
   readings: the satellite simulator usually has, first): 30 days of hourly energy per meter and
   7 days of gate passes, as batched payloads, so series, baselines and headcounts have something
   to show at once (a month, so a site stopped for a week still has a baseline of normal work to
-  be compared with). Readings are idempotent, so publishing it again stores nothing twice;
+  be compared with). The history goes through the ingest pipeline (decoding, validation,
+  commit) in large transactions, not over the broker, as an import of past data would; readings
+  are idempotent, so writing it again stores nothing twice;
 - **meters** then report every minute (energy of the minute just ended), staggered;
 - **gates** report passes as they happen: arrivals 06:30–08:30, a lunch break, departures
   17:00–19:00 local time, fewer workers at weekends;
@@ -59,6 +61,7 @@ from hub.clock import Clock, system_clock
 from hub.demo import cameras
 from hub.settings import Settings
 from hub.telemetry import Telemetry
+from ingest.model import Message
 from ingest.mqtt import stop_network_thread
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,8 @@ IDLE_SINCE_DAYS = 3
 LONG_IDLE_DAYS = 8
 SILENT_METERS = 2
 SILENT_SINCE_H = 3
+# Messages (a meter-day or a gate-day each) per history transaction.
+HISTORY_BATCH = 200
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -304,8 +309,6 @@ class Publisher:
         self.client.max_inflight_messages_set(200)
         self.client.max_queued_messages_set(0)
         self.published = 0
-        # (ingest's received counter, our published count) when the history began.
-        self.baseline = (0, 0)
 
     def start(self) -> None:
         self.client.connect_async(self._host, self._port, keepalive=30)
@@ -320,18 +323,6 @@ class Publisher:
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.client.publish(topic, payload, qos=1)
         self.published += 1
-
-    async def pace(self, telemetry: Telemetry, *, ahead: int = 300, wait_s: float = 10.0) -> None:
-        """Wait until ingest has received all but ``ahead`` of what was published, so history
-        never runs ahead of the commits. amqtt drops a delivery whose acknowledgement takes
-        over 5 s, and the hub acknowledges only after committing."""
-        counters = telemetry.pipeline.counters
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while counters.received - self.baseline[0] + ahead < self.published - self.baseline[1]:
-            if loop.time() > deadline:
-                return  # ingest runs elsewhere (HUB_MQTT_INGEST=false) or lags: go on
-            await asyncio.sleep(0.02)
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -379,17 +370,33 @@ def history_messages(
 
 
 async def _history(
-    publisher: Publisher,
     telemetry: Telemetry,
     sites: list[Site],
     silent: set[str],
     tz: ZoneInfo,
     now: dt.datetime,
-) -> None:
+    *,
+    batch: int = HISTORY_BATCH,
+) -> int:
+    """Write the history through the ingest pipeline (the same decoding, validation and
+    commit as MQTT messages get), ``batch`` messages a transaction, off the live bus; return
+    the readings and passes stored. Not over the broker: one message per meter-day, each
+    acknowledged after its commit, took 5 minutes and 3.5 CPU-minutes on an idle 2-core
+    machine, an hour on a busy one."""
+    arrived = int(now.timestamp() * 1000)
+    pending: list[Message] = []
+    stored = 0
     for site in sites:
         for topic, body in history_messages(site, silent, tz, now):
-            publisher.send(topic, body)
-        await publisher.pace(telemetry)
+            pending.append(Message(topic, json.dumps(body).encode(), arrived))
+            if len(pending) >= batch:
+                result = await telemetry.pipeline.process(pending, live=False)
+                stored += len(result.stored) + len(result.attendance_stored)
+                pending = []
+    if pending:
+        result = await telemetry.pipeline.process(pending, live=False)
+        stored += len(result.stored) + len(result.attendance_stored)
+    return stored
 
 
 def _bad_messages(now: dt.datetime, meter: str) -> list[tuple[str, bytes]]:
@@ -443,11 +450,11 @@ async def simulate(
         live = asyncio.create_task(_live(publisher, ordered, meters, silent, tz, clock))
         if await needs_history(telemetry, [m for _, m in meters], started, tz):
             gates = sum(len(s.gates) for s in ordered)
-            log.info("demo simulator: publishing history for %d meters and %d gates",
+            log.info("demo simulator: writing history for %d meters and %d gates",
                      len(meters), gates)  # fmt: skip
-            publisher.baseline = (telemetry.pipeline.counters.received, publisher.published)
-            await _history(publisher, telemetry, scenarios_first(ordered, silent), silent, tz,
-                           started)  # fmt: skip
+            stored = await _history(telemetry, scenarios_first(ordered, silent), silent, tz,
+                                    started)  # fmt: skip
+            log.info("demo simulator: history written (%d readings and passes)", stored)
         await live
     finally:
         malformed.cancel()
@@ -503,9 +510,8 @@ def plan(rows: list[dict[str, Any]], now: dt.datetime, tz: ZoneInfo) -> tuple[li
 def scenarios_first(sites: list[Site], silent: set[str]) -> list[Site]:
     """The order the history is published in: the scripted scenarios' sites first (the long
     stop, whose county goes red and whose case escalates; the sites with a silent meter; the
-    short stops), then the rest, each group by project code. The whole history takes the best
-    part of an hour on a busy machine (688 meters, one site at a time, paced by ingest's
-    commits); this way every scenario plays within minutes of the start."""
+    short stops), then the rest, each group by project code, so that on a busy machine every
+    scenario has its history first."""
 
     def rank(site: Site) -> int:
         if site.idle and site.idle_days == LONG_IDLE_DAYS:

@@ -117,6 +117,7 @@ async def _simulate(
                     # the same weeks a year before, so the demo fetches that far back.
                     history_days=max(s.history_days, 150 + 400),
                     retry_sleep_s=0.5,
+                    landsat=s.landsat,
                 )
             )
             refresher = Refresher(

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
+from connectors.landsat_scenes import landsat_acquisitions, landsat_observations
 from connectors.satellite import Parcel, parcel_maps
 from connectors.sentinel import (
     SatelliteAuthError,
@@ -47,7 +48,7 @@ def sh() -> Iterator[LoopbackSentinelHub]:
 
 
 def _client(
-    sh: LoopbackSentinelHub, cache: Path, secret: str = "loopback-secret"
+    sh: LoopbackSentinelHub, cache: Path, secret: str = "loopback-secret", *, landsat: bool = False
 ) -> SentinelClient:
     return SentinelClient(
         SentinelConfig(
@@ -60,6 +61,7 @@ def _client(
             max_attempts=3,
             max_rate_limited=3,
             retry_sleep_s=0.05,
+            landsat=landsat,
         )
     )
 
@@ -254,3 +256,63 @@ def test_real_copernicus_data_space_statistics(tmp_path: Path) -> None:
     field = PARCELS[0].geometry
     result = client.refresh("real-check", field, today=dt.date.today())
     assert result.asked is not None
+
+
+def test_landsat_is_asked_in_its_own_collection_and_merged_by_day(
+    sh: LoopbackSentinelHub, tmp_path: Path
+) -> None:
+    p = _parcel("vegetated")
+    # A cache written with Sentinel-2 alone; Landsat turned on later backfills its own history.
+    _client(sh, tmp_path).refresh(p.id, p.geometry, today=TODAY)
+    assert len(sh.bodies("statistics")) == 1
+    client = _client(sh, tmp_path, landsat=True)
+    assert client.requests_per_refresh == 2
+    got = client.refresh(p.id, p.geometry, today=TODAY)
+    assert got.requests == 1  # Sentinel-2 was up to date
+    (body,) = sh.bodies("statistics")[1:]
+    data = body["input"]["data"][0]
+    assert data["type"] == "landsat-ot-l2"
+    assert "processing" not in data  # nothing to harmonize in Collection 2
+    script = body["aggregation"]["evalscript"]
+    assert "BQA" in script and "B05" in script and "SCL" not in script
+    assert 25 < float(body["aggregation"]["resy"]) * 111_195 < 35  # 30 m pixels
+    start = TODAY - dt.timedelta(days=400)
+    want = landsat_observations(p, landsat_acquisitions(start, TODAY + dt.timedelta(days=1)))
+    assert set(got.new_days) == {o.day for o in want}
+    series = _client(sh, tmp_path).cache.load(p.id).observations()
+    ls = {o.day: o for o in series if o.sensor == "landsat"}
+    assert ls.keys() == {o.day for o in want} and len(ls) > 30
+    for o in want:
+        if math.isfinite(o.ndvi):
+            assert (ls[o.day].ndvi, ls[o.day].ndbi_sd) == pytest.approx(
+                (o.ndvi, o.ndbi_sd), abs=1e-4
+            )
+    assert [o.day for o in series] == sorted(o.day for o in series)
+    assert sum(o.sensor == "sentinel-2" for o in series) > 50
+    # The next refresh asks both sources for the trailing days, two requests.
+    sh.today = TODAY + dt.timedelta(days=20)
+    later = client.refresh(p.id, p.geometry, today=sh.today)
+    assert later.requests == 2
+    types = [b["input"]["data"][0]["type"] for b in sh.bodies("statistics")[2:]]
+    assert types == ["sentinel-2-l2a", "landsat-ot-l2"]
+    # Turned off again: Sentinel-2 alone, the Landsat passes kept in the cache are still read.
+    off = _client(sh, tmp_path)
+    sh.today = TODAY + dt.timedelta(days=30)
+    assert off.refresh(p.id, p.geometry, today=sh.today).requests == 1
+    assert any(o.sensor == "landsat" for o in off.cache.load(p.id).observations())
+
+
+def test_a_failed_landsat_request_leaves_sentinel_2_standing_and_is_asked_again(
+    sh: LoopbackSentinelHub, tmp_path: Path
+) -> None:
+    p = _parcel("construction")
+    client = _client(sh, tmp_path, landsat=True)
+    sh.fail("statistics", "ok", "403quota")  # Sentinel-2's request passes, Landsat's is refused
+    got = client.refresh(p.id, p.geometry, today=TODAY)
+    assert got.requests == 2
+    assert got.landsat_error is not None and got.landsat_error.code == "SATELLITE_QUOTA_EXHAUSTED"
+    cached = client.cache.load(p.id)
+    assert cached.days and not cached.landsat and cached.landsat_through is None
+    again = client.refresh(p.id, p.geometry, today=TODAY)
+    assert again.landsat_error is None and again.requests == 1  # Landsat alone
+    assert client.cache.load(p.id).landsat

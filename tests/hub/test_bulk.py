@@ -199,3 +199,23 @@ async def test_a_row_the_store_refuses_is_one_rejected_row_and_the_rest_lands(
     assert nodes["Region"] == 3
     again = await import_files(store, [tmp_path / "regions.csv"], rejects_path=rejects)
     assert again.counts["region"] == {Outcome.UNCHANGED: 3, Outcome.REJECTED: 1}
+
+
+async def test_a_sensor_of_a_kind_no_feed_declares_is_rejected(
+    store: FalkorDBStore, tmp_path: Path
+) -> None:
+    """The model checks a kind's form; the feeds' table (connectors.feeds) decides which exist."""
+    project = "2025-330106-36-01-MON001"
+    lines = [
+        {"id": "gas-1", "kind": "gas", "project_code": project},
+        {"id": "pwr-x", "kind": "Power meter", "project_code": project},
+    ]
+    text = "\n".join(json.dumps(line) for line in lines)
+    (tmp_path / "sensors.jsonl").write_text(text + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    summary = await import_files(store, [tmp_path], rejects_path=rejects)
+    assert summary.counts["sensor"] == {Outcome.REJECTED: 2}
+    entries = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    reasons = {e["line"]: " ".join(e["reasons"]) for e in entries}
+    assert "'gas' is not one of power, labor, camera, satellite, water" in reasons[1]
+    assert "kind" in reasons[2] and "pattern" in reasons[2]

@@ -317,13 +317,13 @@ def test_parcels_sit_near_their_county_seat_without_overlapping(demo: DemoData) 
 def test_sensors_watch_the_sites(demo: DemoData) -> None:
     by_project: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for sensor in demo.sensor:
-        by_project[sensor.project_code][sensor.kind.value] += 1
+        by_project[sensor.project_code][sensor.kind] += 1
         prefix = {"power": "pwr-", "labor": "lab-", "camera": "cam-", "satellite": "sat-"}
-        assert sensor.id.startswith(prefix[sensor.kind.value])
+        assert sensor.id.startswith(prefix[sensor.kind])
         assert sensor.id.split("-")[1] == sensor.project_code[-6:]
-        if sensor.kind.value == "power":
+        if sensor.kind == "power":
             assert sensor.unit == "kWh"
-        if sensor.kind.value == "labor":
+        if sensor.kind == "labor":
             assert sensor.unit == "person"
     for p in demo.project:
         kinds = by_project[p.code]

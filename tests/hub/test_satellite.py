@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from connectors.landsat_scenes import landsat_acquisitions, landsat_observations
 from connectors.satellite import Refresher, RequestBudget, load_targets
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
@@ -36,7 +37,7 @@ query Parcel($id: ID!, $from: Date) {
       parcelId
       satellite(from: $from) {
         state changeScore firstDetected confirmed lastPass
-        observations { day ndvi validShare clear changeState }
+        observations { day sensor ndvi validShare clear changeState }
       }
       projects(first: 1) { nodes { monitoring(bucket: DAY) {
         series(metric: "change_state") { sensorId max }
@@ -63,6 +64,7 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
                 SentinelConfig(
                     sh.base_url, sh.token_url, sh.client_id, SecretStr(sh.client_secret),
                     settings.data_dir / "satellite", history_days=730, retry_sleep_s=0.05,
+                    landsat=settings.satellite.landsat,  # on by default: both sources
                 )
             )  # fmt: skip
             refresher = Refresher(
@@ -103,7 +105,10 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
         assert quiet["state"] == "NO_CHANGE" and quiet["confirmed"] is None
         since = TODAY - dt.timedelta(days=730)
         passes = [d for d in acquisitions(since, TODAY) if not missing(scenes[1], d)]
-        assert len(quiet["observations"]) == len(passes)
+        landsat = landsat_observations(scenes[1], landsat_acquisitions(since, TODAY))
+        sensors = [o["sensor"] for o in quiet["observations"]]
+        assert sensors.count("sentinel-2") == len(passes)
+        assert sensors.count("landsat") == len(landsat) > 50  # HUB_SATELLITE_LANDSAT: on
     finally:
         await telemetry.close()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors import power
+from connectors import feeds, power
 from ingest.model import Reading, Reason
 from ingest.payloads import (
     PayloadLimits,
@@ -17,6 +17,7 @@ from ingest.payloads import (
     decode_guarded,
     nesting_depth,
     route,
+    topic_kinds,
 )
 
 NOW = 1_740_800_000_000  # 2025-03-01T03:33:20Z
@@ -71,10 +72,15 @@ def test_a_batch_keeps_its_good_readings() -> None:
 
 
 def test_routes() -> None:
-    assert route("hub/v1/power/m1") == Route("power", "m1")
-    assert route("power-csv:file.csv:12") == Route("power-csv", None)
-    assert route("hub/v1/power/m1/extra") is None
-    assert route("hub/v1/water/m1") is None
+    assert route("hub/v1/power/m1", feeds.KINDS) == Route("power", "m1")
+    assert route("hub/v1/water/m1", feeds.KINDS) == Route("water", "m1")
+    assert route("power-csv:file.csv:12", feeds.KINDS) == Route("power-csv", None)
+    assert route("hub/v1/power/m1/extra", feeds.KINDS) is None
+    assert route("hub/v1/gas/m1", feeds.KINDS) is None  # a kind the feeds' table lacks
+    # The pipeline takes its topic kinds from its decoders: import schemes are not topics.
+    kinds = topic_kinds(feeds.decoders(labor_salt=b"salt"))
+    assert kinds == set(feeds.KINDS)
+    assert route("hub/v1/power-csv/m1", kinds) is None
 
 
 # -- poison messages: screened before parsing, bounded as dead letters ------------------------

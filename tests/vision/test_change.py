@@ -3,6 +3,7 @@ that stalls and regrows, insufficient history, and the rules on hand-made series
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -221,3 +222,62 @@ def test_one_patchy_pass_before_weeks_of_clouds_confirms_alone_a_uniform_one_doe
         assert result.evidence == (later[0],)
     else:
         assert confirmed == [] and result.state is ChangeState.DETECTED
+
+
+def _two_sensors(
+    days: int, *, bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+) -> list[SpectralObservation]:
+    """A stable green parcel seen by Sentinel-2 every 5 days and Landsat every 8, the latter
+    reading ``bias`` (NDVI, BSI, NDBI) off Sentinel-2."""
+    start = dt.date(2021, 1, 1)
+    out = []
+    for k in range(days):
+        day = start + dt.timedelta(days=k)
+        wobble = 0.01 * math.sin(k / 7)
+        if k % 5 == 0:
+            out.append(SpectralObservation(day, 0.7 + wobble, -0.2, -0.1, 1.0))
+        if k % 8 == 3:
+            n, b, u = bias
+            out.append(
+                SpectralObservation(
+                    day, 0.7 + wobble + n, -0.2 + u, -0.1 + b, 1.0, sensor="landsat"
+                )
+            )
+    return out
+
+
+def test_a_second_sensors_bias_does_not_alarm() -> None:
+    # Landsat reads 0.2 less NDVI and more soil than Sentinel-2 over the same green field.
+    series = _two_sensors(900, bias=(-0.2, 0.08, 0.08))
+    result = detect(series, area_m2=40_000, params=PARAMS)
+    assert all(
+        s.state in (ChangeState.INSUFFICIENT_HISTORY, ChangeState.NONE) for s in result.steps
+    )
+    assert sum(o.sensor == "landsat" for o in series) > 100
+
+
+def _site_after(series: list[SpectralObservation], onset: dt.date) -> list[SpectralObservation]:
+    """Sentinel-2 passes from ``onset`` show graded subsoil; Landsat's are left out."""
+    out = [o for o in series if o.day < onset]
+    for k in range(0, 40, 5):
+        out.append(SpectralObservation(onset + dt.timedelta(days=k), 0.1, 0.1, 0.15, 1.0))
+    return out
+
+
+def test_a_coarser_look_showing_part_of_the_loss_does_not_break_a_run() -> None:
+    onset = dt.date(2022, 6, 30)
+    series = _site_after(_two_sensors(545), onset)
+    alone = detect(series, area_m2=40_000, params=PARAMS).confirmed
+    assert alone == onset + dt.timedelta(days=10)
+    # A blurred Landsat pass between: greener than the bare subsoil, no soil gained to speak of.
+    blurred = SpectralObservation(onset + dt.timedelta(days=7), 0.16, -0.2, -0.07, 1.0)
+    with_landsat = [*series, dataclasses.replace(blurred, sensor="landsat")]
+    assert detect(with_landsat, area_m2=40_000, params=PARAMS).confirmed == alone
+    # The same look from Sentinel-2's 10 m pixels is a contradiction: the run starts again.
+    with_s2 = [*series, blurred]
+    assert detect(with_s2, area_m2=40_000, params=PARAMS).confirmed != alone
+    # And a Landsat pass as green as the field was breaks the run too.
+    green = SpectralObservation(
+        onset + dt.timedelta(days=7), 0.7, -0.2, -0.1, 1.0, sensor="landsat"
+    )
+    assert detect([*series, green], area_m2=40_000, params=PARAMS).confirmed != alone
