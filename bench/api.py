@@ -47,8 +47,9 @@ from starlette.types import Receive, Scope, Send
 
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
-from hub.app import create_app, freeze_startup_heap
+from hub.app import create_app
 from hub.demo import Scale, generate
+from hub.lifecycle import freeze_startup_heap
 from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
 from hub.store import open_store

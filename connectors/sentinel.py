@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -45,26 +45,16 @@ import numpy.typing as npt
 import requests
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from pydantic import SecretStr
-from sentinelhub.api.process import SentinelHubRequest
-from sentinelhub.api.statistical import SentinelHubStatistical
-from sentinelhub.config import SHConfig
-from sentinelhub.constants import CRS, MimeType
-from sentinelhub.data_collections import DataCollection
-from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
-from sentinelhub.download.sentinelhub_statistical_client import (
-    SentinelHubStatisticalDownloadClient,
-)
-from sentinelhub.download.session import SentinelHubSession
-from sentinelhub.exceptions import (
-    DownloadFailedException,
-    OutOfRequestsException,
-    SHRateLimitWarning,
-)
-from sentinelhub.geometry import BBox, Geometry
 from shapely.geometry import shape
 
 from graph_schema.errors import HubError
 from vision.change import SpectralObservation
+
+# sentinelhub takes about 0.6 s of CPU to import, and every process that opens telemetry imports
+# this module through the feed registry (hub ingest, hub serve, each CLI command, each test
+# subprocess); only a hub that talks to Sentinel Hub needs it, so the client imports it.
+if TYPE_CHECKING:
+    from sentinelhub.download.session import SentinelHubSession
 
 _M_PER_DEG = math.radians(1.0) * 6_371_008.8
 MIN_HISTORY_DAYS = 395  # a year and the ±15-day window of the detector, and some slack
@@ -337,6 +327,9 @@ class SentinelClient:
         if _is_loopback(config.token_url) and urlsplit(config.token_url).scheme == "http":
             # oauthlib refuses plain HTTP; the loopback stand-in has no certificate.
             os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        from sentinelhub.config import SHConfig
+        from sentinelhub.data_collections import DataCollection
+
         self._sh = SHConfig(
             use_defaults=True,
             sh_client_id=config.client_id,
@@ -366,6 +359,8 @@ class SentinelClient:
     def _session(self) -> SentinelHubSession:
         # Our own session, not sentinelhub's process-wide cache (keyed by client id and base
         # URL only): two configurations never share a token.
+        from sentinelhub.download.session import SentinelHubSession
+
         with self._token_lock:
             if self._token is None:
                 self._token = SentinelHubSession(config=self._sh)
@@ -469,6 +464,13 @@ class SentinelClient:
     def _statistics(
         self, geometry: dict[str, Any], start: dt.date, end: dt.date, *, landsat: bool = False
     ) -> Any:
+        from sentinelhub.api.statistical import SentinelHubStatistical
+        from sentinelhub.constants import CRS
+        from sentinelhub.download.sentinelhub_statistical_client import (
+            SentinelHubStatisticalDownloadClient,
+        )
+        from sentinelhub.geometry import Geometry
+
         if landsat:  # Collection 2 L2 is one product line: nothing to harmonize
             data = SentinelHubStatistical.input_data(self._landsat)
         else:
@@ -504,6 +506,11 @@ class SentinelClient:
     ) -> SceneBands:
         """One day's DN bands, SCL and dataMask over ``bbox`` (WGS 84) at ``width``×``height``;
         the service harmonizes the values (no BOA offset, whatever the processing baseline)."""
+        from sentinelhub.api.process import SentinelHubRequest
+        from sentinelhub.constants import CRS, MimeType
+        from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
+        from sentinelhub.geometry import BBox
+
         request = SentinelHubRequest(
             evalscript=BANDS_EVALSCRIPT,
             input_data=[
@@ -539,6 +546,12 @@ class SentinelClient:
     # --- errors --------------------------------------------------------------------------
 
     def _download(self, call: Any) -> Any:
+        from sentinelhub.exceptions import (
+            DownloadFailedException,
+            OutOfRequestsException,
+            SHRateLimitWarning,
+        )
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SHRateLimitWarning)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-import hmac
 import json
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -45,8 +42,9 @@ from hub.console import console_routes
 from hub.graphiql import graphiql_routes
 from hub.graphiql import page as graphiql_page
 from hub.headers import SecurityHeaders
+from hub.lifecycle import Opened, bounded, freeze_startup_heap, readyz_for
 from hub.logs import RequestContext
-from hub.metrics import MeasuredGraphStore, Metrics, graphql_extension, route_of
+from hub.metrics import graphql_extension, route_of
 from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
@@ -388,7 +386,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         )
 
 
-class _State:
+class _State(Opened):
     def __init__(
         self,
         settings: Settings,
@@ -397,14 +395,9 @@ class _State:
         telemetry: Telemetry | None = None,
         clock: Clock = system_clock,
     ) -> None:
-        self.settings = settings
+        super().__init__(settings, store, telemetry)
         self.clock = clock
         self.batching = batching
-        self.metrics = Metrics(settings.metrics)
-        self._store: GraphStore | None = None
-        self.store = store
-        self.telemetry = telemetry
-        self.metrics.attach(telemetry)
         self.watch: Watch | None = None
         self.relay: Relay | None = None
         self._authenticator: Authenticator | None = None
@@ -428,25 +421,6 @@ class _State:
                 clock=self.clock,
             )
         return self._authenticator
-
-    @property
-    def store(self) -> GraphStore:
-        if self._store is None:
-            raise GraphUnavailable("the graph store is not open yet")
-        return self._store
-
-    @store.setter
-    def store(self, value: GraphStore | None) -> None:
-        # Every store call of the app is timed; the caller's store object is left as it is.
-        self._store = MeasuredGraphStore(value, self.metrics) if value is not None else None
-
-
-def freeze_startup_heap() -> None:
-    """Move what start-up allocated (modules, schema, store clients) out of the garbage
-    collector's reach. Full collections then walk only request garbage: at hubei scale their
-    pauses fell from about 40 ms to at most 6 ms, and (a)'s p95 from 65 to 35 ms (bench api)."""
-    gc.collect()
-    gc.freeze()
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,9 +448,14 @@ def create_app(
     watch: Watch | None = None,
     clock: Clock = system_clock,
 ) -> Starlette:
-    """The ASGI app. With ``store`` given, the caller owns it (and ``telemetry``, which is then
-    optional); otherwise the lifespan opens both, starts MQTT ingest and, for ``demo``, the
-    embedded broker and the feed simulator.
+    """The ASGI app; its lifespan is the hub's start-up: open the graph store, prepare the
+    demo, start the embedded broker, open telemetry (MQTT ingest, cameras, satellite as the
+    settings say), the relay, the watch and the demo feeds; then stop them in reverse.
+
+    ``store`` and ``telemetry``, when given, are used instead of opening them from the settings
+    (tests inject the stores their fixtures hold); their caller owns and closes them, and
+    everything else still starts as configured. ``watch`` likewise replaces the one
+    ``HUB_ALERTS_ENABLED`` would start.
 
     ``batching=False`` resolves each related field with its own store call; only the benchmark
     uses it, as the naive baseline. ``clock`` is what key expiry is judged by (tests inject
@@ -492,68 +471,72 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owned = store is None
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(offload.shutdown)
-            if owned:
+            if store is None:
                 opened = await open_store(settings)
                 state.store = opened
-                stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
-                log.info("graph store: %s", state.store.describe())
-                if demo is not None and demo.prepare is not None:
-                    await demo.prepare(opened)
-                    # Indexes follow writes; this only checks that none is still building.
-                    await opened.wait_until_indexed(max(settings.graph.timeout_s * 10, 120))
-                force_protocol = None
-                if demo is not None and demo.embedded_broker:
-                    from hub.demo.live import embedded_broker
+                stack.push_async_callback(bounded, "graph store", state.forget_store(), limit)
+            else:
+                opened = store
+            log.info("graph store: %s", state.store.describe())
+            if demo is not None and demo.prepare is not None:
+                await demo.prepare(opened)
+                # Indexes follow writes; this only checks that none is still building.
+                await opened.wait_until_indexed(max(settings.graph.timeout_s * 10, 120))
+            force_protocol = None
+            if demo is not None and demo.embedded_broker:
+                from hub.demo.live import embedded_broker
 
-                    await stack.enter_async_context(
-                        embedded_broker(settings.mqtt.url, shutdown_s=limit)
-                    )
-                    force_protocol = 4  # amqtt speaks MQTT 3.1.1
+                await stack.enter_async_context(
+                    embedded_broker(settings.mqtt.url, shutdown_s=limit)
+                )
+                force_protocol = 4  # amqtt speaks MQTT 3.1.1
+            if telemetry is None:
                 state.telemetry = await open_telemetry(
                     settings,
                     state.store,
                     labor_salt=demo.labor_salt if demo is not None else None,
                     force_protocol=force_protocol,
                 )
-                stack.push_async_callback(_bounded, "telemetry", _close_telemetry(state), limit)
-                state.metrics.attach(state.telemetry)
-                if settings.mqtt.relay:
-                    state.relay = start_relay(settings, state.telemetry)
-                    state.metrics.relay = state.relay
-                if settings.alerts.enabled:
-                    state.watch = start_watch(settings, state.store, state.telemetry, state.relay)
-                    state.metrics.watch = state.watch
-                    if state.relay is not None:
-                        state.relay.on_alert = alert_handler(state.watch)
-                if demo is not None and demo.simulate:
-                    from hub.demo.live import simulate
+                stack.push_async_callback(bounded, "telemetry", state.close_telemetry(), limit)
+            else:
+                state.telemetry = telemetry
+            state.metrics.attach(state.telemetry)
+            if settings.mqtt.relay:
+                state.relay = start_relay(settings, state.telemetry)
+                state.metrics.relay = state.relay
+            if settings.alerts.enabled and watch is None:
+                state.watch = start_watch(settings, state.store, state.telemetry, state.relay)
+                state.metrics.watch = state.watch
+                if state.relay is not None:
+                    state.relay.on_alert = alert_handler(state.watch)
+            if demo is not None and demo.simulate:
+                from hub.demo.live import simulate
+
+                state.telemetry.start(
+                    "simulator",
+                    simulate(
+                        settings,
+                        state.store,
+                        state.telemetry,
+                        protocol=force_protocol or settings.mqtt.protocol,
+                    ),
+                )
+                if state.watch is not None:
+                    from hub.demo.live import demo_supervision
 
                     state.telemetry.start(
-                        "simulator",
-                        simulate(
-                            settings,
-                            state.store,
-                            state.telemetry,
-                            protocol=force_protocol or settings.mqtt.protocol,
-                        ),
+                        "demo-supervision",
+                        demo_supervision(state.watch, state.store, settings),
                     )
-                    if state.watch is not None:
-                        from hub.demo.live import demo_supervision
+                if not settings.satellite.enabled:
+                    from hub.demo.satellite import simulate_satellite
 
-                        state.telemetry.start(
-                            "demo-supervision",
-                            demo_supervision(state.watch, state.store, settings),
-                        )
-                    if not settings.satellite.enabled:
-                        from hub.demo.satellite import simulate_satellite
-
-                        state.telemetry.start(
-                            "satellite-simulator",
-                            simulate_satellite(settings, state.store, state.telemetry),
-                        )
+                    state.telemetry.start(
+                        "satellite-simulator",
+                        simulate_satellite(settings, state.store, state.telemetry),
+                    )
             freeze_startup_heap()
             yield
 
@@ -561,7 +544,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        return _readyz_for(request, settings, await _readyz(request))
+        return readyz_for(request, settings, await _readyz(request))
 
     async def _readyz(request: Request) -> JSONResponse:
         try:
@@ -598,99 +581,6 @@ def create_app(
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
-
-
-def create_ingest_app(settings: Settings) -> Starlette:
-    """``hub ingest``: an ingest worker. MQTT in (with ``HUB_MQTT_SHARED_GROUP``, several
-    workers split the load), telemetry store out, events republished for the API replicas;
-    no GraphQL, no watch. It serves ``/healthz``, ``/readyz`` (graph reachable and broker
-    connected) and ``/metrics`` for its orchestrator and Prometheus."""
-    state = _State(settings, None, True)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        limit = settings.http.shutdown_timeout_s
-        async with contextlib.AsyncExitStack() as stack:
-            state.store = await open_store(settings)
-            stack.push_async_callback(_bounded, "graph store", _forget_store(state), limit)
-            state.telemetry = await open_telemetry(settings, state.store, ingest_mqtt=True)
-            stack.push_async_callback(_bounded, "telemetry", _close_telemetry(state), limit)
-            state.metrics.attach(state.telemetry)
-            log.info("ingest worker: graph %s", state.store.describe())
-            freeze_startup_heap()
-            yield
-
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> JSONResponse:
-        return _readyz_for(request, settings, await _readyz(request))
-
-    async def _readyz(request: Request) -> JSONResponse:
-        body: dict[str, Any] = {"status": "ready"}
-        try:
-            await state.store.ping()
-        except GraphUnavailable as exc:
-            return JSONResponse({"status": "unavailable", "graph": str(exc)}, status_code=503)
-        telemetry = state.telemetry
-        connected = telemetry is not None and telemetry.connected
-        body["broker_connected"] = connected
-        if telemetry is not None and telemetry.ingest is not None and telemetry.ingest.error:
-            body["ingest_error"] = telemetry.ingest.error
-        if telemetry is not None and not telemetry.ingest_running:
-            body["ingest_error"] = telemetry.ingest_failure
-        if not connected:
-            body["status"] = "unavailable"
-        return JSONResponse(body, status_code=200 if connected else 503)
-
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
-    if settings.metrics.enabled:
-        routes.append(Route("/metrics", state.metrics.endpoint))
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
-    app.state.metrics = state.metrics
-    return app
-
-
-def _readyz_for(request: Request, settings: Settings, full: JSONResponse) -> JSONResponse:
-    """``/readyz`` in full (store URLs, data paths, errors) for a loopback caller or one with
-    HUB_METRICS_TOKEN; anyone else learns only the status."""
-    host = request.client.host if request.client is not None else ""
-    token = settings.metrics.token
-    header = request.headers.get("authorization", "")
-    trusted = host in ("127.0.0.1", "::1", "localhost") or (
-        token is not None
-        and header.startswith("Bearer ")
-        and hmac.compare_digest(header[7:].encode(), token.get_secret_value().encode())
-    )
-    if trusted:
-        return full
-    body = json.loads(bytes(full.body))
-    return JSONResponse({"status": body.get("status", "unavailable")}, status_code=full.status_code)
-
-
-async def _bounded(step: str, work: Coroutine[Any, Any, None], limit_s: float) -> None:
-    """One shutdown step, given at most ``limit_s``: a step that hangs (a peer that never
-    answers, a library that waits for a connection nobody closes) is named in the log and left
-    behind, so the steps after it still run and the process still exits."""
-    started = time.perf_counter()
-    task = asyncio.ensure_future(work)
-    # asyncio.wait, not wait_for: a step that swallows its cancellation must not hold us.
-    done, _ = await asyncio.wait({task}, timeout=limit_s)
-    if not done:
-        task.cancel()
-        log.error("shutdown: %s did not stop within %.0f s; going on without it", step, limit_s)
-        return
-    if not task.cancelled() and task.exception() is not None:
-        log.error("shutdown: %s failed", step, exc_info=task.exception())
-        return
-    log.info("shutdown: %s stopped in %.2f s", step, time.perf_counter() - started)
-
-
-async def _forget_store(state: _State) -> None:
-    await state.store.close()
-    state.store = None
 
 
 def start_watch(
@@ -747,12 +637,6 @@ def start_relay(settings: Settings, telemetry: Telemetry) -> Relay:
     # Stopped before the telemetry tasks are cancelled, so paho's thread is joined cleanly.
     telemetry.stoppers.append(relay.stop)
     return relay
-
-
-async def _close_telemetry(state: _State) -> None:
-    if state.telemetry is not None:
-        await state.telemetry.close()
-        state.telemetry = None
 
 
 def negotiate(accept: str | None) -> str | None:

@@ -638,8 +638,14 @@ def _serve(
 
 
 def _run_uvicorn(app: Any, settings: Settings) -> None:
+    import signal
+
     import uvicorn
 
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler it
+    # found: with this one a completed graceful stop exits 0 (an orchestrator's or an
+    # operator's stop is not a failure) instead of dying by the signal.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         app,
         host=settings.http.host,
@@ -656,8 +662,12 @@ def _run_uvicorn(app: Any, settings: Settings) -> None:
     )
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.app import create_ingest_app
+    from hub.ingest_app import create_ingest_app
 
     mqtt = settings.mqtt
     group = f" in shared group {mqtt.shared_group}" if mqtt.shared_group else ""

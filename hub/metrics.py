@@ -29,7 +29,6 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from graphql import OperationDefinitionNode
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -45,7 +44,6 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from strawberry.extensions import SchemaExtension
 
 from graph_schema.cypher import Statement
 from graph_schema.dialect import SchemaElement
@@ -54,6 +52,8 @@ from graph_schema.store import GraphStore, Params, Row, Step
 from hub.settings import MetricsSettings
 
 if TYPE_CHECKING:
+    from strawberry.extensions import SchemaExtension
+
     from connectors.camera_runner import CameraStats
     from hub.relay import Relay
     from hub.telemetry import Telemetry
@@ -362,6 +362,8 @@ def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
 
 def graphql_extension(metrics: Metrics) -> type[SchemaExtension]:
     """A schema extension that times every operation and counts its outcome."""
+    # Imported here: hub ingest serves /metrics without GraphQL and need not load it.
+    from strawberry.extensions import SchemaExtension
 
     class MeasuredOperations(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
@@ -379,6 +381,8 @@ def graphql_extension(metrics: Metrics) -> type[SchemaExtension]:
 def _operation(document: Any, requested: str | None) -> tuple[str | None, str]:
     """The executed operation's name (None when it has none) and type, from the parsed
     document: never the raw query text."""
+    from graphql import OperationDefinitionNode
+
     if document is None:
         return None, "unknown"
     operations: Sequence[OperationDefinitionNode] = [

@@ -542,15 +542,8 @@ class MqttIngest:
                 index, count = self._partition
                 down = status_payload(index, count, self.config.client_id, "down")
                 self._client.publish(status_topic(index, count), down, qos=1, retain=True)
-            # paho does not drain queued packets before a DISCONNECT (the tests saw the last
-            # batch's PUBACKs lost and those readings redelivered): wait until they are out.
-            deadline = time.monotonic() + 5
-            while (
-                self._client.want_write()
-                and self._client.is_connected()
-                and time.monotonic() < deadline
-            ):
-                await asyncio.sleep(0.005)
+            if self._client.is_connected():
+                await self._acknowledged(5.0)
             self._client.disconnect()
             # The acknowledgements of the last commit are queued before the DISCONNECT: wait
             # until paho has sent them and closed, so a clean stop leaves nothing committed
@@ -561,6 +554,31 @@ class MqttIngest:
             # Joining paho's thread blocks for up to a select timeout: not on the event loop,
             # which may be serving an in-process broker that thread is talking to.
             await stop_network_thread(self._client)
+
+    async def _acknowledged(self, timeout_s: float) -> None:
+        """Wait (at most ``timeout_s``) until the broker has read every PUBACK sent so far.
+
+        Having written them is not enough. Messages keep arriving until the DISCONNECT, so
+        closing leaves unread data and the kernel resets the connection; Mosquitto handles a
+        socket's writes before its reads, fails writing to it and drops the connection
+        without reading what was still in its buffer: the last batch's PUBACKs. Those
+        readings, committed, came back after a restart as duplicates (seen in the SIGTERM
+        no-loss test). A broker handles one connection's packets in order, so the SUBACK of
+        a SUBSCRIBE sent after them (to a broker counter this client already follows, QoS 0)
+        means they were read."""
+        topic = next(iter(BROKER_STATS))
+        rc, mid = self._client.subscribe(topic, qos=0)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or mid is None:
+            return
+        # Registered in the same step as the SUBSCRIBE: the SUBACK cannot get here first.
+        waiter = asyncio.get_running_loop().create_future()
+        self._suback_waiters[mid] = waiter
+        try:
+            await asyncio.wait_for(waiter, timeout_s)
+        except TimeoutError:
+            log.warning("the broker did not confirm the last acknowledgements in %.0f s", timeout_s)
+        finally:
+            self._suback_waiters.pop(mid, None)
 
     async def refresh_partition(self) -> int:
         """Subscribe to the topics of this partition's sensors registered since the last call;

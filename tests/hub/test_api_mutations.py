@@ -20,7 +20,7 @@ from graph_schema.model import Project
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
@@ -39,10 +39,8 @@ async def writable(
 async def _client(store: FalkorDBStore, role: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client holding a real API key of ``role`` (anonymous callers are viewers)."""
     headers = None if role == "viewer" else await key_headers(store, Role(role))
-    app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    ) as client:
+    app = create_app(api_settings(ANONYMOUS_VIEWER), store=store)
+    async with started(app, headers=headers) as client:
         yield client
 
 

@@ -6,6 +6,7 @@ so a wrong filter or a lost row shows up as a mismatch.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +20,7 @@ from hub.api.access import ROOT_FIELDS
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 
 pytestmark = pytest.mark.anyio
@@ -39,11 +40,9 @@ LISTS = {
 
 def _client(
     store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
-) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    )
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return started(app, headers=headers)
 
 
 @pytest.fixture
@@ -410,10 +409,9 @@ async def test_a_page_costs_the_same_round_trips_whatever_its_size(
         hundred = await _round_trips(demo_store, client, 100)
     # page, count, owner, region, segments, segment chains, parcels, sensor counts
     assert ten == hundred == 8
-    settings = load_settings({**ANONYMOUS_VIEWER, **budget})
+    settings = api_settings({**ANONYMOUS_VIEWER, **budget})
     naive = create_app(settings, store=demo_store, batching=False)
-    transport = httpx.ASGITransport(app=naive)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    async with started(naive) as client:
         assert await _round_trips(demo_store, client, 10) > 40
         assert await _round_trips(demo_store, client, 100) > 400
 

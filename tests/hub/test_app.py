@@ -15,17 +15,19 @@ from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from hub.app import create_app
 from hub.bulk import import_records
-from hub.settings import load_settings
+from hub.telemetry import Telemetry
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def client(demo_store: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(ANONYMOUS_VIEWER), store=demo_store)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+async def client(
+    demo_store: FalkorDBStore, demo_telemetry: Telemetry
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(api_settings(ANONYMOUS_VIEWER), store=demo_store, telemetry=demo_telemetry)
+    async with started(app) as http:
         yield http
 
 
@@ -66,10 +68,9 @@ async def test_bad_queries_are_bad_user_input(client: httpx.AsyncClient) -> None
 
 async def test_store_down_is_unavailable_not_a_trace(tmp_path: Any) -> None:
     store = await FalkorDBStore.embedded(tmp_path / "g", socket_timeout_s=1.0)
-    app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
-    await store.close()  # stops the server; calls now fail
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+    app = create_app(api_settings(ANONYMOUS_VIEWER, tmp_path), store=store)
+    async with started(app) as http:
+        await store.close()  # stops the server; calls now fail
         body = await _gql(http, "{ regions { totalCount } }")
         ready = await http.get("/readyz")
     (error,) = body["errors"]
@@ -84,9 +85,8 @@ async def test_internal_errors_are_masked(tmp_path: Any) -> None:
     store = await FalkorDBStore.embedded(tmp_path / "g")
     try:
         await store._connect().connection.set("hub", "not a graph")
-        app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://h") as http:
+        app = create_app(api_settings(ANONYMOUS_VIEWER, tmp_path), store=store)
+        async with started(app) as http:
             body = await _gql(http, "{ regions { totalCount } }")
     finally:
         await store.close()
@@ -111,12 +111,10 @@ async def test_a_killed_graph_server_makes_the_hub_unavailable_then_recovers(
         region = validate("region", {"code": "330000", "name": "浙江省", "level": "province"})
         await import_records(store, "region", [region])
         await asyncio.sleep(1.2)  # appendfsync everysec: the write is on disk
-        app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
+        app = create_app(api_settings(ANONYMOUS_VIEWER, tmp_path), store=store)
         server = store._server
         assert server is not None
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hub"
-        ) as http:
+        async with started(app) as http:
             assert (await http.get("/readyz")).status_code == 200
             for _ in range(2):
                 assert server.pid is not None

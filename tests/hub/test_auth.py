@@ -25,6 +25,7 @@ from hub.bulk import import_records
 from hub.cli import main
 from hub.roles import Role
 from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +48,9 @@ async def graph(store: FalkorDBStore) -> FalkorDBStore:
 async def _post(
     store: FalkorDBStore, query: str, key: str | None = None, **env: str
 ) -> httpx.Response:
-    app = create_app(load_settings(env), store=store)
+    app = create_app(api_settings(env), store=store)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    ) as client:
+    async with started(app, headers=headers) as client:
         return await client.post("/graphql", json={"query": query})
 
 
@@ -100,10 +99,8 @@ async def test_bad_credentials_are_unauthenticated_not_anonymous(
     graph: FalkorDBStore, header: str
 ) -> None:
     # Even with anonymous reads allowed, a wrong key is an error, not a silent downgrade.
-    app = create_app(load_settings({"HUB_AUTH_ANONYMOUS_ROLE": "viewer"}), store=graph)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as client:
+    app = create_app(api_settings({"HUB_AUTH_ANONYMOUS_ROLE": "viewer"}), store=graph)
+    async with started(app) as client:
         response = await client.post(
             "/graphql", json={"query": REGIONS}, headers={"Authorization": header}
         )
@@ -215,10 +212,8 @@ async def test_an_expired_key_is_refused_with_its_own_code_cached_or_not(
     never, _ = await create_key(graph, Role.VIEWER, clock=clock)
     assert info.expires_at == "2026-05-30T09:00:00+00:00"
     # One app throughout: its key cache (30 s by default) must not outlive the expiry.
-    app = create_app(load_settings({"HUB_AUTH_GUESSES_PER_MIN": "2"}), store=graph, clock=clock)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as client:
+    app = create_app(api_settings({"HUB_AUTH_GUESSES_PER_MIN": "2"}), store=graph, clock=clock)
+    async with started(app) as client:
 
         async def post(with_key: str) -> httpx.Response:
             headers = {"Authorization": f"Bearer {with_key}"}

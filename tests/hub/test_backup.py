@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from graph_schema.cypher import Statement
@@ -19,7 +18,7 @@ from hub import backup
 from hub.app import create_app
 from hub.auth import create_key
 from hub.roles import Role
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 
 pytestmark = pytest.mark.anyio
 
@@ -55,11 +54,9 @@ async def copy(demo_store: FalkorDBStore, tmp_path: Path) -> AsyncIterator[Falko
 
 
 async def _answers(store: FalkorDBStore, key: str) -> list[dict[str, Any]]:
-    app = create_app(load_settings({}), store=store)
+    app = create_app(api_settings({}), store=store)
     headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    ) as http:
+    async with started(app, headers=headers) as http:
         out = []
         for query in QUERIES:
             response = await http.post("/graphql", json={"query": query})

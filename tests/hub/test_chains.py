@@ -19,6 +19,7 @@ Enterprises (E#: home county, segment, output 万元, patents, tags, growth %):
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -34,7 +35,7 @@ from graph_schema.model import validate
 from graph_schema.writer import upsert
 from hub import chains, texts
 from hub.app import create_app
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
@@ -291,9 +292,11 @@ async def test_neighbourhoods_and_paths_walk_the_supply_graph(chain_store: Falko
 # --- over GraphQL ------------------------------------------------------------------------------
 
 
-def _client(store: FalkorDBStore, **env: str) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+def _client(
+    store: FalkorDBStore, **env: str
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return started(app)
 
 
 async def _post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:

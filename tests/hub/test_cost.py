@@ -6,6 +6,7 @@ the 100 ms p95 figure is ``python -m bench probe``'s, in BENCHMARKS.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import statistics
 import time
@@ -21,7 +22,7 @@ from graph_schema.falkordb_store import FalkorDBStore
 from hub import offload
 from hub.api.cost import FIELD_COSTS
 from hub.app import create_app
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
@@ -43,17 +44,17 @@ BAROMETERS = 'barometerHistory(region: "330100", from: "2007-01", to: "2026-12")
 WORST = aliases(FORECASTS, 12)
 
 
-async def _client(store: FalkorDBStore, **env: str) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=120
-    )
+def _client(
+    store: FalkorDBStore, **env: str
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return started(app, timeout=120)
 
 
 @pytest.fixture
 async def client(demo_store: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
     # The probe sends back to back: this measures latency, not the rate limit.
-    async with await _client(demo_store, HUB_HTTP_RATE_PER_S="100000") as http:
+    async with _client(demo_store, HUB_HTTP_RATE_PER_S="100000") as http:
         yield http
     offload.shutdown()
 
@@ -153,7 +154,7 @@ async def test_analytics_past_their_deadline_are_killed(
     demo_store: FalkorDBStore, monkeypatch: pytest.MonkeyPatch, field: str
 ) -> None:
     """An analytic past its deadline has its worker killed: TIMEOUT, nothing hangs."""
-    async with await _client(demo_store) as http:
+    async with _client(demo_store) as http:
         monkeypatch.setattr(offload, "deadline_s", 0.001)
         pool = offload.pool()
         killed = pool.killed

@@ -3,6 +3,7 @@ only for loopback or the metrics token, security headers on every response."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
@@ -19,10 +20,9 @@ REMOTE = ("203.0.113.7", 40000)
 
 def _client(
     store: FalkorDBStore, client: tuple[str, int] = ("127.0.0.1", 5), **env: str
-) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
-    transport = httpx.ASGITransport(app=app, client=client)
-    return httpx.AsyncClient(transport=transport, base_url="http://hub")
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return started(app, client=client)
 
 
 @pytest.fixture

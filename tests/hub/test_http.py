@@ -4,6 +4,7 @@ on a real embedded FalkorDB; the drift test runs `hub schema` itself."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -22,7 +23,7 @@ from hub.app import create_app
 from hub.cli import main
 from hub.graphiql import GRAPHIQL_DIR
 from hub.headers import CONSOLE_CSP
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
@@ -36,9 +37,11 @@ CITIES = "query($l: RegionLevel) { regions(where: {level: $l}) { totalCount } }"
 TOO_LARGE_PAGE = "{ projects(first: 100000) { totalCount } }"
 
 
-def _client(store: GraphStore, env: Mapping[str, str] | None = None) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **(env or {})}), store=store)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+def _client(
+    store: GraphStore, env: Mapping[str, str] | None = None
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **(env or {})}), store=store)
+    return started(app)
 
 
 @pytest.fixture

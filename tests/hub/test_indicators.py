@@ -4,6 +4,7 @@ through the graph on synthetic data with a known lag structure, and the demo pro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -27,7 +28,8 @@ from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.bulk import import_records
 from hub.roles import Role
-from hub.settings import SensingSettings, load_settings
+from hub.settings import SensingSettings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
@@ -120,11 +122,9 @@ async def graph(store: FalkorDBStore, tmp_path: Path) -> FalkorDBStore:
 
 def _client(
     store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
-) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    )
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    return started(app, headers=headers)
 
 
 @pytest.fixture

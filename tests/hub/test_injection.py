@@ -35,7 +35,7 @@ from graph_schema.statements import COUNT_NODES
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.roles import Role
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import key_headers
 
 pytestmark = pytest.mark.anyio
@@ -135,11 +135,9 @@ async def province(
 @pytest.fixture(scope="module")
 async def admin(province: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
     """One app and one admin key for every case: each case's own work is its five requests."""
-    app = create_app(load_settings({}), store=province)
+    app = create_app(api_settings({}), store=province)
     headers = await key_headers(province, Role.ADMIN)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    ) as client:
+    async with started(app, headers=headers) as client:
         yield client
 
 

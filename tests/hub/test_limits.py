@@ -10,7 +10,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
@@ -19,10 +19,8 @@ pytestmark = pytest.mark.anyio
 async def _post(
     store: FalkorDBStore, body: Any, *, raw: bytes | None = None, **env: str
 ) -> httpx.Response:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **env}), store=store)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as client:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
+    async with started(app) as client:
         if raw is not None:
             return await client.post(
                 "/graphql", content=raw, headers={"Content-Type": "application/json"}

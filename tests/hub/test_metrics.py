@@ -15,7 +15,7 @@ from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
 from hub.logs import JsonFormatter, configure
 from hub.metrics import Metrics
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 from tests.hub.metrics_text import sample
 
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def client(demo_store: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(ANONYMOUS_VIEWER), store=demo_store)
-    transport = httpx.ASGITransport(app=app)  # the client is 127.0.0.1: loopback may scrape
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+    app = create_app(api_settings(ANONYMOUS_VIEWER), store=demo_store)
+    async with started(app) as http:  # the client is 127.0.0.1: loopback may scrape
         yield http
 
 
@@ -69,11 +68,9 @@ async def test_graphql_counters_and_latency_move_with_requests(client: httpx.Asy
 
 
 async def test_operation_names_are_bounded(demo_store: FalkorDBStore) -> None:
-    settings = load_settings({**ANONYMOUS_VIEWER, "HUB_METRICS_MAX_OPERATIONS": "2"})
+    settings = api_settings({**ANONYMOUS_VIEWER, "HUB_METRICS_MAX_OPERATIONS": "2"})
     app = create_app(settings, store=demo_store)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as http:
+    async with started(app) as http:
         for i in range(5):
             await http.post(
                 "/graphql", json={"query": f"query Op{i} {{ regions {{ totalCount }} }}"}
@@ -86,12 +83,11 @@ async def test_operation_names_are_bounded(demo_store: FalkorDBStore) -> None:
 
 
 async def test_metrics_refuse_strangers_and_accept_the_token(demo_store: FalkorDBStore) -> None:
-    settings = load_settings(
+    settings = api_settings(
         {**ANONYMOUS_VIEWER, "HUB_METRICS_TOKEN": "scrape-me", "HUB_METRICS_ALLOW_FROM": ""}
     )
     app = create_app(settings, store=demo_store)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+    async with started(app, client=("203.0.113.9", 5000)) as http:
         assert (await http.get("/metrics")).status_code == 403
         wrong = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 403
@@ -99,20 +95,17 @@ async def test_metrics_refuse_strangers_and_accept_the_token(demo_store: FalkorD
         assert right.status_code == 200
         assert "hub_http_requests_total" in right.text
     # A network in HUB_METRICS_ALLOW_FROM needs no token.
-    settings = load_settings({**ANONYMOUS_VIEWER, "HUB_METRICS_ALLOW_FROM": "203.0.113.0/24"})
+    settings = api_settings({**ANONYMOUS_VIEWER, "HUB_METRICS_ALLOW_FROM": "203.0.113.0/24"})
     app = create_app(settings, store=demo_store)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+    async with started(app, client=("203.0.113.9", 5000)) as http:
         assert (await http.get("/metrics")).status_code == 200
 
 
 async def test_graph_store_errors_are_counted_by_code(tmp_path: Any) -> None:
     store = await FalkorDBStore.embedded(tmp_path / "g", socket_timeout_s=1.0)
-    app = create_app(load_settings(ANONYMOUS_VIEWER), store=store)
-    await store.close()  # the server stops: reads fail as UNAVAILABLE
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as http:
+    app = create_app(api_settings(ANONYMOUS_VIEWER, tmp_path), store=store)
+    async with started(app) as http:
+        await store.close()  # the server stops: reads fail as UNAVAILABLE
         await http.post("/graphql", json={"query": "{ regions { totalCount } }"})
         text = await _scrape(http)
     assert sample(text, "hub_store_errors_total", store="graph", code="UNAVAILABLE") >= 1

@@ -19,7 +19,7 @@ from paho.mqtt.client import Client
 
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
-from hub.app import create_ingest_app
+from hub.ingest_app import create_ingest_app
 from hub.settings import Settings, load_settings
 from hub.telemetry import open_telemetry, telemetry_path
 from ingest.sqlite_store import SQLiteTelemetryStore

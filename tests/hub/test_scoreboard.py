@@ -27,6 +27,7 @@ Completion: 杭州 160/500 = 0.32, ÷ share = 0.645 (red); 宁波 140/300 = 0.46
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -45,6 +46,7 @@ from hub.app import create_app
 from hub.bulk import import_records
 from hub.roles import Role
 from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
@@ -155,11 +157,9 @@ async def board_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
 
 def _client(
     store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
-) -> httpx.AsyncClient:
-    app = create_app(load_settings({**ANONYMOUS_VIEWER, **ENV, **env}), store=store)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers
-    )
+) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    app = create_app(api_settings({**ANONYMOUS_VIEWER, **ENV, **env}), store=store)
+    return started(app, headers=headers)
 
 
 @pytest.fixture

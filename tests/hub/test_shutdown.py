@@ -11,8 +11,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.app import _bounded
 from hub.demo.live import embedded_broker
+from hub.lifecycle import bounded as _bounded
 from tests.broker import free_port
 from tests.waiting import finishes
 
@@ -42,7 +42,7 @@ async def test_a_step_that_swallows_its_cancellation_is_left_behind(
         finally:
             finished.append(1)
 
-    with caplog.at_level(logging.INFO, logger="hub.app"):
+    with caplog.at_level(logging.INFO, logger="hub.lifecycle"):
         # The step never ends by itself: _bounded returning at all is the point (the ceiling
         # only keeps a regression from hanging the suite).
         await finishes(_bounded("stubborn part", stubborn(), 0.5), ceiling=60, what="bounded")
@@ -62,7 +62,7 @@ async def test_a_step_that_stops_is_timed_and_its_failure_logged(
     async def broken() -> None:
         raise RuntimeError("disk gone")
 
-    with caplog.at_level(logging.INFO, logger="hub.app"):
+    with caplog.at_level(logging.INFO, logger="hub.lifecycle"):
         await _bounded("quick part", quick(), 5)
         await _bounded("broken part", broken(), 5)
     assert "shutdown: quick part stopped in" in caplog.text

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from graph_schema.errors import InvalidInput
@@ -20,7 +19,7 @@ from graph_schema.writer import Outcome
 from hub import cli, statistics
 from hub.app import create_app
 from hub.bulk import import_records
-from hub.settings import load_settings
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 from tests.hub.test_api_reads import gql, gql_errors
 
@@ -189,9 +188,8 @@ async def test_chain_statistics_over_graphql(graph: FalkorDBStore, tmp_path: Pat
     path = tmp_path / "nev.csv"
     path.write_text(CSV, encoding="utf-8")
     await statistics.import_statistics(graph, [path])
-    app = create_app(load_settings(ANONYMOUS_VIEWER), store=graph)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    app = create_app(api_settings(ANONYMOUS_VIEWER, tmp_path), store=graph)
+    async with started(app) as client:
         base: dict[str, Any] = {"chain": "nev", "region": "330100"}
         data = await gql(client, SERIES, **base, granularity="QUARTER")
         assert data["chainStatistics"] == [

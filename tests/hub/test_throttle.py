@@ -3,13 +3,12 @@ clock for the buckets and over HTTP for the answer."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
-from hub.settings import load_settings
 from hub.throttle import Throttle
+from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
 pytestmark = pytest.mark.anyio
@@ -56,15 +55,13 @@ def test_key_guesses_are_throttled_per_source() -> None:
 
 
 async def test_over_http_429_with_retry_after(demo_store: FalkorDBStore) -> None:
-    settings = load_settings(
+    settings = api_settings(
         {**ANONYMOUS_VIEWER, "HUB_HTTP_RATE_PER_S": "0.01", "HUB_HTTP_RATE_BURST": "2",
          "HUB_AUTH_GUESSES_PER_MIN": "2"}
     )  # fmt: skip
     app = create_app(settings, store=demo_store)
     query = {"query": "{ regions(first: 1) { totalCount } }"}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as http:
+    async with started(app) as http:
         assert (await http.post("/graphql", json=query)).status_code == 200
         assert (await http.post("/graphql", json=query)).status_code == 200
         refused = await http.post("/graphql", json=query)

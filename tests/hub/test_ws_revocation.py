@@ -42,6 +42,8 @@ async def test_a_revoked_or_expired_key_loses_its_open_subscription_within_the_c
             "HUB_AUTH_CACHE_S": "1",
             "HUB_MQTT_CLIENT_ID": f"ws-{uuid.uuid4().hex[:8]}",
             "HUB_CAMERA_ENABLED": "false",
+            # The lifespan starts what the settings say; this test needs no watch.
+            "HUB_ALERTS_ENABLED": "false",
         }
     )
     graph = await FalkorDBStore.embedded(tmp_path / "data" / "graph")

@@ -15,6 +15,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -71,6 +72,53 @@ async def worker_graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
         await migrate(graph)
         await seed_demo(graph, "demo")
         sensors = [s.id for s in await demo_sensors(graph, "power", 6)]
+    finally:
+        await graph.close()
+    return path, sensors
+
+
+@pytest.fixture(scope="session")
+async def meter_graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A graph of one project and four power meters, closed (saved) so ``hub ingest``
+    subprocesses can start from copies of it: far cheaper to seed and to load than the demo
+    province ``worker_graph`` holds, for tests that need only the sensor registry."""
+    from graph_schema.identifiers import make_uscc
+    from graph_schema.model import validate
+    from hub.bulk import import_records
+
+    owner = make_uscc("330106", "000000001")
+    project = "2024-330102-04-01-00001X"
+    sensors = [f"pwr-nl{i}" for i in range(4)]
+    path = Path(tmp_path_factory.mktemp("meters")) / "graph"
+    graph = await FalkorDBStore.embedded(path)
+    try:
+        await migrate(graph)
+        records: dict[str, list[dict[str, Any]]] = {
+            "region": [{"code": "330000", "name": "浙江省", "level": "province"}],
+            "enterprise": [{"uscc": owner, "name": "无损测试有限公司", "region_code": "330000"}],
+            "project": [
+                {
+                    "code": project,
+                    "name": "无损测试项目",
+                    "owner_uscc": owner,
+                    "region_code": "330000",
+                    "stage": "construction",
+                    "kind": "new",
+                    "level": "provincial",
+                    "total_investment": 1000,
+                    "annual_plan_investment": 100,
+                    "completed_investment": 10,
+                    "year_completed_investment": 10,
+                    "planned_start": "2025-03-01",
+                    "actual_start": "2025-03-10",
+                }
+            ],
+            "sensor": [
+                {"id": s, "kind": "power", "project_code": project, "unit": "kWh"} for s in sensors
+            ],
+        }
+        for entity, rows in records.items():
+            await import_records(graph, entity, [validate(entity, r) for r in rows])
     finally:
         await graph.close()
     return path, sensors

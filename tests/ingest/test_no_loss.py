@@ -1,7 +1,8 @@
 """No loss, no double count: SIGKILL the ingest worker mid-stream, or restart the broker.
 
-The worker runs as a real subprocess (``python -m connectors.worker``) against a real Mosquitto
-with persistence on. Redeliveries are expected; the store must absorb them, so afterwards every
+The worker is ``hub ingest`` in a real subprocess, configured by its environment as in
+production (tests/ingest/workers.py), against a real Mosquitto with persistence on and sensors
+from a seeded graph. Redeliveries are expected; the store must absorb them, so afterwards every
 published reading is stored exactly once and the daily rollups add up to what was sent.
 """
 
@@ -9,11 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,78 +22,59 @@ from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.broker import Mosquitto
+from tests.ingest.workers import HubWorker
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.anyio  # the seeded graph is an async session fixture
+
 N = 1200
-SENSORS = [f"pwr-nl{i}" for i in range(4)]
-PROJECT = "2024-330102-04-01-00001X"
 
 
-class Worker:
-    def __init__(self, tmp: Path, broker: Mosquitto) -> None:
-        self.tmp = tmp
+class Worker(HubWorker):
+    """One ``hub ingest`` worker, started and stopped again by the test, on one SQLite file."""
+
+    def __init__(self, tmp: Path, graph: Path, sensors: list[str], broker: Mosquitto) -> None:
         self.db = tmp / "telemetry.db"
-        self.sensors = tmp / "sensors.json"
-        self.sensors.write_text(
-            json.dumps([{"id": s, "kind": "power", "project_code": PROJECT} for s in SENSORS])
+        super().__init__(
+            "no-loss-worker",
+            tmp,
+            graph,
+            mqtt_url=broker.url,
+            telemetry_url=f"sqlite:///{self.db}",
+            group=None,
+            extra={
+                "HUB_MQTT_REPUBLISH": "false",
+                "HUB_TELEMETRY_BATCH_SIZE": "100",
+                "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
+                "HUB_ALERTS_ENABLED": "false",
+                "HUB_LOG_FORMAT": "json",
+            },
         )
+        self.sensors = sensors
         self.broker = broker
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        env = {**os.environ, "HUB_TELEMETRY_LABOR_SALT": "x", "PYTHONPATH": str(ROOT)}
-        log = (self.tmp / f"worker-{self.starts}.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "connectors.worker", "--db", str(self.db),
-                "--mqtt-url", self.broker.url, "--client-id", "no-loss-worker",
-                "--sensors", str(self.sensors), "--no-republish",
-                "--batch-size", "100", "--linger-ms", "5",
-                "--stats", str(self.tmp / f"stats-{self.starts}.json"),
-            ],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.starts += 1
 
     def terminate(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(30) == 0
+        assert self.process.wait(30) == 0, self.log()
 
-    def wait_connected(self, timeout: float = 180) -> None:  # a ceiling: idle, ~3 s
-        """Until this run's stats say it is subscribed (its signal handlers are in place)."""
-        path = self.tmp / f"stats-{self.starts - 1}.json"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if json.loads(path.read_text())["connected"]:
-                    return
-            except (FileNotFoundError, ValueError):
-                pass
-            time.sleep(0.02)
-        raise AssertionError("the worker did not connect")
+    def totals(self, run: int) -> dict[str, int] | None:
+        """What run ``run`` ingested, from the line ``hub ingest`` logs once it has stopped."""
+        path = self.data.parent / f"{self.name}-{run}.log"
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith("{") and '"ingest"' in line:
+                entry = json.loads(line)
+                if isinstance(entry.get("ingest"), dict):
+                    return dict(entry["ingest"])
+        return None
 
     def duplicates(self) -> int:
-        """Redelivered readings each run found already stored (from its stats file)."""
-        total = 0
-        for path in self.tmp.glob("stats-*.json"):
-            total += int(json.loads(path.read_text())["duplicate"])
-        return total
+        """Redelivered readings the runs stopped gracefully found already stored."""
+        return sum(int(t["duplicate"]) for r in range(self.starts) if (t := self.totals(r)))
 
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
     def stored(self) -> int:
         if not self.db.exists():
@@ -110,21 +89,24 @@ class Worker:
 
 
 @pytest.fixture
-def worker(tmp_path: Path, broker: Mosquitto) -> Iterator[Worker]:
-    w = Worker(tmp_path, broker)
+def worker(
+    tmp_path: Path, broker: Mosquitto, meter_graph: tuple[Path, list[str]]
+) -> Iterator[Worker]:
+    graph, sensors = meter_graph
+    w = Worker(tmp_path, graph, sensors, broker)
     yield w
     w.stop()
 
 
-def _payload(i: int) -> tuple[str, bytes]:
+def _payload(i: int, sensors: list[str]) -> tuple[str, bytes]:
     # Sensor i % 4 reports every 15 min, ending a few hours ago: all in the past, none repeated.
     base = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(days=4)
-    ts = base + dt.timedelta(minutes=15 * (i // len(SENSORS)))
+    ts = base + dt.timedelta(minutes=15 * (i // len(sensors)))
     body = {"ts": ts.isoformat(), "metric": "energy_kwh", "value": 1 + i % 7, "unit": "kWh"}
-    return f"hub/v1/power/{SENSORS[i % len(SENSORS)]}", json.dumps(body).encode()
+    return f"hub/v1/power/{sensors[i % len(sensors)]}", json.dumps(body).encode()
 
 
-def _publish_all(port: int, on_progress: Callable[[int], None]) -> list[int]:
+def _publish_all(port: int, sensors: list[str], on_progress: Callable[[int], None]) -> list[int]:
     """Publish N readings at QoS 1; return the packet ids the broker acknowledged."""
     client = Client(CallbackAPIVersion.VERSION2, client_id="no-loss-pub", clean_session=False)
     acked: set[int] = set()
@@ -139,7 +121,7 @@ def _publish_all(port: int, on_progress: Callable[[int], None]) -> list[int]:
     mids: list[int] = []
     try:
         for i in range(N):
-            topic, body = _payload(i)
+            topic, body = _payload(i, sensors)
             mids.append(client.publish(topic, body, qos=1).mid)
             on_progress(i + 1)
             time.sleep(0.0015)
@@ -154,11 +136,7 @@ def _publish_all(port: int, on_progress: Callable[[int], None]) -> list[int]:
 
 def _run(worker: Worker, disrupt: Callable[[int], None]) -> None:
     worker.start()
-    deadline = time.monotonic() + 120  # a ceiling; idle: under a second
-    while worker.stored() == 0 and not worker.db.exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    time.sleep(0.5)  # subscribed: the persistent session now exists on the broker
+    worker.wait_subscribed()  # the persistent session now exists on the broker
     marks = {N // 3: 1, 2 * N // 3: 2}
     hits: list[int] = []
 
@@ -168,7 +146,7 @@ def _run(worker: Worker, disrupt: Callable[[int], None]) -> None:
 
     acked: list[int] = []
     thread = threading.Thread(
-        target=lambda: acked.extend(_publish_all(worker.broker.port, progress))
+        target=lambda: acked.extend(_publish_all(worker.broker.port, worker.sensors, progress))
     )
     thread.start()
     done = 0
@@ -202,7 +180,7 @@ def _run(worker: Worker, disrupt: Callable[[int], None]) -> None:
     assert rolled == (expected, N), "a redelivery was rolled up twice"
 
 
-def test_no_loss_when_the_worker_is_killed_twice(worker: Worker) -> None:
+async def test_no_loss_when_the_worker_is_killed_twice(worker: Worker) -> None:
     def kill_and_restart(n: int) -> None:
         worker.kill()
         time.sleep(0.3)
@@ -212,7 +190,7 @@ def test_no_loss_when_the_worker_is_killed_twice(worker: Worker) -> None:
     assert worker.starts == 3
 
 
-def test_no_loss_when_the_broker_restarts_twice(worker: Worker) -> None:
+async def test_no_loss_when_the_broker_restarts_twice(worker: Worker) -> None:
     def restart_broker(n: int) -> None:
         worker.broker.stop()
         time.sleep(0.3)
@@ -222,17 +200,17 @@ def test_no_loss_when_the_broker_restarts_twice(worker: Worker) -> None:
     assert worker.process is not None and worker.process.poll() is None
 
 
-def test_sigterm_commits_and_acknowledges_in_flight_batches(worker: Worker) -> None:
+async def test_sigterm_commits_and_acknowledges_in_flight_batches(worker: Worker) -> None:
     # A graceful stop finishes the batch being committed and sends its acknowledgements before
     # disconnecting: the broker then redelivers only what was never committed, so the restarted
     # worker finds no duplicates (a SIGKILL leaves committed-but-unacknowledged readings).
     def terminate_and_restart(n: int) -> None:
-        worker.wait_connected()
+        worker.wait_subscribed()
         worker.terminate()
         worker.start()
 
     _run(worker, terminate_and_restart)
     assert worker.starts == 3
-    worker.wait_connected()
+    worker.wait_subscribed()
     worker.terminate()
     assert worker.duplicates() == 0

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from connectors import water
@@ -24,6 +23,7 @@ from hub.settings import load_settings
 from hub.telemetry import open_telemetry
 from ingest.model import Reason
 from tests.broker import Mosquitto
+from tests.hub.apps import started
 from tests.ingest.conftest import Stores
 from tests.ingest.helpers import demo_sensors, eventually, publisher
 
@@ -72,6 +72,8 @@ async def test_water_meters_from_mqtt_to_the_daily_total_in_graphql(
             "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
             "HUB_CAMERA_ENABLED": "false",
             "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
+            # The app below starts through its lifespan: no watch on the shared graph.
+            "HUB_ALERTS_ENABLED": "false",
         }
     )
     telemetry = await open_telemetry(settings, sensor_graph)
@@ -105,9 +107,7 @@ async def test_water_meters_from_mqtt_to_the_daily_total_in_graphql(
         assert b"{not json" in {d.payload for d in letters}
 
         app = create_app(settings, store=sensor_graph, telemetry=telemetry)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hub"
-        ) as client:
+        async with started(app) as client:
             window = {
                 "from": at(0).isoformat(),
                 "to": (at(0) + dt.timedelta(days=1)).isoformat(),
