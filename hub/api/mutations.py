@@ -38,7 +38,7 @@ from hub.api.enums import (
 )
 from hub.api.inputs import plain
 from hub.api.paging import decode_global_id
-from hub.api.types import Node
+from hub.api.relay import Node
 
 Ctx = Info[Context, None]
 MAX_ITEMS = 1000
@@ -79,7 +79,7 @@ class UpsertItem:
     async def node(self, info: Ctx) -> Node | None:
         if self.outcome is WriteOutcome.REJECTED or self.key is None:
             return None
-        if self.entity not in lists.NODE_TYPES:
+        if self.entity not in lists.surface_of(info).node_types:
             return None
         node: Node | None = await lists.by_key(info, self.entity, self.key, Node)
         return node
@@ -400,10 +400,11 @@ async def _delete(info: Ctx, ids: list[strawberry.ID]) -> ChangeResult:
     _check_size(ids)
     by_entity: dict[str, list[tuple[int, str]]] = {}
     outcomes: list[tuple[int, edits.ItemOutcome]] = []
+    surface = lists.surface_of(info)
     for i, global_id in enumerate(ids):
         try:
             type_name, key = decode_global_id(global_id)
-            entity = lists.ENTITY_OF_TYPE[type_name]
+            entity = surface.entity_of_type[type_name]
         except (InvalidInput, KeyError):
             problem = Problem("id", f"{global_id[:80]!r} is not a global id this API issued")
             outcomes.append((i, edits.ItemOutcome(edits.Change.REJECTED, (problem,), None)))

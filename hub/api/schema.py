@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -28,7 +28,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead, paging
+from hub.api import lists, lookahead, paging, scoreboard, types
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
@@ -41,6 +41,29 @@ from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSu
 from hub.api.mpi import MpiQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
+from hub.api.relay import (
+    After,
+    BankSortArg,
+    BankWhereArg,
+    Before,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    Last,
+    Node,
+    ParcelSortArg,
+    ParcelWhereArg,
+    ProductSortArg,
+    ProductWhereArg,
+    ProjectSortArg,
+    ProjectWhereArg,
+    RegionSortArg,
+    RegionWhereArg,
+    SegmentSortArg,
+    SegmentWhereArg,
+    SensorSortArg,
+    SensorWhereArg,
+)
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
@@ -48,49 +71,37 @@ from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.types import (
     ENTITY_TYPES,
-    After,
     Bank,
     BankConnection,
-    BankSortArg,
-    BankWhereArg,
-    Before,
     ChainSegment,
     ChainSegmentConnection,
     Enterprise,
     EnterpriseConnection,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
     IndustryChain,
     IndustryChainConnection,
     LandParcel,
     LandParcelConnection,
-    Last,
-    Node,
-    ParcelSortArg,
-    ParcelWhereArg,
     Product,
     ProductConnection,
-    ProductSortArg,
-    ProductWhereArg,
     Project,
     ProjectConnection,
-    ProjectSortArg,
-    ProjectWhereArg,
     Region,
     RegionConnection,
-    RegionSortArg,
-    RegionWhereArg,
-    SegmentSortArg,
-    SegmentWhereArg,
     Sensor,
     SensorConnection,
-    SensorSortArg,
-    SensorWhereArg,
 )
 from ingest.errors import IngestError
 
 ENTITY_TYPE_LIST = list(ENTITY_TYPES.values())
+# The entity types as lists, the look-ahead and global ids see them, assembled here from the
+# parts the type modules declare (nothing fills a registry on import).
+SURFACE: Final = lists.Surface(
+    node_types={**types.ENTITY_TYPES, **scoreboard.ENTITY_TYPES},
+    connections={**types.CONNECTIONS, **scoreboard.CONNECTIONS},
+    relation_fields=types.RELATION_FIELDS,
+    built_from={**types.BUILT_FROM, **scoreboard.BUILT_FROM},
+    resolved_from=types.RESOLVED_FROM,
+)
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +143,7 @@ def _key(description: str) -> Any:
 
 async def _node(info: Ctx, global_id: str) -> Node | None:
     type_name, key = decode_global_id(global_id)
-    entity = lists.ENTITY_OF_TYPE.get(type_name)
+    entity = SURFACE.entity_of_type.get(type_name)
     if entity is None:
         raise InvalidInput(f"{global_id[:80]!r} is not a global id this API issued")
     if not may_read_type(info.context.role, type_name):
@@ -411,7 +422,7 @@ def stamp(errors: list[GraphQLError] | None) -> None:
             error.message = f"The {which} store is unavailable; try again shortly."
 
 
-class _Schema(strawberry.Schema):
+class _Schema(lists.SurfaceSchema):
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         # Subscriptions: stamp codes on each result's errors as they stream out.
         results = await super().stream(*args, **kwargs)
@@ -475,7 +486,7 @@ def _shape_rules(limits: Limits) -> type[AddValidationRules]:
 
 def build_schema(
     limits: Limits | None = None, *, observers: Sequence[Any] = ()
-) -> strawberry.Schema:
+) -> lists.SurfaceSchema:
     """The schema; ``observers`` are extensions that run first, around everything (metrics)."""
     limits = limits or Limits()
     extensions: list[Any] = [
@@ -495,5 +506,5 @@ def build_schema(
         types=ENTITY_TYPE_LIST,
         extensions=extensions,
     )
-    lookahead.install(schema)
+    schema.surface = lookahead.install(schema, SURFACE)
     return schema

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from hub.api import lists, paging
+from hub.api import chains, lists, paging
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.cameras import CameraSettings
+from hub.api.chains import (
+    BeneficiaryConnection,
+    ChainMap,
+    ChokepointReport,
+    SupplyNeighbourhood,
+    TargetConnection,
+)
 from hub.api.context import Context
 from hub.api.enums import (
     BankKind,
@@ -35,24 +42,6 @@ from hub.api.enums import (
     SupplyDirection,
     Tier,
 )
-from hub.api.inputs import (
-    BankSort,
-    BankWhere,
-    ChainSegmentSort,
-    ChainSegmentWhere,
-    EnterpriseSort,
-    EnterpriseWhere,
-    LandParcelSort,
-    LandParcelWhere,
-    ProductSort,
-    ProductWhere,
-    ProjectSort,
-    ProjectWhere,
-    RegionSort,
-    RegionWhere,
-    SensorSort,
-    SensorWhere,
-)
 from hub.api.monitoring import (
     LatestReading,
     ProjectMonitoring,
@@ -63,26 +52,33 @@ from hub.api.monitoring import (
     status_of,
     telemetry_of,
 )
-from hub.api.paging import encode_global_id
+from hub.api.relay import (
+    After,
+    BankSortArg,
+    BankWhereArg,
+    Before,
+    Connection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    Last,
+    Node,
+    ParcelSortArg,
+    ParcelWhereArg,
+    ProductSortArg,
+    ProductWhereArg,
+    ProjectSortArg,
+    ProjectWhereArg,
+    RegionSortArg,
+    RegionWhereArg,
+    SegmentSortArg,
+    SegmentWhereArg,
+    SensorSortArg,
+    SensorWhereArg,
+    SubRegions,
+)
 from hub.api.satellite import ParcelSatellite, parcel_satellite
 
-if TYPE_CHECKING:
-    from hub.api.chains import (
-        BeneficiaryConnection,
-        ChainMap,
-        ChokepointReport,
-        SupplyNeighbourhood,
-        TargetConnection,
-    )
-
-NodeT = TypeVar("NodeT")
-_CHAINS = "hub.api.chains"
-# Types of hub.api.chains (which imports this module), resolved lazily by Strawberry.
-ChainMapField = Annotated["ChainMap", strawberry.lazy(_CHAINS)]
-ChokepointReportField = Annotated["ChokepointReport", strawberry.lazy(_CHAINS)]
-TargetConnectionField = Annotated["TargetConnection", strawberry.lazy(_CHAINS)]
-BeneficiaryConnectionField = Annotated["BeneficiaryConnection", strawberry.lazy(_CHAINS)]
-SupplyNeighbourhoodField = Annotated["SupplyNeighbourhood", strawberry.lazy(_CHAINS)]
 RegionArg = Annotated[
     str, strawberry.argument(description="Region code: the province, a city or a county.")
 ]
@@ -94,103 +90,9 @@ DirectionArg = Annotated[
 ]
 Ctx = Info[Context, None]
 
-# --- pagination and filter arguments, described once ----------------------------------------
-
-First = Annotated[
-    int | None, strawberry.argument(description="Page size going forward (default 20, capped).")
-]
-After = Annotated[
-    str | None, strawberry.argument(description="Start after this cursor (from a previous page).")
-]
-Last = Annotated[
-    int | None, strawberry.argument(description="Page size going backward from the end/before.")
-]
-Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
-_W = "Filters; every one given must hold."
-_S = "Sort keys, most significant first (at most 3); ties break on the key."
-SubRegions = Annotated[
-    bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
-]
-RegionWhereArg = Annotated[RegionWhere | None, strawberry.argument(description=_W)]
-RegionSortArg = Annotated[list[RegionSort] | None, strawberry.argument(description=_S)]
-SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
-SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-ProductWhereArg = Annotated[ProductWhere | None, strawberry.argument(description=_W)]
-ProductSortArg = Annotated[list[ProductSort] | None, strawberry.argument(description=_S)]
-EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
-EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
-ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
-ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
-ProjectWhereArg = Annotated[ProjectWhere | None, strawberry.argument(description=_W)]
-ProjectSortArg = Annotated[list[ProjectSort] | None, strawberry.argument(description=_S)]
-BankWhereArg = Annotated[BankWhere | None, strawberry.argument(description=_W)]
-BankSortArg = Annotated[list[BankSort] | None, strawberry.argument(description=_S)]
-SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]
-SensorSortArg = Annotated[list[SensorSort] | None, strawberry.argument(description=_S)]
-
 
 def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
-
-
-# --- Relay plumbing -------------------------------------------------------------------------
-
-
-@strawberry.interface(
-    description="An object with a global id (Relay Global Object Identification)."
-)
-class Node:
-    @strawberry.field(description="Global, opaque id: node(id:) finds the object again.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id(type(self).__name__, self.node_key()))
-
-    def node_key(self) -> str:
-        raise NotImplementedError
-
-
-@strawberry.type(description="Where a page sits in its list (Relay PageInfo).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="More nodes follow this page.")
-    has_previous_page: bool = strawberry.field(description="More nodes precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first node.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last node.")
-
-
-@strawberry.type(description="A node and its position in the list.")
-class Edge[NodeT]:
-    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
-    node: NodeT = strawberry.field(description="The object at this position.")
-
-
-@strawberry.type(description="A page of a list (Relay cursor connection).")
-class Connection[NodeT]:
-    # Edges and cursors are built only when asked for: most clients read nodes.
-    @strawberry.field(description="The page's nodes with cursors.")
-    def edges(self) -> list[Edge[NodeT]]:
-        return [Edge(cursor=self.page.cursor(i), node=n) for i, n in enumerate(self.nodes)]
-
-    nodes: list[NodeT] = strawberry.field(description="The page's nodes, without cursors.")
-
-    @strawberry.field(description="Cursors and whether more pages exist.")
-    def page_info(self) -> PageInfo:
-        page = self.page
-        return PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=page.cursor(0) if page.nodes else None,
-            end_cursor=page.cursor(len(page.nodes) - 1) if page.nodes else None,
-        )
-
-    page: strawberry.Private[lists.Page]
-
-    # Not async: a total known already (nested lists) is returned without an await.
-    @strawberry.field(description="How many nodes match, across all pages.", graphql_type=int)
-    def total_count(self) -> int | Awaitable[int]:
-        return self.page.total()
-
-    @classmethod
-    def of(cls, page: lists.Page) -> Self:
-        return cls(nodes=page.nodes, page=page)
 
 
 # --- aggregates -----------------------------------------------------------------------------
@@ -460,18 +362,14 @@ class IndustryChain(Node):
         "the region's enterprises, output, employment, patents and projects, and the SUPPLIES "
         "edges; every figure drills down to the enterprises and projects behind it."
     )
-    async def map(self, info: Ctx, region: RegionArg) -> ChainMapField:
-        from hub.api import chains
-
+    async def map(self, info: Ctx, region: RegionArg) -> ChainMap:
         return await chains.chain_map(info, self, region)
 
     @strawberry.field(
         description="The chain's segments whose local coverage in a region is weak, worst "
         "first, with the rules that hold and the thresholds used."
     )
-    async def chokepoints(self, info: Ctx, region: RegionArg) -> ChokepointReportField:
-        from hub.api import chains
-
+    async def chokepoints(self, info: Ctx, region: RegionArg) -> ChokepointReport:
         return await chains.chokepoints(info, self, region)
 
     @strawberry.field(description="The chain's segments (default order: id).")
@@ -552,9 +450,7 @@ class ChainSegment(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> TargetConnectionField:
-        from hub.api import chains
-
+    ) -> TargetConnection:
         return await chains.targets(info, self, region, paging.args(first, after, last, before))
 
     @strawberry.field(
@@ -569,9 +465,7 @@ class ChainSegment(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> BeneficiaryConnectionField:
-        from hub.api import chains
-
+    ) -> BeneficiaryConnection:
         page_args = paging.args(first, after, last, before)
         return await chains.beneficiaries(info, self, region, page_args)
 
@@ -584,9 +478,7 @@ class ChainSegment(Node):
         info: Ctx,
         hops: Hops = 2,
         direction: DirectionArg = SupplyDirection.BOTH,
-    ) -> SupplyNeighbourhoodField:
-        from hub.api import chains
-
+    ) -> SupplyNeighbourhood:
         return await chains.neighbourhood(info, [self.id_], hops, direction)
 
     @strawberry.field(description="The chain this segment belongs to.")
@@ -737,9 +629,7 @@ class Enterprise(Node):
         info: Ctx,
         hops: Hops = 2,
         direction: DirectionArg = SupplyDirection.BOTH,
-    ) -> SupplyNeighbourhoodField:
-        from hub.api import chains
-
+    ) -> SupplyNeighbourhood:
         return await chains.enterprise_neighbourhood(info, self, hops, direction)
 
     @strawberry.field(description="Chain segments it is active in.")
@@ -1133,7 +1023,7 @@ class SensorConnection(Connection[Sensor]):
     pass
 
 
-ENTITY_TYPES: dict[str, Any] = {
+ENTITY_TYPES: Final[dict[str, Any]] = {
     "region": Region,
     "chain": IndustryChain,
     "segment": ChainSegment,
@@ -1144,67 +1034,69 @@ ENTITY_TYPES: dict[str, Any] = {
     "bank": Bank,
     "sensor": Sensor,
 }
-lists.NODE_TYPES.update(ENTITY_TYPES)
+CONNECTIONS: Final[dict[str, Any]] = {
+    "region": RegionConnection,
+    "chain": IndustryChainConnection,
+    "segment": ChainSegmentConnection,
+    "product": ProductConnection,
+    "enterprise": EnterpriseConnection,
+    "parcel": LandParcelConnection,
+    "project": ProjectConnection,
+    "bank": BankConnection,
+    "sensor": SensorConnection,
+}
 
-# What every related field reaches: the resolvers above and the look-ahead both read this.
-lists.RELATION_FIELDS.update(
-    {
-        ("Region", "parent"): lists.ToOne("region.parent"),
-        ("Region", "children"): lists.ToMany("region", "region.children"),
-        ("Region", "projects"): lists.ToMany(
-            "project", "region.projects", direct="region.projects_direct"
-        ),
-        ("Region", "enterprises"): lists.ToMany(
-            "enterprise", "region.enterprises", direct="region.enterprises_direct"
-        ),
-        ("Region", "parcels"): lists.ToMany(
-            "parcel", "region.parcels", direct="region.parcels_direct"
-        ),
-        ("Region", "banks"): lists.ToMany("bank", "region.banks", direct="region.banks_direct"),
-        ("IndustryChain", "segments"): lists.ToMany("segment", "chain.segments"),
-        ("IndustryChain", "enterprises"): lists.ToMany("enterprise", "chain.enterprises"),
-        ("IndustryChain", "projects"): lists.ToMany("project", "chain.projects"),
-        ("ChainSegment", "chain"): lists.ToOne("segment.chain"),
-        ("ChainSegment", "supplies"): lists.ToMany("segment", "segment.supplies"),
-        ("ChainSegment", "suppliedBy"): lists.ToMany("segment", "segment.supplied_by"),
-        ("ChainSegment", "products"): lists.ToMany("product", "segment.products"),
-        ("ChainSegment", "enterprises"): lists.ToMany("enterprise", "segment.enterprises"),
-        ("ChainSegment", "projects"): lists.ToMany("project", "segment.projects"),
-        ("Product", "segment"): lists.ToOne("product.segment"),
-        ("Product", "enterprises"): lists.ToMany("enterprise", "product.enterprises"),
-        ("Enterprise", "region"): lists.ToOne("enterprise.region"),
-        ("Enterprise", "segments"): lists.ToMany("segment", "enterprise.segments"),
-        ("Enterprise", "products"): lists.ToMany("product", "enterprise.products"),
-        ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
-        ("LandParcel", "region"): lists.ToOne("parcel.region"),
-        ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
-        ("Project", "owner"): lists.ToOne("project.owner"),
-        ("Project", "region"): lists.ToOne("project.region"),
-        ("Project", "segments"): lists.ToMany("segment", "project.segments"),
-        ("Project", "parcels"): lists.ToMany("parcel", "project.parcels"),
-        ("Project", "sensors"): lists.ToMany("sensor", "project.sensors"),
-        ("Bank", "region"): lists.ToOne("bank.region"),
-        ("Sensor", "project"): lists.ToOne("sensor.project"),
-    }
-)
-lists.BUILT_FROM.update(
-    {
-        "region": ("code", "name", "level"),
-        "chain": ("id", "name"),
-        "segment": ("id", "name", "tier"),
-        "product": ("id", "name"),
-        "enterprise": ("uscc", "name"),
-        "parcel": ("id", "use", "area_m2"),
-        "project": ("code", "name", "stage", "kind", "level"),
-        "bank": ("id", "name", "kind"),
-        "sensor": ("id", "kind"),
-    }
-)
-lists.RESOLVED_FROM.update(
-    {
-        ("LandParcel", "geometry"): ("geometry",),
-        ("Sensor", "status"): ("stale_after_s",),
-        ("Sensor", "camera"): ("camera",),
-    }
-)
-lists.ENTITY_OF_TYPE.update({cls.__name__: entity for entity, cls in ENTITY_TYPES.items()})
+# What every related field reaches: the resolvers above and the look-ahead both read this
+# (through the schema's lists.Surface, which hub.api.schema assembles).
+RELATION_FIELDS: Final[lists.RelationFields] = {
+    ("Region", "parent"): lists.ToOne("region.parent"),
+    ("Region", "children"): lists.ToMany("region", "region.children"),
+    ("Region", "projects"): lists.ToMany(
+        "project", "region.projects", direct="region.projects_direct"
+    ),
+    ("Region", "enterprises"): lists.ToMany(
+        "enterprise", "region.enterprises", direct="region.enterprises_direct"
+    ),
+    ("Region", "parcels"): lists.ToMany("parcel", "region.parcels", direct="region.parcels_direct"),
+    ("Region", "banks"): lists.ToMany("bank", "region.banks", direct="region.banks_direct"),
+    ("IndustryChain", "segments"): lists.ToMany("segment", "chain.segments"),
+    ("IndustryChain", "enterprises"): lists.ToMany("enterprise", "chain.enterprises"),
+    ("IndustryChain", "projects"): lists.ToMany("project", "chain.projects"),
+    ("ChainSegment", "chain"): lists.ToOne("segment.chain"),
+    ("ChainSegment", "supplies"): lists.ToMany("segment", "segment.supplies"),
+    ("ChainSegment", "suppliedBy"): lists.ToMany("segment", "segment.supplied_by"),
+    ("ChainSegment", "products"): lists.ToMany("product", "segment.products"),
+    ("ChainSegment", "enterprises"): lists.ToMany("enterprise", "segment.enterprises"),
+    ("ChainSegment", "projects"): lists.ToMany("project", "segment.projects"),
+    ("Product", "segment"): lists.ToOne("product.segment"),
+    ("Product", "enterprises"): lists.ToMany("enterprise", "product.enterprises"),
+    ("Enterprise", "region"): lists.ToOne("enterprise.region"),
+    ("Enterprise", "segments"): lists.ToMany("segment", "enterprise.segments"),
+    ("Enterprise", "products"): lists.ToMany("product", "enterprise.products"),
+    ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
+    ("LandParcel", "region"): lists.ToOne("parcel.region"),
+    ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
+    ("Project", "owner"): lists.ToOne("project.owner"),
+    ("Project", "region"): lists.ToOne("project.region"),
+    ("Project", "segments"): lists.ToMany("segment", "project.segments"),
+    ("Project", "parcels"): lists.ToMany("parcel", "project.parcels"),
+    ("Project", "sensors"): lists.ToMany("sensor", "project.sensors"),
+    ("Bank", "region"): lists.ToOne("bank.region"),
+    ("Sensor", "project"): lists.ToOne("sensor.project"),
+}
+BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {
+    "region": ("code", "name", "level"),
+    "chain": ("id", "name"),
+    "segment": ("id", "name", "tier"),
+    "product": ("id", "name"),
+    "enterprise": ("uscc", "name"),
+    "parcel": ("id", "use", "area_m2"),
+    "project": ("code", "name", "stage", "kind", "level"),
+    "bank": ("id", "name", "kind"),
+    "sensor": ("id", "kind"),
+}
+RESOLVED_FROM: Final[lists.FieldReads] = {
+    ("LandParcel", "geometry"): ("geometry",),
+    ("Sensor", "status"): ("stale_after_s",),
+    ("Sensor", "camera"): ("camera",),
+}
