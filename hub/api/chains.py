@@ -19,6 +19,7 @@ from graph_schema.errors import InvalidInput
 from hub import chains, texts
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
+from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
 from hub.api.paging import decode_cursor, encode_cursor, window
 from hub.api.relay import (
@@ -29,20 +30,12 @@ from hub.api.relay import (
     First,
     Last,
     PageInfo,
-    ProjectSortArg,
-    ProjectWhereArg,
 )
 from hub.api.texts import MESSAGE, Text, lang
 
 if TYPE_CHECKING:
-    from hub.api.types import (
-        ChainSegment,
-        Enterprise,
-        EnterpriseConnection,
-        IndustryChain,
-        ProjectConnection,
-        Region,
-    )
+    from hub.api.entities.project import ProjectConnection
+    from hub.api.types import ChainSegment, Enterprise, EnterpriseConnection, IndustryChain, Region
 
 Ctx = Info[Context, None]
 # The entity types (hub.api.types) show these analytics as their fields, so this module
@@ -53,7 +46,7 @@ EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
 IndustryChainRef = Annotated["IndustryChain", strawberry.lazy(_TYPES)]
 RegionRef = Annotated["Region", strawberry.lazy(_TYPES)]
 EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
-ProjectConnectionRef = Annotated["ProjectConnection", strawberry.lazy(_TYPES)]
+ProjectConnectionRef = Annotated["ProjectConnection", strawberry.lazy("hub.api.entities.project")]
 
 
 @strawberry.type(description="What a region has in a chain segment (sub-regions included).")

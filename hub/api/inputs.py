@@ -16,12 +16,8 @@ import strawberry
 
 from graph_schema.errors import InvalidInput
 from hub.api.enums import (
-    BankKind,
     EnterpriseTag,
     LandUse,
-    ProjectKind,
-    ProjectLevel,
-    ProjectStage,
     RegionLevel,
     SensorKind,
     SortDirection,
@@ -96,6 +92,8 @@ def filters(where: Any) -> dict[str, Any]:
     return out
 
 
+_USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
+_REGION_CODE = "GB/T 2260 code of the region."
 _REGION = "Region code (GB/T 2260); includes every sub-region."
 _CHAIN = "Industry chain id; matches when any of its segments does."
 _NAME = "Case-insensitive substring of the name."
@@ -168,64 +166,6 @@ class LandParcelWhere:
     area_m2: FloatRange | None = strawberry.field(default=None, description="Area, m².")
 
 
-@strawberry.input(description="Which projects to list.")
-class ProjectWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    chain: str | None = strawberry.field(default=None, description=_CHAIN)
-    segment: str | None = strawberry.field(default=None, description="Builds in this segment.")
-    owner: str | None = strawberry.field(
-        default=None, description="Owned by the enterprise with this USCC."
-    )
-    parcel: str | None = strawberry.field(default=None, description="Built on this parcel.")
-    on_list: str | None = strawberry.field(
-        default=None, description="On the stored project list with this id (see projectLists)."
-    )
-    codes: list[str] | None = strawberry.field(default=None, description="Only these codes.")
-    stage: list[ProjectStage] | None = strawberry.field(
-        default=None, description="Any of these stages."
-    )
-    kind: list[ProjectKind] | None = strawberry.field(
-        default=None, description="Any of these kinds."
-    )
-    level: list[ProjectLevel] | None = strawberry.field(
-        default=None, description="Any of these list levels."
-    )
-    leader_project: bool | None = strawberry.field(
-        default=None, description="Tracked by a provincial leader (true) or not (false)."
-    )
-    total_investment: FloatRange | None = strawberry.field(
-        default=None, description="Total investment, 万元."
-    )
-    annual_plan_investment: FloatRange | None = strawberry.field(
-        default=None, description="This year's planned investment, 万元."
-    )
-    completed_investment: FloatRange | None = strawberry.field(
-        default=None, description="Investment completed to date, 万元."
-    )
-    planned_start: DateRange | None = strawberry.field(
-        default=None, description="Planned start date."
-    )
-    planned_end: DateRange | None = strawberry.field(default=None, description="Planned end date.")
-    actual_start: DateRange | None = strawberry.field(
-        default=None, description="Actual start date (projects without one never match)."
-    )
-    actual_end: DateRange | None = strawberry.field(
-        default=None, description="Actual end date (projects without one never match)."
-    )
-    not_started_by: dt.date | None = strawberry.field(
-        default=None, description="Not started by this date: no actual start, or a later one."
-    )
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    search: str | None = strawberry.field(default=None, description=_SEARCH)
-
-
-@strawberry.input(description="Which banks to list.")
-class BankWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    kind: list[BankKind] | None = strawberry.field(default=None, description="Any of these kinds.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-
-
 @strawberry.input(description="Which sensors to list.")
 class SensorWhere:
     kind: list[SensorKind] | None = strawberry.field(
@@ -286,36 +226,6 @@ class LandParcelSortField(Enum):
     AREA_M2 = strawberry.enum_value("area_m2", description="Area.")
 
 
-@strawberry.enum(description="Fields projects sort on.")
-class ProjectSortField(Enum):
-    CODE = strawberry.enum_value("code", description="Project code.")
-    NAME = strawberry.enum_value("name", description="Name.")
-    TOTAL_INVESTMENT = strawberry.enum_value("total_investment", description="Total investment.")
-    ANNUAL_PLAN_INVESTMENT = strawberry.enum_value(
-        "annual_plan_investment", description="This year's planned investment."
-    )
-    COMPLETED_INVESTMENT = strawberry.enum_value(
-        "completed_investment", description="Investment completed to date."
-    )
-    YEAR_COMPLETED_INVESTMENT = strawberry.enum_value(
-        "year_completed_investment", description="Investment completed this year."
-    )
-    PLANNED_START = strawberry.enum_value(
-        "planned_start", description="Planned start; unknown last."
-    )
-    PLANNED_END = strawberry.enum_value("planned_end", description="Planned end; unknown last.")
-    ACTUAL_START = strawberry.enum_value("actual_start", description="Actual start; unknown last.")
-    RELEVANCE = strawberry.enum_value(
-        "relevance", description="Full-text relevance; only with where.search."
-    )
-
-
-@strawberry.enum(description="Fields banks sort on.")
-class BankSortField(Enum):
-    ID = strawberry.enum_value("id", description="Bank id.")
-    NAME = strawberry.enum_value("name", description="Name.")
-
-
 @strawberry.enum(description="Fields sensors sort on.")
 class SensorSortField(Enum):
     ID = strawberry.enum_value("id", description="Sensor id.")
@@ -357,18 +267,6 @@ class EnterpriseSort:
 @strawberry.input(description="One sort key for land parcel lists.")
 class LandParcelSort:
     field: LandParcelSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for project lists.")
-class ProjectSort:
-    field: ProjectSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for bank lists.")
-class BankSort:
-    field: BankSortField = strawberry.field(description="The field to sort on.")
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 

@@ -351,6 +351,15 @@ async def to_many(
     return await page(info, spec.entity, relation=relation, parent=source.node_key(), **args)
 
 
+async def related_connection(info: Info[Context, None], source: Any, **args: Any) -> Any:
+    """The resolver of a connection field of ``Surface.relation_fields`` for a type that names
+    the connection lazily: the page wrapped in the target entity's connection type."""
+    spec = _spec(info)
+    assert isinstance(spec, ToMany)
+    page = await to_many(info, source, **args)
+    return surface_of(info).connections[spec.entity].of(page)
+
+
 async def related[T](info: Info[Context, None], relation: str, key: str, cls: type[T]) -> T | None:
     """The one node a to-one relation reaches from ``key`` (batched across parents)."""
     row = await info.context.loaders.one(reads.related_one(relation), {}, key)

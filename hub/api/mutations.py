@@ -25,18 +25,16 @@ from hub.api import cameras, lists
 from hub.api.access import WRITERS, allow
 from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
+from hub.api.entities.bank import BankInput
+from hub.api.entities.project import ProjectInput
 from hub.api.enums import (
-    BankKind,
     EnterpriseTag,
     LandUse,
-    ProjectKind,
-    ProjectLevel,
-    ProjectStage,
     RegionLevel,
     SensorKind,
     Tier,
 )
-from hub.api.inputs import plain
+from hub.api.inputs import _REGION_CODE, _USCC, plain
 from hub.api.paging import decode_global_id
 from hub.api.relay import Node
 
@@ -121,9 +119,6 @@ class ChangeResult:
 
 # --- inputs (field names and types mirror graph_schema.model; a test holds them together) -------
 
-_USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
-_REGION_CODE = "GB/T 2260 code of the region."
-
 
 @strawberry.input(description="A region to create or update.")
 class RegionInput:
@@ -194,55 +189,6 @@ class LandParcelInput:
     use: LandUse = strawberry.field(description="Planned use.")
     area_m2: float = strawberry.field(description="Surveyed area, m².")
     geometry: JSON = strawberry.field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
-
-
-@strawberry.input(description="A project to create or update (replaces its links).")
-class ProjectInput:
-    code: str = strawberry.field(description="National investment-project code.")
-    name: str = strawberry.field(description="Project name.")
-    owner_uscc: str = strawberry.field(description="Owner's " + _USCC[0].lower() + _USCC[1:])
-    region_code: str = strawberry.field(description="County where it is built.")
-    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
-    kind: ProjectKind = strawberry.field(description="New start or continuing.")
-    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
-    total_investment: float = strawberry.field(description="Total investment, 万元.")
-    segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it builds in."
-    )
-    parcel_ids: list[str] | None = strawberry.field(
-        default=None, description="Land parcels it is built on."
-    )
-    leader_project: bool | None = strawberry.field(
-        default=None, description="Tracked by a provincial leader."
-    )
-    annual_plan_investment: float | None = strawberry.field(
-        default=None, description="This year's plan, 万元."
-    )
-    completed_investment: float | None = strawberry.field(
-        default=None, description="Completed to date, 万元."
-    )
-    year_completed_investment: float | None = strawberry.field(
-        default=None, description="Completed this year, 万元."
-    )
-    planned_start: dt.date | None = strawberry.field(default=None, description="Planned start.")
-    planned_end: dt.date | None = strawberry.field(default=None, description="Planned end.")
-    actual_start: dt.date | None = strawberry.field(
-        default=None, description="Actual start; required from construction on."
-    )
-    actual_end: dt.date | None = strawberry.field(
-        default=None, description="Actual end; required when completed."
-    )
-    permit_date: dt.date | None = strawberry.field(
-        default=None, description="Construction permit issued."
-    )
-
-
-@strawberry.input(description="A bank to create or update.")
-class BankInput:
-    id: str = strawberry.field(description="Stable bank id.")
-    name: str = strawberry.field(description="Name.")
-    kind: BankKind = strawberry.field(description="Kind of bank.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
 
 
 @strawberry.input(description="A sensor to create or update.")

@@ -10,8 +10,6 @@ import strawberry
 
 from hub.api import lists
 from hub.api.inputs import (
-    BankSort,
-    BankWhere,
     ChainSegmentSort,
     ChainSegmentWhere,
     EnterpriseSort,
@@ -20,8 +18,6 @@ from hub.api.inputs import (
     LandParcelWhere,
     ProductSort,
     ProductWhere,
-    ProjectSort,
-    ProjectWhere,
     RegionSort,
     RegionWhere,
     SensorSort,
@@ -58,10 +54,6 @@ EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(descr
 EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
 ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
 ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
-ProjectWhereArg = Annotated[ProjectWhere | None, strawberry.argument(description=_W)]
-ProjectSortArg = Annotated[list[ProjectSort] | None, strawberry.argument(description=_S)]
-BankWhereArg = Annotated[BankWhere | None, strawberry.argument(description=_W)]
-BankSortArg = Annotated[list[BankSort] | None, strawberry.argument(description=_S)]
 SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]
 SensorSortArg = Annotated[list[SensorSort] | None, strawberry.argument(description=_S)]
 

@@ -33,6 +33,9 @@ from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
+from hub.api.entities import bank, project
+from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
@@ -43,8 +46,6 @@ from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
 from hub.api.relay import (
     After,
-    BankSortArg,
-    BankWhereArg,
     Before,
     EnterpriseSortArg,
     EnterpriseWhereArg,
@@ -55,8 +56,6 @@ from hub.api.relay import (
     ParcelWhereArg,
     ProductSortArg,
     ProductWhereArg,
-    ProjectSortArg,
-    ProjectWhereArg,
     RegionSortArg,
     RegionWhereArg,
     SegmentSortArg,
@@ -71,8 +70,6 @@ from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.types import (
     ENTITY_TYPES,
-    Bank,
-    BankConnection,
     ChainSegment,
     ChainSegmentConnection,
     Enterprise,
@@ -83,8 +80,6 @@ from hub.api.types import (
     LandParcelConnection,
     Product,
     ProductConnection,
-    Project,
-    ProjectConnection,
     Region,
     RegionConnection,
     Sensor,
@@ -92,14 +87,33 @@ from hub.api.types import (
 )
 from ingest.errors import IngestError
 
-ENTITY_TYPE_LIST = list(ENTITY_TYPES.values())
+ENTITY_TYPE_LIST = [*ENTITY_TYPES.values(), Project, Bank]
 # The entity types as lists, the look-ahead and global ids see them, assembled here from the
 # parts the type modules declare (nothing fills a registry on import).
 SURFACE: Final = lists.Surface(
-    node_types={**types.ENTITY_TYPES, **scoreboard.ENTITY_TYPES},
-    connections={**types.CONNECTIONS, **scoreboard.CONNECTIONS},
-    relation_fields=types.RELATION_FIELDS,
-    built_from={**types.BUILT_FROM, **scoreboard.BUILT_FROM},
+    node_types={
+        **types.ENTITY_TYPES,
+        project.ENTITY: Project,
+        bank.ENTITY: Bank,
+        **scoreboard.ENTITY_TYPES,
+    },
+    connections={
+        **types.CONNECTIONS,
+        project.ENTITY: ProjectConnection,
+        bank.ENTITY: BankConnection,
+        **scoreboard.CONNECTIONS,
+    },
+    relation_fields={
+        **types.RELATION_FIELDS,
+        **project.RELATION_FIELDS,
+        **bank.RELATION_FIELDS,
+    },
+    built_from={
+        **types.BUILT_FROM,
+        project.ENTITY: project.BUILT_FROM,
+        bank.ENTITY: bank.BUILT_FROM,
+        **scoreboard.BUILT_FROM,
+    },
     resolved_from=types.RESOLVED_FROM,
 )
 

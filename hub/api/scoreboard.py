@@ -20,18 +20,10 @@ from hub import scoreboard
 from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
+from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.mutations import UpsertResult, _upsert
-from hub.api.relay import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    Node,
-    ProjectSortArg,
-    ProjectWhereArg,
-)
-from hub.api.types import ProjectConnection, Region
+from hub.api.relay import After, Before, Connection, First, Last, Node
+from hub.api.types import Region
 
 Ctx = Info[Context, None]
 

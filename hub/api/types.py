@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 import strawberry
@@ -18,6 +17,14 @@ from strawberry.types import Info
 
 from hub.api import chains, lists, paging
 from hub.api.access import MONITORING_READERS, allow
+from hub.api.aggregates import (
+    RegionLevelArg,
+    Stats,
+    float_or_none,
+    groups,
+    iso_date,
+    page_args,
+)
 from hub.api.cameras import CameraSettings
 from hub.api.chains import (
     BeneficiaryConnection,
@@ -27,16 +34,13 @@ from hub.api.chains import (
     TargetConnection,
 )
 from hub.api.context import Context
+from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import (
-    BankKind,
     EnterpriseGroupBy,
     EnterpriseTag,
     LandParcelGroupBy,
     LandUse,
-    ProjectGroupBy,
-    ProjectKind,
-    ProjectLevel,
-    ProjectStage,
     RegionLevel,
     SensorKind,
     SupplyDirection,
@@ -44,18 +48,13 @@ from hub.api.enums import (
 )
 from hub.api.monitoring import (
     LatestReading,
-    ProjectMonitoring,
     SensorStatus,
-    SeriesBucket,
     latest_of,
-    project_monitoring,
     status_of,
     telemetry_of,
 )
 from hub.api.relay import (
     After,
-    BankSortArg,
-    BankWhereArg,
     Before,
     Connection,
     EnterpriseSortArg,
@@ -67,14 +66,10 @@ from hub.api.relay import (
     ParcelWhereArg,
     ProductSortArg,
     ProductWhereArg,
-    ProjectSortArg,
-    ProjectWhereArg,
     RegionSortArg,
     RegionWhereArg,
     SegmentSortArg,
     SegmentWhereArg,
-    SensorSortArg,
-    SensorWhereArg,
     SubRegions,
 )
 from hub.api.satellite import ParcelSatellite, parcel_satellite
@@ -91,54 +86,7 @@ DirectionArg = Annotated[
 Ctx = Info[Context, None]
 
 
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 # --- aggregates -----------------------------------------------------------------------------
-
-
-@strawberry.type(description="Sum, mean, minimum and maximum of one amount over a set.")
-class Stats:
-    sum: float = strawberry.field(description="Total (0 for an empty set).")
-    avg: float | None = strawberry.field(description="Mean (null for an empty set).")
-    min: float | None = strawberry.field(description="Smallest value.")
-    max: float | None = strawberry.field(description="Largest value.")
-
-    @classmethod
-    def of(cls, row: dict[str, Any], measure: str) -> Stats:
-        return cls(
-            sum=float(row.get(f"{measure}_sum") or 0),
-            avg=_float(row.get(f"{measure}_avg")),
-            min=_float(row.get(f"{measure}_min")),
-            max=_float(row.get(f"{measure}_max")),
-        )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-@strawberry.type(description="Count and investment totals over a set of projects (万元).")
-class ProjectAggregate:
-    count: int = strawberry.field(description="Number of projects.")
-    total_investment: Stats = strawberry.field(description="Total investment.")
-    annual_plan_investment: Stats = strawberry.field(description="This year's planned investment.")
-    completed_investment: Stats = strawberry.field(description="Investment completed to date.")
-    year_completed_investment: Stats = strawberry.field(
-        description="Investment completed this year."
-    )
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> ProjectAggregate:
-        row = row or {}
-        return cls(
-            count=int(row.get("count") or 0),
-            total_investment=Stats.of(row, "total_investment"),
-            annual_plan_investment=Stats.of(row, "annual_plan_investment"),
-            completed_investment=Stats.of(row, "completed_investment"),
-            year_completed_investment=Stats.of(row, "year_completed_investment"),
-        )
 
 
 @strawberry.type(description="Count and totals over a set of enterprises.")
@@ -170,15 +118,6 @@ class LandParcelAggregate:
         return cls(count=int(row.get("count") or 0), area_m2=Stats.of(row, "area_m2"))
 
 
-@strawberry.type(description="One group of projects and its totals.")
-class ProjectGroup:
-    key: str = strawberry.field(
-        description="The group: a region code, stage, kind or level value, or a chain id."
-    )
-    label: str | None = strawberry.field(description="Region or chain name; null otherwise.")
-    aggregate: ProjectAggregate = strawberry.field(description="Totals of the group.")
-
-
 @strawberry.type(description="One group of enterprises and its totals.")
 class EnterpriseGroup:
     key: str = strawberry.field(
@@ -193,34 +132,6 @@ class LandParcelGroup:
     key: str = strawberry.field(description="The group: a region code or a use value.")
     label: str | None = strawberry.field(description="Region name; null otherwise.")
     aggregate: LandParcelAggregate = strawberry.field(description="Totals of the group.")
-
-
-RegionLevelArg = Annotated[
-    RegionLevel, strawberry.argument(description="Level of the regions to group by.")
-]
-
-
-def _page_args(
-    where: Any, sort: Any, first: int | None, after: str | None, last: int | None, before: Any
-) -> dict[str, Any]:
-    return {"where": where, "sort": sort, **paging.args(first, after, last, before)}
-
-
-async def _groups[G](
-    info: Ctx,
-    scope: lists.Scope,
-    by: str,
-    region_level: RegionLevel,
-    group: Callable[..., G],
-    aggregate: Any,
-) -> list[G]:
-    """One ``group`` per group of the list's nodes, each with its ``aggregate``."""
-    extra = {"g_level": region_level.value} if by == "region" else {}
-    rows = await lists.aggregate_rows(info, scope, by, **extra)
-    return [
-        group(key=str(r["group_key"]), label=r["group_label"], aggregate=aggregate.of(r))
-        for r in rows
-    ]
 
 
 # --- entities -------------------------------------------------------------------------------
@@ -264,7 +175,7 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> RegionConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return RegionConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects built here.")
@@ -279,7 +190,7 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(
             await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
@@ -296,7 +207,7 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(
             await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
@@ -313,7 +224,7 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> LandParcelConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return LandParcelConnection.of(
             await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
@@ -330,7 +241,7 @@ class Region(Node):
         last: Last = None,
         before: Before = None,
     ) -> BankConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return BankConnection.of(
             await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
         )
@@ -383,7 +294,7 @@ class IndustryChain(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Enterprises in any of the chain's segments.")
@@ -397,7 +308,7 @@ class IndustryChain(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects building in any of the chain's segments.")
@@ -411,7 +322,7 @@ class IndustryChain(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
@@ -496,7 +407,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Segments that supply this one (upstream of it).")
@@ -510,7 +421,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Products of this segment.")
@@ -524,7 +435,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProductConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProductConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Enterprises active in this segment.")
@@ -538,7 +449,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects building in this segment.")
@@ -552,7 +463,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
@@ -583,7 +494,7 @@ class Product(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
 
@@ -612,8 +523,8 @@ class Enterprise(Node):
             output=float(p.get("output") or 0),
             employees=int(p.get("employees") or 0),
             patents=int(p.get("patents") or 0),
-            founded=_date(p.get("founded")),
-            output_growth=_float(p.get("output_growth")),
+            founded=iso_date(p.get("founded")),
+            output_growth=float_or_none(p.get("output_growth")),
         )
 
     @strawberry.field(description="Where it is registered.")
@@ -643,7 +554,7 @@ class Enterprise(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Products it makes.")
@@ -657,7 +568,7 @@ class Enterprise(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProductConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProductConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects it owns.")
@@ -671,7 +582,7 @@ class Enterprise(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
@@ -735,144 +646,8 @@ class LandParcel(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
-
-
-@strawberry.type(description="A major investment project. Amounts are in 万元 (10,000 CNY).")
-class Project(Node):
-    code: str = strawberry.field(description="National investment-project code (GB/T 40058).")
-    name: str = strawberry.field(description="Project name.")
-    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
-    kind: ProjectKind = strawberry.field(description="New start or continuing.")
-    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
-    leader_project: bool = strawberry.field(description="Tracked by a provincial leader.")
-    total_investment: float = strawberry.field(description="Total investment.")
-    annual_plan_investment: float = strawberry.field(description="This year's planned investment.")
-    completed_investment: float = strawberry.field(description="Investment completed to date.")
-    year_completed_investment: float = strawberry.field(
-        description="Investment completed this year."
-    )
-    planned_start: dt.date | None = strawberry.field(description="Planned start date.")
-    planned_end: dt.date | None = strawberry.field(description="Planned end date.")
-    actual_start: dt.date | None = strawberry.field(description="Actual start date.")
-    actual_end: dt.date | None = strawberry.field(description="Actual end date.")
-    permit_date: dt.date | None = strawberry.field(description="Construction permit issued.")
-
-    def node_key(self) -> str:
-        return self.code
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Project:
-        return cls(
-            code=p["code"],
-            name=p["name"],
-            stage=ProjectStage(p["stage"]),
-            kind=ProjectKind(p["kind"]),
-            level=ProjectLevel(p["level"]),
-            leader_project=bool(p.get("leader_project")),
-            total_investment=float(p.get("total_investment") or 0),
-            annual_plan_investment=float(p.get("annual_plan_investment") or 0),
-            completed_investment=float(p.get("completed_investment") or 0),
-            year_completed_investment=float(p.get("year_completed_investment") or 0),
-            planned_start=_date(p.get("planned_start")),
-            planned_end=_date(p.get("planned_end")),
-            actual_start=_date(p.get("actual_start")),
-            actual_end=_date(p.get("actual_end")),
-            permit_date=_date(p.get("permit_date")),
-        )
-
-    @strawberry.field(description="The enterprise that owns the project (项目业主).")
-    async def owner(self, info: Ctx) -> Enterprise | None:
-        return await lists.to_one(info, self, Enterprise)
-
-    @strawberry.field(description="The county where it is built.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-    @strawberry.field(description="Chain segments it builds capacity in.")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(description="Land parcels it is built on.")
-    async def parcels(
-        self,
-        info: Ctx,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return LandParcelConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(
-        description="Sensors that monitor it (not for the bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    async def sensors(
-        self,
-        info: Ctx,
-        where: SensorWhereArg = None,
-        sort: SensorSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> SensorConnection | None:
-        args = _page_args(where, sort, first, after, last, before)
-        return SensorConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(
-        description="Power and labor series, daily rollups and sensor status over a window "
-        "(not for the bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    def monitoring(
-        self,
-        info: Ctx,
-        from_: Annotated[
-            dt.datetime | None,
-            strawberry.argument(name="from", description="Start (default: 7 days before to)."),
-        ] = None,
-        to: Annotated[
-            dt.datetime | None, strawberry.argument(description="End, exclusive (default: now).")
-        ] = None,
-        bucket: Annotated[
-            SeriesBucket, strawberry.argument(description="Bucket width of series.")
-        ] = SeriesBucket.HOUR,
-    ) -> ProjectMonitoring | None:
-        return project_monitoring(info, self.code, from_, to, bucket)
-
-
-@strawberry.type(description="A bank (or branch) that finances projects.")
-class Bank(Node):
-    id_: str = strawberry.field(name="bankId", description="Stable bank id.")
-    name: str = strawberry.field(description="Name.")
-    kind: BankKind = strawberry.field(description="Kind of bank.")
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Bank:
-        return cls(id_=p["id"], name=p["name"], kind=BankKind(p["kind"]))
-
-    @strawberry.field(description="Where the bank (branch) is.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
 
 
 @strawberry.type(description="A sensor that monitors a project: meter, gate, camera or satellite.")
@@ -970,7 +745,7 @@ class EnterpriseConnection(Connection[Enterprise]):
         by: Annotated[EnterpriseGroupBy, strawberry.argument(description="What to group by.")],
         region_level: RegionLevelArg = RegionLevel.CITY,
     ) -> list[EnterpriseGroup]:
-        return await _groups(
+        return await groups(
             info, self.page.scope, str(by.value), region_level, EnterpriseGroup, EnterpriseAggregate
         )
 
@@ -989,33 +764,9 @@ class LandParcelConnection(Connection[LandParcel]):
         by: Annotated[LandParcelGroupBy, strawberry.argument(description="What to group by.")],
         region_level: RegionLevelArg = RegionLevel.CITY,
     ) -> list[LandParcelGroup]:
-        return await _groups(
+        return await groups(
             info, self.page.scope, str(by.value), region_level, LandParcelGroup, LandParcelAggregate
         )
-
-
-@strawberry.type(description="A page of projects, with totals over the whole list.")
-class ProjectConnection(Connection[Project]):
-    @strawberry.field(description="Count and investment totals over every matching project.")
-    async def aggregate(self, info: Ctx) -> ProjectAggregate:
-        rows = await lists.aggregate_rows(info, self.page.scope)
-        return ProjectAggregate.of(rows[0] if rows else None)
-
-    @strawberry.field(description="Totals per group over every matching project.")
-    async def groups(
-        self,
-        info: Ctx,
-        by: Annotated[ProjectGroupBy, strawberry.argument(description="What to group by.")],
-        region_level: RegionLevelArg = RegionLevel.CITY,
-    ) -> list[ProjectGroup]:
-        return await _groups(
-            info, self.page.scope, str(by.value), region_level, ProjectGroup, ProjectAggregate
-        )
-
-
-@strawberry.type(description="A page of banks.")
-class BankConnection(Connection[Bank]):
-    pass
 
 
 @strawberry.type(description="A page of sensors.")
@@ -1030,8 +781,6 @@ ENTITY_TYPES: Final[dict[str, Any]] = {
     "product": Product,
     "enterprise": Enterprise,
     "parcel": LandParcel,
-    "project": Project,
-    "bank": Bank,
     "sensor": Sensor,
 }
 CONNECTIONS: Final[dict[str, Any]] = {
@@ -1041,8 +790,6 @@ CONNECTIONS: Final[dict[str, Any]] = {
     "product": ProductConnection,
     "enterprise": EnterpriseConnection,
     "parcel": LandParcelConnection,
-    "project": ProjectConnection,
-    "bank": BankConnection,
     "sensor": SensorConnection,
 }
 
@@ -1076,12 +823,6 @@ RELATION_FIELDS: Final[lists.RelationFields] = {
     ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
     ("LandParcel", "region"): lists.ToOne("parcel.region"),
     ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
-    ("Project", "owner"): lists.ToOne("project.owner"),
-    ("Project", "region"): lists.ToOne("project.region"),
-    ("Project", "segments"): lists.ToMany("segment", "project.segments"),
-    ("Project", "parcels"): lists.ToMany("parcel", "project.parcels"),
-    ("Project", "sensors"): lists.ToMany("sensor", "project.sensors"),
-    ("Bank", "region"): lists.ToOne("bank.region"),
     ("Sensor", "project"): lists.ToOne("sensor.project"),
 }
 BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {
@@ -1091,8 +832,6 @@ BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {
     "product": ("id", "name"),
     "enterprise": ("uscc", "name"),
     "parcel": ("id", "use", "area_m2"),
-    "project": ("code", "name", "stage", "kind", "level"),
-    "bank": ("id", "name", "kind"),
     "sensor": ("id", "kind"),
 }
 RESOLVED_FROM: Final[lists.FieldReads] = {

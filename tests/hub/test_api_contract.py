@@ -11,6 +11,7 @@ from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
 from hub.api import inputs
+from hub.api.entities import bank, project
 from hub.api.mutations import INPUTS
 
 WHERE = {
@@ -20,8 +21,8 @@ WHERE = {
     "product": inputs.ProductWhere,
     "enterprise": inputs.EnterpriseWhere,
     "parcel": inputs.LandParcelWhere,
-    "project": inputs.ProjectWhere,
-    "bank": inputs.BankWhere,
+    "project": project.ProjectWhere,
+    "bank": bank.BankWhere,
     "sensor": inputs.SensorWhere,
 }
 
