@@ -17,7 +17,6 @@ import strawberry
 from graph_schema.errors import InvalidInput
 from hub.api.enums import (
     EnterpriseTag,
-    LandUse,
     RegionLevel,
     SensorKind,
     SortDirection,
@@ -159,13 +158,6 @@ class EnterpriseWhere:
     search: str | None = strawberry.field(default=None, description=_SEARCH)
 
 
-@strawberry.input(description="Which land parcels to list.")
-class LandParcelWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    use: list[LandUse] | None = strawberry.field(default=None, description="Any of these uses.")
-    area_m2: FloatRange | None = strawberry.field(default=None, description="Area, m².")
-
-
 @strawberry.input(description="Which sensors to list.")
 class SensorWhere:
     kind: list[SensorKind] | None = strawberry.field(
@@ -220,12 +212,6 @@ class EnterpriseSortField(Enum):
     )
 
 
-@strawberry.enum(description="Fields land parcels sort on.")
-class LandParcelSortField(Enum):
-    ID = strawberry.enum_value("id", description="Parcel number.")
-    AREA_M2 = strawberry.enum_value("area_m2", description="Area.")
-
-
 @strawberry.enum(description="Fields sensors sort on.")
 class SensorSortField(Enum):
     ID = strawberry.enum_value("id", description="Sensor id.")
@@ -261,12 +247,6 @@ class ProductSort:
 @strawberry.input(description="One sort key for enterprise lists.")
 class EnterpriseSort:
     field: EnterpriseSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for land parcel lists.")
-class LandParcelSort:
-    field: LandParcelSortField = strawberry.field(description="The field to sort on.")
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 

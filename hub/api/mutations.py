@@ -14,7 +14,6 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema import edits
@@ -26,10 +25,10 @@ from hub.api.access import WRITERS, allow
 from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
 from hub.api.entities.bank import BankInput
+from hub.api.entities.parcel import LandParcelInput
 from hub.api.entities.project import ProjectInput
 from hub.api.enums import (
     EnterpriseTag,
-    LandUse,
     RegionLevel,
     SensorKind,
     Tier,
@@ -180,15 +179,6 @@ class EnterpriseInput:
     output_growth: float | None = strawberry.field(
         default=None, description="Year-on-year output growth, %."
     )
-
-
-@strawberry.input(description="A land parcel to create or update.")
-class LandParcelInput:
-    id: str = strawberry.field(description="Parcel number (宗地编号).")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    use: LandUse = strawberry.field(description="Planned use.")
-    area_m2: float = strawberry.field(description="Surveyed area, m².")
-    geometry: JSON = strawberry.field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
 
 
 @strawberry.input(description="A sensor to create or update.")

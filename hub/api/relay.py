@@ -14,8 +14,6 @@ from hub.api.inputs import (
     ChainSegmentWhere,
     EnterpriseSort,
     EnterpriseWhere,
-    LandParcelSort,
-    LandParcelWhere,
     ProductSort,
     ProductWhere,
     RegionSort,
@@ -52,8 +50,6 @@ ProductWhereArg = Annotated[ProductWhere | None, strawberry.argument(description
 ProductSortArg = Annotated[list[ProductSort] | None, strawberry.argument(description=_S)]
 EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
 EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
-ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
-ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
 SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]
 SensorSortArg = Annotated[list[SensorSort] | None, strawberry.argument(description=_S)]
 

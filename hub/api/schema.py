@@ -33,8 +33,14 @@ from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
-from hub.api.entities import bank, project
+from hub.api.entities import bank, parcel, project
 from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.parcel import (
+    LandParcel,
+    LandParcelConnection,
+    ParcelSortArg,
+    ParcelWhereArg,
+)
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
@@ -52,8 +58,6 @@ from hub.api.relay import (
     First,
     Last,
     Node,
-    ParcelSortArg,
-    ParcelWhereArg,
     ProductSortArg,
     ProductWhereArg,
     RegionSortArg,
@@ -76,8 +80,6 @@ from hub.api.types import (
     EnterpriseConnection,
     IndustryChain,
     IndustryChainConnection,
-    LandParcel,
-    LandParcelConnection,
     Product,
     ProductConnection,
     Region,
@@ -87,7 +89,7 @@ from hub.api.types import (
 )
 from ingest.errors import IngestError
 
-ENTITY_TYPE_LIST = [*ENTITY_TYPES.values(), Project, Bank]
+ENTITY_TYPE_LIST = [*ENTITY_TYPES.values(), Project, Bank, LandParcel]
 # The entity types as lists, the look-ahead and global ids see them, assembled here from the
 # parts the type modules declare (nothing fills a registry on import).
 SURFACE: Final = lists.Surface(
@@ -95,26 +97,30 @@ SURFACE: Final = lists.Surface(
         **types.ENTITY_TYPES,
         project.ENTITY: Project,
         bank.ENTITY: Bank,
+        parcel.ENTITY: LandParcel,
         **scoreboard.ENTITY_TYPES,
     },
     connections={
         **types.CONNECTIONS,
         project.ENTITY: ProjectConnection,
         bank.ENTITY: BankConnection,
+        parcel.ENTITY: LandParcelConnection,
         **scoreboard.CONNECTIONS,
     },
     relation_fields={
         **types.RELATION_FIELDS,
         **project.RELATION_FIELDS,
         **bank.RELATION_FIELDS,
+        **parcel.RELATION_FIELDS,
     },
     built_from={
         **types.BUILT_FROM,
         project.ENTITY: project.BUILT_FROM,
         bank.ENTITY: bank.BUILT_FROM,
+        parcel.ENTITY: parcel.BUILT_FROM,
         **scoreboard.BUILT_FROM,
     },
-    resolved_from=types.RESOLVED_FROM,
+    resolved_from={**types.RESOLVED_FROM, **parcel.RESOLVED_FROM},
 )
 
 log = logging.getLogger(__name__)

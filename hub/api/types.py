@@ -8,15 +8,12 @@ ISO dates.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any, Final
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from hub.api import chains, lists, paging
-from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import (
     RegionLevelArg,
     Stats,
@@ -35,12 +32,15 @@ from hub.api.chains import (
 )
 from hub.api.context import Context
 from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.parcel import (
+    LandParcelConnection,
+    ParcelSortArg,
+    ParcelWhereArg,
+)
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import (
     EnterpriseGroupBy,
     EnterpriseTag,
-    LandParcelGroupBy,
-    LandUse,
     RegionLevel,
     SensorKind,
     SupplyDirection,
@@ -62,8 +62,6 @@ from hub.api.relay import (
     First,
     Last,
     Node,
-    ParcelSortArg,
-    ParcelWhereArg,
     ProductSortArg,
     ProductWhereArg,
     RegionSortArg,
@@ -72,7 +70,6 @@ from hub.api.relay import (
     SegmentWhereArg,
     SubRegions,
 )
-from hub.api.satellite import ParcelSatellite, parcel_satellite
 
 RegionArg = Annotated[
     str, strawberry.argument(description="Region code: the province, a city or a county.")
@@ -107,17 +104,6 @@ class EnterpriseAggregate:
         )
 
 
-@strawberry.type(description="Count and area over a set of land parcels.")
-class LandParcelAggregate:
-    count: int = strawberry.field(description="Number of parcels.")
-    area_m2: Stats = strawberry.field(description="Area, m².")
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> LandParcelAggregate:
-        row = row or {}
-        return cls(count=int(row.get("count") or 0), area_m2=Stats.of(row, "area_m2"))
-
-
 @strawberry.type(description="One group of enterprises and its totals.")
 class EnterpriseGroup:
     key: str = strawberry.field(
@@ -125,16 +111,6 @@ class EnterpriseGroup:
     )
     label: str | None = strawberry.field(description="Region, chain or segment name.")
     aggregate: EnterpriseAggregate = strawberry.field(description="Totals of the group.")
-
-
-@strawberry.type(description="One group of land parcels and its totals.")
-class LandParcelGroup:
-    key: str = strawberry.field(description="The group: a region code or a use value.")
-    label: str | None = strawberry.field(description="Region name; null otherwise.")
-    aggregate: LandParcelAggregate = strawberry.field(description="Totals of the group.")
-
-
-# --- entities -------------------------------------------------------------------------------
 
 
 @strawberry.type(description="A GB/T 2260 administrative region: province, city or county.")
@@ -586,70 +562,6 @@ class Enterprise(Node):
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
-@strawberry.type(description="A land parcel (宗地) with its surveyed boundary.")
-class LandParcel(Node):
-    id_: str = strawberry.field(name="parcelId", description="Parcel number (宗地编号).")
-    use: LandUse = strawberry.field(description="Planned use.")
-    area_m2: float = strawberry.field(description="Surveyed area, m².")
-    lon: float | None = strawberry.field(description="Longitude of the boundary's centroid.")
-    lat: float | None = strawberry.field(description="Latitude of the boundary's centroid.")
-    raw_geometry: strawberry.Private[str | None]
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> LandParcel:
-        return cls(
-            id_=p["id"],
-            use=LandUse(p["use"]),
-            area_m2=float(p["area_m2"]),
-            lon=p.get("lon"),
-            lat=p.get("lat"),
-            raw_geometry=p.get("geometry"),
-        )
-
-    @strawberry.field(description="Boundary as a GeoJSON Polygon or MultiPolygon (lon/lat).")
-    def geometry(self) -> JSON | None:
-        return json.loads(self.raw_geometry) if self.raw_geometry else None
-
-    @strawberry.field(description="Where the parcel is.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-    @strawberry.field(
-        description="Sentinel-2 series (NDVI, NDBI, BSI, clear share) and construction-change "
-        "state from the satellite connector; days in [from, to], both optional (not for the "
-        "bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    def satellite(
-        self,
-        info: Ctx,
-        start: Annotated[
-            dt.date | None, strawberry.argument(name="from", description="First day shown.")
-        ] = None,
-        end: Annotated[
-            dt.date | None, strawberry.argument(name="to", description="Last day shown.")
-        ] = None,
-    ) -> ParcelSatellite | None:
-        return parcel_satellite(info, self.id_, self.area_m2, start, end)
-
-    @strawberry.field(description="Projects built on it.")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(await lists.to_many(info, self, **args))
-
-
 @strawberry.type(description="A sensor that monitors a project: meter, gate, camera or satellite.")
 class Sensor(Node):
     id_: str = strawberry.field(name="sensorId", description="Sensor id, as in MQTT topics.")
@@ -750,25 +662,6 @@ class EnterpriseConnection(Connection[Enterprise]):
         )
 
 
-@strawberry.type(description="A page of land parcels, with totals over the whole list.")
-class LandParcelConnection(Connection[LandParcel]):
-    @strawberry.field(description="Count and area over every matching parcel.")
-    async def aggregate(self, info: Ctx) -> LandParcelAggregate:
-        rows = await lists.aggregate_rows(info, self.page.scope)
-        return LandParcelAggregate.of(rows[0] if rows else None)
-
-    @strawberry.field(description="Totals per group over every matching parcel.")
-    async def groups(
-        self,
-        info: Ctx,
-        by: Annotated[LandParcelGroupBy, strawberry.argument(description="What to group by.")],
-        region_level: RegionLevelArg = RegionLevel.CITY,
-    ) -> list[LandParcelGroup]:
-        return await groups(
-            info, self.page.scope, str(by.value), region_level, LandParcelGroup, LandParcelAggregate
-        )
-
-
 @strawberry.type(description="A page of sensors.")
 class SensorConnection(Connection[Sensor]):
     pass
@@ -780,7 +673,6 @@ ENTITY_TYPES: Final[dict[str, Any]] = {
     "segment": ChainSegment,
     "product": Product,
     "enterprise": Enterprise,
-    "parcel": LandParcel,
     "sensor": Sensor,
 }
 CONNECTIONS: Final[dict[str, Any]] = {
@@ -789,7 +681,6 @@ CONNECTIONS: Final[dict[str, Any]] = {
     "segment": ChainSegmentConnection,
     "product": ProductConnection,
     "enterprise": EnterpriseConnection,
-    "parcel": LandParcelConnection,
     "sensor": SensorConnection,
 }
 
@@ -821,8 +712,6 @@ RELATION_FIELDS: Final[lists.RelationFields] = {
     ("Enterprise", "segments"): lists.ToMany("segment", "enterprise.segments"),
     ("Enterprise", "products"): lists.ToMany("product", "enterprise.products"),
     ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
-    ("LandParcel", "region"): lists.ToOne("parcel.region"),
-    ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
     ("Sensor", "project"): lists.ToOne("sensor.project"),
 }
 BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {
@@ -831,11 +720,9 @@ BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {
     "segment": ("id", "name", "tier"),
     "product": ("id", "name"),
     "enterprise": ("uscc", "name"),
-    "parcel": ("id", "use", "area_m2"),
     "sensor": ("id", "kind"),
 }
 RESOLVED_FROM: Final[lists.FieldReads] = {
-    ("LandParcel", "geometry"): ("geometry",),
     ("Sensor", "status"): ("stale_after_s",),
     ("Sensor", "camera"): ("camera",),
 }

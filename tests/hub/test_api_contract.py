@@ -11,7 +11,7 @@ from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
 from hub.api import inputs
-from hub.api.entities import bank, project
+from hub.api.entities import bank, parcel, project
 from hub.api.mutations import INPUTS
 
 WHERE = {
@@ -20,7 +20,7 @@ WHERE = {
     "segment": inputs.ChainSegmentWhere,
     "product": inputs.ProductWhere,
     "enterprise": inputs.EnterpriseWhere,
-    "parcel": inputs.LandParcelWhere,
+    "parcel": parcel.LandParcelWhere,
     "project": project.ProjectWhere,
     "bank": bank.BankWhere,
     "sensor": inputs.SensorWhere,

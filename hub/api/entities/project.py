@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
@@ -41,8 +42,6 @@ from hub.api.relay import (
     First,
     Last,
     Node,
-    ParcelSortArg,
-    ParcelWhereArg,
     SegmentSortArg,
     SegmentWhereArg,
     SensorSortArg,
@@ -50,10 +49,10 @@ from hub.api.relay import (
 )
 
 if TYPE_CHECKING:
+    from hub.api.entities.parcel import LandParcelConnection, LandParcelSort, LandParcelWhere
     from hub.api.types import (
         ChainSegmentConnection,
         Enterprise,
-        LandParcelConnection,
         Region,
         SensorConnection,
     )
@@ -63,7 +62,20 @@ _TYPES = "hub.api.types"
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
 RegionRef = Annotated["Region", strawberry.lazy(_TYPES)]
 ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_TYPES)]
-LandParcelConnectionRef = Annotated["LandParcelConnection", strawberry.lazy(_TYPES)]
+_PARCEL = "hub.api.entities.parcel"
+LandParcelConnectionRef = Annotated["LandParcelConnection", strawberry.lazy(_PARCEL)]
+# Land parcels list their projects with this module's where and sort, so parcel's own are named
+# lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it does not).
+if TYPE_CHECKING:
+    ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
+    ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
+else:
+    ParcelWhereArg = Annotated[
+        LazyType("LandParcelWhere", _PARCEL) | None, strawberry.argument(description=_W)
+    ]
+    ParcelSortArg = Annotated[
+        list[LazyType("LandParcelSort", _PARCEL)] | None, strawberry.argument(description=_S)
+    ]
 SensorConnectionRef = Annotated["SensorConnection", strawberry.lazy(_TYPES)]
 
 # --- where and sort ------------------------------------------------------------------------
