@@ -12,7 +12,7 @@ every type reaches; ``hub.api.schema`` assembles it and hangs it on the schema.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
@@ -100,6 +100,41 @@ class Surface:
 
     def node_of(self, entity: str, props: dict[str, Any]) -> Any:
         return self.node_types[entity].from_props(props)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One entity's share of the ``Surface``, declared beside its GraphQL type: the type and its
+    connection, the properties ``from_props`` cannot do without, what each related field
+    reaches (GraphQL field name → relation) and what each field with a resolver reads."""
+
+    entity: str
+    node_type: Any
+    connection: Any
+    built_from: tuple[str, ...]
+    relations: Mapping[str, ToOne | ToMany] = field(default_factory=dict)
+    resolved_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def surface_from(parts: Sequence[Part]) -> Surface:
+    """The surface of ``parts``; an entity declared twice is a mistake caught here."""
+    entities = [part.entity for part in parts]
+    twice = sorted({e for e in entities if entities.count(e) > 1})
+    if twice:
+        raise ValueError(f"entities declared twice: {twice}")
+    return Surface(
+        node_types={p.entity: p.node_type for p in parts},
+        connections={p.entity: p.connection for p in parts},
+        relation_fields={
+            (p.node_type.__name__, name): spec for p in parts for name, spec in p.relations.items()
+        },
+        built_from={p.entity: p.built_from for p in parts},
+        resolved_from={
+            (p.node_type.__name__, name): props
+            for p in parts
+            for name, props in p.resolved_from.items()
+        },
+    )
 
 
 class SurfaceSchema(strawberry.Schema):

@@ -73,7 +73,6 @@ from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.types import (
-    ENTITY_TYPES,
     ChainSegment,
     ChainSegmentConnection,
     Enterprise,
@@ -89,39 +88,11 @@ from hub.api.types import (
 )
 from ingest.errors import IngestError
 
-ENTITY_TYPE_LIST = [*ENTITY_TYPES.values(), Project, Bank, LandParcel]
-# The entity types as lists, the look-ahead and global ids see them, assembled here from the
-# parts the type modules declare (nothing fills a registry on import).
-SURFACE: Final = lists.Surface(
-    node_types={
-        **types.ENTITY_TYPES,
-        project.ENTITY: Project,
-        bank.ENTITY: Bank,
-        parcel.ENTITY: LandParcel,
-        **scoreboard.ENTITY_TYPES,
-    },
-    connections={
-        **types.CONNECTIONS,
-        project.ENTITY: ProjectConnection,
-        bank.ENTITY: BankConnection,
-        parcel.ENTITY: LandParcelConnection,
-        **scoreboard.CONNECTIONS,
-    },
-    relation_fields={
-        **types.RELATION_FIELDS,
-        **project.RELATION_FIELDS,
-        **bank.RELATION_FIELDS,
-        **parcel.RELATION_FIELDS,
-    },
-    built_from={
-        **types.BUILT_FROM,
-        project.ENTITY: project.BUILT_FROM,
-        bank.ENTITY: bank.BUILT_FROM,
-        parcel.ENTITY: parcel.BUILT_FROM,
-        **scoreboard.BUILT_FROM,
-    },
-    resolved_from={**types.RESOLVED_FROM, **parcel.RESOLVED_FROM},
-)
+# The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
+# assembled here from the modules that declare them (nothing fills a registry on import).
+ENTITY_PARTS: Final = (*types.PARTS, project.PART, bank.PART, parcel.PART)
+ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
+SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
 
 log = logging.getLogger(__name__)
 

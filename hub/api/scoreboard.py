@@ -93,9 +93,7 @@ class ProjectListConnection(Connection[ProjectList]):
 
 
 # This module's part of the schema's lists.Surface (hub.api.schema assembles it).
-ENTITY_TYPES: Final[dict[str, Any]] = {"project_list": ProjectList}
-CONNECTIONS: Final[dict[str, Any]] = {"project_list": ProjectListConnection}
-BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {"project_list": ("id", "name")}
+PART: Final = lists.Part("project_list", ProjectList, ProjectListConnection, ("id", "name"))
 
 
 async def project_list(info: Ctx, list_id: str) -> ProjectList | None:

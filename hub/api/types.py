@@ -667,62 +667,78 @@ class SensorConnection(Connection[Sensor]):
     pass
 
 
-ENTITY_TYPES: Final[dict[str, Any]] = {
-    "region": Region,
-    "chain": IndustryChain,
-    "segment": ChainSegment,
-    "product": Product,
-    "enterprise": Enterprise,
-    "sensor": Sensor,
-}
-CONNECTIONS: Final[dict[str, Any]] = {
-    "region": RegionConnection,
-    "chain": IndustryChainConnection,
-    "segment": ChainSegmentConnection,
-    "product": ProductConnection,
-    "enterprise": EnterpriseConnection,
-    "sensor": SensorConnection,
-}
-
-# What every related field reaches: the resolvers above and the look-ahead both read this
-# (through the schema's lists.Surface, which hub.api.schema assembles).
-RELATION_FIELDS: Final[lists.RelationFields] = {
-    ("Region", "parent"): lists.ToOne("region.parent"),
-    ("Region", "children"): lists.ToMany("region", "region.children"),
-    ("Region", "projects"): lists.ToMany(
-        "project", "region.projects", direct="region.projects_direct"
+# This module's entities' shares of the schema's lists.Surface (hub.api.schema assembles it):
+# what every related field reaches, for the resolvers above and the look-ahead alike.
+PARTS: Final = (
+    lists.Part(
+        "region",
+        Region,
+        RegionConnection,
+        ("code", "name", "level"),
+        {
+            "parent": lists.ToOne("region.parent"),
+            "children": lists.ToMany("region", "region.children"),
+            "projects": lists.ToMany("project", "region.projects", "region.projects_direct"),
+            "enterprises": lists.ToMany(
+                "enterprise", "region.enterprises", "region.enterprises_direct"
+            ),
+            "parcels": lists.ToMany("parcel", "region.parcels", "region.parcels_direct"),
+            "banks": lists.ToMany("bank", "region.banks", "region.banks_direct"),
+        },
     ),
-    ("Region", "enterprises"): lists.ToMany(
-        "enterprise", "region.enterprises", direct="region.enterprises_direct"
+    lists.Part(
+        "chain",
+        IndustryChain,
+        IndustryChainConnection,
+        ("id", "name"),
+        {
+            "segments": lists.ToMany("segment", "chain.segments"),
+            "enterprises": lists.ToMany("enterprise", "chain.enterprises"),
+            "projects": lists.ToMany("project", "chain.projects"),
+        },
     ),
-    ("Region", "parcels"): lists.ToMany("parcel", "region.parcels", direct="region.parcels_direct"),
-    ("Region", "banks"): lists.ToMany("bank", "region.banks", direct="region.banks_direct"),
-    ("IndustryChain", "segments"): lists.ToMany("segment", "chain.segments"),
-    ("IndustryChain", "enterprises"): lists.ToMany("enterprise", "chain.enterprises"),
-    ("IndustryChain", "projects"): lists.ToMany("project", "chain.projects"),
-    ("ChainSegment", "chain"): lists.ToOne("segment.chain"),
-    ("ChainSegment", "supplies"): lists.ToMany("segment", "segment.supplies"),
-    ("ChainSegment", "suppliedBy"): lists.ToMany("segment", "segment.supplied_by"),
-    ("ChainSegment", "products"): lists.ToMany("product", "segment.products"),
-    ("ChainSegment", "enterprises"): lists.ToMany("enterprise", "segment.enterprises"),
-    ("ChainSegment", "projects"): lists.ToMany("project", "segment.projects"),
-    ("Product", "segment"): lists.ToOne("product.segment"),
-    ("Product", "enterprises"): lists.ToMany("enterprise", "product.enterprises"),
-    ("Enterprise", "region"): lists.ToOne("enterprise.region"),
-    ("Enterprise", "segments"): lists.ToMany("segment", "enterprise.segments"),
-    ("Enterprise", "products"): lists.ToMany("product", "enterprise.products"),
-    ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
-    ("Sensor", "project"): lists.ToOne("sensor.project"),
-}
-BUILT_FROM: Final[dict[str, tuple[str, ...]]] = {
-    "region": ("code", "name", "level"),
-    "chain": ("id", "name"),
-    "segment": ("id", "name", "tier"),
-    "product": ("id", "name"),
-    "enterprise": ("uscc", "name"),
-    "sensor": ("id", "kind"),
-}
-RESOLVED_FROM: Final[lists.FieldReads] = {
-    ("Sensor", "status"): ("stale_after_s",),
-    ("Sensor", "camera"): ("camera",),
-}
+    lists.Part(
+        "segment",
+        ChainSegment,
+        ChainSegmentConnection,
+        ("id", "name", "tier"),
+        {
+            "chain": lists.ToOne("segment.chain"),
+            "supplies": lists.ToMany("segment", "segment.supplies"),
+            "suppliedBy": lists.ToMany("segment", "segment.supplied_by"),
+            "products": lists.ToMany("product", "segment.products"),
+            "enterprises": lists.ToMany("enterprise", "segment.enterprises"),
+            "projects": lists.ToMany("project", "segment.projects"),
+        },
+    ),
+    lists.Part(
+        "product",
+        Product,
+        ProductConnection,
+        ("id", "name"),
+        {
+            "segment": lists.ToOne("product.segment"),
+            "enterprises": lists.ToMany("enterprise", "product.enterprises"),
+        },
+    ),
+    lists.Part(
+        "enterprise",
+        Enterprise,
+        EnterpriseConnection,
+        ("uscc", "name"),
+        {
+            "region": lists.ToOne("enterprise.region"),
+            "segments": lists.ToMany("segment", "enterprise.segments"),
+            "products": lists.ToMany("product", "enterprise.products"),
+            "projects": lists.ToMany("project", "enterprise.projects"),
+        },
+    ),
+    lists.Part(
+        "sensor",
+        Sensor,
+        SensorConnection,
+        ("id", "kind"),
+        {"project": lists.ToOne("sensor.project")},
+        {"status": ("stale_after_s",), "camera": ("camera",)},
+    ),
+)

@@ -87,8 +87,6 @@ class BankInput:
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------
 
-ENTITY: Final = "bank"
-RELATION_FIELDS: Final[lists.RelationFields] = {
-    ("Bank", "region"): lists.ToOne("bank.region"),
-}
-BUILT_FROM: Final = ("id", "name", "kind")
+PART: Final = lists.Part(
+    "bank", Bank, BankConnection, ("id", "name", "kind"), {"region": lists.ToOne("bank.region")}
+)

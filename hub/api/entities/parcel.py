@@ -176,10 +176,14 @@ class LandParcelInput:
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------
 
-ENTITY: Final = "parcel"
-RELATION_FIELDS: Final[lists.RelationFields] = {
-    ("LandParcel", "region"): lists.ToOne("parcel.region"),
-    ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
-}
-BUILT_FROM: Final = ("id", "use", "area_m2")
-RESOLVED_FROM: Final[lists.FieldReads] = {("LandParcel", "geometry"): ("geometry",)}
+PART: Final = lists.Part(
+    "parcel",
+    LandParcel,
+    LandParcelConnection,
+    ("id", "use", "area_m2"),
+    {
+        "region": lists.ToOne("parcel.region"),
+        "projects": lists.ToMany("project", "parcel.projects"),
+    },
+    {"geometry": ("geometry",)},
+)

@@ -383,12 +383,16 @@ class ProjectInput:
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------
 
-ENTITY: Final = "project"
-RELATION_FIELDS: Final[lists.RelationFields] = {
-    ("Project", "owner"): lists.ToOne("project.owner"),
-    ("Project", "region"): lists.ToOne("project.region"),
-    ("Project", "segments"): lists.ToMany("segment", "project.segments"),
-    ("Project", "parcels"): lists.ToMany("parcel", "project.parcels"),
-    ("Project", "sensors"): lists.ToMany("sensor", "project.sensors"),
-}
-BUILT_FROM: Final = ("code", "name", "stage", "kind", "level")
+PART: Final = lists.Part(
+    "project",
+    Project,
+    ProjectConnection,
+    ("code", "name", "stage", "kind", "level"),
+    {
+        "owner": lists.ToOne("project.owner"),
+        "region": lists.ToOne("project.region"),
+        "segments": lists.ToMany("segment", "project.segments"),
+        "parcels": lists.ToMany("parcel", "project.parcels"),
+        "sensors": lists.ToMany("sensor", "project.sensors"),
+    },
+)
