@@ -129,13 +129,6 @@ class ChainSegmentWhere:
     chain: str | None = strawberry.field(default=None, description="Only this chain's segments.")
 
 
-@strawberry.input(description="Which products to list.")
-class ProductWhere:
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    segment: str | None = strawberry.field(default=None, description="Only this segment's.")
-    chain: str | None = strawberry.field(default=None, description="Only this chain's.")
-
-
 @strawberry.input(description="Which enterprises to list.")
 class EnterpriseWhere:
     region: str | None = strawberry.field(default=None, description=_REGION)
@@ -193,12 +186,6 @@ class ChainSegmentSortField(Enum):
     POSITION = strawberry.enum_value("position", description="Drawing order within the tier.")
 
 
-@strawberry.enum(description="Fields products sort on.")
-class ProductSortField(Enum):
-    ID = strawberry.enum_value("id", description="Product id.")
-    NAME = strawberry.enum_value("name", description="Chinese name.")
-
-
 @strawberry.enum(description="Fields enterprises sort on.")
 class EnterpriseSortField(Enum):
     USCC = strawberry.enum_value("uscc", description="Unified social credit code.")
@@ -235,12 +222,6 @@ class IndustryChainSort:
 @strawberry.input(description="One sort key for chain segment lists.")
 class ChainSegmentSort:
     field: ChainSegmentSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for product lists.")
-class ProductSort:
-    field: ProductSortField = strawberry.field(description="The field to sort on.")
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 

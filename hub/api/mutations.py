@@ -26,6 +26,7 @@ from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
 from hub.api.entities.bank import BankInput
 from hub.api.entities.parcel import LandParcelInput
+from hub.api.entities.product import ProductInput
 from hub.api.entities.project import ProjectInput
 from hub.api.enums import (
     EnterpriseTag,
@@ -153,13 +154,6 @@ class ChainSegmentInput:
     industry_codes: list[str] | None = strawberry.field(
         default=None, description="GB/T 4754-2017 four-digit classes."
     )
-
-
-@strawberry.input(description="A product to create or update.")
-class ProductInput:
-    id: str = strawberry.field(description="Stable product id.")
-    name: str = strawberry.field(description="Chinese name.")
-    segment_id: str = strawberry.field(description="The segment it belongs to.")
 
 
 @strawberry.input(description="An enterprise to create or update (replaces its links).")

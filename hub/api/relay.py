@@ -14,8 +14,6 @@ from hub.api.inputs import (
     ChainSegmentWhere,
     EnterpriseSort,
     EnterpriseWhere,
-    ProductSort,
-    ProductWhere,
     RegionSort,
     RegionWhere,
     SensorSort,
@@ -46,8 +44,6 @@ RegionWhereArg = Annotated[RegionWhere | None, strawberry.argument(description=_
 RegionSortArg = Annotated[list[RegionSort] | None, strawberry.argument(description=_S)]
 SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
 SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-ProductWhereArg = Annotated[ProductWhere | None, strawberry.argument(description=_W)]
-ProductSortArg = Annotated[list[ProductSort] | None, strawberry.argument(description=_S)]
 EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
 EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
 SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]

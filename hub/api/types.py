@@ -37,6 +37,7 @@ from hub.api.entities.parcel import (
     ParcelSortArg,
     ParcelWhereArg,
 )
+from hub.api.entities.product import ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import (
     EnterpriseGroupBy,
@@ -62,8 +63,6 @@ from hub.api.relay import (
     First,
     Last,
     Node,
-    ProductSortArg,
-    ProductWhereArg,
     RegionSortArg,
     RegionWhereArg,
     SegmentSortArg,
@@ -443,37 +442,6 @@ class ChainSegment(Node):
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
-@strawberry.type(description="A product (产品) made in a chain segment.")
-class Product(Node):
-    id_: str = strawberry.field(name="productId", description="Stable product id.")
-    name: str = strawberry.field(description="Chinese name.")
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Product:
-        return cls(id_=p["id"], name=p["name"])
-
-    @strawberry.field(description="The segment the product belongs to.")
-    async def segment(self, info: Ctx) -> ChainSegment | None:
-        return await lists.to_one(info, self, ChainSegment)
-
-    @strawberry.field(description="Enterprises that make it.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
-
-
 @strawberry.type(description="An enterprise, keyed by its unified social credit code.")
 class Enterprise(Node):
     uscc: str = strawberry.field(description="Unified social credit code (GB 32100-2015).")
@@ -638,11 +606,6 @@ class ChainSegmentConnection(Connection[ChainSegment]):
     pass
 
 
-@strawberry.type(description="A page of products.")
-class ProductConnection(Connection[Product]):
-    pass
-
-
 @strawberry.type(description="A page of enterprises, with totals over the whole list.")
 class EnterpriseConnection(Connection[Enterprise]):
     @strawberry.field(description="Count and totals over every matching enterprise.")
@@ -709,16 +672,6 @@ PARTS: Final = (
             "products": lists.ToMany("product", "segment.products"),
             "enterprises": lists.ToMany("enterprise", "segment.enterprises"),
             "projects": lists.ToMany("project", "segment.projects"),
-        },
-    ),
-    lists.Part(
-        "product",
-        Product,
-        ProductConnection,
-        ("id", "name"),
-        {
-            "segment": lists.ToOne("product.segment"),
-            "enterprises": lists.ToMany("enterprise", "product.enterprises"),
         },
     ),
     lists.Part(

@@ -11,14 +11,14 @@ from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
 from hub.api import inputs
-from hub.api.entities import bank, parcel, project
+from hub.api.entities import bank, parcel, product, project
 from hub.api.mutations import INPUTS
 
 WHERE = {
     "region": inputs.RegionWhere,
     "chain": inputs.IndustryChainWhere,
     "segment": inputs.ChainSegmentWhere,
-    "product": inputs.ProductWhere,
+    "product": product.ProductWhere,
     "enterprise": inputs.EnterpriseWhere,
     "parcel": parcel.LandParcelWhere,
     "project": project.ProjectWhere,
