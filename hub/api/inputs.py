@@ -18,7 +18,6 @@ from graph_schema.errors import InvalidInput
 from hub.api.enums import (
     EnterpriseTag,
     RegionLevel,
-    SensorKind,
     SortDirection,
     Tier,
 )
@@ -151,19 +150,6 @@ class EnterpriseWhere:
     search: str | None = strawberry.field(default=None, description=_SEARCH)
 
 
-@strawberry.input(description="Which sensors to list.")
-class SensorWhere:
-    kind: list[SensorKind] | None = strawberry.field(
-        default=None, description="Any of these kinds."
-    )
-    project: str | None = strawberry.field(
-        default=None, description="Monitoring the project with this code."
-    )
-    region: str | None = strawberry.field(
-        default=None, description="Monitoring projects in this region or its sub-regions."
-    )
-
-
 # --- sorting -----------------------------------------------------------------------------------
 
 
@@ -199,11 +185,6 @@ class EnterpriseSortField(Enum):
     )
 
 
-@strawberry.enum(description="Fields sensors sort on.")
-class SensorSortField(Enum):
-    ID = strawberry.enum_value("id", description="Sensor id.")
-
-
 _DIRECTION = "Ascending (default) or descending."
 
 
@@ -228,12 +209,6 @@ class ChainSegmentSort:
 @strawberry.input(description="One sort key for enterprise lists.")
 class EnterpriseSort:
     field: EnterpriseSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for sensor lists.")
-class SensorSort:
-    field: SensorSortField = strawberry.field(description="The field to sort on.")
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 

@@ -41,11 +41,11 @@ from ingest.rollups import zone
 from ingest.store import Bucket, Latest
 
 if TYPE_CHECKING:
-    from hub.api.types import Sensor
+    from hub.api.entities.sensor import Sensor
     from hub.telemetry import Telemetry
 
 Ctx = Info[Context, None]
-SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.types")]
+SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.entities.sensor")]
 
 # Dead letters keep raw payloads: monitoring staff and operators read them, others do not.
 DEAD_LETTER_READERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})

@@ -22,16 +22,15 @@ from graph_schema.model import Record, validate
 from graph_schema.writer import upsert
 from hub.api import cameras, lists
 from hub.api.access import WRITERS, allow
-from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
 from hub.api.entities.bank import BankInput
 from hub.api.entities.parcel import LandParcelInput
 from hub.api.entities.product import ProductInput
 from hub.api.entities.project import ProjectInput
+from hub.api.entities.sensor import SensorInput
 from hub.api.enums import (
     EnterpriseTag,
     RegionLevel,
-    SensorKind,
     Tier,
 )
 from hub.api.inputs import _REGION_CODE, _USCC, plain
@@ -172,21 +171,6 @@ class EnterpriseInput:
     founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
     output_growth: float | None = strawberry.field(
         default=None, description="Year-on-year output growth, %."
-    )
-
-
-@strawberry.input(description="A sensor to create or update.")
-class SensorInput:
-    id: str = strawberry.field(description="Sensor id (no '/', '+', '#' or spaces).")
-    kind: SensorKind = strawberry.field(description="What it reports.")
-    project_code: str = strawberry.field(description="The project it monitors.")
-    name: str | None = strawberry.field(default=None, description="Human-readable name.")
-    unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
-    stale_after_s: float | None = strawberry.field(
-        default=None, description="Silence after which it is stale, s (default: the hub's)."
-    )
-    camera: CameraConfigInput | None = strawberry.field(
-        default=None, description="Cameras: stream, sampling, masks, zones and thresholds."
     )
 
 

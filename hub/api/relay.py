@@ -16,8 +16,6 @@ from hub.api.inputs import (
     EnterpriseWhere,
     RegionSort,
     RegionWhere,
-    SensorSort,
-    SensorWhere,
 )
 from hub.api.paging import encode_global_id
 
@@ -46,8 +44,6 @@ SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(descri
 SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
 EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
 EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
-SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]
-SensorSortArg = Annotated[list[SensorSort] | None, strawberry.argument(description=_S)]
 
 
 # --- Relay plumbing -------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
-from hub.api.entities import bank, parcel, product, project
+from hub.api.entities import bank, parcel, product, project, sensor
 from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
 from hub.api.entities.parcel import (
     LandParcel,
@@ -43,6 +43,7 @@ from hub.api.entities.parcel import (
 )
 from hub.api.entities.product import Product, ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.sensor import Sensor, SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
@@ -63,8 +64,6 @@ from hub.api.relay import (
     RegionWhereArg,
     SegmentSortArg,
     SegmentWhereArg,
-    SensorSortArg,
-    SensorWhereArg,
 )
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
@@ -80,14 +79,19 @@ from hub.api.types import (
     IndustryChainConnection,
     Region,
     RegionConnection,
-    Sensor,
-    SensorConnection,
 )
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
 # assembled here from the modules that declare them (nothing fills a registry on import).
-ENTITY_PARTS: Final = (*types.PARTS, project.PART, bank.PART, parcel.PART, product.PART)
+ENTITY_PARTS: Final = (
+    *types.PARTS,
+    project.PART,
+    bank.PART,
+    parcel.PART,
+    product.PART,
+    sensor.PART,
+)
 ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
 SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
 

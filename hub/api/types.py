@@ -22,7 +22,6 @@ from hub.api.aggregates import (
     iso_date,
     page_args,
 )
-from hub.api.cameras import CameraSettings
 from hub.api.chains import (
     BeneficiaryConnection,
     ChainMap,
@@ -38,21 +37,13 @@ from hub.api.entities.parcel import (
     ParcelWhereArg,
 )
 from hub.api.entities.product import ProductConnection, ProductSortArg, ProductWhereArg
-from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import (
     EnterpriseGroupBy,
     EnterpriseTag,
     RegionLevel,
-    SensorKind,
     SupplyDirection,
     Tier,
-)
-from hub.api.monitoring import (
-    LatestReading,
-    SensorStatus,
-    latest_of,
-    status_of,
-    telemetry_of,
 )
 from hub.api.relay import (
     After,
@@ -530,64 +521,6 @@ class Enterprise(Node):
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
-@strawberry.type(description="A sensor that monitors a project: meter, gate, camera or satellite.")
-class Sensor(Node):
-    id_: str = strawberry.field(name="sensorId", description="Sensor id, as in MQTT topics.")
-    kind: SensorKind = strawberry.field(description="What it reports.")
-    name: str | None = strawberry.field(description="Human-readable name.")
-    unit: str | None = strawberry.field(description="Unit of its readings, e.g. kWh.")
-    stale_after_s: float | None = strawberry.field(
-        description="Silence after which it counts as stale, s; null: the hub's default "
-        "(HUB_TELEMETRY_INACTIVITY_TIMEOUT_S)."
-    )
-    raw_camera: strawberry.Private[str | None] = None
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Sensor:
-        stale = p.get("stale_after_s")
-        return cls(
-            id_=p["id"],
-            kind=SensorKind(p["kind"]),
-            name=p.get("name"),
-            unit=p.get("unit"),
-            stale_after_s=float(stale) if stale is not None else None,
-            raw_camera=p.get("camera"),
-        )
-
-    @strawberry.field(description="Cameras: how it is read and analysed; null for other kinds.")
-    def camera(self) -> CameraSettings | None:
-        return CameraSettings.from_json(self.raw_camera, self.id_) if self.raw_camera else None
-
-    @strawberry.field(
-        description="ONLINE, STALE or NO_DATA from its newest reading's time; cameras OFFLINE "
-        "or DEGRADED from their newest health."
-    )
-    async def status(self, info: Ctx) -> SensorStatus:
-        latest = await latest_of(info, self.id_)
-        return status_of(latest, telemetry_of(info), self.stale_after_s)
-
-    @strawberry.field(description="When its newest stored reading was measured.")
-    async def last_reading_at(self, info: Ctx) -> dt.datetime | None:
-        latest = await latest_of(info, self.id_)
-        return max((row.ts for row in latest), default=None)
-
-    @strawberry.field(description="When ingest last stored a reading from it.")
-    async def last_received_at(self, info: Ctx) -> dt.datetime | None:
-        latest = await latest_of(info, self.id_)
-        return max((row.seen_at for row in latest), default=None)
-
-    @strawberry.field(description="Its newest reading of each metric.")
-    async def latest(self, info: Ctx) -> list[LatestReading]:
-        return [LatestReading.of(row) for row in await latest_of(info, self.id_)]
-
-    @strawberry.field(description="The project it monitors.")
-    async def project(self, info: Ctx) -> Project | None:
-        return await lists.to_one(info, self, Project)
-
-
 # --- connections ----------------------------------------------------------------------------
 
 
@@ -623,11 +556,6 @@ class EnterpriseConnection(Connection[Enterprise]):
         return await groups(
             info, self.page.scope, str(by.value), region_level, EnterpriseGroup, EnterpriseAggregate
         )
-
-
-@strawberry.type(description="A page of sensors.")
-class SensorConnection(Connection[Sensor]):
-    pass
 
 
 # This module's entities' shares of the schema's lists.Surface (hub.api.schema assembles it):
@@ -685,13 +613,5 @@ PARTS: Final = (
             "products": lists.ToMany("product", "enterprise.products"),
             "projects": lists.ToMany("project", "enterprise.projects"),
         },
-    ),
-    lists.Part(
-        "sensor",
-        Sensor,
-        SensorConnection,
-        ("id", "kind"),
-        {"project": lists.ToOne("sensor.project")},
-        {"status": ("stale_after_s",), "camera": ("camera",)},
     ),
 )

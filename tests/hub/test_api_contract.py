@@ -11,7 +11,7 @@ from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
 from hub.api import inputs
-from hub.api.entities import bank, parcel, product, project
+from hub.api.entities import bank, parcel, product, project, sensor
 from hub.api.mutations import INPUTS
 
 WHERE = {
@@ -23,7 +23,7 @@ WHERE = {
     "parcel": parcel.LandParcelWhere,
     "project": project.ProjectWhere,
     "bank": bank.BankWhere,
-    "sensor": inputs.SensorWhere,
+    "sensor": sensor.SensorWhere,
 }
 
 

@@ -23,6 +23,7 @@ from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, groups, iso_date, page_args
 from hub.api.context import Context
+from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
     ProjectGroupBy,
     ProjectKind,
@@ -44,8 +45,6 @@ from hub.api.relay import (
     Node,
     SegmentSortArg,
     SegmentWhereArg,
-    SensorSortArg,
-    SensorWhereArg,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +53,6 @@ if TYPE_CHECKING:
         ChainSegmentConnection,
         Enterprise,
         Region,
-        SensorConnection,
     )
 
 Ctx = Info[Context, None]
@@ -76,7 +74,6 @@ else:
     ParcelSortArg = Annotated[
         list[LazyType("LandParcelSort", _PARCEL)] | None, strawberry.argument(description=_S)
     ]
-SensorConnectionRef = Annotated["SensorConnection", strawberry.lazy(_TYPES)]
 
 # --- where and sort ------------------------------------------------------------------------
 
@@ -261,9 +258,9 @@ class Project(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> SensorConnectionRef | None:
+    ) -> SensorConnection | None:
         args = page_args(where, sort, first, after, last, before)
-        return cast("SensorConnection", await lists.related_connection(info, self, **args))
+        return SensorConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(
         description="Power and labor series, daily rollups and sensor status over a window "
