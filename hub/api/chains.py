@@ -35,7 +35,8 @@ from hub.api.texts import MESSAGE, Text, lang
 
 if TYPE_CHECKING:
     from hub.api.entities.project import ProjectConnection
-    from hub.api.types import ChainSegment, Enterprise, EnterpriseConnection, IndustryChain, Region
+    from hub.api.entities.region import Region
+    from hub.api.types import ChainSegment, Enterprise, EnterpriseConnection, IndustryChain
 
 Ctx = Info[Context, None]
 # The entity types (hub.api.types) show these analytics as their fields, so this module
@@ -44,7 +45,7 @@ _TYPES = "hub.api.types"
 ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy(_TYPES)]
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
 IndustryChainRef = Annotated["IndustryChain", strawberry.lazy(_TYPES)]
-RegionRef = Annotated["Region", strawberry.lazy(_TYPES)]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
 ProjectConnectionRef = Annotated["ProjectConnection", strawberry.lazy("hub.api.entities.project")]
 

@@ -17,7 +17,6 @@ import strawberry
 from graph_schema.errors import InvalidInput
 from hub.api.enums import (
     EnterpriseTag,
-    RegionLevel,
     SortDirection,
     Tier,
 )
@@ -101,19 +100,6 @@ _SEARCH = (
 )
 
 
-@strawberry.input(description="Which regions to list.")
-class RegionWhere:
-    level: RegionLevel | None = strawberry.field(default=None, description="Only this level.")
-    codes: list[str] | None = strawberry.field(default=None, description="Only these codes.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    within: str | None = strawberry.field(
-        default=None, description="Every region below this one (children and grandchildren)."
-    )
-    parent: str | None = strawberry.field(
-        default=None, description="Only the direct children of this region."
-    )
-
-
 @strawberry.input(description="Which industry chains to list.")
 class IndustryChainWhere:
     ids: list[str] | None = strawberry.field(default=None, description="Only these ids.")
@@ -153,12 +139,6 @@ class EnterpriseWhere:
 # --- sorting -----------------------------------------------------------------------------------
 
 
-@strawberry.enum(description="Fields regions sort on.")
-class RegionSortField(Enum):
-    CODE = strawberry.enum_value("code", description="Division code.")
-    NAME = strawberry.enum_value("name", description="Chinese name (by code point).")
-
-
 @strawberry.enum(description="Fields industry chains sort on.")
 class IndustryChainSortField(Enum):
     ID = strawberry.enum_value("id", description="Chain id.")
@@ -186,12 +166,6 @@ class EnterpriseSortField(Enum):
 
 
 _DIRECTION = "Ascending (default) or descending."
-
-
-@strawberry.input(description="One sort key for region lists.")
-class RegionSort:
-    field: RegionSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 
 @strawberry.input(description="One sort key for industry chain lists.")

@@ -27,10 +27,10 @@ from hub.api.entities.bank import BankInput
 from hub.api.entities.parcel import LandParcelInput
 from hub.api.entities.product import ProductInput
 from hub.api.entities.project import ProjectInput
+from hub.api.entities.region import RegionInput
 from hub.api.entities.sensor import SensorInput
 from hub.api.enums import (
     EnterpriseTag,
-    RegionLevel,
     Tier,
 )
 from hub.api.inputs import _REGION_CODE, _USCC, plain
@@ -117,19 +117,6 @@ class ChangeResult:
 
 
 # --- inputs (field names and types mirror graph_schema.model; a test holds them together) -------
-
-
-@strawberry.input(description="A region to create or update.")
-class RegionInput:
-    code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
-    name: str = strawberry.field(description="Chinese name.")
-    level: RegionLevel = strawberry.field(description="Must match the code.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    parent_code: str | None = strawberry.field(
-        default=None, description="Parent region; required below province level."
-    )
-    lon: float | None = strawberry.field(default=None, description="Longitude of the seat.")
-    lat: float | None = strawberry.field(default=None, description="Latitude of the seat.")
 
 
 @strawberry.input(description="An industry chain to create or update.")

@@ -14,8 +14,6 @@ from hub.api.inputs import (
     ChainSegmentWhere,
     EnterpriseSort,
     EnterpriseWhere,
-    RegionSort,
-    RegionWhere,
 )
 from hub.api.paging import encode_global_id
 
@@ -38,8 +36,6 @@ _S = "Sort keys, most significant first (at most 3); ties break on the key."
 SubRegions = Annotated[
     bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
 ]
-RegionWhereArg = Annotated[RegionWhere | None, strawberry.argument(description=_W)]
-RegionSortArg = Annotated[list[RegionSort] | None, strawberry.argument(description=_S)]
 SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
 SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
 EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]

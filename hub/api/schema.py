@@ -33,7 +33,7 @@ from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
-from hub.api.entities import bank, parcel, product, project, sensor
+from hub.api.entities import bank, parcel, product, project, region, sensor
 from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
 from hub.api.entities.parcel import (
     LandParcel,
@@ -43,6 +43,7 @@ from hub.api.entities.parcel import (
 )
 from hub.api.entities.product import Product, ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.region import Region, RegionConnection, RegionSortArg, RegionWhereArg
 from hub.api.entities.sensor import Sensor, SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
@@ -60,8 +61,6 @@ from hub.api.relay import (
     First,
     Last,
     Node,
-    RegionSortArg,
-    RegionWhereArg,
     SegmentSortArg,
     SegmentWhereArg,
 )
@@ -77,14 +76,13 @@ from hub.api.types import (
     EnterpriseConnection,
     IndustryChain,
     IndustryChainConnection,
-    Region,
-    RegionConnection,
 )
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
 # assembled here from the modules that declare them (nothing fills a registry on import).
 ENTITY_PARTS: Final = (
+    region.PART,
     *types.PARTS,
     project.PART,
     bank.PART,

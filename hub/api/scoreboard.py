@@ -21,9 +21,9 @@ from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.region import Region
 from hub.api.mutations import UpsertResult, _upsert
 from hub.api.relay import After, Before, Connection, First, Last, Node
-from hub.api.types import Region
 
 Ctx = Info[Context, None]
 

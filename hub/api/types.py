@@ -30,14 +30,9 @@ from hub.api.chains import (
     TargetConnection,
 )
 from hub.api.context import Context
-from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
-from hub.api.entities.parcel import (
-    LandParcelConnection,
-    ParcelSortArg,
-    ParcelWhereArg,
-)
 from hub.api.entities.product import ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.region import Region
 from hub.api.enums import (
     EnterpriseGroupBy,
     EnterpriseTag,
@@ -54,11 +49,8 @@ from hub.api.relay import (
     First,
     Last,
     Node,
-    RegionSortArg,
-    RegionWhereArg,
     SegmentSortArg,
     SegmentWhereArg,
-    SubRegions,
 )
 
 RegionArg = Annotated[
@@ -101,116 +93,6 @@ class EnterpriseGroup:
     )
     label: str | None = strawberry.field(description="Region, chain or segment name.")
     aggregate: EnterpriseAggregate = strawberry.field(description="Totals of the group.")
-
-
-@strawberry.type(description="A GB/T 2260 administrative region: province, city or county.")
-class Region(Node):
-    code: str = strawberry.field(description="Six-digit division code.")
-    name: str = strawberry.field(description="Chinese name, e.g. 杭州市.")
-    name_en: str | None = strawberry.field(description="English name.")
-    level: RegionLevel = strawberry.field(description="Province, city or county.")
-    lon: float | None = strawberry.field(description="Longitude of the seat of government.")
-    lat: float | None = strawberry.field(description="Latitude of the seat of government.")
-
-    def node_key(self) -> str:
-        return self.code
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Region:
-        return cls(
-            code=p["code"],
-            name=p["name"],
-            name_en=p.get("name_en"),
-            level=RegionLevel(p["level"]),
-            lon=p.get("lon"),
-            lat=p.get("lat"),
-        )
-
-    @strawberry.field(description="The region one level up; null for a province.")
-    async def parent(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-    @strawberry.field(description="The regions one level down.")
-    async def children(
-        self,
-        info: Ctx,
-        where: RegionWhereArg = None,
-        sort: RegionSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> RegionConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return RegionConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(description="Projects built here.")
-    async def projects(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
-
-    @strawberry.field(description="Enterprises registered here.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
-
-    @strawberry.field(description="Land parcels here.")
-    async def parcels(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return LandParcelConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
-
-    @strawberry.field(description="Banks (branches) here.")
-    async def banks(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: BankWhereArg = None,
-        sort: BankSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> BankConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return BankConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
 
 
 @strawberry.type(description="An industry chain (产业链), e.g. new-energy vehicles.")
@@ -524,11 +406,6 @@ class Enterprise(Node):
 # --- connections ----------------------------------------------------------------------------
 
 
-@strawberry.type(description="A page of regions.")
-class RegionConnection(Connection[Region]):
-    pass
-
-
 @strawberry.type(description="A page of industry chains.")
 class IndustryChainConnection(Connection[IndustryChain]):
     pass
@@ -561,22 +438,6 @@ class EnterpriseConnection(Connection[Enterprise]):
 # This module's entities' shares of the schema's lists.Surface (hub.api.schema assembles it):
 # what every related field reaches, for the resolvers above and the look-ahead alike.
 PARTS: Final = (
-    lists.Part(
-        "region",
-        Region,
-        RegionConnection,
-        ("code", "name", "level"),
-        {
-            "parent": lists.ToOne("region.parent"),
-            "children": lists.ToMany("region", "region.children"),
-            "projects": lists.ToMany("project", "region.projects", "region.projects_direct"),
-            "enterprises": lists.ToMany(
-                "enterprise", "region.enterprises", "region.enterprises_direct"
-            ),
-            "parcels": lists.ToMany("parcel", "region.parcels", "region.parcels_direct"),
-            "banks": lists.ToMany("bank", "region.banks", "region.banks_direct"),
-        },
-    ),
     lists.Part(
         "chain",
         IndustryChain,

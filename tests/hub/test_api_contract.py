@@ -11,11 +11,11 @@ from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
 from hub.api import inputs
-from hub.api.entities import bank, parcel, product, project, sensor
+from hub.api.entities import bank, parcel, product, project, region, sensor
 from hub.api.mutations import INPUTS
 
 WHERE = {
-    "region": inputs.RegionWhere,
+    "region": region.RegionWhere,
     "chain": inputs.IndustryChainWhere,
     "segment": inputs.ChainSegmentWhere,
     "product": product.ProductWhere,

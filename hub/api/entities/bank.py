@@ -17,10 +17,10 @@ from hub.api.inputs import _DIRECTION, _NAME, _REGION, _REGION_CODE
 from hub.api.relay import _S, _W, Connection, Node
 
 if TYPE_CHECKING:
-    from hub.api.types import Region
+    from hub.api.entities.region import Region
 
 Ctx = Info[Context, None]
-RegionRef = Annotated["Region", strawberry.lazy("hub.api.types")]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 
 # --- where and sort ------------------------------------------------------------------------
 

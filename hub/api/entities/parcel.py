@@ -24,10 +24,10 @@ from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
 from hub.api.satellite import ParcelSatellite, parcel_satellite
 
 if TYPE_CHECKING:
-    from hub.api.types import Region
+    from hub.api.entities.region import Region
 
 Ctx = Info[Context, None]
-RegionRef = Annotated["Region", strawberry.lazy("hub.api.types")]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 
 # --- where and sort ------------------------------------------------------------------------
 

@@ -49,16 +49,16 @@ from hub.api.relay import (
 
 if TYPE_CHECKING:
     from hub.api.entities.parcel import LandParcelConnection, LandParcelSort, LandParcelWhere
+    from hub.api.entities.region import Region
     from hub.api.types import (
         ChainSegmentConnection,
         Enterprise,
-        Region,
     )
 
 Ctx = Info[Context, None]
 _TYPES = "hub.api.types"
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
-RegionRef = Annotated["Region", strawberry.lazy(_TYPES)]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_TYPES)]
 _PARCEL = "hub.api.entities.parcel"
 LandParcelConnectionRef = Annotated["LandParcelConnection", strawberry.lazy(_PARCEL)]
