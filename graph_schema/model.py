@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Final
+from typing import Annotated, Any, ClassVar, Final, Self
 
 from pydantic import (
     AfterValidator,
@@ -38,60 +38,93 @@ from graph_schema.identifiers import (
 from graph_schema.periods import period_problem
 
 
-class Tier(StrEnum):
-    UPSTREAM = "upstream"
-    MIDSTREAM = "midstream"
-    DOWNSTREAM = "downstream"
+class Term(StrEnum):
+    """A stored string with the programme's term for it. The class docstring and each member's
+    ``description`` are the API's documentation of the enum (hub.api.enums builds the GraphQL
+    enums from them), so a new value is declared here once."""
+
+    description: str
+
+    def __new__(cls, value: str, description: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
 
 
-class RegionLevel(StrEnum):
-    PROVINCE = "province"
-    CITY = "city"
-    COUNTY = "county"
+class Tier(Term):
+    """Position of a segment along its industry chain."""
+
+    UPSTREAM = "upstream", "上游: materials and parts."
+    MIDSTREAM = "midstream", "中游: components and assembly."
+    DOWNSTREAM = "downstream", "下游: products and services."
 
 
-class EnterpriseTag(StrEnum):
-    CHAIN_LEADER = "chain_leader"  # 链主企业
-    ABOVE_DESIGNATED_SIZE = "above_designated_size"  # 规上企业
-    LITTLE_GIANT = "little_giant"  # 专精特新"小巨人"
-    HIGH_TECH = "high_tech"  # 高新技术企业
-    LISTED = "listed"  # 上市企业
+class RegionLevel(Term):
+    """Administrative level of a region (GB/T 2260)."""
+
+    PROVINCE = "province", "省: a province."
+    CITY = "city", "市: a prefecture-level city."
+    COUNTY = "county", "区/县/县级市: a county-level region."
 
 
-class ProjectStage(StrEnum):
-    PLANNING = "planning"  # 谋划储备
-    PREPARATION = "preparation"  # 前期工作
-    CONSTRUCTION = "construction"  # 施工建设
-    COMPLETED = "completed"  # 竣工验收
-    SUSPENDED = "suspended"  # 停缓建
+class EnterpriseTag(Term):
+    """Labels the programmes give enterprises."""
+
+    CHAIN_LEADER = "chain_leader", "链主企业: chain leader."
+    ABOVE_DESIGNATED_SIZE = (
+        "above_designated_size",
+        "规上企业: revenue above the statistical threshold.",
+    )
+    LITTLE_GIANT = "little_giant", '专精特新"小巨人": specialised little giant.'
+    HIGH_TECH = "high_tech", "高新技术企业: high-tech enterprise."
+    LISTED = "listed", "上市企业: listed company."
 
 
-class ProjectKind(StrEnum):
-    NEW = "new"  # 新开工
-    CONTINUING = "continuing"  # 续建
+class ProjectStage(Term):
+    """Where a project is in its life."""
+
+    PLANNING = "planning", "谋划储备: planned, in the pool."
+    PREPARATION = "preparation", "前期工作: approvals, land and financing under way."
+    CONSTRUCTION = "construction", "施工建设: being built."
+    COMPLETED = "completed", "竣工验收: completed."
+    SUSPENDED = "suspended", "停缓建: stopped or slowed."
 
 
-class ProjectLevel(StrEnum):
-    PROVINCIAL = "provincial"  # 省重大项目
-    CITY = "city"
-    COUNTY = "county"
+class ProjectKind(Term):
+    """New start or continuing construction this year."""
+
+    NEW = "new", "新开工: starts this year."
+    CONTINUING = "continuing", "续建: started before."
 
 
-class LandUse(StrEnum):
-    INDUSTRIAL = "industrial"
-    WAREHOUSING = "warehousing"
-    COMMERCIAL = "commercial"
-    INFRASTRUCTURE = "infrastructure"
-    PUBLIC_SERVICE = "public_service"
-    RESIDENTIAL = "residential"
+class ProjectLevel(Term):
+    """Which government's major-project list carries the project."""
+
+    PROVINCIAL = "provincial", "省重大项目."
+    CITY = "city", "市重大项目."
+    COUNTY = "county", "县重大项目."
 
 
-class BankKind(StrEnum):
-    POLICY = "policy"
-    STATE_OWNED = "state_owned"
-    JOINT_STOCK = "joint_stock"
-    CITY_COMMERCIAL = "city_commercial"
-    RURAL = "rural"
+class LandUse(Term):
+    """Planned use of a land parcel."""
+
+    INDUSTRIAL = "industrial", "工业用地."
+    WAREHOUSING = "warehousing", "仓储用地."
+    COMMERCIAL = "commercial", "商服用地."
+    INFRASTRUCTURE = "infrastructure", "交通与公用设施用地."
+    PUBLIC_SERVICE = "public_service", "公共管理与公共服务用地."
+    RESIDENTIAL = "residential", "住宅用地."
+
+
+class BankKind(Term):
+    """Kind of bank."""
+
+    POLICY = "policy", "政策性银行."
+    STATE_OWNED = "state_owned", "国有大型商业银行."
+    JOINT_STOCK = "joint_stock", "股份制商业银行."
+    CITY_COMMERCIAL = "city_commercial", "城市商业银行."
+    RURAL = "rural", "农村商业银行/农信社."
 
 
 def _checked(problem_of: Any) -> AfterValidator:
@@ -332,9 +365,11 @@ Polygon = Annotated[
 ]
 
 
-class CameraSource(StrEnum):
-    STREAM = "stream"  # a video file, RTSP, HTTP or MJPEG stream read continuously
-    SNAPSHOT = "snapshot"  # a JPEG snapshot URL fetched every 1/fps seconds
+class CameraSource(Term):
+    """How a camera is read."""
+
+    STREAM = "stream", "Video file, RTSP, HTTP or MJPEG stream, read continuously."
+    SNAPSHOT = "snapshot", "JPEG snapshot URL, polled at fps."
 
 
 class CameraConfig(BaseModel):
@@ -487,10 +522,12 @@ class ChainStat(Record):
         return self
 
 
-class Frequency(StrEnum):
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    ANNUAL = "annual"
+class Frequency(Term):
+    """How often an indicator is reported."""
+
+    MONTHLY = "monthly", "Periods YYYY-MM."
+    QUARTERLY = "quarterly", "Periods YYYY-Qn."
+    ANNUAL = "annual", "Periods YYYY."
 
 
 def frequency_of(period: str) -> Frequency:
@@ -500,14 +537,18 @@ def frequency_of(period: str) -> Frequency:
     return Frequency.QUARTERLY if period[5] == "Q" else Frequency.MONTHLY
 
 
-class Polarity(StrEnum):
-    POSITIVE = "positive"  # higher is hotter (barometer) and better (race, tracking)
-    NEGATIVE = "negative"  # higher is cooler and worse, e.g. months of unsold housing
+class Polarity(Term):
+    """Which way an indicator reads."""
+
+    POSITIVE = "positive", "Higher is hotter (barometer) and better (race, targets)."
+    NEGATIVE = "negative", "Higher is cooler and worse, e.g. months of unsold housing."
 
 
-class TargetBasis(StrEnum):
-    LEVEL = "level"  # a rate or level to reach; the latest value counts
-    TOTAL = "total"  # an amount for the year; the year's values add up
+class TargetBasis(Term):
+    """What a yearly target is."""
+
+    LEVEL = "level", "A rate or level to reach; the latest value of the year counts."
+    TOTAL = "total", "An amount for the year; the year's values add up (序时进度 applies)."
 
 
 IndicatorId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from graph_schema.cypher import Statement, identifier
-from graph_schema.dialect import Dialect
-from graph_schema.model import EDGES, ENTITIES, SPECS, EdgeSpec, EntitySpec, Link
+from graph_schema.model import SPECS, EdgeSpec, EntitySpec, Link
 
 
 def _label(spec: EntitySpec) -> str:
@@ -206,69 +205,3 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
     for link in spec.links:
         out += [unlink_stale(spec, link), link_targets(spec, link)]
     return out
-
-
-def catalog(dialect: Dialect) -> list[Statement]:
-    """Every statement the hub can send in ``dialect``, for linting and review."""
-    from graph_schema import (
-        alerts,
-        backup,
-        chains,
-        edits,
-        financing,
-        fusion,
-        indicators,
-        keys,
-        land,
-        migrations,
-        monitoring,
-        neo4j_store,
-        reads,
-        satellite,
-        schedules,
-        scoreboard,
-        statistics,
-        supervision,
-    )
-
-    out: list[Statement] = []
-    for spec in ENTITIES:
-        out += entity_statements(spec)
-    for edge in EDGES:
-        out += [fetch_edges(edge), merge_edges(edge), export_edges(edge)]
-    out += [COUNT_NODES, COUNT_RELATIONSHIPS, ANY_REGION, SCHEMA_VERSION, SET_SCHEMA_VERSION]
-    out += migrations.statements(dialect)
-    out += reads.catalog(dialect)
-    out += edits.catalog()
-    out += chains.catalog()
-    out += scoreboard.catalog(dialect)
-    out += statistics.catalog()
-    out += financing.catalog()
-    out += land.catalog()
-    out += schedules.catalog()
-    out += monitoring.catalog()
-    out += satellite.catalog()
-    out += indicators.catalog()
-    out += keys.catalog()
-    out += alerts.catalog()
-    out += supervision.catalog()
-    out += fusion.catalog()
-    out += backup.catalog(dialect)
-    if dialect is Dialect.NEO4J:
-        out += neo4j_store.STATEMENTS
-    return out
-
-
-def vocabulary() -> tuple[set[str], set[str], set[str]]:
-    """Labels, relationship types and property keys of the statement modules outside the
-    model's spec table (financing, land, schedules), for the Neo4j linter."""
-    from graph_schema import alerts, financing, keys, land, monitoring, schedules, supervision
-
-    labels: set[str] = set()
-    types: set[str] = set()
-    props: set[str] = set()
-    for module in (financing, land, schedules, keys, alerts, monitoring, supervision):
-        labels |= set(module.LABELS)
-        types |= set(module.TYPES)
-        props |= set(module.PROPERTIES)
-    return labels, types, props

@@ -26,7 +26,7 @@ from hub import alerts as al
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage
-from hub.api.types import PageInfo
+from hub.api.relay import PageInfo
 from hub.clock import clock_of
 from hub.roles import Role
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -16,6 +15,7 @@ from graph_schema.model import CameraConfig
 from graph_schema.monitoring import REBASELINE_CAMERAS
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
+from hub.api.enums import CameraSource
 from hub.settings import mask_url
 
 if TYPE_CHECKING:
@@ -25,14 +25,6 @@ Ctx = Info[Context, None]
 _MAX_IDS = 500
 
 _POLYGONS = "Polygons as [[x, y], ...] lists, x and y shares 0..1 of the frame's width and height."
-
-
-@strawberry.enum(description="How a camera is read.")
-class CameraSource(Enum):
-    STREAM = strawberry.enum_value(
-        "stream", description="Video file, RTSP, HTTP or MJPEG stream, read continuously."
-    )
-    SNAPSHOT = strawberry.enum_value("snapshot", description="JPEG snapshot URL, polled at fps.")
 
 
 @strawberry.input(description="A camera's stream, sampling, masks, zones and thresholds.")

@@ -9,7 +9,7 @@ beneficiaries) page by position: their order is a computed score, not a stored k
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,28 +19,35 @@ from graph_schema.errors import InvalidInput
 from hub import chains, texts
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
+from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
 from hub.api.paging import decode_cursor, encode_cursor, window
-from hub.api.texts import MESSAGE, Text, lang
-from hub.api.types import (
+from hub.api.relay import (
     After,
     Before,
-    ChainSegment,
-    Enterprise,
-    EnterpriseConnection,
     EnterpriseSortArg,
     EnterpriseWhereArg,
     First,
-    IndustryChain,
     Last,
     PageInfo,
-    ProjectConnection,
-    ProjectSortArg,
-    ProjectWhereArg,
-    Region,
 )
+from hub.api.texts import MESSAGE, Text, lang
+
+if TYPE_CHECKING:
+    from hub.api.entities.project import ProjectConnection
+    from hub.api.entities.region import Region
+    from hub.api.types import ChainSegment, Enterprise, EnterpriseConnection, IndustryChain
 
 Ctx = Info[Context, None]
+# The entity types (hub.api.types) show these analytics as their fields, so this module
+# names them lazily and builds them through the schema's lists.Surface: no import circle.
+_TYPES = "hub.api.types"
+ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy(_TYPES)]
+EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
+IndustryChainRef = Annotated["IndustryChain", strawberry.lazy(_TYPES)]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
+EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
+ProjectConnectionRef = Annotated["ProjectConnection", strawberry.lazy("hub.api.entities.project")]
 
 
 @strawberry.type(description="What a region has in a chain segment (sub-regions included).")
@@ -90,7 +97,7 @@ _SCOPED = " Scoped to the segment and the region; other filters may narrow it fu
 
 @strawberry.type(description="A segment on a chain map, with the region's figures in it.")
 class ChainMapNode:
-    segment: ChainSegment = strawberry.field(description="The segment.")
+    segment: ChainSegmentRef = strawberry.field(description="The segment.")
     tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
     figures: ChainFigures = strawberry.field(description="The region's figures in it.")
     region_code: strawberry.Private[str]
@@ -105,11 +112,11 @@ class ChainMapNode:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> EnterpriseConnection:
+    ) -> EnterpriseConnectionRef:
         page_args = paging.args(first, after, last, before)
-        return EnterpriseConnection.of(
-            await _behind(info, "enterprise", self, where, sort, page_args)
-        )
+        page = await _behind(info, "enterprise", self, where, sort, page_args)
+        connection: EnterpriseConnection = lists.surface_of(info).connections["enterprise"].of(page)
+        return connection
 
     @strawberry.field(description="The projects behind the figures." + _SCOPED)
     async def projects(
@@ -121,9 +128,11 @@ class ChainMapNode:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> ProjectConnection:
+    ) -> ProjectConnectionRef:
         page_args = paging.args(first, after, last, before)
-        return ProjectConnection.of(await _behind(info, "project", self, where, sort, page_args))
+        page = await _behind(info, "project", self, where, sort, page_args)
+        connection: ProjectConnection = lists.surface_of(info).connections["project"].of(page)
+        return connection
 
 
 @strawberry.type(description="One SUPPLIES relationship: the first segment feeds the second.")
@@ -134,7 +143,7 @@ class SupplyEdge:
 
 @strawberry.type(description="An industry chain's segments by tier, with a region's figures.")
 class ChainMap:
-    chain: IndustryChain = strawberry.field(description="The chain.")
+    chain: IndustryChainRef = strawberry.field(description="The chain.")
     region_code: str = strawberry.field(description="The region the figures are for.")
     nodes: list[ChainMapNode] = strawberry.field(
         description="The chain's segments, upstream first, then by drawing position."
@@ -147,8 +156,9 @@ class ChainMap:
     )
 
     @strawberry.field(description="The region the figures are for.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.by_key(info, "region", self.region_code, Region)
+    async def region(self, info: Ctx) -> RegionRef | None:
+        region = await lists.by_key(info, "region", self.region_code, object)
+        return cast("Region | None", region)
 
 
 @strawberry.type(description="Why a segment is a chokepoint: one rule that holds.")
@@ -167,7 +177,7 @@ class ChokepointReason:
 
 @strawberry.type(description="A chain segment whose local coverage in a region is weak.")
 class Chokepoint:
-    segment: ChainSegment = strawberry.field(description="The segment.")
+    segment: ChainSegmentRef = strawberry.field(description="The segment.")
     score: float = strawberry.field(
         description="0-100: the mean strength of the three rules (0 for a rule that holds not)."
     )
@@ -206,7 +216,7 @@ class Target:
     reason_texts: list[Text] = strawberry.field(
         description="What the score rests on, as data: codes (TARGET_*), parameters, words."
     )
-    enterprise: Enterprise = strawberry.field(description="The enterprise.")
+    enterprise: EnterpriseRef = strawberry.field(description="The enterprise.")
     region_code: str = strawberry.field(description="Where it is registered.")
 
     @strawberry.field(description="What the score rests on, in words. " + MESSAGE)
@@ -230,7 +240,7 @@ class TargetConnection:
 
 @strawberry.type(description="A local enterprise that would gain from a segment filled locally.")
 class Beneficiary:
-    enterprise: Enterprise = strawberry.field(description="The enterprise.")
+    enterprise: EnterpriseRef = strawberry.field(description="The enterprise.")
     region_code: str = strawberry.field(description="Where it is registered.")
     segment_ids: list[str] = strawberry.field(
         description="Its segments that the filled segment supplies."
@@ -289,37 +299,41 @@ def _slice(
 
 
 def target_connection(
-    ctx: Context, tag: str, found: Sequence[chains.Target], page_args: dict[str, Any]
+    info: Ctx, tag: str, found: Sequence[chains.Target], page_args: dict[str, Any]
 ) -> TargetConnection:
-    positions, info, cursors = _slice(ctx, tag, len(found), **page_args)
+    surface = lists.surface_of(info)
+    positions, page_info, cursors = _slice(info.context, tag, len(found), **page_args)
     nodes = [
         Target(
             rank=i + 1,
             score=found[i].score,
             reason_texts=[Text.of(code, params) for code, params in found[i].reasons],
-            enterprise=Enterprise.from_props(found[i].props),
+            enterprise=surface.node_of("enterprise", found[i].props),
             region_code=found[i].region_code,
         )
         for i in positions
     ]
     edges = [TargetEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
-    return TargetConnection(edges=edges, nodes=nodes, page_info=info, total_count=len(found))
+    return TargetConnection(edges=edges, nodes=nodes, page_info=page_info, total_count=len(found))
 
 
 def beneficiary_connection(
-    ctx: Context, tag: str, found: Sequence[chains.Beneficiary], page_args: dict[str, Any]
+    info: Ctx, tag: str, found: Sequence[chains.Beneficiary], page_args: dict[str, Any]
 ) -> BeneficiaryConnection:
-    positions, info, cursors = _slice(ctx, tag, len(found), **page_args)
+    surface = lists.surface_of(info)
+    positions, page_info, cursors = _slice(info.context, tag, len(found), **page_args)
     nodes = [
         Beneficiary(
-            enterprise=Enterprise.from_props(found[i].props),
+            enterprise=surface.node_of("enterprise", found[i].props),
             region_code=found[i].region_code,
             segment_ids=found[i].segments,
         )
         for i in positions
     ]
     edges = [BeneficiaryEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
-    return BeneficiaryConnection(edges=edges, nodes=nodes, page_info=info, total_count=len(found))
+    return BeneficiaryConnection(
+        edges=edges, nodes=nodes, page_info=page_info, total_count=len(found)
+    )
 
 
 # --- supply neighbourhood ----------------------------------------------------------------------
@@ -327,7 +341,7 @@ def beneficiary_connection(
 
 @strawberry.type(description="A segment near the centre of a neighbourhood.")
 class NeighbourSegment:
-    segment: ChainSegment = strawberry.field(description="The segment.")
+    segment: ChainSegmentRef = strawberry.field(description="The segment.")
     direction: SupplyDirection = strawberry.field(
         description="Upstream (it feeds the centre) or downstream (the centre feeds it)."
     )
@@ -336,14 +350,14 @@ class NeighbourSegment:
 
 @strawberry.type(description="One path from raw material to end product.")
 class SupplyPath:
-    segments: list[ChainSegment] = strawberry.field(
+    segments: list[ChainSegmentRef] = strawberry.field(
         description="From a segment nothing supplies to one that supplies nothing."
     )
 
 
 @strawberry.type(description="Upstream and downstream of a segment or an enterprise.")
 class SupplyNeighbourhood:
-    centre: list[ChainSegment] = strawberry.field(
+    centre: list[ChainSegmentRef] = strawberry.field(
         description="The segment, or the enterprise's segments."
     )
     segments: list[NeighbourSegment] = strawberry.field(
@@ -358,13 +372,13 @@ class SupplyNeighbourhood:
     )
 
     @classmethod
-    def of(cls, found: chains.Neighbourhood) -> SupplyNeighbourhood:
-        segment = {sid: ChainSegment.from_props(p) for sid, p in found.segments.items()}
+    def of(cls, surface: lists.Surface, found: chains.Neighbourhood) -> SupplyNeighbourhood:
+        segment = {sid: surface.node_of("segment", p) for sid, p in found.segments.items()}
         return cls(
             centre=[segment[s] for s in found.centre if s in segment],
             segments=[
                 NeighbourSegment(
-                    segment=ChainSegment.from_props(n.segment),
+                    segment=surface.node_of("segment", n.segment),
                     direction=SupplyDirection(n.direction.value),
                     hops=n.hops,
                 )
@@ -380,12 +394,13 @@ class SupplyNeighbourhood:
 
 async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
     found = await chains.chain_map(info.context.store, chain.id_, region)
+    surface = lists.surface_of(info)
     return ChainMap(
         chain=chain,
         region_code=found.region.code,
         nodes=[
             ChainMapNode(
-                segment=ChainSegment.from_props(n.segment),
+                segment=surface.node_of("segment", n.segment),
                 tier=Tier(n.segment["tier"]),
                 figures=ChainFigures.of(n.figures),
                 region_code=found.region.code,
@@ -400,11 +415,12 @@ async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
 async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> ChokepointReport:
     rules = info.context.chain_rules
     found = await chains.chokepoints(info.context.store, chain.id_, region, rules)
+    surface = lists.surface_of(info)
     return ChokepointReport(
         region_code=region,
         chokepoints=[
             Chokepoint(
-                segment=ChainSegment.from_props(c.segment),
+                segment=surface.node_of("segment", c.segment),
                 score=c.score,
                 reasons=[
                     ChokepointReason(
@@ -436,7 +452,7 @@ async def targets(
     info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> TargetConnection:
     found = await chains.targets(info.context.store, segment.id_, region)
-    return target_connection(info.context, f"targets|{segment.id_}|{region}", found, page_args)
+    return target_connection(info, f"targets|{segment.id_}|{region}", found, page_args)
 
 
 async def beneficiaries(
@@ -444,7 +460,7 @@ async def beneficiaries(
 ) -> BeneficiaryConnection:
     found = await chains.beneficiaries(info.context.store, segment.id_, region)
     tag = f"beneficiaries|{segment.id_}|{region}"
-    return beneficiary_connection(info.context, tag, found, page_args)
+    return beneficiary_connection(info, tag, found, page_args)
 
 
 async def neighbourhood(
@@ -453,7 +469,7 @@ async def neighbourhood(
     found = await chains.neighbourhood(
         info.context.store, centre, hops, chains.Direction(str(direction.value))
     )
-    return SupplyNeighbourhood.of(found)
+    return SupplyNeighbourhood.of(lists.surface_of(info), found)
 
 
 async def enterprise_neighbourhood(

@@ -1,86 +1,86 @@
-"""GraphQL enums. Values are the model's stored strings, so ``ProjectStage("planning")`` maps a
-graph property straight to its GraphQL value; each value carries its Chinese programme term."""
+"""GraphQL enums. The model's enums (graph_schema.model, each value with its programme term)
+are the GraphQL enums themselves, so a stored string such as ``"planning"`` maps straight to its
+GraphQL value. SensorKind is built from the feeds' table (``connectors.feeds``); the rest are
+the API's own (sort, grouping, traversal)."""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import strawberry
+from strawberry.types.enum import EnumValue, StrawberryEnumDefinition
 
 from connectors.feeds import FEEDS
+from graph_schema.model import (
+    BankKind,
+    CameraSource,
+    EnterpriseTag,
+    Frequency,
+    LandUse,
+    Polarity,
+    ProjectKind,
+    ProjectLevel,
+    ProjectStage,
+    RegionLevel,
+    TargetBasis,
+    Term,
+    Tier,
+)
+
+__all__ = [
+    "MODEL_ENUMS",
+    "BankKind",
+    "CameraSource",
+    "ChokepointRule",
+    "EnterpriseGroupBy",
+    "EnterpriseTag",
+    "IndicatorFrequency",
+    "IndicatorPolarity",
+    "LandParcelGroupBy",
+    "LandUse",
+    "ProjectGroupBy",
+    "ProjectKind",
+    "ProjectLevel",
+    "ProjectStage",
+    "RegionLevel",
+    "SensorKind",
+    "SortDirection",
+    "SupplyDirection",
+    "TargetBasis",
+    "Tier",
+]
+
+# Every model enum the API shows, with its GraphQL name where the API names it differently.
+MODEL_ENUMS: Final[dict[type[Term], str]] = {
+    RegionLevel: "RegionLevel",
+    Tier: "Tier",
+    EnterpriseTag: "EnterpriseTag",
+    ProjectStage: "ProjectStage",
+    ProjectKind: "ProjectKind",
+    ProjectLevel: "ProjectLevel",
+    LandUse: "LandUse",
+    BankKind: "BankKind",
+    CameraSource: "CameraSource",
+    Frequency: "IndicatorFrequency",
+    Polarity: "IndicatorPolarity",
+    TargetBasis: "TargetBasis",
+}
+IndicatorFrequency = Frequency
+IndicatorPolarity = Polarity
 
 
-@strawberry.enum(description="Administrative level of a region (GB/T 2260).")
-class RegionLevel(Enum):
-    PROVINCE = strawberry.enum_value("province", description="省: a province.")
-    CITY = strawberry.enum_value("city", description="市: a prefecture-level city.")
-    COUNTY = strawberry.enum_value("county", description="区/县/县级市: a county-level region.")
-
-
-@strawberry.enum(description="Position of a segment along its industry chain.")
-class Tier(Enum):
-    UPSTREAM = strawberry.enum_value("upstream", description="上游: materials and parts.")
-    MIDSTREAM = strawberry.enum_value("midstream", description="中游: components and assembly.")
-    DOWNSTREAM = strawberry.enum_value("downstream", description="下游: products and services.")
-
-
-@strawberry.enum(description="Labels the programmes give enterprises.")
-class EnterpriseTag(Enum):
-    CHAIN_LEADER = strawberry.enum_value("chain_leader", description="链主企业: chain leader.")
-    ABOVE_DESIGNATED_SIZE = strawberry.enum_value(
-        "above_designated_size", description="规上企业: revenue above the statistical threshold."
+def _graphql_enum(term: type[Term], name: str) -> None:
+    # What ``strawberry.enum`` does for a class written with ``strawberry.enum_value``, with the
+    # descriptions taken from the model; the enum class stays the model's own.
+    values = [EnumValue(m.name, m.value, description=m.description or None) for m in term]
+    term.__strawberry_definition__ = StrawberryEnumDefinition(  # type: ignore[attr-defined]
+        wrapped_cls=term, name=name, values=values, description=term.__doc__
     )
-    LITTLE_GIANT = strawberry.enum_value(
-        "little_giant", description='专精特新"小巨人": specialised little giant.'
-    )
-    HIGH_TECH = strawberry.enum_value(
-        "high_tech", description="高新技术企业: high-tech enterprise."
-    )
-    LISTED = strawberry.enum_value("listed", description="上市企业: listed company.")
 
 
-@strawberry.enum(description="Where a project is in its life.")
-class ProjectStage(Enum):
-    PLANNING = strawberry.enum_value("planning", description="谋划储备: planned, in the pool.")
-    PREPARATION = strawberry.enum_value(
-        "preparation", description="前期工作: approvals, land and financing under way."
-    )
-    CONSTRUCTION = strawberry.enum_value("construction", description="施工建设: being built.")
-    COMPLETED = strawberry.enum_value("completed", description="竣工验收: completed.")
-    SUSPENDED = strawberry.enum_value("suspended", description="停缓建: stopped or slowed.")
-
-
-@strawberry.enum(description="New start or continuing construction this year.")
-class ProjectKind(Enum):
-    NEW = strawberry.enum_value("new", description="新开工: starts this year.")
-    CONTINUING = strawberry.enum_value("continuing", description="续建: started before.")
-
-
-@strawberry.enum(description="Which government's major-project list carries the project.")
-class ProjectLevel(Enum):
-    PROVINCIAL = strawberry.enum_value("provincial", description="省重大项目.")
-    CITY = strawberry.enum_value("city", description="市重大项目.")
-    COUNTY = strawberry.enum_value("county", description="县重大项目.")
-
-
-@strawberry.enum(description="Planned use of a land parcel.")
-class LandUse(Enum):
-    INDUSTRIAL = strawberry.enum_value("industrial", description="工业用地.")
-    WAREHOUSING = strawberry.enum_value("warehousing", description="仓储用地.")
-    COMMERCIAL = strawberry.enum_value("commercial", description="商服用地.")
-    INFRASTRUCTURE = strawberry.enum_value("infrastructure", description="交通与公用设施用地.")
-    PUBLIC_SERVICE = strawberry.enum_value("public_service", description="公共管理与公共服务用地.")
-    RESIDENTIAL = strawberry.enum_value("residential", description="住宅用地.")
-
-
-@strawberry.enum(description="Kind of bank.")
-class BankKind(Enum):
-    POLICY = strawberry.enum_value("policy", description="政策性银行.")
-    STATE_OWNED = strawberry.enum_value("state_owned", description="国有大型商业银行.")
-    JOINT_STOCK = strawberry.enum_value("joint_stock", description="股份制商业银行.")
-    CITY_COMMERCIAL = strawberry.enum_value("city_commercial", description="城市商业银行.")
-    RURAL = strawberry.enum_value("rural", description="农村商业银行/农信社.")
+for _term, _name in MODEL_ENUMS.items():
+    _graphql_enum(_term, _name)
 
 
 def _sensor_kind() -> type[Enum]:

@@ -23,7 +23,7 @@ from hub.api.context import Context
 from hub.api.enums import ProjectStage
 from hub.api.pages import BatchResult, ListPage, check_batch
 from hub.api.paging import args as page_args
-from hub.api.types import After, Before, First, Last
+from hub.api.relay import After, Before, First, Last
 from hub.clock import clock_of
 from hub.roles import Role
 

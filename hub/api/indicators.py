@@ -4,7 +4,6 @@ upsert mutations. The figures computed on them are in ``hub.api.sensing``."""
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -15,6 +14,7 @@ from graph_schema.model import validate
 from hub import indicators as ind
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
+from hub.api.enums import IndicatorFrequency, IndicatorPolarity, TargetBasis
 from hub.api.mutations import (
     MAX_ITEMS,
     UpsertItem,
@@ -30,33 +30,6 @@ Ctx = Info[Context, None]
 
 def _arg(description: str) -> Any:
     return strawberry.argument(description=description)
-
-
-@strawberry.enum(description="How often an indicator is reported.")
-class IndicatorFrequency(Enum):
-    MONTHLY = strawberry.enum_value("monthly", description="Periods YYYY-MM.")
-    QUARTERLY = strawberry.enum_value("quarterly", description="Periods YYYY-Qn.")
-    ANNUAL = strawberry.enum_value("annual", description="Periods YYYY.")
-
-
-@strawberry.enum(description="Which way an indicator reads.")
-class IndicatorPolarity(Enum):
-    POSITIVE = strawberry.enum_value(
-        "positive", description="Higher is hotter (barometer) and better (race, targets)."
-    )
-    NEGATIVE = strawberry.enum_value(
-        "negative", description="Higher is cooler and worse, e.g. months of unsold housing."
-    )
-
-
-@strawberry.enum(description="What a yearly target is.")
-class TargetBasis(Enum):
-    LEVEL = strawberry.enum_value(
-        "level", description="A rate or level to reach; the latest value of the year counts."
-    )
-    TOTAL = strawberry.enum_value(
-        "total", description="An amount for the year; the year's values add up (序时进度 applies)."
-    )
 
 
 # --- indicators and series -------------------------------------------------------------------

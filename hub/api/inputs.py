@@ -16,14 +16,7 @@ import strawberry
 
 from graph_schema.errors import InvalidInput
 from hub.api.enums import (
-    BankKind,
     EnterpriseTag,
-    LandUse,
-    ProjectKind,
-    ProjectLevel,
-    ProjectStage,
-    RegionLevel,
-    SensorKind,
     SortDirection,
     Tier,
 )
@@ -96,6 +89,8 @@ def filters(where: Any) -> dict[str, Any]:
     return out
 
 
+_USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
+_REGION_CODE = "GB/T 2260 code of the region."
 _REGION = "Region code (GB/T 2260); includes every sub-region."
 _CHAIN = "Industry chain id; matches when any of its segments does."
 _NAME = "Case-insensitive substring of the name."
@@ -103,19 +98,6 @@ _SEARCH = (
     "Full-text search on the name (top-level lists only). Results sort by relevance unless a "
     "sort is given; every word must match."
 )
-
-
-@strawberry.input(description="Which regions to list.")
-class RegionWhere:
-    level: RegionLevel | None = strawberry.field(default=None, description="Only this level.")
-    codes: list[str] | None = strawberry.field(default=None, description="Only these codes.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    within: str | None = strawberry.field(
-        default=None, description="Every region below this one (children and grandchildren)."
-    )
-    parent: str | None = strawberry.field(
-        default=None, description="Only the direct children of this region."
-    )
 
 
 @strawberry.input(description="Which industry chains to list.")
@@ -130,13 +112,6 @@ class ChainSegmentWhere:
     tier: list[Tier] | None = strawberry.field(default=None, description="Any of these tiers.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     chain: str | None = strawberry.field(default=None, description="Only this chain's segments.")
-
-
-@strawberry.input(description="Which products to list.")
-class ProductWhere:
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    segment: str | None = strawberry.field(default=None, description="Only this segment's.")
-    chain: str | None = strawberry.field(default=None, description="Only this chain's.")
 
 
 @strawberry.input(description="Which enterprises to list.")
@@ -161,91 +136,7 @@ class EnterpriseWhere:
     search: str | None = strawberry.field(default=None, description=_SEARCH)
 
 
-@strawberry.input(description="Which land parcels to list.")
-class LandParcelWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    use: list[LandUse] | None = strawberry.field(default=None, description="Any of these uses.")
-    area_m2: FloatRange | None = strawberry.field(default=None, description="Area, m².")
-
-
-@strawberry.input(description="Which projects to list.")
-class ProjectWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    chain: str | None = strawberry.field(default=None, description=_CHAIN)
-    segment: str | None = strawberry.field(default=None, description="Builds in this segment.")
-    owner: str | None = strawberry.field(
-        default=None, description="Owned by the enterprise with this USCC."
-    )
-    parcel: str | None = strawberry.field(default=None, description="Built on this parcel.")
-    on_list: str | None = strawberry.field(
-        default=None, description="On the stored project list with this id (see projectLists)."
-    )
-    codes: list[str] | None = strawberry.field(default=None, description="Only these codes.")
-    stage: list[ProjectStage] | None = strawberry.field(
-        default=None, description="Any of these stages."
-    )
-    kind: list[ProjectKind] | None = strawberry.field(
-        default=None, description="Any of these kinds."
-    )
-    level: list[ProjectLevel] | None = strawberry.field(
-        default=None, description="Any of these list levels."
-    )
-    leader_project: bool | None = strawberry.field(
-        default=None, description="Tracked by a provincial leader (true) or not (false)."
-    )
-    total_investment: FloatRange | None = strawberry.field(
-        default=None, description="Total investment, 万元."
-    )
-    annual_plan_investment: FloatRange | None = strawberry.field(
-        default=None, description="This year's planned investment, 万元."
-    )
-    completed_investment: FloatRange | None = strawberry.field(
-        default=None, description="Investment completed to date, 万元."
-    )
-    planned_start: DateRange | None = strawberry.field(
-        default=None, description="Planned start date."
-    )
-    planned_end: DateRange | None = strawberry.field(default=None, description="Planned end date.")
-    actual_start: DateRange | None = strawberry.field(
-        default=None, description="Actual start date (projects without one never match)."
-    )
-    actual_end: DateRange | None = strawberry.field(
-        default=None, description="Actual end date (projects without one never match)."
-    )
-    not_started_by: dt.date | None = strawberry.field(
-        default=None, description="Not started by this date: no actual start, or a later one."
-    )
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    search: str | None = strawberry.field(default=None, description=_SEARCH)
-
-
-@strawberry.input(description="Which banks to list.")
-class BankWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    kind: list[BankKind] | None = strawberry.field(default=None, description="Any of these kinds.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-
-
-@strawberry.input(description="Which sensors to list.")
-class SensorWhere:
-    kind: list[SensorKind] | None = strawberry.field(
-        default=None, description="Any of these kinds."
-    )
-    project: str | None = strawberry.field(
-        default=None, description="Monitoring the project with this code."
-    )
-    region: str | None = strawberry.field(
-        default=None, description="Monitoring projects in this region or its sub-regions."
-    )
-
-
 # --- sorting -----------------------------------------------------------------------------------
-
-
-@strawberry.enum(description="Fields regions sort on.")
-class RegionSortField(Enum):
-    CODE = strawberry.enum_value("code", description="Division code.")
-    NAME = strawberry.enum_value("name", description="Chinese name (by code point).")
 
 
 @strawberry.enum(description="Fields industry chains sort on.")
@@ -261,12 +152,6 @@ class ChainSegmentSortField(Enum):
     POSITION = strawberry.enum_value("position", description="Drawing order within the tier.")
 
 
-@strawberry.enum(description="Fields products sort on.")
-class ProductSortField(Enum):
-    ID = strawberry.enum_value("id", description="Product id.")
-    NAME = strawberry.enum_value("name", description="Chinese name.")
-
-
 @strawberry.enum(description="Fields enterprises sort on.")
 class EnterpriseSortField(Enum):
     USCC = strawberry.enum_value("uscc", description="Unified social credit code.")
@@ -280,54 +165,7 @@ class EnterpriseSortField(Enum):
     )
 
 
-@strawberry.enum(description="Fields land parcels sort on.")
-class LandParcelSortField(Enum):
-    ID = strawberry.enum_value("id", description="Parcel number.")
-    AREA_M2 = strawberry.enum_value("area_m2", description="Area.")
-
-
-@strawberry.enum(description="Fields projects sort on.")
-class ProjectSortField(Enum):
-    CODE = strawberry.enum_value("code", description="Project code.")
-    NAME = strawberry.enum_value("name", description="Name.")
-    TOTAL_INVESTMENT = strawberry.enum_value("total_investment", description="Total investment.")
-    ANNUAL_PLAN_INVESTMENT = strawberry.enum_value(
-        "annual_plan_investment", description="This year's planned investment."
-    )
-    COMPLETED_INVESTMENT = strawberry.enum_value(
-        "completed_investment", description="Investment completed to date."
-    )
-    YEAR_COMPLETED_INVESTMENT = strawberry.enum_value(
-        "year_completed_investment", description="Investment completed this year."
-    )
-    PLANNED_START = strawberry.enum_value(
-        "planned_start", description="Planned start; unknown last."
-    )
-    PLANNED_END = strawberry.enum_value("planned_end", description="Planned end; unknown last.")
-    ACTUAL_START = strawberry.enum_value("actual_start", description="Actual start; unknown last.")
-    RELEVANCE = strawberry.enum_value(
-        "relevance", description="Full-text relevance; only with where.search."
-    )
-
-
-@strawberry.enum(description="Fields banks sort on.")
-class BankSortField(Enum):
-    ID = strawberry.enum_value("id", description="Bank id.")
-    NAME = strawberry.enum_value("name", description="Name.")
-
-
-@strawberry.enum(description="Fields sensors sort on.")
-class SensorSortField(Enum):
-    ID = strawberry.enum_value("id", description="Sensor id.")
-
-
 _DIRECTION = "Ascending (default) or descending."
-
-
-@strawberry.input(description="One sort key for region lists.")
-class RegionSort:
-    field: RegionSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 
 @strawberry.input(description="One sort key for industry chain lists.")
@@ -342,39 +180,9 @@ class ChainSegmentSort:
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 
-@strawberry.input(description="One sort key for product lists.")
-class ProductSort:
-    field: ProductSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
 @strawberry.input(description="One sort key for enterprise lists.")
 class EnterpriseSort:
     field: EnterpriseSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for land parcel lists.")
-class LandParcelSort:
-    field: LandParcelSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for project lists.")
-class ProjectSort:
-    field: ProjectSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for bank lists.")
-class BankSort:
-    field: BankSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for sensor lists.")
-class SensorSort:
-    field: SensorSortField = strawberry.field(description="The field to sort on.")
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 

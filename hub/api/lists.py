@@ -6,15 +6,17 @@ when asked). Lists and objects under a parent are usually fetched ahead by
 a page share one round trip per field. A list asked only for ``totalCount`` runs a count
 instead of fetching rows.
 
-``RELATION_FIELDS`` says, once, what every related field of every type reaches.
+``Surface`` says, once, which GraphQL type shows each entity and what every related field of
+every type reaches; ``hub.api.schema`` assembles it and hangs it on the schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar, cast
 
+import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types import Info
 
@@ -26,11 +28,6 @@ from hub.api.context import Context
 from hub.api.inputs import filters as where_filters
 from hub.api.inputs import plain, sort_keys
 from hub.api.paging import decode_cursor, encode_cursor, window
-
-# Entity name → its GraphQL object type; filled in by hub.api.types.
-NODE_TYPES: dict[str, Any] = {}
-# GraphQL type name → entity name, for global ids.
-ENTITY_OF_TYPE: dict[str, str] = {}
 
 T = TypeVar("T")
 
@@ -68,13 +65,87 @@ class ToMany:
         return self.relation if sub_regions or self.direct is None else self.direct
 
 
-# (GraphQL type name, GraphQL field name) → what the field reaches; filled in by
-# hub.api.types. Resolvers and the look-ahead (hub.api.lookahead) both read it.
-RELATION_FIELDS: dict[tuple[str, str], ToOne | ToMany] = {}
-# Entity → the properties ``from_props`` cannot do without; projections always include them.
-BUILT_FROM: dict[str, tuple[str, ...]] = {}
-# (GraphQL type name, field name) → properties a field with a resolver reads (besides the key).
-RESOLVED_FROM: dict[tuple[str, str], tuple[str, ...]] = {}
+RelationFields = Mapping[tuple[str, str], ToOne | ToMany]
+FieldReads = Mapping[tuple[str, str], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """The schema's entity types as lists, the look-ahead and global ids see them.
+
+    The type modules declare their parts as constants; ``hub.api.schema`` assembles them, and
+    ``hub.api.lookahead.install`` adds what it derives from the built schema."""
+
+    # Entity name → its GraphQL object type and its connection type.
+    node_types: Mapping[str, Any]
+    connections: Mapping[str, Any]
+    # (GraphQL type name, GraphQL field name) → what the field reaches. Resolvers and the
+    # look-ahead both read it.
+    relation_fields: RelationFields
+    # Entity → the properties ``from_props`` cannot do without; projections always include them.
+    built_from: Mapping[str, tuple[str, ...]]
+    # (GraphQL type name, field name) → properties a field with a resolver reads (besides the key).
+    resolved_from: FieldReads
+    # From the built schema (hub.api.lookahead.install): the properties each field of each
+    # entity type reads, for every field known to read only those; the relation fields that
+    # answer from the look-ahead.
+    reads: FieldReads = field(default_factory=dict)
+    answering: frozenset[tuple[str, str]] = frozenset()
+    # GraphQL type name → entity name, for global ids.
+    entity_of_type: Mapping[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        of_type = {cls.__name__: entity for entity, cls in self.node_types.items()}
+        object.__setattr__(self, "entity_of_type", of_type)
+
+    def node_of(self, entity: str, props: dict[str, Any]) -> Any:
+        return self.node_types[entity].from_props(props)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One entity's share of the ``Surface``, declared beside its GraphQL type: the type and its
+    connection, the properties ``from_props`` cannot do without, what each related field
+    reaches (GraphQL field name → relation) and what each field with a resolver reads."""
+
+    entity: str
+    node_type: Any
+    connection: Any
+    built_from: tuple[str, ...]
+    relations: Mapping[str, ToOne | ToMany] = field(default_factory=dict)
+    resolved_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def surface_from(parts: Sequence[Part]) -> Surface:
+    """The surface of ``parts``; an entity declared twice is a mistake caught here."""
+    entities = [part.entity for part in parts]
+    twice = sorted({e for e in entities if entities.count(e) > 1})
+    if twice:
+        raise ValueError(f"entities declared twice: {twice}")
+    return Surface(
+        node_types={p.entity: p.node_type for p in parts},
+        connections={p.entity: p.connection for p in parts},
+        relation_fields={
+            (p.node_type.__name__, name): spec for p in parts for name, spec in p.relations.items()
+        },
+        built_from={p.entity: p.built_from for p in parts},
+        resolved_from={
+            (p.node_type.__name__, name): props
+            for p in parts
+            for name, props in p.resolved_from.items()
+        },
+    )
+
+
+class SurfaceSchema(strawberry.Schema):
+    """A schema that carries its ``Surface`` (set by ``hub.api.schema.build_schema``)."""
+
+    surface: Surface
+
+
+def surface_of(info: Info[Context, None]) -> Surface:
+    """The surface of the schema running the request."""
+    return cast(SurfaceSchema, info.schema).surface
 
 
 @dataclass(slots=True)
@@ -115,8 +186,9 @@ class PagePlan:
     counting: bool  # nested only: ``statement`` counts, no rows asked for
 
 
-def node_of(entity: str, props: dict[str, Any]) -> Any:
-    return NODE_TYPES[entity].from_props(props)
+def node_of(info: Info[Context, None], entity: str, props: dict[str, Any]) -> Any:
+    """The GraphQL object of ``entity`` built from its node's properties."""
+    return surface_of(info).node_of(entity, props)
 
 
 def wanted(info: Info[Context, None]) -> frozenset[str]:
@@ -221,6 +293,7 @@ def plan_page(
 
 def assemble(
     ctx: Context,
+    surface: Surface,
     plan: PagePlan,
     rows: list[Row],
     known_total: int | None = None,
@@ -239,7 +312,7 @@ def assemble(
         found = await ctx.store.run(statement, scope.params)
         return int(found[0]["total"]) if found else 0
 
-    factory = NODE_TYPES[scope.entity]
+    factory = surface.node_types[scope.entity]
     return Page(
         scope=scope,
         nodes=[factory.from_props(r["props"]) for r in rows],
@@ -253,16 +326,18 @@ def assemble(
     )
 
 
-def nested_page(ctx: Context, plan: PagePlan, parent: str, row: Row | None) -> Page:
+def nested_page(
+    ctx: Context, surface: Surface, plan: PagePlan, parent: str, row: Row | None
+) -> Page:
     """A parent's page from its row of a nested plan's statement (``None``: no row, so no
     matches)."""
     if plan.statement is None:
-        return assemble(ctx, plan, [], None, parent)
+        return assemble(ctx, surface, plan, [], None, parent)
     if plan.counting:
-        return assemble(ctx, plan, [], int(row["total"]) if row else 0, parent)
+        return assemble(ctx, surface, plan, [], int(row["total"]) if row else 0, parent)
     if row is None:
-        return assemble(ctx, plan, [], 0, parent)
-    return assemble(ctx, plan, list(row["page"]), int(row["total"]), parent)
+        return assemble(ctx, surface, plan, [], 0, parent)
+    return assemble(ctx, surface, plan, list(row["page"]), int(row["total"]), parent)
 
 
 async def page(
@@ -281,21 +356,21 @@ async def page(
     plan = plan_page(ctx, entity, wanted(info), relation=relation, fields=fields, **args)
     if relation is None:
         rows = await ctx.store.run(plan.statement, plan.params) if plan.statement else []
-        return assemble(ctx, plan, rows)
+        return assemble(ctx, surface_of(info), plan, rows)
     assert parent is not None
     row = None
     if plan.statement is not None:
         row = await ctx.loaders.one(plan.statement, plan.params, parent)
-    return nested_page(ctx, plan, parent, row)
+    return nested_page(ctx, surface_of(info), plan, parent, row)
 
 
 def _spec(info: Info[Context, None]) -> ToOne | ToMany:
     raw = info._raw_info
-    return RELATION_FIELDS[(raw.parent_type.name, raw.field_name)]
+    return surface_of(info).relation_fields[(raw.parent_type.name, raw.field_name)]
 
 
 async def to_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T | None:
-    """The resolver of a to-one field of ``RELATION_FIELDS``."""
+    """The resolver of a to-one field of ``Surface.relation_fields``."""
     spec = _spec(info)
     assert isinstance(spec, ToOne)
     return await related(info, spec.relation, source.node_key(), cls)
@@ -304,11 +379,20 @@ async def to_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T |
 async def to_many(
     info: Info[Context, None], source: Any, *, sub_regions: bool = True, **args: Any
 ) -> Page:
-    """The resolver of a connection field of ``RELATION_FIELDS``."""
+    """The resolver of a connection field of ``Surface.relation_fields``."""
     spec = _spec(info)
     assert isinstance(spec, ToMany)
     relation = spec.relation_for(sub_regions)
     return await page(info, spec.entity, relation=relation, parent=source.node_key(), **args)
+
+
+async def related_connection(info: Info[Context, None], source: Any, **args: Any) -> Any:
+    """The resolver of a connection field of ``Surface.relation_fields`` for a type that names
+    the connection lazily: the page wrapped in the target entity's connection type."""
+    spec = _spec(info)
+    assert isinstance(spec, ToMany)
+    page = await to_many(info, source, **args)
+    return surface_of(info).connections[spec.entity].of(page)
 
 
 async def related[T](info: Info[Context, None], relation: str, key: str, cls: type[T]) -> T | None:
@@ -316,13 +400,13 @@ async def related[T](info: Info[Context, None], relation: str, key: str, cls: ty
     row = await info.context.loaders.one(reads.related_one(relation), {}, key)
     if row is None:
         return None
-    return _typed(node_of(reads.RELATIONS[relation].target, row["props"]), cls)
+    return _typed(node_of(info, reads.RELATIONS[relation].target, row["props"]), cls)
 
 
 async def by_key[T](info: Info[Context, None], entity: str, key: str, cls: type[T]) -> T | None:
     """The node of ``entity`` with ``key`` (batched with other lookups of the same entity)."""
     row = await info.context.loaders.one(reads.by_key(entity), {}, key)
-    return _typed(node_of(entity, row["props"]), cls) if row else None
+    return _typed(node_of(info, entity, row["props"]), cls) if row else None
 
 
 def _typed[T](node: Any, cls: type[T]) -> T:

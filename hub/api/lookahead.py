@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import strawberry
@@ -67,6 +66,7 @@ class _Request:
     ctx: Context
     schema: GraphQLSchema
     strawberry_schema: strawberry.Schema
+    surface: lists.Surface
     fragments: dict[str, FragmentDefinitionNode]
     variables: VariableValues
 
@@ -93,7 +93,9 @@ async def page(info: Info[Context, None], entity: str, **args: Any) -> lists.Pag
         # Strawberry hands resolvers the coerced values alone; graphql-core's argument
         # coercion reads only those for operation variables.
         variables = VariableValues(sources={}, coerced=dict(variables))
-    request = _Request(ctx, raw.schema, info.schema, raw.fragments, variables)
+    request = _Request(
+        ctx, raw.schema, info.schema, lists.surface_of(info), raw.fragments, variables
+    )
     connection = get_named_type(raw.return_type)
     assert isinstance(connection, GraphQLObjectType)
     item_type = _item_type(connection)
@@ -112,7 +114,7 @@ async def _fetch(request: _Request, level: _Level) -> None:
     for node in _fields(request, level.type_, level.selections):
         name = node.name.value
         field = level.type_.fields.get(name)
-        if field is None or field.resolve not in _ANSWERING:
+        if field is None or (level.type_.name, name) not in request.surface.answering:
             continue
         try:
             args = get_argument_values(field, node, request.variables)
@@ -125,8 +127,9 @@ async def _fetch(request: _Request, level: _Level) -> None:
             groups[ident] = (field, args, [node])
     if not groups:
         return
+    relations = request.surface.relation_fields
     loads = [
-        _load(request, level, lists.RELATION_FIELDS[(level.type_.name, name)], f, args, nodes)
+        _load(request, level, relations[(level.type_.name, name)], f, args, nodes)
         for (name, _), (f, args, nodes) in groups.items()
     ]
     below: list[_Level] = []
@@ -164,7 +167,7 @@ async def _load(
         children = []
         for obj in level.objects:
             props = found.get(obj.node_key())
-            child = lists.node_of(entity, props) if props is not None else None
+            child = request.surface.node_of(entity, props) if props is not None else None
             _answer(obj, nodes, child)
             if child is not None:
                 children.append(child)
@@ -197,7 +200,7 @@ async def _load(
     children = []
     for obj in level.objects:
         key = obj.node_key()
-        result = lists.nested_page(ctx, plan, key, by_key.get(key))
+        result = lists.nested_page(ctx, request.surface, plan, key, by_key.get(key))
         _answer(obj, nodes, connection(result))
         children += result.nodes
     return _Level(_item_type(target), items, children)
@@ -282,15 +285,16 @@ def _projection(
 ) -> tuple[str, ...] | None:
     """The properties objects of ``type_`` need for what ``selections`` ask of them (``None``:
     all, when some field is not known to read only certain properties)."""
-    entity = lists.ENTITY_OF_TYPE.get(type_.name)
+    surface = request.surface
+    entity = surface.entity_of_type.get(type_.name)
     if entity is None:
         return None
-    wanted = {reads.NODE_SETS[entity].key, *lists.BUILT_FROM[entity]}
+    wanted = {reads.NODE_SETS[entity].key, *surface.built_from[entity]}
     for node in _fields(request, type_, selections):
         name = node.name.value
         if name.startswith("__"):
             continue
-        props = _READS.get((type_.name, name))
+        props = surface.reads.get((type_.name, name))
         if props is None:
             return None
         wanted.update(props)
@@ -299,43 +303,40 @@ def _projection(
 
 # --- resolvers -------------------------------------------------------------------------------
 
-# (type name, field name) → the properties the field reads, for every field known to read
-# only those (the key aside); filled in by ``install``.
-_READS: dict[tuple[str, str], tuple[str, ...]] = {}
 
-# The resolvers that answer from the look-ahead; only their fields are fetched ahead.
-_ANSWERING: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
-
-
-def install(schema: strawberry.Schema) -> None:
-    """Let every field of ``lists.RELATION_FIELDS`` answer from the look-ahead when it has the
+def install(schema: strawberry.Schema, surface: lists.Surface) -> lists.Surface:
+    """Let every field of ``surface.relation_fields`` answer from the look-ahead when it has the
     answer. Fields with permission classes are left out (they are never fetched ahead), so
-    permissions are always checked by Strawberry. Also note which properties each field of
-    each entity type reads, for projections."""
-    for type_name, entity in lists.ENTITY_OF_TYPE.items():
+    permissions are always checked by Strawberry. Returns ``surface`` with which fields answer
+    and which properties each field of each entity type reads, for projections."""
+    field_reads: dict[tuple[str, str], tuple[str, ...]] = {}
+    for type_name, entity in surface.entity_of_type.items():
         owner = schema._schema.type_map[type_name]
         assert isinstance(owner, GraphQLObjectType)
         known = reads.properties_of(entity)
         for field_name, field in owner.fields.items():
             definition = field.extensions[_BACKREF]
             reads_: tuple[str, ...] | None = None
-            if (type_name, field_name) in lists.RELATION_FIELDS or field_name == "id":
+            if (type_name, field_name) in surface.relation_fields or field_name == "id":
                 reads_ = ()
-            elif (type_name, field_name) in lists.RESOLVED_FROM:
-                reads_ = lists.RESOLVED_FROM[(type_name, field_name)]
+            elif (type_name, field_name) in surface.resolved_from:
+                reads_ = surface.resolved_from[(type_name, field_name)]
             elif definition.base_resolver is None:
                 reads_ = (definition.python_name.rstrip("_"),)
             if reads_ is not None and set(reads_) <= known:
-                _READS[(type_name, field_name)] = reads_
-    for type_name, field_name in lists.RELATION_FIELDS:
+                field_reads[(type_name, field_name)] = reads_
+    answering: set[tuple[str, str]] = set()
+    for type_name, field_name in surface.relation_fields:
         owner = schema._schema.type_map[type_name]
         assert isinstance(owner, GraphQLObjectType)
         field = owner.fields[field_name]
-        if field.resolve is None or field.resolve in _ANSWERING:
+        if field.resolve is None:
             continue
         if field.extensions[_BACKREF].permission_classes:
             continue
         field.resolve = _answering(field.resolve)
+        answering.add((type_name, field_name))
+    return replace(surface, reads=field_reads, answering=frozenset(answering))
 
 
 def _answering(resolve: Callable[..., Any]) -> Callable[..., Any]:
@@ -347,5 +348,4 @@ def _answering(resolve: Callable[..., Any]) -> Callable[..., Any]:
                 return value
         return resolve(source, info, **kwargs)
 
-    _ANSWERING.add(answer)
     return answer

@@ -28,6 +28,7 @@ from connectors.feeds import FEEDS
 from connectors.spec import DailyTotal
 from graph_schema.errors import InvalidInput
 from graph_schema.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
+from hub.api import lists
 from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import SensorKind
@@ -40,11 +41,11 @@ from ingest.rollups import zone
 from ingest.store import Bucket, Latest
 
 if TYPE_CHECKING:
-    from hub.api.types import Sensor
+    from hub.api.entities.sensor import Sensor
     from hub.telemetry import Telemetry
 
 Ctx = Info[Context, None]
-SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.types")]
+SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.entities.sensor")]
 
 # Dead letters keep raw payloads: monitoring staff and operators read them, others do not.
 DEAD_LETTER_READERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
@@ -228,10 +229,9 @@ class ProjectMonitoring(FeedTotals):  # type: ignore[misc, valid-type]
 
     @strawberry.field(description="The project's sensors with their status and newest readings.")
     async def sensors(self, info: Ctx) -> list[SensorRef]:
-        from hub.api import lists
-
         rows = await info.context.loaders.rows(SENSORS_OF_PROJECTS, {}).load(self.project_code)
-        return [lists.node_of("sensor", row["props"]) for row in rows]
+        surface = lists.surface_of(info)
+        return [surface.node_of("sensor", row["props"]) for row in rows]
 
     @strawberry.field(description="Raw readings bucketed (power meters; camera and satellite "
                       "observations as they land).")  # fmt: skip

@@ -14,7 +14,6 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema import edits
@@ -23,22 +22,20 @@ from graph_schema.model import Record, validate
 from graph_schema.writer import upsert
 from hub.api import cameras, lists
 from hub.api.access import WRITERS, allow
-from hub.api.cameras import CameraConfigInput
 from hub.api.context import Context
+from hub.api.entities.bank import BankInput
+from hub.api.entities.parcel import LandParcelInput
+from hub.api.entities.product import ProductInput
+from hub.api.entities.project import ProjectInput
+from hub.api.entities.region import RegionInput
+from hub.api.entities.sensor import SensorInput
 from hub.api.enums import (
-    BankKind,
     EnterpriseTag,
-    LandUse,
-    ProjectKind,
-    ProjectLevel,
-    ProjectStage,
-    RegionLevel,
-    SensorKind,
     Tier,
 )
-from hub.api.inputs import plain
+from hub.api.inputs import _REGION_CODE, _USCC, plain
 from hub.api.paging import decode_global_id
-from hub.api.types import Node
+from hub.api.relay import Node
 
 Ctx = Info[Context, None]
 MAX_ITEMS = 1000
@@ -79,7 +76,7 @@ class UpsertItem:
     async def node(self, info: Ctx) -> Node | None:
         if self.outcome is WriteOutcome.REJECTED or self.key is None:
             return None
-        if self.entity not in lists.NODE_TYPES:
+        if self.entity not in lists.surface_of(info).node_types:
             return None
         node: Node | None = await lists.by_key(info, self.entity, self.key, Node)
         return node
@@ -121,22 +118,6 @@ class ChangeResult:
 
 # --- inputs (field names and types mirror graph_schema.model; a test holds them together) -------
 
-_USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
-_REGION_CODE = "GB/T 2260 code of the region."
-
-
-@strawberry.input(description="A region to create or update.")
-class RegionInput:
-    code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
-    name: str = strawberry.field(description="Chinese name.")
-    level: RegionLevel = strawberry.field(description="Must match the code.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    parent_code: str | None = strawberry.field(
-        default=None, description="Parent region; required below province level."
-    )
-    lon: float | None = strawberry.field(default=None, description="Longitude of the seat.")
-    lat: float | None = strawberry.field(default=None, description="Latitude of the seat.")
-
 
 @strawberry.input(description="An industry chain to create or update.")
 class IndustryChainInput:
@@ -161,13 +142,6 @@ class ChainSegmentInput:
     )
 
 
-@strawberry.input(description="A product to create or update.")
-class ProductInput:
-    id: str = strawberry.field(description="Stable product id.")
-    name: str = strawberry.field(description="Chinese name.")
-    segment_id: str = strawberry.field(description="The segment it belongs to.")
-
-
 @strawberry.input(description="An enterprise to create or update (replaces its links).")
 class EnterpriseInput:
     uscc: str = strawberry.field(description=_USCC)
@@ -184,79 +158,6 @@ class EnterpriseInput:
     founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
     output_growth: float | None = strawberry.field(
         default=None, description="Year-on-year output growth, %."
-    )
-
-
-@strawberry.input(description="A land parcel to create or update.")
-class LandParcelInput:
-    id: str = strawberry.field(description="Parcel number (宗地编号).")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    use: LandUse = strawberry.field(description="Planned use.")
-    area_m2: float = strawberry.field(description="Surveyed area, m².")
-    geometry: JSON = strawberry.field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
-
-
-@strawberry.input(description="A project to create or update (replaces its links).")
-class ProjectInput:
-    code: str = strawberry.field(description="National investment-project code.")
-    name: str = strawberry.field(description="Project name.")
-    owner_uscc: str = strawberry.field(description="Owner's " + _USCC[0].lower() + _USCC[1:])
-    region_code: str = strawberry.field(description="County where it is built.")
-    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
-    kind: ProjectKind = strawberry.field(description="New start or continuing.")
-    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
-    total_investment: float = strawberry.field(description="Total investment, 万元.")
-    segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it builds in."
-    )
-    parcel_ids: list[str] | None = strawberry.field(
-        default=None, description="Land parcels it is built on."
-    )
-    leader_project: bool | None = strawberry.field(
-        default=None, description="Tracked by a provincial leader."
-    )
-    annual_plan_investment: float | None = strawberry.field(
-        default=None, description="This year's plan, 万元."
-    )
-    completed_investment: float | None = strawberry.field(
-        default=None, description="Completed to date, 万元."
-    )
-    year_completed_investment: float | None = strawberry.field(
-        default=None, description="Completed this year, 万元."
-    )
-    planned_start: dt.date | None = strawberry.field(default=None, description="Planned start.")
-    planned_end: dt.date | None = strawberry.field(default=None, description="Planned end.")
-    actual_start: dt.date | None = strawberry.field(
-        default=None, description="Actual start; required from construction on."
-    )
-    actual_end: dt.date | None = strawberry.field(
-        default=None, description="Actual end; required when completed."
-    )
-    permit_date: dt.date | None = strawberry.field(
-        default=None, description="Construction permit issued."
-    )
-
-
-@strawberry.input(description="A bank to create or update.")
-class BankInput:
-    id: str = strawberry.field(description="Stable bank id.")
-    name: str = strawberry.field(description="Name.")
-    kind: BankKind = strawberry.field(description="Kind of bank.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-
-
-@strawberry.input(description="A sensor to create or update.")
-class SensorInput:
-    id: str = strawberry.field(description="Sensor id (no '/', '+', '#' or spaces).")
-    kind: SensorKind = strawberry.field(description="What it reports.")
-    project_code: str = strawberry.field(description="The project it monitors.")
-    name: str | None = strawberry.field(default=None, description="Human-readable name.")
-    unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
-    stale_after_s: float | None = strawberry.field(
-        default=None, description="Silence after which it is stale, s (default: the hub's)."
-    )
-    camera: CameraConfigInput | None = strawberry.field(
-        default=None, description="Cameras: stream, sampling, masks, zones and thresholds."
     )
 
 
@@ -400,10 +301,11 @@ async def _delete(info: Ctx, ids: list[strawberry.ID]) -> ChangeResult:
     _check_size(ids)
     by_entity: dict[str, list[tuple[int, str]]] = {}
     outcomes: list[tuple[int, edits.ItemOutcome]] = []
+    surface = lists.surface_of(info)
     for i, global_id in enumerate(ids):
         try:
             type_name, key = decode_global_id(global_id)
-            entity = lists.ENTITY_OF_TYPE[type_name]
+            entity = surface.entity_of_type[type_name]
         except (InvalidInput, KeyError):
             problem = Problem("id", f"{global_id[:80]!r} is not a global id this API issued")
             outcomes.append((i, edits.ItemOutcome(edits.Change.REJECTED, (problem,), None)))

@@ -17,7 +17,7 @@ from graph_schema.errors import InvalidInput
 from hub.api.context import Context
 from hub.api.mutations import ItemError
 from hub.api.paging import decode_cursor, encode_cursor, window
-from hub.api.types import PageInfo
+from hub.api.relay import PageInfo
 from hub.batch import ItemOutcome
 
 # Strawberry resolves the string annotations below in this module's globals, where the

@@ -19,7 +19,7 @@ from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.pages import BatchResult, ListPage, check_batch
 from hub.api.paging import args as page_args
-from hub.api.types import After, Before, First, Last
+from hub.api.relay import After, Before, First, Last
 from hub.clock import clock_of
 from hub.financing import region_tree
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -28,11 +28,23 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead, paging
+from hub.api import lists, lookahead, paging, scoreboard, types
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
+from hub.api.entities import bank, parcel, product, project, region, sensor
+from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.parcel import (
+    LandParcel,
+    LandParcelConnection,
+    ParcelSortArg,
+    ParcelWhereArg,
+)
+from hub.api.entities.product import Product, ProductConnection, ProductSortArg, ProductWhereArg
+from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.region import Region, RegionConnection, RegionSortArg, RegionWhereArg
+from hub.api.entities.sensor import Sensor, SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
 from hub.api.inputs import IndustryChainSort, IndustryChainWhere
@@ -41,56 +53,45 @@ from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSu
 from hub.api.mpi import MpiQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
+from hub.api.relay import (
+    After,
+    Before,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    Last,
+    Node,
+    SegmentSortArg,
+    SegmentWhereArg,
+)
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.types import (
-    ENTITY_TYPES,
-    After,
-    Bank,
-    BankConnection,
-    BankSortArg,
-    BankWhereArg,
-    Before,
     ChainSegment,
     ChainSegmentConnection,
     Enterprise,
     EnterpriseConnection,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
     IndustryChain,
     IndustryChainConnection,
-    LandParcel,
-    LandParcelConnection,
-    Last,
-    Node,
-    ParcelSortArg,
-    ParcelWhereArg,
-    Product,
-    ProductConnection,
-    ProductSortArg,
-    ProductWhereArg,
-    Project,
-    ProjectConnection,
-    ProjectSortArg,
-    ProjectWhereArg,
-    Region,
-    RegionConnection,
-    RegionSortArg,
-    RegionWhereArg,
-    SegmentSortArg,
-    SegmentWhereArg,
-    Sensor,
-    SensorConnection,
-    SensorSortArg,
-    SensorWhereArg,
 )
 from ingest.errors import IngestError
 
-ENTITY_TYPE_LIST = list(ENTITY_TYPES.values())
+# The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
+# assembled here from the modules that declare them (nothing fills a registry on import).
+ENTITY_PARTS: Final = (
+    region.PART,
+    *types.PARTS,
+    project.PART,
+    bank.PART,
+    parcel.PART,
+    product.PART,
+    sensor.PART,
+)
+ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
+SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _key(description: str) -> Any:
 
 async def _node(info: Ctx, global_id: str) -> Node | None:
     type_name, key = decode_global_id(global_id)
-    entity = lists.ENTITY_OF_TYPE.get(type_name)
+    entity = SURFACE.entity_of_type.get(type_name)
     if entity is None:
         raise InvalidInput(f"{global_id[:80]!r} is not a global id this API issued")
     if not may_read_type(info.context.role, type_name):
@@ -411,7 +412,7 @@ def stamp(errors: list[GraphQLError] | None) -> None:
             error.message = f"The {which} store is unavailable; try again shortly."
 
 
-class _Schema(strawberry.Schema):
+class _Schema(lists.SurfaceSchema):
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         # Subscriptions: stamp codes on each result's errors as they stream out.
         results = await super().stream(*args, **kwargs)
@@ -475,7 +476,7 @@ def _shape_rules(limits: Limits) -> type[AddValidationRules]:
 
 def build_schema(
     limits: Limits | None = None, *, observers: Sequence[Any] = ()
-) -> strawberry.Schema:
+) -> lists.SurfaceSchema:
     """The schema; ``observers`` are extensions that run first, around everything (metrics)."""
     limits = limits or Limits()
     extensions: list[Any] = [
@@ -495,5 +496,5 @@ def build_schema(
         types=ENTITY_TYPE_LIST,
         extensions=extensions,
     )
-    lookahead.install(schema)
+    schema.surface = lookahead.install(schema, SURFACE)
     return schema

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import strawberry
 from strawberry.types import Info
@@ -20,19 +20,10 @@ from hub import scoreboard
 from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
+from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.region import Region
 from hub.api.mutations import UpsertResult, _upsert
-from hub.api.types import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    Node,
-    ProjectConnection,
-    ProjectSortArg,
-    ProjectWhereArg,
-    Region,
-)
+from hub.api.relay import After, Before, Connection, First, Last, Node
 
 Ctx = Info[Context, None]
 
@@ -101,9 +92,8 @@ class ProjectListConnection(Connection[ProjectList]):
     pass
 
 
-lists.NODE_TYPES["project_list"] = ProjectList
-lists.ENTITY_OF_TYPE["ProjectList"] = "project_list"
-lists.BUILT_FROM["project_list"] = ("id", "name")
+# This module's part of the schema's lists.Surface (hub.api.schema assembles it).
+PART: Final = lists.Part("project_list", ProjectList, ProjectListConnection, ("id", "name"))
 
 
 async def project_list(info: Ctx, list_id: str) -> ProjectList | None:

@@ -19,8 +19,9 @@ from graph_schema.errors import InvalidInput
 from hub import indicators as ind
 from hub.api import lists
 from hub.api.context import Context
-from hub.api.indicators import Indicator, TargetBasis
-from hub.api.types import Region
+from hub.api.entities.region import Region
+from hub.api.enums import TargetBasis
+from hub.api.indicators import Indicator
 from hub.sensing import race as rc
 from hub.sensing.barometer import IndicatorHeat, Reading
 

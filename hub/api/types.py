@@ -8,81 +8,51 @@ ISO dates.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Final
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from hub.api import lists, paging
-from hub.api.access import MONITORING_READERS, allow
-from hub.api.cameras import CameraSettings
+from hub.api import chains, lists, paging
+from hub.api.aggregates import (
+    RegionLevelArg,
+    Stats,
+    float_or_none,
+    groups,
+    iso_date,
+    page_args,
+)
+from hub.api.chains import (
+    BeneficiaryConnection,
+    ChainMap,
+    ChokepointReport,
+    SupplyNeighbourhood,
+    TargetConnection,
+)
 from hub.api.context import Context
+from hub.api.entities.product import ProductConnection, ProductSortArg, ProductWhereArg
+from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.entities.region import Region
 from hub.api.enums import (
-    BankKind,
     EnterpriseGroupBy,
     EnterpriseTag,
-    LandParcelGroupBy,
-    LandUse,
-    ProjectGroupBy,
-    ProjectKind,
-    ProjectLevel,
-    ProjectStage,
     RegionLevel,
-    SensorKind,
     SupplyDirection,
     Tier,
 )
-from hub.api.inputs import (
-    BankSort,
-    BankWhere,
-    ChainSegmentSort,
-    ChainSegmentWhere,
-    EnterpriseSort,
-    EnterpriseWhere,
-    LandParcelSort,
-    LandParcelWhere,
-    ProductSort,
-    ProductWhere,
-    ProjectSort,
-    ProjectWhere,
-    RegionSort,
-    RegionWhere,
-    SensorSort,
-    SensorWhere,
+from hub.api.relay import (
+    After,
+    Before,
+    Connection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    Last,
+    Node,
+    SegmentSortArg,
+    SegmentWhereArg,
 )
-from hub.api.monitoring import (
-    LatestReading,
-    ProjectMonitoring,
-    SensorStatus,
-    SeriesBucket,
-    latest_of,
-    project_monitoring,
-    status_of,
-    telemetry_of,
-)
-from hub.api.paging import encode_global_id
-from hub.api.satellite import ParcelSatellite, parcel_satellite
 
-if TYPE_CHECKING:
-    from hub.api.chains import (
-        BeneficiaryConnection,
-        ChainMap,
-        ChokepointReport,
-        SupplyNeighbourhood,
-        TargetConnection,
-    )
-
-NodeT = TypeVar("NodeT")
-_CHAINS = "hub.api.chains"
-# Types of hub.api.chains (which imports this module), resolved lazily by Strawberry.
-ChainMapField = Annotated["ChainMap", strawberry.lazy(_CHAINS)]
-ChokepointReportField = Annotated["ChokepointReport", strawberry.lazy(_CHAINS)]
-TargetConnectionField = Annotated["TargetConnection", strawberry.lazy(_CHAINS)]
-BeneficiaryConnectionField = Annotated["BeneficiaryConnection", strawberry.lazy(_CHAINS)]
-SupplyNeighbourhoodField = Annotated["SupplyNeighbourhood", strawberry.lazy(_CHAINS)]
 RegionArg = Annotated[
     str, strawberry.argument(description="Region code: the province, a city or a county.")
 ]
@@ -94,149 +64,8 @@ DirectionArg = Annotated[
 ]
 Ctx = Info[Context, None]
 
-# --- pagination and filter arguments, described once ----------------------------------------
-
-First = Annotated[
-    int | None, strawberry.argument(description="Page size going forward (default 20, capped).")
-]
-After = Annotated[
-    str | None, strawberry.argument(description="Start after this cursor (from a previous page).")
-]
-Last = Annotated[
-    int | None, strawberry.argument(description="Page size going backward from the end/before.")
-]
-Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
-_W = "Filters; every one given must hold."
-_S = "Sort keys, most significant first (at most 3); ties break on the key."
-SubRegions = Annotated[
-    bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
-]
-RegionWhereArg = Annotated[RegionWhere | None, strawberry.argument(description=_W)]
-RegionSortArg = Annotated[list[RegionSort] | None, strawberry.argument(description=_S)]
-SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
-SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-ProductWhereArg = Annotated[ProductWhere | None, strawberry.argument(description=_W)]
-ProductSortArg = Annotated[list[ProductSort] | None, strawberry.argument(description=_S)]
-EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
-EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
-ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
-ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
-ProjectWhereArg = Annotated[ProjectWhere | None, strawberry.argument(description=_W)]
-ProjectSortArg = Annotated[list[ProjectSort] | None, strawberry.argument(description=_S)]
-BankWhereArg = Annotated[BankWhere | None, strawberry.argument(description=_W)]
-BankSortArg = Annotated[list[BankSort] | None, strawberry.argument(description=_S)]
-SensorWhereArg = Annotated[SensorWhere | None, strawberry.argument(description=_W)]
-SensorSortArg = Annotated[list[SensorSort] | None, strawberry.argument(description=_S)]
-
-
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-# --- Relay plumbing -------------------------------------------------------------------------
-
-
-@strawberry.interface(
-    description="An object with a global id (Relay Global Object Identification)."
-)
-class Node:
-    @strawberry.field(description="Global, opaque id: node(id:) finds the object again.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id(type(self).__name__, self.node_key()))
-
-    def node_key(self) -> str:
-        raise NotImplementedError
-
-
-@strawberry.type(description="Where a page sits in its list (Relay PageInfo).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="More nodes follow this page.")
-    has_previous_page: bool = strawberry.field(description="More nodes precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first node.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last node.")
-
-
-@strawberry.type(description="A node and its position in the list.")
-class Edge[NodeT]:
-    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
-    node: NodeT = strawberry.field(description="The object at this position.")
-
-
-@strawberry.type(description="A page of a list (Relay cursor connection).")
-class Connection[NodeT]:
-    # Edges and cursors are built only when asked for: most clients read nodes.
-    @strawberry.field(description="The page's nodes with cursors.")
-    def edges(self) -> list[Edge[NodeT]]:
-        return [Edge(cursor=self.page.cursor(i), node=n) for i, n in enumerate(self.nodes)]
-
-    nodes: list[NodeT] = strawberry.field(description="The page's nodes, without cursors.")
-
-    @strawberry.field(description="Cursors and whether more pages exist.")
-    def page_info(self) -> PageInfo:
-        page = self.page
-        return PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=page.cursor(0) if page.nodes else None,
-            end_cursor=page.cursor(len(page.nodes) - 1) if page.nodes else None,
-        )
-
-    page: strawberry.Private[lists.Page]
-
-    # Not async: a total known already (nested lists) is returned without an await.
-    @strawberry.field(description="How many nodes match, across all pages.", graphql_type=int)
-    def total_count(self) -> int | Awaitable[int]:
-        return self.page.total()
-
-    @classmethod
-    def of(cls, page: lists.Page) -> Self:
-        return cls(nodes=page.nodes, page=page)
-
 
 # --- aggregates -----------------------------------------------------------------------------
-
-
-@strawberry.type(description="Sum, mean, minimum and maximum of one amount over a set.")
-class Stats:
-    sum: float = strawberry.field(description="Total (0 for an empty set).")
-    avg: float | None = strawberry.field(description="Mean (null for an empty set).")
-    min: float | None = strawberry.field(description="Smallest value.")
-    max: float | None = strawberry.field(description="Largest value.")
-
-    @classmethod
-    def of(cls, row: dict[str, Any], measure: str) -> Stats:
-        return cls(
-            sum=float(row.get(f"{measure}_sum") or 0),
-            avg=_float(row.get(f"{measure}_avg")),
-            min=_float(row.get(f"{measure}_min")),
-            max=_float(row.get(f"{measure}_max")),
-        )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-@strawberry.type(description="Count and investment totals over a set of projects (万元).")
-class ProjectAggregate:
-    count: int = strawberry.field(description="Number of projects.")
-    total_investment: Stats = strawberry.field(description="Total investment.")
-    annual_plan_investment: Stats = strawberry.field(description="This year's planned investment.")
-    completed_investment: Stats = strawberry.field(description="Investment completed to date.")
-    year_completed_investment: Stats = strawberry.field(
-        description="Investment completed this year."
-    )
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> ProjectAggregate:
-        row = row or {}
-        return cls(
-            count=int(row.get("count") or 0),
-            total_investment=Stats.of(row, "total_investment"),
-            annual_plan_investment=Stats.of(row, "annual_plan_investment"),
-            completed_investment=Stats.of(row, "completed_investment"),
-            year_completed_investment=Stats.of(row, "year_completed_investment"),
-        )
 
 
 @strawberry.type(description="Count and totals over a set of enterprises.")
@@ -257,26 +86,6 @@ class EnterpriseAggregate:
         )
 
 
-@strawberry.type(description="Count and area over a set of land parcels.")
-class LandParcelAggregate:
-    count: int = strawberry.field(description="Number of parcels.")
-    area_m2: Stats = strawberry.field(description="Area, m².")
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> LandParcelAggregate:
-        row = row or {}
-        return cls(count=int(row.get("count") or 0), area_m2=Stats.of(row, "area_m2"))
-
-
-@strawberry.type(description="One group of projects and its totals.")
-class ProjectGroup:
-    key: str = strawberry.field(
-        description="The group: a region code, stage, kind or level value, or a chain id."
-    )
-    label: str | None = strawberry.field(description="Region or chain name; null otherwise.")
-    aggregate: ProjectAggregate = strawberry.field(description="Totals of the group.")
-
-
 @strawberry.type(description="One group of enterprises and its totals.")
 class EnterpriseGroup:
     key: str = strawberry.field(
@@ -284,154 +93,6 @@ class EnterpriseGroup:
     )
     label: str | None = strawberry.field(description="Region, chain or segment name.")
     aggregate: EnterpriseAggregate = strawberry.field(description="Totals of the group.")
-
-
-@strawberry.type(description="One group of land parcels and its totals.")
-class LandParcelGroup:
-    key: str = strawberry.field(description="The group: a region code or a use value.")
-    label: str | None = strawberry.field(description="Region name; null otherwise.")
-    aggregate: LandParcelAggregate = strawberry.field(description="Totals of the group.")
-
-
-RegionLevelArg = Annotated[
-    RegionLevel, strawberry.argument(description="Level of the regions to group by.")
-]
-
-
-def _page_args(
-    where: Any, sort: Any, first: int | None, after: str | None, last: int | None, before: Any
-) -> dict[str, Any]:
-    return {"where": where, "sort": sort, **paging.args(first, after, last, before)}
-
-
-async def _groups[G](
-    info: Ctx,
-    scope: lists.Scope,
-    by: str,
-    region_level: RegionLevel,
-    group: Callable[..., G],
-    aggregate: Any,
-) -> list[G]:
-    """One ``group`` per group of the list's nodes, each with its ``aggregate``."""
-    extra = {"g_level": region_level.value} if by == "region" else {}
-    rows = await lists.aggregate_rows(info, scope, by, **extra)
-    return [
-        group(key=str(r["group_key"]), label=r["group_label"], aggregate=aggregate.of(r))
-        for r in rows
-    ]
-
-
-# --- entities -------------------------------------------------------------------------------
-
-
-@strawberry.type(description="A GB/T 2260 administrative region: province, city or county.")
-class Region(Node):
-    code: str = strawberry.field(description="Six-digit division code.")
-    name: str = strawberry.field(description="Chinese name, e.g. 杭州市.")
-    name_en: str | None = strawberry.field(description="English name.")
-    level: RegionLevel = strawberry.field(description="Province, city or county.")
-    lon: float | None = strawberry.field(description="Longitude of the seat of government.")
-    lat: float | None = strawberry.field(description="Latitude of the seat of government.")
-
-    def node_key(self) -> str:
-        return self.code
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Region:
-        return cls(
-            code=p["code"],
-            name=p["name"],
-            name_en=p.get("name_en"),
-            level=RegionLevel(p["level"]),
-            lon=p.get("lon"),
-            lat=p.get("lat"),
-        )
-
-    @strawberry.field(description="The region one level up; null for a province.")
-    async def parent(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-    @strawberry.field(description="The regions one level down.")
-    async def children(
-        self,
-        info: Ctx,
-        where: RegionWhereArg = None,
-        sort: RegionSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> RegionConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return RegionConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(description="Projects built here.")
-    async def projects(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
-
-    @strawberry.field(description="Enterprises registered here.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
-
-    @strawberry.field(description="Land parcels here.")
-    async def parcels(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return LandParcelConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
-
-    @strawberry.field(description="Banks (branches) here.")
-    async def banks(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: BankWhereArg = None,
-        sort: BankSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> BankConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return BankConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
 
 
 @strawberry.type(description="An industry chain (产业链), e.g. new-energy vehicles.")
@@ -460,18 +121,14 @@ class IndustryChain(Node):
         "the region's enterprises, output, employment, patents and projects, and the SUPPLIES "
         "edges; every figure drills down to the enterprises and projects behind it."
     )
-    async def map(self, info: Ctx, region: RegionArg) -> ChainMapField:
-        from hub.api import chains
-
+    async def map(self, info: Ctx, region: RegionArg) -> ChainMap:
         return await chains.chain_map(info, self, region)
 
     @strawberry.field(
         description="The chain's segments whose local coverage in a region is weak, worst "
         "first, with the rules that hold and the thresholds used."
     )
-    async def chokepoints(self, info: Ctx, region: RegionArg) -> ChokepointReportField:
-        from hub.api import chains
-
+    async def chokepoints(self, info: Ctx, region: RegionArg) -> ChokepointReport:
         return await chains.chokepoints(info, self, region)
 
     @strawberry.field(description="The chain's segments (default order: id).")
@@ -485,7 +142,7 @@ class IndustryChain(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Enterprises in any of the chain's segments.")
@@ -499,7 +156,7 @@ class IndustryChain(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects building in any of the chain's segments.")
@@ -513,7 +170,7 @@ class IndustryChain(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
 
 
@@ -552,9 +209,7 @@ class ChainSegment(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> TargetConnectionField:
-        from hub.api import chains
-
+    ) -> TargetConnection:
         return await chains.targets(info, self, region, paging.args(first, after, last, before))
 
     @strawberry.field(
@@ -569,9 +224,7 @@ class ChainSegment(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> BeneficiaryConnectionField:
-        from hub.api import chains
-
+    ) -> BeneficiaryConnection:
         page_args = paging.args(first, after, last, before)
         return await chains.beneficiaries(info, self, region, page_args)
 
@@ -584,9 +237,7 @@ class ChainSegment(Node):
         info: Ctx,
         hops: Hops = 2,
         direction: DirectionArg = SupplyDirection.BOTH,
-    ) -> SupplyNeighbourhoodField:
-        from hub.api import chains
-
+    ) -> SupplyNeighbourhood:
         return await chains.neighbourhood(info, [self.id_], hops, direction)
 
     @strawberry.field(description="The chain this segment belongs to.")
@@ -604,7 +255,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Segments that supply this one (upstream of it).")
@@ -618,7 +269,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Products of this segment.")
@@ -632,7 +283,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProductConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProductConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Enterprises active in this segment.")
@@ -646,7 +297,7 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects building in this segment.")
@@ -660,39 +311,8 @@ class ChainSegment(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
-
-
-@strawberry.type(description="A product (产品) made in a chain segment.")
-class Product(Node):
-    id_: str = strawberry.field(name="productId", description="Stable product id.")
-    name: str = strawberry.field(description="Chinese name.")
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Product:
-        return cls(id_=p["id"], name=p["name"])
-
-    @strawberry.field(description="The segment the product belongs to.")
-    async def segment(self, info: Ctx) -> ChainSegment | None:
-        return await lists.to_one(info, self, ChainSegment)
-
-    @strawberry.field(description="Enterprises that make it.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
 
 
 @strawberry.type(description="An enterprise, keyed by its unified social credit code.")
@@ -720,8 +340,8 @@ class Enterprise(Node):
             output=float(p.get("output") or 0),
             employees=int(p.get("employees") or 0),
             patents=int(p.get("patents") or 0),
-            founded=_date(p.get("founded")),
-            output_growth=_float(p.get("output_growth")),
+            founded=iso_date(p.get("founded")),
+            output_growth=float_or_none(p.get("output_growth")),
         )
 
     @strawberry.field(description="Where it is registered.")
@@ -737,9 +357,7 @@ class Enterprise(Node):
         info: Ctx,
         hops: Hops = 2,
         direction: DirectionArg = SupplyDirection.BOTH,
-    ) -> SupplyNeighbourhoodField:
-        from hub.api import chains
-
+    ) -> SupplyNeighbourhood:
         return await chains.enterprise_neighbourhood(info, self, hops, direction)
 
     @strawberry.field(description="Chain segments it is active in.")
@@ -753,7 +371,7 @@ class Enterprise(Node):
         last: Last = None,
         before: Before = None,
     ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Products it makes.")
@@ -767,7 +385,7 @@ class Enterprise(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProductConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProductConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(description="Projects it owns.")
@@ -781,274 +399,11 @@ class Enterprise(Node):
         last: Last = None,
         before: Before = None,
     ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
+        args = page_args(where, sort, first, after, last, before)
         return ProjectConnection.of(await lists.to_many(info, self, **args))
-
-
-@strawberry.type(description="A land parcel (宗地) with its surveyed boundary.")
-class LandParcel(Node):
-    id_: str = strawberry.field(name="parcelId", description="Parcel number (宗地编号).")
-    use: LandUse = strawberry.field(description="Planned use.")
-    area_m2: float = strawberry.field(description="Surveyed area, m².")
-    lon: float | None = strawberry.field(description="Longitude of the boundary's centroid.")
-    lat: float | None = strawberry.field(description="Latitude of the boundary's centroid.")
-    raw_geometry: strawberry.Private[str | None]
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> LandParcel:
-        return cls(
-            id_=p["id"],
-            use=LandUse(p["use"]),
-            area_m2=float(p["area_m2"]),
-            lon=p.get("lon"),
-            lat=p.get("lat"),
-            raw_geometry=p.get("geometry"),
-        )
-
-    @strawberry.field(description="Boundary as a GeoJSON Polygon or MultiPolygon (lon/lat).")
-    def geometry(self) -> JSON | None:
-        return json.loads(self.raw_geometry) if self.raw_geometry else None
-
-    @strawberry.field(description="Where the parcel is.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-    @strawberry.field(
-        description="Sentinel-2 series (NDVI, NDBI, BSI, clear share) and construction-change "
-        "state from the satellite connector; days in [from, to], both optional (not for the "
-        "bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    def satellite(
-        self,
-        info: Ctx,
-        start: Annotated[
-            dt.date | None, strawberry.argument(name="from", description="First day shown.")
-        ] = None,
-        end: Annotated[
-            dt.date | None, strawberry.argument(name="to", description="Last day shown.")
-        ] = None,
-    ) -> ParcelSatellite | None:
-        return parcel_satellite(info, self.id_, self.area_m2, start, end)
-
-    @strawberry.field(description="Projects built on it.")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(await lists.to_many(info, self, **args))
-
-
-@strawberry.type(description="A major investment project. Amounts are in 万元 (10,000 CNY).")
-class Project(Node):
-    code: str = strawberry.field(description="National investment-project code (GB/T 40058).")
-    name: str = strawberry.field(description="Project name.")
-    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
-    kind: ProjectKind = strawberry.field(description="New start or continuing.")
-    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
-    leader_project: bool = strawberry.field(description="Tracked by a provincial leader.")
-    total_investment: float = strawberry.field(description="Total investment.")
-    annual_plan_investment: float = strawberry.field(description="This year's planned investment.")
-    completed_investment: float = strawberry.field(description="Investment completed to date.")
-    year_completed_investment: float = strawberry.field(
-        description="Investment completed this year."
-    )
-    planned_start: dt.date | None = strawberry.field(description="Planned start date.")
-    planned_end: dt.date | None = strawberry.field(description="Planned end date.")
-    actual_start: dt.date | None = strawberry.field(description="Actual start date.")
-    actual_end: dt.date | None = strawberry.field(description="Actual end date.")
-    permit_date: dt.date | None = strawberry.field(description="Construction permit issued.")
-
-    def node_key(self) -> str:
-        return self.code
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Project:
-        return cls(
-            code=p["code"],
-            name=p["name"],
-            stage=ProjectStage(p["stage"]),
-            kind=ProjectKind(p["kind"]),
-            level=ProjectLevel(p["level"]),
-            leader_project=bool(p.get("leader_project")),
-            total_investment=float(p.get("total_investment") or 0),
-            annual_plan_investment=float(p.get("annual_plan_investment") or 0),
-            completed_investment=float(p.get("completed_investment") or 0),
-            year_completed_investment=float(p.get("year_completed_investment") or 0),
-            planned_start=_date(p.get("planned_start")),
-            planned_end=_date(p.get("planned_end")),
-            actual_start=_date(p.get("actual_start")),
-            actual_end=_date(p.get("actual_end")),
-            permit_date=_date(p.get("permit_date")),
-        )
-
-    @strawberry.field(description="The enterprise that owns the project (项目业主).")
-    async def owner(self, info: Ctx) -> Enterprise | None:
-        return await lists.to_one(info, self, Enterprise)
-
-    @strawberry.field(description="The county where it is built.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-    @strawberry.field(description="Chain segments it builds capacity in.")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(description="Land parcels it is built on.")
-    async def parcels(
-        self,
-        info: Ctx,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnection:
-        args = _page_args(where, sort, first, after, last, before)
-        return LandParcelConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(
-        description="Sensors that monitor it (not for the bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    async def sensors(
-        self,
-        info: Ctx,
-        where: SensorWhereArg = None,
-        sort: SensorSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> SensorConnection | None:
-        args = _page_args(where, sort, first, after, last, before)
-        return SensorConnection.of(await lists.to_many(info, self, **args))
-
-    @strawberry.field(
-        description="Power and labor series, daily rollups and sensor status over a window "
-        "(not for the bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    def monitoring(
-        self,
-        info: Ctx,
-        from_: Annotated[
-            dt.datetime | None,
-            strawberry.argument(name="from", description="Start (default: 7 days before to)."),
-        ] = None,
-        to: Annotated[
-            dt.datetime | None, strawberry.argument(description="End, exclusive (default: now).")
-        ] = None,
-        bucket: Annotated[
-            SeriesBucket, strawberry.argument(description="Bucket width of series.")
-        ] = SeriesBucket.HOUR,
-    ) -> ProjectMonitoring | None:
-        return project_monitoring(info, self.code, from_, to, bucket)
-
-
-@strawberry.type(description="A bank (or branch) that finances projects.")
-class Bank(Node):
-    id_: str = strawberry.field(name="bankId", description="Stable bank id.")
-    name: str = strawberry.field(description="Name.")
-    kind: BankKind = strawberry.field(description="Kind of bank.")
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Bank:
-        return cls(id_=p["id"], name=p["name"], kind=BankKind(p["kind"]))
-
-    @strawberry.field(description="Where the bank (branch) is.")
-    async def region(self, info: Ctx) -> Region | None:
-        return await lists.to_one(info, self, Region)
-
-
-@strawberry.type(description="A sensor that monitors a project: meter, gate, camera or satellite.")
-class Sensor(Node):
-    id_: str = strawberry.field(name="sensorId", description="Sensor id, as in MQTT topics.")
-    kind: SensorKind = strawberry.field(description="What it reports.")
-    name: str | None = strawberry.field(description="Human-readable name.")
-    unit: str | None = strawberry.field(description="Unit of its readings, e.g. kWh.")
-    stale_after_s: float | None = strawberry.field(
-        description="Silence after which it counts as stale, s; null: the hub's default "
-        "(HUB_TELEMETRY_INACTIVITY_TIMEOUT_S)."
-    )
-    raw_camera: strawberry.Private[str | None] = None
-
-    def node_key(self) -> str:
-        return self.id_
-
-    @classmethod
-    def from_props(cls, p: dict[str, Any]) -> Sensor:
-        stale = p.get("stale_after_s")
-        return cls(
-            id_=p["id"],
-            kind=SensorKind(p["kind"]),
-            name=p.get("name"),
-            unit=p.get("unit"),
-            stale_after_s=float(stale) if stale is not None else None,
-            raw_camera=p.get("camera"),
-        )
-
-    @strawberry.field(description="Cameras: how it is read and analysed; null for other kinds.")
-    def camera(self) -> CameraSettings | None:
-        return CameraSettings.from_json(self.raw_camera, self.id_) if self.raw_camera else None
-
-    @strawberry.field(
-        description="ONLINE, STALE or NO_DATA from its newest reading's time; cameras OFFLINE "
-        "or DEGRADED from their newest health."
-    )
-    async def status(self, info: Ctx) -> SensorStatus:
-        latest = await latest_of(info, self.id_)
-        return status_of(latest, telemetry_of(info), self.stale_after_s)
-
-    @strawberry.field(description="When its newest stored reading was measured.")
-    async def last_reading_at(self, info: Ctx) -> dt.datetime | None:
-        latest = await latest_of(info, self.id_)
-        return max((row.ts for row in latest), default=None)
-
-    @strawberry.field(description="When ingest last stored a reading from it.")
-    async def last_received_at(self, info: Ctx) -> dt.datetime | None:
-        latest = await latest_of(info, self.id_)
-        return max((row.seen_at for row in latest), default=None)
-
-    @strawberry.field(description="Its newest reading of each metric.")
-    async def latest(self, info: Ctx) -> list[LatestReading]:
-        return [LatestReading.of(row) for row in await latest_of(info, self.id_)]
-
-    @strawberry.field(description="The project it monitors.")
-    async def project(self, info: Ctx) -> Project | None:
-        return await lists.to_one(info, self, Project)
 
 
 # --- connections ----------------------------------------------------------------------------
-
-
-@strawberry.type(description="A page of regions.")
-class RegionConnection(Connection[Region]):
-    pass
 
 
 @strawberry.type(description="A page of industry chains.")
@@ -1058,11 +413,6 @@ class IndustryChainConnection(Connection[IndustryChain]):
 
 @strawberry.type(description="A page of chain segments.")
 class ChainSegmentConnection(Connection[ChainSegment]):
-    pass
-
-
-@strawberry.type(description="A page of products.")
-class ProductConnection(Connection[Product]):
     pass
 
 
@@ -1080,131 +430,49 @@ class EnterpriseConnection(Connection[Enterprise]):
         by: Annotated[EnterpriseGroupBy, strawberry.argument(description="What to group by.")],
         region_level: RegionLevelArg = RegionLevel.CITY,
     ) -> list[EnterpriseGroup]:
-        return await _groups(
+        return await groups(
             info, self.page.scope, str(by.value), region_level, EnterpriseGroup, EnterpriseAggregate
         )
 
 
-@strawberry.type(description="A page of land parcels, with totals over the whole list.")
-class LandParcelConnection(Connection[LandParcel]):
-    @strawberry.field(description="Count and area over every matching parcel.")
-    async def aggregate(self, info: Ctx) -> LandParcelAggregate:
-        rows = await lists.aggregate_rows(info, self.page.scope)
-        return LandParcelAggregate.of(rows[0] if rows else None)
-
-    @strawberry.field(description="Totals per group over every matching parcel.")
-    async def groups(
-        self,
-        info: Ctx,
-        by: Annotated[LandParcelGroupBy, strawberry.argument(description="What to group by.")],
-        region_level: RegionLevelArg = RegionLevel.CITY,
-    ) -> list[LandParcelGroup]:
-        return await _groups(
-            info, self.page.scope, str(by.value), region_level, LandParcelGroup, LandParcelAggregate
-        )
-
-
-@strawberry.type(description="A page of projects, with totals over the whole list.")
-class ProjectConnection(Connection[Project]):
-    @strawberry.field(description="Count and investment totals over every matching project.")
-    async def aggregate(self, info: Ctx) -> ProjectAggregate:
-        rows = await lists.aggregate_rows(info, self.page.scope)
-        return ProjectAggregate.of(rows[0] if rows else None)
-
-    @strawberry.field(description="Totals per group over every matching project.")
-    async def groups(
-        self,
-        info: Ctx,
-        by: Annotated[ProjectGroupBy, strawberry.argument(description="What to group by.")],
-        region_level: RegionLevelArg = RegionLevel.CITY,
-    ) -> list[ProjectGroup]:
-        return await _groups(
-            info, self.page.scope, str(by.value), region_level, ProjectGroup, ProjectAggregate
-        )
-
-
-@strawberry.type(description="A page of banks.")
-class BankConnection(Connection[Bank]):
-    pass
-
-
-@strawberry.type(description="A page of sensors.")
-class SensorConnection(Connection[Sensor]):
-    pass
-
-
-ENTITY_TYPES: dict[str, Any] = {
-    "region": Region,
-    "chain": IndustryChain,
-    "segment": ChainSegment,
-    "product": Product,
-    "enterprise": Enterprise,
-    "parcel": LandParcel,
-    "project": Project,
-    "bank": Bank,
-    "sensor": Sensor,
-}
-lists.NODE_TYPES.update(ENTITY_TYPES)
-
-# What every related field reaches: the resolvers above and the look-ahead both read this.
-lists.RELATION_FIELDS.update(
-    {
-        ("Region", "parent"): lists.ToOne("region.parent"),
-        ("Region", "children"): lists.ToMany("region", "region.children"),
-        ("Region", "projects"): lists.ToMany(
-            "project", "region.projects", direct="region.projects_direct"
-        ),
-        ("Region", "enterprises"): lists.ToMany(
-            "enterprise", "region.enterprises", direct="region.enterprises_direct"
-        ),
-        ("Region", "parcels"): lists.ToMany(
-            "parcel", "region.parcels", direct="region.parcels_direct"
-        ),
-        ("Region", "banks"): lists.ToMany("bank", "region.banks", direct="region.banks_direct"),
-        ("IndustryChain", "segments"): lists.ToMany("segment", "chain.segments"),
-        ("IndustryChain", "enterprises"): lists.ToMany("enterprise", "chain.enterprises"),
-        ("IndustryChain", "projects"): lists.ToMany("project", "chain.projects"),
-        ("ChainSegment", "chain"): lists.ToOne("segment.chain"),
-        ("ChainSegment", "supplies"): lists.ToMany("segment", "segment.supplies"),
-        ("ChainSegment", "suppliedBy"): lists.ToMany("segment", "segment.supplied_by"),
-        ("ChainSegment", "products"): lists.ToMany("product", "segment.products"),
-        ("ChainSegment", "enterprises"): lists.ToMany("enterprise", "segment.enterprises"),
-        ("ChainSegment", "projects"): lists.ToMany("project", "segment.projects"),
-        ("Product", "segment"): lists.ToOne("product.segment"),
-        ("Product", "enterprises"): lists.ToMany("enterprise", "product.enterprises"),
-        ("Enterprise", "region"): lists.ToOne("enterprise.region"),
-        ("Enterprise", "segments"): lists.ToMany("segment", "enterprise.segments"),
-        ("Enterprise", "products"): lists.ToMany("product", "enterprise.products"),
-        ("Enterprise", "projects"): lists.ToMany("project", "enterprise.projects"),
-        ("LandParcel", "region"): lists.ToOne("parcel.region"),
-        ("LandParcel", "projects"): lists.ToMany("project", "parcel.projects"),
-        ("Project", "owner"): lists.ToOne("project.owner"),
-        ("Project", "region"): lists.ToOne("project.region"),
-        ("Project", "segments"): lists.ToMany("segment", "project.segments"),
-        ("Project", "parcels"): lists.ToMany("parcel", "project.parcels"),
-        ("Project", "sensors"): lists.ToMany("sensor", "project.sensors"),
-        ("Bank", "region"): lists.ToOne("bank.region"),
-        ("Sensor", "project"): lists.ToOne("sensor.project"),
-    }
+# This module's entities' shares of the schema's lists.Surface (hub.api.schema assembles it):
+# what every related field reaches, for the resolvers above and the look-ahead alike.
+PARTS: Final = (
+    lists.Part(
+        "chain",
+        IndustryChain,
+        IndustryChainConnection,
+        ("id", "name"),
+        {
+            "segments": lists.ToMany("segment", "chain.segments"),
+            "enterprises": lists.ToMany("enterprise", "chain.enterprises"),
+            "projects": lists.ToMany("project", "chain.projects"),
+        },
+    ),
+    lists.Part(
+        "segment",
+        ChainSegment,
+        ChainSegmentConnection,
+        ("id", "name", "tier"),
+        {
+            "chain": lists.ToOne("segment.chain"),
+            "supplies": lists.ToMany("segment", "segment.supplies"),
+            "suppliedBy": lists.ToMany("segment", "segment.supplied_by"),
+            "products": lists.ToMany("product", "segment.products"),
+            "enterprises": lists.ToMany("enterprise", "segment.enterprises"),
+            "projects": lists.ToMany("project", "segment.projects"),
+        },
+    ),
+    lists.Part(
+        "enterprise",
+        Enterprise,
+        EnterpriseConnection,
+        ("uscc", "name"),
+        {
+            "region": lists.ToOne("enterprise.region"),
+            "segments": lists.ToMany("segment", "enterprise.segments"),
+            "products": lists.ToMany("product", "enterprise.products"),
+            "projects": lists.ToMany("project", "enterprise.projects"),
+        },
+    ),
 )
-lists.BUILT_FROM.update(
-    {
-        "region": ("code", "name", "level"),
-        "chain": ("id", "name"),
-        "segment": ("id", "name", "tier"),
-        "product": ("id", "name"),
-        "enterprise": ("uscc", "name"),
-        "parcel": ("id", "use", "area_m2"),
-        "project": ("code", "name", "stage", "kind", "level"),
-        "bank": ("id", "name", "kind"),
-        "sensor": ("id", "kind"),
-    }
-)
-lists.RESOLVED_FROM.update(
-    {
-        ("LandParcel", "geometry"): ("geometry",),
-        ("Sensor", "status"): ("stale_after_s",),
-        ("Sensor", "camera"): ("camera",),
-    }
-)
-lists.ENTITY_OF_TYPE.update({cls.__name__: entity for entity, cls in ENTITY_TYPES.items()})

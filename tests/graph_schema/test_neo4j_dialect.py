@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from graph_schema.catalog import catalog, vocabulary
 from graph_schema.dialect import Dialect
 from graph_schema.model import DERIVED_PROPERTIES, EDGES, ENTITIES
-from graph_schema.statements import catalog, vocabulary
 from tests.cypher_lint import format_diagnostics, lint_cypher, node_available
 
 pytestmark = pytest.mark.skipif(not node_available(), reason="Node.js is not installed")

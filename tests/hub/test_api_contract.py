@@ -11,18 +11,19 @@ from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
 from hub.api import inputs
+from hub.api.entities import bank, parcel, product, project, region, sensor
 from hub.api.mutations import INPUTS
 
 WHERE = {
-    "region": inputs.RegionWhere,
+    "region": region.RegionWhere,
     "chain": inputs.IndustryChainWhere,
     "segment": inputs.ChainSegmentWhere,
-    "product": inputs.ProductWhere,
+    "product": product.ProductWhere,
     "enterprise": inputs.EnterpriseWhere,
-    "parcel": inputs.LandParcelWhere,
-    "project": inputs.ProjectWhere,
-    "bank": inputs.BankWhere,
-    "sensor": inputs.SensorWhere,
+    "parcel": parcel.LandParcelWhere,
+    "project": project.ProjectWhere,
+    "bank": bank.BankWhere,
+    "sensor": sensor.SensorWhere,
 }
 
 

@@ -15,7 +15,6 @@ from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 
 from graph_schema import reads
 from graph_schema.falkordb_store import FalkorDBStore
-from hub.api import lists
 from hub.api.access import ROOT_FIELDS
 from hub.api.context import Context
 from hub.api.schema import build_schema, error_code
@@ -71,7 +70,7 @@ def _selection(type_name: str, depth: int) -> str:
         named = get_named_type(field.type)
         if is_leaf_type(named):
             parts.append(name)
-        elif (type_name, name) in lists.RELATION_FIELDS and depth > 0:
+        elif (type_name, name) in SCHEMA.surface.relation_fields and depth > 0:
             assert isinstance(named, GraphQLObjectType)
             if "nodes" in named.fields:
                 item = get_named_type(named.fields["nodes"].type).name
@@ -179,7 +178,7 @@ async def test_what_is_not_fetched_ahead_still_answers_and_fails_at_its_own_path
 
 
 async def test_projections_fetch_what_objects_are_built_from(demo_store: FalkorDBStore) -> None:
-    for entity, needed in lists.BUILT_FROM.items():
+    for entity, needed in SCHEMA.surface.built_from.items():
         key = reads.NODE_SETS[entity].key
         assert set(needed) <= reads.properties_of(entity)
         rows = await demo_store.run(
@@ -187,5 +186,5 @@ async def test_projections_fetch_what_objects_are_built_from(demo_store: FalkorD
             {"limit": 1},
         )
         props = rows[0]["props"]
-        built = lists.node_of(entity, {p: props.get(p) for p in {key, *needed}})
+        built = SCHEMA.surface.node_of(entity, {p: props.get(p) for p in {key, *needed}})
         assert built.node_key() == props[key]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from graph_schema.catalog import vocabulary
 from graph_schema.cypher import Statement
 from graph_schema.dialect import UniqueKey
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
-from graph_schema.statements import vocabulary
 from graph_schema.writer import Outcome
 from hub.bulk import export_files, graph_counts, import_files
 from hub.bulk.formats import FILE_STEMS, FormatError

@@ -1,0 +1,1 @@
+"""One module per entity of the model: its GraphQL type, where, sort, input and connection."""

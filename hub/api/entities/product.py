@@ -1,0 +1,125 @@
+"""Product (产品), the API's surface of ``graph_schema.model.Product``: its object type, where,
+sort, mutation input and connection, and its share of the schema's ``lists.Surface``. See
+``hub.api.entities.project`` for what adding a field takes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
+
+import strawberry
+from strawberry.types import Info
+
+from hub.api import lists
+from hub.api.aggregates import page_args
+from hub.api.context import Context
+from hub.api.enums import SortDirection
+from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.relay import (
+    _S,
+    _W,
+    After,
+    Before,
+    Connection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    Last,
+    Node,
+)
+
+if TYPE_CHECKING:
+    from hub.api.types import ChainSegment, EnterpriseConnection
+
+Ctx = Info[Context, None]
+_TYPES = "hub.api.types"
+ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy(_TYPES)]
+EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
+
+# --- where and sort ------------------------------------------------------------------------
+
+
+@strawberry.input(description="Which products to list.")
+class ProductWhere:
+    name_contains: str | None = strawberry.field(default=None, description=_NAME)
+    segment: str | None = strawberry.field(default=None, description="Only this segment's.")
+    chain: str | None = strawberry.field(default=None, description="Only this chain's.")
+
+
+@strawberry.enum(description="Fields products sort on.")
+class ProductSortField(Enum):
+    ID = strawberry.enum_value("id", description="Product id.")
+    NAME = strawberry.enum_value("name", description="Chinese name.")
+
+
+@strawberry.input(description="One sort key for product lists.")
+class ProductSort:
+    field: ProductSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+ProductWhereArg = Annotated[ProductWhere | None, strawberry.argument(description=_W)]
+ProductSortArg = Annotated[list[ProductSort] | None, strawberry.argument(description=_S)]
+
+
+# --- the object type ---------------------------------------------------------------------------
+
+
+@strawberry.type(description="A product (产品) made in a chain segment.")
+class Product(Node):
+    id_: str = strawberry.field(name="productId", description="Stable product id.")
+    name: str = strawberry.field(description="Chinese name.")
+
+    def node_key(self) -> str:
+        return self.id_
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Product:
+        return cls(id_=p["id"], name=p["name"])
+
+    @strawberry.field(description="The segment the product belongs to.")
+    async def segment(self, info: Ctx) -> ChainSegmentRef | None:
+        return cast("ChainSegment | None", await lists.to_one(info, self, object))
+
+    @strawberry.field(description="Enterprises that make it.")
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnectionRef:
+        args = page_args(where, sort, first, after, last, before)
+        return cast("EnterpriseConnection", await lists.related_connection(info, self, **args))
+
+
+@strawberry.type(description="A page of products.")
+class ProductConnection(Connection[Product]):
+    pass
+
+
+# --- the mutation input ------------------------------------------------------------------------
+
+
+@strawberry.input(description="A product to create or update.")
+class ProductInput:
+    id: str = strawberry.field(description="Stable product id.")
+    name: str = strawberry.field(description="Chinese name.")
+    segment_id: str = strawberry.field(description="The segment it belongs to.")
+
+
+# --- this entity's share of the schema's lists.Surface ---------------------------------------
+
+PART: Final = lists.Part(
+    "product",
+    Product,
+    ProductConnection,
+    ("id", "name"),
+    {
+        "segment": lists.ToOne("product.segment"),
+        "enterprises": lists.ToMany("enterprise", "product.enterprises"),
+    },
+)

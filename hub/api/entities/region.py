@@ -1,0 +1,224 @@
+"""Region (行政区划), the API's surface of ``graph_schema.model.Region``: its object type, where,
+sort, mutation input and connection, and its share of the schema's ``lists.Surface``. See
+``hub.api.entities.project`` for what adding a field takes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
+
+import strawberry
+from strawberry.types import Info
+
+from hub.api import lists
+from hub.api.aggregates import page_args
+from hub.api.context import Context
+from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.parcel import LandParcelConnection, ParcelSortArg, ParcelWhereArg
+from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
+from hub.api.enums import RegionLevel, SortDirection
+from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.relay import (
+    _S,
+    _W,
+    After,
+    Before,
+    Connection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+    First,
+    Last,
+    Node,
+    SubRegions,
+)
+
+if TYPE_CHECKING:
+    from hub.api.types import EnterpriseConnection
+
+Ctx = Info[Context, None]
+EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy("hub.api.types")]
+
+# --- where and sort ------------------------------------------------------------------------
+
+
+@strawberry.input(description="Which regions to list.")
+class RegionWhere:
+    level: RegionLevel | None = strawberry.field(default=None, description="Only this level.")
+    codes: list[str] | None = strawberry.field(default=None, description="Only these codes.")
+    name_contains: str | None = strawberry.field(default=None, description=_NAME)
+    within: str | None = strawberry.field(
+        default=None, description="Every region below this one (children and grandchildren)."
+    )
+    parent: str | None = strawberry.field(
+        default=None, description="Only the direct children of this region."
+    )
+
+
+@strawberry.enum(description="Fields regions sort on.")
+class RegionSortField(Enum):
+    CODE = strawberry.enum_value("code", description="Division code.")
+    NAME = strawberry.enum_value("name", description="Chinese name (by code point).")
+
+
+@strawberry.input(description="One sort key for region lists.")
+class RegionSort:
+    field: RegionSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+RegionWhereArg = Annotated[RegionWhere | None, strawberry.argument(description=_W)]
+RegionSortArg = Annotated[list[RegionSort] | None, strawberry.argument(description=_S)]
+
+
+# --- the object type ---------------------------------------------------------------------------
+
+
+@strawberry.type(description="A GB/T 2260 administrative region: province, city or county.")
+class Region(Node):
+    code: str = strawberry.field(description="Six-digit division code.")
+    name: str = strawberry.field(description="Chinese name, e.g. 杭州市.")
+    name_en: str | None = strawberry.field(description="English name.")
+    level: RegionLevel = strawberry.field(description="Province, city or county.")
+    lon: float | None = strawberry.field(description="Longitude of the seat of government.")
+    lat: float | None = strawberry.field(description="Latitude of the seat of government.")
+
+    def node_key(self) -> str:
+        return self.code
+
+    @classmethod
+    def from_props(cls, p: dict[str, Any]) -> Region:
+        return cls(
+            code=p["code"],
+            name=p["name"],
+            name_en=p.get("name_en"),
+            level=RegionLevel(p["level"]),
+            lon=p.get("lon"),
+            lat=p.get("lat"),
+        )
+
+    @strawberry.field(description="The region one level up; null for a province.")
+    async def parent(self, info: Ctx) -> Region | None:
+        return await lists.to_one(info, self, Region)
+
+    @strawberry.field(description="The regions one level down.")
+    async def children(
+        self,
+        info: Ctx,
+        where: RegionWhereArg = None,
+        sort: RegionSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> RegionConnection:
+        args = page_args(where, sort, first, after, last, before)
+        return RegionConnection.of(await lists.to_many(info, self, **args))
+
+    @strawberry.field(description="Projects built here.")
+    async def projects(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: ProjectWhereArg = None,
+        sort: ProjectSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectConnection:
+        args = page_args(where, sort, first, after, last, before)
+        return ProjectConnection.of(
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
+        )
+
+    @strawberry.field(description="Enterprises registered here.")
+    async def enterprises(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: EnterpriseWhereArg = None,
+        sort: EnterpriseSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> EnterpriseConnectionRef:
+        args = page_args(where, sort, first, after, last, before)
+        page = await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
+        connection = lists.surface_of(info).connections["enterprise"].of(page)
+        return cast("EnterpriseConnection", connection)
+
+    @strawberry.field(description="Land parcels here.")
+    async def parcels(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: ParcelWhereArg = None,
+        sort: ParcelSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> LandParcelConnection:
+        args = page_args(where, sort, first, after, last, before)
+        return LandParcelConnection.of(
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
+        )
+
+    @strawberry.field(description="Banks (branches) here.")
+    async def banks(
+        self,
+        info: Ctx,
+        include_sub_regions: SubRegions = True,
+        where: BankWhereArg = None,
+        sort: BankSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> BankConnection:
+        args = page_args(where, sort, first, after, last, before)
+        return BankConnection.of(
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
+        )
+
+
+@strawberry.type(description="A page of regions.")
+class RegionConnection(Connection[Region]):
+    pass
+
+
+# --- the mutation input ------------------------------------------------------------------------
+
+
+@strawberry.input(description="A region to create or update.")
+class RegionInput:
+    code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
+    name: str = strawberry.field(description="Chinese name.")
+    level: RegionLevel = strawberry.field(description="Must match the code.")
+    name_en: str | None = strawberry.field(default=None, description="English name.")
+    parent_code: str | None = strawberry.field(
+        default=None, description="Parent region; required below province level."
+    )
+    lon: float | None = strawberry.field(default=None, description="Longitude of the seat.")
+    lat: float | None = strawberry.field(default=None, description="Latitude of the seat.")
+
+
+# --- this entity's share of the schema's lists.Surface ---------------------------------------
+
+PART: Final = lists.Part(
+    "region",
+    Region,
+    RegionConnection,
+    ("code", "name", "level"),
+    {
+        "parent": lists.ToOne("region.parent"),
+        "children": lists.ToMany("region", "region.children"),
+        "projects": lists.ToMany("project", "region.projects", "region.projects_direct"),
+        "enterprises": lists.ToMany(
+            "enterprise", "region.enterprises", "region.enterprises_direct"
+        ),
+        "parcels": lists.ToMany("parcel", "region.parcels", "region.parcels_direct"),
+        "banks": lists.ToMany("bank", "region.banks", "region.banks_direct"),
+    },
+)

@@ -1,0 +1,102 @@
+"""Relay plumbing every entity type shares (the Node interface, PageInfo, edges and
+connections) and the pagination and filter arguments, described once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Self, TypeVar
+
+import strawberry
+
+from hub.api import lists
+from hub.api.inputs import (
+    ChainSegmentSort,
+    ChainSegmentWhere,
+    EnterpriseSort,
+    EnterpriseWhere,
+)
+from hub.api.paging import encode_global_id
+
+NodeT = TypeVar("NodeT")
+
+# --- pagination and filter arguments, described once ----------------------------------------
+
+First = Annotated[
+    int | None, strawberry.argument(description="Page size going forward (default 20, capped).")
+]
+After = Annotated[
+    str | None, strawberry.argument(description="Start after this cursor (from a previous page).")
+]
+Last = Annotated[
+    int | None, strawberry.argument(description="Page size going backward from the end/before.")
+]
+Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
+_W = "Filters; every one given must hold."
+_S = "Sort keys, most significant first (at most 3); ties break on the key."
+SubRegions = Annotated[
+    bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
+]
+SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
+SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
+EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
+EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
+
+
+# --- Relay plumbing -------------------------------------------------------------------------
+
+
+@strawberry.interface(
+    description="An object with a global id (Relay Global Object Identification)."
+)
+class Node:
+    @strawberry.field(description="Global, opaque id: node(id:) finds the object again.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id(type(self).__name__, self.node_key()))
+
+    def node_key(self) -> str:
+        raise NotImplementedError
+
+
+@strawberry.type(description="Where a page sits in its list (Relay PageInfo).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More nodes follow this page.")
+    has_previous_page: bool = strawberry.field(description="More nodes precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first node.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last node.")
+
+
+@strawberry.type(description="A node and its position in the list.")
+class Edge[NodeT]:
+    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
+    node: NodeT = strawberry.field(description="The object at this position.")
+
+
+@strawberry.type(description="A page of a list (Relay cursor connection).")
+class Connection[NodeT]:
+    # Edges and cursors are built only when asked for: most clients read nodes.
+    @strawberry.field(description="The page's nodes with cursors.")
+    def edges(self) -> list[Edge[NodeT]]:
+        return [Edge(cursor=self.page.cursor(i), node=n) for i, n in enumerate(self.nodes)]
+
+    nodes: list[NodeT] = strawberry.field(description="The page's nodes, without cursors.")
+
+    @strawberry.field(description="Cursors and whether more pages exist.")
+    def page_info(self) -> PageInfo:
+        page = self.page
+        return PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursor(0) if page.nodes else None,
+            end_cursor=page.cursor(len(page.nodes) - 1) if page.nodes else None,
+        )
+
+    page: strawberry.Private[lists.Page]
+
+    # Not async: a total known already (nested lists) is returned without an await.
+    @strawberry.field(description="How many nodes match, across all pages.", graphql_type=int)
+    def total_count(self) -> int | Awaitable[int]:
+        return self.page.total()
+
+    @classmethod
+    def of(cls, page: lists.Page) -> Self:
+        return cls(nodes=page.nodes, page=page)
