@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -29,11 +30,20 @@ _UNAVAILABLE = (
     ConnectionError,
     OSError,
 )
+log = logging.getLogger(__name__)
+
 _EMPTY_GRAPH = "empty key"
 # How long a snapshot waits for Redis's background save to finish (one forked child at a time).
 _FORK_WAIT_S = 300.0
 # A crashed embedded server is restarted at most this often, so a crash loop cannot spin.
 _RESTART_INTERVAL_S = 2.0
+# FalkorDB (module 4.22.1, falkordblite 0.11.0) now and then loses a GRAPH.COPY: the client
+# stays blocked for ever, with no forked child at work and no copy being written, while the
+# next GRAPH.COPY succeeds at once (seen once in a CI run: a 1-node graph, blocked 8 minutes).
+# A copy with neither for this long is abandoned and asked again, at most _COPY_ATTEMPTS times.
+_COPY_STALL_S = 30.0
+_COPY_POLL_S = 1.0
+_COPY_ATTEMPTS = 3
 
 
 class FalkorDBStore(GraphStore):
@@ -321,15 +331,25 @@ class FalkorDBStore(GraphStore):
         command, so no write lands halfway through it. The copy shares this store's
         connections and is deleted on exit; it costs as much memory as the graph while it
         lives."""
-        name = f"{self._graph_name}__snapshot_{secrets.token_hex(6)}"
         connection = self._connect().connection
+        lost: list[str] = []
         # GRAPH.COPY forks, and Redis runs one child at a time: while a background save or
         # AOF rewrite runs (after a bulk load, say) it fails with "could not fork"; wait.
         deadline = time.monotonic() + _FORK_WAIT_S
         while True:
+            name = f"{self._graph_name}__snapshot_{secrets.token_hex(6)}"
             try:
-                await connection.execute_command("GRAPH.COPY", self._graph_name, name)
-                break
+                if await self._copy(connection, name):
+                    break
+                lost.append(name)
+                if len(lost) >= _COPY_ATTEMPTS:
+                    await self._forget(connection, lost)
+                    raise GraphUnavailable(
+                        f"FalkorDB lost GRAPH.COPY of {self._graph_name!r} {len(lost)} times "
+                        f"(blocked with no copy under way for {_COPY_STALL_S:.0f} s each)"
+                    )
+                log.warning("GRAPH.COPY of %r was lost by the server; asking again",
+                            self._graph_name)  # fmt: skip
             except redis_errors.ResponseError as exc:
                 text = str(exc)
                 if "fork" in text and time.monotonic() < deadline:
@@ -347,9 +367,43 @@ class FalkorDBStore(GraphStore):
         try:
             yield view
         finally:
-            if name != self._graph_name:
-                with contextlib.suppress(*_UNAVAILABLE, redis_errors.ResponseError):
-                    await connection.execute_command("GRAPH.DELETE", name)
+            # A lost copy may still be written late: delete it too.
+            await self._forget(connection, [*lost, name] if name != self._graph_name else lost)
+
+    async def _copy(self, connection: Any, name: str) -> bool:
+        """Run GRAPH.COPY into ``name``; False when the server lost it (blocked, while for
+        _COPY_STALL_S no forked child ran and ``name`` did not appear)."""
+        copy = asyncio.ensure_future(
+            connection.execute_command("GRAPH.COPY", self._graph_name, name)
+        )
+        stalled_since: float | None = None
+        try:
+            while True:
+                done, _ = await asyncio.wait({copy}, timeout=_COPY_POLL_S)
+                if done:
+                    copy.result()
+                    return True
+                persistence = await connection.info("persistence")
+                busy = persistence.get("module_fork_in_progress", 0) or persistence.get(
+                    "rdb_bgsave_in_progress", 0
+                )
+                if busy or await connection.exists(name):
+                    stalled_since = None
+                    continue
+                now = time.monotonic()
+                stalled_since = now if stalled_since is None else stalled_since
+                if now - stalled_since >= _COPY_STALL_S:
+                    return False
+        finally:
+            if not copy.done():
+                copy.cancel()  # redis-py drops the connection: the server unblocks it
+                with contextlib.suppress(asyncio.CancelledError, *_UNAVAILABLE):
+                    await copy
+
+    async def _forget(self, connection: Any, names: Sequence[str]) -> None:
+        for name in names:
+            with contextlib.suppress(*_UNAVAILABLE, redis_errors.ResponseError):
+                await connection.execute_command("GRAPH.DELETE", name)
 
     async def close(self) -> None:
         self._closed = True

@@ -175,3 +175,40 @@ async def test_a_nul_character_in_a_parameter_is_bad_input_not_a_store_fault(
     ]
     with pytest.raises(InvalidInput, match="NUL"):
         await store.run(echo, {"v": ["ok", "a\x00b"]})
+
+
+async def test_a_graph_copy_the_server_loses_is_asked_again(
+    store: FalkorDBStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A lost GRAPH.COPY (seen in CI: the client blocked for good, no fork at work, no copy
+    # written) looks, from the client, like a copy held up by CLIENT PAUSE WRITE: blocked with
+    # nothing under way. Held up twice, the snapshot gives each attempt up and asks again; once
+    # the pause is lifted it copies, and no abandoned copy is left behind.
+    monkeypatch.setattr(falkordb_store, "_COPY_STALL_S", 0.3)
+    monkeypatch.setattr(falkordb_store, "_COPY_POLL_S", 0.05)
+    monkeypatch.setattr(falkordb_store, "_COPY_ATTEMPTS", 1000)
+    await store.run(WRITE, {"rows": [{"id": str(i), "name": "n"} for i in range(50)]})
+    admin = store._connect().connection
+
+    async def counted() -> int:
+        async with store.snapshot() as view:
+            return int((await view.run(COUNT))[0]["n"])
+
+    def lost() -> int:
+        return sum("was lost by the server" in r.getMessage() for r in caplog.records)
+
+    caplog.set_level("WARNING", logger="graph_schema.falkordb_store")
+    await admin.execute_command("CLIENT", "PAUSE", "120000", "WRITE")
+    try:
+        copying = asyncio.create_task(counted())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120  # a ceiling: idle, two attempts are given up in 0.7 s
+        while lost() < 2 and not copying.done() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await admin.execute_command("CLIENT", "UNPAUSE")
+    assert lost() >= 2 and not copying.done()
+    assert await finishes(copying, ceiling=120, what="the snapshot after the pause") == 50
+    graphs = await admin.execute_command("GRAPH.LIST")
+    ours = f"{store._graph_name}__snapshot_"  # the fixture's store is itself a snapshot
+    assert not [g for g in graphs if str(g).startswith(ours)], graphs
