@@ -20,7 +20,7 @@ system-deps:
 # the cores: much of the suite waits on brokers, servers and subprocesses, and on the 2-core CI
 # machine 3 workers ran the idle clean-clone job in 4:41 against 5:34 with 2, same CPU);
 # prints the 20 slowest tests.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); echo $$((n + 1)))
 test: system-deps .venv/.bootstrapped web bytecode
 	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
