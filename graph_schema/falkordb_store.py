@@ -384,10 +384,7 @@ class FalkorDBStore(GraphStore):
                     copy.result()
                     return True
                 persistence = await connection.info("persistence")
-                busy = persistence.get("module_fork_in_progress", 0) or persistence.get(
-                    "rdb_bgsave_in_progress", 0
-                )
-                if busy or await connection.exists(name):
+                if persistence.get("module_fork_in_progress") or await connection.exists(name):
                     stalled_since = None
                     continue
                 now = time.monotonic()

@@ -202,7 +202,7 @@ async def test_a_graph_copy_the_server_loses_is_asked_again(
     try:
         copying = asyncio.create_task(counted())
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 120  # a ceiling: idle, two attempts are given up in 0.7 s
+        deadline = loop.time() + 120  # a ceiling: two attempts need 2 x 0.3 s of stall
         while lost() < 2 and not copying.done() and loop.time() < deadline:
             await asyncio.sleep(0.05)
     finally:
