@@ -1,0 +1,175 @@
+"""A real Neo4j 5 for tests, CI and benchmarks: the launcher in ``tools/neo4j-server``.
+
+``scripts/bootstrap`` builds ``tools/neo4j-server/target/neo4j-server.jar`` once (``mvn -q
+package``); ``Neo4jProcess`` runs it on a port the system picks, in a directory of its own, with
+auth on, and stops it on exit. Neo4j Community serves one user database, so each test process
+(pytest-xdist worker) runs a server of its own and tests wipe it between uses.
+
+``python -m tests.neo4j [DIR]`` starts one by hand and prints its URL and password (Ctrl-C stops
+it), for ``HUB_GRAPH_URL=bolt://...`` runs of the hub or the benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Self
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = ROOT / "tools" / "neo4j-server"
+JAR = LAUNCHER / "target" / "neo4j-server.jar"
+PASSWORD = "hub-test-password"
+USER = "neo4j"
+# A test server holds small graphs: a 512 MiB heap and a 64 MiB page cache start in ~4 s idle
+# and leave room for three workers' servers beside the suite on a 2-core, 24 GiB machine.
+HEAP = "512m"
+PAGECACHE_MB = 64
+_READY = re.compile(r"neo4j-server ready (bolt://\S+)")
+
+
+class Neo4jUnavailable(RuntimeError):
+    """The launcher is not built, Java is missing, or the server did not come up."""
+
+
+def java() -> str:
+    found = shutil.which("java")
+    if found is None:
+        raise Neo4jUnavailable(
+            "no `java` on PATH: the Neo4j tests need OpenJDK 17 (scripts/system-deps installs "
+            "openjdk-17-jre-headless)"
+        )
+    return found
+
+
+def jar() -> Path:
+    if not JAR.exists():
+        raise Neo4jUnavailable(
+            f"{JAR.relative_to(ROOT)} is not built: run ./scripts/bootstrap "
+            "(it runs `mvn -q package` in tools/neo4j-server; needs Maven and Maven Central)"
+        )
+    return JAR
+
+
+class Neo4jProcess:
+    """One Neo4j server on 127.0.0.1, data under ``data_dir``; a context manager."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        password: str = PASSWORD,
+        heap: str = HEAP,
+        pagecache_mb: int = PAGECACHE_MB,
+        start_timeout_s: float = 180.0,
+    ) -> None:
+        self.data_dir = data_dir
+        self.password = password
+        self.user = USER
+        self.uri = ""
+        self._heap = heap
+        self._pagecache_mb = pagecache_mb
+        self._start_timeout_s = start_timeout_s
+        self._process: subprocess.Popen[str] | None = None
+        self._log: IO[str] | None = None
+
+    def start(self) -> Self:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [
+            java(),
+            f"-Xms{self._heap}",
+            f"-Xmx{self._heap}",
+            "-XX:+UseSerialGC",  # one GC thread: the machine's cores belong to the tests
+            "-XX:TieredStopAtLevel=1",  # C1 only: starts faster, tests run short statements
+            "-jar",
+            str(jar()),
+            "--dir",
+            str(self.data_dir),
+            "--port",
+            "0",
+            "--password",
+            self.password,
+            "--pagecache-mb",
+            str(self._pagecache_mb),
+        ]
+        self._log = (self.data_dir / "launcher.log").open("w", encoding="utf-8")
+        self._process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,  # a Ctrl-C in the terminal is ours to forward
+        )
+        found: list[str] = []
+        done = threading.Event()
+
+        def read() -> None:
+            assert self._process is not None and self._process.stdout is not None
+            for line in self._process.stdout:
+                match = _READY.search(line)
+                if match and not found:
+                    found.append(match.group(1))
+                    done.set()
+            done.set()
+
+        threading.Thread(target=read, name="neo4j-stdout", daemon=True).start()
+        if not done.wait(self._start_timeout_s) or not found:
+            self.stop()
+            raise Neo4jUnavailable(
+                f"Neo4j did not start within {self._start_timeout_s:.0f} s; see "
+                f"{self.data_dir / 'launcher.log'} and {self.data_dir / 'logs'}"
+            )
+        self.uri = found[0]
+        return self
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str]) -> int:
+    directory = Path(argv[0]) if argv else Path(tempfile.mkdtemp(prefix="neo4j-"))
+    started = time.monotonic()
+    try:
+        server = Neo4jProcess(directory).start()
+    except Neo4jUnavailable as exc:
+        print(f"neo4j: {exc}", file=sys.stderr)
+        return 1
+    print(f"Neo4j {server.uri} ready in {time.monotonic() - started:.1f} s (data in {directory})")
+    print(f"  HUB_GRAPH_URL={server.uri} HUB_GRAPH_USER={USER} HUB_GRAPH_PASSWORD={PASSWORD}")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.stop()
+    print("neo4j: stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main(sys.argv[1:]))
