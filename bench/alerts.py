@@ -41,11 +41,11 @@ from hub.api.context import Context
 from hub.api.schema import build_schema
 from hub.clock import ZONE
 from hub.demo import Scale, generate
-from hub.mpi import year_periods
+from hub.monitoring.mpi import year_periods
+from hub.monitoring.watch import Watch
 from hub.roles import Role
 from hub.seed import seed_demo
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
-from hub.watch import Watch
 from ingest.bus import LiveBus
 from ingest.model import Attendance, MetricSpec, Reading, Rollup, SensorInfo, to_ms
 from ingest.pipeline import Pipeline

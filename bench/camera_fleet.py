@@ -21,8 +21,8 @@ from pathlib import Path
 
 from bench.registry import Figures, benchmark
 from connectors import feeds
-from connectors.camera_runner import CameraRunner
-from connectors.silent_cameras import SilentListeners
+from connectors.camera.runner import CameraRunner
+from connectors.camera.silent import SilentListeners
 from graph_schema.model import CameraConfig
 from ingest.model import SensorInfo
 from ingest.pipeline import Pipeline

@@ -31,7 +31,7 @@ import numpy as np
 
 from bench.registry import Figures, benchmark
 from connectors.camera import CameraAnalyser
-from connectors.camera_source import StreamSource
+from connectors.camera.source import StreamSource
 from graph_schema.model import CameraConfig
 from vision import variants
 from vision.motion import MotionDetector

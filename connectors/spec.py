@@ -18,7 +18,7 @@ from ingest.store import DEFAULT_TZ, TelemetryStore
 
 
 class FusionRole(StrEnum):
-    """What a feed's readings are to fusion (``hub.fusion``)."""
+    """What a feed's readings are to fusion (``hub.monitoring.fusion``)."""
 
     SITE = "site"  # evidence of work on the site: weighs in the status, ends or extends idle runs
     REMOTE = "remote"  # evidence seen from afar (the satellite): weighs in the status only
@@ -27,7 +27,7 @@ class FusionRole(StrEnum):
 
 class StaleLevel(StrEnum):
     """The severity of the FEED_STALE alert for one of the feed's sensors falling silent
-    (values of ``hub.alerts.Severity``)."""
+    (values of ``hub.monitoring.alerts.Severity``)."""
 
     MINOR = "MINOR"  # a silent meter or gate is often a stopped site, which other alerts report
     WARNING = "WARNING"

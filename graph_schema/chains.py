@@ -2,7 +2,7 @@
 targets are judged on, and the supply graph.
 
 A region always includes its sub-regions. Figures come back per home region (where an enterprise
-or project is registered) and are summed up the region tree in ``hub.chains``.
+or project is registered) and are summed up the region tree in ``hub.promotion.chains``.
 Every statement takes its inputs as parameters; nothing here is built from input.
 """
 

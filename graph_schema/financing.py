@@ -6,7 +6,7 @@ responded_at}]->(Bank)``; ``(Bank)-[:PREFERS]->(FinancingPreference)``;
 ``(Bank)-[:LENT {need_id, granted, disbursed, granted_on}]->(Project)``.
 
 A need holds the owner's contact and the exact amount: the statements that read it return the
-whole record to ``hub.financing``, which alone decides what a bank may see. Every statement
+whole record to ``hub.projects.financing``, which alone decides what a bank may see. Every statement
 takes its values as parameters.
 """
 
@@ -126,7 +126,7 @@ PROPERTIES: Final = (
 )
 
 # The need with what matching and the desensitized view need of its project; the caller
-# (hub.financing) keeps the rest away from banks.
+# (hub.projects.financing) keeps the rest away from banks.
 _CONTEXT = (
     "MATCH (p:Project)-[:NEEDS]->(n) "
     "OPTIONAL MATCH (p)-[:LOCATED_IN]->(r:Region) "

@@ -1,7 +1,7 @@
 """Land tracking (地项通) and red-line layers: statements.
 
 ``(Project)-[:HAS_LAND_STAGE]->(LandStage)-[:HAS_NODE]->(LandNode)``, instantiated per project
-from a template (``hub/land_templates.json``); stage and node ids are
+from a template (``hub/projects/land_templates.json``); stage and node ids are
 ``<project code>/<stage or node code>``. Red-line layers (permanent basic farmland,
 ecological protection) are ``(:RedLineLayer {id, kind, name, geometry})`` with the geometry as
 GeoJSON text. Every statement takes its values as parameters.

@@ -447,7 +447,7 @@ class Sensor(Record):
 
 
 # Names of the project lists the hub derives from project properties; a stored list cannot
-# take one of them (see hub.scoreboard for what each holds).
+# take one of them (see hub.promotion.scoreboard for what each holds).
 BUILT_IN_PROJECT_LISTS: Final = ("all", "leaders", "provincial", "city", "county")
 
 

@@ -32,11 +32,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph_schema import GraphStore, GraphUnavailable
 from graph_schema.errors import Unauthenticated
 from hub import offload
-from hub.alerts_notify import start_notifier
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, KeyExpired, Principal
-from hub.chains import Rules
 from hub.clock import Clock, system_clock
 from hub.console import console_routes
 from hub.graphiql import graphiql_routes
@@ -45,6 +43,9 @@ from hub.headers import SecurityHeaders
 from hub.lifecycle import Opened, bounded, freeze_startup_heap, readyz_for
 from hub.logs import RequestContext
 from hub.metrics import graphql_extension, route_of
+from hub.monitoring.alerts_notify import start_notifier
+from hub.monitoring.watch import Watch
+from hub.promotion.chains import Rules
 from hub.relay import Relay, alert_handler
 from hub.roles import Role
 from hub.settings import Environment, Settings
@@ -52,7 +53,6 @@ from hub.store import open_store
 from hub.telemetry import Telemetry, mqtt_config, open_telemetry
 from hub.texts import language
 from hub.throttle import Throttle
-from hub.watch import Watch
 from ingest.bus import EventFilter, LiveBus
 from ingest.store import CommitResult
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from hub.app import DemoFeeds
-    from hub.statistics import StatsReport
+    from hub.promotion.statistics import StatsReport
 
 console = Console(stderr=True)
 log = logging.getLogger("hub")
@@ -358,7 +358,7 @@ async def _import(store: GraphStore, args: argparse.Namespace, settings: Setting
 
 
 async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: Settings) -> int:
-    from hub.statistics import import_statistics
+    from hub.promotion.statistics import import_statistics
 
     report = await import_statistics(store, args.paths, batch_size=settings.graph.batch_size)
     return _row_report(report, args.rejects, "chain statistics")
@@ -367,7 +367,7 @@ async def _import_stats(store: GraphStore, args: argparse.Namespace, settings: S
 async def _import_indicators(
     store: GraphStore, args: argparse.Namespace, settings: Settings
 ) -> int:
-    from hub.indicators import import_files
+    from hub.promotion.indicators import import_files
 
     report = await import_files(store, args.kind, args.paths, batch_size=settings.graph.batch_size)
     return _row_report(report, args.rejects, f"indicator {args.kind}")
@@ -399,7 +399,7 @@ def _row_report(report: StatsReport, rejects: Path | None, what: str) -> int:
 
 async def _import_land(store: GraphStore, args: argparse.Namespace) -> int:
     from hub.clock import system_clock
-    from hub.land_import import import_land_files
+    from hub.projects.land_import import import_land_files
 
     report = await import_land_files(
         store, args.paths, system_clock(), kind=args.kind, name=args.name

@@ -54,10 +54,10 @@ from hub.settings import MetricsSettings
 if TYPE_CHECKING:
     from strawberry.extensions import SchemaExtension
 
-    from connectors.camera_runner import CameraStats
+    from connectors.camera.runner import CameraStats
+    from hub.monitoring.watch import Watch
     from hub.relay import Relay
     from hub.telemetry import Telemetry
-    from hub.watch import Watch
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,12 @@ other replicas publish under ``hub/v1/events/``, so its live feeds and its watch
 readings, rollups and alert changes as a hub that ingests itself.
 
 Ingest republishes every committed reading and rollup change (``ingest.mqtt.event_message``)
-and each hub publishes the alert changes it made (``hub.alerts.event_message``). The relay
-subscribes to ``hub/v1/events/#`` with a clean session (a replica that was down reads current
-state from the stores, not a backlog) and MQTT 5's *no local* option, so the alert changes it
-publishes itself are not delivered back to it: its own subscribers had them directly. Events
-are QoS 0, as they are published: a lost event delays a live update, it loses no data (the
-watch re-reads the stores on its schedule). A malformed event is logged and skipped.
+and each hub publishes the alert changes it made (``hub.monitoring.alerts.event_message``).
+The relay subscribes to ``hub/v1/events/#`` with a clean session (a replica that was down reads
+current state from the stores, not a backlog) and MQTT 5's *no local* option, so the alert
+changes it publishes itself are not delivered back to it: its own subscribers had them
+directly. Events are QoS 0, as they are published: a lost event delays a live update, it loses
+no data (the watch re-reads the stores on its schedule). A malformed event is logged and skipped.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from graph_schema.errors import HubError
-from hub.alerts import AlertEvent, Change
+from hub.monitoring.alerts import AlertEvent, Change
 from ingest.bus import Event, LiveBus, ReadingEvent, RollupEvent
 from ingest.mqtt import EVENTS_PREFIX, MqttConfig, make_client, stop_network_thread
 from ingest.store import CommitResult
 
 if TYPE_CHECKING:
-    from hub.watch import Watch
+    from hub.monitoring.watch import Watch
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors import feeds
-from connectors.camera_runner import CameraFleet
+from connectors.camera.runner import CameraFleet
 from graph_schema.store import GraphStore
-from hub.satellite import SatelliteView, refresh_forever, satellite_view, sentinel_client
+from hub.monitoring.satellite import SatelliteView, refresh_forever, satellite_view, sentinel_client
 from hub.settings import MqttSettings, Settings
 from ingest.bus import LiveBus
 from ingest.connect import open_telemetry_store, sqlite_path

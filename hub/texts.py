@@ -146,7 +146,8 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
         "{project}：{count} 个用地节点逾期（{nodes}）",
         "{project}: {count} land nodes overdue ({nodes})",
     ),
-    # Why a chain segment is a chokepoint (hub.chains.judge), one code per rule that holds.
+    # Why a chain segment is a chokepoint (hub.promotion.chains.judge), one code per rule that
+    # holds.
     "CHOKEPOINT_FEW_LOCAL": (
         "本地企业 {count} 家，少于最低 {minimum} 家",
         "{count} local enterprises, fewer than the minimum of {minimum}",
@@ -164,12 +165,12 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
         "最大的本地供应商占本地产值的 {top}",
         "the largest local supplier makes {top} of local output",
     ),
-    # What a target enterprise's score rests on (hub.chains.rank_targets).
+    # What a target enterprise's score rests on (hub.promotion.chains.rank_targets).
     "TARGET_OUTPUT": ("产值 {amount} 万元", "output {amount} 万元"),
     "TARGET_PATENTS": ("专利 {count} 项", "{count} patents"),
     "TARGET_TAG": ("{tag}", "tagged {tag}"),
     "TARGET_GROWTH": ("产值年增长 {growth}%", "output growth {growth}% a year"),
-    # Why a project counts or not for an MPI rate (hub.mpi.contributions).
+    # Why a project counts or not for an MPI rate (hub.monitoring.mpi.contributions).
     "MPI_SUSPENDED": ("上报为停缓建", "reported suspended"),
     "MPI_POWER": (
         "{days} 天中有 {n} 天用电达到基线的 {share} 以上",

@@ -226,3 +226,13 @@ def test_the_postgres_profile_matches_the_telemetry_url_env_example_gives() -> N
     for name in HUB_SERVICES:
         wait = services[name]["depends_on"]["postgres"]
         assert wait == {"condition": "service_healthy", "required": False}
+
+
+def test_compose_runs_the_neo4j_release_the_tests_run() -> None:
+    # What ships is what was tested: the image's release line is the launcher's (the suite runs
+    # every graph test on tools/neo4j-server), so a 5.x image tag that floats cannot drift away.
+    pom = (ROOT / "tools" / "neo4j-server" / "pom.xml").read_text(encoding="utf-8")
+    version = re.search(r"<neo4j\.version>(\d+)\.(\d+)\.\d+</neo4j\.version>", pom)
+    assert version, "tools/neo4j-server/pom.xml names no <neo4j.version>"
+    image = _compose()["services"]["neo4j"]["image"]
+    assert image == f"neo4j:{version.group(1)}.{version.group(2)}-community"

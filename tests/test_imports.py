@@ -151,3 +151,32 @@ def _fills_another_module(path: Path) -> list[str]:
 def test_no_module_fills_another_modules_registry() -> None:
     found = [hit for path in _modules().values() for hit in _fills_another_module(path)]
     assert not found, "module-level writes into another module: " + ", ".join(found)
+
+
+# hub/ by audience (README, "Layout"): the services of promotion, monitoring and projects are
+# called by the API and the process wiring, never the other way round. Settings sections are data
+# they may read.
+SERVICES = ("hub.promotion", "hub.monitoring", "hub.projects")
+WIRING = (
+    "hub.api",
+    "hub.app",
+    "hub.cli",
+    "hub.lifecycle",
+    "hub.ingest_app",
+    "hub.console",
+    "hub.demo",
+    "hub.doctor",
+)
+
+
+def test_services_do_not_import_the_api_or_the_process_wiring() -> None:
+    modules = _modules()
+    assert {"hub.promotion.chains", "hub.monitoring.watch", "hub.projects.land"} <= set(modules)
+    wrong = sorted(
+        f"{name} -> {target}"
+        for name, path in modules.items()
+        if name.startswith(SERVICES)
+        for target in _imported(name, path, modules)
+        if target.startswith(WIRING)
+    )
+    assert not wrong, "services importing the API or the wiring: " + ", ".join(wrong)

@@ -22,16 +22,16 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import HubError, InvalidInput
-from hub import alerts as al
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage
 from hub.api.relay import PageInfo
 from hub.clock import clock_of
+from hub.monitoring import alerts as al
 from hub.roles import Role
 
 if TYPE_CHECKING:
-    from hub.watch import Watch
+    from hub.monitoring.watch import Watch
 
 Ctx = Info[Context, None]
 ALERT_HANDLERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})

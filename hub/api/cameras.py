@@ -19,7 +19,7 @@ from hub.api.enums import CameraSource
 from hub.settings import mask_url
 
 if TYPE_CHECKING:
-    from connectors.camera_runner import CameraStats
+    from connectors.camera.runner import CameraStats
 
 Ctx = Info[Context, None]
 _MAX_IDS = 500

@@ -1,4 +1,4 @@
-"""GraphQL types of the industry-chain analytics (``hub.chains``): chain maps by region,
+"""GraphQL types of the industry-chain analytics (``hub.promotion.chains``): chain maps by region,
 chokepoints, targets, beneficiaries and supply neighbourhoods.
 
 Every figure on a map drills down to the enterprises and projects behind it as ordinary
@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
-from hub import chains, texts
+from hub import texts
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
@@ -32,6 +32,7 @@ from hub.api.relay import (
     PageInfo,
 )
 from hub.api.texts import MESSAGE, Text, lang
+from hub.promotion import chains
 
 if TYPE_CHECKING:
     from hub.api.entities.project import ProjectConnection

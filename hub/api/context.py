@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from graph_schema.store import GraphStore
 from hub.api.loaders import Loaders
-from hub.chains import Rules
+from hub.promotion.chains import Rules
 from hub.roles import Role
 from hub.settings import ScoreboardSettings, SensingSettings
 from hub.texts import Lang
 
 if TYPE_CHECKING:
+    from hub.monitoring.watch import Watch
     from hub.telemetry import Telemetry
-    from hub.watch import Watch
 
 __all__ = ["Context", "Role"]
 

@@ -17,7 +17,6 @@ from strawberry.types import Info
 
 from graph_schema import financing as fs
 from graph_schema.errors import Forbidden, InvalidInput
-from hub import financing as fin
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage
@@ -25,6 +24,7 @@ from hub.api.pages import BatchResult, ListPage, check_batch
 from hub.api.paging import args as page_args
 from hub.api.relay import After, Before, First, Last
 from hub.clock import clock_of
+from hub.projects import financing as fin
 from hub.roles import Role
 
 Ctx = Info[Context, None]

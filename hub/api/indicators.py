@@ -11,7 +11,6 @@ from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput, InvalidRecord
 from graph_schema.model import validate
-from hub import indicators as ind
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import IndicatorFrequency, IndicatorPolarity, TargetBasis
@@ -24,6 +23,7 @@ from hub.api.mutations import (
     _record_data,
     _upsert,
 )
+from hub.promotion import indicators as ind
 
 Ctx = Info[Context, None]
 

@@ -17,13 +17,13 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
-from hub import land, redline
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.pages import BatchResult, ListPage, check_batch
 from hub.api.paging import args as page_args
 from hub.api.relay import After, Before, First, Last
 from hub.clock import clock_of
+from hub.projects import land, redline
 
 Ctx = Info[Context, None]
 
@@ -74,7 +74,7 @@ class LandTemplateStage:
     nodes: list[LandTemplateNode] = strawberry.field(description="Its nodes, in order.")
 
 
-@strawberry.type(description="A land-tracking template (data in hub/land_templates.json).")
+@strawberry.type(description="A land-tracking template (data in hub/projects/land_templates.json).")
 class LandTemplate:
     kind: LandTemplateKind = strawberry.field(description="Approved or filed projects.")
     name: str = strawberry.field(description="Name.")

@@ -20,15 +20,16 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput, NotFound
-from hub import fusion, texts
-from hub import mpi as index
+from hub import texts
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.alerts import watch_of
 from hub.api.context import Context
 from hub.api.monitoring import project_code_of
 from hub.api.scoreboard import ScoreboardWarning
 from hub.api.texts import MESSAGE, lang
-from hub.scoreboard import WarningLevel
+from hub.monitoring import fusion
+from hub.monitoring import mpi as index
+from hub.promotion.scoreboard import WarningLevel
 
 Ctx = Info[Context, None]
 MAX_DAYS = 400

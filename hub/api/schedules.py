@@ -13,15 +13,15 @@ from strawberry.types import Info
 
 from graph_schema import schedules as ss
 from graph_schema.errors import InvalidInput
-from hub import approvals as ap
-from hub import schedules as sc
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.pages import BatchResult, ListPage, check_batch
 from hub.api.paging import args as page_args
 from hub.api.relay import After, Before, First, Last
 from hub.clock import clock_of
-from hub.financing import region_tree
+from hub.projects import approvals as ap
+from hub.projects import schedules as sc
+from hub.projects.financing import region_tree
 
 Ctx = Info[Context, None]
 

@@ -1,7 +1,8 @@
 """GraphQL for project lists and the city scoreboard (issue 4, item 5).
 
-Each figure's drill-down is an ordinary project list (``ProjectConnection``) whose filters are
-the figure's own (``hub.scoreboard.Window.filters``), so its ``totalCount`` is the figure, and
+Each figure's drill-down is an ordinary project list (``ProjectConnection``) whose filters
+are the figure's own (``hub.promotion.scoreboard.Window.filters``), so its ``totalCount`` is
+the figure, and
 ``aggregate``, ``groups``, sorting and pagination work as on ``projects``. A client may narrow
 a drill-down with ``where``, but not change a condition the figure fixes.
 """
@@ -16,7 +17,6 @@ import strawberry
 from strawberry.types import Info
 
 from graph_schema.scoreboard import BUILT_IN, Figure, list_filters
-from hub import scoreboard
 from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
@@ -24,6 +24,7 @@ from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectW
 from hub.api.entities.region import Region
 from hub.api.mutations import UpsertResult, _upsert
 from hub.api.relay import After, Before, Connection, First, Last, Node
+from hub.promotion import scoreboard
 
 Ctx = Info[Context, None]
 

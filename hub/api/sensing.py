@@ -2,8 +2,8 @@
 target derivation, indicator tracking and the regional race (indicators themselves, their
 series and mutations are in ``hub.api.indicators``).
 
-The rules behind each figure are stated once, in ``hub.sensing`` (pure functions) and
-``hub.indicators`` (how series are read from the graph); descriptions here point to them.
+The rules behind each figure are stated once, in ``hub.promotion.sensing`` (pure functions) and
+``hub.promotion.indicators`` (how series are read from the graph); descriptions here point to them.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import strawberry
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
-from hub import indicators as ind
 from hub.api import lists
 from hub.api.context import Context
 from hub.api.entities.region import Region
 from hub.api.enums import TargetBasis
 from hub.api.indicators import Indicator
-from hub.sensing import race as rc
-from hub.sensing.barometer import IndicatorHeat, Reading
+from hub.promotion import indicators as ind
+from hub.promotion.sensing import race as rc
+from hub.promotion.sensing.barometer import IndicatorHeat, Reading
 
 Ctx = Info[Context, None]
 
@@ -90,7 +90,9 @@ async def _region(info: Ctx, code: str) -> Region:
 # --- barometer --------------------------------------------------------------------------------
 
 
-@strawberry.type(description="One indicator in the barometer (see hub/sensing/barometer.py).")
+@strawberry.type(
+    description="One indicator in the barometer (see hub/promotion/sensing/barometer.py)."
+)
 class IndicatorHeatReading:
     indicator: Indicator = strawberry.field(description="The indicator.")
     weight: float = strawberry.field(description="Its weight in the composite.")
@@ -183,7 +185,8 @@ class ForecastExclusion:
 @strawberry.type(
     description="Next-period investment growth from lagged leading indicators: a ridge "
     "regression whose lags and penalty were chosen by rolling-origin backtest (see "
-    "hub/sensing/forecast.py). The backtest also chose the model, so compare with `naive`."
+    "hub/promotion/sensing/forecast.py). The backtest also chose the model, so compare with "
+    "`naive`."
 )
 class InvestmentForecast:
     indicator: Indicator = strawberry.field(description="The target (HUB_SENSING_INVESTMENT_*).")
@@ -224,7 +227,7 @@ class RelationPoint:
 @strawberry.type(
     description="The investment growth a GDP growth target needs, from the least-squares line "
     "of GDP growth on investment growth, with its inverse prediction interval (see "
-    "hub/sensing/targets.py)."
+    "hub/promotion/sensing/targets.py)."
 )
 class InvestmentTarget:
     gdp_growth_target: float = strawberry.field(description="The GDP growth target, %.")
@@ -315,7 +318,7 @@ class RaceEntry:
 
 @strawberry.type(
     description="The regional race (投资赛马) for one period: normalised scores, a weighted "
-    "composite, competition ranks and the leaders (see hub/sensing/race.py)."
+    "composite, competition ranks and the leaders (see hub/promotion/sensing/race.py)."
 )
 class RegionalRace:
     period: str = strawberry.field(description="The period, as given.")

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from graph_schema.periods import Granularity
-from hub import statistics
 from hub.api.context import Context
+from hub.promotion import statistics
 
 Ctx = Info[Context, None]
 

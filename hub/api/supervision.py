@@ -1,5 +1,5 @@
 """GraphQL for supervision (督办): cases raised from alerts, their transitions and the problem
-ledger (``hub.supervision``).
+ledger (``hub.monitoring.supervision``).
 
 Who may do what: every monitoring reader (not the bank) reads cases and the ledger; a
 supervisor (monitor or admin, with an API key) opens, assigns, closes and reopens; the
@@ -19,9 +19,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
-from hub import supervision as sv
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.alerts import Ctx, _now, _who, watch_of
+from hub.monitoring import supervision as sv
 from hub.roles import Role
 
 SUPERVISORS = frozenset({Role.MONITOR, Role.ADMIN})

@@ -20,10 +20,10 @@ from graph_schema import land as ls
 from graph_schema import schedules as ss
 from graph_schema.model import LandParcel, Project, ProjectStage
 from graph_schema.store import GraphStore
-from hub import financing, land, schedules
 from hub.clock import ZONE
 from hub.demo.dates import AS_OF, between, shift
 from hub.demo.generator import DemoData
+from hub.projects import financing, land, schedules
 
 log = logging.getLogger(__name__)
 

@@ -617,8 +617,8 @@ async def supervision_scenario(
     """The demo's supervision case: on the long stop's PROJECT_IDLE alert (once the watch has
     raised it), a case opened a week ago whose county deadline has passed, escalated to the
     city by the watch's own round. Returns the case; a restart finds it and does nothing."""
-    from hub.alerts import AlertFilter, AlertType, Status
-    from hub.supervision import REPLY_DAYS
+    from hub.monitoring.alerts import AlertFilter, AlertType, Status
+    from hub.monitoring.supervision import REPLY_DAYS
 
     found = await watch.supervision.find(project_code=project_code, limit=1)
     if found:

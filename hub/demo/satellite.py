@@ -31,7 +31,7 @@ from connectors.sentinel_scenes import SyntheticParcel
 from graph_schema.model import ProjectStage
 from graph_schema.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
-from hub.satellite import cache_dir, change_params
+from hub.monitoring.satellite import cache_dir, change_params
 from hub.settings import Settings
 from hub.telemetry import Telemetry
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from connectors import camera, camera_worker, feeds
-from connectors.camera_runner import CameraRunner, SourceOptions
-from connectors.camera_source import (
+from connectors import camera, feeds
+from connectors.camera import worker as camera_worker
+from connectors.camera.runner import CameraRunner, SourceOptions
+from connectors.camera.source import (
     CameraUnreachable,
     CorruptFrame,
     DamagedSource,

@@ -1,5 +1,5 @@
 """A camera's baseline survives restarts: the reference view and a latched MOVED are kept on
-disk by its capture process (connectors.camera_state), so a camera turned before the hub
+disk by its capture process (connectors.camera.state), so a camera turned before the hub
 restarts is still MOVED after it, and a re-baseline stays done. Real footage (the walkers clip)
 replayed through real runners, capture processes and a real SQLite store."""
 
@@ -13,8 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from connectors import camera_state, feeds
-from connectors.camera_runner import CameraRunner, SourceOptions
+from connectors import feeds
+from connectors.camera import state as camera_state
+from connectors.camera.runner import CameraRunner, SourceOptions
 from graph_schema.model import CameraConfig
 from ingest.bus import EventFilter, LiveBus, ReadingEvent
 from ingest.model import SensorInfo

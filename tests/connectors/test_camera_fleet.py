@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from connectors import feeds
-from connectors.camera_runner import CameraFleet
-from connectors.silent_cameras import SilentListeners
+from connectors.camera.runner import CameraFleet
+from connectors.camera.silent import SilentListeners
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import validate
 from hub.bulk import import_records

@@ -25,14 +25,16 @@ from graph_schema import schedules as ss
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import ProjectStage, validate
 from graph_schema.writer import Outcome
-from hub import fusion, land, mpi, schedules, texts
-from hub.alerts import Alert, AlertFilter, AlertType, Severity, Status
+from hub import texts
 from hub.api.context import Context
 from hub.bulk import import_records
 from hub.clock import ZONE, fixed
+from hub.monitoring import fusion, mpi
+from hub.monitoring.alerts import Alert, AlertFilter, AlertType, Severity, Status
+from hub.monitoring.watch import Watch
+from hub.projects import land, schedules
 from hub.roles import Role
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
-from hub.watch import Watch
 from ingest.bus import LiveBus
 from ingest.model import Attendance, SensorInfo, to_ms
 from tests.hub import handbuilt, sites

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from hub.alerts import (
+from hub.monitoring.alerts import (
     AlertFeed,
     AlertFilter,
     Alerts,
@@ -20,7 +20,7 @@ from hub.alerts import (
     Status,
     active_key,
 )
-from hub.financing import region_tree
+from hub.projects.financing import region_tree
 from tests.hub import handbuilt
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from hub.alerts import AlertFilter, AlertType
-from hub.watch import Watch
+from hub.monitoring.alerts import AlertFilter, AlertType
+from hub.monitoring.watch import Watch
 from ingest.bus import ReadingEvent
 from tests.hub import sites
 from tests.hub.sites import LOW, D

@@ -33,8 +33,9 @@ from graph_schema.identifiers import make_uscc
 from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from graph_schema.writer import upsert
-from hub import chains, texts
+from hub import texts
 from hub.app import create_app
+from hub.promotion import chains
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 

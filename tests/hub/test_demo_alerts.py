@@ -23,15 +23,15 @@ import pytest
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.monitoring import SENSORS_OF_KIND
-from hub import fusion
-from hub.alerts import AlertType
 from hub.clock import fixed
 from hub.demo.dates import AS_OF
 from hub.demo.live import LONG_IDLE_DAYS, history_messages, plan, scenarios_first
-from hub.mpi import HalfMonth
-from hub.scoreboard import WarningLevel
+from hub.monitoring import fusion
+from hub.monitoring.alerts import AlertType
+from hub.monitoring.mpi import HalfMonth
+from hub.monitoring.watch import Watch
+from hub.promotion.scoreboard import WarningLevel
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
-from hub.watch import Watch
 from ingest.bus import LiveBus
 from ingest.model import Message
 from ingest.pipeline import Pipeline

@@ -32,8 +32,8 @@ from graphql import (
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.financing import FinancingPreference
-from hub import financing as fin
 from hub.api.access import ROOT_FIELDS
+from hub.projects import financing as fin
 from hub.roles import Role
 from tests.hub import handbuilt as hb
 

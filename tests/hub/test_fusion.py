@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from hub import fusion
-from hub.alerts import AlertFilter, AlertType, Severity, Status
 from hub.api.context import Context
 from hub.clock import fixed
-from hub.mpi import HalfMonth, RateKind
+from hub.monitoring import fusion
+from hub.monitoring.alerts import AlertFilter, AlertType, Severity, Status
+from hub.monitoring.mpi import HalfMonth, RateKind
+from hub.monitoring.watch import Watch
+from hub.promotion.scoreboard import WarningLevel
 from hub.roles import Role
-from hub.scoreboard import WarningLevel
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
-from hub.watch import Watch
 from ingest.bus import LiveBus
 from tests.hub import handbuilt, sites
 from tests.hub.sites import ACT, CITYLIST, IDLE, LATE, LOW, NODATA, STARTED, D
@@ -413,7 +413,7 @@ async def test_readings_raise_and_clear_device_alerts_at_once_even_concurrently(
 async def test_overdue_land_nodes_become_alerts_and_clear_when_completed(
     watch: Watch, store: FalkorDBStore
 ) -> None:
-    from hub import land
+    from hub.projects import land
 
     await land.track(store, ACT, land.TemplateKind.FILED, dt.date(2026, 1, 5))
     found = await land.overdue(store, D)

@@ -21,12 +21,12 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import SPECS, validate
 from graph_schema.writer import Outcome
 from hub import cli
-from hub import indicators as ind
 from hub.api import indicators as api_indicators
 from hub.api.context import Context
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.bulk import import_records
+from hub.promotion import indicators as ind
 from hub.roles import Role
 from hub.settings import SensingSettings
 from tests.hub.apps import api_settings, started

@@ -1,7 +1,7 @@
 """Land tracking (地项通) and red lines on the hand-built graph, on a fixed clock.
 
 P1 (杭州 西湖区) follows the approved template from 2025-01-01; P2 (宁波 海曙区) the filed one
-from 2025-01-20. Node days (hub/land_templates.json) accumulate: P1's first three nodes are
+from 2025-01-20. Node days (hub/projects/land_templates.json) accumulate: P1's first three nodes are
 due 01-11 (10 days), 01-21 (+10) and 01-26 (+5); all 26 nodes take 315 days, so the last is
 due 2025-11-12. P2's first node is due 01-30.
 
@@ -32,9 +32,9 @@ from shapely.geometry import shape
 
 from graph_schema.errors import InvalidInput
 from graph_schema.falkordb_store import FalkorDBStore
-from hub import land, redline
 from hub.clock import ZONE
-from hub.land_import import import_land_files
+from hub.projects import land, redline
+from hub.projects.land_import import import_land_files
 from hub.roles import Role
 from tests.hub import handbuilt as hb
 

@@ -1,5 +1,5 @@
 """Notifications: real alerts and a supervision case reach a webhook, a DingTalk/浙政钉 robot,
-a WeCom robot and an SMS gateway (hub.alerts_loopback, the receivers' wire formats and
+a WeCom robot and an SMS gateway (hub.monitoring.alerts_loopback, the receivers' wire formats and
 signatures checked on the receiving side); a receiver that is down gets retries with back-off
 and the message is dead-lettered, not lost. Time is injected: nothing sleeps."""
 
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from hub.alerts import AlertEvent, AlertFilter, Change, Status
-from hub.alerts_loopback import LoopbackReceivers
-from hub.alerts_notify import Notifier, Outbox, dingtalk_sign
 from hub.clock import fixed
+from hub.monitoring.alerts import AlertEvent, AlertFilter, Change, Status
+from hub.monitoring.alerts_loopback import LoopbackReceivers
+from hub.monitoring.alerts_notify import Notifier, Outbox, dingtalk_sign
+from hub.monitoring.watch import Watch
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
-from hub.watch import Watch
 from ingest.bus import LiveBus
 from tests.hub import sites
 
@@ -198,7 +198,7 @@ async def test_the_hub_starts_notifications_from_its_config_file(
     import asyncio
     import json
 
-    from hub.alerts_notify import start_notifier
+    from hub.monitoring.alerts_notify import start_notifier
     from hub.settings import load_settings
 
     config = tmp_path / "notify.json"

@@ -19,8 +19,8 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
 from hub.api.paging import encode_global_id
+from hub.monitoring.satellite import change_params
 from hub.roles import Role
-from hub.satellite import change_params
 from hub.settings import load_settings
 from hub.telemetry import open_telemetry
 from tests.hub.handbuilt import schema
@@ -138,7 +138,7 @@ async def test_the_demo_refreshes_every_watched_parcel_from_the_loopback(
     demo_store: FalkorDBStore, tmp_path: Path
 ) -> None:
     from hub.demo.satellite import contradicted, refresh_satellite_once
-    from hub.watch import Watch
+    from hub.monitoring.watch import Watch
 
     settings = load_settings(
         {

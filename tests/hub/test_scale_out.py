@@ -19,8 +19,8 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from hub.alerts import EVENTS_TOPIC
 from hub.ingest_app import create_ingest_app
+from hub.monitoring.alerts import EVENTS_TOPIC
 from hub.relay import Relay
 from hub.settings import Settings, load_settings
 from hub.telemetry import mqtt_config

@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from hub import approvals
+from hub.projects import approvals
 from hub.roles import Role
 from tests.hub import handbuilt as hb
 

@@ -41,9 +41,9 @@ from graph_schema.identifiers import make_uscc
 from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from graph_schema.scoreboard import Figure
-from hub import scoreboard
 from hub.app import create_app
 from hub.bulk import import_records
+from hub.promotion import scoreboard
 from hub.roles import Role
 from hub.settings import load_settings
 from tests.hub.apps import api_settings, started

@@ -16,9 +16,10 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import validate
 from graph_schema.periods import Granularity, parse_period
 from graph_schema.writer import Outcome
-from hub import cli, statistics
+from hub import cli
 from hub.app import create_app
 from hub.bulk import import_records
+from hub.promotion import statistics
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 from tests.hub.test_api_reads import gql, gql_errors

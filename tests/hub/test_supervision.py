@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from hub.alerts import AlertFilter, AlertType, Status
 from hub.api.context import Context
 from hub.clock import fixed
+from hub.monitoring.alerts import AlertFilter, AlertType, Status
+from hub.monitoring.watch import Watch
 from hub.roles import Role
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
-from hub.watch import Watch
 from ingest.bus import LiveBus
 from tests.hub import handbuilt, sites
 from tests.hub.sites import IDLE

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from connectors.camera import CameraAnalyser
-from connectors.camera_source import DamagedSource, StreamSource
+from connectors.camera.source import DamagedSource, StreamSource
 from graph_schema.model import CameraConfig
 from ingest.model import Reading
 from tests.vision.footage import WALKERS, plate, traffic, walkers

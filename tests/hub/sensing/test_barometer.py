@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from graph_schema.periods import parse_period
-from hub.sensing.barometer import (
+from hub.promotion.sensing.barometer import (
     Gauge,
     Heat,
     HeatBands,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hub.sensing.forecast import NotEnoughData, forecast
+from hub.promotion.sensing.forecast import NotEnoughData, forecast
 
 T = 110
 NOISE = 0.3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.sensing.race import Entry, Normalisation, competition_ranks, race, scores
+from hub.promotion.sensing.race import Entry, Normalisation, competition_ranks, race, scores
 
 # Four cities, three indicators; investment growth (%, weight 0.5), new-start rate (%, 0.3),
 # unsold-housing months (lower is better, 0.2).

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from hub.sensing.targets import NoRelation, derive, fit, t_quantile
+from hub.promotion.sensing.targets import NoRelation, derive, fit, t_quantile
 
 # Investment growth and GDP growth (%) of seven years.
 INVEST = [10.0, 12.0, 8.0, 6.0, 9.0, 11.0, 7.0]

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from graph_schema.periods import parse_period
-from hub.sensing.barometer import Observation
-from hub.sensing.tracking import Basis, Light, Thresholds, progress, schedule_share
+from hub.promotion.sensing.barometer import Observation
+from hub.promotion.sensing.tracking import Basis, Light, Thresholds, progress, schedule_share
 
 T = Thresholds(red=0.8, yellow=0.95)
 

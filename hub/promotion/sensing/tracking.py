@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hub.sensing.barometer import Observation
+from hub.promotion.sensing.barometer import Observation
 
 
 class Basis(StrEnum):

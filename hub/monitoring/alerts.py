@@ -30,7 +30,7 @@ from graph_schema import alerts as ga
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.store import GraphStore
 from hub import texts
-from hub.financing import RegionTree
+from hub.projects.financing import RegionTree
 from ingest.bus import BoundedQueue
 
 log = logging.getLogger(__name__)

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from graph_schema import land as ls
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.store import GraphStore
-from hub import redline
 from hub.batch import ItemOutcome, problems_of, rejected
-from hub.financing import RegionTree, region_tree
+from hub.projects import redline
+from hub.projects.financing import RegionTree, region_tree
 
 OVERDUE_CODE: Final = "LAND_NODE_OVERDUE"
 RED_LINE_CODE: Final = "RED_LINE_OVERLAP"
@@ -76,7 +76,9 @@ class TemplateKind(StrEnum):
 @cache
 def templates() -> dict[TemplateKind, Template]:
     """The templates shipped with the hub, validated."""
-    text = resources.files("hub").joinpath("land_templates.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("hub.projects").joinpath("land_templates.json").read_text(encoding="utf-8")
+    )
     raw = json.loads(text)
     out = {kind: Template.model_validate(raw[kind.value]) for kind in TemplateKind}
     for kind, template in out.items():

@@ -10,5 +10,5 @@
 - ``race``: the quarterly regional race, normalised scores, weighted composite and ranks.
 
 Every function takes plain numbers and returns frozen dataclasses, so each is tested on
-hand-made series; ``hub.indicators`` reads the graph and feeds them.
+hand-made series; ``hub.promotion.indicators`` reads the graph and feeds them.
 """

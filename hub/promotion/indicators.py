@@ -10,8 +10,8 @@ work on Neo4j as well as the embedded store, and as model entities they get upse
 reference checks, import, export, deletion and unique keys from the spec table.
 
 Imports (``hub import-indicators``) read the same CSV, JSON and JSON Lines layouts as chain
-statistics (``hub.statistics``), one kind of record per run: indicator definitions, values or
-targets. A value whose period is not of its indicator's frequency (a quarter for a monthly
+statistics (``hub.promotion.statistics``), one kind of record per run: indicator definitions,
+values or targets. A value whose period is not of its indicator's frequency (a quarter for a monthly
 indicator) is rejected as ``BAD_USER_INPUT``; an unknown indicator or region is ``NOT_FOUND``.
 
 Reading an indicator at a period (``value_at``): its value for exactly that period, or else
@@ -52,14 +52,14 @@ from graph_schema.periods import Granularity, Period, parse_period
 from graph_schema.scoreboard import CITIES
 from graph_schema.store import GraphStore
 from hub.offload import offload
-from hub.sensing import barometer as bm
-from hub.sensing import forecast as fc
-from hub.sensing import race as rc
-from hub.sensing import targets as tg
-from hub.sensing import tracking as tr
-from hub.sensing.barometer import Observation
+from hub.promotion.sensing import barometer as bm
+from hub.promotion.sensing import forecast as fc
+from hub.promotion.sensing import race as rc
+from hub.promotion.sensing import targets as tg
+from hub.promotion.sensing import tracking as tr
+from hub.promotion.sensing.barometer import Observation
+from hub.promotion.statistics import StatsReport, import_rows
 from hub.settings import SensingSettings
-from hub.statistics import StatsReport, import_rows
 
 KINDS: Final = {
     "indicators": "indicator",

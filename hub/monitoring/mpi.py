@@ -37,9 +37,9 @@ from typing import Any
 
 from graph_schema.errors import InvalidInput
 from hub import texts
-from hub.financing import RegionTree
-from hub.fusion import Activity, DayEvidence, Mismatch, Project
-from hub.scoreboard import WarningLevel, ranks, schedule_share, warning
+from hub.monitoring.fusion import Activity, DayEvidence, Mismatch, Project
+from hub.projects.financing import RegionTree
+from hub.promotion.scoreboard import WarningLevel, ranks, schedule_share, warning
 from hub.settings import FusionSettings, MpiSettings
 
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})-H([12])$")

@@ -18,8 +18,8 @@ from typing import Any
 
 from graph_schema.errors import InvalidInput
 from graph_schema.store import GraphStore
-from hub import land
-from hub.statistics import BadRow
+from hub.projects import land
+from hub.promotion.statistics import BadRow
 
 BATCH = 1000
 LAYER_SUFFIXES = (".geojson",)

@@ -10,7 +10,7 @@ clears alerts, as readings arrive and on schedule.
   sums over projects).
 - **Every** ``HUB_ALERTS_CHECK_INTERVAL_S``: stale feeds (newest reading older than the
   sensor's timeout), camera health, satellite change and overdue land nodes are checked, and
-  supervision cases past their reply deadline escalate (``hub.supervision``).
+  supervision cases past their reply deadline escalate (``hub.monitoring.supervision``).
 - **Every** ``HUB_MPI_INTERVAL_S``: everything is re-read (the graph's reported side may have
   changed through mutations or imports) and the current period's MPI is stored as history.
 """
@@ -30,12 +30,13 @@ from graph_schema.chains import REGIONS
 from graph_schema.errors import HubError
 from graph_schema.model import ProjectStage
 from graph_schema.store import GraphStore
-from hub import fusion, land, mpi
-from hub.alerts import AlertFeed, Alerts, AlertType, Finding, Severity, active_key
 from hub.clock import Clock, system_clock
-from hub.financing import RegionTree
+from hub.monitoring import fusion, mpi
+from hub.monitoring.alerts import AlertFeed, Alerts, AlertType, Finding, Severity, active_key
+from hub.monitoring.supervision import Supervision
+from hub.projects import land
+from hub.projects.financing import RegionTree
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings, Settings
-from hub.supervision import Supervision
 from ingest.bus import EventFilter, ReadingEvent
 from ingest.rollups import zone
 from ingest.store import Latest, TelemetryStore

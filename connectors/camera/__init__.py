@@ -18,8 +18,8 @@ Daily rollups are means (the store knows no other fit): the daily ``motion`` mea
 of switch events that were ON, and a daily ``camera_health`` mean only says "not always OK";
 the raw readings keep the exact codes.
 
-Frame sources and the polling loop are in ``connectors.camera_source`` and
-``connectors.camera_runner``.
+Frame sources and the polling loop are in ``connectors.camera.source`` and
+``connectors.camera.runner``.
 """
 
 from __future__ import annotations

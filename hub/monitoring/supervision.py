@@ -26,7 +26,7 @@ from typing import Any
 from graph_schema import supervision as gs
 from graph_schema.errors import HubError, InvalidInput, NotFound
 from graph_schema.store import GraphStore
-from hub.alerts import Alert, stamp
+from hub.monitoring.alerts import Alert, stamp
 
 SYSTEM = "system:escalation"
 

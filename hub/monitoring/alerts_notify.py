@@ -43,8 +43,8 @@ import httpx
 
 from graph_schema.errors import InvalidInput
 from hub import texts
-from hub.alerts import AlertEvent, Change
 from hub.clock import Clock, system_clock
+from hub.monitoring.alerts import AlertEvent, Change
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +371,7 @@ class Notifier:
 
     def on_case(self, case: Any, event: Any) -> list[str]:
         """Supervision transitions people must hear of: opened, escalated, replied, closed,
-        reopened (``hub.supervision.Case`` and ``Event``)."""
+        reopened (``hub.monitoring.supervision.Case`` and ``Event``)."""
         action = str(event.action.value)
         if action not in ("OPENED", "ESCALATED", "REPLIED", "CLOSED", "REOPENED"):
             return []

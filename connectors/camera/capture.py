@@ -3,7 +3,7 @@
 OpenCV's FFmpeg backend opens streams under a process-wide lock, and an open or a read of a
 camera that accepts TCP but never answers blocks for its whole timeout, so cameras sharing a
 process share their worst neighbour's stalls. Frigate runs one capture process per camera; so
-does the hub: ``connectors.camera_runner`` starts ``run`` here in a process per camera, forked
+does the hub: ``connectors.camera.runner`` starts ``run`` here in a process per camera, forked
 from a server process that has imported OpenCV and the hub's models once (``multiprocessing``'s
 forkserver), so a hundred cameras start in seconds, not minutes. The process opens the source,
 reads and analyses frames, and reports through a pipe, one dict per message:
@@ -19,7 +19,7 @@ the camera offline: the analyser follows, so the first frame after it reports th
 ``{"t": "rebaseline", "ts": ms, "mark": "..."}`` and ``{"t": "stop"}``. When that pipe closes
 — the supervisor stopped or died — the process ends. With a state path in its start, the
 process keeps the camera's baseline (reference view, MOVED) in that file
-(``connectors.camera_state``): loaded at start, saved whenever it changes.
+(``connectors.camera.state``): loaded at start, saved whenever it changes.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from connectors import camera_state
 from connectors.camera import CameraAnalyser
-from connectors.camera_source import CameraError, DamagedSource, FrameSource, open_source
+from connectors.camera import state as camera_state
+from connectors.camera.source import CameraError, DamagedSource, FrameSource, open_source
 from graph_schema.model import CameraConfig
 from ingest.model import Reading
 
-log = logging.getLogger("connectors.camera_capture")
+log = logging.getLogger("connectors.camera.capture")
 _BACKOFF = (1.0, 30.0)
 
 

@@ -1,4 +1,4 @@
-"""A stand-alone camera worker: cameras in, telemetry out (``python -m connectors.camera_worker``).
+"""A stand-alone camera worker: cameras in, telemetry out (``python -m connectors.camera.worker``).
 
 The hub polls its cameras itself (``HUB_CAMERA_ENABLED``); this entry point moves that work to
 other processes or machines: each worker reads the configured cameras from the graph and polls
@@ -19,7 +19,7 @@ import zlib
 from pathlib import Path
 
 from connectors import feeds
-from connectors.camera_runner import CameraFleet
+from connectors.camera.runner import CameraFleet
 from graph_schema.connect import open_graph_store
 from ingest.pipeline import Pipeline
 from ingest.sensors import GraphSensors
@@ -27,7 +27,7 @@ from ingest.sqlite_store import SQLiteTelemetryStore
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m connectors.camera_worker")
+    p = argparse.ArgumentParser(prog="python -m connectors.camera.worker")
     p.add_argument("--db", type=Path, required=True, help="SQLite telemetry file")
     p.add_argument("--graph-url", required=True, help="e.g. embedded:///abs/dir")
     p.add_argument("--refresh-s", type=float, default=30.0, help="re-read configurations, s")

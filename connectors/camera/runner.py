@@ -2,7 +2,7 @@
 
 ``CameraFleet`` keeps one ``CameraRunner`` per configured camera sensor in the graph, started,
 restarted (configuration changed) and stopped as the graph says. A runner starts the camera's
-capture process (``connectors.camera_capture``: open, read, decode, analyse) and reads its
+capture process (``connectors.camera.capture``: open, read, decode, analyse) and reads its
 reports on a pipe, so the event loop only waits and commits, and a camera whose open or read
 hangs — inside FFmpeg, holding its lock — stalls nobody but itself.
 
@@ -28,9 +28,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from connectors import camera_capture
 from connectors.camera import KIND, METRICS
-from connectors.camera_state import state_path
+from connectors.camera import capture as camera_capture
+from connectors.camera.state import state_path
 from graph_schema.model import CameraConfig
 from graph_schema.monitoring import CONFIGURED_CAMERAS
 from graph_schema.store import GraphStore
@@ -51,7 +51,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
     # the hub, whose threads and event loop must not be forked), with the imports done.
     context = multiprocessing.get_context("forkserver")
     assert isinstance(context, multiprocessing.context.ForkServerContext)
-    context.set_forkserver_preload(["connectors.camera_capture"])
+    context.set_forkserver_preload(["connectors.camera.capture"])
     return context
 
 
@@ -117,7 +117,7 @@ class CameraRunner:
         self._last_frame: float | None = None
         self._started = clock()
         self._times: deque[float] = deque()
-        self._state = state  # the file keeping the camera's baseline (connectors.camera_state)
+        self._state = state  # the file keeping the camera's baseline (connectors.camera.state)
         self._baseline = baseline  # the graph's mark of its last re-baseline, when started
         self._rebaseline: tuple[int, str] | None = None
 
