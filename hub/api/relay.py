@@ -9,12 +9,6 @@ from typing import Annotated, Self, TypeVar
 import strawberry
 
 from hub.api import lists
-from hub.api.inputs import (
-    ChainSegmentSort,
-    ChainSegmentWhere,
-    EnterpriseSort,
-    EnterpriseWhere,
-)
 from hub.api.paging import encode_global_id
 
 NodeT = TypeVar("NodeT")
@@ -36,10 +30,6 @@ _S = "Sort keys, most significant first (at most 3); ties break on the key."
 SubRegions = Annotated[
     bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
 ]
-SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
-SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
-EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
 
 
 # --- Relay plumbing -------------------------------------------------------------------------

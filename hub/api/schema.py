@@ -28,13 +28,35 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead, paging, scoreboard, types
+from hub.api import lists, lookahead, paging, scoreboard
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
-from hub.api.entities import bank, parcel, product, project, region, sensor
+from hub.api.entities import (
+    bank,
+    chain,
+    enterprise,
+    parcel,
+    product,
+    project,
+    region,
+    segment,
+    sensor,
+)
 from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.chain import (
+    ChainSortArg,
+    ChainWhereArg,
+    IndustryChain,
+    IndustryChainConnection,
+)
+from hub.api.entities.enterprise import (
+    Enterprise,
+    EnterpriseConnection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+)
 from hub.api.entities.parcel import (
     LandParcel,
     LandParcelConnection,
@@ -44,46 +66,35 @@ from hub.api.entities.parcel import (
 from hub.api.entities.product import Product, ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.region import Region, RegionConnection, RegionSortArg, RegionWhereArg
+from hub.api.entities.segment import (
+    ChainSegment,
+    ChainSegmentConnection,
+    SegmentSortArg,
+    SegmentWhereArg,
+)
 from hub.api.entities.sensor import Sensor, SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
-from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.land import LandMutation, LandQuery
 from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from hub.api.mpi import MpiQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
-from hub.api.relay import (
-    After,
-    Before,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    Node,
-    SegmentSortArg,
-    SegmentWhereArg,
-)
+from hub.api.relay import After, Before, First, Last, Node
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
-from hub.api.types import (
-    ChainSegment,
-    ChainSegmentConnection,
-    Enterprise,
-    EnterpriseConnection,
-    IndustryChain,
-    IndustryChainConnection,
-)
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
 # assembled here from the modules that declare them (nothing fills a registry on import).
 ENTITY_PARTS: Final = (
     region.PART,
-    *types.PARTS,
+    chain.PART,
+    segment.PART,
+    enterprise.PART,
     project.PART,
     bank.PART,
     parcel.PART,
@@ -97,14 +108,6 @@ log = logging.getLogger(__name__)
 
 Ctx = Info[Context, None]
 MAX_NODES = 100
-ChainWhereArg = Annotated[
-    IndustryChainWhere | None,
-    strawberry.argument(description="Filters; every one given must hold."),
-]
-ChainSortArg = Annotated[
-    list[IndustryChainSort] | None,
-    strawberry.argument(description="Sort keys, most significant first (at most 3)."),
-]
 
 
 def _as_hub_error(error: GraphQLError) -> HubError | None:

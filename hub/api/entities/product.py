@@ -9,32 +9,36 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.aggregates import page_args
 from hub.api.context import Context
 from hub.api.enums import SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import (
-    _S,
-    _W,
-    After,
-    Before,
-    Connection,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    Node,
-)
+from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
 
 if TYPE_CHECKING:
-    from hub.api.types import ChainSegment, EnterpriseConnection
+    from hub.api.entities.enterprise import EnterpriseConnection, EnterpriseSort, EnterpriseWhere
+    from hub.api.entities.segment import ChainSegment
 
 Ctx = Info[Context, None]
-_TYPES = "hub.api.types"
-ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy(_TYPES)]
-EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
+_ENTERPRISE = "hub.api.entities.enterprise"
+ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy("hub.api.entities.segment")]
+EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_ENTERPRISE)]
+# Enterprises list their products with this module's where and sort, so enterprise's own are
+# named lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it does
+# not).
+if TYPE_CHECKING:
+    EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
+    EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
+else:
+    EnterpriseWhereArg = Annotated[
+        LazyType("EnterpriseWhere", _ENTERPRISE) | None, strawberry.argument(description=_W)
+    ]
+    EnterpriseSortArg = Annotated[
+        list[LazyType("EnterpriseSort", _ENTERPRISE)] | None, strawberry.argument(description=_S)
+    ]
 
 # --- where and sort ------------------------------------------------------------------------
 

@@ -34,45 +34,41 @@ from hub.api.enums import (
 )
 from hub.api.inputs import _CHAIN, _DIRECTION, _NAME, _REGION, _SEARCH, _USCC, DateRange, FloatRange
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
-from hub.api.relay import (
-    _S,
-    _W,
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    Node,
-    SegmentSortArg,
-    SegmentWhereArg,
-)
+from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
 
 if TYPE_CHECKING:
+    from hub.api.entities.enterprise import Enterprise
     from hub.api.entities.parcel import LandParcelConnection, LandParcelSort, LandParcelWhere
     from hub.api.entities.region import Region
-    from hub.api.types import (
-        ChainSegmentConnection,
-        Enterprise,
-    )
+    from hub.api.entities.segment import ChainSegmentConnection, ChainSegmentSort, ChainSegmentWhere
 
 Ctx = Info[Context, None]
-_TYPES = "hub.api.types"
-EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
+EnterpriseRef = Annotated["Enterprise", strawberry.lazy("hub.api.entities.enterprise")]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
-ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_TYPES)]
+_SEGMENT = "hub.api.entities.segment"
+ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_SEGMENT)]
 _PARCEL = "hub.api.entities.parcel"
 LandParcelConnectionRef = Annotated["LandParcelConnection", strawberry.lazy(_PARCEL)]
-# Land parcels list their projects with this module's where and sort, so parcel's own are named
-# lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it does not).
+# Land parcels and segments list their projects with this module's where and sort, so theirs
+# are named lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it
+# does not).
 if TYPE_CHECKING:
     ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
     ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
+    SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
+    SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
 else:
     ParcelWhereArg = Annotated[
         LazyType("LandParcelWhere", _PARCEL) | None, strawberry.argument(description=_W)
     ]
     ParcelSortArg = Annotated[
         list[LazyType("LandParcelSort", _PARCEL)] | None, strawberry.argument(description=_S)
+    ]
+    SegmentWhereArg = Annotated[
+        LazyType("ChainSegmentWhere", _SEGMENT) | None, strawberry.argument(description=_W)
+    ]
+    SegmentSortArg = Annotated[
+        list[LazyType("ChainSegmentSort", _SEGMENT)] | None, strawberry.argument(description=_S)
     ]
 
 # --- where and sort ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ sort, mutation input and connection, and its share of the schema's ``lists.Surfa
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Final, cast
+from typing import Annotated, Any, Final
 
 import strawberry
 from strawberry.types import Info
@@ -14,29 +14,18 @@ from hub.api import lists
 from hub.api.aggregates import page_args
 from hub.api.context import Context
 from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.enterprise import (
+    EnterpriseConnection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+)
 from hub.api.entities.parcel import LandParcelConnection, ParcelSortArg, ParcelWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import RegionLevel, SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import (
-    _S,
-    _W,
-    After,
-    Before,
-    Connection,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    Node,
-    SubRegions,
-)
-
-if TYPE_CHECKING:
-    from hub.api.types import EnterpriseConnection
+from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node, SubRegions
 
 Ctx = Info[Context, None]
-EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy("hub.api.types")]
 
 # --- where and sort ------------------------------------------------------------------------
 
@@ -142,11 +131,11 @@ class Region(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> EnterpriseConnectionRef:
+    ) -> EnterpriseConnection:
         args = page_args(where, sort, first, after, last, before)
-        page = await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        connection = lists.surface_of(info).connections["enterprise"].of(page)
-        return cast("EnterpriseConnection", connection)
+        return EnterpriseConnection.of(
+            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
+        )
 
     @strawberry.field(description="Land parcels here.")
     async def parcels(
