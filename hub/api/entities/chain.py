@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.api import chains, lists
-from hub.api.aggregates import page_args
+from hub.api.aggregates import related_list
 from hub.api.chains import ChainMap, ChokepointReport, RegionArg
 from hub.api.context import Context
 from hub.api.entities.enterprise import (
@@ -23,7 +23,7 @@ from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectW
 from hub.api.entities.segment import ChainSegmentConnection, SegmentSortArg, SegmentWhereArg
 from hub.api.enums import SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import _W, After, Before, Connection, First, Last, Node
+from hub.api.relay import _W, Connection, Node
 
 Ctx = Info[Context, None]
 
@@ -95,47 +95,26 @@ class IndustryChain(Node):
     async def chokepoints(self, info: Ctx, region: RegionArg) -> ChokepointReport:
         return await chains.chokepoints(info, self, region)
 
-    @strawberry.field(description="The chain's segments (default order: id).")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
+    segments = related_list(
+        "The chain's segments (default order: id).",
+        ChainSegmentConnection,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
-    @strawberry.field(description="Enterprises in any of the chain's segments.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
+    enterprises = related_list(
+        "Enterprises in any of the chain's segments.",
+        EnterpriseConnection,
+        EnterpriseWhereArg,
+        EnterpriseSortArg,
+    )
 
-    @strawberry.field(description="Projects building in any of the chain's segments.")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(await lists.to_many(info, self, **args))
+    projects = related_list(
+        "Projects building in any of the chain's segments.",
+        ProjectConnection,
+        ProjectWhereArg,
+        ProjectSortArg,
+    )
 
 
 @strawberry.type(description="A page of industry chains.")

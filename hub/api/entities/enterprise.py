@@ -19,7 +19,7 @@ from hub.api.aggregates import (
     float_or_none,
     groups,
     iso_date,
-    page_args,
+    related_list,
 )
 from hub.api.chains import DirectionArg, Hops, SupplyNeighbourhood
 from hub.api.context import Context
@@ -44,7 +44,7 @@ from hub.api.inputs import (
     FloatRange,
     IntRange,
 )
-from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
+from hub.api.relay import _S, _W, Connection, Node
 
 if TYPE_CHECKING:
     from hub.api.entities.region import Region
@@ -163,47 +163,18 @@ class Enterprise(Node):
     ) -> SupplyNeighbourhood:
         return await chains.enterprise_neighbourhood(info, self, hops, direction)
 
-    @strawberry.field(description="Chain segments it is active in.")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("ChainSegmentConnection", await lists.related_connection(info, self, **args))
+    segments = related_list(
+        "Chain segments it is active in.",
+        ChainSegmentConnectionRef,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
-    @strawberry.field(description="Products it makes.")
-    async def products(
-        self,
-        info: Ctx,
-        where: ProductWhereArg = None,
-        sort: ProductSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProductConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProductConnection.of(await lists.to_many(info, self, **args))
+    products = related_list(
+        "Products it makes.", ProductConnection, ProductWhereArg, ProductSortArg
+    )
 
-    @strawberry.field(description="Projects it owns.")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(await lists.to_many(info, self, **args))
+    projects = related_list("Projects it owns.", ProjectConnection, ProjectWhereArg, ProjectSortArg)
 
 
 @strawberry.type(description="Count and totals over a set of enterprises.")

@@ -12,11 +12,11 @@ from strawberry.types import Info
 from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
-from hub.api.aggregates import page_args
+from hub.api.aggregates import related_list
 from hub.api.context import Context
 from hub.api.enums import SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
+from hub.api.relay import _S, _W, Connection, Node
 
 if TYPE_CHECKING:
     from hub.api.entities.enterprise import EnterpriseConnection, EnterpriseSort, EnterpriseWhere
@@ -85,19 +85,9 @@ class Product(Node):
     async def segment(self, info: Ctx) -> ChainSegmentRef | None:
         return cast("ChainSegment | None", await lists.to_one(info, self, object))
 
-    @strawberry.field(description="Enterprises that make it.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("EnterpriseConnection", await lists.related_connection(info, self, **args))
+    enterprises = related_list(
+        "Enterprises that make it.", EnterpriseConnectionRef, EnterpriseWhereArg, EnterpriseSortArg
+    )
 
 
 @strawberry.type(description="A page of products.")

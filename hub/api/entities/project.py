@@ -21,7 +21,7 @@ from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.aggregates import RegionLevelArg, Stats, groups, iso_date, page_args
+from hub.api.aggregates import RegionLevelArg, Stats, groups, iso_date, related_list
 from hub.api.context import Context
 from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
@@ -34,7 +34,7 @@ from hub.api.enums import (
 )
 from hub.api.inputs import _CHAIN, _DIRECTION, _NAME, _REGION, _SEARCH, _USCC, DateRange, FloatRange
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
-from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
+from hub.api.relay import _S, _W, Connection, Node
 
 if TYPE_CHECKING:
     from hub.api.entities.enterprise import Enterprise
@@ -213,50 +213,24 @@ class Project(Node):
     async def region(self, info: Ctx) -> RegionRef | None:
         return cast("Region | None", await lists.to_one(info, self, object))
 
-    @strawberry.field(description="Chain segments it builds capacity in.")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("ChainSegmentConnection", await lists.related_connection(info, self, **args))
+    segments = related_list(
+        "Chain segments it builds capacity in.",
+        ChainSegmentConnectionRef,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
-    @strawberry.field(description="Land parcels it is built on.")
-    async def parcels(
-        self,
-        info: Ctx,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("LandParcelConnection", await lists.related_connection(info, self, **args))
+    parcels = related_list(
+        "Land parcels it is built on.", LandParcelConnectionRef, ParcelWhereArg, ParcelSortArg
+    )
 
-    @strawberry.field(
-        description="Sensors that monitor it (not for the bank role).",
+    sensors = related_list(
+        "Sensors that monitor it (not for the bank role).",
+        SensorConnection | None,
+        SensorWhereArg,
+        SensorSortArg,
         permission_classes=[allow(MONITORING_READERS)],
     )
-    async def sensors(
-        self,
-        info: Ctx,
-        where: SensorWhereArg = None,
-        sort: SensorSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> SensorConnection | None:
-        args = page_args(where, sort, first, after, last, before)
-        return SensorConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(
         description="Power and labor series, daily rollups and sensor status over a window "

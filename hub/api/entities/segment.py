@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.api import chains, lists, paging
-from hub.api.aggregates import page_args
+from hub.api.aggregates import related_list
 from hub.api.chains import (
     BeneficiaryConnection,
     DirectionArg,
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 Ctx = Info[Context, None]
 IndustryChainRef = Annotated["IndustryChain", strawberry.lazy("hub.api.entities.chain")]
+# A segment lists its neighbours before its connection type is defined.
+ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(__name__)]
 
 # --- where and sort ------------------------------------------------------------------------
 
@@ -139,75 +141,34 @@ class ChainSegment(Node):
     async def chain(self, info: Ctx) -> IndustryChainRef | None:
         return cast("IndustryChain | None", await lists.to_one(info, self, object))
 
-    @strawberry.field(description="Segments this one supplies (downstream of it).")
-    async def supplies(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
+    supplies = related_list(
+        "Segments this one supplies (downstream of it).",
+        ChainSegmentConnectionRef,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
-    @strawberry.field(description="Segments that supply this one (upstream of it).")
-    async def supplied_by(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ChainSegmentConnection.of(await lists.to_many(info, self, **args))
+    supplied_by = related_list(
+        "Segments that supply this one (upstream of it).",
+        ChainSegmentConnectionRef,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
-    @strawberry.field(description="Products of this segment.")
-    async def products(
-        self,
-        info: Ctx,
-        where: ProductWhereArg = None,
-        sort: ProductSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProductConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProductConnection.of(await lists.to_many(info, self, **args))
+    products = related_list(
+        "Products of this segment.", ProductConnection, ProductWhereArg, ProductSortArg
+    )
 
-    @strawberry.field(description="Enterprises active in this segment.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return EnterpriseConnection.of(await lists.to_many(info, self, **args))
+    enterprises = related_list(
+        "Enterprises active in this segment.",
+        EnterpriseConnection,
+        EnterpriseWhereArg,
+        EnterpriseSortArg,
+    )
 
-    @strawberry.field(description="Projects building in this segment.")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(await lists.to_many(info, self, **args))
+    projects = related_list(
+        "Projects building in this segment.", ProjectConnection, ProjectWhereArg, ProjectSortArg
+    )
 
 
 @strawberry.type(description="A page of chain segments.")
