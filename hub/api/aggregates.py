@@ -4,10 +4,11 @@ and list arguments into Python values."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -40,6 +41,22 @@ class Stats:
             min=float_or_none(row.get(f"{measure}_min")),
             max=float_or_none(row.get(f"{measure}_max")),
         )
+
+
+class Totals:
+    """Base of an entity's aggregate type: ``count`` and one ``Stats`` field per amount, named as
+    the amount is in the aggregate rows (``graph_schema.reads``)."""
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> Self:
+        # The subclass is a Strawberry type, so a dataclass; mypy sees only this class.
+        subclass: Any = cls
+        row = row or {}
+        names = [f.name for f in dataclasses.fields(subclass) if f.name != "count"]
+        built: Self = subclass(
+            count=int(row.get("count") or 0), **{n: Stats.of(row, n) for n in names}
+        )
+        return built
 
 
 def float_or_none(value: Any) -> float | None:

@@ -16,6 +16,7 @@ from hub.api import chains, lists
 from hub.api.aggregates import (
     RegionLevelArg,
     Stats,
+    Totals,
     float_or_none,
     groups,
     iso_date,
@@ -178,21 +179,11 @@ class Enterprise(Node):
 
 
 @strawberry.type(description="Count and totals over a set of enterprises.")
-class EnterpriseAggregate:
+class EnterpriseAggregate(Totals):
     count: int = strawberry.field(description="Number of enterprises.")
     output: Stats = strawberry.field(description="Annual output value, 万元.")
     employees: Stats = strawberry.field(description="Head count.")
     patents: Stats = strawberry.field(description="Patents held.")
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> EnterpriseAggregate:
-        row = row or {}
-        return cls(
-            count=int(row.get("count") or 0),
-            output=Stats.of(row, "output"),
-            employees=Stats.of(row, "employees"),
-            patents=Stats.of(row, "patents"),
-        )
 
 
 @strawberry.type(description="One group of enterprises and its totals.")

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.aggregates import RegionLevelArg, Stats, groups, related_list
+from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, related_list
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import LandParcelGroupBy, LandUse, RegionLevel, SortDirection
@@ -113,14 +113,9 @@ class LandParcel(Node):
 
 
 @strawberry.type(description="Count and area over a set of land parcels.")
-class LandParcelAggregate:
+class LandParcelAggregate(Totals):
     count: int = strawberry.field(description="Number of parcels.")
     area_m2: Stats = strawberry.field(description="Area, m².")
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> LandParcelAggregate:
-        row = row or {}
-        return cls(count=int(row.get("count") or 0), area_m2=Stats.of(row, "area_m2"))
 
 
 @strawberry.type(description="One group of land parcels and its totals.")

@@ -21,7 +21,7 @@ from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.aggregates import RegionLevelArg, Stats, groups, iso_date, related_list
+from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, iso_date, related_list
 from hub.api.context import Context
 from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
@@ -255,7 +255,7 @@ class Project(Node):
 
 
 @strawberry.type(description="Count and investment totals over a set of projects (万元).")
-class ProjectAggregate:
+class ProjectAggregate(Totals):
     count: int = strawberry.field(description="Number of projects.")
     total_investment: Stats = strawberry.field(description="Total investment.")
     annual_plan_investment: Stats = strawberry.field(description="This year's planned investment.")
@@ -263,17 +263,6 @@ class ProjectAggregate:
     year_completed_investment: Stats = strawberry.field(
         description="Investment completed this year."
     )
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> ProjectAggregate:
-        row = row or {}
-        return cls(
-            count=int(row.get("count") or 0),
-            total_investment=Stats.of(row, "total_investment"),
-            annual_plan_investment=Stats.of(row, "annual_plan_investment"),
-            completed_investment=Stats.of(row, "completed_investment"),
-            year_completed_investment=Stats.of(row, "year_completed_investment"),
-        )
 
 
 @strawberry.type(description="One group of projects and its totals.")
