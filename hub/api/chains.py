@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
-from strawberry.types.lazy_type import LazyType
 
 from graph_schema.errors import InvalidInput
 from hub import chains, texts
@@ -23,7 +22,7 @@ from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
 from hub.api.paging import decode_cursor, encode_cursor, window
-from hub.api.relay import _S, _W, After, Before, First, Last, PageInfo
+from hub.api.relay import _S, _W, After, Before, First, Last, PageInfo, lazy_list_arguments
 from hub.api.texts import MESSAGE, Text, lang
 
 if TYPE_CHECKING:
@@ -48,17 +47,11 @@ IndustryChainRef = Annotated["IndustryChain", strawberry.lazy("hub.api.entities.
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_ENTERPRISE)]
 ProjectConnectionRef = Annotated["ProjectConnection", strawberry.lazy("hub.api.entities.project")]
-# Strawberry resolves a LazyType inside Optional; a lazy string there it does not.
 if TYPE_CHECKING:
     EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
     EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
 else:
-    EnterpriseWhereArg = Annotated[
-        LazyType("EnterpriseWhere", _ENTERPRISE) | None, strawberry.argument(description=_W)
-    ]
-    EnterpriseSortArg = Annotated[
-        list[LazyType("EnterpriseSort", _ENTERPRISE)] | None, strawberry.argument(description=_S)
-    ]
+    EnterpriseWhereArg, EnterpriseSortArg = lazy_list_arguments("Enterprise", _ENTERPRISE)
 
 # Arguments of the analytics fields the chain, segment and enterprise types show.
 RegionArg = Annotated[

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.lazy_type import LazyType
 
 from hub.api import chains, lists
 from hub.api.aggregates import (
@@ -45,28 +44,19 @@ from hub.api.inputs import (
     FloatRange,
     IntRange,
 )
-from hub.api.relay import _S, _W, Connection, Node
+from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
 if TYPE_CHECKING:
     from hub.api.entities.region import Region
-    from hub.api.entities.segment import ChainSegmentConnection, ChainSegmentSort, ChainSegmentWhere
+    from hub.api.entities.segment import ChainSegmentConnection
 
 Ctx = Info[Context, None]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 _SEGMENT = "hub.api.entities.segment"
 ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_SEGMENT)]
 # Segments list their enterprises with this module's where and sort, so segment's own are named
-# lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it does not).
-if TYPE_CHECKING:
-    SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
-    SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-else:
-    SegmentWhereArg = Annotated[
-        LazyType("ChainSegmentWhere", _SEGMENT) | None, strawberry.argument(description=_W)
-    ]
-    SegmentSortArg = Annotated[
-        list[LazyType("ChainSegmentSort", _SEGMENT)] | None, strawberry.argument(description=_S)
-    ]
+# lazily here.
+SegmentWhereArg, SegmentSortArg = lazy_list_arguments("ChainSegment", _SEGMENT)
 
 # --- where and sort ------------------------------------------------------------------------
 

@@ -9,17 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.aggregates import related_list
 from hub.api.context import Context
 from hub.api.enums import SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import _S, _W, Connection, Node
+from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
 if TYPE_CHECKING:
-    from hub.api.entities.enterprise import EnterpriseConnection, EnterpriseSort, EnterpriseWhere
+    from hub.api.entities.enterprise import EnterpriseConnection
     from hub.api.entities.segment import ChainSegment
 
 Ctx = Info[Context, None]
@@ -27,18 +26,8 @@ _ENTERPRISE = "hub.api.entities.enterprise"
 ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy("hub.api.entities.segment")]
 EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_ENTERPRISE)]
 # Enterprises list their products with this module's where and sort, so enterprise's own are
-# named lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it does
-# not).
-if TYPE_CHECKING:
-    EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
-    EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
-else:
-    EnterpriseWhereArg = Annotated[
-        LazyType("EnterpriseWhere", _ENTERPRISE) | None, strawberry.argument(description=_W)
-    ]
-    EnterpriseSortArg = Annotated[
-        list[LazyType("EnterpriseSort", _ENTERPRISE)] | None, strawberry.argument(description=_S)
-    ]
+# named lazily here.
+EnterpriseWhereArg, EnterpriseSortArg = lazy_list_arguments("Enterprise", _ENTERPRISE)
 
 # --- where and sort ------------------------------------------------------------------------
 

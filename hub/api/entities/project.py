@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
@@ -34,13 +33,13 @@ from hub.api.enums import (
 )
 from hub.api.inputs import _CHAIN, _DIRECTION, _NAME, _REGION, _SEARCH, _USCC, DateRange, FloatRange
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
-from hub.api.relay import _S, _W, Connection, Node
+from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
 if TYPE_CHECKING:
     from hub.api.entities.enterprise import Enterprise
-    from hub.api.entities.parcel import LandParcelConnection, LandParcelSort, LandParcelWhere
+    from hub.api.entities.parcel import LandParcelConnection
     from hub.api.entities.region import Region
-    from hub.api.entities.segment import ChainSegmentConnection, ChainSegmentSort, ChainSegmentWhere
+    from hub.api.entities.segment import ChainSegmentConnection
 
 Ctx = Info[Context, None]
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("hub.api.entities.enterprise")]
@@ -50,26 +49,9 @@ ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(
 _PARCEL = "hub.api.entities.parcel"
 LandParcelConnectionRef = Annotated["LandParcelConnection", strawberry.lazy(_PARCEL)]
 # Land parcels and segments list their projects with this module's where and sort, so theirs
-# are named lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it
-# does not).
-if TYPE_CHECKING:
-    ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
-    ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
-    SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
-    SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-else:
-    ParcelWhereArg = Annotated[
-        LazyType("LandParcelWhere", _PARCEL) | None, strawberry.argument(description=_W)
-    ]
-    ParcelSortArg = Annotated[
-        list[LazyType("LandParcelSort", _PARCEL)] | None, strawberry.argument(description=_S)
-    ]
-    SegmentWhereArg = Annotated[
-        LazyType("ChainSegmentWhere", _SEGMENT) | None, strawberry.argument(description=_W)
-    ]
-    SegmentSortArg = Annotated[
-        list[LazyType("ChainSegmentSort", _SEGMENT)] | None, strawberry.argument(description=_S)
-    ]
+# are named lazily here.
+ParcelWhereArg, ParcelSortArg = lazy_list_arguments("LandParcel", _PARCEL)
+SegmentWhereArg, SegmentSortArg = lazy_list_arguments("ChainSegment", _SEGMENT)
 
 # --- where and sort ------------------------------------------------------------------------
 
