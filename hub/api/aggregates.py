@@ -1,18 +1,23 @@
-"""What every entity type's lists share: amount statistics, grouped totals, and the helpers
-that turn stored properties and list arguments into Python values."""
+"""What every entity type's lists share: the list fields themselves (``related_list``,
+``top_list``), amount statistics, grouped totals, and the helpers that turn stored properties
+and list arguments into Python values."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Self
 
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from hub.api import lists, paging
+from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.enums import RegionLevel
+from hub.api.relay import After, Before, First, Last, SubRegions
 
 Ctx = Info[Context, None]
 
@@ -36,6 +41,22 @@ class Stats:
             min=float_or_none(row.get(f"{measure}_min")),
             max=float_or_none(row.get(f"{measure}_max")),
         )
+
+
+class Totals:
+    """Base of an entity's aggregate type: ``count`` and one ``Stats`` field per amount, named as
+    the amount is in the aggregate rows (``graph_schema.reads``)."""
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> Self:
+        # The subclass is a Strawberry type, so a dataclass; mypy sees only this class.
+        subclass: Any = cls
+        row = row or {}
+        names = [f.name for f in dataclasses.fields(subclass) if f.name != "count"]
+        built: Self = subclass(
+            count=int(row.get("count") or 0), **{n: Stats.of(row, n) for n in names}
+        )
+        return built
 
 
 def float_or_none(value: Any) -> float | None:
@@ -68,3 +89,82 @@ async def groups[G](
         group(key=str(r["group_key"]), label=r["group_label"], aggregate=aggregate.of(r))
         for r in rows
     ]
+
+
+# --- list fields ---------------------------------------------------------------------------
+# Every list field takes where, sort and the four paging arguments (a region's lists take
+# includeSubRegions first) and answers a connection. These build such fields, so a list is one
+# declaration; Strawberry reads the arguments and the field's type from the resolver's
+# signature, which is set here.
+
+_PARAMETER = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_PAGING = {"first": First, "after": After, "last": Last, "before": Before}
+
+
+def _list_field(
+    resolve: Callable[..., Any],
+    description: str,
+    connection: Any,
+    where: Any,
+    sort: Any,
+    sub_regions: bool,
+    permission_classes: Sequence[type[BasePermission]],
+) -> Any:
+    head = [
+        inspect.Parameter("self", _PARAMETER),
+        inspect.Parameter("info", _PARAMETER, annotation=Ctx),
+    ]
+    if sub_regions:
+        sub = inspect.Parameter(
+            "include_sub_regions", _PARAMETER, default=True, annotation=SubRegions
+        )
+        head.append(sub)
+    arguments = {"where": where, "sort": sort, **_PAGING}
+    tail = [
+        inspect.Parameter(n, _PARAMETER, default=None, annotation=a) for n, a in arguments.items()
+    ]
+    signature = inspect.Signature([*head, *tail], return_annotation=connection)
+    resolve.__signature__ = signature  # type: ignore[attr-defined]
+    return strawberry.field(
+        resolver=resolve, description=description, permission_classes=list(permission_classes)
+    )
+
+
+def related_list(
+    description: str,
+    connection: Any,
+    where: Any,
+    sort: Any,
+    *,
+    sub_regions: bool = False,
+    permission_classes: Sequence[type[BasePermission]] = (),
+) -> Any:
+    """A list field of ``Surface.relation_fields``: a page of what the relation reaches from the
+    object, in the target entity's connection. ``connection`` is that type (or its lazy
+    reference), ``where`` and ``sort`` the target's argument types."""
+
+    async def resolve(self: Any, info: Ctx, include_sub_regions: bool = True, **args: Any) -> Any:
+        return await lists.related_connection(info, self, sub_regions=include_sub_regions, **args)
+
+    return _list_field(
+        resolve, description, connection, where, sort, sub_regions, permission_classes
+    )
+
+
+def top_list(
+    description: str,
+    entity: str,
+    connection: Any,
+    where: Any,
+    sort: Any,
+    *,
+    permission_classes: Sequence[type[BasePermission]] = (),
+) -> Any:
+    """A top-level list field of ``entity``, its items' related fields fetched ahead
+    (``hub.api.lookahead``)."""
+
+    async def resolve(self: Any, info: Ctx, **args: Any) -> Any:
+        page = await lookahead.page(info, entity, **args)
+        return lists.surface_of(info).connections[entity].of(page)
+
+    return _list_field(resolve, description, connection, where, sort, False, permission_classes)

@@ -22,33 +22,48 @@ from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
 from hub.api.paging import decode_cursor, encode_cursor, window
-from hub.api.relay import (
-    After,
-    Before,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    PageInfo,
-)
+from hub.api.relay import _S, _W, After, Before, First, Last, PageInfo, lazy_list_arguments
 from hub.api.texts import MESSAGE, Text, lang
 from hub.promotion import chains
 
 if TYPE_CHECKING:
+    from hub.api.entities.chain import IndustryChain
+    from hub.api.entities.enterprise import (
+        Enterprise,
+        EnterpriseConnection,
+        EnterpriseSort,
+        EnterpriseWhere,
+    )
     from hub.api.entities.project import ProjectConnection
     from hub.api.entities.region import Region
-    from hub.api.types import ChainSegment, Enterprise, EnterpriseConnection, IndustryChain
+    from hub.api.entities.segment import ChainSegment
 
 Ctx = Info[Context, None]
-# The entity types (hub.api.types) show these analytics as their fields, so this module
+# The entity types (hub.api.entities) show these analytics as their fields, so this module
 # names them lazily and builds them through the schema's lists.Surface: no import circle.
-_TYPES = "hub.api.types"
-ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy(_TYPES)]
-EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
-IndustryChainRef = Annotated["IndustryChain", strawberry.lazy(_TYPES)]
+_ENTERPRISE = "hub.api.entities.enterprise"
+ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy("hub.api.entities.segment")]
+EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_ENTERPRISE)]
+IndustryChainRef = Annotated["IndustryChain", strawberry.lazy("hub.api.entities.chain")]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
-EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
+EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_ENTERPRISE)]
 ProjectConnectionRef = Annotated["ProjectConnection", strawberry.lazy("hub.api.entities.project")]
+if TYPE_CHECKING:
+    EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
+    EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
+else:
+    EnterpriseWhereArg, EnterpriseSortArg = lazy_list_arguments("Enterprise", _ENTERPRISE)
+
+# Arguments of the analytics fields the chain, segment and enterprise types show.
+RegionArg = Annotated[
+    str, strawberry.argument(description="Region code: the province, a city or a county.")
+]
+Hops = Annotated[
+    int, strawberry.argument(description="How many SUPPLIES relationships out (1 to 6).")
+]
+DirectionArg = Annotated[
+    SupplyDirection, strawberry.argument(description="Upstream, downstream or both.")
+]
 
 
 @strawberry.type(description="What a region has in a chain segment (sub-regions included).")

@@ -1,4 +1,6 @@
-"""Filter (``where``) and sort inputs of every list.
+"""What the filter (``where``) and sort inputs of every list share: ranges, descriptions, and
+the helpers that turn them into statement parameters; each entity's own inputs live in its
+module under ``hub.api.entities``.
 
 Field names are the filter names of ``graph_schema.reads.NODE_SETS`` (ranges become
 ``<name>_min``/``<name>_max``), so ``filters()`` turns an input into statement parameters with
@@ -15,11 +17,7 @@ from typing import Any
 import strawberry
 
 from graph_schema.errors import InvalidInput
-from hub.api.enums import (
-    EnterpriseTag,
-    SortDirection,
-    Tier,
-)
+from hub.api.enums import SortDirection
 
 MAX_TEXT = 200
 MAX_LIST = 1000
@@ -98,92 +96,7 @@ _SEARCH = (
     "Full-text search on the name (top-level lists only). Results sort by relevance unless a "
     "sort is given; every word must match."
 )
-
-
-@strawberry.input(description="Which industry chains to list.")
-class IndustryChainWhere:
-    ids: list[str] | None = strawberry.field(default=None, description="Only these ids.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-
-
-@strawberry.input(description="Which chain segments to list.")
-class ChainSegmentWhere:
-    ids: list[str] | None = strawberry.field(default=None, description="Only these ids.")
-    tier: list[Tier] | None = strawberry.field(default=None, description="Any of these tiers.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    chain: str | None = strawberry.field(default=None, description="Only this chain's segments.")
-
-
-@strawberry.input(description="Which enterprises to list.")
-class EnterpriseWhere:
-    region: str | None = strawberry.field(default=None, description=_REGION)
-    chain: str | None = strawberry.field(default=None, description=_CHAIN)
-    segment: str | None = strawberry.field(default=None, description="In this segment.")
-    product: str | None = strawberry.field(default=None, description="Makes this product.")
-    tags_any: list[EnterpriseTag] | None = strawberry.field(
-        default=None, description="Has at least one of these tags."
-    )
-    tags_all: list[EnterpriseTag] | None = strawberry.field(
-        default=None, description="Has every one of these tags."
-    )
-    output: FloatRange | None = strawberry.field(
-        default=None, description="Annual output value, 万元."
-    )
-    employees: IntRange | None = strawberry.field(default=None, description="Head count.")
-    patents: IntRange | None = strawberry.field(default=None, description="Patents held.")
-    founded: DateRange | None = strawberry.field(default=None, description="Founding date.")
-    name_contains: str | None = strawberry.field(default=None, description=_NAME)
-    search: str | None = strawberry.field(default=None, description=_SEARCH)
-
-
-# --- sorting -----------------------------------------------------------------------------------
-
-
-@strawberry.enum(description="Fields industry chains sort on.")
-class IndustryChainSortField(Enum):
-    ID = strawberry.enum_value("id", description="Chain id.")
-    NAME = strawberry.enum_value("name", description="Chinese name.")
-
-
-@strawberry.enum(description="Fields chain segments sort on.")
-class ChainSegmentSortField(Enum):
-    ID = strawberry.enum_value("id", description="Segment id.")
-    NAME = strawberry.enum_value("name", description="Chinese name.")
-    POSITION = strawberry.enum_value("position", description="Drawing order within the tier.")
-
-
-@strawberry.enum(description="Fields enterprises sort on.")
-class EnterpriseSortField(Enum):
-    USCC = strawberry.enum_value("uscc", description="Unified social credit code.")
-    NAME = strawberry.enum_value("name", description="Name.")
-    OUTPUT = strawberry.enum_value("output", description="Annual output value.")
-    EMPLOYEES = strawberry.enum_value("employees", description="Head count.")
-    PATENTS = strawberry.enum_value("patents", description="Patents held.")
-    FOUNDED = strawberry.enum_value("founded", description="Founding date; unknown ones last.")
-    RELEVANCE = strawberry.enum_value(
-        "relevance", description="Full-text relevance; only with where.search."
-    )
-
-
 _DIRECTION = "Ascending (default) or descending."
-
-
-@strawberry.input(description="One sort key for industry chain lists.")
-class IndustryChainSort:
-    field: IndustryChainSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for chain segment lists.")
-class ChainSegmentSort:
-    field: ChainSegmentSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
-
-
-@strawberry.input(description="One sort key for enterprise lists.")
-class EnterpriseSort:
-    field: EnterpriseSortField = strawberry.field(description="The field to sort on.")
-    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 
 def sort_keys(sort: list[Any] | None) -> tuple[tuple[str, bool], ...]:

@@ -9,7 +9,6 @@ operator and admin roles may write.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from enum import Enum
 from typing import Annotated, Any
 
@@ -24,16 +23,15 @@ from hub.api import cameras, lists
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.bank import BankInput
+from hub.api.entities.chain import IndustryChainInput
+from hub.api.entities.enterprise import EnterpriseInput
 from hub.api.entities.parcel import LandParcelInput
 from hub.api.entities.product import ProductInput
 from hub.api.entities.project import ProjectInput
 from hub.api.entities.region import RegionInput
+from hub.api.entities.segment import ChainSegmentInput
 from hub.api.entities.sensor import SensorInput
-from hub.api.enums import (
-    EnterpriseTag,
-    Tier,
-)
-from hub.api.inputs import _REGION_CODE, _USCC, plain
+from hub.api.inputs import plain
 from hub.api.paging import decode_global_id
 from hub.api.relay import Node
 
@@ -117,48 +115,6 @@ class ChangeResult:
 
 
 # --- inputs (field names and types mirror graph_schema.model; a test holds them together) -------
-
-
-@strawberry.input(description="An industry chain to create or update.")
-class IndustryChainInput:
-    id: str = strawberry.field(description="Short stable id, e.g. nev.")
-    name: str = strawberry.field(description="Chinese name.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    industry_codes: list[str] | None = strawberry.field(
-        default=None, description="GB/T 4754-2017 four-digit classes."
-    )
-
-
-@strawberry.input(description="A chain segment to create or update.")
-class ChainSegmentInput:
-    id: str = strawberry.field(description="'<chain id>.<segment slug>'.")
-    chain_id: str = strawberry.field(description="The chain; must start the id.")
-    name: str = strawberry.field(description="Chinese name.")
-    tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    position: int | None = strawberry.field(default=None, description="Order within the tier.")
-    industry_codes: list[str] | None = strawberry.field(
-        default=None, description="GB/T 4754-2017 four-digit classes."
-    )
-
-
-@strawberry.input(description="An enterprise to create or update (replaces its links).")
-class EnterpriseInput:
-    uscc: str = strawberry.field(description=_USCC)
-    name: str = strawberry.field(description="Registered name.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it is active in."
-    )
-    product_ids: list[str] | None = strawberry.field(default=None, description="Products it makes.")
-    tags: list[EnterpriseTag] | None = strawberry.field(default=None, description="Labels.")
-    output: float | None = strawberry.field(default=None, description="Annual output, 万元.")
-    employees: int | None = strawberry.field(default=None, description="Head count.")
-    patents: int | None = strawberry.field(default=None, description="Patents held.")
-    founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
-    output_growth: float | None = strawberry.field(
-        default=None, description="Year-on-year output growth, %."
-    )
 
 
 INPUTS: dict[str, type] = {

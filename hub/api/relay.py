@@ -4,17 +4,13 @@ connections) and the pagination and filter arguments, described once."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Self, TypeVar
+from types import GenericAlias
+from typing import Annotated, Any, Self, TypeVar
 
 import strawberry
+from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
-from hub.api.inputs import (
-    ChainSegmentSort,
-    ChainSegmentWhere,
-    EnterpriseSort,
-    EnterpriseWhere,
-)
 from hub.api.paging import encode_global_id
 
 NodeT = TypeVar("NodeT")
@@ -36,10 +32,18 @@ _S = "Sort keys, most significant first (at most 3); ties break on the key."
 SubRegions = Annotated[
     bool, strawberry.argument(description="Include the sub-regions' objects (default true).")
 ]
-SegmentWhereArg = Annotated[ChainSegmentWhere | None, strawberry.argument(description=_W)]
-SegmentSortArg = Annotated[list[ChainSegmentSort] | None, strawberry.argument(description=_S)]
-EnterpriseWhereArg = Annotated[EnterpriseWhere | None, strawberry.argument(description=_W)]
-EnterpriseSortArg = Annotated[list[EnterpriseSort] | None, strawberry.argument(description=_S)]
+
+
+def lazy_list_arguments(name: str, module: str) -> tuple[Any, Any]:
+    """The where and sort arguments of lists of an entity whose inputs (``<name>Where``,
+    ``<name>Sort``) live in ``module``, which the caller cannot import (it would close an import
+    circle). Strawberry resolves a LazyType inside Optional; a lazy string there it does not."""
+    where: Any = Annotated[
+        LazyType(f"{name}Where", module) | None, strawberry.argument(description=_W)
+    ]
+    keys = GenericAlias(list, (LazyType(f"{name}Sort", module),))  # list[<name>Sort]
+    sort: Any = Annotated[keys | None, strawberry.argument(description=_S)]
+    return where, sort
 
 
 # --- Relay plumbing -------------------------------------------------------------------------

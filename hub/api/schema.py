@@ -28,13 +28,36 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead, paging, scoreboard, types
+from hub.api import lists, lookahead, scoreboard
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
+from hub.api.aggregates import top_list
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
 from hub.api.cost import cost_rule
-from hub.api.entities import bank, parcel, product, project, region, sensor
+from hub.api.entities import (
+    bank,
+    chain,
+    enterprise,
+    parcel,
+    product,
+    project,
+    region,
+    segment,
+    sensor,
+)
 from hub.api.entities.bank import Bank, BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.chain import (
+    ChainSortArg,
+    ChainWhereArg,
+    IndustryChain,
+    IndustryChainConnection,
+)
+from hub.api.entities.enterprise import (
+    Enterprise,
+    EnterpriseConnection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+)
 from hub.api.entities.parcel import (
     LandParcel,
     LandParcelConnection,
@@ -44,46 +67,35 @@ from hub.api.entities.parcel import (
 from hub.api.entities.product import Product, ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import Project, ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.region import Region, RegionConnection, RegionSortArg, RegionWhereArg
+from hub.api.entities.segment import (
+    ChainSegment,
+    ChainSegmentConnection,
+    SegmentSortArg,
+    SegmentWhereArg,
+)
 from hub.api.entities.sensor import Sensor, SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.financing import FinancingMutation, FinancingQuery
 from hub.api.indicators import IndicatorMutation, IndicatorQuery
-from hub.api.inputs import IndustryChainSort, IndustryChainWhere
 from hub.api.land import LandMutation, LandQuery
 from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from hub.api.mpi import MpiQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
-from hub.api.relay import (
-    After,
-    Before,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    Node,
-    SegmentSortArg,
-    SegmentWhereArg,
-)
+from hub.api.relay import Node
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
-from hub.api.types import (
-    ChainSegment,
-    ChainSegmentConnection,
-    Enterprise,
-    EnterpriseConnection,
-    IndustryChain,
-    IndustryChainConnection,
-)
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
 # assembled here from the modules that declare them (nothing fills a registry on import).
 ENTITY_PARTS: Final = (
     region.PART,
-    *types.PARTS,
+    chain.PART,
+    segment.PART,
+    enterprise.PART,
     project.PART,
     bank.PART,
     parcel.PART,
@@ -97,14 +109,6 @@ log = logging.getLogger(__name__)
 
 Ctx = Info[Context, None]
 MAX_NODES = 100
-ChainWhereArg = Annotated[
-    IndustryChainWhere | None,
-    strawberry.argument(description="Filters; every one given must hold."),
-]
-ChainSortArg = Annotated[
-    list[IndustryChainSort] | None,
-    strawberry.argument(description="Sort keys, most significant first (at most 3)."),
-]
 
 
 def _as_hub_error(error: GraphQLError) -> HubError | None:
@@ -178,21 +182,9 @@ class Query(
     ) -> Region | None:
         return await lists.by_key(info, "region", code, Region)
 
-    @strawberry.field(description="Regions (default order: code).")
-    async def regions(
-        self,
-        info: Ctx,
-        where: RegionWhereArg = None,
-        sort: RegionSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> RegionConnection:
-        args = paging.args(first, after, last, before)
-        return RegionConnection.of(
-            await lookahead.page(info, "region", where=where, sort=sort, **args)
-        )
+    regions = top_list(
+        "Regions (default order: code).", "region", RegionConnection, RegionWhereArg, RegionSortArg
+    )
 
     @strawberry.field(description="One industry chain by its id, e.g. nev.")
     async def industry_chain(
@@ -200,21 +192,13 @@ class Query(
     ) -> IndustryChain | None:
         return await lists.by_key(info, "chain", id, IndustryChain)
 
-    @strawberry.field(description="Industry chains (default order: id).")
-    async def industry_chains(
-        self,
-        info: Ctx,
-        where: ChainWhereArg = None,
-        sort: ChainSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> IndustryChainConnection:
-        args = paging.args(first, after, last, before)
-        return IndustryChainConnection.of(
-            await lookahead.page(info, "chain", where=where, sort=sort, **args)
-        )
+    industry_chains = top_list(
+        "Industry chains (default order: id).",
+        "chain",
+        IndustryChainConnection,
+        ChainWhereArg,
+        ChainSortArg,
+    )
 
     @strawberry.field(description="One chain segment by its id, e.g. nev.cathode.")
     async def segment(
@@ -222,41 +206,25 @@ class Query(
     ) -> ChainSegment | None:
         return await lists.by_key(info, "segment", id, ChainSegment)
 
-    @strawberry.field(description="Chain segments (default order: id).")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnection:
-        args = paging.args(first, after, last, before)
-        return ChainSegmentConnection.of(
-            await lookahead.page(info, "segment", where=where, sort=sort, **args)
-        )
+    segments = top_list(
+        "Chain segments (default order: id).",
+        "segment",
+        ChainSegmentConnection,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
     @strawberry.field(description="One product by its id.")
     async def product(self, info: Ctx, id: Annotated[str, _key("Product id.")]) -> Product | None:
         return await lists.by_key(info, "product", id, Product)
 
-    @strawberry.field(description="Products (default order: id).")
-    async def products(
-        self,
-        info: Ctx,
-        where: ProductWhereArg = None,
-        sort: ProductSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProductConnection:
-        args = paging.args(first, after, last, before)
-        return ProductConnection.of(
-            await lookahead.page(info, "product", where=where, sort=sort, **args)
-        )
+    products = top_list(
+        "Products (default order: id).",
+        "product",
+        ProductConnection,
+        ProductWhereArg,
+        ProductSortArg,
+    )
 
     @strawberry.field(description="One enterprise by its unified social credit code.")
     async def enterprise(
@@ -264,21 +232,13 @@ class Query(
     ) -> Enterprise | None:
         return await lists.by_key(info, "enterprise", uscc, Enterprise)
 
-    @strawberry.field(description="Enterprises (default order: name).")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnection:
-        args = paging.args(first, after, last, before)
-        return EnterpriseConnection.of(
-            await lookahead.page(info, "enterprise", where=where, sort=sort, **args)
-        )
+    enterprises = top_list(
+        "Enterprises (default order: name).",
+        "enterprise",
+        EnterpriseConnection,
+        EnterpriseWhereArg,
+        EnterpriseSortArg,
+    )
 
     @strawberry.field(description="One land parcel by its parcel number.")
     async def parcel(
@@ -286,21 +246,13 @@ class Query(
     ) -> LandParcel | None:
         return await lists.by_key(info, "parcel", id, LandParcel)
 
-    @strawberry.field(description="Land parcels (default order: parcel number).")
-    async def parcels(
-        self,
-        info: Ctx,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnection:
-        args = paging.args(first, after, last, before)
-        return LandParcelConnection.of(
-            await lookahead.page(info, "parcel", where=where, sort=sort, **args)
-        )
+    parcels = top_list(
+        "Land parcels (default order: parcel number).",
+        "parcel",
+        LandParcelConnection,
+        ParcelWhereArg,
+        ParcelSortArg,
+    )
 
     @strawberry.field(description="One project by its national project code.")
     async def project(
@@ -308,39 +260,21 @@ class Query(
     ) -> Project | None:
         return await lists.by_key(info, "project", code, Project)
 
-    @strawberry.field(description="Projects (default order: code; by relevance with search).")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = paging.args(first, after, last, before)
-        return ProjectConnection.of(
-            await lookahead.page(info, "project", where=where, sort=sort, **args)
-        )
+    projects = top_list(
+        "Projects (default order: code; by relevance with search).",
+        "project",
+        ProjectConnection,
+        ProjectWhereArg,
+        ProjectSortArg,
+    )
 
     @strawberry.field(description="One bank by its id.")
     async def bank(self, info: Ctx, id: Annotated[str, _key("Bank id.")]) -> Bank | None:
         return await lists.by_key(info, "bank", id, Bank)
 
-    @strawberry.field(description="Banks (default order: id).")
-    async def banks(
-        self,
-        info: Ctx,
-        where: BankWhereArg = None,
-        sort: BankSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> BankConnection:
-        args = paging.args(first, after, last, before)
-        return BankConnection.of(await lookahead.page(info, "bank", where=where, sort=sort, **args))
+    banks = top_list(
+        "Banks (default order: id).", "bank", BankConnection, BankWhereArg, BankSortArg
+    )
 
     @strawberry.field(
         description="One sensor by its id (not for the bank role).",
@@ -349,24 +283,14 @@ class Query(
     async def sensor(self, info: Ctx, id: Annotated[str, _key("Sensor id.")]) -> Sensor | None:
         return await lists.by_key(info, "sensor", id, Sensor)
 
-    @strawberry.field(
-        description="Sensors (default order: id; not for the bank role).",
+    sensors = top_list(
+        "Sensors (default order: id; not for the bank role).",
+        "sensor",
+        SensorConnection | None,
+        SensorWhereArg,
+        SensorSortArg,
         permission_classes=[allow(MONITORING_READERS)],
     )
-    async def sensors(
-        self,
-        info: Ctx,
-        where: SensorWhereArg = None,
-        sort: SensorSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> SensorConnection | None:
-        args = paging.args(first, after, last, before)
-        return SensorConnection.of(
-            await lookahead.page(info, "sensor", where=where, sort=sort, **args)
-        )
 
 
 @strawberry.type(

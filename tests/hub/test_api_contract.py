@@ -10,16 +10,25 @@ import pytest
 from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
-from hub.api import inputs
-from hub.api.entities import bank, parcel, product, project, region, sensor
+from hub.api.entities import (
+    bank,
+    chain,
+    enterprise,
+    parcel,
+    product,
+    project,
+    region,
+    segment,
+    sensor,
+)
 from hub.api.mutations import INPUTS
 
 WHERE = {
     "region": region.RegionWhere,
-    "chain": inputs.IndustryChainWhere,
-    "segment": inputs.ChainSegmentWhere,
+    "chain": chain.IndustryChainWhere,
+    "segment": segment.ChainSegmentWhere,
     "product": product.ProductWhere,
-    "enterprise": inputs.EnterpriseWhere,
+    "enterprise": enterprise.EnterpriseWhere,
     "parcel": parcel.LandParcelWhere,
     "project": project.ProjectWhere,
     "bank": bank.BankWhere,

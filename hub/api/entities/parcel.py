@@ -15,12 +15,12 @@ from strawberry.types import Info
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.aggregates import RegionLevelArg, Stats, groups, page_args
+from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, related_list
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import LandParcelGroupBy, LandUse, RegionLevel, SortDirection
 from hub.api.inputs import _DIRECTION, _REGION, _REGION_CODE, FloatRange
-from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
+from hub.api.relay import _S, _W, Connection, Node
 from hub.api.satellite import ParcelSatellite, parcel_satellite
 
 if TYPE_CHECKING:
@@ -107,30 +107,15 @@ class LandParcel(Node):
     ) -> ParcelSatellite | None:
         return parcel_satellite(info, self.id_, self.area_m2, start, end)
 
-    @strawberry.field(description="Projects built on it.")
-    async def projects(
-        self,
-        info: Ctx,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(await lists.to_many(info, self, **args))
+    projects = related_list(
+        "Projects built on it.", ProjectConnection, ProjectWhereArg, ProjectSortArg
+    )
 
 
 @strawberry.type(description="Count and area over a set of land parcels.")
-class LandParcelAggregate:
+class LandParcelAggregate(Totals):
     count: int = strawberry.field(description="Number of parcels.")
     area_m2: Stats = strawberry.field(description="Area, m².")
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> LandParcelAggregate:
-        row = row or {}
-        return cls(count=int(row.get("count") or 0), area_m2=Stats.of(row, "area_m2"))
 
 
 @strawberry.type(description="One group of land parcels and its totals.")

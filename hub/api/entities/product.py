@@ -11,30 +11,23 @@ import strawberry
 from strawberry.types import Info
 
 from hub.api import lists
-from hub.api.aggregates import page_args
+from hub.api.aggregates import related_list
 from hub.api.context import Context
 from hub.api.enums import SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import (
-    _S,
-    _W,
-    After,
-    Before,
-    Connection,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    Node,
-)
+from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
 if TYPE_CHECKING:
-    from hub.api.types import ChainSegment, EnterpriseConnection
+    from hub.api.entities.enterprise import EnterpriseConnection
+    from hub.api.entities.segment import ChainSegment
 
 Ctx = Info[Context, None]
-_TYPES = "hub.api.types"
-ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy(_TYPES)]
-EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_TYPES)]
+_ENTERPRISE = "hub.api.entities.enterprise"
+ChainSegmentRef = Annotated["ChainSegment", strawberry.lazy("hub.api.entities.segment")]
+EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy(_ENTERPRISE)]
+# Enterprises list their products with this module's where and sort, so enterprise's own are
+# named lazily here.
+EnterpriseWhereArg, EnterpriseSortArg = lazy_list_arguments("Enterprise", _ENTERPRISE)
 
 # --- where and sort ------------------------------------------------------------------------
 
@@ -81,19 +74,9 @@ class Product(Node):
     async def segment(self, info: Ctx) -> ChainSegmentRef | None:
         return cast("ChainSegment | None", await lists.to_one(info, self, object))
 
-    @strawberry.field(description="Enterprises that make it.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("EnterpriseConnection", await lists.related_connection(info, self, **args))
+    enterprises = related_list(
+        "Enterprises that make it.", EnterpriseConnectionRef, EnterpriseWhereArg, EnterpriseSortArg
+    )
 
 
 @strawberry.type(description="A page of products.")

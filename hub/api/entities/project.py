@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.aggregates import RegionLevelArg, Stats, groups, iso_date, page_args
+from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, iso_date, related_list
 from hub.api.context import Context
 from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
@@ -34,46 +33,25 @@ from hub.api.enums import (
 )
 from hub.api.inputs import _CHAIN, _DIRECTION, _NAME, _REGION, _SEARCH, _USCC, DateRange, FloatRange
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
-from hub.api.relay import (
-    _S,
-    _W,
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    Node,
-    SegmentSortArg,
-    SegmentWhereArg,
-)
+from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
 if TYPE_CHECKING:
-    from hub.api.entities.parcel import LandParcelConnection, LandParcelSort, LandParcelWhere
+    from hub.api.entities.enterprise import Enterprise
+    from hub.api.entities.parcel import LandParcelConnection
     from hub.api.entities.region import Region
-    from hub.api.types import (
-        ChainSegmentConnection,
-        Enterprise,
-    )
+    from hub.api.entities.segment import ChainSegmentConnection
 
 Ctx = Info[Context, None]
-_TYPES = "hub.api.types"
-EnterpriseRef = Annotated["Enterprise", strawberry.lazy(_TYPES)]
+EnterpriseRef = Annotated["Enterprise", strawberry.lazy("hub.api.entities.enterprise")]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
-ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_TYPES)]
+_SEGMENT = "hub.api.entities.segment"
+ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_SEGMENT)]
 _PARCEL = "hub.api.entities.parcel"
 LandParcelConnectionRef = Annotated["LandParcelConnection", strawberry.lazy(_PARCEL)]
-# Land parcels list their projects with this module's where and sort, so parcel's own are named
-# lazily here (Strawberry resolves a LazyType inside Optional; a lazy string there it does not).
-if TYPE_CHECKING:
-    ParcelWhereArg = Annotated[LandParcelWhere | None, strawberry.argument(description=_W)]
-    ParcelSortArg = Annotated[list[LandParcelSort] | None, strawberry.argument(description=_S)]
-else:
-    ParcelWhereArg = Annotated[
-        LazyType("LandParcelWhere", _PARCEL) | None, strawberry.argument(description=_W)
-    ]
-    ParcelSortArg = Annotated[
-        list[LazyType("LandParcelSort", _PARCEL)] | None, strawberry.argument(description=_S)
-    ]
+# Land parcels and segments list their projects with this module's where and sort, so theirs
+# are named lazily here.
+ParcelWhereArg, ParcelSortArg = lazy_list_arguments("LandParcel", _PARCEL)
+SegmentWhereArg, SegmentSortArg = lazy_list_arguments("ChainSegment", _SEGMENT)
 
 # --- where and sort ------------------------------------------------------------------------
 
@@ -217,50 +195,24 @@ class Project(Node):
     async def region(self, info: Ctx) -> RegionRef | None:
         return cast("Region | None", await lists.to_one(info, self, object))
 
-    @strawberry.field(description="Chain segments it builds capacity in.")
-    async def segments(
-        self,
-        info: Ctx,
-        where: SegmentWhereArg = None,
-        sort: SegmentSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ChainSegmentConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("ChainSegmentConnection", await lists.related_connection(info, self, **args))
+    segments = related_list(
+        "Chain segments it builds capacity in.",
+        ChainSegmentConnectionRef,
+        SegmentWhereArg,
+        SegmentSortArg,
+    )
 
-    @strawberry.field(description="Land parcels it is built on.")
-    async def parcels(
-        self,
-        info: Ctx,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        return cast("LandParcelConnection", await lists.related_connection(info, self, **args))
+    parcels = related_list(
+        "Land parcels it is built on.", LandParcelConnectionRef, ParcelWhereArg, ParcelSortArg
+    )
 
-    @strawberry.field(
-        description="Sensors that monitor it (not for the bank role).",
+    sensors = related_list(
+        "Sensors that monitor it (not for the bank role).",
+        SensorConnection | None,
+        SensorWhereArg,
+        SensorSortArg,
         permission_classes=[allow(MONITORING_READERS)],
     )
-    async def sensors(
-        self,
-        info: Ctx,
-        where: SensorWhereArg = None,
-        sort: SensorSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> SensorConnection | None:
-        args = page_args(where, sort, first, after, last, before)
-        return SensorConnection.of(await lists.to_many(info, self, **args))
 
     @strawberry.field(
         description="Power and labor series, daily rollups and sensor status over a window "
@@ -285,7 +237,7 @@ class Project(Node):
 
 
 @strawberry.type(description="Count and investment totals over a set of projects (万元).")
-class ProjectAggregate:
+class ProjectAggregate(Totals):
     count: int = strawberry.field(description="Number of projects.")
     total_investment: Stats = strawberry.field(description="Total investment.")
     annual_plan_investment: Stats = strawberry.field(description="This year's planned investment.")
@@ -293,17 +245,6 @@ class ProjectAggregate:
     year_completed_investment: Stats = strawberry.field(
         description="Investment completed this year."
     )
-
-    @classmethod
-    def of(cls, row: dict[str, Any] | None) -> ProjectAggregate:
-        row = row or {}
-        return cls(
-            count=int(row.get("count") or 0),
-            total_investment=Stats.of(row, "total_investment"),
-            annual_plan_investment=Stats.of(row, "annual_plan_investment"),
-            completed_investment=Stats.of(row, "completed_investment"),
-            year_completed_investment=Stats.of(row, "year_completed_investment"),
-        )
 
 
 @strawberry.type(description="One group of projects and its totals.")

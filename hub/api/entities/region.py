@@ -5,38 +5,29 @@ sort, mutation input and connection, and its share of the schema's ``lists.Surfa
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Final, cast
+from typing import Annotated, Any, Final
 
 import strawberry
 from strawberry.types import Info
 
 from hub.api import lists
-from hub.api.aggregates import page_args
+from hub.api.aggregates import related_list
 from hub.api.context import Context
 from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
+from hub.api.entities.enterprise import (
+    EnterpriseConnection,
+    EnterpriseSortArg,
+    EnterpriseWhereArg,
+)
 from hub.api.entities.parcel import LandParcelConnection, ParcelSortArg, ParcelWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import RegionLevel, SortDirection
 from hub.api.inputs import _DIRECTION, _NAME
-from hub.api.relay import (
-    _S,
-    _W,
-    After,
-    Before,
-    Connection,
-    EnterpriseSortArg,
-    EnterpriseWhereArg,
-    First,
-    Last,
-    Node,
-    SubRegions,
-)
-
-if TYPE_CHECKING:
-    from hub.api.types import EnterpriseConnection
+from hub.api.relay import _S, _W, Connection, Node
 
 Ctx = Info[Context, None]
-EnterpriseConnectionRef = Annotated["EnterpriseConnection", strawberry.lazy("hub.api.types")]
+# A region lists its children before its connection type is defined.
+RegionConnectionRef = Annotated["RegionConnection", strawberry.lazy(__name__)]
 
 # --- where and sort ------------------------------------------------------------------------
 
@@ -100,87 +91,29 @@ class Region(Node):
     async def parent(self, info: Ctx) -> Region | None:
         return await lists.to_one(info, self, Region)
 
-    @strawberry.field(description="The regions one level down.")
-    async def children(
-        self,
-        info: Ctx,
-        where: RegionWhereArg = None,
-        sort: RegionSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> RegionConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return RegionConnection.of(await lists.to_many(info, self, **args))
+    children = related_list(
+        "The regions one level down.", RegionConnectionRef, RegionWhereArg, RegionSortArg
+    )
 
-    @strawberry.field(description="Projects built here.")
-    async def projects(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: ProjectWhereArg = None,
-        sort: ProjectSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> ProjectConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return ProjectConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
+    projects = related_list(
+        "Projects built here.", ProjectConnection, ProjectWhereArg, ProjectSortArg, sub_regions=True
+    )
 
-    @strawberry.field(description="Enterprises registered here.")
-    async def enterprises(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: EnterpriseWhereArg = None,
-        sort: EnterpriseSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> EnterpriseConnectionRef:
-        args = page_args(where, sort, first, after, last, before)
-        page = await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        connection = lists.surface_of(info).connections["enterprise"].of(page)
-        return cast("EnterpriseConnection", connection)
+    enterprises = related_list(
+        "Enterprises registered here.",
+        EnterpriseConnection,
+        EnterpriseWhereArg,
+        EnterpriseSortArg,
+        sub_regions=True,
+    )
 
-    @strawberry.field(description="Land parcels here.")
-    async def parcels(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: ParcelWhereArg = None,
-        sort: ParcelSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> LandParcelConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return LandParcelConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
+    parcels = related_list(
+        "Land parcels here.", LandParcelConnection, ParcelWhereArg, ParcelSortArg, sub_regions=True
+    )
 
-    @strawberry.field(description="Banks (branches) here.")
-    async def banks(
-        self,
-        info: Ctx,
-        include_sub_regions: SubRegions = True,
-        where: BankWhereArg = None,
-        sort: BankSortArg = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> BankConnection:
-        args = page_args(where, sort, first, after, last, before)
-        return BankConnection.of(
-            await lists.to_many(info, self, sub_regions=include_sub_regions, **args)
-        )
+    banks = related_list(
+        "Banks (branches) here.", BankConnection, BankWhereArg, BankSortArg, sub_regions=True
+    )
 
 
 @strawberry.type(description="A page of regions.")
