@@ -21,11 +21,14 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.store import GraphStore
 from hub.seed import seed_demo
-from tests.graphs import COPY_TIMEOUT_S, START_TIMEOUT_S, Neo4jDatabase, fresh_graph
+from tests.graphs import (
+    COPY_TIMEOUT_S,
+    GRAPH_STORES,
+    START_TIMEOUT_S,
+    Neo4jDatabase,
+    fresh_graph,
+)
 from tests.neo4j import Neo4jProcess
-
-# The graph stores every `store` test runs on; part of each test id.
-GRAPH_STORES = ("falkordb", "neo4j")
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,9 @@ CONNECT_TIMEOUT_S = 60.0
 # hog on both cores: the template's client waits up to this long for one command.
 COPY_TIMEOUT_S = 600.0
 
+# The graph stores every `store` test runs on, in its test id: `test_x[falkordb]`, `[neo4j]`.
+GRAPH_STORES = ("falkordb", "neo4j")
+
 _graphs = itertools.count()
 
 
@@ -115,6 +118,14 @@ class Neo4jDatabase:
         self.contents = Contents.UNKNOWN
         self._schema: frozenset[str] | None = None  # index and constraint names after migrate
         self._constraints: frozenset[str] = frozenset()
+
+    def env(self) -> dict[str, str]:
+        """Hub settings (``load_settings(env)``) that open this database."""
+        return {
+            "HUB_GRAPH_URL": self.server.uri,
+            "HUB_GRAPH_USER": self.server.user,
+            "HUB_GRAPH_PASSWORD": self.server.password,
+        }
 
     def client(self) -> Neo4jStore:
         return Neo4jStore(self.server.uri, user=self.server.user, password=self.server.password)
