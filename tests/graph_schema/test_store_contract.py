@@ -4,6 +4,7 @@ runs once on the embedded FalkorDB and once on a real Neo4j (``[falkordb]``, ``[
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
@@ -152,3 +153,19 @@ async def test_element_ids_find_their_node_again(store: GraphStore) -> None:
 
 async def test_migrate_on_a_migrated_store_creates_nothing(store: GraphStore) -> None:
     assert (await migrate(store)).created == []
+
+
+async def test_a_value_the_stores_treat_differently_is_refused_before_sending(
+    store: GraphStore,
+) -> None:
+    # Neo4j stored a date as a temporal value; FalkorDB's header spelled it unquoted and the
+    # statement failed to parse (a GraphQueryError). Dates travel as ISO-8601 text
+    # (model.to_properties), and a program that forgets is told so, the same on both.
+    before = store.stats.round_trips
+    for value in (dt.date(2026, 1, 31), dt.datetime(2026, 1, 31, tzinfo=dt.UTC), b"x", {1}):
+        with pytest.raises(TypeError, match="not portable"):
+            await store.run(ECHO, {"v": [value]})
+        with pytest.raises(TypeError, match="not portable"):
+            await store.run(ECHO, {"v": [{"at": value}]})
+    assert store.stats.round_trips == before
+    assert await store.run(ECHO, {"v": ["2026-01-31"]}) == [{"v": "2026-01-31"}]
