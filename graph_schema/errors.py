@@ -18,6 +18,7 @@ failed::
 from __future__ import annotations
 
 import json
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,10 +115,12 @@ def _unsendable(value: Any) -> Problem | None:
     if isinstance(value, str):
         problem = _unstorable(value)
         return None if problem is None else Problem("", problem, UnstorableText.code)
-    if isinstance(value, int) and not isinstance(value, bool):
-        if _INT64_MIN <= value <= _INT64_MAX:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # numpy's too
+        if _INT64_MIN <= int(value) <= _INT64_MAX:
             return None
         return Problem("", f"the integer {value} does not fit in 64 bits")
+    if isinstance(value, numbers.Real) and type(value).__module__ == "numpy":
+        return None  # numpy's floats (float64 is a float already): both stores take them
     if isinstance(value, dict):
         for k, v in value.items():
             found = _unsendable(k) or _unsendable(v)
