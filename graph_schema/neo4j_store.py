@@ -49,6 +49,10 @@ class Neo4jStore(GraphStore):
             auth=auth,
             max_connection_pool_size=max_pool_size,
             connection_acquisition_timeout=acquisition_timeout_s,
+            # The server annotates a statement naming a label or property no node has yet
+            # ("label does not exist") and the driver logs each as a WARNING: on an empty or
+            # young graph, most reads. Our statements are linted; the notes are noise.
+            notifications_min_severity="OFF",
         )
 
     def describe(self) -> str:
@@ -79,6 +83,8 @@ class Neo4jStore(GraphStore):
         checked = [(statement, check_params(statement, params)) for statement, params in steps]
         self.stats.count("transaction")
 
+        # The same ceiling as a single statement's: without it a transaction waits for ever.
+        @neo4j.unit_of_work(timeout=self._query_timeout_s)
         async def work(tx: neo4j.AsyncManagedTransaction) -> list[list[Row]]:
             out: list[list[Row]] = []
             for statement, values in checked:
@@ -139,7 +145,16 @@ _INDEXES_NOT_ONLINE = Statement(
 STATEMENTS = (_SCHEMA_NAMES, _INDEXES_NOT_ONLINE)
 
 
+# Neo4j says "Node(5) already exists with label `Bank` and property `id` = 'b1'"; FalkorDB
+# says "unique constraint violation on node of type Bank". Callers (and a rejected record's
+# reason) see the same words from both.
+_CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+
+
 def _translate(exc: neo4j_errors.Neo4jError, name: str) -> Exception:
     if isinstance(exc, neo4j_errors.TransientError | neo4j_errors.DatabaseUnavailable):
         return GraphUnavailable(f"{name}: {exc.message or exc}")
-    return GraphQueryError(str(exc.message or exc), statement=name)
+    message = str(exc.message or exc)
+    if exc.code == _CONSTRAINT_FAILED:
+        message = f"unique constraint violation: {message}"
+    return GraphQueryError(message, statement=name)
