@@ -36,7 +36,7 @@ from bench.registry import Figures, benchmark
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
-from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
 from hub.api.schema import build_schema
 from hub.clock import ZONE

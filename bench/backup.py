@@ -14,7 +14,7 @@ from redis.exceptions import ResponseError
 from bench.registry import Figures, benchmark
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
-from graph_schema.statements import ANY_REGION
+from graph_schema.statements.entities import ANY_REGION
 from hub import backup
 from hub.seed import seed_demo
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
 from connectors.spec import DecoderOptions, FeedSpec, FusionRole
-from graph_schema.satellite import SATELLITE_TARGETS
+from graph_schema.statements.satellite import SATELLITE_TARGETS
 from graph_schema.store import GraphStore
 from ingest.model import MetricSpec, Reading, Rollup, SensorInfo
 from ingest.payloads import Decoder, ReadingDecoder

@@ -1,13 +1,16 @@
 """Every statement the hub sends, gathered from the statement modules for linting and review.
 
 It sits above them all (each statement module is imported here, none imports this one), so
-``graph_schema.statements`` stays free of import circles."""
+``graph_schema.statements.entities`` stays free of import circles."""
 
 from __future__ import annotations
 
-from graph_schema import (
+from graph_schema import backup, migrations, neo4j_store
+from graph_schema.cypher import Statement
+from graph_schema.dialect import Dialect
+from graph_schema.model import EDGES, ENTITIES
+from graph_schema.statements import (
     alerts,
-    backup,
     chains,
     edits,
     financing,
@@ -15,9 +18,7 @@ from graph_schema import (
     indicators,
     keys,
     land,
-    migrations,
     monitoring,
-    neo4j_store,
     reads,
     satellite,
     schedules,
@@ -25,10 +26,7 @@ from graph_schema import (
     statistics,
     supervision,
 )
-from graph_schema import statements as st
-from graph_schema.cypher import Statement
-from graph_schema.dialect import Dialect
-from graph_schema.model import EDGES, ENTITIES
+from graph_schema.statements import entities as st
 
 
 def catalog(dialect: Dialect) -> list[Statement]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from graph_schema.cypher import Statement
 from graph_schema.dialect import RULES, Dialect, FulltextIndex, RangeIndex, SchemaElement, UniqueKey
 from graph_schema.model import ENTITIES
-from graph_schema.statements import SCHEMA_VERSION, SET_SCHEMA_VERSION
+from graph_schema.statements.entities import SCHEMA_VERSION, SET_SCHEMA_VERSION
 from graph_schema.store import GraphStore
 
 

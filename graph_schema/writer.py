@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from graph_schema import statements as st
 from graph_schema.errors import GraphQueryError, InvalidInput, Problem
 from graph_schema.model import (
     EDGE_SPECS,
@@ -25,6 +24,7 @@ from graph_schema.model import (
     link_targets,
     to_properties,
 )
+from graph_schema.statements import entities as st
 from graph_schema.store import GraphStore, Step
 
 

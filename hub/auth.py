@@ -31,9 +31,9 @@ import time
 from dataclasses import dataclass
 
 from graph_schema.errors import GraphUnavailable, InvalidInput, NotFound, Unauthenticated
-from graph_schema.keys import CREATE_KEY, FETCH_KEY, LIST_KEYS, REVOKE_KEY
 from graph_schema.model import SPECS
-from graph_schema.statements import existing_keys
+from graph_schema.statements.entities import existing_keys
+from graph_schema.statements.keys import CREATE_KEY, FETCH_KEY, LIST_KEYS, REVOKE_KEY
 from graph_schema.store import GraphStore
 from hub.clock import Clock, system_clock
 from hub.roles import Role

@@ -40,7 +40,7 @@ from graph_schema.errors import HubError, InvalidInput, unstorable_text
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import LATEST, current_version
 from graph_schema.model import EDGES, ENTITIES
-from graph_schema.statements import COUNT_NODES, COUNT_RELATIONSHIPS
+from graph_schema.statements.entities import COUNT_NODES, COUNT_RELATIONSHIPS
 from graph_schema.store import GraphStore
 from hub.settings import Settings
 from ingest import connect

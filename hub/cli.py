@@ -711,7 +711,7 @@ async def demo_keys(store: GraphStore, data_dir: Path) -> dict[str, str]:
     import json
 
     from graph_schema.model import SPECS
-    from graph_schema.statements import export_page
+    from graph_schema.statements.entities import export_page
     from hub.auth import create_key
 
     path = data_dir / "demo-keys.json"

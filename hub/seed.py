@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from graph_schema import statements as st
+from graph_schema.statements import entities as st
 from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome
 from hub.bulk import import_records

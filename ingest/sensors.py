@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from graph_schema.model import SPECS
-from graph_schema.statements import export_page, fetch_existing
+from graph_schema.statements.entities import export_page, fetch_existing
 from graph_schema.store import GraphStore
 from ingest.model import SensorInfo
 

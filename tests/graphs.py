@@ -24,7 +24,7 @@ from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import LATEST, migrate
 from graph_schema.neo4j_store import Neo4jStore
-from graph_schema.statements import SET_SCHEMA_VERSION
+from graph_schema.statements.entities import SET_SCHEMA_VERSION
 from hub.seed import seed_demo
 from tests.neo4j import Neo4jProcess
 

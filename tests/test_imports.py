@@ -180,3 +180,28 @@ def test_services_do_not_import_the_api_or_the_process_wiring() -> None:
         if target.startswith(WIRING)
     )
     assert not wrong, "services importing the API or the wiring: " + ", ".join(wrong)
+
+
+# Cypher lives under graph_schema/statements/ (issue 26), besides the few statements the
+# adapters, the dialect table and backup need about the store itself. A statement written
+# anywhere else would escape the Neo4j lint's catalog and the review of what the hub sends.
+CYPHER_OUTSIDE_STATEMENTS = frozenset(
+    {
+        "graph_schema/backup.py",
+        "graph_schema/dialect.py",
+        "graph_schema/falkordb_store.py",
+        "graph_schema/neo4j_store.py",
+    }
+)
+
+
+def test_cypher_is_written_only_under_graph_schema_statements() -> None:
+    found = sorted(
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "Statement(" in path.read_text(encoding="utf-8")
+        and not path.relative_to(ROOT).as_posix().startswith("graph_schema/statements/")
+    )
+    assert "graph_schema/statements/entities.py" not in found
+    assert set(found) <= CYPHER_OUTSIDE_STATEMENTS, f"Cypher outside statements/: {found}"

@@ -32,7 +32,7 @@ from connectors.camera import KIND, METRICS
 from connectors.camera import capture as camera_capture
 from connectors.camera.state import state_path
 from graph_schema.model import CameraConfig
-from graph_schema.monitoring import CONFIGURED_CAMERAS
+from graph_schema.statements.monitoring import CONFIGURED_CAMERAS
 from graph_schema.store import GraphStore
 from ingest.model import Reading, SensorInfo
 from ingest.pipeline import Pipeline

@@ -45,7 +45,7 @@ class Stats:
 
 class Totals:
     """Base of an entity's aggregate type: ``count`` and one ``Stats`` field per amount, named as
-    the amount is in the aggregate rows (``graph_schema.reads``)."""
+    the amount is in the aggregate rows (``graph_schema.statements.reads``)."""
 
     @classmethod
     def of(cls, row: dict[str, Any] | None) -> Self:

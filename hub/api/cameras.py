@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
 from graph_schema.model import CameraConfig
-from graph_schema.monitoring import REBASELINE_CAMERAS
+from graph_schema.statements.monitoring import REBASELINE_CAMERAS
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import CameraSource

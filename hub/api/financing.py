@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph_schema import financing as fs
 from graph_schema.errors import Forbidden, InvalidInput
+from graph_schema.statements import financing as fs
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage

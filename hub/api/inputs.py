@@ -2,7 +2,7 @@
 the helpers that turn them into statement parameters; each entity's own inputs live in its
 module under ``hub.api.entities``.
 
-Field names are the filter names of ``graph_schema.reads.NODE_SETS`` (ranges become
+Field names are the filter names of ``graph_schema.statements.reads.NODE_SETS`` (ranges become
 ``<name>_min``/``<name>_max``), so ``filters()`` turns an input into statement parameters with
 no per-field code, and a test checks the two tables agree.
 """

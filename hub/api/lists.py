@@ -1,4 +1,5 @@
-"""Resolving lists and related objects against the read statements of ``graph_schema.reads``.
+"""Resolving lists and related objects against the read statements of
+``graph_schema.statements.reads``.
 
 Top-level lists run their page statement directly (one round trip, plus one for ``totalCount``
 when asked). Lists and objects under a parent are usually fetched ahead by
@@ -20,9 +21,9 @@ import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types import Info
 
-from graph_schema import reads
 from graph_schema.cypher import Statement
 from graph_schema.errors import InvalidInput
+from graph_schema.statements import reads
 from graph_schema.store import Row
 from hub.api.context import Context
 from hub.api.inputs import filters as where_filters

@@ -46,8 +46,8 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
-from graph_schema import reads
 from graph_schema.errors import HubError
+from graph_schema.statements import reads
 from hub.api import lists
 from hub.api.context import Context
 

@@ -27,7 +27,7 @@ from connectors import labor, power
 from connectors.feeds import FEEDS
 from connectors.spec import DailyTotal
 from graph_schema.errors import InvalidInput
-from graph_schema.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
+from graph_schema.statements.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.context import Context

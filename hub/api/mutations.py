@@ -15,9 +15,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph_schema import edits
 from graph_schema.errors import InvalidInput, InvalidRecord, Problem
 from graph_schema.model import Record, validate
+from graph_schema.statements import edits
 from graph_schema.writer import upsert
 from hub.api import cameras, lists
 from hub.api.access import WRITERS, allow

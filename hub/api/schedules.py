@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph_schema import schedules as ss
 from graph_schema.errors import InvalidInput
+from graph_schema.statements import schedules as ss
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.pages import BatchResult, ListPage, check_batch

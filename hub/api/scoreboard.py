@@ -16,7 +16,7 @@ from typing import Annotated, Any, Final
 import strawberry
 from strawberry.types import Info
 
-from graph_schema.scoreboard import BUILT_IN, Figure, list_filters
+from graph_schema.statements.scoreboard import BUILT_IN, Figure, list_filters
 from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context

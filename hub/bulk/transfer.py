@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from connectors import feeds
-from graph_schema import statements as st
 from graph_schema.errors import InvalidRecord, Problem
 from graph_schema.model import (
     DERIVED_PROPERTIES,
@@ -22,6 +21,7 @@ from graph_schema.model import (
     Sensor,
     validate,
 )
+from graph_schema.statements import entities as st
 from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome, upsert
 from hub.bulk.formats import FORMATS, FormatError, RawRow, Writer, entity_of, read_rows

@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 
 from graph_schema.model import SPECS, validate
-from graph_schema.monitoring import SENSORS_OF_KIND
-from graph_schema.statements import fetch_existing
+from graph_schema.statements.entities import fetch_existing
+from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
 from graph_schema.writer import upsert
 from vision.synthetic import CLIPS, clip

@@ -15,10 +15,10 @@ import random
 from collections.abc import Sequence
 from typing import Any, Final
 
-from graph_schema import financing as fs
-from graph_schema import land as ls
-from graph_schema import schedules as ss
 from graph_schema.model import LandParcel, Project, ProjectStage
+from graph_schema.statements import financing as fs
+from graph_schema.statements import land as ls
+from graph_schema.statements import schedules as ss
 from graph_schema.store import GraphStore
 from hub.clock import ZONE
 from hub.demo.dates import AS_OF, between, shift

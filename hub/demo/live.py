@@ -55,7 +55,7 @@ from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from graph_schema.errors import ConfigurationError
-from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
 from hub.clock import Clock, system_clock
 from hub.demo import cameras

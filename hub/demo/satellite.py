@@ -29,7 +29,7 @@ from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import loopback_process
 from connectors.sentinel_scenes import SyntheticParcel
 from graph_schema.model import ProjectStage
-from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore
 from hub.monitoring.satellite import cache_dir, change_params
 from hub.settings import Settings

@@ -6,7 +6,7 @@ when the condition ends it is CLEARED (automatically, or by a person). So the fo
 ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK and CLEARED_ACK, each change recording who and when.
 
 Exactly one active alert per (type, subject): raising is a ``MERGE`` on the active key
-(``graph_schema.alerts``), unique in the graph, so concurrent triggers — two commits, the
+(``graph_schema.statements.alerts``), unique in the graph, so concurrent triggers — two commits, the
 scheduled check and a reading — all land on the same node and only the first one reports
 ``created``. A raise that finds the alert active refreshes its severity, message and details
 and counts the occurrence, without an event.
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from graph_schema import alerts as ga
 from graph_schema.errors import InvalidInput, NotFound
+from graph_schema.statements import alerts as ga
 from graph_schema.store import GraphStore
 from hub import texts
 from hub.projects.financing import RegionTree

@@ -42,7 +42,7 @@ from typing import Any
 
 from connectors import camera, feeds, labor, power, satellite
 from connectors.spec import FusionRole
-from graph_schema import fusion as gf
+from graph_schema.statements import fusion as gf
 from graph_schema.store import GraphStore
 from hub.settings import FusionSettings
 from ingest.rollups import median

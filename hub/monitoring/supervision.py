@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from graph_schema import supervision as gs
 from graph_schema.errors import HubError, InvalidInput, NotFound
+from graph_schema.statements import supervision as gs
 from graph_schema.store import GraphStore
 from hub.monitoring.alerts import Alert, stamp
 

@@ -25,10 +25,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from connectors import camera, feeds, labor, satellite
-from graph_schema import alerts as ga
-from graph_schema.chains import REGIONS
 from graph_schema.errors import HubError
 from graph_schema.model import ProjectStage
+from graph_schema.statements import alerts as ga
+from graph_schema.statements.chains import REGIONS
 from graph_schema.store import GraphStore
 from hub.clock import Clock, system_clock
 from hub.monitoring import fusion, mpi

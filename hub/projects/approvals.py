@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from graph_schema.schedules import ApprovalItem, ApprovalPhase, ApprovalRegime
+from graph_schema.statements.schedules import ApprovalItem, ApprovalPhase, ApprovalRegime
 
 LIMITS: Final = {
     ApprovalRegime.GOVERNMENT: 55,

@@ -27,11 +27,11 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from graph_schema import chains as chain_statements
-from graph_schema import financing as fs
 from graph_schema.errors import Forbidden, InvalidInput, NotFound
 from graph_schema.model import SPECS
-from graph_schema.statements import existing_keys
+from graph_schema.statements import chains as chain_statements
+from graph_schema.statements import financing as fs
+from graph_schema.statements.entities import existing_keys
 from graph_schema.store import GraphStore, Row
 from hub.batch import ItemOutcome, problems_of, rejected
 

@@ -26,8 +26,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph_schema import land as ls
 from graph_schema.errors import InvalidInput, NotFound
+from graph_schema.statements import land as ls
 from graph_schema.store import GraphStore
 from hub.batch import ItemOutcome, problems_of, rejected
 from hub.projects import redline

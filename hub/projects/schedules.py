@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from graph_schema import schedules as ss
 from graph_schema.cypher import Statement
 from graph_schema.model import SPECS
-from graph_schema.statements import existing_keys
+from graph_schema.statements import schedules as ss
+from graph_schema.statements.entities import existing_keys
 from graph_schema.store import GraphStore
 from hub.batch import ItemOutcome, problems_of, rejected
 

@@ -1,9 +1,9 @@
 """Industry-chain analytics for investment promotion: chain maps per region, chokepoint segments,
 target enterprises, and supply neighbourhoods.
 
-Figures come from ``graph_schema.chains`` per segment and *home region* (the county or city an
-enterprise or project is registered in) and are summed here up the region tree, so one pair of
-statements serves a map at any level and the comparison with its peer regions.
+Figures come from ``graph_schema.statements.chains`` per segment and *home region* (the county
+or city an enterprise or project is registered in) and are summed here up the region tree, so
+one pair of statements serves a map at any level and the comparison with its peer regions.
 
 The rules, stated once (thresholds are settings, ``HUB_CHAINS_*``):
 
@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from graph_schema import chains as st
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.model import Tier
+from graph_schema.statements import chains as st
 from graph_schema.store import GraphStore, Row
 from hub import texts
 

@@ -31,14 +31,6 @@ from pathlib import Path
 from typing import Any, Final
 
 from graph_schema.errors import InvalidInput, NotFound, Problem
-from graph_schema.indicators import (
-    CHILDREN,
-    INDICATORS,
-    REGIONS,
-    TARGETS,
-    VALUES,
-    VALUES_BY_KEY,
-)
 from graph_schema.model import (
     Frequency,
     Indicator,
@@ -49,7 +41,15 @@ from graph_schema.model import (
     frequency_of,
 )
 from graph_schema.periods import Granularity, Period, parse_period
-from graph_schema.scoreboard import CITIES
+from graph_schema.statements.indicators import (
+    CHILDREN,
+    INDICATORS,
+    REGIONS,
+    TARGETS,
+    VALUES,
+    VALUES_BY_KEY,
+)
+from graph_schema.statements.scoreboard import CITIES
 from graph_schema.store import GraphStore
 from hub.offload import offload
 from hub.promotion.sensing import barometer as bm

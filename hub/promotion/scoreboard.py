@@ -18,7 +18,7 @@ For a project list, a period and an as-of date (default: the period's last day, 
   highest rate; equal rates share a rank; cities without a rate have none.
 
 The figures are aggregates of ``reads`` statements over filters from
-``graph_schema.scoreboard``, the same filters the drill-down lists use.
+``graph_schema.statements.scoreboard``, the same filters the drill-down lists use.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from graph_schema import statements as st
 from graph_schema.errors import InvalidInput, NotFound
 from graph_schema.model import SPECS
 from graph_schema.periods import Period, parse_period
-from graph_schema.scoreboard import (
+from graph_schema.statements import entities as st
+from graph_schema.statements.scoreboard import (
     BUILT_IN,
     CITIES,
     CITIES_WITHIN,

@@ -31,7 +31,7 @@ from typing import Any
 from graph_schema.errors import InvalidInput, InvalidRecord, Problem
 from graph_schema.model import SPECS, Record, validate
 from graph_schema.periods import Granularity, Period, parse_period
-from graph_schema.statistics import CHAIN_SERIES, SEGMENT_SERIES
+from graph_schema.statements.statistics import CHAIN_SERIES, SEGMENT_SERIES
 from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome, upsert
 

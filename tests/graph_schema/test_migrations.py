@@ -10,7 +10,7 @@ from graph_schema.errors import GraphQueryError
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import LATEST, MIGRATIONS, current_version, migrate, statements
 from graph_schema.model import SPECS
-from graph_schema.statements import SET_SCHEMA_VERSION, upsert_nodes
+from graph_schema.statements.entities import SET_SCHEMA_VERSION, upsert_nodes
 from graph_schema.store import GraphStore
 from tests.graphs import GRAPH_STORES, Neo4jDatabase
 

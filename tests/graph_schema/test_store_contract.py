@@ -13,7 +13,7 @@ from graph_schema.dialect import FulltextIndex
 from graph_schema.errors import GraphQueryError, InvalidInput, UnstorableText
 from graph_schema.migrations import migrate
 from graph_schema.model import SPECS
-from graph_schema.statements import upsert_nodes
+from graph_schema.statements.entities import upsert_nodes
 from graph_schema.store import GraphStore
 
 pytestmark = pytest.mark.anyio
@@ -92,7 +92,8 @@ async def test_an_integer_no_store_can_hold_is_bad_input(store: GraphStore) -> N
 
 async def test_nulls_sort_last_ascending_and_first_descending(store: GraphStore) -> None:
     # Neo4j orders null after every value; statements that sort on an optional property
-    # coalesce it (graph_schema/reads.py Nulls.DATE) so neither store's rule leaks into pages.
+    # coalesce it (graph_schema/statements/reads.py Nulls.DATE) so neither store's rule leaks
+    # into pages.
     await store.run(
         Statement(
             "test.nulls",

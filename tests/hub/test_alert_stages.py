@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from graph_schema import schedules as ss
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import ProjectStage, validate
+from graph_schema.statements import schedules as ss
 from graph_schema.writer import Outcome
 from hub import texts
 from hub.api.context import Context

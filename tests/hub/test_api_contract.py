@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from graph_schema import reads
 from graph_schema.dialect import RULES, Dialect
 from graph_schema.model import SPECS
+from graph_schema.statements import reads
 from hub.api.entities import (
     bank,
     chain,

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 
-from graph_schema import reads
 from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.statements import reads
 from hub.api.access import ROOT_FIELDS
 from hub.api.context import Context
 from hub.api.schema import build_schema, error_code

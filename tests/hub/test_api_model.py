@@ -11,8 +11,9 @@ from enum import Enum
 import graphql
 import pytest
 
-from graph_schema import model, reads
+from graph_schema import model
 from graph_schema.model import SPECS
+from graph_schema.statements import reads
 from hub.api import lists
 from hub.api.enums import MODEL_ENUMS
 from hub.api.schema import build_schema

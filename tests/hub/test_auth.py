@@ -17,8 +17,8 @@ import pytest
 
 from graph_schema.errors import ConfigurationError, InvalidInput, NotFound
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.keys import FETCH_KEY
 from graph_schema.model import validate
+from graph_schema.statements.keys import FETCH_KEY
 from hub.app import create_app
 from hub.auth import MAX_LIFE, create_key, expiry, list_keys, revoke_key
 from hub.bulk import import_records

@@ -22,7 +22,7 @@ import pytest
 
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from hub.clock import fixed
 from hub.demo.dates import AS_OF
 from hub.demo.live import LONG_IDLE_DAYS, history_messages, plan, scenarios_first

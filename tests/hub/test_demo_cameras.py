@@ -9,7 +9,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import SPECS, CameraConfig, validate
-from graph_schema.statements import fetch_existing
+from graph_schema.statements.entities import fetch_existing
 from hub.bulk import import_records
 from hub.demo import cameras
 from tests.connectors.test_camera import analyse, series

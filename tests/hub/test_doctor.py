@@ -14,7 +14,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
-from graph_schema.statements import SET_SCHEMA_VERSION
+from graph_schema.statements.entities import SET_SCHEMA_VERSION
 from hub.demo.live import embedded_broker
 from hub.doctor import Finding, Status, _broker, diagnose
 from hub.settings import load_settings

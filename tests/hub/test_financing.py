@@ -31,7 +31,7 @@ from graphql import (
 )
 
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.financing import FinancingPreference
+from graph_schema.statements.financing import FinancingPreference
 from hub.api.access import ROOT_FIELDS
 from hub.projects import financing as fin
 from hub.roles import Role

@@ -31,7 +31,7 @@ from graphql import (
 )
 
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.statements import COUNT_NODES
+from graph_schema.statements.entities import COUNT_NODES
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.roles import Role

@@ -16,7 +16,7 @@ from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import SyntheticParcel, acquisitions, missing
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.monitoring import SENSORS_OF_KIND
+from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
 from hub.api.paging import encode_global_id
 from hub.monitoring.satellite import change_params

@@ -40,7 +40,7 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.migrations import migrate
 from graph_schema.model import validate
-from graph_schema.scoreboard import Figure
+from graph_schema.statements.scoreboard import Figure
 from hub.app import create_app
 from hub.bulk import import_records
 from hub.promotion import scoreboard

@@ -12,7 +12,7 @@ from paho.mqtt.client import Client, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion
 
 from graph_schema.model import SPECS
-from graph_schema.statements import export_page
+from graph_schema.statements.entities import export_page
 from graph_schema.store import GraphStore
 from ingest.model import SensorInfo
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Final
 
-from graph_schema import reads
 from graph_schema.cypher import Statement
 from graph_schema.dialect import Dialect
 from graph_schema.model import BUILT_IN_PROJECT_LISTS
+from graph_schema.statements import reads
 
 # Built-in list → filters (names of the project node set) and their values.
 BUILT_IN: Final[Mapping[str, Mapping[str, Any]]] = {

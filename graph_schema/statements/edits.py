@@ -15,10 +15,10 @@ from enum import StrEnum
 from functools import cache
 from typing import Final
 
-from graph_schema import statements as st
 from graph_schema.cypher import Statement, identifier
 from graph_schema.errors import Problem
 from graph_schema.model import ENTITIES, SPECS, EntitySpec
+from graph_schema.statements import entities as st
 from graph_schema.store import GraphStore
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from graph_schema.cypher import Statement
-from graph_schema.reads import IN_REGION
+from graph_schema.statements.reads import IN_REGION
 
 SENSORS_OF_PROJECTS = Statement(
     "monitoring.sensors_of_projects",
