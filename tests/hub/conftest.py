@@ -16,9 +16,9 @@ from hub.demo import DemoData, Scale, generate
 from hub.seed import seed_demo
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
+from tests.graphs import GRAPH_STORES
 from tests.neo4j import Neo4jProcess
 
-GRAPH_STORES = ("falkordb", "neo4j")
 # Every test that reads the Neo4j demo province runs in this xdist group, so one worker
 # seeds it (about 25 s idle) instead of every worker that meets one such test.
 NEO4J_DEMO_GROUP = "neo4j-demo"
