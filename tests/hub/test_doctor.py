@@ -234,11 +234,11 @@ async def test_a_failed_index_on_neo4j_fails_with_its_reason(
     await graph.run(_PROBE, {"blob": "x" * 40_000})
     await graph.run(_FAILING_INDEX)
 
-    async def failed() -> None:
+    async def population_failed() -> None:
         while (await graph.run(_INDEX_STATE, {"name": "doctor_probe"}))[0]["state"] != "FAILED":
             await asyncio.sleep(0.1)
 
-    await finishes(failed(), ceiling=120, what="the index population to fail")
+    await finishes(population_failed(), ceiling=120, what="the index population to fail")
     findings = {f.code: f for f in await diagnose(load_settings(env), timeout_s=10)}
     failed = findings["GRAPH_INDEX_FAILED"]
     assert failed.failed
