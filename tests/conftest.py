@@ -30,6 +30,9 @@ from tests.graphs import (
 )
 from tests.neo4j import Neo4jProcess
 
+# `pytester` runs a small suite in a subprocess (tests/test_neo4j_server.py).
+pytest_plugins = ("pytester",)
+
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
