@@ -81,9 +81,7 @@ async def demo_telemetry(
 
 def uses_neo4j_demo(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return False
-    if callspec.params.get("demo_store") == "neo4j":
+    if callspec is not None and callspec.params.get("demo_store") == "neo4j":
         return True
     return "neo4j_demo" in getattr(item, "fixturenames", ())
 
@@ -93,6 +91,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests on the Neo4j demo province share one xdist group (and so one seeded server),
     in place of their module's group (tests/conftest.py)."""
     for item in items:
-        if uses_neo4j_demo(item) or "neo4j_demo" in getattr(item, "fixturenames", ()):
+        if uses_neo4j_demo(item):
             item.own_markers = [m for m in item.own_markers if m.name != "xdist_group"]
             item.add_marker(pytest.mark.xdist_group(NEO4J_DEMO_GROUP), append=False)
