@@ -83,6 +83,8 @@ class Neo4jStore(GraphStore):
         checked = [(statement, check_params(statement, params)) for statement, params in steps]
         self.stats.count("transaction")
 
+        # The same ceiling as a single statement's: without it a transaction waits for ever.
+        @neo4j.unit_of_work(timeout=self._query_timeout_s)
         async def work(tx: neo4j.AsyncManagedTransaction) -> list[list[Row]]:
             out: list[list[Row]] = []
             for statement, values in checked:

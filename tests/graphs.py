@@ -98,9 +98,8 @@ _CONSTRAINTS = Statement(
 class Contents(StrEnum):
     """What the one database holds between tests."""
 
-    UNKNOWN = "unknown"  # a test wrote to it, or nothing was put in yet
-    EMPTY = "empty"  # migrated, no data but the schema-version node
-    DEMO = "demo"  # migrated, the demo province seeded and untouched since
+    UNKNOWN = "unknown"  # a test may have written to it, or nothing was put in yet
+    DEMO = "demo"  # migrated, the demo province seeded and only read since
 
 
 class Neo4jDatabase:

@@ -142,6 +142,27 @@ class Neo4jProcess:
         self.uri = found[0]
         return self
 
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()  # an archive it was writing is cut short: not kept
+                process.wait()
+            else:
+                self._keep_class_archive()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def _class_archive_flags(self) -> list[str]:
         # Class data sharing: the JVM maps the classes a start loads from an archive instead
         # of loading and verifying them from the jars again, which cuts a start from about 7
@@ -166,27 +187,6 @@ class Neo4jProcess:
         for old in JAR.parent.glob(f"{JAR.stem}-*.jsa"):
             old.unlink(missing_ok=True)  # made from an earlier build of the jar
         os.replace(made, keep)  # atomic: another worker may be writing one too
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()  # an archive it was writing is cut short: not kept
-                process.wait()
-            else:
-                self._keep_class_archive()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def write_class_archive() -> int:

@@ -128,3 +128,29 @@ async def test_statements_on_labels_not_yet_written_log_no_warnings(
     assert await neo4j_store.run(unknown) == []
     assert await neo4j_store.run_in_transaction([(unknown, {})]) == [[]]
     assert [r.getMessage() for r in caplog.records if r.name.startswith("neo4j")] == []
+
+
+async def test_a_transaction_has_the_query_timeout(neo4j: Neo4jDatabase) -> None:
+    # A statement far longer than the timeout (a billion rows counted: the server checks
+    # timeouts every 2 s, so a short one could finish first) is ended by the timeout, alone or
+    # in a transaction. Before, a transaction had none: this one ran 100 s to its end.
+    slow = Statement(
+        "test.slow", "UNWIND range(1, 1000000000) AS x WITH x WHERE x < 0 RETURN count(*) AS n"
+    )
+    store = Neo4jStore(
+        neo4j.server.uri,
+        user=neo4j.server.user,
+        password=neo4j.server.password,
+        query_timeout_s=0.5,
+    )
+    try:
+        with pytest.raises(GraphQueryError, match=r"(?i)timed? ?out|terminated"):
+            await finishes(store.run(slow), ceiling=120, what="a statement past its timeout")
+        with pytest.raises(GraphQueryError, match=r"(?i)timed? ?out|terminated"):
+            await finishes(
+                store.run_in_transaction([(slow, {})]),
+                ceiling=120,
+                what="a transaction past its timeout",
+            )
+    finally:
+        await store.close()
