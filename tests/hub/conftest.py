@@ -1,6 +1,16 @@
 """A demo-scale province on each graph store: FalkorDB copies a template seeded once per
 process; Neo4j (one database per server) gets a server of its own per process, seeded once
-and only read, and every test that reads it runs on one worker (the xdist group below)."""
+and only read, and every test that reads it runs on one worker (the xdist group below).
+
+Why a second Neo4j server and not ``Neo4jDatabase.demo()`` (tests/graphs.py): ``demo_store``
+is session-scoped and read by tests of many modules, while ``store`` empties this process's
+database before each of its tests; on one database every switch would cost a seed (45 s wall,
+14 CPU-s of server). Measured 2026-12-07 at load average 8-10 (other agents): seeding the
+demo here took 83 s wall in the setup of the group's first test; the Neo4j cases of the hub
+files parametrized over both stores (215 tests, ``-n 2``) took 10:40 wall and 400 CPU-s
+(pytest, its workers and their servers); the largest single costs are test_bulk's entity
+export/import round trips through Neo4j (32-93 s each) and the whole-graph backups (13-40 s).
+"""
 
 from __future__ import annotations
 
