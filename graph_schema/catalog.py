@@ -15,6 +15,7 @@ from graph_schema.statements import (
     edits,
     financing,
     fusion,
+    health,
     indicators,
     keys,
     land,
@@ -60,6 +61,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += supervision.catalog()
     out += fusion.catalog()
     out += backup.catalog(dialect)
+    out += health.catalog(dialect)
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out
