@@ -36,8 +36,8 @@ from rich.table import Table
 from graph_schema.connect import NEO4J_SCHEMES, open_graph_store
 from graph_schema.dialect import Dialect
 from graph_schema.errors import ConfigurationError, HubError
-from graph_schema.health import IndexState, ServerInfo, index_states, server_info
 from graph_schema.migrations import LATEST, MIGRATIONS, current_version
+from graph_schema.statements.health import IndexState, ServerInfo, index_states, server_info
 from graph_schema.store import GraphStore
 from hub.settings import Environment, Settings, mask_url
 from hub.telemetry import mqtt_config

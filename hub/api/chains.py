@@ -17,7 +17,6 @@ from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
 from hub import texts
-from hub.amounts import to_the_yuan
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
@@ -26,6 +25,7 @@ from hub.api.paging import decode_cursor, encode_cursor, window
 from hub.api.relay import _S, _W, After, Before, First, Last, PageInfo, lazy_list_arguments
 from hub.api.texts import MESSAGE, Text, lang
 from hub.promotion import chains
+from hub.promotion.amounts import to_the_yuan
 
 if TYPE_CHECKING:
     from hub.api.entities.chain import IndustryChain

@@ -44,7 +44,7 @@ from graph_schema.statements.scoreboard import (
     list_filters,
 )
 from graph_schema.store import GraphStore, Row
-from hub.amounts import to_the_yuan
+from hub.promotion.amounts import to_the_yuan
 from hub.settings import ScoreboardSettings
 
 

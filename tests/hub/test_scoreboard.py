@@ -39,7 +39,6 @@ from graph_schema.identifiers import make_uscc
 from graph_schema.model import validate
 from graph_schema.statements.scoreboard import Figure
 from graph_schema.store import GraphStore
-from hub.promotion import scoreboard
 from hub.app import create_app
 from hub.bulk import import_records
 from hub.promotion import scoreboard
