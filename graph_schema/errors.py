@@ -91,6 +91,46 @@ def unstorable_text(value: Any) -> str | None:
     return _unstorable(value)
 
 
+# A run of 19 digits in a JSON text may be an integer beyond 64 bits (or digits in a string).
+_SUSPECT = re.compile(r"\\u(?:0000|d[89a-f])|\d{19}")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def unstorable_value(value: Any) -> Problem | None:
+    """Why a statement parameter cannot be sent, or ``None``: text ``unstorable_text`` refuses
+    (code ``INVALID_TEXT``), or an integer beyond 64 bits, which neither store holds (Neo4j's
+    driver cannot encode it; FalkorDB silently stores a different number)."""
+    if isinstance(value, dict | list | tuple):
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None and _SUSPECT.search(text) is None:
+            return None
+    return _unsendable(value)
+
+
+def _unsendable(value: Any) -> Problem | None:
+    if isinstance(value, str):
+        problem = _unstorable(value)
+        return None if problem is None else Problem("", problem, UnstorableText.code)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return None
+        return Problem("", f"the integer {value} does not fit in 64 bits")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _unsendable(k) or _unsendable(v)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for v in value:
+            found = _unsendable(v)
+            if found is not None:
+                return found
+    return None
+
+
 def _unstorable(value: Any) -> str | None:
     if isinstance(value, str):
         found = _UNSTORABLE.search(value)

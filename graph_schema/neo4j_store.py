@@ -139,7 +139,16 @@ _INDEXES_NOT_ONLINE = Statement(
 STATEMENTS = (_SCHEMA_NAMES, _INDEXES_NOT_ONLINE)
 
 
+# Neo4j says "Node(5) already exists with label `Bank` and property `id` = 'b1'"; FalkorDB
+# says "unique constraint violation on node of type Bank". Callers (and a rejected record's
+# reason) see the same words from both.
+_CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+
+
 def _translate(exc: neo4j_errors.Neo4jError, name: str) -> Exception:
     if isinstance(exc, neo4j_errors.TransientError | neo4j_errors.DatabaseUnavailable):
         return GraphUnavailable(f"{name}: {exc.message or exc}")
-    return GraphQueryError(str(exc.message or exc), statement=name)
+    message = str(exc.message or exc)
+    if exc.code == _CONSTRAINT_FAILED:
+        message = f"unique constraint violation: {message}"
+    return GraphQueryError(message, statement=name)

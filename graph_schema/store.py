@@ -10,7 +10,7 @@ from typing import Any
 
 from graph_schema.cypher import Statement
 from graph_schema.dialect import RULES, Dialect, DialectRules, SchemaElement
-from graph_schema.errors import UnstorableText, unstorable_text
+from graph_schema.errors import InvalidInput, UnstorableText, unstorable_value
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
@@ -88,7 +88,8 @@ def check_params(statement: Statement, params: Params | None) -> dict[str, Any]:
     if missing:
         raise ValueError(f"{statement.name}: missing parameters {sorted(missing)}")
     for name, value in given.items():
-        problem = unstorable_text(value)
+        problem = unstorable_value(value)
         if problem is not None:
-            raise UnstorableText(f"{statement.name}: parameter {name}: {problem}")
+            error = UnstorableText if problem.code == UnstorableText.code else InvalidInput
+            raise error(f"{statement.name}: parameter {name}: {problem.message}")
     return given

@@ -1,8 +1,10 @@
 """Fixtures shared by every test: real stores, never mocks.
 
-``store`` is a migrated, empty graph on this process's one embedded FalkorDB (tests/graphs.py):
-a graph per test, a server per pytest-xdist worker. ``own_store`` starts a server of its own,
-for the tests that kill, restart or lock it.
+``store`` is a migrated, empty graph of the test's own, once on each graph store (test ids
+``[falkordb]`` and ``[neo4j]``): on FalkorDB a graph per test on this process's one embedded
+server, on Neo4j this process's one server's database, wiped (tests/graphs.py). A server of each
+kind per pytest-xdist worker, started when a test first needs it. ``own_store`` starts an
+embedded FalkorDB of its own, for the tests that kill, restart or lock it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ import pytest
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
+from graph_schema.store import GraphStore
 from hub.seed import seed_demo
-from tests.graphs import COPY_TIMEOUT_S, START_TIMEOUT_S, fresh_graph
+from tests.graphs import (
+    COPY_TIMEOUT_S,
+    GRAPH_STORES,
+    START_TIMEOUT_S,
+    Neo4jDatabase,
+    fresh_graph,
+)
+from tests.neo4j import Neo4jProcess
 
 
 @pytest.fixture(scope="session")
@@ -56,11 +66,40 @@ async def migrated_template(falkordb_server: EmbeddedServer) -> AsyncIterator[Fa
         yield graph
 
 
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jProcess]:
+    """This test process's Neo4j server (one database: tests take turns, see ``neo4j``).
+    No Java, no Maven or an unbuilt launcher is an error with the reason, never a skip."""
+    with Neo4jProcess(tmp_path_factory.mktemp("neo4j")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def neo4j(neo4j_server: Neo4jProcess) -> Neo4jDatabase:
+    """This process's one Neo4j database: ``async with neo4j.empty() as store`` or
+    ``neo4j.demo(writes=False)`` (tests/graphs.py)."""
+    return Neo4jDatabase(neo4j_server)
+
+
 @pytest.fixture
-async def store(migrated_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
+async def falkordb_store(migrated_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
     """A migrated, empty graph of the test's own on the shared embedded FalkorDB."""
     async with migrated_template.snapshot() as graph:
         yield graph
+
+
+@pytest.fixture
+async def neo4j_store(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
+    """This process's Neo4j database, migrated and emptied for the test."""
+    async with neo4j.empty() as graph:
+        yield graph
+
+
+@pytest.fixture(params=GRAPH_STORES)
+def store(request: pytest.FixtureRequest) -> GraphStore:
+    """A migrated, empty graph of the test's own, on each graph store in turn."""
+    graph: GraphStore = request.getfixturevalue(f"{request.param}_store")
+    return graph
 
 
 @pytest.fixture

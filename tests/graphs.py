@@ -1,4 +1,4 @@
-"""One embedded FalkorDB per test process, a fresh graph per test.
+"""One embedded FalkorDB and one Neo4j per test process, a fresh graph per test.
 
 Starting an embedded FalkorDB (a Redis process with the module loaded) costs far more than a
 test that uses it, so each pytest(-xdist worker) process starts ONE server (the session
@@ -15,11 +15,18 @@ import itertools
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import StrEnum
 
 from redis import exceptions as redis_errors
 
+from graph_schema.cypher import Statement, identifier
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.migrations import LATEST, migrate
+from graph_schema.neo4j_store import Neo4jStore
+from graph_schema.statements import SET_SCHEMA_VERSION
+from hub.seed import seed_demo
+from tests.neo4j import Neo4jProcess
 
 # Generous under load: an idle start or connect takes well under a second. (A connect is
 # timed on the event loop, which a test's own CPU work, key hashing say, can hold for seconds
@@ -29,6 +36,9 @@ CONNECT_TIMEOUT_S = 60.0
 # A copy of the demo province (``store.snapshot()``, GRAPH.COPY) took over a minute with a CPU
 # hog on both cores: the template's client waits up to this long for one command.
 COPY_TIMEOUT_S = 600.0
+
+# The graph stores every `store` test runs on, in its test id: `test_x[falkordb]`, `[neo4j]`.
+GRAPH_STORES = ("falkordb", "neo4j")
 
 _graphs = itertools.count()
 
@@ -57,3 +67,117 @@ async def fresh_graph(
         with contextlib.suppress(redis_errors.RedisError, OSError):
             await store._connect().connection.execute_command("GRAPH.DELETE", name)
         await store.close()
+
+
+# --- Neo4j -----------------------------------------------------------------------------------
+# Neo4j Community serves ONE user database, so a test process (pytest-xdist worker) runs one
+# server (the session fixture ``neo4j_server``, tests/neo4j.py) and tests take turns on its one
+# database through ``Neo4jDatabase``: it is migrated once, and each test that wants it empty has
+# the data deleted while the migrated indexes and constraints stay (building them again costs
+# far more than deleting a small graph); the schema-version node the data wipe deletes is
+# written back.
+
+_WIPE = Statement(
+    "test.wipe",
+    # Small test graphs: one transaction. CALL { } IN TRANSACTIONS would need an implicit
+    # transaction and buys nothing below a few hundred thousand nodes.
+    "MATCH (n) DETACH DELETE n",
+    write=True,
+)
+_SCHEMA = Statement(
+    "test.schema",
+    "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN collect(name) AS names",
+)
+_DROP_INDEX = "DROP INDEX {name} IF EXISTS"
+_DROP_CONSTRAINT = "DROP CONSTRAINT {name} IF EXISTS"
+_CONSTRAINTS = Statement(
+    "test.constraints", "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names"
+)
+
+
+class Contents(StrEnum):
+    """What the one database holds between tests."""
+
+    UNKNOWN = "unknown"  # a test wrote to it, or nothing was put in yet
+    EMPTY = "empty"  # migrated, no data but the schema-version node
+    DEMO = "demo"  # migrated, the demo province seeded and untouched since
+
+
+class Neo4jDatabase:
+    """This process's one Neo4j database, handed out a test at a time.
+
+    ``empty()`` yields a migrated, empty store (the ``store`` fixture's Neo4j half);
+    ``demo()`` yields the migrated demo province. Read-only users of the demo pass
+    ``writes=False`` so the next ``demo()`` reuses the seeded data instead of seeding again:
+    on this one database the seed, not a copy, is the cost of a fresh demo graph (see
+    ``DEMO_SEED_S``). Every store handed out is a client of its own (its own ``stats``,
+    closed on exit)."""
+
+    def __init__(self, server: Neo4jProcess) -> None:
+        self.server = server
+        self.contents = Contents.UNKNOWN
+        self._schema: frozenset[str] | None = None  # index and constraint names after migrate
+        self._constraints: frozenset[str] = frozenset()
+
+    def env(self) -> dict[str, str]:
+        """Hub settings (``load_settings(env)``) that open this database."""
+        return {
+            "HUB_GRAPH_URL": self.server.uri,
+            "HUB_GRAPH_USER": self.server.user,
+            "HUB_GRAPH_PASSWORD": self.server.password,
+        }
+
+    def client(self) -> Neo4jStore:
+        return Neo4jStore(self.server.uri, user=self.server.user, password=self.server.password)
+
+    async def _reset(self, store: Neo4jStore) -> None:
+        """Delete the data; keep the migrated schema, restoring it if a test changed it."""
+        await store.run(_WIPE)
+        if self._schema is None:
+            await migrate(store)
+            self._schema = frozenset((await store.run(_SCHEMA))[0]["names"])
+            self._constraints = frozenset((await store.run(_CONSTRAINTS))[0]["names"])
+            return
+        names = frozenset((await store.run(_SCHEMA))[0]["names"])
+        if names != self._schema:
+            # A test added or dropped an index or constraint: put back the migrated set.
+            constraints = frozenset((await store.run(_CONSTRAINTS))[0]["names"])
+            for name in sorted(constraints - self._constraints):
+                await store.run(_ddl(_DROP_CONSTRAINT, name))
+            for name in sorted(names - self._schema - constraints):
+                await store.run(_ddl(_DROP_INDEX, name))
+            await migrate(store)  # the version node is gone with the data: all run, missing made
+            return
+        await store.run(
+            SET_SCHEMA_VERSION,
+            {"version": LATEST, "applied_at": "test", "dialect": store.dialect.value},
+        )
+
+    @asynccontextmanager
+    async def empty(self) -> AsyncIterator[Neo4jStore]:
+        store = self.client()
+        try:
+            await self._reset(store)
+            self.contents = Contents.UNKNOWN
+            yield store
+        finally:
+            await store.close()
+
+    @asynccontextmanager
+    async def demo(self, *, writes: bool = True) -> AsyncIterator[Neo4jStore]:
+        store = self.client()
+        try:
+            if self.contents is not Contents.DEMO:
+                self.contents = Contents.UNKNOWN
+                await self._reset(store)
+                await seed_demo(store, "demo")
+            self.contents = Contents.UNKNOWN if writes else Contents.DEMO
+            yield store
+        finally:
+            if writes:
+                self.contents = Contents.UNKNOWN
+            await store.close()
+
+
+def _ddl(template: str, name: str) -> Statement:
+    return Statement("test.drop", template.format(name=identifier(name)), write=True)
