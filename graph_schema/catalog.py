@@ -12,6 +12,7 @@ from graph_schema import (
     edits,
     financing,
     fusion,
+    health,
     indicators,
     keys,
     land,
@@ -62,6 +63,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out += supervision.catalog()
     out += fusion.catalog()
     out += backup.catalog(dialect)
+    out += health.catalog(dialect)
     if dialect is Dialect.NEO4J:
         out += neo4j_store.STATEMENTS
     return out

@@ -18,6 +18,7 @@ failed::
 from __future__ import annotations
 
 import json
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ def unstorable_text(value: Any) -> str | None:
     return _unstorable(value)
 
 
+UNPORTABLE = "UNPORTABLE"  # a Problem code: a parameter of a type the stores treat differently
 # A run of 19 digits in a JSON text may be an integer beyond 64 bits (or digits in a string).
 _SUSPECT = re.compile(r"\\u(?:0000|d[89a-f])|\d{19}")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -98,8 +100,9 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 def unstorable_value(value: Any) -> Problem | None:
     """Why a statement parameter cannot be sent, or ``None``: text ``unstorable_text`` refuses
-    (code ``INVALID_TEXT``), or an integer beyond 64 bits, which neither store holds (Neo4j's
-    driver cannot encode it; FalkorDB silently stores a different number)."""
+    (code ``INVALID_TEXT``), an integer beyond 64 bits, which neither store holds (Neo4j's
+    driver cannot encode it; FalkorDB silently stores a different number), or a value of a
+    type the stores treat differently (code ``UNPORTABLE``: a program error, not input)."""
     if isinstance(value, dict | list | tuple):
         try:
             text = json.dumps(value)
@@ -114,10 +117,12 @@ def _unsendable(value: Any) -> Problem | None:
     if isinstance(value, str):
         problem = _unstorable(value)
         return None if problem is None else Problem("", problem, UnstorableText.code)
-    if isinstance(value, int) and not isinstance(value, bool):
-        if _INT64_MIN <= value <= _INT64_MAX:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # numpy's too
+        if _INT64_MIN <= int(value) <= _INT64_MAX:
             return None
         return Problem("", f"the integer {value} does not fit in 64 bits")
+    if isinstance(value, numbers.Real) and type(value).__module__ == "numpy":
+        return None  # numpy's floats (float64 is a float already): both stores take them
     if isinstance(value, dict):
         for k, v in value.items():
             found = _unsendable(k) or _unsendable(v)
@@ -128,6 +133,16 @@ def _unsendable(value: Any) -> Problem | None:
             found = _unsendable(v)
             if found is not None:
                 return found
+    elif value is not None and not isinstance(value, float | bool):
+        # Neo4j's driver sends a date or datetime as a temporal value that Neo4j stores;
+        # FalkorDB's client spells it unquoted and the statement fails to parse. Bytes, sets
+        # and the like differ the same way: one store takes them, the other refuses.
+        return Problem(
+            "",
+            f"a {type(value).__name__} value is not portable between graph stores: "
+            "send text (ISO-8601 for dates and times), numbers, booleans, lists or maps",
+            UNPORTABLE,
+        )
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from graph_schema.cypher import Statement
 from graph_schema.dialect import RULES, Dialect, DialectRules, SchemaElement
-from graph_schema.errors import InvalidInput, UnstorableText, unstorable_value
+from graph_schema.errors import UNPORTABLE, InvalidInput, UnstorableText, unstorable_value
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
@@ -90,6 +90,9 @@ def check_params(statement: Statement, params: Params | None) -> dict[str, Any]:
     for name, value in given.items():
         problem = unstorable_value(value)
         if problem is not None:
+            where = f"{statement.name}: parameter {name}: {problem.message}"
+            if problem.code == UNPORTABLE:
+                raise TypeError(where)
             error = UnstorableText if problem.code == UnstorableText.code else InvalidInput
-            raise error(f"{statement.name}: parameter {name}: {problem.message}")
+            raise error(where)
     return given

@@ -34,8 +34,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from rich.table import Table
 
 from graph_schema.connect import NEO4J_SCHEMES, open_graph_store
+from graph_schema.dialect import Dialect
 from graph_schema.errors import ConfigurationError, HubError
-from graph_schema.migrations import LATEST, current_version
+from graph_schema.health import IndexState, ServerInfo, index_states, server_info
+from graph_schema.migrations import LATEST, MIGRATIONS, current_version
 from graph_schema.store import GraphStore
 from hub.settings import Environment, Settings, mask_url
 from hub.telemetry import mqtt_config
@@ -210,6 +212,8 @@ async def _graph(s: Settings, timeout_s: float) -> list[Finding]:
             limit,
         )
         version = await asyncio.wait_for(current_version(store), timeout_s)
+        server = await asyncio.wait_for(server_info(store), timeout_s)
+        indexes = await asyncio.wait_for(index_states(store), timeout_s)
     except TimeoutError:
         return [Finding("graph", Status.FAIL, "GRAPH_TIMEOUT",
                         f"{where} did not answer within {limit:g} s (HUB_GRAPH_URL)")]  # fmt: skip
@@ -222,6 +226,8 @@ async def _graph(s: Settings, timeout_s: float) -> list[Finding]:
             with contextlib.suppress(HubError):
                 await store.close()
     found = [_ok("graph", f"{store.describe()} answers")]
+    if server is not None:
+        found.append(_server(server))
     if version == LATEST:
         found.append(_ok("graph schema", f"version {version}, current"))
     elif version < LATEST:
@@ -236,7 +242,65 @@ async def _graph(s: Settings, timeout_s: float) -> list[Finding]:
                     f"version {version} was applied by a newer hub than this one ({LATEST}): "
                     "run the newer version")
         )  # fmt: skip
+    found += _indexes(indexes, expected_indexes(store.dialect, version))
     return found
+
+
+# The Neo4j line this hub is built and tested against (5.26 LTS in CI).
+NEO4J_MAJOR = 5
+
+
+def _server(info: ServerInfo) -> Finding:
+    what = f"{info.product} {info.version} {info.edition}".strip()
+    major = info.major
+    if major is not None and major < NEO4J_MAJOR:
+        return Finding("graph server", Status.FAIL, "GRAPH_SERVER_TOO_OLD",
+                       f"{what}: the hub needs Neo4j {NEO4J_MAJOR}.x (elementId, SHOW INDEXES, "
+                       "IF NOT EXISTS DDL)")  # fmt: skip
+    if major != NEO4J_MAJOR:
+        return Finding("graph server", Status.WARN, "GRAPH_SERVER_UNTESTED",
+                       f"{what}: the hub is tested on Neo4j {NEO4J_MAJOR}.x (5.26 LTS), not this "
+                       "version")  # fmt: skip
+    return _ok("graph server", what)
+
+
+def expected_indexes(dialect: Dialect, version: int) -> set[str]:
+    """The names of the indexes and constraints the migrations up to ``version`` create
+    (Neo4j names them; FalkorDB's are unnamed, so nothing is expected by name there)."""
+    if dialect is not Dialect.NEO4J:
+        return set()
+    return {e.name for m in MIGRATIONS if m.version <= version for e in m.elements}
+
+
+def _indexes(states: list[IndexState], expected: set[str]) -> list[Finding]:
+    out: list[Finding] = []
+    failed = [i for i in states if i.failed]
+    building = [i for i in states if not i.online and not i.failed]
+    missing = sorted(expected - {i.name for i in states})
+    if failed:
+        out.append(
+            Finding("graph indexes", Status.FAIL, "GRAPH_INDEX_FAILED",
+                    "; ".join(f"{i.name} is {i.state}: {i.failure or 'no reason given'}"
+                              for i in failed)
+                    + ": drop and create it again (the hub's next start creates what is missing)")
+        )  # fmt: skip
+    if building:
+        out.append(
+            Finding("graph indexes", Status.WARN, "GRAPH_INDEXES_BUILDING",
+                    f"{', '.join(f'{i.name} ({i.state})' for i in building)}: not serving yet; "
+                    "a full-text search finds nothing until they are (the hub waits for them at "
+                    "start)")
+        )  # fmt: skip
+    if missing:
+        out.append(
+            Finding("graph indexes", Status.FAIL, "GRAPH_INDEX_MISSING",
+                    f"{', '.join(missing)} missing though the schema version says they were "
+                    "created (dropped by hand?): `hub migrate` does not recreate them; create "
+                    "them as graph_schema/migrations.py does")
+        )  # fmt: skip
+    if not out:
+        out.append(_ok("graph indexes", f"{len(states)} indexes online"))
+    return out
 
 
 def _graph_failure(where: str, url: str, exc: HubError) -> Finding:

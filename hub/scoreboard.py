@@ -44,6 +44,7 @@ from graph_schema.scoreboard import (
     list_filters,
 )
 from graph_schema.store import GraphStore, Row
+from hub.amounts import to_the_yuan
 from hub.settings import ScoreboardSettings
 
 
@@ -255,4 +256,4 @@ def _count(rows: dict[str, Row], code: str) -> int:
 
 def _sum(rows: dict[str, Row], code: str, measure: str) -> float:
     row = rows.get(code)
-    return float(row.get(f"{measure}_sum") or 0) if row else 0.0
+    return to_the_yuan(float(row.get(f"{measure}_sum") or 0)) if row else 0.0

@@ -30,6 +30,9 @@ from tests.graphs import (
 )
 from tests.neo4j import Neo4jProcess
 
+# `pytester` runs a small suite in a subprocess (tests/test_neo4j_server.py).
+pytest_plugins = ("pytester",)
+
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
@@ -122,7 +125,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if info is None:
             continue
         scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
-        if "module" in scopes:
+        if "module" in scopes and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     _longest_first(items)
 

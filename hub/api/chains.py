@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
 from hub import chains, texts
+from hub.amounts import to_the_yuan
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
@@ -74,12 +75,12 @@ class ChainFigures:
             enterprises=f.enterprises,
             leaders=f.leaders,
             tagged_enterprises=f.tagged,
-            output=f.output,
+            output=to_the_yuan(f.output),
             employment=f.employment,
             patents=f.patents,
             projects=f.projects,
-            planned_investment=f.planned_investment,
-            completed_investment=f.completed_investment,
+            planned_investment=to_the_yuan(f.planned_investment),
+            completed_investment=to_the_yuan(f.completed_investment),
         )
 
 

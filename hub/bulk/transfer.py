@@ -237,11 +237,17 @@ async def _export_entity(store: GraphStore, entity: str, page_size: int) -> Any:
     # size, where keyset pages (a range scan and sort of every later key each) are quadratic.
     # A node deleted meanwhile is skipped; one created meanwhile waits for the next export.
     keys = sorted(row["key"] for row in await store.run(st.all_keys(spec)))
+    # Properties in the model's field order: each store returns a node's properties in an
+    # order of its own (FalkorDB as written, Neo4j not), and an export must not depend on it.
+    place = {name: i for i, name in enumerate(spec.record.model_fields)}
     for start in range(0, len(keys), page_size):
         page = keys[start : start + page_size]
         rows = await store.run(st.fetch_existing(spec), {"keys": page})
         for row in sorted(rows, key=lambda r: r["key"]):
-            record = {k: v for k, v in row["props"].items() if k not in derived}
+            props = sorted(
+                row["props"].items(), key=lambda kv: (place.get(kv[0], len(place)), kv[0])
+            )
+            record = {k: v for k, v in props if k not in derived}
             for name in spec.json_fields:
                 if isinstance(record.get(name), str):
                     record[name] = json.loads(record[name])

@@ -4,10 +4,12 @@ runs once on the embedded FalkorDB and once on a real Neo4j (``[falkordb]``, ``[
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
 from graph_schema.cypher import Statement
+from graph_schema.dialect import FulltextIndex
 from graph_schema.errors import GraphQueryError, InvalidInput, UnstorableText
 from graph_schema.migrations import migrate
 from graph_schema.model import SPECS
@@ -152,3 +154,57 @@ async def test_element_ids_find_their_node_again(store: GraphStore) -> None:
 
 async def test_migrate_on_a_migrated_store_creates_nothing(store: GraphStore) -> None:
     assert (await migrate(store)).created == []
+
+
+async def test_a_value_the_stores_treat_differently_is_refused_before_sending(
+    store: GraphStore,
+) -> None:
+    # Neo4j stored a date as a temporal value; FalkorDB's header spelled it unquoted and the
+    # statement failed to parse (a GraphQueryError). Dates travel as ISO-8601 text
+    # (model.to_properties), and a program that forgets is told so, the same on both.
+    before = store.stats.round_trips
+    for value in (dt.date(2026, 1, 31), dt.datetime(2026, 1, 31, tzinfo=dt.UTC), b"x", {1}):
+        with pytest.raises(TypeError, match="not portable"):
+            await store.run(ECHO, {"v": [value]})
+        with pytest.raises(TypeError, match="not portable"):
+            await store.run(ECHO, {"v": [{"at": value}]})
+    assert store.stats.round_trips == before
+    assert await store.run(ECHO, {"v": ["2026-01-31"]}) == [{"v": "2026-01-31"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("新能源", ["宁波新能源汽车零部件公司", "杭州新能源科技有限公司"]),
+        ("物流", ["温州港口物流有限公司"]),
+        ("杭州 科技", ["杭州新能源科技有限公司"]),  # every term must match
+        # Query syntax in the text is taken literally: OR does not widen the search to either
+        # word (Neo4j's cjk analyzer drops "or" as an English stop word, RediSearch looks
+        # for it; neither store matches a name with both words).
+        ('科技") OR (物流', []),
+    ],
+)
+async def test_full_text_search_finds_chinese_names_by_their_words(
+    store: GraphStore, text: str, expected: list[str]
+) -> None:
+    names = [
+        "杭州新能源科技有限公司",
+        "温州港口物流有限公司",
+        "宁波新能源汽车零部件公司",
+        "绍兴纺织印染厂",
+    ]
+    create = Statement(
+        "test.enterprises",
+        "UNWIND $names AS name CREATE (:Enterprise {uscc: name, name: name})",
+        write=True,
+    )
+    await store.run(create, {"names": names})
+    await store.wait_until_indexed(timeout_s=120)
+    search = Statement(
+        "test.search",
+        store.rules.fulltext_query(
+            FulltextIndex("Enterprise", ("name",)), "RETURN node.name AS name ORDER BY name"
+        ),
+    )
+    rows = await store.run(search, {"search": store.rules.fulltext_text(text)})
+    assert [row["name"] for row in rows] == sorted(expected)

@@ -1,4 +1,4 @@
-"""The idempotent upsert path shared by import, demo seeding and mutations."""
+"""The idempotent upsert path shared by import, demo seeding and mutations, on both stores."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from graph_schema.cypher import Statement
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.model import validate
+from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome, upsert
 
 pytestmark = pytest.mark.anyio
@@ -36,11 +36,11 @@ def _enterprise(n: int, region: str = "330106", **extra: Any) -> dict[str, Any]:
     }
 
 
-async def _load(store: FalkorDBStore, entity: str, rows: list[dict[str, Any]]) -> Any:
+async def _load(store: GraphStore, entity: str, rows: list[dict[str, Any]]) -> Any:
     return await upsert(store, entity, [validate(entity, r) for r in rows])
 
 
-async def test_created_then_unchanged_then_updated(store: FalkorDBStore) -> None:
+async def test_created_then_unchanged_then_updated(store: GraphStore) -> None:
     first = await _load(store, "region", REGIONS)
     assert first.counts == {Outcome.CREATED: 4}
     before = store.stats.by_statement["region.upsert"]
@@ -52,7 +52,7 @@ async def test_created_then_unchanged_then_updated(store: FalkorDBStore) -> None
     assert third.outcomes == [Outcome.UPDATED]
 
 
-async def test_missing_references_reject_only_their_rows(store: FalkorDBStore) -> None:
+async def test_missing_references_reject_only_their_rows(store: GraphStore) -> None:
     await _load(store, "region", REGIONS)
     rows = [_enterprise(1), _enterprise(2, region="330109"), _enterprise(3)]
     result = await _load(store, "enterprise", rows)
@@ -62,7 +62,7 @@ async def test_missing_references_reject_only_their_rows(store: FalkorDBStore) -
     assert "no region 330109" in str(rejection.problems[0])
 
 
-async def test_links_follow_the_record_on_update(store: FalkorDBStore) -> None:
+async def test_links_follow_the_record_on_update(store: GraphStore) -> None:
     await _load(store, "region", REGIONS)
     ent = _enterprise(1)
     await _load(store, "enterprise", [ent])
@@ -74,13 +74,13 @@ async def test_links_follow_the_record_on_update(store: FalkorDBStore) -> None:
     assert rows == [{"type": "LOCATED_IN", "target": "330108"}]
 
 
-async def test_a_key_repeated_in_one_batch_applies_in_order(store: FalkorDBStore) -> None:
+async def test_a_key_repeated_in_one_batch_applies_in_order(store: GraphStore) -> None:
     rows = [REGIONS[0], dict(REGIONS[0], name_en="Zhejiang"), REGIONS[0]]
     result = await _load(store, "region", rows)
     assert result.outcomes == [Outcome.CREATED, Outcome.UPDATED, Outcome.UPDATED]
 
 
-async def test_a_batch_costs_a_fixed_number_of_round_trips(store: FalkorDBStore) -> None:
+async def test_a_batch_costs_a_fixed_number_of_round_trips(store: GraphStore) -> None:
     await _load(store, "region", REGIONS)
     small_before = store.stats.round_trips
     await _load(store, "enterprise", [_enterprise(n) for n in range(2)])
@@ -90,7 +90,7 @@ async def test_a_batch_costs_a_fixed_number_of_round_trips(store: FalkorDBStore)
     assert store.stats.round_trips - big_before == small
 
 
-async def test_supplies_edges_are_idempotent_and_check_both_ends(store: FalkorDBStore) -> None:
+async def test_supplies_edges_are_idempotent_and_check_both_ends(store: GraphStore) -> None:
     await _load(store, "chain", [{"id": "nev", "name": "新能源汽车"}])
     segments = [
         {"id": f"nev.{s}", "chain_id": "nev", "name": s, "tier": "upstream"}

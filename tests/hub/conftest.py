@@ -1,15 +1,37 @@
-"""A demo-scale province loaded once per session into a real embedded FalkorDB."""
+"""A demo-scale province on each graph store: FalkorDB copies a template seeded once per
+process; Neo4j (one database per server) gets a server of its own per process, seeded once
+and only read, and every test that reads it runs on one worker (the xdist group below).
+
+Why a second Neo4j server and not ``Neo4jDatabase.demo()`` (tests/graphs.py): ``demo_store``
+is session-scoped and read by tests of many modules, while ``store`` empties this process's
+database before each of its tests; on one database every switch would cost a seed (45 s wall,
+14 CPU-s of server). Measured 2026-12-07 at load average 8-10 (other agents): seeding the
+demo here took 83 s wall in the setup of the group's first test; the Neo4j cases of the hub
+files parametrized over both stores (215 tests, ``-n 2``) took 10:40 wall and 400 CPU-s
+(pytest, its workers and their servers); the largest single costs are test_bulk's entity
+export/import round trips through Neo4j (32-93 s each) and the whole-graph backups (13-40 s).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
+from graph_schema.migrations import migrate
+from graph_schema.neo4j_store import Neo4jStore
+from graph_schema.store import GraphStore
 from hub.demo import DemoData, Scale, generate
+from hub.seed import seed_demo
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
+from tests.graphs import GRAPH_STORES
+from tests.neo4j import Neo4jProcess
+
+# Every test that reads the Neo4j demo province runs in this xdist group, so one worker
+# seeds it (about 25 s idle) instead of every worker that meets one such test.
+NEO4J_DEMO_GROUP = "neo4j-demo"
 
 
 @pytest.fixture(scope="session")
@@ -18,18 +40,46 @@ def demo_data() -> DemoData:
 
 
 @pytest.fixture(scope="session")
-async def demo_store(
-    demo_template: FalkorDBStore,
-) -> AsyncIterator[FalkorDBStore]:
-    """Shared and read-only: tests that write use the empty ``store`` fixture instead. A copy
-    of the demo province on this process's embedded FalkorDB, made once per session."""
+def neo4j_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jProcess]:
+    """A Neo4j server holding only the demo province (the per-test ``store`` wipes its own)."""
+    server = Neo4jProcess(tmp_path_factory.mktemp("neo4j-demo")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def neo4j_demo(neo4j_demo_server: Neo4jProcess) -> AsyncIterator[Neo4jStore]:
+    """The migrated demo province on Neo4j, seeded once per process and never written."""
+    store = Neo4jStore(
+        neo4j_demo_server.uri,
+        user=neo4j_demo_server.user,
+        password=neo4j_demo_server.password,
+        query_timeout_s=600.0,
+    )
+    await migrate(store)
+    await seed_demo(store, "demo")
+    yield store
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+async def falkordb_demo(demo_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
+    """A copy of the demo province on this process's embedded FalkorDB, made once."""
     async with demo_template.snapshot() as graph:
         yield graph
 
 
+@pytest.fixture(scope="session", params=GRAPH_STORES)
+def demo_store(request: pytest.FixtureRequest) -> GraphStore:
+    """Shared and read-only: tests that write use the empty ``store`` fixture instead. The
+    demo province on each graph store (only the parameter's store is started)."""
+    store: GraphStore = request.getfixturevalue(f"{request.param}_demo")
+    return store
+
+
 @pytest.fixture(scope="session")
 async def demo_telemetry(
-    demo_store: FalkorDBStore, tmp_path_factory: pytest.TempPathFactory
+    demo_store: GraphStore, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Telemetry]:
     """An empty real telemetry store beside the demo graph, without an MQTT subscriber: every
     sensor answers NO_DATA."""
@@ -37,3 +87,20 @@ async def demo_telemetry(
     telemetry = await open_telemetry(settings, demo_store, ingest_mqtt=False)
     yield telemetry
     await telemetry.close()
+
+
+def uses_neo4j_demo(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("demo_store") == "neo4j":
+        return True
+    return "neo4j_demo" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the Neo4j demo province share one xdist group (and so one seeded server),
+    in place of their module's group (tests/conftest.py)."""
+    for item in items:
+        if uses_neo4j_demo(item):
+            item.own_markers = [m for m in item.own_markers if m.name != "xdist_group"]
+            item.add_marker(pytest.mark.xdist_group(NEO4J_DEMO_GROUP), append=False)

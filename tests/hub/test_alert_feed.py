@@ -17,12 +17,14 @@ from paho.mqtt.client import Client
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import validate
+from graph_schema.store import GraphStore
 from hub.auth import create_key
 from hub.bulk import import_records
 from hub.roles import Role
 from hub.settings import load_settings
 from tests.broker import Mosquitto, free_port
-from tests.hub.test_monitoring import A, Feed, _seed, broker, gql, mqtt, reading, serving
+from tests.graphs import GRAPH_STORES, Neo4jDatabase
+from tests.hub.test_monitoring import A, Feed, _fill, _seed, broker, gql, mqtt, reading, serving
 from tests.ingest.helpers import collector
 
 pytestmark = pytest.mark.anyio
@@ -45,33 +47,46 @@ ACK = """mutation ($id: String!) { acknowledgeAlert(alertId: $id) {
   status acknowledgedBy acknowledgedAt } }"""
 
 
-@pytest.fixture
-async def hub(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[str]:
+async def _watched(graph: GraphStore) -> None:
+    """A meter that goes stale fast, and the monitoring centre's key."""
+    fast = {"id": "pwr-fast", "kind": "power", "project_code": A, "stale_after_s": TIMEOUT_S}
+    await import_records(graph, "sensor", [validate("sensor", fast)])
+    key, info = await create_key(graph, Role.MONITOR, name="monitoring centre")
+    MONITOR.update({"Authorization": f"Bearer {key}", "id": info.id})
+
+
+@pytest.fixture(params=GRAPH_STORES)
+async def hub(
+    request: pytest.FixtureRequest, tmp_path: Path, broker: Mosquitto
+) -> AsyncIterator[str]:
+    env = {
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_HTTP_PORT": str(free_port()),
+        # The screen reads without a key; acknowledging needs the monitor's key.
+        "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
+        "HUB_MQTT_URL": broker.url,
+        "HUB_MQTT_CLIENT_ID": f"hub-test-{uuid.uuid4().hex[:8]}",
+        "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
+        "HUB_TELEMETRY_INACTIVITY_TIMEOUT_S": "14400",
+        "HUB_ALERTS_CHECK_INTERVAL_S": str(CHECK_S),
+        "HUB_ALERTS_DEBOUNCE_S": "0.2",
+    }
+    if request.param == "neo4j":
+        neo4j: Neo4jDatabase = request.getfixturevalue("neo4j")
+        async with neo4j.empty() as graph:
+            await _fill(graph)
+            await _watched(graph)
+            async with serving(load_settings({**env, **neo4j.env()})) as address:
+                yield address
+        return
     graph_dir = tmp_path / "data" / "graph"
     await _seed(graph_dir)
-    graph = await FalkorDBStore.embedded(graph_dir)
+    falkordb = await FalkorDBStore.embedded(graph_dir)
     try:
-        fast = {"id": "pwr-fast", "kind": "power", "project_code": A, "stale_after_s": TIMEOUT_S}
-        await import_records(graph, "sensor", [validate("sensor", fast)])
-        key, info = await create_key(graph, Role.MONITOR, name="monitoring centre")
-        MONITOR.update({"Authorization": f"Bearer {key}", "id": info.id})
+        await _watched(falkordb)
     finally:
-        await graph.close()
-    settings = load_settings(
-        {
-            "HUB_DATA_DIR": str(tmp_path / "data"),
-            "HUB_HTTP_PORT": str(free_port()),
-            # The screen reads without a key; acknowledging needs the monitor's key.
-            "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
-            "HUB_MQTT_URL": broker.url,
-            "HUB_MQTT_CLIENT_ID": f"hub-test-{uuid.uuid4().hex[:8]}",
-            "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
-            "HUB_TELEMETRY_INACTIVITY_TIMEOUT_S": "14400",
-            "HUB_ALERTS_CHECK_INTERVAL_S": str(CHECK_S),
-            "HUB_ALERTS_DEBOUNCE_S": "0.2",
-        }
-    )
-    async with serving(settings) as address:
+        await falkordb.close()
+    async with serving(load_settings(env)) as address:
         yield address
 
 

@@ -22,21 +22,21 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
-from graph_schema.migrations import migrate
 from graph_schema.model import validate
+from graph_schema.store import GraphStore
 from graph_schema.writer import upsert
 from hub import chains, texts
 from hub.app import create_app
+from tests.graphs import GRAPH_STORES
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
+from tests.hub.stores import module_graph
 
 pytestmark = pytest.mark.anyio
 
@@ -104,15 +104,21 @@ PROJECTS = [
 ]
 
 
-async def _load(store: FalkorDBStore, entity: str, rows: list[dict[str, Any]]) -> None:
+async def _load(store: GraphStore, entity: str, rows: list[dict[str, Any]]) -> None:
     result = await upsert(store, entity, [validate(entity, r) for r in rows])
     assert not result.rejections, result.rejections
 
 
-@pytest.fixture(scope="module")
-async def chain_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("chains")) / "graph")
-    await migrate(store)
+@pytest.fixture(scope="module", params=GRAPH_STORES)
+async def chain_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[GraphStore]:
+    async with module_graph(request, tmp_path_factory, "chains") as store:
+        await _fill(store)
+        yield store
+
+
+async def _fill(store: GraphStore) -> None:
     await _load(store, "region", REGIONS)
     await _load(store, "chain", CHAINS)
     await _load(store, "segment", SEGMENTS)
@@ -155,14 +161,12 @@ async def chain_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
             for code, county, owner, segment, total, done in PROJECTS
         ],
     )
-    yield store
-    await store.close()
 
 
 # --- the domain functions ----------------------------------------------------------------------
 
 
-async def test_the_map_sums_the_region_and_its_sub_regions(chain_store: FalkorDBStore) -> None:
+async def test_the_map_sums_the_region_and_its_sub_regions(chain_store: GraphStore) -> None:
     found = await chains.chain_map(chain_store, "tc", "330100")
     order = [n.segment["id"] for n in found.nodes]
     assert order == ["tc.ore", "tc.cell", "tc.bms", "tc.pack", "tc.car"]
@@ -190,7 +194,7 @@ async def test_the_map_sums_the_region_and_its_sub_regions(chain_store: FalkorDB
     assert (ore.enterprises, ore.output, ore.projects, ore.leaders) == (5, 8950, 1, 1)
 
 
-async def test_chokepoints_follow_each_rule(chain_store: FalkorDBStore) -> None:
+async def test_chokepoints_follow_each_rule(chain_store: GraphStore) -> None:
     rules = chains.Rules(
         min_enterprises=1, peer_ratio=0.5, external_share=0.6, single_supplier_share=0.6
     )
@@ -240,7 +244,7 @@ def _scaled(values: list[float]) -> list[float]:
 
 
 async def test_targets_rank_outside_enterprises_without_a_project_in_the_region(
-    chain_store: FalkorDBStore,
+    chain_store: GraphStore,
 ) -> None:
     found = await chains.targets(chain_store, "tc.ore", "330100")
     # E4 is outside but owns P1 in 330108: left out. E1 is local: left out.
@@ -269,7 +273,7 @@ async def test_targets_rank_outside_enterprises_without_a_project_in_the_region(
     assert all(b.segments == ["tc.cell"] for b in helped)
 
 
-async def test_neighbourhoods_and_paths_walk_the_supply_graph(chain_store: FalkorDBStore) -> None:
+async def test_neighbourhoods_and_paths_walk_the_supply_graph(chain_store: GraphStore) -> None:
     near = await chains.neighbourhood(chain_store, ["tc.cell"], 1, chains.Direction.BOTH)
     assert [(n.segment["id"], n.direction, n.hops) for n in near.neighbours] == [
         ("oc.grid", chains.Direction.DOWNSTREAM, 1),
@@ -293,7 +297,7 @@ async def test_neighbourhoods_and_paths_walk_the_supply_graph(chain_store: Falko
 
 
 def _client(
-    store: FalkorDBStore, **env: str
+    store: GraphStore, **env: str
 ) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
     app = create_app(api_settings({**ANONYMOUS_VIEWER, **env}), store=store)
     return started(app)
@@ -327,7 +331,7 @@ MAP = """query($r: String!, $after: String) { industryChain(id: "tc") { map(regi
   } } } }"""
 
 
-async def test_the_map_and_its_drill_down_over_graphql(chain_store: FalkorDBStore) -> None:
+async def test_the_map_and_its_drill_down_over_graphql(chain_store: GraphStore) -> None:
     async with _client(chain_store) as client:
         data = await _data(client, MAP, r="330100")
         found = data["industryChain"]["map"]
@@ -377,7 +381,7 @@ CHOKE = """query { industryChain(id: "tc") { chokepoints(region: "330100") {
                 reasons { rule value threshold strength code params message } } } } }"""
 
 
-async def test_chokepoints_over_graphql_use_the_settings(chain_store: FalkorDBStore) -> None:
+async def test_chokepoints_over_graphql_use_the_settings(chain_store: GraphStore) -> None:
     async with _client(chain_store, HUB_CHAINS_MIN_ENTERPRISES="1") as client:
         report = (await _data(client, CHOKE))["industryChain"]["chokepoints"]
         client.headers["Accept-Language"] = "en-GB,en;q=0.9"
@@ -417,7 +421,7 @@ TARGETS = """query($first: Int, $after: String, $last: Int, $before: String) {
   } }"""
 
 
-async def test_targets_page_forward_and_back_over_graphql(chain_store: FalkorDBStore) -> None:
+async def test_targets_page_forward_and_back_over_graphql(chain_store: GraphStore) -> None:
     async with _client(chain_store) as client:
         page = (await _data(client, TARGETS, first=2))["segment"]
         targets = page["targets"]
@@ -459,7 +463,7 @@ async def test_targets_page_forward_and_back_over_graphql(chain_store: FalkorDBS
         assert far["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_an_enterprise_neighbourhood_is_its_segments(chain_store: FalkorDBStore) -> None:
+async def test_an_enterprise_neighbourhood_is_its_segments(chain_store: GraphStore) -> None:
     query = """query($u: String!) { enterprise(uscc: $u) {
       neighbourhood(hops: 1, direction: UPSTREAM) {
         centre { segmentId } segments { segment { segmentId } }

@@ -32,9 +32,11 @@ from graphql import (
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.statements import COUNT_NODES
+from graph_schema.store import GraphStore
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.roles import Role
+from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import key_headers
 
@@ -125,15 +127,26 @@ CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-async def province(
-    demo_template: FalkorDBStore,
-) -> AsyncIterator[FalkorDBStore]:
+async def falkordb_province(demo_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
     async with demo_template.snapshot() as graph:
         yield graph
 
 
 @pytest.fixture(scope="module")
-async def admin(province: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
+async def neo4j_province(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
+    async with neo4j.demo() as graph:
+        yield graph
+
+
+@pytest.fixture(scope="module", params=GRAPH_STORES)
+def province(request: pytest.FixtureRequest) -> GraphStore:
+    """The demo province the payloads are thrown at, on each store (written to)."""
+    graph: GraphStore = request.getfixturevalue(f"{request.param}_province")
+    return graph
+
+
+@pytest.fixture(scope="module")
+async def admin(province: GraphStore) -> AsyncIterator[httpx.AsyncClient]:
     """One app and one admin key for every case: each case's own work is its five requests."""
     app = create_app(api_settings({}), store=province)
     headers = await key_headers(province, Role.ADMIN)
@@ -141,7 +154,7 @@ async def admin(province: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def node_counts(store: FalkorDBStore) -> dict[str, int]:
+async def node_counts(store: GraphStore) -> dict[str, int]:
     # Nodes only: counting the demo's ~90,000 relationships by type would cost a second a case.
     return {row["label"]: int(row["count"]) for row in await store.run(COUNT_NODES)}
 
@@ -153,7 +166,7 @@ def test_the_generator_covers_queries_and_mutations() -> None:
 
 @pytest.mark.parametrize(("kind", "name"), CASES)
 async def test_no_payload_breaks_a_field_or_the_graph(
-    province: FalkorDBStore, admin: httpx.AsyncClient, kind: str, name: str
+    province: GraphStore, admin: httpx.AsyncClient, kind: str, name: str
 ) -> None:
     nodes_before = await node_counts(province)
     root = SCHEMA.query_type if kind == "query" else SCHEMA.mutation_type

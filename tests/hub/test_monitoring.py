@@ -28,12 +28,14 @@ from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.migrations import migrate
 from graph_schema.model import validate
+from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.auth import create_key
 from hub.bulk import import_records
 from hub.roles import Role
 from hub.settings import Settings, load_settings
 from tests.broker import Mosquitto, free_port
+from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.ingest.helpers import eventually, publisher
 
 pytestmark = pytest.mark.anyio
@@ -71,34 +73,39 @@ def _sensor(sid: str, kind: str, project: str, **extra: Any) -> Any:
 
 
 async def _seed(graph_dir: Path) -> str:
-    """The hand-built graph, and an operator's API key for it."""
+    """The hand-built graph in an embedded FalkorDB, and an operator's API key for it."""
     graph = await FalkorDBStore.embedded(graph_dir)
     try:
         await migrate(graph)
-        regions = [
-            _region("330000", "浙江省", "province", None),
-            _region("330100", "杭州市", "city", "330000"),
-            _region("330106", "西湖区", "county", "330100"),
-            _region("330200", "宁波市", "city", "330000"),
-            _region("330203", "海曙区", "county", "330200"),
-        ]
-        await import_records(graph, "region", [validate("region", r) for r in regions])
-        firm = {"uscc": OWNER, "name": "杭州监测有限公司", "region_code": "330106"}
-        await import_records(graph, "enterprise", [validate("enterprise", firm)])
-        await import_records(
-            graph, "project", [validate("project", _project(A, "330106")),
-                               validate("project", _project(B, "330203"))],
-        )  # fmt: skip
-        sensors = [
-            _sensor("pwr-mon-a", "power", A, unit="kWh"),
-            _sensor("lab-mon-a", "labor", A, stale_after_s=86400),
-            _sensor("pwr-mon-b", "power", B, stale_after_s=60),
-        ]
-        await import_records(graph, "sensor", sensors)
-        key, _ = await create_key(graph, Role.OPERATOR, name="monitoring tests")
-        return key
+        return await _fill(graph)
     finally:
         await graph.close()
+
+
+async def _fill(graph: GraphStore) -> str:
+    """The hand-built graph, and an operator's API key for it."""
+    regions = [
+        _region("330000", "浙江省", "province", None),
+        _region("330100", "杭州市", "city", "330000"),
+        _region("330106", "西湖区", "county", "330100"),
+        _region("330200", "宁波市", "city", "330000"),
+        _region("330203", "海曙区", "county", "330200"),
+    ]
+    await import_records(graph, "region", [validate("region", r) for r in regions])
+    firm = {"uscc": OWNER, "name": "杭州监测有限公司", "region_code": "330106"}
+    await import_records(graph, "enterprise", [validate("enterprise", firm)])
+    await import_records(
+        graph, "project", [validate("project", _project(A, "330106")),
+                           validate("project", _project(B, "330203"))],
+    )  # fmt: skip
+    sensors = [
+        _sensor("pwr-mon-a", "power", A, unit="kWh"),
+        _sensor("lab-mon-a", "labor", A, stale_after_s=86400),
+        _sensor("pwr-mon-b", "power", B, stale_after_s=60),
+    ]
+    await import_records(graph, "sensor", sensors)
+    key, _ = await create_key(graph, Role.OPERATOR, name="monitoring tests")
+    return key
 
 
 @contextlib.asynccontextmanager
@@ -134,24 +141,31 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 OPERATOR: dict[str, str] = {}
 
 
-@pytest.fixture
-async def hub(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[str]:
-    key = await _seed(tmp_path / "data" / "graph")
-    OPERATOR["Authorization"] = f"Bearer {key}"
-    settings = load_settings(
-        {
-            "HUB_DATA_DIR": str(tmp_path / "data"),
-            "HUB_HTTP_PORT": str(free_port()),
-            # Monitoring centres read without a key here; writes carry the operator's key.
-            "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
-            "HUB_MQTT_URL": broker.url,
-            "HUB_MQTT_CLIENT_ID": f"hub-test-{uuid.uuid4().hex[:8]}",
-            "HUB_TELEMETRY_LABOR_SALT": SALT,
-            "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
-            "HUB_TELEMETRY_INACTIVITY_TIMEOUT_S": "14400",
-        }
-    )
-    async with serving(settings) as address:
+@pytest.fixture(params=GRAPH_STORES)
+async def hub(
+    request: pytest.FixtureRequest, tmp_path: Path, broker: Mosquitto
+) -> AsyncIterator[str]:
+    """A hub served on the hand-built graph, on each graph store."""
+    env = {
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_HTTP_PORT": str(free_port()),
+        # Monitoring centres read without a key here; writes carry the operator's key.
+        "HUB_AUTH_ANONYMOUS_ROLE": "monitor",
+        "HUB_MQTT_URL": broker.url,
+        "HUB_MQTT_CLIENT_ID": f"hub-test-{uuid.uuid4().hex[:8]}",
+        "HUB_TELEMETRY_LABOR_SALT": SALT,
+        "HUB_TELEMETRY_BATCH_LATENCY_MS": "5",
+        "HUB_TELEMETRY_INACTIVITY_TIMEOUT_S": "14400",
+    }
+    if request.param == "neo4j":
+        neo4j: Neo4jDatabase = request.getfixturevalue("neo4j")
+        async with neo4j.empty() as graph:
+            OPERATOR["Authorization"] = f"Bearer {await _fill(graph)}"
+            async with serving(load_settings({**env, **neo4j.env()})) as address:
+                yield address
+        return
+    OPERATOR["Authorization"] = f"Bearer {await _seed(tmp_path / 'data' / 'graph')}"
+    async with serving(load_settings(env)) as address:
         yield address
 
 

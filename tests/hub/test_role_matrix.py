@@ -13,19 +13,19 @@ every role.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import GraphQLObjectType
 
-from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
 from graph_schema.model import validate
+from graph_schema.store import GraphStore
 from hub.api.context import Context
 from hub.api.schema import build_schema, error_code
 from hub.bulk import import_records
 from hub.roles import Role
+from tests.graphs import GRAPH_STORES
+from tests.hub.stores import module_graph
 from tests.hub.test_injection import SCHEMA, _operation
 
 pytestmark = pytest.mark.anyio
@@ -105,16 +105,16 @@ def _document(kind: str, name: str) -> dict[str, Any]:
     return built
 
 
-@pytest.fixture(scope="module")
-async def graph(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("matrix")) / "graph")
-    await migrate(store)
-    region = {"code": "330000", "name": "浙江省", "level": "province"}
-    await import_records(store, "region", [validate("region", region)])
-    bank = {"id": "bank-m", "name": "矩阵银行", "kind": "state_owned", "region_code": "330000"}
-    await import_records(store, "bank", [validate("bank", bank)])
-    yield store
-    await store.close()
+@pytest.fixture(scope="module", params=GRAPH_STORES)
+async def graph(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[GraphStore]:
+    async with module_graph(request, tmp_path_factory, "matrix") as store:
+        region = {"code": "330000", "name": "浙江省", "level": "province"}
+        await import_records(store, "region", [validate("region", region)])
+        bank = {"id": "bank-m", "name": "矩阵银行", "kind": "state_owned", "region_code": "330000"}
+        await import_records(store, "bank", [validate("bank", bank)])
+        yield store
 
 
 def test_every_root_field_is_in_the_specification() -> None:
@@ -123,7 +123,7 @@ def test_every_root_field_is_in_the_specification() -> None:
     assert set(SPECIAL) <= names, set(SPECIAL) - names
 
 
-async def _forbidden(graph: FalkorDBStore, role: Role, kind: str, name: str) -> bool:
+async def _forbidden(graph: GraphStore, role: Role, kind: str, name: str) -> bool:
     document = _document(kind, name)
     context = Context(store=graph, role=role, subject="bank-m" if role is Role.BANK else None)
     context.key_id = "matrix"  # every caller here holds a key
@@ -150,7 +150,7 @@ async def _forbidden(graph: FalkorDBStore, role: Role, kind: str, name: str) -> 
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
-async def test_each_role_reaches_exactly_what_it_may(graph: FalkorDBStore, role: Role) -> None:
+async def test_each_role_reaches_exactly_what_it_may(graph: GraphStore, role: Role) -> None:
     wrong = []
     for kind, name in FIELDS:
         forbidden = await _forbidden(graph, role, kind, name)

@@ -30,24 +30,24 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
-from graph_schema.migrations import migrate
 from graph_schema.model import validate
 from graph_schema.scoreboard import Figure
+from graph_schema.store import GraphStore
 from hub import scoreboard
 from hub.app import create_app
 from hub.bulk import import_records
 from hub.roles import Role
 from hub.settings import load_settings
+from tests.graphs import GRAPH_STORES
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
+from tests.hub.stores import module_graph
 from tests.hub.test_api_reads import gql, gql_errors
 
 pytestmark = pytest.mark.anyio
@@ -138,10 +138,16 @@ PROJECTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def board_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorDBStore]:
-    store = await FalkorDBStore.embedded(Path(tmp_path_factory.mktemp("board")) / "graph")
-    await migrate(store)
+@pytest.fixture(scope="module", params=GRAPH_STORES)
+async def board_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[GraphStore]:
+    async with module_graph(request, tmp_path_factory, "board") as store:
+        await _fill(store)
+        yield store
+
+
+async def _fill(store: GraphStore) -> None:
     await import_records(store, "region", [validate("region", r) for r in REGIONS])
     firms = [
         {"uscc": OWNER, "name": "杭州测试有限公司", "region_code": "330106"},
@@ -151,19 +157,17 @@ async def board_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     await import_records(store, "project", [validate("project", p) for p in PROJECTS])
     mine = {"id": "mine", "name": "我的清单", "project_codes": [H2, N3, W1]}
     await import_records(store, "project_list", [validate("project_list", mine)])
-    yield store
-    await store.close()
 
 
 def _client(
-    store: FalkorDBStore, headers: dict[str, str] | None = None, **env: str
+    store: GraphStore, headers: dict[str, str] | None = None, **env: str
 ) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
     app = create_app(api_settings({**ANONYMOUS_VIEWER, **ENV, **env}), store=store)
     return started(app, headers=headers)
 
 
 @pytest.fixture
-async def client(board_store: FalkorDBStore) -> AsyncIterator[httpx.AsyncClient]:
+async def client(board_store: GraphStore) -> AsyncIterator[httpx.AsyncClient]:
     async with _client(board_store) as http:
         yield http
 
@@ -449,7 +453,7 @@ UPSERT = """mutation($items: [ProjectListInput!]!) { upsertProjectLists(items: $
 
 
 async def test_operators_keep_stored_lists_and_viewers_may_not(
-    board_store: FalkorDBStore,
+    board_store: GraphStore,
 ) -> None:
     item = {"id": "autumn", "name": "秋季清单", "projectCodes": [H1, N1]}
     async with _client(board_store) as viewer:
@@ -502,7 +506,7 @@ def _vars(**args: Any) -> dict[str, Any]:
 
 
 async def test_the_scoreboard_costs_a_fixed_number_of_round_trips(
-    board_store: FalkorDBStore,
+    board_store: GraphStore,
 ) -> None:
     window = scoreboard.window("leaders", "2025-Q2")
     before = board_store.stats.round_trips
@@ -542,7 +546,7 @@ async def test_an_upper_date_bound_alone_excludes_later_dates(client: httpx.Asyn
 
 
 async def test_the_demo_province_reproduces_the_seed_completion_figure(
-    demo_store: FalkorDBStore,
+    demo_store: GraphStore,
 ) -> None:
     # The demo builds in Σ done ÷ (Σ plan × 319/365) = 93.7% over all projects on 2026-11-15.
     async with _client(demo_store) as http:
