@@ -11,6 +11,7 @@ from bench import (  # noqa: F401
     ingest,
     ingest_shipped,
     load,
+    peer_neo4j,
     probe,
     satellite,
     sensing,

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 import bench.load  # noqa: F401  (registers)
+from bench import graphs
 from bench.registry import BENCHMARKS
 
 
@@ -19,7 +20,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", choices=list(BENCHMARKS), help="benchmarks to run")
     parser.add_argument("--json", action="store_true", help="print one JSON object per benchmark")
+    parser.add_argument(
+        "--graph",
+        choices=list(graphs.CHOICES),
+        default="falkordb",
+        help="the graph store(s) of load_hubei, api and chains: the embedded FalkorDB (default), "
+        "a Neo4j server the run starts, or both in the same run with Neo4j ÷ FalkorDB ratios",
+    )
     args = parser.parse_args()
+    graphs.select(args.graph)
     console = Console()
     for name in args.names or list(BENCHMARKS):
         entry = BENCHMARKS[name]

@@ -1,23 +1,28 @@
 """The GraphQL API over real HTTP at hubei scale: batched resolvers against the naive baseline.
 
-One run (``python -m bench api``):
+One run (``python -m bench api``; ``--graph neo4j|both`` for Neo4j, see ``bench.graphs``):
 
 1. generate the hubei-scale province, load it into a fresh embedded FalkorDB in a temporary
-   directory, and, with the store still open in this process, run every request variant once
+   directory (and, with ``--graph both``, into a Neo4j server the run starts), create an API
+   key through the hub's own key path (``hub.auth.create_key``, what ``hub keys create``
+   does: the benchmark is a client with a viewer key, not a bypass), and, with the store
+   still open in this process, run every request variant once
    through ``httpx.ASGITransport`` against ``create_app(..., store=store)``: batched, for the
    reference answers and exact store round trips per request; naive (``batching=False``), for its
    round trips and to check it gives the same answers. Then close the store.
 2. serve the same data directory with uvicorn in a subprocess (one worker, no access log) through
    ``server_app`` below, first with batching on, then off: the embedded store locks its
-   directory, so the two servers run one after the other.
+   directory, so the two servers run one after the other. With two stores, a server per store
+   runs at once and their windows alternate (FalkorDB, then Neo4j, for each query and client
+   count), so the Neo4j ÷ FalkorDB ratios compare like with like on a shared machine.
 3. drive each query over TCP loopback from 1 and then 8 concurrent clients (each an
    ``httpx.AsyncClient`` holding one keep-alive connection): a warm-up, then a timed window.
    Every response is checked afterwards against the reference answer; anything else counts as a
    failure.
 
-Server CPU is read from ``/proc/<pid>/stat`` for the uvicorn process and for its embedded
-FalkorDB (redis-server) child; the server's own store counter is read from ``/_bench/stats``
-between windows, a cross-check of the in-process round-trip counts.
+Server CPU is read from ``/proc/<pid>/stat`` for the uvicorn process and for its store: the
+embedded FalkorDB (redis-server) child, or the Neo4j JVM; the server's own store counter is read
+from ``/_bench/stats`` between windows, a cross-check of the in-process round-trip counts.
 """
 
 from __future__ import annotations
@@ -45,11 +50,14 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from bench.graphs import Graph, hub_env, label, open_graphs
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
+from hub.auth import create_key
 from hub.demo import Scale, generate
 from hub.lifecycle import freeze_startup_heap
+from hub.roles import Role
 from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
 from hub.store import open_store
@@ -103,10 +111,23 @@ query Walk($after: String) {
 }"""
 
 _HEADERS = {"content-type": "application/json", "accept": "application/graphql-response+json"}
+# The role of the benchmark's key: a read-only client that may read every field measured here.
+BENCH_ROLE = Role.VIEWER
 STATS_PATH = "/_bench/stats"
 BATCHING_ENV = "BENCH_API_BATCHING"
 _ROOT = Path(__file__).resolve().parents[1]
 _TICK = os.sysconf("SC_CLK_TCK")
+
+
+async def bench_key(store: GraphStore) -> str:
+    """A new API key for the benchmark's client, made as ``hub keys create`` makes one."""
+    key, _ = await create_key(store, BENCH_ROLE, name="bench")
+    return key
+
+
+def auth_headers(key: str) -> dict[str, str]:
+    """The request headers of a client holding ``key``."""
+    return _HEADERS | {"authorization": f"Bearer {key}"}
 
 
 # --- the server side --------------------------------------------------------------------------
@@ -224,7 +245,12 @@ class InProcess:
 
 
 async def _in_process(
-    store: GraphStore, settings: Settings, case: Case, *, batching: bool
+    store: GraphStore,
+    settings: Settings,
+    case: Case,
+    *,
+    batching: bool,
+    headers: Mapping[str, str],
 ) -> InProcess:
     """Each variant once through ASGITransport: round trips per request (the store's counter
     before and after), and the answers, which become (batched) or must equal (naive) the
@@ -237,7 +263,7 @@ async def _in_process(
         for i, body in enumerate(case.bodies):
             before = store.stats.round_trips
             started = time.perf_counter()
-            response = await client.post("/graphql", content=body, headers=_HEADERS)
+            response = await client.post("/graphql", content=body, headers=headers)
             times.append(time.perf_counter() - started)
             trips.append(store.stats.round_trips - before)
             data = _answer(response.status_code, response.content)
@@ -250,7 +276,9 @@ async def _in_process(
     return InProcess(sum(trips) / len(trips), _percentile(times, 0.5) * 1000)
 
 
-async def _walk(store: GraphStore, settings: Settings) -> tuple[list[str | None], list[str]]:
+async def _walk(
+    store: GraphStore, settings: Settings, headers: Mapping[str, str]
+) -> tuple[list[str | None], list[str]]:
     """Every page cursor of ``projects(first: 50)`` and every project's global id."""
     app = create_app(settings, store=store)
     cursors: list[str | None] = [None]
@@ -261,7 +289,7 @@ async def _walk(store: GraphStore, settings: Settings) -> tuple[list[str | None]
         after: str | None = None
         while True:
             body = {"query": _WALK, "variables": {"after": after}}
-            response = await client.post("/graphql", json=body, headers=_HEADERS)
+            response = await client.post("/graphql", json=body, headers=headers)
             page = _answer(response.status_code, response.content)["projects"]
             ids += [edge["node"]["id"] for edge in page["edges"]]
             if not page["pageInfo"]["hasNextPage"]:
@@ -275,21 +303,22 @@ async def _walk(store: GraphStore, settings: Settings) -> tuple[list[str | None]
 
 @dataclass(slots=True)
 class Cpu:
-    """Clock ticks used so far: the hub (uvicorn), its FalkorDB, this client, and the machine."""
+    """Clock ticks used so far: the hub (uvicorn), its store (the embedded FalkorDB or the Neo4j
+    JVM), this client, and the machine."""
 
     hub: int
-    falkordb: int
+    store: int
     client: int
     busy: int
 
     @classmethod
-    def read(cls, hub_pid: int, falkordb_pid: int) -> Cpu:
-        return cls(_ticks(hub_pid), _ticks(falkordb_pid), _ticks(os.getpid()), _busy_ticks())
+    def read(cls, hub_pid: int, store_pid: int) -> Cpu:
+        return cls(_ticks(hub_pid), _ticks(store_pid), _ticks(os.getpid()), _busy_ticks())
 
     def __sub__(self, other: Cpu) -> Cpu:
         return Cpu(
             self.hub - other.hub,
-            self.falkordb - other.falkordb,
+            self.store - other.store,
             self.client - other.client,
             self.busy - other.busy,
         )
@@ -323,25 +352,27 @@ class Run:
 class Server:
     url: str
     process: subprocess.Popen[bytes]
-    falkordb_pid: int
+    store_pid: int
+    headers: dict[str, str]
+    store_label: str = "FalkorDB"
+    path: str = "/graphql"
+    counts_round_trips: bool = True  # the hub's /_bench/stats; a peer has none
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
-async def _serve(data_dir: Path, *, batching: bool) -> AsyncIterator[Server]:
-    """uvicorn with one worker on a free loopback port, until /readyz answers; stopped with
-    SIGINT (uvicorn's graceful shutdown closes the store) on the way out."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env.update(
-        {
-            "HUB_DATA_DIR": str(data_dir),
-            "HUB_GRAPH_URL": "embedded://",
-            "HUB_LOG_LEVEL": "WARNING",
-            BATCHING_ENV: "1" if batching else "0",
-        }
-    )
+async def _serve(graph: Graph, *, batching: bool, key: str) -> AsyncIterator[Server]:
+    """uvicorn with one worker on a free loopback port over ``graph``, until /readyz answers;
+    stopped with SIGINT (uvicorn's graceful shutdown closes the store) on the way out. Its
+    clients send ``key``."""
+    port = free_port()
+    data_dir = graph.data_dir
+    env = hub_env(graph) | {BATCHING_ENV: "1" if batching else "0"}
     command = [
         sys.executable, "-m", "uvicorn", "bench.api:server_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
@@ -355,8 +386,7 @@ async def _serve(data_dir: Path, *, batching: bool) -> AsyncIterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(url, process, log_path)
-        falkordb_pid = int((data_dir / "graph" / "falkordb.pid").read_text())
-        yield Server(url, process, falkordb_pid)
+        yield Server(url, process, graph.store_pid(), auth_headers(key), label(graph.name))
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -367,7 +397,7 @@ async def _serve(data_dir: Path, *, batching: bool) -> AsyncIterator[Server]:
                 await asyncio.to_thread(process.wait)
 
 
-async def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+async def _wait_ready(url: str, process: subprocess.Popen[Any], log_path: Path) -> None:
     deadline = time.monotonic() + 180
     async with httpx.AsyncClient(base_url=url, timeout=5) as client:
         while time.monotonic() < deadline:
@@ -416,7 +446,7 @@ async def _drive(server: Server, case: Case, clients: int) -> Run:
                     started = time.perf_counter()
                     try:
                         response = await session.post(
-                            "/graphql", content=case.bodies[i], headers=_HEADERS
+                            server.path, content=case.bodies[i], headers=server.headers
                         )
                     except httpx.HTTPError as exc:
                         answers.append((i, 0, f"{type(exc).__name__}: {exc}".encode()))
@@ -428,13 +458,14 @@ async def _drive(server: Server, case: Case, clients: int) -> Run:
             return latencies, answers
 
         _, warmup = await phase(WARMUP_S)
-        trips_before = await _server_round_trips(stats)
-        cpu_before = Cpu.read(server.process.pid, server.falkordb_pid)
+        counted = server.counts_round_trips
+        trips_before = await _server_round_trips(stats) if counted else 0
+        cpu_before = Cpu.read(server.process.pid, server.store_pid)
         started = time.perf_counter()
         latencies, answers = await phase(TIMED_S)
         seconds = time.perf_counter() - started
-        cpu = Cpu.read(server.process.pid, server.falkordb_pid) - cpu_before
-        trips = await _server_round_trips(stats) - trips_before
+        cpu = Cpu.read(server.process.pid, server.store_pid) - cpu_before
+        trips = (await _server_round_trips(stats) if counted else 0) - trips_before
     failures, first = 0, ""
     for i, status, content in warmup + answers:
         try:
@@ -454,10 +485,10 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
 
 
-def _run_figures(prefix: str, run: Run) -> Figures:
+def _run_figures(prefix: str, run: Run, store_label: str = "FalkorDB") -> Figures:
     per_request = 1000 / _TICK / max(run.requests, 1)  # ticks → ms per request
     machine = run.seconds * _TICK * len(os.sched_getaffinity(0))
-    others = run.cpu.busy - run.cpu.hub - run.cpu.falkordb - run.cpu.client
+    others = run.cpu.busy - run.cpu.hub - run.cpu.store - run.cpu.client
     return {
         f"{prefix} p50 ms": round(_percentile(run.latencies, 0.5) * 1000, 2),
         f"{prefix} p95 ms": round(_percentile(run.latencies, 0.95) * 1000, 2),
@@ -466,7 +497,10 @@ def _run_figures(prefix: str, run: Run) -> Figures:
         f"{prefix} failures (incl. warm-up)": run.failures,
         f"{prefix} server round trips/request": round(run.round_trips / max(run.requests, 1), 2),
         f"{prefix} hub CPU ms/request": round(run.cpu.hub * per_request, 2),
-        f"{prefix} FalkorDB CPU ms/request": round(run.cpu.falkordb * per_request, 2),
+        f"{prefix} {store_label} CPU ms/request": round(run.cpu.store * per_request, 2),
+        f"{prefix} server CPU ms/request (hub + store)": round(
+            (run.cpu.hub + run.cpu.store) * per_request, 2
+        ),
         f"{prefix} client CPU ms/request": round(run.cpu.client * per_request, 2),
         f"{prefix} other processes, % of machine": round(100 * max(others, 0) / machine, 1),
     }
@@ -490,79 +524,161 @@ def _cases(cursors: list[str | None], ids: list[str]) -> dict[str, Case]:
     }
 
 
+def ratio_figures(runs: Mapping[str, Run], name: str, clients: int) -> Figures:
+    """Neo4j ÷ FalkorDB for one query and client count: p50, p95, requests/s, server CPU."""
+    neo4j, falkordb = runs[f"neo4j {name} c{clients}"], runs[f"falkordb {name} c{clients}"]
+
+    def cpu(run: Run) -> float:
+        return (run.cpu.hub + run.cpu.store) / max(run.requests, 1)
+
+    pairs = {
+        "p50": (_percentile(neo4j.latencies, 0.5), _percentile(falkordb.latencies, 0.5)),
+        "p95": (_percentile(neo4j.latencies, 0.95), _percentile(falkordb.latencies, 0.95)),
+        "requests/s": (neo4j.requests / neo4j.seconds, falkordb.requests / falkordb.seconds),
+        "server CPU/request": (cpu(neo4j), cpu(falkordb)),
+    }
+    return {
+        f"neo4j ÷ falkordb: {name} c{clients} {what}": round(a / b, 2) if b else math.nan
+        for what, (a, b) in pairs.items()
+    }
+
+
+def same_answers(graphs: Sequence[Graph], cases: Mapping[str, Mapping[str, Case]]) -> Figures:
+    """Whether every store gave the first store's answers, per query (a figure, not a stop: the
+    timed windows hold each store to its own reference answers)."""
+    figures: Figures = {}
+    first = graphs[0].name
+    for graph in graphs[1:]:
+        for name, case in cases[graph.name].items():
+            reference = cases[first][name]
+            differ = [
+                v
+                for v, a, b in zip(case.variables, case.expected, reference.expected, strict=True)
+                if a != b
+            ]
+            figures[f"{graph.name} answers equal {first}'s: {name}"] = (
+                "yes"
+                if not differ
+                else f"NO, {len(differ)} of {len(case.variables)} differ, e.g. {differ[0]}"
+            )
+    return figures
+
+
 @benchmark("api", "GraphQL over HTTP at hubei scale: page, lookup, chain; batched vs naive")
 async def api() -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-        data_dir = Path(tmp)
-        settings = load_settings({"HUB_DATA_DIR": str(data_dir), "HUB_GRAPH_URL": "embedded://"})
-        _log("generating and loading hubei scale")
-        started = time.perf_counter()
-        store = await open_store(settings)
-        try:
+        async with open_graphs(Path(tmp)) as graphs:
+            _log("generating hubei scale")
+            started = time.perf_counter()
             data = generate(Scale.HUBEI)
-            await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
             figures["projects"] = len(data.project)
             figures["enterprises"] = len(data.enterprise)
-            figures["seconds to generate and load"] = round(time.perf_counter() - started, 1)
-            cursors, ids = await _walk(store, settings)
-            cases = _cases(cursors, ids)
-            _log("in-process answers and round trips (ASGITransport)")
-            for case in cases.values():
-                case.prepare()
-                # The reference answers; this first pass also warms the store (FalkorDB caches
-                # query plans), so the timed in-process passes below do not pay for planning.
-                await _in_process(store, settings, case, batching=True)
-            for name, case in cases.items():
-                for batching in (True, False):
-                    mode = "batched" if batching else "naive"
-                    counted = await _in_process(store, settings, case, batching=batching)
-                    figures[f"{name} {mode} round trips/request (in-process)"] = round(
-                        counted.round_trips, 2
-                    )
-                    figures[f"{name} {mode} p50 ms (in-process, no HTTP)"] = round(
-                        counted.p50_ms, 2
-                    )
-        finally:
-            await store.close()
+            figures["seconds to generate"] = round(time.perf_counter() - started, 1)
+            cases: dict[str, dict[str, Case]] = {}
+            keys: dict[str, str] = {}
+            template: dict[str, Case] = {}
+            for graph in graphs:
+                p, settings = graph.prefix(graphs), graph.settings
+                _log(f"loading hubei scale into {graph.name}")
+                started = time.perf_counter()
+                store = await open_store(settings)
+                try:
+                    await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
+                    figures[f"{p}seconds to load"] = round(time.perf_counter() - started, 1)
+                    keys[graph.name] = await bench_key(store)
+                    headers = auth_headers(keys[graph.name])
+                    if not template:
+                        template = _cases(*await _walk(store, settings, headers))
+                    own = {n: Case(n, c.query, c.variables) for n, c in template.items()}
+                    cases[graph.name] = own
+                    _log(f"{graph.name}: in-process answers and round trips (ASGITransport)")
+                    for case in own.values():
+                        case.prepare()
+                        # The reference answers; this first pass also warms the store (both
+                        # cache query plans), so the timed in-process passes below do not pay
+                        # for planning.
+                        await _in_process(store, settings, case, batching=True, headers=headers)
+                    for name, case in own.items():
+                        for batching in (True, False):
+                            mode = "batched" if batching else "naive"
+                            counted = await _in_process(
+                                store, settings, case, batching=batching, headers=headers
+                            )
+                            figures[f"{p}{name} {mode} round trips/request (in-process)"] = round(
+                                counted.round_trips, 2
+                            )
+                            figures[f"{p}{name} {mode} p50 ms (in-process, no HTTP)"] = round(
+                                counted.p50_ms, 2
+                            )
+                finally:
+                    await store.close()
+            figures.update(same_answers(graphs, cases))
 
-        runs: dict[str, Run] = {}
-        for batching, names in ((True, ("a", "b", "c")), (False, ("a",))):
-            mode = "batched" if batching else "naive"
-            _log(f"starting uvicorn ({mode})")
-            ready = time.perf_counter()
-            async with _serve(data_dir, batching=batching) as server:
-                figures[f"seconds until /readyz ({mode})"] = round(time.perf_counter() - ready, 1)
-                for name in names:
-                    for clients in CLIENT_COUNTS:
-                        _log(f"({name}) {mode}, {clients} client(s)")
-                        run = await _drive(server, cases[name], clients)
-                        runs[f"{name} {mode} c{clients}"] = run
-                        figures.update(_run_figures(f"{name} {mode} c{clients}", run))
+            runs: dict[str, Run] = {}
+            for batching, names in ((True, ("a", "b", "c")), (False, ("a",))):
+                mode = "batched" if batching else "naive"
+                async with contextlib.AsyncExitStack() as stack:
+                    servers: dict[str, Server] = {}
+                    for graph in graphs:
+                        _log(f"starting uvicorn ({mode}) on {graph.name}")
+                        ready = time.perf_counter()
+                        servers[graph.name] = await stack.enter_async_context(
+                            _serve(graph, batching=batching, key=keys[graph.name])
+                        )
+                        figures[f"{graph.prefix(graphs)}seconds until /readyz ({mode})"] = round(
+                            time.perf_counter() - ready, 1
+                        )
+                    for name in names:
+                        for clients in CLIENT_COUNTS:
+                            for graph in graphs:  # interleaved: each store's window in turn
+                                p = graph.prefix(graphs)
+                                _log(f"({name}) {mode}, {clients} client(s), {graph.name}")
+                                server = servers[graph.name]
+                                run = await _drive(server, cases[graph.name][name], clients)
+                                runs[f"{graph.name} {name} {mode} c{clients}"] = run
+                                figures.update(
+                                    _run_figures(
+                                        f"{p}{name} {mode} c{clients}", run, server.store_label
+                                    )
+                                )
 
-    trips_ratio = float(figures["a naive round trips/request (in-process)"]) / float(
-        figures["a batched round trips/request (in-process)"]
-    )
-    figures["a round trips, naive ÷ batched"] = round(trips_ratio, 1)
-    for clients in CLIENT_COUNTS:
-        naive = _percentile(runs[f"a naive c{clients}"].latencies, 0.5)
-        batched = _percentile(runs[f"a batched c{clients}"].latencies, 0.5)
-        figures[f"a p50 c{clients}, naive ÷ batched"] = round(naive / batched, 2)
-    figures["target: a ≥5× fewer round trips than naive"] = _verdict(
-        trips_ratio >= 5, f"{trips_ratio:.1f}×"
-    )
-    for clients in CLIENT_COUNTS:
-        ratio = float(figures[f"a p50 c{clients}, naive ÷ batched"])
-        figures[f"target: a ≥3× lower p50 than naive, {clients} client(s)"] = _verdict(
-            ratio >= 3, f"{ratio:.2f}×"
-        )
-    a_p50 = float(figures["a batched c1 p50 ms"])
-    b_p50 = float(figures["b batched c1 p50 ms"])
-    figures["target: a p50 < 30 ms, 1 client"] = _verdict(a_p50 < 30, f"{a_p50} ms")
-    figures["target: b p50 < 5 ms, 1 client"] = _verdict(b_p50 < 5, f"{b_p50} ms")
+    for graph in graphs:
+        figures.update(_targets(graph.prefix(graphs), graph.name, figures, runs))
+    if len(graphs) > 1:
+        batched = {k.replace(" batched", ""): r for k, r in runs.items() if " batched " in k}
+        for name in ("a", "b", "c"):
+            for clients in CLIENT_COUNTS:
+                figures.update(ratio_figures(batched, name, clients))
     failures = sum(run.failures for run in runs.values())
     figures["failed responses (all runs, warm-up included)"] = failures
     first = next((run.first_failure for run in runs.values() if run.first_failure), "")
     if first:
         figures["first failure"] = first
     return figures
+
+
+def _targets(p: str, graph: str, figures: Figures, runs: Mapping[str, Run]) -> Figures:
+    """The issue-3 targets of one store's runs."""
+    out: Figures = {}
+    trips_ratio = float(figures[f"{p}a naive round trips/request (in-process)"]) / float(
+        figures[f"{p}a batched round trips/request (in-process)"]
+    )
+    out[f"{p}a round trips, naive ÷ batched"] = round(trips_ratio, 1)
+    for clients in CLIENT_COUNTS:
+        naive = _percentile(runs[f"{graph} a naive c{clients}"].latencies, 0.5)
+        batched = _percentile(runs[f"{graph} a batched c{clients}"].latencies, 0.5)
+        out[f"{p}a p50 c{clients}, naive ÷ batched"] = round(naive / batched, 2)
+    out[f"{p}target: a ≥5× fewer round trips than naive"] = _verdict(
+        trips_ratio >= 5, f"{trips_ratio:.1f}×"
+    )
+    for clients in CLIENT_COUNTS:
+        ratio = float(out[f"{p}a p50 c{clients}, naive ÷ batched"])
+        out[f"{p}target: a ≥3× lower p50 than naive, {clients} client(s)"] = _verdict(
+            ratio >= 3, f"{ratio:.2f}×"
+        )
+    a_p50 = float(figures[f"{p}a batched c1 p50 ms"])
+    b_p50 = float(figures[f"{p}b batched c1 p50 ms"])
+    out[f"{p}target: a p50 < 30 ms, 1 client"] = _verdict(a_p50 < 30, f"{a_p50} ms")
+    out[f"{p}target: b p50 < 5 ms, 1 client"] = _verdict(b_p50 < 5, f"{b_p50} ms")
+    return out

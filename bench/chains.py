@@ -2,28 +2,32 @@
 targets for one segment in one city (``python -m bench chains``).
 
 The same machinery as ``bench.api``: generate and load the hubei-scale province into a fresh
-embedded FalkorDB, take every variant's reference answer in-process, then serve the data
-directory with uvicorn (one worker) and drive each query from 1 and 8 concurrent clients over
-loopback, every response checked against its reference answer.
+embedded FalkorDB (``--graph neo4j|both``: and/or a Neo4j server the run starts), take every
+variant's reference answer in-process with the benchmark's API key, then serve the data
+directory with uvicorn (one worker per store) and drive each query from 1 and 8 concurrent
+clients over loopback, the stores' windows interleaved, every response checked against its
+reference answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.api import (
-    _HEADERS,
     CLIENT_COUNTS,
     SEED,
     Case,
     Failure,
+    Run,
+    Server,
     _answer,
     _drive,
     _log,
@@ -31,13 +35,18 @@ from bench.api import (
     _run_figures,
     _serve,
     _verdict,
+    auth_headers,
+    bench_key,
+    ratio_figures,
+    same_answers,
 )
+from bench.graphs import open_graphs
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.demo import Scale, generate
 from hub.seed import seed_demo
-from hub.settings import Settings, load_settings
+from hub.settings import Settings
 from hub.store import open_store
 
 PROVINCE = "330000"
@@ -87,6 +96,8 @@ async def _reference(
     settings: Settings,
     case: Case,
     check: Callable[[str, Any, dict[str, Any]], None] | None = None,
+    *,
+    headers: Mapping[str, str],
 ) -> float:
     """Each variant's answer in-process (the reference), checked for substance (by ``check``,
     default the chain queries' own); p50 ms."""
@@ -98,7 +109,7 @@ async def _reference(
         for repeat in range(2):  # the first pass also warms FalkorDB's plan cache
             for i, body in enumerate(case.bodies):
                 started = time.perf_counter()
-                response = await client.post("/graphql", content=body, headers=_HEADERS)
+                response = await client.post("/graphql", content=body, headers=headers)
                 times.append(time.perf_counter() - started)
                 data = _answer(response.status_code, response.content)
                 if repeat == 0:
@@ -125,54 +136,86 @@ def _check(name: str, data: Any, variables: dict[str, Any]) -> None:
 async def chains() -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-chains-") as tmp:
-        data_dir = Path(tmp)
-        settings = load_settings({"HUB_DATA_DIR": str(data_dir), "HUB_GRAPH_URL": "embedded://"})
-        _log("generating and loading hubei scale")
-        started = time.perf_counter()
-        store = await open_store(settings)
-        try:
+        async with open_graphs(Path(tmp)) as graphs:
+            _log("generating hubei scale")
             data = generate(Scale.HUBEI)
-            await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
             figures["enterprises"] = len(data.enterprise)
             figures["projects"] = len(data.project)
-            figures["seconds to generate and load"] = round(time.perf_counter() - started, 1)
             rng = random.Random(SEED)
             segments = [s.id for s in data.segment]
             cities = sorted(r.code for r in data.region if r.level == "city")
             pairs = rng.sample([(s, c) for s in segments for c in cities], TARGET_PAIRS)
-            cases = {
-                "map": Case("map", MAP, [{"id": c} for c in CHAINS]),
-                "targets": Case(
-                    "targets", TARGETS, [{"segment": s, "region": c} for s, c in pairs]
-                ),
-                "chokepoints": Case(
-                    "chokepoints",
+            variables = {
+                "map": (MAP, [{"id": c} for c in CHAINS]),
+                "targets": (TARGETS, [{"segment": s, "region": c} for s, c in pairs]),
+                "chokepoints": (
                     CHOKEPOINTS,
                     [{"id": ch, "region": c} for ch in CHAINS for c in cities],
                 ),
             }
-            _log("in-process reference answers (ASGITransport)")
-            for name, case in cases.items():
-                case.prepare()
-                p50 = await _reference(store, settings, case)
-                figures[f"{name} p50 ms (in-process, no HTTP)"] = round(p50, 2)
-        finally:
-            await store.close()
+            cases: dict[str, dict[str, Case]] = {}
+            keys: dict[str, str] = {}
+            for graph in graphs:
+                p, settings = graph.prefix(graphs), graph.settings
+                _log(f"loading hubei scale into {graph.name}")
+                started = time.perf_counter()
+                store = await open_store(settings)
+                try:
+                    await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
+                    figures[f"{p}seconds to load"] = round(time.perf_counter() - started, 1)
+                    keys[graph.name] = await bench_key(store)
+                    headers = auth_headers(keys[graph.name])
+                    own = {n: Case(n, q, v) for n, (q, v) in variables.items()}
+                    cases[graph.name] = own
+                    _log(f"{graph.name}: in-process reference answers (ASGITransport)")
+                    for name, case in own.items():
+                        case.prepare()
+                        p50 = await _reference(store, settings, case, headers=headers)
+                        figures[f"{p}{name} p50 ms (in-process, no HTTP)"] = round(p50, 2)
+                finally:
+                    await store.close()
+            figures.update(same_answers(graphs, cases))
 
-        _log("starting uvicorn")
-        async with _serve(data_dir, batching=True) as server:
-            for name, case in cases.items():
-                for clients in CLIENT_COUNTS:
-                    _log(f"({name}) {clients} client(s)")
-                    run = await _drive(server, case, clients)
-                    figures.update(_run_figures(f"{name} c{clients}", run))
+            runs: dict[str, Run] = {}
+            async with contextlib.AsyncExitStack() as stack:
+                servers: dict[str, Server] = {}
+                for graph in graphs:
+                    _log(f"starting uvicorn on {graph.name}")
+                    servers[graph.name] = await stack.enter_async_context(
+                        _serve(graph, batching=True, key=keys[graph.name])
+                    )
+                for name in variables:
+                    for clients in CLIENT_COUNTS:
+                        for graph in graphs:  # interleaved: each store's window in turn
+                            _log(f"({name}) {clients} client(s), {graph.name}")
+                            server = servers[graph.name]
+                            run = await _drive(server, cases[graph.name][name], clients)
+                            runs[f"{graph.name} {name} c{clients}"] = run
+                            figures.update(
+                                _run_figures(
+                                    f"{graph.prefix(graphs)}{name} c{clients}",
+                                    run,
+                                    server.store_label,
+                                )
+                            )
 
-    map_p50 = float(figures["map c1 p50 ms"])
-    targets_p50 = float(figures["targets c1 p50 ms"])
-    figures["target: province chain map p50 < 100 ms, 1 client"] = _verdict(
-        map_p50 < 100, f"{map_p50} ms"
-    )
-    figures["target: targets for one segment p50 < 200 ms, 1 client"] = _verdict(
-        targets_p50 < 200, f"{targets_p50} ms"
-    )
+    for graph in graphs:
+        p = graph.prefix(graphs)
+        map_p50 = float(figures[f"{p}map c1 p50 ms"])
+        targets_p50 = float(figures[f"{p}targets c1 p50 ms"])
+        figures[f"{p}target: province chain map p50 < 100 ms, 1 client"] = _verdict(
+            map_p50 < 100, f"{map_p50} ms"
+        )
+        figures[f"{p}target: targets for one segment p50 < 200 ms, 1 client"] = _verdict(
+            targets_p50 < 200, f"{targets_p50} ms"
+        )
+    if len(graphs) > 1:
+        for name in variables:
+            for clients in CLIENT_COUNTS:
+                figures.update(ratio_figures(runs, name, clients))
+    failures = sum(run.failures for run in runs.values())
+    figures["failed responses (all runs, warm-up included)"] = failures
+    first = next((run.first_failure for run in runs.values() if run.first_failure), "")
+    if first:
+        figures["first failure"] = first
     return figures

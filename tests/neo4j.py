@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Self
 
@@ -35,6 +36,9 @@ USER = "neo4j"
 # and leave room for three workers' servers beside the suite on a 2-core, 24 GiB machine.
 HEAP = "512m"
 PAGECACHE_MB = 64
+# One GC thread (the machine's cores belong to the tests) and C1 only (starts faster, tests run
+# short statements). Benchmarks pass their own: a steady state needs C2.
+TEST_JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 _READY = re.compile(r"neo4j-server ready (bolt://\S+)")
 
 
@@ -77,6 +81,7 @@ class Neo4jProcess:
         password: str = PASSWORD,
         heap: str = HEAP,
         pagecache_mb: int = PAGECACHE_MB,
+        jvm_flags: Sequence[str] = TEST_JVM_FLAGS,
         start_timeout_s: float = 180.0,
     ) -> None:
         self.data_dir = data_dir
@@ -85,6 +90,7 @@ class Neo4jProcess:
         self.uri = ""
         self._heap = heap
         self._pagecache_mb = pagecache_mb
+        self._jvm_flags = tuple(jvm_flags)
         self._start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
@@ -98,8 +104,7 @@ class Neo4jProcess:
             java(),
             f"-Xms{self._heap}",
             f"-Xmx{self._heap}",
-            "-XX:+UseSerialGC",  # one GC thread: the machine's cores belong to the tests
-            "-XX:TieredStopAtLevel=1",  # C1 only: starts faster, tests run short statements
+            *self._jvm_flags,
             "-jar",
             str(jar()),
             "--dir",
@@ -141,6 +146,13 @@ class Neo4jProcess:
             )
         self.uri = found[0]
         return self
+
+    @property
+    def pid(self) -> int:
+        """The JVM's process id (for CPU accounting); the server must be running."""
+        if self._process is None:
+            raise Neo4jUnavailable("the server is not running")
+        return self._process.pid
 
     def stop(self) -> None:
         process, self._process = self._process, None
