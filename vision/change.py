@@ -54,7 +54,8 @@ does not regrow). Nor does a *held* pass break it: unflagged, but bare and dry (
 ``hold_ndvi``, BSI above ``site_bsi``) and no greener than the run, in a run with a flagged
 Sentinel-2 pass. Such a pass falls where the past years' fields were bare too (a ploughing or
 stubble window), so it neither shows a site nor refutes one; what refutes a site is regrowth or
-water, and the rules below still wait for them.
+water, and the rules below still wait for them. A held pass is not evidence, but the subsoil
+rule's medians read it: how bare the run is counts all its bare looks.
 A harvest is followed within weeks by the next crop or a flooded paddy, a flood's silt by
 regrowth: they break the run first. A run that begins within ``after_water_days`` of a pass that
 looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or, at
@@ -511,6 +512,14 @@ def detect(
             and score >= params.secondary_break_score
             and obs.ndvi <= _quantile(run_ndvi, 0.5) + params.regrow_margin
         ):
+            if held:
+                # Not evidence, but part of how bare the run is: a ploughed topsoil held over
+                # its sowing window must not pass for graded subsoil on two flagged looks.
+                run_ndvi.append(obs.ndvi)
+                run_contrast.append(obs.bsi - obs.ndvi)
+                if obs.sensor == REFERENCE_SENSOR:
+                    ref_ndvi.append(obs.ndvi)
+                    ref_contrast.append(obs.bsi - obs.ndvi)
             # A coarser sensor's look that shows part of the loss and no regrowth: it neither
             # confirms nor breaks the run, like a clouded pass (30 m pixels blur a site).
             if (

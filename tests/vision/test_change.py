@@ -309,6 +309,29 @@ def test_a_bare_pass_where_past_years_were_bare_too_holds_a_run() -> None:
     assert broken.confirmed is not None and broken.confirmed > dt.date(2022, 12, 10)
 
 
+def test_held_passes_count_in_how_bare_a_run_is() -> None:
+    # A field ploughed off its calendar, into the window where past years were ploughed: two
+    # hazy looks read as bare as subsoil and are flagged, the looks between are ploughed topsoil
+    # (held, not flagged). Two subsoil-like looks do not make a site when most of the run is
+    # topsoil; the crop comes back and nothing is confirmed.
+    onset = dt.date(2022, 10, 1)
+    series = [_ploughed_each_october(d) for d in _days(onset)]
+    days = acquisitions(onset, END)
+    for n, d in enumerate(days):
+        if d > dt.date(2022, 11, 20):
+            grown = min(1.0, (d - dt.date(2022, 11, 20)).days / 40)
+            ndvi = 0.19 + grown * (_seasonal(d) - 0.19)
+            series.append(_textured(d, ndvi, -0.5 * ndvi + 0.255, 0.03))
+        elif n in (0, 6):
+            series.append(_textured(d, 0.12, 0.20, 0.03))
+        else:
+            series.append(_textured(d, 0.185, 0.15, 0.03))
+    result = detect(series, area_m2=40_000, params=PARAMS)
+    steps = [s for s in result.steps if s.day >= onset]
+    assert steps[0].state is ChangeState.DETECTED  # the first subsoil-like look
+    assert ChangeState.CONFIRMED not in {s.state for s in steps}
+
+
 @pytest.mark.parametrize(
     ("sd", "days"),
     [(0.03, None), (0.055, PARAMS.mild_persist_days), (0.09, PARAMS.fast_persist_days)],
