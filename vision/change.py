@@ -50,7 +50,8 @@ between
 (clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
 even widened to ``max_widening`` times the width, is not judged and does not break it either),
 and the latest is not greener than the run's median by ``regrow_margin`` (a bare signature that
-does not regrow). Nor does a *held* pass break it: unflagged, but bare and dry (NDVI at most
+does not regrow). Nor does a *held* pass break it (off by default, as is a third widening of
+the window: see ``ChangeParams``): unflagged, but bare and dry (NDVI at most
 ``hold_ndvi``, BSI above ``site_bsi``) and no greener than the run, in a run with a flagged
 Sentinel-2 pass. Such a pass falls where the past years' fields were bare too (a ploughing or
 stubble window), so it neither shows a site nor refutes one; what refutes a site is regrowth or
@@ -161,10 +162,14 @@ class ChangeParams:
     pair_days: int = 3
     secondary_break_score: float = 0.5
     min_pairs: int = 3
-    hold_ndvi: float = 0.2
+    # Off by default (-1: no pass is held; 2: the window widened to ±30 days at most): with
+    # them (0.2 and 3) the bench confirmed 1-3 more sites in 90 within 60 days, but rice and
+    # fallow fields ploughed in spring held their runs, and two seeds of fifteen not tuned on
+    # had 2 of 18 ploughing traps confirmed (11 %, over the 10 % target). BENCHMARKS.md.
+    hold_ndvi: float = -1.0
     mild_texture_gain: float = 0.02
     mild_persist_days: int = 30
-    max_widening: int = 3
+    max_widening: int = 2
 
     def __post_init__(self) -> None:
         if self.min_ndvi_loss <= 0 or self.min_soil_gain < 0:
