@@ -27,7 +27,16 @@ from pydantic import SecretStr
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
 from bench.registry import Figures, benchmark
-from bench.satellite_accuracy import FRESH, FRESH_LANDSAT, HELD_OUT, LANDSAT, TUNING_SEED, run_seed
+from bench.satellite_accuracy import (
+    FRESH,
+    FRESH_FIFTH,
+    FRESH_FIFTH_FIXED,
+    FRESH_LANDSAT,
+    HELD_OUT,
+    LANDSAT,
+    TUNING_SEED,
+    run_seed,
+)
 from connectors.sentinel import SentinelClient, SentinelConfig
 from connectors.sentinel_loopback import LoopbackSentinelHub
 from connectors.sentinel_scenes import (
@@ -50,7 +59,12 @@ SEEDS = tuple(
     int(s)
     for s in os.environ.get(
         "BENCH_SATELLITE_SEEDS",
-        ",".join(map(str, (TUNING_SEED, *HELD_OUT, *FRESH, *FRESH_LANDSAT))),
+        ",".join(
+            map(
+                str,
+                (TUNING_SEED, *HELD_OUT, *FRESH, *FRESH_LANDSAT, *FRESH_FIFTH, *FRESH_FIFTH_FIXED),
+            ),
+        ),
     ).split(",")
     if s.strip()
 )
@@ -129,7 +143,7 @@ def _statistics() -> Figures:
 @benchmark(
     "satellite",
     "change detection accuracy against a year-on-year baseline on generated Zhejiang farmland "
-    "(seed 1 tunes, 2-12 were looked at, 13-17 are fresh; BENCH_SATELLITE_SEEDS picks seeds, "
+    "(seed 1 tunes, 2-22 were looked at, 23-27 are fresh; BENCH_SATELLITE_SEEDS picks seeds, "
     "BENCH_SATELLITE_LANDSAT=0 leaves Landsat 8/9 out), per parcel-year cost, index maps "
     "per parcel",
 )

@@ -36,16 +36,27 @@ site-like ones: patchy or subsoil-bare), ``fast_persist_days`` if ``min_evidence
 are strongly patchy (NDBI spread up by ``strong_texture_gain``, bare, positive BSI),
 ``subsoil_persist_days`` if it is uniformly as bare as graded subsoil (median NDVI at most
 ``site_ndvi`` and median BSI - NDVI at least ``subsoil_contrast``: haze lowers both indices of a
-ploughed topsoil together, graded subsoil is barer for its greenness), and ``uniform_wait_days``
-otherwise (a uniform bare field: ploughing leaves one for one to two months, then the crop is
-sown). Persistence is counted in days with a cap in clear passes: when clouds hide the parcel
+ploughed topsoil together, graded subsoil is barer for its greenness), ``mild_persist_days`` if
+``min_evidence`` of its passes are mildly patchy (NDBI spread up by ``mild_texture_gain``, below
+the site level, with positive BSI: haul roads, spoil heaps and compacted pads side by side; a
+ploughed or levelled field is worked as one and stays as uniform as the field ever is, so the
+spread must last past the shortest ploughing spell), and ``uniform_wait_days`` otherwise (a
+uniform bare field: ploughing leaves one for one to two months, then the crop is sown).
+Persistence is counted in days with a cap in clear passes: when clouds hide the parcel
 for ``lone_gap_days`` after a strongly patchy pass (NDVI at least ``lone_min_ndvi``: a paddy
 partly under water is patchy too), that pass confirms alone, on the clouded step (Zhejiang's
 plum rains and winter leave 40-60 days between clear passes). A run has no unflagged clear pass
 between
 (clouded passes neither confirm nor break the run; a pass with no prior-year pass in its window,
-even widened to twice the width, is not judged and does not break it either), and the latest is
-not greener than the run's median by ``regrow_margin`` (a bare signature that does not regrow).
+even widened to ``max_widening`` times the width, is not judged and does not break it either),
+and the latest is not greener than the run's median by ``regrow_margin`` (a bare signature that
+does not regrow). Nor does a *held* pass break it (off by default, as is a third widening of
+the window: see ``ChangeParams``): unflagged, but bare and dry (NDVI at most
+``hold_ndvi``, BSI above ``site_bsi``) and no greener than the run, in a run with a flagged
+Sentinel-2 pass. Such a pass falls where the past years' fields were bare too (a ploughing or
+stubble window), so it neither shows a site nor refutes one; what refutes a site is regrowth or
+water, and the rules below still wait for them. A held pass is not evidence, but the subsoil
+rule's medians read it: how bare the run is counts all its bare looks.
 A harvest is followed within weeks by the next crop or a flooded paddy, a flood's silt by
 regrowth: they break the run first. A run that begins within ``after_water_days`` of a pass that
 looked like standing water (NDVI at most ``water_ndvi`` and BSI at most ``water_bsi``; or, at
@@ -151,6 +162,14 @@ class ChangeParams:
     pair_days: int = 3
     secondary_break_score: float = 0.5
     min_pairs: int = 3
+    # Off by default (-1: no pass is held; 2: the window widened to ±30 days at most): with
+    # them (0.2 and 3) the bench confirmed 1-3 more sites in 90 within 60 days, but rice and
+    # fallow fields ploughed in spring held their runs, and two seeds of fifteen not tuned on
+    # had 2 of 18 ploughing traps confirmed (11 %, over the 10 % target). BENCHMARKS.md.
+    hold_ndvi: float = -1.0
+    mild_texture_gain: float = 0.02
+    mild_persist_days: int = 30
+    max_widening: int = 2
 
     def __post_init__(self) -> None:
         if self.min_ndvi_loss <= 0 or self.min_soil_gain < 0:
@@ -163,6 +182,8 @@ class ChangeParams:
             raise ValueError("ref_quantile must be in [0, 1]")
         if not 0.0 < self.min_valid_share <= 1.0:
             raise ValueError("min_valid_share must be in (0, 1]")
+        if not 1 <= self.max_widening <= 4:
+            raise ValueError("max_widening must be 1..4")
         if self.pair_days < 0 or self.min_pairs < 1:
             raise ValueError("pair_days must not be negative and min_pairs must be ≥ 1")
 
@@ -301,6 +322,7 @@ def detect(
     ref_ndvi: list[float] = []  # the run's Sentinel-2 passes
     ref_contrast: list[float] = []
     run_textured = 0
+    run_mild = 0
     run_sitelike = 0
     run_strong: list[bool] = []
     after_flood = False
@@ -335,8 +357,8 @@ def detect(
         ref_b: list[float] = []
         ref_u: list[float] = []
         if d - first_day >= params.min_history_days:
-            # The window, widened once when clouds left too few passes in it.
-            for width in (w, 2 * w):
+            # The window, widened step by step when clouds left too few passes in it.
+            for width in range(w, params.max_widening * w + 1, w):
                 for k in range(1, params.years_back + 1):
                     centre = d - round(365.25 * k)
                     lo = bisect.bisect_left(days, centre - width)
@@ -398,12 +420,22 @@ def detect(
             (loss >= params.min_ndvi_loss and gain <= 0.0) or (loss > 0.0 and wetter)
         ):
             last_water = d  # green lost, soil not gained or SWIR absorbed: water on the field
+        # A bare, dry pass in a window whose past fields were as bare: it neither shows a site
+        # nor refutes one (what refutes a site is regrowth or water), so a run holds over it.
+        held = (
+            not flagged
+            and state is ChangeState.DETECTED
+            and bool(ref_ndvi)
+            and obs.ndvi <= params.hold_ndvi
+            and obs.bsi > params.site_bsi
+            and obs.ndvi <= _quantile(run_ndvi, 0.5) + params.regrow_margin
+        )
         days.append(d)
         ndvi.append(raw.ndvi)
         bsi.append(raw.bsi)
         ndbi.append(raw.ndbi)
         sensors.append(raw.sensor)
-        usable.append(not flagged and state is not ChangeState.CONFIRMED)
+        usable.append(not flagged and not held and state is not ChangeState.CONFIRMED)
         if usable[-1]:
             _keep_floor(obs, floor_n, floor_u)
             harmonizer.learn(raw, d)
@@ -426,6 +458,7 @@ def detect(
                 ref_ndvi = []
                 ref_contrast = []
                 run_textured = 0
+                run_mild = 0
                 run_sitelike = 0
                 run_strong = []
                 after_flood = d - last_water <= params.after_water_days
@@ -437,6 +470,7 @@ def detect(
                 ref_contrast.append(obs.bsi - obs.ndvi)
             run_textured += textured and obs.bsi > params.site_bsi
             run_sitelike += sitelike
+            run_mild += texture >= params.mild_texture_gain and obs.bsi > params.site_bsi
             run_strong.append(
                 obs.bsi > params.site_bsi
                 and obs.ndvi <= params.bare_ndvi
@@ -466,6 +500,8 @@ def detect(
                 if patchy
                 else params.subsoil_persist_days
                 if subsoil
+                else params.mild_persist_days
+                if run_mild >= params.min_evidence
                 else params.uniform_wait_days,
                 params.flood_wait_days if after_flood else 0,
             )
@@ -474,13 +510,21 @@ def detect(
                 state, confirmed, confirm_run = ChangeState.CONFIRMED, obs.day, list(run)
             else:
                 state = ChangeState.DETECTED
-        elif (
+        elif held or (
             state is ChangeState.DETECTED
             and run
             and obs.sensor != REFERENCE_SENSOR
             and score >= params.secondary_break_score
             and obs.ndvi <= _quantile(run_ndvi, 0.5) + params.regrow_margin
         ):
+            if held:
+                # Not evidence, but part of how bare the run is: a ploughed topsoil held over
+                # its sowing window must not pass for graded subsoil on two flagged looks.
+                run_ndvi.append(obs.ndvi)
+                run_contrast.append(obs.bsi - obs.ndvi)
+                if obs.sensor == REFERENCE_SENSOR:
+                    ref_ndvi.append(obs.ndvi)
+                    ref_contrast.append(obs.bsi - obs.ndvi)
             # A coarser sensor's look that shows part of the loss and no regrowth: it neither
             # confirms nor breaks the run, like a clouded pass (30 m pixels blur a site).
             if (
