@@ -37,9 +37,9 @@ from bench.satellite_accuracy import (
     TUNING_SEED,
     run_seed,
 )
-from connectors.sentinel import SentinelClient, SentinelConfig
-from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import (
+from connectors.sentinel.client import SentinelClient, SentinelConfig
+from connectors.sentinel.loopback import LoopbackSentinelHub
+from connectors.sentinel.scenes import (
     SyntheticParcel,
     acquisitions,
     observations,

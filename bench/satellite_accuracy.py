@@ -1,7 +1,7 @@
 """Accuracy of the change detector on generated Zhejiang farmland (issue 23), with a simple
 year-on-year baseline on the same series in the same run.
 
-Per seed: ``PARCELS`` parcels from ``connectors.sentinel_scenes.synthetic_parcels`` over three
+Per seed: ``PARCELS`` parcels from ``connectors.sentinel.scenes.synthetic_parcels`` over three
 years of 5-day passes (the first year is the history the detector needs; onsets and trap events
 fall in the two years after it, at least 60 days before the end). Figures:
 
@@ -31,8 +31,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from connectors.landsat_scenes import landsat_acquisitions, landsat_observations
-from connectors.sentinel_scenes import (
+from connectors.sentinel.landsat_scenes import landsat_acquisitions, landsat_observations
+from connectors.sentinel.scenes import (
     SyntheticParcel,
     acquisitions,
     observations,

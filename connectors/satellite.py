@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.sentinel import SatelliteError, SentinelClient, SeriesCache
+from connectors.sentinel.client import SatelliteError, SentinelClient, SeriesCache
 from connectors.spec import DecoderOptions, FeedSpec, FusionRole
 from graph_schema.statements.satellite import SATELLITE_TARGETS
 from graph_schema.store import GraphStore

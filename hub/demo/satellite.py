@@ -25,9 +25,9 @@ from connectors.satellite import (
     Target,
     load_targets,
 )
-from connectors.sentinel import SentinelClient, SentinelConfig
-from connectors.sentinel_loopback import loopback_process
-from connectors.sentinel_scenes import SyntheticParcel
+from connectors.sentinel.client import SentinelClient, SentinelConfig
+from connectors.sentinel.loopback import loopback_process
+from connectors.sentinel.scenes import SyntheticParcel
 from graph_schema.model import ProjectStage
 from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from graph_schema.store import GraphStore

@@ -1,4 +1,4 @@
-"""A loopback stand-in for the receivers of notifications (as ``connectors.sentinel_loopback``
+"""A loopback stand-in for the receivers of notifications (as ``connectors.sentinel.loopback``
 is for Sentinel Hub): a generic webhook, a DingTalk/浙政钉 robot, a WeCom robot and an SMS
 gateway on one local HTTP server, speaking their wire formats and checking their signatures.
 

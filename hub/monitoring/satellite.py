@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.satellite import Refresher, RequestBudget, load_targets, plan
-from connectors.sentinel import SentinelClient, SentinelConfig, SeriesCache
+from connectors.sentinel.client import SentinelClient, SentinelConfig, SeriesCache
 from graph_schema.errors import ConfigurationError, HubError
 from graph_schema.store import GraphStore
 from hub.settings import SatelliteSettings, Settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from connectors.landsat_scenes import (
+from connectors.sentinel.landsat_scenes import (
     L9_FIRST,
     LANDSAT_REPEAT_DAYS,
     QA_MASKED,
@@ -15,7 +15,7 @@ from connectors.landsat_scenes import (
     landsat_observations,
     landsat_pass,
 )
-from connectors.sentinel_scenes import (
+from connectors.sentinel.scenes import (
     acquisitions,
     observations,
     scene,

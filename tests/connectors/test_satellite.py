@@ -13,9 +13,9 @@ from pydantic import SecretStr
 
 from connectors import feeds, satellite
 from connectors.satellite import Parcel, Refresher, RequestBudget, Target, plan
-from connectors.sentinel import SentinelClient, SentinelConfig
-from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import (
+from connectors.sentinel.client import SentinelClient, SentinelConfig
+from connectors.sentinel.loopback import LoopbackSentinelHub
+from connectors.sentinel.scenes import (
     SyntheticParcel,
     acquisitions,
     missing,

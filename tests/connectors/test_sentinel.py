@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
-from connectors.landsat_scenes import landsat_acquisitions, landsat_observations
 from connectors.satellite import Parcel, parcel_maps
-from connectors.sentinel import (
+from connectors.sentinel.client import (
     SatelliteAuthError,
     SatelliteError,
     SatelliteQuotaExhausted,
@@ -25,8 +24,9 @@ from connectors.sentinel import (
     SentinelClient,
     SentinelConfig,
 )
-from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import (
+from connectors.sentinel.landsat_scenes import landsat_acquisitions, landsat_observations
+from connectors.sentinel.loopback import LoopbackSentinelHub
+from connectors.sentinel.scenes import (
     SyntheticParcel,
     acquisitions,
     missing,

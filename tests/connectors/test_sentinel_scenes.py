@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from connectors.sentinel_scenes import (
+from connectors.sentinel.scenes import (
     Stats,
     SyntheticParcel,
     acquisitions,

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from connectors.landsat_scenes import landsat_acquisitions, landsat_observations
 from connectors.satellite import Refresher, RequestBudget, load_targets
-from connectors.sentinel import SentinelClient, SentinelConfig
-from connectors.sentinel_loopback import LoopbackSentinelHub
-from connectors.sentinel_scenes import SyntheticParcel, acquisitions, missing
+from connectors.sentinel.client import SentinelClient, SentinelConfig
+from connectors.sentinel.landsat_scenes import landsat_acquisitions, landsat_observations
+from connectors.sentinel.loopback import LoopbackSentinelHub
+from connectors.sentinel.scenes import SyntheticParcel, acquisitions, missing
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context

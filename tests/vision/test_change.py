@@ -10,7 +10,7 @@ import math
 import pytest
 
 from bench.satellite_accuracy import baseline_confirmed
-from connectors.sentinel_scenes import (
+from connectors.sentinel.scenes import (
     SyntheticParcel,
     acquisitions,
     observations,

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from connectors.sentinel_scenes import square
+from connectors.sentinel.scenes import square
 from vision.spectral import erode, harmonize, index_maps, indices, pixel_grid, rasterise
 
 

@@ -1,5 +1,5 @@
 """Synthetic Landsat 8/9 Collection-2 Level-2 passes over the parcels of
-``connectors.sentinel_scenes``: a second optical source, as HLS pairs Sentinel-2 with Landsat
+``connectors.sentinel.scenes``: a second optical source, as HLS pairs Sentinel-2 with Landsat
 for OPERA DIST-ALERT.
 
 Nothing comes free. The ground is the same ground (the generator's 10 m mixtures on the day),
@@ -40,7 +40,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from connectors.sentinel_scenes import (
+from connectors.sentinel.scenes import (
     _ENDS,
     REVISIT_DAYS,
     Stats,

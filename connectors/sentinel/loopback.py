@@ -1,11 +1,12 @@
 """A Sentinel Hub on loopback: the token endpoint, ``/api/v1/statistics`` and ``/api/v1/process``
 in the service's own request and response formats, answering from synthetic parcel histories
-(``connectors.sentinel_scenes``). Tests and the demo point the real ``sentinelhub`` client here.
+(``connectors.sentinel.scenes``). Tests and the demo point the real ``sentinelhub`` client here.
 
-It does not run JavaScript: it answers the evalscripts of ``connectors.sentinel`` (indices with a
-``dataMask`` output for statistics; DN bands, SCL and dataMask for process) by computing what
-they compute. Statistics of ``landsat-ot-l2`` come from ``connectors.landsat_scenes`` (Landsat
-8/9 days, the parcel's 30 m pixels whatever resolution was asked, ``BQA`` bits 0-4 masked).
+It does not run JavaScript: it answers the evalscripts of ``connectors.sentinel.client``
+(indices with a ``dataMask`` output for statistics; DN bands, SCL and dataMask for process) by
+computing what they compute. Statistics of ``landsat-ot-l2`` come from
+``connectors.sentinel.landsat_scenes`` (Landsat 8/9 days, the parcel's 30 m pixels whatever
+resolution was asked, ``BQA`` bits 0-4 masked).
 Faults are queued per endpoint and taken one per request: ``"429"`` (with ``Retry-After`` in
 milliseconds, as Sentinel Hub sends it), ``"403quota"`` (an exhausted quota), ``"500"``/``"503"``,
 ``"partial"`` (every other interval fails with ``EXECUTION_ERROR``, status ``PARTIAL``) and
@@ -39,8 +40,8 @@ import numpy as np
 from shapely import STRtree
 from shapely.geometry import Point, shape
 
-from connectors.landsat_scenes import landsat_acquisitions, landsat_stats
-from connectors.sentinel_scenes import (
+from connectors.sentinel.landsat_scenes import landsat_acquisitions, landsat_stats
+from connectors.sentinel.scenes import (
     Stats,
     SyntheticParcel,
     acquisitions,
