@@ -78,12 +78,13 @@ async def _anonymous_answers(store: GraphStore) -> list[dict[str, Any]]:
         return out
 
 
+@pytest.mark.cross_stores
 async def test_a_whole_graph_export_restores_into_either_store_alike(
     demo_store: GraphStore,
     demo_dump: tuple[Path, backup.GraphDump],
     store: GraphStore,
 ) -> None:
-    """FalkorDB to Neo4j, Neo4j to Neo4j, Neo4j to FalkorDB (and FalkorDB to FalkorDB): every
+    """FalkorDB to Neo4j, Neo4j to FalkorDB (and FalkorDB to FalkorDB): every
     label and relationship type comes back, and the restored hub answers as the source."""
     directory, dump = demo_dump
     keys = dump.nodes.get(backup.KEY_LABEL, 0)  # other tests' keys stay behind (no --with-keys)

@@ -41,6 +41,7 @@ def _entity_relationships(counts: dict[str, int]) -> dict[str, int]:
 # The second import (idempotence: everything UNCHANGED) re-reads the whole province once, in
 # JSON Lines (~15 s); in CSV it re-reads the projects, the file with every kind of value
 # (dates, amounts, lists, empty cells), since the writer's comparison comes after parsing.
+@pytest.mark.cross_stores
 async def test_export_then_import_reproduces_the_graph(
     demo_store: GraphStore, store: GraphStore, tmp_path: Path
 ) -> None:
