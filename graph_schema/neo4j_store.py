@@ -63,21 +63,42 @@ class Neo4jStore(GraphStore):
         self.stats.count(statement.name)
         query = neo4j.Query(statement.text, timeout=self._query_timeout_s)
         try:
-            records, _, _ = await self._driver.execute_query(
-                query,
-                values,
-                database_=self._database,
-                routing_=neo4j.RoutingControl.WRITE
-                if statement.write
-                else neo4j.RoutingControl.READ,
-            )
+            if statement.write:
+                # A managed transaction: the driver retries a deadlock or a leader switch
+                # (concurrent upserts of the same keys deadlock; see the store contract tests).
+                records, _, _ = await self._driver.execute_query(
+                    query, values, database_=self._database, routing_=neo4j.RoutingControl.WRITE
+                )
+                return [record.data() for record in records]
+            return await self._read(query, values)
         except neo4j_errors.Neo4jError as exc:
             self.stats.errors += 1
             raise _translate(exc, statement.name) from exc
         except _UNAVAILABLE as exc:
             self.stats.errors += 1
             raise GraphUnavailable(f"{self.describe()} is unreachable: {exc}") from exc
-        return [record.data() for record in records]
+
+    async def _read(self, query: neo4j.Query, values: Params) -> list[Row]:
+        """A read as an auto-commit transaction: RUN and PULL go out together and the answer
+        comes back in one exchange, where a managed transaction (``execute_query``) adds a
+        COMMIT and a second exchange with the server for every statement (issue 25's profile:
+        the hub paid it on every read). Causal consistency is kept through the driver's own
+        bookmark manager, which ``execute_query`` writes use too; a retryable failure (a leader
+        switch, a transient error) is asked again, as the managed path would."""
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                async with self._driver.session(
+                    database=self._database,
+                    default_access_mode=neo4j.READ_ACCESS,
+                    bookmark_manager=self._driver.execute_query_bookmark_manager,
+                ) as session:
+                    result = await session.run(query, dict(values))
+                    return [record.data() async for record in result]
+            except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
+                if attempt + 1 == _READ_ATTEMPTS or not exc.is_retryable():
+                    raise
+                await asyncio.sleep(0.1 * 2**attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     async def run_in_transaction(self, steps: Sequence[Step]) -> list[list[Row]]:
         checked = [(statement, check_params(statement, params)) for statement, params in steps]
@@ -135,6 +156,8 @@ class Neo4jStore(GraphStore):
         await self._driver.close()
 
 
+# A read that fails retryably (SessionExpired, a TransientError) is asked this many times.
+_READ_ATTEMPTS = 3
 # A uniqueness constraint's backing index carries the constraint's name, so one SHOW suffices.
 _SCHEMA_NAMES = Statement("schema.exists", "SHOW INDEXES YIELD name WHERE name = $name RETURN name")
 _INDEXES_NOT_ONLINE = Statement(
