@@ -406,10 +406,13 @@ async def _bounded(jobs: Iterable[Coroutine[Any, Any, None]], limit: int) -> Non
             raise failures[0]
 
     try:
+        # Wait for room AFTER starting a job, never between taking one from ``jobs`` and
+        # starting it: a refresh cancelled there (the hub shutting down) left that coroutine
+        # never awaited ("coroutine ... was never awaited" at every demo stop).
         for job in jobs:
+            running.add(asyncio.ensure_future(job))
             if len(running) >= limit:
                 await settle()
-            running.add(asyncio.ensure_future(job))
         while running:
             await settle()
     finally:

@@ -3,16 +3,18 @@ quota plans; the MQTT decoder for ``hub/v1/satellite/<id>``."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from connectors import feeds, satellite
-from connectors.satellite import Parcel, Refresher, RequestBudget, Target, plan
+from connectors.satellite import Parcel, Refresher, RequestBudget, Target, _bounded, plan
 from connectors.sentinel.client import SentinelClient, SentinelConfig
 from connectors.sentinel.loopback import LoopbackSentinelHub
 from connectors.sentinel.scenes import (
@@ -196,3 +198,28 @@ async def test_the_budget_counts_requests_and_units_across_restarts(tmp_path: Pa
     assert later.left(next_month) == 3 and await later.take(next_month)
     path.write_text("{not json", encoding="utf-8")
     assert RequestBudget(6000, 3, path=path).spent == 0  # damaged: counted from zero, no crash
+
+
+async def test_a_refresh_cancelled_while_full_leaves_no_parcel_taken_and_not_started() -> None:
+    # The hub stops a refresh by cancelling it: every parcel job taken from the queue must have
+    # been started (so the cancellation reaches it), none created and left never awaited.
+    started: list[int] = []
+    created: list[int] = []
+    release = asyncio.Event()
+
+    async def job(i: int) -> None:
+        started.append(i)
+        await release.wait()
+
+    def jobs() -> Iterator[Coroutine[Any, Any, None]]:
+        for i in range(5):
+            created.append(i)
+            yield job(i)
+
+    task = asyncio.create_task(_bounded(jobs(), 2))
+    while len(started) < 2:
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert created == started == [0, 1]
