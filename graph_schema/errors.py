@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,9 +113,33 @@ def unstorable_value(value: Any) -> Problem | None:
     return _unsendable(value)
 
 
+def _first[T](value: Any, leaf: Callable[[Any], T | None]) -> T | None:
+    """``leaf`` of the first value in ``value`` (a map's keys and values, a list's items, at
+    any depth, in order) for which it is not ``None``."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _first(k, leaf)
+            if found is None:
+                found = _first(v, leaf)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for v in value:
+            found = _first(v, leaf)
+            if found is not None:
+                return found
+        return None
+    return leaf(value)
+
+
 def _unsendable(value: Any) -> Problem | None:
+    return _first(value, _unsendable_scalar)
+
+
+def _unsendable_scalar(value: Any) -> Problem | None:
     if isinstance(value, str):
-        problem = _unstorable(value)
+        problem = _unstorable_text(value)
         return None if problem is None else Problem("", problem, UnstorableText.code)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # numpy's too
         if _INT64_MIN <= int(value) <= _INT64_MAX:
@@ -123,17 +147,7 @@ def _unsendable(value: Any) -> Problem | None:
         return Problem("", f"the integer {value} does not fit in 64 bits")
     if isinstance(value, numbers.Real) and type(value).__module__ == "numpy":
         return None  # numpy's floats (float64 is a float already): both stores take them
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found = _unsendable(k) or _unsendable(v)
-            if found is not None:
-                return found
-    elif isinstance(value, list | tuple):
-        for v in value:
-            found = _unsendable(v)
-            if found is not None:
-                return found
-    elif value is not None and not isinstance(value, float | bool):
+    if value is not None and not isinstance(value, float | bool):
         # Neo4j's driver sends a date or datetime as a temporal value that Neo4j stores;
         # FalkorDB's client spells it unquoted and the statement fails to parse. Bytes, sets
         # and the like differ the same way: one store takes them, the other refuses.
@@ -147,23 +161,17 @@ def _unsendable(value: Any) -> Problem | None:
 
 
 def _unstorable(value: Any) -> str | None:
-    if isinstance(value, str):
-        found = _UNSTORABLE.search(value)
-        if found is None:
-            return None
-        what = "a NUL character" if found.group() == "\x00" else "a lone UTF-16 surrogate"
-        return f"text contains {what} (at position {found.start()}), which cannot be stored"
-    if isinstance(value, dict):
-        for k, v in value.items():
-            problem = _unstorable(k) or _unstorable(v)
-            if problem is not None:
-                return problem
-    elif isinstance(value, list | tuple):
-        for v in value:
-            problem = _unstorable(v)
-            if problem is not None:
-                return problem
-    return None
+    return _first(value, _unstorable_text)
+
+
+def _unstorable_text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    what = "a NUL character" if found.group() == "\x00" else "a lone UTF-16 surrogate"
+    return f"text contains {what} (at position {found.start()}), which cannot be stored"
 
 
 class NotFound(HubError):
