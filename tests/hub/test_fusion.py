@@ -15,6 +15,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.api.context import Context
+from hub.api.schema import error_code
 from hub.clock import fixed
 from hub.monitoring import fusion
 from hub.monitoring.alerts import AlertFilter, AlertType, Severity, Status
@@ -232,9 +233,7 @@ async def _gql(
     result = await handbuilt.schema().execute(
         query, variable_values=variables, context_value=context
     )
-    codes = [(e.extensions or {}).get("code") or getattr(e.original_error, "code", None)
-             for e in result.errors or []]  # fmt: skip
-    return result.data, codes
+    return result.data, [error_code(e) for e in result.errors or []]
 
 
 ALERTS = """query ($after: String, $region: String) {
@@ -305,7 +304,9 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     assert kinds == {"NO_ACTIVITY", "SATELLITE_CONSTRUCTION"}
     assert not [p["reason"] for p in against if re.search("[A-Za-z]", p["reason"])]
     _, errors = await _gql(watch, '{ mpi(period: "2026-11-H3") { period } }')
-    assert errors == ["BAD_USER_INPUT"]
+    assert errors == ["BAD_USER_INPUT"]  # not a Period
+    _, errors = await _gql(watch, '{ mpi(period: "2026-11") { period } }')
+    assert errors == ["BAD_USER_INPUT"]  # a Period, not a half-month
     _, errors = await _gql(watch, MPI, role=Role.BANK)
     assert errors == ["FORBIDDEN"]
 
@@ -316,7 +317,7 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
         "LOW", 0.6, False,
     )  # fmt: skip
     assert (today["status"], today["provisional"]) == ("ACTIVE", True)
-    power = next(f for f in yesterday["feeds"] if f["kind"] == "power")
+    power = next(f for f in yesterday["feeds"] if f["kind"] == "POWER")
     assert (power["level"], power["value"], power["baseline"], power["share"]) == (
         "LOW", 20.0, 100.0, 0.2,
     )  # fmt: skip

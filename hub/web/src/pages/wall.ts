@@ -77,7 +77,7 @@ interface Activity {
  * suspended, not started) is quiet by its own report, not a stopped site (no red 停工 dot). */
 function mapStatus(a: Activity | undefined): string {
   if (!a) return "NO_DATA";
-  if (a.stage !== "construction" && (a.status === "IDLE" || a.status === "LOW")) return "QUIET";
+  if (a.stage !== "CONSTRUCTION" && (a.status === "IDLE" || a.status === "LOW")) return "QUIET";
   return a.status;
 }
 
