@@ -15,6 +15,7 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.api.context import Context
+from hub.api.paging import encode_global_id
 from hub.api.schema import error_code
 from hub.clock import fixed
 from hub.monitoring import fusion
@@ -369,6 +370,105 @@ async def test_project_activities_give_every_projects_last_judged_day_in_one_cal
     assert set(everyone) == set((await watch.current()).projects)
     _, errors = await _gql(watch, ACTIVITIES, role=Role.BANK)
     assert errors == ["FORBIDDEN"]
+
+
+CONNECTION = """query ($w: ProjectActivityWhere, $s: [ProjectActivitySort!], $first: Int,
+  $after: String, $last: Int, $before: String) {
+  projectActivitiesConnection(where: $w, sort: $s, first: $first, after: $after, last: $last,
+    before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { projectCode stage status idleDays project { code stage } region { code } } } }"""
+
+
+async def _activity_pages(watch: Watch, backward: bool, **variables: Any) -> list[str]:
+    move, at = ("last", "before") if backward else ("first", "after")
+    found: list[str] = []
+    cursor = None
+    while True:
+        data, errors = await _gql(watch, CONNECTION, **{move: 2, at: cursor}, **variables)
+        assert not errors and data is not None, errors
+        page = data["projectActivitiesConnection"]
+        codes = [n["projectCode"] for n in page["nodes"]]
+        found = codes + found if backward else found + codes
+        info = page["pageInfo"]
+        if not info["hasPreviousPage" if backward else "hasNextPage"]:
+            return found
+        cursor = info["startCursor" if backward else "endCursor"]
+
+
+async def test_project_activities_connection_pages_the_list_with_where_and_sort(
+    watch: Watch,
+) -> None:
+    await watch.refresh()
+    data, errors = await _gql(watch, ACTIVITIES)
+    assert not errors and data is not None
+    everyone = [r["projectCode"] for r in data["projectActivities"]]
+    assert len(everyone) > 4
+    assert await _activity_pages(watch, backward=False) == everyone
+    assert await _activity_pages(watch, backward=True) == everyone
+    data, errors = await _gql(watch, CONNECTION)  # no first: the default page of 20
+    assert not errors and data is not None
+    page = data["projectActivitiesConnection"]
+    assert page["totalCount"] == len(everyone) == len(page["nodes"])
+    for row in page["nodes"]:  # the stage is the project's own enum, and the links agree
+        assert row["project"] == {"code": row["projectCode"], "stage": row["stage"]}
+    stages = {r["projectCode"]: r["stage"] for r in page["nodes"]}
+    assert stages[IDLE] == "CONSTRUCTION"
+
+    by_idle = [{"field": "IDLE_DAYS", "direction": "DESC"}]
+    ranked = await _activity_pages(watch, backward=False, s=by_idle)
+    idle = {r["projectCode"]: r["idleDays"] for r in page["nodes"]}
+    assert sorted(ranked) == sorted(everyone) and ranked[0] == IDLE
+    assert [idle[c] for c in ranked] == sorted(idle.values(), reverse=True)
+    assert await _activity_pages(watch, backward=True, s=by_idle) == ranked
+
+    where = {"region": encode_global_id("Region", "330106"), "stages": ["CONSTRUCTION"]}
+    data, errors = await _gql(watch, CONNECTION, w=where)
+    assert not errors and data is not None
+    chosen = data["projectActivitiesConnection"]["nodes"]
+    assert {r["projectCode"] for r in chosen} == {
+        c for c in (ACT, IDLE, LATE) if stages[c] == "CONSTRUCTION"
+    }
+    assert {r["region"]["code"] for r in chosen} == {"330106"}
+    _, errors = await _gql(watch, CONNECTION, role=Role.BANK)
+    assert errors == ["FORBIDDEN"]
+    _, errors = await _gql(watch, CONNECTION, first=1, after="bm90IGEgY3Vyc29y")
+    assert errors == ["BAD_USER_INPUT"]
+
+
+BOARD = """query ($level: RegionLevel, $within: String) { mpi(period: "2026-11-H2") { period
+  regions(regionLevel: $level, within: $within) { regionCode code level region { code name } name
+    resumption { projects { projectCode project { code } region { code } } } } } }"""
+
+
+async def test_mpi_regions_are_linked_with_enum_levels_and_global_ids(watch: Watch) -> None:
+    await watch.refresh()
+    city = encode_global_id("Region", "330100")
+    data, errors = await _gql(watch, BOARD, level="COUNTY", within=city)
+    assert not errors and data is not None
+    board = data["mpi"]
+    assert board["period"] == "2026-11-H2"
+    counties = board["regions"]
+    assert {r["regionCode"] for r in counties} == {sites.A, sites.B}
+    for r in counties:
+        assert r["level"] == "COUNTY" and r["code"] == r["regionCode"]
+        assert r["region"] == {"code": r["regionCode"], "name": r["name"]}
+        for p in r["resumption"]["projects"]:
+            assert p["project"] == {"code": p["projectCode"]}
+    old = '{ mpi(period: "2026-11-H2") { regions(level: "county") { regionCode } } }'
+    data, errors = await _gql(watch, old)
+    assert not errors and data is not None
+    assert {r["regionCode"] for r in data["mpi"]["regions"]} == {sites.A, sites.B}
+    both = '{ mpi { regions(level: "county", regionLevel: COUNTY) { regionCode } } }'
+    _, errors = await _gql(watch, both)
+    assert errors == ["BAD_USER_INPUT"]
+    mismatches = """{ verificationMismatches(sort: [{field: PROJECT_CODE, direction: DESC}])
+      { projectCode project { code } } }"""
+    data, errors = await _gql(watch, mismatches)
+    assert not errors and data is not None
+    codes = [m["projectCode"] for m in data["verificationMismatches"]]
+    assert codes and codes == sorted(codes, reverse=True)
+    assert all(m["project"] == {"code": m["projectCode"]} for m in data["verificationMismatches"])
 
 
 async def test_readings_raise_and_clear_device_alerts_at_once_even_concurrently(
