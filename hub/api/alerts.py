@@ -32,6 +32,7 @@ from hub.monitoring import alerts as al
 from hub.roles import Role
 
 if TYPE_CHECKING:
+    from hub.api.entities.parcel import LandParcel
     from hub.api.entities.project import Project
     from hub.api.entities.region import Region
     from hub.api.entities.sensor import Sensor
@@ -41,6 +42,7 @@ Ctx = Info[Context, None]
 ProjectRef = Annotated["Project", strawberry.lazy("hub.api.entities.project")]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.entities.sensor")]
+ParcelRef = Annotated["LandParcel", strawberry.lazy("hub.api.entities.parcel")]
 ALERT_HANDLERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
 
 
@@ -167,6 +169,36 @@ async def link(info: Ctx, entity: str, key: str | None) -> Any:
     if key is None:
         return None
     return await lists.by_key(info, entity, key, Node)
+
+
+# Links from a type that holds an entity's key in ``attr`` (its ``<entity>Code``/``Id`` field) to
+# the entity itself, for the monitoring types: ``sensor = sensor_link("sensor_id", "...")``.
+def project_link(attr: str, description: str = "The project.") -> Any:
+    async def project(root: Any, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", getattr(root, attr)))
+
+    return strawberry.field(resolver=project, description=description)
+
+
+def region_link(attr: str, description: str = "The region.") -> Any:
+    async def region(root: Any, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", getattr(root, attr)))
+
+    return strawberry.field(resolver=region, description=description)
+
+
+def sensor_link(attr: str, description: str = "The sensor (null when it was removed).") -> Any:
+    async def sensor(root: Any, info: Ctx) -> SensorRef | None:
+        return cast("SensorRef | None", await link(info, "sensor", getattr(root, attr)))
+
+    return strawberry.field(resolver=sensor, description=description)
+
+
+def parcel_link(attr: str, description: str = "The land parcel.") -> Any:
+    async def parcel(root: Any, info: Ctx) -> ParcelRef | None:
+        return cast("ParcelRef | None", await link(info, "parcel", getattr(root, attr)))
+
+    return strawberry.field(resolver=parcel, description=description)
 
 
 @strawberry.type(name="Alert", description="An alert on a sensor, project or land node.")

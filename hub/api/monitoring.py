@@ -31,7 +31,7 @@ from graph_schema.errors import InvalidInput
 from graph_schema.statements.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, WRITERS, allow
-from hub.api.alerts import link
+from hub.api.alerts import link, project_link, sensor_link
 from hub.api.context import Context
 from hub.api.enums import SensorKind, SortDirection
 from hub.api.inputs import _DIRECTION
@@ -169,6 +169,7 @@ class SeriesPoint:
     min: float = strawberry.field(description="Smallest value.")
     max: float = strawberry.field(description="Largest value.")
     last: float = strawberry.field(description="The bucket's last value (registers: reading).")
+    sensor = sensor_link("sensor_id")
 
 
 @strawberry.type(description="One local day's figure.")
@@ -187,12 +188,14 @@ class SensorDay:
         description="Energy in kWh for energy, register and demand metrics; mean otherwise."
     )
     samples: int = strawberry.field(description="Readings that went into it.")
+    sensor = sensor_link("sensor_id")
 
 
 @strawberry.type(description="A meter's daily energy.")
 class MeterEnergy:
     sensor_id: str = strawberry.field(description="The meter.")
     days: list[DailyValue] = strawberry.field(description="kWh per local day.")
+    sensor = sensor_link("sensor_id", "The meter (null when it was removed).")
 
 
 @strawberry.type(description="A project's electricity use: the grid's evidence of work on site.")
@@ -225,7 +228,8 @@ FeedTotals = strawberry.type(
 
 @strawberry.type(description="A project's monitoring data over a time window.")
 class ProjectMonitoring(FeedTotals):  # type: ignore[misc, valid-type]
-    project_code: str = strawberry.field(description="The project.")
+    project_code: str = strawberry.field(description="The project's code.")
+    project = project_link("project_code")
     start: dt.datetime = strawberry.field(name="from", description="Window start (inclusive).")
     end: dt.datetime = strawberry.field(name="to", description="Window end (exclusive).")
     bucket: SeriesBucket = strawberry.field(description="Bucket width of series.")
@@ -246,10 +250,13 @@ class ProjectMonitoring(FeedTotals):  # type: ignore[misc, valid-type]
             str | None, strawberry.argument(description="Only this metric, e.g. energy_kwh.")
         ] = None,
         sensor_ids: Annotated[
-            list[str] | None, strawberry.argument(description="Only these sensors.")
+            list[str] | None,
+            strawberry.argument(description="Only these sensors (their ids or global ids)."),
         ] = None,
     ) -> list[SeriesPoint]:
         store = telemetry_of(info).store
+        if sensor_ids is not None:
+            sensor_ids = [key_of(i, "Sensor") for i in sensor_ids]
         points = await store.series(
             start=self.start,
             end=self.end,
@@ -827,7 +834,9 @@ class FeedReading:
     # Nullable only so that both members of MonitoringEvent can select sensorId without an
     # alias (GraphQL forbids one field name with two types in a union selection).
     sensor_id: str | None = strawberry.field(description="The sensor (always set on readings).")
-    project_code: str | None = strawberry.field(description="The project it watches.")
+    project_code: str | None = strawberry.field(description="The project it watches (its code).")
+    sensor = sensor_link("sensor_id")
+    project = project_link("project_code", "The project it watches.")
     metric: str = strawberry.field(description="e.g. energy_kwh; attendance for gate passes.")
     at: dt.datetime = strawberry.field(description="When it was measured (UTC).")
     value: float = strawberry.field(description="The value (attendance: 1 in, 0 out).")
@@ -838,7 +847,9 @@ class FeedReading:
 class FeedRollup:
     kind: SensorKind = strawberry.field(description="Feed kind.")
     sensor_id: str | None = strawberry.field(description="The sensor; null for project figures.")
-    project_code: str | None = strawberry.field(description="The project.")
+    project_code: str | None = strawberry.field(description="The project's code.")
+    sensor = sensor_link("sensor_id", "The sensor; null for project figures.")
+    project = project_link("project_code")
     metric: str = strawberry.field(description="The metric; headcount for a project's workers.")
     day: dt.date = strawberry.field(description="Local day.")
     value: float = strawberry.field(description="The day's figure so far.")
@@ -896,13 +907,22 @@ class MonitoringSubscription:
     async def monitoring_feed(
         self,
         info: Ctx,
+        project_codes: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only these projects: their codes or global ids."),
+        ] = None,
         project_ids: Annotated[
             list[str] | None,
-            strawberry.argument(description="Project codes or Project global ids."),
+            strawberry.argument(
+                description="Project codes or Project global ids.",
+                deprecation_reason="Use projectCodes (the same values).",
+            ),
         ] = None,
         region: Annotated[
             str | None,
-            strawberry.argument(description="Projects in this region and its sub-regions."),
+            strawberry.argument(
+                description="Projects in this region and its sub-regions (its code or global id)."
+            ),
         ] = None,
         kinds: Annotated[
             list[SensorKind] | None, strawberry.argument(description="Only these feeds.")
@@ -910,11 +930,15 @@ class MonitoringSubscription:
     ) -> AsyncGenerator[MonitoringEvent, None]:
         telemetry = telemetry_of(info)
         codes: set[str] | None = None
-        if project_ids is not None:
-            if len(project_ids) > 10_000:
-                raise InvalidInput("projectIds: at most 10000")
-            codes = {project_code_of(p) for p in project_ids}
+        if project_ids is not None and project_codes is not None:
+            raise InvalidInput("give projectCodes or the deprecated projectIds, not both")
+        projects = project_codes if project_codes is not None else project_ids
+        if projects is not None:
+            if len(projects) > 10_000:
+                raise InvalidInput("projectCodes: at most 10000")
+            codes = {project_code_of(p) for p in projects}
         if region is not None:
+            region = key_of(region, "Region")
             rows = await info.context.store.run(PROJECTS_IN_REGION, {"region": region})
             in_region = {row["code"] for row in rows}
             codes = in_region if codes is None else codes & in_region

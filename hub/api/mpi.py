@@ -589,12 +589,23 @@ class MpiQuery:
     async def project_activity(
         self,
         info: Ctx,
-        project: Annotated[str, strawberry.argument(description="Project code or global id.")],
+        project_code: Annotated[
+            str | None, strawberry.argument(description="The project's code or global id.")
+        ] = None,
         days: Annotated[int, strawberry.argument(description="How many days.")] = 7,
+        project: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Project code or global id.",
+                deprecation_reason="Use projectCode (the same values).",
+            ),
+        ] = None,
     ) -> list[ActivityDay]:
         if not 0 < days <= MAX_DAYS:
             raise InvalidInput(f"days: between 1 and {MAX_DAYS}")
-        code = project_code_of(project)
+        if (project_code is None) == (project is None):
+            raise InvalidInput("give projectCode (or the deprecated project), one of them")
+        code = project_code_of(project_code or project or "")
         snap = await watch_of(info).current()
         if code not in snap.projects:
             raise NotFound(f"no project {code[:80]!r}")

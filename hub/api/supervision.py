@@ -32,6 +32,8 @@ from hub.api.alerts import (
     _now,
     _who,
     link,
+    project_link,
+    region_link,
     watch_of,
 )
 from hub.api.enums import RegionLevel, SortDirection
@@ -254,7 +256,19 @@ class SupervisionCaseWhere:
 
 @strawberry.type(description="Cases of one region or project, counted (问题台账).")
 class LedgerEntry:
-    key: str = strawberry.field(description="Region code (the level a case is at) or project.")
+    key: str = strawberry.field(description="Region code (the level a case is at) or project code.")
+    by: strawberry.Private[str]
+    region = region_link("region_code", "The region, when grouped by region.")
+    project = project_link("project_code", "The project, when grouped by project.")
+
+    @property
+    def region_code(self) -> str | None:
+        return self.key if self.by == "region" else None
+
+    @property
+    def project_code(self) -> str | None:
+        return self.key if self.by == "project" else None
+
     total: int = strawberry.field(description="All cases.")
     open: int = strawberry.field(description="OPEN.")
     replied: int = strawberry.field(description="REPLIED.")
@@ -424,7 +438,7 @@ class SupervisionQuery:
     ) -> list[LedgerEntry]:
         rows = await _service(info).ledger(region=_region(region), by=str(by.value), now=_now(info))
         return [
-            LedgerEntry(key=r.key, total=r.total, open=r.open, replied=r.replied,
+            LedgerEntry(key=r.key, by=str(by.value), total=r.total, open=r.open, replied=r.replied,
                         closed=r.closed, overdue=r.overdue, escalated=r.escalated)
             for r in rows
         ]  # fmt: skip

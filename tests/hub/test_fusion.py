@@ -385,7 +385,8 @@ async def _activity_pages(watch: Watch, backward: bool, **variables: Any) -> lis
     found: list[str] = []
     cursor = None
     while True:
-        data, errors = await _gql(watch, CONNECTION, **{move: 2, at: cursor}, **variables)
+        moving: dict[str, Any] = {move: 2, at: cursor, **variables}
+        data, errors = await _gql(watch, CONNECTION, **moving)
         assert not errors and data is not None, errors
         page = data["projectActivitiesConnection"]
         codes = [n["projectCode"] for n in page["nodes"]]

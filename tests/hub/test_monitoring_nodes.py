@@ -5,12 +5,14 @@ sees none of them. Real embedded FalkorDB and SQLite telemetry; the clock is inj
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import ExecutionResult
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.api.context import Context
@@ -23,6 +25,7 @@ from hub.telemetry import Telemetry
 from ingest.bus import LiveBus
 from ingest.model import Message, Reading
 from tests.hub import handbuilt, sites
+from tests.waiting import finishes
 
 pytestmark = pytest.mark.anyio
 SEVERITY_RANK = {"CRITICAL": 5, "MAJOR": 4, "MINOR": 3, "WARNING": 2, "INDETERMINATE": 1}
@@ -231,6 +234,16 @@ async def test_supervision_cases_round_trip_by_global_id_and_page(hub: Api) -> N
     newest_first = await _pages(hub, "supervisionCasesConnection", "", backward=False)
     assert sorted(newest_first) == sorted(c["id"] for c in opened)
     assert await _pages(hub, "supervisionCasesConnection", "", backward=True) == newest_first
+    ledger = """query ($by: LedgerBy!) { problemLedger(by: $by) { key total
+      region { code } project { code } } }"""
+    by_region = (await hub.ok(ledger, by="REGION"))["problemLedger"]
+    assert by_region and all(
+        r["region"] == {"code": r["key"]} and r["project"] is None for r in by_region
+    )
+    by_project = (await hub.ok(ledger, by="PROJECT"))["problemLedger"]
+    assert {r["key"] for r in by_project} == {c["project"]["code"] for c in opened}
+    assert all(r["project"] == {"code": r["key"]} and r["region"] is None for r in by_project)
+
     where = """query ($p: String!) { supervisionCasesConnection(where: {projectCode: $p})
       { totalCount nodes { id } } }"""
     of_project = await hub.ok(where, p=encode_global_id("Project", opened[1]["project"]["code"]))
@@ -288,3 +301,47 @@ async def test_dead_letters_and_conflicts_are_nodes_in_connections(hub: Api) -> 
     for role in (Role.VIEWER, Role.BANK):
         _, errors = await hub.call(NODE, role, "k9", id=conflict["id"])
         assert errors == ["FORBIDDEN"], role
+
+
+async def test_the_live_feed_links_its_readings_and_takes_project_codes_or_ids(hub: Api) -> None:
+    context = Context(
+        store=hub.watch.store, role=Role.MONITOR, key_id="k1", watch=hub.watch,
+        telemetry=hub.telemetry,
+    )  # fmt: skip
+    query = """subscription ($p: [String!]) { monitoringFeed(projectCodes: $p, kinds: [POWER]) {
+      ... on FeedReading { sensorId projectCode value sensor { sensorId } project { code } } } }"""
+    feed = await handbuilt.schema().subscribe(
+        query,
+        variable_values={"p": [encode_global_id("Project", sites.ACT)]},
+        context_value=context,
+    )
+    assert not isinstance(feed, ExecutionResult), feed.errors
+    bus = hub.telemetry.bus
+    try:
+        first = asyncio.ensure_future(anext(feed))
+
+        async def subscribed() -> None:
+            while not bus.subscribers:
+                await asyncio.sleep(0.01)
+
+        await finishes(subscribed(), ceiling=30, what="the feed subscribes")
+        reading = Reading("pwr-act", sites.noon(sites.D) + 60_000, "energy_kwh", 42.0, "kWh")
+        other = Reading("pwr-idle", sites.noon(sites.D) + 60_000, "energy_kwh", 41.0, "kWh")
+        await hub.telemetry.pipeline.commit_observations([other, reading], sites.sensor_infos())
+        result = await finishes(first, ceiling=30, what="the reading arrives")
+        assert not result.errors, result.errors
+        assert result.data == {"monitoringFeed": {
+            "sensorId": "pwr-act", "projectCode": sites.ACT, "value": 42.0,
+            "sensor": {"sensorId": "pwr-act"}, "project": {"code": sites.ACT},
+        }}  # fmt: skip
+    finally:
+        await feed.aclose()
+    both = """subscription { monitoringFeed(projectCodes: ["a"], projectIds: ["a"]) {
+      ... on FeedReading { value } } }"""
+    failed = await handbuilt.schema().subscribe(both, context_value=context)
+    if isinstance(failed, ExecutionResult):
+        errors = failed.errors
+    else:
+        errors = (await anext(failed)).errors
+        await failed.aclose()
+    assert errors and getattr(errors[0].original_error, "code", None) == "BAD_USER_INPUT"
