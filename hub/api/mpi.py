@@ -32,7 +32,8 @@ from hub.api.pages import ListPage
 from hub.api.paging import args, key_of
 from hub.api.relay import _W, After, Before, First, Last
 from hub.api.scalars import Period
-from hub.api.scoreboard import ScoreboardWarning
+from hub.api.scoreboard import ProjectList, ScoreboardWarning
+from hub.api.scoreboard import project_list as scoreboard_list
 from hub.api.texts import MESSAGE, lang
 from hub.monitoring import fusion
 from hub.monitoring import mpi as index
@@ -387,10 +388,14 @@ class RegionMpi:
 @strawberry.type(description="Every region's MPI for one half-month period.")
 class MpiBoard:
     period: Period = strawberry.field(description="YYYY-MM-H1 (days 1–15) or YYYY-MM-H2.")
-    list_id: str = strawberry.field(description="The built-in project list it covers.")
+    list_id: str = strawberry.field(description="The id of the built-in project list it covers.")
     end: dt.date = strawberry.field(description="As of (the period's end, or today).")
     schedule_share: float = strawberry.field(description="Share of the year elapsed at end.")
     board: strawberry.Private[index.Board]
+
+    @strawberry.field(description="The built-in project list it covers.")
+    async def project_list(self, info: Ctx) -> ProjectList | None:
+        return await scoreboard_list(info, self.list_id)
 
     @strawberry.field(description="Regions, best MPI first within each level.")
     def regions(
@@ -454,6 +459,7 @@ def _period(text: str | None) -> index.HalfMonth | None:
 
 
 def _list(list_id: str | None) -> str | None:
+    list_id = key_of(list_id, "ProjectList") if list_id is not None else None
     if list_id is not None and list_id not in ("all", "leaders", "provincial", "city", "county"):
         raise InvalidInput("list: one of all, leaders, provincial, city, county")
     return list_id
@@ -531,7 +537,10 @@ class MpiQuery:
         ] = None,
         list_id: Annotated[
             str | None,
-            strawberry.argument(name="list", description="Built-in list (default HUB_MPI_LIST)."),
+            strawberry.argument(
+                name="list",
+                description="Built-in project list, its id or global id (default HUB_MPI_LIST).",
+            ),
         ] = None,
         as_of: Annotated[
             dt.date | None, strawberry.argument(description="Evaluate as of this day.")
@@ -557,7 +566,10 @@ class MpiQuery:
         info: Ctx,
         region: Annotated[str, strawberry.argument(description="A region's code or global id.")],
         list_id: Annotated[
-            str | None, strawberry.argument(name="list", description="Built-in list.")
+            str | None,
+            strawberry.argument(
+                name="list", description="Built-in project list, its id or global id."
+            ),
         ] = None,
         sort: Annotated[
             list[MpiSnapshotSort] | None,

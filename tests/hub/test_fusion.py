@@ -463,6 +463,19 @@ async def test_mpi_regions_are_linked_with_enum_levels_and_global_ids(watch: Wat
     both = '{ mpi { regions(level: "county", regionLevel: COUNTY) { regionCode } } }'
     _, errors = await _gql(watch, both)
     assert errors == ["BAD_USER_INPUT"]
+    # The list it covers is a link, and the list argument takes its global id too.
+    listed = """query ($l: String) { mpi(period: "2026-11-H2", list: $l) { listId
+      projectList { id listId builtIn } } }"""
+    provincial = encode_global_id("ProjectList", "provincial")
+    data, errors = await _gql(watch, listed, l=provincial)
+    assert not errors and data is not None
+    assert data["mpi"] == {"listId": "provincial", "projectList": {
+        "id": provincial, "listId": "provincial", "builtIn": True}}  # fmt: skip
+    data, errors = await _gql(watch, listed, l="provincial")
+    assert not errors and data is not None and data["mpi"]["listId"] == "provincial"
+    _, errors = await _gql(watch, listed, l=encode_global_id("Project", "provincial"))
+    _, errors = await _gql(watch, both)
+    assert errors == ["BAD_USER_INPUT"]
     mismatches = """{ verificationMismatches(sort: [{field: PROJECT_CODE, direction: DESC}])
       { projectCode project { code } } }"""
     data, errors = await _gql(watch, mismatches)
