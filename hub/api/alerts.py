@@ -512,6 +512,21 @@ class AlertQuery:
 class AlertCount:
     key: str = strawberry.field(description="Severity, type or region code ('none': no region).")
     count: int = strawberry.field(description="Alerts.")
+    dimension: strawberry.Private[str]
+
+    @strawberry.field(description="The severity counted (in bySeverity; null elsewhere).")
+    def severity(self) -> AlertSeverity | None:
+        return AlertSeverity(self.key) if self.dimension == "severity" else None
+
+    @strawberry.field(description="The type counted (in byType; null elsewhere).")
+    def type(self) -> AlertKind | None:
+        return AlertKind(self.key) if self.dimension == "type" else None
+
+    @property
+    def region_code(self) -> str | None:
+        return self.key if self.dimension == "region" and self.key != "none" else None
+
+    region = region_link("region_code", "The region counted (in byRegion; null for 'none').")
 
 
 @strawberry.type(description="Matching alerts counted by severity, type and region.")
@@ -524,12 +539,14 @@ class AlertCounts:
     )
 
 
-def _ranked(counts: dict[str, int], order: list[str] | None = None) -> list[AlertCount]:
+def _ranked(
+    dimension: str, counts: dict[str, int], order: list[str] | None = None
+) -> list[AlertCount]:
     if order is not None:
         keys = [k for k in order if k in counts]
     else:
         keys = sorted(counts, key=lambda k: (-counts[k], k))
-    return [AlertCount(key=k, count=counts[k]) for k in keys]
+    return [AlertCount(key=k, count=counts[k], dimension=dimension) for k in keys]
 
 
 @strawberry.type
@@ -548,9 +565,9 @@ class AlertCountQuery:
         found = await watch_of(info).alerts.counts(await _where(info, where, filter))
         return AlertCounts(
             total=sum(found["severity"].values()),
-            by_severity=_ranked(found["severity"], [s.value for s in al.Severity]),
-            by_type=_ranked(found["type"]),
-            by_region=_ranked(found["region"]),
+            by_severity=_ranked("severity", found["severity"], [s.value for s in al.Severity]),
+            by_type=_ranked("type", found["type"]),
+            by_region=_ranked("region", found["region"]),
         )
 
 

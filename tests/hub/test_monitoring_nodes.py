@@ -184,6 +184,16 @@ async def test_alerts_page_both_ways_sorted_with_where(hub: Api) -> None:
     counts = "query ($p: String!) { alertCounts(where: {projectCode: $p}) { total } }"
     total = (await hub.ok(counts, p=sites.IDLE))["alertCounts"]["total"]
     assert total == len(by_code["alerts"]["nodes"])
+    typed = await hub.ok("""{ alertCounts { bySeverity { key severity type region { code } }
+      byType { key type severity } byRegion { key region { code } severity } } }""")
+    groups = typed["alertCounts"]
+    assert groups["bySeverity"] and groups["byType"] and groups["byRegion"]
+    for row in groups["bySeverity"]:
+        assert (row["severity"], row["type"], row["region"]) == (row["key"], None, None)
+    assert all((r["type"], r["severity"]) == (r["key"], None) for r in groups["byType"])
+    for row in groups["byRegion"]:
+        expected = None if row["key"] == "none" else {"code": row["key"]}
+        assert (row["region"], row["severity"]) == (expected, None)
 
     # Mistakes: where and filter at once, a cursor of another order, two sort keys, too big.
     cursor = (await hub.ok("{ alerts(first: 1) { pageInfo { endCursor } } }"))["alerts"]
