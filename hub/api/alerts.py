@@ -1,5 +1,7 @@
-"""Alerts in GraphQL: ``alerts(filter)`` as a connection, ``alert``, ``acknowledgeAlert`` and
-``clearAlert``, and the ``alertFeed(region)`` subscription.
+"""Alerts in GraphQL: ``alerts(where, sort)`` as a Relay connection, ``alert``,
+``acknowledgeAlert`` and ``clearAlert``, and the ``alertFeed(region)`` subscription. An
+``Alert`` is a Node (``NODES``); every argument naming one takes its global id, and for one
+release its bare ``alertId`` (``key_of``).
 
 Reading needs a monitoring role (not the bank); acknowledging and clearing need an API key of
 the monitor, operator or admin role (an anonymous monitor reads only). Who acknowledged or
