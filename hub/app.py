@@ -37,6 +37,7 @@ from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, KeyExpired, Principal
 from hub.clock import Clock, system_clock
 from hub.console import console_routes
+from hub.cors import CORS, Policy
 from hub.graphiql import graphiql_routes
 from hub.graphiql import page as graphiql_page
 from hub.headers import SecurityHeaders
@@ -578,6 +579,8 @@ def create_app(
         routes += graphiql_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
+    # Outside the headers and the routes: a preflight is answered here, whatever the path.
+    app.add_middleware(CORS, policy=Policy.of(settings.http))
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
