@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -46,6 +46,7 @@ from hub.logs import RequestContext
 from hub.metrics import graphql_extension, route_of
 from hub.monitoring.alerts_notify import start_notifier
 from hub.monitoring.watch import Watch
+from hub.persisted import Persisted, PersistedQueryError, named_in
 from hub.promotion.chains import Rules
 from hub.relay import Relay, alert_handler
 from hub.roles import Role
@@ -106,6 +107,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         observers = [graphql_extension(state.metrics)]
         super().__init__(build_schema(limits, observers=observers), **kwargs)
         self._state = state
+        self._persisted = Persisted.of(http)
         self._watchers: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -257,10 +259,13 @@ class _GraphQLApp(GraphQL[Context, None]):
                 # The draft: an empty operationName is the same as none.
                 "operationName": params.get("operationName") or None,
             }
+            for name in ("documentId", "doc_id"):
+                if params.get(name):
+                    data[name] = params[name]
             for name in ("variables", "extensions"):
                 raw = params.get(name)
                 data[name] = _decode_json(raw, f"the {name} parameter") if raw else None
-            return _request_data(data)
+            return _request_data(data, self._persisted)
         content_type, params_ = parse_content_type(request.content_type or "")
         charset = params_.get("charset", "utf-8").lower()
         if content_type.lower() != APPLICATION_JSON or charset not in _UTF8:
@@ -269,7 +274,8 @@ class _GraphQLApp(GraphQL[Context, None]):
                 f"POST /graphql needs Content-Type: {APPLICATION_JSON} (UTF-8); "
                 f"got {request.content_type or 'none'}",
             )
-        return _request_data(_decode_json(await request.get_body(), "the request body"))
+        body = _decode_json(await request.get_body(), "the request body")
+        return _request_data(body, self._persisted)
 
     async def execute_single(
         self,
@@ -281,6 +287,14 @@ class _GraphQLApp(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         method = request_adapter.method
+        if request_data.operation_name is None:
+            several = _operations(request_data.query, self._state.settings.http.max_tokens)
+            if len(several) > 1:
+                # The GraphQL spec's GetOperation: which one to run is the request's to say.
+                return _request_error(
+                    f"the document has {len(several)} operations ({', '.join(several)}); "
+                    "name the one to run in operationName"
+                )
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -740,15 +754,32 @@ def _decode_json(raw: str | bytes, what: str) -> object:
         raise _Refused(400, f"{what} is nested too deeply") from None
 
 
-def _request_data(data: object) -> GraphQLRequestData:
+def _operations(query: str, max_tokens: int) -> list[str]:
+    """The names of a document's operations ("anonymous" for one without); none when the
+    document does not parse, which execution then reports."""
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return []
+    return [
+        d.name.value if d.name else "anonymous"
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
+def _request_data(data: object, persisted: Persisted) -> GraphQLRequestData:
     # The draft's well-formed GraphQL-over-HTTP request: anything else is a 400 before execution.
     if not isinstance(data, dict):
         raise _Refused(400, "a GraphQL request is a JSON object with a query string")
     query = data.get("query")
-    if query is None:
-        raise _Refused(400, "the request has no query")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise _Refused(400, "query must be a string")
+    try:
+        # A document named by its id or its hash (hub.persisted), else the query sent.
+        query = persisted.document(query, named_in(data))
+    except PersistedQueryError as exc:
+        raise _Refused(exc.status, str(exc), code=exc.code) from None
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _Refused(400, "operationName must be a string or null")
