@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -36,6 +37,7 @@ from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, KeyExpired, Principal
 from hub.clock import Clock, system_clock
+from hub.compression import Compression
 from hub.console import console_routes
 from hub.cors import CORS, Policy
 from hub.graphiql import graphiql_routes
@@ -115,7 +117,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        response = await self._respond(request)
+        response = _cache_policy(request, await self._respond(request))
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
@@ -287,7 +289,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         method = request_adapter.method
-        if request_data.operation_name is None:
+        if request_data.operation_name is None and request_data.query is not None:
             several = _operations(request_data.query, self._state.settings.http.max_tokens)
             if len(several) > 1:
                 # The GraphQL spec's GetOperation: which one to run is the request's to say.
@@ -325,6 +327,8 @@ class _GraphQLApp(GraphQL[Context, None]):
         # One place (hub.api.schema.stamp) gives every error its extensions.code and masks
         # what must not leak: parse, validation and resolver errors alike, as for subscriptions.
         stamp(result.errors)
+        if result.errors and isinstance(request, Request):
+            request.state.graphql_errors = True  # such an answer is not for caches
         if self._state.settings.environment is Environment.PRODUCTION:
             # "Did you mean …?" names fields a caller did not know of: not in production.
             for error in result.errors or []:
@@ -593,6 +597,7 @@ def create_app(
         routes += graphiql_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Compression, minimum_size=settings.http.compress_min_bytes)
     # Outside the headers and the routes: a preflight is answered here, whatever the path.
     app.add_middleware(CORS, policy=Policy.of(settings.http))
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
@@ -719,6 +724,43 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
 
 def _content_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
+
+
+# A GET answer depends on the caller's key (its role), the negotiated media type and the
+# language of its messages; a cache may keep it for that caller only and must ask again.
+_GET_VARY = "Authorization, Accept, Accept-Language"
+_REVALIDATE = "private, no-cache"
+
+
+def _cache_policy(request: Request, response: Response) -> Response:
+    """A successful GET answer gets a strong ETag (a hash of its body) and is revalidated each
+    time: If-None-Match with that tag gets 304 without the body. Anything else (POST, an
+    answer with errors, a refusal) is no-store."""
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith("text/html"):
+        return response  # GraphiQL's page
+    if (
+        request.method != "GET"
+        or response.status_code != 200
+        or getattr(request.state, "graphql_errors", False)
+        or not content_type.startswith(_RESPONSE_TYPES)
+    ):
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": _REVALIDATE, "Vary": _GET_VARY}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    # RFC 9110 §13.1.2: weak comparison, and * matches any current representation.
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 def _status(response: GraphQLHTTPResponse) -> int:
