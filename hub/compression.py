@@ -1,26 +1,71 @@
-"""gzip for large responses (a 924-project activity list is hundreds of KB of JSON that
-compresses about tenfold), when the client's Accept-Encoding allows it. Never for event
-streams (each event must reach the client when it is sent) nor WebSockets (not HTTP here),
-never for partial (206) or bodiless answers.
+"""br or gzip for large responses (a 924-project activity list is hundreds of KB of JSON that
+compresses more than tenfold), as the client's Accept-Encoding allows. Never for event streams
+(each event must reach the client when it is sent) nor WebSockets (not HTTP here), never for
+partial (206) or bodiless answers.
 
 A compressed response is another representation, so its strong ETag differs: ``"tag"``
-becomes ``"tag-gzip"``. Incoming If-None-Match tags lose the suffix before the app compares
-them, so the app (the GraphQL view, static files) only ever sees its own tags."""
+becomes ``"tag-br"`` or ``"tag-gzip"``. Incoming If-None-Match tags lose the suffix before the
+app compares them, so the app (the GraphQL view, static files) only ever sees its own tags."""
 
 from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import brotli
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_SUFFIX = "-gzip"
-_LEVEL = 6  # zlib's default: most of level 9's ratio at a fraction of its CPU
+# zlib's default level, and brotli's 5: most of the best ratio for a fraction of the CPU
+# (brotli's default, 11, is meant for static files compressed once).
+_GZIP_LEVEL = 6
+_BROTLI_QUALITY = 5
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding header allows gzip (RFC 9110 §12.5.3; ``*`` covers it)."""
+class _Stream:
+    """Compresses a body that comes in chunks."""
+
+    def __init__(self, compress: Callable[[bytes], bytes], finish: Callable[[], bytes]) -> None:
+        self.compress = compress
+        self.finish = finish
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    name: str
+    whole: Callable[[bytes], bytes]
+    stream: Callable[[], _Stream]
+
+    @property
+    def suffix(self) -> str:
+        return f"-{self.name}"
+
+
+def _gzip_stream() -> _Stream:
+    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: the gzip container
+    return _Stream(compressor.compress, compressor.flush)
+
+
+def _brotli_stream() -> _Stream:
+    compressor = brotli.Compressor(quality=_BROTLI_QUALITY)
+    return _Stream(compressor.process, compressor.finish)
+
+
+BROTLI = Coding(
+    "br", lambda body: bytes(brotli.compress(body, quality=_BROTLI_QUALITY)), _brotli_stream
+)
+# mtime=0: the same body gives the same bytes.
+GZIP = Coding(
+    "gzip", lambda body: gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0), _gzip_stream
+)
+_CODINGS = (BROTLI, GZIP)  # our preference when the client weighs them equally
+
+
+def negotiate(accept_encoding: str) -> Coding | None:
+    """The coding an Accept-Encoding header asks for (RFC 9110 §12.5.3; ``*`` covers both),
+    the client's weight first, then br; None for identity."""
     qualities: dict[str, float] = {}
     for item in accept_encoding.split(","):
         name, *params = (part.strip() for part in item.split(";"))
@@ -35,30 +80,35 @@ def accepts_gzip(accept_encoding: str) -> bool:
                 except ValueError:
                     quality = 0.0
         qualities[name.lower()] = quality
-    if "gzip" in qualities:
-        return qualities["gzip"] > 0
-    if "x-gzip" in qualities:
-        return qualities["x-gzip"] > 0
-    return qualities.get("*", 0.0) > 0
+    best: tuple[float, Coding] | None = None
+    for coding in _CODINGS:
+        names = (coding.name, "x-gzip") if coding is GZIP else (coding.name,)
+        quality = next((qualities[n] for n in names if n in qualities), qualities.get("*", 0.0))
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, coding)
+    return best[1] if best else None
 
 
-def _identity_tags(if_none_match: str) -> tuple[str, bool]:
-    """If-None-Match with the gzip suffix taken off each tag; and whether any had it."""
-    tags, suffixed = [], False
+def _identity_tags(if_none_match: str) -> tuple[str, str]:
+    """If-None-Match with the coding suffix taken off each tag; and the suffix it had."""
+    tags, found = [], ""
     for tag in if_none_match.split(","):
         tag = tag.strip()
-        if tag.endswith(_SUFFIX + '"'):
-            tag, suffixed = tag[: -len(_SUFFIX) - 1] + '"', True
+        for coding in _CODINGS:
+            end = coding.suffix + '"'
+            if tag.endswith(end):
+                tag, found = tag[: -len(end)] + '"', coding.suffix
+                break
         tags.append(tag)
-    return ", ".join(tags), suffixed
+    return ", ".join(tags), found
 
 
-def _gzip_tag(etag: str) -> str:
-    return etag[:-1] + _SUFFIX + '"' if etag.endswith('"') else etag
+def _tagged(etag: str, suffix: str) -> str:
+    return etag[:-1] + suffix + '"' if etag.endswith('"') else etag
 
 
 class Compression:
-    """ASGI middleware: gzip-compresses responses of at least ``minimum_size`` bytes."""
+    """ASGI middleware: compresses responses of at least ``minimum_size`` bytes."""
 
     def __init__(self, app: ASGIApp, minimum_size: int = 1024) -> None:
         self.app = app
@@ -69,24 +119,23 @@ class Compression:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        accepted = accepts_gzip(headers.get("accept-encoding", ""))
-        suffixed = False
+        coding = negotiate(headers.get("accept-encoding", ""))
+        suffix = ""
         if "if-none-match" in headers:
-            tags, suffixed = _identity_tags(headers["if-none-match"])
+            tags, suffix = _identity_tags(headers["if-none-match"])
             raw = [(k, v) for k, v in scope["headers"] if k.lower() != b"if-none-match"]
             scope = {**scope, "headers": [*raw, (b"if-none-match", tags.encode("latin-1"))]}
-        responder = _Responder(send, accepted, self.minimum_size, suffixed)
-        await self.app(scope, receive, responder)
+        await self.app(scope, receive, _Responder(send, coding, self.minimum_size, suffix))
 
 
 class _Responder:
-    def __init__(self, send: Send, accepted: bool, minimum_size: int, suffixed: bool) -> None:
+    def __init__(self, send: Send, coding: Coding | None, minimum_size: int, suffix: str) -> None:
         self.send = send
-        self.accepted = accepted
+        self.coding = coding
         self.minimum_size = minimum_size
-        self.suffixed = suffixed
+        self.suffix = suffix  # of the tag the client revalidates
         self.start: Message | None = None
-        self.compressor: zlib._Compress | None = None
+        self.stream: _Stream | None = None
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -106,8 +155,9 @@ class _Responder:
         status = start["status"]
         content_type = headers.get("content-type", "")
         if status == 304:
-            if self.suffixed and self.accepted and "etag" in headers:
-                headers["etag"] = _gzip_tag(headers["etag"])
+            # Not modified: the representation the client holds, by the tag it sent.
+            if self.suffix and "etag" in headers:
+                headers["etag"] = _tagged(headers["etag"], self.suffix)
             await self._pass(start, headers, message)
             return
         eligible = (
@@ -122,22 +172,22 @@ class _Responder:
         headers.add_vary_header("Accept-Encoding")
         body: bytes = message.get("body", b"")
         more = bool(message.get("more_body", False))
-        if not self.accepted or (not more and len(body) < self.minimum_size):
+        coding = self.coding
+        if coding is None or (not more and len(body) < self.minimum_size):
             await self._pass(start, headers, message)
             return
-        headers["content-encoding"] = "gzip"
+        headers["content-encoding"] = coding.name
         if "etag" in headers:
-            headers["etag"] = _gzip_tag(headers["etag"])
+            headers["etag"] = _tagged(headers["etag"], coding.suffix)
         if not more:
-            # The whole body at once; mtime=0 keeps the bytes the same for the same body.
-            compressed = gzip.compress(body, compresslevel=_LEVEL, mtime=0)
+            compressed = coding.whole(body)
             headers["content-length"] = str(len(compressed))
             await self.send({**start, "headers": headers.raw})
             await self.send({**message, "body": compressed})
             return
         # A streamed body (a large static file): compressed as it comes, length unknown.
         del headers["content-length"]
-        self.compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, 31)
+        self.stream = coding.stream()
         await self.send({**start, "headers": headers.raw})
         await self._next(message)
 
@@ -146,11 +196,10 @@ class _Responder:
         await self.send(message)
 
     async def _next(self, message: Message) -> None:
-        if self.compressor is None:
+        if self.stream is None:
             await self.send(message)
             return
-        more = bool(message.get("more_body", False))
-        chunk = self.compressor.compress(message.get("body", b""))
-        if not more:
-            chunk += self.compressor.flush()
+        chunk = self.stream.compress(message.get("body", b""))
+        if not message.get("more_body", False):
+            chunk += self.stream.finish()
         await self.send({**message, "body": chunk})

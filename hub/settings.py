@@ -362,8 +362,8 @@ class HttpSettings(_Section):
         default=1024,
         ge=0,
         le=100 * 1_048_576,
-        description="Responses at least this large are gzip-compressed when the client "
-        "accepts it (never event streams or WebSockets).",
+        description="Responses at least this large are compressed (br, else gzip) when "
+        "the client accepts it (never event streams or WebSockets).",
     )
 
     @field_validator("cors_origins")

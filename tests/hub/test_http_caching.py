@@ -1,15 +1,16 @@
 """HTTP caching and compression of /graphql answers on the real app: strong ETags and
-revalidation for GET, no-store for the rest; gzip for large answers when the client accepts
-it, with its own ETag, never for event streams."""
+revalidation for GET, no-store for the rest; br or gzip for large answers when the client
+accepts it, with its own ETag, never for event streams."""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
+import brotli
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -18,7 +19,7 @@ from starlette.routing import Route
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.app import create_app
-from hub.compression import Compression, accepts_gzip
+from hub.compression import Compression, negotiate
 from hub.console import CONSOLE_DIR
 from hub.monitoring.watch import Watch
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
@@ -119,32 +120,40 @@ async def test_post_and_errors_are_not_stored(falkordb_demo: FalkorDBStore) -> N
 # --- compression ---------------------------------------------------------------------------
 
 
-async def test_large_answers_are_gzipped_when_accepted(
-    falkordb_demo: FalkorDBStore, watch: Watch
+@pytest.mark.parametrize(
+    ("accept_encoding", "coding", "decompress"),
+    [("gzip", "gzip", gzip.decompress), ("gzip, deflate, br", "br", brotli.decompress)],
+)
+async def test_large_answers_are_compressed_when_accepted(
+    falkordb_demo: FalkorDBStore,
+    watch: Watch,
+    accept_encoding: str,
+    coding: str,
+    decompress: Callable[[bytes], bytes],
 ) -> None:
     async with _client(falkordb_demo, watch) as http:
         plain, plain_raw = await _raw_get(http, ACTIVITIES, {"Accept-Encoding": "identity"})
-        packed, packed_raw = await _raw_get(http, ACTIVITIES, {"Accept-Encoding": "gzip, br"})
+        packed, packed_raw = await _raw_get(http, ACTIVITIES, {"Accept-Encoding": accept_encoding})
         # The compressed representation has its own tag, and revalidates with it.
         tag = packed.headers["etag"]
         same, _ = await _raw_get(
-            http, ACTIVITIES, {"Accept-Encoding": "gzip", "If-None-Match": tag}
+            http, ACTIVITIES, {"Accept-Encoding": accept_encoding, "If-None-Match": tag}
         )
-        small, small_raw = await _raw_get(http, SMALL, {"Accept-Encoding": "gzip"})
+        small, small_raw = await _raw_get(http, SMALL, {"Accept-Encoding": accept_encoding})
     assert plain.status_code == packed.status_code == 200
     assert "content-encoding" not in plain.headers
-    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-encoding"] == coding
     assert int(packed.headers["content-length"]) == len(packed_raw)
-    assert gzip.decompress(packed_raw) == plain_raw
+    assert decompress(packed_raw) == plain_raw
     assert len(json.loads(plain_raw)["data"]["projectActivities"]) > 500
-    assert tag == plain.headers["etag"][:-1] + '-gzip"'
+    assert tag == plain.headers["etag"][:-1] + f'-{coding}"'
     assert same.status_code == 304 and same.headers["etag"] == tag
     for response in (plain, packed):
         assert "Accept-Encoding" in response.headers["vary"]
     assert "content-encoding" not in small.headers  # under HUB_HTTP_COMPRESS_MIN_BYTES
     assert len(small_raw) < 1024
     ratio = len(plain_raw) / len(packed_raw)
-    print(f"projectActivities: {len(plain_raw)} bytes, gzip {len(packed_raw)} ({ratio:.1f}x)")
+    print(f"projectActivities: {len(plain_raw)} bytes, {coding} {len(packed_raw)} ({ratio:.1f}x)")
     assert ratio > 4
 
 
@@ -160,19 +169,23 @@ async def test_console_assets_are_gzipped_as_they_stream(falkordb_demo: FalkorDB
 
 
 @pytest.mark.parametrize(
-    ("header", "accepted"),
+    ("header", "coding"),
     [
-        ("gzip", True),
-        ("gzip;q=0.5, br", True),
-        ("*", True),
-        ("br, *;q=0", False),
-        ("gzip;q=0, *", False),
-        ("identity", False),
-        ("", False),
+        ("gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip;q=1, br;q=0.5", "gzip"),
+        ("x-gzip", "gzip"),
+        ("*", "br"),
+        ("br;q=0, *", "gzip"),
+        ("deflate, *;q=0", None),
+        ("gzip;q=0, br;q=0, *", None),
+        ("identity", None),
+        ("", None),
     ],
 )
-def test_accept_encoding(header: str, accepted: bool) -> None:
-    assert accepts_gzip(header) is accepted
+def test_accept_encoding(header: str, coding: str | None) -> None:
+    chosen = negotiate(header)
+    assert (chosen.name if chosen else None) == coding
 
 
 async def test_event_streams_are_never_compressed() -> None:
