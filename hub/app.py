@@ -75,6 +75,9 @@ _OPERATIONS_BY_METHOD = {
 }
 
 
+_DOCUMENT_PARAMS = ("query", "documentId", "doc_id", "extensions")
+
+
 class _Refused(HTTPException):
     """A request /graphql will not run; answered with a GraphQL ``errors`` body, no ``data``."""
 
@@ -242,7 +245,8 @@ class _GraphQLApp(GraphQL[Context, None]):
         return (
             self.graphql_ide is not None
             and request.method == "GET"
-            and not request.query_params.get("query")
+            # A document sent, or named (persisted, trusted): a request, not a visit.
+            and not any(request.query_params.get(p) for p in _DOCUMENT_PARAMS)
             and _accepts_html(request.headers.get("accept"))
         )
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -77,14 +77,17 @@ class CORS:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
+                # Every answer varies by Origin once CORS is on: a cache must not hand one
+                # origin's answer (with or without Allow-Origin) to another.
+                headers = MutableHeaders(raw=list(message.get("headers", [])))
+                headers.add_vary_header("Origin")
                 if allowed:
                     assert origin is not None
-                    extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
+                    headers["Access-Control-Allow-Origin"] = origin
                     if self.policy.expose_headers:
-                        exposed = ", ".join(self.policy.expose_headers).encode("latin-1")
-                        extra.append((b"access-control-expose-headers", exposed))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                        exposed = ", ".join(self.policy.expose_headers)
+                        headers["Access-Control-Expose-Headers"] = exposed
+                message = {**message, "headers": headers.raw}
             await send(message)
 
         await self.app(scope, receive, sending)

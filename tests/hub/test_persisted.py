@@ -258,3 +258,17 @@ def test_a_manifest_that_is_not_one_stops_the_hub_at_start(tmp_path: Path, conte
 def test_trusted_only_needs_a_manifest() -> None:
     with pytest.raises(ConfigurationError, match="HUB_HTTP_TRUSTED_DOCUMENTS"):
         load_settings({"HUB_HTTP_TRUSTED_ONLY": "true"})
+
+
+async def test_a_browser_naming_a_document_gets_the_answer_not_graphiql(
+    falkordb_demo: FalkorDBStore, tmp_path: Path
+) -> None:
+    env = {"HUB_HTTP_TRUSTED_DOCUMENTS": str(_manifest(tmp_path, "codegen"))}
+    async with _client(falkordb_demo, env) as http:
+        response = await http.get(
+            "/graphql",
+            params={"documentId": _sha(CHAINS)},
+            headers={"Accept": "text/html, application/json;q=0.9"},
+        )
+    assert response.headers["content-type"].startswith("application/json")
+    assert _total(response) > 0
