@@ -17,6 +17,7 @@ from typing import Any
 import strawberry
 
 from graph_schema.errors import InvalidInput
+from graph_schema.statements.reads import Branch, Term
 from hub.api.enums import SortDirection
 
 MAX_TEXT = 200
@@ -60,14 +61,23 @@ def plain(value: Any) -> Any:
     return value
 
 
-def filters(where: Any) -> dict[str, Any]:
-    """Filter name → parameter value for every field set on a ``where`` input."""
+# The fields of every where that combine others rather than filter (OR, NOT).
+COMBINATORS = ("or_", "not_")
+# How deep OR/NOT may nest and how many filters one where may hold in all: the statement grows
+# with both, and its shape is cached.
+MAX_NESTING = 4
+MAX_TERMS = 50
+
+
+def filters(where: Any, path: str = "where") -> dict[str, Any]:
+    """Filter name → parameter value for every field set on a ``where`` input (not its OR/NOT,
+    see ``branches``)."""
     out: dict[str, Any] = {}
     if where is None:
         return out
     for f in dataclasses.fields(where):
         value = getattr(where, f.name)
-        if value is None:
+        if value is None or f.name in COMBINATORS:
             continue
         ends: dict[str, Any]
         if isinstance(value, FloatRange | IntRange):
@@ -76,9 +86,9 @@ def filters(where: Any) -> dict[str, Any]:
             ends = {"min": value.from_, "max": value.to}
         else:
             if isinstance(value, str) and len(value) > MAX_TEXT:
-                raise InvalidInput(f"where.{f.name}: at most {MAX_TEXT} characters")
+                raise InvalidInput(f"{path}.{f.name}: at most {MAX_TEXT} characters")
             if isinstance(value, list) and len(value) > MAX_LIST:
-                raise InvalidInput(f"where.{f.name}: at most {MAX_LIST} values")
+                raise InvalidInput(f"{path}.{f.name}: at most {MAX_LIST} values")
             out[f.name] = plain(value)
             continue
         for end, bound in ends.items():
@@ -87,11 +97,57 @@ def filters(where: Any) -> dict[str, Any]:
     return out
 
 
+def branches(where: Any) -> tuple[tuple[Branch, ...], dict[str, Any]]:
+    """The ``OR`` and ``NOT`` of a ``where`` (nested ones included) as statement branches, and
+    the parameters they use (``f_<prefix><filter>``, values only ever as parameters)."""
+    params: dict[str, Any] = {}
+    counted = [0]
+
+    def conjunction(item: Any, prefix: str, path: str, depth: int) -> tuple[str, tuple[Term, ...]]:
+        values = filters(item, path)
+        if "search" in values:
+            raise InvalidInput(f"{path}.search: full-text search cannot be inside OR or NOT")
+        counted[0] += len(values)
+        if counted[0] > MAX_TERMS:
+            raise InvalidInput(f"where: at most {MAX_TERMS} filters in all")
+        params.update({f"f_{prefix}{name}": value for name, value in values.items()})
+        nested = below(item, prefix, path, depth + 1)
+        return prefix, (*sorted(values), *nested)
+
+    def below(item: Any, prefix: str, path: str, depth: int) -> tuple[Branch, ...]:
+        if item is None:
+            return ()
+        either, negated = getattr(item, "or_", None), getattr(item, "not_", None)
+        if either is None and negated is None:
+            return ()
+        if depth > MAX_NESTING:
+            raise InvalidInput(f"{path}: OR and NOT nest at most {MAX_NESTING} deep")
+        out = []
+        if either is not None:
+            if len(either) > MAX_TERMS:
+                raise InvalidInput(f"{path}.OR: at most {MAX_TERMS} alternatives")
+            alternatives = tuple(
+                conjunction(alt, f"{prefix}or{i}_", f"{path}.OR[{i}]", depth)
+                for i, alt in enumerate(either)
+            )
+            out.append(Branch(False, alternatives))
+        if negated is not None:
+            out.append(Branch(True, (conjunction(negated, f"{prefix}not_", f"{path}.NOT", depth),)))
+        return tuple(out)
+
+    return below(where, "", "where", 1), params
+
+
 _USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
 _REGION_CODE = "GB/T 2260 code of the region."
 _REGION = "Region code (GB/T 2260); includes every sub-region."
 _CHAIN = "Industry chain id; matches when any of its segments does."
 _NAME = "Case-insensitive substring of the name."
+_OR = (
+    "Matches when any of these holds (each a where of its own, its filters all holding); "
+    "ANDed with the other filters given here. An empty list matches nothing."
+)
+_NOT = "Matches when this where does not hold; ANDed with the other filters given here."
 _SEARCH = (
     "Full-text search on the name (top-level lists only). Results sort by relevance unless a "
     "sort is given; every word must match."

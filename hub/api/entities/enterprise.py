@@ -36,6 +36,8 @@ from hub.api.inputs import (
     _CHAIN,
     _DIRECTION,
     _NAME,
+    _NOT,
+    _OR,
     _REGION,
     _REGION_CODE,
     _SEARCH,
@@ -81,6 +83,8 @@ class EnterpriseWhere:
     founded: DateRange | None = strawberry.field(default=None, description="Founding date.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     search: str | None = strawberry.field(default=None, description=_SEARCH)
+    or_: list[EnterpriseWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: EnterpriseWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields enterprises sort on.")

@@ -31,7 +31,18 @@ from hub.api.enums import (
     RegionLevel,
     SortDirection,
 )
-from hub.api.inputs import _CHAIN, _DIRECTION, _NAME, _REGION, _SEARCH, _USCC, DateRange, FloatRange
+from hub.api.inputs import (
+    _CHAIN,
+    _DIRECTION,
+    _NAME,
+    _NOT,
+    _OR,
+    _REGION,
+    _SEARCH,
+    _USCC,
+    DateRange,
+    FloatRange,
+)
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
 from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
@@ -105,6 +116,8 @@ class ProjectWhere:
     )
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     search: str | None = strawberry.field(default=None, description=_SEARCH)
+    or_: list[ProjectWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: ProjectWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields projects sort on.")

@@ -22,7 +22,7 @@ from hub.api.entities.enterprise import (
 from hub.api.entities.parcel import LandParcelConnection, ParcelSortArg, ParcelWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import RegionLevel, SortDirection
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _S, _W, Connection, Node
 
 Ctx = Info[Context, None]
@@ -43,6 +43,8 @@ class RegionWhere:
     parent: str | None = strawberry.field(
         default=None, description="Only the direct children of this region."
     )
+    or_: list[RegionWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: RegionWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields regions sort on.")
