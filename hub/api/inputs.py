@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 
 from graph_schema.errors import InvalidInput
 from graph_schema.statements.reads import Branch, Term
 from hub.api.enums import SortDirection
+from hub.api.paging import key_of
 
 MAX_TEXT = 200
 MAX_LIST = 1000
@@ -69,12 +71,46 @@ MAX_NESTING = 4
 MAX_TERMS = 50
 
 
-def filters(where: Any, path: str = "where") -> dict[str, Any]:
+# The GraphQL type of each entity a related filter anchors on, for global ids in filters
+# (a test holds it to the schema's surface).
+TYPE_OF_ENTITY: Final = {
+    "region": "Region",
+    "chain": "IndustryChain",
+    "segment": "ChainSegment",
+    "product": "Product",
+    "enterprise": "Enterprise",
+    "parcel": "LandParcel",
+    "project": "Project",
+    "bank": "Bank",
+    "sensor": "Sensor",
+    "project_list": "ProjectList",
+}
+
+
+def anchored(values: dict[str, Any], anchors: Mapping[str, str], path: str) -> dict[str, Any]:
+    """``values`` with each related filter's value (filter name → anchor entity in ``anchors``)
+    turned into the business key: a filter naming an object takes its global id, or its key."""
+    out = dict(values)
+    for name, entity in anchors.items():
+        value = out.get(name)
+        if isinstance(value, str):
+            try:
+                out[name] = key_of(value, TYPE_OF_ENTITY[entity])
+            except InvalidInput as exc:
+                raise InvalidInput(f"{path}.{name}: {exc}") from None
+    return out
+
+
+def filters(
+    where: Any, path: str = "where", anchors: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Filter name → parameter value for every field set on a ``where`` input (not its OR/NOT,
-    see ``branches``)."""
+    see ``branches``); ``anchors`` (related filter → anchor entity) lets those take global ids."""
     out: dict[str, Any] = {}
     if where is None:
         return out
+    if anchors:
+        return anchored(filters(where, path), anchors, path)
     for f in dataclasses.fields(where):
         value = getattr(where, f.name)
         if value is None or f.name in COMBINATORS:
@@ -97,14 +133,16 @@ def filters(where: Any, path: str = "where") -> dict[str, Any]:
     return out
 
 
-def branches(where: Any) -> tuple[tuple[Branch, ...], dict[str, Any]]:
+def branches(
+    where: Any, anchors: Mapping[str, str] | None = None
+) -> tuple[tuple[Branch, ...], dict[str, Any]]:
     """The ``OR`` and ``NOT`` of a ``where`` (nested ones included) as statement branches, and
     the parameters they use (``f_<prefix><filter>``, values only ever as parameters)."""
     params: dict[str, Any] = {}
     counted = [0]
 
     def conjunction(item: Any, prefix: str, path: str, depth: int) -> tuple[str, tuple[Term, ...]]:
-        values = filters(item, path)
+        values = filters(item, path, anchors)
         if "search" in values:
             raise InvalidInput(f"{path}.search: full-text search cannot be inside OR or NOT")
         counted[0] += len(values)
@@ -140,8 +178,8 @@ def branches(where: Any) -> tuple[tuple[Branch, ...], dict[str, Any]]:
 
 _USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
 _REGION_CODE = "GB/T 2260 code of the region."
-_REGION = "Region code (GB/T 2260); includes every sub-region."
-_CHAIN = "Industry chain id; matches when any of its segments does."
+_REGION = "Region code (GB/T 2260) or the region's global id; includes every sub-region."
+_CHAIN = "Industry chain id or its global id; matches when any of its segments does."
 _NAME = "Case-insensitive substring of the name."
 _OR = (
     "Matches when any of these holds (each a where of its own, its filters all holding); "

@@ -229,7 +229,12 @@ def scope_of(
 ) -> Scope:
     """The list's filters: the client's ``where`` and the ``fixed`` ones of a drill-down (filter
     name → value), which the client may narrow but not change."""
-    values = where_filters(where)
+    anchors = {
+        name: f.anchor
+        for name, f in reads.NODE_SETS[entity].filters.items()
+        if f.op is reads.Op.RELATED
+    }
+    values = where_filters(where, "where", anchors)
     if fixed:
         clash = sorted(set(values) & set(fixed))
         if clash:
@@ -242,7 +247,7 @@ def scope_of(
         if not text:
             raise InvalidInput("where.search: give at least one word")
         values["search"] = text
-    either, params = where_branches(where)
+    either, params = where_branches(where, anchors)
     names: tuple[reads.Term, ...] = (*sorted(values), *either)
     params.update({f"f_{k}": v for k, v in values.items()})
     return Scope(entity, names, params, relation, parent)

@@ -13,9 +13,12 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import Project
+from graph_schema.statements import reads
 from graph_schema.store import GraphStore
 from hub.api.access import ROOT_FIELDS
+from hub.api.inputs import TYPE_OF_ENTITY
 from hub.api.paging import encode_global_id
+from hub.api.schema import SURFACE
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
@@ -233,3 +236,23 @@ async def test_link_and_unlink_take_global_ids(writable: GraphStore, demo_data: 
         assert [
             s["segmentId"] for s in found["project"]["segments"]["nodes"]
         ] == project.segment_ids
+
+
+def test_filters_know_the_type_of_every_anchor() -> None:
+    types = {entity: cls.__name__ for entity, cls in SURFACE.node_types.items()}
+    anchors = {f.anchor for ns in reads.NODE_SETS.values() for f in ns.filters.values() if f.anchor}
+    assert {a: TYPE_OF_ENTITY[a] for a in anchors} == {a: types[a] for a in anchors}
+
+
+async def test_where_filters_naming_an_object_take_its_global_id(
+    client: httpx.AsyncClient,
+) -> None:
+    query = """query($w: ProjectWhere) { projects(where: $w) { totalCount } }"""
+    region = encode_global_id("Region", "330100")
+    by_key = (await gql(client, query, w={"region": "330100"}))["projects"]["totalCount"]
+    by_id = (await gql(client, query, w={"region": region}))["projects"]["totalCount"]
+    inside = (await gql(client, query, w={"OR": [{"region": region}]}))["projects"]["totalCount"]
+    assert by_key == by_id == inside > 0
+    errors = await gql_errors(client, query, w={"NOT": {"owner": region}})
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "where.NOT.owner" in errors[0]["message"]
