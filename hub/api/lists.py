@@ -396,6 +396,17 @@ async def to_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T |
     return await related(info, spec.relation, source.node_key(), cls)
 
 
+async def required_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T:
+    """The resolver of a to-one field the model requires (non-null in the schema): the writer
+    refuses a record without it and a delete that would take it away, so a missing one is
+    the hub's fault (INTERNAL), not an answer."""
+    found = await to_one(info, source, cls)
+    if found is None:
+        spec = _spec(info)
+        raise RuntimeError(f"{source.node_key()!r} has lost its {spec.relation} link")
+    return found
+
+
 async def to_many(
     info: Info[Context, None], source: Any, *, sub_regions: bool = True, **args: Any
 ) -> Page:

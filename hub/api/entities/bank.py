@@ -67,8 +67,8 @@ class Bank(Node):
         return cls(id_=p["id"], name=p["name"], kind=BankKind(p["kind"]))
 
     @strawberry.field(description="Where the bank (branch) is.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
 
 @strawberry.type(description="A page of banks.")

@@ -143,8 +143,8 @@ class Enterprise(Node):
         )
 
     @strawberry.field(description="Where it is registered.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
     @strawberry.field(
         description="Segments upstream and downstream of the enterprise's segments, and the "

@@ -88,8 +88,8 @@ class LandParcel(Node):
         return json.loads(self.raw_geometry) if self.raw_geometry else None
 
     @strawberry.field(description="Where the parcel is.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
     @strawberry.field(
         description="Sentinel-2 series (NDVI, NDBI, BSI, clear share) and construction-change "

@@ -73,8 +73,8 @@ class Product(Node):
         return cls(id_=p["id"], name=p["name"])
 
     @strawberry.field(description="The segment the product belongs to.")
-    async def segment(self, info: Ctx) -> ChainSegmentRef | None:
-        return cast("ChainSegment | None", await lists.to_one(info, self, object))
+    async def segment(self, info: Ctx) -> ChainSegmentRef:
+        return cast("ChainSegment", await lists.required_one(info, self, object))
 
     enterprises = related_list(
         "Enterprises that make it.", EnterpriseConnectionRef, EnterpriseWhereArg, EnterpriseSortArg

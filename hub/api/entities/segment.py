@@ -140,8 +140,8 @@ class ChainSegment(Node):
         return await chains.neighbourhood(info, [self.id_], hops, direction)
 
     @strawberry.field(description="The chain this segment belongs to.")
-    async def chain(self, info: Ctx) -> IndustryChainRef | None:
-        return cast("IndustryChain | None", await lists.to_one(info, self, object))
+    async def chain(self, info: Ctx) -> IndustryChainRef:
+        return cast("IndustryChain", await lists.required_one(info, self, object))
 
     supplies = related_list(
         "Segments this one supplies (downstream of it).",

@@ -116,8 +116,8 @@ class Sensor(Node):
         return [LatestReading.of(row) for row in await latest_of(info, self.id_)]
 
     @strawberry.field(description="The project it monitors.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await lists.to_one(info, self, object))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await lists.required_one(info, self, object))
 
 
 @strawberry.type(description="A page of sensors.")
