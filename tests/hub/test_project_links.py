@@ -71,13 +71,13 @@ async def test_land_schedule_approvals_and_financing_links_answer_as_the_roots(
             assert linked["financingNeeds"]["totalCount"] > 0
 
     # Financing needs in full are for operators and admins, on the project as at the root.
-    data, errors = await hb.run(
+    denied, errors = await hb.run(
         demo_store,
         "query($c: String!) { project(code: $c) { code financingNeeds { totalCount } } }",
         role=Role.VIEWER,
         c=picked["financingNeeds"],
     )
-    assert data == {"project": {"code": picked["financingNeeds"], "financingNeeds": None}}
+    assert denied == {"project": {"code": picked["financingNeeds"], "financingNeeds": None}}
     assert [(e["path"], e["code"]) for e in errors] == [
         (["project", "financingNeeds"], "FORBIDDEN")
     ]
