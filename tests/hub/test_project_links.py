@@ -140,6 +140,24 @@ async def test_alert_case_and_activity_links_answer_as_the_roots(
         alerted += len(linked["alerts"]["nodes"]) > 0
     assert alerted > 0
 
+    # A region links its projects' alerts and its MPI, as the roots answer them.
+    query = """query($r: String!) {
+        alerts(filter: {region: $r}, first: 50) { nodes { alertId } }
+        mpi { region(code: $r) { code mpi rank } }
+        mpiHistory(region: $r) { period mpi }
+        region(code: $r) {
+            alerts(first: 50) { nodes { alertId } }
+            mpi { code mpi rank }
+            mpiHistory { period mpi } } }"""
+    for region in (sites.A, "330100", "330000"):
+        result = await run(query, Role.OPERATOR, r=region)
+        assert not result.errors, result.errors
+        data = result.data
+        assert data["region"]["alerts"] == data["alerts"]
+        assert data["region"]["alerts"]["nodes"]
+        assert data["region"]["mpi"] == data["mpi"]["region"]
+        assert data["region"]["mpiHistory"] == data["mpiHistory"]
+
     # Not for the bank role, as at the roots: the link alone is null, with FORBIDDEN.
     code = some.data["projects"]["nodes"][0]["code"]
     query = "query($c: String!) { project(code: $c) { code alerts { nodes { alertId } } } }"
@@ -150,3 +168,45 @@ async def test_alert_case_and_activity_links_answer_as_the_roots(
     assert [(e.path, e.extensions["code"]) for e in result.errors] == [
         (["project", "alerts"], "FORBIDDEN")
     ]
+
+
+async def test_an_enterprise_links_the_financing_needs_of_its_projects(
+    demo_store: GraphStore,
+) -> None:
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:  # every need, in the root's order
+        page = (
+            await hb.ok(
+                demo_store,
+                """query($after: String) { financingNeeds(first: 100, after: $after) {
+                    nodes { id projectCode } pageInfo { hasNextPage endCursor } } }""",
+                role=Role.OPERATOR,
+                after=after,
+            )
+        )["financingNeeds"]
+        nodes += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    first = await hb.ok(
+        demo_store,
+        "query($c: String!) { project(code: $c) { owner { uscc } } }",
+        role=Role.OPERATOR,
+        c=nodes[0]["projectCode"],
+    )
+    uscc = first["project"]["owner"]["uscc"]
+    data = await hb.ok(
+        demo_store,
+        """query($u: String!) { enterprise(uscc: $u) {
+            projects(first: 100) { totalCount nodes { code } }
+            financingNeeds(first: 100) { totalCount nodes { id } } } }""",
+        role=Role.OPERATOR,
+        u=uscc,
+    )
+    owned = data["enterprise"]["projects"]
+    assert owned["totalCount"] == len(owned["nodes"])
+    codes = {p["code"] for p in owned["nodes"]}
+    mine = [{"id": n["id"]} for n in nodes if n["projectCode"] in codes]
+    assert data["enterprise"]["financingNeeds"] == {"totalCount": len(mine), "nodes": mine}
+    assert mine

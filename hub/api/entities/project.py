@@ -50,8 +50,8 @@ from hub.api.supervision import CaseState, SupervisionCase, SupervisionQuery
 
 if TYPE_CHECKING:
     from hub.api.entities.enterprise import Enterprise
+    from hub.api.entities.links import ActivityDayConnection
     from hub.api.entities.parcel import LandParcelConnection
-    from hub.api.entities.project_links import ActivityDayConnection
     from hub.api.entities.region import Region
     from hub.api.entities.segment import ChainSegmentConnection
     from hub.api.financing import FinancingNeedConnection
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 Ctx = Info[Context, None]
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("hub.api.entities.enterprise")]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
-_LINKS = "hub.api.entities.project_links"
+_LINKS = "hub.api.entities.links"
 ActivityDayConnectionRef = Annotated["ActivityDayConnection", strawberry.lazy(_LINKS)]
 LandProgressRef = Annotated["LandProgress", strawberry.lazy("hub.api.land")]
 ProjectScheduleRef = Annotated["ProjectSchedule", strawberry.lazy("hub.api.schedules")]
@@ -282,10 +282,10 @@ class Project(Node):
         last: Last = None,
         before: Before = None,
     ) -> ActivityDayConnectionRef | None:
-        from hub.api.entities import project_links  # import circle: see there
+        from hub.api.entities import links  # import circle: see there
 
         args = paging.args(first, after, last, before)
-        return await project_links.activity_page(info, self.code, days, args)
+        return await links.activity_page(info, self.code, days, args)
 
     @strawberry.field(description="Its land tracking (地项通); null when not tracked.")
     async def land_progress(
@@ -295,9 +295,9 @@ class Project(Node):
             dt.date | None, strawberry.argument(description="Judge overdue at (default today).")
         ] = None,
     ) -> LandProgressRef | None:
-        from hub.api.entities import project_links
+        from hub.api.entities import links
 
-        return await project_links.land_progress(info, self.code, as_of)
+        return await links.land_progress(info, self.code, as_of)
 
     @strawberry.field(description="Its responsibility table and curves; null without any.")
     async def schedule(
@@ -307,9 +307,9 @@ class Project(Node):
             dt.date | None, strawberry.argument(description="Judge at (default today).")
         ] = None,
     ) -> ProjectScheduleRef | None:
-        from hub.api.entities import project_links
+        from hub.api.entities import links
 
-        return await project_links.schedule(info, self.code, as_of)
+        return await links.schedule(info, self.code, as_of)
 
     @strawberry.field(description="Its approvals against their limits; null without any.")
     async def approvals(
@@ -319,9 +319,9 @@ class Project(Node):
             dt.date | None, strawberry.argument(description="Judge at (default today).")
         ] = None,
     ) -> ApprovalProgressRef | None:
-        from hub.api.entities import project_links
+        from hub.api.entities import links
 
-        return await project_links.approvals(info, self.code, as_of)
+        return await links.approvals(info, self.code, as_of)
 
     @strawberry.field(
         description="Its financing needs in full (operators and admins).",
@@ -335,10 +335,10 @@ class Project(Node):
         last: Last = None,
         before: Before = None,
     ) -> FinancingNeedConnectionRef | None:
-        from hub.api.entities import project_links
+        from hub.api.entities import links
 
         args = paging.args(first, after, last, before)
-        return await project_links.financing_needs(info, self.code, args)
+        return await links.financing_needs(info, self.code, args)
 
     @strawberry.field(
         description="Its supervision cases, newest first (not for the bank role).",

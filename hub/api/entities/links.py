@@ -1,8 +1,9 @@
-"""What ``Project``'s links to its activity, land, schedule, approvals and financing answer:
-each the root query of its module (``hub.api.mpi``, ``land``, ``schedules``, ``financing``)
-for the one project, so the two cannot drift apart. Apart from ``hub.api.entities.project``
-because those modules reach it (through the scoreboard, or pages -> mutations -> entities):
-the project type names their types lazily and imports this module when a field resolves."""
+"""What the entities' links to other modules answer (a project's activity, land, schedule,
+approvals and financing needs, a region's MPI, an enterprise's financing needs): each the root
+query of its module (``hub.api.mpi``, ``land``, ``schedules``, ``financing``) for the one
+object, so the two cannot drift apart. Apart from ``hub.api.entities`` because those modules
+reach the entity modules (through the scoreboard, or pages -> mutations -> entities): the
+entity types name these types lazily and import this module when a field resolves."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from strawberry.types import Info
 
 from graph_schema.errors import NotFound
 from hub.api.context import Context
-from hub.api.financing import FinancingNeedConnection, FinancingQuery
+from hub.api.financing import FinancingNeed, FinancingNeedConnection, FinancingQuery
 from hub.api.land import LandProgress, LandQuery
-from hub.api.mpi import ActivityDay, MpiQuery
+from hub.api.mpi import ActivityDay, MpiQuery, MpiSnapshot, RegionMpi
 from hub.api.pages import ListPage
 from hub.api.schedules import ApprovalProgress, ProjectSchedule, ScheduleQuery
+from hub.projects import financing as fin
 
 Ctx = Info[Context, None]
 
@@ -75,4 +77,33 @@ async def financing_needs(
     found: FinancingNeedConnection = await FinancingQuery().financing_needs(
         info, project_code=code, **page_args
     )
+    return found
+
+
+async def owner_financing_needs(
+    info: Ctx, uscc: str, page_args: dict[str, Any]
+) -> FinancingNeedConnection:
+    """The needs of the enterprise's projects, in the order ``Query.financingNeeds`` lists
+    them (the caller's role is checked by the field, as at that root)."""
+    found = [n for n in await fin.needs(info.context.store) if n.owner_uscc == uscc]
+    return FinancingNeedConnection.of(
+        info.context,
+        f"owner_financing_needs:{uscc}",
+        found,
+        lambda n: n.id,
+        FinancingNeed.of,
+        page_args,
+    )
+
+
+async def region_mpi(
+    info: Ctx, code: str, period: str | None, list_id: str | None, as_of: dt.date | None
+) -> RegionMpi | None:
+    board = await MpiQuery().mpi(info, period=period, list_id=list_id, as_of=as_of)
+    found: RegionMpi | None = board.region(code=code)
+    return found
+
+
+async def region_mpi_history(info: Ctx, code: str, list_id: str | None) -> list[MpiSnapshot]:
+    found: list[MpiSnapshot] = await MpiQuery().mpi_history(info, region=code, list_id=list_id)
     return found
