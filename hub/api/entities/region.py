@@ -27,6 +27,7 @@ from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectW
 from hub.api.enums import RegionLevel, SortDirection
 from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _S, _W, Connection, Node
+from hub.api.scalars import Period
 
 if TYPE_CHECKING:
     from hub.api.mpi import MpiSnapshot, RegionMpi
@@ -152,7 +153,7 @@ class Region(Node):
         self,
         info: Ctx,
         period: Annotated[
-            str | None, strawberry.argument(description="YYYY-MM-H1 or YYYY-MM-H2.")
+            Period | None, strawberry.argument(description="A half-month: YYYY-MM-H1 or -H2.")
         ] = None,
         list_id: Annotated[
             str | None,
