@@ -92,7 +92,7 @@ def merge(
 
 def _for_new(spec: EntitySpec, problem: Problem) -> Problem:
     if problem.message == "Field required":
-        return Problem(problem.field, f"required to create a {spec.name}", problem.code)
+        return Problem(problem.field, f"required to create a {spec.label}", problem.code)
     return problem
 
 
