@@ -820,8 +820,13 @@ def validate(entity: str, data: dict[str, Any]) -> Record:
     except ValidationError as exc:
         key_field = SPECS[entity].key if entity in SPECS else None
         key = data.get(key_field) if key_field else None
-        problems = [problem for err in exc.errors() for problem in _problems(err)]
+        problems = pydantic_problems(exc)
         raise InvalidRecord(entity, str(key) if key is not None else None, problems) from None
+
+
+def pydantic_problems(exc: ValidationError) -> list[Problem]:
+    """Every problem of a pydantic validation error, each with its field (dotted path)."""
+    return [problem for err in exc.errors() for problem in _problems(err)]
 
 
 def _problems(err: Any) -> list[Problem]:

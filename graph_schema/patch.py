@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from graph_schema.errors import InvalidRecord, Problem
 from graph_schema.model import SPECS, EntitySpec, Record, derived_key, validate
 from graph_schema.statements import entities as st
@@ -66,11 +68,13 @@ def stored_fields(spec: EntitySpec, row: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def merge(
-    spec: EntitySpec, before: Mapping[str, Any] | None, item: Mapping[str, Any]
-) -> tuple[Record, dict[str, Any]]:
-    """The record ``item`` makes of ``before`` (None: a new object), and its fields."""
-    fields = spec.record.model_fields
+def overlay(
+    record: type[BaseModel], before: Mapping[str, Any] | None, item: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The fields of ``record`` that ``item`` makes of ``before``: each sent value replaces the
+    stored one, a None clears it to the model's default; a None for a field without a default
+    is a problem instead."""
+    fields = record.model_fields
     data = dict(before or {})
     cleared: list[Problem] = []
     for name, value in item.items():
@@ -80,20 +84,30 @@ def merge(
             cleared.append(Problem(name, "required: it cannot be cleared"))
         else:
             data.pop(name, None)  # the model's default applies
+    return data, cleared
+
+
+def for_new(label: str, problem: Problem) -> Problem:
+    """A missing-field problem of a new object, saying that creating one needs it."""
+    if problem.message == "Field required":
+        return Problem(problem.field, f"required to create a {label}", problem.code)
+    return problem
+
+
+def merge(
+    spec: EntitySpec, before: Mapping[str, Any] | None, item: Mapping[str, Any]
+) -> tuple[Record, dict[str, Any]]:
+    """The record ``item`` makes of ``before`` (None: a new object), and its fields."""
+    data, cleared = overlay(spec.record, before, item)
     try:
         record = validate(spec.name, data)
     except InvalidRecord as exc:
-        problems = [*cleared, *(_for_new(spec, p) if before is None else p for p in exc.problems)]
+        new = before is None
+        problems = [*cleared, *(for_new(spec.label, p) if new else p for p in exc.problems)]
         raise InvalidRecord(spec.name, exc.key, problems) from None
     if cleared:
         raise InvalidRecord(spec.name, record.key(), cleared)
     return record, data
-
-
-def _for_new(spec: EntitySpec, problem: Problem) -> Problem:
-    if problem.message == "Field required":
-        return Problem(problem.field, f"required to create a {spec.label}", problem.code)
-    return problem
 
 
 async def patch(

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 from strawberry.utils.str_converters import to_camel_case
 
+from graph_schema.cypher import Statement
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.model import (
@@ -32,6 +34,7 @@ from graph_schema.model import (
 )
 from graph_schema.patch import stored_fields
 from graph_schema.statements import entities as st
+from graph_schema.statements import schedules as ss
 from graph_schema.store import GraphStore
 from hub.demo import DemoData
 from tests.graphs import GRAPH_STORES, Neo4jDatabase
@@ -523,3 +526,150 @@ async def test_a_partial_item_is_checked_with_what_is_stored(
     ]
     (pair,) = await _upsert(operator, region, {"code": county["code"], "lon": None, "lat": None})
     assert pair["outcome"] == "UPDATED", pair
+
+
+# --- schedule tasks, investment months and approval items ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleCase:
+    name: str
+    mutation: str
+    input: str
+    record: type[BaseModel]
+    read: Statement
+    id_parts: tuple[str, str]
+    create: Callable[[str], Item]  # every field, for a project code
+    change: tuple[str, Any]
+    clear: str
+    required: str | None
+
+
+SCHEDULE_CASES = [
+    ScheduleCase(
+        "task",
+        "upsertScheduleTasks",
+        "ScheduleTaskInput",
+        ss.ScheduleTask,
+        ss.TASKS,
+        ("projectCode", "code"),
+        lambda p: {
+            "projectCode": p,
+            "code": "tst-task",
+            "name": "测试任务",
+            "owner": "测试责任单位",
+            "position": 3,
+            "plannedStart": "2026-03-01",
+            "plannedEnd": "2026-06-30",
+            "actualStart": "2026-03-05",
+            "actualEnd": "2026-06-20",
+        },
+        ("owner", "新责任单位"),
+        "actualEnd",
+        "plannedStart",
+    ),
+    ScheduleCase(
+        "month",
+        "upsertInvestmentMonths",
+        "InvestmentMonthInput",
+        ss.InvestmentMonth,
+        ss.MONTHS,
+        ("projectCode", "month"),
+        lambda p: {"projectCode": p, "month": "2031-01", "planned": 100.0, "actual": 80.0},
+        ("planned", 120.0),
+        "actual",
+        None,
+    ),
+    ScheduleCase(
+        "approval",
+        "upsertApprovalItems",
+        "ApprovalItemInput",
+        ss.ApprovalItem,
+        ss.APPROVALS,
+        ("projectCode", "code"),
+        lambda p: {
+            "projectCode": p,
+            "code": "tst-approval",
+            "name": "测试审批事项",
+            "phase": "PREPARATION",
+            "regime": "ENTERPRISE",
+            "authority": "测试审批机关",
+            "position": 2,
+            "startedOn": "2026-01-05",
+            "completedOn": "2026-01-20",
+        },
+        ("authority", "新审批机关"),
+        "completedOn",
+        "phase",
+    ),
+]
+
+
+def _schedule_record(case: ScheduleCase, sent: Item) -> BaseModel:
+    enums = ENUM_FIELDS | {"phase", "regime"}
+    data = {
+        _model_name(k): (v.lower() if k in enums else v) for k, v in sent.items() if v is not None
+    }
+    return case.record.model_validate(data)
+
+
+async def _schedule_stored(store: GraphStore, case: ScheduleCase, full: Item) -> BaseModel:
+    key = "/".join(str(full[p]) for p in case.id_parts)
+    rows = await store.run(case.read, {"projects": [full["projectCode"]]})
+    (props,) = [r["props"] for r in rows if r["props"]["id"] == key]
+    fields = case.record.model_fields
+    return case.record.model_validate({k: v for k, v in props.items() if k in fields})
+
+
+async def _batch(http: httpx.AsyncClient, case: ScheduleCase, item: Item) -> dict[str, Any]:
+    query = f"""mutation($items: [{case.input}!]!) {{ {case.mutation}(items: $items) {{
+        items {{ key ok errors {{ code field message }} }} }} }}"""
+    (done,) = (await gql(http, query, items=[item]))[case.mutation]["items"]
+    result: dict[str, Any] = done
+    return result
+
+
+@pytest.mark.parametrize("case", SCHEDULE_CASES, ids=[c.name for c in SCHEDULE_CASES])
+async def test_a_schedule_upsert_changes_only_what_it_sent(
+    case: ScheduleCase, operator: httpx.AsyncClient, writable: GraphStore, demo_data: DemoData
+) -> None:
+    full = case.create(_projects(demo_data)[0])
+    keys = {k: full[k] for k in case.id_parts}
+    required = {
+        to_camel_case(n)
+        for n, f in case.record.model_fields.items()
+        if f.is_required() and to_camel_case(n) not in keys
+    }
+    if required:
+        missing = await _batch(operator, case, keys)
+        assert not missing["ok"]
+        assert {e["field"] for e in missing["errors"]} == required
+        label = case.record.__name__
+        assert all(e["message"] == f"required to create a {label}" for e in missing["errors"])
+
+    created = await _batch(operator, case, full)
+    assert created["ok"], created
+    assert await _schedule_stored(writable, case, full) == _schedule_record(case, full)
+
+    field, value = case.change
+    changed = await _batch(operator, case, {**keys, field: value})
+    assert changed["ok"], changed
+    now = {**full, field: value}
+    assert await _schedule_stored(writable, case, full) == _schedule_record(case, now)
+
+    cleared = await _batch(operator, case, {**keys, case.clear: None})
+    assert cleared["ok"], cleared
+    now = {**now, case.clear: None}
+    assert await _schedule_stored(writable, case, full) == _schedule_record(case, now)
+
+    if case.required is not None:
+        refused = await _batch(operator, case, {**keys, case.required: None})
+        assert not refused["ok"]
+        assert refused["errors"] == [
+            {
+                "code": "BAD_USER_INPUT",
+                "field": case.required,
+                "message": "required: it cannot be cleared",
+            }
+        ]
+        assert await _schedule_stored(writable, case, full) == _schedule_record(case, now)
