@@ -198,7 +198,7 @@ def _check_size(items: list[Any]) -> None:
 async def _upsert(info: Ctx, entity: str, items: list[Any]) -> UpsertResult:
     """Partial upserts (``graph_schema.patch``): each item changes only the fields it sent."""
     _check_size(items)
-    names = SPECS[entity].record.model_fields
+    names = partial.field_names(SPECS[entity].record)
     done = await patch(info.context.store, entity, [partial.sent(item) for item in items])
     results = [
         UpsertItem(

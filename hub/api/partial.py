@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection
-from typing import Any, Final
+from functools import cache
+from typing import Any, Final, get_args
 
+from pydantic import BaseModel
 from strawberry import UNSET
 from strawberry.utils.str_converters import to_camel_case
 
@@ -48,6 +50,17 @@ def schema_path(field: str) -> str:
     """A dotted model field path as the schema spells it: ``camera.dark_luma`` ->
     ``camera.darkLuma`` (list positions stay numbers)."""
     return ".".join(to_camel_case(part) for part in field.split("."))
+
+
+@cache
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """The field names of ``model`` and of the models nested in it (a sensor's camera)."""
+    names = set(model.model_fields)
+    for f in model.model_fields.values():
+        for t in (f.annotation, *get_args(f.annotation)):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                names |= field_names(t)
+    return frozenset(names)
 
 
 def schema_message(message: str, names: Collection[str]) -> str:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from strawberry.utils.str_converters import to_camel_case
 
 from graph_schema.cypher import Statement
+from graph_schema.errors import InvalidRecord
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.model import (
@@ -36,6 +37,8 @@ from graph_schema.patch import stored_fields
 from graph_schema.statements import entities as st
 from graph_schema.statements import schedules as ss
 from graph_schema.store import GraphStore
+from hub.api.mutations import ItemError
+from hub.api.partial import field_names
 from hub.demo import DemoData
 from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.hub.test_api_mutations import _client
@@ -673,3 +676,14 @@ async def test_a_schedule_upsert_changes_only_what_it_sent(
             }
         ]
         assert await _schedule_stored(writable, case, full) == _schedule_record(case, now)
+
+
+def test_a_nested_problem_is_named_by_its_schema_path() -> None:
+    """A camera configuration's cross-field rule names its field inside the sensor input."""
+    camera = {"url": "rtsp://cam", "dark_luma": 200, "bright_luma": 100}
+    data = {"id": "cam-x", "kind": "camera", "project_code": "2026-330106-35-01-TSTC01"}
+    with pytest.raises(InvalidRecord) as caught:
+        validate("sensor", {**data, "camera": camera})
+    (problem,) = caught.value.problems
+    error = ItemError.of("BAD_USER_INPUT", problem, field_names(SPECS["sensor"].record))
+    assert (error.field, error.message) == ("camera.darkLuma", "darkLuma must be below brightLuma")

@@ -142,7 +142,9 @@ class SensorInput:
         default=UNSET, description="Silence after which it is stale, s (default: the hub's)."
     )
     camera: CameraConfigInput | None = strawberry.field(
-        default=UNSET, description="Cameras: stream, sampling, masks, zones and thresholds."
+        default=UNSET,
+        description="Cameras: stream, sampling, masks, zones and thresholds; a configuration "
+        "sent replaces the stored one whole.",
     )
 
 
