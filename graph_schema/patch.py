@@ -41,7 +41,7 @@ def key_of(spec: EntitySpec, item: Mapping[str, Any]) -> str:
     parts = spec.record.key_parts
     fields = spec.record.model_fields
     names = [f for f in parts if fields[f].is_required()] if parts else [spec.key]
-    missing = [f for f in names if item.get(f) in (None, "")]
+    missing = [f for f in names if str(item.get(f) or "").strip() == ""]
     if missing:
         problems = [Problem(f, "required: it names the object") for f in missing]
         raise InvalidRecord(spec.name, None, problems)
@@ -110,6 +110,19 @@ def merge(
     return record, data
 
 
+def _other_problems(
+    spec: EntitySpec, item: Mapping[str, Any], found: Sequence[Problem]
+) -> list[Problem]:
+    """The problems of the values an item without a key sent, so that it learns of all of them
+    at once (not of the fields it left out: without a key nothing says it is a new object)."""
+    try:
+        validate(spec.name, {k: v for k, v in item.items() if v is not None})
+    except InvalidRecord as exc:
+        named = {p.field for p in found}
+        return [p for p in exc.problems if p.field not in named and p.message != "Field required"]
+    return []
+
+
 async def patch(
     store: GraphStore, entity: str, items: Sequence[Mapping[str, Any]]
 ) -> list[Patched]:
@@ -123,7 +136,8 @@ async def patch(
             keys.append(key_of(spec, item))
         except InvalidRecord as exc:
             keys.append(None)
-            results[i] = Patched(None, Outcome.REJECTED, exc.problems, "BAD_USER_INPUT")
+            problems = (*exc.problems, *_other_problems(spec, item, exc.problems))
+            results[i] = Patched(None, Outcome.REJECTED, problems, "BAD_USER_INPUT")
     wanted = sorted({k for k in keys if k is not None})
     rows = await store.run(st.fetch_existing(spec), {"keys": wanted}) if wanted else []
     state: dict[str, dict[str, Any]] = {row["key"]: stored_fields(spec, row) for row in rows}

@@ -497,6 +497,12 @@ async def test_an_item_lists_every_problem_in_the_schema_s_spelling(
     (item,) = await _upsert(operator, case, wrong)
     assert {e["field"] for e in item["errors"]} == {"totalInvestment", "ownerUscc", "name"}
 
+    # An empty key is named along with the other problems of the values sent.
+    (item,) = await _upsert(operator, case, {"code": " ", "totalInvestment": -1.0})
+    first = item["errors"][0]
+    assert (first["field"], first["message"]) == ("code", "required: it names the object")
+    assert {e["field"] for e in item["errors"]} == {"code", "totalInvestment"}
+
 
 async def test_a_partial_item_is_checked_with_what_is_stored(
     operator: httpx.AsyncClient, demo_data: DemoData, writable: GraphStore
