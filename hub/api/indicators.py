@@ -7,10 +7,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput, InvalidRecord
 from graph_schema.model import validate
+from hub.api import partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import IndicatorFrequency, IndicatorPolarity, TargetBasis
@@ -107,45 +109,55 @@ class IndicatorQuery:
 # --- mutations -------------------------------------------------------------------------------
 
 
-@strawberry.input(description="An indicator to create or update.")
+@strawberry.input(description="An indicator to create or update." + partial.INPUT)
 class IndicatorInput:
     id: str = strawberry.field(description="Stable id: lower case, digits, underscores.")
-    name: str = strawberry.field(description="Chinese name.")
-    unit: str = strawberry.field(description="Unit, e.g. %, 亿元.")
-    frequency: IndicatorFrequency = strawberry.field(description="How often it is reported.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    unit: str | None = strawberry.field(
+        default=UNSET, description="Unit, e.g. %, 亿元." + partial.REQUIRED
+    )
+    frequency: IndicatorFrequency | None = strawberry.field(
+        default=UNSET, description="How often it is reported." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
     polarity: IndicatorPolarity | None = strawberry.field(
-        default=None, description="Default POSITIVE."
+        default=UNSET, description="Default POSITIVE."
     )
     barometer_weight: float | None = strawberry.field(
-        default=None, description="Weight in the barometer; null: not in it."
+        default=UNSET, description="Weight in the barometer; null: not in it."
     )
     race_weight: float | None = strawberry.field(
-        default=None, description="Weight in the race; null: not in it."
+        default=UNSET, description="Weight in the race; null: not in it."
     )
-    description: str | None = strawberry.field(default=None, description="Notes.")
+    description: str | None = strawberry.field(default=UNSET, description="Notes.")
 
 
-@strawberry.input(description="An indicator's value in a region for a period.")
+@strawberry.input(description="An indicator's value in a region for a period." + partial.INPUT)
 class IndicatorValueInput:
     indicator_id: str = strawberry.field(description="Indicator id.")
     region_code: str = strawberry.field(description="GB/T 2260 region code.")
     period: str = strawberry.field(description="A period of the indicator's frequency.")
-    value: float = strawberry.field(description="In the indicator's unit.")
+    value: float | None = strawberry.field(
+        default=UNSET, description="In the indicator's unit." + partial.REQUIRED
+    )
     id: str | None = strawberry.field(
-        default=None, description="Derived (indicator/region/period); may be left out."
+        default=UNSET, description="Derived (indicator/region/period); may be left out."
     )
 
 
-@strawberry.input(description="A yearly target for an indicator in a region.")
+@strawberry.input(description="A yearly target for an indicator in a region." + partial.INPUT)
 class IndicatorTargetInput:
     indicator_id: str = strawberry.field(description="Indicator id.")
     region_code: str = strawberry.field(description="GB/T 2260 region code.")
     year: int = strawberry.field(description="Target year.")
-    target: float = strawberry.field(description="In the indicator's unit.")
-    basis: TargetBasis | None = strawberry.field(default=None, description="Default LEVEL.")
+    target: float | None = strawberry.field(
+        default=UNSET, description="In the indicator's unit." + partial.REQUIRED
+    )
+    basis: TargetBasis | None = strawberry.field(default=UNSET, description="Default LEVEL.")
     id: str | None = strawberry.field(
-        default=None, description="Derived (indicator/region/year); may be left out."
+        default=UNSET, description="Derived (indicator/region/year); may be left out."
     )
 
 
@@ -196,7 +208,8 @@ async def _upsert_values(info: Ctx, items: list[IndicatorValueInput]) -> UpsertR
 @strawberry.type(description="Changes to indicators, their values and targets.")
 class IndicatorMutation:
     @strawberry.mutation(
-        description="Create or update indicators (definitions, barometer and race weights).",
+        description="Create or update indicators (definitions, barometer and race weights)."
+        + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_indicators(
@@ -208,7 +221,8 @@ class IndicatorMutation:
 
     @strawberry.mutation(
         description="Create or update indicator values, keyed by indicator, region and period; "
-        "a period not of the indicator's frequency is rejected (BAD_USER_INPUT).",
+        "a period not of the indicator's frequency is rejected (BAD_USER_INPUT)."
+        + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_indicator_values(
@@ -219,7 +233,8 @@ class IndicatorMutation:
         return await _upsert_values(info, items)
 
     @strawberry.mutation(
-        description="Create or update yearly targets, keyed by indicator, region and year.",
+        description="Create or update yearly targets, keyed by indicator, region and year."
+        + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_indicator_targets(

@@ -106,10 +106,7 @@ class BatchResult:
                 index=o.index,
                 key=o.key,
                 ok=o.ok,
-                errors=[
-                    ItemError(code=o.code, field=p.field or None, message=p.message)
-                    for p in o.problems
-                ],
+                errors=[ItemError.of(o.code, p) for p in o.problems],
             )
             for o in outcomes
         ]

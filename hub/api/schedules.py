@@ -9,10 +9,12 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
 from graph_schema.statements import schedules as ss
+from hub.api import partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.pages import BatchResult, ListPage, check_batch
@@ -306,46 +308,59 @@ async def _codes(info: Ctx, statement: Any, region: str | None) -> list[str]:
     return sorted({str(r["code"]) for r in rows})
 
 
-@strawberry.input(description="A task of a project's responsibility table (upserted by code).")
+@strawberry.input(
+    description="A task of a project's responsibility table (upserted by code)." + partial.INPUT
+)
 class ScheduleTaskInput:
     project_code: str = strawberry.field(description="Project.")
     code: str = strawberry.field(description="Task code (lower-case).")
-    name: str = strawberry.field(description="Task.")
-    owner: str = strawberry.field(description="Responsible unit (not a person).")
-    position: int = strawberry.field(default=0, description="Order in the table.")
-    planned_start: dt.date = strawberry.field(description="Planned start.")
-    planned_end: dt.date = strawberry.field(description="Planned end.")
-    actual_start: dt.date | None = strawberry.field(default=None, description="Actual start.")
-    actual_end: dt.date | None = strawberry.field(default=None, description="Actual end.")
+    name: str | None = strawberry.field(default=UNSET, description="Task." + partial.REQUIRED)
+    owner: str | None = strawberry.field(
+        default=UNSET, description="Responsible unit (not a person)." + partial.REQUIRED
+    )
+    position: int | None = strawberry.field(
+        default=UNSET, description="Order in the table (default 0)."
+    )
+    planned_start: dt.date | None = strawberry.field(
+        default=UNSET, description="Planned start." + partial.REQUIRED
+    )
+    planned_end: dt.date | None = strawberry.field(
+        default=UNSET, description="Planned end." + partial.REQUIRED
+    )
+    actual_start: dt.date | None = strawberry.field(default=UNSET, description="Actual start.")
+    actual_end: dt.date | None = strawberry.field(default=UNSET, description="Actual end.")
 
 
-@strawberry.input(description="One month's planned and actual investment, 万元.")
+@strawberry.input(description="One month's planned and actual investment, 万元." + partial.INPUT)
 class InvestmentMonthInput:
     project_code: str = strawberry.field(description="Project.")
     month: str = strawberry.field(description="YYYY-MM.")
-    planned: float = strawberry.field(default=0, description="Planned.")
-    actual: float | None = strawberry.field(default=None, description="Actual; null: unreported.")
+    planned: float | None = strawberry.field(default=UNSET, description="Planned (default 0).")
+    actual: float | None = strawberry.field(default=UNSET, description="Actual; null: unreported.")
 
 
-@strawberry.input(description="An approval item of a project (upserted by code).")
+@strawberry.input(description="An approval item of a project (upserted by code)." + partial.INPUT)
 class ApprovalItemInput:
     project_code: str = strawberry.field(description="Project.")
     code: str = strawberry.field(description="Item code (lower-case).")
-    name: str = strawberry.field(description="Item.")
-    phase: ApprovalPhase = strawberry.field(description="Phase.")
-    regime: ApprovalRegime = strawberry.field(description="Regime of the project.")
-    authority: str | None = strawberry.field(default=None, description="Approving authority.")
-    position: int = strawberry.field(default=0, description="Order within the phase.")
-    started_on: dt.date | None = strawberry.field(default=None, description="Applied for.")
-    completed_on: dt.date | None = strawberry.field(default=None, description="Granted.")
+    name: str | None = strawberry.field(default=UNSET, description="Item." + partial.REQUIRED)
+    phase: ApprovalPhase | None = strawberry.field(
+        default=UNSET, description="Phase." + partial.REQUIRED
+    )
+    regime: ApprovalRegime | None = strawberry.field(
+        default=UNSET, description="Regime of the project." + partial.REQUIRED
+    )
+    authority: str | None = strawberry.field(default=UNSET, description="Approving authority.")
+    position: int | None = strawberry.field(
+        default=UNSET, description="Order within the phase (default 0)."
+    )
+    started_on: dt.date | None = strawberry.field(default=UNSET, description="Applied for.")
+    completed_on: dt.date | None = strawberry.field(default=UNSET, description="Granted.")
 
 
 def _raw(items: list[Any]) -> list[dict[str, Any]]:
-    out = []
-    for item in items:
-        data = strawberry.asdict(item)
-        out.append({k: (v.value if isinstance(v, Enum) else v) for k, v in data.items()})
-    return out
+    """The fields each item sent (a partial upsert leaves the rest as stored)."""
+    return [partial.sent(item) for item in items]
 
 
 @strawberry.type(description="Project schedules and approvals.")
@@ -427,7 +442,7 @@ class ScheduleQuery:
 @strawberry.type(description="Schedule and approval changes (operators and admins).")
 class ScheduleMutation:
     @strawberry.mutation(
-        description="Create or update responsibility-table tasks; item by item.",
+        description="Create or update responsibility-table tasks; item by item." + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_schedule_tasks(
@@ -435,12 +450,18 @@ class ScheduleMutation:
     ) -> BatchResult:
         check_batch(items)
         outcomes = await sc.upsert(
-            info.context.store, ss.ScheduleTask, ss.UPSERT_TASKS, _raw(items), sc.task_key
+            info.context.store,
+            ss.ScheduleTask,
+            ss.UPSERT_TASKS,
+            _raw(items),
+            sc.task_key,
+            partial=True,
         )
         return BatchResult.of(outcomes)
 
     @strawberry.mutation(
-        description="Create or update monthly planned/actual investment; item by item.",
+        description="Create or update monthly planned/actual investment; item by item."
+        + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_investment_months(
@@ -448,12 +469,17 @@ class ScheduleMutation:
     ) -> BatchResult:
         check_batch(items)
         outcomes = await sc.upsert(
-            info.context.store, ss.InvestmentMonth, ss.UPSERT_MONTHS, _raw(items), sc.month_key
+            info.context.store,
+            ss.InvestmentMonth,
+            ss.UPSERT_MONTHS,
+            _raw(items),
+            sc.month_key,
+            partial=True,
         )
         return BatchResult.of(outcomes)
 
     @strawberry.mutation(
-        description="Create or update approval items; item by item.",
+        description="Create or update approval items; item by item." + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_approval_items(
@@ -466,5 +492,6 @@ class ScheduleMutation:
             ss.UPSERT_APPROVALS,
             _raw(items),
             sc.approval_key,
+            partial=True,
         )
         return BatchResult.of(outcomes)

@@ -14,10 +14,11 @@ from enum import Enum
 from typing import Annotated, Any, Final
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from graph_schema.statements.scoreboard import BUILT_IN, Figure, list_filters
-from hub.api import lists, lookahead, paging
+from hub.api import lists, lookahead, paging, partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
@@ -103,15 +104,15 @@ async def project_list(info: Ctx, list_id: str) -> ProjectList | None:
     return await lists.by_key(info, "project_list", list_id, ProjectList)
 
 
-@strawberry.input(description="A stored project list to create or update (replaces its projects).")
+@strawberry.input(description="A stored project list to create or update." + partial.INPUT)
 class ProjectListInput:
     id: str = strawberry.field(
         description="Short stable id (lower-case slug); not a built-in list's id."
     )
-    name: str = strawberry.field(description="Name.")
-    description: str | None = strawberry.field(default=None, description="What it is for.")
+    name: str | None = strawberry.field(default=UNSET, description="Name." + partial.REQUIRED)
+    description: str | None = strawberry.field(default=UNSET, description="What it is for.")
     project_codes: list[str] | None = strawberry.field(
-        default=None, description="National codes of the projects on the list."
+        default=UNSET, description="National codes of the projects on the list."
     )
 
 
@@ -401,9 +402,9 @@ class ScoreboardQuery:
 @strawberry.type(description="Changes to stored project lists.")
 class ScoreboardMutation:
     @strawberry.mutation(
-        description="Create or update stored project lists; each list's projects become "
-        "exactly those given (link/unlink PROJECT_LIST_PROJECT changes one at a time; "
-        "deleteNodes removes a list).",
+        description="Create or update stored project lists; projectCodes sent become exactly "
+        "the list's projects (link/unlink PROJECT_LIST_PROJECT changes one at a time; "
+        "deleteNodes removes a list)." + partial.MUTATION,
         permission_classes=[allow(WRITERS)],
     )
     async def upsert_project_lists(

@@ -370,7 +370,7 @@ async def test_bad_needs_are_rejected_item_by_item(graph: FalkorDBStore) -> None
     assert by_index[0]["ok"] and by_index[0]["key"] == "fn-newone1"
     assert by_index[1]["errors"][0]["code"] == "NOT_FOUND"
     bad_fields = {e["field"] for e in by_index[2]["errors"]}
-    assert {"amount", "term_months", "contact_phone"} <= bad_fields
+    assert {"amount", "termMonths", "contactPhone"} <= bad_fields
     assert by_index[3]["errors"][0]["field"] == "id"
     # A need submitted without an id gets a new opaque one.
     fresh = {k: v for k, v in items[0].items() if k != "id"}

@@ -215,10 +215,10 @@ async def test_bad_completions_and_tracking_are_refused_clearly(graph: FalkorDBS
         for i in result["items"]
     ]
     assert codes == [
-        ("NOT_FOUND", "node_code"),
-        ("BAD_USER_INPUT", "completed_on"),  # in the future of the clock
-        ("NOT_FOUND", "node_code"),  # filed projects have no site pre-review
-        ("BAD_USER_INPUT", "node_code"),
+        ("NOT_FOUND", "nodeCode"),
+        ("BAD_USER_INPUT", "completedOn"),  # in the future of the clock
+        ("NOT_FOUND", "nodeCode"),  # filed projects have no site pre-review
+        ("BAD_USER_INPUT", "nodeCode"),
         None,
     ]
     _, errors = await hb.run(graph, TRACK, role=Role.OPERATOR, p=hb.P1, t="FILED", s="2025-01-01")

@@ -56,7 +56,7 @@ nev,nev.cells,330000,2025-Q1,70,,,
 # line → (code, field) of each rejected row of CSV (the header is line 1)
 CSV_BAD = {
     4: ("BAD_USER_INPUT", "period"),
-    5: ("BAD_USER_INPUT", ""),  # segment of another chain
+    5: ("BAD_USER_INPUT", "segment_id"),  # segment of another chain
     6: ("NOT_FOUND", "segment_id"),
     7: ("NOT_FOUND", "region_code"),
     8: ("BAD_USER_INPUT", ""),  # the same key as line 2

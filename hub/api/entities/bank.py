@@ -8,9 +8,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.context import Context
 from hub.api.enums import BankKind, SortDirection
 from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR, _REGION, _REGION_CODE
@@ -79,12 +80,16 @@ class BankConnection(Connection[Bank]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A bank to create or update.")
+@strawberry.input(description="A bank to create or update." + partial.INPUT)
 class BankInput:
     id: str = strawberry.field(description="Stable bank id.")
-    name: str = strawberry.field(description="Name.")
-    kind: BankKind = strawberry.field(description="Kind of bank.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
+    name: str | None = strawberry.field(default=UNSET, description="Name." + partial.REQUIRED)
+    kind: BankKind | None = strawberry.field(
+        default=UNSET, description="Kind of bank." + partial.REQUIRED
+    )
+    region_code: str | None = strawberry.field(
+        default=UNSET, description=_REGION_CODE + partial.REQUIRED
+    )
 
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------

@@ -8,9 +8,10 @@ from enum import Enum
 from typing import Annotated, Any, Final
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import chains, lists
+from hub.api import chains, lists, partial
 from hub.api.aggregates import related_list
 from hub.api.chains import ChainMap, ChokepointReport, RegionArg
 from hub.api.context import Context
@@ -129,13 +130,15 @@ class IndustryChainConnection(Connection[IndustryChain]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="An industry chain to create or update.")
+@strawberry.input(description="An industry chain to create or update." + partial.INPUT)
 class IndustryChainInput:
     id: str = strawberry.field(description="Short stable id, e.g. nev.")
-    name: str = strawberry.field(description="Chinese name.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
     industry_codes: list[str] | None = strawberry.field(
-        default=None, description="GB/T 4754-2017 four-digit classes."
+        default=UNSET, description="GB/T 4754-2017 four-digit classes."
     )
 
 

@@ -9,9 +9,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import chains, lists, paging
+from hub.api import chains, lists, paging, partial
 from hub.api.access import WRITERS, allow
 from hub.api.aggregates import (
     RegionLevelArg,
@@ -244,22 +245,28 @@ class EnterpriseConnection(Connection[Enterprise]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="An enterprise to create or update (replaces its links).")
+@strawberry.input(description="An enterprise to create or update." + partial.INPUT)
 class EnterpriseInput:
     uscc: str = strawberry.field(description=_USCC)
-    name: str = strawberry.field(description="Registered name.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it is active in."
+    name: str | None = strawberry.field(
+        default=UNSET, description="Registered name." + partial.REQUIRED
     )
-    product_ids: list[str] | None = strawberry.field(default=None, description="Products it makes.")
-    tags: list[EnterpriseTag] | None = strawberry.field(default=None, description="Labels.")
-    output: float | None = strawberry.field(default=None, description="Annual output, 万元.")
-    employees: int | None = strawberry.field(default=None, description="Head count.")
-    patents: int | None = strawberry.field(default=None, description="Patents held.")
-    founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
+    region_code: str | None = strawberry.field(
+        default=UNSET, description=_REGION_CODE + partial.REQUIRED
+    )
+    segment_ids: list[str] | None = strawberry.field(
+        default=UNSET, description="Chain segments it is active in."
+    )
+    product_ids: list[str] | None = strawberry.field(
+        default=UNSET, description="Products it makes."
+    )
+    tags: list[EnterpriseTag] | None = strawberry.field(default=UNSET, description="Labels.")
+    output: float | None = strawberry.field(default=UNSET, description="Annual output, 万元.")
+    employees: int | None = strawberry.field(default=UNSET, description="Head count.")
+    patents: int | None = strawberry.field(default=UNSET, description="Patents held.")
+    founded: dt.date | None = strawberry.field(default=UNSET, description="Founding date.")
     output_growth: float | None = strawberry.field(
-        default=None, description="Year-on-year output growth, %."
+        default=UNSET, description="Year-on-year output growth, %."
     )
 
 

@@ -10,10 +10,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, related_list
 from hub.api.context import Context
@@ -152,13 +153,21 @@ class LandParcelConnection(Connection[LandParcel]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A land parcel to create or update.")
+@strawberry.input(description="A land parcel to create or update." + partial.INPUT)
 class LandParcelInput:
     id: str = strawberry.field(description="Parcel number (宗地编号).")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    use: LandUse = strawberry.field(description="Planned use.")
-    area_m2: float = strawberry.field(description="Surveyed area, m².")
-    geometry: JSON = strawberry.field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
+    region_code: str | None = strawberry.field(
+        default=UNSET, description=_REGION_CODE + partial.REQUIRED
+    )
+    use: LandUse | None = strawberry.field(
+        default=UNSET, description="Planned use." + partial.REQUIRED
+    )
+    area_m2: float | None = strawberry.field(
+        default=UNSET, description="Surveyed area, m²." + partial.REQUIRED
+    )
+    geometry: JSON | None = strawberry.field(
+        default=UNSET, description="GeoJSON Polygon or MultiPolygon, lon/lat." + partial.REQUIRED
+    )
 
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------

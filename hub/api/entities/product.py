@@ -8,9 +8,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.aggregates import related_list
 from hub.api.context import Context
 from hub.api.enums import SortDirection
@@ -89,11 +90,15 @@ class ProductConnection(Connection[Product]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A product to create or update.")
+@strawberry.input(description="A product to create or update." + partial.INPUT)
 class ProductInput:
     id: str = strawberry.field(description="Stable product id.")
-    name: str = strawberry.field(description="Chinese name.")
-    segment_id: str = strawberry.field(description="The segment it belongs to.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    segment_id: str | None = strawberry.field(
+        default=UNSET, description="The segment it belongs to." + partial.REQUIRED
+    )
 
 
 # --- this entity's share of the schema's lists.Surface ---------------------------------------

@@ -16,9 +16,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists, paging
+from hub.api import lists, paging, partial
 from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, iso_date, related_list
 from hub.api.alerts import AlertConnection, AlertFilterInput, AlertQuery
@@ -420,44 +421,58 @@ class ProjectConnection(Connection[Project]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A project to create or update (replaces its links).")
+@strawberry.input(description="A project to create or update." + partial.INPUT)
 class ProjectInput:
     code: str = strawberry.field(description="National investment-project code.")
-    name: str = strawberry.field(description="Project name.")
-    owner_uscc: str = strawberry.field(description="Owner's " + _USCC[0].lower() + _USCC[1:])
-    region_code: str = strawberry.field(description="County where it is built.")
-    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
-    kind: ProjectKind = strawberry.field(description="New start or continuing.")
-    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
-    total_investment: float = strawberry.field(description="Total investment, 万元.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Project name." + partial.REQUIRED
+    )
+    owner_uscc: str | None = strawberry.field(
+        default=UNSET, description="Owner's " + _USCC[0].lower() + _USCC[1:] + partial.REQUIRED
+    )
+    region_code: str | None = strawberry.field(
+        default=UNSET, description="County where it is built." + partial.REQUIRED
+    )
+    stage: ProjectStage | None = strawberry.field(
+        default=UNSET, description="Where the project is in its life." + partial.REQUIRED
+    )
+    kind: ProjectKind | None = strawberry.field(
+        default=UNSET, description="New start or continuing." + partial.REQUIRED
+    )
+    level: ProjectLevel | None = strawberry.field(
+        default=UNSET, description="Which major-project list carries it." + partial.REQUIRED
+    )
+    total_investment: float | None = strawberry.field(
+        default=UNSET, description="Total investment, 万元." + partial.REQUIRED
+    )
     segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it builds in."
+        default=UNSET, description="Chain segments it builds in."
     )
     parcel_ids: list[str] | None = strawberry.field(
-        default=None, description="Land parcels it is built on."
+        default=UNSET, description="Land parcels it is built on."
     )
     leader_project: bool | None = strawberry.field(
-        default=None, description="Tracked by a provincial leader."
+        default=UNSET, description="Tracked by a provincial leader."
     )
     annual_plan_investment: float | None = strawberry.field(
-        default=None, description="This year's plan, 万元."
+        default=UNSET, description="This year's plan, 万元."
     )
     completed_investment: float | None = strawberry.field(
-        default=None, description="Completed to date, 万元."
+        default=UNSET, description="Completed to date, 万元."
     )
     year_completed_investment: float | None = strawberry.field(
-        default=None, description="Completed this year, 万元."
+        default=UNSET, description="Completed this year, 万元."
     )
-    planned_start: dt.date | None = strawberry.field(default=None, description="Planned start.")
-    planned_end: dt.date | None = strawberry.field(default=None, description="Planned end.")
+    planned_start: dt.date | None = strawberry.field(default=UNSET, description="Planned start.")
+    planned_end: dt.date | None = strawberry.field(default=UNSET, description="Planned end.")
     actual_start: dt.date | None = strawberry.field(
-        default=None, description="Actual start; required from construction on."
+        default=UNSET, description="Actual start; required from construction on."
     )
     actual_end: dt.date | None = strawberry.field(
-        default=None, description="Actual end; required when completed."
+        default=UNSET, description="Actual end; required when completed."
     )
     permit_date: dt.date | None = strawberry.field(
-        default=None, description="Construction permit issued."
+        default=UNSET, description="Construction permit issued."
     )
 
 

@@ -9,9 +9,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import related_list
 from hub.api.alerts import AlertConnection, AlertFilterInput, AlertQuery
@@ -191,17 +192,21 @@ class RegionConnection(Connection[Region]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A region to create or update.")
+@strawberry.input(description="A region to create or update." + partial.INPUT)
 class RegionInput:
     code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
-    name: str = strawberry.field(description="Chinese name.")
-    level: RegionLevel = strawberry.field(description="Must match the code.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    parent_code: str | None = strawberry.field(
-        default=None, description="Parent region; required below province level."
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
     )
-    lon: float | None = strawberry.field(default=None, description="Longitude of the seat.")
-    lat: float | None = strawberry.field(default=None, description="Latitude of the seat.")
+    level: RegionLevel | None = strawberry.field(
+        default=UNSET, description="Must match the code." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
+    parent_code: str | None = strawberry.field(
+        default=UNSET, description="Parent region; required below province level."
+    )
+    lon: float | None = strawberry.field(default=UNSET, description="Longitude of the seat.")
+    lat: float | None = strawberry.field(default=UNSET, description="Latitude of the seat.")
 
 
 # --- this entity's share of the schema's lists.Surface ---------------------------------------

@@ -8,9 +8,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import chains, lists, paging
+from hub.api import chains, lists, paging, partial
 from hub.api.aggregates import related_list
 from hub.api.chains import (
     BeneficiaryConnection,
@@ -181,16 +182,22 @@ class ChainSegmentConnection(Connection[ChainSegment]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A chain segment to create or update.")
+@strawberry.input(description="A chain segment to create or update." + partial.INPUT)
 class ChainSegmentInput:
     id: str = strawberry.field(description="'<chain id>.<segment slug>'.")
-    chain_id: str = strawberry.field(description="The chain; must start the id.")
-    name: str = strawberry.field(description="Chinese name.")
-    tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    position: int | None = strawberry.field(default=None, description="Order within the tier.")
+    chain_id: str | None = strawberry.field(
+        default=UNSET, description="The chain; must start the id." + partial.REQUIRED
+    )
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    tier: Tier | None = strawberry.field(
+        default=UNSET, description="Upstream, midstream or downstream." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
+    position: int | None = strawberry.field(default=UNSET, description="Order within the tier.")
     industry_codes: list[str] | None = strawberry.field(
-        default=None, description="GB/T 4754-2017 four-digit classes."
+        default=UNSET, description="GB/T 4754-2017 four-digit classes."
     )
 
 

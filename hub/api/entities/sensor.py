@@ -10,9 +10,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.cameras import CameraConfigInput, CameraSettings
 from hub.api.context import Context
 from hub.api.enums import SensorKind, SortDirection
@@ -128,18 +129,24 @@ class SensorConnection(Connection[Sensor]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A sensor to create or update.")
+@strawberry.input(description="A sensor to create or update." + partial.INPUT)
 class SensorInput:
     id: str = strawberry.field(description="Sensor id (no '/', '+', '#' or spaces).")
-    kind: SensorKind = strawberry.field(description="What it reports.")
-    project_code: str = strawberry.field(description="The project it monitors.")
-    name: str | None = strawberry.field(default=None, description="Human-readable name.")
-    unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
+    kind: SensorKind | None = strawberry.field(
+        default=UNSET, description="What it reports." + partial.REQUIRED
+    )
+    project_code: str | None = strawberry.field(
+        default=UNSET, description="The project it monitors." + partial.REQUIRED
+    )
+    name: str | None = strawberry.field(default=UNSET, description="Human-readable name.")
+    unit: str | None = strawberry.field(default=UNSET, description="Unit, e.g. kWh.")
     stale_after_s: float | None = strawberry.field(
-        default=None, description="Silence after which it is stale, s (default: the hub's)."
+        default=UNSET, description="Silence after which it is stale, s (default: the hub's)."
     )
     camera: CameraConfigInput | None = strawberry.field(
-        default=None, description="Cameras: stream, sampling, masks, zones and thresholds."
+        default=UNSET,
+        description="Cameras: stream, sampling, masks, zones and thresholds; a configuration "
+        "sent replaces the stored one whole.",
     )
 
 
