@@ -96,7 +96,7 @@ try {
   const store = cache.extract();
   const key = cache.identify({ __typename: 'Project', id });
   const root = store.ROOT_QUERY ?? {};
-  const pageField = Object.keys(root).find((k) => k.startsWith('projects('));
+  const pageField = Object.keys(root).find((k) => k.startsWith('projects(') && k.includes('"first":3'));
   const nodeField = Object.keys(root).find((k) => k.startsWith('node(') && k.includes(id));
   out.cache = {
     id,

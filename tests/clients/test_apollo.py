@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -96,10 +97,14 @@ async def test_apollo_client_runs_the_readme_screens_and_the_alert_feed(
                 encoding="utf-8",
             )  # fmt: skip
             args = [node(), str(CLIENTS / "apollo.mjs"), str(plan)]
+            started = time.monotonic()
             script = asyncio.create_task(run_async(args, timeout=CEILING_S * 2))
             await _when_subscribed(url, script)
+            subscribed = time.monotonic()
+            print(f"apollo: screens, cache and subscription in {subscribed - started:.1f} s")
             await gql(url, TRACK, key=key, code=code, start=str(dt.date(2020, 1, 1)))
             seen = json.loads(await script)
+            print(f"apollo: the alert arrived {time.monotonic() - subscribed:.1f} s after")
 
     # The README's screens: the same answers through Apollo's normalized cache, again from
     # the network and from the cache alone.
