@@ -102,3 +102,19 @@ def decode_global_id(global_id: str) -> tuple[str, str]:
     if not type_name or not key:
         raise InvalidInput(f"{global_id[:80]!r} is not a global id this API issued")
     return type_name, key
+
+
+def key_of(value: str, type_name: str) -> str:
+    """The business key an argument naming a ``type_name`` object stands for: the key inside its
+    global id (from an ``id`` field), or, for one release, the bare business key itself (the
+    arguments took keys before they took global ids; CHANGELOG). A global id of another type is
+    refused (BAD_USER_INPUT), never looked up as a key."""
+    try:
+        decoded_type, key = decode_global_id(value)
+    except InvalidInput:
+        return value
+    if decoded_type == type_name:
+        return key
+    if decoded_type.isidentifier() and decoded_type[:1].isupper():
+        raise InvalidInput(f"{value[:80]!r} is the id of a {decoded_type}, not of a {type_name}")
+    return value

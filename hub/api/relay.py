@@ -3,7 +3,8 @@ connections) and the pagination and filter arguments, described once."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import GenericAlias
 from typing import Annotated, Any, Self, TypeVar
 
@@ -12,6 +13,7 @@ from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
 from hub.api.paging import encode_global_id
+from hub.roles import Role
 
 NodeT = TypeVar("NodeT")
 
@@ -59,6 +61,19 @@ class Node:
 
     def node_key(self) -> str:
         raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLookup:
+    """How ``node(id:)`` finds a Node type that is not one of the graph's entities (alerts,
+    cases, financing needs, ...). A module declaring such a type exports ``NODES``, a tuple of
+    these, and ``hub.api.schema`` collects them (nothing registers itself on import)."""
+
+    type_name: str
+    # (info, key) -> the object, or None when it no longer exists or the caller may not see it.
+    fetch: Callable[[Any, str], Awaitable[Any]]
+    # Roles that may read the type; others get FORBIDDEN. None: every role.
+    readers: frozenset[Role] | None = None
 
 
 @strawberry.type(description="Where a page sits in its list (Relay PageInfo).")

@@ -81,7 +81,8 @@ from hub.api.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSu
 from hub.api.mpi import MpiQuery
 from hub.api.mutations import Mutation
 from hub.api.paging import decode_global_id
-from hub.api.relay import Node
+from hub.api.relay import Node, NodeLookup
+from hub.api.scalars import SCALAR_OVERRIDES
 from hub.api.schedules import ScheduleMutation, ScheduleQuery
 from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
@@ -103,6 +104,9 @@ ENTITY_PARTS: Final = (
     sensor.PART,
 )
 ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
+# Node types outside the graph's entities, from the modules that declare them (their NODES).
+_NODE_LOOKUP_LIST: Final[tuple[NodeLookup, ...]] = ()
+NODE_LOOKUPS: Final = {lookup.type_name: lookup for lookup in _NODE_LOOKUP_LIST}
 SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
 
 log = logging.getLogger(__name__)
@@ -137,6 +141,12 @@ def _key(description: str) -> Any:
 
 async def _node(info: Ctx, global_id: str) -> Node | None:
     type_name, key = decode_global_id(global_id)
+    lookup = NODE_LOOKUPS.get(type_name)
+    if lookup is not None:
+        if lookup.readers is not None and info.context.role not in lookup.readers:
+            raise Forbidden(f"the {info.context.role} role may not read {type_name}")
+        found: Node | None = await lookup.fetch(info, key)
+        return found
     entity = SURFACE.entity_of_type.get(type_name)
     if entity is None:
         raise InvalidInput(f"{global_id[:80]!r} is not a global id this API issued")
@@ -414,6 +424,7 @@ def build_schema(
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     schema = _Schema(
+        scalar_overrides=SCALAR_OVERRIDES,
         query=Query,
         mutation=_Mutation,
         subscription=_Subscription,
