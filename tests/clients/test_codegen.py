@@ -1,6 +1,8 @@
 """graphql-codegen (client preset) generates TypeScript from the live endpoint's introspection
 and the README's queries, and `tsc --noEmit` passes on a typed client that uses them
-(tests/clients/typed/client.ts), whose @ts-expect-error lines prove the types are real."""
+(tests/clients/typed/client.ts), whose @ts-expect-error lines prove the types are real. The
+trusted-documents manifest the preset writes beside them (persisted-documents.json) is what a
+hub in trusted-only mode then runs, and nothing else."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
@@ -51,6 +54,7 @@ async def test_codegen_types_from_the_live_endpoint_pass_tsc(
             "generates": {
                 "gql/": {
                     "preset": "client",
+                    "presetConfig": {"persistedDocuments": True},
                     "config": {
                         "scalars": {"Date": "string", "DateTime": "string", "Period": "string"},
                         "defaultScalarType": "unknown",
@@ -66,6 +70,28 @@ async def test_codegen_types_from_the_live_endpoint_pass_tsc(
     generated = (work / "gql" / "graphql.ts").read_text(encoding="utf-8")
     for name in [*names, "LargestProjects"]:
         assert f"export const {name}Document" in generated, name
+    manifest = work / "gql" / "persisted-documents.json"
+    documents: dict[str, str] = json.loads(manifest.read_text(encoding="utf-8"))
+    assert len(documents) == len(names) + 1, documents
+    # Trusted-only: the manifest's documents run by id; a text not in it is refused.
+    env = {"HUB_HTTP_TRUSTED_DOCUMENTS": str(manifest), "HUB_HTTP_TRUSTED_ONLY": "true"}
+    async with (
+        served(falkordb_store, tmp_path / "data", env) as url,
+        httpx.AsyncClient(timeout=120) as http,
+    ):
+        for digest, text in documents.items():
+            variables = {"first": 2} if "$first" in text else {}
+            answer = await http.post(
+                url, json={"documentId": f"sha256:{digest}", "variables": variables}
+            )
+            body = answer.json()
+            codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+            # Executed (on an empty graph a screen may answer NOT_FOUND), not refused.
+            assert answer.status_code == 200 and "data" in body, (text, body)
+            assert not [c for c in codes if str(c).startswith("PERSISTED_QUERY")], body
+        free = await http.post(url, json={"query": "{ projects { totalCount } }"})
+    assert free.status_code == 400
+    assert free.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
     started = time.monotonic()
     await run_async([tool("tsc"), "--noEmit", "-p", "tsconfig.json"], cwd=work)
     print(f"tsc --noEmit: {time.monotonic() - started:.1f} s")
