@@ -1,7 +1,11 @@
 """Apollo Client 4 from npm (tests/clients/apollo.mjs) against a hub on a loopback port, on a
 copy of the demo province: the README's screens through the automatic-persisted-queries link
 and the normalized cache, and an alert the test raises arriving on the alert feed over
-graphql-ws."""
+graphql-ws.
+
+On FalkorDB only: what is under test is the wire between an npm client and the hub, which does
+not depend on the graph store (tests/hub runs the README's queries on Neo4j too), and a Neo4j
+demo province costs a seed of its own."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 and the README's queries, and `tsc --noEmit` passes on a typed client that uses them
 (tests/clients/typed/client.ts), whose @ts-expect-error lines prove the types are real. The
 trusted-documents manifest the preset writes beside them (persisted-documents.json) is what a
-hub in trusted-only mode then runs, and nothing else."""
+hub in trusted-only mode then runs, and nothing else. On an empty FalkorDB graph: the schema
+and the HTTP layer, not the data or the store, are under test here."""
 
 from __future__ import annotations
 
