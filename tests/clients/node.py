@@ -50,6 +50,10 @@ async def run_async(args: list[str], *, cwd: Path = CLIENTS, timeout: float = 30
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except asyncio.CancelledError:  # the test gave up on it: never leave it running
+        process.kill()
+        await process.wait()
+        raise
     except TimeoutError:
         process.kill()
         out, err = await process.communicate()

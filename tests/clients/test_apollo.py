@@ -67,7 +67,10 @@ async def _when_subscribed(url: str, script: asyncio.Task[str]) -> None:
                 return
             await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(poll(), CEILING_S)
+    try:
+        await asyncio.wait_for(poll(), CEILING_S)
+    except TimeoutError:
+        raise AssertionError(f"no alert-feed subscriber after {CEILING_S:.0f} s") from None
     if script.done():
         await script  # its own failure, with its output
     assert count >= 1
@@ -103,12 +106,15 @@ async def test_apollo_client_runs_the_readme_screens_and_the_alert_feed(
             args = [node(), str(CLIENTS / "apollo.mjs"), str(plan)]
             started = time.monotonic()
             script = asyncio.create_task(run_async(args, timeout=CEILING_S * 2))
-            await _when_subscribed(url, script)
-            subscribed = time.monotonic()
-            print(f"apollo: screens, cache and subscription in {subscribed - started:.1f} s")
-            await gql(url, TRACK, key=key, code=code, start=str(dt.date(2020, 1, 1)))
-            seen = json.loads(await script)
-            print(f"apollo: the alert arrived {time.monotonic() - subscribed:.1f} s after")
+            try:
+                await _when_subscribed(url, script)
+                subscribed = time.monotonic()
+                print(f"apollo: screens, cache and subscription in {subscribed - started:.1f} s")
+                await gql(url, TRACK, key=key, code=code, start=str(dt.date(2020, 1, 1)))
+                seen = json.loads(await script)
+                print(f"apollo: the alert arrived {time.monotonic() - subscribed:.1f} s after")
+            finally:
+                script.cancel()  # a no-op once it finished; else it stops the node process
 
     # The README's screens: the same answers through Apollo's normalized cache, again from
     # the network and from the cache alone.
