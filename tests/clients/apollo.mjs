@@ -1,6 +1,6 @@
 // A front-end's Apollo Client 4, as the docs set it up, against a running hub; run by
 // tests/clients/test_apollo.py:   node apollo.mjs PLAN.json
-// PLAN: {url, queries: [README query, ...], project: {id}, alert: {type, projectCode}, timeoutMs}
+// PLAN: {url, queries: [README query, ...], alert: {type, projectCode}, timeoutMs}
 //
 // - HTTP through Apollo's automatic-persisted-queries link (SHA-256 from node:crypto, hashed
 //   queries over GET), every exchange recorded by a fetch wrapper;
