@@ -16,6 +16,7 @@ import strawberry
 from graph_schema.errors import InvalidInput
 from hub.api.context import Context
 from hub.api.enums import SortDirection
+from hub.api.lists import by_key
 from hub.api.mutations import ItemError
 from hub.api.paging import decode_cursor, encode_cursor, window
 from hub.api.relay import PageInfo
@@ -153,3 +154,14 @@ def sort_items[I](
         out = sorted(present, key=value, reverse=descending) + missing
     signature = ",".join(f"{k.field.value}:{k.direction.value}" for k in keys)
     return out, f"{tag}|{signature}" if signature else tag
+
+
+# --- links from these types to the graph's entities -------------------------------------------
+
+
+async def entity_of(info: Any, entity: str, key: str | None) -> Any:
+    """The graph entity ``entity`` with ``key`` (batched with the request's other lookups),
+    for a link field; None without a key or when it no longer exists."""
+    if key is None:
+        return None
+    return await by_key(info, entity, key, object)
