@@ -209,8 +209,8 @@ async def test_bad_schedule_items_are_rejected_item_by_item(graph: FalkorDBStore
     # A month is a Period: a malformed one fails the request before anything runs; a period of
     # another length (a quarter, a half-month) is a Period but not a month, refused item by item.
     months = [{"projectCode": hb.P1, "month": "2025-13", "planned": 1}]
-    data, errors = await hb.run(graph, MONTHS, role=Role.OPERATOR, items=months)
-    assert data is None and "2025-13" in errors[0]["message"]
+    refused, errors = await hb.run(graph, MONTHS, role=Role.OPERATOR, items=months)
+    assert refused is None and "2025-13" in errors[0]["message"]
     for period in ("2025-Q1", "2025-06-H1", "2025"):
         months = [{"projectCode": hb.P1, "month": period, "planned": 1}]
         data = await hb.ok(graph, MONTHS, role=Role.OPERATOR, items=months)
