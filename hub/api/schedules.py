@@ -16,7 +16,7 @@ from graph_schema.errors import InvalidInput
 from graph_schema.statements import schedules as ss
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
-from hub.api.enums import SortDirection
+from hub.api.enums import SortDirection, WarningLevel
 from hub.api.pages import BatchResult, ListPage, check_batch, entity_of, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import key_of
@@ -51,13 +51,8 @@ class TaskStatus(Enum):
     LATE = strawberry.enum_value("late", description="Not finished by its planned end.")
 
 
-@strawberry.enum(description="Deviation of actual from planned cumulative investment.")
-class CurveWarning(Enum):
-    GREEN = strawberry.enum_value(
-        "green", description="On plan, ahead, or less behind than yellow."
-    )
-    YELLOW = strawberry.enum_value("yellow", description="yellowPoints to redPoints behind.")
-    RED = strawberry.enum_value("red", description="More than redPoints behind.")
+# One warning enum for the whole API (issue 27); this module's name for it stays for callers.
+CurveWarning = WarningLevel
 
 
 @strawberry.enum(description="An approval phase; the three run in parallel.")
@@ -142,7 +137,10 @@ class CurvePoint:
     deviation_points: float | None = strawberry.field(
         description="Deviation as points of the total plan (−12.5: 12.5 points behind)."
     )
-    warning: CurveWarning | None = strawberry.field(description="Against the thresholds.")
+    warning: WarningLevel | None = strawberry.field(
+        description="Deviation against the thresholds: GREEN on plan, ahead or less behind than "
+        "yellowPoints; YELLOW from yellowPoints to redPoints behind; RED more than redPoints."
+    )
 
 
 @strawberry.type(description="Planned against actual cumulative investment by month (万元).")
@@ -161,7 +159,7 @@ def _point(p: sc.CurvePoint) -> CurvePoint:
         actual_cumulative=p.actual_cumulative,
         deviation=p.deviation,
         deviation_points=p.deviation_points,
-        warning=CurveWarning(p.warning.value) if p.warning else None,
+        warning=WarningLevel(p.warning.value) if p.warning else None,
     )
 
 

@@ -22,8 +22,11 @@ from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.region import Region
+from hub.api.enums import WarningLevel
 from hub.api.mutations import UpsertResult, _upsert
+from hub.api.paging import key_of
 from hub.api.relay import After, Before, Connection, First, Last, Node
+from hub.api.scalars import Period
 from hub.promotion import scoreboard
 
 Ctx = Info[Context, None]
@@ -118,11 +121,10 @@ class ProjectListInput:
 # --- the scoreboard ----------------------------------------------------------------------------
 
 
-@strawberry.enum(description="How a rate compares with the thresholds (HUB_SCOREBOARD_*).")
-class ScoreboardWarning(Enum):
-    GREEN = strawberry.enum_value("green", description="At or above the yellow threshold.")
-    YELLOW = strawberry.enum_value("yellow", description="Below yellow, at or above red.")
-    RED = strawberry.enum_value("red", description="Below the red threshold.")
+# One warning enum for the whole API (issue 27); this module's name for it stays for callers
+# (hub.api.mpi). Against HUB_SCOREBOARD_*: GREEN at or above yellow, YELLOW below yellow and at
+# or above red, RED below red.
+ScoreboardWarning = WarningLevel
 
 
 @strawberry.enum(description="Which rate orders the cities.")
@@ -133,8 +135,8 @@ class ScoreboardRanking(Enum):
     )
 
 
-def _warning(level: scoreboard.WarningLevel | None) -> ScoreboardWarning | None:
-    return None if level is None else ScoreboardWarning(level.value)
+def _warning(level: scoreboard.WarningLevel | None) -> WarningLevel | None:
+    return None if level is None else WarningLevel(level.value)
 
 
 @strawberry.type(description="The thresholds the warnings used (shares; 0.8 is 80%).")
@@ -162,7 +164,7 @@ class LandingRate:
     rank: int | None = strawberry.field(
         description="Position among the cities, 1 highest; equal rates share a rank."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="Against the landing thresholds; null without a rate."
     )
     window: strawberry.Private[scoreboard.Window]
@@ -233,7 +235,7 @@ class CompletionRate:
     rank: int | None = strawberry.field(
         description="Position among the cities, 1 highest; equal rates share a rank."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="rate ÷ scheduleShare against the completion thresholds; null without a rate."
     )
     window: strawberry.Private[scoreboard.Window]
@@ -263,7 +265,7 @@ class CityScore:
     completion: CompletionRate = strawberry.field(
         description="Investment completion rate and its projects."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="The worse of the two warnings; null when neither rate exists."
     )
     code: strawberry.Private[str]
@@ -277,7 +279,7 @@ class CityScore:
 
 @strawberry.type(description="Cities ranked on landing and investment completion over a list.")
 class CityScoreboard:
-    period: str = strawberry.field(description="The period, as given.")
+    period: Period = strawberry.field(description="The period, as given.")
     from_: dt.date = strawberry.field(name="from", description="First day of the period.")
     to: dt.date = strawberry.field(description="Last day counted: the period's end or asOf.")
     cumulative: bool = strawberry.field(description="Due counts every start planned by `to`.")
@@ -324,7 +326,7 @@ def _board(board: scoreboard.Scoreboard) -> CityScoreboard:
             )
         )
     return CityScoreboard(
-        period=win.period.label,
+        period=Period(win.period.label),
         from_=win.start,
         to=win.end,
         cumulative=win.cumulative,
@@ -347,9 +349,9 @@ def _arg(description: str) -> Any:
 class ScoreboardQuery:
     @strawberry.field(description="One project list, built in or stored, by its id.")
     async def project_list(
-        self, info: Ctx, id: Annotated[str, _arg("List id, e.g. leaders.")]
+        self, info: Ctx, id: Annotated[str, _arg("The list's listId, e.g. leaders, or its id.")]
     ) -> ProjectList | None:
-        return await project_list(info, id)
+        return await project_list(info, key_of(id, "ProjectList"))
 
     @strawberry.field(description="The built-in lists: all, leaders, provincial, city, county.")
     def built_in_project_lists(self) -> list[ProjectList]:
@@ -375,10 +377,12 @@ class ScoreboardQuery:
     async def city_scoreboard(
         self,
         info: Ctx,
-        period: Annotated[str, _arg("YYYY, YYYY-Qn or YYYY-MM.")],
+        period: Annotated[Period, _arg("A year, quarter or month (not a half-month).")],
         list_: Annotated[
             str,
-            strawberry.argument(name="list", description="Project list id (built in or stored)."),
+            strawberry.argument(
+                name="list", description="Project list: its listId (built in or stored) or id."
+            ),
         ] = "all",
         as_of: Annotated[
             dt.date | None, _arg("Count as of this day within the period (default: its end).")
@@ -386,11 +390,15 @@ class ScoreboardQuery:
         cumulative: Annotated[
             bool, _arg("Due: every start planned by the end, not only within the period.")
         ] = False,
-        within: Annotated[str | None, _arg("Only the cities of this province (code).")] = None,
+        within: Annotated[
+            str | None, _arg("Only the cities of this province (code or global id).")
+        ] = None,
         rank_by: Annotated[
             ScoreboardRanking, _arg("Which rate orders the rows.")
         ] = ScoreboardRanking.LANDING_RATE,
     ) -> CityScoreboard:
+        list_ = key_of(list_, "ProjectList")
+        within = key_of(within, "Region") if within is not None else None
         win = scoreboard.window(list_, period, as_of=as_of, cumulative=cumulative, within=within)
         board = await scoreboard.compute(
             info.context.store, win, info.context.scoreboard, scoreboard.RankBy(str(rank_by.value))

@@ -236,7 +236,7 @@ def test_the_cli_imports_indicator_files_and_lists_bad_rows(
 
 # --- barometer --------------------------------------------------------------------------------
 
-BAROMETER = """query($region: String!, $period: String!, $weights: [IndicatorWeightInput!]) {
+BAROMETER = """query($region: String!, $period: Period!, $weights: [IndicatorWeightInput!]) {
   barometer(region: $region, period: $period, weights: $weights) {
     region { code } period to composite heat coverage
     indicators { indicator { indicatorId unit polarity } weight period value history percentile
@@ -398,7 +398,7 @@ async def test_indicator_tracking_lights(client: httpx.AsyncClient) -> None:
     ]
 
 
-RACE_QUERY = """query($period: String!, $weights: [IndicatorWeightInput!],
+RACE_QUERY = """query($period: Period!, $weights: [IndicatorWeightInput!],
                      $normalisation: RaceNormalisation, $leaders: Int, $within: String) {
   regionalRace(period: $period, weights: $weights, normalisation: $normalisation,
                leaders: $leaders, within: $within) {

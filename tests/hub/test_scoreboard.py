@@ -172,7 +172,7 @@ async def client(board_store: GraphStore) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-BOARD = """query($list: String!, $period: String!, $asOf: Date, $cumulative: Boolean!,
+BOARD = """query($list: String!, $period: Period!, $asOf: Date, $cumulative: Boolean!,
                $within: String, $rankBy: ScoreboardRanking!) {
   cityScoreboard(list: $list, period: $period, asOf: $asOf, cumulative: $cumulative,
                  within: $within, rankBy: $rankBy) {
@@ -426,6 +426,7 @@ async def test_project_lists_built_in_and_stored(client: httpx.AsyncClient) -> N
     [
         ({"period": "2025-13"}, "BAD_USER_INPUT"),
         ({"period": "Q2-2025"}, "BAD_USER_INPUT"),
+        ({"period": "2025-06-H1"}, "BAD_USER_INPUT"),  # a Period, but not one the board takes
         ({"asOf": "2025-07-01"}, "BAD_USER_INPUT"),
         ({"list": "nope"}, "NOT_FOUND"),
     ],
