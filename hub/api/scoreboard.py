@@ -22,7 +22,7 @@ from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.region import Region
-from hub.api.enums import WarningLevel
+from hub.api.enums import SortDirection, WarningLevel
 from hub.api.mutations import UpsertResult, _upsert
 from hub.api.paging import key_of
 from hub.api.relay import After, Before, Connection, First, Last, Node
@@ -94,6 +94,30 @@ class ProjectList(Node):
 @strawberry.type(description="A page of stored project lists.")
 class ProjectListConnection(Connection[ProjectList]):
     pass
+
+
+@strawberry.input(description="Filters on stored project lists; every one given must hold.")
+class ProjectListWhere:
+    ids: list[str] | None = strawberry.field(
+        default=None, description="Only these lists (listIds or global ids)."
+    )
+    name_contains: str | None = strawberry.field(
+        default=None, description="Name contains this text."
+    )
+
+
+@strawberry.enum(description="Fields stored project lists sort on.")
+class ProjectListSortField(Enum):
+    ID = strawberry.enum_value("id", description="The list's listId.")
+    NAME = strawberry.enum_value("name", description="Name.")
+
+
+@strawberry.input(description="One sort key for stored project lists.")
+class ProjectListSort:
+    field: ProjectListSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (default) or descending."
+    )
 
 
 # This module's part of the schema's lists.Surface (hub.api.schema assembles it).
@@ -361,12 +385,24 @@ class ScoreboardQuery:
     async def project_lists(
         self,
         info: Ctx,
+        where: Annotated[
+            ProjectListWhere | None, _arg("Filters; every one given must hold.")
+        ] = None,
+        sort: Annotated[
+            list[ProjectListSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties break on the key."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> ProjectListConnection:
-        page = await lookahead.page(info, "project_list", **paging.args(first, after, last, before))
+        if where is not None and where.ids is not None:
+            where = ProjectListWhere(
+                ids=[key_of(i, "ProjectList") for i in where.ids], name_contains=where.name_contains
+            )
+        args = paging.args(first, after, last, before)
+        page = await lookahead.page(info, "project_list", where=where, sort=sort, **args)
         return ProjectListConnection.of(page)
 
     @strawberry.field(

@@ -413,6 +413,20 @@ async def test_project_lists_built_in_and_stored(client: httpx.AsyncClient) -> N
     assert sorted(n["code"] for n in mine["projects"]["nodes"]) == [H2, N3, W1]
     found = await gql(client, "query($id: ID!) { node(id: $id) { id } }", id=mine["id"])
     assert found["node"] == {"id": mine["id"]}
+    # The list's global id names it as its listId does; projectLists filters and sorts.
+    by_id = """query($id: String!) { projectList(id: $id) { listId }
+      cityScoreboard(period: "2025-Q2", list: $id) { list { listId } } }"""
+    named = await gql(client, by_id, id=mine["id"])
+    assert named == {
+        "projectList": {"listId": "mine"},
+        "cityScoreboard": {"list": named["projectList"]},
+    }
+    lists = """query($where: ProjectListWhere, $sort: [ProjectListSort!]) {
+      projectLists(where: $where, sort: $sort) { nodes { listId } } }"""
+    where = {"ids": [mine["id"], "nope"], "nameContains": mine["name"][:1]}
+    sort = [{"field": "NAME", "direction": "DESC"}]
+    found = await gql(client, lists, where=where, sort=sort)
+    assert found["projectLists"]["nodes"] == [{"listId": "mine"}]
     assert data["leaders"]["projects"]["totalCount"] == 10  # every project but H5
     assert data["missing"] is None
     on_list = await gql(client, '{ projects(where: {onList: "mine"}) { totalCount } }')
