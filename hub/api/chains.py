@@ -8,6 +8,7 @@ beneficiaries) page by position: their order is a computed score, not a stored k
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -152,10 +153,30 @@ class ChainMapNode:
         return connection
 
 
+async def _region(info: Ctx, code: str) -> RegionRef:
+    region = await lists.by_key(info, "region", code, object)
+    assert region is not None  # the analytics read it a moment ago
+    return cast("Region", region)
+
+
+async def _segment(info: Ctx, segment_id: str) -> ChainSegmentRef:
+    segment = await lists.by_key(info, "segment", segment_id, object)
+    assert segment is not None  # the analytics read it a moment ago
+    return cast("ChainSegment", segment)
+
+
 @strawberry.type(description="One SUPPLIES relationship: the first segment feeds the second.")
 class SupplyEdge:
     from_segment_id: str = strawberry.field(description="The upstream segment's id.")
     to_segment_id: str = strawberry.field(description="The downstream segment's id.")
+
+    @strawberry.field(description="The upstream segment.")
+    async def from_segment(self, info: Ctx) -> ChainSegmentRef:
+        return await _segment(info, self.from_segment_id)
+
+    @strawberry.field(description="The downstream segment.")
+    async def to_segment(self, info: Ctx) -> ChainSegmentRef:
+        return await _segment(info, self.to_segment_id)
 
 
 @strawberry.type(description="An industry chain's segments by tier, with a region's figures.")
@@ -173,9 +194,8 @@ class ChainMap:
     )
 
     @strawberry.field(description="The region the figures are for.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        region = await lists.by_key(info, "region", self.region_code, object)
-        return cast("Region | None", region)
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
 
 
 @strawberry.type(description="Why a segment is a chokepoint: one rule that holds.")
@@ -218,9 +238,13 @@ class ChokepointThresholds:
 
 @strawberry.type(description="A chain's chokepoints in a region, worst first.")
 class ChokepointReport:
-    region_code: str = strawberry.field(description="The region.")
+    region_code: str = strawberry.field(description="The region's code.")
     chokepoints: list[Chokepoint] = strawberry.field(description="Weak segments, worst first.")
     thresholds: ChokepointThresholds = strawberry.field(description="The thresholds used.")
+
+    @strawberry.field(description="The region.")
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
 
 
 # --- ranked lists ------------------------------------------------------------------------------
@@ -234,7 +258,11 @@ class Target:
         description="What the score rests on, as data: codes (TARGET_*), parameters, words."
     )
     enterprise: EnterpriseRef = strawberry.field(description="The enterprise.")
-    region_code: str = strawberry.field(description="Where it is registered.")
+    region_code: str = strawberry.field(description="Code of the region it is registered in.")
+
+    @strawberry.field(description="Where it is registered.")
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
 
     @strawberry.field(description="What the score rests on, in words. " + MESSAGE)
     def reasons(self, info: Ctx) -> list[str]:
@@ -258,10 +286,19 @@ class TargetConnection:
 @strawberry.type(description="A local enterprise that would gain from a segment filled locally.")
 class Beneficiary:
     enterprise: EnterpriseRef = strawberry.field(description="The enterprise.")
-    region_code: str = strawberry.field(description="Where it is registered.")
+    region_code: str = strawberry.field(description="Code of the region it is registered in.")
     segment_ids: list[str] = strawberry.field(
-        description="Its segments that the filled segment supplies."
+        description="Ids of its segments that the filled segment supplies."
     )
+
+    @strawberry.field(description="Where it is registered.")
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
+
+    @strawberry.field(description="Its segments that the filled segment supplies.")
+    async def segments(self, info: Ctx) -> list[ChainSegmentRef]:
+        # Gathered, so that the request's loader fetches them in one batch.
+        return list(await asyncio.gather(*(_segment(info, s) for s in self.segment_ids)))
 
 
 @strawberry.type(description="A beneficiary and its position.")

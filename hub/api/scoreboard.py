@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final
 import strawberry
 from strawberry.types import Info
 
+from graph_schema.errors import InvalidInput
 from graph_schema.statements.scoreboard import BUILT_IN, Figure, list_filters
 from hub.api import lists, lookahead, paging
 from hub.api.access import WRITERS, allow
@@ -138,7 +139,7 @@ class ProjectListInput:
     name: str = strawberry.field(description="Name.")
     description: str | None = strawberry.field(default=None, description="What it is for.")
     project_codes: list[str] | None = strawberry.field(
-        default=None, description="National codes of the projects on the list."
+        default=None, description="The projects on the list: national codes (or global ids)."
     )
 
 
@@ -293,6 +294,10 @@ class CityScore:
         description="The worse of the two warnings; null when neither rate exists."
     )
     code: strawberry.Private[str]
+
+    @strawberry.field(description="The city's code.")
+    def city_code(self) -> str:
+        return self.code
 
     @strawberry.field(description="The city (its counties' projects count as its own).")
     async def city(self, info: Ctx) -> Region:
@@ -457,4 +462,15 @@ class ScoreboardMutation:
             list[ProjectListInput], _arg("Lists to write (at most 1000); each on its own.")
         ],
     ) -> UpsertResult:
+        for item in items:
+            if isinstance(item.project_codes, list):  # not omitted (partial updates), not null
+                item.project_codes = [_lenient_project(c) for c in item.project_codes]
         return await _upsert(info, "project_list", items)
+
+
+def _lenient_project(value: str) -> str:
+    # A wrong id is kept as given: the item is rejected as naming no project, the others go on.
+    try:
+        return key_of(value, "Project")
+    except InvalidInput:
+        return value

@@ -143,6 +143,10 @@ class Barometer:
     indicators: list[IndicatorHeatReading] = strawberry.field(description="By indicator id.")
     code: strawberry.Private[str]
 
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
+
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
         return await _region(info, self.code)
@@ -182,8 +186,14 @@ class ForecastTerm:
 
 @strawberry.type(description="An indicator left out of the model, and why.")
 class ForecastExclusion:
-    indicator: str = strawberry.field(description="Indicator id.")
+    indicator: str = strawberry.field(
+        description="Indicator id.", deprecation_reason="Use indicatorId (the same value)."
+    )
     reason: str = strawberry.field(description="Why.")
+
+    @strawberry.field(description="The indicator's id (indicatorId).")
+    def indicator_id(self) -> str:
+        return self.indicator
 
 
 @strawberry.type(
@@ -212,6 +222,10 @@ class InvestmentForecast:
     observations: int = strawberry.field(description="Periods the final model was fitted on.")
     excluded: list[ForecastExclusion] = strawberry.field(description="Indicators left out.")
     code: strawberry.Private[str]
+
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
 
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
@@ -251,6 +265,10 @@ class InvestmentTarget:
     history: list[RelationPoint] = strawberry.field(description="The periods fitted.")
     code: strawberry.Private[str]
 
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
+
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
         return await _region(info, self.code)
@@ -286,6 +304,10 @@ class IndicatorTracking:
     )
     code: strawberry.Private[str]
 
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
+
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
         return await _region(info, self.code)
@@ -317,6 +339,10 @@ class RaceEntry:
     leader: bool = strawberry.field(description="Ranked within the leading places.")
     scores: list[RaceScore] = strawberry.field(description="By indicator id.")
     code: strawberry.Private[str]
+
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
 
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:

@@ -589,6 +589,7 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
         query = """{ barometer(region: "330100", period: "2026-10") { composite heat coverage
                        indicators { indicator { indicatorId } heat } }
                      investmentForecast(region: "330100") { period trainedThrough value
+                       regionCode region { code } excluded { indicatorId reason }
                        terms { indicator { indicatorId } lag } backtest { mae rmse points }
                        naive { rmse points } }
                      regionalRace(period: "2026-Q3") { entries { region { code } rank }
@@ -607,6 +608,8 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
     # The demo's loan balance leads investment by 4 months; the model finds it.
     lags = {t["indicator"]["indicatorId"]: t["lag"] for t in forecast["terms"]}
     assert lags["loan_balance_growth"] == 4
+    assert forecast["region"] == {"code": forecast["regionCode"]} == {"code": "330100"}
+    assert all(e["indicatorId"] and e["reason"] for e in forecast["excluded"])
     race = data["regionalRace"]
     assert len(race["entries"]) == 11
     assert sorted(e["rank"] for e in race["entries"])[0] == 1

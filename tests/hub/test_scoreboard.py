@@ -487,6 +487,11 @@ async def test_operators_keep_stored_lists_and_viewers_may_not(
         assert data["items"][2]["errors"][0]["code"] == "NOT_FOUND"
         again = (await gql(operator, UPSERT, items=[item]))["upsertProjectLists"]
         assert again["unchanged"] == 1
+        # Projects named by their global ids are the same projects: nothing changes.
+        query = "query($c: String!) { project(code: $c) { id } }"
+        ids = [(await gql(operator, query, c=c))["project"]["id"] for c in (H1, N1)]
+        by_id = await gql(operator, UPSERT, items=[{**item, "projectCodes": ids}])
+        assert by_id["upsertProjectLists"]["unchanged"] == 1
         board = _rows(await _board(operator, list="autumn"))
         assert board["330100"]["landing"]["due"] == 1
         assert board["330200"]["landing"]["landed"] == 1
