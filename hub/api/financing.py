@@ -22,7 +22,7 @@ from hub.api import lists
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage, RegionLevel, SortDirection
-from hub.api.pages import BatchResult, ListPage, check_batch, sort_items
+from hub.api.pages import BatchResult, ListPage, check_batch, linked, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import decode_global_id, key_of
 from hub.api.relay import After, Before, First, Last, Node, NodeLookup
@@ -389,9 +389,8 @@ class FinancingNeed(Node):
         return self.need_id
 
     @strawberry.field(description="The project the need is for.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        found = await lists.by_key(info, "project", self.project_code, object)
-        return cast("Project | None", found)
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="Banks matched to the need, best first.")
     async def matches(self, info: Ctx) -> list[FinancingMatch]:

@@ -20,7 +20,7 @@ from graph_schema.errors import InvalidInput
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import SortDirection
-from hub.api.pages import BatchResult, ListPage, check_batch, entity_of, sort_items
+from hub.api.pages import BatchResult, ListPage, check_batch, entity_of, linked, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import key_of
 from hub.api.relay import After, Before, First, Last, Node, NodeLookup
@@ -217,8 +217,8 @@ class LandProgress(Node):
         return self.project_code
 
     @strawberry.field(description="The project.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await entity_of(info, "project", self.project_code))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="Red-line overlaps of the project's parcels still to settle.")
     async def red_line_flags(self, info: Ctx) -> list[RedLineFlag]:
@@ -303,8 +303,8 @@ class LandOverdueNode:
     days_overdue: int = strawberry.field(description="Days past due at asOf.")
 
     @strawberry.field(description="The project.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await entity_of(info, "project", self.project_code))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="The project's region.")
     async def region(self, info: Ctx) -> RegionRef | None:

@@ -165,3 +165,11 @@ async def entity_of(info: Any, entity: str, key: str | None) -> Any:
     if key is None:
         return None
     return await by_key(info, entity, key, object)
+
+
+async def linked(info: Any, entity: str, key: str) -> Any:
+    """The graph entity a link that the data guarantees points to (the object was read through
+    it a moment ago, e.g. tracking data hangs off its project)."""
+    found = await by_key(info, entity, key, object)
+    assert found is not None, f"{entity} {key} vanished"
+    return found

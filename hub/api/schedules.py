@@ -17,7 +17,7 @@ from graph_schema.statements import schedules as ss
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import SortDirection, WarningLevel
-from hub.api.pages import BatchResult, ListPage, check_batch, entity_of, sort_items
+from hub.api.pages import BatchResult, ListPage, check_batch, linked, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import key_of
 from hub.api.relay import After, Before, First, Last, Node, NodeLookup
@@ -177,8 +177,8 @@ class ProjectSchedule(Node):
         return self.project_code
 
     @strawberry.field(description="The project.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await entity_of(info, "project", self.project_code))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="The investment-progress curve with deviation warnings.")
     def investment_curve(
@@ -305,8 +305,8 @@ class ApprovalProgress(Node):
         return self.project_code
 
     @strawberry.field(description="The project.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await entity_of(info, "project", self.project_code))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
 
 def _approvals(p: ap.ApprovalProgress, today: dt.date) -> ApprovalProgress:
