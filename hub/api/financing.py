@@ -261,6 +261,30 @@ class FinancingOpportunityWhere:
     )
 
 
+@strawberry.enum(description="Fields a bank's opportunities sort on.")
+class FinancingOpportunitySortField(Enum):
+    SCORE = strawberry.enum_value("score", description="Match score.")
+    TERM_MONTHS = strawberry.enum_value("term_months", description="Term asked for.")
+    AMOUNT = strawberry.enum_value("amount", description="Amount band (its lower edge).")
+    SUBMITTED_MONTH = strawberry.enum_value("submitted_month", description="Month submitted.")
+
+
+@strawberry.input(description="One sort key for a bank's opportunities.")
+class FinancingOpportunitySort:
+    field: FinancingOpportunitySortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (default) or descending."
+    )
+
+
+_OPPORTUNITY_FIELDS: Final = {
+    FinancingOpportunitySortField.SCORE: lambda o: o.match.score.total,
+    FinancingOpportunitySortField.TERM_MONTHS: lambda o: o.need.term_months,
+    FinancingOpportunitySortField.AMOUNT: lambda o: o.need.band.low,
+    FinancingOpportunitySortField.SUBMITTED_MONTH: lambda o: o.need.submitted_month,
+}
+
+
 def _keep(o: fin.Opportunity, where: FinancingOpportunityWhere | None) -> bool:
     if where is None:
         return True
@@ -507,6 +531,13 @@ class FinancingQuery:
         self,
         info: Ctx,
         where: Annotated[FinancingOpportunityWhere | None, _arg("Filters.")] = None,
+        sort: Annotated[
+            list[FinancingOpportunitySort] | None,
+            _arg(
+                "Sort keys, most significant first (at most 3); ties keep the default order "
+                "(best score first, then needId)."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -514,9 +545,10 @@ class FinancingQuery:
     ) -> FinancingOpportunityConnection:
         bank = _bank(info)
         found = [o for o in await fin.opportunities(info.context.store, bank) if _keep(o, where)]
+        found, tag = sort_items(found, sort, _OPPORTUNITY_FIELDS, f"opportunities:{bank}")
         return FinancingOpportunityConnection.of(
             info.context,
-            f"opportunities:{bank}",
+            tag,
             found,
             lambda o: o.need.id,
             FinancingOpportunity.of,

@@ -329,6 +329,29 @@ class LandOverdueSort:
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
 
 
+@strawberry.input(description="Filters on overdue land nodes; every one given must hold.")
+class LandOverdueWhere:
+    region: str | None = strawberry.field(
+        default=None, description="Only projects in this region (code or global id)."
+    )
+    project_code: str | None = strawberry.field(
+        default=None, description="Only this project's nodes (code or global id)."
+    )
+    stage_code: str | None = strawberry.field(default=None, description="Only this stage's.")
+    min_days_overdue: int | None = strawberry.field(
+        default=None, description="Only those at least this many days past due."
+    )
+
+
+def _keep_overdue(o: land.Overdue, where: LandOverdueWhere) -> bool:
+    checks = (
+        where.project_code is None or o.project_code == key_of(where.project_code, "Project"),
+        where.stage_code is None or o.stage_code == where.stage_code,
+        where.min_days_overdue is None or o.days_overdue >= where.min_days_overdue,
+    )
+    return all(checks)
+
+
 _OVERDUE_FIELDS: Final = {
     LandOverdueSortField.DAYS_OVERDUE: lambda o: o.days_overdue,
     LandOverdueSortField.DUE_ON: lambda o: o.node.due_on,
@@ -452,8 +475,13 @@ class LandQuery:
         info: Ctx,
         as_of: Annotated[dt.date | None, _arg("Judge at (default today).")] = None,
         region: Annotated[
-            str | None, _arg("Only projects in this region (code or global id).")
+            str | None,
+            strawberry.argument(
+                description="Only projects in this region (code or global id).",
+                deprecation_reason="Use where: {region: ...}.",
+            ),
         ] = None,
+        where: Annotated[LandOverdueWhere | None, _arg("Filters.")] = None,
         sort: Annotated[
             list[LandOverdueSort] | None,
             _arg("Sort keys, most significant first (at most 3); ties: most overdue first."),
@@ -463,8 +491,11 @@ class LandQuery:
         last: Last = None,
         before: Before = None,
     ) -> LandOverdueConnection:
+        w = where or LandOverdueWhere()
+        region = w.region if w.region is not None else region
         code = key_of(region, "Region") if region is not None else None
         found = await land.overdue(info.context.store, _today(info, as_of), region=code)
+        found = [o for o in found if _keep_overdue(o, w)]
         found, tag = sort_items(found, sort, _OVERDUE_FIELDS, "land_overdue")
         return LandOverdueConnection.of(
             info.context,

@@ -584,3 +584,17 @@ async def test_node_reveals_no_more_than_the_financing_fields(graph: FalkorDBSto
     # An opportunity is a bank's view: no other role reads it through node(id:).
     _, errors = await hb.run(graph, NODE, role=Role.OPERATOR, id=opportunity_id)
     assert [e["code"] for e in errors] == ["FORBIDDEN"]
+
+
+async def test_opportunities_sort(graph: FalkorDBStore) -> None:
+    query = """query($sort: [FinancingOpportunitySort!]) {
+      financingOpportunities(sort: $sort) { nodes { needId score termMonths } } }"""
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a", sort=None)
+    assert [n["needId"] for n in data["financingOpportunities"]["nodes"]] == [N1, N3]
+    by_term = [{"field": "TERM_MONTHS", "direction": "DESC"}]
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a", sort=by_term)
+    assert [n["termMonths"] for n in data["financingOpportunities"]["nodes"]] == [120, 36]
+    # Equal scores (bank-c: 100 each) keep the default order, by need id.
+    by_score = [{"field": "SCORE", "direction": "ASC"}]
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", sort=by_score)
+    assert [n["needId"] for n in data["financingOpportunities"]["nodes"]] == [N1, N2, N3]

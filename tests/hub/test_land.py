@@ -439,3 +439,26 @@ async def test_land_progresses_sort(graph: FalkorDBStore) -> None:
     cursor = page["landProgresses"]["pageInfo"]["endCursor"]
     _, errors = await hb.run(graph, paged, role=Role.VIEWER, sort=desc, after=cursor)
     assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
+
+
+async def test_overdue_nodes_filter_sort_and_link(graph: FalkorDBStore) -> None:
+    query = """query($where: LandOverdueWhere, $sort: [LandOverdueSort!]) {
+      landOverdueNodes(asOf: "2025-02-01", where: $where, sort: $sort) {
+        nodes { projectCode daysOverdue project { code } region { code } } } }"""
+    data = await hb.ok(graph, query, role=Role.VIEWER, where=None, sort=None)
+    nodes = data["landOverdueNodes"]["nodes"]
+    assert [n["daysOverdue"] for n in nodes] == [6, 2]  # most overdue first by default
+    assert all(n["project"]["code"] == n["projectCode"] for n in nodes)
+    assert [n["region"]["code"] for n in nodes] == ["330106", "330203"]
+    by_due = [{"field": "DAYS_OVERDUE", "direction": "ASC"}]
+    data = await hb.ok(graph, query, role=Role.VIEWER, where=None, sort=by_due)
+    assert [n["daysOverdue"] for n in data["landOverdueNodes"]["nodes"]] == [2, 6]
+    for where, expected in (
+        ({"region": "330200"}, [hb.P2]),
+        ({"projectCode": hb.P1}, [hb.P1]),
+        ({"minDaysOverdue": 3}, [hb.P1]),
+        ({"stageCode": "spatial_placement", "minDaysOverdue": 7}, []),
+    ):
+        data = await hb.ok(graph, query, role=Role.VIEWER, where=where, sort=None)
+        found = [n["projectCode"] for n in data["landOverdueNodes"]["nodes"]]
+        assert found == expected, where
