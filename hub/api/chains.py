@@ -22,7 +22,7 @@ from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
-from hub.api.paging import decode_cursor, encode_cursor, window
+from hub.api.paging import decode_cursor, encode_cursor, key_of, window
 from hub.api.relay import _S, _W, After, Before, First, Last, PageInfo, lazy_list_arguments
 from hub.api.texts import MESSAGE, Text, lang
 from hub.promotion import chains
@@ -58,7 +58,10 @@ else:
 
 # Arguments of the analytics fields the chain, segment and enterprise types show.
 RegionArg = Annotated[
-    str, strawberry.argument(description="Region code: the province, a city or a county.")
+    str,
+    strawberry.argument(
+        description="Region: the province, a city or a county, by code (or global id)."
+    ),
 ]
 Hops = Annotated[
     int, strawberry.argument(description="How many SUPPLIES relationships out (1 to 6).")
@@ -447,6 +450,7 @@ class SupplyNeighbourhood:
 
 
 async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
+    region = key_of(region, "Region")
     found = await chains.chain_map(info.context.store, chain.id_, region)
     surface = lists.surface_of(info)
     return ChainMap(
@@ -467,6 +471,7 @@ async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
 
 
 async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> ChokepointReport:
+    region = key_of(region, "Region")
     rules = info.context.chain_rules
     found = await chains.chokepoints(info.context.store, chain.id_, region, rules)
     surface = lists.surface_of(info)
@@ -505,6 +510,7 @@ async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> Chokepoin
 async def targets(
     info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> TargetConnection:
+    region = key_of(region, "Region")
     found = await chains.targets(info.context.store, segment.id_, region)
     return target_connection(info, f"targets|{segment.id_}|{region}", found, page_args)
 
@@ -512,6 +518,7 @@ async def targets(
 async def beneficiaries(
     info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> BeneficiaryConnection:
+    region = key_of(region, "Region")
     found = await chains.beneficiaries(info.context.store, segment.id_, region)
     tag = f"beneficiaries|{segment.id_}|{region}"
     return beneficiary_connection(info, tag, found, page_args)

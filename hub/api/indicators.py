@@ -121,7 +121,9 @@ class IndicatorQuery:
 
 @strawberry.input(description="An indicator to create or update.")
 class IndicatorInput:
-    id: str = strawberry.field(description="Stable id: lower case, digits, underscores.")
+    id: str = strawberry.field(
+        description="Stable id: lower case, digits, underscores (or, to update, the global id)."
+    )
     name: str = strawberry.field(description="Chinese name.")
     unit: str = strawberry.field(description="Unit, e.g. %, 亿元.")
     frequency: IndicatorFrequency = strawberry.field(description="How often it is reported.")
@@ -229,6 +231,9 @@ class IndicatorMutation:
         info: Ctx,
         items: Annotated[list[IndicatorInput], _arg("Indicators (at most 1000).")],
     ) -> UpsertResult:
+        for item in items:
+            with suppress(InvalidInput):  # kept as given: rejected as an id, the others go on
+                item.id = key_of(item.id, "Indicator")
         return await _upsert(info, "indicator", items)
 
     @strawberry.mutation(

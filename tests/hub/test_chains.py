@@ -489,3 +489,18 @@ async def test_an_enterprise_neighbourhood_is_its_segments(chain_store: GraphSto
         "centre": [{"segmentId": "tc.cell"}],
         "segments": [{"segment": {"segmentId": "tc.ore"}}],
     }
+
+
+async def test_the_analytics_take_a_region_s_global_id(chain_store: GraphStore) -> None:
+    async with _client(chain_store) as client:
+        region = (await _data(client, '{ region(code: "330100") { id } }'))["region"]["id"]
+        by_code = await _data(client, MAP, r="330100")
+        by_id = await _data(client, MAP, r=region)
+        assert by_id == by_code
+        targets = """query($r: String!) { segment(id: "tc.ore") {
+          targets(region: $r) { totalCount } beneficiaries(region: $r) { totalCount } } }"""
+        assert await _data(client, targets, r=region) == await _data(client, targets, r="330100")
+        chokepoints = """query($r: String!) { industryChain(id: "tc") {
+          chokepoints(region: $r) { regionCode } } }"""
+        found = await _data(client, chokepoints, r=region)
+        assert found["industryChain"]["chokepoints"]["regionCode"] == "330100"
