@@ -525,6 +525,24 @@ async def test_operators_upsert_values_and_periods_must_fit_the_frequency(
         )
         assert created["upsertIndicators"]["created"] == 1
         assert created["upsertIndicatorTargets"]["items"] == [{"key": "pmi/330100/2026"}]
+        # The indicator's and the region's global ids name them as their keys do.
+        ids = await gql(operator, '{ indicators { id indicatorId } region(code: "330100") { id } }')
+        pmi = next(i["id"] for i in ids["indicators"] if i["indicatorId"] == "pmi")
+        by_id = await gql(
+            operator,
+            """mutation($pmi: String!, $region: String!) {
+              upsertIndicators(items: [{id: $pmi, name: "制造业PMI", unit: "点",
+                frequency: MONTHLY, barometerWeight: 1}]) { unchanged }
+              upsertIndicatorTargets(items: [{indicatorId: $pmi, regionCode: $region,
+                year: 2026, target: 50, basis: LEVEL}]) { unchanged items { key } } }""",
+            pmi=pmi,
+            region=ids["region"]["id"],
+        )
+        assert by_id["upsertIndicators"]["unchanged"] == 1
+        assert by_id["upsertIndicatorTargets"] == {
+            "unchanged": 1,
+            "items": [{"key": "pmi/330100/2026"}],
+        }
     async with _client(graph) as viewer:
         errors = await gql_errors(viewer, UPSERT_VALUES, items=items[:1])
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
