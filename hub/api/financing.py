@@ -328,8 +328,12 @@ class FinancingPreferenceInput:
     bank_id: str = strawberry.field(
         description="The bank (its id, or its global id); a bank caller may set only its own."
     )
-    chain_ids: list[str] = strawberry.field(default_factory=list, description="Chain ids.")
-    region_codes: list[str] = strawberry.field(default_factory=list, description="Region codes.")
+    chain_ids: list[str] = strawberry.field(
+        default_factory=list, description="Chain ids (or global ids)."
+    )
+    region_codes: list[str] = strawberry.field(
+        default_factory=list, description="Region codes (or global ids)."
+    )
     amount_min: float = strawberry.field(default=0, description="Smallest amount, 万元.")
     amount_max: float = strawberry.field(default=1e9, description="Largest amount, 万元.")
     term_max_months: int = strawberry.field(default=360, description="Longest term, months.")
@@ -688,7 +692,12 @@ class FinancingMutation:
     ) -> FinancingPreference:
         bank_id = key_of(input.bank_id, "Bank")
         _own(info, bank_id)
-        data = {**strawberry.asdict(input), "bank_id": bank_id}
+        data = {
+            **strawberry.asdict(input),
+            "bank_id": bank_id,
+            "chain_ids": [key_of(c, "IndustryChain") for c in input.chain_ids],
+            "region_codes": [key_of(c, "Region") for c in input.region_codes],
+        }
         now = clock_of(info.context.extra)()
         pref = await fin.set_preference(info.context.store, data, now)
         return FinancingPreference.of(pref)

@@ -65,8 +65,13 @@ class RaceNormalisation(Enum):
 
 @strawberry.input(description="An indicator and its weight, overriding the stored weights.")
 class IndicatorWeightInput:
-    indicator: str = strawberry.field(description="Indicator id (or global id).")
+    indicator_id: str | None = strawberry.field(
+        default=None, description="Indicator id (or global id); required (or the old name)."
+    )
     weight: float = strawberry.field(description="Non-negative weight.")
+    indicator: str | None = strawberry.field(
+        default=None, description="Indicator id.", deprecation_reason="Use indicatorId."
+    )
 
 
 def _weights(items: list[IndicatorWeightInput] | None) -> dict[str, float] | None:
@@ -74,7 +79,10 @@ def _weights(items: list[IndicatorWeightInput] | None) -> dict[str, float] | Non
         return None
     out: dict[str, float] = {}
     for item in items:
-        indicator = key_of(item.indicator, "Indicator")
+        given = [v for v in (item.indicator_id, item.indicator) if v is not None]
+        if len(given) != 1:
+            raise InvalidInput("weights: give each weight's indicatorId (once)")
+        indicator = key_of(given[0], "Indicator")
         if indicator in out:
             raise InvalidInput(f"weights: {indicator} given twice")
         out[indicator] = item.weight

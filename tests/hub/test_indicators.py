@@ -291,6 +291,11 @@ async def test_the_barometer_over_graphql(client: httpx.AsyncClient) -> None:
         ({"period": "2025-13"}, "BAD_USER_INPUT"),
         ({"weights": [{"indicator": "nope", "weight": 1}]}, "NOT_FOUND"),
         ({"weights": [{"indicator": "loans", "weight": -1}]}, "BAD_USER_INPUT"),
+        ({"weights": [{"weight": 1}]}, "BAD_USER_INPUT"),  # which indicator?
+        (
+            {"weights": [{"indicator": "loans", "indicatorId": "loans", "weight": 1}]},
+            "BAD_USER_INPUT",
+        ),
     ):
         args = {"region": "330100", "period": "2025-12", **bad}
         errors = await gql_errors(client, BAROMETER, **args)
@@ -448,7 +453,7 @@ async def test_race_rankings_match_hand_computed_composites_with_ties(
         RACE_QUERY,
         period="2025-Q4",
         normalisation="Z_SCORE",
-        weights=[{"indicator": "fai_growth", "weight": 1}],
+        weights=[{"indicatorId": "fai_growth", "weight": 1}],
     )
     assert _ranked(z["regionalRace"]) == [
         ("330100", round(2**0.5, 9), 1),
