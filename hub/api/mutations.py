@@ -32,7 +32,7 @@ from hub.api.entities.region import RegionInput
 from hub.api.entities.segment import ChainSegmentInput
 from hub.api.entities.sensor import SensorInput
 from hub.api.inputs import plain
-from hub.api.paging import decode_global_id
+from hub.api.paging import decode_global_id, key_of
 from hub.api.relay import Node
 
 Ctx = Info[Context, None]
@@ -155,8 +155,13 @@ class LinkType(Enum):
 @strawberry.input(description="One relationship to create or remove.")
 class LinkInput:
     type: LinkType = strawberry.field(description="Which relationship.")
-    from_: str = strawberry.field(name="from", description="Key of the source object.")
-    to: str = strawberry.field(description="Key of the target object.")
+    from_: str = strawberry.field(
+        name="from",
+        description="The source object's global id (its id field) or its business key.",
+    )
+    to: str = strawberry.field(
+        description="The target object's global id (its id field) or its business key."
+    )
 
 
 # --- resolvers -----------------------------------------------------------------------------
@@ -246,11 +251,42 @@ async def _change_links(info: Ctx, items: list[LinkInput], *, link: bool) -> Cha
     for i, item in enumerate(items):
         by_type.setdefault(str(item.type.value), []).append(i)
     outcomes: list[tuple[int, edits.ItemOutcome]] = []
+    types = {e: cls.__name__ for e, cls in lists.surface_of(info).node_types.items()}
     for name, indexes in by_type.items():
-        pairs = [(items[i].from_, items[i].to) for i in indexes]
-        done = await edits.change_links(info.context.store, edits.LINKABLE[name], pairs, link=link)
-        outcomes += list(zip(indexes, done, strict=True))
+        kind = edits.LINKABLE[name]
+        keyed: list[int] = []
+        pairs: list[tuple[str, str]] = []
+        for i in indexes:
+            # Either end may be the object's global id or (for one release) its business key.
+            try:
+                ends = (
+                    _end_key(items[i].from_, types.get(kind.source), "from"),
+                    _end_key(items[i].to, types.get(kind.target), "to"),
+                )
+            except _BadEnd as exc:
+                outcomes.append((i, edits.ItemOutcome(edits.Change.REJECTED, (exc.problem,))))
+                continue
+            keyed.append(i)
+            pairs.append(ends)
+        if pairs:
+            done = await edits.change_links(info.context.store, kind, pairs, link=link)
+            outcomes += list(zip(keyed, done, strict=True))
     return _change_result(outcomes)
+
+
+class _BadEnd(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _end_key(value: str, type_name: str | None, field: str) -> str:
+    if type_name is None:
+        return value
+    try:
+        return key_of(value, type_name)
+    except InvalidInput as exc:
+        raise _BadEnd(Problem(field, str(exc))) from None
 
 
 async def _delete(info: Ctx, ids: list[strawberry.ID]) -> ChangeResult:

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from hub.api import lists
 from hub.api.context import Context
 from hub.api.enums import BankKind, SortDirection
-from hub.api.inputs import _DIRECTION, _NAME, _REGION, _REGION_CODE
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR, _REGION, _REGION_CODE
 from hub.api.relay import _S, _W, Connection, Node
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ class BankWhere:
     region: str | None = strawberry.field(default=None, description=_REGION)
     kind: list[BankKind] | None = strawberry.field(default=None, description="Any of these kinds.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
+    or_: list[BankWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: BankWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields banks sort on.")
@@ -65,8 +67,8 @@ class Bank(Node):
         return cls(id_=p["id"], name=p["name"], kind=BankKind(p["kind"]))
 
     @strawberry.field(description="Where the bank (branch) is.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
 
 @strawberry.type(description="A page of banks.")

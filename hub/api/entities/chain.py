@@ -22,7 +22,7 @@ from hub.api.entities.enterprise import (
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.segment import ChainSegmentConnection, SegmentSortArg, SegmentWhereArg
 from hub.api.enums import SortDirection
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _W, Connection, Node
 
 Ctx = Info[Context, None]
@@ -34,6 +34,10 @@ Ctx = Info[Context, None]
 class IndustryChainWhere:
     ids: list[str] | None = strawberry.field(default=None, description="Only these ids.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
+    or_: list[IndustryChainWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: IndustryChainWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields industry chains sort on.")

@@ -19,7 +19,7 @@ from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, related_li
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import LandParcelGroupBy, LandUse, RegionLevel, SortDirection
-from hub.api.inputs import _DIRECTION, _REGION, _REGION_CODE, FloatRange
+from hub.api.inputs import _DIRECTION, _NOT, _OR, _REGION, _REGION_CODE, FloatRange
 from hub.api.relay import _S, _W, Connection, Node
 from hub.api.satellite import ParcelSatellite, parcel_satellite
 
@@ -37,6 +37,8 @@ class LandParcelWhere:
     region: str | None = strawberry.field(default=None, description=_REGION)
     use: list[LandUse] | None = strawberry.field(default=None, description="Any of these uses.")
     area_m2: FloatRange | None = strawberry.field(default=None, description="Area, m².")
+    or_: list[LandParcelWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: LandParcelWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields land parcels sort on.")
@@ -86,8 +88,8 @@ class LandParcel(Node):
         return json.loads(self.raw_geometry) if self.raw_geometry else None
 
     @strawberry.field(description="Where the parcel is.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
     @strawberry.field(
         description="Sentinel-2 series (NDVI, NDBI, BSI, clear share) and construction-change "

@@ -29,7 +29,7 @@ from hub.api.entities.enterprise import (
 from hub.api.entities.product import ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import SortDirection, SupplyDirection, Tier
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class ChainSegmentWhere:
     tier: list[Tier] | None = strawberry.field(default=None, description="Any of these tiers.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     chain: str | None = strawberry.field(default=None, description="Only this chain's segments.")
+    or_: list[ChainSegmentWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: ChainSegmentWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields chain segments sort on.")
@@ -138,8 +140,8 @@ class ChainSegment(Node):
         return await chains.neighbourhood(info, [self.id_], hops, direction)
 
     @strawberry.field(description="The chain this segment belongs to.")
-    async def chain(self, info: Ctx) -> IndustryChainRef | None:
-        return cast("IndustryChain | None", await lists.to_one(info, self, object))
+    async def chain(self, info: Ctx) -> IndustryChainRef:
+        return cast("IndustryChain", await lists.required_one(info, self, object))
 
     supplies = related_list(
         "Segments this one supplies (downstream of it).",

@@ -16,7 +16,7 @@ from hub.api import lists
 from hub.api.cameras import CameraConfigInput, CameraSettings
 from hub.api.context import Context
 from hub.api.enums import SensorKind, SortDirection
-from hub.api.inputs import _DIRECTION
+from hub.api.inputs import _DIRECTION, _NOT, _OR
 from hub.api.monitoring import LatestReading, SensorStatus, latest_of, status_of, telemetry_of
 from hub.api.relay import _S, _W, Connection, Node
 
@@ -40,6 +40,8 @@ class SensorWhere:
     region: str | None = strawberry.field(
         default=None, description="Monitoring projects in this region or its sub-regions."
     )
+    or_: list[SensorWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: SensorWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields sensors sort on.")
@@ -114,8 +116,8 @@ class Sensor(Node):
         return [LatestReading.of(row) for row in await latest_of(info, self.id_)]
 
     @strawberry.field(description="The project it monitors.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await lists.to_one(info, self, object))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await lists.required_one(info, self, object))
 
 
 @strawberry.type(description="A page of sensors.")
