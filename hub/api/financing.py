@@ -186,7 +186,8 @@ def _interest(state: fin.MatchState) -> FinancingInterest:
 @strawberry.type(
     description="A financing need as a matched bank sees it (desensitized): city, industries, "
     "stage, amount band, term, purpose and collateral; no owner, contact or exact amount. Its "
-    "id is its own (not the need's): node(id:) finds it again for the bank it was matched to."
+    "id is its own (not the need's, so a normalized cache keeps the two apart); "
+    "financingOpportunity(id:) finds it again."
 )
 class FinancingOpportunity(Node):
     need_id: str = strawberry.field(
