@@ -28,7 +28,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead, paging, scoreboard
+from hub.api import financing, indicators, land, lists, lookahead, paging, schedules, scoreboard
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.aggregates import top_list
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
@@ -105,7 +105,12 @@ ENTITY_PARTS: Final = (
 )
 ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
 # Node types outside the graph's entities, from the modules that declare them (their NODES).
-_NODE_LOOKUP_LIST: Final[tuple[NodeLookup, ...]] = ()
+_NODE_LOOKUP_LIST: Final[tuple[NodeLookup, ...]] = (
+    *financing.NODES,
+    *land.NODES,
+    *schedules.NODES,
+    *indicators.NODES,
+)
 NODE_LOOKUPS: Final = {lookup.type_name: lookup for lookup in _NODE_LOOKUP_LIST}
 SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
 
