@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test test-stress test-serial system-deps lint bench schema web bytecode neo4j
+.PHONY: demo test test-stress test-serial system-deps lint bench schema web clients bytecode neo4j
 
 .venv/.bootstrapped: pyproject.toml uv.lock scripts/bootstrap
 	./scripts/bootstrap
@@ -7,6 +7,11 @@
 # The web console (hub/web -> hub/web/dist); a no-op unless its sources changed.
 web:
 	./scripts/build-web
+
+# The npm GraphQL clients the tests run against a hub (tests/clients: Apollo Client, graphql-ws,
+# graphql-codegen, tsc, graphql-inspector); a no-op unless its lock changed.
+clients:
+	./scripts/build-clients
 
 # The Neo4j 5.26 server the tests and benchmarks start (tools/neo4j-server); a no-op unless its
 # sources changed.
@@ -26,7 +31,7 @@ system-deps:
 # machine 3 workers ran the idle clean-clone job in 4:41 against 5:34 with 2, same CPU);
 # prints the 20 slowest tests.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); echo $$((n + 1)))
-test: system-deps .venv/.bootstrapped web neo4j bytecode
+test: system-deps .venv/.bootstrapped web clients neo4j bytecode
 	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
 # The project's own .pyc, written once before the tests (scripts/bootstrap does the packages'):
@@ -37,14 +42,14 @@ bytecode: .venv/.bootstrapped
 	.venv/bin/python -m compileall -q -j 0 $(PACKAGES)
 
 # The same, in one process (easier to debug).
-test-serial: system-deps .venv/.bootstrapped web neo4j bytecode
+test-serial: system-deps .venv/.bootstrapped web clients neo4j bytecode
 	.venv/bin/python -m pytest
 
 # The time-sensitive tests (marked `timing`) with a CPU hog on every core: they must pass when
 # the machine is busy. scripts/cpu-hog starts one busy process per core and stops them after.
 # STRESS_TESTS narrows the selection (a pytest -m expression; .ci/run leaves out `slow`).
 STRESS_TESTS ?= timing
-test-stress: system-deps .venv/.bootstrapped web neo4j bytecode
+test-stress: system-deps .venv/.bootstrapped web clients neo4j bytecode
 	./scripts/cpu-hog -- .venv/bin/python -m pytest -n auto --dist loadgroup -m "$(STRESS_TESTS)" --durations=10
 
 lint: .venv/.bootstrapped

@@ -14,7 +14,8 @@ fall in the two years after it, at least 60 days before the end). Figures:
 
 The baseline: a pass is flagged when its NDVI is 0.2 below the median NDVI of the passes within
 ±15 days a year earlier and its BSI 0.05 above theirs; two consecutive flagged clear passes
-confirm. Tune on seed 1 only; seeds 23 to 27 are held out (2 to 22 have been looked at).
+confirm. Rules are chosen on seed 1 and the trap parcels of seeds 2-7; every seed below has
+been looked at (the groups say when), so a session adds fresh seeds and looks at them once.
 Series are Sentinel-2 passes merged with Landsat 8/9 passes (``LANDSAT``) by day.
 """
 

@@ -160,6 +160,20 @@ Longitude = Annotated[float, Field(ge=73, le=136)]
 Latitude = Annotated[float, Field(ge=3, le=54)]
 
 
+class RecordProblems(ValueError):
+    """Several cross-field problems of one record, each naming its field: a model validator
+    raises it so that ``validate`` reports every one, not only the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _report(problems: list[Problem]) -> None:
+    if problems:
+        raise RecordProblems(problems)
+
+
 class Record(BaseModel):
     """Base of every entity record: strict about unknown fields, immutable once validated."""
 
@@ -175,6 +189,8 @@ class Record(BaseModel):
 
     # Filled by ``EntitySpec``; keeps the record and its graph mapping side by side.
     entity: ClassVar[str]
+    # The fields a derived key ``id`` is made of ("/"-joined); empty when the key is given.
+    key_parts: ClassVar[tuple[str, ...]] = ()
 
     def key(self) -> str:
         return str(getattr(self, SPECS_BY_RECORD[type(self)].key))
@@ -192,17 +208,22 @@ class Region(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Region:
+        problems: list[Problem] = []
         if self.level != region_level(self.code):
-            raise ValueError(f"level {self.level} does not match code {self.code}")
+            problems.append(Problem("level", f"level {self.level} does not match code {self.code}"))
         if self.level is RegionLevel.PROVINCE:
             if self.parent_code is not None:
-                raise ValueError("a province has no parent")
+                problems.append(Problem("parent_code", "a province has no parent"))
         elif self.parent_code is None:
-            raise ValueError(f"a {self.level} needs parent_code")
+            problems.append(Problem("parent_code", f"a {self.level} needs parent_code"))
         elif self.parent_code[:2] != self.code[:2] or self.parent_code == self.code:
-            raise ValueError("parent_code must be a higher region in the same province")
+            problems.append(
+                Problem("parent_code", "parent_code must be a higher region in the same province")
+            )
         if (self.lon is None) != (self.lat is None):
-            raise ValueError("lon and lat go together")
+            missing = "lon" if self.lon is None else "lat"
+            problems.append(Problem(missing, "lon and lat go together"))
+        _report(problems)
         return self
 
 
@@ -229,7 +250,8 @@ class ChainSegment(Record):
     @model_validator(mode="after")
     def _in_chain(self) -> ChainSegment:
         if self.id.split(".", 1)[0] != self.chain_id:
-            raise ValueError(f"id {self.id} must start with its chain id {self.chain_id}.")
+            message = f"id {self.id} must start with its chain id {self.chain_id}."
+            _report([Problem("chain_id", message)])
         return self
 
 
@@ -300,7 +322,8 @@ class LandParcel(Record):
         # Surveyed area and polygon area differ by rounding and projection, not by half.
         drawn = geometry.area_m2(self.geometry)
         if not 0.5 <= self.area_m2 / drawn <= 2.0:
-            raise ValueError(f"area_m2 {self.area_m2:.0f} is far from the polygon's {drawn:.0f}")
+            message = f"area_m2 {self.area_m2:.0f} is far from the polygon's {drawn:.0f}"
+            _report([Problem("area_m2", message)])
         return self
 
 
@@ -333,21 +356,26 @@ class Project(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Project:
+        problems: list[Problem] = []
         if self.annual_plan_investment > self.total_investment:
-            raise ValueError("annual_plan_investment exceeds total_investment")
+            message = "annual_plan_investment exceeds total_investment"
+            problems.append(Problem("annual_plan_investment", message))
         if self.year_completed_investment > self.completed_investment:
-            raise ValueError("year_completed_investment exceeds completed_investment")
+            message = "year_completed_investment exceeds completed_investment"
+            problems.append(Problem("year_completed_investment", message))
         for first, then in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
             a, b = getattr(self, first), getattr(self, then)
             if a is not None and b is not None and b < a:
-                raise ValueError(f"{then} {b} is before {first} {a}")
+                problems.append(Problem(then, f"{then} {b} is before {first} {a}"))
         if self.code[5:11] != self.region_code and self.code[5:7] != self.region_code[:2]:
-            raise ValueError("project code's region part is in another province")
+            message = "project code's region part is in another province"
+            problems.append(Problem("region_code", message))
         started = self.stage in (ProjectStage.CONSTRUCTION, ProjectStage.COMPLETED)
         if started and self.actual_start is None:
-            raise ValueError(f"stage {self.stage} needs actual_start")
+            problems.append(Problem("actual_start", f"stage {self.stage} needs actual_start"))
         if self.stage is ProjectStage.COMPLETED and self.actual_end is None:
-            raise ValueError("stage completed needs actual_end")
+            problems.append(Problem("actual_end", "stage completed needs actual_end"))
+        _report(problems)
         return self
 
 
@@ -424,7 +452,7 @@ class CameraConfig(BaseModel):
     @model_validator(mode="after")
     def _levels(self) -> CameraConfig:
         if self.dark_luma >= self.bright_luma:
-            raise ValueError("dark_luma must be below bright_luma")
+            _report([Problem("dark_luma", "dark_luma must be below bright_luma")])
         return self
 
 
@@ -478,11 +506,16 @@ class ProjectList(Record):
 PeriodName = Annotated[str, _checked(period_problem)]
 
 
+def derived_key(data: dict[str, Any], parts: tuple[str, ...]) -> str:
+    """The key made of ``parts`` ("-" for a part left out)."""
+    values = [data.get(f) for f in parts]
+    return "/".join(str(v).strip() if v not in (None, "") else "-" for v in values)
+
+
 def _derived_id(data: Any, parts: tuple[str, ...]) -> Any:
     if not isinstance(data, dict):
         return data
-    values = [data.get(f) for f in parts]
-    derived = "/".join(str(v).strip() if v not in (None, "") else "-" for v in values)
+    derived = derived_key(data, parts)
     given = data.get("id")
     if given not in (None, "") and str(given).strip() != derived:
         raise ValueError(f"id {given} does not match its parts ({derived})")
@@ -497,6 +530,7 @@ class ChainStat(Record):
     the sum of its counties' rows."""
 
     entity = "chain_stat"
+    key_parts = ("chain_id", "segment_id", "region_code", "period")
     id: str = Field(default="", description="Derived key; may be left out.")
     chain_id: Slug
     segment_id: SegmentId | None = Field(default=None, description="None: the whole chain.")
@@ -510,15 +544,19 @@ class ChainStat(Record):
     @model_validator(mode="before")
     @classmethod
     def _derive_id(cls, data: Any) -> Any:
-        return _derived_id(data, ("chain_id", "segment_id", "region_code", "period"))
+        return _derived_id(data, cls.key_parts)
 
     @model_validator(mode="after")
     def _consistent(self) -> ChainStat:
+        problems: list[Problem] = []
         if self.segment_id is not None and self.segment_id.split(".", 1)[0] != self.chain_id:
-            raise ValueError(f"segment {self.segment_id} is not in chain {self.chain_id}")
+            message = f"segment {self.segment_id} is not in chain {self.chain_id}"
+            problems.append(Problem("segment_id", message))
         figures = (self.output, self.project_count, self.employment, self.patents)
         if all(f is None for f in figures):
-            raise ValueError("give at least one of output, project_count, employment, patents")
+            message = "give at least one of output, project_count, employment, patents"
+            problems.append(Problem("", message))
+        _report(problems)
         return self
 
 
@@ -582,6 +620,7 @@ class IndicatorValue(Record):
     the indicator's frequency is checked against the graph when the value is written."""
 
     entity = "indicator_value"
+    key_parts = ("indicator_id", "region_code", "period")
     id: str = Field(default="", description="Derived key; may be left out.")
     indicator_id: IndicatorId
     region_code: RegionCode
@@ -591,13 +630,14 @@ class IndicatorValue(Record):
     @model_validator(mode="before")
     @classmethod
     def _derive_id(cls, data: Any) -> Any:
-        return _derived_id(data, ("indicator_id", "region_code", "period"))
+        return _derived_id(data, cls.key_parts)
 
 
 class IndicatorTarget(Record):
     """A yearly target for one indicator in one region (key ``<indicator>/<region>/<year>``)."""
 
     entity = "indicator_target"
+    key_parts = ("indicator_id", "region_code", "year")
     id: str = Field(default="", description="Derived key; may be left out.")
     indicator_id: IndicatorId
     region_code: RegionCode
@@ -608,7 +648,7 @@ class IndicatorTarget(Record):
     @model_validator(mode="before")
     @classmethod
     def _derive_id(cls, data: Any) -> Any:
-        return _derived_id(data, ("indicator_id", "region_code", "year"))
+        return _derived_id(data, cls.key_parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -780,15 +820,26 @@ def validate(entity: str, data: dict[str, Any]) -> Record:
     except ValidationError as exc:
         key_field = SPECS[entity].key if entity in SPECS else None
         key = data.get(key_field) if key_field else None
-        problems = [
-            Problem(
-                ".".join(str(p) for p in err["loc"]),
-                _message(err),
-                UnstorableText.code if err["type"] == UnstorableText.code else None,
-            )
-            for err in exc.errors()
-        ]
+        problems = pydantic_problems(exc)
         raise InvalidRecord(entity, str(key) if key is not None else None, problems) from None
+
+
+def pydantic_problems(exc: ValidationError) -> list[Problem]:
+    """Every problem of a pydantic validation error, each with its field (dotted path)."""
+    return [problem for err in exc.errors() for problem in _problems(err)]
+
+
+def _problems(err: Any) -> list[Problem]:
+    """The problems of one pydantic error: one, or each of a ``RecordProblems``."""
+    path = ".".join(str(p) for p in err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, RecordProblems):
+        return [
+            Problem(".".join(x for x in (path, p.field) if x), p.message, p.code)
+            for p in cause.problems
+        ]
+    code = UnstorableText.code if err["type"] == UnstorableText.code else None
+    return [Problem(path, _message(err), code)]
 
 
 def _message(err: Any) -> str:

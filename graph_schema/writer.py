@@ -16,6 +16,7 @@ from typing import Any
 
 from graph_schema.errors import GraphQueryError, InvalidInput, Problem
 from graph_schema.model import (
+    DERIVED_PROPERTIES,
     EDGE_SPECS,
     SPECS,
     EdgeSpec,
@@ -56,11 +57,24 @@ class WriteResult:
         )
 
 
-async def upsert(store: GraphStore, entity: str, records: Sequence[Record]) -> WriteResult:
-    """Write one batch of records of ``entity`` (all validated already)."""
+# The fields of a record to write over a stored node: None for all of them (a whole record, as
+# in an import file), or the fields a partial upsert sent.
+Sent = frozenset[str] | None
+
+
+async def upsert(
+    store: GraphStore,
+    entity: str,
+    records: Sequence[Record],
+    sent: Sequence[Sent] | None = None,
+) -> WriteResult:
+    """Write one batch of records of ``entity`` (all validated already). ``sent`` (one per
+    record) limits what is written over a node that exists to those fields, properties and
+    links; a node that does not exist yet is written whole."""
     if entity in EDGE_SPECS:
         return await _upsert_edges(store, EDGE_SPECS[entity], records)
     spec = SPECS[entity]
+    fields: Sequence[Sent] = sent if sent is not None else [None] * len(records)
     keys = [r.key() for r in records]
     rounds = _rounds(keys)
     outcomes: list[Outcome] = [Outcome.REJECTED] * len(records)
@@ -68,7 +82,9 @@ async def upsert(store: GraphStore, entity: str, records: Sequence[Record]) -> W
     # A key repeated within a batch is applied in order: each round has unique keys and sees
     # what the earlier rounds wrote.
     for indexes in rounds:
-        part = await _upsert_round(store, spec, [records[i] for i in indexes])
+        part = await _upsert_round(
+            store, spec, [records[i] for i in indexes], [fields[i] for i in indexes]
+        )
         for local, outcome in enumerate(part.outcomes):
             outcomes[indexes[local]] = outcome
         result.counts.update(part.counts)
@@ -120,7 +136,7 @@ async def _missing_references(
 
 
 async def _upsert_round(
-    store: GraphStore, spec: EntitySpec, records: Sequence[Record]
+    store: GraphStore, spec: EntitySpec, records: Sequence[Record], sent: Sequence[Sent]
 ) -> WriteResult:
     result = WriteResult()
     problems = await _missing_references(store, spec, records)
@@ -131,7 +147,7 @@ async def _upsert_round(
         current = {row["key"]: row for row in rows}
 
     outcomes: dict[int, Outcome] = {}
-    to_write: list[tuple[Record, dict[str, Any], bool]] = []  # record, props, existed
+    to_write: list[_Write] = []
     written: list[int] = []  # the record index of each item of to_write
     for i, record in accepted:
         props = to_properties(spec, record)
@@ -143,7 +159,11 @@ async def _upsert_round(
             continue
         else:
             outcomes[i] = Outcome.UPDATED
-        to_write.append((record, props, before is not None))
+        if before is None:  # a new node is written whole, whatever was sent
+            to_write.append(_Write(record, props, existed=False, fields=None))
+        else:
+            patch = _sent_props(spec, props, sent[i])
+            to_write.append(_Write(record, patch, existed=True, fields=sent[i]))
         written.append(i)
 
     if to_write:
@@ -200,18 +220,48 @@ def _same(spec: EntitySpec, record: Record, props: dict[str, Any], before: dict[
     )
 
 
-def _write_steps(spec: EntitySpec, items: list[tuple[Record, dict[str, Any], bool]]) -> list[Step]:
-    steps: list[Step] = [
-        (st.upsert_nodes(spec), {"rows": [{"key": r.key(), "props": p} for r, p, _ in items]})
+@dataclass(frozen=True, slots=True)
+class _Write:
+    record: Record
+    props: dict[str, Any]  # what to set (a null removes the property)
+    existed: bool
+    fields: Sent  # the fields to write; None: all of them
+
+    def writes(self, field: str) -> bool:
+        return self.fields is None or field in self.fields
+
+
+def _sent_props(spec: EntitySpec, props: dict[str, Any], sent: Sent) -> dict[str, Any]:
+    if sent is None:
+        return props
+    derived = DERIVED_PROPERTIES.get(spec.name, ())
+    return {k: v for k, v in props.items() if k in sent or k in derived}
+
+
+def _write_steps(spec: EntitySpec, items: list[_Write]) -> list[Step]:
+    whole = [{"key": w.record.key(), "props": w.props} for w in items if w.fields is None]
+    patched = [
+        {"key": w.record.key(), "props": w.props} for w in items if w.fields is not None and w.props
     ]
+    steps: list[Step] = []
+    if whole:
+        steps.append((st.upsert_nodes(spec), {"rows": whole}))
+    if patched:
+        steps.append((st.patch_nodes(spec), {"rows": patched}))
     for link in spec.links:
-        existed = [{"key": r.key(), "targets": link_targets(link, r)} for r, _, old in items if old]
+        # A partial record changes only the links it sent.
+        changing = [w for w in items if w.writes(link.field)]
+        existed = [
+            {"key": w.record.key(), "targets": link_targets(link, w.record)}
+            for w in changing
+            if w.existed
+        ]
         if existed:
             steps.append((st.unlink_stale(spec, link), {"rows": existed}))
         linking = [
-            {"key": r.key(), "targets": link_targets(link, r)}
-            for r, _, _ in items
-            if link_targets(link, r)
+            {"key": w.record.key(), "targets": link_targets(link, w.record)}
+            for w in changing
+            if link_targets(link, w.record)
         ]
         if linking:
             steps.append((st.link_targets(spec, link), {"rows": linking}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -36,7 +37,9 @@ from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, KeyExpired, Principal
 from hub.clock import Clock, system_clock
+from hub.compression import Compression
 from hub.console import console_routes
+from hub.cors import CORS, Policy
 from hub.graphiql import graphiql_routes
 from hub.graphiql import page as graphiql_page
 from hub.headers import SecurityHeaders
@@ -45,6 +48,7 @@ from hub.logs import RequestContext
 from hub.metrics import graphql_extension, route_of
 from hub.monitoring.alerts_notify import start_notifier
 from hub.monitoring.watch import Watch
+from hub.persisted import Persisted, PersistedQueryError, named_in
 from hub.promotion.chains import Rules
 from hub.relay import Relay, alert_handler
 from hub.roles import Role
@@ -69,6 +73,9 @@ _OPERATIONS_BY_METHOD = {
     "GET": frozenset({OperationType.QUERY}),
     "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
 }
+
+
+_DOCUMENT_PARAMS = ("query", "documentId", "doc_id", "extensions")
 
 
 class _Refused(HTTPException):
@@ -105,6 +112,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         observers = [graphql_extension(state.metrics)]
         super().__init__(build_schema(limits, observers=observers), **kwargs)
         self._state = state
+        self._persisted = Persisted.of(http)
         self._watchers: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,7 +120,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        response = await self._respond(request)
+        response = _cache_policy(request, await self._respond(request))
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
@@ -237,7 +245,8 @@ class _GraphQLApp(GraphQL[Context, None]):
         return (
             self.graphql_ide is not None
             and request.method == "GET"
-            and not request.query_params.get("query")
+            # A document sent, or named (persisted, trusted): a request, not a visit.
+            and not any(request.query_params.get(p) for p in _DOCUMENT_PARAMS)
             and _accepts_html(request.headers.get("accept"))
         )
 
@@ -256,10 +265,13 @@ class _GraphQLApp(GraphQL[Context, None]):
                 # The draft: an empty operationName is the same as none.
                 "operationName": params.get("operationName") or None,
             }
+            for name in ("documentId", "doc_id"):
+                if params.get(name):
+                    data[name] = params[name]
             for name in ("variables", "extensions"):
                 raw = params.get(name)
                 data[name] = _decode_json(raw, f"the {name} parameter") if raw else None
-            return _request_data(data)
+            return _request_data(data, self._persisted)
         content_type, params_ = parse_content_type(request.content_type or "")
         charset = params_.get("charset", "utf-8").lower()
         if content_type.lower() != APPLICATION_JSON or charset not in _UTF8:
@@ -268,7 +280,8 @@ class _GraphQLApp(GraphQL[Context, None]):
                 f"POST /graphql needs Content-Type: {APPLICATION_JSON} (UTF-8); "
                 f"got {request.content_type or 'none'}",
             )
-        return _request_data(_decode_json(await request.get_body(), "the request body"))
+        body = _decode_json(await request.get_body(), "the request body")
+        return _request_data(body, self._persisted)
 
     async def execute_single(
         self,
@@ -280,6 +293,14 @@ class _GraphQLApp(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         method = request_adapter.method
+        if request_data.operation_name is None and request_data.query is not None:
+            several = _operations(request_data.query, self._state.settings.http.max_tokens)
+            if len(several) > 1:
+                # The GraphQL spec's GetOperation: which one to run is the request's to say.
+                return _request_error(
+                    f"the document has {len(several)} operations ({', '.join(several)}); "
+                    "name the one to run in operationName"
+                )
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -310,6 +331,8 @@ class _GraphQLApp(GraphQL[Context, None]):
         # One place (hub.api.schema.stamp) gives every error its extensions.code and masks
         # what must not leak: parse, validation and resolver errors alike, as for subscriptions.
         stamp(result.errors)
+        if result.errors and isinstance(request, Request):
+            request.state.graphql_errors = True  # such an answer is not for caches
         if self._state.settings.environment is Environment.PRODUCTION:
             # "Did you mean …?" names fields a caller did not know of: not in production.
             for error in result.errors or []:
@@ -578,6 +601,9 @@ def create_app(
         routes += graphiql_routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Compression, minimum_size=settings.http.compress_min_bytes)
+    # Outside the headers and the routes: a preflight is answered here, whatever the path.
+    app.add_middleware(CORS, policy=Policy.of(settings.http))
     app.add_middleware(RequestContext, route_of=route_of, observer=state.metrics.observe_http)
     app.state.metrics = state.metrics
     return app
@@ -704,6 +730,43 @@ def _content_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
 
 
+# A GET answer depends on the caller's key (its role), the negotiated media type and the
+# language of its messages; a cache may keep it for that caller only and must ask again.
+_GET_VARY = "Authorization, Accept, Accept-Language"
+_REVALIDATE = "private, no-cache"
+
+
+def _cache_policy(request: Request, response: Response) -> Response:
+    """A successful GET answer gets a strong ETag (a hash of its body) and is revalidated each
+    time: If-None-Match with that tag gets 304 without the body. Anything else (POST, an
+    answer with errors, a refusal) is no-store."""
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith("text/html"):
+        return response  # GraphiQL's page
+    if (
+        request.method != "GET"
+        or response.status_code != 200
+        or getattr(request.state, "graphql_errors", False)
+        or not content_type.startswith(_RESPONSE_TYPES)
+    ):
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": _REVALIDATE, "Vary": _GET_VARY}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    # RFC 9110 §13.1.2: weak comparison, and * matches any current representation.
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
 def _status(response: GraphQLHTTPResponse) -> int:
     # graphql-response+json: an executed document is 200 even with field errors; a response
     # without data is a request error, 400, unless what stopped it was on our side.
@@ -737,15 +800,32 @@ def _decode_json(raw: str | bytes, what: str) -> object:
         raise _Refused(400, f"{what} is nested too deeply") from None
 
 
-def _request_data(data: object) -> GraphQLRequestData:
+def _operations(query: str, max_tokens: int) -> list[str]:
+    """The names of a document's operations ("anonymous" for one without); none when the
+    document does not parse, which execution then reports."""
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return []
+    return [
+        d.name.value if d.name else "anonymous"
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
+def _request_data(data: object, persisted: Persisted) -> GraphQLRequestData:
     # The draft's well-formed GraphQL-over-HTTP request: anything else is a 400 before execution.
     if not isinstance(data, dict):
         raise _Refused(400, "a GraphQL request is a JSON object with a query string")
     query = data.get("query")
-    if query is None:
-        raise _Refused(400, "the request has no query")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise _Refused(400, "query must be a string")
+    try:
+        # A document named by its id or its hash (hub.persisted), else the query sent.
+        query = persisted.document(query, named_in(data))
+    except PersistedQueryError as exc:
+        raise _Refused(exc.status, str(exc), code=exc.code) from None
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _Refused(400, "operationName must be a string or null")

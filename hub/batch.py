@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from graph_schema.errors import Problem
+from graph_schema.model import pydantic_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,4 @@ def rejected(index: int, key: str | None, field: str, message: str, code: str) -
 
 
 def problems_of(exc: ValidationError) -> tuple[Problem, ...]:
-    return tuple(
-        Problem(".".join(str(p) for p in e["loc"]), str(e["msg"]).removeprefix("Value error, "))
-        for e in exc.errors()
-    )
+    return tuple(pydantic_problems(exc))

@@ -37,6 +37,14 @@ console = Console(stderr=True)
 log = logging.getLogger("hub")
 
 
+# The banner of `hub demo`: a first query and a subscription to paste into GraphiQL
+# (tests/hub/test_demo_banner.py runs both against the demo data).
+DEMO_QUERY = (
+    "{ industryChains(first: 5) { nodes { name segments(first: 10) { nodes { name tier } } } } }"
+)
+DEMO_SUBSCRIPTION = "subscription { monitoringFeed { ... on FeedReading { sensorId value } } }"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="E-Ledger Hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -750,6 +758,13 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         # The demo reads without a key (GraphiQL works at once); writes need one of the keys.
         auth = settings.auth.model_copy(update={"anonymous_role": Role.VIEWER})
         settings = settings.model_copy(update={"auth": auth})
+    http = settings.http
+    if not {"cors_origins", "cors_origin_regex"} & http.model_fields_set:
+        # A front-end's dev server on this machine (any port) may call the demo from a browser.
+        from hub.cors import LOOPBACK_ORIGINS
+
+        http = http.model_copy(update={"cors_origin_regex": LOOPBACK_ORIGINS})
+        settings = settings.model_copy(update={"http": http})
     broker = "url" not in settings.mqtt.model_fields_set
     if broker and args.broker_port is not None:
         url = f"mqtt://127.0.0.1:{args.broker_port}"
@@ -762,9 +777,9 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         settings,
         args,
         demo=feeds,
-        banner="try: { industryChains { name segments { name tier } } }\n"
+        banner=f"try: {DEMO_QUERY}\n"
         f"site feeds: simulated meters and gates publish to {where}; "
-        "subscribe with: subscription { monitoringFeed { ... on FeedReading { sensorId value } } }",
+        f"subscribe with: {DEMO_SUBSCRIPTION}",
     )
 
 

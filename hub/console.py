@@ -19,6 +19,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "web" / "dist"
+# What the API's @specifiedBy(url: "/spec/scalars#...") points at (hub.api.scalars).
+SCALARS_SPEC = Path(__file__).resolve().parent / "api" / "scalars.md"
 NOT_BUILT = (
     "The web console is not built. Build it with `make web` (needs Node.js and npm: it runs "
     "`npm ci && npm run build` in hub/web), or run scripts/bootstrap, then reload this page. "
@@ -48,7 +50,8 @@ class _HashedAssets(StaticFiles):
 
 
 def console_routes(dist: Path = CONSOLE_DIR) -> list[BaseRoute]:
-    """``/`` (the console's page) and ``/assets/...`` (its hashed scripts and styles)."""
+    """``/`` (the console's page), ``/assets/...`` (its hashed scripts and styles) and
+    ``/spec/scalars`` (the grammar of the API's scalars, which ``@specifiedBy`` names)."""
 
     async def index(request: Request) -> Response:
         page = dist / "index.html"
@@ -58,7 +61,15 @@ def console_routes(dist: Path = CONSOLE_DIR) -> list[BaseRoute]:
             )
         return FileResponse(page, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
+    async def scalars(request: Request) -> Response:
+        return FileResponse(
+            SCALARS_SPEC,
+            media_type="text/markdown; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
     return [
         Route("/", index, methods=["GET", "HEAD"]),
+        Route("/spec/scalars", scalars, methods=["GET", "HEAD"]),
         Mount("/assets", app=_HashedAssets(directory=dist / "assets", check_dir=False)),
     ]

@@ -33,6 +33,8 @@ from graph_schema.errors import ConfigurationError
 from hub.roles import Role
 
 ENV_PREFIX = "HUB_"
+# A browser origin: scheme://host[:port], no path (RFC 6454 serialization).
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
 # Query parameters that carry credentials (?user=…&pwd=…, ?auth=…, ?token=…, ?sig=…).
 _SECRET_PARAM_RE = re.compile(
     r"(?i)([?&;][^=&;#]*(?:user|pass|pwd|auth|token|key|secret|sig|cred|session|login)"
@@ -310,6 +312,93 @@ class HttpSettings(_Section):
         description="On stop: longest wait for open connections, then for each part "
         "(telemetry, broker, stores) to close, s; a part that overruns is logged and left.",
     )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (scheme://host[:port]) whose browser pages may "
+        "call the API (CORS); * allows any; empty (the default): none, same-origin only.",
+    )
+    cors_origin_regex: str = Field(
+        default="",
+        description="Origins matching this regular expression (whole origin) are allowed too; "
+        "hub demo sets any loopback origin (http://localhost:<port>, 127.0.0.1, [::1]).",
+    )
+    cors_methods: str = Field(
+        default="GET,POST", description="Comma-separated methods a preflight may ask for."
+    )
+    cors_headers: str = Field(
+        default="Authorization,Content-Type,Accept,Accept-Language,X-Request-Id",
+        description="Comma-separated request headers a preflight may ask for.",
+    )
+    cors_expose_headers: str = Field(
+        default="ETag,Retry-After,X-Request-Id",
+        description="Comma-separated response headers a browser page may read.",
+    )
+    cors_max_age_s: int = Field(
+        default=600, ge=0, le=86_400, description="How long a browser may cache a preflight, s."
+    )
+    persisted_queries: bool = Field(
+        default=True,
+        description="Automatic persisted queries (Apollo's extensions.persistedQuery): "
+        "a query sent once by its SHA-256 is remembered, then may be sent by hash alone.",
+    )
+    persisted_cache_size: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Automatic persisted queries remembered (least recently used dropped).",
+    )
+    trusted_documents: Path | None = Field(
+        default=None,
+        description="A JSON manifest of trusted documents {id: document} (graphql-codegen's "
+        "persisted-documents.json, Relay's persisted_queries.json); requests name one by "
+        "documentId, doc_id or its persisted-query hash.",
+    )
+    trusted_only: bool = Field(
+        default=False,
+        description="Run only documents of the trusted-documents manifest; any other query "
+        "is refused (PERSISTED_QUERY_NOT_ALLOWED).",
+    )
+    compress_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        le=100 * 1_048_576,
+        description="Responses at least this large are compressed (br, else gzip) when "
+        "the client accepts it (never event streams or WebSockets).",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in _split(value):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin such as https://app.example.org or "
+                    "http://localhost:5173 (scheme, host, optional port; no path)"
+                )
+        return value
+
+    @field_validator("cors_origin_regex")
+    @classmethod
+    def _origin_regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("cors_methods")
+    @classmethod
+    def _methods(cls, value: str) -> str:
+        unknown = {m.upper() for m in _split(value)} - {"GET", "POST"}
+        if unknown:
+            raise ValueError(f"/graphql answers GET and POST only, not {sorted(unknown)}")
+        return value
+
+    @model_validator(mode="after")
+    def _trusted_only_needs_a_manifest(self) -> HttpSettings:
+        if self.trusted_only and self.trusted_documents is None:
+            raise ValueError("trusted_only needs HUB_HTTP_TRUSTED_DOCUMENTS (the manifest)")
+        return self
 
 
 class AuthSettings(_Section):

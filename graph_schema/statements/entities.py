@@ -81,6 +81,18 @@ def upsert_nodes(spec: EntitySpec) -> Statement:
 
 
 @cache
+def patch_nodes(spec: EntitySpec) -> Statement:
+    """Set only the properties a partial upsert sent (a null removes one) on nodes that exist:
+    ``MATCH``, not ``MERGE``, so a node deleted meanwhile is not brought back half-filled."""
+    return Statement(
+        f"{spec.name}.patch",
+        f"UNWIND $rows AS row MATCH (n:{_label(spec)} {{{_key(spec)}: row.key}}) "
+        "SET n += row.props RETURN count(n) AS written",
+        write=True,
+    )
+
+
+@cache
 def unlink_stale(spec: EntitySpec, link: Link) -> Statement:
     target = _target(link)
     return Statement(
@@ -198,6 +210,7 @@ def entity_statements(spec: EntitySpec) -> list[Statement]:
         fetch_existing(spec),
         existing_keys(spec),
         upsert_nodes(spec),
+        patch_nodes(spec),
         export_page(spec),
         all_keys(spec),
         delete_nodes(spec),

@@ -67,6 +67,21 @@ class Filter:
         return f"f_{self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """A where's ``OR`` (any alternative holds) or ``NOT`` (its one alternative does not hold).
+    Each alternative is a conjunction of filter names and nested branches, with the prefix its
+    parameters carry (``$f_<prefix><filter>``), so every value still travels as a parameter and
+    the statement's shape (cached) is the tree of names alone."""
+
+    negated: bool
+    alternatives: tuple[tuple[str, tuple[Term, ...]], ...]
+
+
+# A filter name, or a branch of OR/NOT.
+type Term = str | Branch
+
+
 class Nulls(StrEnum):
     NEVER = "never"  # the property is always set
     DATE = "date"  # an optional ISO date; missing ones sort last either way
@@ -490,9 +505,9 @@ def _cursor_values(ns: NodeSet, order: Order, var: str) -> str:
     return "[" + ", ".join(e for e, _ in _sort_exprs(ns, order, var)) + "]"
 
 
-def _condition(f: Filter, var: str, dialect: Dialect) -> str:
+def _condition(f: Filter, var: str, dialect: Dialect, param: str | None = None) -> str:
     prop = f"{var}.{identifier(f.prop)}" if f.prop else ""
-    param = f"${f.param}"
+    param = f"${param or f.param}"
     match f.op:
         case Op.EQ:
             return f"{prop} = {param}"
@@ -524,18 +539,55 @@ def _anchor(f: Filter) -> str:
     return f"x_{f.name}:{identifier(spec.label)} {{{identifier(spec.key)}: ${f.param}}}"
 
 
+def _term(ns: NodeSet, term: Term, prefix: str, var: str, dialect: Dialect) -> str:
+    """One condition of an OR/NOT alternative: a related filter becomes a pattern predicate
+    from its anchor to ``var`` (FalkorDB has neither EXISTS {} nor exists(pattern), and refuses a
+    pattern comprehension in WHERE; a bare pattern both stores take), the others their usual
+    condition."""
+    if isinstance(term, Branch):
+        return _branch(ns, term, var, dialect)
+    f = ns.filters[term]
+    param = f"f_{prefix}{f.name}"
+    if f.op is Op.SEARCH:
+        raise ValueError("search cannot be inside OR or NOT")
+    if f.op is Op.RELATED:
+        spec = SPECS[f.anchor]
+        anchor = f":{identifier(spec.label)} {{{identifier(spec.key)}: ${param}}}"
+        return f.path.format(x=anchor, n=var)
+    return _condition(f, var, dialect, param)
+
+
+def _branch(ns: NodeSet, branch: Branch, var: str, dialect: Dialect) -> str:
+    parts = []
+    for prefix, terms in branch.alternatives:
+        conds = [_term(ns, t, prefix, var, dialect) for t in terms]
+        parts.append("(" + " AND ".join(conds) + ")" if conds else "true")
+    if branch.negated:
+        return f"NOT {parts[0]}"
+    # OR of no alternative matches nothing, as an empty disjunction.
+    return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def _branches(filters: Sequence[Term]) -> list[Branch]:
+    return [t for t in filters if isinstance(t, Branch)]
+
+
 def _distinct(active: Sequence[Filter], relation: Relation | None) -> bool:
     return any(f.distinct for f in active) or bool(relation and relation.distinct)
 
 
-def _active(ns: NodeSet, names: Sequence[str]) -> list[Filter]:
+def _active(ns: NodeSet, names: Sequence[Term]) -> list[Filter]:
     # Related filters first, in table order, so the most selective anchor starts the match.
-    chosen = [ns.filters[n] for n in names]
+    chosen = [ns.filters[n] for n in names if isinstance(n, str)]
     return sorted(chosen, key=lambda f: (f.op is not Op.RELATED, list(ns.filters).index(f.name)))
 
 
 def _match(
-    ns: NodeSet, active: Sequence[Filter], relation: Relation | None, dialect: Dialect
+    ns: NodeSet,
+    active: Sequence[Filter],
+    relation: Relation | None,
+    dialect: Dialect,
+    branches: Sequence[Branch] = (),
 ) -> tuple[list[str], str]:
     """Clauses that bind ``n`` to every matching node (maybe more than once, see ``_distinct``),
     and the variables they carry: ``key`` for nested lists, ``score`` for a search.
@@ -572,6 +624,7 @@ def _match(
         lines = [f"MATCH ({labelled})"]
         carried = "n"
     conds = [_condition(f, "n", dialect) for f in active if f.op not in (Op.RELATED, Op.SEARCH)]
+    conds += [_branch(ns, b, "n", dialect) for b in branches]
     if conds:
         lines.append(f"WITH {carried} WHERE " + " AND ".join(conds))
     for f in related:
@@ -587,14 +640,16 @@ _PROJECTED = 4096
 @lru_cache(maxsize=_PROJECTED)
 def page(
     entity: str,
-    filters: tuple[str, ...],
+    filters: tuple[Term, ...],
     order: Order,
     with_cursor: bool,
     dialect: Dialect,
     relation: str | None = None,
     fields: tuple[str, ...] | None = None,
+    skip: bool = False,
 ) -> Statement:
-    """One page: ``$limit`` rows after ``$cursor`` (when ``with_cursor``) in ``order``.
+    """One page: ``$limit`` rows after ``$cursor`` (when ``with_cursor``) in ``order``, the
+    first ``$offset`` of them skipped when ``skip`` (top level only).
 
     Top level: rows ``props``, ``cursor``. Nested (``relation``): one row per parent ``key``
     with ``total`` (all matches, ignoring the cursor) and ``page`` (a list of {props, cursor}).
@@ -603,8 +658,11 @@ def page(
     ns = NODE_SETS[entity]
     rel = RELATIONS[relation] if relation else None
     active = _active(ns, filters)
-    lines, carried = _match(ns, active, rel, dialect)
+    lines, carried = _match(ns, active, rel, dialect, _branches(filters))
     distinct = "DISTINCT " if _distinct(active, rel) else ""
+    if skip and rel is not None:
+        raise ValueError("offset applies to top-level lists only")
+    skipping = " SKIP $offset" if skip else ""
     if rel is None and dialect is Dialect.FALKORDB:
         # The sort values get names of their own before the cursor condition. Written on
         # n.<prop> directly, the condition makes FalkorDB scan the range index from the
@@ -618,7 +676,7 @@ def page(
         ordered = ", ".join(k if desc == order.backward else f"{k} DESC" for k, desc in names)
         lines += [
             f"WITH {distinct}{carried}, {projected}{cursor}",
-            f"WITH {carried}, {keys} ORDER BY {ordered} LIMIT $limit",
+            f"WITH {carried}, {keys} ORDER BY {ordered}{skipping} LIMIT $limit",
             f"RETURN {_props(entity, 'n', fields)} AS props, [{keys}] AS cursor",
         ]
         name = f"api.{entity}.page"
@@ -628,7 +686,7 @@ def page(
         if distinct or cursor:
             lines.append(f"WITH {distinct}{carried}{cursor}")
         lines += [
-            f"WITH {carried} ORDER BY {_order_by(ns, order, 'n')} LIMIT $limit",
+            f"WITH {carried} ORDER BY {_order_by(ns, order, 'n')}{skipping} LIMIT $limit",
             f"RETURN {_props(entity, 'n', fields)} AS props, "
             f"{_cursor_values(ns, order, 'n')} AS cursor",
         ]
@@ -646,15 +704,16 @@ def page(
     return Statement(name, " ".join(lines))
 
 
-@cache
+# OR/NOT make the shapes as many as clients write: bounded like the projections.
+@lru_cache(maxsize=_PROJECTED)
 def count(
-    entity: str, filters: tuple[str, ...], dialect: Dialect, relation: str | None = None
+    entity: str, filters: tuple[Term, ...], dialect: Dialect, relation: str | None = None
 ) -> Statement:
     """``total`` matching rows; nested: one row per parent ``key`` that has any."""
     ns = NODE_SETS[entity]
     rel = RELATIONS[relation] if relation else None
     active = _active(ns, filters)
-    lines, _ = _match(ns, active, rel, dialect)
+    lines, _ = _match(ns, active, rel, dialect, _branches(filters))
     counted = "count(DISTINCT n)" if _distinct(active, rel) else "count(n)"
     lines.append(f"RETURN key, {counted} AS total" if rel else f"RETURN {counted} AS total")
     return Statement(f"api.{relation or entity}.count", " ".join(lines))
@@ -673,10 +732,10 @@ def _stats(ns: NodeSet) -> str:
     return ", ".join(parts)
 
 
-@cache
+@lru_cache(maxsize=_PROJECTED)
 def aggregate(
     entity: str,
-    filters: tuple[str, ...],
+    filters: tuple[Term, ...],
     dialect: Dialect,
     group: str | None = None,
     relation: str | None = None,
@@ -686,7 +745,7 @@ def aggregate(
     ns = NODE_SETS[entity]
     rel = RELATIONS[relation] if relation else None
     active = _active(ns, filters)
-    lines, _ = _match(ns, active, rel, dialect)
+    lines, _ = _match(ns, active, rel, dialect, _branches(filters))
     carry = "key, " if rel else ""
     if _distinct(active, rel):
         lines.append(f"WITH DISTINCT {carry}n")
@@ -780,4 +839,12 @@ def catalog(dialect: Dialect) -> list[Statement]:
     out.append(page("project", (), first, True, dialect, None, shown))
     out.append(page("project", (), first, True, dialect, "parcel.projects", shown))
     out.append(related_one("sensor.project", shown))
+    # OR/NOT (every kind of condition in a branch, related ones as pattern predicates) and
+    # offset: one statement each.
+    ns = NODE_SETS["project"]
+    plain = tuple(n for n, f in ns.filters.items() if f.op is not Op.SEARCH)
+    tree = Branch(False, (("or0_", plain), ("or1_", (Branch(True, (("or1_not_", plain),)),))))
+    out.append(page("project", ("region", tree), first, True, dialect))
+    out.append(count("project", (tree,), dialect, "region.projects"))
+    out.append(page("project", (), first, True, dialect, None, None, True))
     return list(dict.fromkeys(out))

@@ -16,7 +16,8 @@ from typing import Annotated, Final
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph_schema.cypher import Statement
-from graph_schema.model import Amount, ProjectCode
+from graph_schema.errors import Problem
+from graph_schema.model import Amount, ProjectCode, RecordProblems
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -42,12 +43,15 @@ class ScheduleTask(_Record):
 
     @model_validator(mode="after")
     def _order(self) -> ScheduleTask:
+        problems: list[Problem] = []
         if self.planned_end < self.planned_start:
-            raise ValueError("planned_end is before planned_start")
+            problems.append(Problem("planned_end", "planned_end is before planned_start"))
         if self.actual_end is not None and self.actual_start is None:
-            raise ValueError("actual_end needs actual_start")
+            problems.append(Problem("actual_start", "actual_end needs actual_start"))
         if self.actual_start and self.actual_end and self.actual_end < self.actual_start:
-            raise ValueError("actual_end is before actual_start")
+            problems.append(Problem("actual_end", "actual_end is before actual_start"))
+        if problems:
+            raise RecordProblems(problems)
         return self
 
 
@@ -88,9 +92,9 @@ class ApprovalItem(_Record):
     @model_validator(mode="after")
     def _order(self) -> ApprovalItem:
         if self.completed_on is not None and self.started_on is None:
-            raise ValueError("completed_on needs started_on")
+            raise RecordProblems([Problem("started_on", "completed_on needs started_on")])
         if self.started_on and self.completed_on and self.completed_on < self.started_on:
-            raise ValueError("completed_on is before started_on")
+            raise RecordProblems([Problem("completed_on", "completed_on is before started_on")])
         return self
 
 
@@ -115,6 +119,14 @@ def _upsert(name: str, label: str, rel: str) -> Statement:
     )
 
 
+def _by_ids(name: str, label: str) -> Statement:
+    """The stored properties of the nodes with these ids (a partial upsert merges over them)."""
+    return Statement(
+        f"schedules.{name}_by_id",
+        f"UNWIND $ids AS id MATCH (t:{label} {{id: id}}) RETURN id, properties(t) AS props",
+    )
+
+
 def _of_projects(name: str, label: str, rel: str) -> Statement:
     return Statement(
         f"schedules.{name}",
@@ -134,6 +146,9 @@ def _all(name: str, rel: str) -> Statement:
 UPSERT_TASKS: Final = _upsert("tasks", "ScheduleTask", "HAS_TASK")
 UPSERT_MONTHS: Final = _upsert("months", "InvestmentMonth", "HAS_INVESTMENT_MONTH")
 UPSERT_APPROVALS: Final = _upsert("approvals", "ApprovalItem", "HAS_APPROVAL")
+TASKS_BY_ID: Final = _by_ids("tasks", "ScheduleTask")
+MONTHS_BY_ID: Final = _by_ids("months", "InvestmentMonth")
+APPROVALS_BY_ID: Final = _by_ids("approvals", "ApprovalItem")
 TASKS: Final = _of_projects("tasks", "ScheduleTask", "HAS_TASK")
 MONTHS: Final = _of_projects("months", "InvestmentMonth", "HAS_INVESTMENT_MONTH")
 APPROVALS: Final = _of_projects("approvals", "ApprovalItem", "HAS_APPROVAL")
@@ -147,6 +162,9 @@ def catalog() -> list[Statement]:
         UPSERT_TASKS,
         UPSERT_MONTHS,
         UPSERT_APPROVALS,
+        TASKS_BY_ID,
+        MONTHS_BY_ID,
+        APPROVALS_BY_ID,
         TASKS,
         MONTHS,
         APPROVALS,

@@ -17,7 +17,7 @@ from strawberry.types import Info
 from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.enums import RegionLevel
-from hub.api.relay import After, Before, First, Last, SubRegions
+from hub.api.relay import After, Before, First, Last, Offset, SubRegions
 
 Ctx = Info[Context, None]
 
@@ -109,6 +109,7 @@ def _list_field(
     sort: Any,
     sub_regions: bool,
     permission_classes: Sequence[type[BasePermission]],
+    with_offset: bool = False,
 ) -> Any:
     head = [
         inspect.Parameter("self", _PARAMETER),
@@ -120,6 +121,8 @@ def _list_field(
         )
         head.append(sub)
     arguments = {"where": where, "sort": sort, **_PAGING}
+    if with_offset:
+        arguments["offset"] = Offset
     tail = [
         inspect.Parameter(n, _PARAMETER, default=None, annotation=a) for n, a in arguments.items()
     ]
@@ -167,4 +170,6 @@ def top_list(
         page = await lookahead.page(info, entity, **args)
         return lists.surface_of(info).connections[entity].of(page)
 
-    return _list_field(resolve, description, connection, where, sort, False, permission_classes)
+    return _list_field(
+        resolve, description, connection, where, sort, False, permission_classes, with_offset=True
+    )

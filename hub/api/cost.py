@@ -13,6 +13,8 @@ would make the hub resolve at most:
   entries);
 - analytic fields cost what ``FIELD_COSTS`` declares (measured, relative to a node), times the
   number of times they are resolved;
+- an ``offset`` costs the rows it skips, one node per ``OFFSET_ROWS`` (a variable: the largest
+  offset, ``MAX_OFFSET``), times the number of times the list is resolved;
 - scalars are free: their parent object paid for them.
 
 The price of a fragment is counted where it is spread. A document over ``max_cost`` is refused
@@ -43,6 +45,8 @@ from graphql import (
     ValidationRule,
 )
 
+from hub.api.paging import MAX_OFFSET
+
 COST_LIMIT = "COST_LIMIT"
 LIST_SIZE = 10
 # Declared prices of the analytic fields, in nodes' worth of work: a forecast fits and
@@ -60,6 +64,8 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Query", "indicatorTracking"): 100,
 }
 _PAGE_ARGS = ("first", "last")
+# Rows an offset skips per node's worth of price: skipping reads rows without resolving them.
+OFFSET_ROWS = 20
 _PAGED_LISTS = frozenset({"edges", "nodes"})
 
 
@@ -132,6 +138,7 @@ class _Pricer:
         if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
             return times * (declared or 0)
         cost = times * (declared if declared is not None else 1)
+        cost += times * self._skipped(node, definition)
         size = self._page_size(node, definition)
         if size is not None and not is_list:
             # A connection: resolved once, its edges/nodes `size` long.
@@ -145,6 +152,17 @@ class _Pricer:
         else:
             inner = times
         return cost + self.selection(named, node.selection_set, inner)
+
+    def _skipped(self, node: FieldNode, definition: GraphQLField) -> int:
+        """The price of an ``offset``: the rows the store reads and drops, ``OFFSET_ROWS`` to a
+        node (a variable: the largest offset a list takes)."""
+        if "offset" not in definition.args:
+            return 0
+        given = next((a.value for a in node.arguments or () if a.name.value == "offset"), None)
+        if given is None:
+            return 0
+        rows = int(given.value) if isinstance(given, IntValueNode) else MAX_OFFSET
+        return max(0, min(rows, MAX_OFFSET)) // OFFSET_ROWS
 
     def _page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
         if not any(arg in definition.args for arg in _PAGE_ARGS):

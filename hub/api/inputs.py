@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 
 from graph_schema.errors import InvalidInput
+from graph_schema.statements.reads import Branch, Term
 from hub.api.enums import SortDirection
+from hub.api.paging import key_of
 
 MAX_TEXT = 200
 MAX_LIST = 1000
@@ -60,14 +63,57 @@ def plain(value: Any) -> Any:
     return value
 
 
-def filters(where: Any) -> dict[str, Any]:
-    """Filter name → parameter value for every field set on a ``where`` input."""
+# The fields of every where that combine others rather than filter (OR, NOT).
+COMBINATORS = ("or_", "not_")
+# How deep OR/NOT may nest and how many filters one where may hold in all: the statement grows
+# with both, and its shape is cached.
+MAX_NESTING = 4
+MAX_TERMS = 50
+
+
+# The GraphQL type of each entity a related filter anchors on, for global ids in filters
+# (a test holds it to the schema's surface).
+TYPE_OF_ENTITY: Final = {
+    "region": "Region",
+    "chain": "IndustryChain",
+    "segment": "ChainSegment",
+    "product": "Product",
+    "enterprise": "Enterprise",
+    "parcel": "LandParcel",
+    "project": "Project",
+    "bank": "Bank",
+    "sensor": "Sensor",
+    "project_list": "ProjectList",
+}
+
+
+def anchored(values: dict[str, Any], anchors: Mapping[str, str], path: str) -> dict[str, Any]:
+    """``values`` with each related filter's value (filter name → anchor entity in ``anchors``)
+    turned into the business key: a filter naming an object takes its global id, or its key."""
+    out = dict(values)
+    for name, entity in anchors.items():
+        value = out.get(name)
+        if isinstance(value, str):
+            try:
+                out[name] = key_of(value, TYPE_OF_ENTITY[entity])
+            except InvalidInput as exc:
+                raise InvalidInput(f"{path}.{name}: {exc}") from None
+    return out
+
+
+def filters(
+    where: Any, path: str = "where", anchors: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Filter name → parameter value for every field set on a ``where`` input (not its OR/NOT,
+    see ``branches``); ``anchors`` (related filter → anchor entity) lets those take global ids."""
     out: dict[str, Any] = {}
     if where is None:
         return out
+    if anchors:
+        return anchored(filters(where, path), anchors, path)
     for f in dataclasses.fields(where):
         value = getattr(where, f.name)
-        if value is None:
+        if value is None or f.name in COMBINATORS:
             continue
         ends: dict[str, Any]
         if isinstance(value, FloatRange | IntRange):
@@ -76,9 +122,9 @@ def filters(where: Any) -> dict[str, Any]:
             ends = {"min": value.from_, "max": value.to}
         else:
             if isinstance(value, str) and len(value) > MAX_TEXT:
-                raise InvalidInput(f"where.{f.name}: at most {MAX_TEXT} characters")
+                raise InvalidInput(f"{path}.{f.name}: at most {MAX_TEXT} characters")
             if isinstance(value, list) and len(value) > MAX_LIST:
-                raise InvalidInput(f"where.{f.name}: at most {MAX_LIST} values")
+                raise InvalidInput(f"{path}.{f.name}: at most {MAX_LIST} values")
             out[f.name] = plain(value)
             continue
         for end, bound in ends.items():
@@ -87,11 +133,59 @@ def filters(where: Any) -> dict[str, Any]:
     return out
 
 
+def branches(
+    where: Any, anchors: Mapping[str, str] | None = None
+) -> tuple[tuple[Branch, ...], dict[str, Any]]:
+    """The ``OR`` and ``NOT`` of a ``where`` (nested ones included) as statement branches, and
+    the parameters they use (``f_<prefix><filter>``, values only ever as parameters)."""
+    params: dict[str, Any] = {}
+    counted = [0]
+
+    def conjunction(item: Any, prefix: str, path: str, depth: int) -> tuple[str, tuple[Term, ...]]:
+        values = filters(item, path, anchors)
+        if "search" in values:
+            raise InvalidInput(f"{path}.search: full-text search cannot be inside OR or NOT")
+        counted[0] += len(values)
+        if counted[0] > MAX_TERMS:
+            raise InvalidInput(f"where: at most {MAX_TERMS} filters in all")
+        params.update({f"f_{prefix}{name}": value for name, value in values.items()})
+        nested = below(item, prefix, path, depth + 1)
+        return prefix, (*sorted(values), *nested)
+
+    def below(item: Any, prefix: str, path: str, depth: int) -> tuple[Branch, ...]:
+        if item is None:
+            return ()
+        either, negated = getattr(item, "or_", None), getattr(item, "not_", None)
+        if either is None and negated is None:
+            return ()
+        if depth > MAX_NESTING:
+            raise InvalidInput(f"{path}: OR and NOT nest at most {MAX_NESTING} deep")
+        out = []
+        if either is not None:
+            if len(either) > MAX_TERMS:
+                raise InvalidInput(f"{path}.OR: at most {MAX_TERMS} alternatives")
+            alternatives = tuple(
+                conjunction(alt, f"{prefix}or{i}_", f"{path}.OR[{i}]", depth)
+                for i, alt in enumerate(either)
+            )
+            out.append(Branch(False, alternatives))
+        if negated is not None:
+            out.append(Branch(True, (conjunction(negated, f"{prefix}not_", f"{path}.NOT", depth),)))
+        return tuple(out)
+
+    return below(where, "", "where", 1), params
+
+
 _USCC = "Unified social credit code (GB 32100-2015), with a valid check character."
 _REGION_CODE = "GB/T 2260 code of the region."
-_REGION = "Region code (GB/T 2260); includes every sub-region."
-_CHAIN = "Industry chain id; matches when any of its segments does."
+_REGION = "Region code (GB/T 2260) or the region's global id; includes every sub-region."
+_CHAIN = "Industry chain id or its global id; matches when any of its segments does."
 _NAME = "Case-insensitive substring of the name."
+_OR = (
+    "Matches when any of these holds (each a where of its own, its filters all holding); "
+    "ANDed with the other filters given here. An empty list matches nothing."
+)
+_NOT = "Matches when this where does not hold; ANDed with the other filters given here."
 _SEARCH = (
     "Full-text search on the name (top-level lists only). Results sort by relevance unless a "
     "sort is given; every word must match."

@@ -26,9 +26,10 @@ from graph_schema.errors import InvalidInput
 from graph_schema.statements import reads
 from graph_schema.store import Row
 from hub.api.context import Context
+from hub.api.inputs import branches as where_branches
 from hub.api.inputs import filters as where_filters
 from hub.api.inputs import plain, sort_keys
-from hub.api.paging import decode_cursor, encode_cursor, window
+from hub.api.paging import MAX_OFFSET, decode_cursor, encode_cursor, window
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ class Scope:
     """What a list is over: its entity, filters and, for nested lists, the parent."""
 
     entity: str
-    filters: tuple[str, ...]
+    filters: tuple[reads.Term, ...]  # names, then the OR/NOT branches
     params: dict[str, Any]
     relation: str | None = None
     parent: str | None = None
@@ -185,6 +186,7 @@ class PagePlan:
     statement: Statement | None
     params: dict[str, Any]
     counting: bool  # nested only: ``statement`` counts, no rows asked for
+    offset: int = 0  # top level only: rows skipped before the page
 
 
 def node_of(info: Info[Context, None], entity: str, props: dict[str, Any]) -> Any:
@@ -227,7 +229,12 @@ def scope_of(
 ) -> Scope:
     """The list's filters: the client's ``where`` and the ``fixed`` ones of a drill-down (filter
     name → value), which the client may narrow but not change."""
-    values = where_filters(where)
+    anchors = {
+        name: f.anchor
+        for name, f in reads.NODE_SETS[entity].filters.items()
+        if f.op is reads.Op.RELATED
+    }
+    values = where_filters(where, "where", anchors)
     if fixed:
         clash = sorted(set(values) & set(fixed))
         if clash:
@@ -240,8 +247,10 @@ def scope_of(
         if not text:
             raise InvalidInput("where.search: give at least one word")
         values["search"] = text
-    names = tuple(sorted(values))
-    return Scope(entity, names, {f"f_{k}": v for k, v in values.items()}, relation, parent)
+    either, params = where_branches(where, anchors)
+    names: tuple[reads.Term, ...] = (*sorted(values), *either)
+    params.update({f"f_{k}": v for k, v in values.items()})
+    return Scope(entity, names, params, relation, parent)
 
 
 def plan_page(
@@ -258,6 +267,7 @@ def plan_page(
     relation: str | None = None,
     fields: tuple[str, ...] | None = None,
     fixed: dict[str, Any] | None = None,
+    offset: int | None = None,
 ) -> PagePlan:
     """The plan of one page of ``entity`` (under parents through ``relation`` when given);
     ``selected`` names the connection's sub-fields the client asked for, ``fields`` the
@@ -268,9 +278,16 @@ def plan_page(
     if not searching and any(name == "relevance" for name, _ in keys):
         raise InvalidInput("sort: RELEVANCE needs where.search")
     win = window(first, after, last, before, ctx.max_page_size)
+    skip = offset or 0
+    if offset is not None and not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset: must be between 0 and {MAX_OFFSET}")
+    if skip and win.backward:
+        raise InvalidInput("offset: pages forward only (first/after), not with last/before")
     order = reads.Order(keys, win.backward)
     signature = f"{entity}|{order.signature}"
     params: dict[str, Any] = {**scope.params, "limit": win.size + 1}
+    if skip:
+        params["offset"] = skip
     if win.cursor is not None:
         argument = "before" if win.backward else "after"
         params["cursor"] = decode_cursor(win.cursor, signature, len(keys) + 1, argument)
@@ -280,7 +297,9 @@ def plan_page(
     counting = False
     if relation is None:
         if selected & ITEM_FIELDS and win.size > 0:
-            statement = reads.page(entity, scope.filters, order, with_cursor, dialect, None, fields)
+            statement = reads.page(
+                entity, scope.filters, order, with_cursor, dialect, None, fields, bool(skip)
+            )
     elif selected & ITEM_FIELDS:
         statement = reads.page(entity, scope.filters, order, with_cursor, dialect, relation, fields)
     elif "totalCount" in selected:
@@ -288,7 +307,7 @@ def plan_page(
         params = dict(scope.params)
         counting = True
     return PagePlan(
-        scope, signature, win.size, win.backward, with_cursor, statement, params, counting
+        scope, signature, win.size, win.backward, with_cursor, statement, params, counting, skip
     )
 
 
@@ -321,7 +340,7 @@ def assemble(
         signature=plan.signature,
         # Relay: moving forward, more rows after the page; moving back, the cursor row itself.
         has_next=has_more if not plan.backward else plan.with_cursor,
-        has_previous=has_more if plan.backward else plan.with_cursor,
+        has_previous=has_more if plan.backward else plan.with_cursor or plan.offset > 0,
         known_total=known_total,
         count=count,
     )
@@ -375,6 +394,17 @@ async def to_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T |
     spec = _spec(info)
     assert isinstance(spec, ToOne)
     return await related(info, spec.relation, source.node_key(), cls)
+
+
+async def required_one[T](info: Info[Context, None], source: Any, cls: type[T]) -> T:
+    """The resolver of a to-one field the model requires (non-null in the schema): the writer
+    refuses a record without it and a delete that would take it away, so a missing one is
+    the hub's fault (INTERNAL), not an answer."""
+    found = await to_one(info, source, cls)
+    if found is None:
+        spec = _spec(info)
+        raise RuntimeError(f"{source.node_key()!r} has lost its {spec.relation} link")
+    return found
 
 
 async def to_many(

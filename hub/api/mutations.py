@@ -1,25 +1,26 @@
 """Mutations: idempotent upserts per entity, link/unlink, delete; one result per item.
 
 Items are validated by the same model (``graph_schema.model.validate``) and written by the same
-writer as file imports, so an item the API accepts is one the importer would accept. A bad item
-comes back REJECTED with typed errors and never stops the good ones beside it. Only the
-operator and admin roles may write.
+writer as file imports, so an item the API accepts is one the importer would accept. Upserts are
+partial (``graph_schema.patch``): an item changes only the fields it sent. A bad item comes back
+REJECTED with every problem found, fields named as the schema spells them, and never stops the
+good ones beside it. Only the operator and admin roles may write.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Collection, Sequence
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from graph_schema.errors import InvalidInput, InvalidRecord, Problem
-from graph_schema.model import Record, validate
+from graph_schema.errors import InvalidInput, Problem
+from graph_schema.model import SPECS
+from graph_schema.patch import patch
 from graph_schema.statements import edits
-from graph_schema.writer import upsert
-from hub.api import cameras, lists
+from hub.api import cameras, lists, partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.bank import BankInput
@@ -31,8 +32,7 @@ from hub.api.entities.project import ProjectInput
 from hub.api.entities.region import RegionInput
 from hub.api.entities.segment import ChainSegmentInput
 from hub.api.entities.sensor import SensorInput
-from hub.api.inputs import plain
-from hub.api.paging import decode_global_id
+from hub.api.paging import decode_global_id, key_of
 from hub.api.relay import Node
 
 Ctx = Info[Context, None]
@@ -42,13 +42,31 @@ MAX_ITEMS = 1000
 # --- results ----------------------------------------------------------------------------------
 
 
-@strawberry.type(description="Why an item was not applied.")
+@strawberry.type(
+    description="One reason an item was not applied; an item lists every reason found."
+)
 class ItemError:
     code: str = strawberry.field(
         description="BAD_USER_INPUT (invalid value) or NOT_FOUND (a referenced object is missing)."
     )
-    field: str | None = strawberry.field(description="The input field at fault, if one is.")
-    message: str = strawberry.field(description="What is wrong, in plain words.")
+    field: str | None = strawberry.field(
+        description="The input field at fault, if one is, spelt as the schema spells it "
+        "(plannedStart; a nested one as a dotted path, camera.darkLuma)."
+    )
+    message: str = strawberry.field(
+        description="What is wrong, in plain words; fields are named as the schema does."
+    )
+
+    @classmethod
+    def of(cls, code: str, problem: Problem, names: Collection[str] = ()) -> ItemError:
+        """``problem`` with its field names spelt as the schema does (``names``: the model
+        fields its message may name, besides its own)."""
+        own = problem.field.rsplit(".", 1)[-1]
+        return cls(
+            code=problem.code or code,
+            field=partial.schema_path(problem.field) if problem.field else None,
+            message=partial.schema_message(problem.message, {own, *names}),
+        )
 
 
 @strawberry.enum(description="What an upsert did with one item.")
@@ -155,26 +173,26 @@ class LinkType(Enum):
 @strawberry.input(description="One relationship to create or remove.")
 class LinkInput:
     type: LinkType = strawberry.field(description="Which relationship.")
-    from_: str = strawberry.field(name="from", description="Key of the source object.")
-    to: str = strawberry.field(description="Key of the target object.")
+    from_: str = strawberry.field(
+        name="from",
+        description="The source object's global id (its id field) or its business key.",
+    )
+    to: str = strawberry.field(
+        description="The target object's global id (its id field) or its business key."
+    )
 
 
 # --- resolvers -----------------------------------------------------------------------------
 
 
 def _record_data(item: Any) -> dict[str, Any]:
-    # Fields left out (None) fall back to the model's defaults, exactly as in an import file.
-    return {
-        f.name: plain(getattr(item, f.name))
-        for f in dataclasses.fields(item)
-        if getattr(item, f.name) is not None
-    }
+    """The non-null fields an input sent, as a record's data (null and left out alike fall
+    back to the model's defaults, as in an import file)."""
+    return {k: v for k, v in partial.sent(item).items() if v is not None}
 
 
-def _errors(code: str, problems: tuple[Problem, ...] | list[Problem]) -> list[ItemError]:
-    return [
-        ItemError(code=p.code or code, field=p.field or None, message=p.message) for p in problems
-    ]
+def _errors(code: str, problems: Sequence[Problem], names: Collection[str] = ()) -> list[ItemError]:
+    return [ItemError.of(code, p, names) for p in problems]
 
 
 def _check_size(items: list[Any]) -> None:
@@ -183,43 +201,27 @@ def _check_size(items: list[Any]) -> None:
 
 
 async def _upsert(info: Ctx, entity: str, items: list[Any]) -> UpsertResult:
+    """Partial upserts (``graph_schema.patch``): each item changes only the fields it sent."""
     _check_size(items)
-    results: list[UpsertItem | None] = [None] * len(items)
-    valid: list[tuple[int, Record]] = []
-    for i, item in enumerate(items):
-        data = _record_data(item)
-        try:
-            valid.append((i, validate(entity, data)))
-        except InvalidRecord as exc:
-            key = exc.key if exc.key is not None else None
-            results[i] = UpsertItem(
-                index=i,
-                key=key,
-                outcome=WriteOutcome.REJECTED,
-                errors=_errors("BAD_USER_INPUT", exc.problems),
-                entity=entity,
-            )
-    if valid:
-        written = await upsert(info.context.store, entity, [r for _, r in valid])
-        rejected = {r.index: r for r in written.rejections}
-        for local, (i, record) in enumerate(valid):
-            outcome = written.outcomes[local]
-            errors = _errors("NOT_FOUND", rejected[local].problems) if local in rejected else []
-            results[i] = UpsertItem(
-                index=i,
-                key=record.key(),
-                outcome=WriteOutcome(outcome.value),
-                errors=errors,
-                entity=entity,
-            )
-    done = [r for r in results if r is not None]
-    counts = {o: sum(1 for r in done if r.outcome is o) for o in WriteOutcome}
+    names = partial.field_names(SPECS[entity].record)
+    done = await patch(info.context.store, entity, [partial.sent(item) for item in items])
+    results = [
+        UpsertItem(
+            index=i,
+            key=p.key,
+            outcome=WriteOutcome(p.outcome.value),
+            errors=_errors(p.code or "BAD_USER_INPUT", p.problems, names),
+            entity=entity,
+        )
+        for i, p in enumerate(done)
+    ]
+    counts = {o: sum(1 for r in results if r.outcome is o) for o in WriteOutcome}
     return UpsertResult(
         created=counts[WriteOutcome.CREATED],
         updated=counts[WriteOutcome.UPDATED],
         unchanged=counts[WriteOutcome.UNCHANGED],
         rejected=counts[WriteOutcome.REJECTED],
-        items=done,
+        items=results,
     )
 
 
@@ -246,11 +248,42 @@ async def _change_links(info: Ctx, items: list[LinkInput], *, link: bool) -> Cha
     for i, item in enumerate(items):
         by_type.setdefault(str(item.type.value), []).append(i)
     outcomes: list[tuple[int, edits.ItemOutcome]] = []
+    types = {e: cls.__name__ for e, cls in lists.surface_of(info).node_types.items()}
     for name, indexes in by_type.items():
-        pairs = [(items[i].from_, items[i].to) for i in indexes]
-        done = await edits.change_links(info.context.store, edits.LINKABLE[name], pairs, link=link)
-        outcomes += list(zip(indexes, done, strict=True))
+        kind = edits.LINKABLE[name]
+        keyed: list[int] = []
+        pairs: list[tuple[str, str]] = []
+        for i in indexes:
+            # Either end may be the object's global id or (for one release) its business key.
+            try:
+                ends = (
+                    _end_key(items[i].from_, types.get(kind.source), "from"),
+                    _end_key(items[i].to, types.get(kind.target), "to"),
+                )
+            except _BadEnd as exc:
+                outcomes.append((i, edits.ItemOutcome(edits.Change.REJECTED, (exc.problem,))))
+                continue
+            keyed.append(i)
+            pairs.append(ends)
+        if pairs:
+            done = await edits.change_links(info.context.store, kind, pairs, link=link)
+            outcomes += list(zip(keyed, done, strict=True))
     return _change_result(outcomes)
+
+
+class _BadEnd(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _end_key(value: str, type_name: str | None, field: str) -> str:
+    if type_name is None:
+        return value
+    try:
+        return key_of(value, type_name)
+    except InvalidInput as exc:
+        raise _BadEnd(Problem(field, str(exc))) from None
 
 
 async def _delete(info: Ctx, ids: list[strawberry.ID]) -> ChangeResult:
@@ -279,7 +312,9 @@ _ITEMS = f"Items to write (at most {MAX_ITEMS}); each is validated and applied o
 
 @strawberry.type(description="Changes to the graph (operator and admin roles only).")
 class Mutation:
-    @strawberry.mutation(description="Create or update regions.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update regions." + partial.MUTATION, permission_classes=_WRITE
+    )
     async def upsert_regions(
         self,
         info: Ctx,
@@ -287,7 +322,10 @@ class Mutation:
     ) -> UpsertResult:
         return await _upsert(info, "region", items)
 
-    @strawberry.mutation(description="Create or update industry chains.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update industry chains." + partial.MUTATION,
+        permission_classes=_WRITE,
+    )
     async def upsert_industry_chains(
         self,
         info: Ctx,
@@ -295,7 +333,9 @@ class Mutation:
     ) -> UpsertResult:
         return await _upsert(info, "chain", items)
 
-    @strawberry.mutation(description="Create or update chain segments.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update chain segments." + partial.MUTATION, permission_classes=_WRITE
+    )
     async def upsert_segments(
         self,
         info: Ctx,
@@ -303,7 +343,9 @@ class Mutation:
     ) -> UpsertResult:
         return await _upsert(info, "segment", items)
 
-    @strawberry.mutation(description="Create or update products.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update products." + partial.MUTATION, permission_classes=_WRITE
+    )
     async def upsert_products(
         self,
         info: Ctx,
@@ -312,8 +354,8 @@ class Mutation:
         return await _upsert(info, "product", items)
 
     @strawberry.mutation(
-        description="Create or update enterprises; their segment and product links become "
-        "exactly those given.",
+        description="Create or update enterprises; segment and product links sent become "
+        "exactly those given." + partial.MUTATION,
         permission_classes=_WRITE,
     )
     async def upsert_enterprises(
@@ -323,7 +365,9 @@ class Mutation:
     ) -> UpsertResult:
         return await _upsert(info, "enterprise", items)
 
-    @strawberry.mutation(description="Create or update land parcels.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update land parcels." + partial.MUTATION, permission_classes=_WRITE
+    )
     async def upsert_parcels(
         self,
         info: Ctx,
@@ -332,8 +376,8 @@ class Mutation:
         return await _upsert(info, "parcel", items)
 
     @strawberry.mutation(
-        description="Create or update projects; their segment and parcel links become exactly "
-        "those given.",
+        description="Create or update projects; segment and parcel links sent become exactly "
+        "those given." + partial.MUTATION,
         permission_classes=_WRITE,
     )
     async def upsert_projects(
@@ -343,13 +387,17 @@ class Mutation:
     ) -> UpsertResult:
         return await _upsert(info, "project", items)
 
-    @strawberry.mutation(description="Create or update banks.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update banks." + partial.MUTATION, permission_classes=_WRITE
+    )
     async def upsert_banks(
         self, info: Ctx, items: Annotated[list[BankInput], strawberry.argument(description=_ITEMS)]
     ) -> UpsertResult:
         return await _upsert(info, "bank", items)
 
-    @strawberry.mutation(description="Create or update sensors.", permission_classes=_WRITE)
+    @strawberry.mutation(
+        description="Create or update sensors." + partial.MUTATION, permission_classes=_WRITE
+    )
     async def upsert_sensors(
         self,
         info: Ctx,

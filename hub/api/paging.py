@@ -16,6 +16,8 @@ from typing import Any
 from graph_schema.errors import InvalidInput, Problem
 
 DEFAULT_PAGE = 20
+# The largest offset a list takes (page-N tables); hub.api.cost prices what it skips.
+MAX_OFFSET = 10_000
 
 
 def _b64encode(text: str) -> str:

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.types.lazy_type import LazyType
 
 from hub.api import lists
-from hub.api.paging import encode_global_id
+from hub.api.paging import MAX_OFFSET, encode_global_id
 from hub.roles import Role
 
 NodeT = TypeVar("NodeT")
@@ -29,6 +29,14 @@ Last = Annotated[
     int | None, strawberry.argument(description="Page size going backward from the end/before.")
 ]
 Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
+Offset = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Rows to skip before the page, for page-N tables (at most {MAX_OFFSET:,}; "
+        "forward only, with first and optionally after). The store still reads the rows it "
+        "skips, so the operation's cost grows with it; cursors page through long lists better."
+    ),
+]
 _W = "Filters; every one given must hold."
 _S = "Sort keys, most significant first (at most 3); ties break on the key."
 SubRegions = Annotated[

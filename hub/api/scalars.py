@@ -23,7 +23,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 __all__ = ["PERIOD_SPEC", "SCALAR_OVERRIDES", "Period", "period_text"]
 
-# The hub serves docs/scalars.md at this path (hub.app): the grammar, with examples.
+# The hub serves hub/api/scalars.md at this path (hub.console): the grammar, with examples.
 PERIOD_SPEC: Final = "/spec/scalars#period"
 _PERIOD_RE: Final = re.compile(r"^(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2])(?:-H([12]))?)?$")
 

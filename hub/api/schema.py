@@ -28,7 +28,19 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import alerts, lists, lookahead, monitoring, scoreboard, supervision
+from hub.api import (
+    alerts,
+    financing,
+    indicators,
+    land,
+    lists,
+    lookahead,
+    monitoring,
+    paging,
+    schedules,
+    scoreboard,
+    supervision,
+)
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.aggregates import top_list
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
@@ -106,7 +118,13 @@ ENTITY_PARTS: Final = (
 ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
 # Node types outside the graph's entities, from the modules that declare them (their NODES).
 _NODE_LOOKUP_LIST: Final[tuple[NodeLookup, ...]] = (
-    *(*alerts.NODES, *supervision.NODES, *monitoring.NODES),
+    *financing.NODES,
+    *land.NODES,
+    *schedules.NODES,
+    *indicators.NODES,
+    *alerts.NODES,
+    *supervision.NODES,
+    *monitoring.NODES,
 )
 NODE_LOOKUPS: Final = {lookup.type_name: lookup for lookup in _NODE_LOOKUP_LIST}
 SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
@@ -139,6 +157,29 @@ def error_code(error: GraphQLError) -> str:
 
 def _key(description: str) -> Any:
     return strawberry.argument(description=description)
+
+
+# String rather than ID: the argument took a business key as String! before, and documents
+# declaring `$x: String!` for it keep validating (an ID variable would not fit a String one).
+_IdArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Global id, from the object's id field. For one release a bare business "
+        "key is accepted here too (it was the argument's meaning before); pass keys to the "
+        "key argument instead."
+    ),
+]
+
+
+async def _lookup[T](
+    info: Ctx, entity: str, cls: type[T], global_id: str | None, key: str | None, key_name: str
+) -> T | None:
+    """One ``entity`` by global id or by business key, exactly one of them given."""
+    if (global_id is None) == (key is None):
+        raise InvalidInput(f"pass either id or {key_name}, exactly one")
+    found = paging.key_of(global_id, cls.__name__) if global_id is not None else key
+    assert found is not None
+    return await lists.by_key(info, entity, found, cls)
 
 
 async def _node(info: Ctx, global_id: str) -> Node | None:
@@ -178,31 +219,51 @@ class Query(
     ) -> Node | None:
         return await _node(info, id)
 
-    @strawberry.field(description="Objects by global id, in the same order; null where missing.")
+    @strawberry.field(
+        description="Objects by global id, in the same order; null where missing. A malformed "
+        "id, or one of a type the caller may not read, nulls only its own position and adds "
+        "an error with that position's path.",
+        graphql_type=list[Node | None],
+    )
     async def nodes(
         self,
         info: Ctx,
         ids: Annotated[list[strawberry.ID], _key(f"Up to {MAX_NODES} global ids.")],
-    ) -> list[Node | None]:
+    ) -> list[Any]:
         if len(ids) > MAX_NODES:
             raise InvalidInput(f"ids: at most {MAX_NODES}")
-        return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
-    @strawberry.field(description="One region by its GB/T 2260 code.")
+        async def one(global_id: str) -> Node | HubError | None:
+            # graphql-core raises an Exception found in a list at that item's path, so the
+            # error nulls (and is reported at) ["nodes", i] alone.
+            try:
+                return await _node(info, global_id)
+            except (InvalidInput, Forbidden) as exc:
+                return exc
+
+        return list(await asyncio.gather(*(one(i) for i in ids)))
+
+    @strawberry.field(description="One region by its global id or its GB/T 2260 code.")
     async def region(
-        self, info: Ctx, code: Annotated[str, _key("Six-digit division code.")]
+        self,
+        info: Ctx,
+        code: Annotated[str | None, _key("Six-digit division code.")] = None,
+        id: _IdArg = None,
     ) -> Region | None:
-        return await lists.by_key(info, "region", code, Region)
+        return await _lookup(info, "region", Region, id, code, "code")
 
     regions = top_list(
         "Regions (default order: code).", "region", RegionConnection, RegionWhereArg, RegionSortArg
     )
 
-    @strawberry.field(description="One industry chain by its id, e.g. nev.")
+    @strawberry.field(description="One industry chain by its global id or its chain id.")
     async def industry_chain(
-        self, info: Ctx, id: Annotated[str, _key("Chain id.")]
+        self,
+        info: Ctx,
+        id: _IdArg = None,
+        key: Annotated[str | None, _key("Chain id (chainId), e.g. nev.")] = None,
     ) -> IndustryChain | None:
-        return await lists.by_key(info, "chain", id, IndustryChain)
+        return await _lookup(info, "chain", IndustryChain, id, key, "key")
 
     industry_chains = top_list(
         "Industry chains (default order: id).",
@@ -212,11 +273,14 @@ class Query(
         ChainSortArg,
     )
 
-    @strawberry.field(description="One chain segment by its id, e.g. nev.cathode.")
+    @strawberry.field(description="One chain segment by its global id or its segment id.")
     async def segment(
-        self, info: Ctx, id: Annotated[str, _key("Segment id.")]
+        self,
+        info: Ctx,
+        id: _IdArg = None,
+        key: Annotated[str | None, _key("Segment id (segmentId), e.g. nev.cathode.")] = None,
     ) -> ChainSegment | None:
-        return await lists.by_key(info, "segment", id, ChainSegment)
+        return await _lookup(info, "segment", ChainSegment, id, key, "key")
 
     segments = top_list(
         "Chain segments (default order: id).",
@@ -226,9 +290,14 @@ class Query(
         SegmentSortArg,
     )
 
-    @strawberry.field(description="One product by its id.")
-    async def product(self, info: Ctx, id: Annotated[str, _key("Product id.")]) -> Product | None:
-        return await lists.by_key(info, "product", id, Product)
+    @strawberry.field(description="One product by its global id or its product id.")
+    async def product(
+        self,
+        info: Ctx,
+        id: _IdArg = None,
+        key: Annotated[str | None, _key("Product id (productId).")] = None,
+    ) -> Product | None:
+        return await _lookup(info, "product", Product, id, key, "key")
 
     products = top_list(
         "Products (default order: id).",
@@ -238,11 +307,16 @@ class Query(
         ProductSortArg,
     )
 
-    @strawberry.field(description="One enterprise by its unified social credit code.")
+    @strawberry.field(
+        description="One enterprise by its global id or its unified social credit code."
+    )
     async def enterprise(
-        self, info: Ctx, uscc: Annotated[str, _key("Unified social credit code.")]
+        self,
+        info: Ctx,
+        uscc: Annotated[str | None, _key("Unified social credit code.")] = None,
+        id: _IdArg = None,
     ) -> Enterprise | None:
-        return await lists.by_key(info, "enterprise", uscc, Enterprise)
+        return await _lookup(info, "enterprise", Enterprise, id, uscc, "uscc")
 
     enterprises = top_list(
         "Enterprises (default order: name).",
@@ -252,11 +326,14 @@ class Query(
         EnterpriseSortArg,
     )
 
-    @strawberry.field(description="One land parcel by its parcel number.")
+    @strawberry.field(description="One land parcel by its global id or its parcel number.")
     async def parcel(
-        self, info: Ctx, id: Annotated[str, _key("Parcel number.")]
+        self,
+        info: Ctx,
+        id: _IdArg = None,
+        key: Annotated[str | None, _key("Parcel number (parcelId).")] = None,
     ) -> LandParcel | None:
-        return await lists.by_key(info, "parcel", id, LandParcel)
+        return await _lookup(info, "parcel", LandParcel, id, key, "key")
 
     parcels = top_list(
         "Land parcels (default order: parcel number).",
@@ -266,11 +343,14 @@ class Query(
         ParcelSortArg,
     )
 
-    @strawberry.field(description="One project by its national project code.")
+    @strawberry.field(description="One project by its global id or its national project code.")
     async def project(
-        self, info: Ctx, code: Annotated[str, _key("National project code.")]
+        self,
+        info: Ctx,
+        code: Annotated[str | None, _key("National project code.")] = None,
+        id: _IdArg = None,
     ) -> Project | None:
-        return await lists.by_key(info, "project", code, Project)
+        return await _lookup(info, "project", Project, id, code, "code")
 
     projects = top_list(
         "Projects (default order: code; by relevance with search).",
@@ -280,20 +360,30 @@ class Query(
         ProjectSortArg,
     )
 
-    @strawberry.field(description="One bank by its id.")
-    async def bank(self, info: Ctx, id: Annotated[str, _key("Bank id.")]) -> Bank | None:
-        return await lists.by_key(info, "bank", id, Bank)
+    @strawberry.field(description="One bank by its global id or its bank id.")
+    async def bank(
+        self,
+        info: Ctx,
+        id: _IdArg = None,
+        key: Annotated[str | None, _key("Bank id (bankId).")] = None,
+    ) -> Bank | None:
+        return await _lookup(info, "bank", Bank, id, key, "key")
 
     banks = top_list(
         "Banks (default order: id).", "bank", BankConnection, BankWhereArg, BankSortArg
     )
 
     @strawberry.field(
-        description="One sensor by its id (not for the bank role).",
+        description="One sensor by its global id or its sensor id (not for the bank role).",
         permission_classes=[allow(MONITORING_READERS)],
     )
-    async def sensor(self, info: Ctx, id: Annotated[str, _key("Sensor id.")]) -> Sensor | None:
-        return await lists.by_key(info, "sensor", id, Sensor)
+    async def sensor(
+        self,
+        info: Ctx,
+        id: _IdArg = None,
+        key: Annotated[str | None, _key("Sensor id (sensorId), as in MQTT topics.")] = None,
+    ) -> Sensor | None:
+        return await _lookup(info, "sensor", Sensor, id, key, "key")
 
     sensors = top_list(
         "Sensors (default order: id; not for the bank role).",

@@ -20,12 +20,13 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
 from graph_schema.cypher import Statement
 from graph_schema.model import SPECS
+from graph_schema.patch import for_new, overlay
 from graph_schema.statements import schedules as ss
 from graph_schema.statements.entities import existing_keys
 from graph_schema.store import GraphStore
@@ -34,27 +35,79 @@ from hub.batch import ItemOutcome, problems_of, rejected
 _PROJECT_EXISTS = existing_keys(SPECS["project"])
 
 
+# The fields a schedule record's id is made of ("/"-joined), and how to read stored ones back.
+_IDS: Final[dict[type[BaseModel], tuple[tuple[str, ...], Statement]]] = {
+    ss.ScheduleTask: (("project_code", "code"), ss.TASKS_BY_ID),
+    ss.InvestmentMonth: (("project_code", "month"), ss.MONTHS_BY_ID),
+    ss.ApprovalItem: (("project_code", "code"), ss.APPROVALS_BY_ID),
+}
+
+
+async def _stored(
+    store: GraphStore, record: type[BaseModel], items: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The stored fields of the records the items name, by id."""
+    parts, statement = _IDS[record]
+    ids = sorted({i for raw in items if (i := _id(parts, raw)) is not None})
+    if not ids:
+        return {}
+    rows = await store.run(statement, {"ids": ids})
+    fields = record.model_fields
+    return {
+        row["id"]: {k: v for k, v in row["props"].items() if k in fields and v is not None}
+        for row in rows
+    }
+
+
+def _id(parts: tuple[str, ...], raw: Mapping[str, Any]) -> str | None:
+    values = [raw.get(f) for f in parts]
+    if any(v in (None, "") for v in values):
+        return None
+    return "/".join(str(v).strip() for v in values)
+
+
 async def upsert[R: BaseModel](
     store: GraphStore,
     record: type[R],
     statement: Statement,
     items: Sequence[Mapping[str, Any]],
     key_of: Callable[[R], str],
+    *,
+    partial: bool = False,
 ) -> list[ItemOutcome]:
-    """Validate and write schedule records item by item (``key_of(record)`` names the node)."""
+    """Validate and write schedule records item by item (``key_of(record)`` names the node).
+
+    With ``partial`` an item holds only the fields a client sent (``graph_schema.patch``'s
+    rule): a field left out keeps its stored value, None clears it to the model's default,
+    the merged record is validated whole, and only the sent fields are written over a stored
+    node; a new one needs every required field."""
+    stored = await _stored(store, record, items) if partial else {}
+    parts = _IDS[record][0]
     outcomes: list[ItemOutcome] = []
-    valid: list[tuple[int, R]] = []
+    valid: list[tuple[int, R, dict[str, Any]]] = []  # record, properties to set
     for i, raw in enumerate(items):
+        before = stored.get(_id(parts, raw) or "") if partial else None
+        data, cleared = overlay(record, before, raw) if partial else (dict(raw), [])
         try:
-            valid.append((i, record.model_validate(dict(raw))))
+            rec = record.model_validate(data)
         except ValidationError as exc:
-            outcomes.append(ItemOutcome(i, None, problems_of(exc)))
-    codes = sorted({str(getattr(r, "project_code")) for _, r in valid})  # noqa: B009
+            new = partial and before is None
+            problems = [for_new(record.__name__, p) if new else p for p in problems_of(exc)]
+            outcomes.append(ItemOutcome(i, None, (*cleared, *problems)))
+            continue
+        if cleared:
+            outcomes.append(ItemOutcome(i, str(key_of(rec)), tuple(cleared)))
+            continue
+        props = rec.model_dump(mode="json")
+        if before is not None:
+            props = {k: v for k, v in props.items() if k in raw}
+        valid.append((i, rec, props))
+    codes = sorted({str(getattr(r, "project_code")) for _, r, _ in valid})  # noqa: B009
     existing = await store.run(_PROJECT_EXISTS, {"keys": codes}) if codes else []
     found = {r["key"] for r in existing}
     rows = []
     seen: set[str] = set()
-    for i, rec in valid:
+    for i, rec, props in valid:
         key = str(key_of(rec))
         project = str(getattr(rec, "project_code"))  # noqa: B009
         if project not in found:
@@ -63,7 +116,6 @@ async def upsert[R: BaseModel](
             outcomes.append(rejected(i, key, "", "given twice in this batch", "BAD_USER_INPUT"))
         else:
             seen.add(key)
-            props = rec.model_dump(mode="json")
             rows.append({"id": key, "project_code": project, "props": props})
             outcomes.append(ItemOutcome(i, key))
     if rows:

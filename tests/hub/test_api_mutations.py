@@ -117,13 +117,14 @@ async def test_upsert_reports_every_item_and_a_bad_one_never_hides_the_good(
     assert first["node"] == {"code": good["code"], "name": "测试新建项目"}
     assert second["outcome"] == "REJECTED" and second["node"] is None
     assert second["errors"][0]["code"] == "BAD_USER_INPUT"
-    assert second["errors"][0]["field"] == "owner_uscc"
+    assert second["errors"][0]["field"] == "ownerUscc"
     assert third["errors"][0]["code"] == "BAD_USER_INPUT"
-    assert "annual_plan_investment" in third["errors"][0]["message"]
+    assert third["errors"][0]["field"] == "annualPlanInvestment"
+    assert "annualPlanInvestment exceeds totalInvestment" in third["errors"][0]["message"]
     assert fourth["errors"] == [
         {
             "code": "NOT_FOUND",
-            "field": "owner_uscc",
+            "field": "ownerUscc",
             "message": f"no enterprise {unknown_owner['ownerUscc']}",
         }
     ]
@@ -244,7 +245,7 @@ async def test_text_the_store_refuses_is_one_rejected_item_not_a_failed_batch(
     result = response.json()["data"]["upsertProjects"]
     assert (result["created"], result["rejected"]) == (1, 3)
     assert result["items"][0]["outcome"] == "CREATED"
-    for item, field in zip(result["items"][1:], ["name", "name", "segment_ids"], strict=True):
+    for item, field in zip(result["items"][1:], ["name", "name", "segmentIds"], strict=True):
         assert item["outcome"] == "REJECTED"
         assert [(e["code"], e["field"]) for e in item["errors"]] == [("INVALID_TEXT", field)]
     found = await gql(operator, "query($c: String!) { project(code: $c) { name } }", c=good["code"])

@@ -537,3 +537,32 @@ async def test_every_schema_element_has_a_description(client: httpx.AsyncClient)
     assert not new, "schema elements without a description: " + ", ".join(new)
     fixed = sorted(_KNOWN_UNDESCRIBED - missing)
     assert not fixed, "described now, remove from _KNOWN_UNDESCRIBED: " + ", ".join(fixed)
+
+
+# --- operationName ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query A { industryChains { totalCount } } query B { regions { totalCount } }",
+        "{ industryChains { totalCount } } query B { regions { totalCount } }",
+        "query A { industryChains { totalCount } } mutation B { regions { totalCount } }",
+    ],
+    ids=["two-queries", "anonymous-first", "query-and-mutation"],
+)
+async def test_several_operations_without_an_operation_name_are_a_request_error(
+    client: httpx.AsyncClient, method: str, document: str
+) -> None:
+    # The GraphQL spec (GetOperation) and GraphQL over HTTP: never "run the first".
+    if method == "GET":
+        response = await client.get("/graphql", params={"query": document})
+    else:
+        response = await _post(client, {"query": document}, accept=None)
+    assert response.status_code == 400, response.text
+    assert "data" not in response.json()
+    error = _only_error(response)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "operationName" in error["message"]
+    assert "A, B" in error["message"] or "B" in error["message"]

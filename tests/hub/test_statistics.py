@@ -56,7 +56,7 @@ nev,nev.cells,330000,2025-Q1,70,,,
 # line → (code, field) of each rejected row of CSV (the header is line 1)
 CSV_BAD = {
     4: ("BAD_USER_INPUT", "period"),
-    5: ("BAD_USER_INPUT", ""),  # segment of another chain
+    5: ("BAD_USER_INPUT", "segment_id"),  # segment of another chain
     6: ("NOT_FOUND", "segment_id"),
     7: ("NOT_FOUND", "region_code"),
     8: ("BAD_USER_INPUT", ""),  # the same key as line 2
@@ -176,8 +176,8 @@ async def test_a_file_that_cannot_be_read_as_a_whole_is_refused(
         await statistics.import_statistics(graph, [path])
 
 
-SERIES = """query($chain: String!, $region: String!, $segment: String, $from: String,
-                  $to: String, $granularity: PeriodGranularity) {
+SERIES = """query($chain: String!, $region: String!, $segment: String, $from: Period,
+                  $to: Period, $granularity: PeriodGranularity) {
   chainStatistics(chain: $chain, region: $region, segment: $segment, from: $from, to: $to,
                   granularity: $granularity) {
     period granularity from to output projectCount employment patents

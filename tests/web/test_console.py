@@ -3,10 +3,11 @@ Playwright. Every page loads without console errors at wall (1920x1080) and lapt
 size, a click on a chokepoint lists its target enterprises, a reading published to the demo's
 broker reaches the wall live (the test prints how long it took and waits up to 20 s, ten times
 the idle figure: speed belongs to bench/, not to assertions), and acknowledging an alert in the
-console changes its state (checked through GraphQL too). Screenshots, for a person to look at
-the layout, are taken when HUB_TEST_SCREENSHOTS=1 (they assert nothing and cost seconds of
-Chromium's software rendering at wall size): $HUB_TEST_ARTIFACTS/web (default
-tests/artifacts/web)."""
+console changes its state (checked through GraphQL too), and a page on another origin queries
+the demo with an API key only when the demo allows its origin (CORS, with a preflight).
+Screenshots, for a person to look at the layout, are taken when HUB_TEST_SCREENSHOTS=1 (they
+assert nothing and cost seconds of Chromium's software rendering at wall size):
+$HUB_TEST_ARTIFACTS/web (default tests/artifacts/web)."""
 
 from __future__ import annotations
 
@@ -442,3 +443,85 @@ def test_every_page_in_chinese_shows_no_untranslated_text(browser: Browser, demo
     data |= _graph_name_words(demo)
     untranslated = {name: sorted(w - ZH_ALLOWED - data) for name, w in found.items()}
     assert untranslated == {name: [] for name in found}
+
+
+# --- CORS in a browser ---------------------------------------------------------------------
+
+_CROSS_ORIGIN_PAGE = """<!doctype html><meta charset="utf-8"><title>front-end</title>
+<script>
+fetch(%(hub)s, {
+  method: "POST",
+  headers: {"Content-Type": "application/json", "Authorization": "Bearer " + %(key)s},
+  body: JSON.stringify({query: "{ industryChains { totalCount } }"}),
+}).then(r => r.json()).then(
+  body => { window.result = {data: body.data}; },
+  error => { window.result = {error: String(error)}; },
+);
+</script>"""
+
+
+@contextmanager
+def _page_server(host: str, page: bytes) -> Iterator[str]:
+    """A loopback HTTP server on ``host`` (another origin than the hub's) serving ``page``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((host, 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _open_cross_origin(
+    browser: Browser, host: str, page: bytes
+) -> tuple[dict[str, Any], list[str]]:
+    """What the page served from ``host`` got (data or error), and its console messages."""
+    with _page_server(host, page) as url:
+        tab = browser.new_page()
+        messages: list[str] = []
+        tab.on("console", lambda m: messages.append(m.text))
+        try:
+            tab.goto(url)
+            tab.wait_for_function("window.result !== undefined", timeout=60_000)
+            result: dict[str, Any] = tab.evaluate("window.result")
+        finally:
+            tab.close()
+    return result, messages
+
+
+def test_a_page_on_another_origin_queries_the_demo_only_when_its_origin_is_allowed(
+    browser: Browser, demo: Demo
+) -> None:
+    # The demo allows loopback origins (a dev server on this machine): 127.0.0.1 on another
+    # port is one; 127.0.0.2 (also this machine, but not in the demo's list) is not. The
+    # Authorization header makes the browser send a preflight first.
+    page = (
+        _CROSS_ORIGIN_PAGE
+        % {"hub": json.dumps(f"{demo.url}graphql"), "key": json.dumps(demo.keys["viewer"])}
+    ).encode()
+    results, said = {}, {}
+    for host in ("127.0.0.1", "127.0.0.2"):
+        results[host], said[host] = _open_cross_origin(browser, host, page)
+    assert results["127.0.0.1"]["data"]["industryChains"]["totalCount"] > 0
+    # Blocked by the browser: fetch fails (a TypeError), the page never sees the answer.
+    assert "error" in results["127.0.0.2"] and "data" not in results["127.0.0.2"]
+    # "Response to preflight request doesn't pass access control check": the preflight ran.
+    blocked = [m for m in said["127.0.0.2"] if "blocked by CORS policy" in m]
+    assert blocked and "preflight" in blocked[0], said["127.0.0.2"]
+    assert not any("CORS" in m for m in said["127.0.0.1"]), said["127.0.0.1"]

@@ -59,3 +59,21 @@ async def test_the_hub_serves_the_console_at_root_beside_its_api(tmp_path: Path)
     assert paths[:4] == ["/graphql", "/graphql", "/healthz", "/readyz"]
     assert "/" in paths and "/assets" in paths
     assert Path(__file__).resolve().parents[2] / "hub" / "web" / "dist" == CONSOLE_DIR
+
+
+async def test_the_scalars_specified_by_url_is_served_with_each_grammar(tmp_path: Path) -> None:
+    from graphql import GraphQLScalarType
+
+    from hub.api.schema import build_schema
+
+    period = build_schema()._schema.get_type("Period")
+    assert isinstance(period, GraphQLScalarType)
+    assert period.specified_by_url == "/spec/scalars#period"
+    async with _client(tmp_path / "dist") as client:
+        page = await client.get("/spec/scalars")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/markdown")
+        # Each section an @specifiedBy anchor names, and the half-month form it defines.
+        for heading in ("## Date", "## DateTime", "## Period"):
+            assert heading in page.text
+        assert "2026-09-H2" in page.text and "days 1-15" in page.text

@@ -8,12 +8,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.context import Context
 from hub.api.enums import BankKind, SortDirection
-from hub.api.inputs import _DIRECTION, _NAME, _REGION, _REGION_CODE
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR, _REGION, _REGION_CODE
 from hub.api.relay import _S, _W, Connection, Node
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class BankWhere:
     region: str | None = strawberry.field(default=None, description=_REGION)
     kind: list[BankKind] | None = strawberry.field(default=None, description="Any of these kinds.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
+    or_: list[BankWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: BankWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields banks sort on.")
@@ -65,8 +68,8 @@ class Bank(Node):
         return cls(id_=p["id"], name=p["name"], kind=BankKind(p["kind"]))
 
     @strawberry.field(description="Where the bank (branch) is.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
 
 @strawberry.type(description="A page of banks.")
@@ -77,12 +80,16 @@ class BankConnection(Connection[Bank]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A bank to create or update.")
+@strawberry.input(description="A bank to create or update." + partial.INPUT)
 class BankInput:
     id: str = strawberry.field(description="Stable bank id.")
-    name: str = strawberry.field(description="Name.")
-    kind: BankKind = strawberry.field(description="Kind of bank.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
+    name: str | None = strawberry.field(default=UNSET, description="Name." + partial.REQUIRED)
+    kind: BankKind | None = strawberry.field(
+        default=UNSET, description="Kind of bank." + partial.REQUIRED
+    )
+    region_code: str | None = strawberry.field(
+        default=UNSET, description=_REGION_CODE + partial.REQUIRED
+    )
 
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------

@@ -8,9 +8,10 @@ from enum import Enum
 from typing import Annotated, Any, Final
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import chains, lists
+from hub.api import chains, lists, partial
 from hub.api.aggregates import related_list
 from hub.api.chains import ChainMap, ChokepointReport, RegionArg
 from hub.api.context import Context
@@ -22,7 +23,7 @@ from hub.api.entities.enterprise import (
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.segment import ChainSegmentConnection, SegmentSortArg, SegmentWhereArg
 from hub.api.enums import SortDirection
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _W, Connection, Node
 
 Ctx = Info[Context, None]
@@ -34,6 +35,10 @@ Ctx = Info[Context, None]
 class IndustryChainWhere:
     ids: list[str] | None = strawberry.field(default=None, description="Only these ids.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
+    or_: list[IndustryChainWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: IndustryChainWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields industry chains sort on.")
@@ -125,13 +130,15 @@ class IndustryChainConnection(Connection[IndustryChain]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="An industry chain to create or update.")
+@strawberry.input(description="An industry chain to create or update." + partial.INPUT)
 class IndustryChainInput:
     id: str = strawberry.field(description="Short stable id, e.g. nev.")
-    name: str = strawberry.field(description="Chinese name.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
     industry_codes: list[str] | None = strawberry.field(
-        default=None, description="GB/T 4754-2017 four-digit classes."
+        default=UNSET, description="GB/T 4754-2017 four-digit classes."
     )
 
 

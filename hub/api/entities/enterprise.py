@@ -9,9 +9,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import chains, lists
+from hub.api import chains, lists, paging, partial
+from hub.api.access import WRITERS, allow
 from hub.api.aggregates import (
     RegionLevelArg,
     Stats,
@@ -36,6 +38,8 @@ from hub.api.inputs import (
     _CHAIN,
     _DIRECTION,
     _NAME,
+    _NOT,
+    _OR,
     _REGION,
     _REGION_CODE,
     _SEARCH,
@@ -44,13 +48,27 @@ from hub.api.inputs import (
     FloatRange,
     IntRange,
 )
-from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
+from hub.api.relay import (
+    _S,
+    _W,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    lazy_list_arguments,
+)
 
 if TYPE_CHECKING:
     from hub.api.entities.region import Region
     from hub.api.entities.segment import ChainSegmentConnection
+    from hub.api.financing import FinancingNeedConnection
 
 Ctx = Info[Context, None]
+FinancingNeedConnectionRef = Annotated[
+    "FinancingNeedConnection", strawberry.lazy("hub.api.financing")
+]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
 _SEGMENT = "hub.api.entities.segment"
 ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_SEGMENT)]
@@ -81,6 +99,8 @@ class EnterpriseWhere:
     founded: DateRange | None = strawberry.field(default=None, description="Founding date.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     search: str | None = strawberry.field(default=None, description=_SEARCH)
+    or_: list[EnterpriseWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: EnterpriseWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields enterprises sort on.")
@@ -139,8 +159,8 @@ class Enterprise(Node):
         )
 
     @strawberry.field(description="Where it is registered.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
     @strawberry.field(
         description="Segments upstream and downstream of the enterprise's segments, and the "
@@ -166,6 +186,24 @@ class Enterprise(Node):
     )
 
     projects = related_list("Projects it owns.", ProjectConnection, ProjectWhereArg, ProjectSortArg)
+
+    @strawberry.field(
+        description="The financing needs of the projects it owns, in full (operators and "
+        "admins, as Query.financingNeeds).",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def financing_needs(
+        self,
+        info: Ctx,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FinancingNeedConnectionRef | None:
+        from hub.api.entities import links  # import circle: see there
+
+        args = paging.args(first, after, last, before)
+        return await links.owner_financing_needs(info, self.uscc, args)
 
 
 @strawberry.type(description="Count and totals over a set of enterprises.")
@@ -207,22 +245,28 @@ class EnterpriseConnection(Connection[Enterprise]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="An enterprise to create or update (replaces its links).")
+@strawberry.input(description="An enterprise to create or update." + partial.INPUT)
 class EnterpriseInput:
     uscc: str = strawberry.field(description=_USCC)
-    name: str = strawberry.field(description="Registered name.")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it is active in."
+    name: str | None = strawberry.field(
+        default=UNSET, description="Registered name." + partial.REQUIRED
     )
-    product_ids: list[str] | None = strawberry.field(default=None, description="Products it makes.")
-    tags: list[EnterpriseTag] | None = strawberry.field(default=None, description="Labels.")
-    output: float | None = strawberry.field(default=None, description="Annual output, 万元.")
-    employees: int | None = strawberry.field(default=None, description="Head count.")
-    patents: int | None = strawberry.field(default=None, description="Patents held.")
-    founded: dt.date | None = strawberry.field(default=None, description="Founding date.")
+    region_code: str | None = strawberry.field(
+        default=UNSET, description=_REGION_CODE + partial.REQUIRED
+    )
+    segment_ids: list[str] | None = strawberry.field(
+        default=UNSET, description="Chain segments it is active in."
+    )
+    product_ids: list[str] | None = strawberry.field(
+        default=UNSET, description="Products it makes."
+    )
+    tags: list[EnterpriseTag] | None = strawberry.field(default=UNSET, description="Labels.")
+    output: float | None = strawberry.field(default=UNSET, description="Annual output, 万元.")
+    employees: int | None = strawberry.field(default=UNSET, description="Head count.")
+    patents: int | None = strawberry.field(default=UNSET, description="Patents held.")
+    founded: dt.date | None = strawberry.field(default=UNSET, description="Founding date.")
     output_growth: float | None = strawberry.field(
-        default=None, description="Year-on-year output growth, %."
+        default=UNSET, description="Year-on-year output growth, %."
     )
 
 
@@ -239,4 +283,5 @@ PART: Final = lists.Part(
         "products": lists.ToMany("product", "enterprise.products"),
         "projects": lists.ToMany("project", "enterprise.projects"),
     },
+    {"financingNeeds": ()},  # reads only the USCC (the key)
 )

@@ -10,16 +10,17 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, related_list
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import LandParcelGroupBy, LandUse, RegionLevel, SortDirection
-from hub.api.inputs import _DIRECTION, _REGION, _REGION_CODE, FloatRange
+from hub.api.inputs import _DIRECTION, _NOT, _OR, _REGION, _REGION_CODE, FloatRange
 from hub.api.relay import _S, _W, Connection, Node
 from hub.api.satellite import ParcelSatellite, parcel_satellite
 
@@ -37,6 +38,8 @@ class LandParcelWhere:
     region: str | None = strawberry.field(default=None, description=_REGION)
     use: list[LandUse] | None = strawberry.field(default=None, description="Any of these uses.")
     area_m2: FloatRange | None = strawberry.field(default=None, description="Area, m².")
+    or_: list[LandParcelWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: LandParcelWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields land parcels sort on.")
@@ -86,8 +89,8 @@ class LandParcel(Node):
         return json.loads(self.raw_geometry) if self.raw_geometry else None
 
     @strawberry.field(description="Where the parcel is.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
     @strawberry.field(
         description="Sentinel-2 series (NDVI, NDBI, BSI, clear share) and construction-change "
@@ -150,13 +153,21 @@ class LandParcelConnection(Connection[LandParcel]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A land parcel to create or update.")
+@strawberry.input(description="A land parcel to create or update." + partial.INPUT)
 class LandParcelInput:
     id: str = strawberry.field(description="Parcel number (宗地编号).")
-    region_code: str = strawberry.field(description=_REGION_CODE)
-    use: LandUse = strawberry.field(description="Planned use.")
-    area_m2: float = strawberry.field(description="Surveyed area, m².")
-    geometry: JSON = strawberry.field(description="GeoJSON Polygon or MultiPolygon, lon/lat.")
+    region_code: str | None = strawberry.field(
+        default=UNSET, description=_REGION_CODE + partial.REQUIRED
+    )
+    use: LandUse | None = strawberry.field(
+        default=UNSET, description="Planned use." + partial.REQUIRED
+    )
+    area_m2: float | None = strawberry.field(
+        default=UNSET, description="Surveyed area, m²." + partial.REQUIRED
+    )
+    geometry: JSON | None = strawberry.field(
+        default=UNSET, description="GeoJSON Polygon or MultiPolygon, lon/lat." + partial.REQUIRED
+    )
 
 
 # --- this entity's part of the schema's lists.Surface ----------------------------------------

@@ -8,13 +8,14 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.aggregates import related_list
 from hub.api.context import Context
 from hub.api.enums import SortDirection
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class ProductWhere:
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     segment: str | None = strawberry.field(default=None, description="Only this segment's.")
     chain: str | None = strawberry.field(default=None, description="Only this chain's.")
+    or_: list[ProductWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: ProductWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields products sort on.")
@@ -71,8 +74,8 @@ class Product(Node):
         return cls(id_=p["id"], name=p["name"])
 
     @strawberry.field(description="The segment the product belongs to.")
-    async def segment(self, info: Ctx) -> ChainSegmentRef | None:
-        return cast("ChainSegment | None", await lists.to_one(info, self, object))
+    async def segment(self, info: Ctx) -> ChainSegmentRef:
+        return cast("ChainSegment", await lists.required_one(info, self, object))
 
     enterprises = related_list(
         "Enterprises that make it.", EnterpriseConnectionRef, EnterpriseWhereArg, EnterpriseSortArg
@@ -87,11 +90,15 @@ class ProductConnection(Connection[Product]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A product to create or update.")
+@strawberry.input(description="A product to create or update." + partial.INPUT)
 class ProductInput:
     id: str = strawberry.field(description="Stable product id.")
-    name: str = strawberry.field(description="Chinese name.")
-    segment_id: str = strawberry.field(description="The segment it belongs to.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    segment_id: str | None = strawberry.field(
+        default=UNSET, description="The segment it belongs to." + partial.REQUIRED
+    )
 
 
 # --- this entity's share of the schema's lists.Surface ---------------------------------------

@@ -16,11 +16,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
-from hub.api.access import MONITORING_READERS, allow
+from hub.api import lists, paging, partial
+from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, iso_date, related_list
+from hub.api.alerts import AlertConnection, AlertFilterInput, AlertQuery
 from hub.api.context import Context
 from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
@@ -31,19 +33,43 @@ from hub.api.enums import (
     RegionLevel,
     SortDirection,
 )
-from hub.api.inputs import _CHAIN, _DIRECTION, _NAME, _REGION, _SEARCH, _USCC, DateRange, FloatRange
+from hub.api.inputs import (
+    _CHAIN,
+    _DIRECTION,
+    _NAME,
+    _NOT,
+    _OR,
+    _REGION,
+    _SEARCH,
+    _USCC,
+    DateRange,
+    FloatRange,
+)
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
-from hub.api.relay import _S, _W, Connection, Node, lazy_list_arguments
+from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node, lazy_list_arguments
+from hub.api.supervision import CaseState, SupervisionCase, SupervisionQuery
 
 if TYPE_CHECKING:
     from hub.api.entities.enterprise import Enterprise
+    from hub.api.entities.links import ActivityDayConnection
     from hub.api.entities.parcel import LandParcelConnection
     from hub.api.entities.region import Region
     from hub.api.entities.segment import ChainSegmentConnection
+    from hub.api.financing import FinancingNeedConnection
+    from hub.api.land import LandProgress
+    from hub.api.schedules import ApprovalProgress, ProjectSchedule
 
 Ctx = Info[Context, None]
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("hub.api.entities.enterprise")]
 RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
+_LINKS = "hub.api.entities.links"
+ActivityDayConnectionRef = Annotated["ActivityDayConnection", strawberry.lazy(_LINKS)]
+LandProgressRef = Annotated["LandProgress", strawberry.lazy("hub.api.land")]
+ProjectScheduleRef = Annotated["ProjectSchedule", strawberry.lazy("hub.api.schedules")]
+ApprovalProgressRef = Annotated["ApprovalProgress", strawberry.lazy("hub.api.schedules")]
+FinancingNeedConnectionRef = Annotated[
+    "FinancingNeedConnection", strawberry.lazy("hub.api.financing")
+]
 _SEGMENT = "hub.api.entities.segment"
 ChainSegmentConnectionRef = Annotated["ChainSegmentConnection", strawberry.lazy(_SEGMENT)]
 _PARCEL = "hub.api.entities.parcel"
@@ -105,6 +131,8 @@ class ProjectWhere:
     )
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     search: str | None = strawberry.field(default=None, description=_SEARCH)
+    or_: list[ProjectWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: ProjectWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields projects sort on.")
@@ -188,12 +216,12 @@ class Project(Node):
         )
 
     @strawberry.field(description="The enterprise that owns the project (项目业主).")
-    async def owner(self, info: Ctx) -> EnterpriseRef | None:
-        return cast("Enterprise | None", await lists.to_one(info, self, object))
+    async def owner(self, info: Ctx) -> EnterpriseRef:
+        return cast("Enterprise", await lists.required_one(info, self, object))
 
     @strawberry.field(description="The county where it is built.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        return cast("Region | None", await lists.to_one(info, self, object))
+    async def region(self, info: Ctx) -> RegionRef:
+        return cast("Region", await lists.required_one(info, self, object))
 
     segments = related_list(
         "Chain segments it builds capacity in.",
@@ -234,6 +262,121 @@ class Project(Node):
         ] = SeriesBucket.HOUR,
     ) -> ProjectMonitoring | None:
         return project_monitoring(info, self.code, from_, to, bucket)
+
+    # --- links to the project's activity, land, schedule, approvals, financing, cases and
+    # alerts: each answers what its module's root query answers for this project (same
+    # permissions), so the two cannot drift apart.
+
+    @strawberry.field(
+        description="The fusion's daily evidence that the project is being built, newest "
+        "first (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def activity(
+        self,
+        info: Ctx,
+        days: Annotated[
+            int, strawberry.argument(description="How many days back from today (at most 400).")
+        ] = 30,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ActivityDayConnectionRef | None:
+        from hub.api.entities import links  # import circle: see there
+
+        args = paging.args(first, after, last, before)
+        return await links.activity_page(info, self.code, days, args)
+
+    @strawberry.field(description="Its land tracking (地项通); null when not tracked.")
+    async def land_progress(
+        self,
+        info: Ctx,
+        as_of: Annotated[
+            dt.date | None, strawberry.argument(description="Judge overdue at (default today).")
+        ] = None,
+    ) -> LandProgressRef | None:
+        from hub.api.entities import links
+
+        return await links.land_progress(info, self.code, as_of)
+
+    @strawberry.field(description="Its responsibility table and curves; null without any.")
+    async def schedule(
+        self,
+        info: Ctx,
+        as_of: Annotated[
+            dt.date | None, strawberry.argument(description="Judge at (default today).")
+        ] = None,
+    ) -> ProjectScheduleRef | None:
+        from hub.api.entities import links
+
+        return await links.schedule(info, self.code, as_of)
+
+    @strawberry.field(description="Its approvals against their limits; null without any.")
+    async def approvals(
+        self,
+        info: Ctx,
+        as_of: Annotated[
+            dt.date | None, strawberry.argument(description="Judge at (default today).")
+        ] = None,
+    ) -> ApprovalProgressRef | None:
+        from hub.api.entities import links
+
+        return await links.approvals(info, self.code, as_of)
+
+    @strawberry.field(
+        description="Its financing needs in full (operators and admins).",
+        permission_classes=[allow(WRITERS)],
+    )
+    async def financing_needs(
+        self,
+        info: Ctx,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FinancingNeedConnectionRef | None:
+        from hub.api.entities import links
+
+        args = paging.args(first, after, last, before)
+        return await links.financing_needs(info, self.code, args)
+
+    @strawberry.field(
+        description="Its supervision cases, newest first (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def supervision_cases(
+        self,
+        info: Ctx,
+        statuses: Annotated[
+            list[CaseState] | None, strawberry.argument(description="Only these states.")
+        ] = None,
+        overdue: Annotated[
+            bool | None, strawberry.argument(description="true: only overdue ones.")
+        ] = None,
+    ) -> list[SupervisionCase] | None:
+        found: list[SupervisionCase] = await SupervisionQuery().supervision_cases(
+            info, project_code=self.code, statuses=statuses, overdue=overdue
+        )
+        return found
+
+    @strawberry.field(
+        description="Its alerts, newest first (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def alerts(
+        self,
+        info: Ctx,
+        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="endCursor of the previous page.")
+        ] = None,
+    ) -> AlertConnection | None:
+        where = AlertFilterInput(project_code=self.code)
+        found: AlertConnection = await AlertQuery().alerts(
+            info, filter=where, first=first, after=after
+        )
+        return found
 
 
 @strawberry.type(description="Count and investment totals over a set of projects (万元).")
@@ -278,44 +421,58 @@ class ProjectConnection(Connection[Project]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A project to create or update (replaces its links).")
+@strawberry.input(description="A project to create or update." + partial.INPUT)
 class ProjectInput:
     code: str = strawberry.field(description="National investment-project code.")
-    name: str = strawberry.field(description="Project name.")
-    owner_uscc: str = strawberry.field(description="Owner's " + _USCC[0].lower() + _USCC[1:])
-    region_code: str = strawberry.field(description="County where it is built.")
-    stage: ProjectStage = strawberry.field(description="Where the project is in its life.")
-    kind: ProjectKind = strawberry.field(description="New start or continuing.")
-    level: ProjectLevel = strawberry.field(description="Which major-project list carries it.")
-    total_investment: float = strawberry.field(description="Total investment, 万元.")
+    name: str | None = strawberry.field(
+        default=UNSET, description="Project name." + partial.REQUIRED
+    )
+    owner_uscc: str | None = strawberry.field(
+        default=UNSET, description="Owner's " + _USCC[0].lower() + _USCC[1:] + partial.REQUIRED
+    )
+    region_code: str | None = strawberry.field(
+        default=UNSET, description="County where it is built." + partial.REQUIRED
+    )
+    stage: ProjectStage | None = strawberry.field(
+        default=UNSET, description="Where the project is in its life." + partial.REQUIRED
+    )
+    kind: ProjectKind | None = strawberry.field(
+        default=UNSET, description="New start or continuing." + partial.REQUIRED
+    )
+    level: ProjectLevel | None = strawberry.field(
+        default=UNSET, description="Which major-project list carries it." + partial.REQUIRED
+    )
+    total_investment: float | None = strawberry.field(
+        default=UNSET, description="Total investment, 万元." + partial.REQUIRED
+    )
     segment_ids: list[str] | None = strawberry.field(
-        default=None, description="Chain segments it builds in."
+        default=UNSET, description="Chain segments it builds in."
     )
     parcel_ids: list[str] | None = strawberry.field(
-        default=None, description="Land parcels it is built on."
+        default=UNSET, description="Land parcels it is built on."
     )
     leader_project: bool | None = strawberry.field(
-        default=None, description="Tracked by a provincial leader."
+        default=UNSET, description="Tracked by a provincial leader."
     )
     annual_plan_investment: float | None = strawberry.field(
-        default=None, description="This year's plan, 万元."
+        default=UNSET, description="This year's plan, 万元."
     )
     completed_investment: float | None = strawberry.field(
-        default=None, description="Completed to date, 万元."
+        default=UNSET, description="Completed to date, 万元."
     )
     year_completed_investment: float | None = strawberry.field(
-        default=None, description="Completed this year, 万元."
+        default=UNSET, description="Completed this year, 万元."
     )
-    planned_start: dt.date | None = strawberry.field(default=None, description="Planned start.")
-    planned_end: dt.date | None = strawberry.field(default=None, description="Planned end.")
+    planned_start: dt.date | None = strawberry.field(default=UNSET, description="Planned start.")
+    planned_end: dt.date | None = strawberry.field(default=UNSET, description="Planned end.")
     actual_start: dt.date | None = strawberry.field(
-        default=None, description="Actual start; required from construction on."
+        default=UNSET, description="Actual start; required from construction on."
     )
     actual_end: dt.date | None = strawberry.field(
-        default=None, description="Actual end; required when completed."
+        default=UNSET, description="Actual end; required when completed."
     )
     permit_date: dt.date | None = strawberry.field(
-        default=None, description="Construction permit issued."
+        default=UNSET, description="Construction permit issued."
     )
 
 
@@ -332,5 +489,19 @@ PART: Final = lists.Part(
         "segments": lists.ToMany("segment", "project.segments"),
         "parcels": lists.ToMany("parcel", "project.parcels"),
         "sensors": lists.ToMany("sensor", "project.sensors"),
+    },
+    # The links to other modules' answers read only the project's code (its key).
+    {
+        name: ()
+        for name in (
+            "monitoring",
+            "activity",
+            "landProgress",
+            "schedule",
+            "approvals",
+            "financingNeeds",
+            "supervisionCases",
+            "alerts",
+        )
     },
 )

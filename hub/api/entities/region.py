@@ -4,14 +4,18 @@ sort, mutation input and connection, and its share of the schema's ``lists.Surfa
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
+from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import related_list
+from hub.api.alerts import AlertConnection, AlertFilterInput, AlertQuery
 from hub.api.context import Context
 from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
 from hub.api.entities.enterprise import (
@@ -22,10 +26,16 @@ from hub.api.entities.enterprise import (
 from hub.api.entities.parcel import LandParcelConnection, ParcelSortArg, ParcelWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import RegionLevel, SortDirection
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _S, _W, Connection, Node
+from hub.api.scalars import Period
+
+if TYPE_CHECKING:
+    from hub.api.mpi import MpiSnapshot, RegionMpi
 
 Ctx = Info[Context, None]
+RegionMpiRef = Annotated["RegionMpi", strawberry.lazy("hub.api.mpi")]
+MpiSnapshotRef = Annotated["MpiSnapshot", strawberry.lazy("hub.api.mpi")]
 # A region lists its children before its connection type is defined.
 RegionConnectionRef = Annotated["RegionConnection", strawberry.lazy(__name__)]
 
@@ -43,6 +53,8 @@ class RegionWhere:
     parent: str | None = strawberry.field(
         default=None, description="Only the direct children of this region."
     )
+    or_: list[RegionWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: RegionWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields regions sort on.")
@@ -115,6 +127,62 @@ class Region(Node):
         "Banks (branches) here.", BankConnection, BankWhereArg, BankSortArg, sub_regions=True
     )
 
+    @strawberry.field(
+        description="Alerts of projects here or below, newest first (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def alerts(
+        self,
+        info: Ctx,
+        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="endCursor of the previous page.")
+        ] = None,
+    ) -> AlertConnection | None:
+        where = AlertFilterInput(region=self.code)
+        found: AlertConnection = await AlertQuery().alerts(
+            info, filter=where, first=first, after=after
+        )
+        return found
+
+    @strawberry.field(
+        description="Its Major Project Progress Index for a half-month period (default: the "
+        "current one), as Query.mpi ranks it; null when not ranked (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def mpi(
+        self,
+        info: Ctx,
+        period: Annotated[
+            Period | None, strawberry.argument(description="A half-month: YYYY-MM-H1 or -H2.")
+        ] = None,
+        list_id: Annotated[
+            str | None,
+            strawberry.argument(name="list", description="Built-in list (default HUB_MPI_LIST)."),
+        ] = None,
+        as_of: Annotated[
+            dt.date | None, strawberry.argument(description="Evaluate as of this day.")
+        ] = None,
+    ) -> RegionMpiRef | None:
+        from hub.api.entities import links  # import circle: see there
+
+        return await links.region_mpi(info, self.code, period, list_id, as_of)
+
+    @strawberry.field(
+        description="Its stored MPI snapshots, oldest period first (not for the bank role).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def mpi_history(
+        self,
+        info: Ctx,
+        list_id: Annotated[
+            str | None, strawberry.argument(name="list", description="Built-in list.")
+        ] = None,
+    ) -> list[MpiSnapshotRef] | None:
+        from hub.api.entities import links  # import circle: see there
+
+        return list(await links.region_mpi_history(info, self.code, list_id))
+
 
 @strawberry.type(description="A page of regions.")
 class RegionConnection(Connection[Region]):
@@ -124,17 +192,21 @@ class RegionConnection(Connection[Region]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A region to create or update.")
+@strawberry.input(description="A region to create or update." + partial.INPUT)
 class RegionInput:
     code: str = strawberry.field(description="Six-digit GB/T 2260 code.")
-    name: str = strawberry.field(description="Chinese name.")
-    level: RegionLevel = strawberry.field(description="Must match the code.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    parent_code: str | None = strawberry.field(
-        default=None, description="Parent region; required below province level."
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
     )
-    lon: float | None = strawberry.field(default=None, description="Longitude of the seat.")
-    lat: float | None = strawberry.field(default=None, description="Latitude of the seat.")
+    level: RegionLevel | None = strawberry.field(
+        default=UNSET, description="Must match the code." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
+    parent_code: str | None = strawberry.field(
+        default=UNSET, description="Parent region; required below province level."
+    )
+    lon: float | None = strawberry.field(default=UNSET, description="Longitude of the seat.")
+    lat: float | None = strawberry.field(default=UNSET, description="Latitude of the seat.")
 
 
 # --- this entity's share of the schema's lists.Surface ---------------------------------------
@@ -154,4 +226,6 @@ PART: Final = lists.Part(
         "parcels": lists.ToMany("parcel", "region.parcels", "region.parcels_direct"),
         "banks": lists.ToMany("bank", "region.banks", "region.banks_direct"),
     },
+    # The links to other modules' answers read only the region's code (its key).
+    {"alerts": (), "mpi": (), "mpiHistory": ()},
 )

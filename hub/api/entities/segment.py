@@ -8,9 +8,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import chains, lists, paging
+from hub.api import chains, lists, paging, partial
 from hub.api.aggregates import related_list
 from hub.api.chains import (
     BeneficiaryConnection,
@@ -29,7 +30,7 @@ from hub.api.entities.enterprise import (
 from hub.api.entities.product import ProductConnection, ProductSortArg, ProductWhereArg
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.enums import SortDirection, SupplyDirection, Tier
-from hub.api.inputs import _DIRECTION, _NAME
+from hub.api.inputs import _DIRECTION, _NAME, _NOT, _OR
 from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class ChainSegmentWhere:
     tier: list[Tier] | None = strawberry.field(default=None, description="Any of these tiers.")
     name_contains: str | None = strawberry.field(default=None, description=_NAME)
     chain: str | None = strawberry.field(default=None, description="Only this chain's segments.")
+    or_: list[ChainSegmentWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: ChainSegmentWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields chain segments sort on.")
@@ -138,8 +141,8 @@ class ChainSegment(Node):
         return await chains.neighbourhood(info, [self.id_], hops, direction)
 
     @strawberry.field(description="The chain this segment belongs to.")
-    async def chain(self, info: Ctx) -> IndustryChainRef | None:
-        return cast("IndustryChain | None", await lists.to_one(info, self, object))
+    async def chain(self, info: Ctx) -> IndustryChainRef:
+        return cast("IndustryChain", await lists.required_one(info, self, object))
 
     supplies = related_list(
         "Segments this one supplies (downstream of it).",
@@ -179,16 +182,22 @@ class ChainSegmentConnection(Connection[ChainSegment]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A chain segment to create or update.")
+@strawberry.input(description="A chain segment to create or update." + partial.INPUT)
 class ChainSegmentInput:
     id: str = strawberry.field(description="'<chain id>.<segment slug>'.")
-    chain_id: str = strawberry.field(description="The chain; must start the id.")
-    name: str = strawberry.field(description="Chinese name.")
-    tier: Tier = strawberry.field(description="Upstream, midstream or downstream.")
-    name_en: str | None = strawberry.field(default=None, description="English name.")
-    position: int | None = strawberry.field(default=None, description="Order within the tier.")
+    chain_id: str | None = strawberry.field(
+        default=UNSET, description="The chain; must start the id." + partial.REQUIRED
+    )
+    name: str | None = strawberry.field(
+        default=UNSET, description="Chinese name." + partial.REQUIRED
+    )
+    tier: Tier | None = strawberry.field(
+        default=UNSET, description="Upstream, midstream or downstream." + partial.REQUIRED
+    )
+    name_en: str | None = strawberry.field(default=UNSET, description="English name.")
+    position: int | None = strawberry.field(default=UNSET, description="Order within the tier.")
     industry_codes: list[str] | None = strawberry.field(
-        default=None, description="GB/T 4754-2017 four-digit classes."
+        default=UNSET, description="GB/T 4754-2017 four-digit classes."
     )
 
 

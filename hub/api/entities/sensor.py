@@ -10,13 +10,14 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
-from hub.api import lists
+from hub.api import lists, partial
 from hub.api.cameras import CameraConfigInput, CameraSettings
 from hub.api.context import Context
 from hub.api.enums import SensorKind, SortDirection
-from hub.api.inputs import _DIRECTION
+from hub.api.inputs import _DIRECTION, _NOT, _OR
 from hub.api.monitoring import LatestReading, SensorStatus, latest_of, status_of, telemetry_of
 from hub.api.relay import _S, _W, Connection, Node
 
@@ -40,6 +41,8 @@ class SensorWhere:
     region: str | None = strawberry.field(
         default=None, description="Monitoring projects in this region or its sub-regions."
     )
+    or_: list[SensorWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: SensorWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="Fields sensors sort on.")
@@ -114,8 +117,8 @@ class Sensor(Node):
         return [LatestReading.of(row) for row in await latest_of(info, self.id_)]
 
     @strawberry.field(description="The project it monitors.")
-    async def project(self, info: Ctx) -> ProjectRef | None:
-        return cast("Project | None", await lists.to_one(info, self, object))
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await lists.required_one(info, self, object))
 
 
 @strawberry.type(description="A page of sensors.")
@@ -126,18 +129,24 @@ class SensorConnection(Connection[Sensor]):
 # --- the mutation input ------------------------------------------------------------------------
 
 
-@strawberry.input(description="A sensor to create or update.")
+@strawberry.input(description="A sensor to create or update." + partial.INPUT)
 class SensorInput:
     id: str = strawberry.field(description="Sensor id (no '/', '+', '#' or spaces).")
-    kind: SensorKind = strawberry.field(description="What it reports.")
-    project_code: str = strawberry.field(description="The project it monitors.")
-    name: str | None = strawberry.field(default=None, description="Human-readable name.")
-    unit: str | None = strawberry.field(default=None, description="Unit, e.g. kWh.")
+    kind: SensorKind | None = strawberry.field(
+        default=UNSET, description="What it reports." + partial.REQUIRED
+    )
+    project_code: str | None = strawberry.field(
+        default=UNSET, description="The project it monitors." + partial.REQUIRED
+    )
+    name: str | None = strawberry.field(default=UNSET, description="Human-readable name.")
+    unit: str | None = strawberry.field(default=UNSET, description="Unit, e.g. kWh.")
     stale_after_s: float | None = strawberry.field(
-        default=None, description="Silence after which it is stale, s (default: the hub's)."
+        default=UNSET, description="Silence after which it is stale, s (default: the hub's)."
     )
     camera: CameraConfigInput | None = strawberry.field(
-        default=None, description="Cameras: stream, sampling, masks, zones and thresholds."
+        default=UNSET,
+        description="Cameras: stream, sampling, masks, zones and thresholds; a configuration "
+        "sent replaces the stored one whole.",
     )
 
 

@@ -565,7 +565,7 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
 
 // --- province headline -----------------------------------------------------------------------
 
-const HEADLINE = `query Headline($year: String!) {
+const HEADLINE = `query Headline($year: Period!) {
   projects(first: 1) { totalCount }
   cityScoreboard(period: $year) { cities { completion { projectCount plannedInvestment completedInvestment } } }
   supervisionCases(statuses: [OPEN, REPLIED]) { alertSeverity overdue } }`;
