@@ -100,6 +100,7 @@ from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
+from hub.api.supervision_list import SupervisionCaseListQuery
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
@@ -211,6 +212,7 @@ class Query(
     AlertQuery,
     AlertCountQuery,
     SupervisionQuery,
+    SupervisionCaseListQuery,
     MpiQuery,
 ):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")

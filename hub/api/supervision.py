@@ -38,9 +38,8 @@ from hub.api.alerts import (
 )
 from hub.api.enums import RegionLevel, SortDirection
 from hub.api.inputs import _DIRECTION
-from hub.api.pages import ListPage
-from hub.api.paging import args, key_of
-from hub.api.relay import _W, After, Before, First, Last, Node, NodeLookup
+from hub.api.paging import key_of
+from hub.api.relay import Node, NodeLookup
 from hub.monitoring import supervision as sv
 from hub.roles import Role
 
@@ -219,11 +218,6 @@ async def _case_of(info: Ctx, key: str) -> SupervisionCase | None:
         return None
 
 
-@strawberry.type(description="A page of supervision cases (Relay cursor connection).")
-class SupervisionCaseConnection(ListPage[SupervisionCase]):
-    pass
-
-
 @strawberry.enum(description="What supervision cases can be sorted on; ties break on the id.")
 class SupervisionCaseSortField(Enum):
     OPENED_AT = strawberry.enum_value("opened_at", description="When it was opened.")
@@ -380,42 +374,6 @@ class SupervisionQuery:
         )
         now = _now(info)
         return [SupervisionCase.of(c, now) for c in await _cases(info, where)]
-
-    @strawberry.field(
-        description="Supervision cases, a page at a time (default: newest first; not for the "
-        "bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
-    )
-    async def supervision_cases_connection(
-        self,
-        info: Ctx,
-        where: Annotated[SupervisionCaseWhere | None, strawberry.argument(description=_W)] = None,
-        sort: Annotated[
-            list[SupervisionCaseSort] | None,
-            strawberry.argument(description="One sort key (default: openedAt, newest first)."),
-        ] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> SupervisionCaseConnection:
-        found = await _cases(info, where or SupervisionCaseWhere())
-        name, descending = "opened_at", True
-        if sort:
-            if len(sort) > 1:
-                raise InvalidInput("sort: cases sort on one key (ties break on the case id)")
-            name, descending = str(sort[0].field.value), sort[0].direction is SortDirection.DESC
-        value = _CASE_SORT[name]
-        found.sort(key=lambda c: (value(c), c.id), reverse=descending)
-        now = _now(info)
-        return SupervisionCaseConnection.of(
-            info.context,
-            f"supervisionCases|{name}|{descending}",
-            found,
-            lambda c: c.id,
-            lambda c: SupervisionCase.of(c, now),
-            args(first, after, last, before),
-        )
 
     @strawberry.field(
         description="One case by its id.", permission_classes=[allow(MONITORING_READERS)]
