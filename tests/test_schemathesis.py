@@ -38,6 +38,13 @@ schemathesis.graphql.scalar(
     st.sampled_from(["2025-06-30T00:00:00+08:00", "2025-06-30T00:00:00", "x"]).map(nodes.String),
 )
 schemathesis.graphql.scalar(
+    "Period",
+    st.one_of(
+        st.sampled_from(["2025", "2025-Q3", "2025-06", "2025-06-H2", "2025-Q5", "2025-06-H3", "x"]),
+        st.integers().map(str),
+    ).map(nodes.String),
+)
+schemathesis.graphql.scalar(
     "JSON", st.one_of(st.text(max_size=20).map(nodes.String), st.integers().map(nodes.Int))
 )
 schema = schemathesis.graphql.from_file(SDL)

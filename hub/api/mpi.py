@@ -14,30 +14,33 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput, NotFound
+from graph_schema.statements.scoreboard import BUILT_IN
 from hub import texts
+from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.alerts import ProjectRef, RegionRef, link, watch_of
 from hub.api.context import Context
-from hub.api.enums import ProjectStage, RegionLevel, SensorKind, SortDirection
+from hub.api.enums import ProjectStage, RegionLevel, SensorKind, SortDirection, WarningLevel
 from hub.api.inputs import _DIRECTION
 from hub.api.monitoring import project_code_of
 from hub.api.pages import ListPage
 from hub.api.paging import args, key_of
 from hub.api.relay import _W, After, Before, First, Last
 from hub.api.scalars import Period
-from hub.api.scoreboard import ProjectList, ScoreboardWarning
-from hub.api.scoreboard import project_list as scoreboard_list
 from hub.api.texts import MESSAGE, lang
 from hub.monitoring import fusion
 from hub.monitoring import mpi as index
-from hub.promotion.scoreboard import WarningLevel
+from hub.promotion.scoreboard import WarningLevel as ServiceWarning
+
+if TYPE_CHECKING:
+    from hub.api.scoreboard import ProjectList
 
 Ctx = Info[Context, None]
 MAX_DAYS = 400
@@ -328,8 +331,8 @@ class MpiRate:
         return out
 
 
-def _warning(level: WarningLevel | None) -> ScoreboardWarning | None:
-    return None if level is None else ScoreboardWarning(level.value)
+def _warning(level: ServiceWarning | None) -> WarningLevel | None:
+    return None if level is None else WarningLevel(level.value)
 
 
 @strawberry.type(description="A region's Major Project Progress Index for one period.")
@@ -343,7 +346,7 @@ class RegionMpi:
     mpi: float | None = strawberry.field(
         description="100 × weighted mean of the rates' scores; null when no rate has a basis."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="Against HUB_MPI_RED and HUB_MPI_YELLOW."
     )
     rank: int | None = strawberry.field(description="Among regions of its level, 1 highest.")
@@ -394,8 +397,17 @@ class MpiBoard:
     board: strawberry.Private[index.Board]
 
     @strawberry.field(description="The built-in project list it covers.")
-    async def project_list(self, info: Ctx) -> ProjectList | None:
-        return await scoreboard_list(info, self.list_id)
+    async def project_list(
+        self, info: Ctx
+    ) -> Annotated[ProjectList, strawberry.lazy("hub.api.scoreboard")] | None:
+        # The project-list type is the schema's, found through it: importing hub.api.scoreboard
+        # here would close a circle (scoreboard -> entities -> their links -> this module).
+        definition = info.schema.get_type_by_name("ProjectList")
+        assert definition is not None and hasattr(definition, "origin")
+        cls = cast("type[ProjectList]", definition.origin)
+        if self.list_id in BUILT_IN:
+            return cls.built_in_list(self.list_id)
+        return await lists.by_key(info, "project_list", self.list_id, cls)
 
     @strawberry.field(description="Regions, best MPI first within each level.")
     def regions(
@@ -448,7 +460,7 @@ class MpiSnapshot:
     end: dt.date | None = strawberry.field(description="As of.")
     computed_at: dt.datetime = strawberry.field(description="When it was stored.")
     mpi: float | None = strawberry.field(description="The index.")
-    warning: ScoreboardWarning | None = strawberry.field(description="Its rating.")
+    warning: WarningLevel | None = strawberry.field(description="Its rating.")
     rank: int | None = strawberry.field(description="Among its level.")
     rates: JSON = strawberry.field(description="Each rate's basis, counted, rate and score.")
 
@@ -586,7 +598,7 @@ class MpiQuery:
                 end=dt.date.fromisoformat(r["end"]) if r.get("end") else None,
                 computed_at=dt.datetime.fromisoformat(str(r["computed_at"])),
                 mpi=r.get("mpi"),
-                warning=ScoreboardWarning(r["warning"]) if r.get("warning") else None,
+                warning=WarningLevel(r["warning"]) if r.get("warning") else None,
                 rank=r.get("rank"),
                 rates=cast(JSON, json.loads(r.get("rates") or "{}")),
             )

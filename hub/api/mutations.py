@@ -32,6 +32,7 @@ from hub.api.entities.project import ProjectInput
 from hub.api.entities.region import RegionInput
 from hub.api.entities.segment import ChainSegmentInput
 from hub.api.entities.sensor import SensorInput
+from hub.api.items import ItemError
 from hub.api.paging import decode_global_id, key_of
 from hub.api.relay import Node
 
@@ -40,33 +41,6 @@ MAX_ITEMS = 1000
 
 
 # --- results ----------------------------------------------------------------------------------
-
-
-@strawberry.type(
-    description="One reason an item was not applied; an item lists every reason found."
-)
-class ItemError:
-    code: str = strawberry.field(
-        description="BAD_USER_INPUT (invalid value) or NOT_FOUND (a referenced object is missing)."
-    )
-    field: str | None = strawberry.field(
-        description="The input field at fault, if one is, spelt as the schema spells it "
-        "(plannedStart; a nested one as a dotted path, camera.darkLuma)."
-    )
-    message: str = strawberry.field(
-        description="What is wrong, in plain words; fields are named as the schema does."
-    )
-
-    @classmethod
-    def of(cls, code: str, problem: Problem, names: Collection[str] = ()) -> ItemError:
-        """``problem`` with its field names spelt as the schema does (``names``: the model
-        fields its message may name, besides its own)."""
-        own = problem.field.rsplit(".", 1)[-1]
-        return cls(
-            code=problem.code or code,
-            field=partial.schema_path(problem.field) if problem.field else None,
-            message=partial.schema_message(problem.message, {own, *names}),
-        )
 
 
 @strawberry.enum(description="What an upsert did with one item.")

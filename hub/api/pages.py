@@ -16,8 +16,8 @@ import strawberry
 from graph_schema.errors import InvalidInput
 from hub.api.context import Context
 from hub.api.enums import SortDirection
+from hub.api.items import ItemError
 from hub.api.lists import by_key
-from hub.api.mutations import ItemError
 from hub.api.paging import decode_cursor, encode_cursor, window
 from hub.api.relay import PageInfo
 from hub.batch import ItemOutcome

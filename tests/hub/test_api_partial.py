@@ -37,7 +37,7 @@ from graph_schema.patch import stored_fields
 from graph_schema.statements import entities as st
 from graph_schema.statements import schedules as ss
 from graph_schema.store import GraphStore
-from hub.api.mutations import ItemError
+from hub.api.items import ItemError
 from hub.api.partial import field_names
 from hub.demo import DemoData
 from tests.graphs import GRAPH_STORES, Neo4jDatabase
