@@ -65,7 +65,7 @@ def allow(roles: frozenset[Role]) -> type[BasePermission]:
 
 # Roles confined to a few entry points: any other root field is FORBIDDEN before anything
 # runs. A bank reaches only the financing fields, whose types are desensitized (the test
-# walks every field reachable from these).
+# walks every field reachable from these), and node(id:)/nodes(ids:) for those same types.
 ROOT_FIELDS: dict[Role, frozenset[str]] = {
     Role.ANONYMOUS: frozenset({"__typename"}),
     Role.BANK: frozenset(
@@ -77,6 +77,9 @@ ROOT_FIELDS: dict[Role, frozenset[str]] = {
             "expressFinancingInterest",
             "setFinancingPreference",
             "recordCredit",
+            # Only the types a NodeLookup names the bank for (hub.api.schema._node).
+            "node",
+            "nodes",
             "__typename",
             "__schema",
             "__type",

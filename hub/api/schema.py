@@ -41,7 +41,7 @@ from hub.api import (
     scoreboard,
     supervision,
 )
-from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
+from hub.api.access import MONITORING_READERS, ROOT_FIELDS, RoleScope, allow, may_read_type
 from hub.api.aggregates import top_list
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
 from hub.api.context import Context
@@ -185,17 +185,22 @@ async def _lookup[T](
 
 async def _node(info: Ctx, global_id: str) -> Node | None:
     type_name, key = decode_global_id(global_id)
+    role = info.context.role
+    # A role confined to a few entry points (a bank) finds through node(id:) only the types a
+    # lookup names it for (its opportunities, its preference): never the general graph.
+    confined = role in ROOT_FIELDS
     lookup = NODE_LOOKUPS.get(type_name)
     if lookup is not None:
-        if lookup.readers is not None and info.context.role not in lookup.readers:
-            raise Forbidden(f"the {info.context.role} role may not read {type_name}")
+        readers = lookup.readers
+        if (readers is None and confined) or (readers is not None and role not in readers):
+            raise Forbidden(f"the {role} role may not read {type_name}")
         found: Node | None = await lookup.fetch(info, key)
         return found
     entity = SURFACE.entity_of_type.get(type_name)
     if entity is None:
         raise InvalidInput(f"{global_id[:80]!r} is not a global id this API issued")
-    if not may_read_type(info.context.role, type_name):
-        raise Forbidden(f"the {info.context.role} role may not read {type_name}")
+    if confined or not may_read_type(role, type_name):
+        raise Forbidden(f"the {role} role may not read {type_name}")
     return await lists.by_key(info, entity, key, Node)
 
 

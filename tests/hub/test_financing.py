@@ -241,7 +241,8 @@ def _walk(bank: str, root: str, reached: set[str]) -> str:
     assert isinstance(root_type, GraphQLObjectType)
     parts = []
     for name, field in root_type.fields.items():
-        if name not in ROOT_FIELDS[Role.BANK]:
+        if name not in ROOT_FIELDS[Role.BANK] or name in ("node", "nodes"):
+            # node(id:) answers only the bank's own types (test_node_reveals_no_more_...).
             continue
         args = _ARGS.get((root, name), "").replace("BANK", bank)
         required = [a for a, arg in field.args.items() if is_required_argument(arg)]
@@ -336,7 +337,6 @@ async def test_the_bank_role_is_confined_to_its_entry_points(graph: FalkorDBStor
         "{ projects { nodes { code } } }",
         f'{{ project(code: "{hb.P1}") {{ name }} }}',
         "{ enterprises { nodes { name } } }",
-        '{ node(id: "UHJvamVjdDox") { id } }',
         "{ financingNeeds { nodes { contactName } } }",
         "query { ...F } fragment F on Query { banks { nodes { name } } }",
         f'mutation {{ respondToFinancingInterest(needId: "{N1}", bankId: "bank-a", '
@@ -344,6 +344,10 @@ async def test_the_bank_role_is_confined_to_its_entry_points(graph: FalkorDBStor
     ):
         data, errors = await hb.run(graph, query, role=Role.BANK, subject="bank-a")
         assert data is None and [e["code"] for e in errors] == ["FORBIDDEN"], (query, errors)
+    # node(id:) is an entry point (for the bank's own types); a graph object's id is refused.
+    data, errors = await hb.run(graph, '{ node(id: "UHJvamVjdDox") { id } }', role=Role.BANK,
+                                subject="bank-a")  # fmt: skip
+    assert data == {"node": None} and [e["code"] for e in errors] == ["FORBIDDEN"]
     # Without a bank id (subject) the bank fields are refused too.
     _, errors = await hb.run(graph, OPPORTUNITIES, role=Role.BANK, subject=None)
     assert [e["code"] for e in errors] == ["FORBIDDEN"]
@@ -572,11 +576,23 @@ async def test_node_reveals_no_more_than_the_financing_fields(graph: FalkorDBSto
     query = "{ financingOpportunities { nodes { id } } }"
     data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a")
     opportunity_id = data["financingOpportunities"]["nodes"][0]["id"]
-    # A bank reaches node(id:) not at all: the need in full stays hidden from it.
-    for global_id in (need_id, opportunity_id):
+    # A bank finds its own opportunity again through node(id:), as financingOpportunity(id:)
+    # gives it: the same fields, nothing more.
+    mine = """query($id: ID!) { node(id: $id) { __typename id
+      ... on FinancingOpportunity { needId amountBand { label } } } }"""
+    found = await hb.ok(graph, mine, role=Role.BANK, subject="bank-a", id=opportunity_id)
+    assert found["node"]["__typename"] == "FinancingOpportunity"
+    assert found["node"]["id"] == opportunity_id and found["node"]["needId"] == N1
+    # Another bank, not matched to that need, finds nothing.
+    other, errors = await hb.run(graph, mine, role=Role.BANK, subject="bank-b", id=opportunity_id)
+    assert other == {"node": None} and errors == []
+    # The need in full stays hidden from every bank, and so does the general graph.
+    graph_ids = await hb.ok(graph, "{ projects(first: 1) { nodes { id } } }", role=Role.OPERATOR)
+    project_id = graph_ids["projects"]["nodes"][0]["id"]
+    for global_id in (need_id, project_id):
         for bank in ("bank-a", "bank-b"):
             found, errors = await hb.run(graph, NODE, role=Role.BANK, subject=bank, id=global_id)
-            assert found is None and [e["code"] for e in errors] == ["FORBIDDEN"]
+            assert found == {"node": None} and [e["code"] for e in errors] == ["FORBIDDEN"]
     # Viewers and promoters may not read needs in full, as through financingNeeds.
     for role in (Role.VIEWER, Role.PROMOTER):
         _, errors = await hb.run(graph, NODE, role=role, id=need_id)

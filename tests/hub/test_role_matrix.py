@@ -44,6 +44,9 @@ SPECIAL: dict[tuple[str, str], frozenset[Role]] = {
     ("query", "financingOpportunity"): BANK,
     ("query", "financingPreference"): BANK_OR_WRITERS,
     ("query", "creditTotals"): EVERYONE,
+    # Every role; a bank finds only its own financing types through them (test_financing).
+    ("query", "node"): EVERYONE,
+    ("query", "nodes"): EVERYONE,
     ("query", "financingNeeds"): WRITERS,
     ("query", "deadLetters"): DEAD_LETTER_READERS,
     ("query", "readingConflicts"): DEAD_LETTER_READERS,
