@@ -299,12 +299,17 @@ def dead_letters(
     ids: Sequence[int] | None,
     after_id: int,
     limit: int,
+    before_id: int | None = None,
+    descending: bool = False,
 ) -> Query:
     query = (
         "SELECT id, source, payload, code, message, arrived_ms, attempts, replayed_ms "
         "FROM dead_letters WHERE id > ?"
     )
     params: list[Any] = [after_id]
+    if before_id is not None:
+        query += " AND id < ?"
+        params.append(before_id)
     if code is not None:
         query += " AND code = ?"
         params.append(code)
@@ -315,13 +320,26 @@ def dead_letters(
         query += f" AND {where}"
         params += values
     params.append(limit)
-    return d.text(query + " ORDER BY id LIMIT ?"), params
+    order = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
+    return d.text(query + order), params
 
 
-CONFLICTS = (
-    "SELECT id, sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms, "
-    "attempts FROM conflicts WHERE id > ? ORDER BY id LIMIT ?"
-)
+def conflicts(
+    d: Dialect, after_id: int, limit: int, before_id: int | None, descending: bool
+) -> Query:
+    query = (
+        "SELECT id, sensor_id, metric, ts_ms, stored_value, sent_value, unit, arrived_ms, "
+        "attempts FROM conflicts WHERE id > ?"
+    )
+    params: list[Any] = [after_id]
+    if before_id is not None:
+        query += " AND id < ?"
+        params.append(before_id)
+    params.append(limit)
+    order = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
+    return d.text(query + order), params
+
+
 # Served by the partial index on pending letters, whatever the tables' size.
 PENDING_DEAD_LETTERS = "SELECT count(*) FROM dead_letters WHERE replayed_ms IS NULL"
 COUNTS = (

@@ -104,9 +104,13 @@ class SQLTelemetryStore(TelemetryStore):
         ids: Sequence[int] | None = None,
         after_id: int = 0,
         limit: int = 100,
+        before_id: int | None = None,
+        descending: bool = False,
     ) -> list[DeadLetter]:
         value = None if code is None else code.value
-        query = sql.dead_letters(self.dialect, value, pending, ids, after_id, limit)
+        query = sql.dead_letters(
+            self.dialect, value, pending, ids, after_id, limit, before_id, descending
+        )
         return [
             DeadLetter(
                 i,
@@ -123,8 +127,17 @@ class SQLTelemetryStore(TelemetryStore):
             )
         ]
 
-    async def conflicts(self, *, after_id: int = 0, limit: int = 100) -> list[Conflict]:
-        rows = await self._fetch(self.dialect.text(sql.CONFLICTS), (after_id, limit))
+    async def conflicts(
+        self,
+        *,
+        after_id: int = 0,
+        limit: int = 100,
+        before_id: int | None = None,
+        descending: bool = False,
+    ) -> list[Conflict]:
+        rows = await self._fetch(
+            *sql.conflicts(self.dialect, after_id, limit, before_id, descending)
+        )
         return [
             Conflict(i, s, m, from_ms(ts), kept, sent, unit, from_ms(arrived), attempts)
             for i, s, m, ts, kept, sent, unit, arrived, attempts in rows

@@ -253,12 +253,25 @@ class TelemetryStore(ABC):
         ids: Sequence[int] | None = None,
         after_id: int = 0,
         limit: int = 100,
+        before_id: int | None = None,
+        descending: bool = False,
     ) -> list[DeadLetter]:
-        """Dead letters in id order; ``pending`` only those not replayed yet."""
+        """Dead letters in id order (``descending``: newest first) with ids between
+        ``after_id`` and ``before_id`` (both exclusive); ``pending`` only those not replayed
+        yet."""
 
     @abstractmethod
-    async def conflicts(self, *, after_id: int = 0, limit: int = 100) -> list[Conflict]:
-        """Conflicting re-sends in id order: a reading's key sent again with another value."""
+    async def conflicts(
+        self,
+        *,
+        after_id: int = 0,
+        limit: int = 100,
+        before_id: int | None = None,
+        descending: bool = False,
+    ) -> list[Conflict]:
+        """Conflicting re-sends in id order (``descending``: newest first) with ids between
+        ``after_id`` and ``before_id`` (exclusive): a reading's key sent again with another
+        value."""
 
     @abstractmethod
     async def pending_dead_letters(self) -> int:

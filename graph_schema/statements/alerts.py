@@ -117,13 +117,31 @@ _FILTER = (
     "AND ($subject IS NULL OR a.subject = $subject) "
     "AND ($since IS NULL OR a.raised_at >= $since) "
 )
-# Newest first; the keyset cursor is (raised_at, id) of the last row.
-PAGE: Final = Statement(
-    "alerts.page",
-    _FILTER + "WITH a WHERE $after_at IS NULL OR a.raised_at < $after_at "
-    "OR (a.raised_at = $after_at AND a.id < $after_id) "
-    "WITH a ORDER BY a.raised_at DESC, a.id DESC LIMIT $limit RETURN properties(a) AS props",
-)
+# The orders alerts can be listed in: sort name -> the value ordered on. Severity orders by
+# rank (CRITICAL highest), not by name. Every order breaks ties on the id, and the keyset
+# cursor is (value, id) of the last row.
+SORT_VALUES: Final = {
+    "raised_at": "a.raised_at",
+    "updated_at": "a.updated_at",
+    "severity": "CASE a.severity WHEN 'CRITICAL' THEN 5 WHEN 'MAJOR' THEN 4 "
+    "WHEN 'MINOR' THEN 3 WHEN 'WARNING' THEN 2 ELSE 1 END",
+}
+
+
+def _page(sort: str, descending: bool) -> Statement:
+    value, way, past = SORT_VALUES[sort], ("DESC" if descending else "ASC"), "<>"[not descending]
+    return Statement(
+        f"alerts.page.{sort}.{way.lower()}",
+        _FILTER + f"WITH a, {value} AS v WHERE $after_v IS NULL OR v {past} $after_v "
+        f"OR (v = $after_v AND a.id {past} $after_id) "
+        f"WITH a, v ORDER BY v {way}, a.id {way} LIMIT $limit RETURN properties(a) AS props, v",
+    )
+
+
+# (sort name, descending) -> the page statement in that order.
+PAGES: Final = {(sort, down): _page(sort, down) for sort in SORT_VALUES for down in (False, True)}
+# Newest first: the default order.
+PAGE: Final = PAGES["raised_at", True]
 COUNT: Final = Statement("alerts.count", _FILTER + "RETURN count(a) AS n")
 # Counts by severity, type and own region (the wall's filters and headline).
 GROUPS: Final = Statement(
@@ -152,7 +170,7 @@ def catalog() -> list[Statement]:
         ACKNOWLEDGE,
         BY_ID,
         ACTIVE_OF_TYPE,
-        PAGE,
+        *PAGES.values(),
         COUNT,
         GROUPS,
         UPSERT_MPI,

@@ -1,5 +1,7 @@
-"""Alerts in GraphQL: ``alerts(filter)`` as a connection, ``alert``, ``acknowledgeAlert`` and
-``clearAlert``, and the ``alertFeed(region)`` subscription.
+"""Alerts in GraphQL: ``alerts(where, sort)`` as a Relay connection, ``alert``,
+``acknowledgeAlert`` and ``clearAlert``, and the ``alertFeed(region)`` subscription. An
+``Alert`` is a Node (``NODES``); every argument naming one takes its global id, and for one
+release its bare ``alertId`` (``key_of``).
 
 Reading needs a monitoring role (not the bank); acknowledging and clearing need an API key of
 the monitor, operator or admin role (an anonymous monitor reads only). Who acknowledged or
@@ -8,32 +10,41 @@ cleared is recorded as ``<role>:<key id>``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph_schema.errors import HubError, InvalidInput
+from graph_schema.errors import HubError, InvalidInput, NotFound
+from graph_schema.statements import alerts as ga
+from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.context import Context
-from hub.api.enums import ProjectStage
-from hub.api.relay import PageInfo
+from hub.api.enums import ProjectStage, SortDirection
+from hub.api.inputs import _DIRECTION
+from hub.api.paging import decode_cursor, encode_cursor, key_of, window
+from hub.api.relay import _W, After, Before, Node, NodeLookup, PageInfo
 from hub.clock import clock_of
 from hub.monitoring import alerts as al
 from hub.roles import Role
 
 if TYPE_CHECKING:
+    from hub.api.entities.parcel import LandParcel
+    from hub.api.entities.project import Project
+    from hub.api.entities.region import Region
+    from hub.api.entities.sensor import Sensor
     from hub.monitoring.watch import Watch
 
 Ctx = Info[Context, None]
+ProjectRef = Annotated["Project", strawberry.lazy("hub.api.entities.project")]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
+SensorRef = Annotated["Sensor", strawberry.lazy("hub.api.entities.sensor")]
+ParcelRef = Annotated["LandParcel", strawberry.lazy("hub.api.entities.parcel")]
 ALERT_HANDLERS = frozenset({Role.MONITOR, Role.OPERATOR, Role.ADMIN})
 
 
@@ -51,7 +62,12 @@ class HandlesAlerts(BasePermission):
         return context.role in ALERT_HANDLERS and context.key_id is not None
 
 
-AlertIdArg = Annotated[str, strawberry.argument(description="The alert's alertId.")]
+AlertIdArg = Annotated[
+    str,
+    strawberry.argument(
+        description="The alert's id (global id), or its alertId (accepted for one release)."
+    ),
+]
 MAX_PAGE = 500
 
 
@@ -150,9 +166,48 @@ assert {str(k.value) for k in AlertStatus} == {t.value for t in al.Status}
 assert {str(k.value) for k in AlertChange} == {t.value for t in al.Change}
 
 
+async def link(info: Ctx, entity: str, key: str | None) -> Any:
+    """The graph entity ``key`` names (batched with the request's other lookups), or None."""
+    if key is None:
+        return None
+    return await lists.by_key(info, entity, key, Node)
+
+
+# Links from a type that holds an entity's key in ``attr`` (its ``<entity>Code``/``Id`` field) to
+# the entity itself, for the monitoring types: ``sensor = sensor_link("sensor_id", "...")``.
+def project_link(attr: str, description: str = "The project.") -> Any:
+    async def project(root: Any, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", getattr(root, attr)))
+
+    return strawberry.field(resolver=project, description=description)
+
+
+def region_link(attr: str, description: str = "The region.") -> Any:
+    async def region(root: Any, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", getattr(root, attr)))
+
+    return strawberry.field(resolver=region, description=description)
+
+
+def sensor_link(attr: str, description: str = "The sensor (null when it was removed).") -> Any:
+    async def sensor(root: Any, info: Ctx) -> SensorRef | None:
+        return cast("SensorRef | None", await link(info, "sensor", getattr(root, attr)))
+
+    return strawberry.field(resolver=sensor, description=description)
+
+
+def parcel_link(attr: str, description: str = "The land parcel.") -> Any:
+    async def parcel(root: Any, info: Ctx) -> ParcelRef | None:
+        return cast("ParcelRef | None", await link(info, "parcel", getattr(root, attr)))
+
+    return strawberry.field(resolver=parcel, description=description)
+
+
 @strawberry.type(name="Alert", description="An alert on a sensor, project or land node.")
-class AlertNode:
-    id: str = strawberry.field(name="alertId", description="Stable id.")
+class Alert(Node):
+    alert_id: str = strawberry.field(
+        description="Stable id, its business key (id is the global id)."
+    )
     type: AlertKind = strawberry.field(description="What it is about.")
     subject: str = strawberry.field(
         description="Sensor id, project code, '<project>/<mismatch kind>' or land node key."
@@ -165,10 +220,16 @@ class AlertNode:
     )
     params: JSON = strawberry.field(description="The message's parameters, by name.")
     source: strawberry.Private[al.Alert]
-    project_code: str | None = strawberry.field(description="The project concerned.")
-    region_code: str | None = strawberry.field(description="The project's own region.")
-    regions: list[str] = strawberry.field(description="That region and every one above it.")
-    sensor_id: str | None = strawberry.field(description="The sensor concerned.")
+    project_code: str | None = strawberry.field(description="The project concerned (its code).")
+    region_code: str | None = strawberry.field(description="The project's own region (its code).")
+    region_codes: list[str] = strawberry.field(
+        description="That region's code and the code of every region above it."
+    )
+    regions: list[str] = strawberry.field(
+        description="That region and every one above it.",
+        deprecation_reason="Holds codes: use regionCodes (or region for the link).",
+    )
+    sensor_id: str | None = strawberry.field(description="The sensor concerned (its id).")
     details: JSON = strawberry.field(description="Figures behind it.")
     raised_at: dt.datetime = strawberry.field(description="When it was raised.")
     updated_at: dt.datetime = strawberry.field(description="Last change or re-trigger.")
@@ -179,6 +240,9 @@ class AlertNode:
     cleared_by: str | None = strawberry.field(description="Who cleared it; null: automatic.")
     clear_reason: str | None = strawberry.field(description="Why it was cleared.")
 
+    def node_key(self) -> str:
+        return self.alert_id
+
     @strawberry.field(
         description="What is wrong, in words of the request's language (Accept-Language: "
         "zh-CN by default, en), rendered from code and params."
@@ -186,10 +250,24 @@ class AlertNode:
     def message(self, info: Ctx) -> str:
         return self.source.text(info.context.language)
 
+    @strawberry.field(description="The project concerned; null for a sensor's own alert.")
+    async def project(self, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", self.project_code))
+
+    @strawberry.field(description="The project's own region.")
+    async def region(self, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", self.region_code))
+
+    @strawberry.field(
+        description="The sensor concerned; null when none is, or it was removed.",
+    )
+    async def sensor(self, info: Ctx) -> SensorRef | None:
+        return cast("SensorRef | None", await link(info, "sensor", self.sensor_id))
+
     @classmethod
-    def of(cls, a: al.Alert) -> AlertNode:
+    def of(cls, a: al.Alert) -> Alert:
         return cls(
-            id=a.id,
+            alert_id=a.id,
             type=AlertKind(a.type.value),
             subject=a.subject,
             severity=AlertSeverity(a.severity.value),
@@ -199,6 +277,7 @@ class AlertNode:
             source=a,
             project_code=a.project_code,
             region_code=a.region_code,
+            region_codes=list(a.regions),
             regions=list(a.regions),
             sensor_id=a.sensor_id,
             details=cast(JSON, a.details),
@@ -213,16 +292,24 @@ class AlertNode:
         )
 
 
+async def _alert_of(info: Ctx, key: str) -> Alert | None:
+    try:
+        return Alert.of(await watch_of(info).alerts.get(key))
+    except NotFound:
+        return None
+
+
 @strawberry.type(description="An alert and its position in the list.")
 class AlertEdge:
-    cursor: str = strawberry.field(description="Pass as after for the alerts that follow.")
-    node: AlertNode = strawberry.field(description="The alert.")
+    cursor: str = strawberry.field(description="Opaque position: pass it as after or before.")
+    node: Alert = strawberry.field(description="The alert.")
 
 
-@strawberry.type(description="A page of alerts, newest first (Relay cursor connection).")
+@strawberry.type(description="A page of alerts (Relay cursor connection), newest first unless "
+                 "sorted otherwise.")  # fmt: skip
 class AlertConnection:
     edges: list[AlertEdge] = strawberry.field(description="The page's alerts with cursors.")
-    nodes: list[AlertNode] = strawberry.field(description="The page's alerts.")
+    nodes: list[Alert] = strawberry.field(description="The page's alerts.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
     filter_: strawberry.Private[al.AlertFilter]
 
@@ -231,10 +318,29 @@ class AlertConnection:
         return await watch_of(info).alerts.count(self.filter_)
 
 
+@strawberry.enum(description="What alerts can be sorted on; ties break on the alert id.")
+class AlertSortField(Enum):
+    RAISED_AT = strawberry.enum_value("raised_at", description="When it was raised.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="Its last change.")
+    SEVERITY = strawberry.enum_value(
+        "severity", description="Severity rank, INDETERMINATE lowest and CRITICAL highest."
+    )
+
+
+assert {str(f.value) for f in AlertSortField} == set(ga.SORT_VALUES)
+
+
+@strawberry.input(description="One sort key for alerts.")
+class AlertSort:
+    field: AlertSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
 @strawberry.input(description="Which alerts; fields combine with AND, none means all.")
 class AlertFilterInput:
     region: str | None = strawberry.field(
-        default=None, description="Alerts of projects in this region or below it."
+        default=None,
+        description="Alerts of projects in this region or below it (its code or global id).",
     )
     types: list[AlertKind] | None = strawberry.field(default=None, description="Only these types.")
     severities: list[AlertSeverity] | None = strawberry.field(
@@ -246,7 +352,9 @@ class AlertFilterInput:
     active: bool | None = strawberry.field(
         default=None, description="true: ACTIVE_UNACK or ACTIVE_ACK; false: cleared ones."
     )
-    project_code: str | None = strawberry.field(default=None, description="Only this project.")
+    project_code: str | None = strawberry.field(
+        default=None, description="Only this project (its code or global id)."
+    )
     subject: str | None = strawberry.field(default=None, description="Only this subject.")
     since: dt.datetime | None = strawberry.field(
         default=None, description="Raised at or after this moment."
@@ -265,7 +373,7 @@ class AlertFilterInput:
         if self.since is not None and self.since.tzinfo is None:
             raise InvalidInput("filter.since: give a UTC offset")
         return al.AlertFilter(
-            region=self.region,
+            region=key_of(self.region, "Region") if self.region is not None else None,
             types=tuple(al.AlertType(str(t.value)) for t in self.types) if self.types else None,
             severities=(
                 tuple(al.Severity(str(s.value)) for s in self.severities)
@@ -273,7 +381,9 @@ class AlertFilterInput:
                 else None
             ),
             statuses=tuple(statuses) if statuses is not None else None,
-            project_code=self.project_code,
+            project_code=(
+                key_of(self.project_code, "Project") if self.project_code is not None else None
+            ),
             subject=self.subject,
             since=self.since,
             projects=projects,
@@ -289,19 +399,36 @@ class AlertFilterInput:
         return self.to_filter(codes)
 
 
-def _cursor(a: al.Alert) -> str:
-    raw = json.dumps(["alert", al.stamp(a.raised_at), a.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+@strawberry.input(description="Which alerts to list; fields combine with AND, none means all.")
+class AlertWhere(AlertFilterInput):
+    pass
 
 
-def _after(cursor: str) -> tuple[str, str]:
-    try:
-        tag, at, alert_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, binascii.Error):
-        raise InvalidInput("after: not a cursor from alerts") from None
-    if tag != "alert" or not isinstance(at, str) or not isinstance(alert_id, str):
-        raise InvalidInput("after: not a cursor from alerts")
-    return at, alert_id
+AlertWhereArg = Annotated[AlertWhere | None, strawberry.argument(description=_W)]
+AlertFilterArg = Annotated[
+    AlertFilterInput | None,
+    strawberry.argument(
+        description="Which alerts.", deprecation_reason="Use where (the same fields)."
+    ),
+]
+AlertSortArg = Annotated[
+    list[AlertSort] | None,
+    strawberry.argument(description="One sort key (default: raisedAt, newest first)."),
+]
+
+
+async def _where(info: Ctx, where: AlertWhere | None, filter_: AlertFilterInput | None) -> Any:
+    if where is not None and filter_ is not None:
+        raise InvalidInput("give where or the deprecated filter, not both")
+    return await (where or filter_ or AlertWhere()).resolve(info)
+
+
+def _order(sort: list[AlertSort] | None) -> tuple[str, bool]:
+    if not sort:
+        return "raised_at", True
+    if len(sort) > 1:
+        raise InvalidInput("sort: alerts sort on one key (ties break on the alert id)")
+    return str(sort[0].field.value), sort[0].direction is SortDirection.DESC
 
 
 def _who(info: Ctx) -> str:
@@ -321,44 +448,87 @@ class AlertQuery:
     async def alerts(
         self,
         info: Ctx,
-        filter: Annotated[
-            AlertFilterInput | None, strawberry.argument(description="Which alerts.")
+        where: AlertWhereArg = None,
+        sort: AlertSortArg = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"Page size going forward (default 20, at most {MAX_PAGE})."
+            ),
         ] = None,
-        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="endCursor of the previous page.")
+        after: After = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(description=f"Page size going backward (at most {MAX_PAGE})."),
         ] = None,
+        before: Before = None,
+        filter: AlertFilterArg = None,
     ) -> AlertConnection:
-        if not 0 < first <= MAX_PAGE:
-            raise InvalidInput(f"first: between 1 and {MAX_PAGE}")
-        where = await (filter or AlertFilterInput()).resolve(info)
-        position = _after(after) if after is not None else None
-        rows = await watch_of(info).alerts.list(where, limit=first + 1, after=position)
-        page = rows[:first]
-        edges = [AlertEdge(cursor=_cursor(a), node=AlertNode.of(a)) for a in page]
+        selected = await _where(info, where, filter)
+        name, descending = _order(sort)
+        win = window(first, after, last, before, MAX_PAGE)
+        signature = f"alerts|{name}|{'desc' if descending else 'asc'}"
+        position: tuple[Any, str] | None = None
+        if win.cursor is not None:
+            argument = "before" if win.backward else "after"
+            value, alert_id = decode_cursor(win.cursor, signature, 2, argument)
+            if not isinstance(alert_id, str):
+                raise InvalidInput(f"{argument}: not a cursor this API issued")
+            position = (value, alert_id)
+        rows: Sequence[tuple[al.Alert, Any]] = []
+        if win.size > 0:
+            rows = await watch_of(info).alerts.page(
+                selected,
+                limit=win.size + 1,
+                sort=name,
+                descending=descending != win.backward,  # backward: the order reversed
+                after=position,
+            )
+        more = len(rows) > win.size
+        rows = rows[: win.size]
+        if win.backward:
+            rows = rows[::-1]
+        edges = [
+            AlertEdge(cursor=encode_cursor(signature, [v, a.id]), node=Alert.of(a)) for a, v in rows
+        ]
         return AlertConnection(
             edges=edges,
             nodes=[e.node for e in edges],
             page_info=PageInfo(
-                has_next_page=len(rows) > first,
-                has_previous_page=position is not None,
+                has_next_page=more if not win.backward else win.cursor is not None,
+                has_previous_page=more if win.backward else win.cursor is not None,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            filter_=where,
+            filter_=selected,
         )
 
     @strawberry.field(
         description="One alert by its id.", permission_classes=[allow(MONITORING_READERS)]
     )
-    async def alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode | None:
-        return AlertNode.of(await watch_of(info).alerts.get(alert_id))
+    async def alert(self, info: Ctx, alert_id: AlertIdArg) -> Alert | None:
+        return Alert.of(await watch_of(info).alerts.get(key_of(alert_id, "Alert")))
 
 
 @strawberry.type(description="How many alerts have one value of a dimension.")
 class AlertCount:
     key: str = strawberry.field(description="Severity, type or region code ('none': no region).")
     count: int = strawberry.field(description="Alerts.")
+    dimension: strawberry.Private[str]
+
+    @strawberry.field(description="The severity counted (in bySeverity; null elsewhere).")
+    def severity(self) -> AlertSeverity | None:
+        return AlertSeverity(self.key) if self.dimension == "severity" else None
+
+    @strawberry.field(description="The type counted (in byType; null elsewhere).")
+    def type(self) -> AlertKind | None:
+        return AlertKind(self.key) if self.dimension == "type" else None
+
+    @property
+    def region_code(self) -> str | None:
+        return self.key if self.dimension == "region" and self.key != "none" else None
+
+    region = region_link("region_code", "The region counted (in byRegion; null for 'none').")
 
 
 @strawberry.type(description="Matching alerts counted by severity, type and region.")
@@ -371,12 +541,14 @@ class AlertCounts:
     )
 
 
-def _ranked(counts: dict[str, int], order: list[str] | None = None) -> list[AlertCount]:
+def _ranked(
+    dimension: str, counts: dict[str, int], order: list[str] | None = None
+) -> list[AlertCount]:
     if order is not None:
         keys = [k for k in order if k in counts]
     else:
         keys = sorted(counts, key=lambda k: (-counts[k], k))
-    return [AlertCount(key=k, count=counts[k]) for k in keys]
+    return [AlertCount(key=k, count=counts[k], dimension=dimension) for k in keys]
 
 
 @strawberry.type
@@ -389,17 +561,15 @@ class AlertCountQuery:
     async def alert_counts(
         self,
         info: Ctx,
-        filter: Annotated[
-            AlertFilterInput | None, strawberry.argument(description="Which alerts.")
-        ] = None,
+        where: AlertWhereArg = None,
+        filter: AlertFilterArg = None,
     ) -> AlertCounts:
-        where = await (filter or AlertFilterInput()).resolve(info)
-        found = await watch_of(info).alerts.counts(where)
+        found = await watch_of(info).alerts.counts(await _where(info, where, filter))
         return AlertCounts(
             total=sum(found["severity"].values()),
-            by_severity=_ranked(found["severity"], [s.value for s in al.Severity]),
-            by_type=_ranked(found["type"]),
-            by_region=_ranked(found["region"]),
+            by_severity=_ranked("severity", found["severity"], [s.value for s in al.Severity]),
+            by_type=_ranked("type", found["type"]),
+            by_region=_ranked("region", found["region"]),
         )
 
 
@@ -410,9 +580,10 @@ class AlertMutation:
         "CLEARED_ACK; an acknowledged one stays as it was (monitor, operator, admin).",
         permission_classes=[HandlesAlerts],
     )
-    async def acknowledge_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
-        alert = await watch_of(info).alerts.acknowledge(alert_id, _who(info), _now(info))
-        return AlertNode.of(alert)
+    async def acknowledge_alert(self, info: Ctx, alert_id: AlertIdArg) -> Alert:
+        key = key_of(alert_id, "Alert")
+        alert = await watch_of(info).alerts.acknowledge(key, _who(info), _now(info))
+        return Alert.of(alert)
 
     @strawberry.mutation(
         description="Clear an active alert by hand (it reopens as a new alert if its "
@@ -420,15 +591,16 @@ class AlertMutation:
         "(monitor, operator, admin).",
         permission_classes=[HandlesAlerts],
     )
-    async def clear_alert(self, info: Ctx, alert_id: AlertIdArg) -> AlertNode:
-        alert = await watch_of(info).alerts.clear(alert_id, _who(info), _now(info))
-        return AlertNode.of(alert)
+    async def clear_alert(self, info: Ctx, alert_id: AlertIdArg) -> Alert:
+        key = key_of(alert_id, "Alert")
+        alert = await watch_of(info).alerts.clear(key, _who(info), _now(info))
+        return Alert.of(alert)
 
 
 @strawberry.type(description="A change to an alert, as it happens.")
 class AlertFeedEvent:
     change: AlertChange = strawberry.field(description="What happened.")
-    alert: AlertNode = strawberry.field(description="The alert after the change.")
+    alert: Alert = strawberry.field(description="The alert after the change.")
 
 
 @strawberry.type
@@ -443,14 +615,20 @@ class AlertSubscription:
         self,
         info: Ctx,
         region: Annotated[
-            str | None, strawberry.argument(description="A region code (GB/T 2260).")
+            str | None,
+            strawberry.argument(description="A region's code (GB/T 2260) or global id."),
         ] = None,
     ) -> AsyncGenerator[AlertFeedEvent, None]:
         watch = watch_of(info)
+        region = key_of(region, "Region") if region is not None else None
         if region is not None and not region.isdigit():
             raise InvalidInput("region: a GB/T 2260 code such as 330100")
         async with watch.feed.subscribe(region) as sub:
             async for event in sub:
                 yield AlertFeedEvent(
-                    change=AlertChange(event.change.value), alert=AlertNode.of(event.alert)
+                    change=AlertChange(event.change.value), alert=Alert.of(event.alert)
                 )
+
+
+# node(id:) finds alerts by their global id (hub.api.schema collects NODES).
+NODES: Final = (NodeLookup("Alert", _alert_of, MONITORING_READERS),)

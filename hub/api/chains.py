@@ -8,6 +8,7 @@ beneficiaries) page by position: their order is a computed score, not a stored k
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -21,7 +22,7 @@ from hub.api import lists, lookahead, paging
 from hub.api.context import Context
 from hub.api.entities.project import ProjectSortArg, ProjectWhereArg
 from hub.api.enums import ChokepointRule, SupplyDirection, Tier
-from hub.api.paging import decode_cursor, encode_cursor, window
+from hub.api.paging import decode_cursor, encode_cursor, key_of, window
 from hub.api.relay import _S, _W, After, Before, First, Last, PageInfo, lazy_list_arguments
 from hub.api.texts import MESSAGE, Text, lang
 from hub.promotion import chains
@@ -57,7 +58,10 @@ else:
 
 # Arguments of the analytics fields the chain, segment and enterprise types show.
 RegionArg = Annotated[
-    str, strawberry.argument(description="Region code: the province, a city or a county.")
+    str,
+    strawberry.argument(
+        description="Region: the province, a city or a county, by code (or global id)."
+    ),
 ]
 Hops = Annotated[
     int, strawberry.argument(description="How many SUPPLIES relationships out (1 to 6).")
@@ -152,10 +156,30 @@ class ChainMapNode:
         return connection
 
 
+async def _region(info: Ctx, code: str) -> RegionRef:
+    region = await lists.by_key(info, "region", code, object)
+    assert region is not None  # the analytics read it a moment ago
+    return cast("Region", region)
+
+
+async def _segment(info: Ctx, segment_id: str) -> ChainSegmentRef:
+    segment = await lists.by_key(info, "segment", segment_id, object)
+    assert segment is not None  # the analytics read it a moment ago
+    return cast("ChainSegment", segment)
+
+
 @strawberry.type(description="One SUPPLIES relationship: the first segment feeds the second.")
 class SupplyEdge:
     from_segment_id: str = strawberry.field(description="The upstream segment's id.")
     to_segment_id: str = strawberry.field(description="The downstream segment's id.")
+
+    @strawberry.field(description="The upstream segment.")
+    async def from_segment(self, info: Ctx) -> ChainSegmentRef:
+        return await _segment(info, self.from_segment_id)
+
+    @strawberry.field(description="The downstream segment.")
+    async def to_segment(self, info: Ctx) -> ChainSegmentRef:
+        return await _segment(info, self.to_segment_id)
 
 
 @strawberry.type(description="An industry chain's segments by tier, with a region's figures.")
@@ -173,9 +197,8 @@ class ChainMap:
     )
 
     @strawberry.field(description="The region the figures are for.")
-    async def region(self, info: Ctx) -> RegionRef | None:
-        region = await lists.by_key(info, "region", self.region_code, object)
-        return cast("Region | None", region)
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
 
 
 @strawberry.type(description="Why a segment is a chokepoint: one rule that holds.")
@@ -218,9 +241,13 @@ class ChokepointThresholds:
 
 @strawberry.type(description="A chain's chokepoints in a region, worst first.")
 class ChokepointReport:
-    region_code: str = strawberry.field(description="The region.")
+    region_code: str = strawberry.field(description="The region's code.")
     chokepoints: list[Chokepoint] = strawberry.field(description="Weak segments, worst first.")
     thresholds: ChokepointThresholds = strawberry.field(description="The thresholds used.")
+
+    @strawberry.field(description="The region.")
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
 
 
 # --- ranked lists ------------------------------------------------------------------------------
@@ -234,7 +261,11 @@ class Target:
         description="What the score rests on, as data: codes (TARGET_*), parameters, words."
     )
     enterprise: EnterpriseRef = strawberry.field(description="The enterprise.")
-    region_code: str = strawberry.field(description="Where it is registered.")
+    region_code: str = strawberry.field(description="Code of the region it is registered in.")
+
+    @strawberry.field(description="Where it is registered.")
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
 
     @strawberry.field(description="What the score rests on, in words. " + MESSAGE)
     def reasons(self, info: Ctx) -> list[str]:
@@ -258,10 +289,19 @@ class TargetConnection:
 @strawberry.type(description="A local enterprise that would gain from a segment filled locally.")
 class Beneficiary:
     enterprise: EnterpriseRef = strawberry.field(description="The enterprise.")
-    region_code: str = strawberry.field(description="Where it is registered.")
+    region_code: str = strawberry.field(description="Code of the region it is registered in.")
     segment_ids: list[str] = strawberry.field(
-        description="Its segments that the filled segment supplies."
+        description="Ids of its segments that the filled segment supplies."
     )
+
+    @strawberry.field(description="Where it is registered.")
+    async def region(self, info: Ctx) -> RegionRef:
+        return await _region(info, self.region_code)
+
+    @strawberry.field(description="Its segments that the filled segment supplies.")
+    async def segments(self, info: Ctx) -> list[ChainSegmentRef]:
+        # Gathered, so that the request's loader fetches them in one batch.
+        return list(await asyncio.gather(*(_segment(info, s) for s in self.segment_ids)))
 
 
 @strawberry.type(description="A beneficiary and its position.")
@@ -410,6 +450,7 @@ class SupplyNeighbourhood:
 
 
 async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
+    region = key_of(region, "Region")
     found = await chains.chain_map(info.context.store, chain.id_, region)
     surface = lists.surface_of(info)
     return ChainMap(
@@ -430,6 +471,7 @@ async def chain_map(info: Ctx, chain: IndustryChain, region: str) -> ChainMap:
 
 
 async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> ChokepointReport:
+    region = key_of(region, "Region")
     rules = info.context.chain_rules
     found = await chains.chokepoints(info.context.store, chain.id_, region, rules)
     surface = lists.surface_of(info)
@@ -468,6 +510,7 @@ async def chokepoints(info: Ctx, chain: IndustryChain, region: str) -> Chokepoin
 async def targets(
     info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> TargetConnection:
+    region = key_of(region, "Region")
     found = await chains.targets(info.context.store, segment.id_, region)
     return target_connection(info, f"targets|{segment.id_}|{region}", found, page_args)
 
@@ -475,6 +518,7 @@ async def targets(
 async def beneficiaries(
     info: Ctx, segment: ChainSegment, region: str, page_args: dict[str, Any]
 ) -> BeneficiaryConnection:
+    region = key_of(region, "Region")
     found = await chains.beneficiaries(info.context.store, segment.id_, region)
     tag = f"beneficiaries|{segment.id_}|{region}"
     return beneficiary_connection(info, tag, found, page_args)

@@ -49,6 +49,7 @@ __all__ = [
     "SupplyDirection",
     "TargetBasis",
     "Tier",
+    "WarningLevel",
 ]
 
 # Every model enum the API shows, with its GraphQL name where the API names it differently.
@@ -102,6 +103,16 @@ else:
 class SortDirection(Enum):
     ASC = strawberry.enum_value("asc", description="Smallest first (A-Z, oldest first).")
     DESC = strawberry.enum_value("desc", description="Largest first (Z-A, newest first).")
+
+
+@strawberry.enum(
+    description="A traffic-light warning: how a figure compares with its thresholds (each "
+    "field that has one says which thresholds)."
+)
+class WarningLevel(Enum):
+    GREEN = strawberry.enum_value("green", description="On track: no threshold crossed.")
+    YELLOW = strawberry.enum_value("yellow", description="Past the yellow threshold only.")
+    RED = strawberry.enum_value("red", description="Past the red threshold.")
 
 
 @strawberry.enum(description="How to group projects.")

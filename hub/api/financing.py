@@ -9,31 +9,68 @@ consent; they read the full needs through ``financingNeeds``.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.types import Info
 
 from graph_schema.errors import Forbidden, InvalidInput
 from graph_schema.statements import financing as fs
+from hub.api import lists
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
-from hub.api.enums import ProjectStage
-from hub.api.pages import BatchResult, ListPage, check_batch
+from hub.api.enums import ProjectStage, RegionLevel, SortDirection
+from hub.api.pages import BatchResult, ListPage, check_batch, linked, sort_items
 from hub.api.paging import args as page_args
-from hub.api.relay import After, Before, First, Last
+from hub.api.paging import decode_global_id, key_of
+from hub.api.relay import After, Before, First, Last, Node, NodeLookup
+from hub.api.scalars import Period
 from hub.clock import clock_of
 from hub.projects import financing as fin
 from hub.roles import Role
 
+if TYPE_CHECKING:
+    from hub.api.entities.bank import Bank
+    from hub.api.entities.project import Project
+
 Ctx = Info[Context, None]
+ProjectRef = Annotated["Project", strawberry.lazy("hub.api.entities.project")]
+BankRef = Annotated["Bank", strawberry.lazy("hub.api.entities.bank")]
 BANK_OR_WRITERS = frozenset({Role.BANK, *WRITERS})
 BANK_ONLY = frozenset({Role.BANK})
 
 
 def _arg(description: str) -> Any:
     return strawberry.argument(description=description)
+
+
+_NEED_TYPES: Final = ("FinancingNeed", "FinancingOpportunity")
+
+
+def need_key(value: str) -> str:
+    """The need an argument names: the id of the need or of an opportunity on it (a bank holds
+    the latter), or, for one release, the bare need id (``needId``)."""
+    try:
+        type_name, key = decode_global_id(value)
+    except InvalidInput:
+        return value
+    return key if type_name in _NEED_TYPES else key_of(value, "FinancingNeed")
+
+
+def _lenient(value: str, key: Any) -> str:
+    # Inside a batch a wrong id must not fail the other items: it is kept as given, and the
+    # item is rejected as naming nothing that exists.
+    try:
+        return str(key(value))
+    except InvalidInput:
+        return value
+
+
+def _instant(text: str | None) -> dt.datetime | None:
+    # Stored with the request clock's offset; the API answers in UTC (hub.api.scalars).
+    return None if text is None else dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 @strawberry.enum(description="What the financing is for.")
@@ -101,11 +138,13 @@ class MatchReason:
 
 @strawberry.type(description="A bank's interest in a need and the owner's answer.")
 class FinancingInterest:
-    expressed_at: str | None = strawberry.field(description="When the bank showed interest.")
+    expressed_at: dt.datetime | None = strawberry.field(
+        description="When the bank showed interest."
+    )
     consent: FinancingConsent | None = strawberry.field(
         description="The owner's answer; null before any interest."
     )
-    responded_at: str | None = strawberry.field(description="When the owner answered.")
+    responded_at: dt.datetime | None = strawberry.field(description="When the owner answered.")
 
 
 @strawberry.type(
@@ -138,18 +177,22 @@ def _reasons(score: fin.Score) -> list[MatchReason]:
 
 def _interest(state: fin.MatchState) -> FinancingInterest:
     return FinancingInterest(
-        expressed_at=state.interest_at,
+        expressed_at=_instant(state.interest_at),
         consent=FinancingConsent(state.consent.value) if state.consent else None,
-        responded_at=state.responded_at,
+        responded_at=_instant(state.responded_at),
     )
 
 
 @strawberry.type(
     description="A financing need as a matched bank sees it (desensitized): city, industries, "
-    "stage, amount band, term, purpose and collateral; no owner, contact or exact amount."
+    "stage, amount band, term, purpose and collateral; no owner, contact or exact amount. Its "
+    "id is its own (not the need's, so a normalized cache keeps the two apart); "
+    "financingOpportunity(id:) finds it again."
 )
-class FinancingOpportunity:
-    id: str = strawberry.field(description="Opaque need id.")
+class FinancingOpportunity(Node):
+    need_id: str = strawberry.field(
+        description="The need's id, as needId arguments take it (they take this id too)."
+    )
     city: FinancingPlace | None = strawberry.field(description="City of the project.")
     industries: list[str] = strawberry.field(description="Industry chain ids, e.g. nev.")
     stage: ProjectStage | None = strawberry.field(description="Project stage.")
@@ -157,16 +200,19 @@ class FinancingOpportunity:
     term_months: int = strawberry.field(description="Term asked for, months.")
     purpose: FinancingPurpose = strawberry.field(description="What it is for.")
     collateral: FinancingCollateral = strawberry.field(description="What secures it.")
-    submitted_month: str = strawberry.field(description="Month submitted, YYYY-MM.")
+    submitted_month: Period = strawberry.field(description="Month submitted (a month period).")
     score: int = strawberry.field(description="Match score with the calling bank, 0-100.")
     reasons: list[MatchReason] = strawberry.field(description="The score, criterion by criterion.")
     interest: FinancingInterest = strawberry.field(description="This bank's interest and consent.")
     bank: strawberry.Private[str]
 
+    def node_key(self) -> str:
+        return self.need_id
+
     @strawberry.field(description="The owner's identity: null until the owner consented to you.")
     async def disclosure(self, info: Ctx) -> FinancingDisclosure | None:
         now = clock_of(info.context.extra)()
-        found = await fin.disclosure(info.context.store, self.bank, self.id, now)
+        found = await fin.disclosure(info.context.store, self.bank, self.need_id, now)
         if found is None:
             return None
         return FinancingDisclosure(
@@ -184,7 +230,7 @@ class FinancingOpportunity:
     def of(cls, o: fin.Opportunity) -> FinancingOpportunity:
         n = o.need
         return cls(
-            id=n.id,
+            need_id=n.id,
             city=FinancingPlace(code=n.city.code, name=n.city.name) if n.city else None,
             industries=list(n.chains),
             stage=ProjectStage(n.stage) if n.stage else None,
@@ -192,7 +238,7 @@ class FinancingOpportunity:
             term_months=n.term_months,
             purpose=FinancingPurpose(n.purpose),
             collateral=FinancingCollateral(n.collateral),
-            submitted_month=n.submitted_month,
+            submitted_month=Period(n.submitted_month),
             score=o.match.score.total,
             reasons=_reasons(o.match.score),
             interest=_interest(o.match),
@@ -216,13 +262,37 @@ class FinancingOpportunityWhere:
     )
 
 
+@strawberry.enum(description="Fields a bank's opportunities sort on.")
+class FinancingOpportunitySortField(Enum):
+    SCORE = strawberry.enum_value("score", description="Match score.")
+    TERM_MONTHS = strawberry.enum_value("term_months", description="Term asked for.")
+    AMOUNT = strawberry.enum_value("amount", description="Amount band (its lower edge).")
+    SUBMITTED_MONTH = strawberry.enum_value("submitted_month", description="Month submitted.")
+
+
+@strawberry.input(description="One sort key for a bank's opportunities.")
+class FinancingOpportunitySort:
+    field: FinancingOpportunitySortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (default) or descending."
+    )
+
+
+_OPPORTUNITY_FIELDS: Final = {
+    FinancingOpportunitySortField.SCORE: lambda o: o.match.score.total,
+    FinancingOpportunitySortField.TERM_MONTHS: lambda o: o.need.term_months,
+    FinancingOpportunitySortField.AMOUNT: lambda o: o.need.band.low,
+    FinancingOpportunitySortField.SUBMITTED_MONTH: lambda o: o.need.submitted_month,
+}
+
+
 def _keep(o: fin.Opportunity, where: FinancingOpportunityWhere | None) -> bool:
     if where is None:
         return True
     n = o.need
     checks = (
-        where.industry is None or where.industry in n.chains,
-        where.city is None or (n.city is not None and n.city.code == where.city),
+        where.industry is None or key_of(where.industry, "IndustryChain") in n.chains,
+        where.city is None or (n.city is not None and n.city.code == key_of(where.city, "Region")),
         where.stage is None or n.stage == str(where.stage.value),
         where.min_score is None or o.match.score.total >= where.min_score,
         where.interested is None or (o.match.interest_at is not None) == where.interested,
@@ -231,13 +301,16 @@ def _keep(o: fin.Opportunity, where: FinancingOpportunityWhere | None) -> bool:
 
 
 @strawberry.type(description="A bank's stated financing preferences (empty lists: any).")
-class FinancingPreference:
+class FinancingPreference(Node):
     bank_id: str = strawberry.field(description="The bank.")
     chain_ids: list[str] = strawberry.field(description="Industry chains it lends to.")
     region_codes: list[str] = strawberry.field(description="Regions it lends in.")
     amount_min: float = strawberry.field(description="Smallest amount, 万元.")
     amount_max: float = strawberry.field(description="Largest amount, 万元.")
     term_max_months: int = strawberry.field(description="Longest term, months.")
+
+    def node_key(self) -> str:
+        return self.bank_id
 
     @classmethod
     def of(cls, p: Any) -> FinancingPreference:
@@ -253,9 +326,15 @@ class FinancingPreference:
 
 @strawberry.input(description="A bank's financing preferences (replaces the previous ones).")
 class FinancingPreferenceInput:
-    bank_id: str = strawberry.field(description="The bank; a bank caller may set only its own.")
-    chain_ids: list[str] = strawberry.field(default_factory=list, description="Chain ids.")
-    region_codes: list[str] = strawberry.field(default_factory=list, description="Region codes.")
+    bank_id: str = strawberry.field(
+        description="The bank (its id, or its global id); a bank caller may set only its own."
+    )
+    chain_ids: list[str] = strawberry.field(
+        default_factory=list, description="Chain ids (or global ids)."
+    )
+    region_codes: list[str] = strawberry.field(
+        default_factory=list, description="Region codes (or global ids)."
+    )
     amount_min: float = strawberry.field(default=0, description="Smallest amount, 万元.")
     amount_max: float = strawberry.field(default=1e9, description="Largest amount, 万元.")
     term_max_months: int = strawberry.field(default=360, description="Longest term, months.")
@@ -272,9 +351,12 @@ class CreditTotal:
 
 @strawberry.input(description="A financing need an owner submits (through an operator).")
 class FinancingNeedInput:
-    project_code: str = strawberry.field(description="The project it is for.")
+    project_code: str = strawberry.field(
+        description="The project it is for: its code (or its global id)."
+    )
     id: str | None = strawberry.field(
-        default=None, description="Need id to update; omitted: a new need with a new id."
+        default=None,
+        description="Need to update (needId or global id); omitted: a new need with a new id.",
     )
     amount: float = strawberry.field(description="Amount, 万元.")
     term_months: int = strawberry.field(description="Term, months.")
@@ -283,37 +365,45 @@ class FinancingNeedInput:
     contact_name: str = strawberry.field(description="Contact person (shown only after consent).")
     contact_phone: str = strawberry.field(description="Contact phone (only after consent).")
     note: str | None = strawberry.field(default=None, description="Note (only after consent).")
-    submitted_on: str | None = strawberry.field(
-        default=None, description="Date submitted, YYYY-MM-DD (default today)."
+    submitted_on: dt.date | None = strawberry.field(
+        default=None, description="Date submitted (default today)."
     )
 
 
 @strawberry.input(description="Credit granted against one need.")
 class CreditInput:
-    need_id: str = strawberry.field(description="The need.")
-    bank_id: str = strawberry.field(description="The lending bank.")
+    need_id: str = strawberry.field(
+        description="The need: its needId, or the global id of the need or of an opportunity."
+    )
+    bank_id: str = strawberry.field(description="The lending bank (its id or global id).")
     granted: float = strawberry.field(description="Credit granted, 万元.")
     disbursed: float = strawberry.field(default=0, description="Disbursed so far, 万元.")
-    granted_on: str = strawberry.field(description="Date granted, YYYY-MM-DD.")
+    granted_on: dt.date = strawberry.field(description="Date granted.")
 
 
 @strawberry.type(description="A bank matched to a need, as operators see it.")
 class FinancingMatch:
-    bank_id: str = strawberry.field(description="The bank.")
+    bank_id: str = strawberry.field(description="The bank's id.")
     bank_name: str = strawberry.field(description="Its name.")
     score: int = strawberry.field(description="Match score, 0-100.")
     reasons: list[MatchReason] = strawberry.field(description="Criterion by criterion.")
     interest: FinancingInterest = strawberry.field(description="Interest and consent.")
-    first_disclosed_at: str | None = strawberry.field(
+    first_disclosed_at: dt.datetime | None = strawberry.field(
         description="When the bank first read the owner's identity (audit)."
     )
     disclosures: int = strawberry.field(description="How often it read it (audit).")
 
+    @strawberry.field(description="The bank.")
+    async def bank(self, info: Ctx) -> BankRef:
+        found = await lists.by_key(info, "bank", self.bank_id, object)
+        assert found is not None  # the match was read with the bank a moment ago
+        return cast("Bank", found)
+
 
 @strawberry.type(description="A financing need in full (operators only: holds the contact).")
-class FinancingNeed:
-    id: str = strawberry.field(description="Need id.")
-    project_code: str = strawberry.field(description="Project.")
+class FinancingNeed(Node):
+    need_id: str = strawberry.field(description="The need's own key (needId arguments take it).")
+    project_code: str = strawberry.field(description="The project's code.")
     amount: float = strawberry.field(description="Amount, 万元.")
     amount_band: AmountBand = strawberry.field(description="The band banks see.")
     term_months: int = strawberry.field(description="Term, months.")
@@ -322,11 +412,18 @@ class FinancingNeed:
     contact_name: str = strawberry.field(description="Contact person.")
     contact_phone: str = strawberry.field(description="Contact phone.")
     note: str | None = strawberry.field(description="Note.")
-    submitted_on: str = strawberry.field(description="Date submitted.")
+    submitted_on: dt.date = strawberry.field(description="Date submitted.")
+
+    def node_key(self) -> str:
+        return self.need_id
+
+    @strawberry.field(description="The project the need is for.")
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="Banks matched to the need, best first.")
     async def matches(self, info: Ctx) -> list[FinancingMatch]:
-        rows = await info.context.store.run(fs.NEED_MATCHES, {"ids": [self.id]})
+        rows = await info.context.store.run(fs.NEED_MATCHES, {"ids": [self.need_id]})
         out = []
         for row in rows:
             state = fin.MatchState.of(row["match"])
@@ -337,7 +434,7 @@ class FinancingNeed:
                     score=state.score.total,
                     reasons=_reasons(state.score),
                     interest=_interest(state),
-                    first_disclosed_at=row["match"].get("first_disclosed_at"),
+                    first_disclosed_at=_instant(row["match"].get("first_disclosed_at")),
                     disclosures=int(row["match"].get("disclosures") or 0),
                 )
             )
@@ -347,7 +444,7 @@ class FinancingNeed:
     def of(cls, r: fin.NeedRecord) -> FinancingNeed:
         p = r.props
         return cls(
-            id=r.id,
+            need_id=r.id,
             project_code=r.project_code,
             amount=float(p["amount"]),
             amount_band=_band(fin.band_of(float(p["amount"]))),
@@ -357,13 +454,66 @@ class FinancingNeed:
             contact_name=str(p["contact_name"]),
             contact_phone=str(p["contact_phone"]),
             note=p.get("note"),
-            submitted_on=str(p["submitted_on"]),
+            submitted_on=dt.date.fromisoformat(str(p["submitted_on"])[:10]),
         )
 
 
-@strawberry.type(description="A page of financing needs (by id).")
+@strawberry.type(description="A page of financing needs (default order: needId).")
 class FinancingNeedConnection(ListPage[FinancingNeed]):
     pass
+
+
+@strawberry.enum(description="Fields financing needs sort on.")
+class FinancingNeedSortField(Enum):
+    NEED_ID = strawberry.enum_value("need_id", description="The need's id.")
+    PROJECT_CODE = strawberry.enum_value("project_code", description="The project's code.")
+    AMOUNT = strawberry.enum_value("amount", description="Amount.")
+    TERM_MONTHS = strawberry.enum_value("term_months", description="Term.")
+    SUBMITTED_ON = strawberry.enum_value("submitted_on", description="Date submitted.")
+
+
+@strawberry.input(description="One sort key for financing needs.")
+class FinancingNeedSort:
+    field: FinancingNeedSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (default) or descending."
+    )
+
+
+_NEED_FIELDS: Final = {
+    FinancingNeedSortField.NEED_ID: lambda n: n.id,
+    FinancingNeedSortField.PROJECT_CODE: lambda n: n.project_code,
+    FinancingNeedSortField.AMOUNT: lambda n: float(n.props["amount"]),
+    FinancingNeedSortField.TERM_MONTHS: lambda n: int(n.props["term_months"]),
+    FinancingNeedSortField.SUBMITTED_ON: lambda n: str(n.props["submitted_on"]),
+}
+
+
+@strawberry.input(description="Filters on financing needs; every one given must hold.")
+class FinancingNeedWhere:
+    project_code: str | None = strawberry.field(
+        default=None, description="Only this project's needs (code or global id)."
+    )
+    purpose: FinancingPurpose | None = strawberry.field(default=None, description="Purpose.")
+    collateral: FinancingCollateral | None = strawberry.field(
+        default=None, description="Collateral."
+    )
+    min_amount: float | None = strawberry.field(default=None, description="Smallest amount.")
+    max_amount: float | None = strawberry.field(default=None, description="Largest amount.")
+
+
+def _keep_need(n: fin.NeedRecord, where: FinancingNeedWhere | None) -> bool:
+    if where is None:
+        return True
+    amount = float(n.props["amount"])
+    checks = (
+        where.project_code is None or n.project_code == key_of(where.project_code, "Project"),
+        where.purpose is None or n.props["purpose"] == where.purpose.value,
+        where.collateral is None or n.props["collateral"] == where.collateral.value,
+        where.min_amount is None or amount >= where.min_amount,
+        where.max_amount is None or amount <= where.max_amount,
+    )
+    return all(checks)
 
 
 def _bank(info: Ctx) -> str:
@@ -386,6 +536,13 @@ class FinancingQuery:
         self,
         info: Ctx,
         where: Annotated[FinancingOpportunityWhere | None, _arg("Filters.")] = None,
+        sort: Annotated[
+            list[FinancingOpportunitySort] | None,
+            _arg(
+                "Sort keys, most significant first (at most 3); ties keep the default order "
+                "(best score first, then needId)."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -393,9 +550,10 @@ class FinancingQuery:
     ) -> FinancingOpportunityConnection:
         bank = _bank(info)
         found = [o for o in await fin.opportunities(info.context.store, bank) if _keep(o, where)]
+        found, tag = sort_items(found, sort, _OPPORTUNITY_FIELDS, f"opportunities:{bank}")
         return FinancingOpportunityConnection.of(
             info.context,
-            f"opportunities:{bank}",
+            tag,
             found,
             lambda o: o.need.id,
             FinancingOpportunity.of,
@@ -407,9 +565,11 @@ class FinancingQuery:
         permission_classes=[allow(BANK_ONLY)],
     )
     async def financing_opportunity(
-        self, info: Ctx, id: Annotated[str, _arg("Need id.")]
+        self,
+        info: Ctx,
+        id: Annotated[str, _arg("The opportunity's id (or the need's id, its needId).")],
     ) -> FinancingOpportunity | None:
-        found = await fin.opportunity(info.context.store, _bank(info), id)
+        found = await fin.opportunity(info.context.store, _bank(info), need_key(id))
         return FinancingOpportunity.of(found) if found else None
 
     @strawberry.field(
@@ -417,8 +577,12 @@ class FinancingQuery:
         permission_classes=[allow(BANK_OR_WRITERS)],
     )
     async def financing_preference(
-        self, info: Ctx, bank_id: Annotated[str | None, _arg("Bank id (bank role: own).")] = None
+        self,
+        info: Ctx,
+        bank_id: Annotated[str | None, _arg("Bank id or global id (bank role: own).")] = None,
     ) -> FinancingPreference | None:
+        if bank_id is not None:
+            bank_id = key_of(bank_id, "Bank")
         if info.context.role is Role.BANK:
             bank_id = bank_id or _bank(info)
             _own(info, bank_id)
@@ -438,14 +602,12 @@ class FinancingQuery:
         info: Ctx,
         by: Annotated[CreditGrouping, _arg("Grouping.")] = CreditGrouping.BANK,
         region_level: Annotated[
-            str, _arg("province, city or county (grouping by region).")
-        ] = "city",
+            RegionLevel, _arg("The regions' level (grouping by region).")
+        ] = RegionLevel.CITY,
     ) -> list[CreditTotal]:
-        if region_level not in ("province", "city", "county"):
-            raise InvalidInput("regionLevel: province, city or county")
         bank = _bank(info) if info.context.role is Role.BANK else None
         rows = await fin.credit_totals(
-            info.context.store, str(by.value), level=region_level, bank=bank
+            info.context.store, str(by.value), level=str(region_level.value), bank=bank
         )
         if bank is None and info.context.role not in WRITERS:
             # Viewers and promoters get statistics, never a single loan's amount.
@@ -464,18 +626,31 @@ class FinancingQuery:
     async def financing_needs(
         self,
         info: Ctx,
-        project_code: Annotated[str | None, _arg("Only this project's needs.")] = None,
+        project_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only this project's needs.",
+                deprecation_reason="Use where: {projectCode: ...}.",
+            ),
+        ] = None,
+        where: Annotated[FinancingNeedWhere | None, _arg("Filters.")] = None,
+        sort: Annotated[
+            list[FinancingNeedSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties break on needId."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> FinancingNeedConnection:
-        found = await fin.needs(info.context.store)
+        found = [n for n in await fin.needs(info.context.store) if _keep_need(n, where)]
         if project_code is not None:
-            found = [n for n in found if n.project_code == project_code]
+            code = key_of(project_code, "Project")
+            found = [n for n in found if n.project_code == code]
+        found, tag = sort_items(found, sort, _NEED_FIELDS, "financing_needs")
         return FinancingNeedConnection.of(
             info.context,
-            "financing_needs",
+            tag,
             found,
             lambda n: n.id,
             FinancingNeed.of,
@@ -499,8 +674,11 @@ class FinancingMutation:
             data = strawberry.asdict(item)
             data["purpose"] = item.purpose.value
             data["collateral"] = item.collateral.value
-            if data.get("submitted_on") is None:
-                data["submitted_on"] = now.date().isoformat()
+            data["project_code"] = _lenient(item.project_code, lambda v: key_of(v, "Project"))
+            if item.id is not None:
+                data["id"] = _lenient(item.id, lambda v: key_of(v, "FinancingNeed"))
+            submitted = item.submitted_on or now.date()
+            data["submitted_on"] = submitted.isoformat()
             raw.append({k: v for k, v in data.items() if v is not None})
         return BatchResult.of(await fin.submit_needs(info.context.store, raw, now))
 
@@ -513,9 +691,16 @@ class FinancingMutation:
         info: Ctx,
         input: Annotated[FinancingPreferenceInput, _arg("The preferences (replace the old).")],
     ) -> FinancingPreference:
-        _own(info, input.bank_id)
+        bank_id = key_of(input.bank_id, "Bank")
+        _own(info, bank_id)
+        data = {
+            **strawberry.asdict(input),
+            "bank_id": bank_id,
+            "chain_ids": [key_of(c, "IndustryChain") for c in input.chain_ids],
+            "region_codes": [key_of(c, "Region") for c in input.region_codes],
+        }
         now = clock_of(info.context.extra)()
-        pref = await fin.set_preference(info.context.store, strawberry.asdict(input), now)
+        pref = await fin.set_preference(info.context.store, data, now)
         return FinancingPreference.of(pref)
 
     @strawberry.mutation(
@@ -523,10 +708,12 @@ class FinancingMutation:
         permission_classes=[allow(BANK_ONLY)],
     )
     async def express_financing_interest(
-        self, info: Ctx, need_id: Annotated[str, _arg("The need.")]
+        self,
+        info: Ctx,
+        need_id: Annotated[str, _arg("The opportunity's id (or the need's id, its needId).")],
     ) -> FinancingOpportunity:
         now = clock_of(info.context.extra)()
-        found = await fin.express_interest(info.context.store, _bank(info), need_id, now)
+        found = await fin.express_interest(info.context.store, _bank(info), need_key(need_id), now)
         return FinancingOpportunity.of(found)
 
     @strawberry.mutation(
@@ -537,12 +724,13 @@ class FinancingMutation:
     async def respond_to_financing_interest(
         self,
         info: Ctx,
-        need_id: Annotated[str, _arg("The need.")],
-        bank_id: Annotated[str, _arg("The interested bank.")],
+        need_id: Annotated[str, _arg("The need: its needId or global id.")],
+        bank_id: Annotated[str, _arg("The interested bank: its id or global id.")],
         consent: Annotated[bool, _arg("True reveals the owner to this bank.")],
     ) -> FinancingInterest:
         now = clock_of(info.context.extra)()
-        state = await fin.respond(info.context.store, need_id, bank_id, consent, now)
+        need, bank = need_key(need_id), key_of(bank_id, "Bank")
+        state = await fin.respond(info.context.store, need, bank, consent, now)
         return _interest(state)
 
     @strawberry.mutation(
@@ -555,6 +743,41 @@ class FinancingMutation:
         check_batch(items)
         now = clock_of(info.context.extra)()
         as_bank = _bank(info) if info.context.role is Role.BANK else None
-        raw = [strawberry.asdict(i) for i in items]
+        raw = []
+        for item in items:
+            data = strawberry.asdict(item)
+            data["need_id"] = _lenient(item.need_id, need_key)
+            data["bank_id"] = _lenient(item.bank_id, lambda v: key_of(v, "Bank"))
+            data["granted_on"] = item.granted_on.isoformat()
+            raw.append(data)
         outcomes = await fin.record_credit(info.context.store, raw, now, as_bank=as_bank)
         return BatchResult.of(outcomes)
+
+
+# --- node(id:) ----------------------------------------------------------------------------------
+
+
+async def _need_node(info: Ctx, key: str) -> FinancingNeed | None:
+    found = await fin.needs(info.context.store, [key])
+    return FinancingNeed.of(found[0]) if found else None
+
+
+async def _opportunity_node(info: Ctx, key: str) -> FinancingOpportunity | None:
+    # Only the calling bank's own match: what financingOpportunity(id:) gives it, no more.
+    found = await fin.opportunity(info.context.store, _bank(info), key)
+    return FinancingOpportunity.of(found) if found else None
+
+
+async def _preference_node(info: Ctx, key: str) -> FinancingPreference | None:
+    _own(info, key)
+    found = (await fin.preferences(info.context.store)).get(key)
+    return FinancingPreference.of(found) if found else None
+
+
+# node(id:) checks the same roles as the root fields: needs in full for operators and admins,
+# an opportunity only for the bank it was matched to.
+NODES: Final = (
+    NodeLookup("FinancingNeed", _need_node, WRITERS),
+    NodeLookup("FinancingOpportunity", _opportunity_node, BANK_ONLY),
+    NodeLookup("FinancingPreference", _preference_node, BANK_OR_WRITERS),
+)

@@ -4,7 +4,8 @@ upsert mutations. The figures computed on them are in ``hub.api.sensing``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from contextlib import suppress
+from typing import Annotated, Any, Final
 
 import strawberry
 from strawberry import UNSET
@@ -25,6 +26,9 @@ from hub.api.mutations import (
     _record_data,
     _upsert,
 )
+from hub.api.paging import key_of
+from hub.api.relay import Node, NodeLookup
+from hub.api.scalars import Period
 from hub.promotion import indicators as ind
 
 Ctx = Info[Context, None]
@@ -38,8 +42,11 @@ def _arg(description: str) -> Any:
 
 
 @strawberry.type(description="A statistical indicator tracked per region.")
-class Indicator:
-    id: str = strawberry.field(description="Stable id, e.g. loan_balance_growth.")
+class Indicator(Node):
+    indicator_id: str = strawberry.field(
+        description="The indicator's own key, e.g. loan_balance_growth (indicator arguments take "
+        "it, or the global id)."
+    )
     name: str = strawberry.field(description="Chinese name.")
     name_en: str | None = strawberry.field(description="English name.")
     unit: str = strawberry.field(description="Unit, e.g. %, 亿元, 点.")
@@ -53,10 +60,13 @@ class Indicator:
     )
     description: str | None = strawberry.field(description="Notes.")
 
+    def node_key(self) -> str:
+        return self.indicator_id
+
     @classmethod
     def of(cls, i: Any) -> Indicator:
         return cls(
-            id=i.id,
+            indicator_id=i.id,
             name=i.name,
             name_en=i.name_en,
             unit=i.unit,
@@ -70,7 +80,7 @@ class Indicator:
 
 @strawberry.type(description="One reported value.")
 class IndicatorPoint:
-    period: str = strawberry.field(description="YYYY, YYYY-Qn or YYYY-MM.")
+    period: Period = strawberry.field(description="A year, quarter or month.")
     from_: dt.date = strawberry.field(name="from", description="First day of the period.")
     to: dt.date = strawberry.field(description="Last day of the period.")
     value: float = strawberry.field(description="In the indicator's unit.")
@@ -86,19 +96,21 @@ class IndicatorQuery:
     async def indicator_series(
         self,
         info: Ctx,
-        indicator: Annotated[str, _arg("Indicator id.")],
-        region: Annotated[str, _arg("Region code.")],
+        indicator: Annotated[str, _arg("Indicator id (or global id).")],
+        region: Annotated[str, _arg("Region code (or global id).")],
         from_: Annotated[
-            str | None, strawberry.argument(name="from", description="Earliest period.")
+            Period | None,
+            strawberry.argument(name="from", description="Earliest period (year to month)."),
         ] = None,
-        to: Annotated[str | None, _arg("Latest period.")] = None,
+        to: Annotated[Period | None, _arg("Latest period (year to month).")] = None,
     ) -> list[IndicatorPoint]:
         low = ind.period_arg("from", from_) if from_ else None
         high = ind.period_arg("to", to) if to else None
+        region, indicator = key_of(region, "Region"), key_of(indicator, "Indicator")
         series = await ind.values(info.context.store, [region], [indicator])
         return [
             IndicatorPoint(
-                period=o.period.label, from_=o.period.start, to=o.period.end, value=o.value
+                period=Period(o.period.label), from_=o.period.start, to=o.period.end, value=o.value
             )
             for o in series[region].get(indicator, [])
             if (low is None or o.period.start >= low.start)
@@ -111,7 +123,9 @@ class IndicatorQuery:
 
 @strawberry.input(description="An indicator to create or update." + partial.INPUT)
 class IndicatorInput:
-    id: str = strawberry.field(description="Stable id: lower case, digits, underscores.")
+    id: str = strawberry.field(
+        description="Stable id: lower case, digits, underscores (or, to update, the global id)."
+    )
     name: str | None = strawberry.field(
         default=UNSET, description="Chinese name." + partial.REQUIRED
     )
@@ -136,9 +150,11 @@ class IndicatorInput:
 
 @strawberry.input(description="An indicator's value in a region for a period." + partial.INPUT)
 class IndicatorValueInput:
-    indicator_id: str = strawberry.field(description="Indicator id.")
-    region_code: str = strawberry.field(description="GB/T 2260 region code.")
-    period: str = strawberry.field(description="A period of the indicator's frequency.")
+    indicator_id: str = strawberry.field(description="Indicator id (or global id).")
+    region_code: str = strawberry.field(description="GB/T 2260 region code (or global id).")
+    period: Period = strawberry.field(
+        description="A period of the indicator's frequency (a year, quarter or month)."
+    )
     value: float | None = strawberry.field(
         default=UNSET, description="In the indicator's unit." + partial.REQUIRED
     )
@@ -149,8 +165,8 @@ class IndicatorValueInput:
 
 @strawberry.input(description="A yearly target for an indicator in a region." + partial.INPUT)
 class IndicatorTargetInput:
-    indicator_id: str = strawberry.field(description="Indicator id.")
-    region_code: str = strawberry.field(description="GB/T 2260 region code.")
+    indicator_id: str = strawberry.field(description="Indicator id (or global id).")
+    region_code: str = strawberry.field(description="GB/T 2260 region code (or global id).")
     year: int = strawberry.field(description="Target year.")
     target: float | None = strawberry.field(
         default=UNSET, description="In the indicator's unit." + partial.REQUIRED
@@ -168,10 +184,21 @@ INPUTS: dict[str, type] = {
 }
 
 
+def _keys(items: list[Any]) -> None:
+    """Global ids in an item's indicatorId and regionCode become keys. A wrong one is kept as
+    given: the item is rejected as naming nothing that exists, the others go on."""
+    for item in items:
+        with suppress(InvalidInput):
+            item.indicator_id = key_of(item.indicator_id, "Indicator")
+        with suppress(InvalidInput):
+            item.region_code = key_of(item.region_code, "Region")
+
+
 async def _upsert_values(info: Ctx, items: list[IndicatorValueInput]) -> UpsertResult:
     """Upsert values, first rejecting those whose period is not of the indicator's frequency."""
     if len(items) > MAX_ITEMS:
         raise InvalidInput(f"items: at most {MAX_ITEMS} per request")
+    _keys(items)
     known = await ind.indicators(info.context.store)
     kept: list[int] = []
     wrong: dict[int, UpsertItem] = {}
@@ -217,6 +244,9 @@ class IndicatorMutation:
         info: Ctx,
         items: Annotated[list[IndicatorInput], _arg("Indicators (at most 1000).")],
     ) -> UpsertResult:
+        for item in items:
+            with suppress(InvalidInput):  # kept as given: rejected as an id, the others go on
+                item.id = key_of(item.id, "Indicator")
         return await _upsert(info, "indicator", items)
 
     @strawberry.mutation(
@@ -242,4 +272,14 @@ class IndicatorMutation:
         info: Ctx,
         items: Annotated[list[IndicatorTargetInput], _arg("Targets (at most 1000).")],
     ) -> UpsertResult:
+        _keys(items)
         return await _upsert(info, "indicator_target", items)
+
+
+async def _indicator_node(info: Ctx, key: str) -> Indicator | None:
+    found = (await ind.indicators(info.context.store)).get(key)
+    return Indicator.of(found) if found else None
+
+
+# Every role that reaches the indicator fields reads these (the bank role reaches none).
+NODES: Final = (NodeLookup("Indicator", _indicator_node),)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,13 +19,24 @@ from strawberry.types import Info
 from graph_schema.errors import InvalidInput
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
-from hub.api.pages import BatchResult, ListPage, check_batch
+from hub.api.enums import SortDirection
+from hub.api.pages import BatchResult, ListPage, check_batch, entity_of, linked, sort_items
 from hub.api.paging import args as page_args
-from hub.api.relay import After, Before, First, Last
+from hub.api.paging import key_of
+from hub.api.relay import After, Before, First, Last, Node, NodeLookup
 from hub.clock import clock_of
 from hub.projects import land, redline
 
+if TYPE_CHECKING:
+    from hub.api.entities.parcel import LandParcel
+    from hub.api.entities.project import Project
+    from hub.api.entities.region import Region
+
 Ctx = Info[Context, None]
+ProjectRef = Annotated["Project", strawberry.lazy("hub.api.entities.project")]
+RegionRef = Annotated["Region", strawberry.lazy("hub.api.entities.region")]
+ParcelRef = Annotated["LandParcel", strawberry.lazy("hub.api.entities.parcel")]
+_DIRECTION = "Ascending (default) or descending."
 
 
 def _arg(description: str) -> Any:
@@ -34,6 +45,15 @@ def _arg(description: str) -> Any:
 
 def _today(info: Ctx, as_of: dt.date | None) -> dt.date:
     return as_of if as_of is not None else clock_of(info.context.extra)().date()
+
+
+def _lenient(value: str, type_name: str) -> str:
+    # Inside a batch a wrong id must not fail the other items: it is kept as given, and the
+    # item is rejected as naming nothing that exists.
+    try:
+        return key_of(value, type_name)
+    except InvalidInput:
+        return value
 
 
 @strawberry.enum(description="Which land-tracking template a project follows.")
@@ -103,20 +123,23 @@ def _template(kind: land.TemplateKind, t: land.Template) -> LandTemplate:
     )
 
 
-@strawberry.type(description="One node of a project's land tracking.")
-class LandNode:
-    id: str = strawberry.field(description="<project code>/<node code>.")
+@strawberry.type(description="One node of a project's land tracking (overdue judged at asOf).")
+class LandNode(Node):
     code: str = strawberry.field(description="Node code.")
     name: str = strawberry.field(description="Name.")
     due_on: dt.date = strawberry.field(description="Due date.")
     completed_on: dt.date | None = strawberry.field(description="Completion date.")
     overdue_days: int = strawberry.field(description="Days past due at asOf (0: not overdue).")
     late_days: int = strawberry.field(description="Days a completed node finished late.")
+    key: strawberry.Private[str]  # <project code>/<node code>
+
+    def node_key(self) -> str:
+        return self.key
 
 
 def _node(n: land.Node, today: dt.date) -> LandNode:
     return LandNode(
-        id=n.id,
+        key=n.id,
         code=n.code,
         name=n.name,
         due_on=n.due_on,
@@ -144,11 +167,19 @@ class LandStage:
 @strawberry.type(description="How much of a parcel lies in a red-line layer (equal-area).")
 class RedLineOverlap:
     parcel_id: str = strawberry.field(description="Parcel number.")
-    layer_id: str = strawberry.field(description="Layer id.")
+    layer_id: str = strawberry.field(description="The layer's layerId.")
     kind: RedLineKind = strawberry.field(description="Layer kind.")
     parcel_area_m2: float = strawberry.field(description="Area of the parcel polygon, m².")
     overlap_m2: float = strawberry.field(description="Area inside the layer, m².")
     share: float = strawberry.field(description="overlap ÷ parcel area.")
+
+    @strawberry.field(description="The parcel.")
+    async def parcel(self, info: Ctx) -> ParcelRef | None:
+        return cast("LandParcel | None", await entity_of(info, "parcel", self.parcel_id))
+
+    @strawberry.field(description="The red-line layer.")
+    async def layer(self, info: Ctx) -> RedLineLayer | None:
+        return await _layer_node(info, self.layer_id)
 
 
 def _overlap(o: redline.Overlap) -> RedLineOverlap:
@@ -170,8 +201,8 @@ class RedLineFlag:
 
 
 @strawberry.type(description="A project's land tracking: stages, progress and what is late.")
-class LandProgress:
-    project_code: str = strawberry.field(description="Project.")
+class LandProgress(Node):
+    project_code: str = strawberry.field(description="The project's code.")
     template: LandTemplateKind = strawberry.field(description="Template followed.")
     as_of: dt.date = strawberry.field(description="Date overdue is judged at.")
     done: int = strawberry.field(description="Nodes completed.")
@@ -181,6 +212,13 @@ class LandProgress:
     overdue_nodes: int = strawberry.field(description="Nodes overdue at asOf.")
     stages: list[LandStage] = strawberry.field(description="Stages, in order.")
     progress: strawberry.Private[land.Progress]
+
+    def node_key(self) -> str:
+        return self.project_code
+
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="Red-line overlaps of the project's parcels still to settle.")
     async def red_line_flags(self, info: Ctx) -> list[RedLineFlag]:
@@ -222,9 +260,29 @@ def _progress(p: land.Progress, today: dt.date) -> LandProgress:
     )
 
 
-@strawberry.type(description="A page of projects' land tracking (by project code).")
+@strawberry.type(description="A page of projects' land tracking (default order: project code).")
 class LandProgressConnection(ListPage[LandProgress]):
     pass
+
+
+@strawberry.enum(description="Fields projects' land tracking sorts on.")
+class LandProgressSortField(Enum):
+    PROJECT_CODE = strawberry.enum_value("project_code", description="The project's code.")
+    SHARE = strawberry.enum_value("share", description="Share of nodes done.")
+    OVERDUE_NODES = strawberry.enum_value("overdue_nodes", description="Nodes overdue at asOf.")
+
+
+@strawberry.input(description="One sort key for projects' land tracking.")
+class LandProgressSort:
+    field: LandProgressSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+_PROGRESS_FIELDS: Final = {
+    LandProgressSortField.PROJECT_CODE: lambda p: p.project_code,
+    LandProgressSortField.SHARE: lambda p: p.share,
+    LandProgressSortField.OVERDUE_NODES: lambda p: p.overdue_nodes,
+}
 
 
 @strawberry.type(
@@ -233,10 +291,10 @@ class LandProgressConnection(ListPage[LandProgress]):
 )
 class LandOverdueNode:
     code: str = strawberry.field(description="LAND_NODE_OVERDUE.")
-    key: str = strawberry.field(description="<node id>@<due date>.")
-    project_code: str = strawberry.field(description="Project.")
+    key: str = strawberry.field(description="<project code>/<node code>@<due date>.")
+    project_code: str = strawberry.field(description="The project's code.")
     project_name: str = strawberry.field(description="Project name.")
-    region_code: str | None = strawberry.field(description="Project's region.")
+    region_code: str | None = strawberry.field(description="The project's region's code.")
     stage_code: str = strawberry.field(description="Stage.")
     stage_name: str = strawberry.field(description="Stage name.")
     node_code: str = strawberry.field(description="Node.")
@@ -244,10 +302,61 @@ class LandOverdueNode:
     due_on: dt.date = strawberry.field(description="Due date.")
     days_overdue: int = strawberry.field(description="Days past due at asOf.")
 
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
-@strawberry.type(description="A page of overdue land nodes, most overdue first.")
+    @strawberry.field(description="The project's region.")
+    async def region(self, info: Ctx) -> RegionRef | None:
+        return cast("Region | None", await entity_of(info, "region", self.region_code))
+
+
+@strawberry.type(description="A page of overdue land nodes (default order: most overdue first).")
 class LandOverdueConnection(ListPage[LandOverdueNode]):
     pass
+
+
+@strawberry.enum(description="Fields overdue land nodes sort on.")
+class LandOverdueSortField(Enum):
+    DAYS_OVERDUE = strawberry.enum_value("days_overdue", description="Days past due.")
+    DUE_ON = strawberry.enum_value("due_on", description="Due date.")
+    PROJECT_CODE = strawberry.enum_value("project_code", description="The project's code.")
+
+
+@strawberry.input(description="One sort key for overdue land nodes.")
+class LandOverdueSort:
+    field: LandOverdueSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+@strawberry.input(description="Filters on overdue land nodes; every one given must hold.")
+class LandOverdueWhere:
+    region: str | None = strawberry.field(
+        default=None, description="Only projects in this region (code or global id)."
+    )
+    project_code: str | None = strawberry.field(
+        default=None, description="Only this project's nodes (code or global id)."
+    )
+    stage_code: str | None = strawberry.field(default=None, description="Only this stage's.")
+    min_days_overdue: int | None = strawberry.field(
+        default=None, description="Only those at least this many days past due."
+    )
+
+
+def _keep_overdue(o: land.Overdue, where: LandOverdueWhere) -> bool:
+    checks = (
+        where.project_code is None or o.project_code == key_of(where.project_code, "Project"),
+        where.stage_code is None or o.stage_code == where.stage_code,
+        where.min_days_overdue is None or o.days_overdue >= where.min_days_overdue,
+    )
+    return all(checks)
+
+
+_OVERDUE_FIELDS: Final = {
+    LandOverdueSortField.DAYS_OVERDUE: lambda o: o.days_overdue,
+    LandOverdueSortField.DUE_ON: lambda o: o.node.due_on,
+    LandOverdueSortField.PROJECT_CODE: lambda o: o.project_code,
+}
 
 
 def _overdue(o: land.Overdue) -> LandOverdueNode:
@@ -267,17 +376,20 @@ def _overdue(o: land.Overdue) -> LandOverdueNode:
 
 
 @strawberry.type(description="A red-line layer.")
-class RedLineLayer:
-    id: str = strawberry.field(description="Layer id.")
+class RedLineLayer(Node):
+    layer_id: str = strawberry.field(description="The layer's own key, e.g. pbf-hz.")
     kind: RedLineKind = strawberry.field(description="Kind.")
     name: str = strawberry.field(description="Name.")
     features: int = strawberry.field(description="Polygons merged into it.")
     area_m2: float = strawberry.field(description="Area (equal-area), m².")
 
+    def node_key(self) -> str:
+        return self.layer_id
+
 
 def _layer(layer: redline.Layer) -> RedLineLayer:
     return RedLineLayer(
-        id=layer.id,
+        layer_id=layer.id,
         kind=RedLineKind(layer.kind.value),
         name=layer.name,
         features=layer.features,
@@ -287,7 +399,9 @@ def _layer(layer: redline.Layer) -> RedLineLayer:
 
 @strawberry.input(description="Filters on tracked projects; every one given must hold.")
 class LandProgressWhere:
-    region: str | None = strawberry.field(default=None, description="Region, with sub-regions.")
+    region: str | None = strawberry.field(
+        default=None, description="Region (code or global id), with sub-regions."
+    )
     template: LandTemplateKind | None = strawberry.field(default=None, description="Template.")
     overdue: bool | None = strawberry.field(
         default=None, description="Only those with (true) or without (false) overdue nodes."
@@ -296,7 +410,7 @@ class LandProgressWhere:
 
 @strawberry.input(description="A land node's completion (null completedOn reopens it).")
 class LandNodeCompletionInput:
-    project_code: str = strawberry.field(description="Project.")
+    project_code: str = strawberry.field(description="The project's code (or global id).")
     node_code: str = strawberry.field(description="Node code, e.g. pre_review_opinion.")
     completed_on: dt.date | None = strawberry.field(description="Date done; null reopens.")
 
@@ -311,10 +425,11 @@ class LandQuery:
     async def land_progress(
         self,
         info: Ctx,
-        project_code: Annotated[str, _arg("Project.")],
+        project_code: Annotated[str, _arg("The project's code (or global id).")],
         as_of: Annotated[dt.date | None, _arg("Judge overdue at (default today).")] = None,
     ) -> LandProgress | None:
-        found = (await land.progress(info.context.store, [project_code])).get(project_code)
+        code = key_of(project_code, "Project")
+        found = (await land.progress(info.context.store, [code])).get(code)
         return _progress(found, _today(info, as_of)) if found else None
 
     @strawberry.field(description="Tracked projects' land progress (by project code).")
@@ -323,6 +438,10 @@ class LandQuery:
         info: Ctx,
         where: Annotated[LandProgressWhere | None, _arg("Filters.")] = None,
         as_of: Annotated[dt.date | None, _arg("Judge overdue at (default today).")] = None,
+        sort: Annotated[
+            list[LandProgressSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties break on project code."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -330,16 +449,18 @@ class LandQuery:
     ) -> LandProgressConnection:
         today = _today(info, as_of)
         w = where or LandProgressWhere()
-        found = await land.tracked(info.context.store, region=w.region)
+        region = key_of(w.region, "Region") if w.region is not None else None
+        found = await land.tracked(info.context.store, region=region)
         if w.template is not None:
             found = [t for t in found if t.template.value == str(w.template.value)]
         progress = await land.progress(info.context.store, [t.code for t in found])
         items = [_progress(progress[t.code], today) for t in found if t.code in progress]
         if w.overdue is not None:
             items = [p for p in items if (p.overdue_nodes > 0) == w.overdue]
+        items, tag = sort_items(items, sort, _PROGRESS_FIELDS, "land_progresses")
         return LandProgressConnection.of(
             info.context,
-            "land_progresses",
+            tag,
             items,
             lambda p: p.project_code,
             lambda p: p,
@@ -353,16 +474,32 @@ class LandQuery:
         self,
         info: Ctx,
         as_of: Annotated[dt.date | None, _arg("Judge at (default today).")] = None,
-        region: Annotated[str | None, _arg("Only projects in this region.")] = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects in this region (code or global id).",
+                deprecation_reason="Use where: {region: ...}.",
+            ),
+        ] = None,
+        where: Annotated[LandOverdueWhere | None, _arg("Filters.")] = None,
+        sort: Annotated[
+            list[LandOverdueSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties: most overdue first."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> LandOverdueConnection:
-        found = await land.overdue(info.context.store, _today(info, as_of), region=region)
+        w = where or LandOverdueWhere()
+        region = w.region if w.region is not None else region
+        code = key_of(region, "Region") if region is not None else None
+        found = await land.overdue(info.context.store, _today(info, as_of), region=code)
+        found = [o for o in found if _keep_overdue(o, w)]
+        found, tag = sort_items(found, sort, _OVERDUE_FIELDS, "land_overdue")
         return LandOverdueConnection.of(
             info.context,
-            "land_overdue",
+            tag,
             found,
             lambda o: o.key,
             _overdue,
@@ -375,10 +512,13 @@ class LandQuery:
 
     @strawberry.field(description="Each parcel's overlap with every red-line layer.")
     async def parcel_red_line_overlaps(
-        self, info: Ctx, parcel_ids: Annotated[list[str], _arg("Up to 100 parcel numbers.")]
+        self,
+        info: Ctx,
+        parcel_ids: Annotated[list[str], _arg("Up to 100 parcel numbers (or global ids).")],
     ) -> list[RedLineOverlap]:
         if len(parcel_ids) > 100:
             raise InvalidInput("parcelIds: at most 100")
+        parcel_ids = [key_of(p, "LandParcel") for p in parcel_ids]
         found = await land.parcel_overlaps(info.context.store, parcel_ids)
         return [_overlap(o) for pid in parcel_ids for o in found.get(pid, [])]
 
@@ -392,10 +532,11 @@ class LandMutation:
     async def track_land(
         self,
         info: Ctx,
-        project_code: Annotated[str, _arg("Project.")],
+        project_code: Annotated[str, _arg("The project's code (or global id).")],
         template: Annotated[LandTemplateKind, _arg("Approved or filed.")],
         start_on: Annotated[dt.date, _arg("Tracking start: due dates count from it.")],
     ) -> LandProgress:
+        project_code = key_of(project_code, "Project")
         kind = land.TemplateKind(str(template.value))
         await land.track(info.context.store, project_code, kind, start_on)
         found = (await land.progress(info.context.store, [project_code]))[project_code]
@@ -409,7 +550,11 @@ class LandMutation:
         self, info: Ctx, items: Annotated[list[LandNodeCompletionInput], _arg("At most 1000.")]
     ) -> BatchResult:
         check_batch(items)
-        raw = [strawberry.asdict(i) for i in items]
+        raw = []
+        for item in items:
+            data = strawberry.asdict(item)
+            data["project_code"] = _lenient(item.project_code, "Project")
+            raw.append(data)
         outcomes = await land.complete(info.context.store, raw, _today(info, None))
         return BatchResult.of(outcomes)
 
@@ -420,11 +565,41 @@ class LandMutation:
     async def import_red_line_layer(
         self,
         info: Ctx,
-        id: Annotated[str, _arg("Layer id.")],
+        id: Annotated[str, _arg("The layer's layerId (or, to replace it, its global id).")],
         kind: Annotated[RedLineKind, _arg("Layer kind.")],
         name: Annotated[str, _arg("Name.")],
         geojson: Annotated[JSON, _arg("FeatureCollection, Feature or (Multi)Polygon.")],
     ) -> RedLineLayer:
+        id = key_of(id, "RedLineLayer")
         now = clock_of(info.context.extra)()
         layer = await land.import_layer(info.context.store, id, str(kind.value), name, geojson, now)
         return _layer(layer)
+
+
+# --- node(id:) ----------------------------------------------------------------------------------
+
+
+async def _progress_node(info: Ctx, key: str) -> LandProgress | None:
+    found = (await land.progress(info.context.store, [key])).get(key)
+    return _progress(found, _today(info, None)) if found else None
+
+
+async def _land_node(info: Ctx, key: str) -> LandNode | None:
+    project, _, code = key.partition("/")
+    found = (await land.progress(info.context.store, [project])).get(project)
+    today = _today(info, None)
+    nodes = [n for n in found.nodes if n.code == code] if found else []
+    return _node(nodes[0], today) if nodes else None
+
+
+async def _layer_node(info: Ctx, key: str) -> RedLineLayer | None:
+    found = [layer for layer in await land.layers(info.context.store) if layer.id == key]
+    return _layer(found[0]) if found else None
+
+
+# Every role that reaches the land fields reads these (the bank role reaches neither).
+NODES: Final = (
+    NodeLookup("LandProgress", _progress_node),
+    NodeLookup("LandNode", _land_node),
+    NodeLookup("RedLineLayer", _layer_node),
+)

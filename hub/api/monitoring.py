@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -30,13 +31,16 @@ from graph_schema.errors import InvalidInput
 from graph_schema.statements.monitoring import PROJECTS_IN_REGION, SENSORS_OF_PROJECTS
 from hub.api import lists
 from hub.api.access import MONITORING_READERS, WRITERS, allow
+from hub.api.alerts import link, project_link, sensor_link
 from hub.api.context import Context
-from hub.api.enums import SensorKind
-from hub.api.paging import decode_global_id
+from hub.api.enums import SensorKind, SortDirection
+from hub.api.inputs import _DIRECTION
+from hub.api.paging import decode_global_id, key_of, window
+from hub.api.relay import _W, After, Before, Edge, Node, NodeLookup, PageInfo
 from hub.roles import Role
 from ingest.bus import Event, EventFilter, ReadingEvent
 from ingest.errors import TelemetryUnavailable
-from ingest.model import Reason
+from ingest.model import Conflict, Reason
 from ingest.rollups import zone
 from ingest.store import Bucket, Latest
 
@@ -165,6 +169,7 @@ class SeriesPoint:
     min: float = strawberry.field(description="Smallest value.")
     max: float = strawberry.field(description="Largest value.")
     last: float = strawberry.field(description="The bucket's last value (registers: reading).")
+    sensor = sensor_link("sensor_id")
 
 
 @strawberry.type(description="One local day's figure.")
@@ -183,12 +188,14 @@ class SensorDay:
         description="Energy in kWh for energy, register and demand metrics; mean otherwise."
     )
     samples: int = strawberry.field(description="Readings that went into it.")
+    sensor = sensor_link("sensor_id")
 
 
 @strawberry.type(description="A meter's daily energy.")
 class MeterEnergy:
     sensor_id: str = strawberry.field(description="The meter.")
     days: list[DailyValue] = strawberry.field(description="kWh per local day.")
+    sensor = sensor_link("sensor_id", "The meter (null when it was removed).")
 
 
 @strawberry.type(description="A project's electricity use: the grid's evidence of work on site.")
@@ -221,7 +228,8 @@ FeedTotals = strawberry.type(
 
 @strawberry.type(description="A project's monitoring data over a time window.")
 class ProjectMonitoring(FeedTotals):  # type: ignore[misc, valid-type]
-    project_code: str = strawberry.field(description="The project.")
+    project_code: str = strawberry.field(description="The project's code.")
+    project = project_link("project_code")
     start: dt.datetime = strawberry.field(name="from", description="Window start (inclusive).")
     end: dt.datetime = strawberry.field(name="to", description="Window end (exclusive).")
     bucket: SeriesBucket = strawberry.field(description="Bucket width of series.")
@@ -242,10 +250,13 @@ class ProjectMonitoring(FeedTotals):  # type: ignore[misc, valid-type]
             str | None, strawberry.argument(description="Only this metric, e.g. energy_kwh.")
         ] = None,
         sensor_ids: Annotated[
-            list[str] | None, strawberry.argument(description="Only these sensors.")
+            list[str] | None,
+            strawberry.argument(description="Only these sensors (their ids or global ids)."),
         ] = None,
     ) -> list[SeriesPoint]:
         store = telemetry_of(info).store
+        if sensor_ids is not None:
+            sensor_ids = [key_of(i, "Sensor") for i in sensor_ids]
         points = await store.series(
             start=self.start,
             end=self.end,
@@ -394,8 +405,9 @@ def _reason(code: DeadLetterCode | None) -> Reason | None:
 
 
 @strawberry.type(description="A message ingest could not use, kept with its raw payload.")
-class DeadLetter:
-    id: int = strawberry.field(name="letterId", description="Sequence number (replay by it).")
+class DeadLetter(Node):
+    letter_id: int = strawberry.field(description="Sequence number, its business key (replay by "
+                                      "it; id is the global id).")  # fmt: skip
     source: str = strawberry.field(description="MQTT topic, or import file and line.")
     payload: str = strawberry.field(
         description="The payload as received (UTF-8, invalid bytes replaced; labor payloads "
@@ -407,20 +419,37 @@ class DeadLetter:
     attempts: int = strawberry.field(description="Deliveries and replays so far.")
     replayed_at: dt.datetime | None = strawberry.field(description="When a replay stored it.")
 
+    def node_key(self) -> str:
+        return str(self.letter_id)
 
-@strawberry.type(description="A page of dead letters, oldest first.")
+
+_END_CURSOR = "Use pageInfo.endCursor."
+_HAS_NEXT = "Use pageInfo.hasNextPage."
+
+
+@strawberry.type(
+    description="A page of dead letters, oldest first unless sorted otherwise (Relay cursor "
+    "connection)."
+)
 class DeadLetterPage:
+    edges: list[Edge[DeadLetter]] = strawberry.field(description="The letters with cursors.")
     nodes: list[DeadLetter] = strawberry.field(description="The letters.")
-    end_cursor: str | None = strawberry.field(description="Pass as after for the next page.")
-    has_next_page: bool = strawberry.field(description="More letters follow.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as after for the next page.", deprecation_reason=_END_CURSOR
+    )
+    has_next_page: bool = strawberry.field(
+        description="More letters follow.", deprecation_reason=_HAS_NEXT
+    )
 
 
 @strawberry.type(
     description="A reading sent again with another value for the same sensor, metric and time: "
     "the first value stays stored (raw readings are immutable), this one is kept for review."
 )
-class ReadingConflict:
-    id: int = strawberry.field(name="conflictId", description="Sequence number.")
+class ReadingConflict(Node):
+    conflict_id: int = strawberry.field(description="Sequence number, its business key (id is the "
+                                        "global id).")  # fmt: skip
     sensor_id: str = strawberry.field(description="The sensor.")
     metric: str = strawberry.field(description="The metric.")
     ts: dt.datetime = strawberry.field(description="The reading's timestamp.")
@@ -430,12 +459,137 @@ class ReadingConflict:
     arrived_at: dt.datetime = strawberry.field(description="When the other value first came.")
     attempts: int = strawberry.field(description="How often that other value arrived.")
 
+    def node_key(self) -> str:
+        return str(self.conflict_id)
 
-@strawberry.type(description="A page of reading conflicts, oldest first.")
+    @strawberry.field(description="The sensor (null when it was removed).")
+    async def sensor(self, info: Ctx) -> SensorRef | None:
+        return cast("SensorRef | None", await link(info, "sensor", self.sensor_id))
+
+    @classmethod
+    def of(cls, c: Conflict) -> ReadingConflict:
+        return cls(
+            conflict_id=c.id,
+            sensor_id=c.sensor_id,
+            metric=c.metric,
+            ts=c.ts,
+            stored_value=c.stored_value,
+            sent_value=c.sent_value,
+            unit=c.unit,
+            arrived_at=c.arrived_at,
+            attempts=c.attempts,
+        )
+
+
+@strawberry.type(
+    description="A page of reading conflicts, oldest first unless sorted otherwise (Relay "
+    "cursor connection)."
+)
 class ReadingConflictPage:
+    edges: list[Edge[ReadingConflict]] = strawberry.field(description="The conflicts with cursors.")
     nodes: list[ReadingConflict] = strawberry.field(description="The conflicts.")
-    end_cursor: str | None = strawberry.field(description="Pass as after for the next page.")
-    has_next_page: bool = strawberry.field(description="More conflicts follow.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as after for the next page.", deprecation_reason=_END_CURSOR
+    )
+    has_next_page: bool = strawberry.field(
+        description="More conflicts follow.", deprecation_reason=_HAS_NEXT
+    )
+
+
+@strawberry.enum(description="What dead letters and reading conflicts sort on.")
+class SequenceSortField(Enum):
+    ARRIVAL = strawberry.enum_value(
+        "arrival", description="Arrival order (the sequence number, letterId or conflictId)."
+    )
+
+
+@strawberry.input(description="One sort key for dead letters or reading conflicts.")
+class SequenceSort:
+    field: SequenceSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+@strawberry.input(description="Which dead letters; fields combine with AND, none means all.")
+class DeadLetterWhere:
+    code: DeadLetterCode | None = strawberry.field(default=None, description="Only this reason.")
+    pending: bool | None = strawberry.field(
+        default=None,
+        description="true: only letters not replayed yet; false or omitted: every letter.",
+    )
+
+
+SequenceSortArg = Annotated[
+    list[SequenceSort] | None,
+    strawberry.argument(description="One sort key (default: arrival, oldest first)."),
+]
+PageFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page size going forward (default 20, at most {MAX_DEAD_LETTERS_PAGE})."
+    ),
+]
+PageLast = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size going backward (at most {MAX_DEAD_LETTERS_PAGE})."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _Slice[T]:
+    rows: list[T]
+    has_next: bool
+    has_previous: bool
+
+
+async def _by_sequence[T](
+    fetch: Callable[..., Awaitable[list[T]]],
+    sort: list[SequenceSort] | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> _Slice[T]:
+    """A page of a list kept in arrival order (ids ascending): ``fetch(after_id, before_id,
+    descending, limit)`` reads the store; a cursor is the row's id."""
+    if sort is not None and len(sort) > 1:
+        raise InvalidInput("sort: one key")
+    descending = bool(sort) and sort[0].direction is SortDirection.DESC  # type: ignore[index]
+    win = window(first, after, last, before, MAX_DEAD_LETTERS_PAGE)
+    at: int | None = None
+    if win.cursor is not None:
+        if not win.cursor.isdigit() or len(win.cursor) > 18:
+            raise InvalidInput(
+                f"{'before' if win.backward else 'after'}: not a cursor from this list"
+            )
+        at = int(win.cursor)
+    down = descending != win.backward  # the store's order: reversed going backward
+    rows: list[T] = []
+    if win.size > 0:
+        rows = await fetch(
+            after_id=0 if down or at is None else at,
+            before_id=at if down else None,
+            descending=down,
+            limit=win.size + 1,
+        )
+    more = len(rows) > win.size
+    rows = rows[: win.size]
+    if win.backward:
+        rows.reverse()
+    return _Slice(
+        rows,
+        has_next=more if not win.backward else at is not None,
+        has_previous=more if win.backward else at is not None,
+    )
+
+
+def _page_info(cursors: list[str], part: _Slice[Any]) -> PageInfo:
+    return PageInfo(
+        has_next_page=part.has_next,
+        has_previous_page=part.has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
 
 
 @strawberry.type(description="A dead letter that failed again on replay.")
@@ -480,9 +634,27 @@ class IngestStatus:
     )
 
 
+def _sequence(key: str, name: str) -> int:
+    if not key.isdigit() or len(key) > 18:
+        raise InvalidInput(f"{name}: {key[:40]!r} is not a sequence number")
+    return int(key)
+
+
+async def _letter_of(info: Ctx, key: str) -> DeadLetter | None:
+    number = _sequence(key, "id")
+    found = await telemetry_of(info).store.dead_letters(pending=False, ids=[number], limit=1)
+    return _letter(found[0]) if found else None
+
+
+async def _conflict_of(info: Ctx, key: str) -> ReadingConflict | None:
+    number = _sequence(key, "id")
+    found = await telemetry_of(info).store.conflicts(after_id=number - 1, limit=1)
+    return ReadingConflict.of(found[0]) if found and found[0].id == number else None
+
+
 def _letter(d: Any) -> DeadLetter:
     return DeadLetter(
-        id=d.id,
+        letter_id=d.id,
         source=d.source,
         payload=d.payload.decode("utf-8", errors="replace"),
         code=DeadLetterCode(d.code.value),
@@ -502,73 +674,72 @@ class MonitoringQuery:
     async def dead_letters(
         self,
         info: Ctx,
+        where: Annotated[DeadLetterWhere | None, strawberry.argument(description=_W)] = None,
+        sort: SequenceSortArg = None,
+        first: PageFirst = None,
+        after: After = None,
+        last: PageLast = None,
+        before: Before = None,
         code: Annotated[
-            DeadLetterCode | None, strawberry.argument(description="Only this reason.")
+            DeadLetterCode | None,
+            strawberry.argument(
+                description="Only this reason.", deprecation_reason="Use where.code."
+            ),
         ] = None,
         pending: Annotated[
-            bool, strawberry.argument(description="Only letters not replayed yet.")
-        ] = True,
-        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="endCursor of the previous page.")
+            bool | None,
+            strawberry.argument(
+                description="Only letters not replayed yet (default true without where).",
+                deprecation_reason="Use where.pending.",
+            ),
         ] = None,
     ) -> DeadLetterPage | None:
-        if not 0 < first <= MAX_DEAD_LETTERS_PAGE:
-            raise InvalidInput(f"first: between 1 and {MAX_DEAD_LETTERS_PAGE}")
-        after_id = 0
-        if after is not None:
-            if not after.isdigit() or len(after) > 18:
-                raise InvalidInput("after: not a cursor from deadLetters")
-            after_id = int(after)
-        rows = await telemetry_of(info).store.dead_letters(
-            code=_reason(code), pending=pending, after_id=after_id, limit=first + 1
-        )
-        page = rows[:first]
+        if where is not None and (code is not None or pending is not None):
+            raise InvalidInput("give where or the deprecated code and pending, not both")
+        if where is None:
+            where = DeadLetterWhere(code=code, pending=True if pending is None else pending)
+        store = telemetry_of(info).store
+
+        async def fetch(**bounds: Any) -> list[Any]:
+            return await store.dead_letters(
+                code=_reason(where.code), pending=where.pending is True, **bounds
+            )
+
+        part = await _by_sequence(fetch, sort, first, after, last, before)
+        nodes = [_letter(d) for d in part.rows]
+        cursors = [str(d.letter_id) for d in nodes]
         return DeadLetterPage(
-            nodes=[_letter(d) for d in page],
-            end_cursor=str(page[-1].id) if page else None,
-            has_next_page=len(rows) > first,
+            edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+            nodes=nodes,
+            page_info=_page_info(cursors, part),
+            end_cursor=cursors[-1] if cursors else None,
+            has_next_page=part.has_next,
         )
 
     @strawberry.field(
-        description="Readings sent again with a different value, oldest first, beside the dead "
-        "letters (monitor, operator and admin roles).",
+        description="Readings sent again with a different value, oldest first unless sorted "
+        "otherwise, beside the dead letters (monitor, operator and admin roles).",
         permission_classes=[allow(DEAD_LETTER_READERS)],
     )
     async def reading_conflicts(
         self,
         info: Ctx,
-        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="endCursor of the previous page.")
-        ] = None,
+        sort: SequenceSortArg = None,
+        first: PageFirst = None,
+        after: After = None,
+        last: PageLast = None,
+        before: Before = None,
     ) -> ReadingConflictPage | None:
-        if not 0 < first <= MAX_DEAD_LETTERS_PAGE:
-            raise InvalidInput(f"first: between 1 and {MAX_DEAD_LETTERS_PAGE}")
-        after_id = 0
-        if after is not None:
-            if not after.isdigit() or len(after) > 18:
-                raise InvalidInput("after: not a cursor from readingConflicts")
-            after_id = int(after)
-        rows = await telemetry_of(info).store.conflicts(after_id=after_id, limit=first + 1)
-        page = rows[:first]
+        store = telemetry_of(info).store
+        part = await _by_sequence(store.conflicts, sort, first, after, last, before)
+        nodes = [ReadingConflict.of(c) for c in part.rows]
+        cursors = [str(c.conflict_id) for c in nodes]
         return ReadingConflictPage(
-            nodes=[
-                ReadingConflict(
-                    id=c.id,
-                    sensor_id=c.sensor_id,
-                    metric=c.metric,
-                    ts=c.ts,
-                    stored_value=c.stored_value,
-                    sent_value=c.sent_value,
-                    unit=c.unit,
-                    arrived_at=c.arrived_at,
-                    attempts=c.attempts,
-                )
-                for c in page
-            ],
-            end_cursor=str(page[-1].id) if page else None,
-            has_next_page=len(rows) > first,
+            edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+            nodes=nodes,
+            page_info=_page_info(cursors, part),
+            end_cursor=cursors[-1] if cursors else None,
+            has_next_page=part.has_next,
         )
 
     @strawberry.field(
@@ -614,16 +785,32 @@ class MonitoringMutation:
     async def replay_dead_letters(
         self,
         info: Ctx,
+        letter_ids: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="These letters (at most 1000): their ids (global ids) or letterIds."
+            ),
+        ] = None,
         ids: Annotated[
-            list[int] | None, strawberry.argument(description="These letters (at most 1000).")
+            list[int] | None,
+            strawberry.argument(
+                description="These letters (at most 1000), by letterId.",
+                deprecation_reason="Use letterIds (global ids, or letterIds as text).",
+            ),
         ] = None,
         code: Annotated[
             DeadLetterCode | None,
             strawberry.argument(description="Or every pending one of this reason."),
         ] = None,
     ) -> ReplayOutcome:
+        if letter_ids is not None:
+            if ids is not None:
+                raise InvalidInput("give letterIds or the deprecated ids, not both")
+            if len(letter_ids) > 1000:
+                raise InvalidInput("letterIds: at most 1000")
+            ids = [_sequence(key_of(i, "DeadLetter"), "letterIds") for i in letter_ids]
         if ids is None and code is None:
-            raise InvalidInput("give ids or code")
+            raise InvalidInput("give letterIds or code")
         if ids is not None and len(ids) > 1000:
             raise InvalidInput("ids: at most 1000")
         result = await telemetry_of(info).pipeline.replay(ids=ids, code=_reason(code), limit=1000)
@@ -647,7 +834,9 @@ class FeedReading:
     # Nullable only so that both members of MonitoringEvent can select sensorId without an
     # alias (GraphQL forbids one field name with two types in a union selection).
     sensor_id: str | None = strawberry.field(description="The sensor (always set on readings).")
-    project_code: str | None = strawberry.field(description="The project it watches.")
+    project_code: str | None = strawberry.field(description="The project it watches (its code).")
+    sensor = sensor_link("sensor_id")
+    project = project_link("project_code", "The project it watches.")
     metric: str = strawberry.field(description="e.g. energy_kwh; attendance for gate passes.")
     at: dt.datetime = strawberry.field(description="When it was measured (UTC).")
     value: float = strawberry.field(description="The value (attendance: 1 in, 0 out).")
@@ -658,7 +847,9 @@ class FeedReading:
 class FeedRollup:
     kind: SensorKind = strawberry.field(description="Feed kind.")
     sensor_id: str | None = strawberry.field(description="The sensor; null for project figures.")
-    project_code: str | None = strawberry.field(description="The project.")
+    project_code: str | None = strawberry.field(description="The project's code.")
+    sensor = sensor_link("sensor_id", "The sensor; null for project figures.")
+    project = project_link("project_code")
     metric: str = strawberry.field(description="The metric; headcount for a project's workers.")
     day: dt.date = strawberry.field(description="Local day.")
     value: float = strawberry.field(description="The day's figure so far.")
@@ -716,13 +907,22 @@ class MonitoringSubscription:
     async def monitoring_feed(
         self,
         info: Ctx,
+        project_codes: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only these projects: their codes or global ids."),
+        ] = None,
         project_ids: Annotated[
             list[str] | None,
-            strawberry.argument(description="Project codes or Project global ids."),
+            strawberry.argument(
+                description="Project codes or Project global ids.",
+                deprecation_reason="Use projectCodes (the same values).",
+            ),
         ] = None,
         region: Annotated[
             str | None,
-            strawberry.argument(description="Projects in this region and its sub-regions."),
+            strawberry.argument(
+                description="Projects in this region and its sub-regions (its code or global id)."
+            ),
         ] = None,
         kinds: Annotated[
             list[SensorKind] | None, strawberry.argument(description="Only these feeds.")
@@ -730,11 +930,15 @@ class MonitoringSubscription:
     ) -> AsyncGenerator[MonitoringEvent, None]:
         telemetry = telemetry_of(info)
         codes: set[str] | None = None
-        if project_ids is not None:
-            if len(project_ids) > 10_000:
-                raise InvalidInput("projectIds: at most 10000")
-            codes = {project_code_of(p) for p in project_ids}
+        if project_ids is not None and project_codes is not None:
+            raise InvalidInput("give projectCodes or the deprecated projectIds, not both")
+        projects = project_codes if project_codes is not None else project_ids
+        if projects is not None:
+            if len(projects) > 10_000:
+                raise InvalidInput("projectCodes: at most 10000")
+            codes = {project_code_of(p) for p in projects}
         if region is not None:
+            region = key_of(region, "Region")
             rows = await info.context.store.run(PROJECTS_IN_REGION, {"region": region})
             in_region = {row["code"] for row in rows}
             codes = in_region if codes is None else codes & in_region
@@ -746,3 +950,10 @@ class MonitoringSubscription:
             async for event in sub:
                 if event.kind in _KINDS:
                     yield _feed_event(event)
+
+
+# node(id:) finds dead letters and conflicts by their global ids (hub.api.schema collects NODES).
+NODES: Final = (
+    NodeLookup("DeadLetter", _letter_of, DEAD_LETTER_READERS),
+    NodeLookup("ReadingConflict", _conflict_of, DEAD_LETTER_READERS),
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, cast
 
@@ -22,10 +23,17 @@ from strawberry.types import Info
 from graph_schema.errors import InvalidInput, NotFound
 from hub import texts
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.alerts import watch_of
+from hub.api.alerts import ProjectRef, RegionRef, link, watch_of
 from hub.api.context import Context
+from hub.api.enums import ProjectStage, RegionLevel, SensorKind, SortDirection
+from hub.api.inputs import _DIRECTION
 from hub.api.monitoring import project_code_of
-from hub.api.scoreboard import ScoreboardWarning
+from hub.api.pages import ListPage
+from hub.api.paging import args, key_of
+from hub.api.relay import _W, After, Before, First, Last
+from hub.api.scalars import Period
+from hub.api.scoreboard import ProjectList, ScoreboardWarning
+from hub.api.scoreboard import project_list as scoreboard_list
 from hub.api.texts import MESSAGE, lang
 from hub.monitoring import fusion
 from hub.monitoring import mpi as index
@@ -99,7 +107,7 @@ assert {str(k.value) for k in MpiRateKind} == {a.value for a in index.RateKind}
 
 @strawberry.type(description="One feed's evidence for one day.")
 class FeedEvidence:
-    kind: str = strawberry.field(description="power, labor, camera or satellite.")
+    kind: SensorKind = strawberry.field(description="POWER, LABOR, CAMERA or SATELLITE.")
     level: FeedLevel | None = strawberry.field(
         description="active, low or idle; null: no evidence from this feed that day."
     )
@@ -144,7 +152,7 @@ class ActivityDay:
             provisional=e.partial,
             feeds=[
                 FeedEvidence(
-                    kind=f.kind,
+                    kind=SensorKind(f.kind),
                     level=FeedLevel(f.level.value) if f.level else None,
                     value=f.value,
                     baseline=f.baseline,
@@ -161,22 +169,85 @@ class ActivityDay:
     "shows nothing yet), for maps and lists of many projects."
 )
 class ProjectActivitySummary:
-    project_code: str = strawberry.field(description="The project.")
+    project_code: str = strawberry.field(description="The project's code.")
     project_name: str = strawberry.field(description="Its name.")
-    region_code: str | None = strawberry.field(description="Its region (county).")
-    stage: str = strawberry.field(description="Its reported stage, as stored (lower case).")
+    region_code: str | None = strawberry.field(description="Its region's code (county).")
+    stage: ProjectStage = strawberry.field(description="Its reported stage.")
     status: ActivityStatus = strawberry.field(description="The day's verdict.")
     idle_days: int = strawberry.field(description="Consecutive IDLE days up to that day.")
     day: ActivityDay | None = strawberry.field(
         description="That day's evidence; null when the window holds none for the project."
     )
 
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", self.project_code))
+
+    @strawberry.field(description="Its region (county).")
+    async def region(self, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", self.region_code))
+
+
+@strawberry.type(description="A page of projects' newest evidence (Relay cursor connection).")
+class ProjectActivityConnection(ListPage[ProjectActivitySummary]):
+    pass
+
+
+@strawberry.input(description="Which projects' evidence; fields combine with AND.")
+class ProjectActivityWhere:
+    region: str | None = strawberry.field(
+        default=None, description="In this region or below (its code or global id)."
+    )
+    statuses: list[ActivityStatus] | None = strawberry.field(
+        default=None, description="Only projects with one of these verdicts."
+    )
+    stages: list[ProjectStage] | None = strawberry.field(
+        default=None, description="Only projects that report one of these stages."
+    )
+
+
+@strawberry.enum(description="What projects' evidence can be sorted on; ties on the code.")
+class ProjectActivitySortField(Enum):
+    PROJECT_CODE = strawberry.enum_value("project_code", description="The project's code.")
+    IDLE_DAYS = strawberry.enum_value("idle_days", description="Consecutive IDLE days.")
+
+
+@strawberry.input(description="One sort key for projects' evidence.")
+class ProjectActivitySort:
+    field: ProjectActivitySortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+@strawberry.enum(description="What verification mismatches can be sorted on.")
+class VerificationMismatchSortField(Enum):
+    PROJECT_CODE = strawberry.enum_value(
+        "project_code", description="The project's code, then the kind."
+    )
+    SINCE = strawberry.enum_value("since", description="From when, then the project's code.")
+
+
+@strawberry.input(description="One sort key for verification mismatches.")
+class VerificationMismatchSort:
+    field: VerificationMismatchSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+@strawberry.enum(description="What MPI snapshots can be sorted on.")
+class MpiSnapshotSortField(Enum):
+    PERIOD = strawberry.enum_value("period", description="The half-month.")
+
+
+@strawberry.input(description="One sort key for MPI snapshots.")
+class MpiSnapshotSort:
+    field: MpiSnapshotSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
 
 @strawberry.type(description="Where a project's report and its evidence disagree.")
 class VerificationMismatch:
-    project_code: str = strawberry.field(description="The project.")
+    project_code: str = strawberry.field(description="The project's code.")
     project_name: str = strawberry.field(description="Its name.")
-    region_code: str | None = strawberry.field(description="Its region.")
+    region_code: str | None = strawberry.field(description="Its region's code.")
     kind: MismatchKind = strawberry.field(description="Which disagreement.")
     since: dt.date = strawberry.field(description="From when.")
     code: str = strawberry.field(description="Why, as a stable code (MISMATCH_<kind>_DETAIL).")
@@ -186,11 +257,19 @@ class VerificationMismatch:
     def explanation(self, info: Ctx) -> str:
         return texts.render(self.code, cast(Mapping[str, Any], self.params), lang(info))
 
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", self.project_code))
+
+    @strawberry.field(description="Its region.")
+    async def region(self, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", self.region_code))
+
 
 @strawberry.type(description="A project behind an MPI rate.")
 class MpiEntry:
-    project_code: str = strawberry.field(description="The project.")
-    region_code: str | None = strawberry.field(description="Its region.")
+    project_code: str = strawberry.field(description="The project's code.")
+    region_code: str | None = strawberry.field(description="Its region's code.")
     basis: float = strawberry.field(description="1 (completion: its annual plan, 万元).")
     counted: float = strawberry.field(
         description="1 if it counts for the rate, else 0 (completion: completed, 万元)."
@@ -201,6 +280,14 @@ class MpiEntry:
     @strawberry.field(description="Why, with the evidence. " + MESSAGE)
     def reason(self, info: Ctx) -> str:
         return texts.render(self.code, cast(Mapping[str, Any], self.params), lang(info))
+
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", self.project_code))
+
+    @strawberry.field(description="Its region.")
+    async def region(self, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", self.region_code))
 
 
 @strawberry.type(description="One of the MPI's four rates in one region.")
@@ -247,9 +334,12 @@ def _warning(level: WarningLevel | None) -> ScoreboardWarning | None:
 
 @strawberry.type(description="A region's Major Project Progress Index for one period.")
 class RegionMpi:
-    code: str = strawberry.field(description="Region code.")
+    region_code: str = strawberry.field(description="The region's code.")
+    code: str = strawberry.field(
+        description="Region code.", deprecation_reason="Use regionCode (or region, the link)."
+    )
     name: str = strawberry.field(description="Region name.")
-    level: str = strawberry.field(description="province, city or county.")
+    level: RegionLevel = strawberry.field(description="PROVINCE, CITY or COUNTY.")
     mpi: float | None = strawberry.field(
         description="100 × weighted mean of the rates' scores; null when no rate has a basis."
     )
@@ -261,6 +351,10 @@ class RegionMpi:
     start: MpiRate = strawberry.field(description="New-project start rate.")
     completion: MpiRate = strawberry.field(description="Annual investment completion rate.")
     verification: MpiRate = strawberry.field(description="Big-data verification rate.")
+
+    @strawberry.field(description="The region.")
+    async def region(self, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", self.region_code))
 
     @classmethod
     def of(cls, r: index.RegionScore, board: index.Board) -> RegionMpi:
@@ -277,9 +371,10 @@ class RegionMpi:
             )
 
         return cls(
+            region_code=r.code,
             code=r.code,
             name=r.name,
-            level=r.level,
+            level=RegionLevel(r.level),
             mpi=r.mpi,
             warning=_warning(r.warning),
             rank=r.rank,
@@ -292,22 +387,43 @@ class RegionMpi:
 
 @strawberry.type(description="Every region's MPI for one half-month period.")
 class MpiBoard:
-    period: str = strawberry.field(description="YYYY-MM-H1 (days 1–15) or YYYY-MM-H2.")
-    list_id: str = strawberry.field(description="The built-in project list it covers.")
+    period: Period = strawberry.field(description="YYYY-MM-H1 (days 1–15) or YYYY-MM-H2.")
+    list_id: str = strawberry.field(description="The id of the built-in project list it covers.")
     end: dt.date = strawberry.field(description="As of (the period's end, or today).")
     schedule_share: float = strawberry.field(description="Share of the year elapsed at end.")
     board: strawberry.Private[index.Board]
 
+    @strawberry.field(description="The built-in project list it covers.")
+    async def project_list(self, info: Ctx) -> ProjectList | None:
+        return await scoreboard_list(info, self.list_id)
+
     @strawberry.field(description="Regions, best MPI first within each level.")
     def regions(
         self,
-        level: Annotated[
-            str | None, strawberry.argument(description="province, city or county.")
+        region_level: Annotated[
+            RegionLevel | None, strawberry.argument(description="Only regions of this level.")
         ] = None,
         within: Annotated[
-            str | None, strawberry.argument(description="Only regions inside this one.")
+            str | None,
+            strawberry.argument(
+                description="Only regions inside this one (its code or global id)."
+            ),
+        ] = None,
+        level: Annotated[
+            str | None,
+            strawberry.argument(
+                description="province, city or county.", deprecation_reason="Use regionLevel."
+            ),
         ] = None,
     ) -> list[RegionMpi]:
+        if level is not None:
+            if region_level is not None:
+                raise InvalidInput("give regionLevel or the deprecated level, not both")
+            if level not in {str(v.value) for v in RegionLevel}:
+                raise InvalidInput("level: province, city or county")
+        elif region_level is not None:
+            level = str(region_level.value)
+        within = key_of(within, "Region") if within is not None else None
         rows = [
             r
             for r in self.board.regions.values()
@@ -319,15 +435,16 @@ class MpiBoard:
 
     @strawberry.field(description="One region.")
     def region(
-        self, code: Annotated[str, strawberry.argument(description="Region code.")]
+        self,
+        code: Annotated[str, strawberry.argument(description="The region's code or global id.")],
     ) -> RegionMpi | None:
-        found = self.board.regions.get(code)
+        found = self.board.regions.get(key_of(code, "Region"))
         return RegionMpi.of(found, self.board) if found else None
 
 
 @strawberry.type(description="A region's MPI as stored for one period (history).")
 class MpiSnapshot:
-    period: str = strawberry.field(description="The half-month.")
+    period: Period = strawberry.field(description="The half-month.")
     end: dt.date | None = strawberry.field(description="As of.")
     computed_at: dt.datetime = strawberry.field(description="When it was stored.")
     mpi: float | None = strawberry.field(description="The index.")
@@ -336,14 +453,72 @@ class MpiSnapshot:
     rates: JSON = strawberry.field(description="Each rate's basis, counted, rate and score.")
 
 
-def _period(text: str | None, info: Ctx) -> index.HalfMonth | None:
+def _period(text: str | None) -> index.HalfMonth | None:
+    """The half-month a Period names; a year, quarter or month is not one (BAD_USER_INPUT)."""
     return None if text is None else index.HalfMonth.parse(text)
 
 
 def _list(list_id: str | None) -> str | None:
+    list_id = key_of(list_id, "ProjectList") if list_id is not None else None
     if list_id is not None and list_id not in ("all", "leaders", "provincial", "city", "county"):
         raise InvalidInput("list: one of all, leaders, provincial, city, county")
     return list_id
+
+
+def _region(value: str | None) -> str | None:
+    return key_of(value, "Region") if value is not None else None
+
+
+def _one_key(sort: list[Any] | None, default: str) -> tuple[str, bool]:
+    """The (field, descending) of a one-key sort argument."""
+    if not sort:
+        return default, False
+    if len(sort) > 1:
+        raise InvalidInput("sort: one key (ties break on the project code)")
+    return str(sort[0].field.value), sort[0].direction is SortDirection.DESC
+
+
+@dataclass(frozen=True, slots=True)
+class _Activity:
+    code: str
+    project: Any  # fusion's project view
+    evidence: fusion.DayEvidence | None
+    status: str
+    idle_days: int
+
+
+async def _activities(info: Ctx, where: ProjectActivityWhere) -> list[_Activity]:
+    """Every project's newest judged day that ``where`` selects, by project code."""
+    watch = watch_of(info)
+    snap = await watch.current()
+    region = _region(where.region)
+    statuses = None if where.statuses is None else {str(s.value) for s in where.statuses}
+    stages = None if where.stages is None else {str(s.value) for s in where.stages}
+    out = []
+    for code, project in sorted(snap.projects.items()):
+        if region is not None and region not in watch.alerts.tree.up(project.region_code):
+            continue
+        if stages is not None and project.stage not in stages:
+            continue
+        history = snap.history.get(code, {})
+        evidence = history.get(fusion.last_complete(history, snap.today))
+        status = evidence.status.value if evidence is not None else "NO_DATA"
+        if statuses is not None and status not in statuses:
+            continue
+        out.append(_Activity(code, project, evidence, status, fusion.idle_run(history, snap.today)))
+    return out
+
+
+def _summary(row: _Activity) -> ProjectActivitySummary:
+    return ProjectActivitySummary(
+        project_code=row.code,
+        project_name=row.project.name,
+        region_code=row.project.region_code,
+        stage=ProjectStage(row.project.stage),
+        status=ActivityStatus(row.status),
+        idle_days=row.idle_days,
+        day=ActivityDay.of(row.evidence) if row.evidence is not None else None,
+    )
 
 
 @strawberry.type
@@ -357,20 +532,24 @@ class MpiQuery:
         self,
         info: Ctx,
         period: Annotated[
-            str | None, strawberry.argument(description="YYYY-MM-H1 or YYYY-MM-H2.")
+            Period | None,
+            strawberry.argument(description="A half-month: YYYY-MM-H1 or YYYY-MM-H2."),
         ] = None,
         list_id: Annotated[
             str | None,
-            strawberry.argument(name="list", description="Built-in list (default HUB_MPI_LIST)."),
+            strawberry.argument(
+                name="list",
+                description="Built-in project list, its id or global id (default HUB_MPI_LIST).",
+            ),
         ] = None,
         as_of: Annotated[
             dt.date | None, strawberry.argument(description="Evaluate as of this day.")
         ] = None,
     ) -> MpiBoard:
         watch = watch_of(info)
-        board = await watch.board(_period(period, info), list_id=_list(list_id), as_of=as_of)
+        board = await watch.board(_period(period), list_id=_list(list_id), as_of=as_of)
         return MpiBoard(
-            period=board.period.key,
+            period=Period(board.period.key),
             list_id=board.list_id,
             end=board.end,
             schedule_share=board.schedule_share,
@@ -385,15 +564,25 @@ class MpiQuery:
     async def mpi_history(
         self,
         info: Ctx,
-        region: Annotated[str, strawberry.argument(description="A region code.")],
+        region: Annotated[str, strawberry.argument(description="A region's code or global id.")],
         list_id: Annotated[
-            str | None, strawberry.argument(name="list", description="Built-in list.")
+            str | None,
+            strawberry.argument(
+                name="list", description="Built-in project list, its id or global id."
+            ),
+        ] = None,
+        sort: Annotated[
+            list[MpiSnapshotSort] | None,
+            strawberry.argument(description="One sort key (default: period, oldest first)."),
         ] = None,
     ) -> list[MpiSnapshot]:
-        rows = await watch_of(info).history(region, _list(list_id))
+        rows = await watch_of(info).history(key_of(region, "Region"), _list(list_id))
+        _, descending = _one_key(sort, "period")
+        if descending:
+            rows = rows[::-1]
         return [
             MpiSnapshot(
-                period=str(r["period"]),
+                period=Period(str(r["period"])),
                 end=dt.date.fromisoformat(r["end"]) if r.get("end") else None,
                 computed_at=dt.datetime.fromisoformat(str(r["computed_at"])),
                 mpi=r.get("mpi"),
@@ -412,12 +601,23 @@ class MpiQuery:
     async def project_activity(
         self,
         info: Ctx,
-        project: Annotated[str, strawberry.argument(description="Project code or global id.")],
+        project_code: Annotated[
+            str | None, strawberry.argument(description="The project's code or global id.")
+        ] = None,
         days: Annotated[int, strawberry.argument(description="How many days.")] = 7,
+        project: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Project code or global id.",
+                deprecation_reason="Use projectCode (the same values).",
+            ),
+        ] = None,
     ) -> list[ActivityDay]:
         if not 0 < days <= MAX_DAYS:
             raise InvalidInput(f"days: between 1 and {MAX_DAYS}")
-        code = project_code_of(project)
+        if (project_code is None) == (project is None):
+            raise InvalidInput("give projectCode (or the deprecated project), one of them")
+        code = project_code_of(project_code or project or "")
         snap = await watch_of(info).current()
         if code not in snap.projects:
             raise NotFound(f"no project {code[:80]!r}")
@@ -428,6 +628,7 @@ class MpiQuery:
         description="Every project's newest day of evidence (today, or yesterday while today "
         "shows nothing yet), by project code: one call for a map of many projects.",
         permission_classes=[allow(MONITORING_READERS)],
+        deprecation_reason="Use projectActivitiesConnection (paged; the full list is large).",
     )
     async def project_activities(
         self,
@@ -440,30 +641,41 @@ class MpiQuery:
             strawberry.argument(description="Only projects with one of these verdicts."),
         ] = None,
     ) -> list[ProjectActivitySummary]:
-        watch = watch_of(info)
-        snap = await watch.current()
-        wanted = None if statuses is None else {str(s.value) for s in statuses}
-        out = []
-        for code, project in sorted(snap.projects.items()):
-            if region is not None and region not in watch.alerts.tree.up(project.region_code):
-                continue
-            history = snap.history.get(code, {})
-            evidence = history.get(fusion.last_complete(history, snap.today))
-            status = evidence.status.value if evidence is not None else "NO_DATA"
-            if wanted is not None and status not in wanted:
-                continue
-            out.append(
-                ProjectActivitySummary(
-                    project_code=code,
-                    project_name=project.name,
-                    region_code=project.region_code,
-                    stage=project.stage,
-                    status=ActivityStatus(status),
-                    idle_days=fusion.idle_run(history, snap.today),
-                    day=ActivityDay.of(evidence) if evidence is not None else None,
-                )
-            )
-        return out
+        where = ProjectActivityWhere(region=region, statuses=statuses)
+        return [_summary(row) for row in await _activities(info, where)]
+
+    @strawberry.field(
+        description="Every project's newest day of evidence (today, or yesterday while today "
+        "shows nothing yet), a page at a time (default order: project code).",
+        permission_classes=[allow(MONITORING_READERS)],
+    )
+    async def project_activities_connection(
+        self,
+        info: Ctx,
+        where: Annotated[ProjectActivityWhere | None, strawberry.argument(description=_W)] = None,
+        sort: Annotated[
+            list[ProjectActivitySort] | None,
+            strawberry.argument(description="One sort key (default: project code)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ProjectActivityConnection:
+        rows = await _activities(info, where or ProjectActivityWhere())
+        name, descending = _one_key(sort, "project_code")
+        if name == "idle_days":
+            rows.sort(key=lambda r: (r.idle_days, r.code), reverse=descending)
+        elif descending:
+            rows.reverse()
+        return ProjectActivityConnection.of(
+            info.context,
+            f"projectActivities|{name}|{descending}",
+            rows,
+            lambda r: r.code,
+            _summary,
+            args(first, after, last, before),
+        )
 
     @strawberry.field(
         description="Projects whose reported progress the evidence contradicts, each explained.",
@@ -473,12 +685,18 @@ class MpiQuery:
         self,
         info: Ctx,
         region: Annotated[
-            str | None, strawberry.argument(description="In this region or below.")
+            str | None,
+            strawberry.argument(description="In this region or below (its code or global id)."),
+        ] = None,
+        sort: Annotated[
+            list[VerificationMismatchSort] | None,
+            strawberry.argument(description="One sort key (default: project code, then kind)."),
         ] = None,
     ) -> list[VerificationMismatch]:
         watch = watch_of(info)
         snap = await watch.current()
-        out = []
+        region = _region(region)
+        out: list[VerificationMismatch] = []
         for code, found in sorted(snap.mismatches.items()):
             project = snap.projects[code]
             if region is not None and region not in watch.alerts.tree.up(project.region_code):
@@ -495,4 +713,9 @@ class MpiQuery:
                 )
                 for m in found
             ]
+        name, descending = _one_key(sort, "project_code")
+        if name == "since":
+            out.sort(key=lambda m: (m.since, m.project_code, m.kind.name), reverse=descending)
+        elif descending:
+            out.sort(key=lambda m: (m.project_code, m.kind.name), reverse=True)
         return out

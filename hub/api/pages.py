@@ -8,13 +8,15 @@ from; a cursor whose item has left the list, or from another list, is BAD_USER_I
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 import strawberry
 
 from graph_schema.errors import InvalidInput
 from hub.api.context import Context
+from hub.api.enums import SortDirection
+from hub.api.lists import by_key
 from hub.api.mutations import ItemError
 from hub.api.paging import decode_cursor, encode_cursor, window
 from hub.api.relay import PageInfo
@@ -120,3 +122,51 @@ MAX_BATCH = 1000
 def check_batch(items: Sequence[Any]) -> None:
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"items: at most {MAX_BATCH} per call")
+
+
+# --- sorting lists computed in Python ---------------------------------------------------------
+
+MAX_SORT_KEYS = 3
+
+
+def sort_items[I](
+    items: Sequence[I],
+    sort: Sequence[Any] | None,
+    fields: Mapping[Any, Callable[[I], Any]],
+    tag: str,
+) -> tuple[list[I], str]:
+    """``items`` (already in their default order, which breaks ties) ordered by ``sort``, a
+    list of ``<X>Sort`` inputs (``field``, ``direction``), most significant first; a missing
+    value sorts last either way. Also the cursor tag for that order: a cursor from one order
+    is refused in another."""
+    keys = list(sort or [])
+    if len(keys) > MAX_SORT_KEYS:
+        raise InvalidInput(f"sort: at most {MAX_SORT_KEYS} keys")
+    out = list(items)
+    for key in reversed(keys):
+        value = fields[key.field]
+        present = [i for i in out if value(i) is not None]
+        missing = [i for i in out if value(i) is None]
+        descending = key.direction is SortDirection.DESC
+        out = sorted(present, key=value, reverse=descending) + missing
+    signature = ",".join(f"{k.field.value}:{k.direction.value}" for k in keys)
+    return out, f"{tag}|{signature}" if signature else tag
+
+
+# --- links from these types to the graph's entities -------------------------------------------
+
+
+async def entity_of(info: Any, entity: str, key: str | None) -> Any:
+    """The graph entity ``entity`` with ``key`` (batched with the request's other lookups),
+    for a link field; None without a key or when it no longer exists."""
+    if key is None:
+        return None
+    return await by_key(info, entity, key, object)
+
+
+async def linked(info: Any, entity: str, key: str) -> Any:
+    """The graph entity a link that the data guarantees points to (the object was read through
+    it a moment ago, e.g. tracking data hangs off its project)."""
+    found = await by_key(info, entity, key, object)
+    assert found is not None, f"{entity} {key} vanished"
+    return found

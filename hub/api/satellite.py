@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from graph_schema.errors import InvalidInput
+from hub.api.alerts import parcel_link
 from hub.api.context import Context
 from hub.api.monitoring import MAX_WINDOW_DAYS
 from ingest.errors import TelemetryUnavailable
@@ -52,11 +53,19 @@ _STATES = {
 }
 
 
+@strawberry.enum(description="Which satellite took a pass.")
+class SatelliteSensor(Enum):
+    SENTINEL_2 = strawberry.enum_value("sentinel-2", description="Sentinel-2 (10 m).")
+    LANDSAT = strawberry.enum_value(
+        "landsat", description="Landsat 8/9 Collection-2 Level-2 (30 m)."
+    )
+
+
 @strawberry.type(description="One optical pass over the parcel (Sentinel-2 or Landsat 8/9).")
 class SatelliteObservation:
     day: dt.date = strawberry.field(description="Acquisition day (UTC).")
-    sensor: str = strawberry.field(
-        description="`sentinel-2` (10 m) or `landsat` (Landsat 8/9 Collection-2 L2, 30 m); "
+    sensor: SatelliteSensor = strawberry.field(
+        description="SENTINEL_2 (10 m) or LANDSAT (Landsat 8/9 Collection-2 L2, 30 m); "
         "values are the sensor's own, before the detector's cross-sensor correction."
     )
     ndvi: float | None = strawberry.field(description="Mean NDVI of the clear pixels.")
@@ -70,7 +79,8 @@ class SatelliteObservation:
 
 @strawberry.type(description="A parcel's spectral series and construction-change state.")
 class ParcelSatellite:
-    parcel_id: str = strawberry.field(description="The parcel.")
+    parcel_id: str = strawberry.field(description="The parcel's number.")
+    parcel = parcel_link("parcel_id")
     state: SatelliteChangeState = strawberry.field(description="State after the latest pass.")
     change_score: float = strawberry.field(description="Score of the latest clear pass.")
     first_detected: dt.date | None = strawberry.field(
@@ -119,7 +129,7 @@ def parcel_satellite(
     shown = [
         SatelliteObservation(
             day=o.day,
-            sensor=o.sensor,
+            sensor=SatelliteSensor(o.sensor),
             ndvi=_num(o.ndvi),
             ndbi=_num(o.ndbi),
             bsi=_num(o.bsi),

@@ -5,8 +5,9 @@ and approval stages. Dates are judged at ``asOf`` (default: today, from the requ
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
 import strawberry
 from strawberry import UNSET
@@ -17,15 +18,23 @@ from graph_schema.statements import schedules as ss
 from hub.api import partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
-from hub.api.pages import BatchResult, ListPage, check_batch
+from hub.api.enums import SortDirection, WarningLevel
+from hub.api.pages import BatchResult, ListPage, check_batch, linked, sort_items
 from hub.api.paging import args as page_args
-from hub.api.relay import After, Before, First, Last
+from hub.api.paging import key_of
+from hub.api.relay import After, Before, First, Last, Node, NodeLookup
+from hub.api.scalars import Period
 from hub.clock import clock_of
 from hub.projects import approvals as ap
 from hub.projects import schedules as sc
 from hub.projects.financing import region_tree
 
+if TYPE_CHECKING:
+    from hub.api.entities.project import Project
+
 Ctx = Info[Context, None]
+ProjectRef = Annotated["Project", strawberry.lazy("hub.api.entities.project")]
+_DIRECTION = "Ascending (default) or descending."
 
 
 def _arg(description: str) -> Any:
@@ -44,13 +53,8 @@ class TaskStatus(Enum):
     LATE = strawberry.enum_value("late", description="Not finished by its planned end.")
 
 
-@strawberry.enum(description="Deviation of actual from planned cumulative investment.")
-class CurveWarning(Enum):
-    GREEN = strawberry.enum_value(
-        "green", description="On plan, ahead, or less behind than yellow."
-    )
-    YELLOW = strawberry.enum_value("yellow", description="yellowPoints to redPoints behind.")
-    RED = strawberry.enum_value("red", description="More than redPoints behind.")
+# One warning enum for the whole API (issue 27); this module's name for it stays for callers.
+CurveWarning = WarningLevel
 
 
 @strawberry.enum(description="An approval phase; the three run in parallel.")
@@ -82,8 +86,8 @@ class ApprovalLimitStatus(Enum):
 
 
 @strawberry.type(description="A task: a row of the responsibility table and a Gantt bar.")
-class ScheduleTask:
-    code: str = strawberry.field(description="Task code.")
+class ScheduleTask(Node):
+    code: str = strawberry.field(description="Task code (unique within its project).")
     name: str = strawberry.field(description="Task.")
     owner: str = strawberry.field(description="Responsible unit.")
     status: TaskStatus = strawberry.field(description="Status at asOf.")
@@ -100,11 +104,16 @@ class ScheduleTask:
     finish_delay_days: int | None = strawberry.field(
         description="Actual (or, late, asOf) minus planned end; null before it."
     )
+    project_code: strawberry.Private[str]
+
+    def node_key(self) -> str:
+        return f"{self.project_code}/{self.code}"
 
 
-def _task(b: sc.Bar) -> ScheduleTask:
+def _task(project_code: str, b: sc.Bar) -> ScheduleTask:
     t = b.task
     return ScheduleTask(
+        project_code=project_code,
         code=t.code,
         name=t.name,
         owner=t.owner,
@@ -121,7 +130,7 @@ def _task(b: sc.Bar) -> ScheduleTask:
 
 @strawberry.type(description="One month of the investment-progress curve (万元).")
 class CurvePoint:
-    month: str = strawberry.field(description="YYYY-MM.")
+    month: Period = strawberry.field(description="The month (a month period).")
     planned: float = strawberry.field(description="Planned this month.")
     actual: float | None = strawberry.field(description="Actual this month; null if unreported.")
     planned_cumulative: float = strawberry.field(description="Planned to date.")
@@ -130,7 +139,10 @@ class CurvePoint:
     deviation_points: float | None = strawberry.field(
         description="Deviation as points of the total plan (−12.5: 12.5 points behind)."
     )
-    warning: CurveWarning | None = strawberry.field(description="Against the thresholds.")
+    warning: WarningLevel | None = strawberry.field(
+        description="Deviation against the thresholds: GREEN on plan, ahead or less behind than "
+        "yellowPoints; YELLOW from yellowPoints to redPoints behind; RED more than redPoints."
+    )
 
 
 @strawberry.type(description="Planned against actual cumulative investment by month (万元).")
@@ -142,26 +154,33 @@ class InvestmentCurve:
 
 def _point(p: sc.CurvePoint) -> CurvePoint:
     return CurvePoint(
-        month=p.month,
+        month=Period(p.month),
         planned=p.planned,
         actual=p.actual,
         planned_cumulative=p.planned_cumulative,
         actual_cumulative=p.actual_cumulative,
         deviation=p.deviation,
         deviation_points=p.deviation_points,
-        warning=CurveWarning(p.warning.value) if p.warning else None,
+        warning=WarningLevel(p.warning.value) if p.warning else None,
     )
 
 
 @strawberry.type(description="A project's table and two charts (一表二图) at asOf.")
-class ProjectSchedule:
-    project_code: str = strawberry.field(description="Project.")
+class ProjectSchedule(Node):
+    project_code: str = strawberry.field(description="The project's code.")
     as_of: dt.date = strawberry.field(description="Date statuses are judged at.")
     tasks: list[ScheduleTask] = strawberry.field(
         description="Responsibility table and Gantt bars, in order."
     )
     late_tasks: int = strawberry.field(description="Tasks late at asOf.")
     months: strawberry.Private[list[ss.InvestmentMonth]]
+
+    def node_key(self) -> str:
+        return self.project_code
+
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
     @strawberry.field(description="The investment-progress curve with deviation warnings.")
     def investment_curve(
@@ -198,7 +217,7 @@ async def _schedules(info: Ctx, codes: list[str], today: dt.date) -> list[Projec
             ProjectSchedule(
                 project_code=code,
                 as_of=today,
-                tasks=[_task(b) for b in bars],
+                tasks=[_task(code, b) for b in bars],
                 late_tasks=sum(1 for b in bars if b.status is sc.TaskStatus.LATE),
                 months=months.get(code, []),
             )
@@ -206,14 +225,42 @@ async def _schedules(info: Ctx, codes: list[str], today: dt.date) -> list[Projec
     return out
 
 
-@strawberry.type(description="A page of project schedules (by project code).")
+@strawberry.type(description="A page of project schedules (default order: project code).")
 class ProjectScheduleConnection(ListPage[ProjectSchedule]):
     pass
 
 
+@strawberry.enum(description="Fields project schedules sort on.")
+class ProjectScheduleSortField(Enum):
+    PROJECT_CODE = strawberry.enum_value("project_code", description="The project's code.")
+    LATE_TASKS = strawberry.enum_value("late_tasks", description="Tasks late at asOf.")
+
+
+@strawberry.input(description="One sort key for project schedules.")
+class ProjectScheduleSort:
+    field: ProjectScheduleSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+_SCHEDULE_FIELDS: Final = {
+    ProjectScheduleSortField.PROJECT_CODE: lambda s: s.project_code,
+    ProjectScheduleSortField.LATE_TASKS: lambda s: s.late_tasks,
+}
+
+
+@strawberry.input(description="Filters on project schedules; every one given must hold.")
+class ProjectScheduleWhere:
+    region: str | None = strawberry.field(
+        default=None, description="Only projects in this region (code or global id)."
+    )
+    late: bool | None = strawberry.field(
+        default=None, description="Only those with (true) or without (false) late tasks."
+    )
+
+
 @strawberry.type(description="One approval item.")
-class ApprovalItem:
-    code: str = strawberry.field(description="Item code.")
+class ApprovalItem(Node):
+    code: str = strawberry.field(description="Item code (unique within its project).")
     name: str = strawberry.field(description="Item, e.g. 建设工程规划许可证.")
     authority: str | None = strawberry.field(description="Approving authority.")
     status: ApprovalItemStatus = strawberry.field(description="Status.")
@@ -222,6 +269,10 @@ class ApprovalItem:
     elapsed_working_days: int | None = strawberry.field(
         description="Working days under review (to asOf while open)."
     )
+    project_code: strawberry.Private[str]
+
+    def node_key(self) -> str:
+        return f"{self.project_code}/{self.code}"
 
 
 @strawberry.type(description="One approval phase: its items and progress.")
@@ -239,8 +290,8 @@ class ApprovalPhaseProgress:
 
 
 @strawberry.type(description="A project's approvals against the committed time limit.")
-class ApprovalProgress:
-    project_code: str = strawberry.field(description="Project.")
+class ApprovalProgress(Node):
+    project_code: str = strawberry.field(description="The project's code.")
     as_of: dt.date = strawberry.field(description="Date judged at.")
     regime: ApprovalRegime = strawberry.field(description="Regime, which sets the limit.")
     limit_working_days: int = strawberry.field(description="Committed limit.")
@@ -251,6 +302,13 @@ class ApprovalProgress:
     completed: bool = strawberry.field(description="Every item granted.")
     status: ApprovalLimitStatus = strawberry.field(description="Against the limit.")
     phases: list[ApprovalPhaseProgress] = strawberry.field(description="The three phases.")
+
+    def node_key(self) -> str:
+        return self.project_code
+
+    @strawberry.field(description="The project.")
+    async def project(self, info: Ctx) -> ProjectRef:
+        return cast("Project", await linked(info, "project", self.project_code))
 
 
 def _approvals(p: ap.ApprovalProgress, today: dt.date) -> ApprovalProgress:
@@ -274,6 +332,7 @@ def _approvals(p: ap.ApprovalProgress, today: dt.date) -> ApprovalProgress:
                 elapsed_working_days=ph.elapsed_working_days,
                 items=[
                     ApprovalItem(
+                        project_code=p.project_code,
                         code=i.item.code,
                         name=i.item.name,
                         authority=i.item.authority,
@@ -290,9 +349,43 @@ def _approvals(p: ap.ApprovalProgress, today: dt.date) -> ApprovalProgress:
     )
 
 
-@strawberry.type(description="A page of projects' approval progress (by project code).")
+@strawberry.type(description="A page of projects' approval progress (default: project code).")
 class ApprovalProgressConnection(ListPage[ApprovalProgress]):
     pass
+
+
+@strawberry.enum(description="Fields projects' approval progress sorts on.")
+class ApprovalProgressSortField(Enum):
+    PROJECT_CODE = strawberry.enum_value("project_code", description="The project's code.")
+    ELAPSED_WORKING_DAYS = strawberry.enum_value(
+        "elapsed_working_days", description="Working days elapsed; unknown last."
+    )
+    REMAINING_WORKING_DAYS = strawberry.enum_value(
+        "remaining_working_days", description="Working days left; unknown last."
+    )
+
+
+@strawberry.input(description="One sort key for projects' approval progress.")
+class ApprovalProgressSort:
+    field: ApprovalProgressSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+_APPROVAL_FIELDS: Final = {
+    ApprovalProgressSortField.PROJECT_CODE: lambda a: a.project_code,
+    ApprovalProgressSortField.ELAPSED_WORKING_DAYS: lambda a: a.elapsed_working_days,
+    ApprovalProgressSortField.REMAINING_WORKING_DAYS: lambda a: a.remaining_working_days,
+}
+
+
+@strawberry.input(description="Filters on projects' approval progress; every one given must hold.")
+class ApprovalProgressWhere:
+    region: str | None = strawberry.field(
+        default=None, description="Only projects in this region (code or global id)."
+    )
+    status: ApprovalLimitStatus | None = strawberry.field(
+        default=None, description="Only this status against the limit."
+    )
 
 
 async def _approval_list(info: Ctx, codes: list[str], today: dt.date) -> list[ApprovalProgress]:
@@ -303,6 +396,7 @@ async def _approval_list(info: Ctx, codes: list[str], today: dt.date) -> list[Ap
 async def _codes(info: Ctx, statement: Any, region: str | None) -> list[str]:
     rows = await info.context.store.run(statement)
     if region is not None:
+        region = key_of(region, "Region")
         tree = await region_tree(info.context.store)
         rows = [r for r in rows if region in tree.up(r["region_code"])]
     return sorted({str(r["code"]) for r in rows})
@@ -312,7 +406,7 @@ async def _codes(info: Ctx, statement: Any, region: str | None) -> list[str]:
     description="A task of a project's responsibility table (upserted by code)." + partial.INPUT
 )
 class ScheduleTaskInput:
-    project_code: str = strawberry.field(description="Project.")
+    project_code: str = strawberry.field(description="The project's code (or global id).")
     code: str = strawberry.field(description="Task code (lower-case).")
     name: str | None = strawberry.field(default=UNSET, description="Task." + partial.REQUIRED)
     owner: str | None = strawberry.field(
@@ -333,15 +427,15 @@ class ScheduleTaskInput:
 
 @strawberry.input(description="One month's planned and actual investment, 万元." + partial.INPUT)
 class InvestmentMonthInput:
-    project_code: str = strawberry.field(description="Project.")
-    month: str = strawberry.field(description="YYYY-MM.")
+    project_code: str = strawberry.field(description="The project's code (or global id).")
+    month: Period = strawberry.field(description="The month (a month period, e.g. 2025-06).")
     planned: float | None = strawberry.field(default=UNSET, description="Planned (default 0).")
     actual: float | None = strawberry.field(default=UNSET, description="Actual; null: unreported.")
 
 
 @strawberry.input(description="An approval item of a project (upserted by code)." + partial.INPUT)
 class ApprovalItemInput:
-    project_code: str = strawberry.field(description="Project.")
+    project_code: str = strawberry.field(description="The project's code (or global id).")
     code: str = strawberry.field(description="Item code (lower-case).")
     name: str | None = strawberry.field(default=UNSET, description="Item." + partial.REQUIRED)
     phase: ApprovalPhase | None = strawberry.field(
@@ -359,8 +453,16 @@ class ApprovalItemInput:
 
 
 def _raw(items: list[Any]) -> list[dict[str, Any]]:
-    """The fields each item sent (a partial upsert leaves the rest as stored)."""
-    return [partial.sent(item) for item in items]
+    """The fields each item sent (a partial upsert leaves the rest as stored), the project
+    named by its code or global id."""
+    out = []
+    for item in items:
+        row = partial.sent(item)
+        # A wrong id is kept as given: the item is rejected as naming no project, the others go on.
+        with suppress(InvalidInput):
+            row["project_code"] = key_of(item.project_code, "Project")
+        out.append(row)
+    return out
 
 
 @strawberry.type(description="Project schedules and approvals.")
@@ -369,24 +471,45 @@ class ScheduleQuery:
     async def project_schedule(
         self,
         info: Ctx,
-        project_code: Annotated[str, _arg("Project.")],
+        project_code: Annotated[str, _arg("The project's code (or global id).")],
         as_of: Annotated[dt.date | None, _arg("Judge at (default today).")] = None,
     ) -> ProjectSchedule | None:
-        found = await _schedules(info, [project_code], _today(info, as_of))
+        code = key_of(project_code, "Project")
+        found = await _schedules(info, [code], _today(info, as_of))
         return found[0] if found else None
 
     @strawberry.field(description="Projects with a schedule (by code).")
     async def project_schedules(
         self,
         info: Ctx,
-        region: Annotated[str | None, _arg("Only projects in this region.")] = None,
-        late: Annotated[bool | None, _arg("Only those with (true) or without late tasks.")] = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects in this region.",
+                deprecation_reason="Use where: {region: ...}.",
+            ),
+        ] = None,
+        late: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Only those with (true) or without late tasks.",
+                deprecation_reason="Use where: {late: ...}.",
+            ),
+        ] = None,
         as_of: Annotated[dt.date | None, _arg("Judge at (default today).")] = None,
+        where: Annotated[ProjectScheduleWhere | None, _arg("Filters.")] = None,
+        sort: Annotated[
+            list[ProjectScheduleSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties break on project code."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> ProjectScheduleConnection:
+        w = where or ProjectScheduleWhere()
+        region = w.region if w.region is not None else region
+        late = w.late if w.late is not None else late
         codes = sorted(
             set(await _codes(info, ss.SCHEDULED, region))
             | set(await _codes(info, ss.INVESTED, region))
@@ -394,9 +517,10 @@ class ScheduleQuery:
         found = await _schedules(info, codes, _today(info, as_of))
         if late is not None:
             found = [s for s in found if (s.late_tasks > 0) == late]
+        found, tag = sort_items(found, sort, _SCHEDULE_FIELDS, "project_schedules")
         return ProjectScheduleConnection.of(
             info.context,
-            "project_schedules",
+            tag,
             found,
             lambda s: s.project_code,
             lambda s: s,
@@ -407,31 +531,52 @@ class ScheduleQuery:
     async def approval_progress(
         self,
         info: Ctx,
-        project_code: Annotated[str, _arg("Project.")],
+        project_code: Annotated[str, _arg("The project's code (or global id).")],
         as_of: Annotated[dt.date | None, _arg("Judge at (default today).")] = None,
     ) -> ApprovalProgress | None:
-        found = await _approval_list(info, [project_code], _today(info, as_of))
+        code = key_of(project_code, "Project")
+        found = await _approval_list(info, [code], _today(info, as_of))
         return found[0] if found else None
 
     @strawberry.field(description="Projects' approvals against their limits (by code).")
     async def approval_progresses(
         self,
         info: Ctx,
-        region: Annotated[str | None, _arg("Only projects in this region.")] = None,
-        status: Annotated[ApprovalLimitStatus | None, _arg("Only this status.")] = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects in this region.",
+                deprecation_reason="Use where: {region: ...}.",
+            ),
+        ] = None,
+        status: Annotated[
+            ApprovalLimitStatus | None,
+            strawberry.argument(
+                description="Only this status.", deprecation_reason="Use where: {status: ...}."
+            ),
+        ] = None,
         as_of: Annotated[dt.date | None, _arg("Judge at (default today).")] = None,
+        where: Annotated[ApprovalProgressWhere | None, _arg("Filters.")] = None,
+        sort: Annotated[
+            list[ApprovalProgressSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties break on project code."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> ApprovalProgressConnection:
+        w = where or ApprovalProgressWhere()
+        region = w.region if w.region is not None else region
+        status = w.status if w.status is not None else status
         codes = await _codes(info, ss.APPROVING, region)
         found = await _approval_list(info, codes, _today(info, as_of))
         if status is not None:
             found = [a for a in found if a.status == status]
+        found, tag = sort_items(found, sort, _APPROVAL_FIELDS, "approval_progresses")
         return ApprovalProgressConnection.of(
             info.context,
-            "approval_progresses",
+            tag,
             found,
             lambda a: a.project_code,
             lambda a: a,
@@ -495,3 +640,39 @@ class ScheduleMutation:
             partial=True,
         )
         return BatchResult.of(outcomes)
+
+
+# --- node(id:) ----------------------------------------------------------------------------------
+
+
+async def _schedule_node(info: Ctx, key: str) -> ProjectSchedule | None:
+    found = await _schedules(info, [key], _today(info, None))
+    return found[0] if found else None
+
+
+async def _task_node(info: Ctx, key: str) -> ScheduleTask | None:
+    project, _, code = key.partition("/")
+    found = await _schedules(info, [project], _today(info, None))
+    tasks = [t for s in found for t in s.tasks if t.code == code]
+    return tasks[0] if tasks else None
+
+
+async def _approvals_node(info: Ctx, key: str) -> ApprovalProgress | None:
+    found = await _approval_list(info, [key], _today(info, None))
+    return found[0] if found else None
+
+
+async def _approval_item_node(info: Ctx, key: str) -> ApprovalItem | None:
+    project, _, code = key.partition("/")
+    found = await _approval_list(info, [project], _today(info, None))
+    items = [i for a in found for ph in a.phases for i in ph.items if i.code == code]
+    return items[0] if items else None
+
+
+# Every role that reaches the schedule fields reads these (the bank role reaches neither).
+NODES: Final = (
+    NodeLookup("ProjectSchedule", _schedule_node),
+    NodeLookup("ScheduleTask", _task_node),
+    NodeLookup("ApprovalProgress", _approvals_node),
+    NodeLookup("ApprovalItem", _approval_item_node),
+)

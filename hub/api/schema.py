@@ -28,7 +28,19 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext, Info
 
 from graph_schema.errors import Forbidden, HubError, InvalidInput
-from hub.api import lists, lookahead, paging, scoreboard
+from hub.api import (
+    alerts,
+    financing,
+    indicators,
+    land,
+    lists,
+    lookahead,
+    monitoring,
+    paging,
+    schedules,
+    scoreboard,
+    supervision,
+)
 from hub.api.access import MONITORING_READERS, RoleScope, allow, may_read_type
 from hub.api.aggregates import top_list
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
@@ -88,6 +100,7 @@ from hub.api.scoreboard import ScoreboardMutation, ScoreboardQuery
 from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
+from hub.api.supervision_list import SupervisionCaseListQuery
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
@@ -105,7 +118,15 @@ ENTITY_PARTS: Final = (
 )
 ENTITY_TYPE_LIST = [part.node_type for part in ENTITY_PARTS]
 # Node types outside the graph's entities, from the modules that declare them (their NODES).
-_NODE_LOOKUP_LIST: Final[tuple[NodeLookup, ...]] = ()
+_NODE_LOOKUP_LIST: Final[tuple[NodeLookup, ...]] = (
+    *financing.NODES,
+    *land.NODES,
+    *schedules.NODES,
+    *indicators.NODES,
+    *alerts.NODES,
+    *supervision.NODES,
+    *monitoring.NODES,
+)
 NODE_LOOKUPS: Final = {lookup.type_name: lookup for lookup in _NODE_LOOKUP_LIST}
 SURFACE: Final = lists.surface_from((*ENTITY_PARTS, scoreboard.PART))
 
@@ -192,6 +213,7 @@ class Query(
     AlertQuery,
     AlertCountQuery,
     SupervisionQuery,
+    SupervisionCaseListQuery,
     MpiQuery,
 ):
     @strawberry.field(description="Any object by its global id; null when it no longer exists.")

@@ -17,14 +17,18 @@ import strawberry
 from strawberry import UNSET
 from strawberry.types import Info
 
+from graph_schema.errors import InvalidInput
 from graph_schema.statements.scoreboard import BUILT_IN, Figure, list_filters
 from hub.api import lists, lookahead, paging, partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.region import Region
+from hub.api.enums import SortDirection, WarningLevel
 from hub.api.mutations import UpsertResult, _upsert
+from hub.api.paging import key_of
 from hub.api.relay import After, Before, Connection, First, Last, Node
+from hub.api.scalars import Period
 from hub.promotion import scoreboard
 
 Ctx = Info[Context, None]
@@ -94,6 +98,30 @@ class ProjectListConnection(Connection[ProjectList]):
     pass
 
 
+@strawberry.input(description="Filters on stored project lists; every one given must hold.")
+class ProjectListWhere:
+    ids: list[str] | None = strawberry.field(
+        default=None, description="Only these lists (listIds or global ids)."
+    )
+    name_contains: str | None = strawberry.field(
+        default=None, description="Name contains this text."
+    )
+
+
+@strawberry.enum(description="Fields stored project lists sort on.")
+class ProjectListSortField(Enum):
+    ID = strawberry.enum_value("id", description="The list's listId.")
+    NAME = strawberry.enum_value("name", description="Name.")
+
+
+@strawberry.input(description="One sort key for stored project lists.")
+class ProjectListSort:
+    field: ProjectListSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (default) or descending."
+    )
+
+
 # This module's part of the schema's lists.Surface (hub.api.schema assembles it).
 PART: Final = lists.Part("project_list", ProjectList, ProjectListConnection, ("id", "name"))
 
@@ -112,18 +140,17 @@ class ProjectListInput:
     name: str | None = strawberry.field(default=UNSET, description="Name." + partial.REQUIRED)
     description: str | None = strawberry.field(default=UNSET, description="What it is for.")
     project_codes: list[str] | None = strawberry.field(
-        default=UNSET, description="National codes of the projects on the list."
+        default=UNSET, description="The projects on the list: national codes (or global ids)."
     )
 
 
 # --- the scoreboard ----------------------------------------------------------------------------
 
 
-@strawberry.enum(description="How a rate compares with the thresholds (HUB_SCOREBOARD_*).")
-class ScoreboardWarning(Enum):
-    GREEN = strawberry.enum_value("green", description="At or above the yellow threshold.")
-    YELLOW = strawberry.enum_value("yellow", description="Below yellow, at or above red.")
-    RED = strawberry.enum_value("red", description="Below the red threshold.")
+# One warning enum for the whole API (issue 27); this module's name for it stays for callers
+# (hub.api.mpi). Against HUB_SCOREBOARD_*: GREEN at or above yellow, YELLOW below yellow and at
+# or above red, RED below red.
+ScoreboardWarning = WarningLevel
 
 
 @strawberry.enum(description="Which rate orders the cities.")
@@ -134,8 +161,8 @@ class ScoreboardRanking(Enum):
     )
 
 
-def _warning(level: scoreboard.WarningLevel | None) -> ScoreboardWarning | None:
-    return None if level is None else ScoreboardWarning(level.value)
+def _warning(level: scoreboard.WarningLevel | None) -> WarningLevel | None:
+    return None if level is None else WarningLevel(level.value)
 
 
 @strawberry.type(description="The thresholds the warnings used (shares; 0.8 is 80%).")
@@ -163,7 +190,7 @@ class LandingRate:
     rank: int | None = strawberry.field(
         description="Position among the cities, 1 highest; equal rates share a rank."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="Against the landing thresholds; null without a rate."
     )
     window: strawberry.Private[scoreboard.Window]
@@ -234,7 +261,7 @@ class CompletionRate:
     rank: int | None = strawberry.field(
         description="Position among the cities, 1 highest; equal rates share a rank."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="rate ÷ scheduleShare against the completion thresholds; null without a rate."
     )
     window: strawberry.Private[scoreboard.Window]
@@ -264,10 +291,14 @@ class CityScore:
     completion: CompletionRate = strawberry.field(
         description="Investment completion rate and its projects."
     )
-    warning: ScoreboardWarning | None = strawberry.field(
+    warning: WarningLevel | None = strawberry.field(
         description="The worse of the two warnings; null when neither rate exists."
     )
     code: strawberry.Private[str]
+
+    @strawberry.field(description="The city's code.")
+    def city_code(self) -> str:
+        return self.code
 
     @strawberry.field(description="The city (its counties' projects count as its own).")
     async def city(self, info: Ctx) -> Region:
@@ -278,7 +309,7 @@ class CityScore:
 
 @strawberry.type(description="Cities ranked on landing and investment completion over a list.")
 class CityScoreboard:
-    period: str = strawberry.field(description="The period, as given.")
+    period: Period = strawberry.field(description="The period, as given.")
     from_: dt.date = strawberry.field(name="from", description="First day of the period.")
     to: dt.date = strawberry.field(description="Last day counted: the period's end or asOf.")
     cumulative: bool = strawberry.field(description="Due counts every start planned by `to`.")
@@ -325,7 +356,7 @@ def _board(board: scoreboard.Scoreboard) -> CityScoreboard:
             )
         )
     return CityScoreboard(
-        period=win.period.label,
+        period=Period(win.period.label),
         from_=win.start,
         to=win.end,
         cumulative=win.cumulative,
@@ -348,9 +379,9 @@ def _arg(description: str) -> Any:
 class ScoreboardQuery:
     @strawberry.field(description="One project list, built in or stored, by its id.")
     async def project_list(
-        self, info: Ctx, id: Annotated[str, _arg("List id, e.g. leaders.")]
+        self, info: Ctx, id: Annotated[str, _arg("The list's listId, e.g. leaders, or its id.")]
     ) -> ProjectList | None:
-        return await project_list(info, id)
+        return await project_list(info, key_of(id, "ProjectList"))
 
     @strawberry.field(description="The built-in lists: all, leaders, provincial, city, county.")
     def built_in_project_lists(self) -> list[ProjectList]:
@@ -360,12 +391,24 @@ class ScoreboardQuery:
     async def project_lists(
         self,
         info: Ctx,
+        where: Annotated[
+            ProjectListWhere | None, _arg("Filters; every one given must hold.")
+        ] = None,
+        sort: Annotated[
+            list[ProjectListSort] | None,
+            _arg("Sort keys, most significant first (at most 3); ties break on the key."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> ProjectListConnection:
-        page = await lookahead.page(info, "project_list", **paging.args(first, after, last, before))
+        if where is not None and where.ids is not None:
+            where = ProjectListWhere(
+                ids=[key_of(i, "ProjectList") for i in where.ids], name_contains=where.name_contains
+            )
+        args = paging.args(first, after, last, before)
+        page = await lookahead.page(info, "project_list", where=where, sort=sort, **args)
         return ProjectListConnection.of(page)
 
     @strawberry.field(
@@ -376,10 +419,12 @@ class ScoreboardQuery:
     async def city_scoreboard(
         self,
         info: Ctx,
-        period: Annotated[str, _arg("YYYY, YYYY-Qn or YYYY-MM.")],
+        period: Annotated[Period, _arg("A year, quarter or month (not a half-month).")],
         list_: Annotated[
             str,
-            strawberry.argument(name="list", description="Project list id (built in or stored)."),
+            strawberry.argument(
+                name="list", description="Project list: its listId (built in or stored) or id."
+            ),
         ] = "all",
         as_of: Annotated[
             dt.date | None, _arg("Count as of this day within the period (default: its end).")
@@ -387,11 +432,15 @@ class ScoreboardQuery:
         cumulative: Annotated[
             bool, _arg("Due: every start planned by the end, not only within the period.")
         ] = False,
-        within: Annotated[str | None, _arg("Only the cities of this province (code).")] = None,
+        within: Annotated[
+            str | None, _arg("Only the cities of this province (code or global id).")
+        ] = None,
         rank_by: Annotated[
             ScoreboardRanking, _arg("Which rate orders the rows.")
         ] = ScoreboardRanking.LANDING_RATE,
     ) -> CityScoreboard:
+        list_ = key_of(list_, "ProjectList")
+        within = key_of(within, "Region") if within is not None else None
         win = scoreboard.window(list_, period, as_of=as_of, cumulative=cumulative, within=within)
         board = await scoreboard.compute(
             info.context.store, win, info.context.scoreboard, scoreboard.RankBy(str(rank_by.value))
@@ -414,4 +463,15 @@ class ScoreboardMutation:
             list[ProjectListInput], _arg("Lists to write (at most 1000); each on its own.")
         ],
     ) -> UpsertResult:
+        for item in items:
+            if isinstance(item.project_codes, list):  # not omitted (partial updates), not null
+                item.project_codes = [_lenient_project(c) for c in item.project_codes]
         return await _upsert(info, "project_list", items)
+
+
+def _lenient_project(value: str) -> str:
+    # A wrong id is kept as given: the item is rejected as naming no project, the others go on.
+    try:
+        return key_of(value, "Project")
+    except InvalidInput:
+        return value

@@ -19,8 +19,10 @@ from graph_schema.errors import InvalidInput
 from hub.api import lists
 from hub.api.context import Context
 from hub.api.entities.region import Region
-from hub.api.enums import TargetBasis
+from hub.api.enums import TargetBasis, WarningLevel
 from hub.api.indicators import Indicator
+from hub.api.paging import key_of
+from hub.api.scalars import Period
 from hub.promotion import indicators as ind
 from hub.promotion.sensing import race as rc
 from hub.promotion.sensing.barometer import IndicatorHeat, Reading
@@ -44,11 +46,8 @@ class HeatLevel(Enum):
     HOT = strawberry.enum_value("hot", description="From HUB_SENSING_HEAT_HOT_FROM.")
 
 
-@strawberry.enum(description="Red/yellow/green against HUB_SENSING_TRACKING_* thresholds.")
-class TrackingWarning(Enum):
-    GREEN = strawberry.enum_value("green", description="On track.")
-    YELLOW = strawberry.enum_value("yellow", description="Below the yellow threshold.")
-    RED = strawberry.enum_value("red", description="Below the red threshold.")
+# One warning enum for the whole API (issue 27); this module's name for it stays for callers.
+TrackingWarning = WarningLevel
 
 
 @strawberry.enum(description="How race values become comparable scores.")
@@ -66,8 +65,13 @@ class RaceNormalisation(Enum):
 
 @strawberry.input(description="An indicator and its weight, overriding the stored weights.")
 class IndicatorWeightInput:
-    indicator: str = strawberry.field(description="Indicator id.")
+    indicator_id: str | None = strawberry.field(
+        default=None, description="Indicator id (or global id); required (or the old name)."
+    )
     weight: float = strawberry.field(description="Non-negative weight.")
+    indicator: str | None = strawberry.field(
+        default=None, description="Indicator id.", deprecation_reason="Use indicatorId."
+    )
 
 
 def _weights(items: list[IndicatorWeightInput] | None) -> dict[str, float] | None:
@@ -75,10 +79,18 @@ def _weights(items: list[IndicatorWeightInput] | None) -> dict[str, float] | Non
         return None
     out: dict[str, float] = {}
     for item in items:
-        if item.indicator in out:
-            raise InvalidInput(f"weights: {item.indicator} given twice")
-        out[item.indicator] = item.weight
+        given = [v for v in (item.indicator_id, item.indicator) if v is not None]
+        if len(given) != 1:
+            raise InvalidInput("weights: give each weight's indicatorId (once)")
+        indicator = key_of(given[0], "Indicator")
+        if indicator in out:
+            raise InvalidInput(f"weights: {indicator} given twice")
+        out[indicator] = item.weight
     return out
+
+
+def _region_key(code: str | None) -> str | None:
+    return None if code is None else key_of(code, "Region")
 
 
 async def _region(info: Ctx, code: str) -> Region:
@@ -96,7 +108,7 @@ async def _region(info: Ctx, code: str) -> Region:
 class IndicatorHeatReading:
     indicator: Indicator = strawberry.field(description="The indicator.")
     weight: float = strawberry.field(description="Its weight in the composite.")
-    period: str | None = strawberry.field(
+    period: Period | None = strawberry.field(
         description="Period of the current value: the latest ending by the barometer's period."
     )
     value: float | None = strawberry.field(description="The current value.")
@@ -115,7 +127,7 @@ class IndicatorHeatReading:
         return cls(
             indicator=Indicator.of(indicator),
             weight=h.weight,
-            period=h.period.label if h.period else None,
+            period=Period(h.period.label) if h.period else None,
             value=h.value,
             history=h.history,
             percentile=h.percentile,
@@ -126,7 +138,7 @@ class IndicatorHeatReading:
 
 @strawberry.type(description="The investment barometer of one region for one period.")
 class Barometer:
-    period: str = strawberry.field(description="The period, as given.")
+    period: Period = strawberry.field(description="The period, as given.")
     to: dt.date = strawberry.field(description="Values of periods ending by this day count.")
     composite: float | None = strawberry.field(
         description="Weighted mean heat percentile of the indicators that have one (weights "
@@ -139,6 +151,10 @@ class Barometer:
     indicators: list[IndicatorHeatReading] = strawberry.field(description="By indicator id.")
     code: strawberry.Private[str]
 
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
+
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
         return await _region(info, self.code)
@@ -147,7 +163,7 @@ class Barometer:
     def of(cls, b: ind.Barometer, known: dict[str, Any]) -> Barometer:
         r: Reading = b.reading
         return cls(
-            period=b.period.label,
+            period=Period(b.period.label),
             to=r.end,
             composite=r.composite,
             heat=HeatLevel(r.heat.value) if r.heat else None,
@@ -178,8 +194,14 @@ class ForecastTerm:
 
 @strawberry.type(description="An indicator left out of the model, and why.")
 class ForecastExclusion:
-    indicator: str = strawberry.field(description="Indicator id.")
+    indicator: str = strawberry.field(
+        description="Indicator id.", deprecation_reason="Use indicatorId (the same value)."
+    )
     reason: str = strawberry.field(description="Why.")
+
+    @strawberry.field(description="The indicator's id (indicatorId).")
+    def indicator_id(self) -> str:
+        return self.indicator
 
 
 @strawberry.type(
@@ -190,8 +212,8 @@ class ForecastExclusion:
 )
 class InvestmentForecast:
     indicator: Indicator = strawberry.field(description="The target (HUB_SENSING_INVESTMENT_*).")
-    period: str = strawberry.field(description="The period forecast.")
-    trained_through: str = strawberry.field(description="The last period of the target known.")
+    period: Period = strawberry.field(description="The period forecast.")
+    trained_through: Period = strawberry.field(description="The last period of the target known.")
     value: float = strawberry.field(description="The forecast, in the target's unit.")
     low: float = strawberry.field(description="Lower bound: value − z × backtest RMSE.")
     high: float = strawberry.field(description="Upper bound: value + z × backtest RMSE.")
@@ -209,6 +231,10 @@ class InvestmentForecast:
     excluded: list[ForecastExclusion] = strawberry.field(description="Indicators left out.")
     code: strawberry.Private[str]
 
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
+
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
         return await _region(info, self.code)
@@ -219,7 +245,7 @@ class InvestmentForecast:
 
 @strawberry.type(description="One period of the investment–GDP relation.")
 class RelationPoint:
-    period: str = strawberry.field(description="The GDP indicator's period.")
+    period: Period = strawberry.field(description="The GDP indicator's period.")
     investment_growth: float = strawberry.field(description="Investment growth, %.")
     gdp_growth: float = strawberry.field(description="GDP growth, %.")
 
@@ -246,6 +272,10 @@ class InvestmentTarget:
     observations: int = strawberry.field(description="Periods in the fit.")
     history: list[RelationPoint] = strawberry.field(description="The periods fitted.")
     code: strawberry.Private[str]
+
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
 
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
@@ -276,8 +306,15 @@ class IndicatorTracking:
         description="What the warning reads: attainment, or attainment ÷ scheduleShare."
     )
     met: bool | None = strawberry.field(description="Whether the target is reached already.")
-    warning: TrackingWarning | None = strawberry.field(description="Red, yellow or green.")
+    warning: WarningLevel | None = strawberry.field(
+        description="Against HUB_SENSING_TRACKING_*: GREEN on track, YELLOW below the yellow "
+        "threshold, RED below the red one."
+    )
     code: strawberry.Private[str]
+
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
 
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
@@ -311,6 +348,10 @@ class RaceEntry:
     scores: list[RaceScore] = strawberry.field(description="By indicator id.")
     code: strawberry.Private[str]
 
+    @strawberry.field(description="The region's code.")
+    def region_code(self) -> str:
+        return self.code
+
     @strawberry.field(description="The region.")
     async def region(self, info: Ctx) -> Region:
         return await _region(info, self.code)
@@ -321,7 +362,7 @@ class RaceEntry:
     "composite, competition ranks and the leaders (see hub/promotion/sensing/race.py)."
 )
 class RegionalRace:
-    period: str = strawberry.field(description="The period, as given.")
+    period: Period = strawberry.field(description="The period, as given.")
     from_: dt.date = strawberry.field(name="from", description="First day of the period.")
     to: dt.date = strawberry.field(description="Last day of the period.")
     normalisation: RaceNormalisation = strawberry.field(description="How scores were made.")
@@ -351,7 +392,7 @@ def _race(r: ind.Race) -> RegionalRace:
         for e in r.entries
     ]
     return RegionalRace(
-        period=r.period.label,
+        period=Period(r.period.label),
         from_=r.period.start,
         to=r.period.end,
         normalisation=RaceNormalisation(r.normalisation.value),
@@ -382,28 +423,31 @@ class SensingQuery:
     async def barometer(
         self,
         info: Ctx,
-        region: Annotated[str, _arg("Region code.")],
-        period: Annotated[str, _arg("YYYY-MM, YYYY-Qn or YYYY: values ending by its end count.")],
+        region: Annotated[str, _arg("Region code (or global id).")],
+        period: Annotated[
+            Period, _arg("A month, quarter or year (not a half-month): values ending by its end.")
+        ],
         weights: WeightsArg = None,
     ) -> Barometer:
         ctx = info.context
-        found = await ind.barometer(ctx.store, region, period, ctx.sensing, _weights(weights))
+        code = key_of(region, "Region")
+        found = await ind.barometer(ctx.store, code, period, ctx.sensing, _weights(weights))
         return Barometer.of(found, await ind.indicators(ctx.store))
 
     @strawberry.field(description="The barometer for each period from `from` to `to`.")
     async def barometer_history(
         self,
         info: Ctx,
-        region: Annotated[str, _arg("Region code.")],
+        region: Annotated[str, _arg("Region code (or global id).")],
         from_: Annotated[
-            str, strawberry.argument(name="from", description="First period, e.g. 2024-01.")
+            Period, strawberry.argument(name="from", description="First period, e.g. 2024-01.")
         ],
-        to: Annotated[str, _arg("Last period, of the same length as from.")],
+        to: Annotated[Period, _arg("Last period, of the same length as from.")],
         weights: WeightsArg = None,
     ) -> list[Barometer]:
         ctx = info.context
         found = await ind.barometer_history(
-            ctx.store, region, from_, to, ctx.sensing, _weights(weights)
+            ctx.store, key_of(region, "Region"), from_, to, ctx.sensing, _weights(weights)
         )
         known = await ind.indicators(ctx.store)
         return [Barometer.of(b, known) for b in found]
@@ -415,23 +459,26 @@ class SensingQuery:
     async def investment_forecast(
         self,
         info: Ctx,
-        region: Annotated[str, _arg("Region code.")],
+        region: Annotated[str, _arg("Region code (or global id).")],
         indicators: Annotated[
-            list[str] | None, _arg("Leading indicators to use (default: the barometer's).")
+            list[str] | None,
+            _arg("Leading indicators to use, ids or global ids (default: the barometer's)."),
         ] = None,
         through: Annotated[
-            str | None,
+            Period | None,
             _arg("Use only periods ending by this one: the forecast as made then (default: all)."),
         ] = None,
     ) -> InvestmentForecast:
         ctx = info.context
-        f = await ind.investment_forecast(ctx.store, region, ctx.sensing, indicators, through)
+        code = key_of(region, "Region")
+        chosen = None if indicators is None else [key_of(i, "Indicator") for i in indicators]
+        f = await ind.investment_forecast(ctx.store, code, ctx.sensing, chosen, through)
         known = await ind.indicators(ctx.store)
         r = f.result
         return InvestmentForecast(
             indicator=Indicator.of(f.indicator),
-            period=f.period.label,
-            trained_through=f.through.label,
+            period=Period(f.period.label),
+            trained_through=Period(f.through.label),
             value=r.value,
             low=r.low,
             high=r.high,
@@ -464,7 +511,7 @@ class SensingQuery:
     async def investment_target(
         self,
         info: Ctx,
-        region: Annotated[str, _arg("Region code.")],
+        region: Annotated[str, _arg("Region code (or global id).")],
         gdp_growth_target: Annotated[float, _arg("GDP growth target, %.")],
         confidence: Annotated[
             float | None, _arg("Interval level (default HUB_SENSING_CONFIDENCE).")
@@ -472,7 +519,7 @@ class SensingQuery:
     ) -> InvestmentTarget:
         ctx = info.context
         t = await ind.derive_investment_target(
-            ctx.store, region, gdp_growth_target, ctx.sensing, confidence
+            ctx.store, key_of(region, "Region"), gdp_growth_target, ctx.sensing, confidence
         )
         d, rel = t.derivation, t.derivation.relation
         return InvestmentTarget(
@@ -487,7 +534,7 @@ class SensingQuery:
             residual_sd=rel.residual_sd,
             observations=rel.observations,
             history=[
-                RelationPoint(period=p.label, investment_growth=i, gdp_growth=g)
+                RelationPoint(period=Period(p.label), investment_growth=i, gdp_growth=g)
                 for p, i, g in t.pairs
             ],
             code=t.region,
@@ -501,11 +548,13 @@ class SensingQuery:
         self,
         info: Ctx,
         year: Annotated[int, _arg("Target year.")],
-        region: Annotated[str | None, _arg("Only this region's targets.")] = None,
+        region: Annotated[
+            str | None, _arg("Only this region's targets (code or global id).")
+        ] = None,
         as_of: Annotated[dt.date | None, _arg("Count values of periods ending by then.")] = None,
     ) -> list[IndicatorTracking]:
         ctx = info.context
-        rows = await ind.tracking(ctx.store, year, ctx.sensing, region, as_of)
+        rows = await ind.tracking(ctx.store, year, ctx.sensing, _region_key(region), as_of)
         return [
             IndicatorTracking(
                 indicator=Indicator.of(t.indicator),
@@ -519,7 +568,7 @@ class SensingQuery:
                 schedule_share=t.progress.schedule_share,
                 ratio=t.progress.ratio,
                 met=t.progress.met,
-                warning=TrackingWarning(t.progress.warning.value) if t.progress.warning else None,
+                warning=WarningLevel(t.progress.warning.value) if t.progress.warning else None,
                 code=t.region,
             )
             for t in rows
@@ -532,8 +581,10 @@ class SensingQuery:
     async def regional_race(
         self,
         info: Ctx,
-        period: Annotated[str, _arg("YYYY-Qn (or YYYY-MM, YYYY).")],
-        within: Annotated[str | None, _arg("Race the regions directly within this one.")] = None,
+        period: Annotated[Period, _arg("A quarter (or a month or year; not a half-month).")],
+        within: Annotated[
+            str | None, _arg("Race the regions directly within this one (code or global id).")
+        ] = None,
         weights: WeightsArg = None,
         normalisation: Annotated[
             RaceNormalisation | None, _arg("Default HUB_SENSING_RACE_NORMALISATION.")
@@ -547,7 +598,7 @@ class SensingQuery:
             ctx.store,
             period,
             ctx.sensing,
-            within=within,
+            within=_region_key(within),
             weights=_weights(weights),
             normalisation=_normalisation(normalisation),
             leaders=_leaders(leaders),
@@ -559,10 +610,12 @@ class SensingQuery:
         self,
         info: Ctx,
         from_: Annotated[
-            str, strawberry.argument(name="from", description="First period, e.g. 2025-Q1.")
+            Period, strawberry.argument(name="from", description="First period, e.g. 2025-Q1.")
         ],
-        to: Annotated[str, _arg("Last period, of the same length as from.")],
-        within: Annotated[str | None, _arg("Race the regions directly within this one.")] = None,
+        to: Annotated[Period, _arg("Last period, of the same length as from.")],
+        within: Annotated[
+            str | None, _arg("Race the regions directly within this one (code or global id).")
+        ] = None,
         weights: WeightsArg = None,
         normalisation: Annotated[
             RaceNormalisation | None, _arg("Default HUB_SENSING_RACE_NORMALISATION.")
@@ -577,7 +630,7 @@ class SensingQuery:
             from_,
             to,
             ctx.sensing,
-            within=within,
+            within=_region_key(within),
             weights=_weights(weights),
             normalisation=_normalisation(normalisation),
             leaders=_leaders(leaders),

@@ -11,6 +11,8 @@ from strawberry.types import Info
 
 from graph_schema.periods import Granularity
 from hub.api.context import Context
+from hub.api.paging import key_of
+from hub.api.scalars import Period
 from hub.promotion import statistics
 
 Ctx = Info[Context, None]
@@ -25,7 +27,7 @@ class PeriodGranularity(Enum):
 
 @strawberry.type(description="Reported figures of one period; null where not reported.")
 class ChainStatPoint:
-    period: str = strawberry.field(description="YYYY, YYYY-Qn or YYYY-MM.")
+    period: Period = strawberry.field(description="A year, quarter or month.")
     granularity: PeriodGranularity = strawberry.field(description="Year, quarter or month.")
     from_: dt.date = strawberry.field(name="from", description="First day of the period.")
     to: dt.date = strawberry.field(description="Last day of the period.")
@@ -37,7 +39,7 @@ class ChainStatPoint:
     @classmethod
     def of(cls, point: statistics.Point) -> ChainStatPoint:
         return cls(
-            period=point.period.label,
+            period=Period(point.period.label),
             granularity=PeriodGranularity(point.period.granularity.value),
             from_=point.period.start,
             to=point.period.end,
@@ -62,25 +64,30 @@ class StatisticsQuery:
     async def chain_statistics(
         self,
         info: Ctx,
-        chain: Annotated[str, _arg("Chain id, e.g. nev.")],
-        region: Annotated[str, _arg("Region code: the figures reported for that region.")],
+        chain: Annotated[str, _arg("Chain id, e.g. nev, or its global id.")],
+        region: Annotated[
+            str, _arg("Region code or global id: the figures reported for that region.")
+        ],
         segment: Annotated[
-            str | None, _arg("A segment of the chain; null for the chain's own figures.")
+            str | None,
+            _arg("A segment of the chain (id or global id); null for the chain's own figures."),
         ] = None,
         from_: Annotated[
-            str | None,
-            strawberry.argument(name="from", description="Earliest period (by its start)."),
+            Period | None,
+            strawberry.argument(
+                name="from", description="Earliest period (by its start; year to month)."
+            ),
         ] = None,
-        to: Annotated[str | None, _arg("Latest period (by its end).")] = None,
+        to: Annotated[Period | None, _arg("Latest period (by its end; year to month).")] = None,
         granularity: Annotated[
             PeriodGranularity | None, _arg("Only periods of this length (default: all).")
         ] = None,
     ) -> list[ChainStatPoint]:
         points = await statistics.series(
             info.context.store,
-            chain=chain,
-            region=region,
-            segment=segment,
+            chain=key_of(chain, "IndustryChain"),
+            region=key_of(region, "Region"),
+            segment=key_of(segment, "ChainSegment") if segment is not None else None,
             first=from_,
             last=to,
             granularity=None if granularity is None else Granularity(str(granularity.value)),

@@ -11,16 +11,35 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Final, cast
 
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph_schema.errors import InvalidInput
+from graph_schema.errors import InvalidInput, NotFound
 from hub.api.access import MONITORING_READERS, allow
-from hub.api.alerts import Ctx, _now, _who, watch_of
+from hub.api.alerts import (
+    Alert,
+    AlertIdArg,
+    AlertKind,
+    AlertSeverity,
+    Ctx,
+    ProjectRef,
+    RegionRef,
+    _alert_of,
+    _now,
+    _who,
+    link,
+    project_link,
+    region_link,
+    watch_of,
+)
+from hub.api.enums import RegionLevel, SortDirection
+from hub.api.inputs import _DIRECTION
+from hub.api.paging import key_of
+from hub.api.relay import Node, NodeLookup
 from hub.monitoring import supervision as sv
 from hub.roles import Role
 
@@ -77,7 +96,7 @@ class CaseEvent:
     by: str = strawberry.field(description="Who: '<role>:<key id>', or system:escalation.")
     action: CaseAction = strawberry.field(description="What happened.")
     status: CaseState = strawberry.field(description="The state it led to.")
-    level: str = strawberry.field(description="county, city or province after it.")
+    level: RegionLevel = strawberry.field(description="COUNTY, CITY or PROVINCE after it.")
     note: str | None = strawberry.field(description="Comment, reply or reason text.")
     params: JSON = strawberry.field(description="Figures of the transition (deadline, unit…).")
 
@@ -91,15 +110,32 @@ class CaseAttachment:
 
 
 @strawberry.type(description="A supervision case (督办) raised from an alert.")
-class SupervisionCase:
-    case_id: str = strawberry.field(description="Stable id.")
-    alert_id: str = strawberry.field(description="The alert it was raised from.")
-    alert_type: str = strawberry.field(description="That alert's type.")
-    alert_severity: str = strawberry.field(description="That alert's severity when opened.")
-    project_code: str | None = strawberry.field(description="The project concerned.")
-    regions: list[str] = strawberry.field(description="The project's region and those above.")
-    level: str = strawberry.field(description="county, city or province: who supervises now.")
-    level_region: str | None = strawberry.field(description="The region at that level.")
+class SupervisionCase(Node):
+    case_id: str = strawberry.field(description="Stable id, its business key (id is the "
+                                    "global id).")  # fmt: skip
+    alert_id: str = strawberry.field(description="The alert it was raised from (its alertId).")
+    alert_type: AlertKind = strawberry.field(description="That alert's type.")
+    alert_severity: AlertSeverity = strawberry.field(
+        description="That alert's severity when opened."
+    )
+    project_code: str | None = strawberry.field(description="The project concerned (its code).")
+    region_codes: list[str] = strawberry.field(
+        description="The project's region's code and the codes of those above."
+    )
+    regions: list[str] = strawberry.field(
+        description="The project's region and those above.",
+        deprecation_reason="Holds codes: use regionCodes.",
+    )
+    level: RegionLevel = strawberry.field(
+        description="COUNTY, CITY or PROVINCE: who supervises now."
+    )
+    level_region_code: str | None = strawberry.field(
+        description="The code of the region at that level (see supervisingRegion)."
+    )
+    level_region: str | None = strawberry.field(
+        description="The region at that level.",
+        deprecation_reason="Holds a code: use levelRegionCode, or supervisingRegion (the link).",
+    )
     status: CaseState = strawberry.field(description="Its state.")
     unit: str = strawberry.field(description="The responsible unit.")
     person: str = strawberry.field(description="The responsible person.")
@@ -114,17 +150,34 @@ class SupervisionCase:
     attachments: list[CaseAttachment] = strawberry.field(description="The reply's files.")
     events: list[CaseEvent] = strawberry.field(description="Every transition, oldest first.")
 
+    def node_key(self) -> str:
+        return self.case_id
+
+    @strawberry.field(description="The alert it was raised from (null if that is gone).")
+    async def alert(self, info: Ctx) -> Alert | None:
+        return await _alert_of(info, self.alert_id)
+
+    @strawberry.field(description="The project concerned.")
+    async def project(self, info: Ctx) -> ProjectRef | None:
+        return cast("ProjectRef | None", await link(info, "project", self.project_code))
+
+    @strawberry.field(description="The region supervising the case now (at its level).")
+    async def supervising_region(self, info: Ctx) -> RegionRef | None:
+        return cast("RegionRef | None", await link(info, "region", self.level_region_code))
+
     @classmethod
     def of(cls, c: sv.Case, now: dt.datetime) -> SupervisionCase:
         reply = c.reply or {}
         return cls(
             case_id=c.id,
             alert_id=c.alert_id,
-            alert_type=c.alert_type,
-            alert_severity=c.alert_severity,
+            alert_type=AlertKind(c.alert_type),
+            alert_severity=AlertSeverity(c.alert_severity),
             project_code=c.project_code,
+            region_codes=list(c.regions),
             regions=list(c.regions),
-            level=c.level,
+            level=RegionLevel(c.level),
+            level_region_code=c.level_region,
             level_region=c.level_region,
             status=CaseState(c.status.value),
             unit=c.unit,
@@ -149,7 +202,7 @@ class SupervisionCase:
                     by=e.by,
                     action=CaseAction(e.action.value),
                     status=CaseState(e.status.value),
-                    level=e.level,
+                    level=RegionLevel(e.level),
                     note=e.note,
                     params=cast(JSON, dict(e.params)),
                 )
@@ -158,9 +211,58 @@ class SupervisionCase:
         )
 
 
+async def _case_of(info: Ctx, key: str) -> SupervisionCase | None:
+    try:
+        return SupervisionCase.of(await _service(info).get(key), _now(info))
+    except NotFound:
+        return None
+
+
+@strawberry.enum(description="What supervision cases can be sorted on; ties break on the id.")
+class SupervisionCaseSortField(Enum):
+    OPENED_AT = strawberry.enum_value("opened_at", description="When it was opened.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="Its last transition.")
+    DEADLINE = strawberry.enum_value("deadline", description="When the reply is due.")
+
+
+@strawberry.input(description="One sort key for supervision cases.")
+class SupervisionCaseSort:
+    field: SupervisionCaseSortField = strawberry.field(description="The field to sort on.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description=_DIRECTION)
+
+
+@strawberry.input(description="Which supervision cases; fields combine with AND.")
+class SupervisionCaseWhere:
+    region: str | None = strawberry.field(
+        default=None,
+        description="Cases of projects in this region or below (its code or global id).",
+    )
+    statuses: list[CaseState] | None = strawberry.field(
+        default=None, description="Only these states."
+    )
+    project_code: str | None = strawberry.field(
+        default=None, description="Only this project (its code or global id)."
+    )
+    overdue: bool | None = strawberry.field(
+        default=None, description="true: only overdue ones; false: only the others."
+    )
+
+
 @strawberry.type(description="Cases of one region or project, counted (问题台账).")
 class LedgerEntry:
-    key: str = strawberry.field(description="Region code (the level a case is at) or project.")
+    key: str = strawberry.field(description="Region code (the level a case is at) or project code.")
+    by: strawberry.Private[str]
+    region = region_link("region_code", "The region, when grouped by region.")
+    project = project_link("project_code", "The project, when grouped by project.")
+
+    @property
+    def region_code(self) -> str | None:
+        return self.key if self.by == "region" else None
+
+    @property
+    def project_code(self) -> str | None:
+        return self.key if self.by == "project" else None
+
     total: int = strawberry.field(description="All cases.")
     open: int = strawberry.field(description="OPEN.")
     replied: int = strawberry.field(description="REPLIED.")
@@ -183,14 +285,23 @@ class AttachmentInput:
     size: int | None = strawberry.field(default=None, description="Bytes.")
 
 
-CaseIdArg = Annotated[str, strawberry.argument(description="The case's caseId.")]
+CaseIdArg = Annotated[
+    str,
+    strawberry.argument(
+        description="The case's id (global id), or its caseId (accepted for one release)."
+    ),
+]
+MAX_CASES = 10_000
 UnitArg = Annotated[str, strawberry.argument(description="The responsible unit.")]
 PersonArg = Annotated[str, strawberry.argument(description="The responsible person.")]
 NoteArg = Annotated[str | None, strawberry.argument(description="A note on the transition.")]
 ReasonArg = Annotated[str, strawberry.argument(description="Why it is reopened.")]
 TextArg = Annotated[str, strawberry.argument(description="The text.")]
 RegionArg = Annotated[
-    str | None, strawberry.argument(description="Cases of projects in this region or below.")
+    str | None,
+    strawberry.argument(
+        description="Cases of projects in this region or below (its code or global id)."
+    ),
 ]
 Deadline = Annotated[
     dt.datetime | None,
@@ -208,12 +319,41 @@ def _service(info: Ctx) -> sv.Supervision:
     return watch_of(info).supervision
 
 
+async def _cases(info: Ctx, where: SupervisionCaseWhere) -> list[sv.Case]:
+    now = _now(info)
+    found = await _service(info).find(
+        region=_region(where.region),
+        statuses=[sv.CaseStatus(str(s.value)) for s in where.statuses] if where.statuses else None,
+        project_code=key_of(where.project_code, "Project") if where.project_code else None,
+        limit=MAX_CASES,
+    )
+    if where.overdue is not None:
+        found = [c for c in found if c.overdue(now) == where.overdue]
+    return found
+
+
+def _key(case_id: str) -> str:
+    return key_of(case_id, "SupervisionCase")
+
+
+def _region(value: str | None) -> str | None:
+    return key_of(value, "Region") if value is not None else None
+
+
+_CASE_SORT: dict[str, Any] = {
+    "opened_at": lambda c: c.opened_at,
+    "updated_at": lambda c: c.updated_at,
+    "deadline": lambda c: c.deadline,
+}
+
+
 @strawberry.type
 class SupervisionQuery:
     @strawberry.field(
         description="Supervision cases, newest first; with region, cases of projects in it "
         "or below (not for the bank role).",
         permission_classes=[allow(MONITORING_READERS)],
+        deprecation_reason="Use supervisionCasesConnection (paged, with where and sort).",
     )
     async def supervision_cases(
         self,
@@ -229,21 +369,18 @@ class SupervisionQuery:
             bool | None, strawberry.argument(description="true: only overdue ones.")
         ] = None,
     ) -> list[SupervisionCase]:
-        now = _now(info)
-        found = await _service(info).find(
-            region=region,
-            statuses=[sv.CaseStatus(str(s.value)) for s in statuses] if statuses else None,
-            project_code=project_code,
+        where = SupervisionCaseWhere(
+            region=region, statuses=statuses, project_code=project_code, overdue=overdue
         )
-        if overdue is not None:
-            found = [c for c in found if c.overdue(now) == overdue]
-        return [SupervisionCase.of(c, now) for c in found]
+        now = _now(info)
+        return [SupervisionCase.of(c, now) for c in await _cases(info, where)]
 
     @strawberry.field(
         description="One case by its id.", permission_classes=[allow(MONITORING_READERS)]
     )
     async def supervision_case(self, info: Ctx, case_id: CaseIdArg) -> SupervisionCase:
-        return SupervisionCase.of(await _service(info).get(case_id), _now(info))
+        case = await _service(info).get(_key(case_id))
+        return SupervisionCase.of(case, _now(info))
 
     @strawberry.field(
         description="The problem ledger: cases per region or project by state and overdue.",
@@ -257,9 +394,9 @@ class SupervisionQuery:
             LedgerBy, strawberry.argument(description="Group by region or by project.")
         ] = LedgerBy.REGION,
     ) -> list[LedgerEntry]:
-        rows = await _service(info).ledger(region=region, by=str(by.value), now=_now(info))
+        rows = await _service(info).ledger(region=_region(region), by=str(by.value), now=_now(info))
         return [
-            LedgerEntry(key=r.key, total=r.total, open=r.open, replied=r.replied,
+            LedgerEntry(key=r.key, by=str(by.value), total=r.total, open=r.open, replied=r.replied,
                         closed=r.closed, overdue=r.overdue, escalated=r.escalated)
             for r in rows
         ]  # fmt: skip
@@ -275,14 +412,14 @@ class SupervisionMutation:
     async def open_supervision_case(
         self,
         info: Ctx,
-        alert_id: Annotated[str, strawberry.argument(description="The alert's alertId.")],
+        alert_id: AlertIdArg,
         unit: UnitArg,
         person: PersonArg,
         deadline: Deadline = None,
         note: NoteArg = None,
     ) -> SupervisionCase:
         watch = watch_of(info)
-        alert = await watch.alerts.get(alert_id)
+        alert = await watch.alerts.get(key_of(alert_id, "Alert"))
         case = await watch.supervision.open(
             alert, unit=unit, person=person, by=_who(info), now=_now(info),
             deadline=_aware(deadline), note=note,
@@ -302,7 +439,7 @@ class SupervisionMutation:
         deadline: Deadline = None,
     ) -> SupervisionCase:
         case = await _service(info).assign(
-            case_id, unit=unit, person=person, by=_who(info), now=_now(info),
+            _key(case_id), unit=unit, person=person, by=_who(info), now=_now(info),
             deadline=_aware(deadline),
         )  # fmt: skip
         return SupervisionCase.of(case, _now(info))
@@ -314,7 +451,7 @@ class SupervisionMutation:
     async def comment_supervision_case(
         self, info: Ctx, case_id: CaseIdArg, text: TextArg
     ) -> SupervisionCase:
-        case = await _service(info).comment(case_id, text=text, by=_who(info), now=_now(info))
+        case = await _service(info).comment(_key(case_id), text=text, by=_who(info), now=_now(info))
         return SupervisionCase.of(case, _now(info))
 
     @strawberry.mutation(
@@ -333,7 +470,7 @@ class SupervisionMutation:
     ) -> SupervisionCase:
         files = [sv.Attachment(a.name, a.url, a.sha256, a.size) for a in attachments or []]
         case = await _service(info).reply(
-            case_id, text=text, attachments=files, by=_who(info), now=_now(info)
+            _key(case_id), text=text, attachments=files, by=_who(info), now=_now(info)
         )
         return SupervisionCase.of(case, _now(info))
 
@@ -344,7 +481,7 @@ class SupervisionMutation:
     async def close_supervision_case(
         self, info: Ctx, case_id: CaseIdArg, note: NoteArg = None
     ) -> SupervisionCase:
-        case = await _service(info).close(case_id, by=_who(info), now=_now(info), note=note)
+        case = await _service(info).close(_key(case_id), by=_who(info), now=_now(info), note=note)
         return SupervisionCase.of(case, _now(info))
 
     @strawberry.mutation(
@@ -355,6 +492,10 @@ class SupervisionMutation:
         self, info: Ctx, case_id: CaseIdArg, note: ReasonArg, deadline: Deadline = None
     ) -> SupervisionCase:
         case = await _service(info).reopen(
-            case_id, by=_who(info), now=_now(info), note=note, deadline=_aware(deadline)
+            _key(case_id), by=_who(info), now=_now(info), note=note, deadline=_aware(deadline)
         )
         return SupervisionCase.of(case, _now(info))
+
+
+# node(id:) finds cases by their global id (hub.api.schema collects NODES).
+NODES: Final = (NodeLookup("SupervisionCase", _case_of, MONITORING_READERS),)

@@ -430,15 +430,32 @@ class Alerts:
         after: tuple[str, str] | None = None,
     ) -> list[Alert]:
         """Newest first, after the keyset cursor (raised_at, id)."""
+        rows = await self.page(where, limit=limit, after=after)
+        return [alert for alert, _ in rows]
+
+    async def page(
+        self,
+        where: AlertFilter,
+        *,
+        limit: int,
+        sort: str = "raised_at",
+        descending: bool = True,
+        after: tuple[Any, str] | None = None,
+    ) -> Sequence[tuple[Alert, Any]]:
+        """Alerts in the order of ``sort`` (a name of ``SORT_VALUES``; ties on the id), after
+        the keyset cursor (value, id); each with the value it was ordered on."""
         if not 0 < limit <= 1001:
             raise InvalidInput("alerts: page size between 1 and 1000")
+        statement = ga.PAGES.get((sort, descending))
+        if statement is None:
+            raise InvalidInput(f"alerts: no order {sort!r}")
         params = where.params() | {
             "limit": limit,
-            "after_at": after[0] if after else None,
+            "after_v": after[0] if after else None,
             "after_id": after[1] if after else None,
         }
-        rows = await self.store.run(ga.PAGE, params)
-        return [Alert.of(r["props"]) for r in rows]
+        rows = await self.store.run(statement, params)
+        return [(Alert.of(r["props"]), r["v"]) for r in rows]
 
     async def count(self, where: AlertFilter) -> int:
         rows = await self.store.run(ga.COUNT, where.params())

@@ -320,7 +320,7 @@ async def _data(client: httpx.AsyncClient, query: str, **variables: Any) -> dict
 MAP = """query($r: String!, $after: String) { industryChain(id: "tc") { map(region: $r) {
   regionCode region { name }
   totals { enterprises projects }
-  edges { fromSegmentId toSegmentId }
+  edges { fromSegmentId toSegmentId fromSegment { segmentId } toSegment { segmentId } }
   nodes {
     tier segment { segmentId }
     figures { enterprises leaders taggedEnterprises output employment patents projects
@@ -337,6 +337,12 @@ async def test_the_map_and_its_drill_down_over_graphql(chain_store: GraphStore) 
         data = await _data(client, MAP, r="330100")
         found = data["industryChain"]["map"]
         assert found["region"]["name"] == "杭州市" and found["totals"]["enterprises"] == 7
+        # Each SUPPLIES edge links its two segments as well as naming them.
+        assert found["edges"] and all(
+            (e["fromSegment"]["segmentId"], e["toSegment"]["segmentId"])
+            == (e["fromSegmentId"], e["toSegmentId"])
+            for e in found["edges"]
+        )
         cell = next(n for n in found["nodes"] if n["segment"]["segmentId"] == "tc.cell")
         assert cell["tier"] == "MIDSTREAM"
         assert cell["figures"] == {
@@ -377,6 +383,7 @@ async def test_the_map_and_its_drill_down_over_graphql(chain_store: GraphStore) 
 
 
 CHOKE = """query { industryChain(id: "tc") { chokepoints(region: "330100") {
+  regionCode region { code }
   thresholds { minEnterprises peerRatio externalShare singleSupplierShare }
   chokepoints { score segment { segmentId } peerMedianEnterprises downstreamOutput
                 reasons { rule value threshold strength code params message } } } } }"""
@@ -385,6 +392,7 @@ CHOKE = """query { industryChain(id: "tc") { chokepoints(region: "330100") {
 async def test_chokepoints_over_graphql_use_the_settings(chain_store: GraphStore) -> None:
     async with _client(chain_store, HUB_CHAINS_MIN_ENTERPRISES="1") as client:
         report = (await _data(client, CHOKE))["industryChain"]["chokepoints"]
+        assert report["region"] == {"code": report["regionCode"]} == {"code": "330100"}
         client.headers["Accept-Language"] = "en-GB,en;q=0.9"
         english = (await _data(client, CHOKE))["industryChain"]["chokepoints"]
     assert report["thresholds"] == {
@@ -411,10 +419,11 @@ TARGETS = """query($first: Int, $after: String, $last: Int, $before: String) {
   segment(id: "tc.ore") {
     targets(region: "330100", first: $first, after: $after, last: $last, before: $before) {
       totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { cursor node { rank score regionCode reasons reasonTexts { code params message }
-                            enterprise { uscc outputGrowth } } }
+      edges { cursor node { rank score regionCode region { code } reasons
+                            reasonTexts { code params message } enterprise { uscc outputGrowth } } }
     }
-    beneficiaries(region: "330100", first: 1) { totalCount nodes { enterprise { uscc } } }
+    beneficiaries(region: "330100", first: 1) { totalCount nodes { enterprise { uscc }
+      regionCode region { code } segmentIds segments { segmentId } } }
     neighbourhood(hops: 1) {
       centre { segmentId } segments { direction hops segment { segmentId } }
       paths { segments { segmentId } }
@@ -445,7 +454,12 @@ async def test_targets_page_forward_and_back_over_graphql(chain_store: GraphStor
         assert not rest["pageInfo"]["hasNextPage"] and rest["pageInfo"]["hasPreviousPage"]
         back = await _data(client, TARGETS, last=1, before=rest["edges"][0]["cursor"])
         assert [e["node"]["rank"] for e in back["segment"]["targets"]["edges"]] == [2]
-        assert page["beneficiaries"] == {"totalCount": 3, "nodes": [{"enterprise": {"uscc": E[6]}}]}
+        assert all(e["node"]["region"]["code"] == e["node"]["regionCode"] for e in targets["edges"])
+        helped = page["beneficiaries"]
+        assert helped["totalCount"] == 3 and len(helped["nodes"]) == 1
+        (one,) = helped["nodes"]
+        assert one["enterprise"] == {"uscc": E[6]} and one["region"]["code"] == one["regionCode"]
+        assert [s["segmentId"] for s in one["segments"]] == one["segmentIds"] != []
         near = page["neighbourhood"]
         assert near["centre"] == [{"segmentId": "tc.ore"}]
         assert near["segments"] == [
@@ -475,3 +489,18 @@ async def test_an_enterprise_neighbourhood_is_its_segments(chain_store: GraphSto
         "centre": [{"segmentId": "tc.cell"}],
         "segments": [{"segment": {"segmentId": "tc.ore"}}],
     }
+
+
+async def test_the_analytics_take_a_region_s_global_id(chain_store: GraphStore) -> None:
+    async with _client(chain_store) as client:
+        region = (await _data(client, '{ region(code: "330100") { id } }'))["region"]["id"]
+        by_code = await _data(client, MAP, r="330100")
+        by_id = await _data(client, MAP, r=region)
+        assert by_id == by_code
+        targets = """query($r: String!) { segment(id: "tc.ore") {
+          targets(region: $r) { totalCount } beneficiaries(region: $r) { totalCount } } }"""
+        assert await _data(client, targets, r=region) == await _data(client, targets, r="330100")
+        chokepoints = """query($r: String!) { industryChain(id: "tc") {
+          chokepoints(region: $r) { regionCode } } }"""
+        found = await _data(client, chokepoints, r=region)
+        assert found["industryChain"]["chokepoints"]["regionCode"] == "330100"

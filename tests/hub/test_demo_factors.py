@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_demo_credit_totals_reproduce_the_seed_figures(demo_store: FalkorDBStore) -> None:
-    query = """{ creditTotals(by: REGION, regionLevel: "province") { key granted disbursed }
+    query = """{ creditTotals(by: REGION, regionLevel: PROVINCE) { key granted disbursed }
                  byCity: creditTotals(by: REGION) { key granted } }"""
     data = await hb.ok(demo_store, query, role=Role.VIEWER)
     [province] = data["creditTotals"]

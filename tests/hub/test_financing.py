@@ -16,6 +16,7 @@ Needs (weights: industry 30, region 30, amount band 25, term 15; matched at ≥ 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -125,13 +126,13 @@ async def graph(store: FalkorDBStore) -> FalkorDBStore:
 
 
 OPPORTUNITIES = """{ financingOpportunities {
-  totalCount nodes { id score industries city { code name } stage termMonths
+  totalCount nodes { needId score industries city { code name } stage termMonths
     amountBand { label min max } reasons { criterion met points detail } } } }"""
 
 
 async def _scores(store: FalkorDBStore, bank: str) -> dict[str, int]:
     data = await hb.ok(store, OPPORTUNITIES, role=Role.BANK, subject=bank)
-    return {n["id"]: n["score"] for n in data["financingOpportunities"]["nodes"]}
+    return {n["needId"]: n["score"] for n in data["financingOpportunities"]["nodes"]}
 
 
 async def test_matches_have_the_hand_computed_scores_and_reasons(graph: FalkorDBStore) -> None:
@@ -140,7 +141,7 @@ async def test_matches_have_the_hand_computed_scores_and_reasons(graph: FalkorDB
     assert await _scores(graph, "bank-c") == {N1: 100, N2: 100, N3: 100}
     data = await hb.ok(graph, OPPORTUNITIES, role=Role.BANK, subject="bank-a")
     nodes = data["financingOpportunities"]["nodes"]
-    assert [n["id"] for n in nodes] == [N1, N3]  # best score first
+    assert [n["needId"] for n in nodes] == [N1, N3]  # best score first
     n3 = nodes[1]
     assert n3["city"] == {"code": "330100", "name": "杭州市"}
     assert n3["industries"] == ["nev"]
@@ -317,12 +318,12 @@ async def test_consent_reveals_the_identity_to_that_bank_only(graph: FalkorDBSto
     data = await hb.ok(graph, one, role=Role.BANK, subject="bank-c")
     assert data["financingOpportunity"] == {"interest": {"consent": "DECLINED"}, "disclosure": None}
     # Operators see the audit trail: who read the identity, first when and how often.
-    audit = f"""{{ financingNeeds(projectCode: "{hb.P1}") {{ nodes {{ id
+    audit = f"""{{ financingNeeds(projectCode: "{hb.P1}") {{ nodes {{ needId
       matches {{ bankId firstDisclosedAt disclosures interest {{ consent }} }} }} }} }}"""
     data = await hb.ok(graph, audit, role=Role.OPERATOR)
-    n1 = next(n for n in data["financingNeeds"]["nodes"] if n["id"] == N1)
+    n1 = next(n for n in data["financingNeeds"]["nodes"] if n["needId"] == N1)
     trail = {m["bankId"]: (m["firstDisclosedAt"], m["disclosures"]) for m in n1["matches"]}
-    assert trail["bank-a"][0] == hb.NOW.isoformat(timespec="seconds")
+    assert trail["bank-a"][0] == hb.NOW.astimezone(dt.UTC).isoformat(timespec="seconds")
     assert trail["bank-a"][1] >= 2  # the walk and the query above
     assert trail["bank-c"] == (None, 0)
     # The walk set bank-b's preference to "anything" and showed interest in N1: still pending.
@@ -440,18 +441,18 @@ async def test_credit_is_totalled_by_region_and_bank(graph: FalkorDBStore) -> No
     # Recording the same need and bank again replaces the figures (not added twice).
     again = [{**items[0], "disbursed": 2000}]
     await hb.ok(graph, record, role=Role.OPERATOR, items=again)
-    totals = """query($by: CreditGrouping!, $level: String!) {
+    totals = """query($by: CreditGrouping!, $level: RegionLevel!) {
       creditTotals(by: $by, regionLevel: $level) { key name granted disbursed loans } }"""
     # Viewers get statistics: no group of fewer than 3 loans (each bank has one here), only
     # their sum, which covers 3.
     suppressed = {"key": "suppressed", "name": "3 groups of under 3 loans",
                   "granted": 11600.0, "disbursed": 2600.0, "loans": 3}  # fmt: skip
-    data = await hb.ok(graph, totals, role=Role.VIEWER, by="BANK", level="city")
+    data = await hb.ok(graph, totals, role=Role.VIEWER, by="BANK", level="CITY")
     assert data["creditTotals"] == [suppressed]
-    data = await hb.ok(graph, totals, role=Role.VIEWER, by="REGION", level="city")
+    data = await hb.ok(graph, totals, role=Role.VIEWER, by="REGION", level="CITY")
     assert data["creditTotals"] == [{**suppressed, "name": "2 groups of under 3 loans"}]
     # Operators see every cell.
-    data = await hb.ok(graph, totals, role=Role.OPERATOR, by="BANK", level="city")
+    data = await hb.ok(graph, totals, role=Role.OPERATOR, by="BANK", level="CITY")
     assert data["creditTotals"] == [
         {"key": "bank-c", "name": "丙农商银行", "granted": 8000.0, "disbursed": 0.0, "loans": 1},
         {
@@ -469,17 +470,17 @@ async def test_credit_is_totalled_by_region_and_bank(graph: FalkorDBStore) -> No
             "loans": 1,
         },
     ]
-    data = await hb.ok(graph, totals, role=Role.OPERATOR, by="REGION", level="city")
+    data = await hb.ok(graph, totals, role=Role.OPERATOR, by="REGION", level="CITY")
     assert data["creditTotals"] == [
         {"key": "330100", "name": "杭州市", "granted": 11000.0, "disbursed": 2000.0, "loans": 2},
         {"key": "330200", "name": "宁波市", "granted": 600.0, "disbursed": 600.0, "loans": 1},
     ]
-    data = await hb.ok(graph, totals, role=Role.VIEWER, by="REGION", level="province")
+    data = await hb.ok(graph, totals, role=Role.VIEWER, by="REGION", level="PROVINCE")
     assert data["creditTotals"] == [
         {"key": "330000", "name": "浙江省", "granted": 11600.0, "disbursed": 2600.0, "loans": 3}
     ]
     # A bank sees only its own lending.
-    data = await hb.ok(graph, totals, role=Role.BANK, subject="bank-b", by="REGION", level="city")
+    data = await hb.ok(graph, totals, role=Role.BANK, subject="bank-b", by="REGION", level="CITY")
     assert data["creditTotals"] == [
         {"key": "330200", "name": "宁波市", "granted": 600.0, "disbursed": 600.0, "loans": 1}
     ]
@@ -488,20 +489,112 @@ async def test_credit_is_totalled_by_region_and_bank(graph: FalkorDBStore) -> No
 async def test_opportunities_page_with_cursors_and_filters(graph: FalkorDBStore) -> None:
     query = """query($after: String, $where: FinancingOpportunityWhere) {
       financingOpportunities(first: 2, after: $after, where: $where) {
-        totalCount pageInfo { hasNextPage endCursor } nodes { id } } }"""
+        totalCount pageInfo { hasNextPage endCursor } nodes { needId } } }"""
     first = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", after=None, where=None)
     page = first["financingOpportunities"]
     assert page["totalCount"] == 3 and page["pageInfo"]["hasNextPage"]
     after = page["pageInfo"]["endCursor"]
     rest = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", after=after, where=None)
-    ids = [n["id"] for n in page["nodes"] + rest["financingOpportunities"]["nodes"]]
+    ids = [n["needId"] for n in page["nodes"] + rest["financingOpportunities"]["nodes"]]
     assert sorted(ids) == sorted([N1, N2, N3]) and len(set(ids)) == 3
     assert not rest["financingOpportunities"]["pageInfo"]["hasNextPage"]
     where = {"industry": "ic", "city": "330200"}
     data = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", after=None, where=where)
-    assert [n["id"] for n in data["financingOpportunities"]["nodes"]] == [N2]
+    assert [n["needId"] for n in data["financingOpportunities"]["nodes"]] == [N2]
     # A cursor from another bank's list is refused.
     _, errors = await hb.run(
         graph, query, role=Role.BANK, subject="bank-a", after=after, where=None
     )
     assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
+
+
+# --- identity: Nodes and global ids --------------------------------------------------------
+
+NODE = """query($id: ID!) { node(id: $id) { __typename id
+  ... on FinancingNeed { needId projectCode project { code } }
+  ... on FinancingPreference { bankId } } }"""
+
+
+async def test_needs_and_preferences_round_trip_through_node(graph: FalkorDBStore) -> None:
+    query = "{ financingNeeds { nodes { id needId } } }"
+    data = await hb.ok(graph, query, role=Role.OPERATOR)
+    needs = data["financingNeeds"]["nodes"]
+    assert [n["needId"] for n in needs] == [N1, N2, N3]
+    for need in needs:
+        found = (await hb.ok(graph, NODE, role=Role.OPERATOR, id=need["id"]))["node"]
+        assert found["__typename"] == "FinancingNeed" and found["id"] == need["id"]
+        assert found["needId"] == need["needId"] and found["project"]["code"] in (hb.P1, hb.P2)
+    # A need's global id names it wherever a need is named, and filters by project take the
+    # project's global id.
+    project = f'{{ project(code: "{hb.P2}") {{ id }} }}'
+    project_id = (await hb.ok(graph, project, role=Role.VIEWER))["project"]["id"]
+    query = """query($p: String!) { financingNeeds(where: {projectCode: $p}) {
+      nodes { needId } } }"""
+    data = await hb.ok(graph, query, role=Role.OPERATOR, p=project_id)
+    assert [n["needId"] for n in data["financingNeeds"]["nodes"]] == [N2]
+    pref = """{ financingPreference(bankId: "bank-a") { id bankId } }"""
+    found = (await hb.ok(graph, pref, role=Role.OPERATOR))["financingPreference"]
+    again = (await hb.ok(graph, NODE, role=Role.OPERATOR, id=found["id"]))["node"]
+    assert again == {"__typename": "FinancingPreference", "id": found["id"], "bankId": "bank-a"}
+
+
+async def test_an_opportunity_has_its_own_id(graph: FalkorDBStore) -> None:
+    query = "{ financingOpportunities { nodes { id needId } } }"
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a")
+    opportunities = {n["needId"]: n["id"] for n in data["financingOpportunities"]["nodes"]}
+    data = await hb.ok(graph, "{ financingNeeds { nodes { id needId } } }", role=Role.OPERATOR)
+    needs = {n["needId"]: n["id"] for n in data["financingNeeds"]["nodes"]}
+    # Distinct ids: a normalized cache keeps the need and the bank's view of it apart.
+    assert set(opportunities.values()).isdisjoint(needs.values())
+    # The opportunity's id finds it again, and names its need in the bank's mutations.
+    one = """query($id: String!) { financingOpportunity(id: $id) { id needId } }"""
+    data = await hb.ok(graph, one, role=Role.BANK, subject="bank-a", id=opportunities[N1])
+    assert data["financingOpportunity"] == {"id": opportunities[N1], "needId": N1}
+    interest = """mutation($id: String!) { expressFinancingInterest(needId: $id) {
+      id interest { consent expressedAt } } }"""
+    data = await hb.ok(graph, interest, role=Role.BANK, subject="bank-a", id=opportunities[N1])
+    done = data["expressFinancingInterest"]
+    assert done["id"] == opportunities[N1] and done["interest"]["consent"] == "PENDING"
+    assert done["interest"]["expressedAt"] == hb.NOW.astimezone(dt.UTC).isoformat()
+    # The need's own id names it too; a global id of another type is refused, not looked up.
+    data = await hb.ok(graph, one, role=Role.BANK, subject="bank-a", id=needs[N3])
+    assert data["financingOpportunity"] == {"id": opportunities[N3], "needId": N3}
+    pref_id = (
+        await hb.ok(graph, "{ financingPreference { id } }", role=Role.BANK, subject="bank-a")
+    )["financingPreference"]["id"]
+    _, errors = await hb.run(graph, one, role=Role.BANK, subject="bank-a", id=pref_id)
+    assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
+
+
+async def test_node_reveals_no_more_than_the_financing_fields(graph: FalkorDBStore) -> None:
+    data = await hb.ok(graph, "{ financingNeeds { nodes { id } } }", role=Role.OPERATOR)
+    need_id = data["financingNeeds"]["nodes"][0]["id"]
+    query = "{ financingOpportunities { nodes { id } } }"
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a")
+    opportunity_id = data["financingOpportunities"]["nodes"][0]["id"]
+    # A bank reaches node(id:) not at all: the need in full stays hidden from it.
+    for global_id in (need_id, opportunity_id):
+        for bank in ("bank-a", "bank-b"):
+            found, errors = await hb.run(graph, NODE, role=Role.BANK, subject=bank, id=global_id)
+            assert found is None and [e["code"] for e in errors] == ["FORBIDDEN"]
+    # Viewers and promoters may not read needs in full, as through financingNeeds.
+    for role in (Role.VIEWER, Role.PROMOTER):
+        _, errors = await hb.run(graph, NODE, role=role, id=need_id)
+        assert [e["code"] for e in errors] == ["FORBIDDEN"], role
+    # An opportunity is a bank's view: no other role reads it through node(id:).
+    _, errors = await hb.run(graph, NODE, role=Role.OPERATOR, id=opportunity_id)
+    assert [e["code"] for e in errors] == ["FORBIDDEN"]
+
+
+async def test_opportunities_sort(graph: FalkorDBStore) -> None:
+    query = """query($sort: [FinancingOpportunitySort!]) {
+      financingOpportunities(sort: $sort) { nodes { needId score termMonths } } }"""
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a", sort=None)
+    assert [n["needId"] for n in data["financingOpportunities"]["nodes"]] == [N1, N3]
+    by_term = [{"field": "TERM_MONTHS", "direction": "DESC"}]
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-a", sort=by_term)
+    assert [n["termMonths"] for n in data["financingOpportunities"]["nodes"]] == [120, 36]
+    # Equal scores (bank-c: 100 each) keep the default order, by need id.
+    by_score = [{"field": "SCORE", "direction": "ASC"}]
+    data = await hb.ok(graph, query, role=Role.BANK, subject="bank-c", sort=by_score)
+    assert [n["needId"] for n in data["financingOpportunities"]["nodes"]] == [N1, N2, N3]

@@ -15,6 +15,8 @@ import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.api.context import Context
+from hub.api.paging import encode_global_id
+from hub.api.schema import error_code
 from hub.clock import fixed
 from hub.monitoring import fusion
 from hub.monitoring.alerts import AlertFilter, AlertType, Severity, Status
@@ -232,9 +234,7 @@ async def _gql(
     result = await handbuilt.schema().execute(
         query, variable_values=variables, context_value=context
     )
-    codes = [(e.extensions or {}).get("code") or getattr(e.original_error, "code", None)
-             for e in result.errors or []]  # fmt: skip
-    return result.data, codes
+    return result.data, [error_code(e) for e in result.errors or []]
 
 
 ALERTS = """query ($after: String, $region: String) {
@@ -305,7 +305,9 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
     assert kinds == {"NO_ACTIVITY", "SATELLITE_CONSTRUCTION"}
     assert not [p["reason"] for p in against if re.search("[A-Za-z]", p["reason"])]
     _, errors = await _gql(watch, '{ mpi(period: "2026-11-H3") { period } }')
-    assert errors == ["BAD_USER_INPUT"]
+    assert errors == ["BAD_USER_INPUT"]  # not a Period
+    _, errors = await _gql(watch, '{ mpi(period: "2026-11") { period } }')
+    assert errors == ["BAD_USER_INPUT"]  # a Period, not a half-month
     _, errors = await _gql(watch, MPI, role=Role.BANK)
     assert errors == ["FORBIDDEN"]
 
@@ -316,7 +318,7 @@ async def test_graphql_pages_alerts_computes_mpi_and_keeps_roles(watch: Watch) -
         "LOW", 0.6, False,
     )  # fmt: skip
     assert (today["status"], today["provisional"]) == ("ACTIVE", True)
-    power = next(f for f in yesterday["feeds"] if f["kind"] == "power")
+    power = next(f for f in yesterday["feeds"] if f["kind"] == "POWER")
     assert (power["level"], power["value"], power["baseline"], power["share"]) == (
         "LOW", 20.0, 100.0, 0.2,
     )  # fmt: skip
@@ -368,6 +370,119 @@ async def test_project_activities_give_every_projects_last_judged_day_in_one_cal
     assert set(everyone) == set((await watch.current()).projects)
     _, errors = await _gql(watch, ACTIVITIES, role=Role.BANK)
     assert errors == ["FORBIDDEN"]
+
+
+CONNECTION = """query ($w: ProjectActivityWhere, $s: [ProjectActivitySort!], $first: Int,
+  $after: String, $last: Int, $before: String) {
+  projectActivitiesConnection(where: $w, sort: $s, first: $first, after: $after, last: $last,
+    before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { projectCode stage status idleDays project { code stage } region { code } } } }"""
+
+
+async def _activity_pages(watch: Watch, backward: bool, **variables: Any) -> list[str]:
+    move, at = ("last", "before") if backward else ("first", "after")
+    found: list[str] = []
+    cursor = None
+    while True:
+        moving: dict[str, Any] = {move: 2, at: cursor, **variables}
+        data, errors = await _gql(watch, CONNECTION, **moving)
+        assert not errors and data is not None, errors
+        page = data["projectActivitiesConnection"]
+        codes = [n["projectCode"] for n in page["nodes"]]
+        found = codes + found if backward else found + codes
+        info = page["pageInfo"]
+        if not info["hasPreviousPage" if backward else "hasNextPage"]:
+            return found
+        cursor = info["startCursor" if backward else "endCursor"]
+
+
+async def test_project_activities_connection_pages_the_list_with_where_and_sort(
+    watch: Watch,
+) -> None:
+    await watch.refresh()
+    data, errors = await _gql(watch, ACTIVITIES)
+    assert not errors and data is not None
+    everyone = [r["projectCode"] for r in data["projectActivities"]]
+    assert len(everyone) > 4
+    assert await _activity_pages(watch, backward=False) == everyone
+    assert await _activity_pages(watch, backward=True) == everyone
+    data, errors = await _gql(watch, CONNECTION)  # no first: the default page of 20
+    assert not errors and data is not None
+    page = data["projectActivitiesConnection"]
+    assert page["totalCount"] == len(everyone) == len(page["nodes"])
+    for row in page["nodes"]:  # the stage is the project's own enum, and the links agree
+        assert row["project"] == {"code": row["projectCode"], "stage": row["stage"]}
+    stages = {r["projectCode"]: r["stage"] for r in page["nodes"]}
+    assert stages[IDLE] == "CONSTRUCTION"
+
+    by_idle = [{"field": "IDLE_DAYS", "direction": "DESC"}]
+    ranked = await _activity_pages(watch, backward=False, s=by_idle)
+    idle = {r["projectCode"]: r["idleDays"] for r in page["nodes"]}
+    assert sorted(ranked) == sorted(everyone) and ranked[0] == IDLE
+    assert [idle[c] for c in ranked] == sorted(idle.values(), reverse=True)
+    assert await _activity_pages(watch, backward=True, s=by_idle) == ranked
+
+    where = {"region": encode_global_id("Region", "330106"), "stages": ["CONSTRUCTION"]}
+    data, errors = await _gql(watch, CONNECTION, w=where)
+    assert not errors and data is not None
+    chosen = data["projectActivitiesConnection"]["nodes"]
+    assert {r["projectCode"] for r in chosen} == {
+        c for c in (ACT, IDLE, LATE) if stages[c] == "CONSTRUCTION"
+    }
+    assert {r["region"]["code"] for r in chosen} == {"330106"}
+    _, errors = await _gql(watch, CONNECTION, role=Role.BANK)
+    assert errors == ["FORBIDDEN"]
+    _, errors = await _gql(watch, CONNECTION, first=1, after="bm90IGEgY3Vyc29y")
+    assert errors == ["BAD_USER_INPUT"]
+
+
+BOARD = """query ($level: RegionLevel, $within: String) { mpi(period: "2026-11-H2") { period
+  regions(regionLevel: $level, within: $within) { regionCode code level region { code name } name
+    resumption { projects { projectCode project { code } region { code } } } } } }"""
+
+
+async def test_mpi_regions_are_linked_with_enum_levels_and_global_ids(watch: Watch) -> None:
+    await watch.refresh()
+    city = encode_global_id("Region", "330100")
+    data, errors = await _gql(watch, BOARD, level="COUNTY", within=city)
+    assert not errors and data is not None
+    board = data["mpi"]
+    assert board["period"] == "2026-11-H2"
+    counties = board["regions"]
+    assert {r["regionCode"] for r in counties} == {sites.A, sites.B}
+    for r in counties:
+        assert r["level"] == "COUNTY" and r["code"] == r["regionCode"]
+        assert r["region"] == {"code": r["regionCode"], "name": r["name"]}
+        for p in r["resumption"]["projects"]:
+            assert p["project"] == {"code": p["projectCode"]}
+    old = '{ mpi(period: "2026-11-H2") { regions(level: "county") { regionCode } } }'
+    data, errors = await _gql(watch, old)
+    assert not errors and data is not None
+    assert {r["regionCode"] for r in data["mpi"]["regions"]} == {sites.A, sites.B}
+    both = '{ mpi { regions(level: "county", regionLevel: COUNTY) { regionCode } } }'
+    _, errors = await _gql(watch, both)
+    assert errors == ["BAD_USER_INPUT"]
+    # The list it covers is a link, and the list argument takes its global id too.
+    listed = """query ($l: String) { mpi(period: "2026-11-H2", list: $l) { listId
+      projectList { id listId builtIn } } }"""
+    provincial = encode_global_id("ProjectList", "provincial")
+    data, errors = await _gql(watch, listed, l=provincial)
+    assert not errors and data is not None
+    assert data["mpi"] == {"listId": "provincial", "projectList": {
+        "id": provincial, "listId": "provincial", "builtIn": True}}  # fmt: skip
+    data, errors = await _gql(watch, listed, l="provincial")
+    assert not errors and data is not None and data["mpi"]["listId"] == "provincial"
+    _, errors = await _gql(watch, listed, l=encode_global_id("Project", "provincial"))
+    _, errors = await _gql(watch, both)
+    assert errors == ["BAD_USER_INPUT"]
+    mismatches = """{ verificationMismatches(sort: [{field: PROJECT_CODE, direction: DESC}])
+      { projectCode project { code } } }"""
+    data, errors = await _gql(watch, mismatches)
+    assert not errors and data is not None
+    codes = [m["projectCode"] for m in data["verificationMismatches"]]
+    assert codes and codes == sorted(codes, reverse=True)
+    assert all(m["project"] == {"code": m["projectCode"]} for m in data["verificationMismatches"])
 
 
 async def test_readings_raise_and_clear_device_alerts_at_once_even_concurrently(

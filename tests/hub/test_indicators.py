@@ -236,10 +236,10 @@ def test_the_cli_imports_indicator_files_and_lists_bad_rows(
 
 # --- barometer --------------------------------------------------------------------------------
 
-BAROMETER = """query($region: String!, $period: String!, $weights: [IndicatorWeightInput!]) {
+BAROMETER = """query($region: String!, $period: Period!, $weights: [IndicatorWeightInput!]) {
   barometer(region: $region, period: $period, weights: $weights) {
     region { code } period to composite heat coverage
-    indicators { indicator { id unit polarity } weight period value history percentile
+    indicators { indicator { indicatorId unit polarity } weight period value history percentile
                  heatPercentile heat }
   }
 }"""
@@ -253,7 +253,7 @@ async def test_the_barometer_over_graphql(client: httpx.AsyncClient) -> None:
     assert data["coverage"] == 1.0
     loans, stock = data["indicators"]
     assert loans == {
-        "indicator": {"id": "loans", "unit": "%", "polarity": "POSITIVE"},
+        "indicator": {"indicatorId": "loans", "unit": "%", "polarity": "POSITIVE"},
         "weight": 2.0,
         "period": "2025-12",
         "value": 6.0,
@@ -291,6 +291,11 @@ async def test_the_barometer_over_graphql(client: httpx.AsyncClient) -> None:
         ({"period": "2025-13"}, "BAD_USER_INPUT"),
         ({"weights": [{"indicator": "nope", "weight": 1}]}, "NOT_FOUND"),
         ({"weights": [{"indicator": "loans", "weight": -1}]}, "BAD_USER_INPUT"),
+        ({"weights": [{"weight": 1}]}, "BAD_USER_INPUT"),  # which indicator?
+        (
+            {"weights": [{"indicator": "loans", "indicatorId": "loans", "weight": 1}]},
+            "BAD_USER_INPUT",
+        ),
     ):
         args = {"region": "330100", "period": "2025-12", **bad}
         errors = await gql_errors(client, BAROMETER, **args)
@@ -372,9 +377,11 @@ async def test_target_derivation_matches_the_hand_computed_elasticity(
 
 async def test_indicator_tracking_lights(client: httpx.AsyncClient) -> None:
     query = """query($asOf: Date) { indicatorTracking(year: 2025, region: "330100", asOf: $asOf) {
-        indicator { id } target basis actual reported through attainment scheduleShare ratio
-        met warning } }"""
-    rows = {r["indicator"]["id"]: r for r in (await gql(client, query))["indicatorTracking"]}
+        indicator { indicatorId } target basis actual reported through attainment
+        scheduleShare ratio met warning } }"""
+    rows = {
+        r["indicator"]["indicatorId"]: r for r in (await gql(client, query))["indicatorTracking"]
+    }
     assert set(rows) == {"fai_amount", "fai_growth", "stock"}
     total = rows["fai_amount"]
     assert (total["basis"], total["actual"], total["through"]) == ("TOTAL", 250.0, "2025-03-31")
@@ -386,7 +393,7 @@ async def test_indicator_tracking_lights(client: httpx.AsyncClient) -> None:
     assert rows["stock"]["attainment"] == pytest.approx(18 / 21)
     assert rows["stock"]["warning"] == "YELLOW"
     feb = {
-        r["indicator"]["id"]: r
+        r["indicator"]["indicatorId"]: r
         for r in (await gql(client, query, asOf="2025-02-28"))["indicatorTracking"]
     }
     assert (feb["fai_amount"]["actual"], feb["fai_amount"]["warning"]) == (150.0, "RED")
@@ -396,13 +403,13 @@ async def test_indicator_tracking_lights(client: httpx.AsyncClient) -> None:
     ]
 
 
-RACE_QUERY = """query($period: String!, $weights: [IndicatorWeightInput!],
+RACE_QUERY = """query($period: Period!, $weights: [IndicatorWeightInput!],
                      $normalisation: RaceNormalisation, $leaders: Int, $within: String) {
   regionalRace(period: $period, weights: $weights, normalisation: $normalisation,
                leaders: $leaders, within: $within) {
     period from to normalisation
     entries { region { code } composite rank leader
-              scores { indicator { id } weight value score } }
+              scores { indicator { indicatorId } weight value score } }
     leaders { region { code } }
   }
 }"""
@@ -435,9 +442,9 @@ async def test_race_rankings_match_hand_computed_composites_with_ties(
     assert first["leaders"] == [{"region": {"code": "330100"}}]
     hangzhou = race["entries"][0]["scores"]
     assert hangzhou == [
-        {"indicator": {"id": "fai_growth"}, "weight": 0.5, "value": 10.0, "score": 100.0},
-        {"indicator": {"id": "start"}, "weight": 0.3, "value": 90.0, "score": 0.0},
-        {"indicator": {"id": "stock"}, "weight": 0.2, "value": 21.0, "score": 100.0},
+        {"indicator": {"indicatorId": "fai_growth"}, "weight": 0.5, "value": 10.0, "score": 100.0},
+        {"indicator": {"indicatorId": "start"}, "weight": 0.3, "value": 90.0, "score": 0.0},
+        {"indicator": {"indicatorId": "stock"}, "weight": 0.2, "value": 21.0, "score": 100.0},
     ]
     # z-scores of fai alone: mean 22/3, deviations 8/3, −4/3, −4/3, population sd 4√2/3
     # → Hangzhou +√2, the others −1/√2 each.
@@ -446,7 +453,7 @@ async def test_race_rankings_match_hand_computed_composites_with_ties(
         RACE_QUERY,
         period="2025-Q4",
         normalisation="Z_SCORE",
-        weights=[{"indicator": "fai_growth", "weight": 1}],
+        weights=[{"indicatorId": "fai_growth", "weight": 1}],
     )
     assert _ranked(z["regionalRace"]) == [
         ("330100", round(2**0.5, 9), 1),
@@ -491,7 +498,7 @@ async def test_operators_upsert_values_and_periods_must_fit_the_frequency(
         {"indicatorId": "loans", "regionCode": "330300", "period": "2025-01", "value": 3.5},
         {"indicatorId": "loans", "regionCode": "330300", "period": "2025", "value": 3.5},
         {"indicatorId": "loans", "regionCode": "339900", "period": "2025-02", "value": 3.5},
-        {"indicatorId": "loans", "regionCode": "330300", "period": "2025-x", "value": 3.5},
+        {"indicatorId": "loans", "regionCode": "330300", "period": "2025-06-H1", "value": 3.5},
         {"indicatorId": "gdp_growth", "regionCode": "330300", "period": "2025-Q2", "value": 5},
     ]
     operator_key = await key_headers(graph, Role.OPERATOR)
@@ -523,11 +530,31 @@ async def test_operators_upsert_values_and_periods_must_fit_the_frequency(
         )
         assert created["upsertIndicators"]["created"] == 1
         assert created["upsertIndicatorTargets"]["items"] == [{"key": "pmi/330100/2026"}]
+        # The indicator's and the region's global ids name them as their keys do.
+        ids = await gql(operator, '{ indicators { id indicatorId } region(code: "330100") { id } }')
+        pmi = next(i["id"] for i in ids["indicators"] if i["indicatorId"] == "pmi")
+        by_id = await gql(
+            operator,
+            """mutation($pmi: String!, $region: String!) {
+              upsertIndicators(items: [{id: $pmi, name: "制造业PMI", unit: "点",
+                frequency: MONTHLY, barometerWeight: 1}]) { unchanged }
+              upsertIndicatorTargets(items: [{indicatorId: $pmi, regionCode: $region,
+                year: 2026, target: 50, basis: LEVEL}]) { unchanged items { key } } }""",
+            pmi=pmi,
+            region=ids["region"]["id"],
+        )
+        assert by_id["upsertIndicators"]["unchanged"] == 1
+        assert by_id["upsertIndicatorTargets"] == {
+            "unchanged": 1,
+            "items": [{"key": "pmi/330100/2026"}],
+        }
     async with _client(graph) as viewer:
         errors = await gql_errors(viewer, UPSERT_VALUES, items=items[:1])
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
-        listed = await gql(viewer, "{ indicators { id frequency barometerWeight } }")
-        assert {"id": "pmi", "frequency": "MONTHLY", "barometerWeight": 1.0} in listed["indicators"]
+        listed = await gql(viewer, "{ indicators { indicatorId frequency barometerWeight } }")
+        assert {"indicatorId": "pmi", "frequency": "MONTHLY", "barometerWeight": 1.0} in listed[
+            "indicators"
+        ]
         series = await gql(
             viewer,
             '{ indicatorSeries(indicator: "loans", region: "330100", from: "2025-11") '
@@ -583,9 +610,10 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
 ) -> None:
     async with _client(demo_store) as http:
         query = """{ barometer(region: "330100", period: "2026-10") { composite heat coverage
-                       indicators { indicator { id } heat } }
+                       indicators { indicator { indicatorId } heat } }
                      investmentForecast(region: "330100") { period trainedThrough value
-                       terms { indicator { id } lag } backtest { mae rmse points }
+                       regionCode region { code } excluded { indicatorId reason }
+                       terms { indicator { indicatorId } lag } backtest { mae rmse points }
                        naive { rmse points } }
                      regionalRace(period: "2026-Q3") { entries { region { code } rank }
                        leaders { region { name } } }
@@ -601,8 +629,10 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
     assert forecast["backtest"]["points"] == 106 - 6 - 24 == forecast["naive"]["points"]
     assert forecast["backtest"]["rmse"] < forecast["naive"]["rmse"] / 2
     # The demo's loan balance leads investment by 4 months; the model finds it.
-    lags = {t["indicator"]["id"]: t["lag"] for t in forecast["terms"]}
+    lags = {t["indicator"]["indicatorId"]: t["lag"] for t in forecast["terms"]}
     assert lags["loan_balance_growth"] == 4
+    assert forecast["region"] == {"code": forecast["regionCode"]} == {"code": "330100"}
+    assert all(e["indicatorId"] and e["reason"] for e in forecast["excluded"])
     race = data["regionalRace"]
     assert len(race["entries"]) == 11
     assert sorted(e["rank"] for e in race["entries"])[0] == 1
@@ -634,3 +664,30 @@ async def test_the_demo_shows_a_barometer_a_forecast_and_a_race(
 def test_indicator_inputs_carry_the_record_fields(entity: str) -> None:
     fields = {f.name for f in dataclasses.fields(api_indicators.INPUTS[entity])}
     assert fields == set(SPECS[entity].record.model_fields)
+
+
+# --- identity and periods -----------------------------------------------------------------------
+
+
+async def test_indicators_round_trip_through_node_and_take_global_ids(
+    client: httpx.AsyncClient,
+) -> None:
+    listed = (await gql(client, "{ indicators { id indicatorId unit } }"))["indicators"]
+    assert {i["indicatorId"] for i in listed} >= {"loans", "gdp_growth"}
+    node = """query($id: ID!) { node(id: $id) { __typename id
+      ... on Indicator { indicatorId unit } } }"""
+    for indicator in listed:
+        found = (await gql(client, node, id=indicator["id"]))["node"]
+        assert found == {"__typename": "Indicator", **indicator}
+    loans = next(i["id"] for i in listed if i["indicatorId"] == "loans")
+    region = (await gql(client, '{ region(code: "330100") { id } }'))["region"]["id"]
+    series = """query($i: String!, $r: String!, $from: Period) {
+      indicatorSeries(indicator: $i, region: $r, from: $from) { period value } }"""
+    by_id = await gql(client, series, i=loans, r=region, **{"from": "2025-11"})
+    by_key = await gql(client, series, i="loans", r="330100", **{"from": "2025-11"})
+    assert by_id == by_key and len(by_id["indicatorSeries"]) == 2
+    # A malformed period is refused before anything runs; a half-month, which the series
+    # cannot take, by the field; both BAD_USER_INPUT.
+    for bad in ("2025-11-x", "2025-11-H1"):
+        errors = await gql_errors(client, series, i="loans", r="330100", **{"from": bad})
+        assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"], bad

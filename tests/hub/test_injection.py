@@ -57,6 +57,7 @@ SCALAR_VALUES: dict[str, Any] = {
     "Boolean": True,
     "Date": "2025-06-30",
     "DateTime": "2025-06-30T00:00:00+08:00",
+    "Period": "2025-06",
     "JSON": {},
 }
 

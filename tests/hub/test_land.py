@@ -380,3 +380,85 @@ def test_the_import_land_command(tmp_path: Path) -> None:
     assert done.returncode == 3, done.stderr
     assert "nodes.csv:2: NOT_FOUND node_code: no land node site_intention" in done.stderr
     assert "layers imported: eco-x" in done.stderr
+
+
+NODE = """query($id: ID!) { node(id: $id) { __typename id
+  ... on LandProgress { projectCode project { code } }
+  ... on LandNode { code }
+  ... on RedLineLayer { layerId } } }"""
+
+
+async def test_land_types_round_trip_through_node(graph: FalkorDBStore) -> None:
+    query = """{ landProgresses { nodes { id projectCode project { code }
+      stages { nodes { id code } } } } }"""
+    data = await hb.ok(graph, query, role=Role.VIEWER)
+    progresses = data["landProgresses"]["nodes"]
+    assert {p["projectCode"] for p in progresses} == {hb.P1, hb.P2}
+    for p in progresses:
+        assert p["project"] == {"code": p["projectCode"]}
+        found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=p["id"]))["node"]
+        assert found == {"__typename": "LandProgress", "id": p["id"],
+                         "projectCode": p["projectCode"], "project": p["project"]}  # fmt: skip
+        nodes = [n for s in p["stages"] for n in s["nodes"]]
+        for n in (nodes[0], nodes[-1]):
+            found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=n["id"]))["node"]
+            assert found == {"__typename": "LandNode", "id": n["id"], "code": n["code"]}
+    # The project's global id names it as its code does.
+    project = f'{{ project(code: "{hb.P1}") {{ id }} }}'
+    project_id = (await hb.ok(graph, project, role=Role.VIEWER))["project"]["id"]
+    one = "query($p: String!) { landProgress(projectCode: $p) { id projectCode } }"
+    data = await hb.ok(graph, one, role=Role.VIEWER, p=project_id)
+    assert data["landProgress"]["projectCode"] == hb.P1
+    # A red-line layer too; its global id names it when it is replaced.
+    eco = {"type": "Feature", "geometry": hb.box(120.0075, 30.0, 120.03, 30.01)}
+    args = {"kind": "ECOLOGICAL_PROTECTION", "name": "生态", "g": eco}
+    layer = await hb.ok(graph, IMPORT, role=Role.OPERATOR, id="eco-1", **args)
+    layer_id = layer["importRedLineLayer"]["id"]
+    found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=layer_id))["node"]
+    assert found == {"__typename": "RedLineLayer", "id": layer_id, "layerId": "eco-1"}
+    again = await hb.ok(graph, IMPORT, role=Role.OPERATOR, id=layer_id, **args)
+    assert again["importRedLineLayer"]["id"] == layer_id
+    # The bank role reaches none of it.
+    _, errors = await hb.run(graph, NODE, role=Role.BANK, subject="bank-a", id=layer_id)
+    assert [e["code"] for e in errors] == ["FORBIDDEN"]
+
+
+async def test_land_progresses_sort(graph: FalkorDBStore) -> None:
+    query = """query($sort: [LandProgressSort!]) { landProgresses(sort: $sort) {
+      nodes { projectCode total } } }"""
+    default = await hb.ok(graph, query, role=Role.VIEWER, sort=None)
+    codes = [n["projectCode"] for n in default["landProgresses"]["nodes"]]
+    assert codes == sorted(codes)
+    desc = [{"field": "PROJECT_CODE", "direction": "DESC"}]
+    data = await hb.ok(graph, query, role=Role.VIEWER, sort=desc)
+    assert [n["projectCode"] for n in data["landProgresses"]["nodes"]] == codes[::-1]
+    # A cursor of one order is refused in another.
+    paged = """query($sort: [LandProgressSort!], $after: String) {
+      landProgresses(sort: $sort, first: 1, after: $after) { pageInfo { endCursor } } }"""
+    page = await hb.ok(graph, paged, role=Role.VIEWER, sort=None, after=None)
+    cursor = page["landProgresses"]["pageInfo"]["endCursor"]
+    _, errors = await hb.run(graph, paged, role=Role.VIEWER, sort=desc, after=cursor)
+    assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
+
+
+async def test_overdue_nodes_filter_sort_and_link(graph: FalkorDBStore) -> None:
+    query = """query($where: LandOverdueWhere, $sort: [LandOverdueSort!]) {
+      landOverdueNodes(asOf: "2025-02-01", where: $where, sort: $sort) {
+        nodes { projectCode daysOverdue project { code } region { code } } } }"""
+    data = await hb.ok(graph, query, role=Role.VIEWER, where=None, sort=None)
+    nodes = data["landOverdueNodes"]["nodes"]
+    assert [n["daysOverdue"] for n in nodes] == [6, 2]  # most overdue first by default
+    assert all(n["project"]["code"] == n["projectCode"] for n in nodes)
+    assert [n["region"]["code"] for n in nodes] == ["330106", "330203"]
+    by_due = [{"field": "DAYS_OVERDUE", "direction": "ASC"}]
+    data = await hb.ok(graph, query, role=Role.VIEWER, where=None, sort=by_due)
+    assert [n["daysOverdue"] for n in data["landOverdueNodes"]["nodes"]] == [2, 6]
+    for where, expected in (
+        ({"region": "330200"}, [hb.P2]),
+        ({"projectCode": hb.P1}, [hb.P1]),
+        ({"minDaysOverdue": 3}, [hb.P1]),
+        ({"stageCode": "spatial_placement", "minDaysOverdue": 7}, []),
+    ):
+        data = await hb.ok(graph, query, role=Role.VIEWER, where=where, sort=None)
+        found = [n["projectCode"] for n in data["landOverdueNodes"]["nodes"]]
+        assert found == expected, where

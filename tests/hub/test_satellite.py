@@ -36,11 +36,12 @@ query Parcel($id: ID!, $from: Date) {
     ... on LandParcel {
       parcelId
       satellite(from: $from) {
+        parcelId parcel { parcelId }
         state changeScore firstDetected confirmed lastPass
         observations { day sensor ndvi validShare clear changeState }
       }
       projects(first: 1) { nodes { monitoring(bucket: DAY) {
-        series(metric: "change_state") { sensorId max }
+        series(metric: "change_state") { sensorId sensor { sensorId } max }
         sensors { sensorId status latest { metric value } }
       } } }
     }
@@ -95,9 +96,11 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
         got = await parcel(built.id, since=ONSET - dt.timedelta(days=30))
         sat = got["satellite"]
         assert sat["state"] == "CONFIRMED"
+        assert sat["parcelId"] == built.id and sat["parcel"] == {"parcelId": built.id}
         assert ONSET < dt.date.fromisoformat(sat["confirmed"]) <= ONSET + dt.timedelta(days=60)
         assert all(o["day"] >= str(ONSET - dt.timedelta(days=30)) for o in sat["observations"])
         monitoring = got["projects"]["nodes"][0]["monitoring"]
+        assert all(p["sensor"] == {"sensorId": p["sensorId"]} for p in monitoring["series"])
         (sensor,) = [s for s in monitoring["sensors"] if s["sensorId"] == targets[0].sensor_id]
         assert sensor["status"] == "ONLINE"
         assert {"metric": "change_state", "value": 2.0} in sensor["latest"]
@@ -108,8 +111,8 @@ async def test_demo_parcels_refresh_and_serve(demo_store: FalkorDBStore, tmp_pat
         passes = [d for d in acquisitions(since, TODAY) if not missing(scenes[1], d)]
         landsat = landsat_observations(scenes[1], landsat_acquisitions(since, TODAY))
         sensors = [o["sensor"] for o in quiet["observations"]]
-        assert sensors.count("sentinel-2") == len(passes)
-        assert sensors.count("landsat") == len(landsat) > 50
+        assert sensors.count("SENTINEL_2") == len(passes)
+        assert sensors.count("LANDSAT") == len(landsat) > 50
     finally:
         await telemetry.close()
 

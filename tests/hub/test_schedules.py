@@ -206,9 +206,16 @@ async def test_bad_schedule_items_are_rejected_item_by_item(graph: FalkorDBStore
         "NOT_FOUND",
         "BAD_USER_INPUT",
     ]
+    # A month is a Period: a malformed one fails the request before anything runs; a period of
+    # another length (a quarter, a half-month) is a Period but not a month, refused item by item.
     months = [{"projectCode": hb.P1, "month": "2025-13", "planned": 1}]
-    data = await hb.ok(graph, MONTHS, role=Role.OPERATOR, items=months)
-    assert data["upsertInvestmentMonths"]["items"][0]["errors"][0]["field"] == "month"
+    refused, errors = await hb.run(graph, MONTHS, role=Role.OPERATOR, items=months)
+    assert refused is None and "2025-13" in errors[0]["message"]
+    for period in ("2025-Q1", "2025-06-H1", "2025"):
+        months = [{"projectCode": hb.P1, "month": period, "planned": 1}]
+        data = await hb.ok(graph, MONTHS, role=Role.OPERATOR, items=months)
+        item = data["upsertInvestmentMonths"]["items"][0]
+        assert [(e["code"], e["field"]) for e in item["errors"]] == [("BAD_USER_INPUT", "month")]
     items = [_item("late", "ACCEPTANCE", "2025-05-02", "2025-05-01")]
     data = await hb.ok(graph, APPROVALS, role=Role.OPERATOR, items=items)
     assert data["upsertApprovalItems"]["rejected"] == 1
@@ -291,3 +298,55 @@ async def test_at_risk_and_exceeded_under_the_commitment_system(graph: FalkorDBS
         role=Role.VIEWER,
     )
     assert data["approvalProgresses"]["nodes"] == [{"projectCode": hb.P2}]
+
+
+NODE = """query($id: ID!) { node(id: $id) { __typename id
+  ... on ProjectSchedule { projectCode lateTasks }
+  ... on ScheduleTask { code owner }
+  ... on ApprovalProgress { projectCode status }
+  ... on ApprovalItem { code itemStatus: status } } }"""
+
+
+async def test_schedule_types_round_trip_through_node(graph: FalkorDBStore) -> None:
+    project = f'{{ project(code: "{hb.P1}") {{ id }} }}'
+    project_id = (await hb.ok(graph, project, role=Role.VIEWER))["project"]["id"]
+    # The project's global id names it as its code does.
+    query = """query($p: String!, $p2: String!) {
+      projectSchedule(projectCode: $p) { id projectCode lateTasks project { code }
+        tasks { id code owner } }
+      approvalProgress(projectCode: $p2) { id projectCode status project { code }
+        phases { items { id code itemStatus: status } } } }"""
+    data = await hb.ok(graph, query, role=Role.VIEWER, p=project_id, p2=hb.P2)
+    schedule, approvals = data["projectSchedule"], data["approvalProgress"]
+    assert schedule["project"] == {"code": hb.P1} and approvals["project"] == {"code": hb.P2}
+    found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=schedule["id"]))["node"]
+    assert found == {"__typename": "ProjectSchedule", "id": schedule["id"], "projectCode": hb.P1,
+                     "lateTasks": schedule["lateTasks"]}  # fmt: skip
+    assert len(schedule["tasks"]) == 4
+    for task in schedule["tasks"]:
+        found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=task["id"]))["node"]
+        assert found == {"__typename": "ScheduleTask", **task}
+    found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=approvals["id"]))["node"]
+    assert found == {"__typename": "ApprovalProgress", "id": approvals["id"],
+                     "projectCode": hb.P2, "status": approvals["status"]}  # fmt: skip
+    items = [i for phase in approvals["phases"] for i in phase["items"]]
+    assert len(items) == 5
+    for item in items:
+        found = (await hb.ok(graph, NODE, role=Role.VIEWER, id=item["id"]))["node"]
+        assert found == {"__typename": "ApprovalItem", **item}
+
+
+async def test_schedule_lists_filter_and_sort(graph: FalkorDBStore) -> None:
+    query = """query($where: ProjectScheduleWhere, $sort: [ProjectScheduleSort!]) {
+      projectSchedules(where: $where, sort: $sort) { nodes { projectCode lateTasks } } }"""
+    data = await hb.ok(graph, query, role=Role.VIEWER, where={"late": True}, sort=None)
+    assert [n["projectCode"] for n in data["projectSchedules"]["nodes"]] == [hb.P1]
+    data = await hb.ok(graph, query, role=Role.VIEWER, where={"late": False}, sort=None)
+    assert data["projectSchedules"]["nodes"] == []
+    query = """query($where: ApprovalProgressWhere, $sort: [ApprovalProgressSort!]) {
+      approvalProgresses(where: $where, sort: $sort) { nodes { projectCode status } } }"""
+    sort = [{"field": "ELAPSED_WORKING_DAYS", "direction": "DESC"}]
+    data = await hb.ok(graph, query, role=Role.VIEWER, where={"region": "330200"}, sort=sort)
+    assert [n["projectCode"] for n in data["approvalProgresses"]["nodes"]] == [hb.P2]
+    data = await hb.ok(graph, query, role=Role.VIEWER, where={"region": "330100"}, sort=sort)
+    assert data["approvalProgresses"]["nodes"] == []

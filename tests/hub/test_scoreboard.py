@@ -172,7 +172,7 @@ async def client(board_store: GraphStore) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-BOARD = """query($list: String!, $period: String!, $asOf: Date, $cumulative: Boolean!,
+BOARD = """query($list: String!, $period: Period!, $asOf: Date, $cumulative: Boolean!,
                $within: String, $rankBy: ScoreboardRanking!) {
   cityScoreboard(list: $list, period: $period, asOf: $asOf, cumulative: $cumulative,
                  within: $within, rankBy: $rankBy) {
@@ -413,6 +413,20 @@ async def test_project_lists_built_in_and_stored(client: httpx.AsyncClient) -> N
     assert sorted(n["code"] for n in mine["projects"]["nodes"]) == [H2, N3, W1]
     found = await gql(client, "query($id: ID!) { node(id: $id) { id } }", id=mine["id"])
     assert found["node"] == {"id": mine["id"]}
+    # The list's global id names it as its listId does; projectLists filters and sorts.
+    by_id = """query($id: String!) { projectList(id: $id) { listId }
+      cityScoreboard(period: "2025-Q2", list: $id) { list { listId } } }"""
+    named = await gql(client, by_id, id=mine["id"])
+    assert named == {
+        "projectList": {"listId": "mine"},
+        "cityScoreboard": {"list": named["projectList"]},
+    }
+    lists = """query($where: ProjectListWhere, $sort: [ProjectListSort!]) {
+      projectLists(where: $where, sort: $sort) { nodes { listId } } }"""
+    where = {"ids": [mine["id"], "nope"], "nameContains": mine["name"][:1]}
+    sort = [{"field": "NAME", "direction": "DESC"}]
+    found = await gql(client, lists, where=where, sort=sort)
+    assert found["projectLists"]["nodes"] == [{"listId": "mine"}]
     assert data["leaders"]["projects"]["totalCount"] == 10  # every project but H5
     assert data["missing"] is None
     on_list = await gql(client, '{ projects(where: {onList: "mine"}) { totalCount } }')
@@ -426,6 +440,7 @@ async def test_project_lists_built_in_and_stored(client: httpx.AsyncClient) -> N
     [
         ({"period": "2025-13"}, "BAD_USER_INPUT"),
         ({"period": "Q2-2025"}, "BAD_USER_INPUT"),
+        ({"period": "2025-06-H1"}, "BAD_USER_INPUT"),  # a Period, but not one the board takes
         ({"asOf": "2025-07-01"}, "BAD_USER_INPUT"),
         ({"list": "nope"}, "NOT_FOUND"),
     ],
@@ -472,6 +487,11 @@ async def test_operators_keep_stored_lists_and_viewers_may_not(
         assert data["items"][2]["errors"][0]["code"] == "NOT_FOUND"
         again = (await gql(operator, UPSERT, items=[item]))["upsertProjectLists"]
         assert again["unchanged"] == 1
+        # Projects named by their global ids are the same projects: nothing changes.
+        query = "query($c: String!) { project(code: $c) { id } }"
+        ids = [(await gql(operator, query, c=c))["project"]["id"] for c in (H1, N1)]
+        by_id = await gql(operator, UPSERT, items=[{**item, "projectCodes": ids}])
+        assert by_id["upsertProjectLists"]["unchanged"] == 1
         board = _rows(await _board(operator, list="autumn"))
         assert board["330100"]["landing"]["due"] == 1
         assert board["330200"]["landing"]["landed"] == 1

@@ -176,8 +176,8 @@ async def test_a_file_that_cannot_be_read_as_a_whole_is_refused(
         await statistics.import_statistics(graph, [path])
 
 
-SERIES = """query($chain: String!, $region: String!, $segment: String, $from: String,
-                  $to: String, $granularity: PeriodGranularity) {
+SERIES = """query($chain: String!, $region: String!, $segment: String, $from: Period,
+                  $to: Period, $granularity: PeriodGranularity) {
   chainStatistics(chain: $chain, region: $region, segment: $segment, from: $from, to: $to,
                   granularity: $granularity) {
     period granularity from to output projectCount employment patents

@@ -75,7 +75,7 @@ class Api:
         return result.data, codes
 
 
-CASE = "caseId status level levelRegion unit person deadline overdue escalations "
+CASE = "caseId status level levelRegionCode unit person deadline overdue escalations "
 CASE += "replyText attachments { name url sha256 } events { at by action status level note }"
 OPEN = f"""mutation ($a: String!) {{ openSupervisionCase(alertId: $a, unit: "西湖区发改局",
   person: "张科长") {{ {CASE} }} }}"""
@@ -110,7 +110,7 @@ async def test_a_case_from_alert_to_escalation_reply_and_closure(watch: Watch) -
     assert not errors and data is not None
     case = data["openSupervisionCase"]
     cid = case["caseId"]
-    assert (case["status"], case["level"], case["levelRegion"]) == ("OPEN", "county", sites.A)
+    assert (case["status"], case["level"], case["levelRegionCode"]) == ("OPEN", "COUNTY", sites.A)
     assert dt.datetime.fromisoformat(case["deadline"]) == sites.NOW + 5 * DAY
     _, errors = await api(OPEN, Role.MONITOR, a=alert.id)
     assert errors == ["CONFLICT"], "one open case per alert"
@@ -140,8 +140,8 @@ async def test_a_case_from_alert_to_escalation_reply_and_closure(watch: Watch) -
     data, _ = await api(CASES, Role.VIEWER, r=CITY)
     assert data is not None
     [case] = data["supervisionCases"]
-    assert (case["level"], case["levelRegion"], case["escalations"], case["overdue"]) == (
-        "city", CITY, 1, False,
+    assert (case["level"], case["levelRegionCode"], case["escalations"], case["overdue"]) == (
+        "CITY", CITY, 1, False,
     )  # fmt: skip
     assert dt.datetime.fromisoformat(case["deadline"]) == sites.NOW + 9 * DAY
     # A second round before the new deadline changes nothing; after it, the province.
@@ -153,8 +153,8 @@ async def test_a_case_from_alert_to_escalation_reply_and_closure(watch: Watch) -
     data, _ = await api(CASES, Role.VIEWER, r=PROVINCE)
     assert data is not None
     [case] = data["supervisionCases"]
-    assert (case["level"], case["levelRegion"], case["escalations"], case["overdue"]) == (
-        "province", PROVINCE, 2, True,
+    assert (case["level"], case["levelRegionCode"], case["escalations"], case["overdue"]) == (
+        "PROVINCE", PROVINCE, 2, True,
     )  # fmt: skip
     data, _ = await api(LEDGER, Role.VIEWER, r=PROVINCE, by="REGION")
     assert data is not None and data["problemLedger"] == [
@@ -193,14 +193,14 @@ async def test_a_case_from_alert_to_escalation_reply_and_closure(watch: Watch) -
     steps = [(e["action"], e["by"], e["level"], dt.datetime.fromisoformat(e["at"]))
              for e in case["events"]]  # fmt: skip
     assert steps == [
-        ("OPENED", "monitor:k1", "county", sites.NOW),
-        ("ASSIGNED", "monitor:k1", "county", sites.NOW),
-        ("COMMENTED", "operator:k2", "county", sites.NOW),
-        ("ESCALATED", "system:escalation", "city", sites.NOW + 6 * DAY),
-        ("ESCALATED", "system:escalation", "province", sites.NOW + 10 * DAY),
-        ("REPLIED", "operator:k2", "province", sites.NOW + 13 * DAY),
-        ("CLOSED", "monitor:k1", "province", sites.NOW + 14 * DAY),
-        ("REOPENED", "monitor:k1", "province", sites.NOW + 14 * DAY),
+        ("OPENED", "monitor:k1", "COUNTY", sites.NOW),
+        ("ASSIGNED", "monitor:k1", "COUNTY", sites.NOW),
+        ("COMMENTED", "operator:k2", "COUNTY", sites.NOW),
+        ("ESCALATED", "system:escalation", "CITY", sites.NOW + 6 * DAY),
+        ("ESCALATED", "system:escalation", "PROVINCE", sites.NOW + 10 * DAY),
+        ("REPLIED", "operator:k2", "PROVINCE", sites.NOW + 13 * DAY),
+        ("CLOSED", "monitor:k1", "PROVINCE", sites.NOW + 14 * DAY),
+        ("REOPENED", "monitor:k1", "PROVINCE", sites.NOW + 14 * DAY),
     ]
     data, _ = await api(LEDGER, Role.VIEWER, by="PROJECT")
     assert data is not None and data["problemLedger"] == [

@@ -70,6 +70,11 @@ async def test_a_resend_with_another_value_is_a_conflict_not_a_duplicate(
     assert [c.sent_value for c in await telemetry_store.conflicts(after_id=conflicts[0].id)] == [
         42.5
     ]
+    # Newest first, and below a cursor (the API's backward pages and DESC sort).
+    newest = await telemetry_store.conflicts(descending=True)
+    assert [c.id for c in newest] == [c.id for c in conflicts][::-1]
+    below = await telemetry_store.conflicts(before_id=conflicts[1].id, descending=True, limit=1)
+    assert [c.id for c in below] == [conflicts[0].id]
     # The first value stays, and the rollup counts it once.
     [day] = await telemetry_store.daily(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 1))
     assert (day.value, day.samples) == (10.0, 1)
@@ -323,6 +328,10 @@ async def test_the_same_bad_message_is_one_letter_seen_again(
     assert [d.payload for d in by_id] == [b"[]"]
     paged = await telemetry_store.dead_letters(after_id=first.dead_letter_ids[0], limit=5)
     assert [d.id for d in paged] == first.dead_letter_ids[1:]
+    newest = await telemetry_store.dead_letters(descending=True, limit=5)
+    assert [d.id for d in newest] == first.dead_letter_ids[::-1]
+    below = await telemetry_store.dead_letters(before_id=first.dead_letter_ids[1], limit=5)
+    assert [d.id for d in below] == first.dead_letter_ids[:1]
     assert len(await telemetry_store.dead_letters(limit=1)) == 1
     await telemetry_store.commit(
         Batch(still_failing=[(letter.id, Problem(Reason.UNKNOWN_SENSOR, "no such sensor"))])

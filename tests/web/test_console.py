@@ -134,7 +134,7 @@ def test_every_page_loads_without_console_errors(
         # stopped site; every other point shows the answer's status as it is.
         statuses = {
             r["projectCode"]: "QUIET"
-            if r["stage"] != "construction" and r["status"] in ("IDLE", "LOW")
+            if r["stage"] != "CONSTRUCTION" and r["status"] in ("IDLE", "LOW")
             else r["status"]
             for r in answer
         }

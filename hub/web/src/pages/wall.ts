@@ -77,7 +77,7 @@ interface Activity {
  * suspended, not started) is quiet by its own report, not a stopped site (no red 停工 dot). */
 function mapStatus(a: Activity | undefined): string {
   if (!a) return "NO_DATA";
-  if (a.stage !== "construction" && (a.status === "IDLE" || a.status === "LOW")) return "QUIET";
+  if (a.stage !== "CONSTRUCTION" && (a.status === "IDLE" || a.status === "LOW")) return "QUIET";
   return a.status;
 }
 
@@ -565,7 +565,7 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
 
 // --- province headline -----------------------------------------------------------------------
 
-const HEADLINE = `query Headline($year: String!) {
+const HEADLINE = `query Headline($year: Period!) {
   projects(first: 1) { totalCount }
   cityScoreboard(period: $year) { cities { completion { projectCount plannedInvestment completedInvestment } } }
   supervisionCases(statuses: [OPEN, REPLIED]) { alertSeverity overdue } }`;
