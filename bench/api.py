@@ -95,8 +95,8 @@ query Lookup($id: ID!) {
 }"""
 
 QUERY_C = """
-query Chain($id: String!) {
-  industryChain(id: $id) {
+query Chain($key: String!) {
+  industryChain(key: $key) {
     name
     segments(first: 100) { nodes { segmentId name tier enterprises { totalCount } } }
   }
@@ -232,7 +232,7 @@ def _check_shape(case: str, data: Any, variables: Mapping[str, Any]) -> None:
         chain = data["industryChain"]
         segments = chain["segments"]["nodes"] if chain else []
         if not segments or any(s["enterprises"]["totalCount"] < 0 for s in segments):
-            raise Failure(f"(c) chain {variables['id']} answered {chain}")
+            raise Failure(f"(c) chain {variables['key']} answered {chain}")
 
 
 # --- in-process: reference answers and round trips --------------------------------------------
@@ -520,7 +520,7 @@ def _cases(cursors: list[str | None], ids: list[str]) -> dict[str, Case]:
     return {
         "a": Case("a", QUERY_A, [{"after": cursors[i]} for i in pages]),
         "b": Case("b", QUERY_B, [{"id": i} for i in rng.sample(ids, min(B_IDS, len(ids)))]),
-        "c": Case("c", QUERY_C, [{"id": chain} for chain in CHAINS]),
+        "c": Case("c", QUERY_C, [{"key": chain} for chain in CHAINS]),
     }
 
 

@@ -54,8 +54,8 @@ CHAINS = ("nev", "ic", "bio", "materials")
 TARGET_PAIRS = 40  # (segment, city) pairs, sampled
 
 MAP = """
-query Map($id: String!) {
-  industryChain(id: $id) {
+query Map($key: String!) {
+  industryChain(key: $key) {
     map(region: "330000") {
       totals { enterprises projects output }
       nodes {
@@ -73,7 +73,7 @@ query Map($id: String!) {
 
 TARGETS = """
 query Targets($segment: String!, $region: String!) {
-  segment(id: $segment) {
+  segment(key: $segment) {
     targets(region: $region, first: 20) {
       totalCount
       nodes { rank score reasons regionCode enterprise { uscc name output outputGrowth } }
@@ -82,8 +82,8 @@ query Targets($segment: String!, $region: String!) {
 }"""
 
 CHOKEPOINTS = """
-query Chokepoints($id: String!, $region: String!) {
-  industryChain(id: $id) {
+query Chokepoints($key: String!, $region: String!) {
+  industryChain(key: $key) {
     chokepoints(region: $region) {
       chokepoints { score segment { segmentId } reasons { rule value threshold } }
     }
@@ -146,11 +146,11 @@ async def chains() -> Figures:
             cities = sorted(r.code for r in data.region if r.level == "city")
             pairs = rng.sample([(s, c) for s in segments for c in cities], TARGET_PAIRS)
             variables = {
-                "map": (MAP, [{"id": c} for c in CHAINS]),
+                "map": (MAP, [{"key": c} for c in CHAINS]),
                 "targets": (TARGETS, [{"segment": s, "region": c} for s, c in pairs]),
                 "chokepoints": (
                     CHOKEPOINTS,
-                    [{"id": ch, "region": c} for ch in CHAINS for c in cities],
+                    [{"key": ch, "region": c} for ch in CHAINS for c in cities],
                 ),
             }
             cases: dict[str, dict[str, Case]] = {}

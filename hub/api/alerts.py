@@ -62,12 +62,32 @@ class HandlesAlerts(BasePermission):
         return context.role in ALERT_HANDLERS and context.key_id is not None
 
 
-AlertIdArg = Annotated[
-    str,
+# An alert is named by its global id (id: ID, what a client holds from the Alert's id field, in
+# an ID variable as client generators declare it) or by its alertId (a String key): exactly one.
+AlertGlobalIdArg = Annotated[
+    strawberry.ID | None,
     strawberry.argument(
-        description="The alert's id (global id), or its alertId (accepted for one release)."
+        description="The alert's global id (its id field); give this or alertId. For one "
+        "release a bare alertId is accepted here too."
     ),
 ]
+AlertIdArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The alert's alertId (its business key); give this or id. For one "
+        "release its global id is accepted here too."
+    ),
+]
+
+
+def alert_key(global_id: str | None, alert_id: str | None, id_name: str = "id") -> str:
+    """The alertId that the global id (argument ``id_name``) or ``alertId`` names, exactly one
+    of them given."""
+    if (global_id is None) == (alert_id is None):
+        raise InvalidInput(f"pass either {id_name} or alertId, exactly one")
+    return key_of(global_id if global_id is not None else alert_id or "", "Alert")
+
+
 MAX_PAGE = 500
 
 
@@ -506,8 +526,10 @@ class AlertQuery:
     @strawberry.field(
         description="One alert by its id.", permission_classes=[allow(MONITORING_READERS)]
     )
-    async def alert(self, info: Ctx, alert_id: AlertIdArg) -> Alert | None:
-        return Alert.of(await watch_of(info).alerts.get(key_of(alert_id, "Alert")))
+    async def alert(
+        self, info: Ctx, id: AlertGlobalIdArg = None, alert_id: AlertIdArg = None
+    ) -> Alert | None:
+        return Alert.of(await watch_of(info).alerts.get(alert_key(id, alert_id)))
 
 
 @strawberry.type(description="How many alerts have one value of a dimension.")
@@ -580,8 +602,10 @@ class AlertMutation:
         "CLEARED_ACK; an acknowledged one stays as it was (monitor, operator, admin).",
         permission_classes=[HandlesAlerts],
     )
-    async def acknowledge_alert(self, info: Ctx, alert_id: AlertIdArg) -> Alert:
-        key = key_of(alert_id, "Alert")
+    async def acknowledge_alert(
+        self, info: Ctx, id: AlertGlobalIdArg = None, alert_id: AlertIdArg = None
+    ) -> Alert:
+        key = alert_key(id, alert_id)
         alert = await watch_of(info).alerts.acknowledge(key, _who(info), _now(info))
         return Alert.of(alert)
 
@@ -591,8 +615,10 @@ class AlertMutation:
         "(monitor, operator, admin).",
         permission_classes=[HandlesAlerts],
     )
-    async def clear_alert(self, info: Ctx, alert_id: AlertIdArg) -> Alert:
-        key = key_of(alert_id, "Alert")
+    async def clear_alert(
+        self, info: Ctx, id: AlertGlobalIdArg = None, alert_id: AlertIdArg = None
+    ) -> Alert:
+        key = alert_key(id, alert_id)
         alert = await watch_of(info).alerts.clear(key, _who(info), _now(info))
         return Alert.of(alert)
 

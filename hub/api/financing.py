@@ -59,6 +59,14 @@ def need_key(value: str) -> str:
     return key if type_name in _NEED_TYPES else key_of(value, "FinancingNeed")
 
 
+def _one(global_id: str | None, key: str | None, names: tuple[str, str]) -> str:
+    """The value of whichever of an object's global-id argument (typed ID) and its key
+    argument (String) was given: exactly one of them."""
+    if (global_id is None) == (key is None):
+        raise InvalidInput(f"pass either {names[0]} or {names[1]}, exactly one")
+    return global_id if global_id is not None else key or ""
+
+
 def _lenient(value: str, key: Any) -> str:
     # Inside a batch a wrong id must not fail the other items: it is kept as given, and the
     # item is rejected as naming nothing that exists.
@@ -567,9 +575,17 @@ class FinancingQuery:
     async def financing_opportunity(
         self,
         info: Ctx,
-        id: Annotated[str, _arg("The opportunity's id (or the need's id, its needId).")],
+        id: Annotated[
+            strawberry.ID | None,
+            _arg(
+                "The opportunity's id (its id field; the need's global id works too). For one "
+                "release a bare needId is accepted here too; pass it to needId instead."
+            ),
+        ] = None,
+        need_id: Annotated[str | None, _arg("The need's needId.")] = None,
     ) -> FinancingOpportunity | None:
-        found = await fin.opportunity(info.context.store, _bank(info), need_key(id))
+        need = need_key(_one(id, need_id, ("id", "needId")))
+        found = await fin.opportunity(info.context.store, _bank(info), need)
         return FinancingOpportunity.of(found) if found else None
 
     @strawberry.field(
@@ -710,10 +726,24 @@ class FinancingMutation:
     async def express_financing_interest(
         self,
         info: Ctx,
-        need_id: Annotated[str, _arg("The opportunity's id (or the need's id, its needId).")],
+        opportunity: Annotated[
+            strawberry.ID | None,
+            _arg(
+                "The opportunity's id (its id field; a need's global id works too); give this "
+                "or needId."
+            ),
+        ] = None,
+        need_id: Annotated[
+            str | None,
+            _arg(
+                "The need's needId; give this or opportunity. For one release the "
+                "opportunity's id is accepted here too."
+            ),
+        ] = None,
     ) -> FinancingOpportunity:
         now = clock_of(info.context.extra)()
-        found = await fin.express_interest(info.context.store, _bank(info), need_key(need_id), now)
+        need = need_key(_one(opportunity, need_id, ("opportunity", "needId")))
+        found = await fin.express_interest(info.context.store, _bank(info), need, now)
         return FinancingOpportunity.of(found)
 
     @strawberry.mutation(
@@ -724,13 +754,26 @@ class FinancingMutation:
     async def respond_to_financing_interest(
         self,
         info: Ctx,
-        need_id: Annotated[str, _arg("The need: its needId or global id.")],
-        bank_id: Annotated[str, _arg("The interested bank: its id or global id.")],
         consent: Annotated[bool, _arg("True reveals the owner to this bank.")],
+        need: Annotated[
+            strawberry.ID | None,
+            _arg("The need's global id (its id field, or an opportunity's); or needId."),
+        ] = None,
+        need_id: Annotated[
+            str | None,
+            _arg("The need's needId (for one release its global id too); or need."),
+        ] = None,
+        bank: Annotated[
+            strawberry.ID | None, _arg("The interested bank's global id (its id field); or bankId.")
+        ] = None,
+        bank_id: Annotated[
+            str | None, _arg("The interested bank's bankId (for one release its global id too).")
+        ] = None,
     ) -> FinancingInterest:
         now = clock_of(info.context.extra)()
-        need, bank = need_key(need_id), key_of(bank_id, "Bank")
-        state = await fin.respond(info.context.store, need, bank, consent, now)
+        need_found = need_key(_one(need, need_id, ("need", "needId")))
+        bank_found = key_of(_one(bank, bank_id, ("bank", "bankId")), "Bank")
+        state = await fin.respond(info.context.store, need_found, bank_found, consent, now)
         return _interest(state)
 
     @strawberry.mutation(

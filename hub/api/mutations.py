@@ -147,12 +147,14 @@ class LinkType(Enum):
 @strawberry.input(description="One relationship to create or remove.")
 class LinkInput:
     type: LinkType = strawberry.field(description="Which relationship.")
-    from_: str = strawberry.field(
+    from_: strawberry.ID = strawberry.field(
         name="from",
-        description="The source object's global id (its id field) or its business key.",
+        description="The source object's global id (its id field); for one release its "
+        "business key is accepted here too.",
     )
-    to: str = strawberry.field(
-        description="The target object's global id (its id field) or its business key."
+    to: strawberry.ID = strawberry.field(
+        description="The target object's global id (its id field); for one release its "
+        "business key is accepted here too."
     )
 
 

@@ -160,10 +160,11 @@ def _key(description: str) -> Any:
     return strawberry.argument(description=description)
 
 
-# String rather than ID: the argument took a business key as String! before, and documents
-# declaring `$x: String!` for it keep validating (an ID variable would not fit a String one).
+# ID, so that a document passes an object's own id (type ID) in an ID variable, as client
+# generators declare it. A bare key still works at the value level (key_of) for one release;
+# documents that declared `$x: String!` for it move to the key argument (CHANGELOG).
 _IdArg = Annotated[
-    str | None,
+    strawberry.ID | None,
     strawberry.argument(
         description="Global id, from the object's id field. For one release a bare business "
         "key is accepted here too (it was the argument's meaning before); pass keys to the "

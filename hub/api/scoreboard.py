@@ -377,11 +377,24 @@ def _arg(description: str) -> Any:
 
 @strawberry.type(description="Project lists and the city scoreboard.")
 class ScoreboardQuery:
-    @strawberry.field(description="One project list, built in or stored, by its id.")
+    @strawberry.field(
+        description="One project list, built in or stored, by its global id or its listId."
+    )
     async def project_list(
-        self, info: Ctx, id: Annotated[str, _arg("The list's listId, e.g. leaders, or its id.")]
+        self,
+        info: Ctx,
+        id: Annotated[
+            strawberry.ID | None,
+            _arg(
+                "The list's global id (its id field). For one release a bare listId is "
+                "accepted here too; pass it to key instead."
+            ),
+        ] = None,
+        key: Annotated[str | None, _arg("The list's listId, e.g. leaders.")] = None,
     ) -> ProjectList | None:
-        return await project_list(info, key_of(id, "ProjectList"))
+        if (id is None) == (key is None):
+            raise InvalidInput("pass either id or key, exactly one")
+        return await project_list(info, key_of(id, "ProjectList") if id is not None else key or "")
 
     @strawberry.field(description="The built-in lists: all, leaders, provincial, city, county.")
     def built_in_project_lists(self) -> list[ProjectList]:

@@ -22,6 +22,7 @@ from graph_schema.errors import InvalidInput, NotFound
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.alerts import (
     Alert,
+    AlertGlobalIdArg,
     AlertIdArg,
     AlertKind,
     AlertSeverity,
@@ -31,6 +32,7 @@ from hub.api.alerts import (
     _alert_of,
     _now,
     _who,
+    alert_key,
     link,
     project_link,
     region_link,
@@ -285,10 +287,20 @@ class AttachmentInput:
     size: int | None = strawberry.field(default=None, description="Bytes.")
 
 
-CaseIdArg = Annotated[
-    str,
+# A case is named by its global id (id: ID) or by its caseId (a String key), exactly one, as
+# alerts are (hub.api.alerts.alert_key).
+CaseGlobalIdArg = Annotated[
+    strawberry.ID | None,
     strawberry.argument(
-        description="The case's id (global id), or its caseId (accepted for one release)."
+        description="The case's global id (its id field); give this or caseId. For one "
+        "release a bare caseId is accepted here too."
+    ),
+]
+CaseIdArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The case's caseId (its business key); give this or id. For one "
+        "release its global id is accepted here too."
     ),
 ]
 MAX_CASES = 10_000
@@ -332,8 +344,10 @@ async def _cases(info: Ctx, where: SupervisionCaseWhere) -> list[sv.Case]:
     return found
 
 
-def _key(case_id: str) -> str:
-    return key_of(case_id, "SupervisionCase")
+def _key(global_id: str | None, case_id: str | None) -> str:
+    if (global_id is None) == (case_id is None):
+        raise InvalidInput("pass either id or caseId, exactly one")
+    return key_of(global_id if global_id is not None else case_id or "", "SupervisionCase")
 
 
 def _region(value: str | None) -> str | None:
@@ -378,8 +392,10 @@ class SupervisionQuery:
     @strawberry.field(
         description="One case by its id.", permission_classes=[allow(MONITORING_READERS)]
     )
-    async def supervision_case(self, info: Ctx, case_id: CaseIdArg) -> SupervisionCase:
-        case = await _service(info).get(_key(case_id))
+    async def supervision_case(
+        self, info: Ctx, id: CaseGlobalIdArg = None, case_id: CaseIdArg = None
+    ) -> SupervisionCase:
+        case = await _service(info).get(_key(id, case_id))
         return SupervisionCase.of(case, _now(info))
 
     @strawberry.field(
@@ -412,16 +428,17 @@ class SupervisionMutation:
     async def open_supervision_case(
         self,
         info: Ctx,
-        alert_id: AlertIdArg,
         unit: UnitArg,
         person: PersonArg,
         deadline: Deadline = None,
         note: NoteArg = None,
+        alert: AlertGlobalIdArg = None,
+        alert_id: AlertIdArg = None,
     ) -> SupervisionCase:
         watch = watch_of(info)
-        alert = await watch.alerts.get(key_of(alert_id, "Alert"))
+        found = await watch.alerts.get(alert_key(alert, alert_id, "alert"))
         case = await watch.supervision.open(
-            alert, unit=unit, person=person, by=_who(info), now=_now(info),
+            found, unit=unit, person=person, by=_who(info), now=_now(info),
             deadline=_aware(deadline), note=note,
         )  # fmt: skip
         return SupervisionCase.of(case, _now(info))
@@ -433,13 +450,14 @@ class SupervisionMutation:
     async def assign_supervision_case(
         self,
         info: Ctx,
-        case_id: CaseIdArg,
         unit: UnitArg,
         person: PersonArg,
         deadline: Deadline = None,
+        id: CaseGlobalIdArg = None,
+        case_id: CaseIdArg = None,
     ) -> SupervisionCase:
         case = await _service(info).assign(
-            _key(case_id), unit=unit, person=person, by=_who(info), now=_now(info),
+            _key(id, case_id), unit=unit, person=person, by=_who(info), now=_now(info),
             deadline=_aware(deadline),
         )  # fmt: skip
         return SupervisionCase.of(case, _now(info))
@@ -449,9 +467,11 @@ class SupervisionMutation:
         permission_classes=[Comments],
     )
     async def comment_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, text: TextArg
+        self, info: Ctx, text: TextArg, id: CaseGlobalIdArg = None, case_id: CaseIdArg = None
     ) -> SupervisionCase:
-        case = await _service(info).comment(_key(case_id), text=text, by=_who(info), now=_now(info))
+        case = await _service(info).comment(
+            _key(id, case_id), text=text, by=_who(info), now=_now(info)
+        )
         return SupervisionCase.of(case, _now(info))
 
     @strawberry.mutation(
@@ -461,16 +481,17 @@ class SupervisionMutation:
     async def reply_supervision_case(
         self,
         info: Ctx,
-        case_id: CaseIdArg,
         text: TextArg,
         attachments: Annotated[
             list[AttachmentInput] | None,
             strawberry.argument(description="Files behind the reply."),
         ] = None,
+        id: CaseGlobalIdArg = None,
+        case_id: CaseIdArg = None,
     ) -> SupervisionCase:
         files = [sv.Attachment(a.name, a.url, a.sha256, a.size) for a in attachments or []]
         case = await _service(info).reply(
-            _key(case_id), text=text, attachments=files, by=_who(info), now=_now(info)
+            _key(id, case_id), text=text, attachments=files, by=_who(info), now=_now(info)
         )
         return SupervisionCase.of(case, _now(info))
 
@@ -479,9 +500,15 @@ class SupervisionMutation:
         permission_classes=[Supervises],
     )
     async def close_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, note: NoteArg = None
+        self,
+        info: Ctx,
+        note: NoteArg = None,
+        id: CaseGlobalIdArg = None,
+        case_id: CaseIdArg = None,
     ) -> SupervisionCase:
-        case = await _service(info).close(_key(case_id), by=_who(info), now=_now(info), note=note)
+        case = await _service(info).close(
+            _key(id, case_id), by=_who(info), now=_now(info), note=note
+        )
         return SupervisionCase.of(case, _now(info))
 
     @strawberry.mutation(
@@ -489,10 +516,15 @@ class SupervisionMutation:
         permission_classes=[Supervises],
     )
     async def reopen_supervision_case(
-        self, info: Ctx, case_id: CaseIdArg, note: ReasonArg, deadline: Deadline = None
+        self,
+        info: Ctx,
+        note: ReasonArg,
+        deadline: Deadline = None,
+        id: CaseGlobalIdArg = None,
+        case_id: CaseIdArg = None,
     ) -> SupervisionCase:
         case = await _service(info).reopen(
-            _key(case_id), by=_who(info), now=_now(info), note=note, deadline=_aware(deadline)
+            _key(id, case_id), by=_who(info), now=_now(info), note=note, deadline=_aware(deadline)
         )
         return SupervisionCase.of(case, _now(info))
 

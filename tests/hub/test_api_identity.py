@@ -65,15 +65,15 @@ async def test_every_node_type_round_trips_by_global_id_and_by_key(
         assert global_id == encode_global_id(node["__typename"], key)
         found = await gql(
             client,
-            f"""query($id: ID!, $gid: String!, $key: String!) {{
+            f"""query($id: ID!, $key: String!, $bare: ID!) {{
                 node(id: $id) {{ __typename id }}
-                byId: {root}(id: $gid) {{ id {key_field} }}
+                byId: {root}(id: $id) {{ id {key_field} }}
                 byKey: {root}({key_arg}: $key) {{ id }}
-                bareKeyInId: {root}(id: $key) {{ id }}
+                bareKeyInId: {root}(id: $bare) {{ id }}
             }}""",
             id=global_id,
-            gid=global_id,
             key=key,
+            bare=key,
         )
         assert found["node"] == {"__typename": node["__typename"], "id": global_id}
         assert found["byId"] == {"id": global_id, key_field: key}
@@ -82,15 +82,39 @@ async def test_every_node_type_round_trips_by_global_id_and_by_key(
         assert found["bareKeyInId"] == {"id": global_id}
 
 
+@pytest.mark.parametrize("entity", sorted(LOOKUPS))
+async def test_every_lookups_id_is_typed_id_and_a_string_variable_goes_to_the_key(
+    client: httpx.AsyncClient, entity: str
+) -> None:
+    # What client generators declare for an object's id is `ID!`; a String variable for `id:`
+    # is refused by validation, so that a business key goes to the key argument.
+    listed, root, _, key_field = LOOKUPS[entity]
+    page = await gql(client, f"{{ {listed}(first: 1) {{ nodes {{ id {key_field} }} }} }}")
+    node = page[listed]["nodes"][0]
+    errors = await gql_errors(
+        client, f"query($id: String!) {{ {root}(id: $id) {{ id }} }}", id=node[key_field]
+    )
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (
+        "Variable '$id' of type 'String!' used in position expecting type 'ID'"
+        in (errors[0]["message"])
+    )
+    literal = await gql(client, f'{{ {root}(id: "{node["id"]}") {{ id }} }}')
+    assert literal == {root: {"id": node["id"]}}
+
+
 async def test_a_lookup_refuses_another_types_id_and_wants_exactly_one_argument(
     client: httpx.AsyncClient, demo_data: DemoData
 ) -> None:
     project = next(p for p in demo_data.records("project") if isinstance(p, Project))
     foreign = encode_global_id("Project", project.code)
     cases = [
-        ("query($id: String!) { segment(id: $id) { id } }", {"id": foreign}),
+        ("query($id: ID!) { segment(id: $id) { id } }", {"id": foreign}),
         ("{ segment { id } }", {}),
-        ("query($c: String!) { project(code: $c, id: $c) { id } }", {"c": project.code}),
+        (
+            "query($c: String!, $id: ID!) { project(code: $c, id: $id) { id } }",
+            {"c": project.code, "id": encode_global_id("Project", project.code)},
+        ),
     ]
     for query, variables in cases:
         errors = await gql_errors(client, query, **variables)
@@ -99,7 +123,7 @@ async def test_a_lookup_refuses_another_types_id_and_wants_exactly_one_argument(
     assert "is the id of a Project, not of a ChainSegment" in errors[0]["message"]
     missing = await gql(
         client,
-        "query($id: String!) { project(id: $id) { id } }",
+        "query($id: ID!) { project(id: $id) { id } }",
         id=encode_global_id("Project", "x"),
     )
     assert missing == {"project": None}
@@ -197,6 +221,11 @@ LINK = """mutation($items: [LinkInput!]!) { link(items: $items) {
     applied items { outcome errors { code field message } } } }"""
 UNLINK = """mutation($items: [LinkInput!]!) { unlink(items: $items) {
     applied items { outcome errors { code field message } } } }"""
+# The ends as a client generator declares an object's id: ID variables.
+BY_IDS = """mutation($from: ID!, $to: ID!) {
+    linked: link(items: [{type: PROJECT_SEGMENT, from: $from, to: $to}]) { items { outcome } }
+    unlinked: unlink(items: [{type: PROJECT_SEGMENT, from: $from, to: $to}]) {
+        items { outcome } } }"""
 
 
 async def test_link_and_unlink_take_global_ids(writable: GraphStore, demo_data: DemoData) -> None:
@@ -232,6 +261,25 @@ async def test_link_and_unlink_take_global_ids(writable: GraphStore, demo_data: 
         bare = {"type": "PROJECT_SEGMENT", "from": project.code, "to": other}
         result = (await gql(operator, UNLINK, items=[bare]))["unlink"]
         assert [i["outcome"] for i in result["items"]] == ["UNLINKED"]
+        found = await gql(operator, query, c=project.code)
+        assert [
+            s["segmentId"] for s in found["project"]["segments"]["nodes"]
+        ] == project.segment_ids
+        # The objects' own ids, read back, in ID variables: linked, then (in field order)
+        # unlinked again.
+        ids = await gql(
+            operator,
+            "query($c: String!, $s: String!) { project(code: $c) { id } segment(key: $s) { id } }",
+            c=project.code,
+            s=other,
+        )
+        both = await gql(
+            operator, BY_IDS, **{"from": ids["project"]["id"]}, to=ids["segment"]["id"]
+        )
+        assert both == {
+            "linked": {"items": [{"outcome": "LINKED"}]},
+            "unlinked": {"items": [{"outcome": "UNLINKED"}]},
+        }
         found = await gql(operator, query, c=project.code)
         assert [
             s["segmentId"] for s in found["project"]["segments"]["nodes"]

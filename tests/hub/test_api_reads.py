@@ -444,7 +444,7 @@ async def test_field_visibility_follows_the_role(
     async with _client(demo_store) as viewer:
         data = await gql(viewer, query, c=project.code)
         assert data["project"]["sensors"]["totalCount"] > 0
-        found = await gql(viewer, "query($id: String!) { sensor(id: $id) { id } }", id=sensor.id)
+        found = await gql(viewer, "query($k: String!) { sensor(key: $k) { id } }", k=sensor.id)
         sensor_id = found["sensor"]["id"]
     async with _client(demo_store, bank_key) as bank:
         errors = await gql_errors(bank, "query($id: ID!) { node(id: $id) { id } }", id=sensor_id)

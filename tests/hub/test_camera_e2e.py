@@ -56,7 +56,7 @@ query ($code: String!, $from: DateTime!, $to: DateTime!) {
 
 LIVE = """
 query ($id: String!) {
-  sensor(id: $id) { status camera { live { fps frameAgeS offline lastError } } }
+  sensor(key: $id) { status camera { live { fps frameAgeS offline lastError } } }
 }"""
 
 

@@ -301,7 +301,7 @@ async def test_consent_reveals_the_identity_to_that_bank_only(graph: FalkorDBSto
     for revealed in (hb.OWNER, hb.OWNER_NAME, hb.P1, hb.P1_NAME, CONTACT, PHONE, NOTE, "3456.7"):
         assert revealed in seen_a, revealed
     assert "12000" not in seen_a
-    one = f"""{{ financingOpportunity(id: "{N1}") {{ interest {{ consent }}
+    one = f"""{{ financingOpportunity(needId: "{N1}") {{ interest {{ consent }}
       disclosure {{ ownerName ownerUscc contactName contactPhone amount projectCode }} }} }}"""
     data = await hb.ok(graph, one, role=Role.BANK, subject="bank-a")
     assert data["financingOpportunity"]["disclosure"] == {
@@ -551,15 +551,25 @@ async def test_an_opportunity_has_its_own_id(graph: FalkorDBStore) -> None:
     # Distinct ids: a normalized cache keeps the need and the bank's view of it apart.
     assert set(opportunities.values()).isdisjoint(needs.values())
     # The opportunity's id finds it again, and names its need in the bank's mutations.
-    one = """query($id: String!) { financingOpportunity(id: $id) { id needId } }"""
+    one = """query($id: ID!) { financingOpportunity(id: $id) { id needId } }"""
     data = await hb.ok(graph, one, role=Role.BANK, subject="bank-a", id=opportunities[N1])
     assert data["financingOpportunity"] == {"id": opportunities[N1], "needId": N1}
-    interest = """mutation($id: String!) { expressFinancingInterest(needId: $id) {
+    interest = """mutation($id: ID!) { expressFinancingInterest(opportunity: $id) {
       id interest { consent expressedAt } } }"""
     data = await hb.ok(graph, interest, role=Role.BANK, subject="bank-a", id=opportunities[N1])
     done = data["expressFinancingInterest"]
     assert done["id"] == opportunities[N1] and done["interest"]["consent"] == "PENDING"
     assert done["interest"]["expressedAt"] == hb.NOW.astimezone(dt.UTC).isoformat()
+    # The owner answers naming the need and the bank by their ids, in ID variables.
+    bank = (await hb.ok(graph, '{ bank(key: "bank-a") { id } }', role=Role.OPERATOR))["bank"]
+    respond = """mutation($need: ID!, $bank: ID!) {
+      respondToFinancingInterest(need: $need, bank: $bank, consent: true) { consent } }"""
+    data = await hb.ok(graph, respond, role=Role.OPERATOR, need=needs[N1], bank=bank["id"])
+    assert data["respondToFinancingInterest"]["consent"] == "GRANTED"
+    both = f"""mutation($need: ID!) {{ respondToFinancingInterest(need: $need, needId: "{N1}",
+      bankId: "bank-a", consent: true) {{ consent }} }}"""
+    _, errors = await hb.run(graph, both, role=Role.OPERATOR, need=needs[N1])
+    assert [e["code"] for e in errors] == ["BAD_USER_INPUT"]
     # The need's own id names it too; a global id of another type is refused, not looked up.
     data = await hb.ok(graph, one, role=Role.BANK, subject="bank-a", id=needs[N3])
     assert data["financingOpportunity"] == {"id": opportunities[N3], "needId": N3}

@@ -396,8 +396,8 @@ async def test_project_lists_built_in_and_stored(client: httpx.AsyncClient) -> N
     query = """{ builtInProjectLists { listId builtIn }
       projectLists(first: 10) { totalCount nodes { id listId name description builtIn
         projects { totalCount nodes { code } } } }
-      leaders: projectList(id: "leaders") { name projects(first: 1) { totalCount } }
-      missing: projectList(id: "nope") { listId } }"""
+      leaders: projectList(key: "leaders") { name projects(first: 1) { totalCount } }
+      missing: projectList(key: "nope") { listId } }"""
     data = await gql(client, query)
     assert [x["listId"] for x in data["builtInProjectLists"]] == [
         "all",
@@ -414,9 +414,9 @@ async def test_project_lists_built_in_and_stored(client: httpx.AsyncClient) -> N
     found = await gql(client, "query($id: ID!) { node(id: $id) { id } }", id=mine["id"])
     assert found["node"] == {"id": mine["id"]}
     # The list's global id names it as its listId does; projectLists filters and sorts.
-    by_id = """query($id: String!) { projectList(id: $id) { listId }
-      cityScoreboard(period: "2025-Q2", list: $id) { list { listId } } }"""
-    named = await gql(client, by_id, id=mine["id"])
+    by_id = """query($id: ID!, $list: String!) { projectList(id: $id) { listId }
+      cityScoreboard(period: "2025-Q2", list: $list) { list { listId } } }"""
+    named = await gql(client, by_id, id=mine["id"], list=mine["id"])
     assert named == {
         "projectList": {"listId": "mine"},
         "cityScoreboard": {"list": named["projectList"]},
@@ -502,7 +502,7 @@ async def test_operators_keep_stored_lists_and_viewers_may_not(
         assert linked["link"]["applied"] == 1
         board = _rows(await _board(operator, list="autumn"))
         assert board["330100"]["landing"]["due"] == 2
-        found = await gql(operator, '{ projectList(id: "autumn") { id } }')
+        found = await gql(operator, '{ projectList(key: "autumn") { id } }')
         deleted = await gql(
             operator,
             "mutation($ids: [ID!]!) { deleteNodes(ids: $ids) { applied } }",

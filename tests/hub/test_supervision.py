@@ -251,3 +251,47 @@ async def test_the_demo_scenario_is_a_case_past_its_deadline_and_escalated(watch
     assert data is not None and [c["caseId"] for c in data["supervisionCases"]] == [case.id]
     again = await supervision_scenario(watch, IDLE, clock=fixed(sites.NOW), poll_s=0.01)
     assert again.id == case.id
+
+
+async def test_alerts_and_cases_take_their_own_ids_in_id_variables(watch: Watch) -> None:
+    # Issue 27 item 4: a client passes an object's id field (type ID) in an ID variable, as
+    # client generators declare it; the alertId/caseId keys stay as their own arguments.
+    api = Api(watch)
+    [alert] = await watch.alerts.list(
+        AlertFilter(types=(AlertType.PROJECT_IDLE,), statuses=(Status.ACTIVE_UNACK,)), limit=5
+    )
+    data, errors = await api(
+        "query ($a: String!) { alert(alertId: $a) { id } }", Role.VIEWER, a=alert.id
+    )
+    assert not errors and data is not None
+    alert_gid = data["alert"]["id"]
+    data, errors = await api(
+        "query ($id: ID!) { alert(id: $id) { alertId } }", Role.VIEWER, id=alert_gid
+    )
+    assert (errors, data) == ([], {"alert": {"alertId": alert.id}})
+    opened = """mutation ($id: ID!) { openSupervisionCase(alert: $id, unit: "西湖区发改局",
+      person: "张科长") { id caseId } }"""
+    data, errors = await api(opened, Role.MONITOR, id=alert_gid)
+    assert not errors and data is not None
+    case_gid, case_id = data["openSupervisionCase"]["id"], data["openSupervisionCase"]["caseId"]
+    data, errors = await api(
+        "query ($id: ID!) { supervisionCase(id: $id) { caseId } }", Role.VIEWER, id=case_gid
+    )
+    assert (errors, data) == ([], {"supervisionCase": {"caseId": case_id}})
+    comment = """mutation ($id: ID!) { commentSupervisionCase(id: $id, text: "已电话督促") {
+      events { action } } }"""
+    data, errors = await api(comment, Role.MONITOR, id=case_gid)
+    assert not errors and data is not None
+    assert data["commentSupervisionCase"]["events"][-1]["action"] == "COMMENTED"
+    data, errors = await api(
+        "mutation ($id: ID!) { acknowledgeAlert(id: $id) { status } }", Role.MONITOR, id=alert_gid
+    )
+    assert (errors, data) == ([], {"acknowledgeAlert": {"status": "ACTIVE_ACK"}})
+    # Exactly one of the id and the key.
+    for query, variables in (
+        ('mutation ($id: ID!) { clearAlert(id: $id, alertId: "x") { status } }', {"id": alert_gid}),
+        ("mutation { clearAlert { status } }", {}),
+        ('query ($id: ID!) { supervisionCase(id: $id, caseId: "x") { caseId } }', {"id": case_gid}),
+    ):
+        _, errors = await api(query, Role.MONITOR, **variables)
+        assert errors == ["BAD_USER_INPUT"], query

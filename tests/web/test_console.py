@@ -195,7 +195,7 @@ def test_english_labels(browser: Browser, demo: Demo) -> None:
 def test_a_click_on_a_chokepoint_shows_its_target_enterprises(browser: Browser, demo: Demo) -> None:
     chain, region = "nev", "330100"
     report = demo.query(
-        "query ($c: String!, $r: String!) { industryChain(id: $c) { chokepoints(region: $r) {"
+        "query ($c: String!, $r: String!) { industryChain(key: $c) { chokepoints(region: $r) {"
         " chokepoints { segment { segmentId } } } } }",
         {"c": chain, "r": region},
     )
@@ -218,7 +218,7 @@ def test_a_click_on_a_chokepoint_shows_its_target_enterprises(browser: Browser, 
             "[data-testid=target]", "els => els.map(e => e.dataset.uscc)"
         )
         targets = demo.query(
-            "query ($s: String!, $r: String!) { segment(id: $s) { targets(region: $r, first: 10) {"
+            "query ($s: String!, $r: String!) { segment(key: $s) { targets(region: $r, first: 10) {"
             " nodes { enterprise { uscc } } } } }",
             {"s": worst, "r": region},
         )["segment"]["targets"]["nodes"]

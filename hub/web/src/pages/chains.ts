@@ -52,7 +52,7 @@ const INIT = `{
       children(first: 40) { nodes { code name nameEn } } } } } } }`;
 
 const MAP = `query ChainMap($chain: String!, $region: String!) {
-  industryChain(id: $chain) { chainId
+  industryChain(key: $chain) { chainId
     map(region: $region) {
       nodes { tier segment { segmentId name nameEn position }
         figures { enterprises leaders output employment patents projects plannedInvestment completedInvestment } }
@@ -63,7 +63,7 @@ const MAP = `query ChainMap($chain: String!, $region: String!) {
       thresholds { minEnterprises } } } }`;
 
 const SEGMENT = `query Segment($segment: String!, $region: String!) {
-  segment(id: $segment) { segmentId name nameEn
+  segment(key: $segment) { segmentId name nameEn
     targets(region: $region, first: 10) { totalCount
       nodes { rank score reasons enterprise { uscc name region { name nameEn } } } } }
   enterprises(where: {segment: $segment, region: $region}, first: 8,
