@@ -601,8 +601,8 @@ async def test_node_reveals_no_more_than_the_financing_fields(graph: FalkorDBSto
     project_id = graph_ids["projects"]["nodes"][0]["id"]
     for global_id in (need_id, project_id):
         for bank in ("bank-a", "bank-b"):
-            found, errors = await hb.run(graph, NODE, role=Role.BANK, subject=bank, id=global_id)
-            assert found == {"node": None} and [e["code"] for e in errors] == ["FORBIDDEN"]
+            refused, errors = await hb.run(graph, NODE, role=Role.BANK, subject=bank, id=global_id)
+            assert refused == {"node": None} and [e["code"] for e in errors] == ["FORBIDDEN"]
     # Viewers and promoters may not read needs in full, as through financingNeeds.
     for role in (Role.VIEWER, Role.PROMOTER):
         _, errors = await hb.run(graph, NODE, role=role, id=need_id)
