@@ -73,6 +73,10 @@ class HubWorker:
         self.starts = 0
 
     def start(self) -> None:
+        # A fresh port at every start: a port picked once and reused at a restart minutes later
+        # may by then belong to another test's process (seen once in a full parallel run).
+        self.port = free_port()
+        self.env["HUB_HTTP_PORT"] = str(self.port)
         log = (self.data.parent / f"{self.name}-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "ingest"],
@@ -94,6 +98,13 @@ class HubWorker:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
+                if "address already in use" in self.log():
+                    # free_port's port was taken between its check and the worker's bind (the
+                    # suite's processes share the ephemeral range): start again on another, as
+                    # the same start (its log replaced; tests count starts).
+                    self.starts -= 1
+                    self.start()
+                    continue
                 raise AssertionError(f"{self.name} exited: {self.log()}")
             text = self.metrics()
             if text is not None and 'hub_broker_connected{link="ingest"} 1.0' in text:
