@@ -26,7 +26,7 @@ from hub.demo import DemoData, Scale, generate
 from hub.seed import seed_demo
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
-from tests.graphs import GRAPH_STORES
+from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.neo4j import Neo4jProcess
 
 # Every test that reads the Neo4j demo province runs in this xdist group, so one worker
@@ -104,3 +104,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if uses_neo4j_demo(item):
             item.own_markers = [m for m in item.own_markers if m.name != "xdist_group"]
             item.add_marker(pytest.mark.xdist_group(NEO4J_DEMO_GROUP), append=False)
+
+
+# --- the demo province for a module to write to -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def falkordb_writable(demo_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
+    async with demo_template.snapshot() as graph:
+        yield graph
+
+
+@pytest.fixture(scope="module")
+async def neo4j_writable(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
+    async with neo4j.demo() as graph:
+        yield graph
+
+
+@pytest.fixture(scope="module", params=GRAPH_STORES)
+def writable(request: pytest.FixtureRequest) -> GraphStore:
+    """The demo province for the module to write to, on each graph store: a copy of the
+    FalkorDB template, or this process's Neo4j database seeded with it (tests/graphs.py)."""
+    graph: GraphStore = request.getfixturevalue(f"{request.param}_writable")
+    return graph

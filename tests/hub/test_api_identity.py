@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.model import Project
 from graph_schema.statements import reads
 from graph_schema.store import GraphStore
@@ -22,7 +21,6 @@ from hub.api.schema import SURFACE
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
-from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
@@ -189,24 +187,6 @@ async def test_nodes_nulls_only_what_the_role_may_not_read(
 
 
 # --- link and unlink take global ids --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def falkordb_writable(demo_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
-    async with demo_template.snapshot() as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module")
-async def neo4j_writable(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
-    async with neo4j.demo() as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module", params=GRAPH_STORES)
-def writable(request: pytest.FixtureRequest) -> GraphStore:
-    graph: GraphStore = request.getfixturevalue(f"{request.param}_writable")
-    return graph
 
 
 @contextlib.asynccontextmanager

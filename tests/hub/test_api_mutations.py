@@ -17,36 +17,14 @@ import pytest
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.identifiers import make_uscc
 from graph_schema.model import Project
-from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.demo import DemoData
 from hub.roles import Role
-from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER, key_headers
 from tests.hub.test_api_reads import gql, gql_errors
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-async def falkordb_writable(demo_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
-    async with demo_template.snapshot() as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module")
-async def neo4j_writable(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
-    async with neo4j.demo() as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module", params=GRAPH_STORES)
-def writable(request: pytest.FixtureRequest) -> GraphStore:
-    """The demo province for the module to write to: a copy of the FalkorDB template, or this
-    process's Neo4j database seeded with it (tests/graphs.py)."""
-    graph: GraphStore = request.getfixturevalue(f"{request.param}_writable")
-    return graph
 
 
 @contextlib.asynccontextmanager

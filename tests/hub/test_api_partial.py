@@ -40,30 +40,10 @@ from graph_schema.store import GraphStore
 from hub.api.items import ItemError
 from hub.api.partial import field_names
 from hub.demo import DemoData
-from tests.graphs import GRAPH_STORES, Neo4jDatabase
 from tests.hub.test_api_mutations import _client
 from tests.hub.test_api_reads import gql
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-async def falkordb_writable(demo_template: FalkorDBStore) -> AsyncIterator[FalkorDBStore]:
-    async with demo_template.snapshot() as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module")
-async def neo4j_writable(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
-    async with neo4j.demo() as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module", params=GRAPH_STORES)
-def writable(request: pytest.FixtureRequest) -> GraphStore:
-    """The demo province to write to, on each graph store (as in test_api_mutations)."""
-    graph: GraphStore = request.getfixturevalue(f"{request.param}_writable")
-    return graph
 
 
 @pytest.fixture
