@@ -4,6 +4,7 @@ included, at the default limits: a console query refused with COST_LIMIT is a bl
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 from graphql import GraphQLSyntaxError, build_ast_schema, parse, print_schema, validate
@@ -48,6 +49,10 @@ schema, parse(text, max_tokens=http.max_tokens), rules))
     assert problems == []
 
 
+def _fill(constants: dict[str, str], match: re.Match[str]) -> str:
+    return constants.get(match.group(1), "1")
+
+
 def _every_document() -> list[tuple[str, str]]:
     """Every document, templates included: ``${NAME}`` of a string constant in the same file
     (a field list) filled in; a template that still does not parse is not a document."""
@@ -57,7 +62,7 @@ def _every_document() -> list[tuple[str, str]]:
         constants = dict(re.findall(r'const (\w+) = "([^"]*)"', source))
         constants["mutation"] = "acknowledgeAlert"  # the alert buttons' mutations
         for text in DOCUMENT.findall(source):
-            text = re.sub(r"\$\{(\w+)\}", lambda m, c=constants: c.get(m.group(1), "1"), text)
+            text = re.sub(r"\$\{(\w+)\}", partial(_fill, constants), text)
             try:
                 parse(text)
             except GraphQLSyntaxError:
