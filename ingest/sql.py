@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from ingest.migrations import RESTORE_CONFLICT
-from ingest.store import TABLES
+from ingest.store import TABLES, LetterFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +301,7 @@ def dead_letters(
     limit: int,
     before_id: int | None = None,
     descending: bool = False,
+    match: LetterFilter | None = None,
 ) -> Query:
     query = (
         "SELECT id, source, payload, code, message, arrived_ms, attempts, replayed_ms "
@@ -319,9 +320,38 @@ def dead_letters(
         where, values = d.any_of("id", ids)
         query += f" AND {where}"
         params += values
+    if match is not None:
+        condition, values = letter_condition(match)
+        query += f" AND {condition}"
+        params += values
     params.append(limit)
     order = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
     return d.text(query + order), params
+
+
+def letter_condition(match: LetterFilter) -> Query:
+    """The SQL condition a ``LetterFilter`` puts on a dead letter, its values as parameters:
+    the text follows the filter's shape alone, never its values."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if match.code is not None:
+        parts.append("code = ?")
+        params.append(match.code.value)
+    if match.pending:
+        parts.append("replayed_ms IS NULL")
+    if match.any_of is not None:
+        alternatives = []
+        for alt in match.any_of:
+            condition, values = letter_condition(alt)
+            alternatives.append(condition)
+            params += values
+        # An OR of no alternative matches nothing, as an empty disjunction.
+        parts.append("(" + " OR ".join(alternatives) + ")" if alternatives else "1 = 0")
+    if match.none_of is not None:
+        condition, values = letter_condition(match.none_of)
+        parts.append(f"NOT {condition}")
+        params += values
+    return "(" + (" AND ".join(parts) if parts else "1 = 1") + ")", params
 
 
 def conflicts(

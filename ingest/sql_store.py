@@ -27,6 +27,7 @@ from ingest.store import (
     DailyRollup,
     Headcount,
     Latest,
+    LetterFilter,
     SeriesPoint,
     TableCounts,
     TelemetryStore,
@@ -106,10 +107,11 @@ class SQLTelemetryStore(TelemetryStore):
         limit: int = 100,
         before_id: int | None = None,
         descending: bool = False,
+        match: LetterFilter | None = None,
     ) -> list[DeadLetter]:
         value = None if code is None else code.value
         query = sql.dead_letters(
-            self.dialect, value, pending, ids, after_id, limit, before_id, descending
+            self.dialect, value, pending, ids, after_id, limit, before_id, descending, match
         )
         return [
             DeadLetter(

@@ -30,6 +30,18 @@ class Bucket(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class LetterFilter:
+    """Which dead letters: of a reason (``code``), only those not replayed yet (``pending``),
+    with alternatives of which one must hold as well (``any_of``; empty: none matches) and one
+    that must not (``none_of``)."""
+
+    code: Reason | None = None
+    pending: bool = False
+    any_of: tuple[LetterFilter, ...] | None = None
+    none_of: LetterFilter | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesPoint:
     """Raw readings of one sensor and metric aggregated over one bucket (start in local time)."""
 
@@ -255,10 +267,11 @@ class TelemetryStore(ABC):
         limit: int = 100,
         before_id: int | None = None,
         descending: bool = False,
+        match: LetterFilter | None = None,
     ) -> list[DeadLetter]:
         """Dead letters in id order (``descending``: newest first) with ids between
         ``after_id`` and ``before_id`` (both exclusive); ``pending`` only those not replayed
-        yet."""
+        yet; ``match`` those it selects too."""
 
     @abstractmethod
     async def conflicts(

@@ -16,6 +16,7 @@ Times are ISO-8601 strings in UTC with microseconds, so they sort as strings.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 from graph_schema.cypher import Statement
@@ -107,16 +108,72 @@ ACTIVE_OF_TYPE: Final = Statement(
     "MATCH (a:Alert) WHERE a.type = $type AND a.active_key IS NOT NULL "
     "RETURN a.active_key AS key, a.subject AS subject",
 )
-_FILTER = (
-    "MATCH (a:Alert) WHERE ($region IS NULL OR $region IN a.regions) "
-    "AND ($types IS NULL OR a.type IN $types) "
-    "AND ($severities IS NULL OR a.severity IN $severities) "
-    "AND ($statuses IS NULL OR a.status IN $statuses) "
-    "AND ($project IS NULL OR a.project_code = $project) "
-    "AND ($projects IS NULL OR a.project_code IN $projects) "
-    "AND ($subject IS NULL OR a.subject = $subject) "
-    "AND ($since IS NULL OR a.raised_at >= $since) "
+# What one alert filter asks of an alert: parameter name -> the condition on it (``{p}`` is the
+# parameter). A parameter left null lets every alert through; a condition on a missing property
+# is false rather than null, so a NOT of it is its exact complement.
+_CONDITIONS: Final = (
+    ("region", "{p} IN a.regions"),
+    ("types", "a.type IN {p}"),
+    ("severities", "a.severity IN {p}"),
+    ("statuses", "a.status IN {p}"),
+    ("project", "a.project_code = {p}"),
+    ("projects", "a.project_code IN {p}"),
+    ("subject", "a.subject = {p}"),
+    ("since", "a.raised_at >= {p}"),
 )
+FILTER_PARAMS: Final = tuple(name for name, _ in _CONDITIONS)
+
+# A filter's shape: the names of the filters it sets, the shapes of its OR's alternatives
+# (None: no OR) and of its NOT (None: no NOT). The statement text depends on the shape alone;
+# every value is a parameter, those of a nested filter prefixed by its place (``or0_``,
+# ``not_``, ``or1_not_``...). The top level tests every filter, a null one passing all alerts,
+# so a filter without OR or NOT keeps one statement whatever it sets.
+type Shape = tuple[tuple[str, ...], tuple[Shape, ...] | None, Shape | None]
+PLAIN: Final[Shape] = ((), None, None)
+_CONDITION: Final = dict(_CONDITIONS)
+
+
+def predicate(shape: Shape, prefix: str = "") -> str:
+    """The WHERE condition on ``a`` of a filter of this shape (``prefix`` '' at the top)."""
+    names, either, negated = shape
+    if prefix:
+        parts = [
+            f"coalesce({_CONDITION[name].format(p=f'${prefix}{name}')}, false)"
+            for name in sorted(names)
+        ]
+    else:
+        parts = [
+            f"(${name} IS NULL OR coalesce({cond.format(p=f'${name}')}, false))"
+            for name, cond in _CONDITIONS
+        ]
+    if either is not None:
+        alternatives = [f"({predicate(alt, f'{prefix}or{i}_')})" for i, alt in enumerate(either)]
+        # An OR of no alternative matches nothing, as an empty disjunction.
+        parts.append("(" + " OR ".join(alternatives) + ")" if alternatives else "false")
+    if negated is not None:
+        parts.append(f"NOT ({predicate(negated, f'{prefix}not_')})")
+    return " AND ".join(parts) if parts else "true"
+
+
+def tag(shape: Shape, top: bool = True) -> str:
+    """A short name of a shape for statement names: '' without OR and NOT."""
+    names, either, negated = shape
+    out = "" if top else "+".join(sorted(names)) or "-"
+    if either is not None:
+        out += "|or(" + ",".join(tag(alt, False) for alt in either) + ")"
+    if negated is not None:
+        out += "|not(" + tag(negated, False) + ")"
+    return out
+
+
+def _filter(shape: Shape) -> str:
+    return f"MATCH (a:Alert) WHERE {predicate(shape)} "
+
+
+def _named(base: str, shape: Shape) -> str:
+    return base + tag(shape)
+
+
 # The orders alerts can be listed in: sort name -> the value ordered on. Severity orders by
 # rank (CRITICAL highest), not by name. Every order breaks ties on the id, and the keyset
 # cursor is (value, id) of the last row.
@@ -128,26 +185,47 @@ SORT_VALUES: Final = {
 }
 
 
-def _page(sort: str, descending: bool) -> Statement:
+@lru_cache(maxsize=256)
+def page(sort: str, descending: bool, shape: Shape = PLAIN) -> Statement:
+    """A page of alerts in the order of ``sort``, filtered by a filter of ``shape``."""
     value, way, past = SORT_VALUES[sort], ("DESC" if descending else "ASC"), "<>"[not descending]
     return Statement(
-        f"alerts.page.{sort}.{way.lower()}",
-        _FILTER + f"WITH a, {value} AS v WHERE $after_v IS NULL OR v {past} $after_v "
+        _named(f"alerts.page.{sort}.{way.lower()}", shape),
+        _filter(shape) + f"WITH a, {value} AS v WHERE $after_v IS NULL OR v {past} $after_v "
         f"OR (v = $after_v AND a.id {past} $after_id) "
         f"WITH a, v ORDER BY v {way}, a.id {way} LIMIT $limit RETURN properties(a) AS props, v",
     )
 
 
 # (sort name, descending) -> the page statement in that order.
-PAGES: Final = {(sort, down): _page(sort, down) for sort in SORT_VALUES for down in (False, True)}
+PAGES: Final = {(sort, down): page(sort, down) for sort in SORT_VALUES for down in (False, True)}
 # Newest first: the default order.
 PAGE: Final = PAGES["raised_at", True]
-COUNT: Final = Statement("alerts.count", _FILTER + "RETURN count(a) AS n")
-# Counts by severity, type and own region (the wall's filters and headline).
-GROUPS: Final = Statement(
-    "alerts.groups",
-    _FILTER + "RETURN a.severity AS severity, a.type AS type, a.region_code AS region, "
-    "count(a) AS n",
+
+
+@lru_cache(maxsize=256)
+def count(shape: Shape = PLAIN) -> Statement:
+    return Statement(_named("alerts.count", shape), _filter(shape) + "RETURN count(a) AS n")
+
+
+@lru_cache(maxsize=256)
+def groups(shape: Shape = PLAIN) -> Statement:
+    """Counts by severity, type and own region (the wall's filters and headline)."""
+    return Statement(
+        _named("alerts.groups", shape),
+        _filter(shape) + "RETURN a.severity AS severity, a.type AS type, "
+        "a.region_code AS region, count(a) AS n",
+    )
+
+
+COUNT: Final = count()
+GROUPS: Final = groups()
+# One filter with an OR (of a plain filter and a NOT) and a NOT: the catalog's example of the
+# nested shapes, so the dialect checks see their syntax too.
+NESTED: Final[Shape] = (
+    (),
+    ((("types",), None, None), (("region",), None, (("severities", "since"), None, None))),
+    (("statuses",), None, None),
 )
 
 UPSERT_MPI: Final = Statement(
@@ -173,6 +251,8 @@ def catalog() -> list[Statement]:
         *PAGES.values(),
         COUNT,
         GROUPS,
+        page("raised_at", True, NESTED),
+        count(NESTED),
         UPSERT_MPI,
         MPI_HISTORY,
     ]

@@ -10,6 +10,7 @@ cleared is recorded as ``<role>:<key id>``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncGenerator, Sequence
 from enum import Enum
@@ -26,7 +27,8 @@ from hub.api import lists
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage, SortDirection
-from hub.api.inputs import _DIRECTION
+from hub.api.inputs import _DIRECTION, _NOT, _OR
+from hub.api.logic import check
 from hub.api.paging import decode_cursor, encode_cursor, key_of, window
 from hub.api.relay import _W, After, Before, Node, NodeLookup, PageInfo
 from hub.clock import clock_of
@@ -421,7 +423,22 @@ class AlertFilterInput:
 
 @strawberry.input(description="Which alerts to list; fields combine with AND, none means all.")
 class AlertWhere(AlertFilterInput):
-    pass
+    or_: list[AlertWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: AlertWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
+
+    async def resolve(self, info: Ctx) -> al.AlertFilter:
+        """The filter with its OR and NOT (checked against the caps of every where)."""
+        check(self)
+        return await self._tree(info)
+
+    async def _tree(self, info: Ctx) -> al.AlertFilter:
+        own = await super().resolve(info)
+        either = [await alt._tree(info) for alt in self.or_] if self.or_ is not None else None
+        return dataclasses.replace(
+            own,
+            any_of=tuple(either) if either is not None else None,
+            none_of=await self.not_._tree(info) if self.not_ is not None else None,
+        )
 
 
 AlertWhereArg = Annotated[AlertWhere | None, strawberry.argument(description=_W)]

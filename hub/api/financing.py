@@ -22,6 +22,8 @@ from hub.api import lists
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import ProjectStage, RegionLevel, SortDirection
+from hub.api.inputs import _NOT, _OR
+from hub.api.logic import matching
 from hub.api.pages import BatchResult, ListPage, check_batch, linked, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import decode_global_id, key_of
@@ -268,6 +270,12 @@ class FinancingOpportunityWhere:
     interested: bool | None = strawberry.field(
         default=None, description="Only those you showed interest in (true) or not (false)."
     )
+    or_: list[FinancingOpportunityWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: FinancingOpportunityWhere | None = strawberry.field(
+        default=None, name="NOT", description=_NOT
+    )
 
 
 @strawberry.enum(description="Fields a bank's opportunities sort on.")
@@ -294,9 +302,7 @@ _OPPORTUNITY_FIELDS: Final = {
 }
 
 
-def _keep(o: fin.Opportunity, where: FinancingOpportunityWhere | None) -> bool:
-    if where is None:
-        return True
+def _keep(o: fin.Opportunity, where: FinancingOpportunityWhere) -> bool:
     n = o.need
     checks = (
         where.industry is None or key_of(where.industry, "IndustryChain") in n.chains,
@@ -508,11 +514,13 @@ class FinancingNeedWhere:
     )
     min_amount: float | None = strawberry.field(default=None, description="Smallest amount.")
     max_amount: float | None = strawberry.field(default=None, description="Largest amount.")
+    or_: list[FinancingNeedWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: FinancingNeedWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
-def _keep_need(n: fin.NeedRecord, where: FinancingNeedWhere | None) -> bool:
-    if where is None:
-        return True
+def _keep_need(n: fin.NeedRecord, where: FinancingNeedWhere) -> bool:
     amount = float(n.props["amount"])
     checks = (
         where.project_code is None or n.project_code == key_of(where.project_code, "Project"),
@@ -557,7 +565,7 @@ class FinancingQuery:
         before: Before = None,
     ) -> FinancingOpportunityConnection:
         bank = _bank(info)
-        found = [o for o in await fin.opportunities(info.context.store, bank) if _keep(o, where)]
+        found = matching(await fin.opportunities(info.context.store, bank), where, _keep)
         found, tag = sort_items(found, sort, _OPPORTUNITY_FIELDS, f"opportunities:{bank}")
         return FinancingOpportunityConnection.of(
             info.context,
@@ -659,7 +667,7 @@ class FinancingQuery:
         last: Last = None,
         before: Before = None,
     ) -> FinancingNeedConnection:
-        found = [n for n in await fin.needs(info.context.store) if _keep_need(n, where)]
+        found = matching(await fin.needs(info.context.store), where, _keep_need)
         if project_code is not None:
             code = key_of(project_code, "Project")
             found = [n for n in found if n.project_code == code]

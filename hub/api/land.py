@@ -20,12 +20,15 @@ from graph_schema.errors import InvalidInput
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import SortDirection
+from hub.api.inputs import _NOT, _OR
+from hub.api.logic import check, fields, matching, within
 from hub.api.pages import BatchResult, ListPage, check_batch, entity_of, linked, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import key_of
 from hub.api.relay import After, Before, First, Last, Node, NodeLookup
 from hub.clock import clock_of
 from hub.projects import land, redline
+from hub.projects.financing import region_tree
 
 if TYPE_CHECKING:
     from hub.api.entities.parcel import LandParcel
@@ -341,9 +344,20 @@ class LandOverdueWhere:
     min_days_overdue: int | None = strawberry.field(
         default=None, description="Only those at least this many days past due."
     )
+    or_: list[LandOverdueWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: LandOverdueWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
-def _keep_overdue(o: land.Overdue, where: LandOverdueWhere) -> bool:
+def _keep_overdue(tree: Any) -> Any:
+    def keep(o: land.Overdue, where: LandOverdueWhere) -> bool:
+        return _overdue_holds(o, where) and (
+            where.region is None or within(tree, where.region, o.region_code)
+        )
+
+    return keep
+
+
+def _overdue_holds(o: land.Overdue, where: LandOverdueWhere) -> bool:
     checks = (
         where.project_code is None or o.project_code == key_of(where.project_code, "Project"),
         where.stage_code is None or o.stage_code == where.stage_code,
@@ -406,6 +420,8 @@ class LandProgressWhere:
     overdue: bool | None = strawberry.field(
         default=None, description="Only those with (true) or without (false) overdue nodes."
     )
+    or_: list[LandProgressWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: LandProgressWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.input(description="A land node's completion (null completedOn reopens it).")
@@ -449,14 +465,26 @@ class LandQuery:
     ) -> LandProgressConnection:
         today = _today(info, as_of)
         w = where or LandProgressWhere()
+        check(w)
         region = key_of(w.region, "Region") if w.region is not None else None
         found = await land.tracked(info.context.store, region=region)
+        tree = await region_tree(info.context.store) if "region" in fields(w) else None
+        places = {t.code: t.region_code for t in found}
         if w.template is not None:
             found = [t for t in found if t.template.value == str(w.template.value)]
         progress = await land.progress(info.context.store, [t.code for t in found])
         items = [_progress(progress[t.code], today) for t in found if t.code in progress]
         if w.overdue is not None:
             items = [p for p in items if (p.overdue_nodes > 0) == w.overdue]
+
+        def keep(p: LandProgress, x: LandProgressWhere) -> bool:
+            return (
+                (x.template is None or p.template == x.template)
+                and (x.overdue is None or (p.overdue_nodes > 0) == x.overdue)
+                and (x.region is None or within(tree, x.region, places.get(p.project_code)))
+            )
+
+        items = matching(items, w, keep)
         items, tag = sort_items(items, sort, _PROGRESS_FIELDS, "land_progresses")
         return LandProgressConnection.of(
             info.context,
@@ -492,10 +520,12 @@ class LandQuery:
         before: Before = None,
     ) -> LandOverdueConnection:
         w = where or LandOverdueWhere()
+        check(w)
         region = w.region if w.region is not None else region
         code = key_of(region, "Region") if region is not None else None
         found = await land.overdue(info.context.store, _today(info, as_of), region=code)
-        found = [o for o in found if _keep_overdue(o, w)]
+        tree = await region_tree(info.context.store) if "region" in fields(w) else None
+        found = matching(found, w, _keep_overdue(tree))
         found, tag = sort_items(found, sort, _OVERDUE_FIELDS, "land_overdue")
         return LandOverdueConnection.of(
             info.context,

@@ -34,7 +34,8 @@ from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.alerts import link, project_link, sensor_link
 from hub.api.context import Context
 from hub.api.enums import SensorKind, SortDirection
-from hub.api.inputs import _DIRECTION
+from hub.api.inputs import _DIRECTION, _NOT, _OR
+from hub.api.logic import check, combined
 from hub.api.paging import decode_global_id, key_of, window
 from hub.api.relay import _W, After, Before, Edge, Node, NodeLookup, PageInfo
 from hub.roles import Role
@@ -42,7 +43,7 @@ from ingest.bus import Event, EventFilter, ReadingEvent
 from ingest.errors import TelemetryUnavailable
 from ingest.model import Conflict, Reason
 from ingest.rollups import zone
-from ingest.store import Bucket, Latest
+from ingest.store import Bucket, Latest, LetterFilter
 
 if TYPE_CHECKING:
     from hub.api.entities.sensor import Sensor
@@ -517,6 +518,18 @@ class DeadLetterWhere:
         default=None,
         description="true: only letters not replayed yet; false or omitted: every letter.",
     )
+    or_: list[DeadLetterWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: DeadLetterWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
+
+
+def _letters(where: DeadLetterWhere) -> LetterFilter:
+    """The store's filter of a where, its OR and NOT included."""
+    return LetterFilter(
+        code=_reason(where.code),
+        pending=where.pending is True,
+        any_of=tuple(map(_letters, where.or_)) if where.or_ is not None else None,
+        none_of=_letters(where.not_) if where.not_ is not None else None,
+    )
 
 
 SequenceSortArg = Annotated[
@@ -698,11 +711,13 @@ class MonitoringQuery:
             raise InvalidInput("give where or the deprecated code and pending, not both")
         if where is None:
             where = DeadLetterWhere(code=code, pending=True if pending is None else pending)
+        check(where)
         store = telemetry_of(info).store
+        match = _letters(where) if combined(where) else None
 
         async def fetch(**bounds: Any) -> list[Any]:
             return await store.dead_letters(
-                code=_reason(where.code), pending=where.pending is True, **bounds
+                code=_reason(where.code), pending=where.pending is True, match=match, **bounds
             )
 
         part = await _by_sequence(fetch, sort, first, after, last, before)

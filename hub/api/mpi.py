@@ -28,7 +28,8 @@ from hub.api.access import MONITORING_READERS, allow
 from hub.api.alerts import ProjectRef, RegionRef, link, watch_of
 from hub.api.context import Context
 from hub.api.enums import ProjectStage, RegionLevel, SensorKind, SortDirection, WarningLevel
-from hub.api.inputs import _DIRECTION
+from hub.api.inputs import _DIRECTION, _NOT, _OR
+from hub.api.logic import check, matching
 from hub.api.monitoring import project_code_of
 from hub.api.pages import ListPage
 from hub.api.paging import args, key_of
@@ -207,6 +208,10 @@ class ProjectActivityWhere:
     stages: list[ProjectStage] | None = strawberry.field(
         default=None, description="Only projects that report one of these stages."
     )
+    or_: list[ProjectActivityWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: ProjectActivityWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.enum(description="What projects' evidence can be sorted on; ties on the code.")
@@ -501,24 +506,26 @@ class _Activity:
 
 async def _activities(info: Ctx, where: ProjectActivityWhere) -> list[_Activity]:
     """Every project's newest judged day that ``where`` selects, by project code."""
+    check(where)
     watch = watch_of(info)
     snap = await watch.current()
-    region = _region(where.region)
-    statuses = None if where.statuses is None else {str(s.value) for s in where.statuses}
-    stages = None if where.stages is None else {str(s.value) for s in where.stages}
+    tree = watch.alerts.tree
+
+    def keep(row: _Activity, w: ProjectActivityWhere) -> bool:
+        region = _region(w.region)
+        return (
+            (region is None or region in tree.up(row.project.region_code))
+            and (w.stages is None or row.project.stage in {str(s.value) for s in w.stages})
+            and (w.statuses is None or row.status in {str(s.value) for s in w.statuses})
+        )
+
     out = []
     for code, project in sorted(snap.projects.items()):
-        if region is not None and region not in watch.alerts.tree.up(project.region_code):
-            continue
-        if stages is not None and project.stage not in stages:
-            continue
         history = snap.history.get(code, {})
         evidence = history.get(fusion.last_complete(history, snap.today))
         status = evidence.status.value if evidence is not None else "NO_DATA"
-        if statuses is not None and status not in statuses:
-            continue
         out.append(_Activity(code, project, evidence, status, fusion.idle_run(history, snap.today)))
-    return out
+    return matching(out, where, keep)
 
 
 def _summary(row: _Activity) -> ProjectActivitySummary:

@@ -19,6 +19,8 @@ from hub.api import partial
 from hub.api.access import WRITERS, allow
 from hub.api.context import Context
 from hub.api.enums import SortDirection, WarningLevel
+from hub.api.inputs import _NOT, _OR
+from hub.api.logic import check, fields, matching, within
 from hub.api.pages import BatchResult, ListPage, check_batch, linked, sort_items
 from hub.api.paging import args as page_args
 from hub.api.paging import key_of
@@ -256,6 +258,10 @@ class ProjectScheduleWhere:
     late: bool | None = strawberry.field(
         default=None, description="Only those with (true) or without (false) late tasks."
     )
+    or_: list[ProjectScheduleWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: ProjectScheduleWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.type(description="One approval item.")
@@ -386,6 +392,12 @@ class ApprovalProgressWhere:
     status: ApprovalLimitStatus | None = strawberry.field(
         default=None, description="Only this status against the limit."
     )
+    or_: list[ApprovalProgressWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: ApprovalProgressWhere | None = strawberry.field(
+        default=None, name="NOT", description=_NOT
+    )
 
 
 async def _approval_list(info: Ctx, codes: list[str], today: dt.date) -> list[ApprovalProgress]:
@@ -400,6 +412,38 @@ async def _codes(info: Ctx, statement: Any, region: str | None) -> list[str]:
         tree = await region_tree(info.context.store)
         rows = [r for r in rows if region in tree.up(r["region_code"])]
     return sorted({str(r["code"]) for r in rows})
+
+
+async def _places(info: Ctx, where: Any, *statements: Any) -> tuple[Any, dict[str, str | None]]:
+    """The region tree and each project's region, when some OR/NOT of ``where`` filters on a
+    region (the top level's region narrows the codes in the store already)."""
+    check(where)
+    if "region" not in fields(where):
+        return None, {}
+    places: dict[str, str | None] = {}
+    for statement in statements:
+        places.update(
+            {str(r["code"]): r["region_code"] for r in await info.context.store.run(statement)}
+        )
+    return await region_tree(info.context.store), places
+
+
+def _keep_schedule(tree: Any, places: dict[str, str | None]) -> Any:
+    def keep(s: ProjectSchedule, where: ProjectScheduleWhere) -> bool:
+        return (where.late is None or (s.late_tasks > 0) == where.late) and (
+            where.region is None or within(tree, where.region, places.get(s.project_code))
+        )
+
+    return keep
+
+
+def _keep_approval(tree: Any, places: dict[str, str | None]) -> Any:
+    def keep(a: ApprovalProgress, where: ApprovalProgressWhere) -> bool:
+        return (where.status is None or a.status == where.status) and (
+            where.region is None or within(tree, where.region, places.get(a.project_code))
+        )
+
+    return keep
 
 
 @strawberry.input(
@@ -508,6 +552,7 @@ class ScheduleQuery:
         before: Before = None,
     ) -> ProjectScheduleConnection:
         w = where or ProjectScheduleWhere()
+        tree, places = await _places(info, w, ss.SCHEDULED, ss.INVESTED)
         region = w.region if w.region is not None else region
         late = w.late if w.late is not None else late
         codes = sorted(
@@ -517,6 +562,7 @@ class ScheduleQuery:
         found = await _schedules(info, codes, _today(info, as_of))
         if late is not None:
             found = [s for s in found if (s.late_tasks > 0) == late]
+        found = matching(found, w, _keep_schedule(tree, places))
         found, tag = sort_items(found, sort, _SCHEDULE_FIELDS, "project_schedules")
         return ProjectScheduleConnection.of(
             info.context,
@@ -567,12 +613,14 @@ class ScheduleQuery:
         before: Before = None,
     ) -> ApprovalProgressConnection:
         w = where or ApprovalProgressWhere()
+        tree, places = await _places(info, w, ss.APPROVING)
         region = w.region if w.region is not None else region
         status = w.status if w.status is not None else status
         codes = await _codes(info, ss.APPROVING, region)
         found = await _approval_list(info, codes, _today(info, as_of))
         if status is not None:
             found = [a for a in found if a.status == status]
+        found = matching(found, w, _keep_approval(tree, places))
         found, tag = sort_items(found, sort, _APPROVAL_FIELDS, "approval_progresses")
         return ApprovalProgressConnection.of(
             info.context,

@@ -25,6 +25,7 @@ from hub.api.context import Context
 from hub.api.entities.project import ProjectConnection, ProjectSortArg, ProjectWhereArg
 from hub.api.entities.region import Region
 from hub.api.enums import SortDirection, WarningLevel
+from hub.api.inputs import _NOT, _OR
 from hub.api.mutations import UpsertResult, _upsert
 from hub.api.paging import key_of
 from hub.api.relay import After, Before, Connection, First, Last, Node
@@ -105,6 +106,22 @@ class ProjectListWhere:
     )
     name_contains: str | None = strawberry.field(
         default=None, description="Name contains this text."
+    )
+    or_: list[ProjectListWhere] | None = strawberry.field(default=None, name="OR", description=_OR)
+    not_: ProjectListWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
+
+
+def _list_keys(where: ProjectListWhere | None) -> ProjectListWhere | None:
+    """``where`` with every ``ids`` (its OR and NOT too) turned into listIds."""
+    if where is None:
+        return None
+    return ProjectListWhere(
+        ids=[key_of(i, "ProjectList") for i in where.ids] if where.ids is not None else None,
+        name_contains=where.name_contains,
+        or_=[k for k in map(_list_keys, where.or_) if k is not None]
+        if where.or_ is not None
+        else None,
+        not_=_list_keys(where.not_),
     )
 
 
@@ -416,10 +433,7 @@ class ScoreboardQuery:
         last: Last = None,
         before: Before = None,
     ) -> ProjectListConnection:
-        if where is not None and where.ids is not None:
-            where = ProjectListWhere(
-                ids=[key_of(i, "ProjectList") for i in where.ids], name_contains=where.name_contains
-            )
+        where = _list_keys(where)
         args = paging.args(first, after, last, before)
         page = await lookahead.page(info, "project_list", where=where, sort=sort, **args)
         return ProjectListConnection.of(page)

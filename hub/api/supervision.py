@@ -39,7 +39,8 @@ from hub.api.alerts import (
     watch_of,
 )
 from hub.api.enums import RegionLevel, SortDirection
-from hub.api.inputs import _DIRECTION
+from hub.api.inputs import _DIRECTION, _NOT, _OR
+from hub.api.logic import check, matching
 from hub.api.paging import key_of
 from hub.api.relay import Node, NodeLookup
 from hub.monitoring import supervision as sv
@@ -248,6 +249,10 @@ class SupervisionCaseWhere:
     overdue: bool | None = strawberry.field(
         default=None, description="true: only overdue ones; false: only the others."
     )
+    or_: list[SupervisionCaseWhere] | None = strawberry.field(
+        default=None, name="OR", description=_OR
+    )
+    not_: SupervisionCaseWhere | None = strawberry.field(default=None, name="NOT", description=_NOT)
 
 
 @strawberry.type(description="Cases of one region or project, counted (问题台账).")
@@ -332,6 +337,7 @@ def _service(info: Ctx) -> sv.Supervision:
 
 
 async def _cases(info: Ctx, where: SupervisionCaseWhere) -> list[sv.Case]:
+    check(where)
     now = _now(info)
     found = await _service(info).find(
         region=_region(where.region),
@@ -339,9 +345,17 @@ async def _cases(info: Ctx, where: SupervisionCaseWhere) -> list[sv.Case]:
         project_code=key_of(where.project_code, "Project") if where.project_code else None,
         limit=MAX_CASES,
     )
-    if where.overdue is not None:
-        found = [c for c in found if c.overdue(now) == where.overdue]
-    return found
+
+    def keep(c: sv.Case, w: SupervisionCaseWhere) -> bool:
+        region = _region(w.region)
+        return (
+            (region is None or region in c.regions)
+            and (w.statuses is None or c.status.value in {str(s.value) for s in w.statuses})
+            and (w.project_code is None or c.project_code == key_of(w.project_code, "Project"))
+            and (w.overdue is None or c.overdue(now) == w.overdue)
+        )
+
+    return matching(found, where, keep)
 
 
 def _key(global_id: str | None, case_id: str | None) -> str:

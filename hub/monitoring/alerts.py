@@ -268,8 +268,11 @@ class AlertFilter:
     subject: str | None = None
     since: dt.datetime | None = None
     projects: tuple[str, ...] | None = None  # only these projects' alerts (the stage filter)
+    # OR: any of these holds as well (an empty tuple matches nothing); NOT: this one does not.
+    any_of: tuple[AlertFilter, ...] | None = None
+    none_of: AlertFilter | None = None
 
-    def params(self) -> dict[str, Any]:
+    def _own(self) -> dict[str, Any]:
         return {
             "region": self.region,
             "types": [t.value for t in self.types] if self.types is not None else None,
@@ -280,6 +283,25 @@ class AlertFilter:
             "subject": self.subject,
             "since": stamp(self.since) if self.since is not None else None,
         }
+
+    def shape(self) -> ga.Shape:
+        """The statement shape of this filter (``graph_schema.statements.alerts.Shape``)."""
+        names = tuple(sorted(k for k, v in self._own().items() if v is not None))
+        return (
+            names,
+            tuple(f.shape() for f in self.any_of) if self.any_of is not None else None,
+            self.none_of.shape() if self.none_of is not None else None,
+        )
+
+    def params(self, prefix: str = "") -> dict[str, Any]:
+        """The statement parameters: every filter at the top, the set ones below it."""
+        own = self._own()
+        out = {f"{prefix}{k}": v for k, v in own.items() if not prefix or v is not None}
+        for i, alt in enumerate(self.any_of or ()):
+            out |= alt.params(f"{prefix}or{i}_")
+        if self.none_of is not None:
+            out |= self.none_of.params(f"{prefix}not_")
+        return out
 
 
 class Alerts:
@@ -446,9 +468,9 @@ class Alerts:
         the keyset cursor (value, id); each with the value it was ordered on."""
         if not 0 < limit <= 1001:
             raise InvalidInput("alerts: page size between 1 and 1000")
-        statement = ga.PAGES.get((sort, descending))
-        if statement is None:
+        if sort not in ga.SORT_VALUES:
             raise InvalidInput(f"alerts: no order {sort!r}")
+        statement = ga.page(sort, descending, where.shape())
         params = where.params() | {
             "limit": limit,
             "after_v": after[0] if after else None,
@@ -458,13 +480,13 @@ class Alerts:
         return [(Alert.of(r["props"]), r["v"]) for r in rows]
 
     async def count(self, where: AlertFilter) -> int:
-        rows = await self.store.run(ga.COUNT, where.params())
+        rows = await self.store.run(ga.count(where.shape()), where.params())
         return int(rows[0]["n"]) if rows else 0
 
     async def counts(self, where: AlertFilter) -> dict[str, dict[str, int]]:
         """Matching alerts counted by severity, type and own region (None as "none")."""
         out: dict[str, dict[str, int]] = {"severity": {}, "type": {}, "region": {}}
-        for r in await self.store.run(ga.GROUPS, where.params()):
+        for r in await self.store.run(ga.groups(where.shape()), where.params()):
             n = int(r["n"])
             for key in out:
                 name = str(r[key] or "none")

@@ -11,7 +11,7 @@ import pytest
 from ingest.errors import TelemetryUnavailable
 from ingest.model import Attendance, Message, Problem, Reading, Reason, SensorInfo, to_ms
 from ingest.retention import purge_once
-from ingest.store import Batch, Bucket, TelemetryStore
+from ingest.store import Batch, Bucket, LetterFilter, TelemetryStore
 from tests.ingest.conftest import Stores
 
 pytestmark = pytest.mark.anyio
@@ -355,3 +355,37 @@ async def test_a_closed_store_refuses_calls(stores: Stores) -> None:
         await store.commit(batch(kwh(at(2025, 3, 1), 1.0)))
     with pytest.raises(TelemetryUnavailable, match="closed"):
         await store.counts()
+
+
+async def test_dead_letters_match_or_and_not(telemetry_store: TelemetryStore) -> None:
+    # Five letters of three reasons, the first replayed: a LetterFilter's OR and NOT select
+    # as set algebra over them, the same text shape for any values.
+    reasons = [Reason.UNDECODABLE, Reason.UNDECODABLE, Reason.INVALID, Reason.FUTURE, Reason.FUTURE]
+    dead = [
+        (Message(f"hub/v1/power/m{n}", b"{}", at(2025, 3, 1, 9)), Problem(reason, "test"))
+        for n, reason in enumerate(reasons)
+    ]
+    ids = (await telemetry_store.commit(Batch(dead=dead))).dead_letter_ids
+    await telemetry_store.commit(Batch(replayed=ids[:1]))
+
+    async def found(match: LetterFilter) -> list[int]:
+        rows = await telemetry_store.dead_letters(pending=False, match=match, limit=100)
+        return [d.id for d in rows]
+
+    undecodable = LetterFilter(code=Reason.UNDECODABLE)
+    future = LetterFilter(code=Reason.FUTURE)
+    assert await found(LetterFilter(any_of=(undecodable, future))) == [ids[i] for i in (0, 1, 3, 4)]
+    assert await found(LetterFilter(none_of=undecodable)) == ids[2:]
+    assert await found(LetterFilter(pending=True, none_of=undecodable)) == ids[2:]
+    assert await found(LetterFilter(none_of=LetterFilter(pending=True))) == ids[:1]
+    nested = LetterFilter(
+        any_of=(LetterFilter(none_of=LetterFilter(any_of=(undecodable, future))),)
+    )
+    assert await found(nested) == [ids[2]]
+    assert await found(LetterFilter(any_of=())) == []
+    assert await found(LetterFilter()) == ids
+    # Still paged: below a cursor, newest first.
+    rows = await telemetry_store.dead_letters(
+        pending=False, match=LetterFilter(none_of=undecodable), descending=True, limit=2
+    )
+    assert [d.id for d in rows] == [ids[4], ids[3]]

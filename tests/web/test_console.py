@@ -125,11 +125,16 @@ def test_every_page_loads_without_console_errors(
             "[data-testid=map-point]", "els => els.map(e => e.dataset.project)"
         )
         assert sorted(shown) == sorted(_projects_on_parcels(demo))
-        # Each point has its project's status from the projectActivities answer the page got.
+        # Each point has its project's status from the projectActivitiesConnection pages the
+        # page got.
         colours = page.eval_on_selector_all(
             "[data-testid=map-point]", "els => els.map(e => [e.dataset.project, e.dataset.status])"
         )
-        answer = tab.answers("projectActivities")[-1]["data"]["projectActivities"]
+        answer = [
+            row
+            for body in tab.answers("projectActivitiesConnection")
+            for row in body["data"]["projectActivitiesConnection"]["nodes"]
+        ]
         # Stage-aware: a quiet project outside construction is QUIET (非施工期), not a red
         # stopped site; every other point shows the answer's status as it is.
         statuses = {

@@ -22,7 +22,7 @@ from strawberry.types import Info
 from hub.api import lists, paging, partial
 from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, iso_date, related_list
-from hub.api.alerts import AlertConnection, AlertFilterInput, AlertQuery
+from hub.api.alerts import AlertConnection, AlertQuery, AlertWhere, _now
 from hub.api.context import Context
 from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
@@ -47,7 +47,7 @@ from hub.api.inputs import (
 )
 from hub.api.monitoring import ProjectMonitoring, SeriesBucket, project_monitoring
 from hub.api.relay import _S, _W, After, Before, Connection, First, Last, Node, lazy_list_arguments
-from hub.api.supervision import CaseState, SupervisionCase, SupervisionQuery
+from hub.api.supervision import CaseState, SupervisionCase, SupervisionCaseWhere, _cases
 
 if TYPE_CHECKING:
     from hub.api.entities.enterprise import Enterprise
@@ -355,10 +355,13 @@ class Project(Node):
             bool | None, strawberry.argument(description="true: only overdue ones.")
         ] = None,
     ) -> list[SupervisionCase] | None:
-        found: list[SupervisionCase] = await SupervisionQuery().supervision_cases(
-            info, project_code=self.code, statuses=statuses, overdue=overdue
-        )
-        return found
+        # The cases supervisionCasesConnection lists under the same where, in its default
+        # order (newest first), rather than through the deprecated Query.supervisionCases.
+        where = SupervisionCaseWhere(project_code=self.code, statuses=statuses, overdue=overdue)
+        now = _now(info)
+        found = await _cases(info, where)
+        found.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
+        return [SupervisionCase.of(c, now) for c in found]
 
     @strawberry.field(
         description="Its alerts, newest first (not for the bank role).",
@@ -372,9 +375,9 @@ class Project(Node):
             str | None, strawberry.argument(description="endCursor of the previous page.")
         ] = None,
     ) -> AlertConnection | None:
-        where = AlertFilterInput(project_code=self.code)
+        where = AlertWhere(project_code=self.code)
         found: AlertConnection = await AlertQuery().alerts(
-            info, filter=where, first=first, after=after
+            info, where=where, first=first, after=after
         )
         return found
 

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from hub.api import lists, partial
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import related_list
-from hub.api.alerts import AlertConnection, AlertFilterInput, AlertQuery
+from hub.api.alerts import AlertConnection, AlertQuery, AlertWhere
 from hub.api.context import Context
 from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
 from hub.api.entities.enterprise import (
@@ -139,9 +139,9 @@ class Region(Node):
             str | None, strawberry.argument(description="endCursor of the previous page.")
         ] = None,
     ) -> AlertConnection | None:
-        where = AlertFilterInput(region=self.code)
+        where = AlertWhere(region=self.code)
         found: AlertConnection = await AlertQuery().alerts(
-            info, filter=where, first=first, after=after
+            info, where=where, first=first, after=after
         )
         return found
 

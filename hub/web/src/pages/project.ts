@@ -21,7 +21,7 @@ const PROJECT = `query Project($code: String!, $from: DateTime!, $to: DateTime!,
       energy { days { day value } baselineKwh }
       headcount { day value }
       daily { kind metric day value } } } }`;
-const ACTIVITY = `query Activity($code: String!) { projectActivity(project: $code, days: ${WINDOW_DAYS}) { day status score confidence } }`;
+const ACTIVITY = `query Activity($code: String!) { projectActivity(projectCode: $code, days: ${WINDOW_DAYS}) { day status score confidence } }`;
 const LAND = `query Land($code: String!) { landProgress(projectCode: $code) { template done total share currentStage overdueNodes
   stages { code name nameEn status done total share dueOn overdueNodes } } }`;
 const SCHEDULE = `query Schedule($code: String!) { projectSchedule(projectCode: $code) { asOf lateTasks
@@ -29,7 +29,7 @@ const SCHEDULE = `query Schedule($code: String!) { projectSchedule(projectCode: 
   investmentCurve(yellowPoints: 10, redPoints: 30) { totalPlanned
     points { month plannedCumulative actualCumulative deviationPoints warning }
     latest { month deviation deviationPoints warning } } } }`;
-const FINANCING = `query Financing($code: String!) { financingNeeds(projectCode: $code, first: 10) { totalCount
+const FINANCING = `query Financing($code: String!) { financingNeeds(where: {projectCode: $code}, first: 10) { totalCount
   nodes { id amount termMonths purpose collateral submittedOn
     matches { bankName score interest { expressedAt consent respondedAt } } } } }`;
 

@@ -86,25 +86,34 @@ const PROJECTS = `query MapProjects($after: String) {
     pageInfo { hasNextPage endCursor }
     nodes { code name region { code parent { code } } parcels(first: 5) { nodes { lon lat } } } } }`;
 const CITIES = `{ regions(where: {level: CITY}, first: 100) { nodes { code name nameEn lon lat } } }`;
-const ACTIVITIES = `{ projectActivities { projectCode status stage idleDays } }`;
+const ACTIVITIES = `query MapActivities($after: String) {
+  projectActivitiesConnection(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor } nodes { projectCode status stage idleDays } } }`;
+
+type Paged<T> = { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: T[] };
+
+// Every node of a connection, a page at a time (null when the page left while loading).
+async function everyNode<T>(q: string, field: string, alive: () => boolean, from: string | null = null): Promise<T[] | null> {
+  const found: T[] = [];
+  let after: string | null = from;
+  for (;;) {
+    const page: Record<string, Paged<T>> = await query(q, { after });
+    if (!alive()) return null;
+    found.push(...page[field]!.nodes);
+    if (!page[field]!.pageInfo.hasNextPage) return found;
+    after = page[field]!.pageInfo.endCursor;
+  }
+}
 
 async function drawMap(box: HTMLElement, legendBox: HTMLElement, alive: () => boolean, stops: (() => void)[]): Promise<void> {
   try {
-    const [cities, activities] = await Promise.all([
+    const [cities, activities, projects] = await Promise.all([
       query<{ regions: { nodes: { code: string; name: string; nameEn: string | null; lon: number | null; lat: number | null }[] } }>(CITIES),
-      query<{ projectActivities: Activity[] }>(ACTIVITIES),
+      everyNode<Activity>(ACTIVITIES, "projectActivitiesConnection", alive),
+      everyNode<MapProject>(PROJECTS, "projects", alive),
     ]);
-    const projects: MapProject[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page: { projects: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: MapProject[] } } =
-        await query(PROJECTS, { after });
-      if (!alive()) return;
-      projects.push(...page.projects.nodes);
-      if (!page.projects.pageInfo.hasNextPage) break;
-      after = page.projects.pageInfo.endCursor;
-    }
-    const status = new Map(activities.projectActivities.map((a) => [a.projectCode, a]));
+    if (!activities || !projects) return;
+    const status = new Map(activities.map((a) => [a.projectCode, a]));
     const points = projects
       .map((p) => {
         const located = p.parcels.nodes.filter((x) => x.lon !== null && x.lat !== null);
@@ -345,10 +354,10 @@ interface Alert {
 const ALERT_FIELDS = "alertId type severity status message projectCode raisedAt updatedAt acknowledgedBy";
 const ALERT_FEED = `subscription Alerts { alertFeed { change alert { ${ALERT_FIELDS} } } }`;
 // The list and its counts under one filter (the same variables for both).
-const ALERTS = `query Alerts($f: AlertFilterInput!) {
-  alerts(filter: $f, first: 40) { totalCount
+const ALERTS = `query Alerts($f: AlertWhere!) {
+  alerts(where: $f, first: 40) { totalCount
     nodes { alertId type severity status message projectCode raisedAt updatedAt acknowledgedBy } }
-  alertCounts(filter: $f) { total bySeverity { key count } byType { key count } byRegion { key count } } }`;
+  alertCounts(where: $f) { total bySeverity { key count } byType { key count } byRegion { key count } } }`;
 const REGIONS = `query Regions($after: String) { regions(first: 100, after: $after) {
   pageInfo { hasNextPage endCursor } nodes { code name nameEn level parent { code } } } }`;
 
@@ -568,12 +577,18 @@ function alertList(box: HTMLElement, count: HTMLElement, alive: () => boolean): 
 const HEADLINE = `query Headline($year: Period!) {
   projects(first: 1) { totalCount }
   cityScoreboard(period: $year) { cities { completion { projectCount plannedInvestment completedInvestment } } }
-  supervisionCases(statuses: [OPEN, REPLIED]) { alertSeverity overdue } }`;
+  supervisionCasesConnection(where: {statuses: [OPEN, REPLIED]}, first: 100) {
+    pageInfo { hasNextPage endCursor } nodes { alertSeverity overdue } } }`;
+// The open cases past the headline's first page.
+const CASES = `query Cases($after: String) {
+  supervisionCasesConnection(where: {statuses: [OPEN, REPLIED]}, first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor } nodes { alertSeverity overdue } } }`;
+type Case = { alertSeverity: string; overdue: boolean };
 
 interface HeadlineData {
   projects: { totalCount: number } | null;
   cityScoreboard: { cities: { completion: { projectCount: number; plannedInvestment: number; completedInvestment: number } }[] } | null;
-  supervisionCases: { alertSeverity: string; overdue: boolean }[] | null;
+  supervisionCasesConnection: Paged<Case> | null;
 }
 
 /** One headline figure: its label, its value, and a line under it. */
@@ -596,7 +611,13 @@ async function headline(box: HTMLElement, alive: () => boolean, mpi: Promise<Mpi
     const planned = rates.reduce((a, r) => a + r.plannedInvestment, 0);
     const completed = rates.reduce((a, r) => a + r.completedInvestment, 0);
     const listed = rates.reduce((a, r) => a + r.projectCount, 0);
-    const cases = d.supervisionCases;
+    const first = d.supervisionCasesConnection;
+    let cases: Case[] | null = first ? [...first.nodes] : null;
+    if (first?.pageInfo.hasNextPage) {
+      const rest = await everyNode<Case>(CASES, "supervisionCasesConnection", alive, first.pageInfo.endCursor);
+      if (!rest) return;
+      cases = [...first.nodes, ...rest];
+    }
     const bySeverity = new Map<string, number>();
     cases?.forEach((c) => bySeverity.set(c.alertSeverity, (bySeverity.get(c.alertSeverity) ?? 0) + 1));
     const overdue = cases?.filter((c) => c.overdue).length ?? 0;
@@ -651,15 +672,15 @@ interface RegionMpi {
   verification: Rate;
 }
 const RATE_FIELDS = "rate basis counted";
-const MPI = `{ mpi { period end regions(level: "city") { code name mpi warning rank
+const MPI = `{ mpi { period end regions(regionLevel: CITY) { code: regionCode name mpi warning rank
   resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
-  province: regions(level: "province") { code name mpi warning } } }`;
+  province: regions(regionLevel: PROVINCE) { code: regionCode name mpi warning } } }`;
 interface MpiAnswer {
   mpi: { period: string; end: string; regions: RegionMpi[]; province: { code: string; name: string; mpi: number | null; warning: string | null }[] };
 }
-const DRILL = `query Drill($code: String!) { mpi { regions(level: "county", within: $code) { code name mpi warning rank
+const DRILL = `query Drill($code: String!) { mpi { regions(regionLevel: COUNTY, within: $code) { code: regionCode name mpi warning rank
     resumption { ${RATE_FIELDS} } start { ${RATE_FIELDS} } completion { ${RATE_FIELDS} } verification { ${RATE_FIELDS} } }
-  region(code: $code) { code name
+  region(code: $code) { code: regionCode name
     resumption { projects(counted: false) { projectCode reason } }
     start { projects(counted: false) { projectCode reason } }
     verification { projects(counted: false) { projectCode reason } } } } }`;
