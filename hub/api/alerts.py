@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Final, cast
 
@@ -675,3 +675,27 @@ class AlertSubscription:
 
 # node(id:) finds alerts by their global id (hub.api.schema collects NODES).
 NODES: Final = (NodeLookup("Alert", _alert_of, MONITORING_READERS),)
+
+
+def alerts_link(description: str, where_of: Callable[[Any], AlertWhere]) -> Any:
+    """An object's alerts (a project's, a region's), newest first: ``Query.alerts`` under the
+    where ``where_of`` gives for the object, with its roles (not for the bank role)."""
+
+    async def alerts(
+        self: Any,
+        info: Ctx,
+        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="endCursor of the previous page.")
+        ] = None,
+    ) -> AlertConnection | None:
+        found: AlertConnection = await AlertQuery().alerts(
+            info, where=where_of(self), first=first, after=after
+        )
+        return found
+
+    return strawberry.field(
+        resolver=alerts,
+        description=description,
+        permission_classes=[allow(MONITORING_READERS)],
+    )

@@ -22,7 +22,7 @@ from strawberry.types import Info
 from hub.api import lists, paging, partial
 from hub.api.access import MONITORING_READERS, WRITERS, allow
 from hub.api.aggregates import RegionLevelArg, Stats, Totals, groups, iso_date, related_list
-from hub.api.alerts import AlertConnection, AlertQuery, AlertWhere, _now
+from hub.api.alerts import AlertWhere, _now, alerts_link
 from hub.api.context import Context
 from hub.api.entities.sensor import SensorConnection, SensorSortArg, SensorWhereArg
 from hub.api.enums import (
@@ -363,23 +363,10 @@ class Project(Node):
         found.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
         return [SupervisionCase.of(c, now) for c in found]
 
-    @strawberry.field(
-        description="Its alerts, newest first (not for the bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
+    alerts = alerts_link(
+        "Its alerts, newest first (not for the bank role).",
+        lambda self: AlertWhere(project_code=self.code),
     )
-    async def alerts(
-        self,
-        info: Ctx,
-        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="endCursor of the previous page.")
-        ] = None,
-    ) -> AlertConnection | None:
-        where = AlertWhere(project_code=self.code)
-        found: AlertConnection = await AlertQuery().alerts(
-            info, where=where, first=first, after=after
-        )
-        return found
 
 
 @strawberry.type(description="Count and investment totals over a set of projects (万元).")

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from hub.api import lists, partial
 from hub.api.access import MONITORING_READERS, allow
 from hub.api.aggregates import related_list
-from hub.api.alerts import AlertConnection, AlertQuery, AlertWhere
+from hub.api.alerts import AlertWhere, alerts_link
 from hub.api.context import Context
 from hub.api.entities.bank import BankConnection, BankSortArg, BankWhereArg
 from hub.api.entities.enterprise import (
@@ -127,23 +127,10 @@ class Region(Node):
         "Banks (branches) here.", BankConnection, BankWhereArg, BankSortArg, sub_regions=True
     )
 
-    @strawberry.field(
-        description="Alerts of projects here or below, newest first (not for the bank role).",
-        permission_classes=[allow(MONITORING_READERS)],
+    alerts = alerts_link(
+        "Alerts of projects here or below, newest first (not for the bank role).",
+        lambda self: AlertWhere(region=self.code),
     )
-    async def alerts(
-        self,
-        info: Ctx,
-        first: Annotated[int, strawberry.argument(description="Page size (at most 500).")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="endCursor of the previous page.")
-        ] = None,
-    ) -> AlertConnection | None:
-        where = AlertWhere(region=self.code)
-        found: AlertConnection = await AlertQuery().alerts(
-            info, where=where, first=first, after=after
-        )
-        return found
 
     @strawberry.field(
         description="Its Major Project Progress Index for a half-month period (default: the "
