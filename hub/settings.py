@@ -313,6 +313,13 @@ class HttpSettings(_Section):
         "demo); unset: one per usable core. Ingest, the watch and the other singletons run "
         "once, in the supervisor (docs/architecture.md).",
     )
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: object) -> object:
+        # Empty is unset: docker-compose passes ${HUB_HTTP_WORKERS:-} through as "".
+        return None if isinstance(value, str) and not value.strip() else value
+
     shutdown_timeout_s: int = Field(
         default=15,
         ge=1,
