@@ -25,6 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
+import functools
+import json
 import logging
 import multiprocessing
 import os
@@ -33,7 +36,7 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from multiprocessing.sharedctypes import Synchronized
@@ -46,10 +49,12 @@ from hub.settings import Settings
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.applications import Starlette
+    from starlette.types import Message, Receive, Scope, Send
 
     from hub.app import DemoFeeds
     from hub.metrics import Metrics
+    from hub.telemetry import IngestFigures, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +159,7 @@ async def _supervise(settings: Settings, count: int, demo: DemoFeeds | None, run
                 pool.replace_dead()
                 await metrics.refresh()
                 totals.write(metrics.own_exposition())
+                _write_ingest(run_dir, metrics.telemetry)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), _TICK)
         finally:
@@ -162,6 +168,36 @@ async def _supervise(settings: Settings, count: int, demo: DemoFeeds | None, run
             await asyncio.to_thread(pool.stop, settings.http.shutdown_timeout_s + 5.0)
             sock.close()
     # Leaving the lifespan stopped the singletons, then the store (the embedded server last).
+
+
+def _write_ingest(run_dir: Path, telemetry: Telemetry | None) -> None:
+    # The supervisor's ingest figures, for the workers' ingestStatus (read_ingest).
+    if telemetry is None or telemetry.ingest is None:
+        return
+    figures = {
+        "counters": dataclasses.asdict(telemetry.pipeline.counters),
+        "connected": telemetry.connected,
+        "error": telemetry.ingest.error,
+    }
+    part = run_dir / "ingest.part"
+    part.write_text(json.dumps(figures), encoding="utf-8")
+    part.replace(run_dir / "ingest.json")
+
+
+def read_ingest(run_dir: Path) -> IngestFigures | None:
+    """The supervisor's ingest as it last wrote it; None before it has (or without ingest)."""
+    from hub.telemetry import IngestFigures
+    from ingest.model import Counters
+
+    try:
+        figures = json.loads((run_dir / "ingest.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return IngestFigures(
+        counters=Counters(**figures["counters"]),
+        connected=bool(figures["connected"]),
+        error=figures["error"],
+    )
 
 
 def _singletons_up(metrics: Metrics) -> bool:
@@ -274,7 +310,7 @@ def _worker_main(plan: _Plan, sock: socket.socket, ready: Synchronized[int]) -> 
     if settings.metrics.enabled:
         metrics.aggregate = totals
     config = uvicorn.Config(
-        Tagged(app, plan.index, ready, settings),
+        Tagged(app, plan.index, ready, settings, functools.partial(read_ingest, plan.run_dir)),
         log_level=settings.log_level.value.lower(),
         log_config=None,
         access_log=False,
@@ -307,14 +343,23 @@ class Tagged:
     answers 503 while the supervisor's singletons are not up."""
 
     def __init__(
-        self, app: ASGIApp, index: int, ready: Synchronized[int], settings: Settings
+        self,
+        app: Starlette,
+        index: int,
+        ready: Synchronized[int],
+        settings: Settings,
+        ingest: Callable[[], IngestFigures | None],
     ) -> None:
         self.app = app
         self.tag = str(index).encode()
         self.ready = ready
         self.settings = settings
+        self.ingest = ingest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._started(send))
+            return
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
@@ -336,6 +381,18 @@ class Tagged:
             await readyz_for(Request(scope), self.settings, full)(scope, receive, tagged)
             return
         await self.app(scope, receive, tagged)
+
+    def _started(self, send: Send) -> Send:
+        async def started(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                # Telemetry is open now, and no request has been accepted yet: ingestStatus
+                # reports the supervisor's ingest from the first request on.
+                telemetry = self.app.state.metrics.telemetry
+                if telemetry is not None:
+                    telemetry.ingest_elsewhere = self.ingest
+            await send(message)
+
+        return started
 
 
 class Totals:

@@ -42,6 +42,7 @@ GRAPH = f"workers_{os.getpid()}"
 TIMEOUT_S = 2.0
 ALERT_FEED = """subscription { alertFeed {
   change alert { alertId type subject status acknowledgedBy } } }"""
+STATUS = "{ ingestStatus { brokerConnected stored } }"
 ACK = """mutation ($id: String!) { acknowledgeAlert(alertId: $id) { status acknowledgedBy } }"""
 # Ceilings, not speed targets: idle, the hub is ready within about 10 s.
 START_S = 300.0
@@ -264,6 +265,10 @@ async def test_an_alert_reaches_a_subscriber_whichever_worker_caused_it(hub: Hub
             mqtt.disconnect()
         assert (raised["change"], raised["alert"]["type"]) == ("RAISED", "FEED_STALE")
         assert _metrics(hub)["hub_ingest_stored_total"] == 1
+        # Whichever worker answers, ingestStatus is the hub's ingest (the supervisor's).
+        async with httpx.AsyncClient(base_url=f"http://{hub.address}", timeout=30) as client:
+            status = (await client.post("/graphql", json={"query": STATUS})).json()
+        assert status["data"]["ingestStatus"] == {"brokerConnected": True, "stored": 1}
         # Acknowledged through the other worker: a connection that landed there.
         other = None
         for _ in range(100):
