@@ -69,7 +69,9 @@ HEADER = b"hub-worker"
 
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity, e.g. a container's cpuset)."""
-    return len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # no affinity API (macOS): every core
 
 
 def worker_count(settings: Settings, requested: int | None = None) -> int:
