@@ -159,7 +159,7 @@ async def _supervise(settings: Settings, count: int, demo: DemoFeeds | None, run
             while not stop.is_set():
                 ready.value = 1 if _singletons_up(metrics) else 0
                 pool.replace_dead()
-                await metrics.refresh()
+                # Without refresh(): the workers read the pending dead letters at scrape time.
                 totals.write(metrics.own_exposition())
                 _write_ingest(run_dir, metrics.telemetry)
                 with contextlib.suppress(TimeoutError):
