@@ -23,6 +23,7 @@ import httpx
 import pytest
 import redis
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
@@ -30,7 +31,10 @@ from graph_schema.model import SPECS, validate
 from graph_schema.statements.entities import export_page
 from hub.auth import create_key
 from hub.bulk import import_records
+from hub.cli import main
+from hub.metrics import Metrics
 from hub.roles import Role
+from hub.workers import merge
 from tests.broker import Mosquitto, free_port
 from tests.ingest.helpers import publisher
 from tests.waiting import finishes, wait_until
@@ -320,3 +324,38 @@ async def test_sigterm_stops_the_workers_then_the_store(hub: Hub) -> None:
     text = hub.log_text()
     # The workers stop first, the store last.
     assert text.rindex("stopped (code 0)") < text.rindex("shutdown: graph store stopped")
+
+
+async def test_every_process_figures_add_up_in_metrics() -> None:
+    # Two processes' registries, as the run directory holds them: counts and CPU seconds add
+    # up, a timestamp and a figure both read from the same store do not.
+    first, second = Metrics(), Metrics()
+    for metrics, requests, pending in ((first, 2, 7), (second, 3, 7)):
+        for _ in range(requests):
+            metrics.observe_http("/graphql", "POST", 200, 0.01)
+        metrics.dead_letters_pending.set(pending)
+    texts = [first.own_exposition().decode(), second.own_exposition().decode()]
+    merged = {f.name: f for f in text_string_to_metric_families(merge(texts).decode())}
+
+    def value(family: str, sample: str) -> float:
+        (found,) = [s.value for s in merged[family].samples if s.name == sample]
+        return found
+
+    assert value("hub_http_requests", "hub_http_requests_total") == 5
+    assert (
+        value("hub_http_request_duration_seconds", "hub_http_request_duration_seconds_count") == 5
+    )
+    assert value("hub_dead_letters_pending", "hub_dead_letters_pending") == 7
+    starts = [
+        s.value
+        for text in texts
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "process_start_time_seconds"
+    ]
+    assert value("process_start_time_seconds", "process_start_time_seconds") == max(starts)
+
+
+async def test_workers_must_be_at_least_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--workers", "0"]) == 1
+    assert "--workers must be at least 1, not 0" in capsys.readouterr().err
