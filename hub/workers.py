@@ -159,8 +159,9 @@ async def _supervise(settings: Settings, count: int, demo: DemoFeeds | None, run
             while not stop.is_set():
                 ready.value = 1 if _singletons_up(metrics) else 0
                 pool.replace_dead()
-                # Without refresh(): the workers read the pending dead letters at scrape time.
-                totals.write(metrics.own_exposition())
+                if settings.metrics.enabled:
+                    # No refresh(): the workers read the pending dead letters at scrape time.
+                    totals.write(metrics.own_exposition())
                 _write_ingest(run_dir, metrics.telemetry)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), _TICK)
@@ -330,11 +331,12 @@ def _worker_main(plan: _Plan, sock: socket.socket, ready: Synchronized[int]) -> 
                 totals.write(metrics.own_exposition())
                 await asyncio.sleep(_TICK)
 
-        task = asyncio.create_task(write_figures())
+        task = asyncio.create_task(write_figures()) if settings.metrics.enabled else None
         try:
             await server.serve(sockets=[sock])
         finally:
-            task.cancel()
+            if task is not None:
+                task.cancel()
             totals.forget()
 
     asyncio.run(main())
