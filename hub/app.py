@@ -470,6 +470,7 @@ def create_app(
     demo: DemoFeeds | None = None,
     watch: Watch | None = None,
     clock: Clock = system_clock,
+    worker: bool = False,
 ) -> Starlette:
     """The ASGI app; its lifespan is the hub's start-up: open the graph store, prepare the
     demo, start the embedded broker, open telemetry (MQTT ingest, cameras, satellite as the
@@ -482,7 +483,9 @@ def create_app(
 
     ``batching=False`` resolves each related field with its own store call; only the benchmark
     uses it, as the naive baseline. ``clock`` is what key expiry is judged by (tests inject
-    one)."""
+    one). ``worker``: one of ``hub serve --workers`` (hub/workers.py): the supervisor has
+    started and migrated the store and runs the singletons, so this app attaches to the store
+    and keeps a watch that only mirrors evidence and serves alerts."""
     state = _State(settings, store, batching, telemetry, clock)
     state.watch = watch
     state.metrics.watch = watch
@@ -497,7 +500,7 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(offload.shutdown)
             if store is None:
-                opened = await open_store(settings)
+                opened = await open_store(settings, attach=worker, migrated=worker)
                 state.store = opened
                 stack.push_async_callback(bounded, "graph store", state.forget_store(), limit)
             else:
@@ -530,7 +533,9 @@ def create_app(
                 state.relay = start_relay(settings, state.telemetry)
                 state.metrics.relay = state.relay
             if settings.alerts.enabled and watch is None:
-                state.watch = start_watch(settings, state.store, state.telemetry, state.relay)
+                state.watch = start_watch(
+                    settings, state.store, state.telemetry, state.relay, mirror=worker
+                )
                 state.metrics.watch = state.watch
                 if state.relay is not None:
                     state.relay.on_alert = alert_handler(state.watch)
@@ -610,16 +615,27 @@ def create_app(
 
 
 def start_watch(
-    settings: Settings, store: GraphStore, telemetry: Telemetry, relay: Relay | None = None
+    settings: Settings,
+    store: GraphStore,
+    telemetry: Telemetry,
+    relay: Relay | None = None,
+    *,
+    mirror: bool = False,
 ) -> Watch:
     """Evidence, MPI and alerts as background tasks of the telemetry runtime (they stop
-    with it); alert changes go out on MQTT too when the hub has a subscriber or a relay."""
+    with it); alert changes go out on MQTT too when the hub has a subscriber or a relay.
+    ``mirror``: a worker's watch, which raises nothing (the supervisor's does) and only keeps
+    its evidence current for the API (``Watch.mirror``)."""
     watch = Watch.of(settings, store, telemetry.store)
     if relay is not None:
         # On the relay's connection, whose no-local subscription keeps the echo away.
         watch.feed.publisher = relay.publish
     elif telemetry.ingest is not None and settings.mqtt.republish:
         watch.feed.publisher = telemetry.ingest.publish
+    if mirror:
+        watch.mirroring = True
+        telemetry.start("watch-mirror", watch.mirror(telemetry.bus))
+        return watch
     telemetry.start("watch-readings", watch.follow(telemetry.bus))
     telemetry.start("watch", watch.run())
     start_notifier(settings, watch, telemetry)

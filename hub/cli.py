@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="E-Ledger Hub")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("serve", help="serve the GraphQL API on the configured store")
+    serve = sub.add_parser("serve", help="serve the GraphQL API on the configured store")
+    _workers_option(serve)
     sub.add_parser(
         "ingest",
         help="run an ingest worker: MQTT in (HUB_MQTT_SHARED_GROUP splits the load), "
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         help="port of the embedded MQTT broker (default: HUB_MQTT_URL's, 1883); "
         "ignored when HUB_MQTT_URL is set, since the demo then uses that broker",
     )
+    _workers_option(demo)
 
     seed = sub.add_parser("seed", help="load generated demo data into the store")
     seed.add_argument("--scale", choices=["demo", "hubei"], default="demo")
@@ -188,6 +190,17 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("counts", help="print node and relationship counts")
     sub.add_parser("schema", help="print the GraphQL schema (SDL) that clients generate from")
     return parser
+
+
+def _workers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes serving HTTP on one socket (default: HUB_HTTP_WORKERS, else one per "
+        "usable core); ingest, the watch and the demo feeds run once, in the supervisor",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -634,10 +647,23 @@ def _serve(
     banner: str | None = None,
     demo: DemoFeeds | None = None,
 ) -> int:
+    from hub.workers import worker_count
+
+    requested = getattr(args, "workers", None)
+    if requested is not None and requested < 1:
+        raise ValueError(f"--workers must be at least 1, not {requested}")
+    workers = worker_count(settings, requested)
+    url = f"http://{settings.http.host}:{settings.http.port}/graphql"
+    if workers > 1:
+        from hub import workers as pool
+
+        console.print(f"[bold green]GraphQL endpoint: {url} ({workers} workers)[/bold green]")
+        if banner:
+            console.print(banner)
+        return pool.serve(settings, workers, demo=demo)
     from hub.app import create_app
 
     app = create_app(settings, demo=demo)
-    url = f"http://{settings.http.host}:{settings.http.port}/graphql"
     console.print(f"[bold green]GraphQL endpoint: {url}[/bold green]")
     if banner:
         console.print(banner)

@@ -26,7 +26,7 @@ import ipaddress
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -126,6 +126,9 @@ class Metrics:
         self.watch: Watch | None = None
         self.relay: Relay | None = None
         self._operations: set[str] = set()
+        # A worker of `hub serve --workers` answers with every process's figures summed
+        # (hub.workers.Totals); a single hub with its own.
+        self.aggregate: Callable[[bytes], bytes] | None = None
         r.register(_LiveCollector(self))
 
     # -- recording --------------------------------------------------------------------------
@@ -192,6 +195,11 @@ class Metrics:
         self.dead_letters_pending.set(pending)
 
     def exposition(self) -> bytes:
+        own = self.own_exposition()
+        return own if self.aggregate is None else self.aggregate(own)
+
+    def own_exposition(self) -> bytes:
+        """This process's figures alone."""
         return generate_latest(self.registry)
 
     def allowed(self, request: Request) -> bool:
@@ -324,6 +332,12 @@ class _LiveCollector(Collector):
                 "hub_alert_feed_subscribers", "alertFeed subscriptions.", m.watch.feed.subscribers
             )
             yield _counter("hub_alert_events", "Alert changes published.", m.watch.feed.published)
+            yield _gauge(
+                "hub_watch_running",
+                "1 in the process whose watch raises and clears alerts (one per hub, also "
+                "with several workers, whose watches only mirror evidence).",
+                0.0 if m.watch.mirroring else 1.0,
+            )
 
 
 def _camera_metrics(stats: Sequence[CameraStats]) -> Iterator[Metric]:

@@ -148,6 +148,9 @@ class Relay:
         self.skipped = 0
         self.echoes = 0
         self._recent: dict[tuple[object, ...], int] = {}
+        # Alert changes this relay published itself, while MQTT 3.1.1 (no *no local*) brings
+        # them back: their echo is dropped (its own subscribers had them directly).
+        self._own_alerts: dict[tuple[str, bytes], int] = {}
         self._order: deque[tuple[object, ...]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = asyncio.Event()
@@ -228,6 +231,14 @@ class Relay:
             self.bus.publish((event,))
             return
         alert = parse_alert(topic, payload)
+        own = self._own_alerts.get((topic, payload), 0)
+        if alert is not None and own:
+            self.echoes += 1
+            if own > 1:
+                self._own_alerts[(topic, payload)] = own - 1
+            else:
+                del self._own_alerts[(topic, payload)]
+            return
         if alert is not None and self.on_alert is not None:
             self.relayed += 1
             task = asyncio.create_task(self._alert(*alert))
@@ -246,6 +257,9 @@ class Relay:
 
     def publish(self, topic: str, payload: bytes) -> None:
         """Publish on the relay's connection (QoS 0): this hub's alert changes."""
+        if not self.config.mqtt5 and len(self._own_alerts) < _RECENT:
+            key = (topic, bytes(payload))
+            self._own_alerts[key] = self._own_alerts.get(key, 0) + 1
         self._client.publish(topic, payload, qos=0)
 
     async def run(self) -> None:

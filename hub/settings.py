@@ -305,6 +305,21 @@ class HttpSettings(_Section):
     timeout_s: float = Field(
         default=30.0, gt=0, le=3600, description="Longest a query or mutation may run, s."
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Worker processes serving HTTP on one listening socket (hub serve, hub "
+        "demo); unset: one per usable core. Ingest, the watch and the other singletons run "
+        "once, in the supervisor (docs/architecture.md).",
+    )
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: object) -> object:
+        # Empty is unset: docker-compose passes ${HUB_HTTP_WORKERS:-} through as "".
+        return None if isinstance(value, str) and not value.strip() else value
+
     shutdown_timeout_s: int = Field(
         default=15,
         ge=1,

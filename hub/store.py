@@ -12,9 +12,13 @@ from hub.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def open_store(settings: Settings, *, attach: bool = False) -> GraphStore:
+async def open_store(
+    settings: Settings, *, attach: bool = False, migrated: bool = False
+) -> GraphStore:
     """The graph store, migrated and with its indexes built. ``attach`` uses the embedded
-    server of a hub already running on the data dir (tools such as ``hub export``)."""
+    server of a hub already running on the data dir (tools such as ``hub export``).
+    ``migrated``: another process (the supervisor of ``hub serve --workers``) has migrated
+    it and waited for its indexes, so this one only connects."""
     g = settings.graph
     store = await open_graph_store(
         g.url,
@@ -27,6 +31,8 @@ async def open_store(settings: Settings, *, attach: bool = False) -> GraphStore:
         pool_size=g.pool_size,
         query_timeout_s=g.timeout_s,
     )
+    if migrated:
+        return store
     try:
         report = await migrate(store)
         if report.to_version != report.from_version:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from hub.monitoring.satellite import SatelliteView, refresh_forever, satellite_v
 from hub.settings import MqttSettings, Settings
 from ingest.bus import LiveBus
 from ingest.connect import open_telemetry_store, sqlite_path
+from ingest.model import Counters
 from ingest.mqtt import MqttConfig, MqttIngest
 from ingest.pipeline import Pipeline
 from ingest.retention import keep
@@ -63,6 +65,27 @@ def _partition(text: str | None) -> tuple[int, int] | None:
     return k - 1, n
 
 
+@dataclass(frozen=True, slots=True)
+class IngestFigures:
+    """What another process's ingest reports: the supervisor's, read by a worker of
+    ``hub serve --workers`` (hub.workers), which ingests nothing itself."""
+
+    counters: Counters
+    connected: bool
+    error: str | None
+
+    def plus(self, own: Counters) -> Counters:
+        """These counters and a process's own (what its API imported) added up."""
+        total = Counters()
+        for name in (f.name for f in dataclasses.fields(Counters) if f.name != "by_reason"):
+            mine, theirs = getattr(own, name), getattr(self.counters, name)
+            setattr(total, name, max(mine, theirs) if name == "last_commit_ms" else mine + theirs)
+        for reasons in (self.counters.by_reason, own.by_reason):
+            for reason, n in reasons.items():
+                total.by_reason[reason] = total.by_reason.get(reason, 0) + n
+        return total
+
+
 @dataclass
 class Telemetry:
     """Everything the API needs to read telemetry and follow the live feed."""
@@ -85,6 +108,8 @@ class Telemetry:
     ingest_running: bool = False
     ingest_restarts: int = 0
     ingest_failure: str | None = None  # the last failure that stopped the subscriber
+    # The ingest of another process of this hub, for one without its own (IngestFigures).
+    ingest_elsewhere: Callable[[], IngestFigures | None] | None = None
 
     def start(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a background coroutine until ``close``; its failure is logged, not raised."""

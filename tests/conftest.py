@@ -30,6 +30,11 @@ from tests.graphs import (
 )
 from tests.neo4j import Neo4jProcess
 
+# The hubs tests start (`hub serve`, `hub demo` subprocesses) serve from one process unless a
+# test asks for workers (tests/hub/test_workers.py): one per core would start a worker per
+# core for every one of them, on a CI that is at its time limit.
+os.environ.setdefault("HUB_HTTP_WORKERS", "1")
+
 # `pytester` runs a small suite in a subprocess (tests/test_neo4j_server.py).
 pytest_plugins = ("pytester",)
 

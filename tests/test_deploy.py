@@ -102,6 +102,10 @@ def test_hub_services_are_configured_by_real_valid_settings() -> None:
     assert not replica.mqtt.ingest and replica.mqtt.relay
     # The API processes serve live feeds of every reading, whichever process ingested it.
     assert load_settings(_resolved(services["hub"]["environment"])).mqtt.relay
+    # HTTP workers: one per core the container may use unless .env sets HUB_HTTP_WORKERS.
+    assert hub["HUB_HTTP_WORKERS"] == "${HUB_HTTP_WORKERS:-}"
+    assert load_settings(_resolved(hub)).http.workers is None
+    assert load_settings({**_resolved(hub), "HUB_HTTP_WORKERS": "4"}).http.workers == 4
     commands = {
         name
         for action in _parser()._actions

@@ -764,9 +764,16 @@ class MonitoringQuery:
     async def ingest_status(self, info: Ctx) -> IngestStatus | None:
         telemetry = telemetry_of(info)
         c = telemetry.pipeline.counters
+        connected = telemetry.connected
+        error = telemetry.ingest.error if telemetry.ingest is not None else None
+        if telemetry.ingest is None and telemetry.ingest_elsewhere is not None:
+            # A worker of `hub serve --workers`: the hub's ingest runs in its supervisor.
+            elsewhere = telemetry.ingest_elsewhere()
+            if elsewhere is not None:
+                c, connected, error = elsewhere.plus(c), elsewhere.connected, elsewhere.error
         pending = await telemetry.store.pending_dead_letters()
         return IngestStatus(
-            broker_connected=telemetry.connected,
+            broker_connected=connected,
             received=c.received,
             readings=c.readings,
             stored=c.stored,
@@ -785,7 +792,7 @@ class MonitoringQuery:
             live_dropped=telemetry.bus.dropped,
             pending_dead_letters=pending,
             labor_enabled=telemetry.labor_enabled,
-            ingest_error=telemetry.ingest.error if telemetry.ingest is not None else None,
+            ingest_error=error,
         )
 
 

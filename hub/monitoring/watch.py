@@ -95,6 +95,7 @@ class Watch:
         self._camera_since: dict[str, tuple[int, dt.datetime]] = {}
         self._lock = asyncio.Lock()
         self._project_lock = asyncio.Lock()
+        self.mirroring = False  # set by mirror(): a worker's watch, which raises nothing
 
     @classmethod
     def of(
@@ -529,6 +530,34 @@ class Watch:
                     await self.on_reading(event)
                 except HubError as exc:
                     log.error("alert on reading %s failed: %s", event.sensor_id, exc)
+
+    async def mirror(self, bus: Any) -> None:
+        """A worker's watch (``hub serve --workers``): the supervisor's watch raises and
+        clears alerts; this one keeps the evidence and MPI the API reads current with the
+        relayed events, on the same clocks, and writes nothing."""
+        self.mirroring = True
+
+        async def note() -> None:
+            async with bus.subscribe(EventFilter(), maxsize=100_000) as sub:
+                async for event in sub:
+                    if event.project_code is not None:
+                        self._dirty.add(event.project_code)
+
+        async def recompute() -> None:
+            if self._dirty and self.snapshot is not None:
+                codes, self._dirty = self._dirty, set()
+                await self.refresh(codes if len(codes) <= _PARTIAL_MAX else None)
+
+        async def full() -> None:
+            if self.snapshot is not None:  # computed on first use, not at start
+                await self.refresh()
+
+        a = self.alert_settings
+        await asyncio.gather(
+            note(),
+            self._every(max(a.debounce_s, 0.05), "incremental refresh", recompute),
+            self._every(self.mpi_settings.interval_s, "scheduled refresh", full),
+        )
 
     async def settle(self) -> None:
         """Recompute dirty projects and their alerts (incremental)."""
