@@ -210,7 +210,10 @@ def _singletons_up(metrics: Metrics) -> bool:
 
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on an accepted connection only when the
+    # socket says TCP (its proto), and without it Nagle and delayed ACKs held each small
+    # answer about 45 ms (p50 52 ms against 3.6 ms for one worker).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)

@@ -359,3 +359,30 @@ async def test_every_process_figures_add_up_in_metrics() -> None:
 async def test_workers_must_be_at_least_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--workers", "0"]) == 1
     assert "--workers must be at least 1, not 0" in capsys.readouterr().err
+
+
+async def test_the_shared_socket_hands_out_connections_with_nagle_off() -> None:
+    """The workers' listening socket says TCP, so asyncio turns Nagle off on what it accepts:
+    with protocol 0 it did not, and each small answer waited about 45 ms for a delayed ACK."""
+    import asyncio
+    import socket
+
+    from hub.workers import _listen
+
+    sock = _listen("127.0.0.1", 0)
+    seen: asyncio.Queue[int] = asyncio.Queue()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn: socket.socket = writer.get_extra_info("socket")
+        await seen.put(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(accepted, sock=sock)
+    try:
+        port = sock.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(seen.get(), CEILING_S) == 1
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
