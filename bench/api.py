@@ -1,28 +1,33 @@
-"""The GraphQL API over real HTTP at hubei scale: batched resolvers against the naive baseline.
+"""The GraphQL API over real HTTP against what a user would pick instead: the hub, served as it
+ships, and PostGraphile 4 on PostgreSQL (``bench.peer_postgraphile``) over the same generated
+province, in one run (``python -m bench api``; ``--graph neo4j|both`` adds or swaps the store of
+the hub; ``--quick`` for the demo province and a few requests).
 
-One run (``python -m bench api``; ``--graph neo4j|both`` for Neo4j, see ``bench.graphs``):
+1. generate the hubei-scale province (11,287 projects, 50,000 enterprises), load it with the
+   hub's own loader into a fresh store, and create the benchmark's API key the way ``hub keys
+   create`` does (a viewer: a client, not a bypass);
+2. load the same records into a throwaway PostgreSQL cluster and serve it with PostGraphile
+   (one node process); serve the hub's data directory with ``hub serve`` (``serve_hub``: the
+   CLI's own command with its default settings, whatever worker count it has by default);
+3. ask every variant of the five reads of every side: (a) ``page``, 50 projects of one city by
+   total investment with owner, region and segments; (b) ``code``, a project by code; (c)
+   ``owner``, an enterprise with 20 of its projects; (d) ``stages``, counts and sums of
+   investment by stage in a city; (e) ``deep``, the page after row 5,000 by code, from a keyset
+   cursor (each side's own cursor, walked or asked for). The answers, normalised for the naming
+   differences (``normal``), must be equal on every side before anything is timed;
+4. drive each read from 1 and then 8 concurrent clients (each an ``httpx.AsyncClient`` with
+   one keep-alive connection), the sides' windows interleaved (hub, peer; then peer, hub), a
+   warm-up then a timed window; every response is checked against its side's reference answer.
 
-1. generate the hubei-scale province, load it into a fresh embedded FalkorDB in a temporary
-   directory (and, with ``--graph both``, into a Neo4j server the run starts), create an API
-   key through the hub's own key path (``hub.auth.create_key``, what ``hub keys create``
-   does: the benchmark is a client with a viewer key, not a bypass), and, with the store
-   still open in this process, run every request variant once
-   through ``httpx.ASGITransport`` against ``create_app(..., store=store)``: batched, for the
-   reference answers and exact store round trips per request; naive (``batching=False``), for its
-   round trips and to check it gives the same answers. Then close the store.
-2. serve the same data directory with uvicorn in a subprocess (one worker, no access log) through
-   ``server_app`` below, first with batching on, then off: the embedded store locks its
-   directory, so the two servers run one after the other. With two stores, a server per store
-   runs at once and their windows alternate (FalkorDB, then Neo4j, for each query and client
-   count), so the Neo4j ÷ FalkorDB ratios compare like with like on a shared machine.
-3. drive each query over TCP loopback from 1 and then 8 concurrent clients (each an
-   ``httpx.AsyncClient`` holding one keep-alive connection): a warm-up, then a timed window.
-   Every response is checked afterwards against the reference answer; anything else counts as a
-   failure.
+Figures: p50, p95, requests/s and server CPU per request for each side, read, and client count,
+with hub ÷ peer ratios, and the mean response size of the city page on each side. Server CPU is
+read from ``/proc/<pid>/stat`` before and after each window: for the hub, the ``hub serve``
+process and every descendant (its workers), the store apart (the embedded FalkorDB or the Neo4j
+JVM); for the peer, the node process and the postmaster with every backend.
 
-Server CPU is read from ``/proc/<pid>/stat`` for the uvicorn process and for its store: the
-embedded FalkorDB (redis-server) child, or the Neo4j JVM; the server's own store counter is read
-from ``/_bench/stats`` between windows, a cross-check of the in-process round-trip counts.
+The rest of this module is the machinery the other HTTP benchmarks share (``chains``,
+``sensing``, ``neo4j_graphql``): ``Case``, ``_drive``, ``_run_figures`` and ``_serve``, uvicorn
+over ``server_app`` with the store's round-trip counter at ``/_bench/stats``.
 """
 
 from __future__ import annotations
@@ -51,11 +56,11 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from bench.graphs import Graph, hub_env, label, open_graphs
+from bench.quick import province
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.auth import create_key
-from hub.demo import Scale, generate
 from hub.demo.generator import DemoData
 from hub.lifecycle import freeze_startup_heap
 from hub.roles import Role
@@ -715,7 +720,7 @@ async def api(quick: bool = False) -> Figures:
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         async with open_graphs(Path(tmp)) as graphs:
             _log("generating the province" + (" (demo scale, quick)" if quick else " (hubei)"))
-            data = generate(Scale.DEMO if quick else Scale.HUBEI)
+            data = province(quick)
             figures["projects"] = len(data.project)
             figures["enterprises"] = len(data.enterprise)
             keys: dict[str, str] = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.quick import check
 from bench.registry import Figures, benchmark
 
 if TYPE_CHECKING:
@@ -204,8 +205,31 @@ def _phase(
 
 
 @benchmark("ingest", "MQTT QoS 1 → pipeline → SQLite (durable), publishers in other processes")
-async def ingest() -> Figures:
-    return await asyncio.to_thread(_run_all)
+async def ingest(quick: bool = False) -> Figures:
+    return await asyncio.to_thread(_run_quick if quick else _run_all)
+
+
+def _run_quick() -> Figures:
+    """One short tuned phase (the shipped comparison is ``ingest-shipped``'s own quick run):
+    every acknowledged message received and stored once."""
+    from bench.ingest_shipped import _seed
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        graph = Path(tmp) / "graph"
+        _seed(graph)
+        rig = _start(Path(tmp) / "a", graph)
+        try:
+            figures = _phase("quick, 500/s offered", rig, procs=1, rate=500, seconds=2, batch=1,
+                             qos=1)  # fmt: skip
+        finally:
+            _stop(rig)
+    published = int(figures["quick, 500/s offered: messages published (broker acked)"])
+    received = int(figures["quick, 500/s offered: messages received by subscriber"])
+    stored = int(figures["quick, 500/s offered: readings stored in phase"])
+    check(published > 0, "the publisher's messages acknowledged")
+    check(received == published, f"every message received: {received} of {published}")
+    check(stored == published, f"every reading stored once: {stored} of {published}")
+    return figures
 
 
 def _run_all() -> Figures:
