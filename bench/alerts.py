@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
-from bench.quick import check, province
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
@@ -44,7 +44,6 @@ from hub.clock import ZONE
 from hub.monitoring.mpi import year_periods
 from hub.monitoring.watch import Watch
 from hub.roles import Role
-from hub.seed import seed_demo
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from ingest.bus import LiveBus
 from ingest.model import Attendance, MetricSpec, Reading, Rollup, SensorInfo, to_ms
@@ -138,7 +137,7 @@ async def alerts(quick: bool = False) -> Figures:
         graph = await FalkorDBStore.embedded(Path(tmp) / "graph")
         try:
             await migrate(graph)
-            await seed_demo(graph, "hubei", batch_size=5000, data=province(quick))
+            await seed(graph, province(quick), quick=quick)
             now = dt.datetime.now(ZONE)
             started = time.perf_counter()
             store, pipeline, infos = await _telemetry(

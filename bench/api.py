@@ -56,7 +56,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from bench.graphs import Graph, hub_env, label, open_graphs
-from bench.quick import province
+from bench.quick import province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
@@ -64,7 +64,6 @@ from hub.auth import create_key
 from hub.demo.generator import DemoData
 from hub.lifecycle import freeze_startup_heap
 from hub.roles import Role
-from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
 from hub.store import open_store
 
@@ -715,12 +714,17 @@ async def api(quick: bool = False) -> Figures:
     from bench.peer_postgraphile import PEER_READS, peer_cursor, postgraphile_peer
 
     figures: Figures = {}
-    window = QUICK if quick else FULL
-    deep_row = 500 if quick else DEEP_ROW
+    # BENCH_API_SCALE=demo and BENCH_API_WINDOW_S: a smaller full run (a busy machine's check
+    # that it works); the published figures are hubei scale with the default windows.
+    small = quick or os.environ.get("BENCH_API_SCALE", "hubei") == "demo"
+    window = (
+        QUICK if quick else Window(timed_s=float(os.environ.get("BENCH_API_WINDOW_S", TIMED_S)))
+    )
+    deep_row = 500 if small else DEEP_ROW
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-        async with open_graphs(Path(tmp)) as graphs:
+        async with open_graphs(Path(tmp), quick=quick) as graphs:
             _log("generating the province" + (" (demo scale, quick)" if quick else " (hubei)"))
-            data = province(quick)
+            data = province(small)
             figures["projects"] = len(data.project)
             figures["enterprises"] = len(data.enterprise)
             keys: dict[str, str] = {}
@@ -729,9 +733,7 @@ async def api(quick: bool = False) -> Figures:
                 started = time.perf_counter()
                 store = await open_store(graph.settings)
                 try:
-                    await seed_demo(
-                        store, "hubei", batch_size=graph.settings.graph.batch_size, data=data
-                    )
+                    await seed(store, data, quick=quick, batch_size=graph.settings.graph.batch_size)
                     keys[graph.name] = await bench_key(store)
                 finally:
                     await store.close()

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from redis.exceptions import ResponseError
 
-from bench.quick import check, province
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.statements.entities import ANY_REGION
 from hub import backup
-from hub.seed import seed_demo
 
 
 @benchmark("backup", "export (GRAPH.COPY snapshot) and restore of the hubei-scale graph")
@@ -29,7 +28,7 @@ async def backup_hubei(quick: bool = False) -> Figures:
         try:
             await migrate(source)
             await migrate(target)
-            await seed_demo(source, "hubei", batch_size=5000, data=province(quick))
+            await seed(source, province(quick), quick=quick)
             connection = source._connect().connection
             # How long a point read waits while the copy runs (a write waits the same).
             samples: list[tuple[float, float]] = []

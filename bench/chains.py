@@ -43,11 +43,10 @@ from bench.api import (
     same_answers,
 )
 from bench.graphs import open_graphs
-from bench.quick import check, province
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
-from hub.seed import seed_demo
 from hub.settings import Settings
 from hub.store import open_store
 
@@ -138,7 +137,7 @@ def _check(name: str, data: Any, variables: dict[str, Any]) -> None:
 async def chains(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-chains-") as tmp:
-        async with open_graphs(Path(tmp)) as graphs:
+        async with open_graphs(Path(tmp), quick=quick) as graphs:
             _log("generating hubei scale")
             data = province(quick)
             figures["enterprises"] = len(data.enterprise)
@@ -167,7 +166,7 @@ async def chains(quick: bool = False) -> Figures:
                 started = time.perf_counter()
                 store = await open_store(settings)
                 try:
-                    await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
+                    await seed(store, data, quick=quick, batch_size=settings.graph.batch_size)
                     figures[f"{p}seconds to load"] = round(time.perf_counter() - started, 1)
                     keys[graph.name] = await bench_key(store)
                     headers = auth_headers(keys[graph.name])

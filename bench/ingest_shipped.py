@@ -44,7 +44,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bench.ingest import _machine_ticks, _proc_ticks
-from bench.quick import check, province
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,14 +59,13 @@ def _seed(graph: Path) -> list[str]:
     from graph_schema.migrations import migrate
     from graph_schema.model import Sensor
     from graph_schema.writer import upsert
-    from hub.seed import seed_demo
     from tests.ingest.helpers import demo_sensors
 
     async def run() -> list[str]:
         store = await FalkorDBStore.embedded(graph)
         try:
             await migrate(store)
-            await seed_demo(store, "demo", data=province(True))
+            await seed(store, province(True), quick=True)
             meters = await demo_sensors(store, "power", 200)
             project = meters[0].project_code
             extra = [

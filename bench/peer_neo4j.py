@@ -333,7 +333,7 @@ def _ratio(a: float, b: float) -> float:
 async def neo4j_graphql(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
-        async with open_graphs(Path(tmp), (NEO4J,)) as (graph,):
+        async with open_graphs(Path(tmp), (NEO4J,), quick=quick) as (graph,):
             _log("generating hubei scale")
             data = province(quick)
             figures["projects"] = len(data.project)

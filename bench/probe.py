@@ -23,13 +23,12 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from bench.quick import check, province
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub import offload
 from hub.app import create_app
-from hub.seed import seed_demo
 from hub.settings import load_settings
 
 FORECAST = 'investmentForecast(region: "330100") { value backtest { rmse } }'
@@ -115,7 +114,7 @@ async def probe(quick: bool = False) -> Figures:
         store = await FalkorDBStore.embedded(Path(tmp) / "graph")
         try:
             await migrate(store)
-            await seed_demo(store, "demo", data=province(True, statistics=True))
+            await seed(store, province(True, statistics=True), quick=quick)
             for variant in ("workers", "inline"):
                 offload.inline = variant == "inline"
                 try:

@@ -31,9 +31,8 @@ from bench.api import (
 )
 from bench.chains import _reference
 from bench.graphs import FALKORDB, open_graphs
-from bench.quick import check, province
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
-from hub.seed import seed_demo
 from hub.store import open_store
 
 BAROMETER = """
@@ -59,7 +58,7 @@ query Forecast($region: String!) {
 }"""
 
 RACE = """
-query Race($period: String!) {
+query Race($period: Period!) {
   regionalRace(period: $period) {
     entries { region { code name } composite rank leader scores { indicator { id } score } }
   }
@@ -95,7 +94,7 @@ async def sensing(quick: bool = False) -> Figures:
             store = await open_store(settings)
             try:
                 data = province(True, statistics=True)  # the demo province in either mode
-                await seed_demo(store, "demo", batch_size=settings.graph.batch_size, data=data)
+                await seed(store, data, quick=quick, batch_size=settings.graph.batch_size)
                 figures["indicator values"] = len(data.indicator_value)
                 figures["seconds to generate and load"] = round(time.perf_counter() - started, 1)
                 key = await bench_key(store)
