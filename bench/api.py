@@ -723,7 +723,7 @@ async def api(quick: bool = False) -> Figures:
     deep_row = 500 if small else DEEP_ROW
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         async with open_graphs(Path(tmp), quick=quick) as graphs:
-            _log("generating the province" + (" (demo scale, quick)" if quick else " (hubei)"))
+            _log("generating the province" + (" (demo scale)" if small else " (hubei scale)"))
             data = province(small)
             figures["projects"] = len(data.project)
             figures["enterprises"] = len(data.enterprise)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import redis.asyncio as redis_asyncio
+
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.store import GraphStore
 from hub.demo import Scale, generate
@@ -54,13 +56,22 @@ async def seed(store: GraphStore, data: DemoData, *, quick: bool, batch_size: in
     the same graph, indexes and schema version included, without loading it again (the quick
     benchmarks check what they measure, not the loader, which ``load_hubei`` and the suite
     check)."""
-    if quick and isinstance(store, FalkorDBStore):
-        connection = store._connect().connection
-        cached = _dumps.get(id(data))
-        if cached is not None:
-            await connection.execute_command("RESTORE", store._graph_name, 0, cached, "REPLACE")
+    socket = store._socket_path if isinstance(store, FalkorDBStore) else None
+    if quick and socket is not None:
+        assert isinstance(store, FalkorDBStore)
+        # The store's own client decodes replies as text; a DUMP is bytes.
+        raw = redis_asyncio.Redis(unix_socket_path=str(socket), decode_responses=False)
+        try:
+            cached = _dumps.get(id(data))
+            if cached is not None:
+                await raw.restore(store._graph_name, 0, cached, replace=True)
+                return
+            await seed_demo(store, "demo", batch_size=batch_size, data=data)
+            dump = await raw.dump(store._graph_name)
+            check(dump is not None, "a DUMP of the seeded graph")
+            assert dump is not None
+            _dumps[id(data)] = dump
             return
-        await seed_demo(store, "demo", batch_size=batch_size, data=data)
-        _dumps[id(data)] = bytes(await connection.execute_command("DUMP", store._graph_name))
-        return
+        finally:
+            await raw.aclose()
     await seed_demo(store, "hubei", batch_size=batch_size, data=data)

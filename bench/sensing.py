@@ -100,7 +100,7 @@ async def sensing(quick: bool = False) -> Figures:
                 key = await bench_key(store)
                 regions = sorted({v.region_code for v in data.indicator_value})
                 quarters = QUARTERS[-2:] if quick else QUARTERS
-                per_region = [{"region": r} for r in regions[: 2 if quick else None]]
+                per_region = [{"region": r} for r in regions[: 1 if quick else None]]
                 cases = {
                     "barometer": Case("barometer", BAROMETER, per_region),
                     "history": Case("history", HISTORY, per_region),
