@@ -421,7 +421,9 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
 
 
-def _run_figures(prefix: str, run: Run, store_label: str = "FalkorDB") -> Figures:
+def _run_figures(
+    prefix: str, run: Run, store_label: str = "FalkorDB", app_label: str = "hub"
+) -> Figures:
     per_request = 1000 / _TICK / max(run.requests, 1)  # ticks → ms per request
     machine = run.seconds * _TICK * len(os.sched_getaffinity(0))
     others = run.cpu.busy - run.cpu.hub - run.cpu.store - run.cpu.client
@@ -432,9 +434,9 @@ def _run_figures(prefix: str, run: Run, store_label: str = "FalkorDB") -> Figure
         f"{prefix} requests": run.requests,
         f"{prefix} failures (incl. warm-up)": run.failures,
         f"{prefix} server round trips/request": round(run.round_trips / max(run.requests, 1), 2),
-        f"{prefix} hub CPU ms/request": round(run.cpu.hub * per_request, 2),
+        f"{prefix} {app_label} CPU ms/request": round(run.cpu.hub * per_request, 2),
         f"{prefix} {store_label} CPU ms/request": round(run.cpu.store * per_request, 2),
-        f"{prefix} server CPU ms/request (hub + store)": round(
+        f"{prefix} server CPU ms/request ({app_label} + store)": round(
             (run.cpu.hub + run.cpu.store) * per_request, 2
         ),
         f"{prefix} client CPU ms/request": round(run.cpu.client * per_request, 2),
@@ -810,8 +812,11 @@ async def api(quick: bool = False) -> Figures:
                             server, _ = sides[side]
                             run = await _drive(server, cases[side][name], clients, window)
                             runs[f"{side} {name} c{clients}"] = run
+                            app = "hub" if side != "peer" else "node"
                             figures.update(
-                                _run_figures(f"{side} {name} c{clients}", run, server.store_label)
+                                _run_figures(
+                                    f"{side} {name} c{clients}", run, server.store_label, app
+                                )
                             )
                         order.reverse()  # the other side first in the next pair
 
