@@ -496,15 +496,18 @@ def same_answers(graphs: Sequence[Graph], cases: Mapping[str, Mapping[str, Case]
 
 
 @contextlib.asynccontextmanager
-async def serve_hub(graph: Graph, *, key: str) -> AsyncIterator[Server]:
+async def serve_hub(graph: Graph, *, key: str, workers: int | None = None) -> AsyncIterator[Server]:
     """``hub serve`` (the CLI's own entry point, ``python -m hub serve``) with its default
     settings over ``graph``'s data directory, on a free loopback port, until /readyz answers;
     stopped with SIGTERM on the way out. The only settings given are the store's, the port and
     the rate limits of one trusted batch client (``bench.graphs.LOAD_GENERATOR``), all as
     ``HUB_*`` variables, so whatever ``hub serve`` does by default (its worker count included)
-    is what is measured. Its clients send ``key``."""
+    is what is measured; ``workers`` (``HUB_HTTP_WORKERS``) only for a quick run, whose one
+    worker costs less to start. Its clients send ``key``."""
     port = free_port()
     env = hub_env(graph) | {"HUB_HTTP_HOST": "127.0.0.1", "HUB_HTTP_PORT": str(port)}
+    if workers is not None:
+        env["HUB_HTTP_WORKERS"] = str(workers)
     log_path = graph.data_dir / "hub-serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -751,7 +754,9 @@ async def api(quick: bool = False) -> Figures:
                     _log(f"starting hub serve on {graph.name}")
                     started = time.perf_counter()
                     sides[f"hub-{graph.name}"] = (
-                        await stack.enter_async_context(serve_hub(graph, key=keys[graph.name])),
+                        await stack.enter_async_context(
+                            serve_hub(graph, key=keys[graph.name], workers=1 if quick else None)
+                        ),
                         True,
                     )
                     figures[f"hub-{graph.name}: seconds until /readyz"] = round(
