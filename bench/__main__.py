@@ -13,7 +13,7 @@ from rich.table import Table
 
 import bench.load  # noqa: F401  (registers)
 from bench import graphs
-from bench.registry import BENCHMARKS
+from bench.registry import BENCHMARKS, quick_names
 
 
 def main() -> int:
@@ -27,12 +27,22 @@ def main() -> int:
         help="the graph store(s) of load_hubei, api and chains: the embedded FalkorDB (default), "
         "a Neo4j server the run starts, or both in the same run with Neo4j ÷ FalkorDB ratios",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny data and a few requests, answers checked (what tests/bench/test_quick.py "
+        "runs): proves each benchmark still works; its figures mean nothing",
+    )
     args = parser.parse_args()
     graphs.select(args.graph)
+    if args.quick:
+        lacking = [n for n in args.names if not BENCHMARKS[n].quick]
+        if lacking:
+            parser.error(f"no quick mode: {', '.join(lacking)}")
     console = Console()
-    for name in args.names or list(BENCHMARKS):
+    for name in args.names or (quick_names() if args.quick else list(BENCHMARKS)):
         entry = BENCHMARKS[name]
-        figures = asyncio.run(entry.run())
+        figures = asyncio.run(entry.run(quick=args.quick))
         if args.json:
             print(json.dumps({"benchmark": name, **figures}, ensure_ascii=False))
             continue

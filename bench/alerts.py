@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from connectors import feeds
 from graph_schema.falkordb_store import FalkorDBStore
@@ -40,11 +41,9 @@ from graph_schema.statements.monitoring import SENSORS_OF_KIND
 from hub.api.context import Context
 from hub.api.schema import build_schema
 from hub.clock import ZONE
-from hub.demo import Scale, generate
 from hub.monitoring.mpi import year_periods
 from hub.monitoring.watch import Watch
 from hub.roles import Role
-from hub.seed import seed_demo
 from hub.settings import AlertsSettings, FusionSettings, MpiSettings
 from ingest.bus import LiveBus
 from ingest.model import Attendance, MetricSpec, Reading, Rollup, SensorInfo, to_ms
@@ -83,12 +82,21 @@ class _Cpu:
 
 
 async def _telemetry(
-    graph: FalkorDBStore, path: Path, today: dt.date
+    graph: FalkorDBStore, path: Path, today: dt.date, sensors: int | None = None
 ) -> tuple[SQLiteTelemetryStore, Pipeline, dict[str, SensorInfo]]:
+    """Telemetry for every power, labour and camera sensor (the first ``sensors`` of each kind)."""
     store = await SQLiteTelemetryStore.open(
         path, {**feeds.metrics(), **CAMERA_METRICS}, tz="Asia/Shanghai", synchronous="NORMAL"
     )
     rows = await graph.run(SENSORS_OF_KIND, {"kinds": ["power", "labor", "camera"]})
+    if sensors is not None:  # the first ``sensors`` of each kind
+        seen: dict[str, int] = {}
+        kept = []
+        for r in rows:
+            seen[r["kind"]] = seen.get(r["kind"], 0) + 1
+            if seen[r["kind"]] <= sensors:
+                kept.append(r)
+        rows = kept
     infos = {r["id"]: SensorInfo(r["id"], r["kind"], r["project_code"]) for r in rows}
     pipeline = Pipeline(store, GraphSensors(graph), {}, bus=LiveBus())
     batch: list[Reading | Attendance] = []
@@ -123,16 +131,18 @@ async def _telemetry(
 
 
 @benchmark("alerts", "Evidence, MPI for every region and period, reading → alert at hubei scale")
-async def alerts() -> Figures:
+async def alerts(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-alerts-") as tmp:
         graph = await FalkorDBStore.embedded(Path(tmp) / "graph")
         try:
             await migrate(graph)
-            await seed_demo(graph, "hubei", batch_size=5000, data=generate(Scale.HUBEI))
+            await seed(graph, province(quick), quick=quick)
             now = dt.datetime.now(ZONE)
             started = time.perf_counter()
-            store, pipeline, infos = await _telemetry(graph, Path(tmp) / "t.db", now.date())
+            store, pipeline, infos = await _telemetry(
+                graph, Path(tmp) / "t.db", now.date(), 30 if quick else None
+            )
             counts = await store.counts()
             figures["telemetry: readings, rollup days, gate passes"] = (
                 f"{counts.readings:,}, {counts.daily:,}, {counts.attendance:,}"
@@ -151,6 +161,7 @@ async def alerts() -> Figures:
             t0 = time.perf_counter()
             snap = await watch.refresh()
             figures["evidence: projects"] = len(snap.projects)
+            check(len(snap.projects) > 0, "evidence for the projects")
             figures["evidence: full refresh (s)"] = round(time.perf_counter() - t0, 2)
             figures["evidence: mismatches"] = sum(len(m) for m in snap.mismatches.values())
             figures.update(cpu.figures("evidence"))
@@ -169,7 +180,7 @@ async def alerts() -> Figures:
                 figures[f"{name}: red regions now"] = red
                 figures.update(cpu.figures(name))
             cpu = _Cpu(pid)
-            figures.update(await _latency(watch, pipeline, infos))
+            figures.update(await _latency(watch, pipeline, infos, 4 if quick else TRIGGERS))
             figures.update(cpu.figures("reading → alert"))
             await store.close()
         finally:
@@ -182,7 +193,9 @@ def _graph_pid(graph: FalkorDBStore) -> int | None:
     return server.pid if server is not None else None
 
 
-async def _latency(watch: Watch, pipeline: Pipeline, infos: dict[str, SensorInfo]) -> Figures:
+async def _latency(
+    watch: Watch, pipeline: Pipeline, infos: dict[str, SensorInfo], triggers: int = TRIGGERS
+) -> Figures:
     assert pipeline.bus is not None
     follower = asyncio.create_task(watch.follow(pipeline.bus))
     schema = build_schema()
@@ -193,7 +206,7 @@ async def _latency(watch: Watch, pipeline: Pipeline, infos: dict[str, SensorInfo
     await asyncio.sleep(0.2)
     latencies: list[float] = []
     try:
-        for n in range(TRIGGERS):
+        for n in range(triggers):
             health = 6.0 if n % 2 == 0 else 0.0
             ts = to_ms(dt.datetime.now(dt.UTC)) + n
             await pipeline.commit_observations(
@@ -211,7 +224,7 @@ async def _latency(watch: Watch, pipeline: Pipeline, infos: dict[str, SensorInfo
         follower.cancel()
     ordered = sorted(latencies)
     return {
-        "reading → alert: triggers (raise, clear alternately)": TRIGGERS,
+        "reading → alert: triggers (raise, clear alternately)": triggers,
         "reading → alert: p50 (ms)": round(statistics.median(ordered) * 1000, 1),
         "reading → alert: p95 (ms)": round(ordered[int(0.95 * len(ordered)) - 1] * 1000, 1),
         "reading → alert: max (ms)": round(ordered[-1] * 1000, 1),

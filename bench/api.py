@@ -1,28 +1,33 @@
-"""The GraphQL API over real HTTP at hubei scale: batched resolvers against the naive baseline.
+"""The GraphQL API over real HTTP against what a user would pick instead: the hub, served as it
+ships, and PostGraphile 4 on PostgreSQL (``bench.peer_postgraphile``) over the same generated
+province, in one run (``python -m bench api``; ``--graph neo4j|both`` adds or swaps the store of
+the hub; ``--quick`` for the demo province and a few requests).
 
-One run (``python -m bench api``; ``--graph neo4j|both`` for Neo4j, see ``bench.graphs``):
+1. generate the hubei-scale province (11,287 projects, 50,000 enterprises), load it with the
+   hub's own loader into a fresh store, and create the benchmark's API key the way ``hub keys
+   create`` does (a viewer: a client, not a bypass);
+2. load the same records into a throwaway PostgreSQL cluster and serve it with PostGraphile
+   (one node process); serve the hub's data directory with ``hub serve`` (``serve_hub``: the
+   CLI's own command with its default settings, whatever worker count it has by default);
+3. ask every variant of the five reads of every side: (a) ``page``, 50 projects of one city by
+   total investment with owner, region and segments; (b) ``code``, a project by code; (c)
+   ``owner``, an enterprise with 20 of its projects; (d) ``stages``, counts and sums of
+   investment by stage in a city; (e) ``deep``, the page after row 5,000 by code, from a keyset
+   cursor (each side's own cursor, walked or asked for). The answers, normalised for the naming
+   differences (``normal``), must be equal on every side before anything is timed;
+4. drive each read from 1 and then 8 concurrent clients (each an ``httpx.AsyncClient`` with
+   one keep-alive connection), the sides' windows interleaved (hub, peer; then peer, hub), a
+   warm-up then a timed window; every response is checked against its side's reference answer.
 
-1. generate the hubei-scale province, load it into a fresh embedded FalkorDB in a temporary
-   directory (and, with ``--graph both``, into a Neo4j server the run starts), create an API
-   key through the hub's own key path (``hub.auth.create_key``, what ``hub keys create``
-   does: the benchmark is a client with a viewer key, not a bypass), and, with the store
-   still open in this process, run every request variant once
-   through ``httpx.ASGITransport`` against ``create_app(..., store=store)``: batched, for the
-   reference answers and exact store round trips per request; naive (``batching=False``), for its
-   round trips and to check it gives the same answers. Then close the store.
-2. serve the same data directory with uvicorn in a subprocess (one worker, no access log) through
-   ``server_app`` below, first with batching on, then off: the embedded store locks its
-   directory, so the two servers run one after the other. With two stores, a server per store
-   runs at once and their windows alternate (FalkorDB, then Neo4j, for each query and client
-   count), so the Neo4j ÷ FalkorDB ratios compare like with like on a shared machine.
-3. drive each query over TCP loopback from 1 and then 8 concurrent clients (each an
-   ``httpx.AsyncClient`` holding one keep-alive connection): a warm-up, then a timed window.
-   Every response is checked afterwards against the reference answer; anything else counts as a
-   failure.
+Figures: p50, p95, requests/s and server CPU per request for each side, read, and client count,
+with hub ÷ peer ratios, and the mean response size of the city page on each side. Server CPU is
+read from ``/proc/<pid>/stat`` before and after each window: for the hub, the ``hub serve``
+process and every descendant (its workers), the store apart (the embedded FalkorDB or the Neo4j
+JVM); for the peer, the node process and the postmaster with every backend.
 
-Server CPU is read from ``/proc/<pid>/stat`` for the uvicorn process and for its store: the
-embedded FalkorDB (redis-server) child, or the Neo4j JVM; the server's own store counter is read
-from ``/_bench/stats`` between windows, a cross-check of the in-process round-trip counts.
+The rest of this module is the machinery the other HTTP benchmarks share (``chains``,
+``sensing``, ``neo4j_graphql``): ``Case``, ``_drive``, ``_run_figures`` and ``_serve``, uvicorn
+over ``server_app`` with the store's round-trip counter at ``/_bench/stats``.
 """
 
 from __future__ import annotations
@@ -51,14 +56,14 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from bench.graphs import Graph, hub_env, label, open_graphs
+from bench.quick import province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
 from hub.auth import create_key
-from hub.demo import Scale, generate
+from hub.demo.generator import DemoData
 from hub.lifecycle import freeze_startup_heap
 from hub.roles import Role
-from hub.seed import seed_demo
 from hub.settings import Settings, load_settings
 from hub.store import open_store
 
@@ -67,48 +72,23 @@ from hub.store import open_store
 WARMUP_S = 2.0
 TIMED_S = 10.0
 CLIENT_COUNTS = (1, 8)
-PAGE_SIZE = 50
-A_PAGES = 40  # distinct pages of (a), sampled across the whole project list
-B_IDS = 400  # distinct projects looked up by (b)
-CHAINS = ("nev", "ic", "bio", "materials")
 SEED = 2026
 
-QUERY_A = """
-query Page($after: String) {
-  projects(first: 50, after: $after) {
-    nodes {
-      code name stage totalInvestment
-      owner { uscc name }
-      region { code name }
-      segments { nodes { segmentId name } }
-      parcels { nodes { parcelId areaM2 } }
-    }
-  }
-}"""
 
-QUERY_B = """
-query Lookup($id: ID!) {
-  node(id: $id) {
-    id
-    ... on Project { code name stage totalInvestment owner { name } }
-  }
-}"""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How long each measured window is: a warm-up, then the timed part; ``requests`` caps the
+    timed part's requests (a quick run's few), None for none."""
 
-QUERY_C = """
-query Chain($key: String!) {
-  industryChain(key: $key) {
-    name
-    segments(first: 100) { nodes { segmentId name tier enterprises { totalCount } } }
-  }
-}"""
+    warmup_s: float = WARMUP_S
+    timed_s: float = TIMED_S
+    requests: int | None = None
 
-_WALK = """
-query Walk($after: String) {
-  projects(first: 50, after: $after) {
-    pageInfo { endCursor hasNextPage }
-    edges { node { id } }
-  }
-}"""
+
+FULL = Window()
+# A quick run: no warm-up, a handful of requests per window (each checked), whatever they take.
+QUICK = Window(warmup_s=0.0, timed_s=60.0, requests=6)
+
 
 _HEADERS = {"content-type": "application/json", "accept": "application/graphql-response+json"}
 # The role of the benchmark's key: a read-only client that may read every field measured here.
@@ -211,93 +191,6 @@ def _answer(status: int, content: bytes) -> Any:
     return body["data"]
 
 
-def _check_shape(case: str, data: Any, variables: Mapping[str, Any]) -> None:
-    """The reference answers themselves must look right before responses are held to them."""
-    if case == "a":
-        nodes = data["projects"]["nodes"]
-        if not 0 < len(nodes) <= PAGE_SIZE:
-            raise Failure(f"(a) page of {len(nodes)} projects")
-        for p in nodes:
-            if not (p["code"] and p["owner"]["uscc"] and p["region"]["code"]):
-                raise Failure(f"(a) project without code, owner or region: {p}")
-            if not isinstance(p["segments"]["nodes"], list) or not isinstance(
-                p["parcels"]["nodes"], list
-            ):
-                raise Failure(f"(a) project without segment or parcel lists: {p}")
-    elif case == "b":
-        node = data["node"]
-        if node is None or not node["code"] or not node["owner"]["name"]:
-            raise Failure(f"(b) lookup of {variables['id']} found {node}")
-    else:
-        chain = data["industryChain"]
-        segments = chain["segments"]["nodes"] if chain else []
-        if not segments or any(s["enterprises"]["totalCount"] < 0 for s in segments):
-            raise Failure(f"(c) chain {variables['key']} answered {chain}")
-
-
-# --- in-process: reference answers and round trips --------------------------------------------
-
-
-@dataclass(slots=True)
-class InProcess:
-    round_trips: float
-    p50_ms: float
-
-
-async def _in_process(
-    store: GraphStore,
-    settings: Settings,
-    case: Case,
-    *,
-    batching: bool,
-    headers: Mapping[str, str],
-) -> InProcess:
-    """Each variant once through ASGITransport: round trips per request (the store's counter
-    before and after), and the answers, which become (batched) or must equal (naive) the
-    reference."""
-    app = create_app(settings, store=store, batching=batching)
-    transport = httpx.ASGITransport(app=app)
-    trips: list[int] = []
-    times: list[float] = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-        for i, body in enumerate(case.bodies):
-            before = store.stats.round_trips
-            started = time.perf_counter()
-            response = await client.post("/graphql", content=body, headers=headers)
-            times.append(time.perf_counter() - started)
-            trips.append(store.stats.round_trips - before)
-            data = _answer(response.status_code, response.content)
-            if i < len(case.expected):
-                if data != case.expected[i]:
-                    raise Failure(f"({case.name}) answer differs for {case.variables[i]}")
-            else:
-                _check_shape(case.name, data, case.variables[i])
-                case.expected.append(data)
-    return InProcess(sum(trips) / len(trips), _percentile(times, 0.5) * 1000)
-
-
-async def _walk(
-    store: GraphStore, settings: Settings, headers: Mapping[str, str]
-) -> tuple[list[str | None], list[str]]:
-    """Every page cursor of ``projects(first: 50)`` and every project's global id."""
-    app = create_app(settings, store=store)
-    cursors: list[str | None] = [None]
-    ids: list[str] = []
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as client:
-        after: str | None = None
-        while True:
-            body = {"query": _WALK, "variables": {"after": after}}
-            response = await client.post("/graphql", json=body, headers=headers)
-            page = _answer(response.status_code, response.content)["projects"]
-            ids += [edge["node"]["id"] for edge in page["edges"]]
-            if not page["pageInfo"]["hasNextPage"]:
-                return cursors, ids
-            after = page["pageInfo"]["endCursor"]
-            cursors.append(after)
-
-
 # --- over HTTP ---------------------------------------------------------------------------------
 
 
@@ -313,7 +206,18 @@ class Cpu:
 
     @classmethod
     def read(cls, hub_pid: int, store_pid: int) -> Cpu:
-        return cls(_ticks(hub_pid), _ticks(store_pid), _ticks(os.getpid()), _busy_ticks())
+        """``hub_pid`` and its descendants (every worker) less the store's, and ``store_pid``
+        with its descendants (a postmaster's backends); processes that ended since the last
+        read are not counted."""
+        children = _children()
+        store = _tree(store_pid, children)
+        hub = _tree(hub_pid, children) - store
+        return cls(
+            sum(_ticks(p) for p in hub),
+            sum(_ticks(p) for p in store),
+            _ticks(os.getpid()),
+            _busy_ticks(),
+        )
 
     def __sub__(self, other: Cpu) -> Cpu:
         return Cpu(
@@ -324,9 +228,37 @@ class Cpu:
         )
 
 
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from /proc."""
+    out: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        out.setdefault(ppid, []).append(int(entry.name))
+    return out
+
+
+def _tree(root: int, children: Mapping[int, list[int]]) -> set[int]:
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo += children.get(pid, [])
+    return found
+
+
 def _ticks(pid: int) -> int:
-    """utime + stime of every thread of ``pid``."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
+    """utime + stime of every thread of ``pid`` (0 once it has gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
     fields = stat.rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
 
@@ -415,7 +347,7 @@ async def _server_round_trips(client: httpx.AsyncClient) -> int:
     return int((await client.get(STATS_PATH)).json()["round_trips"])
 
 
-async def _drive(server: Server, case: Case, clients: int) -> Run:
+async def _drive(server: Server, case: Case, clients: int, window: Window = FULL) -> Run:
     """``clients`` concurrent clients, each with one keep-alive connection, send ``case``'s
     variants in one shared rotation: a warm-up, then a timed window. Responses are checked
     after each phase, so checking costs no time inside the window."""
@@ -435,13 +367,17 @@ async def _drive(server: Server, case: Case, clients: int) -> Run:
             await stack.enter_async_context(session)
         stats = sessions[0]
 
-        async def phase(seconds: float) -> tuple[list[float], list[tuple[int, int, bytes]]]:
+        async def phase(
+            seconds: float, budget: int | None = None
+        ) -> tuple[list[float], list[tuple[int, int, bytes]]]:
             latencies: list[float] = []
             answers: list[tuple[int, int, bytes]] = []
             deadline = time.perf_counter() + seconds
+            left = [budget if budget is not None else -1]
 
             async def one_client(session: httpx.AsyncClient) -> None:
-                while time.perf_counter() < deadline:
+                while time.perf_counter() < deadline and left[0] != 0:
+                    left[0] -= 1
                     i = next(order)
                     started = time.perf_counter()
                     try:
@@ -457,12 +393,12 @@ async def _drive(server: Server, case: Case, clients: int) -> Run:
             await asyncio.gather(*(one_client(s) for s in sessions))
             return latencies, answers
 
-        _, warmup = await phase(WARMUP_S)
+        _, warmup = await phase(window.warmup_s) if window.warmup_s else ([], [])
         counted = server.counts_round_trips
         trips_before = await _server_round_trips(stats) if counted else 0
         cpu_before = Cpu.read(server.process.pid, server.store_pid)
         started = time.perf_counter()
-        latencies, answers = await phase(TIMED_S)
+        latencies, answers = await phase(window.timed_s, window.requests)
         seconds = time.perf_counter() - started
         cpu = Cpu.read(server.process.pid, server.store_pid) - cpu_before
         trips = (await _server_round_trips(stats) if counted else 0) - trips_before
@@ -485,7 +421,9 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
 
 
-def _run_figures(prefix: str, run: Run, store_label: str = "FalkorDB") -> Figures:
+def _run_figures(
+    prefix: str, run: Run, store_label: str = "FalkorDB", app_label: str = "hub"
+) -> Figures:
     per_request = 1000 / _TICK / max(run.requests, 1)  # ticks → ms per request
     machine = run.seconds * _TICK * len(os.sched_getaffinity(0))
     others = run.cpu.busy - run.cpu.hub - run.cpu.store - run.cpu.client
@@ -496,9 +434,9 @@ def _run_figures(prefix: str, run: Run, store_label: str = "FalkorDB") -> Figure
         f"{prefix} requests": run.requests,
         f"{prefix} failures (incl. warm-up)": run.failures,
         f"{prefix} server round trips/request": round(run.round_trips / max(run.requests, 1), 2),
-        f"{prefix} hub CPU ms/request": round(run.cpu.hub * per_request, 2),
+        f"{prefix} {app_label} CPU ms/request": round(run.cpu.hub * per_request, 2),
         f"{prefix} {store_label} CPU ms/request": round(run.cpu.store * per_request, 2),
-        f"{prefix} server CPU ms/request (hub + store)": round(
+        f"{prefix} server CPU ms/request ({app_label} + store)": round(
             (run.cpu.hub + run.cpu.store) * per_request, 2
         ),
         f"{prefix} client CPU ms/request": round(run.cpu.client * per_request, 2),
@@ -512,16 +450,6 @@ def _log(message: str) -> None:
 
 def _verdict(ok: bool, detail: str) -> str:
     return f"{'met' if ok else 'NOT met'} ({detail})"
-
-
-def _cases(cursors: list[str | None], ids: list[str]) -> dict[str, Case]:
-    rng = random.Random(SEED)
-    pages = sorted(rng.sample(range(len(cursors)), min(A_PAGES, len(cursors))))
-    return {
-        "a": Case("a", QUERY_A, [{"after": cursors[i]} for i in pages]),
-        "b": Case("b", QUERY_B, [{"id": i} for i in rng.sample(ids, min(B_IDS, len(ids)))]),
-        "c": Case("c", QUERY_C, [{"key": chain} for chain in CHAINS]),
-    }
 
 
 def ratio_figures(runs: Mapping[str, Run], name: str, clients: int) -> Figures:
@@ -564,121 +492,369 @@ def same_answers(graphs: Sequence[Graph], cases: Mapping[str, Mapping[str, Case]
     return figures
 
 
-@benchmark("api", "GraphQL over HTTP at hubei scale: page, lookup, chain; batched vs naive")
-async def api() -> Figures:
+# --- the hub as it ships ------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def serve_hub(graph: Graph, *, key: str, workers: int | None = None) -> AsyncIterator[Server]:
+    """``hub serve`` (the CLI's own entry point, ``python -m hub serve``) with its default
+    settings over ``graph``'s data directory, on a free loopback port, until /readyz answers;
+    stopped with SIGTERM on the way out. The only settings given are the store's, the port and
+    the rate limits of one trusted batch client (``bench.graphs.LOAD_GENERATOR``), all as
+    ``HUB_*`` variables, so whatever ``hub serve`` does by default (its worker count included)
+    is what is measured; ``workers`` (``HUB_HTTP_WORKERS``) only for a quick run, whose one
+    worker costs less to start. Its clients send ``key``."""
+    port = free_port()
+    env = hub_env(graph) | {"HUB_HTTP_HOST": "127.0.0.1", "HUB_HTTP_PORT": str(port)}
+    if workers is not None:
+        env["HUB_HTTP_WORKERS"] = str(workers)
+    log_path = graph.data_dir / "hub-serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub", "serve"],
+            cwd=_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(url, process, log_path)
+        yield Server(
+            url,
+            process,
+            graph.store_pid(),
+            auth_headers(key),
+            label(graph.name),
+            counts_round_trips=False,
+        )
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(process.wait, 60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+
+
+# --- the five reads -----------------------------------------------------------------------------
+
+READS: dict[str, str] = {
+    # (a) a page of 50 projects in one city, sorted by investment, with owner, region, segments
+    "page": """
+query Page($city: String!) {
+  projects(where: {region: $city}, sort: [{field: TOTAL_INVESTMENT, direction: DESC}], first: 50) {
+    nodes {
+      code name stage totalInvestment
+      owner { uscc name }
+      region { code name }
+      segments { nodes { segmentId name } }
+    }
+  }
+}""",
+    # (b) a project by code
+    "code": """
+query Code($code: String!) {
+  project(code: $code) {
+    code name stage totalInvestment
+    owner { uscc name }
+    region { code name }
+  }
+}""",
+    # (c) an enterprise with 20 projects
+    "owner": """
+query Owner($uscc: String!) {
+  enterprise(uscc: $uscc) {
+    uscc name
+    projects(first: 20, sort: [{field: CODE}]) { nodes { code name stage totalInvestment } }
+  }
+}""",
+    # (d) counts and sums by stage in a city
+    "stages": """
+query Stages($city: String!) {
+  projects(where: {region: $city}) {
+    groups(by: STAGE) { key aggregate { count totalInvestment { sum } } }
+  }
+}""",
+    # (e) the page after row 5,000 (by code), from a keyset cursor
+    "deep": """
+query Deep($after: String) {
+  projects(first: 50, after: $after, sort: [{field: CODE}]) {
+    nodes { code name stage totalInvestment owner { uscc name } region { code name } }
+  }
+}""",
+}
+_CURSOR = """
+query Cursor($after: String) {
+  projects(first: 50, after: $after, sort: [{field: CODE}]) {
+    pageInfo { endCursor hasNextPage }
+  }
+}"""
+CITIES = 8  # cities of (a) and (d)
+CODES = 400  # projects of (b)
+OWNERS = 200  # enterprises of (c), each owning a project
+DEEP_ROW = 5000  # (e) asks for the page after this row
+
+
+def _money(value: Any) -> float:
+    return round(float(value or 0), 2)
+
+
+def _project(p: Mapping[str, Any], *, hub: bool) -> tuple[Any, ...]:
+    """A project's fields as both sides give them (the peer's segments are link rows)."""
+    row: tuple[Any, ...] = (
+        p["code"],
+        p["name"],
+        str(p["stage"]).lower(),
+        _money(p["totalInvestment"]),
+    )
+    if "owner" in p:
+        owner, region = p["owner"], p["region"]
+        row += (
+            owner and (owner["uscc"], owner["name"]),
+            region and (region["code"], region["name"]),
+        )
+    if "segments" in p:
+        segments = [s if hub else s["segment"] for s in p["segments"]["nodes"]]
+        row += (sorted((s["segmentId"], s["name"]) for s in segments),)
+    return row
+
+
+def normal(name: str, data: Any, *, hub: bool) -> Any:
+    """What the hub and the peer must agree on, from either side's ``data``."""
+    if name in ("page", "deep"):
+        return [_project(p, hub=hub) for p in data["projects"]["nodes"]]
+    if name == "code":
+        return data["project"] and _project(data["project"], hub=hub)
+    if name == "owner":
+        e = data["enterprise"]
+        if e is None:
+            return None
+        return (e["uscc"], e["name"], [_project(p, hub=hub) for p in e["projects"]["nodes"]])
+    if hub:
+        totals = {
+            str(g["key"]).lower(): (
+                g["aggregate"]["count"],
+                _money(g["aggregate"]["totalInvestment"]["sum"]),
+            )
+            for g in data["projects"]["groups"]
+        }
+    else:
+        totals = {
+            str(g["keys"][0]).lower(): (
+                int(g["distinctCount"]["code"]),
+                _money(g["sum"]["totalInvestment"]),
+            )
+            for g in data["projects"]["groupedAggregates"]
+        }
+    return {s: t for s, t in sorted(totals.items()) if t[0] > 0}
+
+
+def _substantial(name: str, answer: Any) -> bool:
+    """A reference answer worth timing: not empty (an enterprise with projects)."""
+    if name == "owner":
+        return answer is not None and bool(answer[2])
+    return bool(answer)
+
+
+def _variables(data: DemoData, quick: bool) -> dict[str, list[dict[str, Any]]]:
+    """The variants of (a)-(d), the same for every side; (e)'s cursor is each side's own."""
+    rng = random.Random(SEED)
+    cities = sorted(r.code for r in data.region if str(r.level) == "city")
+    codes = sorted(p.code for p in data.project)
+    owners = sorted({p.owner_uscc for p in data.project})
+    n_cities, n_codes, n_owners = (2, 3, 3) if quick else (CITIES, CODES, OWNERS)
+    picked = rng.sample(cities, min(n_cities, len(cities)))
+    return {
+        "page": [{"city": c} for c in picked],
+        "code": [{"code": c} for c in rng.sample(codes, min(n_codes, len(codes)))],
+        "owner": [{"uscc": u} for u in rng.sample(owners, min(n_owners, len(owners)))],
+        "stages": [{"city": c} for c in picked],
+    }
+
+
+async def _hub_cursor(server: Server, row: int) -> str:
+    """The hub's cursor after ``row`` projects by code, walking pages of 50."""
+    after: str | None = None
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        for _ in range(row // 50):
+            body = {"query": _CURSOR, "variables": {"after": after}}
+            response = await client.post(server.path, json=body, headers=server.headers)
+            info = _answer(response.status_code, response.content)["projects"]["pageInfo"]
+            if not info["hasNextPage"]:
+                raise Failure(f"(deep) fewer than {row} projects")
+            after = info["endCursor"]
+    assert after is not None
+    return after
+
+
+async def _references(server: Server, case: Case, name: str, *, hub: bool) -> list[Any]:
+    """Every variant asked once; the raw answers become ``case.expected``, and the normalised
+    ones are returned, for the comparison between sides."""
+    out: list[Any] = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+        for body in case.bodies:
+            response = await client.post(server.path, content=body, headers=server.headers)
+            data = _answer(response.status_code, response.content)
+            case.expected.append(data)
+            out.append(normal(name, data, hub=hub))
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else math.nan
+
+
+def _cpu_per_request(run: Run) -> float:
+    return (run.cpu.hub + run.cpu.store) / max(run.requests, 1)
+
+
+@benchmark(
+    "api",
+    "the hub (hub serve, defaults) against PostGraphile 4 on PostgreSQL, same province, five "
+    "reads, 1 and 8 clients, interleaved windows",
+)
+async def api(quick: bool = False) -> Figures:
+    from bench.peer_postgraphile import PEER_READS, peer_cursor, postgraphile_peer
+
     figures: Figures = {}
+    # BENCH_API_SCALE=demo and BENCH_API_WINDOW_S: a smaller full run (a busy machine's check
+    # that it works); the published figures are hubei scale with the default windows.
+    small = quick or os.environ.get("BENCH_API_SCALE", "hubei") == "demo"
+    window = (
+        QUICK if quick else Window(timed_s=float(os.environ.get("BENCH_API_WINDOW_S", TIMED_S)))
+    )
+    deep_row = 500 if small else DEEP_ROW
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-        async with open_graphs(Path(tmp)) as graphs:
-            _log("generating hubei scale")
-            started = time.perf_counter()
-            data = generate(Scale.HUBEI)
+        async with open_graphs(Path(tmp), quick=quick) as graphs:
+            _log("generating the province" + (" (demo scale)" if small else " (hubei scale)"))
+            data = province(small)
             figures["projects"] = len(data.project)
             figures["enterprises"] = len(data.enterprise)
-            figures["seconds to generate"] = round(time.perf_counter() - started, 1)
-            cases: dict[str, dict[str, Case]] = {}
             keys: dict[str, str] = {}
-            template: dict[str, Case] = {}
             for graph in graphs:
-                p, settings = graph.prefix(graphs), graph.settings
-                _log(f"loading hubei scale into {graph.name}")
+                _log(f"loading it into {graph.name} with the hub's loader")
                 started = time.perf_counter()
-                store = await open_store(settings)
+                store = await open_store(graph.settings)
                 try:
-                    await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
-                    figures[f"{p}seconds to load"] = round(time.perf_counter() - started, 1)
+                    await seed(store, data, quick=quick, batch_size=graph.settings.graph.batch_size)
                     keys[graph.name] = await bench_key(store)
-                    headers = auth_headers(keys[graph.name])
-                    if not template:
-                        template = _cases(*await _walk(store, settings, headers))
-                    own = {n: Case(n, c.query, c.variables) for n, c in template.items()}
-                    cases[graph.name] = own
-                    _log(f"{graph.name}: in-process answers and round trips (ASGITransport)")
-                    for case in own.values():
-                        case.prepare()
-                        # The reference answers; this first pass also warms the store (both
-                        # cache query plans), so the timed in-process passes below do not pay
-                        # for planning.
-                        await _in_process(store, settings, case, batching=True, headers=headers)
-                    for name, case in own.items():
-                        for batching in (True, False):
-                            mode = "batched" if batching else "naive"
-                            counted = await _in_process(
-                                store, settings, case, batching=batching, headers=headers
-                            )
-                            figures[f"{p}{name} {mode} round trips/request (in-process)"] = round(
-                                counted.round_trips, 2
-                            )
-                            figures[f"{p}{name} {mode} p50 ms (in-process, no HTTP)"] = round(
-                                counted.p50_ms, 2
-                            )
                 finally:
                     await store.close()
-            figures.update(same_answers(graphs, cases))
+                figures[f"{graph.name}: seconds to load"] = round(time.perf_counter() - started, 1)
+            variables = _variables(data, quick)
+            async with contextlib.AsyncExitStack() as stack:
+                _log("PostgreSQL + PostGraphile: loading and starting the peer")
+                started = time.perf_counter()
+                peer = await stack.enter_async_context(postgraphile_peer(data, Path(tmp)))
+                figures["peer: seconds to load and start"] = round(time.perf_counter() - started, 1)
+                sides: dict[str, tuple[Server, bool]] = {}
+                for graph in graphs:
+                    _log(f"starting hub serve on {graph.name}")
+                    started = time.perf_counter()
+                    sides[f"hub-{graph.name}"] = (
+                        await stack.enter_async_context(
+                            serve_hub(graph, key=keys[graph.name], workers=1 if quick else None)
+                        ),
+                        True,
+                    )
+                    figures[f"hub-{graph.name}: seconds until /readyz"] = round(
+                        time.perf_counter() - started, 1
+                    )
+                sides["peer"] = (peer, False)
 
-            runs: dict[str, Run] = {}
-            for batching, names in ((True, ("a", "b", "c")), (False, ("a",))):
-                mode = "batched" if batching else "naive"
-                async with contextlib.AsyncExitStack() as stack:
-                    servers: dict[str, Server] = {}
-                    for graph in graphs:
-                        _log(f"starting uvicorn ({mode}) on {graph.name}")
-                        ready = time.perf_counter()
-                        servers[graph.name] = await stack.enter_async_context(
-                            _serve(graph, batching=batching, key=keys[graph.name])
-                        )
-                        figures[f"{graph.prefix(graphs)}seconds until /readyz ({mode})"] = round(
-                            time.perf_counter() - ready, 1
-                        )
-                    for name in names:
-                        for clients in CLIENT_COUNTS:
-                            for graph in graphs:  # interleaved: each store's window in turn
-                                p = graph.prefix(graphs)
-                                _log(f"({name}) {mode}, {clients} client(s), {graph.name}")
-                                server = servers[graph.name]
-                                run = await _drive(server, cases[graph.name][name], clients)
-                                runs[f"{graph.name} {name} {mode} c{clients}"] = run
-                                figures.update(
-                                    _run_figures(
-                                        f"{p}{name} {mode} c{clients}", run, server.store_label
-                                    )
+                _log("reference answers from every side, compared")
+                cases: dict[str, dict[str, Case]] = {}
+                for side, (server, hub) in sides.items():
+                    own = dict(variables)
+                    if hub:
+                        own["deep"] = [{"after": await _hub_cursor(server, deep_row)}]
+                    else:
+                        own["deep"] = [{"after": await peer_cursor(server, deep_row)}]
+                    queries = READS if hub else PEER_READS
+                    cases[side] = {n: Case(n, queries[n], v) for n, v in own.items()}
+                    for case in cases[side].values():
+                        case.prepare()
+                answers: dict[str, dict[str, list[Any]]] = {}
+                for side, (server, hub) in sides.items():
+                    answers[side] = {
+                        n: await _references(server, c, n, hub=hub) for n, c in cases[side].items()
+                    }
+                first = next(iter(sides))
+                for name in READS:
+                    mine = answers[first][name]
+                    if not all(_substantial(name, a) for a in mine):
+                        raise Failure(f"({name}) some of {first}'s reference answers are empty")
+                    for side in sides:
+                        theirs = answers[side][name]
+                        differ = [
+                            (v, a, b)
+                            for v, a, b in zip(
+                                cases[side][name].variables, mine, theirs, strict=True
+                            )
+                            if a != b
+                        ]
+                        if differ:
+                            v, a, b = differ[0]
+                            raise Failure(
+                                f"({name}) {len(differ)} of {len(mine)} answers of {side} differ "
+                                f"from {first}'s; for {v}:\n  {first}: {str(a)[:600]}\n"
+                                f"  {side}: {str(b)[:600]}"
+                            )
+                    figures[f"{name}: answers checked equal on every side"] = len(mine)
+                sizes: dict[str, float] = {}
+                for side, (server, _) in sides.items():
+                    sizes[side] = await _body_size(server, cases[side]["page"])
+                    figures[f"{side}: page response bytes (mean)"] = round(sizes[side])
+
+                runs: dict[str, Run] = {}
+                order = list(sides)
+                for name in READS:
+                    for clients in CLIENT_COUNTS:
+                        for side in order:  # interleaved: each side's window in turn
+                            _log(f"({name}) {clients} client(s), {side}")
+                            server, _ = sides[side]
+                            run = await _drive(server, cases[side][name], clients, window)
+                            runs[f"{side} {name} c{clients}"] = run
+                            app = "hub" if side != "peer" else "node"
+                            figures.update(
+                                _run_figures(
+                                    f"{side} {name} c{clients}", run, server.store_label, app
                                 )
+                            )
+                        order.reverse()  # the other side first in the next pair
 
-    for graph in graphs:
-        figures.update(_targets(graph.prefix(graphs), graph.name, figures, runs))
-    if len(graphs) > 1:
-        batched = {k.replace(" batched", ""): r for k, r in runs.items() if " batched " in k}
-        for name in ("a", "b", "c"):
+    for side in sides:
+        if side == "peer":
+            continue
+        figures[f"{side} ÷ peer: page response bytes"] = _ratio(sizes[side], sizes["peer"])
+        for name in READS:
             for clients in CLIENT_COUNTS:
-                figures.update(ratio_figures(batched, name, clients))
+                ours, peers = runs[f"{side} {name} c{clients}"], runs[f"peer {name} c{clients}"]
+                pairs = {
+                    "p50": (_percentile(ours.latencies, 0.5), _percentile(peers.latencies, 0.5)),
+                    "p95": (_percentile(ours.latencies, 0.95), _percentile(peers.latencies, 0.95)),
+                    "requests/s": (ours.requests / ours.seconds, peers.requests / peers.seconds),
+                    "server CPU/request": (_cpu_per_request(ours), _cpu_per_request(peers)),
+                }
+                for what, (a, b) in pairs.items():
+                    figures[f"{side} ÷ peer: {name} c{clients} {what}"] = _ratio(a, b)
     failures = sum(run.failures for run in runs.values())
     figures["failed responses (all runs, warm-up included)"] = failures
-    first = next((run.first_failure for run in runs.values() if run.first_failure), "")
-    if first:
-        figures["first failure"] = first
+    first_failure = next((run.first_failure for run in runs.values() if run.first_failure), "")
+    if first_failure:
+        figures["first failure"] = first_failure
+    if quick and failures:
+        raise Failure(first_failure)
     return figures
 
 
-def _targets(p: str, graph: str, figures: Figures, runs: Mapping[str, Run]) -> Figures:
-    """The issue-3 targets of one store's runs."""
-    out: Figures = {}
-    trips_ratio = float(figures[f"{p}a naive round trips/request (in-process)"]) / float(
-        figures[f"{p}a batched round trips/request (in-process)"]
-    )
-    out[f"{p}a round trips, naive ÷ batched"] = round(trips_ratio, 1)
-    for clients in CLIENT_COUNTS:
-        naive = _percentile(runs[f"{graph} a naive c{clients}"].latencies, 0.5)
-        batched = _percentile(runs[f"{graph} a batched c{clients}"].latencies, 0.5)
-        out[f"{p}a p50 c{clients}, naive ÷ batched"] = round(naive / batched, 2)
-    out[f"{p}target: a ≥5× fewer round trips than naive"] = _verdict(
-        trips_ratio >= 5, f"{trips_ratio:.1f}×"
-    )
-    for clients in CLIENT_COUNTS:
-        ratio = float(out[f"{p}a p50 c{clients}, naive ÷ batched"])
-        out[f"{p}target: a ≥3× lower p50 than naive, {clients} client(s)"] = _verdict(
-            ratio >= 3, f"{ratio:.2f}×"
-        )
-    a_p50 = float(figures[f"{p}a batched c1 p50 ms"])
-    b_p50 = float(figures[f"{p}b batched c1 p50 ms"])
-    out[f"{p}target: a p50 < 30 ms, 1 client"] = _verdict(a_p50 < 30, f"{a_p50} ms")
-    out[f"{p}target: b p50 < 5 ms, 1 client"] = _verdict(b_p50 < 5, f"{b_p50} ms")
-    return out
+async def _body_size(server: Server, case: Case) -> float:
+    """The mean size in bytes of the response bodies of ``case``'s variants, as sent."""
+    sizes = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        for body in case.bodies:
+            response = await client.post(server.path, content=body, headers=server.headers)
+            sizes.append(len(response.content))
+    return sum(sizes) / len(sizes)

@@ -11,16 +11,16 @@ from pathlib import Path
 
 from redis.exceptions import ResponseError
 
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.statements.entities import ANY_REGION
 from hub import backup
-from hub.seed import seed_demo
 
 
 @benchmark("backup", "export (GRAPH.COPY snapshot) and restore of the hubei-scale graph")
-async def backup_hubei() -> Figures:
+async def backup_hubei(quick: bool = False) -> Figures:
     with tempfile.TemporaryDirectory(prefix="bench-backup-") as tmp:
         root = Path(tmp)
         source = await FalkorDBStore.embedded(root / "source")
@@ -28,7 +28,7 @@ async def backup_hubei() -> Figures:
         try:
             await migrate(source)
             await migrate(target)
-            await seed_demo(source, "hubei", batch_size=5000)
+            await seed(source, province(quick), quick=quick)
             connection = source._connect().connection
             # How long a point read waits while the copy runs (a write waits the same).
             samples: list[tuple[float, float]] = []
@@ -64,7 +64,11 @@ async def backup_hubei() -> Figures:
             dumped = time.perf_counter()
             restored_counts = await backup.restore_graph(target, root / "backup")
             restored = time.perf_counter()
-            assert restored_counts == (dump.nodes, dump.relationships)
+            check(
+                restored_counts == (dump.nodes, dump.relationships),
+                f"the restore gives back what was dumped: {restored_counts} against "
+                f"{(dump.nodes, dump.relationships)}",
+            )
         finally:
             await source.close()
             await target.close()
@@ -75,7 +79,7 @@ async def backup_hubei() -> Figures:
         "nodes (by label, a node counted per label)": nodes,
         "relationships": rels,
         "GRAPH.COPY alone, s": round(copied - started, 2),
-        "longest point read during the copy, ms": round(max(stalls) * 1000, 1),
+        "longest point read during the copy, ms": round(max(stalls, default=0.0) * 1000, 1),
         "point reads during the copy": len(stalls),
         "copies refused while a background save ran": retries,
         "export (copy + read + write files), s": round(dumped - started_dump, 2),

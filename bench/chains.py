@@ -23,6 +23,8 @@ import httpx
 
 from bench.api import (
     CLIENT_COUNTS,
+    FULL,
+    QUICK,
     SEED,
     Case,
     Failure,
@@ -41,11 +43,10 @@ from bench.api import (
     same_answers,
 )
 from bench.graphs import open_graphs
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.store import GraphStore
 from hub.app import create_app
-from hub.demo import Scale, generate
-from hub.seed import seed_demo
 from hub.settings import Settings
 from hub.store import open_store
 
@@ -133,24 +134,28 @@ def _check(name: str, data: Any, variables: dict[str, Any]) -> None:
 
 
 @benchmark("chains", "Chain analytics over HTTP at hubei scale: province map, segment targets")
-async def chains() -> Figures:
+async def chains(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-chains-") as tmp:
-        async with open_graphs(Path(tmp)) as graphs:
+        async with open_graphs(Path(tmp), quick=quick) as graphs:
             _log("generating hubei scale")
-            data = generate(Scale.HUBEI)
+            data = province(quick)
             figures["enterprises"] = len(data.enterprise)
             figures["projects"] = len(data.project)
             rng = random.Random(SEED)
             segments = [s.id for s in data.segment]
             cities = sorted(r.code for r in data.region if r.level == "city")
-            pairs = rng.sample([(s, c) for s in segments for c in cities], TARGET_PAIRS)
+            every = [(s, c) for s in segments for c in cities]
+            pairs = rng.sample(every, 2 if quick else TARGET_PAIRS)
+            chain_keys = CHAINS[:1] if quick else CHAINS
+            if quick:
+                cities = cities[:2]
             variables = {
-                "map": (MAP, [{"key": c} for c in CHAINS]),
+                "map": (MAP, [{"key": c} for c in chain_keys]),
                 "targets": (TARGETS, [{"segment": s, "region": c} for s, c in pairs]),
                 "chokepoints": (
                     CHOKEPOINTS,
-                    [{"key": ch, "region": c} for ch in CHAINS for c in cities],
+                    [{"key": ch, "region": c} for ch in chain_keys for c in cities],
                 ),
             }
             cases: dict[str, dict[str, Case]] = {}
@@ -161,7 +166,7 @@ async def chains() -> Figures:
                 started = time.perf_counter()
                 store = await open_store(settings)
                 try:
-                    await seed_demo(store, "hubei", batch_size=settings.graph.batch_size, data=data)
+                    await seed(store, data, quick=quick, batch_size=settings.graph.batch_size)
                     figures[f"{p}seconds to load"] = round(time.perf_counter() - started, 1)
                     keys[graph.name] = await bench_key(store)
                     headers = auth_headers(keys[graph.name])
@@ -189,7 +194,9 @@ async def chains() -> Figures:
                         for graph in graphs:  # interleaved: each store's window in turn
                             _log(f"({name}) {clients} client(s), {graph.name}")
                             server = servers[graph.name]
-                            run = await _drive(server, cases[graph.name][name], clients)
+                            run = await _drive(
+                                server, cases[graph.name][name], clients, QUICK if quick else FULL
+                            )
                             runs[f"{graph.name} {name} c{clients}"] = run
                             figures.update(
                                 _run_figures(
@@ -218,4 +225,6 @@ async def chains() -> Figures:
     first = next((run.first_failure for run in runs.values() if run.first_failure), "")
     if first:
         figures["first failure"] = first
+    if quick:
+        check(not failures, f"every response right: {first}")
     return figures

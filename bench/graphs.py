@@ -83,8 +83,12 @@ class Graph:
 
 
 @contextlib.asynccontextmanager
-async def open_graphs(root: Path, names: Sequence[str] | None = None) -> AsyncIterator[list[Graph]]:
-    """The selected stores under ``root``, a Neo4j server started for the run and stopped after."""
+async def open_graphs(
+    root: Path, names: Sequence[str] | None = None, *, quick: bool = False
+) -> AsyncIterator[list[Graph]]:
+    """The selected stores under ``root``, a Neo4j server started for the run and stopped after:
+    sized for a benchmark, or for a ``quick`` run as the test suite sizes it (its small heap,
+    C1 only and the class archive: a third of the CPU to start)."""
     from tests.neo4j import Neo4jProcess
 
     graphs: list[Graph] = []
@@ -96,11 +100,15 @@ async def open_graphs(root: Path, names: Sequence[str] | None = None) -> AsyncIt
             if name == FALKORDB:
                 graphs.append(Graph(name, data_dir, {**env, "HUB_GRAPH_URL": "embedded://"}))
                 continue
-            server = Neo4jProcess(
-                root / "neo4j-server",
-                heap=NEO4J_HEAP,
-                pagecache_mb=NEO4J_PAGECACHE_MB,
-                jvm_flags=NEO4J_JVM_FLAGS,
+            server = (
+                Neo4jProcess(root / "neo4j-server")
+                if quick
+                else Neo4jProcess(
+                    root / "neo4j-server",
+                    heap=NEO4J_HEAP,
+                    pagecache_mb=NEO4J_PAGECACHE_MB,
+                    jvm_flags=NEO4J_JVM_FLAGS,
+                )
             )
             await asyncio.to_thread(server.start)
             stack.callback(server.stop)

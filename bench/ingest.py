@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.quick import check
 from bench.registry import Figures, benchmark
 
 if TYPE_CHECKING:
@@ -204,8 +205,39 @@ def _phase(
 
 
 @benchmark("ingest", "MQTT QoS 1 → pipeline → SQLite (durable), publishers in other processes")
-async def ingest() -> Figures:
-    return await asyncio.to_thread(_run_all)
+async def ingest(quick: bool = False) -> Figures:
+    return await asyncio.to_thread(_run_quick if quick else _run_all)
+
+
+def _run_quick() -> Figures:
+    """One short tuned phase (the shipped comparison is ``ingest-shipped``'s own quick run):
+    every acknowledged message received and stored once."""
+    from bench.ingest_shipped import _seed
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        graph = Path(tmp) / "graph"
+        _seed(graph)
+        rig = _start(Path(tmp) / "a", graph)
+        try:
+            before = _stats(rig.hub)
+            figures = _phase("quick, 500/s offered", rig, procs=1, rate=500, seconds=2, batch=1,
+                             qos=1)  # fmt: skip
+            published = int(figures["quick, 500/s offered: messages published (broker acked)"])
+            # The last batch may still be committing when the phase has seen every message.
+            deadline = time.monotonic() + 60
+            while _stats(rig.hub)["stored"] - before["stored"] < published:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            after = _stats(rig.hub)
+        finally:
+            _stop(rig)
+    received = int(after["received"] - before["received"])
+    stored = int(after["stored"] - before["stored"])
+    check(published > 0, "the publisher's messages acknowledged")
+    check(received == published, f"every message received: {received} of {published}")
+    check(stored == published, f"every reading stored once: {stored} of {published}")
+    return figures
 
 
 def _run_all() -> Figures:

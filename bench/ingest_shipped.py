@@ -44,6 +44,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bench.ingest import _machine_ticks, _proc_ticks
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,14 +59,13 @@ def _seed(graph: Path) -> list[str]:
     from graph_schema.migrations import migrate
     from graph_schema.model import Sensor
     from graph_schema.writer import upsert
-    from hub.seed import seed_demo
     from tests.ingest.helpers import demo_sensors
 
     async def run() -> list[str]:
         store = await FalkorDBStore.embedded(graph)
         try:
             await migrate(store)
-            await seed_demo(store, "demo")
+            await seed(store, province(True), quick=True)
             meters = await demo_sensors(store, "power", 200)
             project = meters[0].project_code
             extra = [
@@ -204,14 +204,16 @@ def _drain(hubs: list[_Hub], shares: list[int]) -> tuple[float, float]:
             raise RuntimeError(f"drained {stored} of {shares}")
         time.sleep(0.2)
     start, base, machine0 = opened
-    elapsed = now - start
+    elapsed = max(now - start, 1e-3)  # a tiny backlog may commit in one batch
     ours = sum(_proc_ticks(h.process.pid) for h in hubs if h.process) - ticks0
     other = max(0, _machine_ticks() - machine0 - ours)
     tick = os.sysconf("SC_CLK_TCK")
     return (sum(stored) - base) / elapsed, 100.0 * other / tick / elapsed / (os.cpu_count() or 1)
 
 
-def shipped_vs_bare() -> Figures:
+def shipped_vs_bare(quick: bool = False) -> Figures:
+    """``quick``: a backlog of 500, no two-worker part, one short latency run at 200/s."""
+    n = 500 if quick else N
     sys.path.insert(0, str(ROOT))
     from tests.broker import Mosquitto, shipped_autosave
 
@@ -231,15 +233,16 @@ def shipped_vs_bare() -> Figures:
             time.sleep(0.5)
             bare.loop_stop()
             bare.disconnect()
-            _publish(broker.port, sensors, N, days_back=3)
+            _publish(broker.port, sensors, n, days_back=3)
 
             machine0 = _machine_ticks()
             bare, seen = _bare(broker.port)
             deadline = time.monotonic() + 300
-            while len(seen) < N and time.monotonic() < deadline:
+            while len(seen) < n and time.monotonic() < deadline:
                 time.sleep(0.05)
             bare.loop_stop()
             bare.disconnect()
+            check(len(seen) == n, f"the bare subscriber got the whole backlog: {len(seen)} of {n}")
             bare_rate = (len(seen) - 1) / (seen[-1] - seen[0])
             elapsed = seen[-1] - seen[0]
             tick = os.sysconf("SC_CLK_TCK")
@@ -249,12 +252,16 @@ def shipped_vs_bare() -> Figures:
                 100 * busy / (os.cpu_count() or 1)
             )
 
-            hub_rate, other = _drain([one], [N])
+            hub_rate, other = _drain([one], [n])
+            stored = int(one.metric("hub_ingest_stored_total") or 0)
             one.stop()
+            check(stored >= n, f"hub ingest stored the whole backlog: {stored} of {n}")
             figures["hub ingest (default settings), readings/s"] = round(hub_rate)
             figures["hub ingest: other processes' CPU %"] = round(other)
             figures["hub ingest / bare paho"] = round(hub_rate / bare_rate, 2)
 
+            if quick:
+                return figures | _latency(tmp, graph, broker, 200, 2, quick=True)
             two = [
                 _Hub(tmp / "two", graph, broker.url, f"bench-part-{k}",
                      {"HUB_MQTT_PARTITION": f"{k}/2"})
@@ -266,10 +273,10 @@ def shipped_vs_bare() -> Figures:
                 h.wait_connected()
             for h in two:
                 h.stop()
-            _publish(broker.port, sensors, N, days_back=6)
+            _publish(broker.port, sensors, n, days_back=6)
             from ingest.mqtt import partition_of
 
-            owners = [partition_of(sensors[i % len(sensors)], 2) for i in range(N)]
+            owners = [partition_of(sensors[i % len(sensors)], 2) for i in range(n)]
             pair_rate, other = _drain(two, [owners.count(k) for k in range(2)])
             received = [int(h.metric("hub_ingest_received_total") or 0) for h in two]
             skipped = [int(h.metric("hub_ingest_other_partitions_total") or 0) for h in two]
@@ -299,7 +306,15 @@ def shipped_vs_bare() -> Figures:
     return figures
 
 
-def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int = 12) -> Figures:
+def _latency(
+    tmp: Path,
+    graph: Path,
+    broker: Any,
+    rate: int = 5000,
+    seconds: int = 12,
+    *,
+    quick: bool = False,
+) -> Figures:
     """One ``hub ingest`` (default settings) at ``rate`` msg/s: publish → commit → republish."""
     hub = _Hub(tmp / f"latency-{rate}", graph, broker.url, f"bench-latency-{rate}", {})
     delays: list[float] = []
@@ -356,6 +371,9 @@ def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int
         watcher.loop_stop()
         watcher.disconnect()
     ordered = sorted(delays)
+    if quick:
+        check(stored == published, f"latency: stored {stored} of {published} published")
+        check(bool(ordered), "latency: republished readings seen")
 
     def pct(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else -1
@@ -378,5 +396,5 @@ def _latency(tmp: Path, graph: Path, broker: Any, rate: int = 5000, seconds: int
     "ingest-shipped",
     "hub ingest with default settings vs a bare paho subscriber, one backlog, one run",
 )
-async def ingest_shipped() -> Figures:
-    return await asyncio.to_thread(shipped_vs_bare)
+async def ingest_shipped(quick: bool = False) -> Figures:
+    return await asyncio.to_thread(shipped_vs_bare, quick)

@@ -8,20 +8,20 @@ import time
 from pathlib import Path
 
 from bench.graphs import open_graphs
+from bench.quick import check, province
 from bench.registry import Figures, benchmark
 from hub.bulk import graph_counts
-from hub.demo import Scale, generate
 from hub.seed import seed_demo
 from hub.store import open_store
 
 
 @benchmark("load_hubei", "generate hubei scale and load it through the upsert writer")
-async def load_hubei() -> Figures:
+async def load_hubei(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         async with open_graphs(Path(tmp)) as graphs:
             started = time.perf_counter()
-            data = generate(Scale.HUBEI)
+            data = province(quick)
             generation = time.perf_counter() - started
             figures["seconds to generate and validate"] = round(generation, 2)
             loads: dict[str, float] = {}
@@ -38,6 +38,11 @@ async def load_hubei() -> Figures:
                 finally:
                     await store.close()
                 n_nodes = sum(n for label, n in nodes.items() if label != "SchemaVersion")
+                check(
+                    nodes.get("Project") == len(data.project)
+                    and nodes.get("Enterprise") == len(data.enterprise),
+                    f"{graph.name}: every project and enterprise loaded, found {dict(nodes)}",
+                )
                 n_rels = sum(rels.values())
                 figures |= {
                     f"{p}nodes": n_nodes,

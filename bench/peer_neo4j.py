@@ -43,6 +43,8 @@ import httpx
 
 from bench.api import (
     CLIENT_COUNTS,
+    FULL,
+    QUICK,
     SEED,
     Case,
     Failure,
@@ -58,8 +60,8 @@ from bench.api import (
     free_port,
 )
 from bench.graphs import NEO4J, Graph, open_graphs
+from bench.quick import check, province
 from bench.registry import Figures, benchmark
-from hub.demo import Scale, generate
 from hub.seed import seed_demo
 from hub.store import open_store
 
@@ -305,16 +307,17 @@ async def _references(server: Server, case: Case, name: str, *, hub: bool) -> li
     return normal
 
 
-def _variables(data: Any) -> dict[str, list[dict[str, Any]]]:
+def _variables(data: Any, quick: bool = False) -> dict[str, list[dict[str, Any]]]:
     rng = random.Random(SEED)
     cities = sorted(r.code for r in data.region if r.level == "city")
     codes = sorted(p.code for p in data.project)
     owners = sorted({p.owner_uscc for p in data.project})
-    picked_cities = rng.sample(cities, min(CITIES, len(cities)))
+    n_cities, n_codes, n_owners = (2, 3, 3) if quick else (CITIES, CODES, OWNERS)
+    picked_cities = rng.sample(cities, min(n_cities, len(cities)))
     return {
         "page": [{"city": c} for c in picked_cities],
-        "code": [{"code": c} for c in rng.sample(codes, min(CODES, len(codes)))],
-        "owner": [{"uscc": u} for u in rng.sample(owners, min(OWNERS, len(owners)))],
+        "code": [{"code": c} for c in rng.sample(codes, min(n_codes, len(codes)))],
+        "owner": [{"uscc": u} for u in rng.sample(owners, min(n_owners, len(owners)))],
         "stages": [{"city": c} for c in picked_cities],
     }
 
@@ -327,12 +330,12 @@ def _ratio(a: float, b: float) -> float:
     "neo4j_graphql",
     "the hub on Neo4j against @neo4j/graphql on the same database: four reads, 1 and 8 clients",
 )
-async def neo4j_graphql() -> Figures:
+async def neo4j_graphql(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
-        async with open_graphs(Path(tmp), (NEO4J,)) as (graph,):
+        async with open_graphs(Path(tmp), (NEO4J,), quick=quick) as (graph,):
             _log("generating hubei scale")
-            data = generate(Scale.HUBEI)
+            data = province(quick)
             figures["projects"] = len(data.project)
             figures["enterprises"] = len(data.enterprise)
             _log("loading it into Neo4j with the hub's loader")
@@ -346,7 +349,7 @@ async def neo4j_graphql() -> Figures:
             finally:
                 await store.close()
             figures["seconds to load into Neo4j"] = round(time.perf_counter() - started, 1)
-            variables = _variables(data)
+            variables = _variables(data, quick)
             hub_cases = {n: Case(n, HUB[n], v) for n, v in variables.items()}
             peer_cases = {n: Case(n, PEER[n], v) for n, v in variables.items()}
             for case in (*hub_cases.values(), *peer_cases.values()):
@@ -384,7 +387,9 @@ async def neo4j_graphql() -> Figures:
                     for clients in CLIENT_COUNTS:
                         for side, server, cases in order:
                             _log(f"({name}) {clients} client(s), {side}")
-                            run = await _drive(server, cases[name], clients)
+                            run = await _drive(
+                                server, cases[name], clients, QUICK if quick else FULL
+                            )
                             runs[f"{side} {name} c{clients}"] = run
                             figures.update(
                                 _run_figures(f"{side} {name} c{clients}", run, "Neo4j JVM")
@@ -419,4 +424,6 @@ async def neo4j_graphql() -> Figures:
     first = next((run.first_failure for run in runs.values() if run.first_failure), "")
     if first:
         figures["first failure"] = first
+    if quick:
+        check(not failures, f"every response right: {first}")
     return figures

@@ -23,12 +23,12 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from hub import offload
 from hub.app import create_app
-from hub.seed import seed_demo
 from hub.settings import load_settings
 
 FORECAST = 'investmentForecast(region: "330100") { value backtest { rmse } }'
@@ -72,7 +72,9 @@ async def _serving(store: FalkorDBStore, port: int) -> AsyncIterator[str]:
         await task
 
 
-async def _measure(base: str) -> tuple[list[float], float]:
+async def _measure(
+    base: str, rounds: int = ROUNDS, worst_query: str = WORST
+) -> tuple[list[float], float]:
     probes: list[float] = []
     worst_s = 0.0
     async with (
@@ -80,9 +82,9 @@ async def _measure(base: str) -> tuple[list[float], float]:
         httpx.AsyncClient(base_url=base, timeout=600) as probe_client,
     ):
         await probe_client.post("/graphql", json={"query": PROBE})  # warm
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             started = time.perf_counter()
-            worst = asyncio.create_task(worst_client.post("/graphql", json={"query": WORST}))
+            worst = asyncio.create_task(worst_client.post("/graphql", json={"query": worst_query}))
             while not worst.done():
                 t = time.perf_counter()
                 response = await probe_client.post("/graphql", json={"query": PROBE})
@@ -93,7 +95,7 @@ async def _measure(base: str) -> tuple[list[float], float]:
             if "errors" in result.json():
                 raise RuntimeError(result.text[:500])
             worst_s += time.perf_counter() - started
-    return probes, worst_s / ROUNDS
+    return probes, worst_s / rounds
 
 
 def _p95(values: list[float]) -> float:
@@ -102,21 +104,26 @@ def _p95(values: list[float]) -> float:
 
 
 @benchmark("probe", "probe latency while the worst accepted query runs: worker processes vs inline")
-async def probe() -> Figures:
+async def probe(quick: bool = False) -> Figures:
+    # quick: one round of a worst query of 2 forecasts instead of 12
+    rounds, worst = (ROUNDS, WORST)
+    if quick:
+        rounds, worst = 1, "{ " + " ".join(f"a{i}: {FORECAST}" for i in range(2)) + " }"
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as tmp:
         store = await FalkorDBStore.embedded(Path(tmp) / "graph")
         try:
             await migrate(store)
-            await seed_demo(store, "demo")
+            await seed(store, province(True, statistics=True), quick=quick)
             for variant in ("workers", "inline"):
                 offload.inline = variant == "inline"
                 try:
                     async with _serving(store, _free_port()) as base:
-                        probes, worst_s = await _measure(base)
+                        probes, worst_s = await _measure(base, rounds, worst)
                 finally:
                     offload.inline = False
                     offload.shutdown()
+                check(bool(probes), f"{variant}: probes answered while the worst query ran")
                 figures[f"{variant}: probes"] = len(probes)
                 figures[f"{variant}: probe p50 ms"] = round(1000 * statistics.median(probes), 1)
                 figures[f"{variant}: probe p95 ms"] = round(1000 * _p95(probes), 1)

@@ -17,6 +17,8 @@ from typing import Any
 
 from bench.api import (
     CLIENT_COUNTS,
+    FULL,
+    QUICK,
     Case,
     Failure,
     _drive,
@@ -29,9 +31,8 @@ from bench.api import (
 )
 from bench.chains import _reference
 from bench.graphs import FALKORDB, open_graphs
+from bench.quick import check, province, seed
 from bench.registry import Figures, benchmark
-from hub.demo import Scale, generate
-from hub.seed import seed_demo
 from hub.store import open_store
 
 BAROMETER = """
@@ -57,7 +58,7 @@ query Forecast($region: String!) {
 }"""
 
 RACE = """
-query Race($period: String!) {
+query Race($period: Period!) {
   regionalRace(period: $period) {
     entries { region { code name } composite rank leader scores { indicator { id } score } }
   }
@@ -82,7 +83,7 @@ def _check(name: str, data: Any, variables: dict[str, Any]) -> None:
 
 
 @benchmark("sensing", "Barometer, history, forecast and race over HTTP on the demo province")
-async def sensing() -> Figures:
+async def sensing(quick: bool = False) -> Figures:
     figures: Figures = {}
     with tempfile.TemporaryDirectory(prefix="bench-sensing-") as tmp:
         # FalkorDB only: the sensing reads are analytics in Python over a few graph reads.
@@ -92,18 +93,19 @@ async def sensing() -> Figures:
             started = time.perf_counter()
             store = await open_store(settings)
             try:
-                data = generate(Scale.DEMO)
-                await seed_demo(store, "demo", batch_size=settings.graph.batch_size, data=data)
+                data = province(True, statistics=True)  # the demo province in either mode
+                await seed(store, data, quick=quick, batch_size=settings.graph.batch_size)
                 figures["indicator values"] = len(data.indicator_value)
                 figures["seconds to generate and load"] = round(time.perf_counter() - started, 1)
                 key = await bench_key(store)
                 regions = sorted({v.region_code for v in data.indicator_value})
-                per_region = [{"region": r} for r in regions]
+                quarters = QUARTERS[-2:] if quick else QUARTERS
+                per_region = [{"region": r} for r in regions[: 1 if quick else None]]
                 cases = {
                     "barometer": Case("barometer", BAROMETER, per_region),
                     "history": Case("history", HISTORY, per_region),
                     "forecast": Case("forecast", FORECAST, per_region),
-                    "race": Case("race", RACE, [{"period": q} for q in QUARTERS]),
+                    "race": Case("race", RACE, [{"period": q} for q in quarters]),
                 }
                 _log("in-process reference answers (ASGITransport)")
                 for name, case in cases.items():
@@ -120,9 +122,12 @@ async def sensing() -> Figures:
                 for name, case in cases.items():
                     for clients in CLIENT_COUNTS:
                         _log(f"({name}) {clients} client(s)")
-                        run = await _drive(server, case, clients)
+                        run = await _drive(server, case, clients, QUICK if quick else FULL)
                         figures.update(_run_figures(f"{name} c{clients}", run))
 
+    if quick:
+        failures = sum(int(v) for k, v in figures.items() if k.endswith("failures (incl. warm-up)"))
+        check(not failures, f"every response right, {failures} wrong")
     for name, limit in (("barometer", 100), ("forecast", 500), ("race", 100)):
         p50 = float(figures[f"{name} c1 p50 ms"])
         figures[f"target: {name} p50 < {limit} ms, 1 client"] = _verdict(p50 < limit, f"{p50} ms")

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.ingest import TICK, _machine_ticks, _proc_ticks
+from bench.quick import check
 from bench.registry import Figures, benchmark
 from connectors import feeds
 from ingest.backup import dump_telemetry, restore_telemetry
@@ -41,6 +42,7 @@ METERS = 1000
 START_MS = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp() * 1000)
 STEP_MS = 15 * 60 * 1000
 PHASES = (("batches of 5,000", 5000, 200_000), ("batches of 100", 100, 20_000))
+QUICK_PHASES = (("batches of 5,000", 5000, 10_000), ("batches of 100", 100, 1_000))
 
 
 def _batches(sensors: dict[str, SensorInfo], first_step: int, size: int, total: int) -> list[Batch]:
@@ -68,12 +70,16 @@ def _server_pids(data: Path) -> list[int]:
 
 
 async def _phases(
-    name: str, store: TelemetryStore, server: list[int], figures: Figures
+    name: str,
+    store: TelemetryStore,
+    server: list[int],
+    figures: Figures,
+    phases: tuple[tuple[str, int, int], ...] = PHASES,
 ) -> dict[str, float]:
     sensors = {f"pwr-b{m}": SensorInfo(f"pwr-b{m}", "power", f"P{m % 50}") for m in range(METERS)}
     rates: dict[str, float] = {}
     first_step = 0
-    for phase, size, total in PHASES:
+    for phase, size, total in phases:
         batches = _batches(sensors, first_step, size, total)
         first_step += total // METERS + 1
         me0, machine0 = _proc_ticks(os.getpid()), _machine_ticks()
@@ -86,7 +92,7 @@ async def _phases(
         me = (_proc_ticks(os.getpid()) - me0) / TICK / span
         srv = (sum(_proc_ticks(p) for p in server) - srv0) / TICK / span
         machine = (_machine_ticks() - machine0) / TICK / span
-        assert stored == sum(len(b.readings) for b in batches), "every reading is new"
+        check(stored == sum(len(b.readings) for b in batches), f"{name}: every reading is new")
         rates[phase] = stored / span
         figures[f"{name}, {phase}: readings committed/s"] = round(stored / span)
         figures[f"{name}, {phase}: commits/s"] = round(len(batches) / span, 1)
@@ -108,14 +114,15 @@ async def _backup(
     await restore_telemetry(fresh, directory)
     t2 = time.perf_counter()
     rows = sum(counts.values())
-    assert (await fresh.counts()) == (await store.counts())
+    check((await fresh.counts()) == (await store.counts()), f"{name}: restored as dumped")
     figures[f"{name}: backup rows"] = rows
     figures[f"{name}: dump rows/s"] = round(rows / (t1 - t0))
     figures[f"{name}: restore rows/s (checks, then one transaction)"] = round(rows / (t2 - t1))
 
 
 @benchmark("telemetry", "TelemetryStore.commit: SQLite (FULL) against PostgreSQL (fsync on)")
-async def telemetry() -> Figures:
+async def telemetry(quick: bool = False) -> Figures:
+    phases = QUICK_PHASES if quick else PHASES
     sys.path.insert(0, str(ROOT))
     from tests.postgres import PostgresServer
 
@@ -124,7 +131,7 @@ async def telemetry() -> Figures:
     with tempfile.TemporaryDirectory(prefix="bench-telemetry-") as tmp:
         sqlite = await SQLiteTelemetryStore.open(Path(tmp) / "t.db", metrics, synchronous="FULL")
         try:
-            lite = await _phases("SQLite", sqlite, [], figures)
+            lite = await _phases("SQLite", sqlite, [], figures, phases)
             restored = await SQLiteTelemetryStore.open(Path(tmp) / "r.db", metrics)
             try:
                 await _backup("SQLite", sqlite, restored, Path(tmp) / "sqlite-backup", figures)
@@ -142,7 +149,9 @@ async def telemetry() -> Figures:
                 conn.execute("CREATE DATABASE restored")
             pg = await PostgresTelemetryStore.open(server.database_url("bench"), metrics)
             try:
-                postgres = await _phases("PostgreSQL", pg, _server_pids(server.data), figures)
+                postgres = await _phases(
+                    "PostgreSQL", pg, _server_pids(server.data), figures, phases
+                )
                 fresh = await PostgresTelemetryStore.open(server.database_url("restored"), metrics)
                 try:
                     await _backup("PostgreSQL", pg, fresh, Path(tmp) / "pg-backup", figures)
@@ -152,6 +161,6 @@ async def telemetry() -> Figures:
                 await pg.close()
         finally:
             server.stop()
-    for phase, _, _ in PHASES:
+    for phase, _, _ in phases:
         figures[f"{phase}: PostgreSQL / SQLite"] = round(postgres[phase] / lite[phase], 2)
     return figures

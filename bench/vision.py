@@ -29,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.quick import check
 from bench.registry import Figures, benchmark
 from connectors.camera import CameraAnalyser
 from connectors.camera.source import StreamSource
@@ -98,10 +99,10 @@ def _plate(frames: list[Frame]) -> Frame:
     return still
 
 
-def _speed(frames: list[Frame]) -> dict[str, float]:
+def _speed(frames: list[Frame], rounds: int = ROUNDS) -> dict[str, float]:
     cpu = dict.fromkeys(METHODS, 0.0)
     counts = dict.fromkeys(METHODS, 0)
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, make in METHODS.items():  # interleaved: the same load on each
             method = make()
             start = time.process_time()
@@ -121,18 +122,20 @@ def _activity(frames: list[Frame]) -> dict[str, float]:
     return out
 
 
-def _pipeline(seconds_of_video: float) -> dict[str, float]:
-    """CPU seconds per second of video: read the file as a 2 fps camera, analyse each frame."""
+def _pipeline(rounds: int = 2, frames: int | None = None) -> dict[str, float]:
+    """CPU seconds per second of video: read the file as a 2 fps camera, analyse each frame
+    (the first ``frames`` of it, or all)."""
     cpu = {"hub analyser": 0.0, "MOG2": 0.0, "frame difference": 0.0}
     video = 0.0
-    for _ in range(2):
+    for _ in range(rounds):
         for name in cpu:
             source = StreamSource(str(CLIP), 2.0, start_ms=0)
             analyser = CameraAnalyser("bench", CameraConfig(url=str(CLIP), fps=2))
             bare = _Mog2() if name == "MOG2" else _Diff()
             start = time.process_time()
-            last = 0
-            while (item := source.read()) is not None:
+            last, read = 0, 0
+            while (frames is None or read < frames) and (item := source.read()) is not None:
+                read += 1
                 last, frame = item
                 if name == "hub analyser":
                     analyser.frame(*item)
@@ -147,42 +150,49 @@ def _pipeline(seconds_of_video: float) -> dict[str, float]:
 
 
 @benchmark("vision", "camera analysis vs bare MOG2 and frame differencing, side by side, per core")
-async def run() -> Figures:
+async def run(quick: bool = False) -> Figures:
     cv2.setNumThreads(1)
     small = _clip((640, 360))
+    if quick:  # a few frames of each step, once
+        small = small[:30]
     figures: Figures = {"frames": f"{len(small)} real frames (vtest walkers) at 640x360"}
-    speed = _speed(small)
+    speed = _speed(small, 1 if quick else ROUNDS)
+    check(all(fps > 0 for fps in speed.values()), f"every method ran: {speed}")
     for name, fps in speed.items():
         figures[f"motion path {name}: frames/s per core at 640x360"] = round(fps)
     figures["motion path: hub / MOG2, hub / frame difference (speed ratios)"] = (
         f"{speed['hub'] / speed['MOG2']:.2f}, {speed['hub'] / speed['frame difference']:.2f}"
     )
     plate, rng = _plate(small), np.random.default_rng(24)
+    n = 10 if quick else 60
     cases = {
         "still scene, rain 25 streaks": [variants.rain(variants.noise(plate, rng, 2), rng, 25)
-                                         for _ in range(60)],
+                                         for _ in range(n)],
         "still scene, banding ±25%": [variants.banding(variants.noise(plate, rng, 2), 0.25,
-                                                       phase=rng.uniform()) for _ in range(60)],
+                                                       phase=rng.uniform()) for _ in range(n)],
         "still scene, flicker ±35%": [variants.gain(variants.noise(plate, rng, 2),
-                                                    rng.uniform(0.65, 1.35)) for _ in range(60)],
+                                                    rng.uniform(0.65, 1.35)) for _ in range(n)],
         "people walking (2 fps)": small[::5] * 2,
     }  # fmt: skip
     for case, frames in cases.items():
         share = _activity(frames)
+        check(all(0 <= v <= 1 for v in share.values()), f"activity shares of {case}: {share}")
         figures[f"activity on {case}: hub / MOG2 / frame difference"] = " / ".join(
             f"{share[name]:.2f}" for name in METHODS
         )
-    per_core = _pipeline(15.0)
+    per_core = _pipeline(1, 6) if quick else _pipeline()
     for name, cameras in per_core.items():
         figures[f"whole pipeline at 2 fps, decode included ({name}): cameras per core"] = round(
             cameras, 1
         )
     full = _clip()
+    if quick:
+        full = full[:40]
     ssd, hog, motion = SsdPersonDetector(), HogPersonDetector(), MotionDetector()
     boxes = [motion.detect(f).boxes for f in full[:40]]
     start = time.process_time()
     looks = 0
-    for f in full[20:40:4]:
+    for f in full[20:40:4] if not quick else full[20:21]:
         ssd.detect(f)
         looks += 1
     figures["people detector SSDLite, 768x576 (6 tiles): ms per look"] = round(

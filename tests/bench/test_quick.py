@@ -1,0 +1,42 @@
+"""Every benchmark runs in its quick mode (``python -m bench --quick``): tiny data, a few
+requests, its answers checked. A benchmark that no longer runs, or gets a wrong answer, fails
+here instead of when someone next needs its figures.
+
+In-process (``Entry.run(quick=True)``), so the demo province is generated once per test
+process and no interpreter starts per benchmark; each benchmark still starts the servers it
+measures (stores, hub subprocesses, brokers, the peers)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import bench  # noqa: F401  (registers every benchmark)
+from bench import graphs
+from bench.registry import BENCHMARKS, NoQuickMode, quick_names
+
+# The benchmarks without a quick mode, each with its reason. Nothing may join this list
+# quietly: a new benchmark takes ``quick`` like the others.
+WITHOUT_QUICK = {
+    # bench/satellite.py belongs to the satellite work of issue 26; its quick mode is that
+    # work's to add (a few parcels of one seed).
+    "satellite",
+}
+
+
+@pytest.mark.parametrize("name", quick_names())
+def test_quick(name: str) -> None:
+    graphs.select("falkordb")  # the default store, as `python -m bench --quick` runs them
+    figures = asyncio.run(BENCHMARKS[name].run(quick=True))
+    assert figures, f"{name} returned no figures"
+
+
+def test_every_benchmark_has_a_quick_mode() -> None:
+    assert {n for n, e in BENCHMARKS.items() if not e.quick} == WITHOUT_QUICK
+
+
+def test_quick_refuses_a_benchmark_without_one() -> None:
+    for name in WITHOUT_QUICK:
+        with pytest.raises(NoQuickMode, match=name):
+            _ = BENCHMARKS[name].run(quick=True)
