@@ -27,6 +27,7 @@ from tests.graphs import (
     START_TIMEOUT_S,
     Neo4jDatabase,
     fresh_graph,
+    neo4j_demo_image,
 )
 from tests.neo4j import Neo4jProcess
 
@@ -82,6 +83,17 @@ def neo4j(neo4j_server: Neo4jProcess) -> Neo4jDatabase:
     """This process's one Neo4j database: ``async with neo4j.empty() as store`` or
     ``neo4j.demo(writes=False)`` (tests/graphs.py)."""
     return Neo4jDatabase(neo4j_server)
+
+
+@pytest.fixture(scope="session", name="neo4j_demo_image")
+async def neo4j_demo_image_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated demo province's Neo4j files, seeded once per run (by the first pytest-xdist
+    worker that needs them, in the run's shared temporary directory): servers start on copies
+    (``tests.graphs.neo4j_demo_copy``)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above each worker's own
+    return await neo4j_demo_image(root)
 
 
 @pytest.fixture
