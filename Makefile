@@ -38,8 +38,11 @@ test: system-deps .venv/.bootstrapped web clients neo4j bytecode
 # with PYTHONDONTWRITEBYTECODE set, each of the suite's Python processes would compile them
 # again (36 % of the CPU of the CLI and worker tests, measured).
 PACKAGES = hub graph_schema ingest vision connectors bench tests
+# pytest's assertion-rewritten test modules and plugins likewise (tests/assert_cache.py: 4 CPU-s
+# once, instead of ~6 in every pytest process).
 bytecode: .venv/.bootstrapped
 	.venv/bin/python -m compileall -q -j 0 $(PACKAGES)
+	.venv/bin/python -m tests.assert_cache
 
 # The same, in one process (easier to debug).
 test-serial: system-deps .venv/.bootstrapped web clients neo4j bytecode
