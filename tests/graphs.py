@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
 
+import redis.asyncio as redis_asyncio
 from redis import exceptions as redis_errors
 
 from graph_schema.cypher import Statement, identifier
@@ -240,3 +241,32 @@ def neo4j_demo_copy(image: Path, directory: Path) -> Neo4jProcess:
     for part in _DEMO_FILES:
         shutil.copytree(image / part, directory / part)
     return Neo4jProcess(directory)
+
+
+# --- the demo province on FalkorDB, seeded once per test run -----------------------------------
+# Each process's FalkorDB holds a template of the demo (tests/conftest.py, ``demo_template``);
+# seeding it costs about 11 s wall and 8 CPU-s, restoring a DUMP of another process's template
+# (the serialisation GRAPH.COPY uses too, indexes and constraints included) about 1 s.
+
+
+async def falkordb_demo_template(root: Path, server: EmbeddedServer, store: FalkorDBStore) -> None:
+    """Put the migrated demo province into ``store`` (a new graph on ``server``): seeded by the
+    first process of the run, restored from its dump under ``root`` by the others."""
+    dump = root / "falkordb-demo.dump"
+    raw = redis_asyncio.Redis(
+        unix_socket_path=str(server.socket_path), socket_timeout=COPY_TIMEOUT_S
+    )
+    try:
+        with _locked(root / "falkordb-demo.lock"):
+            if dump.exists():
+                await raw.restore(store._graph_name, 0, dump.read_bytes())
+                return
+            await migrate(store)
+            await seed_demo(store, "demo")
+            blob = await raw.dump(store._graph_name)
+            assert isinstance(blob, bytes)
+            partial = dump.with_name(f"{dump.name}.{os.getpid()}")
+            partial.write_bytes(blob)
+            partial.replace(dump)
+    finally:
+        await raw.aclose()
