@@ -59,6 +59,16 @@ def test_a_changed_statement_or_schema_is_not_covered_by_the_record() -> None:
     assert neo4j_lint.plan(items, recorded, other).unrecorded == items
 
 
+def test_a_record_that_says_clean_for_a_bad_statement_is_refuted_by_the_sample() -> None:
+    declared = neo4j_lint.schema()
+    lie: neo4j_lint.Item = ("lie", "MATCH (n) RETURN m", [])  # m is not defined
+    items = [lie, *neo4j_lint.statements()[:3]]
+    recorded = frozenset(neo4j_lint.key(item, declared) for item in items)
+    plan = neo4j_lint.plan(items, recorded, declared)
+    assert plan.unrecorded == [] and lie in plan.spot_checks
+    assert {d.statement for d in neo4j_lint.lint(plan.spot_checks, declared)} == {"lie"}
+
+
 def test_a_malformed_record_is_an_error_not_an_empty_one(tmp_path: Path) -> None:
     path = tmp_path / "record.json"
     assert neo4j_lint.read_record(path) == frozenset()
