@@ -19,14 +19,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from _pytest.assertion.rewrite import (
-    PYC_TAIL,
-    _read_pyc,
-    _rewrite_test,
-    _write_pyc_fp,
-    get_cache_dir,
-)
-from _pytest.pathlib import fnmatch_ex
 
 TESTS = Path(__file__).resolve().parent
 # pytest's default python_files (pyproject.toml sets none) and conftest.py.
@@ -34,6 +26,20 @@ PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
 
 
 def rewrite_tests() -> int:
+    # pytest's internals (pinned in uv.lock): if a new pytest moves them, the cache is only
+    # skipped, and each process rewrites the test modules as before.
+    try:
+        from _pytest.assertion.rewrite import (
+            PYC_TAIL,
+            _read_pyc,
+            _rewrite_test,
+            _write_pyc_fp,
+            get_cache_dir,
+        )
+        from _pytest.pathlib import fnmatch_ex
+    except ImportError as exc:
+        print(f"assert-cache: pytest's rewrite functions moved ({exc}); test modules skipped")
+        return 0
     written = 0
     for source in sorted(TESTS.rglob("*.py")):
         if not any(fnmatch_ex(pattern, source) for pattern in PATTERNS):
