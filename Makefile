@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test test-stress test-serial system-deps lint bench schema web clients bytecode neo4j
+.PHONY: demo test test-stress test-serial system-deps lint lint-cypher-full bench schema web clients bytecode neo4j
 
 .venv/.bootstrapped: pyproject.toml uv.lock scripts/bootstrap
 	./scripts/bootstrap
@@ -38,8 +38,11 @@ test: system-deps .venv/.bootstrapped web clients neo4j bytecode
 # with PYTHONDONTWRITEBYTECODE set, each of the suite's Python processes would compile them
 # again (36 % of the CPU of the CLI and worker tests, measured).
 PACKAGES = hub graph_schema ingest vision connectors bench tests
+# pytest's assertion-rewritten test modules and plugins likewise (tests/assert_cache.py: 4 CPU-s
+# once, instead of ~6 in every pytest process).
 bytecode: .venv/.bootstrapped
 	.venv/bin/python -m compileall -q -j 0 $(PACKAGES)
+	.venv/bin/python -m tests.assert_cache
 
 # The same, in one process (easier to debug).
 test-serial: system-deps .venv/.bootstrapped web clients neo4j bytecode
@@ -56,6 +59,12 @@ lint: .venv/.bootstrapped
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+
+# Every Neo4j-dialect statement through Neo4j's own linter (about 90 CPU-s), then the record of
+# clean statements rewritten (tests/graph_schema/neo4j_lint_clean.json): the test lints only
+# what the record lacks, plus a sample of what it holds.
+lint-cypher-full: .venv/.bootstrapped
+	.venv/bin/python -m tests.graph_schema.neo4j_lint
 
 bench: .venv/.bootstrapped
 	.venv/bin/python -m bench

@@ -20,13 +20,14 @@ from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.store import GraphStore
-from hub.seed import seed_demo
 from tests.graphs import (
     COPY_TIMEOUT_S,
     GRAPH_STORES,
     START_TIMEOUT_S,
     Neo4jDatabase,
+    falkordb_demo_template,
     fresh_graph,
+    neo4j_demo_image,
 )
 from tests.neo4j import Neo4jProcess
 
@@ -53,14 +54,24 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     server.stop()
 
 
+def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This run's temporary directory, shared by its pytest-xdist workers."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above each worker's own
+    return root
+
+
 @pytest.fixture(scope="session")
-async def demo_template(falkordb_server: EmbeddedServer) -> AsyncIterator[FalkorDBStore]:
-    """The migrated demo province on this process's FalkorDB, seeded once per process and
-    never written: fixtures take copies of it with ``demo_template.snapshot()`` (GRAPH.COPY,
-    about a second, instead of the ten a seed takes)."""
+async def demo_template(
+    falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FalkorDBStore]:
+    """The migrated demo province on this process's FalkorDB, never written: fixtures take
+    copies of it with ``demo_template.snapshot()`` (GRAPH.COPY, about a second, instead of the
+    ten a seed takes). Seeded by the run's first process, restored from its dump by the others
+    (tests/graphs.py)."""
     async with fresh_graph(falkordb_server, "template", socket_timeout_s=COPY_TIMEOUT_S) as graph:
-        await migrate(graph)
-        await seed_demo(graph, "demo")
+        await falkordb_demo_template(_run_root(tmp_path_factory), falkordb_server, graph)
         yield graph
 
 
@@ -87,6 +98,14 @@ def neo4j(neo4j_server: Neo4jProcess) -> Neo4jDatabase:
     """This process's one Neo4j database: ``async with neo4j.empty() as store`` or
     ``neo4j.demo(writes=False)`` (tests/graphs.py)."""
     return Neo4jDatabase(neo4j_server)
+
+
+@pytest.fixture(scope="session", name="neo4j_demo_image")
+async def neo4j_demo_image_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated demo province's Neo4j files, seeded once per run (by the first pytest-xdist
+    worker that needs them, in the run's shared temporary directory): servers start on copies
+    (``tests.graphs.neo4j_demo_copy``)."""
+    return await neo4j_demo_image(_run_root(tmp_path_factory))
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def node_available() -> bool:
     return done.returncode == 0 and match is not None and int(match.group(1)) >= MIN_NODE_MAJOR
 
 
-def _pinned_version() -> str:
+def pinned_version() -> str:
     manifest: Any = json.loads((TOOL_DIR / "package.json").read_text(encoding="utf-8"))
     version = manifest["dependencies"][PACKAGE]
     if not isinstance(version, str):
@@ -134,7 +134,7 @@ def ensure_installed() -> Path:
         )
     if not LINT_SCRIPT.is_file():
         raise RuntimeError(f"cypher-lint script missing: {LINT_SCRIPT}")
-    wanted = _pinned_version()
+    wanted = pinned_version()
     if _installed_version() == wanted:
         return TOOL_DIR
     with _install_lock():

@@ -11,12 +11,16 @@ of their own (killing it, restarting it, two hubs on one directory) use ``own_st
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import os
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from enum import StrEnum
+from pathlib import Path
 
+import redis.asyncio as redis_asyncio
 from redis import exceptions as redis_errors
 
 from graph_schema.cypher import Statement, identifier
@@ -188,3 +192,81 @@ class Neo4jDatabase:
 
 def _ddl(template: str, name: str) -> Statement:
     return Statement("test.drop", template.format(name=identifier(name)), write=True)
+
+
+# --- the demo province on Neo4j, seeded once per test run -------------------------------------
+# Seeding the demo on Neo4j costs about 19 CPU-s (14 in the server, 5 in the test process) and
+# 45-80 s wall; starting a server on a copy of a seeded store costs about 5-7 CPU-s and 10-15 s.
+# So one process of a run seeds it once on a server of its own and stops it (the "image"); the
+# read-only demo server and every module's writable province start on copies of its files.
+# Only the default database is copied: the system database (users, the default database's
+# entry) is made anew by each server, which sets the password (Neo4j refuses to set a user's
+# password to the one it has, so a copied system database would not start).
+_DEMO_FILES = ("data/databases/neo4j", "data/transactions/neo4j")
+_READY = "ready"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def neo4j_demo_image(root: Path) -> Path:
+    """The stopped Neo4j files of the migrated demo province under ``root``, seeded by the
+    first process that asks (the others wait for it on a lock)."""
+    image = root / "neo4j-demo-image"
+    with _locked(root / "neo4j-demo-image.lock"):
+        if not (image / _READY).exists():
+            shutil.rmtree(image, ignore_errors=True)
+            with Neo4jProcess(image) as server:
+                store = Neo4jStore(
+                    server.uri, user=server.user, password=server.password, query_timeout_s=600.0
+                )
+                try:
+                    await migrate(store)
+                    await seed_demo(store, "demo")
+                finally:
+                    await store.close()
+            (image / _READY).write_text("seeded and stopped\n", encoding="utf-8")
+    return image
+
+
+def neo4j_demo_copy(image: Path, directory: Path) -> Neo4jProcess:
+    """A server (not yet started) in ``directory`` on a copy of the image's demo province."""
+    for part in _DEMO_FILES:
+        shutil.copytree(image / part, directory / part)
+    return Neo4jProcess(directory)
+
+
+# --- the demo province on FalkorDB, seeded once per test run -----------------------------------
+# Each process's FalkorDB holds a template of the demo (tests/conftest.py, ``demo_template``);
+# seeding it costs about 11 s wall and 8 CPU-s, restoring a DUMP of another process's template
+# (the serialisation GRAPH.COPY uses too, indexes and constraints included) about 1 s.
+
+
+async def falkordb_demo_template(root: Path, server: EmbeddedServer, store: FalkorDBStore) -> None:
+    """Put the migrated demo province into ``store`` (a new graph on ``server``): seeded by the
+    first process of the run, restored from its dump under ``root`` by the others."""
+    dump = root / "falkordb-demo.dump"
+    raw = redis_asyncio.Redis(
+        unix_socket_path=str(server.socket_path), socket_timeout=COPY_TIMEOUT_S
+    )
+    try:
+        with _locked(root / "falkordb-demo.lock"):
+            if dump.exists():
+                await raw.restore(store._graph_name, 0, dump.read_bytes())
+                return
+            await migrate(store)
+            await seed_demo(store, "demo")
+            blob = await raw.dump(store._graph_name)
+            assert isinstance(blob, bytes)
+            partial = dump.with_name(f"{dump.name}.{os.getpid()}")
+            partial.write_bytes(blob)
+            partial.replace(dump)
+    finally:
+        await raw.aclose()

@@ -1,9 +1,11 @@
 """A demo-scale province on each graph store: FalkorDB copies a template seeded once per
-process; Neo4j (one database per server) gets a server of its own per process, seeded once
-and only read, and every test that reads it runs on one worker (the xdist group below).
+process; on Neo4j (one database per server) servers of their own start on copies of the demo's
+files, seeded once per run (``neo4j_demo_image``, tests/conftest.py): one per process for the
+read-only demo, whose readers all run on one worker (the xdist group below), and one per module
+that writes to it.
 
-Why a second Neo4j server and not ``Neo4jDatabase.demo()`` (tests/graphs.py): ``demo_store``
-is session-scoped and read by tests of many modules, while ``store`` empties this process's
+Why a second Neo4j server and not the process's ``neo4j`` database: ``demo_store`` is
+session-scoped and read by tests of many modules, while ``store`` empties this process's
 database before each of its tests; on one database every switch would cost a seed (45 s wall,
 14 CPU-s of server). Measured 2026-12-07 at load average 8-10 (other agents): seeding the
 demo here took 83 s wall in the setup of the group's first test; the Neo4j cases of the hub
@@ -14,19 +16,19 @@ export/import round trips through Neo4j (32-93 s each) and the whole-graph backu
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from graph_schema.falkordb_store import FalkorDBStore
-from graph_schema.migrations import migrate
 from graph_schema.neo4j_store import Neo4jStore
 from graph_schema.store import GraphStore
 from hub.demo import DemoData, Scale, generate
-from hub.seed import seed_demo
 from hub.settings import load_settings
 from hub.telemetry import Telemetry, open_telemetry
-from tests.graphs import GRAPH_STORES, Neo4jDatabase
+from tests.graphs import GRAPH_STORES, neo4j_demo_copy
 from tests.neo4j import Neo4jProcess
 
 # Every test that reads the Neo4j demo province runs in this xdist group, so one worker
@@ -40,24 +42,22 @@ def demo_data() -> DemoData:
 
 
 @pytest.fixture(scope="session")
-def neo4j_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jProcess]:
+def neo4j_demo_server(
+    neo4j_demo_image: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Neo4jProcess]:
     """A Neo4j server holding only the demo province (the per-test ``store`` wipes its own)."""
-    server = Neo4jProcess(tmp_path_factory.mktemp("neo4j-demo")).start()
-    yield server
-    server.stop()
+    with neo4j_demo_copy(neo4j_demo_image, tmp_path_factory.mktemp("neo4j-demo")) as server:
+        yield server
+
+
+def _client(server: Neo4jProcess) -> Neo4jStore:
+    return Neo4jStore(server.uri, user=server.user, password=server.password, query_timeout_s=600.0)
 
 
 @pytest.fixture(scope="session")
 async def neo4j_demo(neo4j_demo_server: Neo4jProcess) -> AsyncIterator[Neo4jStore]:
-    """The migrated demo province on Neo4j, seeded once per process and never written."""
-    store = Neo4jStore(
-        neo4j_demo_server.uri,
-        user=neo4j_demo_server.user,
-        password=neo4j_demo_server.password,
-        query_timeout_s=600.0,
-    )
-    await migrate(store)
-    await seed_demo(store, "demo")
+    """The migrated demo province on Neo4j, never written."""
+    store = _client(neo4j_demo_server)
     yield store
     await store.close()
 
@@ -116,14 +116,24 @@ async def falkordb_writable(demo_template: FalkorDBStore) -> AsyncIterator[Falko
 
 
 @pytest.fixture(scope="module")
-async def neo4j_writable(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
-    async with neo4j.demo() as graph:
-        yield graph
+async def neo4j_writable(
+    neo4j_demo_image: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[GraphStore]:
+    """A server of the module's own on a copy of the demo's files: no seed, and the process's
+    ``neo4j`` database (the ``store`` fixture's) is neither written nor emptied for it."""
+    directory = tmp_path_factory.mktemp("neo4j-writable")
+    with neo4j_demo_copy(neo4j_demo_image, directory) as server:
+        store = _client(server)
+        try:
+            yield store
+        finally:
+            await store.close()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", params=GRAPH_STORES)
 def writable(request: pytest.FixtureRequest) -> GraphStore:
     """The demo province for the module to write to, on each graph store: a copy of the
-    FalkorDB template, or this process's Neo4j database seeded with it (tests/graphs.py)."""
+    FalkorDB template, or a Neo4j server of the module's own on a copy of the demo's files."""
     graph: GraphStore = request.getfixturevalue(f"{request.param}_writable")
     return graph

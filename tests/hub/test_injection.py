@@ -36,7 +36,7 @@ from graph_schema.store import GraphStore
 from hub.api.schema import build_schema
 from hub.app import create_app
 from hub.roles import Role
-from tests.graphs import GRAPH_STORES, Neo4jDatabase
+from tests.graphs import GRAPH_STORES
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import key_headers
 
@@ -134,9 +134,8 @@ async def falkordb_province(demo_template: FalkorDBStore) -> AsyncIterator[Falko
 
 
 @pytest.fixture(scope="module")
-async def neo4j_province(neo4j: Neo4jDatabase) -> AsyncIterator[GraphStore]:
-    async with neo4j.demo() as graph:
-        yield graph
+def neo4j_province(neo4j_writable: GraphStore) -> GraphStore:
+    return neo4j_writable  # a server of the module's own on a copy of the demo (conftest.py)
 
 
 @pytest.fixture(scope="module", params=GRAPH_STORES)
