@@ -13,11 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from tests.neo4j import Neo4jProcess
 
 FALKORDB = "falkordb"
 NEO4J = "neo4j"
@@ -50,6 +54,22 @@ def select(choice: str) -> None:
 
 def selected() -> tuple[str, ...]:
     return _selected
+
+
+_lent: Neo4jProcess | None = None
+
+
+@contextlib.contextmanager
+def lend_neo4j(server: Neo4jProcess) -> Iterator[None]:
+    """Quick runs inside the test suite use the suite's running Neo4j server instead of
+    starting one of their own (a JVM start is most of a quick Neo4j benchmark's CPU). The
+    lender hands over an emptied database and treats it as dirty afterwards."""
+    global _lent
+    _lent = server
+    try:
+        yield
+    finally:
+        _lent = None
 
 
 def label(name: str) -> str:
@@ -99,6 +119,14 @@ async def open_graphs(
             env = {"HUB_DATA_DIR": str(data_dir), "HUB_LOG_LEVEL": "WARNING", **LOAD_GENERATOR}
             if name == FALKORDB:
                 graphs.append(Graph(name, data_dir, {**env, "HUB_GRAPH_URL": "embedded://"}))
+                continue
+            if quick and _lent is not None:
+                env |= {
+                    "HUB_GRAPH_URL": _lent.uri,
+                    "HUB_GRAPH_USER": _lent.user,
+                    "HUB_GRAPH_PASSWORD": _lent.password,
+                }
+                graphs.append(Graph(name, data_dir, env, jvm_pid=_lent.pid))
                 continue
             server = (
                 Neo4jProcess(root / "neo4j-server")

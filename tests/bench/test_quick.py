@@ -15,6 +15,7 @@ import pytest
 import bench  # noqa: F401  (registers every benchmark)
 from bench import graphs
 from bench.registry import BENCHMARKS, NoQuickMode, quick_names
+from tests.graphs import Contents, Neo4jDatabase
 
 # The benchmarks without a quick mode, each with its reason. Nothing may join this list
 # quietly: a new benchmark takes ``quick`` like the others.
@@ -25,10 +26,29 @@ WITHOUT_QUICK = {
 }
 
 
-@pytest.mark.parametrize("name", quick_names())
+NEO4J_BENCHMARKS = {"neo4j_graphql"}
+
+
+@pytest.mark.parametrize("name", sorted(set(quick_names()) - NEO4J_BENCHMARKS))
 def test_quick(name: str) -> None:
     graphs.select("falkordb")  # the default store, as `python -m bench --quick` runs them
     figures = asyncio.run(BENCHMARKS[name].run(quick=True))
+    assert figures, f"{name} returned no figures"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", sorted(NEO4J_BENCHMARKS))
+async def test_quick_on_the_suites_neo4j(name: str, neo4j: Neo4jDatabase) -> None:
+    """A Neo4j benchmark runs on this test process's Neo4j server, emptied first and left
+    dirty for the next user, instead of starting a JVM of its own."""
+    graphs.select("falkordb")
+    async with neo4j.empty():
+        pass
+    try:
+        with graphs.lend_neo4j(neo4j.server):
+            figures = await BENCHMARKS[name].run(quick=True)
+    finally:
+        neo4j.contents = Contents.UNKNOWN
     assert figures, f"{name} returned no figures"
 
 
