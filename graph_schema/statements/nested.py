@@ -1,0 +1,118 @@
+"""Statements of compiled reads (``hub.api.compiled``): one statement per root field that
+returns the nested answer.
+
+A root field's rows come from the statements of ``graph_schema.statements.reads`` (a page, a
+lookup); each related field selected under them becomes one more column of the same
+statement, a pattern comprehension over the row's node that returns, per related node, a map
+``{props, cursor, c0, c1, ...}``: its properties, its sort values (lists) and the columns of
+the fields selected under it, and so on down. The plan (``Level``) holds only names from the
+model's tables; filter values, cursors and keys travel as parameters, each level's under a
+prefix of its own (``$<prefix>f_<filter>``).
+
+A pattern comprehension has no ORDER BY or LIMIT, so a nested list returns every related node
+with its sort values and the caller sorts, applies the cursor and slices (the same order and
+tie-break as ``reads.page``). Nested lists are small (a project's segments, an enterprise's
+projects); the top-level list, which can be large, is sorted and limited by the store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graph_schema.cypher import Statement, identifier
+from graph_schema.dialect import Dialect
+from graph_schema.statements import reads
+
+_PARAM = re.compile(r"\$f_")
+_CACHED = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class One:
+    """A to-one relation: the one node it reaches (or null)."""
+
+    relation: str
+    level: Level
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """A to-many relation: every node it reaches that passes ``filters`` (parameters under
+    ``prefix``), with its sort values in ``order``; ``level`` is ``None`` when only the count
+    is asked for."""
+
+    relation: str
+    filters: tuple[reads.Term, ...]
+    order: reads.Order
+    prefix: str
+    level: Level | None
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """What one object needs: its properties (all when ``None``) and its related columns."""
+
+    entity: str
+    fields: tuple[str, ...] | None
+    columns: tuple[One | Many, ...] = ()
+
+
+def _columns(level: Level, var: str, names: list[int], dialect: Dialect) -> list[str]:
+    return [_column(c, var, names, dialect) for c in level.columns]
+
+
+def _object(level: Level, var: str, names: list[int], dialect: Dialect, cursor: str = "") -> str:
+    parts = [f"props: {reads._props(level.entity, var, level.fields)}"]
+    if cursor:
+        parts.append(f"cursor: {cursor}")
+    parts += [f"c{i}: {c}" for i, c in enumerate(_columns(level, var, names, dialect))]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _column(column: One | Many, var: str, names: list[int], dialect: Dialect) -> str:
+    rel = reads.RELATIONS[column.relation]
+    target = reads.NODE_SETS[rel.target]
+    # Every comprehension binds a name of its own: FalkorDB 4.22 answered the second of two
+    # sibling comprehensions over the same name with null (tested: head([(n)-->(v1) | ...])
+    # twice in one RETURN).
+    names[0] += 1
+    child = f"v{names[0]}"
+    path = rel.path.format(a=var, n=f"{child}:{target.label}")
+    if isinstance(column, One):
+        return f"head([{path} | {_object(column.level, child, names, dialect)}])"
+    conds = [reads._term(target, t, "", child, dialect) for t in column.filters]
+    where = _PARAM.sub(f"${identifier(column.prefix)}f_", " AND ".join(conds))
+    where = f" WHERE {where}" if where else ""
+    if column.level is None:
+        if rel.distinct:  # the path can reach a node twice: the caller counts distinct keys
+            return f"[{path}{where} | {child}.{target.key}]"
+        return f"size([{path}{where} | 1])"
+    sort = "[" + ", ".join(e for e, _ in reads._sort_exprs(target, column.order, child)) + "]"
+    return f"[{path}{where} | {_object(column.level, child, names, dialect, sort)}]"
+
+
+@lru_cache(maxsize=_CACHED)
+def extend(statement: Statement, level: Level, dialect: Dialect) -> Statement:
+    """A top-level page or lookup statement (its node bound to ``n`` up to its final RETURN)
+    with the related columns of ``level`` added to what it returns, as ``c0``, ``c1``, ..."""
+    columns = _columns(level, "n", [0], dialect)
+    if not columns:
+        return statement
+    head, sep, tail = statement.text.rpartition(" RETURN ")
+    if not sep:
+        raise ValueError(f"{statement.name} has no RETURN to extend")
+    extra = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
+    return Statement(f"{statement.name}.compiled", f"{head} RETURN {tail}, {extra}")
+
+
+@lru_cache(maxsize=_CACHED)
+def lookup(entity: str, fields: tuple[str, ...] | None) -> Statement:
+    """The node of ``entity`` whose key is ``$key``: rows ``props`` (at most one)."""
+    ns = reads.NODE_SETS[entity]
+    return Statement(
+        f"api.{entity}.lookup",
+        f"MATCH (n:{ns.label} {{{ns.key}: $key}}) WITH n LIMIT 1 "
+        f"RETURN {reads._props(entity, 'n', fields)} AS props",
+    )
