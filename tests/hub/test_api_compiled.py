@@ -15,6 +15,7 @@ import pytest
 
 from graph_schema.store import GraphStore
 from hub.app import create_app
+from hub.api.paging import encode_global_id
 from hub.demo import DemoData
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
@@ -78,7 +79,16 @@ async def _post(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[s
     return body
 
 
-ROOTS = ("projects", "project", "enterprise", "projects", "projects")
+NODE = """
+query Lookup($id: ID!) {
+  node(id: $id) {
+    id
+    ... on Project { code name stage totalInvestment owner { name } }
+    ... on Enterprise { uscc }
+  }
+}"""
+
+ROOTS = ("projects", "project", "enterprise", "projects", "projects", "node")
 
 
 def _cases(demo: DemoData) -> list[tuple[str, dict[str, Any]]]:
@@ -94,6 +104,7 @@ def _cases(demo: DemoData) -> list[tuple[str, dict[str, Any]]]:
         (ENTERPRISE, {"uscc": uscc}),
         (BY_STAGE, {"region": city.code}),
         (DEEP, {"offset": min(5000, len(demo.project) - 10)}),
+        (NODE, {"id": encode_global_id("Project", code)}),
     ]
 
 

@@ -12,7 +12,7 @@ level). Anything else raises ``NotCompilable`` and the whole root field runs its
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -103,8 +103,12 @@ class Root:
     entity: str
     field: GraphQLField
     node: FieldNode
-    target: ObjectPlan | ConnectionPlan
+    target: ObjectPlan | ConnectionPlan | None
     key_arg: str = ""
+    # node(id:): the plan of each entity type an id has named so far (by GraphQL type name;
+    # None: that type's selection does not compile).
+    by_type: dict[str, ObjectPlan | None] = field(default_factory=dict)
+    nodes: Sequence[FieldNode] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +413,23 @@ def aggregate_plan(
 # --- roots -------------------------------------------------------------------------------------
 
 
+def node_plan(request: Request, root: Root, type_name: str) -> ObjectPlan:
+    """The plan of ``node(id:)`` for an id of ``type_name`` (made once per type)."""
+    if type_name not in root.by_type:
+        type_ = request.schema.get_type(type_name)
+        plan: ObjectPlan | None = None
+        if isinstance(type_, GraphQLObjectType) and type_name in request.surface.entity_of_type:
+            try:
+                plan = object_plan(request, type_, root.nodes)
+            except NotCompilable:
+                plan = None
+        root.by_type[type_name] = plan
+    found = root.by_type[type_name]
+    if found is None:
+        raise NotCompilable(f"node of {type_name}")
+    return found
+
+
 def root_plan(request: Request, query: GraphQLObjectType, nodes: Sequence[FieldNode]) -> Root:
     node = nodes[0]
     name = node.name.value
@@ -423,6 +444,8 @@ def root_plan(request: Request, query: GraphQLObjectType, nodes: Sequence[FieldN
         entity = connections[returns.name]
         plan = connection_plan(request, returns, entity, nodes, nested=False)
         return Root("list", entity, definition, node, plan)
+    if name == "node" and list(definition.args) == ["id"]:
+        return Root("node", "", definition, node, None, nodes=list(nodes))
     entity_name = surface.entity_of_type.get(returns.name)
     if entity_name is not None and isinstance(returns, GraphQLObjectType):
         keys = [a for a in definition.args if a != "id"]

@@ -22,6 +22,7 @@ from strawberry.types.arguments import convert_arguments
 from graph_schema.statements import nested, reads
 from graph_schema.store import Row
 from hub.api import lists
+from hub.api.access import ROOT_FIELDS, may_read_type
 from hub.api.compiled.plan import (
     AggregatePlan,
     ConnectionPlan,
@@ -30,9 +31,10 @@ from hub.api.compiled.plan import (
     ObjectPlan,
     Request,
     Root,
+    node_plan,
 )
 from hub.api.context import Context
-from hub.api.paging import encode_cursor, encode_global_id, key_of
+from hub.api.paging import decode_global_id, encode_cursor, encode_global_id, key_of
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -364,6 +366,8 @@ async def run_root(ctx: Context, request: Request, strawberry_schema: Any, root:
     run = _Run(ctx, request, strawberry_schema)
     if root.kind == "lookup":
         return await _lookup(run, root)
+    if root.kind == "node":
+        return await _node(run, root)
     return await _list(run, root)
 
 
@@ -375,11 +379,28 @@ async def _lookup(run: _Run, root: Root) -> Any:
     plan = root.target
     assert isinstance(plan, ObjectPlan)
     found = key_of(global_id, plan.type_name) if global_id is not None else key
+    assert found is not None
+    return await _object_by_key(run, plan, found)
+
+
+async def _node(run: _Run, root: Root) -> Any:
+    """``node(id:)`` of a graph entity, for a role that may read it (``schema._node``); every
+    other case (another kind of node, a role confined or refused) runs the resolver."""
+    kwargs = _kwargs(run, root.field, root.node)
+    type_name, key = decode_global_id(kwargs["id"])
+    role = run.ctx.role
+    if role in ROOT_FIELDS or not may_read_type(role, type_name):
+        raise NotCompilable("the resolver decides what this role may read")
+    plan = node_plan(run.request, root, type_name)
+    return await _object_by_key(run, plan, key)
+
+
+async def _object_by_key(run: _Run, plan: ObjectPlan, key: str) -> Any:
     level, producers = _level(run, plan)
     statement = nested.extend(
         nested.lookup(plan.entity, plan.projection), level, run.ctx.store.dialect
     )
-    rows = await run.ctx.store.run(statement, {**run.params, "key": found})
+    rows = await run.ctx.store.run(statement, {**run.params, "key": key})
     if not rows:
         return None
     return _objects(run, plan, producers)(rows[0])
