@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from graph_schema.store import GraphStore
-from hub.app import create_app
 from hub.api.paging import encode_global_id
+from hub.app import create_app
 from hub.demo import DemoData
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER

@@ -11,8 +11,9 @@ level). Anything else raises ``NotCompilable`` and the whole root field runs its
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -107,7 +108,7 @@ class Root:
     key_arg: str = ""
     # node(id:): the plan of each entity type an id has named so far (by GraphQL type name;
     # None: that type's selection does not compile).
-    by_type: dict[str, ObjectPlan | None] = field(default_factory=dict)
+    by_type: dict[str, ObjectPlan | None] = dataclasses.field(default_factory=dict)
     nodes: Sequence[FieldNode] = ()
 
 
