@@ -56,7 +56,7 @@ DEEP = """query Deep {
 }"""
 
 
-async def main(scale: str, requests: int) -> None:
+async def main(scale: str, requests: int, top: int) -> None:
     data = generate(Scale(scale))
     cities = [r for r in data.region if r.level == "city"]
     by_city = Counter(
@@ -114,7 +114,10 @@ async def main(scale: str, requests: int) -> None:
                         profile.enable()
                         await post()
                         profile.disable()
-                        calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+                        stats = pstats.Stats(profile)
+                        calls = stats.total_calls  # type: ignore[attr-defined]
+                        if top:
+                            stats.sort_stats("ncalls").print_stats(top)
                         size = len(json.dumps(answer, ensure_ascii=False).encode())
                         print(
                             f"{mode:9} | {name:26} | {per:6.2f} ms CPU/request | "
@@ -128,5 +131,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="hubei", choices=[s.value for s in Scale])
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--top", type=int, default=0, help="print the N most called functions")
     args = parser.parse_args()
-    asyncio.run(main(args.scale, args.requests))
+    asyncio.run(main(args.scale, args.requests, args.top))
