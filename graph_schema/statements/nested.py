@@ -3,11 +3,11 @@ returns the nested answer.
 
 A root field's rows come from the statements of ``graph_schema.statements.reads`` (a page, a
 lookup); each related field selected under them becomes one more column of the same
-statement, a pattern comprehension over the row's node that returns, per related node, a map
-``{props, cursor, c0, c1, ...}``: its properties, its sort values (lists) and the columns of
-the fields selected under it, and so on down. The plan (``Level``) holds only names from the
-model's tables; filter values, cursors and keys travel as parameters, each level's under a
-prefix of its own (``$<prefix>f_<filter>``).
+statement, a pattern comprehension over the row's node that returns, per related node, a list
+``[properties, cursor, c0, c1, ...]``: its property values, its sort values (lists only) and
+the columns of the fields selected under it, and so on down. The plan (``Level``) holds only
+names from the model's tables; filter values, cursors and keys travel as parameters, each
+level's under a prefix of its own (``$<prefix>f_<filter>``).
 
 A pattern comprehension has no ORDER BY or LIMIT, so a nested list returns every related node
 with its sort values and the caller sorts, applies the cursor and slices (the same order and
@@ -63,12 +63,22 @@ def _columns(level: Level, var: str, names: list[int], dialect: Dialect) -> list
     return [_column(c, var, names, dialect) for c in level.columns]
 
 
+def _values(level: Level, var: str) -> str:
+    """The node's properties as a list in the order of ``level.fields``: a list, not a map,
+    because the FalkorDB client parses every map key as one more string."""
+    if level.fields is None:
+        return f"properties({var})"
+    reads._props(level.entity, var, level.fields)  # checks the names against the model
+    return "[" + ", ".join(f"{var}.{identifier(f)}" for f in level.fields) + "]"
+
+
 def _object(level: Level, var: str, names: list[int], dialect: Dialect, cursor: str = "") -> str:
-    parts = [f"props: {reads._props(level.entity, var, level.fields)}"]
+    """``[properties, cursor (lists only), column 0, column 1, ...]``."""
+    parts = [_values(level, var)]
     if cursor:
-        parts.append(f"cursor: {cursor}")
-    parts += [f"c{i}: {c}" for i, c in enumerate(_columns(level, var, names, dialect))]
-    return "{" + ", ".join(parts) + "}"
+        parts.append(cursor)
+    parts += _columns(level, var, names, dialect)
+    return "[" + ", ".join(parts) + "]"
 
 
 def _column(column: One | Many, var: str, names: list[int], dialect: Dialect) -> str:

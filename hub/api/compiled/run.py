@@ -65,18 +65,22 @@ def _kwargs(run: _Run, definition: GraphQLField, node: FieldNode) -> dict[str, A
 # --- levels: what the statement returns per object ---------------------------------------------
 
 
-def _level(run: _Run, plan: ObjectPlan) -> tuple[nested.Level, list[Callable[[Any, Any], Any]]]:
-    """The statement level of ``plan`` and one producer per response key (object, row map)."""
+def _level(
+    run: _Run, plan: ObjectPlan, first: int | None = None
+) -> tuple[nested.Level, list[Callable[[Any, Any], Any]]]:
+    """The statement level of ``plan`` and one producer per response key (object, row). A
+    top-level row is a record whose columns are named ``c0``, ``c1``, ...; a nested one is a
+    list whose columns start at index ``first``."""
     columns: list[nested.One | nested.Many] = []
     producers: list[Callable[[Any, Any], Any]] = []
     for f in plan.fields:
-        producers.append(_producer(run, f, columns))
+        producers.append(_producer(run, f, columns, first))
     level = nested.Level(plan.entity, plan.projection, tuple(columns))
     return level, producers
 
 
 def _producer(
-    run: _Run, f: Field, columns: list[nested.One | nested.Many]
+    run: _Run, f: Field, columns: list[nested.One | nested.Many], first: int | None
 ) -> Callable[[Any, Any], Any]:
     if f.kind == "leaf":
         attr, serialize = f.attr, f.serialize
@@ -87,13 +91,13 @@ def _producer(
     if f.kind == "typename":
         name = f.attr
         return lambda obj, row: name
-    column = f"c{len(columns)}"
+    column: str | int = f"c{len(columns)}" if first is None else first + len(columns)
     assert f.definition is not None and f.node is not None
     if f.kind == "one":
         assert isinstance(f.spec, lists.ToOne) and isinstance(f.target, ObjectPlan)
-        one_level, producers = _level(run, f.target)
+        one_level, producers = _level(run, f.target, 1)
         columns.append(nested.One(f.spec.relation, one_level))
-        make = _objects(run, f.target, producers)
+        make = _objects(run, f.target, producers, positional=True)
         nullable = f.nullable
 
         def one(obj: Any, row: Any) -> Any:
@@ -125,7 +129,7 @@ def _producer(
     if page_plan.statement is not None and not page_plan.counting:
         assert conn.item is not None or conn.selected & lists.ITEM_FIELDS
         if conn.item is not None:
-            level, item_producers = _level(run, conn.item)
+            level, item_producers = _level(run, conn.item, 2)
         else:
             level = nested.Level(conn.entity, (reads.NODE_SETS[conn.entity].key,))
     columns.append(nested.Many(relation, scope.filters, order, prefix, level))
@@ -133,9 +137,11 @@ def _producer(
         isinstance(t, str) and reads.NODE_SETS[conn.entity].filters[t].distinct
         for t in scope.filters
     )
-    make_item = _objects(run, conn.item, item_producers) if conn.item else None
+    make_item = _objects(run, conn.item, item_producers, positional=True) if conn.item else None
     cursor = page_plan.params.get("cursor")
     key_prop = reads.NODE_SETS[conn.entity].key
+    projection = level.fields if level is not None else None
+    key_at = projection.index(key_prop) if projection is not None else -1
 
     def many(obj: Any, row: Any) -> Any:
         found = row[column]
@@ -147,15 +153,13 @@ def _producer(
         items = list(found)
         if distinct:
             seen: set[Any] = set()
-            items = [
-                i
-                for i in items
-                if i["props"][key_prop] not in seen and not seen.add(i["props"][key_prop])  # type: ignore[func-returns-value]
-            ]
+            keyed = [(i[0][key_at] if key_at >= 0 else i[0][key_prop], i) for i in items]
+            items = [i for k, i in keyed if k not in seen and not seen.add(k)]  # type: ignore[func-returns-value]
         ordered = _sorted(items, order, conn.entity)
         if cursor is not None:
-            ordered = [i for i in ordered if _after(i["cursor"], cursor, order, conn.entity)]
-        return _connection(conn, page_plan, ordered[: page_plan.size + 1], len(items), make_item)
+            ordered = [i for i in ordered if _after(i[1], cursor, order, conn.entity)]
+        rows = ordered[: page_plan.size + 1]
+        return _connection(conn, page_plan, rows, len(items), make_item, positional=True)
 
     return many
 
@@ -169,13 +173,18 @@ def _order(signature: str, backward: bool) -> reads.Order:
 
 
 def _objects(
-    run: _Run, plan: ObjectPlan, producers: list[Callable[[Any, Any], Any]]
+    run: _Run,
+    plan: ObjectPlan,
+    producers: list[Callable[[Any, Any], Any]],
+    *,
+    positional: bool = False,
 ) -> Callable[[Any], dict[str, Any]]:
     factory = run.request.surface.node_types[plan.entity].from_props
     keyed = list(zip((f.key for f in plan.fields), producers, strict=True))
+    projection = plan.projection
 
     def make(row: Any) -> dict[str, Any]:
-        obj = factory(row["props"])
+        obj = factory(dict(zip(projection, row[0], strict=True)) if positional else row["props"])
         return {key: produce(obj, row) for key, produce in keyed}
 
     return make
@@ -200,7 +209,7 @@ def _sorted(items: list[Any], order: reads.Order, entity: str) -> list[Any]:
     directions = _directions(order)
 
     def cmp(x: Any, y: Any) -> int:
-        for a, b, desc in zip(x["cursor"], y["cursor"], directions, strict=True):
+        for a, b, desc in zip(x[1], y[1], directions, strict=True):
             c = _compare(a, b)
             if c:
                 return -c if desc else c
@@ -245,6 +254,8 @@ def _connection(
     make_item: Callable[[Any], dict[str, Any]] | None,
     count: Callable[[], Any] | None = None,
     aggregates: dict[str, Any] | None = None,
+    *,
+    positional: bool = False,
 ) -> dict[str, Any]:
     """The connection's response value from its rows (``lists.assemble`` and ``Connection``)."""
     has_more = len(rows) > page_plan.size
@@ -259,7 +270,8 @@ def _connection(
     def cursor_list() -> list[str]:
         nonlocal cursors
         if cursors is None:
-            cursors = [encode_cursor(page_plan.signature, r["cursor"]) for r in rows]
+            at: Any = 1 if positional else "cursor"
+            cursors = [encode_cursor(page_plan.signature, r[at]) for r in rows]
         return cursors
 
     out: dict[str, Any] = {}
