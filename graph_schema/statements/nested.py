@@ -105,16 +105,18 @@ def _column(column: One | Many, var: str, names: list[int], dialect: Dialect) ->
 
 @lru_cache(maxsize=_CACHED)
 def extend(statement: Statement, level: Level, dialect: Dialect) -> Statement:
-    """A top-level page or lookup statement (its node bound to ``n`` up to its final RETURN)
-    with the related columns of ``level`` added to what it returns, as ``c0``, ``c1``, ..."""
-    columns = _columns(level, "n", [0], dialect)
-    if not columns:
-        return statement
+    """A top-level page or lookup statement (its node bound to ``n`` up to its final RETURN,
+    which starts with the node's ``props`` of ``level.fields``) returning ``props`` as a list
+    in the order of ``level.fields`` and the related columns of ``level`` as ``c0``, ``c1``,
+    ..."""
     head, sep, tail = statement.text.rpartition(" RETURN ")
-    if not sep:
-        raise ValueError(f"{statement.name} has no RETURN to extend")
-    extra = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
-    return Statement(f"{statement.name}.compiled", f"{head} RETURN {tail}, {extra}")
+    props = f"{reads._props(level.entity, 'n', level.fields)} AS props"
+    if not sep or not tail.startswith(props) or level.fields is None:
+        raise ValueError(f"{statement.name} does not return the props of {level}")
+    tail = f"{_values(level, 'n')} AS props{tail[len(props) :]}"
+    columns = _columns(level, "n", [0], dialect)
+    extra = "".join(f", {c} AS c{i}" for i, c in enumerate(columns))
+    return Statement(f"{statement.name}.compiled", f"{head} RETURN {tail}{extra}")
 
 
 @lru_cache(maxsize=_CACHED)

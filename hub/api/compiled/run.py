@@ -184,7 +184,8 @@ def _objects(
     projection = plan.projection
 
     def make(row: Any) -> dict[str, Any]:
-        obj = factory(dict(zip(projection, row[0], strict=True)) if positional else row["props"])
+        values = row[0] if positional else row["props"]
+        obj = factory(dict(zip(projection, values, strict=True)))
         return {key: produce(obj, row) for key, produce in keyed}
 
     return make
