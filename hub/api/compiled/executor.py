@@ -21,7 +21,7 @@ from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph_schema.errors import HubError
+from graph_schema.errors import GraphQueryError, HubError
 from hub.api import lists
 from hub.api.compiled.plan import NotCompilable, Request, Root, root_plan
 from hub.api.compiled.run import run_root
@@ -152,6 +152,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         try:
             return await run_root(self.context_value, request, self.strawberry_schema, root)
+        except GraphQueryError as exc:
+            # The store refused the compiled statement: a compiler bug, answered correctly by
+            # the resolvers but worth a look.
+            log.warning("compiled %s refused by the store, resolvers answer: %s", path.key, exc)
         except (NotCompilable, HubError) as exc:
             # Invalid arguments, a store that failed, a required link missing: the resolvers
             # answer, so errors appear exactly where and as they always have.
@@ -172,6 +176,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         failure: BaseException | None = None
         try:
             compiled = await run_root(self.context_value, request, self.strawberry_schema, root)
+        except GraphQueryError as exc:  # the store refused the compiled statement
+            failure = exc
         except (NotCompilable, HubError) as exc:
             log.debug("compiled %s fell back to its resolvers: %r", path.key, exc)
         except Exception as exc:  # noqa: BLE001 - a compiler bug, reported below
