@@ -103,6 +103,27 @@ def _column(column: One | Many, var: str, names: list[int], dialect: Dialect) ->
     return f"[{path}{where} | {_object(column.level, child, names, dialect, sort)}]"
 
 
+def _related(ns: reads.NodeSet, terms: tuple[reads.Term, ...]) -> bool:
+    for term in terms:
+        if isinstance(term, reads.Branch):
+            if any(_related(ns, below) for _, below in term.alternatives):
+                return True
+        elif ns.filters[term].op is reads.Op.RELATED:
+            return True
+    return False
+
+
+def expressible(entity: str, filters: tuple[reads.Term, ...], dialect: Dialect) -> bool:
+    """Whether a nested list of ``entity`` under ``filters`` can be a pattern comprehension in
+    ``dialect``. FalkorDB 4.22 refuses a pattern predicate in a comprehension's WHERE ("Type
+    mismatch: expected Null but was Pointer"; a size() of a comprehension there: "Unable to
+    resolve filtered alias"), so on FalkorDB a nested list filtered by a related filter
+    (region, chain, owner, ...) is answered by the resolvers; Neo4j takes it."""
+    if dialect is Dialect.NEO4J:
+        return True
+    return not _related(reads.NODE_SETS[entity], filters)
+
+
 @lru_cache(maxsize=_CACHED)
 def extend(statement: Statement, level: Level, dialect: Dialect) -> Statement:
     """A top-level page or lookup statement (its node bound to ``n`` up to its final RETURN,
@@ -128,3 +149,41 @@ def lookup(entity: str, fields: tuple[str, ...] | None) -> Statement:
         f"MATCH (n:{ns.label} {{{ns.key}: $key}}) WITH n LIMIT 1 "
         f"RETURN {reads._props(entity, 'n', fields)} AS props",
     )
+
+
+def catalog(dialect: Dialect) -> list[Statement]:
+    """One compiled statement of each kind of column, for linting: a page with a to-one
+    column (and one below it), a nested list with filters, OR/NOT and a sort, a distinct
+    relation counted, and a lookup (related filters in nested lists: Neo4j only)."""
+    shown = ("code", "name")
+    segment = Level("segment", ("id", "name"), (One("segment.chain", Level("chain", ("id",))),))
+    ns = reads.NODE_SETS["segment"]
+    plain = tuple(
+        n
+        for n, f in ns.filters.items()
+        if f.op is not reads.Op.SEARCH
+        and (f.op is not reads.Op.RELATED or dialect is Dialect.NEO4J)
+    )
+    either = reads.Branch(False, (("or0_", plain), ("or1_", ())))
+    level = Level(
+        "project",
+        shown,
+        (
+            One("project.owner", Level("enterprise", ("uscc", "name"))),
+            One(
+                "project.region",
+                Level("region", ("code",), (One("region.parent", Level("region", ("code",))),)),
+            ),
+            Many(
+                "project.segments", (*plain, either), reads.Order((("name", True),)), "m0_", segment
+            ),
+            Many("project.parcels", (), reads.Order(()), "m1_", None),
+        ),
+    )
+    first = reads.default_order("project")
+    page = reads.page("project", (), first, True, dialect, None, shown)
+    counted = Level("chain", ("id",), (Many("chain.projects", (), reads.Order(()), "m0_", None),))
+    return [
+        extend(page, level, dialect),
+        extend(lookup("chain", ("id",)), counted, dialect),
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph_schema.dialect import Dialect
 from graph_schema.store import GraphStore
 from hub.api.paging import encode_global_id
 from hub.app import create_app
@@ -131,3 +132,28 @@ async def test_a_page_walks_on_with_its_cursor(demo_store: GraphStore, demo_data
         second = await _post(http, CITY_PAGE, region=city, after=page["pageInfo"]["endCursor"])
         codes = [e["node"]["code"] for e in second["data"]["projects"]["edges"]]
         assert codes and not set(codes) & {e["node"]["code"] for e in page["edges"]}
+
+
+RELATED_BELOW = """
+query Ent($uscc: String!, $chain: String!) {
+  enterprise(uscc: $uscc) { uscc
+    segments(where: {chain: $chain}) { totalCount nodes { segmentId } }
+    projects(where: {OR: [{stage: [CONSTRUCTION]}, {chain: $chain}]}) { nodes { code } } }
+}"""
+
+
+async def test_a_nested_list_under_a_related_filter(
+    demo_store: GraphStore, demo_data: DemoData, caplog: pytest.LogCaptureFixture
+) -> None:
+    """FalkorDB cannot filter a pattern comprehension by a pattern (nested.expressible): the
+    root field falls back there and compiles on Neo4j; both answer alike."""
+    caplog.set_level(logging.DEBUG, logger="hub.api.compiled.executor")
+    uscc = Counter(p.owner_uscc for p in demo_data.project).most_common(1)[0][0]
+    chain = demo_data.chain[0].id
+    async with _app(demo_store, "compare") as http:
+        body = await _post(http, RELATED_BELOW, uscc=uscc, chain=chain)
+    assert body["data"]["enterprise"]["uscc"] == uscc
+    said = " ".join(r.getMessage() for r in caplog.records if r.name.endswith("executor"))
+    falls_back = demo_store.dialect is Dialect.FALKORDB
+    assert ("runs its resolvers" in said or "fell back" in said) == falls_back, said
+    assert ("agrees" in said) != falls_back, said

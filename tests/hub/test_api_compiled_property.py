@@ -36,6 +36,8 @@ _GQL = _SCHEMA._schema
 _SURFACE = _SCHEMA.surface
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 EXAMPLES = 60
+# Parts of names in the demo province, for nameContains filters of nested lists.
+NAME_PARTS = ("公司", "项目", "产业", "新", "电", "材料", "a")
 ROOT_LISTS = {"projects": "Project", "enterprises": "Enterprise", "regions": "Region"}
 
 
@@ -90,6 +92,22 @@ def _selection(draw: st.DrawFn, type_name: str, depth: int, fragments: list[str]
                 item = get_named_type(target.fields["nodes"].type)
                 size = draw(st.integers(0, 3))
                 args = [f"first: {size}"] if draw(st.booleans()) else [f"last: {size}"]
+                where_type = get_named_type(type_.fields[rel].args["where"].type)
+                assert isinstance(where_type, GraphQLInputObjectType)
+                if "nameContains" in where_type.fields and draw(st.booleans()):
+                    text = st.sampled_from(NAME_PARTS)
+                    args.append(
+                        draw(
+                            st.sampled_from(
+                                [
+                                    f'where: {{nameContains: "{draw(text)}"}}',
+                                    f'where: {{NOT: {{nameContains: "{draw(text)}"}}}}',
+                                    f'where: {{OR: [{{nameContains: "{draw(text)}"}}, '
+                                    f'{{nameContains: "{draw(text)}"}}]}}',
+                                ]
+                            )
+                        )
+                    )
                 sorts = _sort_values(type_name, rel)
                 if draw(st.booleans()):
                     key = draw(st.sampled_from(sorts))

@@ -121,6 +121,8 @@ def _producer(
     prefix = f"m{run.counter}_"
     run.counter += 1
     scope = page_plan.scope
+    if not nested.expressible(conn.entity, scope.filters, run.ctx.store.dialect):
+        raise NotCompilable(f"{relation} with these filters")
     run.params.update({prefix + k: v for k, v in scope.params.items()})
     keys = page_plan.signature.split("|", 1)[1]
     order = _order(keys, page_plan.backward)
