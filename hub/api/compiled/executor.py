@@ -160,6 +160,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             # Invalid arguments, a store that failed, a required link missing: the resolvers
             # answer, so errors appear exactly where and as they always have.
             log.debug("compiled %s fell back to its resolvers: %r", path.key, exc)
+        except Exception:  # e.g. a stored record that from_props refuses
+            # The resolvers meet the same data and report it at the field it belongs to (an
+            # escaping exception here would null the whole operation instead).
+            log.warning("compiled %s failed, resolvers answer", path.key, exc_info=True)
         return await self._resolved(parent_type, source, field_details_list, path, position)
 
     async def _compare(
