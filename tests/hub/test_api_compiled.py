@@ -14,10 +14,12 @@ import httpx
 import pytest
 
 from graph_schema.dialect import Dialect
+from graph_schema.errors import ConfigurationError
 from graph_schema.store import GraphStore
 from hub.api.paging import encode_global_id
 from hub.app import create_app
 from hub.demo import DemoData
+from hub.settings import ExecutionMode, load_settings
 from tests.hub.apps import api_settings, started
 from tests.hub.keys import ANONYMOUS_VIEWER
 
@@ -157,3 +159,21 @@ async def test_a_nested_list_under_a_related_filter(
     falls_back = demo_store.dialect is Dialect.FALKORDB
     assert ("runs its resolvers" in said or "fell back" in said) == falls_back, said
     assert ("agrees" in said) != falls_back, said
+
+
+async def test_compiled_mode_answers_as_resolver_mode(
+    demo_store: GraphStore, demo_data: DemoData
+) -> None:
+    """The two production modes, each alone, give the same HTTP answers."""
+    answers: dict[str, list[Any]] = {}
+    for mode in ("resolvers", "compiled"):
+        async with _app(demo_store, mode) as http:
+            answers[mode] = [await _post(http, q, **v) for q, v in _cases(demo_data)]
+    assert answers["compiled"] == answers["resolvers"]
+
+
+def test_the_execution_setting_is_checked() -> None:
+    assert load_settings({}).api.execution is ExecutionMode.COMPILED
+    assert load_settings({"HUB_API_EXECUTION": "compare"}).api.execution is ExecutionMode.COMPARE
+    with pytest.raises(ConfigurationError, match="HUB_API_EXECUTION"):
+        load_settings({"HUB_API_EXECUTION": "fast"})
