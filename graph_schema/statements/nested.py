@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from graph_schema.cypher import Statement, identifier
 from graph_schema.dialect import Dialect
@@ -113,15 +114,43 @@ def _related(ns: reads.NodeSet, terms: tuple[reads.Term, ...]) -> bool:
     return False
 
 
-def expressible(entity: str, filters: tuple[reads.Term, ...], dialect: Dialect) -> bool:
-    """Whether a nested list of ``entity`` under ``filters`` can be a pattern comprehension in
-    ``dialect``. FalkorDB 4.22 refuses a pattern predicate in a comprehension's WHERE ("Type
-    mismatch: expected Null but was Pointer"; a size() of a comprehension there: "Unable to
-    resolve filtered alias"), so on FalkorDB a nested list filtered by a related filter
-    (region, chain, owner, ...) is answered by the resolvers; Neo4j takes it."""
+# Relations that can reach thousands of nodes from one parent at provincial scale (a region's
+# projects with its sub-regions, a chain's or a segment's enterprises). A comprehension returns
+# every node it reaches, to be sorted and sliced by the caller, so their nested pages stay
+# with the resolvers (which sort and slice in the store); their totalCount alone compiles.
+WIDE: Final = frozenset(
+    {
+        "region.projects",
+        "region.projects_direct",
+        "region.enterprises",
+        "region.enterprises_direct",
+        "region.parcels",
+        "region.parcels_direct",
+        "region.banks",
+        "region.banks_direct",
+        "chain.enterprises",
+        "chain.projects",
+        "segment.enterprises",
+        "segment.projects",
+        "product.enterprises",
+    }
+)
+
+
+def expressible(
+    relation: str, filters: tuple[reads.Term, ...], dialect: Dialect, *, items: bool
+) -> bool:
+    """Whether a nested list through ``relation`` under ``filters`` (its nodes asked for, or
+    only its count) compiles to a pattern comprehension in ``dialect``. FalkorDB 4.22 refuses
+    a pattern predicate in a comprehension's WHERE ("Type mismatch: expected Null but was
+    Pointer"; a size() of a comprehension there: "Unable to resolve filtered alias"), so on
+    FalkorDB a nested list filtered by a related filter (region, chain, owner, ...) is answered
+    by the resolvers; Neo4j takes it."""
+    if items and relation in WIDE:
+        return False
     if dialect is Dialect.NEO4J:
         return True
-    return not _related(reads.NODE_SETS[entity], filters)
+    return not _related(reads.NODE_SETS[reads.RELATIONS[relation].target], filters)
 
 
 @lru_cache(maxsize=_CACHED)

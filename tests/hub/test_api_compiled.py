@@ -177,3 +177,27 @@ def test_the_execution_setting_is_checked() -> None:
     assert load_settings({"HUB_API_EXECUTION": "compare"}).api.execution is ExecutionMode.COMPARE
     with pytest.raises(ConfigurationError, match="HUB_API_EXECUTION"):
         load_settings({"HUB_API_EXECUTION": "fast"})
+
+
+WIDE_NODES = """
+query { regions(first: 2) { nodes { code projects(first: 3) { nodes { code } } } } }"""
+WIDE_COUNT = """
+query Chain($key: String!) {
+  industryChain(key: $key) {
+    name segments(first: 100) { nodes { segmentId name tier enterprises { totalCount } } }
+  }
+}"""
+
+
+async def test_wide_relations_compile_their_counts_not_their_nodes(
+    demo_store: GraphStore, demo_data: DemoData, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A region's projects (sub-regions included) can be thousands: their nested page stays
+    with the resolvers (nested.WIDE), while a count of a segment's enterprises compiles."""
+    caplog.set_level(logging.DEBUG, logger="hub.api.compiled.executor")
+    async with _app(demo_store, "compare") as http:
+        await _post(http, WIDE_NODES)
+        await _post(http, WIDE_COUNT, key=demo_data.chain[0].id)
+    said = [r.getMessage() for r in caplog.records if r.name.endswith("executor")]
+    assert "region.projects" in said[0] and "fell back" in said[0], said
+    assert said[1:] == ["compiled industryChain agrees with its resolvers"], said

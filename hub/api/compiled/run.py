@@ -121,7 +121,8 @@ def _producer(
     prefix = f"m{run.counter}_"
     run.counter += 1
     scope = page_plan.scope
-    if not nested.expressible(conn.entity, scope.filters, run.ctx.store.dialect):
+    items = page_plan.statement is not None and not page_plan.counting
+    if not nested.expressible(relation, scope.filters, run.ctx.store.dialect, items=items):
         raise NotCompilable(f"{relation} with these filters")
     run.params.update({prefix + k: v for k, v in scope.params.items()})
     keys = page_plan.signature.split("|", 1)[1]
