@@ -20,6 +20,7 @@ from graph_schema.statements import (
     keys,
     land,
     monitoring,
+    nested,
     reads,
     satellite,
     schedules,
@@ -46,6 +47,7 @@ def catalog(dialect: Dialect) -> list[Statement]:
     ]
     out += migrations.statements(dialect)
     out += reads.catalog(dialect)
+    out += nested.catalog(dialect)
     out += edits.catalog()
     out += chains.catalog()
     out += scoreboard.catalog(dialect)

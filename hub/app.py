@@ -110,7 +110,8 @@ class _GraphQLApp(GraphQL[Context, None]):
             introspection=settings.environment is not Environment.PRODUCTION,
         )
         observers = [graphql_extension(state.metrics)]
-        super().__init__(build_schema(limits, observers=observers), **kwargs)
+        schema = build_schema(limits, observers=observers, execution=settings.api.execution)
+        super().__init__(schema, **kwargs)
         self._state = state
         self._persisted = Persisted.of(http)
         self._watchers: set[asyncio.Task[None]] = set()

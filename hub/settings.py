@@ -416,6 +416,26 @@ class HttpSettings(_Section):
         return self
 
 
+class ExecutionMode(StrEnum):
+    """How GraphQL reads run (``hub.api.compiled``)."""
+
+    COMPILED = "compiled"
+    RESOLVERS = "resolvers"
+    COMPARE = "compare"
+
+
+class ApiSettings(_Section):
+    """How the GraphQL API executes operations."""
+
+    execution: ExecutionMode = Field(
+        default=ExecutionMode.COMPILED,
+        description="compiled: a read's root field that compiles answers from one Cypher "
+        "statement (others run their resolvers); resolvers: every field runs its resolver; "
+        "compare: both, and any difference is logged and answered with an INTERNAL error "
+        "(for tests: it costs both).",
+    )
+
+
 class AuthSettings(_Section):
     """Who may call the API: API keys (``hub keys create``) and what callers without one get."""
 
@@ -872,6 +892,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     chains: ChainSettings = Field(default_factory=ChainSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     scoreboard: ScoreboardSettings = Field(default_factory=ScoreboardSettings)

@@ -67,7 +67,13 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     key = asyncio.run(_prepare(data))
     port = free_port()
     settings_ = load_settings(
-        {"HUB_DATA_DIR": str(data), "HUB_MQTT_INGEST": "false", "HUB_HTTP_PORT": str(port)}
+        {
+            "HUB_DATA_DIR": str(data),
+            "HUB_MQTT_INGEST": "false",
+            "HUB_HTTP_PORT": str(port),
+            # Compiled and resolver execution both answer, and must agree (hub.api.compiled).
+            "HUB_API_EXECUTION": "compare",
+        }
     )
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings_), host="127.0.0.1", port=port, log_level="warning")

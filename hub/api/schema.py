@@ -44,6 +44,7 @@ from hub.api import (
 from hub.api.access import MONITORING_READERS, ROOT_FIELDS, RoleScope, allow, may_read_type
 from hub.api.aggregates import top_list
 from hub.api.alerts import AlertCountQuery, AlertMutation, AlertQuery, AlertSubscription
+from hub.api.compiled.executor import executor_class
 from hub.api.context import Context
 from hub.api.cost import cost_rule
 from hub.api.entities import (
@@ -101,6 +102,7 @@ from hub.api.sensing import SensingQuery
 from hub.api.statistics import StatisticsQuery
 from hub.api.supervision import SupervisionMutation, SupervisionQuery
 from hub.api.supervision_list import SupervisionCaseListQuery
+from hub.settings import ExecutionMode
 from ingest.errors import IngestError
 
 # The model's entities as GraphQL types, each with its share of the schema's lists.Surface,
@@ -509,9 +511,13 @@ def _shape_rules(limits: Limits) -> type[AddValidationRules]:
 
 
 def build_schema(
-    limits: Limits | None = None, *, observers: Sequence[Any] = ()
+    limits: Limits | None = None,
+    *,
+    observers: Sequence[Any] = (),
+    execution: ExecutionMode = ExecutionMode.COMPILED,
 ) -> lists.SurfaceSchema:
-    """The schema; ``observers`` are extensions that run first, around everything (metrics)."""
+    """The schema; ``observers`` are extensions that run first, around everything (metrics);
+    ``execution`` says whether reads compile (``hub.api.compiled``)."""
     limits = limits or Limits()
     extensions: list[Any] = [
         *observers,
@@ -530,6 +536,7 @@ def build_schema(
         subscription=_Subscription,
         types=ENTITY_TYPE_LIST,
         extensions=extensions,
+        execution_context_class=executor_class(execution),
     )
     schema.surface = lookahead.install(schema, SURFACE)
     return schema
