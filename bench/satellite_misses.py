@@ -24,15 +24,19 @@ stall, partial or slow clearing), *other* (flagged, not confirmed, neither cure 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from unittest import mock
 
 from bench.satellite_accuracy import (
     END,
     LANDSAT,
+    PARCELS,
     START,
     _merged,
     _observations,
@@ -40,7 +44,7 @@ from bench.satellite_accuracy import (
     series_for,
 )
 from connectors.sentinel import landsat_scenes, scenes
-from connectors.sentinel.scenes import SyntheticParcel, _params
+from connectors.sentinel.scenes import SyntheticParcel, _params, acquisitions, synthetic_parcels
 from vision.change import ChangeParams, ChangeState, SpectralObservation, detect, is_clear
 
 WINDOW = 60
@@ -140,7 +144,60 @@ def diagnose(seed: int, params: ChangeParams) -> tuple[Counter[str], list[str]]:
     return classes, lines
 
 
+def _every(parcel: SyntheticParcel, every: int) -> tuple[bool, bool, int, int]:
+    """Sentinel-2 alone: whether the site is missed within 60 days, whether it is confirmed in
+    time when the pass nearest each ``every``-th day from the onset is free of overcast (a
+    cloud-free look every ``every`` days, as a radar's revisit would give, were its look as
+    telling as an optical one), and the clear looks in the window before and after."""
+    assert parcel.onset is not None
+    params = ChangeParams()
+    lo, hi = parcel.onset, parcel.onset + dt.timedelta(days=WINDOW)
+    passes = [d for d in acquisitions(START, END) if lo <= d <= hi]
+    slots = {min(passes, key=lambda d: abs((d - lo).days - k)) for k in range(0, WINDOW + 1, every)}
+
+    def overcast(day: dt.date) -> float:
+        return 0.0 if day in slots else _original_overcast(day)
+
+    actual = _observations(parcel)
+    looks = sum(lo <= o.day <= hi and is_clear(o, params) for o in actual)
+    if _in_time(actual, parcel.onset, params):
+        return False, False, looks, looks
+    with mock.patch.object(scenes, "_overcast", overcast):
+        bounded = _observations(parcel)
+    after = sum(lo <= o.day <= hi and is_clear(o, params) for o in bounded)
+    return True, _in_time(bounded, parcel.onset, params), looks, after
+
+
+def every_main(every: int, seeds: Sequence[int]) -> None:
+    """``--every N``: the upper bound a cloud-free look every N days puts on the misses."""
+    print(f"Sentinel-2 alone; a cloud-free look every {every} days in the 60 after the onset")
+    missed_all = cured_all = 0
+    workers = max(1, len(os.sched_getaffinity(0)))
+    for seed in seeds:
+        sites = [
+            p
+            for p in synthetic_parcels(PARCELS, seed=seed, start=START, end=END)
+            if p.kind == "construction"
+        ]
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            rows = list(pool.map(_every, sites, [every] * len(sites), chunksize=4))
+        missed = [r for r in rows if r[0]]
+        cured = sum(r[1] for r in missed)
+        print(
+            f"seed {seed}: {len(missed)} of {len(sites)} missed, {cured} of them confirmed in "
+            f"time with the looks; clear looks in the window of the missed: "
+            f"{sum(r[2] for r in missed)} -> {sum(r[3] for r in missed)}"
+        )
+        missed_all += len(missed)
+        cured_all += cured
+    print(f"all: {missed_all} missed, {cured_all} confirmed in time with the looks")
+
+
 def main(argv: Sequence[str]) -> None:
+    if argv and argv[0] == "--every":
+        every_main(int(argv[1]), [int(a) for a in argv[2:]])
+        return
     params = ChangeParams()
     total: Counter[str] = Counter()
     print(
