@@ -19,6 +19,11 @@ days: no rule that waits for a second can confirm), *a rule waited* (a relaxatio
 confirms), *clouds* (the clear window confirms, no relaxation does), *never flagged* (no
 ``DETECTED`` step within 60 days even with the clear window: the signal is too weak; split by
 stall, partial or slow clearing), *other* (flagged, not confirmed, neither cure works alone).
+
+``python -m bench.satellite_misses --every N SEED [SEED ...]`` (Sentinel-2 alone): how many of
+the misses a cloud-free look every N days from the onset would confirm in time (the pass
+nearest each N-th day generated with no overcast). An upper bound on what a cloud-independent
+source with that revisit could add: it counts each such look as a full optical one.
 """
 
 from __future__ import annotations
