@@ -20,7 +20,7 @@ from tests.graphs import Contents, Neo4jDatabase
 # The benchmarks without a quick mode, each with its reason. Nothing may join this list
 # quietly: a new benchmark takes ``quick`` like the others.
 WITHOUT_QUICK = {
-    # bench/satellite.py belongs to the satellite work of issue 26; its quick mode is that
+    # bench/satellite.py belongs to the satellite work of issue 23; its quick mode is that
     # work's to add (a few parcels of one seed).
     "satellite",
 }
