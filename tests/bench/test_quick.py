@@ -14,16 +14,12 @@ import pytest
 
 import bench  # noqa: F401  (registers every benchmark)
 from bench import graphs
-from bench.registry import BENCHMARKS, NoQuickMode, quick_names
+from bench.registry import BENCHMARKS, Entry, NoQuickMode, quick_names
 from tests.graphs import Contents, Neo4jDatabase
 
 # The benchmarks without a quick mode, each with its reason. Nothing may join this list
 # quietly: a new benchmark takes ``quick`` like the others.
-WITHOUT_QUICK = {
-    # bench/satellite.py belongs to the satellite work of issue 23; its quick mode is that
-    # work's to add (a few parcels of one seed).
-    "satellite",
-}
+WITHOUT_QUICK: set[str] = set()
 
 
 NEO4J_BENCHMARKS = {"neo4j_graphql"}
@@ -57,6 +53,12 @@ def test_every_benchmark_has_a_quick_mode() -> None:
 
 
 def test_quick_refuses_a_benchmark_without_one() -> None:
+    async def slow_only() -> dict[str, float | int | str]:
+        return {"figure": 1}
+
+    entry = Entry("slow-only", "a benchmark registered without a quick parameter", slow_only, False)
+    with pytest.raises(NoQuickMode, match="slow-only"):
+        _ = entry.run(quick=True)
     for name in WITHOUT_QUICK:
         with pytest.raises(NoQuickMode, match=name):
             _ = BENCHMARKS[name].run(quick=True)
