@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -32,7 +33,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable
 from graph_schema.errors import Unauthenticated
-from hub import offload
+from hub import offload, wire
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, KeyExpired, Principal
@@ -94,9 +95,22 @@ class _Refused(HTTPException):
         self.code = code
 
 
+class _WebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages as text frames: strawberry sends ``bytes`` from
+    ``encode_json`` as binary frames, which the protocol's clients do not read."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(wire.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class _GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view held to the GraphQL-over-HTTP draft: content negotiation, status
     codes by response media type, strict request parsing, and GraphiQL only for browsers."""
+
+    websocket_adapter_class = _WebSocketAdapter
 
     def __init__(self, state: _State, **kwargs: Any) -> None:
         settings = state.settings
@@ -123,6 +137,11 @@ class _GraphQLApp(GraphQL[Context, None]):
         request = Request(scope, receive)
         response = _cache_policy(request, await self._respond(request))
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> bytes:
+        # UTF-8 without \uXXXX escapes (hub.wire): every answer, batched or single, and the
+        # WebSocket messages (_WebSocketAdapter) go through here.
+        return wire.dumps(data)
 
     async def _respond(self, request: Request) -> Response:
         # Per caller (key, else address): a request rate and a number in flight; per address,
