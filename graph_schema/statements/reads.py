@@ -484,6 +484,33 @@ def _cursor_condition(
     return "(" + " OR ".join(alternatives) + ")"
 
 
+def _seek(ns: NodeSet, order: Order, dialect: Dialect) -> str | None:
+    """A range on the leading sort property that every row after ``$cursor`` satisfies
+    (inclusive, so ties stay; the cursor condition still decides), written on ``n.<prop>``
+    itself so the planner starts the page from the property's range index at the cursor
+    instead of reading every node of the label. None where no index range holds the rows:
+    relevance, and a nullable date, whose missing values sort last and are in no range.
+
+    FalkorDB 4.22 seeks only the entity key ascending (its unique key's index), because its
+    range indexes answer other ranges wrongly (measured on the demo province, see
+    docs/architecture.md): an upper bound alone on a string property gives every node of the
+    label (the filter is dropped); a numeric index leaves out the nodes whose value is 0 or 0.0
+    (``year_completed_investment >= 0`` missed the 86 unstarted projects); and a lower bound on
+    ``Project.name`` (whose index shares the label's full-text one) lost rows of a name walk."""
+    if order.keys:
+        name, desc = order.keys[0]
+        sort = ns.sorts[name]
+        if not sort.prop or sort.nulls is not Nulls.NEVER:
+            return None
+        prop = sort.prop
+    else:
+        prop, desc = SPECS[ns.entity].key, False
+    effective = desc != order.backward
+    if dialect is Dialect.FALKORDB and (effective or prop != SPECS[ns.entity].key):
+        return None
+    return f"n.{identifier(prop)} {'<=' if effective else '>='} $cursor[0]"
+
+
 def properties_of(entity: str) -> frozenset[str]:
     """The properties a node of ``entity`` may have: its record's own and the derived ones."""
     spec = SPECS[entity]
@@ -588,6 +615,7 @@ def _match(
     relation: Relation | None,
     dialect: Dialect,
     branches: Sequence[Branch] = (),
+    seek: str | None = None,
 ) -> tuple[list[str], str]:
     """Clauses that bind ``n`` to every matching node (maybe more than once, see ``_distinct``),
     and the variables they carry: ``key`` for nested lists, ``score`` for a search.
@@ -625,6 +653,9 @@ def _match(
         carried = "n"
     conds = [_condition(f, "n", dialect) for f in active if f.op not in (Op.RELATED, Op.SEARCH)]
     conds += [_branch(ns, b, "n", dialect) for b in branches]
+    if seek is not None:
+        # With the filters, on the node itself: both planners turn it into an index seek.
+        conds.append(seek)
     if conds:
         lines.append(f"WITH {carried} WHERE " + " AND ".join(conds))
     for f in related:
@@ -658,16 +689,18 @@ def page(
     ns = NODE_SETS[entity]
     rel = RELATIONS[relation] if relation else None
     active = _active(ns, filters)
-    lines, carried = _match(ns, active, rel, dialect, _branches(filters))
+    # A keyset page starts from the sort index at the cursor (top level: a nested page's rows
+    # start from their parents).
+    seek = _seek(ns, order, dialect) if with_cursor and rel is None else None
+    lines, carried = _match(ns, active, rel, dialect, _branches(filters), seek)
     distinct = "DISTINCT " if _distinct(active, rel) else ""
     if skip and rel is not None:
         raise ValueError("offset applies to top-level lists only")
     skipping = " SKIP $offset" if skip else ""
     if rel is None and dialect is Dialect.FALKORDB:
-        # The sort values get names of their own before the cursor condition. Written on
-        # n.<prop> directly, the condition makes FalkorDB scan the range index from the
-        # cursor, which at 11,287 projects took 12.5 ms near the start of the list against
-        # 2.4 ms for a label scan that filters and keeps the top rows (bench api, issue 3).
+        # The sort values get names of their own before the cursor condition, which is an OR
+        # of alternatives FalkorDB evaluates per row; the index range comes from the seek
+        # (_seek, in _match's conditions), so a deep page reads only the rows from the cursor.
         exprs = _sort_exprs(ns, order, "n")
         names = [(f"k{i}", desc) for i, (_, desc) in enumerate(exprs)]
         keys = ", ".join(k for k, _ in names)
