@@ -1,13 +1,16 @@
 """Keyset pages seek the sort index from the cursor (issue 28), on both stores.
 
-The plan of a page after a cursor starts from the leading sort property's range index (an
-index seek or scan, not a scan of every node of the label), and walking a whole sorted list page
-by page, forward and backward, gives exactly the order of the list read in one statement
-without a cursor: with ties on the sort key, missing dates, descending keys and filters.
+On Neo4j the plan of a page after a cursor starts from the leading sort property's range
+index (an index seek, not a scan of every node of the label); FalkorDB keeps its label scan,
+faster there than its index ranges (graph_schema.statements.reads._seek). Walking a whole
+sorted list page by page, forward and backward, gives exactly the order of the list read in one
+statement without a cursor: with ties on the sort key, missing dates, descending keys and
+filters.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -124,32 +127,27 @@ async def _plan(store: GraphStore, statement: Statement, params: dict[str, Any])
     return _neo4j_operators(summary.plan)
 
 
-# (entity, sort keys, filters, parameters, cursor) of pages far down their list, each with
-# whether FalkorDB seeks it: there only the entity key ascending seeks (reads._seek says why).
-DEEP: list[
-    tuple[str, tuple[tuple[str, bool], ...], tuple[str, ...], dict[str, Any], list[Any], bool]
-] = [
-    ("project", (), (), {}, ["2024-330200"], True),
-    ("project", (), ("stage",), {"f_stage": ["construction"]}, ["2024-330200"], True),
-    ("enterprise", (), (), {}, ["91330100"], True),
-    ("project", (("code", False),), (), {}, ["2024-330200", "x"], True),
-    ("project", (("name", False),), (), {}, ["杭州", "x"], False),
-    ("project", (("name", True),), (), {}, ["杭州", "x"], False),
-    ("project", (("total_investment", True),), (), {}, [1000.0, "x"], False),
-    ("project", (("completed_investment", False),), (), {}, [1.0, "x"], False),
-    ("enterprise", (("employees", True),), (), {}, [500, "x"], False),
-    ("segment", (("position", False),), (), {}, [3, "x"], False),
+# (entity, sort keys, filters, parameters, cursor) of pages far down their list.
+DEEP: list[tuple[str, tuple[tuple[str, bool], ...], tuple[str, ...], dict[str, Any], list[Any]]] = [
+    ("project", (), (), {}, ["2024-330200"]),
+    ("project", (), ("stage",), {"f_stage": ["construction"]}, ["2024-330200"]),
+    ("project", (("code", False),), (), {}, ["2024-330200", "x"]),
+    ("project", (("name", False),), (), {}, ["杭州", "x"]),
+    ("project", (("name", True),), (), {}, ["杭州", "x"]),
+    ("project", (("total_investment", True),), (), {}, [1000.0, "x"]),
+    ("project", (("completed_investment", False),), (), {}, [1.0, "x"]),
+    ("enterprise", (), (), {}, ["91330100"]),
+    ("enterprise", (("employees", True),), (), {}, [500, "x"]),
+    ("segment", (("position", False),), (), {}, [3, "x"]),
 ]
 
 
 @pytest.mark.parametrize("case", DEEP, ids=[_id(c[:4]) for c in DEEP])
 async def test_a_page_after_a_cursor_seeks_the_sort_index(
     demo_store: GraphStore,
-    case: tuple[
-        str, tuple[tuple[str, bool], ...], tuple[str, ...], dict[str, Any], list[Any], bool
-    ],
+    case: tuple[str, tuple[tuple[str, bool], ...], tuple[str, ...], dict[str, Any], list[Any]],
 ) -> None:
-    entity, keys, filters, params, cursor, on_falkordb = case
+    entity, keys, filters, params, cursor = case
     await demo_store.wait_until_indexed(120.0)  # Neo4j plans with ONLINE indexes only
     statement = reads.page(entity, filters, reads.Order(keys), True, demo_store.dialect)
     operators = await _plan(demo_store, statement, {**params, "limit": 51, "cursor": cursor})
@@ -160,12 +158,12 @@ async def test_a_page_after_a_cursor_seeks_the_sort_index(
         assert not any(op.startswith(("NodeByLabelScan", "AllNodesScan")) for op in operators), (
             operators
         )
-    elif on_falkordb:
-        assert any(op.startswith("Node By Index Scan") for op in operators), operators
-        assert not any(op.startswith("Node By Label Scan") for op in operators), operators
     else:
-        # No range on the node: the page filters every node of the label as before.
-        assert "= $cursor[0] WITH" not in statement.text, statement.text
+        # FalkorDB 4.22 reads an index range slower than it scans the label (reads._seek has
+        # the figures): the page keeps the scan, its cursor condition on the projected keys.
+        assert not re.search(r"n\.\w+ [<>]= \$cursor\[0\]", statement.text), statement.text
+        if not filters:  # a filter may start from its own index, as before
+            assert any(op.startswith("Node By Label Scan") for op in operators), operators
 
 
 async def test_without_a_cursor_a_page_has_no_seek(demo_store: GraphStore) -> None:
