@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -129,6 +130,14 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._state = state
         self._persisted = Persisted.of(http)
         self._watchers: set[asyncio.Task[None]] = set()
+        chains = settings.chains
+        # Settings do not change while the app runs: built once, not per request's context.
+        self._chain_rules = Rules(
+            min_enterprises=chains.min_enterprises,
+            peer_ratio=chains.peer_ratio,
+            external_share=chains.external_share,
+            single_supplier_share=chains.single_supplier_share,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -386,7 +395,6 @@ class _GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         http = self._state.settings.http
-        chains = self._state.settings.chains
         authorization = request.headers.get("authorization")
         if isinstance(request, WebSocket):
             # Browsers cannot set headers on the upgrade: the key usually comes in
@@ -410,19 +418,14 @@ class _GraphQLApp(GraphQL[Context, None]):
             key_id=principal.key_id,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
-            chain_rules=Rules(
-                min_enterprises=chains.min_enterprises,
-                peer_ratio=chains.peer_ratio,
-                external_share=chains.external_share,
-                single_supplier_share=chains.single_supplier_share,
-            ),
+            chain_rules=self._chain_rules,
             scoreboard=self._state.settings.scoreboard,
             telemetry=self._state.telemetry,
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
             # A browser cannot set headers on a WebSocket upgrade: ?lang= stands in for them.
-            language=language(
+            language=_language(
                 request.query_params.get("lang") or request.headers.get("accept-language")
             ),
             websocket=request if isinstance(request, WebSocket) else None,
@@ -701,6 +704,7 @@ def start_relay(settings: Settings, telemetry: Telemetry) -> Relay:
     return relay
 
 
+@lru_cache(maxsize=256)  # a few distinct Accept headers; asked twice per request
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an ``Accept`` header, or ``None`` when neither is accepted.
 
@@ -760,6 +764,10 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
         if usable:
             ranges.append((name.lower(), quality))
     return ranges
+
+
+# The language of an Accept-Language header (or ?lang=): a few distinct values.
+_language = lru_cache(maxsize=256)(language)
 
 
 def _content_type(media_type: str) -> str:
@@ -836,18 +844,21 @@ def _decode_json(raw: str | bytes, what: str) -> object:
         raise _Refused(400, f"{what} is nested too deeply") from None
 
 
-def _operations(query: str, max_tokens: int) -> list[str]:
+@lru_cache(maxsize=512)
+def _operations(query: str, max_tokens: int) -> tuple[str, ...]:
     """The names of a document's operations ("anonymous" for one without); none when the
-    document does not parse, which execution then reports."""
+    document does not parse, which execution then reports. Cached by text, as strawberry's
+    parser and validation caches are (hub.api.schema): a client sends the same few documents,
+    and parsing the city page's query cost about 1 ms of every request."""
     try:
         document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
-        return []
-    return [
+        return ()
+    return tuple(
         d.name.value if d.name else "anonymous"
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
-    ]
+    )
 
 
 def _request_data(data: object, persisted: Persisted) -> GraphQLRequestData:
