@@ -18,10 +18,25 @@ from graph_schema.store import GraphStore
 
 
 @dataclass(frozen=True, slots=True)
+class NotOn:
+    """``element`` on every store but ``dialect``'s."""
+
+    dialect: Dialect
+    element: SchemaElement
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     version: int
     name: str
-    elements: tuple[SchemaElement, ...]
+    elements: tuple[SchemaElement | NotOn, ...]
+
+    def elements_for(self, dialect: Dialect) -> list[SchemaElement]:
+        return [
+            e if not isinstance(e, NotOn) else e.element
+            for e in self.elements
+            if not (isinstance(e, NotOn) and e.dialect is dialect)
+        ]
 
 
 @dataclass
@@ -96,6 +111,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             UniqueKey("MpiScore", "id"),
         ),
     ),
+    Migration(
+        8,
+        "the sort keys lists page by, so a keyset page seeks from its cursor (issue 28)",
+        # Neo4j only: FalkorDB 4.22's range indexes answer some ranges wrongly (a numeric one
+        # leaves out the value 0, so `completedInvestmentMin: 0`, a filter FalkorDB answers
+        # from an index, would miss the zeros); there a page seeks on the entity key alone
+        # (graph_schema.statements.reads._seek).
+        tuple(
+            NotOn(Dialect.FALKORDB, RangeIndex(label, prop))
+            for label, prop in (
+                ("Region", "name"),
+                ("IndustryChain", "name"),
+                ("ChainSegment", "name"),
+                ("ChainSegment", "position"),
+                ("Product", "name"),
+                ("Enterprise", "name"),
+                ("Enterprise", "output"),
+                ("Enterprise", "employees"),
+                ("Enterprise", "patents"),
+                ("LandParcel", "area_m2"),
+                ("Project", "name"),
+                ("Project", "annual_plan_investment"),
+                ("Project", "completed_investment"),
+                ("Project", "year_completed_investment"),
+                ("ProjectList", "name"),
+                ("Bank", "name"),
+            )
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -113,7 +157,7 @@ async def migrate(store: GraphStore) -> MigrationReport:
     for migration in MIGRATIONS:
         if migration.version <= start:
             continue
-        for element in migration.elements:
+        for element in migration.elements_for(store.dialect):
             if await store.ensure_schema(element):
                 report.created.append(element.name)
         await store.run(
@@ -133,7 +177,7 @@ def statements(dialect: Dialect) -> list[Statement]:
     rules = RULES[dialect]
     out = []
     for migration in MIGRATIONS:
-        for element in migration.elements:
+        for element in migration.elements_for(dialect):
             statement = rules.schema_statement(element)
             if statement is not None:
                 out.append(statement)

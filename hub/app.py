@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -19,11 +20,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -32,7 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph_schema import GraphStore, GraphUnavailable
 from graph_schema.errors import Unauthenticated
-from hub import offload
+from hub import offload, wire
 from hub.api.context import Context
 from hub.api.schema import Limits, build_schema, stamp
 from hub.auth import Authenticator, KeyExpired, Principal
@@ -94,9 +96,22 @@ class _Refused(HTTPException):
         self.code = code
 
 
+class _WebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages as text frames: strawberry sends ``bytes`` from
+    ``encode_json`` as binary frames, which the protocol's clients do not read."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(wire.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class _GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view held to the GraphQL-over-HTTP draft: content negotiation, status
     codes by response media type, strict request parsing, and GraphiQL only for browsers."""
+
+    websocket_adapter_class = _WebSocketAdapter
 
     def __init__(self, state: _State, **kwargs: Any) -> None:
         settings = state.settings
@@ -115,6 +130,14 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._state = state
         self._persisted = Persisted.of(http)
         self._watchers: set[asyncio.Task[None]] = set()
+        chains = settings.chains
+        # Settings do not change while the app runs: built once, not per request's context.
+        self._chain_rules = Rules(
+            min_enterprises=chains.min_enterprises,
+            peer_ratio=chains.peer_ratio,
+            external_share=chains.external_share,
+            single_supplier_share=chains.single_supplier_share,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,6 +146,11 @@ class _GraphQLApp(GraphQL[Context, None]):
         request = Request(scope, receive)
         response = _cache_policy(request, await self._respond(request))
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> bytes:
+        # UTF-8 without \uXXXX escapes (hub.wire): every answer, batched or single, and the
+        # WebSocket messages (_WebSocketAdapter) go through here.
+        return wire.dumps(data)
 
     async def _respond(self, request: Request) -> Response:
         # Per caller (key, else address): a request rate and a number in flight; per address,
@@ -367,7 +395,6 @@ class _GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         http = self._state.settings.http
-        chains = self._state.settings.chains
         authorization = request.headers.get("authorization")
         if isinstance(request, WebSocket):
             # Browsers cannot set headers on the upgrade: the key usually comes in
@@ -391,19 +418,14 @@ class _GraphQLApp(GraphQL[Context, None]):
             key_id=principal.key_id,
             max_page_size=http.max_page_size,
             batching=self._state.batching,
-            chain_rules=Rules(
-                min_enterprises=chains.min_enterprises,
-                peer_ratio=chains.peer_ratio,
-                external_share=chains.external_share,
-                single_supplier_share=chains.single_supplier_share,
-            ),
+            chain_rules=self._chain_rules,
             scoreboard=self._state.settings.scoreboard,
             telemetry=self._state.telemetry,
             watch=self._state.watch,
             sensing=self._state.settings.sensing,
             upgrade_authorization=authorization if isinstance(request, WebSocket) else None,
             # A browser cannot set headers on a WebSocket upgrade: ?lang= stands in for them.
-            language=language(
+            language=_language(
                 request.query_params.get("lang") or request.headers.get("accept-language")
             ),
             websocket=request if isinstance(request, WebSocket) else None,
@@ -682,6 +704,7 @@ def start_relay(settings: Settings, telemetry: Telemetry) -> Relay:
     return relay
 
 
+@lru_cache(maxsize=256)  # a few distinct Accept headers; asked twice per request
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an ``Accept`` header, or ``None`` when neither is accepted.
 
@@ -741,6 +764,10 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
         if usable:
             ranges.append((name.lower(), quality))
     return ranges
+
+
+# The language of an Accept-Language header (or ?lang=): a few distinct values.
+_language = lru_cache(maxsize=256)(language)
 
 
 def _content_type(media_type: str) -> str:
@@ -817,18 +844,21 @@ def _decode_json(raw: str | bytes, what: str) -> object:
         raise _Refused(400, f"{what} is nested too deeply") from None
 
 
-def _operations(query: str, max_tokens: int) -> list[str]:
+@lru_cache(maxsize=512)
+def _operations(query: str, max_tokens: int) -> tuple[str, ...]:
     """The names of a document's operations ("anonymous" for one without); none when the
-    document does not parse, which execution then reports."""
+    document does not parse, which execution then reports. Cached by text, as strawberry's
+    parser and validation caches are (hub.api.schema): a client sends the same few documents,
+    and parsing the city page's query cost about 1 ms of every request."""
     try:
         document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
-        return []
-    return [
+        return ()
+    return tuple(
         d.name.value if d.name else "anonymous"
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
-    ]
+    )
 
 
 def _request_data(data: object, persisted: Persisted) -> GraphQLRequestData:

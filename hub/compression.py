@@ -13,6 +13,7 @@ import gzip
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import brotli
 from starlette.datastructures import Headers, MutableHeaders
@@ -63,6 +64,7 @@ GZIP = Coding(
 _CODINGS = (BROTLI, GZIP)  # our preference when the client weighs them equally
 
 
+@lru_cache(maxsize=64)  # clients send a few distinct headers; parsed once each
 def negotiate(accept_encoding: str) -> Coding | None:
     """The coding an Accept-Encoding header asks for (RFC 9110 §12.5.3; ``*`` covers both),
     the client's weight first, then br; None for identity."""

@@ -269,7 +269,7 @@ def expected_indexes(dialect: Dialect, version: int) -> set[str]:
     (Neo4j names them; FalkorDB's are unnamed, so nothing is expected by name there)."""
     if dialect is not Dialect.NEO4J:
         return set()
-    return {e.name for m in MIGRATIONS if m.version <= version for e in m.elements}
+    return {e.name for m in MIGRATIONS if m.version <= version for e in m.elements_for(dialect)}
 
 
 def _indexes(states: list[IndexState], expected: set[str]) -> list[Finding]:

@@ -129,14 +129,25 @@ class Metrics:
         # A worker of `hub serve --workers` answers with every process's figures summed
         # (hub.workers.Totals); a single hub with its own.
         self.aggregate: Callable[[bytes], bytes] | None = None
+        # Each metric's child per label values, made once: prometheus_client's labels() checks,
+        # converts and locks on every call, several times per request. The label values are
+        # bounded (routes, statuses, at most max_operations operation names).
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r.register(_LiveCollector(self))
 
     # -- recording --------------------------------------------------------------------------
 
+    def _child(self, metric: Counter | Histogram, *values: str) -> Any:
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def observe_http(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route, method, str(status)).inc()
+        self._child(self.http_requests, route, method, str(status)).inc()
         if method != "WS":  # a WebSocket's lifetime is not a latency
-            self.http_seconds.labels(route).observe(seconds)
+            self._child(self.http_seconds, route).observe(seconds)
 
     def operation_label(self, name: str | None) -> str:
         if not name:
@@ -150,9 +161,9 @@ class Metrics:
 
     def observe_graphql(self, name: str | None, kind: str, ok: bool, seconds: float) -> None:
         label = self.operation_label(name)
-        self.graphql_requests.labels(label, kind, "ok" if ok else "error").inc()
+        self._child(self.graphql_requests, label, kind, "ok" if ok else "error").inc()
         if kind != "subscription":
-            self.graphql_seconds.labels(label, kind).observe(seconds)
+            self._child(self.graphql_seconds, label, kind).observe(seconds)
 
     @contextlib.contextmanager
     def store_call(self, store: str, operation: str) -> Iterator[None]:
@@ -160,10 +171,10 @@ class Metrics:
         try:
             yield
         except HubError as exc:
-            self.store_errors.labels(store, operation, exc.code).inc()
+            self._child(self.store_errors, store, operation, exc.code).inc()
             raise
         finally:
-            self.store_seconds.labels(store, operation).observe(time.perf_counter() - started)
+            self._child(self.store_seconds, store, operation).observe(time.perf_counter() - started)
 
     def on_batch(self, messages: int, seconds: float, ok: bool) -> None:
         """Ingest's hook after each telemetry commit (``Pipeline.on_batch``)."""

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 _MAX_TRACKED = 10_000  # buckets kept; past it, the full (idle) ones are forgotten
 
@@ -58,6 +59,11 @@ class _Buckets:
                     del self.buckets[who]
 
 
+@lru_cache(maxsize=1024)  # a hash per request otherwise; the keys in use are few
+def _key_caller(authorization: str) -> str:
+    return "key:" + hashlib.sha256(authorization.strip().encode()).hexdigest()[:32]
+
+
 class Throttle:
     def __init__(
         self,
@@ -75,7 +81,7 @@ class Throttle:
     @staticmethod
     def caller(authorization: str | None, source: str) -> str:
         if authorization and authorization.strip():
-            return "key:" + hashlib.sha256(authorization.strip().encode()).hexdigest()[:32]
+            return _key_caller(authorization)
         return "addr:" + source
 
     def admit(self, caller: str, source: str) -> float | None:

@@ -566,3 +566,18 @@ async def test_several_operations_without_an_operation_name_are_a_request_error(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "operationName" in error["message"]
     assert "A, B" in error["message"] or "B" in error["message"]
+
+
+async def test_answers_are_utf8_without_escapes(client: httpx.AsyncClient) -> None:
+    # Chinese names go out as their UTF-8 bytes, not as \uXXXX (a third of the size), in a
+    # POST and GET answer, and decode to the same values.
+    query = "{ regions(first: 3, sort: [{field: CODE}]) { nodes { code name } } }"
+    posted = await _post(client, {"query": query})
+    assert posted.status_code == 200
+    assert b"\\u" not in posted.content
+    names = [n["name"] for n in json.loads(posted.content)["data"]["regions"]["nodes"]]
+    assert names and all(name.encode() in posted.content for name in names)
+    assert any(ord(ch) > 127 for name in names for ch in name)
+    got = await client.get("/graphql", params={"query": query}, headers={"accept": JSON})
+    assert got.status_code == 200 and got.headers["content-type"] == JSON
+    assert got.content == posted.content
