@@ -13,16 +13,13 @@ import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import hub.app
 from graph_schema.falkordb_server import EmbeddedServer
 from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.migrations import migrate
 from graph_schema.store import GraphStore
-from hub.settings import ExecutionMode
 from tests.graphs import (
     COPY_TIMEOUT_S,
     GRAPH_STORES,
@@ -40,21 +37,11 @@ from tests.neo4j import Neo4jProcess
 os.environ.setdefault("HUB_HTTP_WORKERS", "1")
 
 # The whole suite checks compiled reads against the resolvers (issue 28): every hub a test
-# builds, in this process or as a subprocess, runs HUB_API_EXECUTION=compare unless the test
-# asks for a mode, so a compiled answer that differs from the resolvers' fails the test that
-# saw it with an INTERNAL error. Tests that build settings from a mapping of their own get it
-# through the schema builder: a compiled (default) schema is built comparing instead.
+# builds runs HUB_API_EXECUTION=compare unless the test asks for a mode, in this process (the
+# settings read the environment for what a test's own mapping leaves out) and in subprocesses,
+# so a compiled answer that differs from the resolvers' fails the test that saw it with an
+# INTERNAL error.
 os.environ.setdefault("HUB_API_EXECUTION", "compare")
-_build_schema = hub.app.build_schema  # type: ignore[attr-defined]
-
-
-def _comparing_schema(*args: Any, **kwargs: Any) -> Any:
-    if kwargs.get("execution", ExecutionMode.COMPILED) is ExecutionMode.COMPILED:
-        kwargs["execution"] = ExecutionMode.COMPARE
-    return _build_schema(*args, **kwargs)
-
-
-hub.app.build_schema = _comparing_schema  # type: ignore[attr-defined]
 
 # `pytester` runs a small suite in a subprocess (tests/test_neo4j_server.py).
 pytest_plugins = ("pytester",)

@@ -170,6 +170,11 @@ def top_list(
         page = await lookahead.page(info, entity, **args)
         return lists.surface_of(info).connections[entity].of(page)
 
+    # hub.api.compiled compiles a top-level list only when this is its resolver: one that
+    # hands its arguments to the page statement as they came (projectLists, say, turns the
+    # global ids of its where into keys first, and compiling it answered no rows).
+    resolve.compiled_as_page = True  # type: ignore[attr-defined]
+
     return _list_field(
         resolve, description, connection, where, sort, False, permission_classes, with_offset=True
     )

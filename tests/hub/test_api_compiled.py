@@ -172,7 +172,8 @@ async def test_compiled_mode_answers_as_resolver_mode(
     assert answers["compiled"] == answers["resolvers"]
 
 
-def test_the_execution_setting_is_checked() -> None:
+def test_the_execution_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUB_API_EXECUTION", raising=False)  # tests/conftest.py sets compare
     assert load_settings({}).api.execution is ExecutionMode.COMPILED
     assert load_settings({"HUB_API_EXECUTION": "compare"}).api.execution is ExecutionMode.COMPARE
     with pytest.raises(ConfigurationError, match="HUB_API_EXECUTION"):

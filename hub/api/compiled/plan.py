@@ -442,6 +442,11 @@ def root_plan(request: Request, query: GraphQLObjectType, nodes: Sequence[FieldN
     assert isinstance(returns, GraphQLNamedType)
     connections = {cls.__name__: entity for entity, cls in surface.connections.items()}
     if returns.name in connections and isinstance(returns, GraphQLObjectType):
+        resolver = definition.extensions[_BACKREF].base_resolver
+        if not getattr(getattr(resolver, "wrapped_func", None), "compiled_as_page", False):
+            # Its resolver does something of its own with the arguments (hub.api.aggregates.
+            # top_list's does not): answering from the page statement could differ.
+            raise NotCompilable(f"{name} has a resolver of its own")
         entity = connections[returns.name]
         plan = connection_plan(request, returns, entity, nodes, nested=False)
         return Root("list", entity, definition, node, plan)
