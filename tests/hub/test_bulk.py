@@ -17,6 +17,7 @@ from graph_schema.store import GraphStore
 from graph_schema.writer import Outcome
 from hub.bulk import export_files, graph_counts, import_files
 from hub.bulk.formats import FILE_STEMS, FormatError
+from tests.graphs import _DROP_INDEX, _ddl
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
@@ -25,6 +26,12 @@ pytestmark = pytest.mark.anyio
 # Financing, land tracking, schedules and approvals (issue 9) live outside the model's
 # entity table and are not in the export format yet: the round trip covers the entities.
 _LABELS, _TYPES, _ = vocabulary()
+_NAME_INDEX = Statement(
+    "test.region_name_index",
+    "SHOW INDEXES YIELD name, type, labelsOrTypes, properties "
+    "WHERE type = 'RANGE' AND labelsOrTypes = ['Region'] AND properties = ['name'] "
+    "RETURN name",
+)
 _CONSTRAINTS = Statement(
     "test.constraints", "CALL db.constraints() YIELD label, status RETURN label, status"
 )
@@ -185,6 +192,11 @@ async def test_a_row_the_store_refuses_is_one_rejected_row_and_the_rest_lands(
     uniqueness rule on region names that the model does not have, so only the store can tell),
     the chunk is written again row by row: the refused row is rejected with the store's
     reason, the others land."""
+    if store.dialect is Dialect.NEO4J:
+        # Migration 8's range index on Region.name (list sorts) stands where Neo4j would build
+        # the constraint's own index; the store fixture restores the migrated set afterwards.
+        for row in await store.run(_NAME_INDEX):
+            await store.run(_ddl(_DROP_INDEX, row["name"]))
     await store.ensure_schema(UniqueKey("Region", "name"))
     loop = asyncio.get_running_loop()
 
