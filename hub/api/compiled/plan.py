@@ -77,6 +77,7 @@ class Field:
     definition: GraphQLField | None = None
     spec: lists.ToOne | lists.ToMany | None = None
     target: ObjectPlan | ConnectionPlan | None = None
+    text: bool = False  # a String or ID leaf: a plain str is its own response value
 
 
 @dataclass(slots=True)
@@ -193,6 +194,14 @@ def serializer(type_: GraphQLOutputType) -> Serialize:
     raise NotCompilable(f"{type_} is not a leaf")
 
 
+def _is_text(type_: GraphQLOutputType) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLScalarType) and (
+        type_.serialize is scalars.serialize_string or type_.serialize is scalars.serialize_id
+    )
+
+
 _INF = float("inf")
 _MISSING = object()
 
@@ -306,7 +315,15 @@ def object_plan(
             raise NotCompilable(f"{type_.name}.{name} reads unknown properties")
         wanted.update(props)
         attr = strawberry_field.python_name
-        fields.append(Field(key, "leaf", attr=attr, serialize=serializer(definition.type)))
+        fields.append(
+            Field(
+                key,
+                "leaf",
+                attr=attr,
+                serialize=serializer(definition.type),
+                text=_is_text(definition.type),
+            )
+        )
     return ObjectPlan(entity, type_.name, fields, tuple(sorted(wanted)))
 
 
