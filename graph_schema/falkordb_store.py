@@ -15,8 +15,10 @@ import redis.asyncio as redis_asyncio
 import redis.exceptions as redis_errors
 from falkordb.asyncio import FalkorDB
 from falkordb.asyncio.query_result import QueryResult
+from falkordb.exceptions import SchemaVersionMismatchException
 from falkordb.helpers import stringify_param_value
 
+from graph_schema import falkordb_reply
 from graph_schema.cypher import Statement
 from graph_schema.dialect import Dialect, FulltextIndex, RangeIndex, SchemaElement, UniqueKey
 from graph_schema.errors import GraphQueryError, GraphUnavailable, InvalidInput
@@ -33,6 +35,7 @@ _UNAVAILABLE = (
 log = logging.getLogger(__name__)
 
 _EMPTY_GRAPH = "empty key"
+_RO_QUERY = "GRAPH.RO_QUERY"  # falkordb.asyncio.graph.RO_QUERY_CMD
 # How long a snapshot waits for Redis's background save to finish (one forked child at a time).
 _FORK_WAIT_S = 300.0
 # A crashed embedded server is restarted at most this often, so a crash loop cannot spin.
@@ -165,7 +168,21 @@ class FalkorDBStore(GraphStore):
             if statement.write:
                 result = await graph.query(query, timeout=self._query_timeout_ms)
             else:
-                result = await graph.ro_query(query, timeout=self._query_timeout_ms)
+                # ro_query's command, its reply read by falkordb_reply when it can (the
+                # client's parser awaits a coroutine per value); anything else is parsed by
+                # ro_query's own steps, schema refresh on a version mismatch included.
+                response = await graph.execute_command(
+                    _RO_QUERY, graph.name, query, "--compact", "timeout", self._query_timeout_ms
+                )
+                fast = falkordb_reply.rows(response)
+                if fast is not None:
+                    return fast
+                result = QueryResult(graph)
+                try:
+                    await result.parse(response)
+                except SchemaVersionMismatchException as exc:
+                    await graph.schema.refresh(exc.version)
+                    raise
         except redis_errors.ResponseError as exc:
             if _EMPTY_GRAPH in str(exc) and not statement.write:
                 return []  # nothing written yet: the graph key does not exist, so no rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -301,9 +302,8 @@ class _GraphQLApp(GraphQL[Context, None]):
                 raw = params.get(name)
                 data[name] = _decode_json(raw, f"the {name} parameter") if raw else None
             return _request_data(data, self._persisted)
-        content_type, params_ = parse_content_type(request.content_type or "")
-        charset = params_.get("charset", "utf-8").lower()
-        if content_type.lower() != APPLICATION_JSON or charset not in _UTF8:
+        content_type, charset = _request_media_type(request.content_type or "")
+        if content_type != APPLICATION_JSON or charset not in _UTF8:
             raise _Refused(
                 415,
                 f"POST /graphql needs Content-Type: {APPLICATION_JSON} (UTF-8); "
@@ -888,3 +888,12 @@ def _request_data(data: object, persisted: Persisted) -> GraphQLRequestData:
         operation_name=operation_name,
         extensions=extensions,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _request_media_type(content_type: str) -> tuple[str, str]:
+    """A request's Content-Type as its media type and charset (default UTF-8), both lower case.
+    Cached: strawberry's parse_content_type builds an email.message.Message per call, and
+    clients send one or two distinct headers."""
+    media_type, params = parse_content_type(content_type)
+    return media_type.lower(), params.get("charset", "utf-8").lower()

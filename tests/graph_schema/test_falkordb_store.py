@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,51 @@ async def test_a_graph_copy_the_server_loses_is_asked_again(
     graphs = await admin.execute_command("GRAPH.LIST")
     ours = f"{store._graph_name}__snapshot_"  # the fixture's store is itself a snapshot
     assert not [g for g in graphs if str(g).startswith(ours)], graphs
+
+
+EVERY_VALUE = Statement(
+    "test.every_value",
+    "MATCH (n:Thing) WITH n ORDER BY n.id LIMIT 2 "
+    "RETURN n.id AS id, n.name AS name, null AS nothing, 7 AS int, -2.5 AS double, "
+    "1e300 * 10 AS inf, true AS yes, false AS no, ['中文', 1, [null, 0.1]] AS list, "
+    "{a: 1, b: {c: 'x'}, d: [true]} AS map, n {.id, .name, k: [n.id]} AS projection, "
+    "point({latitude: 30.5, longitude: 114.25}) AS point",
+)
+
+
+async def test_a_read_reply_is_read_as_the_client_reads_it(falkordb_store: FalkorDBStore) -> None:
+    """falkordb_reply reads scalars, lists, maps and points itself and gives exactly what the
+    client's QueryResult gives; a reply with a node goes to the client's parser."""
+    from falkordb.asyncio.query_result import QueryResult
+
+    from graph_schema import falkordb_reply
+
+    await falkordb_store.run(
+        WRITE, {"rows": [{"id": "1", "name": '中文 "q" \\'}, {"id": "2", "name": ""}]}
+    )
+    graph = await falkordb_store._graph()
+
+    async def both(statement: Statement) -> tuple[object, list[dict[str, object]]]:
+        response = await graph.execute_command(
+            "GRAPH.RO_QUERY", graph.name, statement.text, "--compact"
+        )
+        parsed = QueryResult(graph)
+        await parsed.parse(response)
+        return falkordb_reply.rows(response), falkordb_store_module._rows(parsed)
+
+    fast, client = await both(EVERY_VALUE)
+    assert fast == client
+    assert len(client) == 2 and client[0]["name"] == '中文 "q" \\'
+    # The same types, but maps are plain dicts (in the same order), not OrderedDicts.
+    kinds = [dict if type(v) is OrderedDict else type(v) for v in client[0].values()]
+    assert [type(v) for v in fast[0].values()] == kinds
+    assert list(fast[0]["map"]) == ["a", "b", "d"]
+    assert await falkordb_store.run(EVERY_VALUE) == client
+    node = Statement("test.node", "MATCH (n:Thing) RETURN n ORDER BY n.id")
+    fast, client = await both(node)
+    assert fast is None
+    assert [r["n"].properties["id"] for r in await falkordb_store.run(node)] == ["1", "2"]
+    assert await both(Statement("test.none", "MATCH (n:Nothing) RETURN n.id AS id")) == (
+        [],
+        [],
+    )

@@ -202,3 +202,70 @@ async def test_wide_relations_compile_their_counts_not_their_nodes(
     said = [r.getMessage() for r in caplog.records if r.name.endswith("executor")]
     assert "region.projects" in said[0] and "fell back" in said[0], said
     assert said[1:] == ["compiled industryChain agrees with its resolvers"], said
+
+
+def test_leaf_serializers_give_what_graphql_gives_for_every_leaf_type() -> None:
+    """plan.serializer passes plain values through without calling ``serialize``; for every
+    scalar and enum of the schema it returns, or refuses, exactly what ``serialize`` does."""
+    import enum
+    import math
+
+    from graphql import GraphQLEnumType, GraphQLScalarType
+
+    from hub.api.compiled.plan import serializer
+    from hub.api.schema import build_schema
+
+    class Text(str):
+        pass
+
+    class Other(enum.Enum):
+        A = "a"
+
+    plain: list[Any] = [
+        "x",
+        Text("t"),
+        "",
+        0,
+        -(2**31),
+        2**31 - 1,
+        2**31,
+        -(2**31) - 1,
+        10**20,
+        True,
+        False,
+        1.5,
+        -0.0,
+        2.0,
+        math.inf,
+        -math.inf,
+        math.nan,
+        Other.A,
+        [1],
+        b"b",
+        object(),
+    ]
+    schema = build_schema()._schema
+    checked = 0
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+            continue
+        members = list(getattr(type_, "wrapped_cls", None) or [])
+        fast = serializer(type_)
+        for value in [*plain, *members, *[m.value for m in members]]:
+            try:
+                expected: Any = ("ok", type_.serialize(value))
+            except Exception as exc:  # noqa: BLE001 (what serialize raises, fast must raise)
+                expected = ("error", type(exc), str(exc))
+            try:
+                found: Any = ("ok", fast(value))
+            except Exception as exc:  # noqa: BLE001 (what serialize raises, fast must raise)
+                found = ("error", type(exc), str(exc))
+            same = found == expected or (
+                found[0] == expected[0] == "ok" and math.isnan(found[1]) and math.isnan(expected[1])
+            )
+            assert same, (type_.name, value, found, expected)
+            if found[0] == "ok":
+                assert type(found[1]) is type(expected[1]), (type_.name, value)
+        assert fast(None) is None
+        checked += 1
+    assert checked > 20

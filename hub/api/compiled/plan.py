@@ -11,9 +11,11 @@ level). Anything else raises ``NotCompilable`` and the whole root field runs its
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -21,6 +23,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLList,
@@ -38,6 +41,7 @@ from graphql import (
     is_abstract_type,
 )
 from graphql.execution.values import VariableValues
+from graphql.type import scalars
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from graph_schema.statements import reads
@@ -73,6 +77,7 @@ class Field:
     definition: GraphQLField | None = None
     spec: lists.ToOne | lists.ToMany | None = None
     target: ObjectPlan | ConnectionPlan | None = None
+    text: bool = False  # a String or ID leaf: a plain str is its own response value
 
 
 @dataclass(slots=True)
@@ -185,8 +190,58 @@ def serializer(type_: GraphQLOutputType) -> Serialize:
         return lambda v: None if v is None else [inner(x) for x in v]
     if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
         serialize = type_.serialize
-        return lambda v: None if v is None else serialize(v)
+        return _fast(type_, serialize) or (lambda v: None if v is None else serialize(v))
     raise NotCompilable(f"{type_} is not a leaf")
+
+
+def _is_text(type_: GraphQLOutputType) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLScalarType) and (
+        type_.serialize is scalars.serialize_string or type_.serialize is scalars.serialize_id
+    )
+
+
+_INF = float("inf")
+_MISSING = object()
+
+
+def _fast(type_: GraphQLScalarType | GraphQLEnumType, serialize: Serialize) -> Serialize | None:
+    """A serializer that returns the values ``serialize`` returns unchanged without calling it
+    (a plain ``str`` for String and ID, an ``int`` in Int's 32 bits, a finite ``float``, a
+    ``bool``, a member of a Python enum: its GraphQL name, asked of ``serialize`` once here),
+    and calls it for everything else."""
+
+    def slow(v: Any) -> Any:
+        return None if v is None else serialize(v)
+
+    if serialize is scalars.serialize_string or serialize is scalars.serialize_id:
+        return lambda v: v if type(v) is str else slow(v)
+    if serialize is scalars.serialize_int:
+        low, high = scalars.GRAPHQL_MIN_INT, scalars.GRAPHQL_MAX_INT
+        return lambda v: v if type(v) is int and low <= v <= high else slow(v)
+    if serialize is scalars.serialize_float:
+        return lambda v: v if type(v) is float and -_INF < v < _INF else slow(v)
+    if serialize is scalars.serialize_boolean:
+        return lambda v: v if type(v) is bool else slow(v)
+    wrapped = getattr(type_, "wrapped_cls", None)  # strawberry's enum type
+    if isinstance(wrapped, type) and issubclass(wrapped, Enum):
+        # Keyed by identity: members are singletons, and an Enum's __hash__ is a Python call.
+        # A member serialize refuses is left out, so it is refused as before.
+        names: dict[int, Any] = {}
+        for member in wrapped:
+            with contextlib.suppress(GraphQLError, ValueError):
+                names[id(member)] = serialize(member)
+
+        def enum(v: Any) -> Any:
+            if type(v) is wrapped:
+                found = names.get(id(v), _MISSING)
+                if found is not _MISSING:
+                    return found
+            return slow(v)
+
+        return enum
+    return None
 
 
 # --- objects and connections --------------------------------------------------------------------
@@ -260,7 +315,15 @@ def object_plan(
             raise NotCompilable(f"{type_.name}.{name} reads unknown properties")
         wanted.update(props)
         attr = strawberry_field.python_name
-        fields.append(Field(key, "leaf", attr=attr, serialize=serializer(definition.type)))
+        fields.append(
+            Field(
+                key,
+                "leaf",
+                attr=attr,
+                serialize=serializer(definition.type),
+                text=_is_text(definition.type),
+            )
+        )
     return ObjectPlan(entity, type_.name, fields, tuple(sorted(wanted)))
 
 
