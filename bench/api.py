@@ -90,7 +90,13 @@ FULL = Window()
 QUICK = Window(warmup_s=0.0, timed_s=60.0, requests=6)
 
 
-_HEADERS = {"content-type": "application/json", "accept": "application/graphql-response+json"}
+# identity: httpx asks for br/gzip by default, which the hub honours (HUB_HTTP_COMPRESS_MIN_BYTES and up) and
+# PostGraphile does not, so the hub alone would spend CPU compressing; both sides answer plain.
+_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/graphql-response+json",
+    "accept-encoding": "identity",
+}
 # The role of the benchmark's key: a read-only client that may read every field measured here.
 BENCH_ROLE = Role.VIEWER
 STATS_PATH = "/_bench/stats"

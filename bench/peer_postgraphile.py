@@ -34,7 +34,11 @@ from hub.demo.generator import DemoData
 
 PEER_DIR = Path(__file__).resolve().parent / "peers" / "postgraphile"
 DATABASE = "province"
-PEER_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+PEER_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/json",
+    "accept-encoding": "identity",  # as the hub's side (bench/api.py)
+}
 
 # What a PostgreSQL user would write for the five reads: keys, foreign keys each with its index,
 # the city page's filter and sort, the enterprise's projects by code; the comments are
