@@ -90,7 +90,7 @@ FULL = Window()
 QUICK = Window(warmup_s=0.0, timed_s=60.0, requests=6)
 
 
-# identity: httpx asks for br/gzip by default, which the hub honours (HUB_HTTP_COMPRESS_MIN_BYTES and up) and
+# identity: httpx asks for br/gzip by default, which the hub honours (HUB_HTTP_COMPRESS_MIN_BYTES)
 # PostGraphile does not, so the hub alone would spend CPU compressing; both sides answer plain.
 _HEADERS = {
     "content-type": "application/json",
