@@ -91,7 +91,7 @@ QUICK = Window(warmup_s=0.0, timed_s=60.0, requests=6)
 
 
 # identity: httpx asks for br/gzip by default, which the hub honours (HUB_HTTP_COMPRESS_MIN_BYTES)
-# PostGraphile does not, so the hub alone would spend CPU compressing; both sides answer plain.
+# and PostGraphile does not, so the hub alone would spend CPU compressing; both sides answer plain.
 _HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json",
