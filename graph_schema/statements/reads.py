@@ -541,16 +541,17 @@ def _condition(f: Filter, var: str, dialect: Dialect, param: str | None = None) 
             return f"{prop} = {param}"
         case Op.IN:
             return f"{prop} IN {param}"
-        case Op.MIN:
-            return f"{prop} >= {param}"
-        case Op.MAX:
+        case Op.MIN | Op.MAX:
+            compare = ">=" if f.op is Op.MIN else "<="
             if dialect is Dialect.FALKORDB:
-                # FalkorDB 4.22's range index answers an upper bound alone on a string
-                # property (an ISO date) with every node: `planned_start <= '2025-04-30'`
-                # returned 2025-07-01 too (issue 4). Through a function the index is not
+                # FalkorDB 4.22's range indexes are wrong on bounds: an upper bound alone on a
+                # string property (an ISO date) returned every node (`planned_start <=
+                # '2025-04-30'` gave 2025-07-01 too, issue 4), and a numeric index leaves
+                # out the value 0 (`total_investment >= 0`, and even `>= -1`, missed a
+                # project of 0.0; `<= 0` found none). Through a function the index is not
                 # used; coalesce(x, null) keeps a missing value missing.
-                return f"coalesce({prop}, null) <= {param}"
-            return f"{prop} <= {param}"
+                return f"coalesce({prop}, null) {compare} {param}"
+            return f"{prop} {compare} {param}"
         case Op.ANY:
             return f"any(v IN {param} WHERE v IN {prop})"
         case Op.ALL:

@@ -177,3 +177,27 @@ async def test_without_a_cursor_a_page_has_no_seek(demo_store: GraphStore) -> No
     order = reads.Order((("total_investment", True),))
     first = reads.page("project", (), order, False, demo_store.dialect)
     assert "$cursor" not in first.text
+
+
+async def test_a_range_filter_finds_a_value_of_zero(store: GraphStore) -> None:
+    """FalkorDB 4.22's numeric range index leaves out 0: `total_investment >= 0` through it
+    found 9 of 10 projects worth 0 to 9, `<= 0` none. Range filters must not depend on it."""
+    await store.run(_TEN_PROJECTS)
+    for name, value, expected in (
+        ("total_investment_min", 0.0, 10),
+        ("total_investment_min", -1.0, 10),
+        ("total_investment_max", 0.0, 1),
+        ("total_investment_max", 4.0, 5),
+    ):
+        statement = reads.page("project", (name,), reads.Order(()), False, store.dialect)
+        params = {f"f_{name}": value, "limit": 100}
+        rows = await store.run(statement, params)
+        assert len(rows) == expected, (name, value, [r["props"]["code"] for r in rows])
+
+
+_TEN_PROJECTS = Statement(
+    "test.ten_projects",
+    "UNWIND range(0, 9) AS i "
+    "CREATE (:Project {code: 'P' + toString(i), name: 'p', total_investment: toFloat(i)})",
+    write=True,
+)
