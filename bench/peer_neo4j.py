@@ -45,6 +45,7 @@ from bench.api import (
     CLIENT_COUNTS,
     FULL,
     QUICK,
+    READS,
     SEED,
     Case,
     Failure,
@@ -83,27 +84,8 @@ query Page($city: String!) {
     }
   }
 }""",
-    "code": """
-query Code($code: String!) {
-  project(code: $code) {
-    code name stage totalInvestment
-    owner { uscc name }
-    region { code name }
-  }
-}""",
-    "owner": """
-query Owner($uscc: String!) {
-  enterprise(uscc: $uscc) {
-    uscc name
-    projects(first: 20, sort: [{field: CODE}]) { nodes { code name stage totalInvestment } }
-  }
-}""",
-    "stages": """
-query Stages($city: String!) {
-  projects(where: {region: $city}) {
-    groups(by: STAGE) { key aggregate { count totalInvestment { sum } } }
-  }
-}""",
+    # The other reads are bench api's own (bench/api.py READS), asked of the same hub.
+    **{read: READS[read] for read in ("code", "owner", "stages")},
 }
 
 # The page's and the totals' city: the projects located in it or in one of its counties.

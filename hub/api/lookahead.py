@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 from graphql import (
@@ -215,33 +215,49 @@ def _answer(obj: Any, nodes: Iterable[FieldNode], value: Any) -> None:
 # --- selections --------------------------------------------------------------------------------
 
 
-def _fields(
-    request: _Request, type_: GraphQLObjectType, parents: Iterable[FieldNode]
-) -> list[FieldNode]:
-    """The field nodes selected on ``type_`` under ``parents``: fragments that apply to the
-    type are entered, ``@skip``/``@include`` honoured."""
-    found: list[FieldNode] = []
+class Selecting(Protocol):
+    """What walking a selection reads of the running operation (the look-ahead's request and
+    ``hub.api.compiled``'s plan request both have it)."""
 
-    def walk(selection_set: SelectionSetNode | None) -> None:
+    @property
+    def schema(self) -> GraphQLSchema: ...
+    @property
+    def fragments(self) -> dict[str, FragmentDefinitionNode]: ...
+    @property
+    def variables(self) -> VariableValues: ...
+
+
+def selected(
+    request: Selecting, type_: GraphQLObjectType, parents: Iterable[FieldNode]
+) -> Iterator[FieldNode]:
+    """The field nodes selected on ``type_`` under ``parents``, in document order: fragments
+    that apply to the type are entered, ``@skip``/``@include`` honoured."""
+
+    def walk(selection_set: SelectionSetNode | None) -> Iterator[FieldNode]:
         for sel in selection_set.selections if selection_set else ():
             if not _included(request, sel):
                 continue
             if isinstance(sel, FieldNode):
-                found.append(sel)
+                yield sel
             elif isinstance(sel, InlineFragmentNode):
                 if _applies(request, sel.type_condition, type_):
-                    walk(sel.selection_set)
+                    yield from walk(sel.selection_set)
             elif isinstance(sel, FragmentSpreadNode):
                 fragment = request.fragments.get(sel.name.value)
                 if fragment is not None and _applies(request, fragment.type_condition, type_):
-                    walk(fragment.selection_set)
+                    yield from walk(fragment.selection_set)
 
     for parent in parents:
-        walk(parent.selection_set)
-    return found
+        yield from walk(parent.selection_set)
 
 
-def _included(request: _Request, node: Any) -> bool:
+def _fields(
+    request: _Request, type_: GraphQLObjectType, parents: Iterable[FieldNode]
+) -> list[FieldNode]:
+    return list(selected(request, type_, parents))
+
+
+def _included(request: Selecting, node: Any) -> bool:
     if not node.directives:
         return True
     skip = get_directive_values(GraphQLSkipDirective, node, request.variables)
@@ -251,7 +267,7 @@ def _included(request: _Request, node: Any) -> bool:
     return include is None or bool(include["if"])
 
 
-def _applies(request: _Request, condition: NamedTypeNode | None, type_: GraphQLObjectType) -> bool:
+def _applies(request: Selecting, condition: NamedTypeNode | None, type_: GraphQLObjectType) -> bool:
     if condition is None:
         return True
     named = request.schema.get_type(condition.name.value)

@@ -21,11 +21,9 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
-    GraphQLIncludeDirective,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
@@ -33,12 +31,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLSkipDirective,
-    InlineFragmentNode,
-    SelectionSetNode,
-    get_directive_values,
     get_named_type,
-    is_abstract_type,
 )
 from graphql.execution.values import VariableValues
 from graphql.type import scalars
@@ -46,6 +39,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from graph_schema.statements import reads
 from hub.api import lists
+from hub.api.lookahead import selected
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -130,51 +124,15 @@ class Request:
 # --- selections -----------------------------------------------------------------------------
 
 
-def included(request: Request, node: Any) -> bool:
-    if not node.directives:
-        return True
-    skip = get_directive_values(GraphQLSkipDirective, node, request.variables)
-    if skip is not None and skip["if"]:
-        return False
-    include = get_directive_values(GraphQLIncludeDirective, node, request.variables)
-    return include is None or bool(include["if"])
-
-
-def _applies(request: Request, condition: Any, type_: GraphQLObjectType) -> bool:
-    if condition is None:
-        return True
-    named = request.schema.get_type(condition.name.value)
-    if named is type_:
-        return True
-    return is_abstract_type(named) and request.schema.is_sub_type(named, type_)  # type: ignore[arg-type,unused-ignore]
-
-
 def grouped(
     request: Request, type_: GraphQLObjectType, parents: Iterable[FieldNode]
 ) -> dict[str, list[FieldNode]]:
     """Response key → the field nodes selected under it on ``type_``, in the order GraphQL
     answers them (fragments entered, ``@skip``/``@include`` honoured)."""
     found: dict[str, list[FieldNode]] = {}
-
-    def walk(selection_set: SelectionSetNode | None) -> None:
-        for sel in selection_set.selections if selection_set else ():
-            if not included(request, sel):
-                continue
-            if isinstance(sel, FieldNode):
-                key = sel.alias.value if sel.alias else sel.name.value
-                found.setdefault(key, []).append(sel)
-            elif isinstance(sel, InlineFragmentNode):
-                if _applies(request, sel.type_condition, type_):
-                    walk(sel.selection_set)
-            elif isinstance(sel, FragmentSpreadNode):
-                fragment = request.fragments.get(sel.name.value)
-                if fragment is None:
-                    raise NotCompilable("unknown fragment")
-                if _applies(request, fragment.type_condition, type_):
-                    walk(fragment.selection_set)
-
-    for parent in parents:
-        walk(parent.selection_set)
+    for sel in selected(request, type_, parents):
+        key = sel.alias.value if sel.alias else sel.name.value
+        found.setdefault(key, []).append(sel)
     return found
 
 
